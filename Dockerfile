@@ -1,0 +1,31 @@
+# parksite: the web map and API on the embedded SpatiaLite database (or PostGIS via
+# PARKSITE_DATABASE_URL). Build: docker build -t parksite .  Run: docker run -p 8000:8000 parksite
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PARKSITE_HOST=0.0.0.0 \
+    PARKSITE_PORT=8000 \
+    PARKSITE_STATE_DIR=/var/lib/parksite
+
+# SpatiaLite for the embedded database; CJK fonts for rendered reports.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libsqlite3-mod-spatialite fonts-noto-cjk \
+ && rm -rf /var/lib/apt/lists/*
+
+RUN useradd --create-home --uid 1000 parksite \
+ && mkdir -p /var/lib/parksite && chown parksite:parksite /var/lib/parksite
+
+WORKDIR /opt/parksite
+COPY pyproject.toml README.md ./
+COPY app ./app
+COPY gis ./gis
+COPY scoring ./scoring
+COPY data ./data
+RUN pip install --no-cache-dir -e .
+
+USER parksite
+EXPOSE 8000
+VOLUME ["/var/lib/parksite"]
+CMD ["parksite", "serve"]

@@ -1,0 +1,142 @@
+"""FastAPI dependencies: the app's state, database sessions, the current user and role guards.
+
+Roles (cumulative, ``app.db.users.ACTIONS``): viewer reads; planner edits clusters and parcels;
+manager runs and records project checks, score runs and batch jobs; admin manages users and
+zone rules. Reads are open to anonymous users unless login is required
+(``PARKSITE_REQUIRE_LOGIN=1``); every write needs a bearer token: none → 401 (with
+``WWW-Authenticate: Bearer``), a role below the action's → 403.
+
+Write requests on SpatiaLite open their transaction with ``BEGIN IMMEDIATE``: concurrent writers
+queue for the database's single write lock (``busy_timeout``) instead of failing when a read
+transaction cannot be upgraded; the version check in the UPDATE then decides who wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.api import tx
+from app.db.models import User
+from app.db.users import require
+from app.errors import NotAuthenticatedError
+from app.settings import Settings
+
+TOKEN_URL = "/api/v1/auth/token"
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+
+
+def login_required(settings: Settings) -> bool:
+    """Return whether reads need a token: ``Settings.require_login`` (``PARKSITE_REQUIRE_LOGIN``)."""
+    return settings.require_login
+
+
+@dataclass
+class ApiState:
+    """What the routes share: settings, engine, session factory, signing key, job runner, tiles."""
+
+    settings: Settings
+    engine: Engine
+    factory: sessionmaker[Session]
+    secret: str
+    require_login: bool
+    jobs: Any = None
+    tiles: Any = None
+
+
+def api_state(request: Request) -> ApiState:
+    """Return the app's :class:`ApiState` (set by ``create_app``)."""
+    return request.app.state.api
+
+
+StateDep = Annotated[ApiState, Depends(api_state)]
+
+
+def db_session(state: StateDep) -> Iterator[Session]:
+    """Yield a session for one request; whatever is not committed is rolled back."""
+    with state.factory() as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+def write_session(state: StateDep) -> Iterator[Session]:
+    """Yield a session for one write request (``BEGIN IMMEDIATE`` on SpatiaLite); the route commits."""
+    with state.factory() as session:
+        try:
+            tx.begin_write(session)
+            yield session
+        finally:
+            session.rollback()
+
+
+SessionDep = Annotated[Session, Depends(db_session)]
+WriteSessionDep = Annotated[Session, Depends(write_session)]
+
+
+def optional_user(state: StateDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User | None:
+    """Return the token's user, None without a token; 401 for a bad token or a disabled account."""
+    if token is None:
+        return None
+    from app.api.auth import decode_token
+
+    name = decode_token(state, token)
+    with state.factory() as session:
+        user = session.scalar(select(User).where(User.name == name))
+    if user is None or user.disabled:
+        raise NotAuthenticatedError(f"the account {name!r} no longer exists or is disabled",
+                                    where="Authorization", hint="log in with an active account")
+    return user
+
+
+def viewer(state: StateDep, user: Annotated[User | None, Depends(optional_user)]) -> User | None:
+    """Return the user (None for anonymous reads); 401 when login is required and there is none."""
+    if user is None and state.require_login:
+        raise NotAuthenticatedError("this server requires login, also for reading",
+                                    where="Authorization", hint="log in (POST /api/v1/auth/token)")
+    return user
+
+
+Viewer = Annotated[User | None, Depends(viewer)]
+
+
+def require_user(user: User | None) -> User:
+    """Return ``user``; NotAuthenticatedError (401) for anonymous."""
+    if user is None:
+        raise NotAuthenticatedError("you are not logged in", where="Authorization",
+                                    hint="log in (POST /api/v1/auth/token) and send the bearer token")
+    return user
+
+
+def needs(action: str) -> Callable[..., User]:
+    """Return a dependency giving the logged-in user allowed ``action`` (401 / 403 otherwise)."""
+
+    def dependency(user: Annotated[User | None, Depends(optional_user)]) -> User:
+        u = require_user(user)
+        require(u, action)
+        return u
+
+    dependency.__name__ = f"needs_{action}"
+    return dependency
+
+
+Planner = Annotated[User, Depends(needs("edit_clusters"))]
+ParcelEditor = Annotated[User, Depends(needs("edit_parcels"))]
+Checker = Annotated[User, Depends(needs("run_checks"))]
+JobSubmitter = Annotated[User, Depends(needs("run_jobs"))]
+ScoreRunner = Annotated[User, Depends(needs("run_scoring"))]
+
+
+def write_transaction(state: ApiState) -> AbstractContextManager[Session]:
+    """Return a context manager: one write transaction (see :mod:`app.api.tx`), committed on
+    success and rolled back on any error."""
+    return tx.write_transaction(state.factory)

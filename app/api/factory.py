@@ -1,0 +1,248 @@
+"""``create_app(settings)``: the FastAPI application (API under ``/api/v1``, the map's pages).
+
+Built by a factory — never at import time — so tests and ``parksite serve`` pass their own
+settings. The app owns an engine and session factory for ``Settings.resolved_database_url()``,
+a background job runner and a tile cache (``app.state.api``, an :class:`ApiState`). At startup
+it checks that the database schema is current (else: run ``parksite db upgrade``) and marks jobs
+a previous process left unfinished as ``interrupted``; at shutdown it stops the job runner and
+disposes of the engine. The map's pages (``app.web.mount``) and the OGC API – Features service
+with the exports (``app.ogc.mount``: ``/ogc``, ``/api/v1/exports``) are mounted when those
+packages exist. Run one worker process per database: background jobs live in the process.
+
+Errors: a domain error (``gis.errors.ParksiteError`` and the app's own) becomes
+``{"error": type, "message", "where", "hint"}`` with the status of :data:`app.errors.ERROR_TABLE`
+(some add members: a 412 has ``current_version`` and ``feature``; a 422 about a cluster outline
+(``ClusterGeometryError``) has ``problem``: ``{kind: outside_park | overlap, park | cluster,
+area_m2, geometry}`` with the offending part in WGS 84). 401 answers carry ``WWW-Authenticate: Bearer``.
+Request validation errors (malformed JSON, wrong field types, unknown fields) keep FastAPI's own
+422 shape ``{"detail": [{"loc", "msg", "type"}]}``. Bodies larger than ``Settings.max_body_mb``
+are refused with 413 before they are read. CORS is closed unless ``Settings.cors_origins``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.deps import ApiState, login_required
+from app.api.geojson import jsonable
+from app.db.spatialite import preload_native_libraries
+from app.errors import ClusterGeometryError, NotAuthenticatedError, VersionConflictError, http_status_for
+from app.settings import Settings, get_settings
+from gis.errors import LimitExceededError, ParksiteError
+
+__all__ = ["API_PREFIX", "create_app", "error_body", "preload_native_libraries", "problem_of"]
+
+API_PREFIX = "/api/v1"
+log = logging.getLogger("parksite.api")
+
+
+def error_body(exc: ParksiteError) -> dict[str, Any]:
+    """Return the JSON body of a domain error (plus any ``details`` the raiser attached, and the
+    ``problem`` of a ``ClusterGeometryError``)."""
+    body = {"error": type(exc).__name__, "message": exc.message, "where": exc.where, "hint": exc.hint}
+    details = getattr(exc, "details", None)
+    if isinstance(details, dict):
+        body |= jsonable(details)
+    if isinstance(exc, ClusterGeometryError):
+        body["problem"] = problem_of(exc)
+    return body
+
+
+def problem_of(exc: ClusterGeometryError) -> dict[str, Any]:
+    """Return the ``problem`` member of a refused cluster outline: kind, the park or cluster,
+    the offending area (m²) and part (GeoJSON, WGS 84)."""
+    import shapely
+
+    from app.api.geojson import to_wgs84
+
+    other = {"park": exc.park} if exc.kind == "outside_park" else {"cluster": exc.cluster}
+    geometry = None
+    if exc.geometry is not None and not exc.geometry.is_empty:
+        (g,) = to_wgs84([exc.geometry], exc.crs)
+        geometry = shapely.geometry.mapping(g)
+    return {"kind": exc.kind, **other, "area_m2": round(float(exc.area_m2), 1), "geometry": geometry}
+
+
+def _headers(exc: ParksiteError) -> dict[str, str]:
+    return {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticatedError) else {}
+
+
+async def domain_error(request: Request, exc: Exception) -> JSONResponse:
+    """Exception handler: a domain error → its status (ERROR_TABLE) and body."""
+    assert isinstance(exc, ParksiteError)
+    status = http_status_for(exc)
+    body = error_body(exc)
+    headers = _headers(exc)
+    if isinstance(exc, VersionConflictError):
+        from app.api.features import current_feature
+
+        state: ApiState = request.app.state.api
+
+        def load() -> Any:
+            with state.factory() as session:
+                return current_feature(session, exc.entity, exc.entity_id)
+
+        current = await run_in_threadpool(load)
+        body["current_version"] = exc.current_version
+        body["feature"] = current[0] if current else None
+        if current:
+            headers["ETag"] = current[1]
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """Exception handler: anything else is a 500 with a short body (details in the log)."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse({"error": "InternalError", "message": "the server failed to answer this request",
+                         "where": f"{request.method} {request.url.path}", "hint": "see the server log"},
+                        status_code=500)
+
+
+class BodyLimit:
+    """ASGI middleware: refuse request bodies larger than ``max_bytes`` with 413.
+
+    A declared ``Content-Length`` above the limit is answered at once, before the body is read.
+    A body streamed without one (chunked) is read up to the limit first — 413 as soon as it
+    passes it — and then handed to the app.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        exc = LimitExceededError(f"the request body is larger than {self.max_bytes / 1e6:g} MB",
+                                 where="request body", hint="send less data (PARKSITE_MAX_BODY_MB)")
+        await JSONResponse(error_body(exc), status_code=http_status_for(exc))(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or {})
+        length = headers.get(b"content-length")
+        if length is not None:
+            if length.isdigit() and int(length) > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        if b"chunked" not in headers.get(b"transfer-encoding", b"").lower():
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Return the parksite web application for ``settings`` (default: from the environment)."""
+    from app.api import auth, routes_checks, routes_clusters, routes_jobs, routes_parcels, routes_tiles, routes_zone
+    from app.api.jobs import JobRunner, mark_interrupted
+    from app.api.tiles import TileCache
+    from app.db.engine import make_engine, session_factory
+
+    settings = settings or get_settings()
+    preload_native_libraries()  # before any connection; SpatiaLite engines also do it (app.db.spatialite)
+    engine = make_engine(settings.resolved_database_url())
+    factory = session_factory(engine)
+    state = ApiState(settings=settings, engine=engine, factory=factory,
+                     secret=auth.secret_key(settings), require_login=login_required(settings),
+                     tiles=TileCache())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from app.db.schema import require_current
+
+        require_current(engine)  # ConfigError naming `parksite db upgrade` on an old schema
+        n = mark_interrupted(factory)
+        if n:
+            log.warning("%d job(s) left unfinished by the previous server were marked interrupted", n)
+        state.jobs = JobRunner(factory)
+        try:
+            yield
+        finally:
+            state.jobs.shutdown()
+            engine.dispose()
+
+    app = FastAPI(
+        title="parksite API",
+        version="1",
+        summary="工业园区选址与用地 — site selection and land use for 交口经济技术开发区",
+        description=(
+            "Geometry is GeoJSON in WGS 84 (lon/lat). Reads are open to anonymous users unless "
+            "PARKSITE_REQUIRE_LOGIN; writes need a bearer token (POST /api/v1/auth/token). Roles: "
+            "viewer < planner (edit clusters and parcels) < manager (checks, score runs, batch jobs) "
+            "< admin. Edits send If-Match with the ETag they read (412 if stale, 428 if missing). "
+            "Errors are {error, message, where, hint}; request validation errors keep FastAPI's "
+            "422 {detail: [...]} shape."
+        ),
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.api = state
+    app.add_exception_handler(ParksiteError, domain_error)
+    app.add_exception_handler(Exception, unexpected_error)
+    for module in (auth, routes_zone, routes_clusters, routes_parcels, routes_checks, routes_jobs, routes_tiles):
+        app.include_router(module.router, prefix=API_PREFIX)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
+                           allow_methods=["GET", "POST", "PUT", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+                           expose_headers=["ETag", "Location"])
+    app.add_middleware(BodyLimit, max_bytes=int(settings.max_body_mb * 1e6))
+    from fastapi import Depends
+
+    from app.api.deps import db_session, viewer
+
+    _mount_optional(app, "app.web")
+    # the OGC API – Features service (/ogc) and the exports (/api/v1/exports/{kind}): reads, so
+    # open to anonymous users unless login is required, like the rest of the API
+    _mount_optional(app, "app.ogc", get_session=db_session, dependencies=[Depends(viewer)],
+                    export_dependencies=[Depends(viewer)])
+    return app
+
+
+def _mount_optional(app: FastAPI, package: str, **options: Any) -> None:
+    """Call ``<package>.mount(app, **options)`` when that package exists (the map's pages,
+    ``app.web``; the OGC feature service and exports, ``app.ogc``)."""
+    import importlib
+
+    try:
+        module = importlib.import_module(package)
+    except ModuleNotFoundError as exc:
+        if exc.name != package:
+            raise
+        return
+    module.mount(app, **options)

@@ -1,0 +1,111 @@
+"""Single features of the API: a cluster or a parcel as a GeoJSON Feature (WGS 84) with its ETag.
+
+Used by the detail and write routes, and by the 412 handler, which answers a stale write with
+the entity as it is now.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from typing import Any
+
+import pandas as pd
+import shapely
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.api.etags import etag
+from app.api.geojson import feature, jsonable
+from app.api.scores import latest_run_id
+from app.api.store import (
+    class_names_en,
+    cluster_properties,
+    config_of,
+    find_cluster,
+    find_parcel,
+    parcel_properties,
+)
+from app.db.models import Cluster, Parcel, ParcelScore, Zone
+from app.db.rules import zone_rules
+from gis.errors import ParksiteError
+from scoring.standard_land import standard_land_sheet
+
+#: Parcel statuses that get a 标准地 sheet (reserved land: after review).
+SHEET_STATUSES = ("vacant", "reserved")
+
+
+def _geom(wkb: Any) -> Any:
+    return None if wkb is None else shapely.from_wkb(bytes(wkb))
+
+
+def cluster_feature(session: Session, zone: Zone, code: str) -> tuple[dict[str, Any], str]:
+    """Return ``(Feature, ETag)`` of cluster ``code`` (NotFoundError if there is none)."""
+    c, park_code, wkb = find_cluster(session, zone.id, code)
+    return feature(c.code, _geom(wkb), cluster_properties(c, park_code), zone.crs), etag(c.code, c.version)
+
+
+def standard_land(session: Session, zone: Zone, row: pd.Series, lang: str) -> dict[str, Any]:
+    """Return the 标准地 sheet of a parcel row with the zone's clusters as the database has them
+    (a cluster that admits nothing yet gets a sheet without industries, and a note saying so)."""
+    return standard_land_sheet(zone_rules(session, zone.id).config, row).to_dict(lang)
+
+
+def _sheet(session: Session, zone: Zone, props: dict[str, Any], lang: str) -> dict[str, Any] | None:
+    if props["status"] not in SHEET_STATUSES:
+        return None
+    row = pd.Series({k: props.get(k) for k in ("parcel_id", "park", "cluster", "status",
+                                                 "enterprise", "area_mu", "score", "excluded")}
+                    | {"class": props.get("class")})
+    try:
+        return standard_land(session, zone, row, lang)
+    except ParksiteError as exc:  # e.g. a parcel in no cluster: say why there is no sheet
+        return {"error": type(exc).__name__, "message": str(exc)}
+
+
+def parcel_feature(session: Session, zone: Zone, code: str, *, detail: bool = True,
+                   lang: str = "zh") -> tuple[dict[str, Any], str]:
+    """Return ``(Feature, ETag)`` of parcel ``code``; with ``detail`` the score breakdown,
+    reasons, measures and 标准地 sheet are included."""
+    row = find_parcel(session, zone.id, code)
+    cfg = config_of(zone)
+    props = parcel_properties(row, class_names_en(cfg))
+    if detail:
+        ps = session.scalar(select(ParcelScore).where(ParcelScore.parcel_id == row.id,
+                                                      ParcelScore.run_id == latest_run_id(zone.id)))
+        b = (ps.breakdown if ps is not None else None) or {}
+        props |= {
+            "updated_at": row.updated_at, "updated_by": row.updated_by,
+            "rank": b.get("rank"), "eligible": b.get("eligible"), "weakest": b.get("weakest"),
+            "reasons": list(ps.reasons or []) if ps is not None else [],
+            "reasons_en": [s.strip() for s in (b.get("reasons_en") or "").split(";") if s.strip()],
+            "notes": (b.get("notes_zh") if lang == "zh" else b.get("notes")) or None,
+            "breakdown": b.get("criteria") or [], "measures": b.get("measures") or {},
+        }
+        props["standard_land"] = _sheet(session, zone, props, lang)
+    return feature(row.parcel_id, _geom(row.wkb), jsonable(props), zone.crs), etag(row.parcel_id, row.version)
+
+
+def current_feature(session: Session, entity: str, entity_id: int) -> tuple[dict[str, Any], str] | None:
+    """Return ``(Feature, ETag)`` of a cluster/parcel by database id, None if it is gone."""
+    model = Cluster if entity == "cluster" else Parcel
+    obj = session.get(model, entity_id, populate_existing=True)
+    if obj is None:
+        return None
+    zone = session.get(Zone, obj.zone_id)
+    if entity == "cluster":
+        return cluster_feature(session, zone, obj.code)
+    return parcel_feature(session, zone, obj.parcel_id, detail=False)
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from app.db.edits import EditResult
+
+
+def edit_body(feature: dict[str, Any], result: "EditResult") -> dict[str, Any]:
+    """Return an edited entity's Feature with what the edit did: ``action`` and the geometry
+    ``repairs`` (English) and ``repairs_zh`` (the same in Chinese)."""
+    from app.db import messages
+
+    return feature | {"action": result.action, "repairs": [str(r) for r in result.repairs],
+                      "repairs_zh": [messages.zh(r) for r in result.repairs]}

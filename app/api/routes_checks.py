@@ -1,0 +1,103 @@
+"""``/check`` (admission check of a project on a parcel or site, recorded) and ``/recommend``.
+
+Both work on the zone's scored parcel table (the parcels as they are now, with the newest score
+run), the utility capacities of its substations and water layers, and the zone's rules with the
+clusters of the database (:func:`app.db.rules.zone_rules`): a cluster drawn on the map admits
+what its ``admits`` say, and one without ``admits`` yet makes the cluster rule "review" with the
+message "admits nothing yet".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import shapely
+from fastapi import APIRouter
+
+from app.api.deps import Checker, SessionDep, StateDep, Viewer, write_transaction
+from app.api.geojson import jsonable, to_wgs84
+from app.api.models import CheckRequest, CheckResponse, ErrorBody, RecommendRequest, RecommendResponse
+from app.api.scores import capacity_ledger, scored_table
+from app.api.store import served_zone
+from app.db.records import add_project, record_check
+from app.db.rules import zone_rules
+from app.db.users import require
+from gis.errors import NotFoundError, SchemaError
+from scoring.admission import check_site
+from scoring.project import Project, classify_industry, parse_project, project_warnings
+from scoring.recommend import recommend
+from scoring.zone import ZoneConfig
+
+router = APIRouter(tags=["checks"])
+
+
+def _project(cfg: ZoneConfig, data: dict[str, Any]) -> Project:
+    project = parse_project(data, where="project")
+    classify_industry(cfg, project, where="project")  # SchemaError (with close names) if unclassifiable
+    return project
+
+
+def _site_ids(body: CheckRequest) -> list[str]:
+    if (body.parcel_id is None) == (body.parcel_ids is None):
+        raise SchemaError("give either parcel_id or parcel_ids", where="check",
+                          hint='e.g. {"parcel_id": "SC-0001", "project": {…}}')
+    ids = [body.parcel_id] if body.parcel_id is not None else list(dict.fromkeys(body.parcel_ids or []))
+    if not ids:
+        raise SchemaError("parcel_ids is empty", where="check: parcel_ids")
+    return ids
+
+
+@router.post("/check", response_model=CheckResponse,
+             responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody, "description": "role below manager"},
+                        404: {"model": ErrorBody}, 409: {"model": ErrorBody, "description": "zone not scored"},
+                        422: {"model": ErrorBody}},
+             summary="Check a project on a parcel (or a site of parcels) against the admission rules (manager+)")
+def post_check(body: CheckRequest, session: SessionDep, state: StateDep, user: Checker) -> CheckResponse:
+    """Run every admission rule (表9-5, 表8-1, 表9-6, site, area, capacity) and record the result.
+
+    ``record`` (default true) stores the project and one check result per parcel of the site.
+    """
+    if body.record:
+        require(user, "record_checks")
+    zone = served_zone(session, state.settings)
+    cfg = zone_rules(session, zone.id).config
+    project = _project(cfg, body.project)
+    ids = _site_ids(body)
+    table = scored_table(session, zone.id)
+    missing = [i for i in ids if i not in set(table["parcel_id"])]
+    if missing:
+        raise NotFoundError(f"no parcel {', '.join(missing)} in zone {zone.id}", where="check: parcel_id")
+    rows = table.set_index("parcel_id", drop=False).loc[ids].reset_index(drop=True)
+    ledger, notes = capacity_ledger(session, zone.id, cfg)
+    result = check_site(cfg, pd.DataFrame(rows.drop(columns=rows.geometry.name)), project, ledger, body.lang)
+    out = result.to_dict(body.lang)
+    recorded = None
+    if body.record:
+        with write_transaction(state) as ws:
+            p = add_project(ws, zone.id, project, user)
+            checks = [record_check(ws, p.id, int(db_id), result.verdict, out["rules"], user,
+                                   config_sha256=zone.config_sha256).id for db_id in rows["id"]]
+        recorded = {"project_id": p.id, "check_ids": checks}
+    return CheckResponse(**out, notes=notes, warnings=project_warnings(project), recorded=recorded)
+
+
+@router.post("/recommend", response_model=RecommendResponse,
+             responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody, "description": "zone not scored"},
+                        422: {"model": ErrorBody}},
+             summary="Where should this project go? The best parcels or groups of adjacent parcels")
+def post_recommend(body: RecommendRequest, session: SessionDep, state: StateDep, user: Viewer) -> dict[str, Any]:
+    """Rank sites (single vacant parcels, or groups of adjacent ones) on which no rule fails."""
+    zone = served_zone(session, state.settings)
+    cfg = zone_rules(session, zone.id).config
+    project = _project(cfg, body.project)
+    table = scored_table(session, zone.id)
+    ledger, notes = capacity_ledger(session, zone.id, cfg)
+    rec = recommend(cfg, table, project, ledger=ledger, top=body.top, lang=body.lang)
+    out = rec.to_dict(body.lang)
+    geoms = dict(zip(table["parcel_id"], table.geometry))
+    sites = [shapely.union_all([geoms[p] for p in c["parcel_ids"]]) for c in out["candidates"]]
+    for c, g in zip(out["candidates"], to_wgs84(sites, zone.crs)):
+        c["geometry"] = shapely.geometry.mapping(g)
+    out["notes"] = notes
+    return jsonable(out)

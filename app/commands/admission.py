@@ -1,0 +1,278 @@
+"""CLI: admission check, recommendation, 标准地 sheets and the plan-projects report.
+
+Commands (human-readable rich output by default, Chinese; ``--lang en`` for English; ``--json``
+for machine output)::
+
+    parksite check         --zone ZONE --parcel ID --project FILE [--json] [--lang zh|en]
+    parksite recommend     --zone ZONE --project FILE [--top N] [--json] [--lang zh|en]
+    parksite standard-land --zone ZONE --parcel ID [--json] [--lang zh|en]
+    parksite plan-report   --zone ZONE --out OUT.xlsx|OUT.csv [--projects FILE] [--top N] [--lang zh|en]
+
+Scored parcels come from ``scoring.pipeline.load_scored_parcels(zone_file)`` (imported when a
+command runs); utility capacities from the ``substations`` and ``water`` layers of the zone's
+GeoPackage (``data.layers``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gis.errors import NotFoundError, SchemaError
+
+_STATUS_STYLE = {"pass": "green", "review": "yellow", "fail": "red"}
+_STATUS_ZH = {"pass": "通过", "review": "复核", "fail": "不通过"}
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def _status(s: str, lang: str) -> str:
+    return f"[{_STATUS_STYLE[s]}]{_STATUS_ZH[s] if lang == 'zh' else s}[/]"
+
+
+def _check_lang(lang: str) -> str:
+    if lang not in ("zh", "en"):
+        raise typer.BadParameter("--lang must be zh or en")
+    return lang
+
+
+def _zone_file(zone: Path | None) -> Path:
+    if zone is not None:
+        return zone
+    from app.settings import get_settings
+
+    return get_settings().zone_file
+
+
+def load_context(zone_file: Path, zone: Any = None) -> tuple[Any, pd.DataFrame, Any]:
+    """Return (zone config, scored parcels, capacity ledger or None) for a zone file."""
+    from scoring.capacity import CapacityLedger
+    from scoring.pipeline import load_scored_parcels  # written by the scoring pipeline
+    from scoring.zone import load_zone, zone_data_path
+
+    zone = zone if zone is not None else load_zone(zone_file)
+    parcels = load_scored_parcels(zone_file)
+    ledger = None
+    if zone.data.layers:
+        ledger = CapacityLedger.from_gpkg(zone, zone_data_path(zone_file, zone.data.layers))
+    return zone, parcels, ledger
+
+
+def find_parcel(parcels: pd.DataFrame, parcel_id: str) -> pd.Series:
+    """Return the row of ``parcel_id``; NotFoundError naming close ids otherwise."""
+    if "parcel_id" not in parcels.columns:
+        raise SchemaError("the parcel table has no parcel_id column", where="parcels")
+    ids = parcels["parcel_id"].astype(str)
+    hit = parcels[ids == parcel_id]
+    if hit.empty:
+        close = difflib.get_close_matches(parcel_id, ids.tolist(), n=3, cutoff=0.6)
+        raise NotFoundError(f"parcel {parcel_id!r} not found", where="--parcel",
+                            hint=f"did you mean {', '.join(close)}?" if close else "list parcel ids with the zone's parcels layer")
+    return hit.iloc[0]
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _print_check(result: Any, lang: str) -> None:
+    from scoring.admission import fmt
+    from scoring.recommend import rule_label
+
+    zh = lang == "zh"
+    con = _console()
+    head = (f"项目 {result.project} × 地块 {'+'.join(result.parcel_ids)}（{fmt(result.area_mu)} 亩）：结论 "
+            if zh else f"{result.project} on {'+'.join(result.parcel_ids)} ({fmt(result.area_mu)} 亩): verdict ")
+    con.print(head + _status(result.verdict, lang))
+    if result.justified is not None:
+        con.print((f"项目可支撑的最大用地 {fmt(result.justified.mu)} 亩（{result.justified.basis}）" if zh else
+                   f"largest justified area {fmt(result.justified.mu)} 亩 ({result.justified.basis})"))
+    table = Table(show_lines=False, expand=True)
+    for col, ratio in zip(("规则", "状态", "值", "门槛", "说明", "依据") if zh else
+                          ("rule", "status", "value", "threshold", "message", "source"), (0, 0, 2, 2, 5, 2)):
+        table.add_column(col, overflow="fold", ratio=ratio or None, no_wrap=ratio == 0)
+    for r in result.rules:
+        unit = f" {r.unit}" if r.unit else ""
+        value, thr = _cell(r.value, lang), _cell(r.threshold, lang)
+        table.add_row(rule_label(r.rule, lang), _status(r.status, lang), value + (unit if value != "—" else ""),
+                      thr + (unit if thr != "—" else ""), r.message(lang), r.source)
+    con.print(table)
+
+
+def _cell(v: Any, lang: str) -> str:
+    """Return a rule value or threshold as table text."""
+    from scoring.admission import fmt
+
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return ("是" if v else "否") if lang == "zh" else ("yes" if v else "no")
+    if isinstance(v, float):
+        return fmt(v)
+    return str(v)
+
+
+def register(cli: typer.Typer) -> None:
+    """Add the ``check``, ``recommend``, ``standard-land`` and ``plan-report`` commands to ``cli``."""
+
+    @cli.command("check")
+    def check_cmd(
+        parcel: str = typer.Option(..., "--parcel", help="parcel id, e.g. SC-0001"),
+        project: Path = typer.Option(..., "--project", help="project file (YAML or JSON)"),
+        zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
+        as_json: bool = typer.Option(False, "--json", help="print JSON"),
+        lang: str = typer.Option("zh", "--lang", help="zh or en"),
+    ) -> None:
+        """Check a project against one parcel: every admission rule, and the verdict."""
+        from scoring.admission import check_project
+        from scoring.project import load_project, project_warnings
+
+        from scoring.zone import load_zone
+
+        lang = _check_lang(lang)
+        zone_file = _zone_file(zone)
+        zcfg = load_zone(zone_file)
+        proj = load_project(project, zcfg)  # a bad project file fails before the parcels load
+        zcfg, parcels, ledger = load_context(zone_file, zcfg)
+        result = check_project(zcfg, find_parcel(parcels, parcel), proj, ledger, lang)
+        if as_json:
+            _echo_json(result.to_dict(lang))
+            return
+        for w in project_warnings(proj):
+            _console().print(f"[yellow]warning:[/] {w}")
+        _print_check(result, lang)
+
+    @cli.command("recommend")
+    def recommend_cmd(
+        project: Path = typer.Option(..., "--project", help="project file (YAML or JSON)"),
+        zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
+        top: int = typer.Option(5, "--top", min=1, help="number of candidates"),
+        as_json: bool = typer.Option(False, "--json", help="print JSON"),
+        lang: str = typer.Option("zh", "--lang", help="zh or en"),
+    ) -> None:
+        """Rank the vacant parcels (and groups of adjacent parcels) that can take a project."""
+        from scoring.admission import fmt
+        from scoring.project import load_project, project_warnings
+        from scoring.recommend import recommend
+        from scoring.zone import load_zone
+
+        lang = _check_lang(lang)
+        zone_file = _zone_file(zone)
+        zcfg = load_zone(zone_file)
+        proj = load_project(project, zcfg)
+        zcfg, parcels, ledger = load_context(zone_file, zcfg)
+        rec = recommend(zcfg, parcels, proj, ledger=ledger, top=top, lang=lang)
+        if as_json:
+            _echo_json(rec.to_dict(lang))
+            return
+        zh = lang == "zh"
+        con = _console()
+        for w in project_warnings(proj):
+            con.print(f"[yellow]warning:[/] {w}")
+        demand = fmt(rec.demand_mu) + (" 亩" if rec.demand_declared else (" 亩（未申报，按可支撑用地的比例）" if zh else " 亩 (undeclared: share of the justified area)"))
+        con.print((f"项目 {rec.project}：用地需求 {demand}；可支撑最大用地 {fmt(rec.max_justified_mu)} 亩" if zh else
+                   f"{rec.project}: demand {demand}; largest justified area {fmt(rec.max_justified_mu)} 亩"))
+        if not rec.candidates:
+            con.print(f"[red]{rec.note(lang)}[/]")
+            if rec.closest is not None:
+                con.print("最接近的地块：" if zh else "nearest miss:")
+                _print_check(rec.closest, lang)
+            return
+        table = Table(expand=True)
+        for col, ratio in zip(("名次", "地块", "面积 亩", "得分", "最弱项", "结论", "理由") if zh else
+                              ("rank", "parcels", "area 亩", "score", "weakest", "verdict", "reason"),
+                              (0, 2, 0, 0, 2, 0, 5)):
+            table.add_column(col, overflow="fold", ratio=ratio or None, no_wrap=ratio == 0)
+        for c in rec.candidates:
+            table.add_row(str(c.rank), "+".join(c.parcel_ids), fmt(c.area_mu), fmt(c.score, 1),
+                          c.weakest or "—", _status(c.verdict, lang), c.reason(lang))
+        con.print(table)
+
+    @cli.command("standard-land")
+    def standard_land_cmd(
+        parcel: str = typer.Option(..., "--parcel", help="parcel id of a vacant parcel"),
+        zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
+        as_json: bool = typer.Option(False, "--json", help="print JSON"),
+        lang: str = typer.Option("zh", "--lang", help="zh or en"),
+    ) -> None:
+        """Print a vacant parcel's 标准地 sheet: the indicators an investor commits to."""
+        from scoring.admission import fmt
+        from scoring.standard_land import standard_land_sheet
+
+        lang = _check_lang(lang)
+        zcfg, parcels, _ = load_context(_zone_file(zone))
+        sheet = standard_land_sheet(zcfg, find_parcel(parcels, parcel))
+        if as_json:
+            _echo_json(sheet.to_dict(lang))
+            return
+        zh = lang == "zh"
+        con = _console()
+        con.print((f"标准地控制指标：地块 {sheet.parcel_id}，{sheet.cluster_name}，{fmt(sheet.area_mu)} 亩，"
+                   f"适宜性 {fmt(sheet.score, 1)}" if zh else
+                   f"Standard-land sheet: parcel {sheet.parcel_id}, {sheet.cluster_name_en}, "
+                   f"{fmt(sheet.area_mu)} 亩, suitability {fmt(sheet.score, 1)}"))
+        table = Table()
+        for col in (("产业", "方向", "投资强度 万元/亩", "最低总投资 万元", "产出强度 万元/亩", "最低年产值 万元",
+                     "在线监测", "三废 %", "依据") if zh else
+                    ("industry", "branches", "invest 万元/亩", "min invest 万元", "output 万元/亩",
+                     "min output 万元/yr", "monitoring", "三废 %", "source")):
+            table.add_column(col, overflow="fold")
+        for r in sheet.rows:
+            ref = ("（参考）" if zh else " (ref.)") if r.reference else ""
+            mon = "—" if r.online_monitoring_required is None else (
+                ("安装" if zh else "required") if r.online_monitoring_required else ("不要求" if zh else "no"))
+            table.add_row(r.industry if zh else r.industry_en, "、".join(r.branches) or ("全部" if zh else "all"),
+                          fmt(r.investment_intensity_wan_per_mu) + ref, fmt(r.min_investment_wan, 0),
+                          fmt(r.output_intensity_wan_per_mu) + ref, fmt(r.min_output_wan, 0), mon,
+                          "—" if r.waste_treatment_pct_min is None else f"≥{fmt(r.waste_treatment_pct_min)}",
+                          r.source)
+        con.print(table)
+        lc = sheet.land_controls
+        if lc:
+            con.print((f"用地控制：建筑系数 ≥{fmt(lc['building_coefficient_min_pct'])}%，行政办公及生活服务设施用地 "
+                       f"≤{fmt(lc['admin_living_max_pct'])}%，绿地率 ≤{fmt(lc['green_ratio_max_pct'])}%（{lc['source']}）"
+                       if zh else
+                       f"land controls: building coefficient ≥{fmt(lc['building_coefficient_min_pct'])} %, "
+                       f"admin/living ≤{fmt(lc['admin_living_max_pct'])} %, green ratio "
+                       f"≤{fmt(lc['green_ratio_max_pct'])} % ({lc['source']})"))
+        for n in sheet.notes(lang):
+            con.print(f"[yellow]{n}[/]")
+
+    @cli.command("plan-report")
+    def plan_report_cmd(
+        out: Path = typer.Option(..., "--out", help="report file, .xlsx or .csv"),
+        zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
+        projects: Path = typer.Option(None, "--projects", help="plan projects file (default: bundled)"),
+        top: int = typer.Option(3, "--top", min=1, help="sites listed per project"),
+        lang: str = typer.Option("zh", "--lang", help="zh or en (headers and reasons)"),
+    ) -> None:
+        """Run the plan's 47 projects through the recommendation; write XLSX/CSV and print a table."""
+        from scoring.plan_report import (
+            PLAN_PROJECTS_FILE,
+            load_plan_projects,
+            plan_report,
+            plan_report_table,
+            write_plan_report,
+        )
+
+        lang = _check_lang(lang)
+        if out.suffix.lower() not in (".xlsx", ".csv"):
+            raise typer.BadParameter("--out must end in .xlsx or .csv")
+        zcfg, parcels, ledger = load_context(_zone_file(zone))
+        report = plan_report(zcfg, parcels, load_plan_projects(projects or PLAN_PROJECTS_FILE),
+                             ledger=ledger, top=top, lang=lang)
+        path = write_plan_report(report, out)
+        con = _console()
+        con.print(plan_report_table(report, lang))
+        c = report.counts()
+        con.print((f"已写出 {path}：通过 {c['pass']}，复核 {c['review']}，不通过 {c['fail']}" if lang == "zh" else
+                   f"wrote {path}: pass {c['pass']}, review {c['review']}, fail {c['fail']}"))

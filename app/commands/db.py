@@ -1,0 +1,204 @@
+"""``parksite db upgrade|current``, ``parksite import`` and ``parksite user add|list|disable|enable``.
+
+Every command takes ``--database-url`` (default ``PARKSITE_DATABASE_URL``, else the SpatiaLite
+file in the state directory) and brings the schema to the newest revision before it writes.
+"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from app.db import schema
+from app.db.engine import backend_of, make_engine, session_factory, transaction
+from app.db.importer import import_zone, sample_sources, sources_for_zone
+from app.db.users import add_user, disable_user, enable_user, list_users
+from app.settings import get_settings
+from gis.errors import SchemaError
+
+console = Console()
+db_app = typer.Typer(help="数据库 Database schema (SpatiaLite or PostGIS).", no_args_is_help=True)
+user_app = typer.Typer(help="用户 Users and roles (viewer, planner, manager, admin).",
+                       no_args_is_help=True)
+
+DatabaseUrl = typer.Option(
+    None, "--database-url", envvar="PARKSITE_DATABASE_URL", show_envvar=True,
+    help="sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB (default: the SpatiaLite "
+         "file in the state directory)",
+)
+
+
+def _url(url: str | None) -> str:
+    return url or get_settings().resolved_database_url()
+
+
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _ready_engine(url: str | None):  # noqa: ANN202
+    """Return an engine on a database migrated to the newest revision."""
+    url = _url(url)
+    engine = make_engine(url)
+    schema.upgrade(engine)
+    return engine
+
+
+def _cli_user(user: str | None) -> str:
+    if user:
+        return user
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no login name (containers)
+        return "cli"
+
+
+@db_app.command("upgrade")
+def upgrade(database_url: str | None = DatabaseUrl,
+            revision: str = typer.Option("head", help="target revision")) -> None:
+    """Create or migrate the database schema to the newest (or given) revision."""
+    url = _url(database_url)
+    engine = make_engine(url)
+    try:
+        before = schema.current_revision(engine)
+        after = schema.upgrade(engine, revision)
+    finally:
+        engine.dispose()
+    what = "already at" if before == after else f"migrated from {before or 'empty'} to"
+    console.print(f"[green]OK[/green] {backend_of(url)} database {_shown(url)}: {what} "
+                  f"revision {after}")
+
+
+@db_app.command("current")
+def current(database_url: str | None = DatabaseUrl) -> None:
+    """Print the database's schema revision and the newest one the code knows."""
+    url = _url(database_url)
+    engine = make_engine(url)
+    try:
+        have = schema.current_revision(engine)
+    finally:
+        engine.dispose()
+    head = schema.head_revision()
+    state = "[green]up to date[/green]" if have == head else "[yellow]run `parksite db upgrade`[/yellow]"
+    console.print(f"{backend_of(url)} database {_shown(url)}: revision {have or 'none'}, "
+                  f"newest {head} — {state}")
+
+
+def _layer_files(items: list[str]) -> dict[str, Path]:
+    out = {}
+    for item in items:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            raise SchemaError(f"{item!r} is not NAME=FILE", where="--layer",
+                              hint="e.g. --layer parcels=parcels.geojson")
+        out[name.strip()] = Path(path)
+    return out
+
+
+def import_command(
+    zone: Path | None = typer.Option(None, "--zone", help="zone YAML file (default: PARKSITE_ZONE_FILE)"),
+    layers: Path | None = typer.Option(None, "--layers", help="GeoPackage with the zone's layers "
+                                       "(default: the zone file's data.layers)"),
+    layer: list[str] = typer.Option([], "--layer", help="one layer from its own file: "
+                                    "NAME=FILE (GeoJSON, zipped Shapefile, GeoPackage); repeatable"),
+    dem: list[Path] = typer.Option([], "--dem", help="DEM GeoTIFF (default: the zone file's "
+                                   "data.dems); repeatable"),
+    sample: bool = typer.Option(False, "--sample", help="import the bundled Jiaokou sample zone"),
+    replace: bool = typer.Option(False, "--replace", help="replace a zone already in the database "
+                                 "(clusters and parcels keep their history)"),
+    user: str | None = typer.Option(None, "--user", help="name recorded in the audit log"),
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """导入 Import a zone: its rules and layers (and DEMs), checked first, written all or nothing."""
+    if sample and (zone or layers or layer or dem):
+        raise SchemaError("--sample takes no --zone, --layers, --layer or --dem", where="import",
+                          hint="use either --sample or your own files")
+    if sample:
+        sources = sample_sources()
+    else:
+        sources = sources_for_zone(zone or get_settings().zone_file, layers=layers,
+                                   layer_files=_layer_files(layer), dems=dem or None)
+    engine = _ready_engine(database_url)
+    try:
+        report = import_zone(session_factory(engine), sources, replace=replace,
+                             user=_cli_user(user))
+    finally:
+        engine.dispose()
+    lines = report.lines()
+    console.print(f"[green]OK[/green] {lines[0]}")
+    for line in lines[1:]:
+        console.print(f"  {line}", highlight=False)
+
+
+@user_app.command("add")
+def user_add(
+    name: str = typer.Argument(..., help="user name"),
+    role: str = typer.Option(..., "--role", help="viewer | planner | manager | admin"),
+    password: str | None = typer.Option(None, "--password", help="password (prompted if omitted)"),
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Add a user with a role and a password (argon2-hashed)."""
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    engine = _ready_engine(database_url)
+    try:
+        with transaction(session_factory(engine)) as s:
+            u = add_user(s, name, role, password, by=_cli_user(None))
+            console.print(f"[green]OK[/green] user {u.name} ({u.role}) added")
+    finally:
+        engine.dispose()
+
+
+@user_app.command("list")
+def user_list(database_url: str | None = DatabaseUrl) -> None:
+    """List users with their role and state."""
+    engine = _ready_engine(database_url)
+    try:
+        with transaction(session_factory(engine)) as s:
+            t = Table(title="用户 Users")
+            for col in ("name", "role", "state", "created", "last login"):
+                t.add_column(col)
+            for u in list_users(s):
+                t.add_row(u.name, u.role, "disabled" if u.disabled else "active",
+                          u.created_at.strftime("%Y-%m-%d %H:%M"),
+                          u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "—")
+            console.print(t)
+    finally:
+        engine.dispose()
+
+
+@user_app.command("disable")
+def user_disable(name: str = typer.Argument(...), database_url: str | None = DatabaseUrl) -> None:
+    """Disable a user: no more logins; their history stays."""
+    engine = _ready_engine(database_url)
+    try:
+        with transaction(session_factory(engine)) as s:
+            disable_user(s, name, by=_cli_user(None))
+        console.print(f"[green]OK[/green] user {name} disabled")
+    finally:
+        engine.dispose()
+
+
+@user_app.command("enable")
+def user_enable(name: str = typer.Argument(...), database_url: str | None = DatabaseUrl) -> None:
+    """Enable a disabled user again."""
+    engine = _ready_engine(database_url)
+    try:
+        with transaction(session_factory(engine)) as s:
+            enable_user(s, name, by=_cli_user(None))
+        console.print(f"[green]OK[/green] user {name} enabled")
+    finally:
+        engine.dispose()
+
+
+def register(cli: typer.Typer) -> None:
+    """Add ``db``, ``user`` and ``import`` to the parksite CLI."""
+    cli.add_typer(db_app, name="db")
+    cli.add_typer(user_app, name="user")
+    cli.command("import")(import_command)

@@ -1,0 +1,115 @@
+"""``parksite serve``: prepare the database and run the web server (API and map) with uvicorn.
+
+Before the server starts: the settings are built (environment ``PARKSITE_*`` plus the options),
+the database is migrated to the newest schema, the bundled sample zone is imported when the
+database holds no zone (the same path as ``parksite import --sample``) and scored when it has no
+score run, jobs a previous server left unfinished are marked ``interrupted``, and — in
+development mode only — a default admin is created when there are no users (said loudly).
+Outside development mode there is never a default password.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from sqlalchemy import func, select
+
+from app.db.importer import import_zone, sample_sources
+from app.settings import Settings, get_settings
+
+console = Console()
+
+
+def prepare(settings: Settings, *, out: Console = console) -> None:
+    """Migrate, import and score the sample zone if needed, mark interrupted jobs, dev admin.
+
+    Raises the domain errors of the steps (a broken database URL, an import or scoring error).
+    """
+    from app.api.factory import preload_native_libraries
+
+    preload_native_libraries()
+    from app.api.jobs import mark_interrupted
+    from app.api.scores import latest_run, run_scoring
+    from app.db import schema
+    from app.db.engine import backend_of, make_engine, session_factory
+    from app.db.models import User, Zone
+    from app.db.users import DEV_ADMIN_NAME, DEV_ADMIN_PASSWORD, ensure_dev_admin
+
+    url = settings.resolved_database_url()
+    engine = make_engine(url)
+    try:
+        revision = schema.upgrade(engine)
+        out.print(f"[green]OK[/green] {backend_of(url)} database at schema revision {revision}")
+        factory = session_factory(engine)
+        with factory() as s:
+            zones = list(s.scalars(select(Zone.id).order_by(Zone.id)))
+        if not zones:
+            out.print("the database holds no zone: importing the bundled sample zone (交口经济技术开发区) …")
+            t0 = time.perf_counter()
+            report = import_zone(factory, sample_sources(), user="parksite serve")
+            out.print(f"[green]OK[/green] {report.lines()[0]} ({time.perf_counter() - t0:.1f} s)")
+            zones = [report.zone_id]
+        for zone_id in zones:
+            with factory() as s:
+                scored = latest_run(s, zone_id) is not None
+            if not scored:
+                out.print(f"zone {zone_id} has no score run: scoring its parcels …")
+                t0 = time.perf_counter()
+                result = run_scoring(factory, zone_id, user="parksite serve")
+                by_class = ", ".join(f"{k} {v}" for k, v in result.summary["by_class"].items())
+                out.print(f"[green]OK[/green] score run {result.run_id}: {result.summary['n_parcels']} "
+                          f"parcels ({by_class}) in {time.perf_counter() - t0:.1f} s")
+        n = mark_interrupted(factory)
+        if n:
+            out.print(f"[yellow]{n} job(s) left unfinished by the previous server were marked interrupted[/yellow]")
+        with factory.begin() as s:
+            admin = ensure_dev_admin(s, settings) if settings.dev_mode else None
+            users = s.scalar(select(func.count()).select_from(User))
+        if admin is not None:
+            out.print(Panel(f"DEVELOPMENT MODE: created user [bold]{DEV_ADMIN_NAME}[/bold] with password "
+                            f"[bold]{DEV_ADMIN_PASSWORD}[/bold] (role admin).\nNever use development mode "
+                            "on a server others can reach.", style="bold red", title="默认管理员 default admin"))
+        elif not users:
+            out.print("[yellow]no users yet: reads are open, but nobody can edit. Add an administrator with[/yellow]\n"
+                      "  parksite user add NAME --role admin")
+    finally:
+        engine.dispose()
+
+
+def register(cli: typer.Typer) -> None:
+    """Add the ``serve`` command to ``cli``."""
+
+    @cli.command("serve")
+    def serve(
+        host: str | None = typer.Option(None, "--host", help="address to listen on (default PARKSITE_HOST, 127.0.0.1)"),
+        port: int | None = typer.Option(None, "--port", help="port (default PARKSITE_PORT, 8000)"),
+        reload: bool = typer.Option(False, "--reload", help="restart on code changes (development)"),
+        database_url: str | None = typer.Option(None, "--database-url", envvar="PARKSITE_DATABASE_URL",
+                                                help="sqlite:///PATH or postgresql+psycopg://… "
+                                                     "(default: SpatiaLite file in the state directory)"),
+    ) -> None:
+        """启动 Run the web map and API: migrate, import and score the sample zone if empty, serve."""
+        import uvicorn
+
+        settings = get_settings()
+        updates = {k: v for k, v in (("host", host), ("port", port), ("database_url", database_url)) if v}
+        if updates:
+            settings = settings.model_copy(update=updates)
+        prepare(settings)
+        url = f"http://{settings.host}:{settings.port}/"
+        console.print(f"[bold green]parksite[/bold green] serving the map at [link={url}]{url}[/link] "
+                      f"and the API at {url}api/v1/docs (Ctrl-C stops)")
+        if reload:
+            # the reloader imports the app in a child process: pass the options by environment
+            if settings.database_url:
+                os.environ["PARKSITE_DATABASE_URL"] = settings.database_url
+            uvicorn.run("app.api.factory:create_app", factory=True, host=settings.host,
+                        port=settings.port, reload=True)
+        else:
+            from app.api.factory import create_app
+
+            uvicorn.run(create_app(settings), host=settings.host, port=settings.port)

@@ -1,0 +1,182 @@
+"""``parksite weights --ahp MATRIX.csv [--json]``: criterion weights from an AHP pairwise
+comparison matrix, with λmax, CI and CR.
+
+The CSV has a header row of criterion ids (its first cell labels the id column and is
+ignored) and one row per criterion, in the header's order, whose first cell is the criterion
+id and whose entries are Saaty judgements: numbers or fractions such as ``1/3``::
+
+    criterion,slope,power,road
+    slope,1,3,5
+    power,1/3,1,2
+    road,1/5,1/2,1
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+from typing import NoReturn
+
+import numpy as np
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from app.errors import exit_code_for
+from gis.errors import InputFileError, ParksiteError, SchemaError
+from scoring.ahp import CR_LIMIT, RANDOM_INDEX, AHPResult, ahp_weights, check_consistency
+from scoring.zone import parse_saaty
+
+_HINT = "the CSV needs a header row of criterion ids and one row per criterion, e.g. 'slope,1,3,1/5'"
+
+
+def read_ahp_csv(path: Path) -> tuple[list[str], np.ndarray]:
+    """Return the criterion ids and the pairwise matrix (n × n floats) of an AHP CSV file.
+
+    Raises InputFileError for a missing, unreadable or empty file and SchemaError, naming the
+    line, row and column, for a matrix that is not square, rows out of the header's order, or
+    entries that are not positive numbers or fractions.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError("AHP matrix file not found", where=str(path), hint=_HINT)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputFileError("not UTF-8 text", where=str(path), hint="save the CSV as UTF-8") from None
+    except OSError as exc:
+        raise InputFileError(f"cannot read the file: {exc.strerror}", where=str(path)) from None
+    try:
+        rows = [(i, [c.strip() for c in r]) for i, r in enumerate(csv.reader(text.splitlines()), start=1)]
+    except csv.Error as exc:
+        raise InputFileError(f"not a valid CSV file: {exc}", where=str(path), hint=_HINT) from None
+    rows = [(i, r) for i, r in rows if any(r)]
+    if not rows:
+        raise InputFileError("the file is empty", where=str(path), hint=_HINT)
+
+    header_line, header = rows[0]
+    ids = header[1:]
+    where_header = f"{path}, line {header_line}"
+    if len(ids) < 2:
+        raise SchemaError(f"the header names {len(ids)} criterion id(s); at least 2 are needed",
+                          where=where_header, hint=_HINT)
+    if any(not i for i in ids):
+        k = ids.index("")
+        raise SchemaError(f"header column {k + 2} has no criterion id", where=where_header, hint=_HINT)
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise SchemaError(f"criterion ids repeated in the header: {dupes}", where=where_header)
+
+    body = rows[1:]
+    n = len(ids)
+    if len(body) != n:
+        raise SchemaError(
+            f"the matrix is not square: the header names {n} criteria ({', '.join(ids)}) "
+            f"but there are {len(body)} data row(s)",
+            where=str(path),
+            hint=_HINT,
+        )
+    matrix = np.empty((n, n))
+    for r, (line, cells) in enumerate(body):
+        rid = cells[0]
+        where = f"{path}, line {line}"
+        if len(cells) != n + 1:
+            raise SchemaError(
+                f"row '{rid}' has {len(cells) - 1} entries, expected {n} (one per criterion in the header): "
+                "the matrix is not square",
+                where=where,
+            )
+        if rid != ids[r]:
+            raise SchemaError(
+                f"row {r + 1} is for '{rid}' but column {r + 1} is '{ids[r]}'; "
+                "list the rows in the header's order",
+                where=where,
+            )
+        for c, cell in enumerate(cells[1:]):
+            cell_where = f"{where}, row '{rid}', column '{ids[c]}'"
+            try:
+                value = float(parse_saaty(cell))  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise SchemaError(
+                    f"{cell!r} is not a number or a fraction like 1/3", where=cell_where,
+                    hint="use Saaty's scale 1/9 … 9",
+                ) from None
+            if not math.isfinite(value) or value <= 0:
+                raise SchemaError(f"{cell!r} must be a positive number (Saaty's scale 1/9 … 9)",
+                                  where=cell_where)
+            matrix[r, c] = value
+    return ids, matrix
+
+
+def result_json(ids: list[str], res: AHPResult) -> dict[str, object]:
+    """Return the JSON-ready summary: criteria, weights by id, lambda_max, ci, cr, consistent."""
+    return {
+        "criteria": ids,
+        "weights": {i: float(w) for i, w in zip(ids, res.weights)},
+        "lambda_max": float(res.lambda_max),
+        "ci": float(res.ci),
+        "cr": float(res.cr),
+        "consistent": bool(res.consistent),
+    }
+
+
+def render(ids: list[str], res: AHPResult, out: Console) -> None:
+    """Print the weights table and the consistency summary."""
+    t = Table(title="AHP 权重 weights")
+    t.add_column("#", justify="right")
+    t.add_column("准则 criterion")
+    t.add_column("权重 weight", justify="right")
+    t.add_column("%", justify="right")
+    order = np.argsort(-res.weights, kind="stable")
+    rank = np.empty(len(ids), dtype=int)
+    rank[order] = np.arange(1, len(ids) + 1)
+    for i, (cid, w) in enumerate(zip(ids, res.weights)):
+        t.add_row(str(rank[i]), escape(cid), f"{w:.4f}", f"{100 * w:.1f}")
+    out.print(t)
+    n = len(ids)
+    verdict = (
+        f"[green]一致性可接受 acceptable[/green] (CR ≤ {CR_LIMIT:.2f})"
+        if res.consistent
+        else f"[red]一致性不可接受 not acceptable[/red] (CR > {CR_LIMIT:.2f})"
+    )
+    out.print(
+        f"n = {n}, λmax = {res.lambda_max:.4f}, CI = {res.ci:.4f}, RI = {RANDOM_INDEX[n]:.2f}, "
+        f"CR = {res.cr:.4f}: {verdict}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def register(cli: typer.Typer) -> None:
+    """Add the ``weights`` command to ``cli``."""
+
+    @cli.command("weights")
+    def weights(
+        ahp: Path = typer.Option(..., "--ahp", help="CSV pairwise comparison matrix (header of criterion ids)"),
+        as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
+    ) -> None:
+        """权重 Criterion weights from an AHP pairwise comparison matrix: weights, λmax, CI, CR.
+
+        Exits non-zero (showing the CR) when CR > 0.10.
+        """
+        try:
+            ids, matrix = read_ahp_csv(ahp)
+            res = ahp_weights(matrix, where=str(ahp), labels=ids)
+        except ParksiteError as exc:
+            _fail(exc)
+        if as_json:
+            typer.echo(json.dumps(result_json(ids, res), ensure_ascii=False, indent=2))
+        else:
+            render(ids, res, Console())
+        try:
+            check_consistency(res, where=str(ahp))
+        except ParksiteError as exc:
+            _fail(exc)
+
+
+def _fail(exc: ParksiteError) -> NoReturn:
+    Console(stderr=True).print(f"[red]错误 error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    raise typer.Exit(exit_code_for(exc)) from exc

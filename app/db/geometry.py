@@ -1,0 +1,100 @@
+"""Geometry going into and out of the database (zone CRS, EPSG:4546, 2-D).
+
+Polygon columns are ``MULTIPOLYGON``: single polygons are promoted on the way in. Geometry from
+users (API, edits) arrives as shapely objects, WKT or GeoJSON in the zone CRS and is checked by
+:func:`clean_polygon` (polygonal, vertex limit, repaired with ``make_valid`` when invalid).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import shapely
+from geoalchemy2 import WKBElement
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry import shape as shape_from_geojson
+from shapely.geometry.base import BaseGeometry
+
+from app.db.messages import Msg
+from app.db.models import ZONE_SRID
+from gis.errors import GeometryError, LimitExceededError
+from gis.repair import keep_kind
+
+
+def as_shape(value: Any, *, where: str = "geometry") -> BaseGeometry:
+    """Return a shapely geometry from a shapely object, WKT text, or GeoJSON (dict or text).
+
+    Coordinates are taken to be in the zone CRS (EPSG:4546). Raises ``GeometryError`` for
+    anything that does not parse or is empty.
+    """
+    try:
+        if isinstance(value, BaseGeometry):
+            geom = value
+        elif isinstance(value, Mapping):
+            geom = shape_from_geojson(value.get("geometry", value) if value.get("type") == "Feature" else value)
+        elif isinstance(value, str):
+            text = value.strip()
+            geom = as_shape(json.loads(text), where=where) if text.startswith("{") else shapely.from_wkt(text)
+        else:
+            raise TypeError(f"unsupported geometry value of type {type(value).__name__}")
+    except GeometryError:
+        raise
+    except Exception as exc:
+        raise GeometryError(f"cannot be read as a geometry ({exc})", where=where,
+                            hint="send GeoJSON or WKT in the zone CRS (EPSG:4546)") from exc
+    if geom is None or geom.is_empty:
+        raise GeometryError("is empty", where=where, hint="draw the geometry")
+    return geom
+
+
+def to_multi(geom: BaseGeometry) -> BaseGeometry:
+    """Return ``geom`` as 2-D, polygons promoted to a MultiPolygon; other types unchanged."""
+    geom = shapely.force_2d(geom)
+    if geom.geom_type == "Polygon":
+        return shapely.MultiPolygon([geom])
+    return geom
+
+
+def to_db(geom: BaseGeometry | None, *, multi: bool = True) -> WKBElement | None:
+    """Return a WKB element (SRID EPSG:4546) for a shapely geometry; polygons as MultiPolygon."""
+    if geom is None:
+        return None
+    return from_shape(to_multi(geom) if multi else shapely.force_2d(geom), srid=ZONE_SRID)
+
+
+def from_db(element: Any) -> BaseGeometry | None:
+    """Return the shapely geometry of a geometry column value (None stays None)."""
+    return None if element is None else to_shape(element)
+
+
+def clean_polygon(value: Any, *, where: str, max_vertices: int) -> tuple[BaseGeometry, list[Msg]]:
+    """Check a polygon from a user and return ``(MultiPolygon, repairs)``.
+
+    Refuses (``GeometryError``) anything not a Polygon/MultiPolygon, and
+    (``LimitExceededError``) more than ``max_vertices`` coordinates, before any other work. An
+    invalid polygon is repaired with ``shapely.make_valid`` keeping its polygonal parts; the
+    repair is described in ``repairs`` (``is_valid_reason`` and the area change in m²; each a
+    ``Msg``: English, with the Chinese text in ``.zh``).
+    """
+    geom = as_shape(value, where=where)
+    if geom.geom_type not in ("Polygon", "MultiPolygon"):
+        raise GeometryError(f"must be a Polygon or MultiPolygon, not a {geom.geom_type}",
+                            where=where, hint="draw an area")
+    n = int(shapely.get_num_coordinates(geom))
+    if n > max_vertices:
+        raise LimitExceededError(f"has {n:,} vertices, more than the limit of {max_vertices:,}",
+                                 where=where, hint="simplify the outline (QGIS ▸ Simplify)")
+    geom = shapely.force_2d(geom)
+    repairs: list[Msg] = []
+    if not geom.is_valid:
+        reason = shapely.is_valid_reason(geom)
+        fixed = keep_kind([shapely.make_valid(geom)], "polygon")[0]
+        if fixed is None or fixed.is_empty:
+            raise GeometryError(f"is invalid ({reason}) and nothing of it is left after repair",
+                                where=where, hint="redraw the outline")
+        repairs.append(Msg(f"{where}: {reason}; repaired, area {geom.area:,.1f} → {fixed.area:,.1f} m²",
+                           f"{where}：几何无效（{reason}），已修复，面积 {geom.area:,.1f} → {fixed.area:,.1f} m²"))
+        geom = fixed
+    return to_multi(geom), repairs

@@ -1,0 +1,106 @@
+"""Batch jobs: queued → running → done | failed, or interrupted when the server stopped.
+
+A job row records its kind, parameters, input and output paths, progress (0–1), error and
+timestamps. :func:`interrupt_unfinished` is called once at server start: jobs that were queued or
+running when the process died are marked ``interrupted`` (never silently resumed).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.db.audit import jsonable
+from app.db.models import BatchJob, User, utcnow
+from app.db.users import require
+from gis.errors import ConflictError, NotFoundError, SchemaError
+
+#: Allowed status changes.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "queued": ("running", "failed", "interrupted"),
+    "running": ("done", "failed", "interrupted"),
+    "done": (),
+    "failed": (),
+    "interrupted": (),
+}
+
+
+def create_job(session: Session, kind: str, user: User | str | None, *, zone_id: str | None = None,
+               params: Mapping[str, Any] | None = None, input_path: str | None = None) -> BatchJob:
+    """Queue a job and return it (``id`` is a uuid4 hex string)."""
+    if isinstance(user, User):
+        require(user, "run_jobs")
+        user = user.name
+    job = BatchJob(id=uuid.uuid4().hex, kind=kind, zone_id=zone_id, status="queued",
+                   progress=0.0, params=jsonable(dict(params or {})), input_path=input_path,
+                   created_at=utcnow(), created_by=user)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def get_job(session: Session, job_id: str) -> BatchJob:
+    """Return the job; NotFoundError if unknown."""
+    job = session.get(BatchJob, job_id, populate_existing=True)
+    if job is None:
+        raise NotFoundError(f"no job {job_id!r}")
+    return job
+
+
+def _move(session: Session, job_id: str, status: str, **values: Any) -> BatchJob:
+    job = get_job(session, job_id)
+    if status not in TRANSITIONS[job.status]:
+        raise ConflictError(f"job {job_id} is {job.status}; it cannot become {status}",
+                            where=f"job {job_id}")
+    job.status = status
+    for k, v in values.items():
+        setattr(job, k, v)
+    session.flush()
+    return job
+
+
+def start_job(session: Session, job_id: str) -> BatchJob:
+    """Mark a queued job running."""
+    return _move(session, job_id, "running", started_at=utcnow())
+
+
+def set_progress(session: Session, job_id: str, progress: float) -> BatchJob:
+    """Set a running job's progress (0–1)."""
+    if not 0.0 <= progress <= 1.0:
+        raise SchemaError(f"progress {progress} is not between 0 and 1", where=f"job {job_id}")
+    job = get_job(session, job_id)
+    if job.status != "running":
+        raise ConflictError(f"job {job_id} is {job.status}, not running", where=f"job {job_id}")
+    job.progress = progress
+    session.flush()
+    return job
+
+
+def finish_job(session: Session, job_id: str, output_path: str | None = None) -> BatchJob:
+    """Mark a running job done (progress 1) with its output file."""
+    return _move(session, job_id, "done", progress=1.0, output_path=output_path,
+                 finished_at=utcnow())
+
+
+def fail_job(session: Session, job_id: str, error: str) -> BatchJob:
+    """Mark a queued or running job failed with ``error``."""
+    return _move(session, job_id, "failed", error=error, finished_at=utcnow())
+
+
+def interrupt_unfinished(session: Session) -> int:
+    """Mark every queued or running job ``interrupted`` (call at server start); return how many."""
+    result = session.execute(
+        update(BatchJob).where(BatchJob.status.in_(("queued", "running")))
+        .values(status="interrupted", finished_at=utcnow(),
+                error="the server stopped before the job finished")
+        .execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)
+
+
+def list_jobs(session: Session, *, limit: int = 50) -> list[BatchJob]:
+    """Return the newest jobs first."""
+    return list(session.scalars(select(BatchJob).order_by(BatchJob.created_at.desc()).limit(limit)))

@@ -1,0 +1,208 @@
+"""Users, roles and passwords (argon2id via argon2-cffi).
+
+Roles are cumulative, each including everything the roles before it may do:
+
+=========  ===========================================================================
+viewer     read the map, parcels, scores, projects and results
+planner    + edit clusters and parcels (create, change, delete, restore)
+manager    + run project checks and record their results; run scoring and batch jobs
+admin      + manage users, change zone rules, import zones
+=========  ===========================================================================
+
+There is no built-in account: the first admin is made with ``parksite user add NAME --role
+admin``. Only in development mode (``Settings.dev_mode``) does :func:`ensure_dev_admin` create
+``admin`` with the known password ``DEV_ADMIN_PASSWORD`` when the database has no users.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Final
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.db.audit import record
+from app.db.models import ROLES, User, utcnow
+from app.errors import PermissionDeniedError
+from app.settings import Settings
+from gis.errors import ConflictError, NotFoundError, SchemaError
+
+#: Actions and the lowest role allowed to do them (roles are cumulative, see module doc).
+ACTIONS: Final[dict[str, str]] = {
+    "read": "viewer",
+    "edit_clusters": "planner",
+    "edit_parcels": "planner",
+    "run_checks": "manager",
+    "record_checks": "manager",
+    "run_scoring": "manager",
+    "run_jobs": "manager",
+    "manage_users": "admin",
+    "edit_zone_rules": "admin",
+    "import_zone": "admin",
+}
+
+MIN_PASSWORD_LENGTH: Final = 8
+DEV_ADMIN_NAME: Final = "admin"
+DEV_ADMIN_PASSWORD: Final = "parksite-dev"
+
+_hasher = PasswordHasher()
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist, so both cases take the same time."""
+    return _hasher.hash("not-a-real-password")
+
+
+def can(role: str, action: str) -> bool:
+    """Return whether ``role`` may do ``action`` (see ``ACTIONS``); ValueError for unknown names."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; actions are {', '.join(ACTIONS)}")
+    return ROLES.index(role) >= ROLES.index(ACTIONS[action])
+
+
+def require(user: User, action: str) -> None:
+    """Raise ``PermissionDeniedError`` unless the (enabled) ``user`` may do ``action``."""
+    if user.disabled:
+        raise PermissionDeniedError("the account is disabled", where=f"user {user.name!r}")
+    if not can(user.role, action):
+        raise PermissionDeniedError(
+            f"role {user.role!r} may not {action.replace('_', ' ')} "
+            f"(needs {ACTIONS[action]} or above)", where=f"user {user.name!r}",
+            hint="ask an administrator for a role that allows it",
+        )
+
+
+def hash_password(password: str) -> str:
+    """Return the argon2id hash (PHC string) of ``password``."""
+    return _hasher.hash(password)
+
+
+def _check_password(password: str, name: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise SchemaError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+                          where=f"user {name!r}", hint="choose a longer password")
+
+
+def _check_role(role: str, name: str) -> None:
+    if role not in ROLES:
+        raise SchemaError(f"unknown role {role!r}", where=f"user {name!r}",
+                          hint=f"use one of {', '.join(ROLES)}")
+
+
+def get_user(session: Session, name: str) -> User:
+    """Return the user called ``name``; NotFoundError if there is none."""
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise NotFoundError(f"no user {name!r}", hint="see `parksite user list`")
+    return user
+
+
+def add_user(session: Session, name: str, role: str, password: str, *, by: str | None = None) -> User:
+    """Create and return a user (flushed, not committed); ConflictError if the name is taken.
+
+    Raises ``SchemaError`` for an unknown role, an empty name or a password shorter than
+    ``MIN_PASSWORD_LENGTH``.
+    """
+    name = name.strip()
+    if not name:
+        raise SchemaError("the user name is empty", where="user", hint="give a name")
+    _check_role(role, name)
+    _check_password(password, name)
+    if session.scalar(select(User.id).where(User.name == name)) is not None:
+        raise ConflictError(f"user {name!r} already exists", where=f"user {name!r}",
+                            hint="choose another name, or disable/enable the existing user")
+    user = User(name=name, role=role, password_hash=hash_password(password), disabled=False)
+    session.add(user)
+    session.flush()
+    record(session, user=by, action="create", entity="user", entity_id=user.id, entity_key=name,
+           after_attrs={"name": name, "role": role, "disabled": False})
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    """Return every user, by name."""
+    return list(session.scalars(select(User).order_by(User.name)))
+
+
+def _set_disabled(session: Session, name: str, disabled: bool, by: str | None) -> User:
+    user = get_user(session, name)
+    before = {"disabled": user.disabled}
+    user.disabled = disabled
+    session.flush()
+    record(session, user=by, action="disable" if disabled else "enable", entity="user",
+           entity_id=user.id, entity_key=name, before_attrs=before,
+           after_attrs={"disabled": disabled})
+    return user
+
+
+def disable_user(session: Session, name: str, *, by: str | None = None) -> User:
+    """Disable ``name`` (it can no longer log in; its history stays); NotFoundError if unknown."""
+    return _set_disabled(session, name, True, by)
+
+
+def enable_user(session: Session, name: str, *, by: str | None = None) -> User:
+    """Enable ``name`` again; NotFoundError if unknown."""
+    return _set_disabled(session, name, False, by)
+
+
+def set_role(session: Session, name: str, role: str, *, by: str | None = None) -> User:
+    """Change the role of ``name``; SchemaError for an unknown role."""
+    user = get_user(session, name)
+    _check_role(role, name)
+    before = {"role": user.role}
+    user.role = role
+    session.flush()
+    record(session, user=by, action="set_role", entity="user", entity_id=user.id, entity_key=name,
+           before_attrs=before, after_attrs={"role": role})
+    return user
+
+
+def set_password(session: Session, name: str, password: str, *, by: str | None = None) -> User:
+    """Replace the password of ``name`` (the audit log records that it changed, not the hash)."""
+    user = get_user(session, name)
+    _check_password(password, name)
+    user.password_hash = hash_password(password)
+    session.flush()
+    record(session, user=by, action="set_password", entity="user", entity_id=user.id,
+           entity_key=name)
+    return user
+
+
+def authenticate(session: Session, name: str, password: str) -> User | None:
+    """Return the enabled user ``name`` if ``password`` is right, else None.
+
+    Unknown user, wrong password and disabled account all return None and take about the same
+    time (a dummy hash is verified for unknown names). A hash made with older argon2 parameters
+    is replaced on success; ``last_login_at`` is set. The caller commits.
+    """
+    user = session.scalar(select(User).where(User.name == name))
+    try:
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if user is None or user.disabled:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    session.flush()
+    return user
+
+
+def ensure_dev_admin(session: Session, settings: Settings) -> User | None:
+    """In development mode only, create ``admin`` / ``DEV_ADMIN_PASSWORD`` if there are no users.
+
+    Returns the new user, or None (not development mode, or users exist). Never called outside
+    ``Settings.dev_mode``: production has no default password.
+    """
+    if not settings.dev_mode:
+        return None
+    if session.scalar(select(func.count()).select_from(User)):
+        return None
+    return add_user(session, DEV_ADMIN_NAME, "admin", DEV_ADMIN_PASSWORD, by="dev-mode")

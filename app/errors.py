@@ -1,0 +1,98 @@
+"""The app's own error classes, and the one table that maps domain errors to HTTP statuses and
+CLI exit codes.
+
+This module imports only :mod:`gis.errors`, so every CLI command can use the table without
+loading the database or web layers. :mod:`app.db` and :mod:`app.api` raise the classes defined
+here (``app.db.edits.VersionConflictError`` and the like are the same classes, re-exported).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gis import errors as e
+
+
+class VersionConflictError(e.ConflictError):
+    """The entity changed since ``expected_version`` (HTTP 412); carries its current version and
+    state (``current_state``: attributes and ``geometry_wkt``, None when it was deleted)."""
+
+    def __init__(self, message: str, *, entity: str, entity_id: int, expected_version: int,
+                 current_version: int | None, current_state: dict[str, Any] | None,
+                 where: str | None = None, hint: str | None = None):
+        self.entity = entity
+        self.entity_id = entity_id
+        self.expected_version = expected_version
+        self.current_version = current_version
+        self.current_state = current_state
+        super().__init__(message, where=where, hint=hint)
+
+
+class ClusterGeometryError(e.GeometryError):
+    """A cluster outline extends outside its park or overlaps another cluster (HTTP 422).
+
+    ``kind`` is ``"outside_park"`` or ``"overlap"``; ``park`` / ``cluster`` names the park left
+    or the cluster overlapped; ``area_m2`` is the offending area (m²) and ``geometry`` the
+    offending part (a shapely geometry in ``crs``, the zone CRS).
+    """
+
+    def __init__(self, message: str, *, kind: str, area_m2: float, geometry: Any, crs: str,
+                 park: str | None = None, cluster: str | None = None,
+                 where: str | None = None, hint: str | None = None):
+        self.kind = kind
+        self.area_m2 = area_m2
+        self.geometry = geometry
+        self.crs = crs
+        self.park = park
+        self.cluster = cluster
+        super().__init__(message, where=where, hint=hint)
+
+
+class PermissionDeniedError(e.ParksiteError):
+    """The user's role does not allow the action (HTTP 403)."""
+
+
+class NotAuthenticatedError(e.ParksiteError):
+    """No valid token: anonymous write, expired or forged token, wrong password (HTTP 401)."""
+
+
+class PreconditionRequiredError(e.ParksiteError):
+    """A write without ``If-Match``: the client must say which version it changes (HTTP 428)."""
+
+
+#: Domain error class → (HTTP status, CLI exit code). The most specific class wins.
+ERROR_TABLE: dict[type[e.ParksiteError], tuple[int, int]] = {
+    e.NotFoundError: (404, 3),
+    e.InputFileError: (400, 2),
+    e.MissingCRSError: (422, 4),
+    e.CRSError: (422, 4),
+    e.SchemaError: (422, 5),
+    ClusterGeometryError: (422, 6),  # outside its park / overlapping a cluster
+    e.GeometryError: (422, 6),
+    e.NoOverlapError: (422, 7),
+    e.ConfigError: (422, 8),
+    e.LimitExceededError: (413, 9),
+    VersionConflictError: (412, 10),  # stale If-Match / expected version
+    e.ConflictError: (409, 10),
+    NotAuthenticatedError: (401, 12),
+    PermissionDeniedError: (403, 11),
+    PreconditionRequiredError: (428, 13),
+    e.ParksiteError: (400, 1),
+}
+
+
+def _lookup(exc: e.ParksiteError) -> tuple[int, int]:
+    for cls in type(exc).__mro__:
+        if cls in ERROR_TABLE:
+            return ERROR_TABLE[cls]
+    return (500, 1)
+
+
+def http_status_for(exc: e.ParksiteError) -> int:
+    """Return the HTTP status for a domain error."""
+    return _lookup(exc)[0]
+
+
+def exit_code_for(exc: e.ParksiteError) -> int:
+    """Return the CLI exit code for a domain error (never 0)."""
+    return _lookup(exc)[1]

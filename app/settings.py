@@ -1,0 +1,51 @@
+"""Settings, read from the environment (``PARKSITE_*``) by a factory, never at import time."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The repository (or installed source tree) root: bundled data lives under it.
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_ZONE_FILE = ROOT / "data" / "zones" / "jiaokou.yaml"
+
+
+def default_state_dir() -> Path:
+    """Return the directory for the embedded database and job files (outside tracked files)."""
+    return ROOT / "var"
+
+
+class Settings(BaseSettings):
+    """parksite settings; every field can be set as ``PARKSITE_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="PARKSITE_", extra="ignore")
+
+    database_url: str | None = Field(
+        None, description="sqlite:///PATH (SpatiaLite) or postgresql+psycopg://USER@HOST/DB"
+    )
+    zone_file: Path = DEFAULT_ZONE_FILE
+    state_dir: Path = Field(default_factory=default_state_dir)
+    dev_mode: bool = Field(False, description="development mode: allows a default admin password")
+    require_login: bool = Field(False, description="reads need a token too (else reads are open)")
+    secret_key: str | None = Field(None, description="key that signs API tokens")
+    token_minutes: int = 8 * 60
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_mb: float = 50.0
+    max_vertices: int = 20_000
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    def resolved_database_url(self) -> str:
+        """Return the database URL, defaulting to a SpatiaLite file in the state directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.state_dir / 'parksite.sqlite').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Return the process-wide settings (built on first use)."""
+    return Settings()

@@ -1,0 +1,226 @@
+// 项目准入: the project form (industry / branch from the zone's positive list), the admission
+// check on the selected parcel (each rule's verdict in a table) and the recommendation of
+// fitting parcels and parcel groups, highlighted on the map with their rank.
+
+import { request } from "./api.js";
+import { hasRole, onUserChange, openLogin } from "./auth.js";
+import { lang, onLangChange, pick, t, tOr } from "./i18n.js";
+import { esc, num, statusBadge } from "./ui.js";
+import { clusterName, zone } from "./zone.js";
+
+const NUMBER_FIELDS = [
+  "investment_wan", "output_wan", "tax_wan", "land_mu", "water_m3_per_day", "power_kw",
+  "waste_treatment_pct",
+];
+
+export class ProjectCheck {
+  constructor({ map, form, results, getParcel, onPick }) {
+    this.map = map;
+    this.form = form;
+    this.results = results;
+    this.getParcel = getParcel;
+    this.onPick = onPick;
+    this.last = null; // {kind: "check" | "recommend", data}
+    this.highlight = L.featureGroup([], { pane: "recommend" });
+    this.fillIndustries();
+    form.industry.addEventListener("change", () => this.fillBranches());
+    form.addEventListener("submit", (ev) => { ev.preventDefault(); this.check(); });
+    form.querySelector("#recommend-btn").addEventListener("click", () => this.recommend());
+    form.querySelector("#clear-recommend-btn").addEventListener("click", () => this.clearHighlight());
+    onLangChange(() => { this.fillIndustries(true); this.render(); this.updateAccess(); this.intensityHint(); });
+    onUserChange(() => this.updateAccess());
+    form.addEventListener("input", () => this.intensityHint());
+    form.project_name.value = t("check.default_name");
+    this.updateAccess();
+  }
+
+  /** Show 投资强度 and 产出强度 (万元/亩) of the form's figures when the land demand is given. */
+  intensityHint() {
+    const f = this.form;
+    const land = Number(f.land_mu.value);
+    const el = f.querySelector("#intensity-hint");
+    if (!(land > 0)) { el.textContent = ""; return; }
+    const parts = [];
+    if (Number(f.investment_wan.value) > 0) parts.push(t("check.investment_intensity", { v: num(Number(f.investment_wan.value) / land, 1) }));
+    if (Number(f.output_wan.value) > 0) parts.push(t("check.output_intensity", { v: num(Number(f.output_wan.value) / land, 1) }));
+    el.textContent = parts.join(" · ");
+  }
+
+  fillIndustries(keep = false) {
+    const sel = this.form.industry;
+    const before = sel.value;
+    const opts = zone.industries.map((i) => `<option value="${esc(i.name)}">${esc(pick(i))}</option>`);
+    if (zone.catchAll) opts.push(`<option value="${esc(zone.catchAll.name)}">${esc(pick(zone.catchAll))}</option>`);
+    sel.innerHTML = opts.join("");
+    if (keep && before) sel.value = before;
+    this.fillBranches(keep);
+  }
+
+  fillBranches(keep = false) {
+    const sel = this.form.branch;
+    const before = sel.value;
+    const ind = zone.industries.find((i) => i.name === this.form.industry.value);
+    const branches = ind ? ind.branches || [] : [];
+    sel.innerHTML = `<option value="">${esc(t("check.branch_none"))}</option>${branches.map((b) => `<option value="${esc(b.name)}">${
+      esc(pick(b))}${b.guidance && lang() === "zh" ? ` （${esc(b.guidance)}）` : ""}</option>`).join("")}`;
+    if (keep && before) sel.value = before;
+    else if (branches.length) sel.value = branches[0].name;
+  }
+
+  updateAccess() {
+    const ok = hasRole("manager");
+    const note = this.form.querySelector("#check-access");
+    note.innerHTML = ok ? "" : `${esc(t("check.need_manager"))} <a href="#" id="check-login">${esc(t("auth.login"))}</a>`;
+    const link = note.querySelector("#check-login");
+    if (link) link.addEventListener("click", (e) => { e.preventDefault(); openLogin(); });
+    this.form.querySelector("#check-btn").disabled = !ok;
+    this.form.querySelector("#recommend-btn").disabled = !ok;
+    this.updateParcel();
+  }
+
+  /** Show which parcel the check applies to. */
+  updateParcel() {
+    const id = this.getParcel();
+    const el = this.form.querySelector("#check-parcel");
+    el.textContent = id ? id : t("check.no_parcel");
+    el.classList.toggle("text-muted", !id);
+  }
+
+  /** Return the project of the form as the API expects it (numbers or null). */
+  project() {
+    const f = this.form;
+    const p = { name: f.project_name.value.trim() || t("check.default_name"), industry: f.industry.value || null, branch: f.branch.value || null };
+    for (const k of NUMBER_FIELDS) {
+      const v = f[k].value.trim();
+      p[k] = v === "" ? null : Number(v);
+    }
+    const om = f.online_monitoring.value;
+    p.online_monitoring = om === "" ? null : om === "true";
+    return p;
+  }
+
+  async check() {
+    const id = this.getParcel();
+    if (!id) { this.results.innerHTML = `<div class="alert alert-info">${esc(t("check.pick_parcel"))}</div>`; return; }
+    this.results.innerHTML = `<div class="text-muted">${esc(t("check.running"))}</div>`;
+    try {
+      const { data } = await request("POST", "/check", { json: { parcel_id: id, project: this.project(), lang: lang() } });
+      this.last = { kind: "check", data, parcel: id, lang: lang() };
+      this.render();
+    } catch (err) {
+      this.results.innerHTML = `<div class="alert alert-danger" id="check-error">${esc(err.message)}${
+        err.hint ? `<div class="small">${esc(err.hint)}</div>` : ""}</div>`;
+    }
+  }
+
+  async recommend() {
+    this.results.innerHTML = `<div class="text-muted">${esc(t("check.running"))}</div>`;
+    try {
+      const { data } = await request("POST", "/recommend", { json: { project: this.project(), top: 5, lang: lang() } });
+      this.last = { kind: "recommend", data, lang: lang() };
+      this.render();
+      this.drawCandidates(data.candidates || []);
+    } catch (err) {
+      this.results.innerHTML = `<div class="alert alert-danger" id="check-error">${esc(err.message)}${
+        err.hint ? `<div class="small">${esc(err.hint)}</div>` : ""}</div>`;
+    }
+  }
+
+  render() {
+    if (!this.last) return;
+    if (this.last.lang !== lang() && this.last.kind === "check") {
+      // The rule messages come in the language asked for: ask again in the new one.
+      this.check();
+      return;
+    }
+    if (this.last.kind === "check") this.renderCheck(this.last.data, this.last.parcel);
+    else this.renderRecommend(this.last.data);
+  }
+
+  renderCheck(d, parcel) {
+    const rules = (d.rules || []).map((r) => `<tr class="rule-row rule-${esc(r.status)}" data-rule="${esc(r.rule)}">
+        <td class="text-nowrap fw-semibold">${esc(tOr(`rule.${r.rule}`, r.rule))}</td><td>${statusBadge(r.status)}</td>
+        <td class="text-end">${esc(fmtVal(r.value))}${r.unit ? ` <span class="text-muted">${esc(r.unit)}</span>` : ""}</td>
+        <td class="text-end">${esc(fmtVal(r.threshold))}</td></tr>
+      <tr class="rule-msg rule-${esc(r.status)}"><td colspan="4" class="small">${esc(r.message || "")}
+        <span class="text-muted">· ${esc(r.source || "")}</span></td></tr>`).join("");
+    this.results.innerHTML = `<div id="check-result">
+      <div class="d-flex align-items-center gap-2 mb-2">
+        <span>${esc(t("check.verdict_for", { parcel }))}</span>
+        <span id="check-verdict" class="fs-5">${statusBadge(d.verdict)}</span>
+      </div>
+      ${d.max_justified_mu != null ? `<div class="small mb-2">${esc(t("check.max_justified", { mu: num(d.max_justified_mu, 2) }))}</div>` : ""}
+      <table class="table table-sm rules-table"><thead><tr>
+        <th>${esc(t("check.rule"))}</th><th>${esc(t("check.status"))}</th><th class="text-end">${esc(t("check.value"))}</th>
+        <th class="text-end">${esc(t("check.threshold"))}</th>
+      </tr></thead><tbody>${rules}</tbody></table></div>`;
+    this.results.scrollIntoView({ block: "start" });
+  }
+
+  renderRecommend(d) {
+    const cands = d.candidates || [];
+    const items = cands.map((c) => `<li class="list-group-item candidate" data-rank="${c.rank}">
+        <div class="d-flex align-items-center gap-2"><span class="rank-badge">${c.rank}</span>
+        <b>${esc((c.parcel_ids || []).join(" + "))}</b>${c.verdict ? statusBadge(c.verdict) : ""}
+        <span class="ms-auto small">${esc(num(c.area_mu, 1))} ${esc(t("unit.mu"))} · ${esc(num(c.score, 1))}</span></div>
+        <div class="small">${esc(clusterName(c.cluster))}</div>
+        <div class="small text-muted">${esc(c.reason || "")}</div>
+        ${c.weakest ? `<div class="small">${esc(t("check.weakest", { name: c.weakest }))}</div>` : ""}</li>`).join("");
+    this.results.innerHTML = `<div id="recommend-result">
+      ${d.max_justified_mu != null ? `<div class="small mb-1">${esc(t("check.max_justified", { mu: num(d.max_justified_mu, 2) }))}</div>` : ""}
+      ${d.note ? `<div class="small text-muted mb-1">${esc(d.note)}</div>` : ""}
+      ${cands.length ? `<ul class="list-group candidates">${items}</ul>`
+        : `<div class="alert alert-warning" id="recommend-none">${esc(t("check.no_candidates"))}</div>`}</div>`;
+    this.results.scrollIntoView({ block: "start" });
+    this.results.querySelectorAll(".candidate").forEach((li) => {
+      li.addEventListener("click", () => this.focusCandidate(Number(li.dataset.rank)));
+    });
+  }
+
+  drawCandidates(cands) {
+    this.clearHighlight();
+    cands.forEach((c) => {
+      if (!c.geometry) return;
+      const g = L.geoJSON({ type: "Feature", geometry: c.geometry, properties: {} }, {
+        pane: "recommend", interactive: false,
+        style: { color: "#d500f9", weight: 4, fill: true, fillColor: "#d500f9", fillOpacity: 0.15 },
+      });
+      g.rank = c.rank;
+      g.parcelIds = c.parcel_ids;
+      this.highlight.addLayer(g);
+      const center = g.getBounds().getCenter();
+      const m = L.marker(center, {
+        pane: "recommendLabels",
+        icon: L.divIcon({ className: "rank-marker", html: `<span>${c.rank}</span>`, iconSize: [26, 26] }),
+        title: `${t("check.rank")} ${c.rank}: ${(c.parcel_ids || []).join(" + ")}`,
+      });
+      m.on("click", () => this.focusCandidate(c.rank));
+      this.highlight.addLayer(m);
+    });
+    if (!this.map.hasLayer(this.highlight)) this.highlight.addTo(this.map);
+    if (this.highlight.getLayers().length) {
+      this.map.fitBounds(this.highlight.getBounds(), { padding: [40, 40], maxZoom: 16 });
+    }
+  }
+
+  focusCandidate(rank) {
+    const g = this.highlight.getLayers().find((l) => l.rank === rank);
+    if (!g) return;
+    this.map.fitBounds(g.getBounds(), { padding: [60, 60], maxZoom: 17 });
+    this.results.querySelectorAll(".candidate").forEach((li) => li.classList.toggle("active", Number(li.dataset.rank) === rank));
+    if (g.parcelIds && g.parcelIds.length === 1 && this.onPick) this.onPick(g.parcelIds[0]);
+  }
+
+  clearHighlight() {
+    this.highlight.clearLayers();
+  }
+}
+
+function fmtVal(v) {
+  if (v === null || v === undefined) return "—";
+  if (typeof v === "number") return num(v, 2);
+  if (typeof v === "boolean") return v ? t("common.yes") : t("common.no");
+  if (Array.isArray(v)) return v.join("、");
+  return tOr(`status_parcel.${v}`, String(v));
+}
+

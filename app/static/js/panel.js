@@ -1,0 +1,180 @@
+// The parcel panel: a clicked parcel's facts, its score breakdown (Chart.js bars of each
+// criterion's contribution), exclusion reasons, slope and earthwork, distances and 标准地 sheet.
+
+import { get } from "./api.js";
+import { lang, pick, t, tOr } from "./i18n.js";
+import { esc, num, pct } from "./ui.js";
+import { classColor, clusterName, parkName } from "./zone.js";
+
+let chart = null;
+let current = null; // the parcel Feature shown
+
+/** The parcel Feature shown in the panel (or null). */
+export function shownParcel() {
+  return current;
+}
+
+/** Measure groups shown in the panel: [group key, [[measure, unit, digits | "pct" | "text"]]]. */
+const MEASURE_GROUPS = [
+  ["slope", [
+    ["slope_mean_deg", "°", 1], ["slope_max_deg", "°", 1], ["slope_p90_deg", "°", 1],
+    ["slope_mean_pct", "%", 1], ["slope_over_limit_share", "", "pct"],
+  ]],
+  ["earthwork", [
+    ["earthwork_lim_cut_m3", "m³", 0], ["earthwork_lim_fill_m3", "m³", 0],
+    ["earthwork_lim_m3_per_mu", "m³/亩", 0],
+    ["earthwork_fit_cut_m3", "m³", 0], ["earthwork_fit_fill_m3", "m³", 0],
+  ]],
+  ["access", [
+    ["power_dist_m", "m", 0], ["power_substation", "", "text"], ["power_voltage_kv", "kV", 0],
+    ["water_dist_m", "m", 0], ["water_source", "", "text"],
+    ["wastewater_dist_m", "m", 0], ["wastewater_plant", "", "text"],
+    ["road_dist_m", "m", 0], ["net_dist_m_gate", "m", 0], ["net_dist_m_s224", "m", 0],
+    ["net_dist_m_county_seat", "m", 0],
+    ["river_share", "", "pct"], ["river_name", "", "text"], ["outside_park_share", "", "pct"],
+  ]],
+];
+
+function measureValue(v, unit, fmt) {
+  if (v === null || v === undefined || v === "") return null;
+  if (fmt === "text") return String(v);
+  if (fmt === "pct") return pct(v, 0);
+  return `${num(v, fmt)}${unit ? ` ${unit}` : ""}`;
+}
+
+function measuresHtml(measures) {
+  if (!measures) return "";
+  return MEASURE_GROUPS.map(([group, items]) => {
+    const rows = items
+      .map(([key, unit, fmt]) => [key, measureValue(measures[key], unit, fmt)])
+      .filter(([, v]) => v !== null)
+      .map(([key, v]) => `<tr><th>${esc(tOr(`measure.${key}`, key))}</th><td class="text-end" data-measure="${key}">${esc(v)}</td></tr>`);
+    if (!rows.length) return "";
+    return `<h6 class="panel-h">${esc(t(`panel.${group}`))}</h6>
+      <table class="table table-sm measures">${rows.join("")}</table>`;
+  }).join("");
+}
+
+function breakdownTable(breakdown) {
+  return `<table class="table table-sm breakdown-table"><thead><tr>
+    <th>${esc(t("breakdown.criterion"))}</th><th class="text-end">${esc(t("breakdown.raw"))}</th>
+    <th class="text-end">${esc(t("breakdown.value"))}</th><th class="text-end">${esc(t("breakdown.weight"))}</th>
+    <th class="text-end">${esc(t("breakdown.contribution"))}</th></tr></thead><tbody>${breakdown.map((b) => `<tr>
+      <td>${esc(pick(b))}</td>
+      <td class="text-end">${esc(typeof b.raw === "number" ? num(b.raw, 1) : b.raw ?? "—")} ${esc(b.unit || "")}</td>
+      <td class="text-end">${esc(num(b.value, 2))}</td><td class="text-end">${esc(num(b.weight, 3))}</td>
+      <td class="text-end">${esc(num(b.contribution, 1))}</td></tr>`).join("")}</tbody></table>`;
+}
+
+function drawChart(canvas, breakdown) {
+  if (chart) { chart.destroy(); chart = null; }
+  if (!canvas || !window.Chart || !breakdown.length) return;
+  const colors = breakdown.map((b) => {
+    const v = Number(b.value);
+    if (v >= 0.8) return "#1a9641";
+    if (v >= 0.5) return "#a6d96a";
+    if (v >= 0.25) return "#fdae61";
+    return "#d7191c";
+  });
+  chart = new window.Chart(canvas, {
+    type: "bar",
+    data: {
+      labels: breakdown.map((b) => pick(b)),
+      datasets: [{
+        label: t("breakdown.contribution"), data: breakdown.map((b) => Number(b.contribution) || 0),
+        backgroundColor: colors, borderColor: "#444", borderWidth: 0.5,
+      }],
+    },
+    options: {
+      indexAxis: "y", animation: false, responsive: true, maintainAspectRatio: false,
+      plugins: {
+        legend: { display: false },
+        tooltip: {
+          callbacks: {
+            label: (ctx) => {
+              const b = breakdown[ctx.dataIndex];
+              return `${t("breakdown.contribution")} ${num(b.contribution, 1)} = ${num(b.weight, 3)} × ${num(b.value, 2)}`
+                + ` (${num(b.raw, 1)} ${b.unit || ""})`;
+            },
+          },
+        },
+      },
+      scales: { x: { beginAtZero: true, title: { display: true, text: t("breakdown.axis") } } },
+    },
+  });
+}
+
+function standardLandHtml(sheet, p) {
+  if (!sheet) {
+    return `<p class="text-muted small" id="standard-land-none">${esc(t("standard.none", { status: t(`status_parcel.${p.status}`) }))}</p>`;
+  }
+  const rows = (sheet.industries || []).map((r) => `<tr>
+    <td>${esc(lang() === "en" ? r.industry_en || r.industry : r.industry)}${
+      r.branches && r.branches.length ? `<div class="small text-muted">${esc(r.branches.join("、"))}</div>` : ""}${
+      r.reference ? `<div class="small text-warning">${esc(t("standard.reference"))}</div>` : ""}${
+      r.review ? `<div class="small text-warning">${esc(t("standard.review"))}</div>` : ""}</td>
+    <td class="text-end">≥ ${esc(num(r.investment_intensity_wan_per_mu, 0))}<div class="small text-muted">${
+      r.min_investment_wan != null ? esc(t("standard.min_total", { v: num(r.min_investment_wan, 0) })) : ""}</div></td>
+    <td class="text-end">≥ ${esc(num(r.output_intensity_wan_per_mu, 0))}<div class="small text-muted">${
+      r.min_output_wan != null ? esc(t("standard.min_total_output", { v: num(r.min_output_wan, 0) })) : ""}</div></td>
+    <td class="text-center">${r.online_monitoring_required ? "✔" : r.online_monitoring_required === false ? "—" : "?"}</td>
+    <td class="text-end">${esc(r.waste_treatment_pct_min != null ? `${num(r.waste_treatment_pct_min, 0)} %` : "—")}</td>
+  </tr>`).join("");
+  const lc = sheet.land_controls;
+  const controls = lc ? `<ul class="small mb-1">
+      <li>${esc(t("standard.building_coefficient"))} ≥ ${esc(num(lc.building_coefficient_min_pct, 0))} %</li>
+      <li>${esc(t("standard.admin_living"))} ≤ ${esc(num(lc.admin_living_max_pct, 0))} %</li>
+      <li>${esc(t("standard.green_ratio"))} ≤ ${esc(num(lc.green_ratio_max_pct, 0))} %</li></ul>` : "";
+  const notes = (sheet.notes || []).map((n) => `<li>${esc(n)}</li>`).join("");
+  return `<div id="standard-land">
+    <div class="small mb-1">${esc(t("standard.intro", { cluster: sheet.cluster_name || clusterName(sheet.cluster), mu: num(sheet.area_mu, 2) }))}</div>
+    <table class="table table-sm standard-table"><thead><tr>
+      <th>${esc(t("standard.industry"))}</th>
+      <th class="text-end">${esc(t("standard.investment"))}<div class="small fw-normal">${esc(t("standard.per_mu"))}</div></th>
+      <th class="text-end">${esc(t("standard.output"))}<div class="small fw-normal">${esc(t("standard.per_mu"))}</div></th>
+      <th class="text-center">${esc(t("standard.monitoring"))}</th>
+      <th class="text-end">${esc(t("standard.waste"))}</th></tr></thead>
+      <tbody>${rows}</tbody></table>${controls}${notes ? `<ul class="small text-muted">${notes}</ul>` : ""}</div>`;
+}
+
+/** Render a parcel Feature (GET /parcels/{id}) into the panel element `root`. */
+export function renderParcel(root, feature) {
+  current = feature;
+  const p = feature.properties || {};
+  const breakdown = p.breakdown || [];
+  const reasons = (lang() === "en" ? p.reasons_en : p.reasons) || p.reasons || [];
+  const klass = p.excluded ? t("class.excluded") : (lang() === "en" ? p.class_en || p.class : p.class);
+  root.innerHTML = `<div class="parcel-head d-flex align-items-center gap-2">
+      <h5 class="mb-0" id="parcel-title">${esc(p.parcel_id)}</h5>
+      <span class="badge class-badge" style="background:${classColor(p.class, p.excluded)}">${esc(klass || "—")}</span>
+      <span class="ms-auto fs-5" id="parcel-score" title="${esc(t("parcel.score"))}">${esc(num(p.score, 1))}</span>
+    </div>
+    <table class="table table-sm mt-2 parcel-facts">
+      <tr><th>${esc(t("parcel.area"))}</th><td id="parcel-area">${esc(num(p.area_m2, 0))} m² · ${esc(num(p.area_mu, 2))} ${esc(t("unit.mu"))}</td></tr>
+      <tr><th>${esc(t("parcel.park"))}</th><td>${esc(parkName(p.park))}</td></tr>
+      <tr><th>${esc(t("parcel.cluster"))}</th><td id="parcel-cluster">${esc(clusterName(p.cluster))}</td></tr>
+      <tr><th>${esc(t("parcel.status"))}</th><td>${esc(t(`status_parcel.${p.status}`))}</td></tr>
+      <tr><th>${esc(t("parcel.enterprise"))}</th><td>${esc(p.enterprise || "—")}</td></tr>
+      <tr><th>${esc(t("parcel.score"))}</th><td>${esc(num(p.score, 1))} (${esc(klass || "—")})${
+        p.score_stale ? ` <span class="badge text-bg-warning">${esc(t("parcel.score_stale"))}</span>` : ""}</td></tr>
+    </table>
+    <h6 class="panel-h">${esc(t("panel.breakdown"))}</h6>
+    <div class="chart-box"><canvas id="breakdown-chart" aria-label="${esc(t("panel.breakdown"))}"></canvas></div>
+    <details class="small mb-2"><summary>${esc(t("breakdown.table"))}</summary>${breakdownTable(breakdown)}</details>
+    <h6 class="panel-h">${esc(t("panel.exclusions"))}</h6>
+    <div id="parcel-reasons">${reasons.length
+      ? `<ul class="text-danger small">${reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul>`
+      : `<p class="small text-muted">${esc(t("panel.no_exclusions"))}</p>`}</div>
+    ${measuresHtml(p.measures)}
+    <h6 class="panel-h">${esc(t("panel.standard_land"))}</h6>
+    ${standardLandHtml(p.standard_land, p)}`;
+  drawChart(root.querySelector("#breakdown-chart"), breakdown);
+}
+
+/** Read parcel `id` from the API and render it; returns the Feature. */
+export async function showParcel(root, id) {
+  root.innerHTML = `<div class="text-muted p-2">${esc(t("panel.loading"))}</div>`;
+  const f = await get(`/parcels/${encodeURIComponent(id)}`, { params: { lang: lang() } });
+  renderParcel(root, f);
+  return f;
+}

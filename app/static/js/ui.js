@@ -1,0 +1,74 @@
+// Small helpers shared by the pages: escaping, number formats, toasts, status badges.
+
+import { t } from "./i18n.js";
+
+/** Return `s` with HTML special characters escaped. */
+export function esc(s) {
+  return String(s ?? "").replace(/[&<>"']/g, (c) => ({
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
+  })[c]);
+}
+
+/** Return a number with at most `nd` decimals and thousands separators ("—" for none). */
+export function num(x, nd = 2) {
+  if (x === null || x === undefined || x === "" || Number.isNaN(Number(x))) return "—";
+  return Number(x).toLocaleString("en-US", { maximumFractionDigits: nd });
+}
+
+/** Return a 0–1 share as a percentage text. */
+export function pct(x, nd = 0) {
+  if (x === null || x === undefined || Number.isNaN(Number(x))) return "—";
+  return `${(Number(x) * 100).toFixed(nd)} %`;
+}
+
+const TOAST_CLASS = { error: "text-bg-danger", ok: "text-bg-success", warn: "text-bg-warning", info: "text-bg-secondary" };
+
+/** Show a short message at the top right; kind: error | ok | warn | info. */
+export function toast(message, kind = "info", { hint = null, delay = 6000 } = {}) {
+  const box = document.getElementById("toasts");
+  if (!box) return;
+  const el = document.createElement("div");
+  el.className = `toast align-items-center border-0 ${TOAST_CLASS[kind] || TOAST_CLASS.info}`;
+  el.setAttribute("role", kind === "error" ? "alert" : "status");
+  el.dataset.kind = kind;
+  el.innerHTML = `<div class="d-flex"><div class="toast-body">${esc(message)}${
+    hint ? `<div class="small opacity-75">${esc(hint)}</div>` : ""
+  }</div><button type="button" class="btn-close btn-close-white me-2 m-auto" data-bs-dismiss="toast"></button></div>`;
+  box.appendChild(el);
+  const tt = new window.bootstrap.Toast(el, { delay: kind === "error" ? delay * 2 : delay });
+  el.addEventListener("hidden.bs.toast", () => el.remove());
+  tt.show();
+}
+
+/** Show an ApiError (or any error) as a toast. */
+export function toastError(err, prefix = "") {
+  const msg = err && err.message ? err.message : String(err);
+  toast(prefix ? `${prefix}: ${msg}` : msg, "error", { hint: err && err.hint });
+}
+
+const STATUS_CLASS = { pass: "success", fail: "danger", review: "warning" };
+
+/** Return an HTML badge for a rule status (pass / fail / review). */
+export function statusBadge(status) {
+  const c = STATUS_CLASS[status] || "secondary";
+  return `<span class="badge text-bg-${c} status-${esc(status)}">${esc(t(`status.${status}`))}</span>`;
+}
+
+/** Trigger the browser's download of a Blob under `filename`. */
+export function saveBlob(blob, filename) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+}
+
+/** Return a timestamp (ISO text) as local "YYYY-MM-DD HH:mm". */
+export function fmtTime(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return String(iso);
+  const p2 = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}`;
+}

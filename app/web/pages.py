@@ -1,0 +1,84 @@
+"""Page routes (``/``, ``/jobs``) and the ``/static`` mount of the web map."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Final
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+#: Where the pages' templates and static files live (inside the package, so they install with it).
+WEB_DIR: Final = Path(__file__).resolve().parent
+TEMPLATES_DIR: Final = WEB_DIR / "templates"
+STATIC_DIR: Final = WEB_DIR.parent / "static"
+
+#: Optional basemaps the user may switch on (off by default); the only hosts a page may load from
+#: besides itself. Keep in step with ``static/js/basemaps.js``.
+BASEMAP_IMG_SOURCES: Final = ("https://*.tianditu.gov.cn", "https://tile.openstreetmap.org")
+
+#: Content-Security-Policy of the pages: scripts, styles, fonts and API calls from this server only.
+CSP: Final = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    # Leaflet, Chart.js and Bootstrap position elements with style attributes.
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob: " + " ".join(BASEMAP_IMG_SOURCES),
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'self'",
+])
+
+
+def asset_version(static_dir: Path = STATIC_DIR) -> str:
+    """Return a short hash of the project's own scripts, styles and texts (for cache busting)."""
+    h = hashlib.sha1()
+    for sub in ("js", "css", "i18n"):
+        for p in sorted((static_dir / sub).glob("*")):
+            if p.is_file():
+                h.update(p.name.encode())
+                h.update(p.read_bytes())
+    return h.hexdigest()[:10]
+
+
+def _page(templates: Jinja2Templates, version: str, request: Request, name: str,
+          page: str) -> HTMLResponse:
+    root = request.scope.get("root_path", "").rstrip("/")
+    response = templates.TemplateResponse(
+        request, name,
+        {"root": root, "api": f"{root}/api/v1", "page": page, "version": version,
+         "static": lambda path: f"{root}/static/{path}?v={version}"},
+    )
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def mount(app: FastAPI) -> None:
+    """Add the map page (``/``), the batch-job page (``/jobs``) and ``/static`` to ``app``.
+
+    The pages talk to the API under ``/api/v1`` from the browser; nothing here reads the database.
+    """
+    templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
+    version = asset_version()
+
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def map_page(request: Request) -> HTMLResponse:
+        return _page(templates, version, request, "map.html", "map")
+
+    @app.get("/jobs", response_class=HTMLResponse, include_in_schema=False)
+    def jobs_page(request: Request) -> HTMLResponse:
+        return _page(templates, version, request, "jobs.html", "jobs")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response((STATIC_DIR / "img" / "favicon.svg").read_bytes(), media_type="image/svg+xml")

@@ -1,0 +1,297 @@
+"""Spare utility capacity of each park, and its draw-down as projects are admitted.
+
+A :class:`CapacityLedger` starts from the zone's ``substations`` and ``water`` layers (fields in
+docs/architecture.md) and the park's ``services`` names in the zone file. For a park it answers:
+how much power (MVA), water (m³/d) and wastewater treatment (m³/d) is spare, and why not when a
+facility is missing, planned or has no recorded capacity. :meth:`CapacityLedger.admit` records an
+admitted project and draws its demand down.
+
+Conversions (documented parameters, parksite defaults):
+
+* power: a load of ``P`` kW needs ``P / 1000 / power_factor`` MVA of transformer capacity
+  (``power_factor`` 0.9 by default);
+* wastewater: a project discharges ``wastewater_ratio`` × its water demand (0.8 by default).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from gis.errors import ConflictError, InputFileError, NotFoundError, SchemaError
+from scoring.project import Project
+from scoring.zone import ZoneConfig
+
+#: Power factor used to turn a load in kW into apparent power in kVA (parksite default).
+DEFAULT_POWER_FACTOR: float = 0.9
+#: Share of a project's water demand returned as wastewater (parksite default).
+DEFAULT_WASTEWATER_RATIO: float = 0.8
+
+Service = Literal["power", "water", "wastewater"]
+SERVICE_UNITS: dict[str, str] = {"power": "MVA", "water": "m³/d", "wastewater": "m³/d"}
+
+SUBSTATION_FIELDS = ("name", "status", "capacity_mva", "load_mva")
+WATER_FIELDS = ("name", "kind", "status", "capacity_m3_per_day", "used_m3_per_day")
+
+
+@dataclass
+class Facility:
+    """A substation, water source or wastewater plant with its capacity and current use."""
+
+    name: str
+    service: Service
+    status: str
+    capacity: float | None
+    used: float
+
+    @property
+    def in_service(self) -> bool:
+        return self.status == "in_service"
+
+    @property
+    def spare(self) -> float | None:
+        """Return capacity − use in the service's unit (MVA or m³/d), or None if unknown."""
+        return None if self.capacity is None else self.capacity - self.used
+
+
+@dataclass(frozen=True)
+class Supply:
+    """Spare capacity of one service for one park: ``spare`` or, when unknown, ``reason``."""
+
+    service: Service
+    spare: float | None
+    facilities: tuple[str, ...]
+    reason_zh: str | None = None
+    reason_en: str | None = None
+
+    @property
+    def unit(self) -> str:
+        return SERVICE_UNITS[self.service]
+
+
+@dataclass(frozen=True)
+class Demand:
+    """A project's demand on the utilities: ``None`` where the project declares nothing."""
+
+    power_mva: float | None
+    water_m3_per_day: float | None
+    wastewater_m3_per_day: float | None
+
+    def of(self, service: Service) -> float | None:
+        return {"power": self.power_mva, "water": self.water_m3_per_day,
+                "wastewater": self.wastewater_m3_per_day}[service]
+
+
+@dataclass(frozen=True)
+class AdmittedProject:
+    """A project recorded in the ledger, with what it drew from which facility."""
+
+    project: str
+    park: str
+    parcel_ids: tuple[str, ...]
+    demand: Demand
+    drawn: dict[str, float]
+
+
+@dataclass
+class CapacityLedger:
+    """Facilities by name, the draw-down parameters, and the projects admitted so far."""
+
+    zone: ZoneConfig
+    facilities: dict[str, Facility]
+    power_factor: float = DEFAULT_POWER_FACTOR
+    wastewater_ratio: float = DEFAULT_WASTEWATER_RATIO
+    source: str = "substations, water layers"
+    admitted: list[AdmittedProject] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.power_factor <= 1:
+            raise SchemaError(f"power_factor must be in (0, 1], got {self.power_factor}", where="CapacityLedger")
+        if not 0 <= self.wastewater_ratio <= 1:
+            raise SchemaError(f"wastewater_ratio must be in [0, 1], got {self.wastewater_ratio}",
+                              where="CapacityLedger")
+
+    # ---- construction
+
+    @classmethod
+    def from_layers(
+        cls,
+        zone: ZoneConfig,
+        substations: pd.DataFrame | None,
+        water: pd.DataFrame | None,
+        *,
+        power_factor: float = DEFAULT_POWER_FACTOR,
+        wastewater_ratio: float = DEFAULT_WASTEWATER_RATIO,
+        source: str = "substations, water layers",
+    ) -> "CapacityLedger":
+        """Return a ledger from the ``substations`` and ``water`` layer tables (either may be None).
+
+        Raises SchemaError when a layer lacks a required field or holds a negative capacity."""
+        facilities: dict[str, Facility] = {}
+        if substations is not None:
+            _require(substations, SUBSTATION_FIELDS, "substations")
+            for i, row in substations.reset_index(drop=True).iterrows():
+                facilities[str(row["name"])] = Facility(
+                    str(row["name"]), "power", str(row["status"]),
+                    _capacity(row["capacity_mva"], f"substations row {i}, capacity_mva"),
+                    _capacity(row["load_mva"], f"substations row {i}, load_mva") or 0.0,
+                )
+        if water is not None:
+            _require(water, WATER_FIELDS, "water")
+            for i, row in water.reset_index(drop=True).iterrows():
+                service: Service = "wastewater" if row["kind"] == "wastewater_plant" else "water"
+                facilities[str(row["name"])] = Facility(
+                    str(row["name"]), service, str(row["status"]),
+                    _capacity(row["capacity_m3_per_day"], f"water row {i}, capacity_m3_per_day"),
+                    _capacity(row["used_m3_per_day"], f"water row {i}, used_m3_per_day") or 0.0,
+                )
+        return cls(zone, facilities, power_factor=power_factor, wastewater_ratio=wastewater_ratio,
+                   source=source)
+
+    @classmethod
+    def from_gpkg(
+        cls,
+        zone: ZoneConfig,
+        path: Path | str,
+        *,
+        power_factor: float = DEFAULT_POWER_FACTOR,
+        wastewater_ratio: float = DEFAULT_WASTEWATER_RATIO,
+    ) -> "CapacityLedger":
+        """Return a ledger read from the ``substations`` and ``water`` layers of a GeoPackage.
+
+        A missing layer gives no facilities of that kind (the capacity rules then say "review");
+        a missing file raises InputFileError."""
+        import pyogrio
+
+        path = Path(path)
+        if not path.is_file():
+            raise InputFileError("zone layers file not found", where=str(path),
+                                 hint="generate the sample data or fix data.layers in the zone file")
+        names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
+        tables = {}
+        for layer in ("substations", "water"):
+            tables[layer] = (pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
+                             if layer in names else None)
+        return cls.from_layers(zone, tables["substations"], tables["water"], power_factor=power_factor,
+                               wastewater_ratio=wastewater_ratio, source=f"{path.name}: substations, water")
+
+    def copy(self) -> "CapacityLedger":
+        """Return an independent copy (facilities and records copied, the zone shared)."""
+        return CapacityLedger(self.zone, {k: replace(f) for k, f in self.facilities.items()},
+                              power_factor=self.power_factor, wastewater_ratio=self.wastewater_ratio,
+                              source=self.source, admitted=list(self.admitted))
+
+    # ---- questions
+
+    def demand(self, project: Project) -> Demand:
+        """Return the project's power (MVA), water and wastewater (m³/d) demand."""
+        power = None if project.power_kw is None else project.power_kw / 1000.0 / self.power_factor
+        water = project.water_m3_per_day
+        waste = None if water is None else water * self.wastewater_ratio
+        return Demand(power, water, waste)
+
+    def supply(self, park_id: str, service: Service) -> Supply:
+        """Return the spare capacity of ``service`` for a park, or the reason it is unknown."""
+        park = next((p for p in self.zone.parks if p.id == park_id), None)
+        if park is None:
+            raise NotFoundError(f"park {park_id!r} is not a park of zone {self.zone.zone.id}",
+                                where="CapacityLedger", hint=f"parks: {[p.id for p in self.zone.parks]}")
+        if service == "power":
+            names = [park.services.substation] if park.services.substation else []
+            what_zh, what_en = "变电站", "substation"
+        elif service == "water":
+            names = list(park.services.water)
+            what_zh, what_en = "供水水源", "water source"
+        else:
+            names = [park.services.wastewater_plant] if park.services.wastewater_plant else []
+            what_zh, what_en = "污水处理厂", "wastewater plant"
+        if not names:
+            return Supply(service, None, (), f"区划文件未给{park.name}指定服务的{what_zh}",
+                          f"the zone file names no {what_en} serving {park.name_en}")
+        spare, used_names, problems_zh, problems_en = 0.0, [], [], []
+        for name in names:
+            fac = self.facilities.get(name)
+            if fac is None:
+                problems_zh.append(f"{name}不在图层中")
+                problems_en.append(f"{name} is not in the {self.source} layer")
+            elif not fac.in_service:
+                problems_zh.append(f"{name}状态为{fac.status}（未投运）")
+                problems_en.append(f"{name} is {fac.status}, not in service")
+            elif fac.spare is None:
+                problems_zh.append(f"{name}无容量数据")
+                problems_en.append(f"{name} has no recorded capacity")
+            else:
+                spare += fac.spare
+                used_names.append(name)
+        if not used_names:
+            return Supply(service, None, tuple(names), "；".join(problems_zh), "; ".join(problems_en))
+        return Supply(service, spare, tuple(used_names))
+
+    def fits(self, park_id: str, project: Project) -> dict[str, bool | None]:
+        """Return, per service, whether the demand fits the spare capacity (None: unknown)."""
+        demand = self.demand(project)
+        out: dict[str, bool | None] = {}
+        for service in ("power", "water", "wastewater"):
+            need, sup = demand.of(service), self.supply(park_id, service)
+            out[service] = None if need is None or sup.spare is None else need <= sup.spare + 1e-9
+        return out
+
+    # ---- draw-down
+
+    def admit(self, park_id: str, project: Project, parcel_ids: tuple[str, ...] | list[str] = ()) -> AdmittedProject:
+        """Record ``project`` as admitted in ``park_id`` and draw its demand from the facilities.
+
+        Returns the record. Raises ConflictError, changing nothing, when a known demand exceeds a
+        known spare capacity. Where a demand or capacity is unknown nothing is drawn."""
+        demand = self.demand(project)
+        fits = self.fits(park_id, project)
+        over = [s for s, ok in fits.items() if ok is False]
+        if over:
+            details = ", ".join(
+                f"{s}: needs {demand.of(s):.2f} {SERVICE_UNITS[s]}, spare {self.supply(park_id, s).spare:.2f}"
+                for s in over
+            )
+            raise ConflictError(f"project {project.name!r} does not fit the spare capacity of {park_id}: {details}",
+                                where="CapacityLedger.admit",
+                                hint="check the project first; admit only projects whose capacity rules pass")
+        drawn: dict[str, float] = {}
+        for service in ("power", "water", "wastewater"):
+            need = demand.of(service)
+            sup = self.supply(park_id, service)
+            if need is None or sup.spare is None:
+                continue
+            for name in sup.facilities:  # fill the first facility's spare first
+                fac = self.facilities[name]
+                take = min(need, max(fac.spare or 0.0, 0.0))
+                if take > 0:
+                    fac.used += take
+                    drawn[name] = drawn.get(name, 0.0) + take
+                    need -= take
+                if need <= 1e-12:
+                    break
+        record = AdmittedProject(project.name, park_id, tuple(parcel_ids), demand, drawn)
+        self.admitted.append(record)
+        return record
+
+
+def _require(df: pd.DataFrame, fields: tuple[str, ...], layer: str) -> None:
+    missing = [f for f in fields if f not in df.columns]
+    if missing:
+        raise SchemaError(f"layer {layer!r} lacks field(s) {missing}", where=layer,
+                          hint=f"the {layer} layer needs {list(fields)} (docs/architecture.md)")
+
+
+def _capacity(value: object, where: str) -> float | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise SchemaError(f"{value!r} is not a number", where=where) from None
+    if not math.isfinite(x) or x < 0:
+        raise SchemaError(f"{value!r} must be a finite number ≥ 0", where=where)
+    return x

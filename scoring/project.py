@@ -1,0 +1,453 @@
+"""A project that asks for land: the :class:`Project` model, its file format, and its industry
+classification against a zone's positive list (表9-5).
+
+File format (YAML or JSON, one mapping), money in 万元, areas in 亩::
+
+    name: 年产10万吨铝基新材料项目
+    industry: 铝镁新材料            # 产业大类 (name or alias from the positive list)
+    branch: 铝基新材料              # 二级产业方向 (optional: without it the positive-list rule is "review")
+    investment_wan: 60000          # total fixed-asset investment, 万元 (required, > 0)
+    output_wan: 150000             # expected annual output, 万元/年 (required, > 0)
+    tax_wan: 3000                  # annual tax, 万元/年 (optional)
+    land_mu: 200                   # land demand, 亩 (optional: undeclared → "review")
+    water_m3_per_day: 500          # water demand, m³/d (optional)
+    power_kw: 8000                 # power load, kW (optional)
+    online_monitoring: true        # main pollutants monitored online (optional: yes/no/是/否)
+    waste_treatment_pct: 98        # 三废达标处理率, percent 0–100 (optional)
+    energy_tce_per_wan: 0.3        # optional: energy use, tce per 万元 of output
+    water_m3_per_wan: 2.0          # optional: water use, m³ per 万元 of output
+
+A project outside the positive list is written with its own industry name (e.g. ``industry:
+煤焦化``) and is *checkable*: it classifies as ``outside`` and the check fails. A project of the
+plan's catch-all "其它国家鼓励发展的产业项目" gives ``industry:`` that name (or ``other``) and
+describes itself in ``encouraged_description``.
+
+The model keeps the industry text as written; :func:`classify_industry` resolves it against a
+zone into a separate :class:`Classification`. Text that is *almost* a listed name (a typo, a
+branch given as industry, a branch of another industry) cannot be classified and raises
+:class:`gis.errors.SchemaError` with the close names.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gis.errors import InputFileError, SchemaError
+from scoring.zone import AdmissionCondition, Branch, Industry, ZoneConfig
+
+#: Industry texts that mean the positive list's catch-all (besides the zone's catch_all name).
+CATCH_ALL_WORDS: frozenset[str] = frozenset(
+    {"other", "other_encouraged", "其它", "其他", "其他国家鼓励发展的产业项目", "其它国家鼓励发展的产业项目"}
+)
+
+#: A near-miss industry/branch name (difflib ratio at least this) is a typo, not a new industry.
+NEAR_MISS_RATIO: float = 0.75
+
+#: Below this an investment in 万元 is implausible for an industrial park (probably 亿元).
+PLAUSIBLE_MIN_INVESTMENT_WAN: float = 100.0
+
+MONEY_FIELDS = ("investment_wan", "output_wan", "tax_wan")
+_FIELD_UNITS: dict[str, str] = {
+    "investment_wan": "万元",
+    "output_wan": "万元/年",
+    "tax_wan": "万元/年",
+    "land_mu": "亩",
+    "water_m3_per_day": "m³/d",
+    "power_kw": "kW",
+    "waste_treatment_pct": "%",
+    "energy_tce_per_wan": "tce/万元",
+    "water_m3_per_wan": "m³/万元",
+}
+
+# unit written in a string → (canonical unit of the field, factor to it)
+_UNIT_FACTORS: dict[str, tuple[str, float]] = {
+    "亿元": ("万元", 10_000.0), "亿": ("万元", 10_000.0),
+    "万元": ("万元", 1.0), "万": ("万元", 1.0),
+    "元": ("万元", 1e-4),
+    "亩": ("亩", 1.0),
+    "公顷": ("亩", 15.0), "ha": ("亩", 15.0), "hm2": ("亩", 15.0), "hm²": ("亩", 15.0),
+    "m2": ("亩", 1 / (10000 / 15)), "m²": ("亩", 1 / (10000 / 15)), "平方米": ("亩", 1 / (10000 / 15)),
+    "km2": ("亩", 1500.0), "km²": ("亩", 1500.0),
+    "kw": ("kW", 1.0), "千瓦": ("kW", 1.0), "mw": ("kW", 1000.0), "兆瓦": ("kW", 1000.0),
+    "m3/d": ("m³/d", 1.0), "m³/d": ("m³/d", 1.0), "t/d": ("m³/d", 1.0), "吨/天": ("m³/d", 1.0),
+    "立方米/天": ("m³/d", 1.0), "方/天": ("m³/d", 1.0),
+    "%": ("%", 1.0), "％": ("%", 1.0),
+}
+_NUMBER_WITH_UNIT = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*(\S.*?)?\s*$")
+
+
+class Project(BaseModel):
+    """A project asking for land. Money in 万元, land in 亩, water in m³/d, power in kW.
+
+    ``None`` for an optional figure means "not declared": the rule that needs it returns
+    "review", never a guessed pass.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    name: str = Field(min_length=1)
+    industry: str | None = Field(None, description="产业大类 as written (name or alias, or the catch-all)")
+    branch: str | None = Field(None, description="二级产业方向 as written")
+    encouraged_description: str | None = Field(
+        None, description="what the project is, when it is an 'other nationally encouraged' project"
+    )
+    investment_wan: float = Field(gt=0, description="total fixed-asset investment, 万元")
+    output_wan: float = Field(gt=0, description="expected annual output, 万元/年")
+    tax_wan: float | None = Field(None, ge=0, description="annual tax, 万元/年")
+    land_mu: float | None = Field(None, gt=0, description="land demand, 亩")
+    water_m3_per_day: float | None = Field(None, ge=0, description="water demand, m³/d")
+    power_kw: float | None = Field(None, ge=0, description="power load, kW")
+    online_monitoring: bool | None = Field(None, description="online pollutant monitoring installed")
+    waste_treatment_pct: float | None = Field(None, ge=0, le=100, description="三废达标处理率, %")
+    energy_tce_per_wan: float | None = Field(None, ge=0, description="energy use, tce per 万元 output")
+    water_m3_per_wan: float | None = Field(None, ge=0, description="water use, m³ per 万元 output")
+    note: str | None = None
+
+    @field_validator("name", "industry", "branch", "encouraged_description", mode="before")
+    @classmethod
+    def _strip(cls, v: object) -> object:
+        if isinstance(v, str):
+            v = v.strip()
+            return v or None
+        return v
+
+    @field_validator(*_FIELD_UNITS, mode="before")
+    @classmethod
+    def _plain_number(cls, v: object, info: Any) -> object:
+        """Accept numbers (and plain numeric strings); explain strings that carry a unit."""
+        field = info.field_name
+        if isinstance(v, bool):
+            raise ValueError(f"{v!r} is a yes/no value; give a number in {_FIELD_UNITS[field]}")
+        if isinstance(v, str):
+            return _number_from_text(v, field)
+        return v
+
+    @field_validator("waste_treatment_pct", mode="after")
+    @classmethod
+    def _percent_not_fraction(cls, v: float | None) -> float | None:
+        if v is not None and 0 < v <= 1:
+            raise ValueError(
+                f"{v} looks like a fraction; 三废达标处理率 is a percentage 0–100 "
+                f"(write {_fmt(v * 100)} for {_fmt(v * 100)} %)"
+            )
+        return v
+
+    @field_validator("online_monitoring", mode="before")
+    @classmethod
+    def _yes_no(cls, v: object) -> object:
+        if isinstance(v, str):
+            word = v.strip().lower()
+            if word in {"yes", "y", "true", "1", "是", "有", "安装", "已安装"}:
+                return True
+            if word in {"no", "n", "false", "0", "否", "无", "未安装", "没有"}:
+                return False
+            raise ValueError(f"{v!r} is not yes/no; write true or false (是/否)")
+        return v
+
+
+def _number_from_text(text: str, field: str) -> float:
+    """Return a plain numeric string as a float; raise ValueError naming the unit fix otherwise."""
+    unit = _FIELD_UNITS[field]
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    m = _NUMBER_WITH_UNIT.match(text)
+    if m and m.group(2):
+        written = m.group(2).strip()
+        found = _UNIT_FACTORS.get(written) or _UNIT_FACTORS.get(written.lower())
+        base = "万元" if unit.startswith("万元") else unit
+        if found and found[0] == base:
+            value = float(m.group(1)) * found[1]
+            raise ValueError(
+                f"{text!r} is text with a unit; give a plain number in {unit}: {_fmt(value)}"
+            )
+        raise ValueError(f"{text!r} is text with the unit {written!r}; give a plain number in {unit}")
+    raise ValueError(f"{text!r} is not a number; give a plain number in {unit}")
+
+
+def _fmt(x: float) -> str:
+    """Return ``x`` with at most 4 decimals and no trailing zeros."""
+    s = f"{x:.4f}".rstrip("0").rstrip(".")
+    return s if s != "-0" else "0"
+
+
+# --------------------------------------------------------------------------- parsing files
+
+
+def parse_project(data: object, *, where: str = "<project>") -> Project:
+    """Return the validated Project for parsed YAML/JSON ``data``; SchemaError naming each field."""
+    if not isinstance(data, dict):
+        raise SchemaError(
+            "a project file must be one mapping of name, industry, branch, investment_wan, …",
+            where=where,
+        )
+    try:
+        return Project.model_validate(data)
+    except ValidationError as exc:
+        raise SchemaError(_format_errors(exc, data), where=where) from None
+
+
+def _format_errors(exc: ValidationError, data: dict) -> str:
+    lines = [f"{exc.error_count()} problem(s) in the project"]
+    known = list(Project.model_fields)
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        kind = err["type"]
+        msg = err["msg"].removeprefix("Value error, ")
+        if kind == "extra_forbidden":
+            close = difflib.get_close_matches(loc, known, n=2, cutoff=0.5)
+            msg = "unknown field" + (f"; did you mean {' or '.join(close)}?" if close else "")
+            if loc.endswith("_yi") or "亿" in loc:
+                msg += " (amounts are written in 万元: 1 亿元 = 10000 万元)"
+        elif kind == "missing":
+            unit = _FIELD_UNITS.get(loc)
+            msg = "required" + (f"; give the amount in {unit}" if unit else "")
+        elif kind in {"greater_than", "greater_than_equal"}:
+            msg = f"{data.get(loc)!r} is not allowed: {msg.lower()}"
+            if loc in MONEY_FIELDS or loc == "land_mu":
+                msg += f" (money and land cannot be negative or zero; unit {_FIELD_UNITS[loc]})"
+        elif kind == "less_than_equal" and loc == "waste_treatment_pct":
+            msg = f"{data.get(loc)!r} %: a percentage cannot exceed 100"
+        lines.append(f"  - {loc}: {msg}")
+    return "\n".join(lines)
+
+
+def read_project_file(path: Path | str) -> dict:
+    """Return the parsed mapping of a YAML/JSON project file; InputFileError if unreadable."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError("project file not found", where=str(path),
+                             hint="give a YAML or JSON project file (see tests/data/projects/)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputFileError("not UTF-8 text", where=str(path), hint="save the file as UTF-8") from None
+    try:
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise InputFileError(f"not valid JSON: {exc.msg}", where=f"{path}:{exc.lineno}:{exc.colno}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        raise InputFileError(f"not valid YAML: {getattr(exc, 'problem', exc)}", where=where) from None
+    if data is None:
+        raise InputFileError("the project file is empty", where=str(path))
+    return data
+
+
+def load_project(path: Path | str, zone: ZoneConfig | None = None) -> Project:
+    """Read and validate a project file; with ``zone``, also classify its industry.
+
+    Returns the Project. Raises InputFileError (missing/unreadable file) or SchemaError (bad
+    fields, or an industry/branch that cannot be classified against ``zone``)."""
+    path = Path(path)
+    project = parse_project(read_project_file(path), where=str(path))
+    if zone is not None:
+        classify_industry(zone, project, where=str(path))
+    return project
+
+
+def project_warnings(project: Project) -> list[str]:
+    """Return plausibility warnings (English) that are not errors, e.g. money that looks like 亿元."""
+    out = []
+    if project.investment_wan < PLAUSIBLE_MIN_INVESTMENT_WAN:
+        out.append(
+            f"investment_wan is {_fmt(project.investment_wan)} 万元 — is it in 亿元? "
+            f"({_fmt(project.investment_wan)} 亿元 = {_fmt(project.investment_wan * 10_000)} 万元)"
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- classification
+
+
+Kind = Literal["listed", "industry_only", "encouraged", "outside"]
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Where a project's industry stands on the positive list (表9-5).
+
+    ``kind``: ``listed`` (industry and branch on the list), ``industry_only`` (a listed 产业大类
+    without a 二级产业方向 — or one not among its branches), ``encouraged`` (the catch-all
+    "其它国家鼓励发展的产业项目"), ``outside`` (not on the list). ``condition`` is the 表9-6 row that
+    applies, or None."""
+
+    kind: Kind
+    industry: Industry | None
+    branch: Branch | None
+    condition: AdmissionCondition | None
+    industry_text: str | None
+    branch_text: str | None
+
+    def label(self, lang: str = "zh") -> str:
+        """Return the industry as a short label, e.g. "铝镁新材料 / 铝基新材料"."""
+        if self.kind == "encouraged":
+            return "其它国家鼓励发展的产业项目" if lang == "zh" else "other nationally encouraged project"
+        if self.industry is None:
+            return " / ".join(x for x in (self.industry_text, self.branch_text) if x)
+        ind = self.industry.name if lang == "zh" else self.industry.name_en
+        if self.branch is not None:
+            return f"{ind} / {self.branch.name if lang == 'zh' else self.branch.name_en}"
+        if self.branch_text:
+            return f"{ind} / {self.branch_text}"
+        return ind
+
+
+def _norm(text: str) -> str:
+    """Return ``text`` normalised for name comparison: no spaces or quotes, full-width parens."""
+    out = text.strip().replace("(", "（").replace(")", "）")
+    for ch in " \u3000“”\"'‘’":
+        out = out.replace(ch, "")
+    return out
+
+
+def _is_catch_all(zone: ZoneConfig, text: str | None) -> bool:
+    if text is None:
+        return False
+    words = {_norm(w).lower() for w in CATCH_ALL_WORDS}
+    if zone.positive_list.catch_all is not None:
+        words.add(_norm(zone.positive_list.catch_all.name))
+    return _norm(text).lower() in words
+
+
+def _find_industry(zone: ZoneConfig, text: str) -> Industry | None:
+    key = _norm(text)
+    for ind in zone.positive_list.industries:
+        if key in {_norm(ind.name), *(_norm(a) for a in ind.aliases)}:
+            return ind
+    return None
+
+
+def _find_branch(industry: Industry, text: str) -> Branch | None:
+    key = _norm(text)
+    return next((b for b in industry.branches if _norm(b.name) == key), None)
+
+
+def _branch_owners(zone: ZoneConfig, text: str) -> list[tuple[Industry, Branch]]:
+    return [(i, b) for i in zone.positive_list.industries for b in i.branches if _norm(b.name) == _norm(text)]
+
+
+def _near(text: str, names: list[str]) -> list[str]:
+    """Return the names close to ``text`` (typos), best first."""
+    key = _norm(text)
+    scored = []
+    for name in names:
+        n = _norm(name)
+        ratio = difflib.SequenceMatcher(None, key, n).ratio()
+        if ratio >= NEAR_MISS_RATIO or (len(n) >= 2 and (n in key or key in n)):
+            scored.append((ratio, name))
+    seen, out = set(), []
+    for _, name in sorted(scored, reverse=True):
+        if name not in seen:
+            seen.add(name)
+            out.append(name)
+    return out
+
+
+def classify_industry(zone: ZoneConfig, project: Project, *, where: str | None = None) -> Classification:
+    """Return the project's Classification against ``zone``'s positive list.
+
+    Raises SchemaError (with close names) when the text cannot be classified: no industry at
+    all, a near-miss of a listed industry or branch, a branch given under the wrong industry, or
+    a catch-all project without ``encouraged_description``. An industry that is simply not on the
+    list classifies as ``outside`` (the check then fails), not as an error."""
+    where = where or f"project {project.name!r}"
+    pl = zone.positive_list
+    ind_text, br_text = project.industry, project.branch
+    catch_all_name = pl.catch_all.name if pl.catch_all else "其它国家鼓励发展的产业项目"
+
+    # the catch-all: "其它国家鼓励发展的产业项目" with a free description
+    if _is_catch_all(zone, ind_text) or (ind_text is None and br_text is None and project.encouraged_description):
+        if pl.catch_all is None:
+            raise SchemaError("this zone's positive list has no catch-all for other encouraged projects",
+                              where=f"{where}: industry")
+        if not project.encouraged_description:
+            raise SchemaError(f"industry is {catch_all_name!r} but encouraged_description is missing",
+                              where=f"{where}: encouraged_description",
+                              hint="describe what the project makes, e.g. 装配式建筑构件")
+        if br_text:
+            raise SchemaError(f"{catch_all_name} has no 二级产业方向; remove branch {br_text!r} "
+                              "or describe it in encouraged_description", where=f"{where}: branch")
+        return Classification("encouraged", None, None, None, ind_text, None)
+
+    if project.encouraged_description:
+        raise SchemaError(
+            "encouraged_description is only for projects whose industry is "
+            f"{catch_all_name!r} (or 'other'); this project names industry {ind_text!r}",
+            where=f"{where}: encouraged_description",
+        )
+
+    industry: Industry | None = None
+    if ind_text is None:
+        if br_text is None:
+            raise SchemaError("industry is missing", where=f"{where}: industry",
+                              hint=f"give the 产业大类 from the positive list, or {catch_all_name!r} "
+                                   "with encouraged_description")
+        owners = _branch_owners(zone, br_text)
+        if not owners:
+            close = _near(br_text, [b.name for i in pl.industries for b in i.branches])
+            raise SchemaError(
+                f"industry is missing and branch {br_text!r} is not on the positive list",
+                where=f"{where}: industry",
+                hint=(f"did you mean branch {' or '.join(close)}? " if close else "")
+                + "give the 产业大类 in industry",
+            )
+        industry = owners[0][0]
+    else:
+        industry = _find_industry(zone, ind_text)
+        if industry is None:
+            owners = _branch_owners(zone, ind_text)
+            if owners:
+                i, b = owners[0]
+                raise SchemaError(
+                    f"{ind_text!r} is a 二级产业方向 (branch) of {i.name}, not a 产业大类",
+                    where=f"{where}: industry", hint=f"write industry: {i.name} and branch: {b.name}",
+                )
+            names = [n for i in pl.industries for n in (i.name, *i.aliases)]
+            close = _near(ind_text, names)
+            branch_close = _near(ind_text, [b.name for i in pl.industries for b in i.branches])
+            if close or branch_close:
+                hint = []
+                if close:
+                    hint.append(f"did you mean industry {' or '.join(close)}?")
+                if branch_close:
+                    hint.append(f"close branches: {', '.join(branch_close)}")
+                raise SchemaError(
+                    f"industry {ind_text!r} is not a name on the positive list but is close to one",
+                    where=f"{where}: industry",
+                    hint=" ".join(hint) + " — write the exact name (an industry not on the list is "
+                    "written by its own name and is checked as outside the list)",
+                )
+            return Classification("outside", None, None, None, ind_text, br_text)
+
+    if br_text is None:
+        return Classification("industry_only", industry, None, zone.admission_for(industry), ind_text, None)
+    branch = _find_branch(industry, br_text)
+    if branch is None:
+        owners = _branch_owners(zone, br_text)
+        if owners:
+            raise SchemaError(
+                f"branch {br_text!r} belongs to {owners[0][0].name}, not to {industry.name}",
+                where=f"{where}: branch",
+                hint=f"write industry: {owners[0][0].name}, or pick a branch of {industry.name}: "
+                + ", ".join(b.name for b in industry.branches),
+            )
+        close = _near(br_text, [b.name for b in industry.branches])
+        if close:
+            raise SchemaError(
+                f"branch {br_text!r} is not a 二级产业方向 of {industry.name} but is close to one",
+                where=f"{where}: branch", hint=f"did you mean {' or '.join(close)}?",
+            )
+        # a listed industry, an unlisted direction: checkable, the positive-list rule fails
+        return Classification("industry_only", industry, None, zone.admission_for(industry), ind_text, br_text)
+    return Classification("listed", industry, branch, zone.admission_for(industry, branch), ind_text, br_text)

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Set up parksite on a fresh Debian/Ubuntu machine: Debian packages, a virtualenv in .venv,
+# and the project installed into it. Safe to run again: it only installs what is missing.
+#   bash scripts/setup.sh          # runtime (web map, CLI, SpatiaLite)
+#   bash scripts/setup.sh --test   # plus PostGIS, GDAL tools and Chromium for the test suite
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+# Debian packages: SpatiaLite for the embedded database; PostGIS, gdal-bin (gdaldem is the
+# reference the slope tests compare against) and Chromium for the test suite.
+debs=(libsqlite3-mod-spatialite fonts-noto-cjk)
+if [ "$want_test" = 1 ]; then
+  # PostGIS for the PostgreSQL the machine runs (15 on Debian 12).
+  pg_major=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
+  debs+=("postgresql-${pg_major:-15}-postgis-3" gdal-bin chromium chromium-driver)
+fi
+missing=()
+for p in "${debs[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  echo "==> apt-get install ${missing[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv"
+  "$PY" -m venv .venv
+fi
+stamp=.venv/.parksite-installed
+extras=""
+[ "$want_test" = 1 ] && extras="[test]"
+if [ ! -f "$stamp$extras" ] || [ pyproject.toml -nt "$stamp$extras" ]; then
+  echo "==> pip install -e .$extras"
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -e ".$extras"
+  touch "$stamp$extras"
+fi
