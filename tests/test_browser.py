@@ -195,8 +195,22 @@ def w(browser: Any, server: Server, request: pytest.FixtureRequest) -> Iterator[
 # --------------------------------------------------------------------------- helpers
 
 
+def dialog_shown(w: Watch, modal_id: str) -> str:
+    """Wait until a Bootstrap dialog has faded in and focused one of its fields; return its id.
+
+    Typing while the dialog fades in races Bootstrap's focus trap, which focuses the dialog at
+    the end of the fade; a user waits for the caret, and so do the tests."""
+    return w.page.wait_for_function(
+        """(id) => {
+            const m = document.getElementById(id);
+            const a = document.activeElement;
+            return m.classList.contains("show") && a && a !== m && m.contains(a) && a.id;
+        }""", arg=modal_id).json_value()
+
+
 def login(w: Watch, user: str = ADMIN[0], password: str = ADMIN[1]) -> None:
     w.page.click("#login-btn")
+    assert dialog_shown(w, "login-modal") == "login-username"
     w.page.fill("#login-username", user)
     w.page.fill("#login-password", password)
     w.page.click("#login-submit")
@@ -330,8 +344,12 @@ def test_map_loads_offline_in_chinese(w: Watch) -> None:
 def test_parcels_are_read_for_the_view_in_pages(w: Watch, api: httpx.Client) -> None:
     w.goto("/")
     page = w.page
+    # the zoom is animated: wait for its end and for the parcels of the new view, not the old
+    page.evaluate("() => { const m = window.parksite.map; window.__viewLoaded = false; m.once("
+                  "'moveend', () => m.once('parcels:loaded', () => { window.__viewLoaded = true; })); }")
     page.click(".park-zoom a[data-park='shuangchi']")
-    page.wait_for_function("() => !window.parksite.parcels.loading && window.parksite.parcels.byId.size > 0")
+    page.wait_for_function("() => window.__viewLoaded === true")
+    assert page.evaluate("() => window.parksite.parcels.byId.size") > 0
     bounds = page.evaluate("() => { const b = window.parksite.map.getBounds().pad(0.15); "
                            "return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }")
     bbox = ",".join(f"{v:.6f}" for v in bounds)
@@ -555,6 +573,23 @@ def test_batch_upload_completes_and_downloads(w: Watch, tmp_path: Path) -> None:
     w.page.wait_for_selector(f"#jobs-body tr[data-job='{job_id}'][data-status='done']")
 
 
+def test_typing_while_the_login_dialog_fades_in_keeps_every_key(w: Watch) -> None:
+    # A fast user types before the fade ends (Bootstrap's focus trap then focuses the dialog):
+    # every key must land in the field they chose, none in another field or nowhere.
+    w.goto("/")
+    w.page.click("#login-btn")
+    # click as soon as a field shows, while the dialog still moves in (Playwright would wait)
+    w.page.wait_for_selector("#login-username", state="visible")
+    w.page.click("#login-username", force=True)
+    w.page.keyboard.type(ADMIN[0], delay=150)  # ≈0.75 s: spans the 0.3 s fade's end
+    w.page.click("#login-password", force=True)
+    w.page.keyboard.type(ADMIN[1])
+    assert w.page.input_value("#login-username") == ADMIN[0]
+    assert w.page.input_value("#login-password") == ADMIN[1]
+    w.page.keyboard.press("Enter")
+    w.page.wait_for_selector("#user-name")
+
+
 def test_language_switch_is_persisted(w: Watch) -> None:
     w.goto("/")
     w.page.click("#lang-btn")
@@ -617,7 +652,7 @@ def test_overlapping_cluster_is_refused_and_nothing_saved(w: Watch, api: httpx.C
     w.page.wait_for_selector(".leaflet-draw-draw-polygon")
     fit(w, inside.buffer(0.003), 16)
     draw_polygon(w, inside)
-    w.page.wait_for_selector("#cluster-modal.show")
+    assert dialog_shown(w, "cluster-modal") == "c-code"
     assert w.page.locator("#c-park").input_value() == "shuangchi"
     w.page.fill("#c-code", "sc-overlap")
     w.page.fill("#c-name", "重叠测试组团")
@@ -661,7 +696,7 @@ def test_deleted_and_drawn_clusters_are_saved_and_there_after_reload(w: Watch, a
     # draw a new cluster in the freed land
     square = inner_square(old, 0.6)
     draw_polygon(w, square)
-    w.page.wait_for_selector("#cluster-modal.show")
+    assert dialog_shown(w, "cluster-modal") == "c-code"
     assert w.page.locator("#c-park").input_value() == "shuitou"
     w.page.fill("#c-code", "st-newcentre")
     w.page.fill("#c-name", "新公共服务中心")
@@ -813,7 +848,7 @@ def test_cluster_admits_are_chosen_in_the_dialog_and_saved(w: Watch, api: httpx.
     w.page.click("#tab-clusters-btn")
     w.page.click(f".cluster-item[data-id='{cid}']")
     w.page.click("#cluster-edit-btn")
-    w.page.wait_for_selector("#cluster-modal.show")
+    assert dialog_shown(w, "cluster-modal") == "c-name"
     assert w.page.locator("#cluster-modal-title").inner_text() == "编辑组团"
     assert w.page.locator("#c-code").input_value() == cid and w.page.locator("#c-code").is_disabled()
     assert w.page.locator("#admits-state").inner_text() == "不准入任何产业"
@@ -837,7 +872,7 @@ def test_cluster_admits_are_chosen_in_the_dialog_and_saved(w: Watch, api: httpx.
     assert zone_info["admits_set"] is True
     # re-opened, the dialog shows what was saved; unsetting sends admits: null
     w.page.click("#cluster-edit-btn")
-    w.page.wait_for_selector("#cluster-modal.show")
+    assert dialog_shown(w, "cluster-modal") == "c-name"
     assert w.page.locator("#cluster-admits input.admit-industry[data-industry='生物健康产业']").is_checked()
     assert w.page.locator("#cluster-admits input.admit-branch[data-branch='新能源装备制造']").is_checked()
     w.page.click("#admits-unset")

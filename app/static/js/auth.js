@@ -2,7 +2,7 @@
 
 import { get, getToken, onTokenChange, request, setToken } from "./api.js";
 import { onLangChange, t } from "./i18n.js";
-import { esc, toast } from "./ui.js";
+import { autofocusDialog, esc, toast } from "./ui.js";
 
 const ROLES = ["viewer", "planner", "manager", "admin"];
 const listeners = new Set();
@@ -48,7 +48,6 @@ export function openLogin() {
   const modal = window.bootstrap.Modal.getOrCreateInstance(document.getElementById("login-modal"));
   document.getElementById("login-error").textContent = "";
   modal.show();
-  setTimeout(() => document.getElementById("login-username").focus(), 200);
 }
 
 async function submitLogin(ev) {
@@ -92,6 +91,7 @@ async function loadUser() {
 /** Wire the login form and show who is signed in (reads the token left in sessionStorage). */
 export async function initAuth() {
   document.getElementById("login-form").addEventListener("submit", submitLogin);
+  autofocusDialog(document.getElementById("login-modal"), () => document.getElementById("login-username"));
   onTokenChange(() => loadUser());
   onLangChange(render);
   await loadUser();

@@ -9,7 +9,7 @@
 import { ApiError, get, getWithEtag, request } from "./api.js";
 import { hasRole, onUserChange } from "./auth.js";
 import { lang, onLangChange, pick, t, tOr } from "./i18n.js";
-import { esc, fmtTime, num, toast } from "./ui.js";
+import { autofocusDialog, esc, fmtTime, num, toast } from "./ui.js";
 import { clusterColor, parkName, zone } from "./zone.js";
 
 const KINDS = ["industrial", "public_service", "service", "reserve"];
@@ -103,6 +103,8 @@ export class ClusterEditor {
       ev.preventDefault();
       if (this.editId) this.update(); else this.create();
     });
+    // creating: the code first; editing (code fixed): the name
+    autofocusDialog(this.modalEl, () => (this.editId ? this.modalEl.querySelector("form").name : this.modalEl.querySelector("form").code));
     this.modalEl.addEventListener("hidden.bs.modal", () => { this.dropPendingIfCancelled(); this.editId = null; });
     this.modalEl.querySelector("#cluster-keep-edit").addEventListener("click", () => {
       // Keep the refused outline as a draft: the user edits it, and saving the edit re-opens this form.
@@ -390,7 +392,6 @@ export class ClusterEditor {
     const m2 = L.GeometryUtil && latlngs.length > 2 ? L.GeometryUtil.geodesicArea(latlngs) : null;
     form.querySelector("#cluster-modal-area").textContent = m2 ? t("cluster.drawn_area", { mu: num(m2 / (10000 / 15), 1) }) : "";
     this.modal.show();
-    setTimeout(() => form.code.focus(), 250);
   }
 
   dropPendingIfCancelled() {

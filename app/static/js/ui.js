@@ -72,3 +72,22 @@ export function fmtTime(iso) {
   const p2 = (n) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())} ${p2(d.getHours())}:${p2(d.getMinutes())}`;
 }
+
+/**
+ * Focus a dialog's first field once Bootstrap has shown it, never taking the focus from a field
+ * the user already moved to while the dialog faded in. Bootstrap's focus trap focuses the dialog
+ * itself when the fade ends, so a timer-based focus would move the caret under a fast typist
+ * (their text then lands in the wrong field); the field they chose gets the focus back instead.
+ * `firstField()` returns the element to focus when the user has not chosen one.
+ */
+export function autofocusDialog(modalEl, firstField) {
+  let chosen = null;
+  modalEl.addEventListener("show.bs.modal", () => { chosen = null; });
+  modalEl.addEventListener("focusin", (ev) => {
+    if (ev.target !== modalEl && ev.target.matches("input, select, textarea")) chosen = ev.target;
+  });
+  modalEl.addEventListener("shown.bs.modal", () => {
+    const el = chosen || firstField();
+    if (el && !el.disabled) el.focus();
+  });
+}
