@@ -224,8 +224,10 @@ def fit(w: Watch, geom: Any, max_zoom: int = 17) -> None:
         """([s, w_, n, e, z]) => new Promise((resolve) => {
             const ps = window.parksite;
             ps.map.once("parcels:loaded", resolve);
+            // without animation Leaflet fires moveend at once, even for an unchanged view, so
+            // the parcels are always reloaded; the timer only guards a load that never ends
             ps.map.fitBounds([[s, w_], [n, e]], {animate: false, padding: [60, 60], maxZoom: z});
-            setTimeout(resolve, 5000);
+            setTimeout(resolve, 30000);
         })""", [miny, minx, maxy, maxx, max_zoom])
 
 
