@@ -34,6 +34,25 @@ for _name in COMMAND_MODULES:
     importlib.import_module(_name).register(cli)
 
 
+def _is_usage_error(exc: Exception) -> bool:
+    """Return True for a click usage error (unknown command, missing argument, bad option value).
+
+    Newer typer releases raise their own vendored copy of click's exceptions (subclasses of
+    ``typer.TyperException``), older ones click's; both carry ``show()`` and ``exit_code`` (2).
+    """
+    kinds: list[type] = []
+    typer_error = getattr(typer, "TyperException", None)
+    if isinstance(typer_error, type):
+        kinds.append(typer_error)
+    try:
+        import click
+
+        kinds.append(click.exceptions.ClickException)
+    except ImportError:  # pragma: no cover - typer without click installed
+        pass
+    return isinstance(exc, tuple(kinds)) and hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int)
+
+
 def main() -> None:
     """Entry point: run the CLI, turning domain errors into a message and an exit code."""
     try:
@@ -46,12 +65,10 @@ def main() -> None:
         sys.exit(130)
     except SystemExit:
         raise
-    except Exception as exc:  # click usage errors come as click.exceptions.*
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # usage errors: click's exceptions, or typer's own copy of them
+        if _is_usage_error(exc):
+            exc.show()  # type: ignore[attr-defined]
+            sys.exit(exc.exit_code)  # type: ignore[attr-defined]
         raise
     # Without standalone mode click returns a command's exit code instead of exiting with it.
     sys.exit(rv if isinstance(rv, int) else 0)

@@ -18,14 +18,16 @@ from __future__ import annotations
 import difflib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from gis.errors import NotFoundError, SchemaError
+
+if TYPE_CHECKING:  # pandas is loaded by the commands (with the scored parcels), not at startup
+    import pandas as pd
 
 _STATUS_STYLE = {"pass": "green", "review": "yellow", "fail": "red"}
 _STATUS_ZH = {"pass": "通过", "review": "复核", "fail": "不通过"}

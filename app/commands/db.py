@@ -13,10 +13,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.db import schema
-from app.db.engine import backend_of, make_engine, session_factory, transaction
-from app.db.importer import import_zone, sample_sources, sources_for_zone
-from app.db.users import add_user, disable_user, enable_user, list_users
 from app.settings import get_settings
 from gis.errors import SchemaError
 
@@ -44,6 +40,9 @@ def _shown(url: str) -> str:
 
 def _ready_engine(url: str | None):  # noqa: ANN202
     """Return an engine on a database migrated to the newest revision."""
+    from app.db import schema
+    from app.db.engine import make_engine
+
     url = _url(url)
     engine = make_engine(url)
     schema.upgrade(engine)
@@ -63,6 +62,9 @@ def _cli_user(user: str | None) -> str:
 def upgrade(database_url: str | None = DatabaseUrl,
             revision: str = typer.Option("head", help="target revision")) -> None:
     """Create or migrate the database schema to the newest (or given) revision."""
+    from app.db import schema
+    from app.db.engine import backend_of, make_engine
+
     url = _url(database_url)
     engine = make_engine(url)
     try:
@@ -78,6 +80,9 @@ def upgrade(database_url: str | None = DatabaseUrl,
 @db_app.command("current")
 def current(database_url: str | None = DatabaseUrl) -> None:
     """Print the database's schema revision and the newest one the code knows."""
+    from app.db import schema
+    from app.db.engine import backend_of, make_engine
+
     url = _url(database_url)
     engine = make_engine(url)
     try:
@@ -116,6 +121,9 @@ def import_command(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """导入 Import a zone: its rules and layers (and DEMs), checked first, written all or nothing."""
+    from app.db.engine import session_factory
+    from app.db.importer import import_zone, sample_sources, sources_for_zone
+
     if sample and (zone or layers or layer or dem):
         raise SchemaError("--sample takes no --zone, --layers, --layer or --dem", where="import",
                           hint="use either --sample or your own files")
@@ -144,6 +152,9 @@ def user_add(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """Add a user with a role and a password (argon2-hashed)."""
+    from app.db.engine import session_factory, transaction
+    from app.db.users import add_user
+
     if password is None:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     engine = _ready_engine(database_url)
@@ -158,6 +169,9 @@ def user_add(
 @user_app.command("list")
 def user_list(database_url: str | None = DatabaseUrl) -> None:
     """List users with their role and state."""
+    from app.db.engine import session_factory, transaction
+    from app.db.users import list_users
+
     engine = _ready_engine(database_url)
     try:
         with transaction(session_factory(engine)) as s:
@@ -176,6 +190,9 @@ def user_list(database_url: str | None = DatabaseUrl) -> None:
 @user_app.command("disable")
 def user_disable(name: str = typer.Argument(...), database_url: str | None = DatabaseUrl) -> None:
     """Disable a user: no more logins; their history stays."""
+    from app.db.engine import session_factory, transaction
+    from app.db.users import disable_user
+
     engine = _ready_engine(database_url)
     try:
         with transaction(session_factory(engine)) as s:
@@ -188,6 +205,9 @@ def user_disable(name: str = typer.Argument(...), database_url: str | None = Dat
 @user_app.command("enable")
 def user_enable(name: str = typer.Argument(...), database_url: str | None = DatabaseUrl) -> None:
     """Enable a disabled user again."""
+    from app.db.engine import session_factory, transaction
+    from app.db.users import enable_user
+
     engine = _ready_engine(database_url)
     try:
         with transaction(session_factory(engine)) as s:

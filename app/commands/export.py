@@ -13,11 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from app.db.engine import make_engine, session_factory
 from app.errors import exit_code_for
-from app.exports import write_kind
-from app.exports.data import load_zone_data
-from app.ogc.deps import resolve_zone
 from app.settings import get_settings
 from gis.errors import ParksiteError
 
@@ -33,6 +29,12 @@ Out = typer.Option(..., "--out", "-o", help="file to write (replaced if it exist
 
 
 def _run(kind: str, out: Path, zone: str | None, database_url: str | None, **options: object) -> None:
+    # the database, GIS and spreadsheet stacks load only when an export runs
+    from app.db.engine import make_engine, session_factory
+    from app.exports import write_kind
+    from app.exports.data import load_zone_data
+    from app.ogc.deps import resolve_zone
+
     url = database_url or get_settings().resolved_database_url()
     engine = make_engine(url)
     try:

@@ -11,7 +11,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from app.errors import exit_code_for
-from app.sample.build import DEFAULT_SEED, LAYERS, build_sample, write_sample
 from app.settings import ROOT
 from gis.errors import ParksiteError
 
@@ -20,6 +19,10 @@ err_console = Console(stderr=True)
 
 #: Where the committed sample lives: the repository's ``data/``.
 DEFAULT_OUT_DIR = ROOT / "data"
+
+#: ``--seed`` default: the value of :data:`app.sample.build.DEFAULT_SEED`, repeated here so that
+#: building the CLI does not import geopandas (tests/test_cli_startup.py checks they agree).
+DEFAULT_SEED: int = 2022
 
 
 def register(cli: typer.Typer) -> None:
@@ -37,6 +40,8 @@ def register(cli: typer.Typer) -> None:
         ),
     ) -> None:
         """示例园区 Rebuild the illustrative Jiaokou sample zone (invented geometry, the plan's facts)."""
+        from app.sample.build import LAYERS, build_sample, write_sample
+
         started = time.perf_counter()
         try:
             zone = build_sample(seed)

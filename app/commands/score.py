@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -28,10 +29,17 @@ from rich.table import Table
 
 from app.errors import exit_code_for
 from gis.errors import ParksiteError
-from scoring.pipeline import DEFAULT_BATCH_SIZE, ScoreSummary, output_format, score_file, write_scored_parcels
+
+if TYPE_CHECKING:  # scoring.pipeline loads geopandas, rasterio, scipy…: imported by the command
+    from scoring.pipeline import ScoreSummary
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
+
+#: ``--batch-size`` default: the value of :data:`scoring.pipeline.DEFAULT_BATCH_SIZE`, repeated
+#: here so that building the CLI does not import the pipeline (tests/test_cli_startup.py checks
+#: they agree).
+DEFAULT_BATCH_SIZE: int = 20_000
 
 
 def _zone_file(zone: Path | None) -> Path:
@@ -83,6 +91,8 @@ def register(cli: typer.Typer) -> None:
         workers: int = typer.Option(1, "--workers", min=1, help="processes measuring parcel batches in parallel"),
     ) -> None:
         """地块评分 Measure and score parcels: slope, earthwork, access, network, exclusions → score 0–100."""
+        from scoring.pipeline import output_format, score_file, write_scored_parcels
+
         try:
             output_format(out)  # refuse an unknown format before any work
             with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),

@@ -12,16 +12,28 @@ from __future__ import annotations
 
 import os
 import time
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.panel import Panel
-from sqlalchemy import func, select
 
-from app.db.importer import import_zone, sample_sources
 from app.settings import Settings, get_settings
 
+if TYPE_CHECKING:  # the database, GIS and web stacks load only when ``serve`` runs
+    from app.db.importer import ImportSources
+
 console = Console()
+
+
+def sample_sources() -> ImportSources:
+    """Return the bundled sample zone's import sources (:func:`app.db.importer.sample_sources`).
+
+    A module-level name so that the database and GIS stacks load only when ``serve`` runs.
+    """
+    from app.db.importer import sample_sources as bundled
+
+    return bundled()
 
 
 def prepare(settings: Settings, *, out: Console = console) -> None:
@@ -32,10 +44,13 @@ def prepare(settings: Settings, *, out: Console = console) -> None:
     from app.api.factory import preload_native_libraries
 
     preload_native_libraries()
+    from sqlalchemy import func, select
+
     from app.api.jobs import mark_interrupted
     from app.api.scores import latest_run, run_scoring
     from app.db import schema
     from app.db.engine import backend_of, make_engine, session_factory
+    from app.db.importer import import_zone
     from app.db.models import User, Zone
     from app.db.users import DEV_ADMIN_NAME, DEV_ADMIN_PASSWORD, ensure_dev_admin
 

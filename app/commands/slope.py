@@ -6,18 +6,19 @@ import time
 from enum import Enum
 from pathlib import Path
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from app.errors import exit_code_for
 from gis.errors import ParksiteError
-from gis.raster import DEFAULT_MAX_CELLS
-from gis.slope import write_slope
 
 console = Console()
 err_console = Console(stderr=True)
+
+#: ``--max-cells`` default: the value of :data:`gis.raster.DEFAULT_MAX_CELLS`, repeated here so
+#: that building the CLI does not import rasterio (tests/test_cli_startup.py checks they agree).
+DEFAULT_MAX_CELLS: int = 400_000_000
 
 
 class Units(str, Enum):
@@ -42,6 +43,10 @@ def register(cli: typer.Typer) -> None:
         max_cells: int = typer.Option(DEFAULT_MAX_CELLS, "--max-cells", help="refuse larger rasters"),
     ) -> None:
         """坡度 Slope of a DEM by Horn's method; edge cells and cells next to nodata are nodata."""
+        import numpy as np
+
+        from gis.slope import write_slope
+
         started = time.perf_counter()
         try:
             grid = write_slope(

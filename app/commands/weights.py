@@ -17,9 +17,8 @@ import csv
 import json
 import math
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -27,8 +26,11 @@ from rich.table import Table
 
 from app.errors import exit_code_for
 from gis.errors import InputFileError, ParksiteError, SchemaError
-from scoring.ahp import CR_LIMIT, RANDOM_INDEX, AHPResult, ahp_weights, check_consistency
-from scoring.zone import parse_saaty
+
+if TYPE_CHECKING:  # numpy and scoring.* are imported where used, to keep `parksite` startup light
+    import numpy as np
+
+    from scoring.ahp import AHPResult
 
 _HINT = "the CSV needs a header row of criterion ids and one row per criterion, e.g. 'slope,1,3,1/5'"
 
@@ -40,6 +42,10 @@ def read_ahp_csv(path: Path) -> tuple[list[str], np.ndarray]:
     line, row and column, for a matrix that is not square, rows out of the header's order, or
     entries that are not positive numbers or fractions.
     """
+    import numpy as np
+
+    from scoring.zone import parse_saaty
+
     path = Path(path)
     if not path.is_file():
         raise InputFileError("AHP matrix file not found", where=str(path), hint=_HINT)
@@ -125,6 +131,10 @@ def result_json(ids: list[str], res: AHPResult) -> dict[str, object]:
 
 def render(ids: list[str], res: AHPResult, out: Console) -> None:
     """Print the weights table and the consistency summary."""
+    import numpy as np
+
+    from scoring.ahp import CR_LIMIT, RANDOM_INDEX
+
     t = Table(title="AHP 权重 weights")
     t.add_column("#", justify="right")
     t.add_column("准则 criterion")
@@ -162,6 +172,8 @@ def register(cli: typer.Typer) -> None:
 
         Exits non-zero (showing the CR) when CR > 0.10.
         """
+        from scoring.ahp import ahp_weights, check_consistency
+
         try:
             ids, matrix = read_ahp_csv(ahp)
             res = ahp_weights(matrix, where=str(ahp), labels=ids)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from scoring.zone import ZoneConfig, load_zone
+if TYPE_CHECKING:  # scoring.zone loads numpy, pandas and pyproj: imported by the commands
+    from scoring.zone import ZoneConfig
 
 zone_app = typer.Typer(help="区域规则配置 Zone rule files (data/zones/*.yaml).", no_args_is_help=True)
 console = Console()
@@ -17,6 +19,8 @@ console = Console()
 @zone_app.command("validate")
 def validate(file: Path = typer.Argument(..., help="zone YAML file")) -> None:
     """Check a zone file; print what it holds, or each bad field path and its problem."""
+    from scoring.zone import load_zone
+
     z = load_zone(file)
     n_clusters = sum(len(p.clusters) for p in z.parks)
     n_branches = sum(len(i.branches) for i in z.positive_list.industries)
@@ -31,6 +35,8 @@ def validate(file: Path = typer.Argument(..., help="zone YAML file")) -> None:
 @zone_app.command("show")
 def show(file: Path = typer.Argument(..., help="zone YAML file")) -> None:
     """Print the zone's rules as readable tables (Chinese with English names)."""
+    from scoring.zone import load_zone
+
     z = load_zone(file)
     render_zone(z, console)
 
