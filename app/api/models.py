@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from scoring.zone import AdmissionCondition, PositiveList
 
@@ -270,6 +270,10 @@ class ZoneResponse(BaseModel):
 # --------------------------------------------------------------------------- edits
 
 
+#: Cluster codes that name API routes under /clusters/ (``GET /clusters/deleted``).
+RESERVED_CLUSTER_IDS = frozenset({"deleted"})
+
+
 class ClusterCreate(_In):
     cluster_id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64, examples=["sc-new"])
     park: str = Field(description="park id, e.g. shuangchi")
@@ -284,6 +288,14 @@ class ClusterCreate(_In):
     admits_encouraged_under_review: bool = False
     attrs: dict[str, Any] | None = None
     geometry: dict[str, Any] = Field(description="Polygon/MultiPolygon GeoJSON in WGS 84")
+
+    @field_validator("cluster_id")
+    @classmethod
+    def _not_a_route(cls, v: str) -> str:
+        # /clusters/deleted lists deleted clusters: a cluster of that code could not be read
+        if v in RESERVED_CLUSTER_IDS:
+            raise ValueError(f"'{v}' is reserved by the API; choose another code")
+        return v
 
 
 class ClusterUpdate(_In):

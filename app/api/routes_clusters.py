@@ -1,4 +1,6 @@
-"""``/clusters``: list, read, create, edit, delete, history and restore of clusters (组团).
+"""``/clusters``: list, read, create, edit, delete, history and restore of clusters (组团), and
+the deleted ones: ``GET /clusters/deleted`` lists them, ``POST /clusters/{id}/undelete`` brings
+one back from the audit log as a new version (checked like a new cluster).
 
 Writes need a planner (or higher) token and — except creation — ``If-Match`` with the ETag of the
 version being changed. Outlines are GeoJSON polygons in WGS 84, transformed to the zone CRS and
@@ -27,6 +29,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.api.deleted import DeletedClusterCollection, deleted_collection
 from app.api.deps import Planner, SessionDep, StateDep, Viewer, WriteSessionDep
 from app.api.etags import expected_version, matches
 from app.api.features import cluster_feature, edit_body
@@ -67,6 +70,7 @@ from app.db.edits import (
     update_cluster,
 )
 from app.db.models import Cluster, Zone
+from app.db.undelete import undelete_cluster
 from gis.errors import SchemaError
 
 router = APIRouter(tags=["clusters"])
@@ -113,6 +117,19 @@ def list_clusters(request: Request, session: SessionDep, state: StateDep, user: 
     return GeoJSONResponse(collection_text(feats, {
         "numberMatched": page.total, "numberReturned": len(feats),
         "links": links(request, paging, page.total, len(feats))}))
+
+
+# Declared before /clusters/{cluster_id}: the first matching route wins.
+@router.get("/clusters/deleted", response_class=GeoJSONResponse,
+            responses={200: {"model": DeletedClusterCollection, "content": {GEOJSON: {}}}},
+            summary="Deleted clusters (组团) that can be restored, as a GeoJSON FeatureCollection in WGS 84")
+def list_deleted_clusters(session: SessionDep, state: StateDep, user: Viewer) -> GeoJSONResponse:
+    """Return the zone's deleted clusters whose code is not in use again, newest deletion first:
+    their last state (name, park, kind, outline), ``version`` (the deletion's, as ``DELETE``
+    answered), ``deleted_at``/``deleted_by`` and the area in m² and 亩. Readable by whoever can
+    read a cluster's history."""
+    zone = served_zone(session, state.settings)
+    return GeoJSONResponse(deleted_collection(session, zone))
 
 
 @router.get("/clusters/{cluster_id}", response_model=ClusterFeature,
@@ -207,6 +224,27 @@ def restore_cluster(cluster_id: str, version: Annotated[int, Path(ge=1)], sessio
     c, _, _ = find_cluster(session, zone.id, cluster_id)
     result = restore(session, "cluster", c.id, version, user, expected_version=expected)
     return edited(session, zone, result)
+
+
+@router.post("/clusters/{cluster_id}/undelete", status_code=201, response_model=EditedCluster,
+             responses={201: {"content": {GEOJSON: {}}, "headers": {"ETag": {}, "Location": {}}},
+                        404: {"model": ErrorBody, "description": "no deleted cluster with this id"},
+                        409: {"model": ErrorBody, "description": "a cluster with this id exists (again)"},
+                        **{k: v for k, v in ERRORS.items() if k != 404}},
+             summary="Undelete: re-create a deleted cluster from its last audited state as a new "
+                     "version (planner+)")
+def undelete_cluster_route(cluster_id: str, session: WriteSessionDep, state: StateDep,
+                           user: Planner) -> Any:
+    """Bring a deleted cluster back: its last state before the deletion becomes version
+    (deletion's version + 1), audited as ``restore``, so ``/history`` reads on in one line.
+
+    Checked like a new cluster: inside its park and overlapping no current cluster (422 with
+    ``problem``), parcels it covers by at least half move into it (``reassigned``). No
+    ``If-Match``: a deleted cluster has no ETag; a second undelete gets 409.
+    """
+    zone = served_zone(session, state.settings)
+    result = undelete_cluster(session, zone.id, cluster_id, user)
+    return edited(session, zone, result, 201)
 
 
 __all__ = ["router"]

@@ -2,9 +2,11 @@
 // them with Leaflet.draw. The server validates every write: a refusal (422) is shown with its
 // reason and nothing is saved; a stale edit (412: someone saved first) keeps the user's outline
 // next to the current one and offers to re-apply it or to take the current one. The history
-// panel lists a cluster's versions and restores one. The same dialog edits a cluster's names,
-// kind and the industries it admits (表8-1 positive list: 产业大类, optionally some 二级产业方向);
-// `admits` is sent only when the planner changed it, so an outline edit never touches it.
+// panel lists a cluster's versions and restores one; planners also see the deleted clusters
+// (from the audit log) in a collapsible list and bring one back (undelete). The same dialog
+// edits a cluster's names, kind and the industries it admits (表8-1 positive list: 产业大类,
+// optionally some 二级产业方向); `admits` is sent only when the planner changed it, so an outline
+// edit never touches it.
 
 import { ApiError, get, getWithEtag, request } from "./api.js";
 import { hasRole, onUserChange } from "./auth.js";
@@ -99,6 +101,8 @@ export class ClusterEditor {
     this.editId = null; // the cluster the dialog edits (null: the dialog creates one)
     this.admitsTouched = false;
     this.admitsUnset = false;
+    this.deleted = []; // deleted clusters (Features of GET /clusters/deleted), planners only
+    this.deletedOpen = false; // the deleted list is expanded
     this.modalEl.querySelector("form").addEventListener("submit", (ev) => {
       ev.preventDefault();
       if (this.editId) this.update(); else this.create();
@@ -119,8 +123,8 @@ export class ClusterEditor {
     map.on(L.Draw.Event.EDITSTOP, () => { this.editing = false; });
     map.on(L.Draw.Event.DELETESTART, () => { this.editing = true; this.prefetchEtags(); });
     map.on(L.Draw.Event.DELETESTOP, () => { this.editing = false; });
-    onUserChange(() => this.updateDrawControl());
-    onLangChange(() => { this.updateDrawControl(true); this.renderList(); this.restyle(); if (this.selected) this.showHistory(this.selected); });
+    onUserChange(() => { this.updateDrawControl(); this.loadDeleted(); });
+    onLangChange(() => { this.updateDrawControl(true); this.renderList(); this.renderDeleted(); this.restyle(); if (this.selected) this.showHistory(this.selected); });
   }
 
   // ---------------------------------------------------------------- loading and display
@@ -155,6 +159,7 @@ export class ClusterEditor {
       else zone.clusters.push(rec);
     }
     this.renderList();
+    await this.loadDeleted();
     this.map.fire("clusters:loaded");
   }
 
@@ -196,6 +201,77 @@ export class ClusterEditor {
     list.querySelectorAll(".cluster-item").forEach((li) => li.addEventListener("click", () => this.select(li.dataset.id, { zoom: true })));
     const hint = this.root.querySelector("#cluster-edit-hint");
     if (hint) hint.textContent = hasRole("planner") ? t("cluster.edit_hint") : t("cluster.need_planner");
+  }
+
+  // ---------------------------------------------------------------- deleted clusters
+
+  /** Read the deleted clusters (GET /clusters/deleted) for a planner and list them. */
+  async loadDeleted() {
+    this.deleted = [];
+    if (hasRole("planner")) {
+      try {
+        const fc = await get("/clusters/deleted");
+        this.deleted = fc.features || [];
+      } catch (err) {
+        this.renderDeleted(err);
+        return;
+      }
+    }
+    this.renderDeleted();
+  }
+
+  /** Show the collapsible "已删除的组团" list: name, who deleted it and when, a restore button. */
+  renderDeleted(err = null) {
+    const box = this.root.querySelector("#cluster-deleted");
+    if (!box) return;
+    if (!hasRole("planner")) { box.innerHTML = ""; return; }
+    const rows = this.deleted.map((f) => {
+      const id = clusterId(f);
+      const p = f.properties || {};
+      const by = t("cluster.deleted_by", { who: p.deleted_by || t("cluster.someone"), when: fmtTime(p.deleted_at) });
+      return `<li class="list-group-item d-flex align-items-center gap-2 deleted-item" data-id="${esc(id)}">
+        <span class="flex-grow-1">${esc(pick(p) || id)} <span class="small text-muted">${esc(id)}</span>
+          <div class="small text-muted deleted-by">${esc(by)}</div></span>
+        <span class="small text-nowrap">${p.area_mu != null ? `${esc(num(p.area_mu, 0))} ${esc(t("unit.mu"))}` : ""}</span>
+        <button type="button" class="btn btn-sm btn-outline-success undelete-btn" data-id="${esc(id)}">${esc(t("cluster.undelete"))}</button></li>`;
+    });
+    const body = err ? `<div class="alert alert-danger small">${esc(err.message || String(err))}</div>`
+      : rows.length ? `<ul class="list-group list-group-flush small" id="cluster-deleted-list">${rows.join("")}</ul>`
+        : `<div class="small text-muted">${esc(t("cluster.deleted_none"))}</div>`;
+    const open = this.deletedOpen;
+    box.innerHTML = `<button type="button" class="btn btn-link btn-sm px-0 ${open ? "" : "collapsed"}" id="cluster-deleted-toggle"
+        data-bs-toggle="collapse" data-bs-target="#cluster-deleted-body" aria-expanded="${open}" aria-controls="cluster-deleted-body">
+        <i class="fa-solid fa-trash-can-arrow-up"></i> ${esc(t("cluster.deleted_list"))}
+        <span class="badge text-bg-secondary" id="cluster-deleted-count">${this.deleted.length}</span></button>
+      <div class="collapse ${open ? "show" : ""}" id="cluster-deleted-body">${body}</div>`;
+    const collapse = box.querySelector("#cluster-deleted-body");
+    collapse.addEventListener("shown.bs.collapse", () => { this.deletedOpen = true; });
+    collapse.addEventListener("hidden.bs.collapse", () => { this.deletedOpen = false; });
+    box.querySelectorAll(".undelete-btn").forEach((b) => b.addEventListener("click", () => this.undelete(b.dataset.id)));
+  }
+
+  /**
+   * Bring deleted cluster `id` back (POST /clusters/{id}/undelete): on success it is on the map
+   * and in the list again; a refusal (e.g. it now overlaps a cluster drawn since) is shown with
+   * its reason like any refused write, the overlapping part drawn in red.
+   */
+  async undelete(id) {
+    const f = this.deleted.find((d) => clusterId(d) === id);
+    const name = (f && pick(f.properties)) || id;
+    if (!window.confirm(t("cluster.undelete_confirm", { name }))) return;
+    try {
+      const res = await request("POST", `/clusters/${encodeURIComponent(id)}/undelete`);
+      const version = res.data && res.data.properties ? res.data.properties.version : "?";
+      toast(t("cluster.undeleted", { name, version }) + reassignedText(res.data), "ok");
+      this.clearAlert();
+      this.clearProblem();
+      await this.afterWrite();
+      if (this.byId.has(id)) this.select(id, { zoom: true });
+    } catch (err) {
+      this.showError(id, err);
+      // show where it was (and the refused part, drawn by showError)
+      if (f && f.geometry) this.map.fitBounds(L.geoJSON(f.geometry).getBounds(), { padding: [30, 30], maxZoom: 17 });
+    }
   }
 
   updateDrawControl(force = false) {
