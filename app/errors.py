@@ -48,6 +48,23 @@ class ClusterGeometryError(e.GeometryError):
         super().__init__(message, where=where, hint=hint)
 
 
+class AdmissionRefusedError(e.ConflictError):
+    """A project cannot be admitted (准入登记) or its admission revoked as asked (HTTP 409).
+
+    ``code`` says why (``check_failed``, ``reason_required``, ``not_checked``, ``not_vacant``,
+    ``parcel_taken``, ``capacity``, ``already_admitted``, ``not_admitted``, ``mixed_parks``);
+    ``message_zh`` is the message in Chinese (``message`` is English). Both, with the code, go
+    into the error body as ``reason``, ``message_zh`` and ``message_en``.
+    """
+
+    def __init__(self, message: str, *, code: str, message_zh: str, where: str | None = None,
+                 hint: str | None = None):
+        self.code = code
+        self.message_zh = message_zh
+        self.details = {"reason": code, "message_en": message, "message_zh": message_zh}
+        super().__init__(message, where=where, hint=hint)
+
+
 class PermissionDeniedError(e.ParksiteError):
     """The user's role does not allow the action (HTTP 403)."""
 
@@ -58,6 +75,20 @@ class NotAuthenticatedError(e.ParksiteError):
 
 class PreconditionRequiredError(e.ParksiteError):
     """A write without ``If-Match``: the client must say which version it changes (HTTP 428)."""
+
+
+class LoginThrottledError(e.ParksiteError):
+    """Too many failed logins for a user name or from a client address (HTTP 429): the attempt
+    is refused without checking the password. ``retry_after`` is the wait in whole seconds (the
+    ``Retry-After`` header); ``details`` adds it and ``message_zh`` (the message in Chinese) to
+    the error body."""
+
+    def __init__(self, message: str, *, retry_after: int, message_zh: str,
+                 where: str | None = None, hint: str | None = None):
+        self.retry_after = retry_after
+        self.message_zh = message_zh
+        self.details = {"retry_after": retry_after, "message_zh": message_zh}
+        super().__init__(message, where=where, hint=hint)
 
 
 #: Domain error class → (HTTP status, CLI exit code). The most specific class wins.
@@ -73,10 +104,12 @@ ERROR_TABLE: dict[type[e.ParksiteError], tuple[int, int]] = {
     e.ConfigError: (422, 8),
     e.LimitExceededError: (413, 9),
     VersionConflictError: (412, 10),  # stale If-Match / expected version
+    AdmissionRefusedError: (409, 10),  # project admission refused (check failed, parcel taken, …)
     e.ConflictError: (409, 10),
     NotAuthenticatedError: (401, 12),
     PermissionDeniedError: (403, 11),
     PreconditionRequiredError: (428, 13),
+    LoginThrottledError: (429, 14),  # too many failed logins: wait Retry-After seconds
     e.ParksiteError: (400, 1),
 }
 

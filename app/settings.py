@@ -19,7 +19,14 @@ def default_state_dir() -> Path:
 
 
 class Settings(BaseSettings):
-    """parksite settings; every field can be set as ``PARKSITE_<NAME>`` in the environment."""
+    """parksite settings; every field can be set as ``PARKSITE_<NAME>`` in the environment.
+
+    Login throttling (``app.api.throttle``): after ``login_max_failures`` failed logins for one
+    user name (any letter case) within ``login_window_minutes``, or ``login_max_failures_per_address``
+    from one client address, further logins for that name / from that address are refused with
+    429 for ``login_lockout_minutes``, without checking the password. A successful login clears
+    the name's failures (not the address's). The counts live in the server process.
+    """
 
     model_config = SettingsConfigDict(env_prefix="PARKSITE_", extra="ignore")
 
@@ -32,6 +39,17 @@ class Settings(BaseSettings):
     require_login: bool = Field(False, description="reads need a token too (else reads are open)")
     secret_key: str | None = Field(None, description="key that signs API tokens")
     token_minutes: int = 8 * 60
+    login_max_failures: int = Field(
+        5, ge=1, description="failed logins for one user name (any case) within the window before "
+                             "that name is locked out")
+    login_max_failures_per_address: int = Field(
+        20, ge=1, description="failed logins from one client address, whatever the user names, "
+                              "within the window before that address is locked out")
+    login_window_minutes: float = Field(
+        15.0, gt=0, description="sliding window (minutes) over which failed logins are counted")
+    login_lockout_minutes: float = Field(
+        15.0, gt=0, description="how long (minutes) a locked-out user name or address is refused "
+                                "(429 with Retry-After), counted from the failure that locked it")
     cors_origins: list[str] = Field(default_factory=list)
     max_body_mb: float = 50.0
     max_vertices: int = 20_000

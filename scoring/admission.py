@@ -22,7 +22,8 @@ Rules, in order (``rule`` id — source):
   number (it refers to industry norms), so it is always "review".
 * ``parcel_vacant``, ``site_constraints``, ``suitability`` — every parcel vacant (``reserved``
   land, e.g. the sample's 产业备用地 parcels, → review: it is released only after review;
-  ``existing``/``public`` → fail), not excluded by the zone's hard constraints, and scored ≥
+  ``existing``/``public``, or taken by an admitted project (optional column
+  ``admitted_project``: its name) → fail), not excluded by the zone's hard constraints, and scored ≥
   ``scoring.min_score``.
 * ``land_demand`` — the site covers the project's declared land demand (``land_mu``).
 * ``area_justified`` — the largest area the project can justify is
@@ -226,6 +227,8 @@ class Site:
     excluded: tuple[Any, ...]
     reasons: tuple[str, ...]
     reasons_en: tuple[str, ...] = ()
+    #: Per parcel, the project already admitted on it (optional column ``admitted_project``).
+    admitted: tuple[str | None, ...] = ()
 
     @classmethod
     def from_rows(cls, rows: pd.DataFrame) -> "Site":
@@ -268,6 +271,7 @@ class Site:
             excluded=tuple(r.get("excluded") for r in records),
             reasons=reasons,
             reasons_en=reasons_en,
+            admitted=tuple(_str_or_none(r.get("admitted_project")) for r in records),
         )
 
 
@@ -566,7 +570,12 @@ def _rules_parcel(zone: ZoneConfig, site: Site) -> list[RuleResult]:
     members = list(zip(site.parcel_ids, site.statuses, site.enterprises))
     not_vacant = [(p, s, e) for p, s, e in members if s not in AVAILABLE_STATUSES]
     reserved = [p for p, s, _ in members if s == "reserved"]
-    if not not_vacant and not reserved:
+    held = [(p, a) for p, a in zip(site.parcel_ids, site.admitted) if a]
+    if held and not not_vacant:
+        out.append(_r("parcel_vacant", "fail", "admitted", "vacant", None, "project admissions",
+                      "；".join(f"{p}已登记准入项目「{a}」" for p, a in held) + "，不是空闲用地",
+                      "; ".join(f"{p} is taken by the admitted project {a!r}" for p, a in held) + ", not vacant"))
+    elif not not_vacant and not reserved:
         out.append(_r("parcel_vacant", "pass", "vacant", "vacant", None, "parcels.status",
                       "地块为空闲用地", "the parcel is vacant" if len(site.parcel_ids) == 1 else "all parcels are vacant"))
     elif not not_vacant:
@@ -689,15 +698,25 @@ def _rules_capacity(project: Project, site: Site, ledger: CapacityLedger | None)
                           f"{en_name} {fmt(need)} {unit}{how_en}: {sup.reason_en}; review"))
             continue
         names = "、".join(sup.facilities)
+        after_zh, after_en = _admitted_text(ledger, site.park)
         if need <= sup.spare + _EPS:
             out.append(_r(rule, "pass", need, sup.spare, unit, src,
-                          f"{zh_name} {fmt(need)} {unit}{how_zh} ≤ {names}剩余容量 {fmt(sup.spare)} {unit}",
-                          f"{en_name} {fmt(need)} {unit}{how_en} ≤ spare capacity {fmt(sup.spare)} {unit} of {', '.join(sup.facilities)}"))
+                          f"{zh_name} {fmt(need)} {unit}{how_zh} ≤ {names}剩余容量 {fmt(sup.spare)} {unit}{after_zh}",
+                          f"{en_name} {fmt(need)} {unit}{how_en} ≤ spare capacity {fmt(sup.spare)} {unit} of {', '.join(sup.facilities)}{after_en}"))
         else:
             out.append(_r(rule, "fail", need, sup.spare, unit, src,
-                          f"{zh_name} {fmt(need)} {unit}{how_zh} > {names}剩余容量 {fmt(sup.spare)} {unit}",
-                          f"{en_name} {fmt(need)} {unit}{how_en} > spare capacity {fmt(sup.spare)} {unit} of {', '.join(sup.facilities)}"))
+                          f"{zh_name} {fmt(need)} {unit}{how_zh} > {names}剩余容量 {fmt(sup.spare)} {unit}{after_zh}",
+                          f"{en_name} {fmt(need)} {unit}{how_en} > spare capacity {fmt(sup.spare)} {unit} of {', '.join(sup.facilities)}{after_en}"))
     return out
+
+
+def _admitted_text(ledger: CapacityLedger, park: str) -> tuple[str, str]:
+    """Return the note (zh, en) that the spare capacity counts the park's admitted projects."""
+    n = len(ledger.admitted_in(park))
+    if not n:
+        return "", ""
+    return (f"（已扣除本园区 {n} 个已准入项目的用量）",
+            f" (after the {n} admitted project{'s' if n > 1 else ''} of the park)")
 
 
 def _capacity_source(ledger: CapacityLedger, service: Service) -> str:

@@ -240,17 +240,24 @@ class CapacityLedger:
             out[service] = None if need is None or sup.spare is None else need <= sup.spare + 1e-9
         return out
 
+    def admitted_in(self, park_id: str) -> list[AdmittedProject]:
+        """Return the projects admitted so far in ``park_id``, in admission order."""
+        return [a for a in self.admitted if a.park == park_id]
+
     # ---- draw-down
 
-    def admit(self, park_id: str, project: Project, parcel_ids: tuple[str, ...] | list[str] = ()) -> AdmittedProject:
+    def admit(self, park_id: str, project: Project, parcel_ids: tuple[str, ...] | list[str] = (),
+              *, force: bool = False) -> AdmittedProject:
         """Record ``project`` as admitted in ``park_id`` and draw its demand from the facilities.
 
         Returns the record. Raises ConflictError, changing nothing, when a known demand exceeds a
-        known spare capacity. Where a demand or capacity is unknown nothing is drawn."""
+        known spare capacity, unless ``force`` (replaying projects admitted earlier): then the
+        whole demand is drawn and the last facility's spare goes below zero. Where a demand or
+        capacity is unknown nothing is drawn."""
         demand = self.demand(project)
         fits = self.fits(park_id, project)
         over = [s for s, ok in fits.items() if ok is False]
-        if over:
+        if over and not force:
             details = ", ".join(
                 f"{s}: needs {demand.of(s):.2f} {SERVICE_UNITS[s]}, spare {self.supply(park_id, s).spare:.2f}"
                 for s in over
@@ -264,9 +271,10 @@ class CapacityLedger:
             sup = self.supply(park_id, service)
             if need is None or sup.spare is None:
                 continue
-            for name in sup.facilities:  # fill the first facility's spare first
+            for i, name in enumerate(sup.facilities):  # fill the first facility's spare first
                 fac = self.facilities[name]
-                take = min(need, max(fac.spare or 0.0, 0.0))
+                last = i == len(sup.facilities) - 1
+                take = need if force and last else min(need, max(fac.spare or 0.0, 0.0))
                 if take > 0:
                     fac.used += take
                     drawn[name] = drawn.get(name, 0.0) + take

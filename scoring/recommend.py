@@ -302,6 +302,8 @@ def recommend(
 
     table = parcels.reset_index(drop=True)
     avail = table[table["status"].astype(str).isin(AVAILABLE_STATUSES)]  # vacant, and reserved (review)
+    if "admitted_project" in avail.columns:  # parcels taken by admitted projects are not offered
+        avail = avail[avail["admitted_project"].isna()]
     geo = isinstance(table, gpd.GeoDataFrame) and table.geometry.name in table.columns
     ids = [str(p) for p in avail["parcel_id"]]
     plain = avail.drop(columns=[table.geometry.name]) if geo else avail

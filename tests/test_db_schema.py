@@ -19,7 +19,8 @@ from gis.errors import ConfigError
 
 TABLES = {"zones", "parks", "clusters", "parcels", "enterprises", "enterprise_yearly",
           "infrastructure", "rasters", "projects", "check_results", "score_runs",
-          "parcel_scores", "batch_jobs", "users", "audit_log"}
+          "parcel_scores", "batch_jobs", "users", "audit_log", "project_admissions",
+          "admission_parcels"}
 GEOMETRY_TABLES = {"parks": "MULTIPOLYGON", "clusters": "MULTIPOLYGON",
                    "parcels": "MULTIPOLYGON", "infrastructure": "GEOMETRY"}
 

@@ -5,6 +5,9 @@ generated once and kept in ``<state_dir>/secret_key`` (mode 0600), so tokens sur
 A token carries the user name (``sub``), issue and expiry times (``Settings.token_minutes``);
 the role is read from the database on every request, so a role change or a disabled account
 takes effect at once. Unknown user, wrong password and disabled account get the same 401.
+Failed logins are counted per user name and per client address (:mod:`app.api.throttle`): past
+the limits of ``Settings.login_*`` a login is refused with 429 and ``Retry-After`` without the
+password being checked.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from app.api.deps import ApiState, SessionDep, Viewer, api_state, require_user
 from app.api.models import ErrorBody, Me, Token
+from app.api.throttle import LoginThrottle, client_address, login_throttle
 from app.db.models import User
 from app.db.users import authenticate
 from app.errors import NotAuthenticatedError
@@ -80,15 +84,30 @@ def decode_token(state: ApiState, token: str) -> str:
 
 
 @router.post("/auth/token", response_model=Token, summary="Log in: user name and password → bearer token",
-             responses={401: {"model": ErrorBody, "description": "wrong user name or password"}})
+             responses={401: {"model": ErrorBody, "description": "wrong user name or password"},
+                        429: {"model": ErrorBody, "description": "too many failed logins for this user "
+                              "name or from this address: wait Retry-After seconds (the body adds "
+                              "retry_after and message_zh)"}})
 def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep,
-          state: Annotated[ApiState, Depends(api_state)]) -> Token:
-    """Exchange a user name and password (``application/x-www-form-urlencoded``) for a JWT."""
-    user: User | None = authenticate(session, form.username, form.password)
+          state: Annotated[ApiState, Depends(api_state)], request: Request,
+          throttle: Annotated[LoginThrottle, Depends(login_throttle)]) -> Token:
+    """Exchange a user name and password (``application/x-www-form-urlencoded``) for a JWT.
+
+    Refused with 429 (``LoginThrottledError``), before the password is checked, while the user
+    name or the client address is locked out after too many failed logins.
+    """
+    attempt = throttle.begin(form.username, client_address(request))
+    try:
+        user: User | None = authenticate(session, form.username, form.password)
+    except BaseException:
+        throttle.cancel(attempt)
+        raise
     if user is None:
+        throttle.failed(attempt)
         session.rollback()
         raise NotAuthenticatedError("wrong user name or password, or the account is disabled",
                                     where="login", hint="check the user name and password")
+    throttle.succeeded(attempt)
     session.commit()
     token, seconds = create_token(state, user.name)
     return Token(access_token=token, token_type="bearer", expires_in=seconds, role=user.role)

@@ -13,7 +13,10 @@ Errors: a domain error (``gis.errors.ParksiteError`` and the app's own) becomes
 ``{"error": type, "message", "where", "hint"}`` with the status of :data:`app.errors.ERROR_TABLE`
 (some add members: a 412 has ``current_version`` and ``feature``; a 422 about a cluster outline
 (``ClusterGeometryError``) has ``problem``: ``{kind: outside_park | overlap, park | cluster,
-area_m2, geometry}`` with the offending part in WGS 84). 401 answers carry ``WWW-Authenticate: Bearer``.
+area_m2, geometry}`` with the offending part in WGS 84). 401 answers carry ``WWW-Authenticate: Bearer``;
+a login refused after too many failures (429, :mod:`app.api.throttle`, whose per-process counts
+live in ``app.state.login_throttle``) carries ``Retry-After`` and has ``retry_after`` (s) and
+``message_zh``.
 Request validation errors (malformed JSON, wrong field types, unknown fields) keep FastAPI's own
 422 shape ``{"detail": [{"loc", "msg", "type"}]}``. Bodies larger than ``Settings.max_body_mb``
 are refused with 413 before they are read. CORS is closed unless ``Settings.cors_origins``.
@@ -35,7 +38,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api.deps import ApiState, login_required
 from app.api.geojson import jsonable
 from app.db.spatialite import preload_native_libraries
-from app.errors import ClusterGeometryError, NotAuthenticatedError, VersionConflictError, http_status_for
+from app.errors import (ClusterGeometryError, LoginThrottledError, NotAuthenticatedError, VersionConflictError,
+                        http_status_for)
 from app.settings import Settings, get_settings
 from gis.errors import LimitExceededError, ParksiteError
 
@@ -73,6 +77,8 @@ def problem_of(exc: ClusterGeometryError) -> dict[str, Any]:
 
 
 def _headers(exc: ParksiteError) -> dict[str, str]:
+    if isinstance(exc, LoginThrottledError):
+        return {"Retry-After": str(exc.retry_after)}
     return {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticatedError) else {}
 
 
@@ -167,7 +173,9 @@ class BodyLimit:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Return the parksite web application for ``settings`` (default: from the environment)."""
     from app.api import auth, routes_checks, routes_clusters, routes_jobs, routes_parcels, routes_tiles, routes_zone
+    from app.api import routes_projects
     from app.api.jobs import JobRunner, mark_interrupted
+    from app.api.throttle import LoginThrottle
     from app.api.tiles import TileCache
     from app.db.engine import make_engine, session_factory
 
@@ -212,15 +220,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.api = state
+    app.state.login_throttle = LoginThrottle.from_settings(settings)  # failed logins, this process
     app.add_exception_handler(ParksiteError, domain_error)
     app.add_exception_handler(Exception, unexpected_error)
-    for module in (auth, routes_zone, routes_clusters, routes_parcels, routes_checks, routes_jobs, routes_tiles):
+    for module in (auth, routes_zone, routes_clusters, routes_parcels, routes_checks, routes_projects,
+                   routes_jobs, routes_tiles):
         app.include_router(module.router, prefix=API_PREFIX)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                            allow_methods=["GET", "POST", "PUT", "DELETE"],
                            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
-                           expose_headers=["ETag", "Location"])
+                           expose_headers=["ETag", "Location", "Retry-After"])
     app.add_middleware(BodyLimit, max_bytes=int(settings.max_body_mb * 1e6))
     from fastapi import Depends
 

@@ -4,7 +4,9 @@ Both work on the zone's scored parcel table (the parcels as they are now, with t
 run), the utility capacities of its substations and water layers, and the zone's rules with the
 clusters of the database (:func:`app.db.rules.zone_rules`): a cluster drawn on the map admits
 what its ``admits`` say, and one without ``admits`` yet makes the cluster rule "review" with the
-message "admits nothing yet".
+message "admits nothing yet". The projects admitted so far (:mod:`app.db.admissions`) count:
+their demand is drawn from the spare capacity, and their parcels are taken (``parcel_vacant``
+fails on them; recommendations leave them out).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from app.api.geojson import jsonable, to_wgs84
 from app.api.models import CheckRequest, CheckResponse, ErrorBody, RecommendRequest, RecommendResponse
 from app.api.scores import capacity_ledger, scored_table
 from app.api.store import served_zone
+from app.db.admissions import taken_parcels
 from app.db.records import add_project, record_check
 from app.db.rules import zone_rules
 from app.db.users import require
@@ -36,6 +39,14 @@ def _project(cfg: ZoneConfig, data: dict[str, Any]) -> Project:
     project = parse_project(data, where="project")
     classify_industry(cfg, project, where="project")  # SchemaError (with close names) if unclassifiable
     return project
+
+
+def _taken_marked(session: Any, zone_id: str, table: Any) -> Any:
+    """Return the scored table with ``admitted_project``: the name of the project admitted on
+    each parcel (None where none is): such parcels fail ``parcel_vacant`` and are not offered."""
+    taken = taken_parcels(session, zone_id)
+    table["admitted_project"] = [taken[c][1] if c in taken else None for c in table["parcel_id"]]
+    return table
 
 
 def _site_ids(body: CheckRequest) -> list[str]:
@@ -64,7 +75,7 @@ def post_check(body: CheckRequest, session: SessionDep, state: StateDep, user: C
     cfg = zone_rules(session, zone.id).config
     project = _project(cfg, body.project)
     ids = _site_ids(body)
-    table = scored_table(session, zone.id)
+    table = _taken_marked(session, zone.id, scored_table(session, zone.id))
     missing = [i for i in ids if i not in set(table["parcel_id"])]
     if missing:
         raise NotFoundError(f"no parcel {', '.join(missing)} in zone {zone.id}", where="check: parcel_id")
@@ -91,7 +102,7 @@ def post_recommend(body: RecommendRequest, session: SessionDep, state: StateDep,
     zone = served_zone(session, state.settings)
     cfg = zone_rules(session, zone.id).config
     project = _project(cfg, body.project)
-    table = scored_table(session, zone.id)
+    table = _taken_marked(session, zone.id, scored_table(session, zone.id))
     ledger, notes = capacity_ledger(session, zone.id, cfg)
     rec = recommend(cfg, table, project, ledger=ledger, top=body.top, lang=body.lang)
     out = rec.to_dict(body.lang)

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.geojson import jsonable
 from app.api.tx import write_transaction
+from app.db.admissions import admitted_projects, replay
 from app.db.layers import get_zone, load_layer, rasters, zone_config
 from app.db.models import Park, Parcel, ParcelScore, ScoreRun
 from app.db.records import finish_score_run, save_scores, start_score_run
@@ -239,19 +240,26 @@ def scored_table(session: Session, zone_id: str) -> gpd.GeoDataFrame:
 
 
 def capacity_ledger(session: Session, zone_id: str, cfg: ZoneConfig) -> tuple[CapacityLedger | None, list[str]]:
-    """Return the zone's utility capacity ledger from its substations and water layers.
+    """Return the zone's utility capacity ledger from its substations and water layers, with the
+    zone's admitted projects (active admissions, :mod:`app.db.admissions`) drawn down in
+    admission order.
 
     Returns ``(ledger, notes)``; when the layers lack the capacity fields the ledger is None
-    (the capacity rules then say "review") and the note says why.
+    (the capacity rules then say "review") and the note says why. A note counts the admitted
+    projects drawn down.
     """
     try:
         subs = load_layer(session, zone_id, "substations")
         water = load_layer(session, zone_id, "water")
-        return CapacityLedger.from_layers(cfg, None if subs.empty else subs,
-                                          None if water.empty else water,
-                                          source="database: substations, water"), []
+        ledger = CapacityLedger.from_layers(cfg, None if subs.empty else subs,
+                                            None if water.empty else water,
+                                            source="database: substations, water")
     except SchemaError as exc:
         return None, [f"utility capacity not checked: {exc}"]
+    admitted = admitted_projects(session, zone_id)
+    replay(ledger, admitted)
+    notes = [f"spare capacity after {len(admitted)} admitted project(s)"] if admitted else []
+    return ledger, notes
 
 
 def zone_bounds(session: Session, zone_id: str) -> tuple[float, float, float, float] | None:

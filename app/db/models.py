@@ -356,6 +356,53 @@ class Project(Base):
     created_by: Mapped[str | None] = mapped_column(String(100))
 
 
+class ProjectAdmission(Base):
+    """A project admitted (准入登记) on a site of parcels of one park, until revoked.
+
+    ``verdict`` is the verdict of the project's latest recorded check on those parcels when it
+    was admitted (``pass``, or ``review`` with a ``reason``); ``check_id`` that check. An
+    admission is active while ``revoked_at`` is null: the capacity ledger then counts the
+    project's power and water demand against its park's facilities, and no other project may be
+    admitted on its parcels. Admission and revocation are audited on the project
+    (entity ``project``, actions ``admit`` / ``revoke``).
+    """
+
+    __tablename__ = "project_admissions"
+    __table_args__ = (CheckConstraint(_in("verdict", VERDICTS), name="verdict"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    zone_id: Mapped[str] = mapped_column(ForeignKey("zones.id", ondelete="CASCADE"), index=True)
+    park: Mapped[str] = mapped_column(String(64), comment="park_id of the site, e.g. shuangchi")
+    check_id: Mapped[int | None] = mapped_column(ForeignKey("check_results.id", ondelete="SET NULL"))
+    verdict: Mapped[str] = mapped_column(String(16), comment="the check's verdict when admitted")
+    reason: Mapped[str | None] = mapped_column(Text, comment="why a review verdict was admitted")
+    admitted_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    admitted_by: Mapped[str | None] = mapped_column(String(100))
+    revoked_at: Mapped[dt.datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(100))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
+
+    parcels: Mapped[list[AdmissionParcel]] = relationship(
+        back_populates="admission", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="AdmissionParcel.id")
+
+
+class AdmissionParcel(Base):
+    """One parcel of an admission's site: its code as admitted and its row (null once deleted)."""
+
+    __tablename__ = "admission_parcels"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    admission_id: Mapped[int] = mapped_column(ForeignKey("project_admissions.id", ondelete="CASCADE"),
+                                              index=True)
+    parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id", ondelete="SET NULL"),
+                                                  index=True)
+    parcel_code: Mapped[str] = mapped_column(String(64), comment="parcel_id when admitted")
+
+    admission: Mapped[ProjectAdmission] = relationship(back_populates="parcels")
+
+
 class CheckResult(Base):
     """The recorded result of checking a project against a parcel (or the zone rules)."""
 

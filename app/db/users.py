@@ -37,6 +37,7 @@ ACTIONS: Final[dict[str, str]] = {
     "edit_parcels": "planner",
     "run_checks": "manager",
     "record_checks": "manager",
+    "admit_projects": "manager",
     "run_scoring": "manager",
     "run_jobs": "manager",
     "manage_users": "admin",

@@ -1,7 +1,7 @@
 // The login box: OAuth2 password form → token kept in sessionStorage; the user's name and role.
 
 import { get, getToken, onTokenChange, request, setToken } from "./api.js";
-import { onLangChange, t } from "./i18n.js";
+import { lang, onLangChange, t } from "./i18n.js";
 import { autofocusDialog, esc, toast } from "./ui.js";
 
 const ROLES = ["viewer", "planner", "manager", "admin"];
@@ -67,8 +67,15 @@ async function submitLogin(ev) {
     window.bootstrap.Modal.getOrCreateInstance(document.getElementById("login-modal")).hide();
     toast(t("auth.welcome", { name: user ? user.name : form.username.value }), "ok");
   } catch (err) {
-    errBox.textContent = err.status === 401 || err.status === 400 ? t("auth.bad_login") : err.message;
+    errBox.textContent = err.status === 401 || err.status === 400 ? t("auth.bad_login") : loginErrorText(err);
   }
+}
+
+/** The message of a refused login in the page's language: a 429 (too many failed logins) body
+ * carries `message_zh` beside the English `message` (which ApiError already made err.message). */
+function loginErrorText(err) {
+  const zh = err.status === 429 && err.body && typeof err.body === "object" ? err.body.message_zh : null;
+  return lang() === "zh" && zh ? zh : err.message;
 }
 
 function logout() {

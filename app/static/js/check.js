@@ -1,11 +1,12 @@
 // 项目准入: the project form (industry / branch from the zone's positive list), the admission
-// check on the selected parcel (each rule's verdict in a table) and the recommendation of
-// fitting parcels and parcel groups, highlighted on the map with their rank.
+// check on the selected parcel (each rule's verdict in a table), registering the checked project
+// as admitted (登记准入, manager; a reason is asked for when the verdict is 需复核) and the
+// recommendation of fitting parcels and parcel groups, highlighted on the map with their rank.
 
 import { request } from "./api.js";
 import { hasRole, onUserChange, openLogin } from "./auth.js";
 import { lang, onLangChange, pick, t, tOr } from "./i18n.js";
-import { esc, num, statusBadge } from "./ui.js";
+import { esc, num, statusBadge, toast } from "./ui.js";
 import { clusterName, zone } from "./zone.js";
 
 const NUMBER_FIELDS = [
@@ -28,7 +29,10 @@ export class ProjectCheck {
     form.querySelector("#recommend-btn").addEventListener("click", () => this.recommend());
     form.querySelector("#clear-recommend-btn").addEventListener("click", () => this.clearHighlight());
     onLangChange(() => { this.fillIndustries(true); this.render(); this.updateAccess(); this.intensityHint(); });
-    onUserChange(() => this.updateAccess());
+    onUserChange(() => {
+      this.updateAccess();
+      if (this.last && this.last.kind === "check") this.render();
+    });
     form.addEventListener("input", () => this.intensityHint());
     form.project_name.value = t("check.default_name");
     this.updateAccess();
@@ -150,11 +154,54 @@ export class ProjectCheck {
         <span id="check-verdict" class="fs-5">${statusBadge(d.verdict)}</span>
       </div>
       ${d.max_justified_mu != null ? `<div class="small mb-2">${esc(t("check.max_justified", { mu: num(d.max_justified_mu, 2) }))}</div>` : ""}
+      ${this.admitBox(d)}
       <table class="table table-sm rules-table"><thead><tr>
         <th>${esc(t("check.rule"))}</th><th>${esc(t("check.status"))}</th><th class="text-end">${esc(t("check.value"))}</th>
         <th class="text-end">${esc(t("check.threshold"))}</th>
       </tr></thead><tbody>${rules}</tbody></table></div>`;
+    const btn = this.results.querySelector("#admit-btn");
+    if (btn) btn.addEventListener("click", () => this.admit(d));
     this.results.scrollIntoView({ block: "start" });
+  }
+
+  /** The 登记准入 part of a recorded check (managers only): reason (for 需复核) and button. */
+  admitBox(d) {
+    if (!d.recorded || !hasRole("manager")) return "";
+    if (this.last.admitted) {
+      return `<div id="admit-box" class="mb-2"><span class="badge text-bg-success" id="admit-state">
+        <i class="fa-solid fa-stamp"></i> ${esc(t("admit.admitted"))}</span></div>`;
+    }
+    if (d.verdict === "fail") return `<div id="admit-box" class="small text-muted mb-2">${esc(t("admit.not_for_fail"))}</div>`;
+    const reason = d.verdict === "review"
+      ? `<textarea class="form-control form-control-sm mb-1" id="admit-reason" rows="2" maxlength="2000"
+          placeholder="${esc(t("admit.reason"))}" aria-label="${esc(t("admit.reason"))}"></textarea>` : "";
+    return `<div id="admit-box" class="mb-2">${reason}
+      <button type="button" class="btn btn-sm btn-success" id="admit-btn">
+        <i class="fa-solid fa-stamp"></i> ${esc(t("admit.button"))}</button>
+      <div id="admit-error" class="mt-1"></div></div>`;
+  }
+
+  /** Register the checked project as admitted on the checked parcels; show the refusal if any. */
+  async admit(d) {
+    const box = this.results.querySelector("#admit-box");
+    const field = box.querySelector("#admit-reason");
+    const errEl = box.querySelector("#admit-error");
+    const btn = box.querySelector("#admit-btn");
+    const reason = field ? field.value.trim() : "";
+    const refuse = (text) => { errEl.innerHTML = `<div class="alert alert-danger py-1 px-2 small mb-0" id="admit-refused">${esc(text)}</div>`; };
+    if (d.verdict === "review" && !reason) { refuse(t("admit.reason_needed")); field.focus(); return; }
+    btn.disabled = true;
+    try {
+      const { data } = await request("POST", `/projects/${d.recorded.project_id}/admission`,
+        { json: { parcel_ids: d.parcel_ids, reason: reason || null } });
+      this.last.admitted = data.admission;
+      toast(t("admit.done", { name: data.name, parcels: data.admission.parcel_ids.join("、") }), "ok");
+      this.renderCheck(d, this.last.parcel);
+    } catch (err) {
+      const body = err.body && typeof err.body === "object" ? err.body : {};
+      refuse(lang() === "zh" && body.message_zh ? body.message_zh : err.message);
+      btn.disabled = false;
+    }
   }
 
   renderRecommend(d) {

@@ -1,0 +1,196 @@
+"""``/projects``: the recorded projects, their checks, and their admission (准入/入驻登记).
+
+* ``GET /projects`` (``status=submitted|admitted|revoked``), ``GET /projects/{id}`` — a project
+  with its recorded checks (newest first) and admissions (the active one first).
+* ``POST /projects/{id}/admission`` (manager+) — admit the project on parcels it was checked
+  on: refused (409, ``AdmissionRefusedError`` with ``reason``, ``message_zh``, ``message_en``)
+  when its newest check there failed, a review verdict comes without a ``reason``, a parcel is
+  not available or taken by another admitted project, or its demand no longer fits the spare
+  capacity after the projects admitted so far (:mod:`app.db.admissions`).
+* ``DELETE /projects/{id}/admission`` (manager+) — revoke it: parcels and capacity come free.
+
+The admitted projects are drawn down from the capacity ledger that ``/check`` and
+``/recommend`` use (:func:`app.api.scores.capacity_ledger`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.api.deps import SessionDep, StateDep, Viewer, needs, write_transaction
+from app.api.models import ErrorBody, _In
+from app.api.scores import capacity_ledger
+from app.api.store import served_zone
+from app.db.admissions import admission_state, admit_project, lock_zone, revoke_admission
+from app.db.models import CheckResult, Project, ProjectAdmission, User
+from app.db.rules import zone_rules
+from gis.errors import NotFoundError, SchemaError
+
+router = APIRouter(tags=["projects"])
+
+Admitter = Annotated[User, Depends(needs("admit_projects"))]
+
+_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody}, 403: {"model": ErrorBody, "description": "role below manager"},
+    404: {"model": ErrorBody},
+    409: {"model": ErrorBody, "description": "admission refused: body has reason, message_zh, message_en"},
+    422: {"model": ErrorBody}}
+
+
+class AdmissionRequest(_In):
+    parcel_id: str | None = None
+    parcel_ids: list[str] | None = Field(None, description="the site's parcels (as checked)")
+    reason: str | None = Field(None, max_length=2000,
+                               description="why the project is admitted; required when its check says review")
+
+
+class CheckOut(BaseModel):
+    id: int
+    parcel_id: str | None
+    verdict: Literal["pass", "fail", "review"]
+    rules: list[dict[str, Any]]
+    checked_at: dt.datetime | None
+    checked_by: str | None
+
+
+class AdmissionOut(BaseModel):
+    id: int
+    park: str
+    parcel_ids: list[str]
+    check_id: int | None
+    verdict: Literal["pass", "fail", "review"]
+    reason: str | None
+    admitted_at: str | None
+    admitted_by: str | None
+    revoked_at: str | None
+    revoked_by: str | None
+    revoke_reason: str | None
+
+
+class ProjectOut(BaseModel):
+    id: int
+    name: str
+    enterprise: str | None
+    industry: str | None
+    branch: str | None
+    status: str = Field(description="submitted, admitted or revoked")
+    investment_wan: float | None
+    output_wan: float | None
+    land_mu: float | None
+    water_m3_per_day: float | None
+    power_kw: float | None
+    created_at: dt.datetime | None
+    created_by: str | None
+    admission: AdmissionOut | None = Field(None, description="the active admission, if any")
+
+
+class ProjectDetail(ProjectOut):
+    fields: dict[str, Any]
+    checks: list[CheckOut]
+    admissions: list[AdmissionOut] = Field(description="every admission, newest first")
+
+
+class ProjectList(BaseModel):
+    projects: list[ProjectOut]
+    numberMatched: int
+    numberReturned: int
+
+
+def _admissions(session: Session, project_id: int) -> list[ProjectAdmission]:
+    return list(session.scalars(select(ProjectAdmission).where(ProjectAdmission.project_id == project_id)
+                                .order_by(ProjectAdmission.id.desc())))
+
+
+def _summary(session: Session, p: Project) -> dict[str, Any]:
+    active = session.scalar(select(ProjectAdmission).where(ProjectAdmission.project_id == p.id,
+                                                           ProjectAdmission.revoked_at.is_(None)))
+    return {"id": p.id, "name": p.name, "enterprise": p.enterprise, "industry": p.industry,
+            "branch": p.branch, "status": p.status, "investment_wan": p.investment_wan,
+            "output_wan": p.output_wan, "land_mu": p.land_mu, "water_m3_per_day": p.water_m3_per_day,
+            "power_kw": p.power_kw, "created_at": p.created_at, "created_by": p.created_by,
+            "admission": admission_state(active)}
+
+
+def _detail(session: Session, p: Project) -> dict[str, Any]:
+    checks = session.scalars(select(CheckResult).where(CheckResult.project_id == p.id)
+                             .order_by(CheckResult.id.desc()))
+    return {**_summary(session, p), "fields": p.fields,
+            "checks": [{"id": c.id, "parcel_id": c.parcel_code, "verdict": c.verdict, "rules": c.rules,
+                        "checked_at": c.checked_at, "checked_by": c.checked_by} for c in checks],
+            "admissions": [admission_state(a) for a in _admissions(session, p.id)]}
+
+
+def _project(session: Session, zone_id: str, project_id: int) -> Project:
+    p = session.get(Project, project_id, populate_existing=True)
+    if p is None or p.zone_id != zone_id:
+        raise NotFoundError(f"no project with id {project_id} in zone {zone_id}", where="project",
+                            hint="check the project first (POST /api/v1/check records it)")
+    return p
+
+
+@router.get("/projects", response_model=ProjectList, responses={401: {"model": ErrorBody}},
+            summary="The zone's recorded projects, newest first (filter by status, e.g. admitted)")
+def list_projects(session: SessionDep, state: StateDep, user: Viewer,
+                  status: Annotated[Literal["submitted", "admitted", "revoked"] | None, Query()] = None,
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                  offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+    zone = served_zone(session, state.settings)
+    where = [Project.zone_id == zone.id] + ([Project.status == status] if status else [])
+    total = session.scalar(select(func.count()).select_from(Project).where(*where)) or 0
+    rows = session.scalars(select(Project).where(*where).order_by(Project.id.desc())
+                           .limit(limit).offset(offset)).all()
+    out = [_summary(session, p) for p in rows]
+    return {"projects": out, "numberMatched": int(total), "numberReturned": len(out)}
+
+
+@router.get("/projects/{project_id}", response_model=ProjectDetail,
+            responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+            summary="A project with its recorded checks and admissions")
+def get_project(project_id: int, session: SessionDep, state: StateDep, user: Viewer) -> dict[str, Any]:
+    zone = served_zone(session, state.settings)
+    return _detail(session, _project(session, zone.id, project_id))
+
+
+def _site_ids(body: AdmissionRequest) -> list[str]:
+    if (body.parcel_id is None) == (body.parcel_ids is None):
+        raise SchemaError("give either parcel_id or parcel_ids", where="admission",
+                          hint='e.g. {"parcel_id": "SC-0001"} or {"parcel_ids": ["SC-101", "SC-102"]}')
+    ids = [body.parcel_id] if body.parcel_id is not None else list(dict.fromkeys(body.parcel_ids or []))
+    if not ids:
+        raise SchemaError("parcel_ids is empty", where="admission: parcel_ids")
+    return [str(i) for i in ids]
+
+
+@router.post("/projects/{project_id}/admission", response_model=ProjectDetail, responses=_WRITE_ERRORS,
+             summary="Admit (准入登记) a checked project on its parcels (manager+)")
+def post_admission(project_id: int, body: AdmissionRequest, session: SessionDep, state: StateDep,
+                   user: Admitter) -> dict[str, Any]:
+    """Admit the project on the parcels it was checked on; its demand is drawn from the spare
+    capacity that later checks and recommendations see."""
+    ids = _site_ids(body)
+    zone = served_zone(session, state.settings)
+    cfg = zone_rules(session, zone.id).config
+    with write_transaction(state) as ws:
+        _project(ws, zone.id, project_id)
+        lock_zone(ws, zone.id)
+        ledger, _ = capacity_ledger(ws, zone.id, cfg)
+        admit_project(ws, project_id, ids, user, ledger, reason=body.reason)
+        return _detail(ws, _project(ws, zone.id, project_id))
+
+
+@router.delete("/projects/{project_id}/admission", response_model=ProjectDetail, responses=_WRITE_ERRORS,
+               summary="Revoke a project's admission (manager+): its parcels and capacity come free")
+def delete_admission(project_id: int, session: SessionDep, state: StateDep, user: Admitter,
+                     reason: Annotated[str | None, Query(max_length=2000)] = None) -> dict[str, Any]:
+    zone = served_zone(session, state.settings)
+    with write_transaction(state) as ws:
+        _project(ws, zone.id, project_id)
+        lock_zone(ws, zone.id)
+        revoke_admission(ws, project_id, user, reason=reason)
+        return _detail(ws, _project(ws, zone.id, project_id))

@@ -1,0 +1,349 @@
+"""Throttling of password guessing on ``POST /api/v1/auth/token`` (``app.api.throttle``).
+
+Defaults (``Settings``): 5 failures per user name, 20 per client address, within 15 min; a
+lockout lasts 15 min (900 s). Time is a fake clock injected into the app's throttle, so nothing
+sleeps. One backend (SpatiaLite) is enough: the throttle keeps no state in the database. The
+last test (marked ``browser``) drives the login dialog in Chromium against its own ``parksite
+serve`` (the fixtures of ``tests/test_browser.py``).
+"""
+
+from __future__ import annotations
+
+import pickle
+import threading
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import ValidationError
+from sqlalchemy import select
+
+import app.api.auth as auth_module
+from app.api.throttle import LoginThrottle
+from app.errors import LoginThrottledError, exit_code_for, http_status_for
+from app.settings import Settings
+from tests.api_fixtures import *  # noqa: F403 - fixtures
+from tests.api_fixtures import PASSWORD, make_client
+from tests.test_browser import Watch, browser, dialog_shown, server, w  # noqa: F401 - fixtures (own server)
+
+TOKEN = "/api/v1/auth/token"
+WRONG = "not-the-password"
+ADDRESS = "testclient"  # the peer address of starlette's TestClient
+USER_LOCKED_900 = "too many failed logins for this user name; try again in 15 min"
+USER_LOCKED_900_ZH = "该用户名登录失败次数过多，请 15 分钟后再试"
+ADDRESS_LOCKED_900 = "too many failed logins from this address; try again in 15 min"
+
+
+class FakeClock:
+    """A clock for the throttle: ``now`` seconds until ``advance``d."""
+
+    def __init__(self, now: float = 1000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def backend() -> str:
+    """These tests need one backend only (overrides the SpatiaLite + PostGIS ``backend``)."""
+    return "spatialite"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def throttle(client, clock) -> LoginThrottle:
+    """The app's throttle, remade with the app's settings and the fake clock."""
+    t = LoginThrottle.from_settings(client.app.state.api.settings, clock=clock)
+    client.app.state.login_throttle = t
+    return t
+
+
+@pytest.fixture
+def checks(monkeypatch) -> list[str]:
+    """The user names whose password the login route checked (the real check still runs)."""
+    seen: list[str] = []
+    real = auth_module.authenticate
+
+    def counting(session, name, password):
+        seen.append(name)
+        return real(session, name, password)
+
+    monkeypatch.setattr(auth_module, "authenticate", counting)
+    return seen
+
+
+def login(client, name: str, password: str):
+    return client.post(TOKEN, data={"username": name, "password": password})
+
+
+def fail(client, name: str, times: int = 1) -> None:
+    for _ in range(times):
+        r = login(client, name, WRONG)
+        assert r.status_code == 401, r.text
+
+
+# --------------------------------------------------------------------------- lockout
+
+
+def test_the_attempt_after_n_failures_is_refused_unchecked_until_the_lockout_ends(client, throttle, clock,
+                                                                                 checks):
+    fail(client, "viewer", 5)
+    assert checks == ["viewer"] * 5
+    r = login(client, "viewer", PASSWORD)  # the right password, but locked out
+    assert r.status_code == 429
+    assert r.headers["Retry-After"] == "900"
+    assert "WWW-Authenticate" not in r.headers
+    assert r.json() == {"error": "LoginThrottledError", "message": USER_LOCKED_900, "where": "login",
+                        "hint": "wait, then log in with the right password",
+                        "retry_after": 900, "message_zh": USER_LOCKED_900_ZH}
+    assert checks == ["viewer"] * 5  # the password was not checked
+    from app.db.models import User
+
+    with client.app.state.api.factory() as s:
+        assert s.scalar(select(User.last_login_at).where(User.name == "viewer")) is None
+
+    clock.advance(600)
+    r = login(client, "viewer", PASSWORD)
+    assert (r.status_code, r.headers["Retry-After"], r.json()["retry_after"]) == (429, "300", 300)
+    assert r.json()["message"] == "too many failed logins for this user name; try again in 5 min"
+    assert r.json()["message_zh"] == "该用户名登录失败次数过多，请 5 分钟后再试"
+    clock.advance(299.5)
+    r = login(client, "viewer", PASSWORD)
+    assert (r.status_code, r.headers["Retry-After"]) == (429, "1")
+    assert r.json()["message"] == "too many failed logins for this user name; try again in 1 s"
+    assert r.json()["message_zh"] == "该用户名登录失败次数过多，请 1 秒后再试"
+    assert checks == ["viewer"] * 5
+
+    clock.advance(0.5)  # 900 s after the 5th failure
+    r = login(client, "viewer", PASSWORD)
+    assert r.status_code == 200 and r.json()["token_type"] == "bearer"
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {r.json()['access_token']}"})
+    assert me.json() == {"name": "viewer", "role": "viewer"}
+
+
+def test_a_lockout_gives_a_full_allowance_afterwards(client, throttle, clock):
+    fail(client, "planner", 5)
+    clock.advance(900)
+    fail(client, "planner", 4)  # the failures before the lockout are forgotten
+    assert throttle.failures("planner") == 4
+    fail(client, "planner", 1)
+    assert login(client, "planner", PASSWORD).status_code == 429
+
+
+def test_failures_count_within_a_sliding_window(client, throttle, clock):
+    fail(client, "viewer", 3)          # t = 1000
+    clock.advance(600)
+    fail(client, "viewer", 1)          # t = 1600: 4 within 15 min
+    assert throttle.failures("viewer") == 4
+    clock.advance(301)                 # t = 1901: the three of t = 1000 are older than 900 s
+    assert throttle.failures("viewer") == 1
+    fail(client, "viewer", 3)          # 1600 + 3 × 1901: 4 within the window, no lockout
+    assert throttle.failures("viewer") == 4
+    fail(client, "viewer", 1)          # the 5th within the window
+    r = login(client, "viewer", PASSWORD)
+    assert (r.status_code, r.headers["Retry-After"]) == (429, "900")
+
+
+def test_a_success_clears_the_names_failures_not_the_addresses(client, throttle):
+    fail(client, "manager", 4)
+    assert login(client, "manager", PASSWORD).status_code == 200
+    assert throttle.failures("manager") == 0
+    fail(client, "manager", 4)
+    assert login(client, "manager", PASSWORD).status_code == 200
+    assert throttle.failures(address=ADDRESS) == 8
+
+
+def test_names_count_in_any_letter_case(client, throttle):
+    for name in ("VIEWER", "Viewer", "viewer", "vIeWeR"):
+        fail(client, name)
+    assert throttle.failures("viewer") == throttle.failures("VIEWER") == 4
+    fail(client, " viewer")  # the 5th: locked (the failures are dropped when the lockout starts)
+    r = login(client, "viewer", PASSWORD)
+    assert r.status_code == 429 and r.json()["message"] == USER_LOCKED_900
+
+
+def test_unknown_names_count_too_and_answer_like_a_wrong_password(client, throttle):
+    wrong = login(client, "viewer", WRONG)
+    unknown = login(client, "nobody", WRONG)
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json() == {
+        "error": "NotAuthenticatedError", "message": "wrong user name or password, or the account is disabled",
+        "where": "login", "hint": "check the user name and password"}
+    assert wrong.headers["WWW-Authenticate"] == unknown.headers["WWW-Authenticate"] == "Bearer"
+    fail(client, "nobody", 4)
+    r = login(client, "nobody", WRONG)
+    assert (r.status_code, r.headers["Retry-After"]) == (429, "900")
+    # the same refusal as for an existing name: nothing tells whether "nobody" exists
+    fail(client, "viewer", 4)
+    existing = login(client, "viewer", WRONG)
+    assert existing.status_code == 429 and existing.json() == r.json()
+
+
+def test_other_names_from_the_address_pass_until_the_address_limit(client, throttle, clock):
+    fail(client, "viewer", 5)                                   # address: 5
+    assert login(client, "viewer", PASSWORD).status_code == 429
+    assert login(client, "planner", PASSWORD).status_code == 200  # not locked by viewer's failures
+    fail(client, "planner", 4)                                  # address: 9
+    for k in range(1, 11):
+        fail(client, f"ghost-{k}")                              # address: 19 (unknown names count)
+    assert throttle.failures(address=ADDRESS) == 19
+    assert login(client, "manager", PASSWORD).status_code == 200
+    fail(client, "ghost-11")                                    # address: 20 → locked
+    r = login(client, "admin", PASSWORD)
+    assert (r.status_code, r.headers["Retry-After"]) == (429, "900")
+    assert r.json()["message"] == ADDRESS_LOCKED_900
+    assert r.json()["message_zh"] == "此地址登录失败次数过多，请 15 分钟后再试"
+
+    other = TestClient(client.app, client=("203.0.113.7", 50000))  # another address, same app
+    assert login(other, "admin", PASSWORD).status_code == 200
+    assert login(other, "viewer", PASSWORD).status_code == 429     # the name stays locked everywhere
+
+    clock.advance(900)
+    assert login(client, "admin", PASSWORD).status_code == 200
+    assert login(client, "viewer", PASSWORD).status_code == 200
+
+
+def test_the_lockout_reported_is_the_longer_one(client, throttle, clock):
+    """Name locked first, address later: Retry-After is the address's, the longer wait."""
+    fail(client, "viewer", 5)                                   # viewer locked until 1900
+    clock.advance(300)
+    for k in range(15):
+        fail(client, f"ghost-{k}")                              # address: 20 → locked until 2200
+    r = login(client, "viewer", PASSWORD)
+    assert (r.status_code, r.headers["Retry-After"]) == (429, "900")
+    assert r.json()["message"] == ADDRESS_LOCKED_900
+
+
+# --------------------------------------------------------------------------- the throttle itself
+
+
+def test_parallel_attempts_cannot_check_more_passwords_than_the_limit():
+    clock = FakeClock()
+    t = LoginThrottle(max_failures=5, max_failures_per_address=20, window_s=900, lockout_s=900, clock=clock)
+    start = threading.Barrier(12)
+    let_through, refused = [], []
+
+    def attempt(k: int) -> None:
+        start.wait()
+        try:
+            let_through.append(t.begin("viewer", f"10.0.0.{k}"))
+        except LoginThrottledError as exc:
+            refused.append(exc.retry_after)
+
+    threads = [threading.Thread(target=attempt, args=(k,)) for k in range(12)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert (len(let_through), refused) == (5, [1] * 7)  # 5 checks in progress: the rest wait 1 s
+    for a in let_through:
+        t.failed(a)
+    with pytest.raises(LoginThrottledError) as info:
+        t.begin("viewer", "10.0.0.99")
+    assert info.value.retry_after == 900
+    # cancelled attempts (the check itself broke) count nothing
+    a = t.begin("planner", "10.0.1.1")
+    t.cancel(a)
+    assert (t.failures("planner"), t.failures(address="10.0.1.1")) == (0, 0)
+    t.failed(t.begin("planner", "10.0.1.1"))     # and the place it held is free again
+    assert (t.failures("planner"), t.failures(address="10.0.1.1")) == (1, 1)
+
+
+def test_idle_names_and_addresses_are_forgotten():
+    clock = FakeClock()
+    t = LoginThrottle(max_failures=2, max_failures_per_address=20, window_s=60, lockout_s=120, clock=clock)
+    t.failed(t.begin("a", "10.0.0.1"))
+    t.failed(t.begin("b", "10.0.0.1"))
+    t.failed(t.begin("b", "10.0.0.1"))          # b locked until 1120
+    assert len(t) == 3
+    clock.advance(61)                             # a's failure is out of the window; b still locked
+    t.succeeded(t.begin("c", "10.0.0.2"))       # sweeps: a and 10.0.0.1 (failures out) go; b stays
+    assert len(t) == 3 and t.failures("a") == 0
+    clock.advance(120)
+    t.succeeded(t.begin("c", "10.0.0.2"))
+    assert len(t) == 2                            # only c and 10.0.0.2, just used
+
+
+# --------------------------------------------------------------------------- settings, error table
+
+
+def test_limits_come_from_the_environment(monkeypatch):
+    defaults = Settings()
+    assert (defaults.login_max_failures, defaults.login_max_failures_per_address,
+            defaults.login_window_minutes, defaults.login_lockout_minutes) == (5, 20, 15.0, 15.0)
+    monkeypatch.setenv("PARKSITE_LOGIN_MAX_FAILURES", "3")
+    monkeypatch.setenv("PARKSITE_LOGIN_MAX_FAILURES_PER_ADDRESS", "7")
+    monkeypatch.setenv("PARKSITE_LOGIN_WINDOW_MINUTES", "2.5")
+    monkeypatch.setenv("PARKSITE_LOGIN_LOCKOUT_MINUTES", "1")
+    t = LoginThrottle.from_settings(Settings())
+    assert (t.max_failures, t.max_failures_per_address, t.window_s, t.lockout_s) == (3, 7, 150.0, 60.0)
+    monkeypatch.setenv("PARKSITE_LOGIN_MAX_FAILURES", "0")
+    with pytest.raises(ValidationError, match="login_max_failures"):
+        Settings()
+    monkeypatch.setenv("PARKSITE_LOGIN_MAX_FAILURES", "3")
+    monkeypatch.setenv("PARKSITE_LOGIN_LOCKOUT_MINUTES", "-1")
+    with pytest.raises(ValidationError, match="login_lockout_minutes"):
+        Settings()
+
+
+def test_the_app_makes_its_own_throttle_from_its_settings(fresh_db, tmp_path):
+    with make_client(fresh_db, tmp_path / "a", login_max_failures=2, login_lockout_minutes=1) as a, \
+            make_client(fresh_db, tmp_path / "b") as b:
+        ta, tb = a.app.state.login_throttle, b.app.state.login_throttle
+        assert ta is not tb and (ta.max_failures, ta.lockout_s) == (2, 60.0) and tb.max_failures == 5
+        fail(a, "viewer", 2)
+        r = login(a, "viewer", PASSWORD)
+        assert (r.status_code, r.headers["Retry-After"]) == (429, "60")
+        assert r.json()["message"] == "too many failed logins for this user name; try again in 1 min"
+        assert login(b, "viewer", PASSWORD).status_code == 200  # another process's counts
+
+
+def test_the_error_is_a_429_with_its_own_exit_code_and_survives_pickling():
+    exc = LoginThrottledError("too many", retry_after=42, message_zh="太多", where="login")
+    assert (http_status_for(exc), exit_code_for(exc)) == (429, 14)
+    back = pickle.loads(pickle.dumps(exc))
+    assert (type(back), back.retry_after, back.details) == (LoginThrottledError, 42,
+                                                           {"retry_after": 42, "message_zh": "太多"})
+
+
+# --------------------------------------------------------------------------- the login dialog
+
+
+@pytest.mark.browser
+def test_the_login_dialog_shows_the_lockout_in_the_pages_language(w: Watch):
+    """A real ``parksite serve`` (the browser tests' server, one for this module) and Chromium:
+    a wrong password shows the usual text; a locked-out name shows the server's 429 message,
+    in Chinese and, after the language switch, in English."""
+    w.allow(r"status of 401")
+    w.allow(r"status of 429")
+    w.goto("/")
+
+    def submit(user: str, password: str) -> str:
+        if not w.page.locator("#login-modal").evaluate("m => m.classList.contains('show')"):
+            w.page.click("#login-btn")
+            assert dialog_shown(w, "login-modal") == "login-username"
+        w.page.fill("#login-username", user)
+        w.page.fill("#login-password", password)
+        w.page.click("#login-submit")
+        return w.page.wait_for_function(
+            "() => document.getElementById('login-error').textContent").json_value()
+
+    assert submit("ghost", WRONG) == "用户名或密码不正确"
+    for _ in range(4):  # failures 2 … 5 for "ghost" from this address (127.0.0.1)
+        r = httpx.post(f"{w.server.url}{TOKEN}", data={"username": "Ghost", "password": WRONG})
+        assert r.status_code == 401
+    assert submit("ghost", WRONG) == USER_LOCKED_900_ZH
+    w.page.click("#login-modal .btn-close")
+    w.page.wait_for_selector("#login-modal", state="hidden")
+    w.page.click("#lang-btn")
+    assert submit("GHOST", "whatever-it-is") == USER_LOCKED_900
+    w.shot("login-locked-out")
+
