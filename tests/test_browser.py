@@ -299,6 +299,25 @@ def cluster_spot(w: Watch, cid: str, geom_wgs: Any) -> tuple[float, float]:
     raise AssertionError(f"no free spot of cluster {cid} on screen")
 
 
+def check_project_on(w: Watch, pid: str, project: dict[str, Any]) -> None:
+    """Find parcel ``pid`` with the search box, open 项目准入 and fill the project form."""
+    w.page.fill("#search-input", pid)
+    w.page.press("#search-input", "Enter")
+    w.page.wait_for_function("(id) => document.querySelector('#parcel-title')?.textContent === id", arg=pid)
+    w.page.click("#tab-check-btn")
+    assert w.page.locator("#check-parcel").inner_text() == pid
+    f = w.page
+    f.fill("#f-name", project["name"])
+    f.select_option("#f-industry", project["industry"])
+    f.select_option("#f-branch", project["branch"])
+    f.fill("#f-investment", str(project["investment_wan"]))
+    f.fill("#f-output", str(project["output_wan"]))
+    f.fill("#f-tax", str(project["tax_wan"]))
+    f.fill("#f-land", str(project["land_mu"]))
+    f.select_option("#f-monitoring", "true" if project["online_monitoring"] else "false")
+    f.fill("#f-waste", str(project["waste_treatment_pct"]))
+
+
 def cluster_geom(api: httpx.Client, cid: str) -> Any:
     r = api.get(f"/clusters/{cid}")
     r.raise_for_status()
@@ -489,21 +508,8 @@ def test_project_check_shows_verdict_table_and_recommendation(w: Watch, api: htt
     expected = r.json()
     w.goto("/")
     login(w)
-    w.page.fill("#search-input", pid)
-    w.page.press("#search-input", "Enter")
-    w.page.wait_for_function("(id) => document.querySelector('#parcel-title')?.textContent === id", arg=pid)
-    w.page.click("#tab-check-btn")
-    assert w.page.locator("#check-parcel").inner_text() == pid
+    check_project_on(w, pid, project)
     f = w.page
-    f.fill("#f-name", project["name"])
-    f.select_option("#f-industry", "铝镁新材料")
-    f.select_option("#f-branch", "铝基新材料")
-    f.fill("#f-investment", "60000")
-    f.fill("#f-output", "150000")
-    f.fill("#f-tax", "3000")
-    f.fill("#f-land", str(land))
-    f.select_option("#f-monitoring", "true")
-    f.fill("#f-waste", "98")
     assert "投资强度" in f.locator("#intensity-hint").inner_text()
     f.click("#check-btn")
     f.wait_for_selector("#check-result")
@@ -948,20 +954,8 @@ def test_a_checked_project_is_registered_as_admitted(w: Watch, api: httpx.Client
     w.allow(r"status of 409")
     w.goto("/")
     login(w)
-    w.page.fill("#search-input", pid)
-    w.page.press("#search-input", "Enter")
-    w.page.wait_for_function("(id) => document.querySelector('#parcel-title')?.textContent === id", arg=pid)
-    w.page.click("#tab-check-btn")
+    check_project_on(w, pid, project)
     f = w.page
-    f.fill("#f-name", project["name"])
-    f.select_option("#f-industry", "铝镁新材料")
-    f.select_option("#f-branch", "铝基新材料")
-    f.fill("#f-investment", "60000")
-    f.fill("#f-output", "150000")
-    f.fill("#f-tax", "3000")
-    f.fill("#f-land", str(land))
-    f.select_option("#f-monitoring", "true")
-    f.fill("#f-waste", "98")
     f.click("#check-btn")
     f.wait_for_selector("#check-result #admit-btn")
     assert f.locator("#admit-btn").inner_text().strip() == "登记准入"
