@@ -203,3 +203,55 @@ def test_cli_plan_report(tmp_path, monkeypatch):
     assert "通过 0，复核 5，不通过 42" in res.output
     res = CliRunner().invoke(app, ["plan-report", "--zone", str(zone_file), "--out", str(tmp_path / "r.txt")])
     assert res.exit_code != 0
+
+
+# --------------------------------------------------------------------------- allocate mode
+
+
+def test_plan_report_allocate(plan):
+    report = plan_report(jiaokou(), report_parcels(), list(plan.values()), ledger=ledger(), allocate=True)
+    rows = {r.plan.number: r for r in report.rows}
+    placed = {n: r.allocation.parcel_ids for n, r in rows.items() if r.allocation.placed}
+    # №1 takes AL-1 (200 亩), №8 RS-1 (50 亩), №28 BIO-1 (12 亩); №25 and №39 found RS-1 alone
+    # (independent report) but №8 got it first; AL-2 (300 亩) exceeds every admitted project's
+    # justified area; EX-1 is not vacant
+    assert placed == {1: ("AL-1",), 8: ("RS-1",), 28: ("BIO-1",)}
+    for n in (25, 39):
+        a = rows[n].allocation
+        assert a.cause == "land_taken" and "（RS-1）已分配给前序项目（8. 年产10万吨高端耐火材料项目）" in a.reason_zh
+    assert rows[2].allocation.cause == "rules"  # 51.2 亩 > RS-1 even alone
+    s = report.summary
+    assert (s.placed, s.not_placed) == (3, 44) and s.land_mu == {"shuitou": 0.0, "shuangchi": 262.0}
+    assert report.counts() == {"pass": 0, "review": 3, "fail": 44}
+
+
+@pytest.mark.skipif(_pipeline_missing(), reason="scoring.pipeline (load_scored_parcels) is not written yet")
+def test_cli_plan_report_allocate(tmp_path, monkeypatch):
+    import scoring.pipeline
+    from app.commands.admission import register
+
+    zone_file = write_zone_with_layers(tmp_path, *layers())
+    monkeypatch.setattr(scoring.pipeline, "load_scored_parcels", lambda zf: report_parcels())
+    app = typer.Typer()
+    register(app)
+    out = tmp_path / "alloc.csv"
+    res = CliRunner().invoke(app, ["plan-report", "--zone", str(zone_file), "--out", str(out), "--allocate"],
+                             env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 47 and "分配地块" in rows[0] and "分配面积（亩）" in rows[0]
+    assert [(r["序号"], r["分配地块"], r["分配面积（亩）"]) for r in rows if r["分配结果"] == "已分配"] == [
+        ("1", "AL-1", "200.0"), ("8", "RS-1", "50.0"), ("28", "BIO-1", "12.0")]
+    assert "已分配项目：3" in res.output and "双池镇园区 分配用地（亩）：262.0" in res.output
+    res = CliRunner().invoke(app, ["plan-report", "--zone", str(zone_file), "--out", str(tmp_path / "a.csv"),
+                                   "--allocate", "--lang", "en"], env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    with (tmp_path / "a.csv").open(encoding="utf-8-sig", newline="") as fh:
+        assert next(csv.DictReader(fh))["allocated_parcels"] == "AL-1"
+    assert "projects placed: 3" in res.output
+    # without --allocate the CSV has no allocation columns
+    res = CliRunner().invoke(app, ["plan-report", "--zone", str(zone_file), "--out", str(tmp_path / "b.csv")])
+    assert res.exit_code == 0, res.output
+    with (tmp_path / "b.csv").open(encoding="utf-8-sig", newline="") as fh:
+        assert list(next(csv.DictReader(fh))) == list(HEADERS_ZH)

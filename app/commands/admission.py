@@ -7,6 +7,7 @@ for machine output)::
     parksite recommend     --zone ZONE --project FILE [--top N] [--json] [--lang zh|en]
     parksite standard-land --zone ZONE --parcel ID [--json] [--lang zh|en]
     parksite plan-report   --zone ZONE --out OUT.xlsx|OUT.csv [--projects FILE] [--top N] [--lang zh|en]
+                           [--allocate]
 
 Scored parcels come from ``scoring.pipeline.load_scored_parcels(zone_file)`` (imported when a
 command runs); utility capacities from the ``substations`` and ``water`` layers of the zone's
@@ -256,6 +257,9 @@ def register(cli: typer.Typer) -> None:
         projects: Path = typer.Option(None, "--projects", help="plan projects file (default: bundled)"),
         top: int = typer.Option(3, "--top", min=1, help="sites listed per project"),
         lang: str = typer.Option("zh", "--lang", help="zh or en (headers and reasons)"),
+        allocate: bool = typer.Option(False, "--allocate",
+                                      help="place the projects in appendix order, sharing land and capacity "
+                                           "(each gets the top free site; adds allocation columns and a summary)"),
     ) -> None:
         """Run the plan's 47 projects through the recommendation; write XLSX/CSV and print a table."""
         from scoring.plan_report import (
@@ -271,10 +275,13 @@ def register(cli: typer.Typer) -> None:
             raise typer.BadParameter("--out must end in .xlsx or .csv")
         zcfg, parcels, ledger = load_context(_zone_file(zone))
         report = plan_report(zcfg, parcels, load_plan_projects(projects or PLAN_PROJECTS_FILE),
-                             ledger=ledger, top=top, lang=lang)
+                             ledger=ledger, top=top, lang=lang, allocate=allocate)
         path = write_plan_report(report, out)
         con = _console()
         con.print(plan_report_table(report, lang))
+        if report.summary is not None:
+            for label, value in report.summary.rows(lang):
+                con.print(f"{label}：{value}" if lang == "zh" else f"{label}: {value}")
         c = report.counts()
         con.print((f"已写出 {path}：通过 {c['pass']}，复核 {c['review']}，不通过 {c['fail']}" if lang == "zh" else
                    f"wrote {path}: pass {c['pass']}, review {c['review']}, fail {c['fail']}"))
