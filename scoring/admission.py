@@ -64,6 +64,9 @@ PARCEL_COLUMNS: tuple[str, ...] = ("parcel_id", "park", "cluster", "status", "ar
 #: Parcel statuses a project may be placed on: ``vacant``, and ``reserved`` (reserve land such as
 #: 产业备用地, released only after review — the ``parcel_vacant`` rule says "review").
 AVAILABLE_STATUSES: frozenset[str] = frozenset({"vacant", "reserved"})
+#: Parcel statuses as the Chinese messages name them.
+PARCEL_STATUS_ZH: dict[str, str] = {"existing": "已建用地", "vacant": "空闲用地", "reserved": "预留用地",
+                                    "public": "公共设施用地"}
 
 #: Rules that can only give "pass" or "review" (never "fail").
 REVIEW_ONLY_RULES: frozenset[str] = frozenset({"area_justified", "water_energy"})
@@ -584,7 +587,7 @@ def _rules_parcel(zone: ZoneConfig, site: Site) -> list[RuleResult]:
                       f"{ids}为预留用地（如产业备用地），需复核后供地",
                       f"{', '.join(reserved)} is reserved land (e.g. 产业备用地): released only after review"))
     else:
-        zh = "；".join(f"{p}状态为{s}" + (f"（{e}）" if e else "") for p, s, e in not_vacant)
+        zh = "；".join(f"{p}为{PARCEL_STATUS_ZH.get(s, s)}" + (f"（{e}）" if e else "") for p, s, e in not_vacant)
         en = "; ".join(f"{p} is {s}" + (f" ({e})" if e else "") for p, s, e in not_vacant)
         out.append(_r("parcel_vacant", "fail", ",".join(s for _, s, _ in not_vacant), "vacant", None,
                       "parcels.status", f"{zh}，不是空闲用地", f"{en}, not vacant"))

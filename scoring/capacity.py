@@ -38,6 +38,11 @@ SUBSTATION_FIELDS = ("name", "status", "capacity_mva", "load_mva")
 WATER_FIELDS = ("name", "kind", "status", "capacity_m3_per_day", "used_m3_per_day")
 
 
+#: Facility statuses (layer field ``status``) as the Chinese messages name them.
+FACILITY_STATUS_ZH: dict[str, str] = {"in_service": "在运", "planned": "为规划设施",
+                                      "under_construction": "在建", "out_of_service": "已停用"}
+
+
 @dataclass
 class Facility:
     """A substation, water source or wastewater plant with its capacity and current use."""
@@ -219,7 +224,7 @@ class CapacityLedger:
                 problems_zh.append(f"{name}不在图层中")
                 problems_en.append(f"{name} is not in the {self.source} layer")
             elif not fac.in_service:
-                problems_zh.append(f"{name}状态为{fac.status}（未投运）")
+                problems_zh.append(f"{name}{FACILITY_STATUS_ZH.get(fac.status, fac.status)}，未投运")
                 problems_en.append(f"{name} is {fac.status}, not in service")
             elif fac.spare is None:
                 problems_zh.append(f"{name}无容量数据")

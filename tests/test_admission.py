@@ -243,8 +243,8 @@ def test_parcel_table_columns_are_required():
 @pytest.mark.parametrize(
     "kw, rule, status, part",
     [
-        ({"status": "existing", "enterprise": "天鹏冶炼"}, "parcel_vacant", "fail", "P1状态为existing（天鹏冶炼），不是空闲用地"),
-        ({"status": "public"}, "parcel_vacant", "fail", "P1状态为public"),
+        ({"status": "existing", "enterprise": "天鹏冶炼"}, "parcel_vacant", "fail", "P1为已建用地（天鹏冶炼），不是空闲用地"),
+        ({"status": "public"}, "parcel_vacant", "fail", "P1为公共设施用地"),
         ({"status": "reserved", "cluster": "sc-reserve"}, "parcel_vacant", "review", "P1为预留用地（如产业备用地），需复核后供地"),
         ({"excluded": True, "reasons": "地块 60% 的面积坡度大于 15%"}, "site_constraints", "fail",
          "地块被选址硬约束排除：地块 60% 的面积坡度大于 15%"),
@@ -326,7 +326,7 @@ def test_capacity_review_when_no_facility_in_service():
     p = project(industry="铝镁新材料", branch="镁基新材料（含镁铝合金）")
     r = check_project(jiaokou(), row(cluster="st-almg"), p, ledger())
     assert r.rule("power_capacity").status == "review"
-    assert "水头110kV变电站状态为planned（未投运）" in r.rule("power_capacity").message_zh
+    assert "水头110kV变电站为规划设施，未投运" in r.rule("power_capacity").message_zh
     assert "西山水库 is planned, not in service" in r.rule("water_supply").message_en
     assert r.rule("wastewater_capacity").message_en.endswith(
         "the zone file names no wastewater plant serving Shuitou park; review")

@@ -77,7 +77,7 @@ def test_summary_totals(competing):
     power = next(c for c in s.capacity if c.park == "shuangchi" and c.service == "power")
     assert (power.spare_before, power.spare_after, power.unit) == (10.0, 10.0, "MVA")
     st_power = next(c for c in s.capacity if c.park == "shuitou" and c.service == "power")
-    assert st_power.spare_after is None and "planned" in st_power.reason_zh
+    assert st_power.spare_after is None and "规划设施" in st_power.reason_zh and "planned" in st_power.reason_en
     rows = dict((k, v) for k, v in s.rows("zh"))
     assert rows["已分配项目"] == 2 and rows["未分配项目"] == 1 and rows["双池镇园区 分配用地（亩）"] == 50.0
     assert rows["双池镇园区 供电剩余容量（MVA）"] == 10.0 and rows["未分配：用地已被前序项目占用"] == 1

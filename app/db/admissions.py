@@ -36,7 +36,7 @@ from app.db.records import project_spec
 from app.db.users import require
 from app.errors import AdmissionRefusedError
 from gis.errors import NotFoundError, SchemaError
-from scoring.admission import AVAILABLE_STATUSES
+from scoring.admission import AVAILABLE_STATUSES, PARCEL_STATUS_ZH
 from scoring.capacity import SERVICE_UNITS, CapacityLedger
 from scoring.project import Project as ProjectSpec
 
@@ -202,7 +202,7 @@ def admit_project(session: Session, project_id: int, parcel_codes: Sequence[str]
     if unavailable:
         raise _refuse("not_vacant",
                       "; ".join(f"parcel {c} is {s}" for c, s in unavailable) + ": not vacant",
-                      "；".join(f"地块 {c} 状态为{s}" for c, s in unavailable) + "，不是空闲用地", where)
+                      "；".join(f"地块 {c} 为{PARCEL_STATUS_ZH.get(s, s)}" for c, s in unavailable) + "，不是空闲用地", where)
     taken = taken_parcels(session, project.zone_id)
     held = [(c, taken[c]) for c in codes if c in taken]
     if held:
