@@ -602,6 +602,10 @@ def test_language_switch_is_persisted(w: Watch) -> None:
     w.goto("/")
     w.page.click("#lang-btn")
     assert w.page.locator("#tab-parcel-btn").inner_text().strip() == "Parcel"
+    # parts made once by Leaflet follow the switch too: the coordinates hint, the attribution
+    assert w.page.locator("#coords").inner_text() == "move the mouse for coordinates"
+    attribution = w.page.locator(".leaflet-control-attribution").inner_text()
+    assert "Hillshade: zone DEM" in attribution and "山体阴影" not in attribution
     w.page.reload()
     w.page.wait_for_selector("body[data-ready='1']")
     assert w.page.locator("#tab-parcel-btn").inner_text().strip() == "Parcel"

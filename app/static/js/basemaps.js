@@ -4,19 +4,30 @@
 // the user picks them (keep the hosts in step with app/web/pages.py BASEMAP_IMG_SOURCES).
 
 import { API } from "./api.js";
-import { t } from "./i18n.js";
+import { onLangChange, t } from "./i18n.js";
 
 const TDT_KEY = "parksite.tianditu_key";
 const TDT_URL = "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
   + "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={tk}";
 const OSM_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
 
+/** Keep `layer`'s attribution (text key `key`) in the current language, also while shown. */
+function translatedAttribution(layer, key) {
+  onLangChange(() => {
+    const old = layer.options.attribution;
+    layer.options.attribution = t(key);
+    const ctrl = layer._map && layer._map.attributionControl;
+    if (ctrl) ctrl.removeAttribution(old).addAttribution(layer.options.attribution);
+  });
+  return layer;
+}
+
 /** The hillshade tile layer (zone DEM), limited to the zone's bounds so no empty tile is asked. */
 export function hillshadeLayer(bounds) {
-  return L.tileLayer(`${API}/tiles/hillshade/{z}/{x}/{y}.png`, {
+  return translatedAttribution(L.tileLayer(`${API}/tiles/hillshade/{z}/{x}/{y}.png`, {
     bounds, minZoom: 8, maxNativeZoom: 16, maxZoom: 19, attribution: t("basemap.hillshade_attr"),
     className: "hillshade-tiles",
-  });
+  }), "basemap.hillshade_attr");
 }
 
 /** The slope overlay tile layer (zone DEM). */
@@ -53,5 +64,6 @@ export function tiandituLayer() {
 
 /** OpenStreetMap standard tiles. */
 export function osmLayer() {
-  return L.tileLayer(OSM_URL, { maxZoom: 19, attribution: t("basemap.osm_attr") });
+  return translatedAttribution(L.tileLayer(OSM_URL, { maxZoom: 19, attribution: t("basemap.osm_attr") }),
+    "basemap.osm_attr");
 }

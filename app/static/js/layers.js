@@ -2,7 +2,7 @@
 // water, places), the legend, and the mouse-coordinate read-out.
 
 import { get } from "./api.js";
-import { pick, t } from "./i18n.js";
+import { onLangChange, pick, t } from "./i18n.js";
 import { esc, num, toastError } from "./ui.js";
 import {
   CLASS_COLORS, EXCLUDED_COLOR, STATUS_COLORS, clusterColor, zone,
@@ -242,7 +242,10 @@ export function coordsControl() {
       const div = L.DomUtil.create("div", "leaflet-control coords-control");
       div.id = "coords";
       div.textContent = t("coords.hint");
+      let moved = false;
+      onLangChange(() => { if (!moved) div.textContent = t("coords.hint"); });
       map.on("mousemove", (e) => {
+        moved = true;
         const { lat, lng } = e.latlng;
         let s = `${t("coords.lon")} ${lng.toFixed(6)}°  ${t("coords.lat")} ${lat.toFixed(6)}°`;
         if (project) {
