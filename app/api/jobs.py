@@ -121,9 +121,11 @@ class JobRunner:
         except JobInterrupted:
             _update(self.factory, job_id, lambda s: interrupt_job(s, job_id))
         except ParksiteError as exc:
-            _update(self.factory, job_id, lambda s: fail_job(s, job_id, f"{type(exc).__name__}: {exc}"))
+            reason = f"{type(exc).__name__}: {exc}"
+            _update(self.factory, job_id, lambda s: fail_job(s, job_id, reason))
         except Exception as exc:  # a bug must still end the job, not leave it "running"
-            _update(self.factory, job_id, lambda s: fail_job(s, job_id, f"internal error: {type(exc).__name__}: {exc}"))
+            reason = f"internal error: {type(exc).__name__}: {exc}"
+            _update(self.factory, job_id, lambda s: fail_job(s, job_id, reason))
             raise
 
 

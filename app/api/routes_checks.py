@@ -20,9 +20,8 @@ from fastapi import APIRouter
 from app.api.deps import Checker, SessionDep, StateDep, Viewer, write_transaction
 from app.api.geojson import jsonable, to_wgs84
 from app.api.models import CheckRequest, CheckResponse, ErrorBody, RecommendRequest, RecommendResponse
-from app.api.scores import capacity_ledger, scored_table
+from app.api.scores import admission_context
 from app.api.store import served_zone
-from app.db.admissions import taken_parcels
 from app.db.records import add_project, record_check
 from app.db.rules import zone_rules
 from app.db.users import require
@@ -41,22 +40,16 @@ def _project(cfg: ZoneConfig, data: dict[str, Any]) -> Project:
     return project
 
 
-def _taken_marked(session: Any, zone_id: str, table: Any) -> Any:
-    """Return the scored table with ``admitted_project``: the name of the project admitted on
-    each parcel (None where none is): such parcels fail ``parcel_vacant`` and are not offered."""
-    taken = taken_parcels(session, zone_id)
-    table["admitted_project"] = [taken[c][1] if c in taken else None for c in table["parcel_id"]]
-    return table
-
-
-def _site_ids(body: CheckRequest) -> list[str]:
-    if (body.parcel_id is None) == (body.parcel_ids is None):
-        raise SchemaError("give either parcel_id or parcel_ids", where="check",
-                          hint='e.g. {"parcel_id": "SC-0001", "project": {…}}')
-    ids = [body.parcel_id] if body.parcel_id is not None else list(dict.fromkeys(body.parcel_ids or []))
+def site_ids(parcel_id: str | None, parcel_ids: list[str] | None, where: str) -> list[str]:
+    """Return the parcel ids of a site given as ``parcel_id`` or ``parcel_ids`` (one of the two;
+    repeats dropped). Raises SchemaError naming ``where`` otherwise."""
+    if (parcel_id is None) == (parcel_ids is None):
+        raise SchemaError("give either parcel_id or parcel_ids", where=where,
+                          hint='e.g. {"parcel_id": "SC-0001"} or {"parcel_ids": ["SC-101", "SC-102"]}')
+    ids = [parcel_id] if parcel_id is not None else list(dict.fromkeys(parcel_ids or []))
     if not ids:
-        raise SchemaError("parcel_ids is empty", where="check: parcel_ids")
-    return ids
+        raise SchemaError("parcel_ids is empty", where=f"{where}: parcel_ids")
+    return [str(i) for i in ids]
 
 
 @router.post("/check", response_model=CheckResponse,
@@ -74,13 +67,12 @@ def post_check(body: CheckRequest, session: SessionDep, state: StateDep, user: C
     zone = served_zone(session, state.settings)
     cfg = zone_rules(session, zone.id).config
     project = _project(cfg, body.project)
-    ids = _site_ids(body)
-    table = _taken_marked(session, zone.id, scored_table(session, zone.id))
+    ids = site_ids(body.parcel_id, body.parcel_ids, "check")
+    table, ledger, notes = admission_context(session, zone.id, cfg)
     missing = [i for i in ids if i not in set(table["parcel_id"])]
     if missing:
         raise NotFoundError(f"no parcel {', '.join(missing)} in zone {zone.id}", where="check: parcel_id")
     rows = table.set_index("parcel_id", drop=False).loc[ids].reset_index(drop=True)
-    ledger, notes = capacity_ledger(session, zone.id, cfg)
     result = check_site(cfg, pd.DataFrame(rows.drop(columns=rows.geometry.name)), project, ledger, body.lang)
     out = result.to_dict(body.lang)
     recorded = None
@@ -102,8 +94,7 @@ def post_recommend(body: RecommendRequest, session: SessionDep, state: StateDep,
     zone = served_zone(session, state.settings)
     cfg = zone_rules(session, zone.id).config
     project = _project(cfg, body.project)
-    table = _taken_marked(session, zone.id, scored_table(session, zone.id))
-    ledger, notes = capacity_ledger(session, zone.id, cfg)
+    table, ledger, notes = admission_context(session, zone.id, cfg)
     rec = recommend(cfg, table, project, ledger=ledger, top=body.top, lang=body.lang)
     out = rec.to_dict(body.lang)
     geoms = dict(zip(table["parcel_id"], table.geometry))

@@ -25,12 +25,13 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import SessionDep, StateDep, Viewer, needs, write_transaction
 from app.api.models import ErrorBody, _In
+from app.api.routes_checks import site_ids
 from app.api.scores import capacity_ledger
 from app.api.store import served_zone
 from app.db.admissions import admission_state, admit_project, lock_zone, revoke_admission
 from app.db.models import CheckResult, Project, ProjectAdmission, User
 from app.db.rules import zone_rules
-from gis.errors import NotFoundError, SchemaError
+from gis.errors import NotFoundError
 
 router = APIRouter(tags=["projects"])
 
@@ -157,23 +158,13 @@ def get_project(project_id: int, session: SessionDep, state: StateDep, user: Vie
     return _detail(session, _project(session, zone.id, project_id))
 
 
-def _site_ids(body: AdmissionRequest) -> list[str]:
-    if (body.parcel_id is None) == (body.parcel_ids is None):
-        raise SchemaError("give either parcel_id or parcel_ids", where="admission",
-                          hint='e.g. {"parcel_id": "SC-0001"} or {"parcel_ids": ["SC-101", "SC-102"]}')
-    ids = [body.parcel_id] if body.parcel_id is not None else list(dict.fromkeys(body.parcel_ids or []))
-    if not ids:
-        raise SchemaError("parcel_ids is empty", where="admission: parcel_ids")
-    return [str(i) for i in ids]
-
-
 @router.post("/projects/{project_id}/admission", response_model=ProjectDetail, responses=_WRITE_ERRORS,
              summary="Admit (准入登记) a checked project on its parcels (manager+)")
 def post_admission(project_id: int, body: AdmissionRequest, session: SessionDep, state: StateDep,
                    user: Admitter) -> dict[str, Any]:
     """Admit the project on the parcels it was checked on; its demand is drawn from the spare
     capacity that later checks and recommendations see."""
-    ids = _site_ids(body)
+    ids = site_ids(body.parcel_id, body.parcel_ids, "admission")
     zone = served_zone(session, state.settings)
     cfg = zone_rules(session, zone.id).config
     with write_transaction(state) as ws:

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.geojson import jsonable
 from app.api.tx import write_transaction
-from app.db.admissions import admitted_projects, replay
+from app.db.admissions import admitted_projects, replay, taken_parcels
 from app.db.layers import get_zone, load_layer, rasters, zone_config
 from app.db.models import Park, Parcel, ParcelScore, ScoreRun
 from app.db.records import finish_score_run, save_scores, start_score_run
@@ -262,6 +262,21 @@ def capacity_ledger(session: Session, zone_id: str, cfg: ZoneConfig) -> tuple[Ca
     return ledger, notes
 
 
+def admission_context(session: Session, zone_id: str,
+                      cfg: ZoneConfig) -> tuple[gpd.GeoDataFrame, CapacityLedger | None, list[str]]:
+    """Return what a check or recommendation sees: ``(table, ledger, notes)``.
+
+    ``table`` is :func:`scored_table` with ``admitted_project`` (the name of the project admitted
+    on each parcel, None where none is: such parcels fail ``parcel_vacant`` and are not offered);
+    ``ledger`` and ``notes`` are :func:`capacity_ledger`'s (admitted projects drawn down).
+    """
+    table = scored_table(session, zone_id)
+    taken = taken_parcels(session, zone_id)
+    table["admitted_project"] = [taken[c][1] if c in taken else None for c in table["parcel_id"]]
+    ledger, notes = capacity_ledger(session, zone_id, cfg)
+    return table, ledger, notes
+
+
 def zone_bounds(session: Session, zone_id: str) -> tuple[float, float, float, float] | None:
     """Return the bounds (zone CRS) of the zone's parks and parcels, or None when it has none."""
     wkbs = list(session.scalars(select(func.ST_AsBinary(Park.geom)).where(Park.zone_id == zone_id,
@@ -273,5 +288,5 @@ def zone_bounds(session: Session, zone_id: str) -> tuple[float, float, float, fl
     return tuple(float(v) for v in b)  # type: ignore[return-value]
 
 
-__all__ = ["RunResult", "capacity_ledger", "geom_sha1", "latest_run", "latest_run_id", "run_scoring",
+__all__ = ["RunResult", "admission_context", "capacity_ledger", "geom_sha1", "latest_run", "latest_run_id", "run_scoring",
            "scored_table", "zone_bounds", "zone_context"]
