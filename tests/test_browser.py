@@ -299,6 +299,19 @@ def cluster_spot(w: Watch, cid: str, geom_wgs: Any) -> tuple[float, float]:
     raise AssertionError(f"no free spot of cluster {cid} on screen")
 
 
+def almg_project_on_best_parcel(api: httpx.Client, name: str) -> tuple[str, dict[str, Any]]:
+    """Return the best-scored vacant parcel of 铝镁新材料产业组团 (sc-almg) and an 铝基新材料 project
+    (6 亿元, 15 亿元/年) that asks for its area (亩, one decimal) — no power or water declared."""
+    feats = api.get("/parcels", params={"cluster": "sc-almg", "status": "vacant", "limit": 1000}).json()["features"]
+    parcel = max((f for f in feats if not f["properties"]["excluded"]), key=lambda f: f["properties"]["score"] or 0)
+    project = {"name": name, "industry": "铝镁新材料", "branch": "铝基新材料",
+               "investment_wan": 60000, "output_wan": 150000, "tax_wan": 3000,
+               "land_mu": round(parcel["properties"]["area_mu"], 1),
+               "water_m3_per_day": None, "power_kw": None, "online_monitoring": True,
+               "waste_treatment_pct": 98}
+    return parcel["properties"]["parcel_id"], project
+
+
 def check_project_on(w: Watch, pid: str, project: dict[str, Any]) -> None:
     """Find parcel ``pid`` with the search box, open 项目准入 and fill the project form."""
     w.page.fill("#search-input", pid)
@@ -495,14 +508,7 @@ def test_search_by_enterprise_name(w: Watch, api: httpx.Client) -> None:
 
 
 def test_project_check_shows_verdict_table_and_recommendation(w: Watch, api: httpx.Client) -> None:
-    feats = api.get("/parcels", params={"cluster": "sc-almg", "status": "vacant", "limit": 1000}).json()["features"]
-    parcel = max((f for f in feats if not f["properties"]["excluded"]), key=lambda f: f["properties"]["score"] or 0)
-    pid = parcel["properties"]["parcel_id"]
-    land = round(parcel["properties"]["area_mu"], 1)
-    project = {"name": "年产10万吨铝基新材料项目", "industry": "铝镁新材料", "branch": "铝基新材料",
-               "investment_wan": 60000, "output_wan": 150000, "tax_wan": 3000, "land_mu": land,
-               "water_m3_per_day": None, "power_kw": None, "online_monitoring": True,
-               "waste_treatment_pct": 98}
+    pid, project = almg_project_on_best_parcel(api, "年产10万吨铝基新材料项目")
     r = api.post("/check", json={"parcel_id": pid, "project": project, "lang": "zh", "record": False})
     assert r.status_code == 200, r.text
     expected = r.json()
@@ -944,14 +950,7 @@ def test_deleted_clusters_are_listed_and_one_is_restored(w: Watch, api: httpx.Cl
 def test_a_checked_project_is_registered_as_admitted(w: Watch, api: httpx.Client) -> None:
     # 登记准入 after a check: a 需复核 verdict asks for a reason; a parcel taken meanwhile by another
     # admitted project shows the refusal; once it is free again the admission succeeds (a toast)
-    feats = api.get("/parcels", params={"cluster": "sc-almg", "status": "vacant", "limit": 1000}).json()["features"]
-    parcel = max((f for f in feats if not f["properties"]["excluded"]), key=lambda f: f["properties"]["score"] or 0)
-    pid = parcel["properties"]["parcel_id"]
-    land = round(parcel["properties"]["area_mu"], 1)
-    project = {"name": "登记准入测试项目", "industry": "铝镁新材料", "branch": "铝基新材料",
-               "investment_wan": 60000, "output_wan": 150000, "tax_wan": 3000, "land_mu": land,
-               "water_m3_per_day": None, "power_kw": None, "online_monitoring": True,
-               "waste_treatment_pct": 98}
+    pid, project = almg_project_on_best_parcel(api, "登记准入测试项目")
     r = api.post("/check", json={"parcel_id": pid, "project": project, "lang": "zh", "record": False})
     assert r.status_code == 200, r.text
     assert r.json()["verdict"] == "review"  # no power or water declared: the capacity rules say review
