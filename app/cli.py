@@ -50,7 +50,11 @@ def _is_usage_error(exc: Exception) -> bool:
         kinds.append(click.exceptions.ClickException)
     except ImportError:  # pragma: no cover - typer without click installed
         pass
-    return isinstance(exc, tuple(kinds)) and hasattr(exc, "show") and isinstance(getattr(exc, "exit_code", None), int)
+    return (
+        isinstance(exc, tuple(kinds))
+        and hasattr(exc, "show")
+        and isinstance(getattr(exc, "exit_code", None), int)
+    )
 
 
 def main() -> None:

@@ -17,9 +17,18 @@ class VersionConflictError(e.ConflictError):
     """The entity changed since ``expected_version`` (HTTP 412); carries its current version and
     state (``current_state``: attributes and ``geometry_wkt``, None when it was deleted)."""
 
-    def __init__(self, message: str, *, entity: str, entity_id: int, expected_version: int,
-                 current_version: int | None, current_state: dict[str, Any] | None,
-                 where: str | None = None, hint: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        entity: str,
+        entity_id: int,
+        expected_version: int,
+        current_version: int | None,
+        current_state: dict[str, Any] | None,
+        where: str | None = None,
+        hint: str | None = None,
+    ):
         self.entity = entity
         self.entity_id = entity_id
         self.expected_version = expected_version
@@ -36,9 +45,19 @@ class ClusterGeometryError(e.GeometryError):
     offending part (a shapely geometry in ``crs``, the zone CRS).
     """
 
-    def __init__(self, message: str, *, kind: str, area_m2: float, geometry: Any, crs: str,
-                 park: str | None = None, cluster: str | None = None,
-                 where: str | None = None, hint: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        area_m2: float,
+        geometry: Any,
+        crs: str,
+        park: str | None = None,
+        cluster: str | None = None,
+        where: str | None = None,
+        hint: str | None = None,
+    ):
         self.kind = kind
         self.area_m2 = area_m2
         self.geometry = geometry
@@ -57,8 +76,9 @@ class AdmissionRefusedError(e.ConflictError):
     into the error body as ``reason``, ``message_zh`` and ``message_en``.
     """
 
-    def __init__(self, message: str, *, code: str, message_zh: str, where: str | None = None,
-                 hint: str | None = None):
+    def __init__(
+        self, message: str, *, code: str, message_zh: str, where: str | None = None, hint: str | None = None
+    ):
         self.code = code
         self.message_zh = message_zh
         self.details = {"reason": code, "message_en": message, "message_zh": message_zh}
@@ -83,8 +103,15 @@ class LoginThrottledError(e.ParksiteError):
     ``Retry-After`` header); ``details`` adds it and ``message_zh`` (the message in Chinese) to
     the error body."""
 
-    def __init__(self, message: str, *, retry_after: int, message_zh: str,
-                 where: str | None = None, hint: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: int,
+        message_zh: str,
+        where: str | None = None,
+        hint: str | None = None,
+    ):
         self.retry_after = retry_after
         self.message_zh = message_zh
         self.details = {"retry_after": retry_after, "message_zh": message_zh}

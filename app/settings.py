@@ -40,16 +40,26 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(None, description="key that signs API tokens")
     token_minutes: int = 8 * 60
     login_max_failures: int = Field(
-        5, ge=1, description="failed logins for one user name (any case) within the window before "
-                             "that name is locked out")
+        5,
+        ge=1,
+        description="failed logins for one user name (any case) within the window before "
+        "that name is locked out",
+    )
     login_max_failures_per_address: int = Field(
-        20, ge=1, description="failed logins from one client address, whatever the user names, "
-                              "within the window before that address is locked out")
+        20,
+        ge=1,
+        description="failed logins from one client address, whatever the user names, "
+        "within the window before that address is locked out",
+    )
     login_window_minutes: float = Field(
-        15.0, gt=0, description="sliding window (minutes) over which failed logins are counted")
+        15.0, gt=0, description="sliding window (minutes) over which failed logins are counted"
+    )
     login_lockout_minutes: float = Field(
-        15.0, gt=0, description="how long (minutes) a locked-out user name or address is refused "
-                                "(429 with Retry-After), counted from the failure that locked it")
+        15.0,
+        gt=0,
+        description="how long (minutes) a locked-out user name or address is refused "
+        "(429 with Retry-After), counted from the failure that locked it",
+    )
     cors_origins: list[str] = Field(default_factory=list)
     max_body_mb: float = 50.0
     max_vertices: int = 20_000

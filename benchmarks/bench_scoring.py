@@ -38,7 +38,7 @@ import pstats
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -101,7 +101,9 @@ def make_layers(size: int, rng: np.random.Generator) -> dict[str, gpd.GeoDataFra
     along = np.linspace(0, extent, max(int(extent / 250), 3))
     for k, t in enumerate(ticks):
         for horizontal in (True, False):
-            pts = np.stack([along, np.full_like(along, t)] if horizontal else [np.full_like(along, t), along], axis=1)
+            pts = np.stack(
+                [along, np.full_like(along, t)] if horizontal else [np.full_like(along, t), along], axis=1
+            )
             roads.append(wiggly(pts + [X0, Y0], rng, 25.0))
             cls = "county" if k % 5 == 2 else "park"
             names.append(f"{'东西' if horizontal else '南北'}{k + 1}号路")
@@ -110,48 +112,79 @@ def make_layers(size: int, rng: np.random.Generator) -> dict[str, gpd.GeoDataFra
     roads.append(wiggly(diag + [X0, Y0], rng, 40.0))
     names.append("S224")
     classes.append("provincial")
-    roads_gdf = gpd.GeoDataFrame({"road_id": [f"R{i:03d}" for i in range(len(roads))], "name": names,
-                                  "class": classes}, geometry=roads, crs=CRS)
+    roads_gdf = gpd.GeoDataFrame(
+        {"road_id": [f"R{i:03d}" for i in range(len(roads))], "name": names, "class": classes},
+        geometry=roads,
+        crs=CRS,
+    )
 
     rivers = []
     for i in range(5):
         y = extent * (0.1 + 0.2 * i)
         pts = np.stack([along, y + 800 * np.sin(along / rng.uniform(2000, 5000) + i)], axis=1)
         rivers.append(wiggly(pts + [X0, Y0], rng, 60.0))
-    rivers_gdf = gpd.GeoDataFrame({"river_id": [f"RV{i}" for i in range(5)],
-                                   "name": ["段纯河", "回龙河", "大麦郊河", "双池河", "水头河"],
-                                   "control_distance_m": [30.0, 40.0, 30.0, 50.0, 30.0]},
-                                  geometry=rivers, crs=CRS)
+    rivers_gdf = gpd.GeoDataFrame(
+        {
+            "river_id": [f"RV{i}" for i in range(5)],
+            "name": ["段纯河", "回龙河", "大麦郊河", "双池河", "水头河"],
+            "control_distance_m": [30.0, 40.0, 30.0, 50.0, 30.0],
+        },
+        geometry=rivers,
+        crs=CRS,
+    )
 
     def points(n: int) -> np.ndarray:
         return shapely.points(rng.uniform(X0, X0 + extent, n), rng.uniform(Y0, Y0 + extent, n))
 
     n_sub = 30
-    subs = gpd.GeoDataFrame({
-        "substation_id": [f"SS{i}" for i in range(n_sub)], "name": [f"{i}号变电站" for i in range(n_sub)],
-        "voltage_kv": rng.choice([110.0, 35.0, 220.0], n_sub, p=[0.5, 0.4, 0.1]),
-        "status": rng.choice(["in_service", "planned"], n_sub, p=[0.85, 0.15]),
-    }, geometry=points(n_sub), crs=CRS)
+    subs = gpd.GeoDataFrame(
+        {
+            "substation_id": [f"SS{i}" for i in range(n_sub)],
+            "name": [f"{i}号变电站" for i in range(n_sub)],
+            "voltage_kv": rng.choice([110.0, 35.0, 220.0], n_sub, p=[0.5, 0.4, 0.1]),
+            "status": rng.choice(["in_service", "planned"], n_sub, p=[0.85, 0.15]),
+        },
+        geometry=points(n_sub),
+        crs=CRS,
+    )
     n_w, n_ww = 40, 6
-    water = gpd.GeoDataFrame({
-        "water_id": [f"W{i}" for i in range(n_w + n_ww)],
-        "name": [f"{i}号水源" for i in range(n_w)] + [f"{i}号污水处理厂" for i in range(n_ww)],
-        "kind": list(rng.choice(["well", "reservoir", "main"], n_w)) + ["wastewater_plant"] * n_ww,
-    }, geometry=points(n_w + n_ww), crs=CRS)
+    water = gpd.GeoDataFrame(
+        {
+            "water_id": [f"W{i}" for i in range(n_w + n_ww)],
+            "name": [f"{i}号水源" for i in range(n_w)] + [f"{i}号污水处理厂" for i in range(n_ww)],
+            "kind": list(rng.choice(["well", "reservoir", "main"], n_w)) + ["wastewater_plant"] * n_ww,
+        },
+        geometry=points(n_w + n_ww),
+        crs=CRS,
+    )
     n_gate = 20
-    places = gpd.GeoDataFrame({
-        "place_id": ["seat"] + [f"G{i}" for i in range(n_gate)],
-        "name": ["县城"] + [f"{i}号门" for i in range(n_gate)],
-        "kind": ["county_seat"] + ["gate"] * n_gate,
-    }, geometry=points(1 + n_gate), crs=CRS)
+    places = gpd.GeoDataFrame(
+        {
+            "place_id": ["seat"] + [f"G{i}" for i in range(n_gate)],
+            "name": ["县城"] + [f"{i}号门" for i in range(n_gate)],
+            "kind": ["county_seat"] + ["gate"] * n_gate,
+        },
+        geometry=points(1 + n_gate),
+        crs=CRS,
+    )
     q = extent / 4
-    parks = gpd.GeoDataFrame({"park_id": ["a", "b", "c"], "name": ["甲园区", "乙园区", "丙园区"]}, geometry=[
-        shapely.box(X0 + 0.2 * q, Y0 + 0.2 * q, X0 + 2.2 * q, Y0 + 2.6 * q),
-        shapely.box(X0 + 2.0 * q, Y0 + 1.5 * q, X0 + 3.9 * q, Y0 + 3.8 * q),
-        shapely.box(X0 + 0.3 * q, Y0 + 2.8 * q, X0 + 1.9 * q, Y0 + 3.9 * q),
-    ], crs=CRS)
-    return {"parks": parks, "roads": roads_gdf, "rivers": rivers_gdf, "substations": subs,
-            "water": water, "places": places}
+    parks = gpd.GeoDataFrame(
+        {"park_id": ["a", "b", "c"], "name": ["甲园区", "乙园区", "丙园区"]},
+        geometry=[
+            shapely.box(X0 + 0.2 * q, Y0 + 0.2 * q, X0 + 2.2 * q, Y0 + 2.6 * q),
+            shapely.box(X0 + 2.0 * q, Y0 + 1.5 * q, X0 + 3.9 * q, Y0 + 3.8 * q),
+            shapely.box(X0 + 0.3 * q, Y0 + 2.8 * q, X0 + 1.9 * q, Y0 + 3.9 * q),
+        ],
+        crs=CRS,
+    )
+    return {
+        "parks": parks,
+        "roads": roads_gdf,
+        "rivers": rivers_gdf,
+        "substations": subs,
+        "water": water,
+        "places": places,
+    }
 
 
 def make_parcels(n: int, size: int, rng: np.random.Generator) -> gpd.GeoDataFrame:
@@ -173,15 +206,24 @@ def make_parcels(n: int, size: int, rng: np.random.Generator) -> gpd.GeoDataFram
     xs = cx[:, None] + local[..., 0] * c - local[..., 1] * s
     ys = cy[:, None] + local[..., 0] * s + local[..., 1] * c
     geoms = shapely.polygons(np.stack([xs, ys], axis=2))
-    return gpd.GeoDataFrame({"parcel_id": [f"P{i:05d}" for i in range(n)], "status": "vacant"},
-                            geometry=geoms, crs=CRS)
+    return gpd.GeoDataFrame(
+        {"parcel_id": [f"P{i:05d}" for i in range(n)], "status": "vacant"}, geometry=geoms, crs=CRS
+    )
 
 
 # --------------------------------------------------------------------------- the two runs
 
 
-def run_project(zone, layers, dem_path: Path, parcels: gpd.GeoDataFrame, *, workers: int = 1,
-                batch_size: int = DEFAULT_BATCH_SIZE, profile: bool = False):
+def run_project(
+    zone,
+    layers,
+    dem_path: Path,
+    parcels: gpd.GeoDataFrame,
+    *,
+    workers: int = 1,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    profile: bool = False,
+):
     """Return (timings in s, scored parcels, profile text or None) of one end-to-end run."""
     prof = cProfile.Profile() if profile else None
     if prof:
@@ -200,13 +242,19 @@ def run_project(zone, layers, dem_path: Path, parcels: gpd.GeoDataFrame, *, work
         buf = io.StringIO()
         pstats.Stats(prof, stream=buf).sort_stats("cumulative").print_stats(r"(gis|scoring)/", 40)
         text = buf.getvalue()
-    timings = {"context": t1 - t0, "prepare_parcels": t2 - t1, "measure_and_score": t3 - t2,
-               "total": t3 - t0, **{f"step_{k}": v for k, v in run.summary.steps.items()}}
+    timings = {
+        "context": t1 - t0,
+        "prepare_parcels": t2 - t1,
+        "measure_and_score": t3 - t2,
+        "total": t3 - t0,
+        **{f"step_{k}": v for k, v in run.summary.steps.items()},
+    }
     return timings, run.parcels, text
 
 
-def run_reference(parcels: gpd.GeoDataFrame, slope_path: Path, layers: dict[str, gpd.GeoDataFrame]
-                  ) -> tuple[float, pd.DataFrame]:
+def run_reference(
+    parcels: gpd.GeoDataFrame, slope_path: Path, layers: dict[str, gpd.GeoDataFrame]
+) -> tuple[float, pd.DataFrame]:
     """The naive way: rasterstats per parcel, GeoSeries.distance per parcel. Returns seconds and
     the measures (slope mean/max °, distance to substation and road in m)."""
     from rasterstats import zonal_stats
@@ -219,14 +267,24 @@ def run_reference(parcels: gpd.GeoDataFrame, slope_path: Path, layers: dict[str,
     d_sub = [subs.distance(g).min() for g in parcels.geometry]
     d_road = [roads.distance(g).min() for g in parcels.geometry]
     seconds = time.perf_counter() - t0
-    out = pd.DataFrame({"slope_mean_deg": [s["mean"] for s in stats], "slope_max_deg": [s["max"] for s in stats],
-                        "power_dist_m": d_sub, "road_dist_m": d_road}, index=parcels["parcel_id"])
+    out = pd.DataFrame(
+        {
+            "slope_mean_deg": [s["mean"] for s in stats],
+            "slope_max_deg": [s["max"] for s in stats],
+            "power_dist_m": d_sub,
+            "road_dist_m": d_road,
+        },
+        index=parcels["parcel_id"],
+    )
     return seconds, out
 
 
 def _summary(values: list[float]) -> dict[str, float]:
-    return {"best": round(min(values), 3), "median": round(float(np.median(values)), 3),
-            "worst": round(max(values), 3)}
+    return {
+        "best": round(min(values), 3),
+        "median": round(float(np.median(values)), 3),
+        "worst": round(max(values), 3),
+    }
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -236,14 +294,21 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--sample", type=int, default=1_000, help="parcels the reference is timed on")
     ap.add_argument("--full-reference", action="store_true", help="time the reference on every parcel")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--repeat", type=int, default=3,
-                    help="rounds; each round runs the project (and with --workers the partitioned "
-                         "project) and then the reference, so each ratio compares runs under the "
-                         "same machine load; best and median are reported")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="rounds; each round runs the project (and with --workers the partitioned "
+        "project) and then the reference, so each ratio compares runs under the "
+        "same machine load; best and median are reported",
+    )
     ap.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help="parcels per measuring batch")
-    ap.add_argument("--workers", type=int, default=0,
-                    help="also run the project measuring in this many forked processes")
-    ap.add_argument("--profile", action="store_true", help="print where the project's time goes (first round)")
+    ap.add_argument(
+        "--workers", type=int, default=0, help="also run the project measuring in this many forked processes"
+    )
+    ap.add_argument(
+        "--profile", action="store_true", help="print where the project's time goes (first round)"
+    )
     ap.add_argument("--json", type=Path, help="write the numbers to this JSON file")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(args.seed)
@@ -268,17 +333,26 @@ def main(argv: list[str] | None = None) -> dict:
         n = len(parcels)
         sample_n = n if args.full_reference else min(args.sample, n)
         sample_idx = np.sort(rng.choice(n, sample_n, replace=False))
-        print(f"synthetic zone: {n:,} parcels, DEM {size:,} × {size:,} cells of {CELL_M:g} m, "
-              f"{len(layers['roads'])} roads, {len(layers['substations'])} substations, "
-              f"{len(layers['rivers'])} rivers (built in {time.perf_counter() - t:.1f} s, not timed)")
+        print(
+            f"synthetic zone: {n:,} parcels, DEM {size:,} × {size:,} cells of {CELL_M:g} m, "
+            f"{len(layers['roads'])} roads, {len(layers['substations'])} substations, "
+            f"{len(layers['rivers'])} rivers (built in {time.perf_counter() - t:.1f} s, not timed)"
+        )
 
         rounds: list[dict] = []
         prof_text, scored = None, {}
         for r in range(max(1, args.repeat)):
             row: dict = {"load_average_1min": round(_load(), 2)}
             for name, workers in variants.items():
-                timings, out, text = run_project(zone, layers, dem_path, parcels, workers=workers,
-                                                 batch_size=args.batch_size, profile=args.profile and r == 0)
+                timings, out, text = run_project(
+                    zone,
+                    layers,
+                    dem_path,
+                    parcels,
+                    workers=workers,
+                    batch_size=args.batch_size,
+                    profile=args.profile and r == 0,
+                )
                 prof_text = prof_text or text
                 scored[name] = out
                 row[name] = {k: round(v, 3) for k, v in timings.items()}
@@ -288,14 +362,20 @@ def main(argv: list[str] | None = None) -> dict:
             for name in variants:
                 row[name]["ratio_total"] = round(row["reference_extrapolated_s"] / row[name]["total"], 1)
                 row[name]["ratio_measure_and_score"] = round(
-                    row["reference_extrapolated_s"] / row[name]["measure_and_score"], 1)
+                    row["reference_extrapolated_s"] / row[name]["measure_and_score"], 1
+                )
             rounds.append(row)
-            print(f"round {r + 1}: load {row['load_average_1min']}; "
-                  + "; ".join(f"project ({name}) {row[name]['total']:.2f} s end to end, "
-                              f"{row[name]['measure_and_score']:.2f} s measure+score → "
-                              f"{row[name]['ratio_total']}× / {row[name]['ratio_measure_and_score']}×"
-                              for name in variants)
-                  + f"; reference {row['reference_extrapolated_s']:.1f} s for {n:,}", flush=True)
+            print(
+                f"round {r + 1}: load {row['load_average_1min']}; "
+                + "; ".join(
+                    f"project ({name}) {row[name]['total']:.2f} s end to end, "
+                    f"{row[name]['measure_and_score']:.2f} s measure+score → "
+                    f"{row[name]['ratio_total']}× / {row[name]['ratio_measure_and_score']}×"
+                    for name in variants
+                )
+                + f"; reference {row['reference_extrapolated_s']:.1f} s for {n:,}",
+                flush=True,
+            )
 
         # Same numbers? (the reference uses all_touched=False cell centres, the project exact
         # coverage: means differ a little; distances must agree.) And the partitioned run must
@@ -304,7 +384,9 @@ def main(argv: list[str] | None = None) -> dict:
         agree = {
             "power_dist_m_max_abs_diff": float(np.nanmax(np.abs(mine["power_dist_m"] - ref["power_dist_m"]))),
             "road_dist_m_max_abs_diff": float(np.nanmax(np.abs(mine["road_dist_m"] - ref["road_dist_m"]))),
-            "slope_mean_deg_median_abs_diff": float(np.nanmedian(np.abs(mine["slope_mean_deg"] - ref["slope_mean_deg"]))),
+            "slope_mean_deg_median_abs_diff": float(
+                np.nanmedian(np.abs(mine["slope_mean_deg"] - ref["slope_mean_deg"]))
+            ),
         }
         if len(variants) > 1:
             a, b = (scored[k].drop(columns="geometry") for k in variants)
@@ -312,13 +394,18 @@ def main(argv: list[str] | None = None) -> dict:
             agree["partitioned_equals_one_process"] = True
 
     result: dict = {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {_cpus()} CPU(s), {platform.python_implementation()} "
-                   f"{platform.python_version()}, {platform.system()} {platform.release()}",
-        "parcels": n, "dem_cells": size * size, "batch_size": args.batch_size, "rounds": len(rounds),
-        "reference_sample": sample_n, "load_average_1min": [r["load_average_1min"] for r in rounds],
+        f"{platform.python_version()}, {platform.system()} {platform.release()}",
+        "parcels": n,
+        "dem_cells": size * size,
+        "batch_size": args.batch_size,
+        "rounds": len(rounds),
+        "reference_sample": sample_n,
+        "load_average_1min": [r["load_average_1min"] for r in rounds],
         "reference_extrapolated_s": _summary([r["reference_extrapolated_s"] for r in rounds]),
-        "runs": rounds, "agreement": agree,
+        "runs": rounds,
+        "agreement": agree,
     }
     ref_best = min(r["reference_extrapolated_s"] for r in rounds)
     ref_median = float(np.median([r["reference_extrapolated_s"] for r in rounds]))
@@ -326,40 +413,55 @@ def main(argv: list[str] | None = None) -> dict:
         tot = [r[name]["total"] for r in rounds]
         ms = [r[name]["measure_and_score"] for r in rounds]
         result[name] = {
-            "total_s": _summary(tot), "measure_and_score_s": _summary(ms),
+            "total_s": _summary(tot),
+            "measure_and_score_s": _summary(ms),
             "parcels_per_s_best": round(n / min(tot), 1),
-            "ratio_total": {"best_of_best": round(ref_best / min(tot), 1),
-                            "median_of_medians": round(ref_median / float(np.median(tot)), 1),
-                            "per_round": [r[name]["ratio_total"] for r in rounds]},
-            "ratio_measure_and_score": {"best_of_best": round(ref_best / min(ms), 1),
-                                        "median_of_medians": round(ref_median / float(np.median(ms)), 1),
-                                        "per_round": [r[name]["ratio_measure_and_score"] for r in rounds]},
+            "ratio_total": {
+                "best_of_best": round(ref_best / min(tot), 1),
+                "median_of_medians": round(ref_median / float(np.median(tot)), 1),
+                "per_round": [r[name]["ratio_total"] for r in rounds],
+            },
+            "ratio_measure_and_score": {
+                "best_of_best": round(ref_best / min(ms), 1),
+                "median_of_medians": round(ref_median / float(np.median(ms)), 1),
+                "per_round": [r[name]["ratio_measure_and_score"] for r in rounds],
+            },
             "steps_best_round": min((r[name] for r in rounds), key=lambda t: t["total"]),
         }
 
     print(f"\n{n:,} parcels, {len(rounds)} round(s), load average {result['load_average_1min']}")
-    print(f"reference (rasterstats slope mean/max + GeoSeries.distance to substation and road), "
-          f"{'all parcels' if sample_n == n else f'{sample_n:,} sampled, extrapolated'}: "
-          f"best {ref_best:.1f} s ({n / ref_best:,.0f} parcels/s), median {ref_median:.1f} s")
+    print(
+        f"reference (rasterstats slope mean/max + GeoSeries.distance to substation and road), "
+        f"{'all parcels' if sample_n == n else f'{sample_n:,} sampled, extrapolated'}: "
+        f"best {ref_best:.1f} s ({n / ref_best:,.0f} parcels/s), median {ref_median:.1f} s"
+    )
     for name in variants:
         v = result[name]
         best = v["steps_best_round"]
-        print(f"\nproject, {name}: end to end best {v['total_s']['best']:.2f} s ({v['parcels_per_s_best']:,.0f} "
-              f"parcels/s), median {v['total_s']['median']:.2f} s; measure+score best "
-              f"{v['measure_and_score_s']['best']:.2f} s, median {v['measure_and_score_s']['median']:.2f} s")
+        print(
+            f"\nproject, {name}: end to end best {v['total_s']['best']:.2f} s ({v['parcels_per_s_best']:,.0f} "
+            f"parcels/s), median {v['total_s']['median']:.2f} s; measure+score best "
+            f"{v['measure_and_score_s']['best']:.2f} s, median {v['measure_and_score_s']['median']:.2f} s"
+        )
         for k, sec in best.items():
             if not k.startswith("ratio"):
                 print(f"  {k:<24} {sec:8.2f} s")
-        print(f"  ratio reference / project, end to end: best {v['ratio_total']['best_of_best']}×, median "
-              f"{v['ratio_total']['median_of_medians']}×, per round {v['ratio_total']['per_round']}")
-        print(f"  ratio, measure+score: best {v['ratio_measure_and_score']['best_of_best']}×, median "
-              f"{v['ratio_measure_and_score']['median_of_medians']}×, per round "
-              f"{v['ratio_measure_and_score']['per_round']}")
+        print(
+            f"  ratio reference / project, end to end: best {v['ratio_total']['best_of_best']}×, median "
+            f"{v['ratio_total']['median_of_medians']}×, per round {v['ratio_total']['per_round']}"
+        )
+        print(
+            f"  ratio, measure+score: best {v['ratio_measure_and_score']['best_of_best']}×, median "
+            f"{v['ratio_measure_and_score']['median_of_medians']}×, per round "
+            f"{v['ratio_measure_and_score']['per_round']}"
+        )
         ok = v["total_s"]["median"] < 5.0 and v["ratio_total"]["median_of_medians"] >= 20
         print(f"  target (≥ 20× and < 5 s end to end, on the medians): {'met' if ok else 'NOT met'}")
     print(f"\nagreement on the sample: {agree}")
     if prof_text:
-        print("\nwhere the project's time goes (cProfile, first round, cumulative, gis/ and scoring/ functions):")
+        print(
+            "\nwhere the project's time goes (cProfile, first round, cumulative, gis/ and scoring/ functions):"
+        )
         print(prof_text)
     if args.json:
         args.json.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")

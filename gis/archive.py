@@ -75,18 +75,21 @@ def check_zip(path: Path, limits: ZipLimits = ZipLimits()) -> list[zipfile.ZipIn
             infos = zf.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputFileError(
-            f"is not a readable zip archive ({exc})", where=where,
+            f"is not a readable zip archive ({exc})",
+            where=where,
             hint="upload a .zip holding one Shapefile (.shp, .shx, .dbf, .prj)",
         ) from exc
     if len(infos) > limits.max_members:
         raise LimitExceededError(
-            f"has {len(infos)} entries, more than the limit of {limits.max_members}", where=where,
+            f"has {len(infos)} entries, more than the limit of {limits.max_members}",
+            where=where,
         )
     bad = [(i.filename, p) for i in infos if (p := _member_problem(i)) is not None]
     if bad:
         listed = "; ".join(f"{name!r} {problem}" for name, problem in bad[:10])
         raise InputFileError(
-            f"refused: member {listed}", where=where,
+            f"refused: member {listed}",
+            where=where,
             hint="zip only the Shapefile's own files, with relative names and no links",
         )
     files = [i for i in infos if not i.is_dir()]
@@ -95,13 +98,16 @@ def check_zip(path: Path, limits: ZipLimits = ZipLimits()) -> list[zipfile.ZipIn
     if total > limits.max_total_bytes:
         raise LimitExceededError(
             f"decompresses to {total / _MiB:.1f} MiB, more than the limit of "
-            f"{limits.max_total_bytes / _MiB:.1f} MiB", where=where,
+            f"{limits.max_total_bytes / _MiB:.1f} MiB",
+            where=where,
             hint="split the layer or raise the limit",
         )
     if total > limits.ratio_floor_bytes and total > limits.max_ratio * max(packed, 1):
         raise LimitExceededError(
             f"has a compression ratio of {total / max(packed, 1):.0f}:1, more than the limit "
-            f"of {limits.max_ratio:.0f}:1", where=where, hint="this looks like a zip bomb",
+            f"of {limits.max_ratio:.0f}:1",
+            where=where,
+            hint="this looks like a zip bomb",
         )
     for i in files:
         if i.file_size > limits.ratio_floor_bytes and i.file_size > limits.max_ratio * max(
@@ -110,7 +116,9 @@ def check_zip(path: Path, limits: ZipLimits = ZipLimits()) -> list[zipfile.ZipIn
             raise LimitExceededError(
                 f"member {i.filename!r} has a compression ratio of "
                 f"{i.file_size / max(i.compress_size, 1):.0f}:1, more than the limit of "
-                f"{limits.max_ratio:.0f}:1", where=where, hint="this looks like a zip bomb",
+                f"{limits.max_ratio:.0f}:1",
+                where=where,
+                hint="this looks like a zip bomb",
             )
     return files
 
@@ -141,13 +149,15 @@ def shapefile_members(
         all_shps = sorted(i.filename for i in files if i.filename.lower().endswith(".shp"))
         what = f"no Shapefile named {layer!r}" if layer else "no .shp file"
         raise InputFileError(
-            f"holds {what} (Shapefiles in it: {', '.join(all_shps) or 'none'})", where=where,
+            f"holds {what} (Shapefiles in it: {', '.join(all_shps) or 'none'})",
+            where=where,
             hint="zip the .shp with its .shx, .dbf and .prj",
         )
     if len(shps) > 1:
         raise InputFileError(
             f"holds {len(shps)} Shapefiles ({', '.join(names)}); name the layer to read",
-            where=where, hint="pass the layer name (the .shp file name without extension)",
+            where=where,
+            hint="pass the layer name (the .shp file name without extension)",
         )
     folder, stem, _ = _stem_and_ext(shps[0].filename)
     chosen: dict[str, zipfile.ZipInfo] = {}
@@ -156,14 +166,16 @@ def shapefile_members(
         if d == folder and s.lower() == stem.lower() and ext in SHAPEFILE_REQUIRED + SHAPEFILE_OPTIONAL:
             if ext in chosen:
                 raise InputFileError(
-                    f"holds two {ext} files for Shapefile {stem!r}", where=where,
+                    f"holds two {ext} files for Shapefile {stem!r}",
+                    where=where,
                     hint="keep one copy of each file",
                 )
             chosen[ext] = i
     missing = [ext for ext in SHAPEFILE_REQUIRED if ext not in chosen]
     if missing:
         raise InputFileError(
-            f"Shapefile {stem!r} lacks its {', '.join(missing)} file(s)", where=where,
+            f"Shapefile {stem!r} lacks its {', '.join(missing)} file(s)",
+            where=where,
             hint="a Shapefile needs .shp, .shx and .dbf (and .prj for its CRS) side by side",
         )
     return chosen
@@ -178,7 +190,8 @@ def _copy_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, budget:
             if written > budget:
                 raise LimitExceededError(
                     f"member {info.filename!r} decompresses to more than declared / allowed",
-                    where=where, hint="the archive is corrupt or malicious",
+                    where=where,
+                    hint="the archive is corrupt or malicious",
                 )
             out.write(chunk)
     return written
@@ -205,9 +218,9 @@ def extracted_shapefile(
         try:
             with zipfile.ZipFile(path) as zf:
                 for ext, info in members.items():
-                    budget -= _copy_capped(zf, info, Path(tmp) / f"{safe_stem}{ext}",
-                                           min(budget, info.file_size), where)
+                    budget -= _copy_capped(
+                        zf, info, Path(tmp) / f"{safe_stem}{ext}", min(budget, info.file_size), where
+                    )
         except zipfile.BadZipFile as exc:
-            raise InputFileError(f"is corrupt ({exc})", where=where,
-                                 hint="zip the Shapefile again") from exc
+            raise InputFileError(f"is corrupt ({exc})", where=where, hint="zip the Shapefile again") from exc
         yield Path(tmp) / f"{safe_stem}.shp"

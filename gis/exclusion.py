@@ -61,8 +61,14 @@ def tile(geom: shapely.Geometry, size_m: float = DEFAULT_TILE_M) -> np.ndarray:
     return pieces
 
 
-def area_inside(parcels: np.ndarray, pieces: np.ndarray, labels: np.ndarray | None = None,
-                n_labels: int = 1, *, zone: shapely.Geometry | None = None) -> np.ndarray:
+def area_inside(
+    parcels: np.ndarray,
+    pieces: np.ndarray,
+    labels: np.ndarray | None = None,
+    n_labels: int = 1,
+    *,
+    zone: shapely.Geometry | None = None,
+) -> np.ndarray:
     """Return the area (m²) of each parcel inside the zone made of disjoint ``pieces``.
 
     With ``labels`` (0…n_labels-1 per piece; pieces of one label disjoint) the result is a
@@ -92,13 +98,15 @@ def area_inside(parcels: np.ndarray, pieces: np.ndarray, labels: np.ndarray | No
         area[whole] = shapely.area(parcels[pi[whole]])
         part = ~whole
         area[part] = shapely.area(shapely.intersection(parcels[pi[part]], pieces[ti[part]]))
-        out += np.bincount(pi * n_labels + labels[ti], weights=area,
-                           minlength=n * n_labels).reshape(n, n_labels)
+        out += np.bincount(pi * n_labels + labels[ti], weights=area, minlength=n * n_labels).reshape(
+            n, n_labels
+        )
     return out[:, 0] if single else out
 
 
-def river_zones(rivers: gpd.GeoDataFrame, *, distance_field: str = "control_distance_m",
-                name_field: str = "name") -> gpd.GeoDataFrame:
+def river_zones(
+    rivers: gpd.GeoDataFrame, *, distance_field: str = "control_distance_m", name_field: str = "name"
+) -> gpd.GeoDataFrame:
     """Return one control-zone polygon per river name (columns ``name``, geometry).
 
     Each centre line is buffered by its ``distance_field`` (m, each side, flat caps) and the
@@ -107,15 +115,19 @@ def river_zones(rivers: gpd.GeoDataFrame, *, distance_field: str = "control_dist
     """
     for f in (distance_field, name_field):
         if f not in rivers.columns:
-            raise SchemaError(f"lacks field {f!r}", where="layer 'rivers'",
-                              hint="rivers need a name and a control_distance_m")
+            raise SchemaError(
+                f"lacks field {f!r}",
+                where="layer 'rivers'",
+                hint="rivers need a name and a control_distance_m",
+            )
     dist = pd.to_numeric(rivers[distance_field], errors="coerce").to_numpy(dtype=float)
     bad = np.flatnonzero(~(np.isfinite(dist) & (dist > 0)))
     if bad.size:
         raise SchemaError(
             f"field {distance_field!r} must be a positive number of metres in "
             f"{describe_features(bad, list(rivers[name_field].to_numpy()[bad]), name_field)}",
-            where="layer 'rivers'", hint="fill in the control-line distance from the river plan",
+            where="layer 'rivers'",
+            hint="fill in the control-line distance from the river plan",
         )
     buffers = shapely.buffer(geometry_array(rivers), dist, cap_style="flat")
     names = rivers[name_field].astype(str).to_numpy()
@@ -144,8 +156,9 @@ class ExclusionZones:
     park_union: np.ndarray | None
 
 
-def exclusion_zones(rivers: gpd.GeoDataFrame | None, parks: gpd.GeoDataFrame | None, *,
-                    tile_m: float = DEFAULT_TILE_M) -> ExclusionZones:
+def exclusion_zones(
+    rivers: gpd.GeoDataFrame | None, parks: gpd.GeoDataFrame | None, *, tile_m: float = DEFAULT_TILE_M
+) -> ExclusionZones:
     """Return the tiled river control zones and park union for :func:`measure_exclusion`.
 
     Build them once per zone and pass them as ``zones=`` for each batch of parcels. A missing or
@@ -175,9 +188,16 @@ def exclusion_zones(rivers: gpd.GeoDataFrame | None, parks: gpd.GeoDataFrame | N
     for geoms in (pieces, river_union, park_union, np.array([park_zone], dtype=object)):
         if geoms is not None:
             shapely.prepare(geoms[~shapely.is_missing(geoms)])
-    return ExclusionZones(crs=crs, tile_m=float(tile_m), river_names=names, river_pieces=pieces,
-                          river_labels=labels, river_union=river_union, park_zone=park_zone,
-                          park_union=park_union)
+    return ExclusionZones(
+        crs=crs,
+        tile_m=float(tile_m),
+        river_names=names,
+        river_pieces=pieces,
+        river_labels=labels,
+        river_union=river_union,
+        park_zone=park_zone,
+        park_union=park_union,
+    )
 
 
 def measure_exclusion(
@@ -206,9 +226,11 @@ def measure_exclusion(
             raise ValueError("pass either the rivers and parks layers or prebuilt zones, not both")
         crs = require_projected(parcels.crs, where="parcels")
         if zones.crs is not None and CRS.from_user_input(zones.crs) != crs:
-            raise CRSError(f"the exclusion zones are in {crs_label(zones.crs)} but the parcels are in "
-                           f"{crs_label(crs)}", where="exclusion zones",
-                           hint="build the zones from layers in the parcels' CRS")
+            raise CRSError(
+                f"the exclusion zones are in {crs_label(zones.crs)} but the parcels are in {crs_label(crs)}",
+                where="exclusion zones",
+                hint="build the zones from layers in the parcels' CRS",
+            )
     geoms = geometry_array(parcels)
     area = shapely.area(geoms)
     out = pd.DataFrame(index=parcels.index)

@@ -12,12 +12,11 @@ Features are named 1-based in file order in messages ("feature 3 (parcel_id=SC-0
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import os
 import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -39,16 +38,28 @@ DEFAULT_CRS = "EPSG:4546"
 
 #: Accepted file name endings and the format they stand for.
 FORMATS: dict[str, str] = {
-    ".gpkg": "GeoPackage", ".geojson": "GeoJSON", ".json": "GeoJSON",
-    ".zip": "zipped Shapefile", ".shp": "Shapefile",
+    ".gpkg": "GeoPackage",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".zip": "zipped Shapefile",
+    ".shp": "Shapefile",
 }
 
 #: How far (degrees) a layer's extent may reach beyond its CRS's area of use before the CRS is
 #: taken to be wrong (e.g. zone-prefixed eastings declared as EPSG:4546 instead of EPSG:4525).
 AREA_OF_USE_MARGIN_DEG = 3.0
 
-_TYPE_NAMES = {-1: "null", 0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon",
-               4: "MultiPoint", 5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection"}
+_TYPE_NAMES = {
+    -1: "null",
+    0: "Point",
+    1: "LineString",
+    2: "LinearRing",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
 
 
 # --------------------------------------------------------------------------------------- CRS
@@ -67,8 +78,11 @@ def parse_crs(value: Any, *, where: str = "CRS") -> CRS:
     try:
         return CRS.from_user_input(value)
     except ProjCRSError as exc:
-        raise CRSError(f"{value!r} is not a CRS pyproj understands ({exc})", where=where,
-                       hint="use an authority code such as EPSG:4546") from exc
+        raise CRSError(
+            f"{value!r} is not a CRS pyproj understands ({exc})",
+            where=where,
+            hint="use an authority code such as EPSG:4546",
+        ) from exc
 
 
 def require_projected(crs: CRS | None, *, where: str) -> CRS:
@@ -82,19 +96,26 @@ def require_projected(crs: CRS | None, *, where: str) -> CRS:
     if not crs.is_projected:
         raise CRSError(
             f"is in {crs_label(crs)}, a {'geographic' if crs.is_geographic else 'non-projected'} "
-            "CRS; distances and areas need a projected CRS in metres", where=where,
+            "CRS; distances and areas need a projected CRS in metres",
+            where=where,
             hint=f"reproject to the zone's CRS ({DEFAULT_CRS})",
         )
     units = {a.unit_name for a in crs.axis_info}
     if not units <= {"metre", "meter"}:
-        raise CRSError(f"is in {crs_label(crs)} whose unit is {', '.join(sorted(units))}, not metres",
-                       where=where, hint=f"reproject to {DEFAULT_CRS}")
+        raise CRSError(
+            f"is in {crs_label(crs)} whose unit is {', '.join(sorted(units))}, not metres",
+            where=where,
+            hint=f"reproject to {DEFAULT_CRS}",
+        )
     return crs
 
 
-def require_same_crs(reference: gpd.GeoDataFrame | gpd.GeoSeries,
-                     layers: Mapping[str, gpd.GeoDataFrame | gpd.GeoSeries | None],
-                     *, reference_name: str = "parcels") -> CRS:
+def require_same_crs(
+    reference: gpd.GeoDataFrame | gpd.GeoSeries,
+    layers: Mapping[str, gpd.GeoDataFrame | gpd.GeoSeries | None],
+    *,
+    reference_name: str = "parcels",
+) -> CRS:
     """Check ``reference`` is in a projected metric CRS and every non-None layer shares it.
 
     Returns the reference CRS; raises MissingCRSError / CRSError naming the layer otherwise.
@@ -111,7 +132,8 @@ def require_same_crs(reference: gpd.GeoDataFrame | gpd.GeoSeries,
         if layer.crs != crs:
             raise CRSError(
                 f"is in {crs_label(layer.crs)} but {reference_name} are in {crs_label(crs)}",
-                where=f"layer {name!r}", hint="read every layer with the same target CRS",
+                where=f"layer {name!r}",
+                hint="read every layer with the same target CRS",
             )
     return crs
 
@@ -157,8 +179,11 @@ class LayerReport:
 # ----------------------------------------------------------------------------------- reading
 def _refuse_remote(raw: str) -> None:
     if "://" in raw or raw.lower().startswith("/vsi"):
-        raise InputFileError("remote and GDAL virtual paths are not accepted", where=raw,
-                             hint="download the file and give a local path")
+        raise InputFileError(
+            "remote and GDAL virtual paths are not accepted",
+            where=raw,
+            hint="download the file and give a local path",
+        )
 
 
 def _check_magic(path: Path, fmt: str) -> None:
@@ -171,30 +196,41 @@ def _check_magic(path: Path, fmt: str) -> None:
         "Shapefile": head[:4] == b"\x00\x00\x27\x0a",
     }[fmt]
     if not ok:
-        raise InputFileError(f"is not a {fmt} (its content does not match its name)",
-                             where=str(path), hint="export the layer again from QGIS")
+        raise InputFileError(
+            f"is not a {fmt} (its content does not match its name)",
+            where=str(path),
+            hint="export the layer again from QGIS",
+        )
 
 
 def _pick_gpkg_layer(path: Path, layer: str | None) -> str:
     try:
         listing = pyogrio.list_layers(path)
     except pyogrio.errors.DataSourceError as exc:
-        raise InputFileError(f"cannot be read as a GeoPackage ({exc})", where=str(path),
-                             hint="export the layer again from QGIS") from exc
+        raise InputFileError(
+            f"cannot be read as a GeoPackage ({exc})",
+            where=str(path),
+            hint="export the layer again from QGIS",
+        ) from exc
     names = [str(n) for n, _ in listing]
     spatial = [str(n) for n, g in listing if g is not None]
     if layer is not None:
         if layer not in names:
-            raise InputFileError(f"has no layer {layer!r} (layers: {', '.join(names) or 'none'})",
-                                 where=str(path), hint="check the layer name")
+            raise InputFileError(
+                f"has no layer {layer!r} (layers: {', '.join(names) or 'none'})",
+                where=str(path),
+                hint="check the layer name",
+            )
         return layer
     if len(spatial) == 1:
         return spatial[0]
     if not spatial:
-        raise InputFileError("has no layer with geometry", where=str(path),
-                             hint="export a spatial layer")
-    raise InputFileError(f"has {len(spatial)} layers ({', '.join(spatial)}); name the one to read",
-                         where=str(path), hint="pass the layer name")
+        raise InputFileError("has no layer with geometry", where=str(path), hint="export a spatial layer")
+    raise InputFileError(
+        f"has {len(spatial)} layers ({', '.join(spatial)}); name the one to read",
+        where=str(path),
+        hint="pass the layer name",
+    )
 
 
 def _read_file(path: Path, layer: str | None, fmt: str, where: str) -> gpd.GeoDataFrame:
@@ -203,11 +239,18 @@ def _read_file(path: Path, layer: str | None, fmt: str, where: str) -> gpd.GeoDa
             # Mixed-type GeoJSON fields come back as text; _check_numbers names the bad values.
             warnings.filterwarnings("ignore", message="Could not parse column", category=UserWarning)
             return pyogrio.read_dataframe(path, layer=layer)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
-            pyogrio.errors.FieldError, pyogrio.errors.FeatureError,
-            pyogrio.errors.GeometryError) as exc:
-        raise InputFileError(f"cannot be read as a {fmt} ({exc})", where=where,
-                             hint="open it in QGIS to check it, and export it again") from exc
+    except (
+        pyogrio.errors.DataSourceError,
+        pyogrio.errors.DataLayerError,
+        pyogrio.errors.FieldError,
+        pyogrio.errors.FeatureError,
+        pyogrio.errors.GeometryError,
+    ) as exc:
+        raise InputFileError(
+            f"cannot be read as a {fmt} ({exc})",
+            where=where,
+            hint="open it in QGIS to check it, and export it again",
+        ) from exc
 
 
 def read_layer(
@@ -254,7 +297,8 @@ def read_layer(
     fmt = FORMATS.get(suffix)
     if fmt is None:
         raise InputFileError(
-            f"has an unknown format {suffix or '(no extension)'!r}", where=raw,
+            f"has an unknown format {suffix or '(no extension)'!r}",
+            where=raw,
             hint="give a GeoPackage (.gpkg), GeoJSON (.geojson) or zipped Shapefile (.zip)",
         )
     if fmt == "zipped Shapefile":
@@ -269,8 +313,15 @@ def read_layer(
         where = raw + (f" [layer {layer_name}]" if layer_name else "")
         gdf = _read_file(p, layer_name, fmt, where)
     gdf, report = prepare_layer(
-        gdf, where=where, target_crs=target, geometry=geometry, required=required,
-        finite=finite, id_field=id_field, repair=repair, check_extent=check_extent,
+        gdf,
+        where=where,
+        target_crs=target,
+        geometry=geometry,
+        required=required,
+        finite=finite,
+        id_field=id_field,
+        repair=repair,
+        check_extent=check_extent,
     )
     report.source, report.layer, report.driver = raw, layer_name, fmt
     return gdf, report
@@ -300,8 +351,7 @@ def _show(value: Any) -> str:
     return str(value) if isinstance(value, (int, float)) else repr(value)
 
 
-def _check_numbers(gdf: gpd.GeoDataFrame, finite: Sequence[str], id_field: str | None,
-                   where: str) -> None:
+def _check_numbers(gdf: gpd.GeoDataFrame, finite: Sequence[str], id_field: str | None, where: str) -> None:
     """Refuse non-finite values in ``finite`` fields and ±inf in any numeric field."""
     problems = []
     for name in gdf.columns:
@@ -327,8 +377,9 @@ def _check_numbers(gdf: gpd.GeoDataFrame, finite: Sequence[str], id_field: str |
             more = f" and {bad.size - 10} more" if bad.size > 10 else ""
             problems.append(f"field {name!r} must be {need}: {shown}{more}")
     if problems:
-        raise SchemaError("; ".join(problems), where=where,
-                          hint="fill in or correct these values and try again")
+        raise SchemaError(
+            "; ".join(problems), where=where, hint="fill in or correct these values and try again"
+        )
 
 
 @lru_cache(maxsize=32)
@@ -345,7 +396,8 @@ def _check_extent(gdf: gpd.GeoDataFrame, crs: CRS, where: str) -> None:
             raise CRSError(
                 f"declares the geographic CRS {crs_label(crs)} but its coordinates reach "
                 f"x {xmin:,.0f}…{xmax:,.0f}, y {ymin:,.0f}…{ymax:,.0f}, which look projected",
-                where=where, hint="declare the CRS the coordinates are really in (e.g. EPSG:4546)",
+                where=where,
+                hint="declare the CRS the coordinates are really in (e.g. EPSG:4546)",
             )
         return
     aou = crs.area_of_use
@@ -354,16 +406,20 @@ def _check_extent(gdf: gpd.GeoDataFrame, crs: CRS, where: str) -> None:
     with np.errstate(all="ignore"):
         lon0, lat0, lon1, lat1 = _to_lonlat(crs).transform_bounds(xmin, ymin, xmax, ymax)
     m = AREA_OF_USE_MARGIN_DEG
-    inside = (np.isfinite([lon0, lat0, lon1, lat1]).all()
-              and lon0 >= aou.west - m and lon1 <= aou.east + m
-              and lat0 >= aou.south - m and lat1 <= aou.north + m)
+    inside = (
+        np.isfinite([lon0, lat0, lon1, lat1]).all()
+        and lon0 >= aou.west - m
+        and lon1 <= aou.east + m
+        and lat0 >= aou.south - m
+        and lat1 <= aou.north + m
+    )
     if not inside:
         raise CRSError(
             f"declares {crs_label(crs)} but its coordinates (x {xmin:,.0f}…{xmax:,.0f}, "
             f"y {ymin:,.0f}…{ymax:,.0f}) lie far outside that CRS's area of use ({aou.name})",
             where=where,
             hint="declare the CRS the data are really in (eastings with a zone prefix 37… are "
-                 "EPSG:4525, without prefix EPSG:4546)",
+            "EPSG:4525, without prefix EPSG:4546)",
         )
 
 
@@ -400,7 +456,8 @@ def prepare_layer(
         present = [c for c in gdf.columns if c != gdf.geometry.name]
         raise SchemaError(
             f"lacks required field(s) {', '.join(missing)} (fields present: "
-            f"{', '.join(map(str, present)) or 'none'})", where=where,
+            f"{', '.join(map(str, present)) or 'none'})",
+            where=where,
             hint="add the fields (names are case-sensitive) and try again",
         )
     if id_field:
@@ -413,14 +470,18 @@ def prepare_layer(
                 parts.append(f"empty in {describe_features(nul)}")
             if dup.size:
                 parts.append(f"repeated in {describe_features(dup, _ids(gdf, id_field, dup), id_field)}")
-            raise SchemaError(f"id field {id_field!r} must be unique and non-empty: "
-                              + "; ".join(parts), where=where, hint="give each feature its own id")
+            raise SchemaError(
+                f"id field {id_field!r} must be unique and non-empty: " + "; ".join(parts),
+                where=where,
+                hint="give each feature its own id",
+            )
     geoms = np.asarray(gdf.geometry.array, dtype=object)
     blank = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     if blank.size:
         raise GeometryError(
             f"has null or empty geometry in {describe_features(blank, _ids(gdf, id_field, blank), id_field)}",
-            where=where, hint="delete these features or draw their geometry",
+            where=where,
+            hint="delete these features or draw their geometry",
         )
     if kinds:
         allowed = [t for k in kinds for t in KIND_TYPE_IDS[k]]
@@ -432,15 +493,22 @@ def prepare_layer(
             raise GeometryError(
                 f"must hold {want} geometries but has {', '.join(found)} in "
                 f"{describe_features(wrong, _ids(gdf, id_field, wrong), id_field)}",
-                where=where, hint="export the right layer, or convert the geometries in QGIS",
+                where=where,
+                hint="export the right layer, or convert the geometries in QGIS",
             )
     _check_numbers(gdf, finite, id_field, where)
     if check_extent:
         _check_extent(gdf, source_crs, where)
 
-    report = LayerReport(source=where, layer=None, driver="GeoDataFrame", features=len(gdf),
-                         source_crs=crs_label(source_crs), crs=crs_label(source_crs),
-                         id_field=id_field)
+    report = LayerReport(
+        source=where,
+        layer=None,
+        driver="GeoDataFrame",
+        features=len(gdf),
+        source_crs=crs_label(source_crs),
+        crs=crs_label(source_crs),
+        id_field=id_field,
+    )
     if target_crs is not None:
         target = parse_crs(target_crs, where="target CRS")
         if source_crs != target:
@@ -451,7 +519,8 @@ def prepare_layer(
                 raise GeometryError(
                     f"{describe_features(bad, _ids(gdf, id_field, bad), id_field)} cannot be "
                     f"reprojected from {crs_label(source_crs)} to {crs_label(target)}",
-                    where=where, hint="check the layer's declared CRS",
+                    where=where,
+                    hint="check the layer's declared CRS",
                 )
             report.reprojected = True
             report.crs = crs_label(target)
@@ -463,7 +532,8 @@ def prepare_layer(
         if invalid.size:
             raise GeometryError(
                 f"has invalid geometry in {describe_features(invalid, _ids(gdf, id_field, invalid), id_field)}"
-                f" ({shapely.is_valid_reason(gdf.geometry.array[invalid[0]])})", where=where,
+                f" ({shapely.is_valid_reason(gdf.geometry.array[invalid[0]])})",
+                where=where,
                 hint="repair it (QGIS ▸ Fix Geometries) or read with repair on",
             )
     return gdf, report

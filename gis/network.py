@@ -108,8 +108,11 @@ def _sparse_graph(u: np.ndarray, v: np.ndarray, w: np.ndarray, n: int) -> sp.csr
 
 
 def build_network(
-    roads: gpd.GeoDataFrame, *, grid_size_m: float = DEFAULT_GRID_M,
-    name_field: str = "name", class_field: str = "class",
+    roads: gpd.GeoDataFrame,
+    *,
+    grid_size_m: float = DEFAULT_GRID_M,
+    name_field: str = "name",
+    class_field: str = "class",
 ) -> RoadNetwork:
     """Build a ``RoadNetwork`` from a road layer of (Multi)LineStrings in a projected CRS.
 
@@ -125,16 +128,20 @@ def build_network(
     is_line = shapely.get_type_id(parts) == 1
     parts, owner = parts[is_line], owner[is_line]
     if parts.size == 0:
-        raise GeometryError("holds no LineString to build a road network from",
-                            where="layer 'roads'", hint="give the roads as lines")
+        raise GeometryError(
+            "holds no LineString to build a road network from",
+            where="layer 'roads'",
+            hint="give the roads as lines",
+        )
     noded = shapely.union_all(parts, grid_size=grid_size_m)
     edges = shapely.get_parts(noded)
     edges = edges[(shapely.get_type_id(edges) == 1) & (shapely.length(edges) > 0)]
     ends = shapely.get_coordinates(
-        np.concatenate([shapely.get_point(edges, 0), shapely.get_point(edges, -1)]))
+        np.concatenate([shapely.get_point(edges, 0), shapely.get_point(edges, -1)])
+    )
     nodes, inverse = np.unique(ends, axis=0, return_inverse=True)
     inverse = inverse.ravel()
-    u, v = inverse[: len(edges)], inverse[len(edges):]
+    u, v = inverse[: len(edges)], inverse[len(edges) :]
     length = shapely.length(edges)
     midpoints = shapely.line_interpolate_point(edges, 0.5, normalized=True)
     pieces, piece_part, _ = line_segments(parts)
@@ -148,10 +155,22 @@ def build_network(
     graph = _sparse_graph(u, v, length, len(nodes))
     _, component = connected_components(graph, directed=False)
     segments, segment_edge, segment_start = line_segments(edges)
-    return RoadNetwork(edges=edges, u=u, v=v, length=length, name=attr(name_field),
-                       road_class=attr(class_field), nodes=nodes, component=component,
-                       graph=graph, segments=segments, segment_edge=segment_edge,
-                       segment_start_m=segment_start, tree=shapely.STRtree(segments), crs=crs)
+    return RoadNetwork(
+        edges=edges,
+        u=u,
+        v=v,
+        length=length,
+        name=attr(name_field),
+        road_class=attr(class_field),
+        nodes=nodes,
+        component=component,
+        graph=graph,
+        segments=segments,
+        segment_edge=segment_edge,
+        segment_start_m=segment_start,
+        tree=shapely.STRtree(segments),
+        crs=crs,
+    )
 
 
 @dataclass(frozen=True)
@@ -209,8 +228,10 @@ def distance_to_road(network: RoadNetwork, snap: Snap, road_name: str) -> tuple[
     on_road = (names == road_name.strip().casefold()).fillna(False).to_numpy(dtype=bool)
     if not on_road.any():
         known = sorted({str(x) for x in network.name if x is not None})
-        return (np.full(len(snap.edge), np.nan),
-                f"no road named {road_name!r} in the road layer (names: {', '.join(known[:20])})")
+        return (
+            np.full(len(snap.edge), np.nan),
+            f"no road named {road_name!r} in the road layer (names: {', '.join(known[:20])})",
+        )
     sources = np.unique(np.concatenate([network.u[on_road], network.v[on_road]]))
     node_dist = dijkstra(network.graph, directed=False, indices=sources, min_only=True)
     d = _from_nodes(network, snap, node_dist)
@@ -220,8 +241,7 @@ def distance_to_road(network: RoadNetwork, snap: Snap, road_name: str) -> tuple[
     return d, None
 
 
-def distance_to_points(network: RoadNetwork, snap: Snap, points: np.ndarray
-                       ) -> tuple[np.ndarray, Snap]:
+def distance_to_points(network: RoadNetwork, snap: Snap, points: np.ndarray) -> tuple[np.ndarray, Snap]:
     """Network distance (m) from snapped parcels to the nearest of ``points`` (geometries).
 
     Each point joins the network like a parcel (nearest road point plus a straight leg); one
@@ -254,8 +274,9 @@ def distance_to_points(network: RoadNetwork, snap: Snap, points: np.ndarray
     return d, dest
 
 
-def standard_destinations(places: gpd.GeoDataFrame | None, *, road_name: str = "S224"
-                          ) -> dict[str, gpd.GeoDataFrame | str | None]:
+def standard_destinations(
+    places: gpd.GeoDataFrame | None, *, road_name: str = "S224"
+) -> dict[str, gpd.GeoDataFrame | str | None]:
     """Return the zone's standard destinations for ``measure_network``.
 
     ``s224`` → the road named ``road_name``; ``county_seat`` and ``gate`` → the ``places``
@@ -266,8 +287,9 @@ def standard_destinations(places: gpd.GeoDataFrame | None, *, road_name: str = "
         if places is None:
             out[kind] = None
         elif "kind" not in places.columns:
-            raise SchemaError("lacks field 'kind'", where="layer 'places'",
-                              hint="places need kind = county_seat or gate")
+            raise SchemaError(
+                "lacks field 'kind'", where="layer 'places'", hint="places need kind = county_seat or gate"
+            )
         else:
             out[kind] = places[places["kind"] == kind]
     return out
@@ -287,13 +309,17 @@ def measure_network(
     Raises CRSError / MissingCRSError when CRSs differ or are not projected in metres.
     """
     layers: dict[str, gpd.GeoDataFrame | gpd.GeoSeries | None] = {
-        k: v for k, v in destinations.items() if not isinstance(v, str)}
+        k: v for k, v in destinations.items() if not isinstance(v, str)
+    }
     if isinstance(roads, gpd.GeoDataFrame):
         layers["roads"] = roads
     crs = require_same_crs(parcels, layers)
     if isinstance(roads, RoadNetwork) and roads.crs != crs:
-        raise CRSError(f"is in {crs_label(roads.crs)} but parcels are in {crs_label(crs)}",
-                       where="road network", hint="build the network from roads in the parcels' CRS")
+        raise CRSError(
+            f"is in {crs_label(roads.crs)} but parcels are in {crs_label(crs)}",
+            where="road network",
+            hint="build the network from roads in the parcels' CRS",
+        )
     out = pd.DataFrame(index=parcels.index)
     notes: list[str] = []
     columns = {key: f"net_dist_m_{key.lower()}" for key in destinations}
@@ -319,12 +345,16 @@ def measure_network(
             d, dest_snap = distance_to_points(network, snap, geometry_array(dest))
             legs = dest_snap.access_m
             if np.nanmin(legs) > 100.0:
-                notes.append(f"{col}: the nearest destination is {np.nanmin(legs):,.0f} m from "
-                             "the road network; that straight leg is included")
+                notes.append(
+                    f"{col}: the nearest destination is {np.nanmin(legs):,.0f} m from "
+                    "the road network; that straight leg is included"
+                )
         unreachable = int(np.isinf(d).sum())
         if unreachable:
-            notes.append(f"{col}: {unreachable} parcel(s) cannot reach the destination on the "
-                         "road network (disconnected roads); inf")
+            notes.append(
+                f"{col}: {unreachable} parcel(s) cannot reach the destination on the "
+                "road network (disconnected roads); inf"
+            )
         out[col] = d
     if network.n_components > 1:
         notes.append(f"the road network has {network.n_components} disconnected parts")

@@ -35,8 +35,14 @@ WASTEWATER_KINDS: frozenset[str] = frozenset({"wastewater_plant"})
 
 #: Columns ``measure_access`` produces besides the per-class road columns.
 ACCESS_COLUMNS: tuple[str, ...] = (
-    "power_dist_m", "power_voltage_kv", "power_substation", "water_dist_m", "water_source",
-    "wastewater_dist_m", "wastewater_plant", "road_dist_m",
+    "power_dist_m",
+    "power_voltage_kv",
+    "power_substation",
+    "water_dist_m",
+    "water_source",
+    "wastewater_dist_m",
+    "wastewater_plant",
+    "road_dist_m",
 )
 
 
@@ -66,8 +72,11 @@ def line_segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     line_owner = owner[is_line][seg_part]
     others = ~is_line & ~shapely.is_empty(parts)
     pieces = np.concatenate([seg, parts[others]])
-    return (pieces, np.concatenate([line_owner, owner[others]]),
-            np.concatenate([start, np.zeros(int(others.sum()))]))
+    return (
+        pieces,
+        np.concatenate([line_owner, owner[others]]),
+        np.concatenate([start, np.zeros(int(others.sum()))]),
+    )
 
 
 def nearest_feature(
@@ -90,8 +99,9 @@ def nearest_feature(
         return dist, pos
     pieces, owner, _ = line_segments(feats)
     tree = shapely.STRtree(pieces, node_capacity=NEAREST_NODE_CAPACITY)
-    (src, hit), d = tree.query_nearest(geoms, max_distance=max_distance, return_distance=True,
-                                       all_matches=False)
+    (src, hit), d = tree.query_nearest(
+        geoms, max_distance=max_distance, return_distance=True, all_matches=False
+    )
     dist[src] = d
     pos[src] = owner[hit]
     return dist, pos
@@ -120,9 +130,11 @@ def distance_to_nearest(
         return out
     missing = [f for f in attributes if f not in features.columns]
     if missing:
-        raise SchemaError(f"lacks field(s) {', '.join(missing)} needed for {column}",
-                          where=f"layer {layer_name!r}",
-                          hint="read the layer with these fields required")
+        raise SchemaError(
+            f"lacks field(s) {', '.join(missing)} needed for {column}",
+            where=f"layer {layer_name!r}",
+            hint="read the layer with these fields required",
+        )
     dist, pos = nearest_feature(parcels, features)
     out[column] = dist
     found = pos >= 0
@@ -137,14 +149,18 @@ def distance_to_nearest(
     return out
 
 
-def _select(layer: gpd.GeoDataFrame | None, name: str, field: str,
-            allowed: Collection[str] | None) -> gpd.GeoDataFrame | None:
+def _select(
+    layer: gpd.GeoDataFrame | None, name: str, field: str, allowed: Collection[str] | None
+) -> gpd.GeoDataFrame | None:
     """Return the features of ``layer`` whose ``field`` is in ``allowed`` (all when None)."""
     if layer is None or allowed is None or len(layer) == 0:
         return layer
     if field not in layer.columns:
-        raise SchemaError(f"lacks field {field!r} needed to select {sorted(allowed)}",
-                          where=f"layer {name!r}", hint=f"add {field!r} or pass None to use all")
+        raise SchemaError(
+            f"lacks field {field!r} needed to select {sorted(allowed)}",
+            where=f"layer {name!r}",
+            hint=f"add {field!r} or pass None to use all",
+        )
     return layer[layer[field].isin(list(allowed))]
 
 
@@ -188,22 +204,38 @@ def measure_access(
         return chosen
 
     parts = [
-        distance_to_nearest(parcels, pick("substations", "status", substation_status, "power"),
-                            column="power_dist_m", layer_name="substations",
-                            attributes={"voltage_kv": "power_voltage_kv", "name": "power_substation"}),
-        distance_to_nearest(parcels, pick("water", "kind", water_kinds, "water"), layer_name="water",
-                            column="water_dist_m", attributes={"name": "water_source"}),
-        distance_to_nearest(parcels, pick("water", "kind", wastewater_kinds, "wastewater"),
-                            column="wastewater_dist_m", layer_name="water",
-                            attributes={"name": "wastewater_plant"}),
+        distance_to_nearest(
+            parcels,
+            pick("substations", "status", substation_status, "power"),
+            column="power_dist_m",
+            layer_name="substations",
+            attributes={"voltage_kv": "power_voltage_kv", "name": "power_substation"},
+        ),
+        distance_to_nearest(
+            parcels,
+            pick("water", "kind", water_kinds, "water"),
+            layer_name="water",
+            column="water_dist_m",
+            attributes={"name": "water_source"},
+        ),
+        distance_to_nearest(
+            parcels,
+            pick("water", "kind", wastewater_kinds, "wastewater"),
+            column="wastewater_dist_m",
+            layer_name="water",
+            attributes={"name": "wastewater_plant"},
+        ),
     ]
     roads = pick("roads", "class", None, "road")
     classes = list(dict.fromkeys(road_classes))
     by_class: dict[str, np.ndarray] = {}
     if roads is not None:
         if "class" not in roads.columns:
-            raise SchemaError("lacks field 'class' needed for road_dist_m_{class}",
-                              where="layer 'roads'", hint="add the road class field")
+            raise SchemaError(
+                "lacks field 'class' needed for road_dist_m_{class}",
+                where="layer 'roads'",
+                hint="add the road class field",
+            )
         labels = roads["class"].astype("string").fillna("")
         classes += sorted(set(labels) - set(classes) - {""})
         # One nearest query per class; the nearest road of any class is the least of them.

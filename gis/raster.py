@@ -317,8 +317,10 @@ def reproject_dem(
     Bilinear resampling by default (exact for planar terrain). See :func:`reproject_grid`.
     """
     grid = read_grid(path, max_cells=max_cells)
-    dst = grid if _same_crs(grid.crs, dst_crs) and resolution is None else reproject_grid(
-        grid, dst_crs, resolution=resolution, resampling=resampling, max_cells=max_cells
+    dst = (
+        grid
+        if _same_crs(grid.crs, dst_crs) and resolution is None
+        else reproject_grid(grid, dst_crs, resolution=resolution, resampling=resampling, max_cells=max_cells)
     )
     require_metric_crs(dst.crs, f"{path} → {dst_crs}")
     return dst

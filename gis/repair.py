@@ -34,8 +34,10 @@ def feature_label(position: int, feature_id: Any = None, id_field: str | None = 
 
 
 def describe_features(
-    positions: Sequence[int] | np.ndarray, ids: Sequence[Any] | None = None,
-    id_field: str | None = None, limit: int = 10,
+    positions: Sequence[int] | np.ndarray,
+    ids: Sequence[Any] | None = None,
+    id_field: str | None = None,
+    limit: int = 10,
 ) -> str:
     """Return a short list of features for a message, at most ``limit`` named and a count of the rest."""
     positions = list(positions)
@@ -108,8 +110,11 @@ def keep_kind(geoms: np.ndarray, kind: GeometryKind) -> np.ndarray:
     if many.size:
         sel = counts[owner] > 1
         # shapely builds one multi-geometry per distinct index, in sorted index order.
-        build = {"polygon": shapely.multipolygons, "line": shapely.multilinestrings,
-                 "point": shapely.multipoints}[kind]
+        build = {
+            "polygon": shapely.multipolygons,
+            "line": shapely.multilinestrings,
+            "point": shapely.multipoints,
+        }[kind]
         order = np.argsort(owner[sel], kind="stable")
         _, dense = np.unique(owner[sel][order], return_inverse=True)
         out[many] = build(parts2[sel][order], indices=dense)
@@ -130,7 +135,10 @@ def _areas_m2(geoms: np.ndarray, crs: Any) -> np.ndarray:
 
 
 def repair_geometries(
-    gdf: gpd.GeoDataFrame, *, kind: GeometryKind | None = None, id_field: str | None = None,
+    gdf: gpd.GeoDataFrame,
+    *,
+    kind: GeometryKind | None = None,
+    id_field: str | None = None,
     where: str = "layer",
 ) -> tuple[gpd.GeoDataFrame, list[GeometryRepair]]:
     """Repair the invalid geometries of ``gdf`` with ``shapely.make_valid`` (vectorised).
@@ -159,7 +167,8 @@ def repair_geometries(
             f"cannot repair {describe_features(bad, None if ids is None else ids[lost], id_field)}: "
             f"nothing {'of kind ' + kind + ' ' if kind else ''}is left after make_valid "
             f"({'; '.join(sorted(set(reasons[lost])))[:300]})",
-            where=where, hint="redraw these features in QGIS (Vector ▸ Geometry Tools ▸ Check Validity)",
+            where=where,
+            hint="redraw these features in QGIS (Vector ▸ Geometry Tools ▸ Check Validity)",
         )
     area_before = _areas_m2(before, gdf.crs)
     area_after = _areas_m2(fixed, gdf.crs)
@@ -168,8 +177,13 @@ def repair_geometries(
     new[invalid] = fixed
     out[out.geometry.name] = gpd.GeoSeries(new, index=gdf.index, crs=gdf.crs)
     repairs = [
-        GeometryRepair(int(r), None if ids is None else _plain(ids[k]), str(reasons[k]),
-                       float(area_before[k]), float(area_after[k]))
+        GeometryRepair(
+            int(r),
+            None if ids is None else _plain(ids[k]),
+            str(reasons[k]),
+            float(area_before[k]),
+            float(area_after[k]),
+        )
         for k, r in enumerate(invalid)
     ]
     return out, repairs

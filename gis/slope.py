@@ -18,8 +18,8 @@ float32, a block of rows at a time.
 
 from __future__ import annotations
 
-from pathlib import Path
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Literal
 
 import numpy as np

@@ -98,17 +98,25 @@ def measure_terrain_on_surfaces(
     if isinstance(parcels, (gpd.GeoDataFrame, gpd.GeoSeries)):
         index = parcels.index
         if parcels.crs is None:
-            raise MissingCRSError("the parcel layer has no CRS", where="parcels",
-                                  hint="set it (e.g. EPSG:4546); parksite never guesses")
+            raise MissingCRSError(
+                "the parcel layer has no CRS",
+                where="parcels",
+                hint="set it (e.g. EPSG:4546); parksite never guesses",
+            )
         crs = CRS.from_user_input(parcels.crs)
         for surface in surfaces:
             dem_crs = CRS.from_user_input(surface.dem.crs.to_wkt())
             if dem_crs != crs:
-                raise CRSError(f"the parcels are in {crs_label(crs)} but the DEM is in {crs_label(dem_crs)}",
-                               where=surface.source, hint="reproject the parcels to the DEMs' CRS first")
+                raise CRSError(
+                    f"the parcels are in {crs_label(crs)} but the DEM is in {crs_label(dem_crs)}",
+                    where=surface.source,
+                    hint="reproject the parcels to the DEMs' CRS first",
+                )
 
     def batch(part: np.ndarray, surface: TerrainSurface) -> pd.DataFrame:
-        return measure_terrain_batch(part, surface, limits, planned_limit_pct, natural_limit_pct=natural_limit_pct)
+        return measure_terrain_batch(
+            part, surface, limits, planned_limit_pct, natural_limit_pct=natural_limit_pct
+        )
 
     values = run_on_dems(geoms, [s.dem.bounds for s in surfaces], surfaces.__getitem__, batch, columns)
     return without_dem_frame(values, index, columns, warn=False)

@@ -235,7 +235,7 @@ class SortedGroups:
     size: int
 
     @classmethod
-    def of(cls, group: np.ndarray, n_groups: int) -> "SortedGroups":
+    def of(cls, group: np.ndarray, n_groups: int) -> SortedGroups:
         """Index the groups of ``group`` (non-decreasing labels 0 … n_groups − 1); ValueError otherwise."""
         group = np.asarray(group)
         if len(group) and (group[0] < 0 or group[-1] >= n_groups or (np.diff(group) < 0).any()):
@@ -448,7 +448,9 @@ def _parcel_geometries(parcels: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[np.nd
         raise TypeError(f"parcels must be a GeoDataFrame, not {type(parcels).__name__}")
     if parcels.crs is None:
         raise MissingCRSError(
-            "the parcel layer has no CRS", where="parcels", hint="set it (e.g. EPSG:4546); parksite never guesses"
+            "the parcel layer has no CRS",
+            where="parcels",
+            hint="set it (e.g. EPSG:4546); parksite never guesses",
         )
     geoms = np.asarray(parcels.geometry.values)
     bad_missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -550,7 +552,9 @@ def run_on_dems(
             step = len(rows) if not batch_size else batch_size
             for start in range(0, len(rows), step):
                 part = rows[start : start + step]
-                block = batch_fn(geoms[part], surface).reindex(columns=list(columns)).to_numpy(dtype=np.float64)
+                block = (
+                    batch_fn(geoms[part], surface).reindex(columns=list(columns)).to_numpy(dtype=np.float64)
+                )
                 values[part] = block
                 still_missing.append(part[np.isnan(block).all(axis=1)])
             del surface
@@ -604,7 +608,11 @@ def measure_on_dems(
             hint="check that parcels and DEMs are of the same zone and CRS",
         )
     values = run_on_dems(
-        geoms, extents, lambda j: load_surface(headers[j].path, max_cells=max_cells), batch_fn, columns,
+        geoms,
+        extents,
+        lambda j: load_surface(headers[j].path, max_cells=max_cells),
+        batch_fn,
+        columns,
         batch_size=batch_size,
     )
     return without_dem_frame(values, parcels.index, columns)

@@ -65,8 +65,12 @@ PARCEL_COLUMNS: tuple[str, ...] = ("parcel_id", "park", "cluster", "status", "ar
 #: 产业备用地, released only after review — the ``parcel_vacant`` rule says "review").
 AVAILABLE_STATUSES: frozenset[str] = frozenset({"vacant", "reserved"})
 #: Parcel statuses as the Chinese messages name them.
-PARCEL_STATUS_ZH: dict[str, str] = {"existing": "已建用地", "vacant": "空闲用地", "reserved": "预留用地",
-                                    "public": "公共设施用地"}
+PARCEL_STATUS_ZH: dict[str, str] = {
+    "existing": "已建用地",
+    "vacant": "空闲用地",
+    "reserved": "预留用地",
+    "public": "公共设施用地",
+}
 
 #: Rules that can only give "pass" or "review" (never "fail").
 REVIEW_ONLY_RULES: frozenset[str] = frozenset({"area_justified", "water_energy"})
@@ -105,9 +109,14 @@ class RuleResult:
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         return {
-            "rule": self.rule, "status": self.status, "value": _jsonable(self.value),
-            "threshold": _jsonable(self.threshold), "unit": self.unit, "source": self.source,
-            "message": self.message(lang), "message_en": self.message_en,
+            "rule": self.rule,
+            "status": self.status,
+            "value": _jsonable(self.value),
+            "threshold": _jsonable(self.threshold),
+            "unit": self.unit,
+            "source": self.source,
+            "message": self.message(lang),
+            "message_en": self.message_en,
         }
 
 
@@ -187,17 +196,25 @@ def thresholds_for(zone: ZoneConfig, cls: Classification) -> Thresholds:
     """Return the intensity thresholds (万元/亩) for a classified project: its 表9-6 row, or the
     表6-1 targets as reference (``reference=True``) when the plan gives the industry no row."""
     if cls.condition is not None:
-        return Thresholds(cls.condition.investment_intensity_wan_per_mu,
-                          cls.condition.output_intensity_wan_per_mu,
-                          f"{cls.condition.source} {cls.condition.industry}", False)
+        return Thresholds(
+            cls.condition.investment_intensity_wan_per_mu,
+            cls.condition.output_intensity_wan_per_mu,
+            f"{cls.condition.source} {cls.condition.industry}",
+            False,
+        )
     if zone.targets is not None:
-        return Thresholds(zone.targets.investment_intensity_wan_per_mu,
-                          zone.targets.output_intensity_wan_per_mu,
-                          f"{zone.targets.source} ({zone.targets.year} reference)", True)
+        return Thresholds(
+            zone.targets.investment_intensity_wan_per_mu,
+            zone.targets.output_intensity_wan_per_mu,
+            f"{zone.targets.source} ({zone.targets.year} reference)",
+            True,
+        )
     return Thresholds(None, None, "no threshold", True)
 
 
-def justified_area(zone: ZoneConfig, project: Project, cls: Classification | None = None) -> JustifiedArea | None:
+def justified_area(
+    zone: ZoneConfig, project: Project, cls: Classification | None = None
+) -> JustifiedArea | None:
     """Return the largest area (亩) the project's investment and output justify:
     ``min(investment_wan ÷ investment threshold, output_wan ÷ output threshold)``; None when
     neither threshold exists. Thresholds from :func:`thresholds_for`."""
@@ -234,13 +251,13 @@ class Site:
     admitted: tuple[str | None, ...] = ()
 
     @classmethod
-    def from_rows(cls, rows: pd.DataFrame) -> "Site":
+    def from_rows(cls, rows: pd.DataFrame) -> Site:
         """Return the Site of parcel rows; SchemaError if columns are missing or clusters differ."""
         require_parcel_columns(rows)
         return cls.from_records(rows.to_dict("records"))
 
     @classmethod
-    def from_records(cls, records: list[dict[str, Any]]) -> "Site":
+    def from_records(cls, records: list[dict[str, Any]]) -> Site:
         """Return the Site of parcel records (dicts with the scored-parcel columns).
 
         Raises SchemaError for no records, records in more than one cluster, or an area that is
@@ -250,8 +267,10 @@ class Site:
         clusters = {_str_or_none(r.get("cluster")) for r in records}
         parks = {_str_or_none(r.get("park")) for r in records}
         if len(clusters) > 1 or len(parks) > 1:
-            raise SchemaError(f"a group of parcels must lie in one cluster, got {sorted(map(str, clusters))}",
-                              where="parcels: cluster")
+            raise SchemaError(
+                f"a group of parcels must lie in one cluster, got {sorted(map(str, clusters))}",
+                where="parcels: cluster",
+            )
         areas = [_float(r.get("area_mu")) for r in records]
         bad = [r.get("parcel_id") for r, a in zip(records, areas) if not a > 0]
         if bad:
@@ -259,14 +278,16 @@ class Site:
         many = len(records) > 1
 
         def collect(col: str) -> tuple[str, ...]:
-            return tuple(f"{r['parcel_id']}: {t}" if many else t
-                         for r in records for t in _reason_list(r.get(col)))
+            return tuple(
+                f"{r['parcel_id']}: {t}" if many else t for r in records for t in _reason_list(r.get(col))
+            )
 
         reasons = collect("reasons")
         reasons_en = collect("reasons_en") if any("reasons_en" in r for r in records) else reasons
         return cls(
             parcel_ids=tuple(str(r["parcel_id"]) for r in records),
-            park=parks.pop(), cluster=clusters.pop(),
+            park=parks.pop(),
+            cluster=clusters.pop(),
             area_mu=float(sum(areas)),
             statuses=tuple(str(r.get("status")) for r in records),
             enterprises=tuple(_str_or_none(r.get("enterprise")) for r in records),
@@ -290,8 +311,11 @@ def require_parcel_columns(parcels: pd.DataFrame) -> None:
     """Raise SchemaError naming the scored-parcel columns ``parcels`` lacks."""
     missing = [c for c in PARCEL_COLUMNS if c not in parcels.columns]
     if missing:
-        raise SchemaError(f"the parcel table lacks column(s) {missing}", where="parcels",
-                          hint="pass scored parcels (scoring.pipeline.load_scored_parcels)")
+        raise SchemaError(
+            f"the parcel table lacks column(s) {missing}",
+            where="parcels",
+            hint="pass scored parcels (scoring.pipeline.load_scored_parcels)",
+        )
 
 
 def _str_or_none(v: Any) -> str | None:
@@ -322,8 +346,9 @@ def _truthy(v: Any) -> bool | None:
 # --------------------------------------------------------------------------- the rules
 
 
-def _r(rule: str, status: Status, value: Any, threshold: Any, unit: str | None, source: str,
-       zh: str, en: str) -> RuleResult:
+def _r(
+    rule: str, status: Status, value: Any, threshold: Any, unit: str | None, source: str, zh: str, en: str
+) -> RuleResult:
     return RuleResult(rule, status, value, threshold, unit, source, zh, en)
 
 
@@ -340,12 +365,18 @@ def _admit_text(zone: ZoneConfig, cl: Cluster, lang: str) -> str:
         ind = zone.find_industry(a.industry)
         name = (ind.name if lang == "zh" else ind.name_en) if ind else a.industry
         if a.branches:
-            brs = [(ind.branch(b).name if lang == "zh" else ind.branch(b).name_en) if ind and ind.branch(b) else b
-                   for b in a.branches]
+            brs = [
+                (ind.branch(b).name if lang == "zh" else ind.branch(b).name_en)
+                if ind and ind.branch(b)
+                else b
+                for b in a.branches
+            ]
             name += ("（" + "、".join(brs) + "）") if lang == "zh" else " (" + ", ".join(brs) + ")"
         parts.append(name)
     if cl.admits_encouraged_under_review:
-        parts.append("国家鼓励发展的产业项目（复核）" if lang == "zh" else "nationally encouraged projects (review)")
+        parts.append(
+            "国家鼓励发展的产业项目（复核）" if lang == "zh" else "nationally encouraged projects (review)"
+        )
     return ("；" if lang == "zh" else "; ").join(parts) or ("无" if lang == "zh" else "none")
 
 
@@ -356,40 +387,82 @@ def _rule_positive_list(zone: ZoneConfig, project: Project, cls: Classification)
         br = cls.branch
         assert br is not None
         if br.level == "controlled":
-            return _r("positive_list", "review", label, br.guidance, None, br.source,
-                      f"{label}在正面清单内，但发展导向为“{br.guidance}”：产能与规模需复核",
-                      f"{label_en} is on the positive list but scale-controlled ({br.guidance}): "
-                      "capacity and scale need review")
-        return _r("positive_list", "pass", label, br.guidance, None, br.source,
-                  f"{label}在产业准入正面清单内（发展导向：{br.guidance}）",
-                  f"{label_en} is on the positive list (guidance: {br.guidance})")
+            return _r(
+                "positive_list",
+                "review",
+                label,
+                br.guidance,
+                None,
+                br.source,
+                f"{label}在正面清单内，但发展导向为“{br.guidance}”：产能与规模需复核",
+                f"{label_en} is on the positive list but scale-controlled ({br.guidance}): "
+                "capacity and scale need review",
+            )
+        return _r(
+            "positive_list",
+            "pass",
+            label,
+            br.guidance,
+            None,
+            br.source,
+            f"{label}在产业准入正面清单内（发展导向：{br.guidance}）",
+            f"{label_en} is on the positive list (guidance: {br.guidance})",
+        )
     if cls.kind == "industry_only":
         ind = cls.industry
         assert ind is not None
         listed = "、".join(b.name for b in ind.branches)
         if cls.branch_text:
-            return _r("positive_list", "fail", label, listed, None, ind.source,
-                      f"“{cls.branch_text}”不是{ind.name}在正面清单上的二级产业方向（清单列有：{listed}）；"
-                      "清单外产业原则上不予支持",
-                      f"{cls.branch_text!r} is not a listed direction of {ind.name_en} "
-                      f"(listed: {', '.join(b.name_en for b in ind.branches)}); "
-                      "industries outside the list are not supported in principle")
-        return _r("positive_list", "review", label, listed, None, ind.source,
-                  f"{ind.name}在正面清单内，但未给出二级产业方向（清单列有：{listed}），需复核",
-                  f"{ind.name_en} is on the positive list but no 二级产业方向 is given "
-                  f"(listed: {', '.join(b.name_en for b in ind.branches)}); needs review")
+            return _r(
+                "positive_list",
+                "fail",
+                label,
+                listed,
+                None,
+                ind.source,
+                f"“{cls.branch_text}”不是{ind.name}在正面清单上的二级产业方向（清单列有：{listed}）；"
+                "清单外产业原则上不予支持",
+                f"{cls.branch_text!r} is not a listed direction of {ind.name_en} "
+                f"(listed: {', '.join(b.name_en for b in ind.branches)}); "
+                "industries outside the list are not supported in principle",
+            )
+        return _r(
+            "positive_list",
+            "review",
+            label,
+            listed,
+            None,
+            ind.source,
+            f"{ind.name}在正面清单内，但未给出二级产业方向（清单列有：{listed}），需复核",
+            f"{ind.name_en} is on the positive list but no 二级产业方向 is given "
+            f"(listed: {', '.join(b.name_en for b in ind.branches)}); needs review",
+        )
     if cls.kind == "encouraged":
         ca = zone.positive_list.catch_all
         name = ca.name if ca else "其它国家鼓励发展的产业项目"
-        return _r("positive_list", "review", name, ca.level if ca else "review", None, ca.source if ca else src,
-                  f"“{project.encouraged_description}”按“{name}”申报，需逐项复核",
-                  f"{project.encouraged_description!r} is declared as an other nationally encouraged "
-                  "project: reviewed case by case")
+        return _r(
+            "positive_list",
+            "review",
+            name,
+            ca.level if ca else "review",
+            None,
+            ca.source if ca else src,
+            f"“{project.encouraged_description}”按“{name}”申报，需逐项复核",
+            f"{project.encouraged_description!r} is declared as an other nationally encouraged "
+            "project: reviewed case by case",
+        )
     text = " / ".join(x for x in (cls.industry_text, cls.branch_text) if x)
-    return _r("positive_list", "fail", text, "正面清单", None, src,
-              f"“{text}”不在产业准入正面清单内（{src}），清单外产业原则上不予支持",
-              f"{text!r} is not on the positive list ({src}); industries outside the list are "
-              "not supported in principle")
+    return _r(
+        "positive_list",
+        "fail",
+        text,
+        "正面清单",
+        None,
+        src,
+        f"“{text}”不在产业准入正面清单内（{src}），清单外产业原则上不予支持",
+        f"{text!r} is not on the positive list ({src}); industries outside the list are "
+        "not supported in principle",
+    )
 
 
 def _admitting_clusters(zone: ZoneConfig, cls: Classification) -> list[tuple[Park, Cluster]]:
@@ -426,8 +499,16 @@ def cluster_admits(zone: ZoneConfig, cl: Cluster, cls: Classification) -> Status
 
 def _rule_cluster(zone: ZoneConfig, site: Site, cls: Classification) -> RuleResult:
     if site.cluster is None:
-        return _r("cluster", "fail", None, None, None, "表8-1",
-                  "地块不在任何功能组团内", "the parcel lies in no cluster")
+        return _r(
+            "cluster",
+            "fail",
+            None,
+            None,
+            None,
+            "表8-1",
+            "地块不在任何功能组团内",
+            "the parcel lies in no cluster",
+        )
     cl = _cluster_or_error(zone, site.cluster)
     status = cluster_admits(zone, cl, cls)
     admits_zh, admits_en = _admit_text(zone, cl, "zh"), _admit_text(zone, cl, "en")
@@ -441,8 +522,16 @@ def _rule_cluster(zone: ZoneConfig, site: Site, cls: Classification) -> RuleResu
         zh = f"{cl.name}接纳{label}"
         en = f"{cl.name_en} admits {label_en}"
     elif status == "review" and cl.admits_unset:
-        return _r("cluster", status, cl.name, None, None, cl.source,
-                  unset_admits_message(cl, "zh"), unset_admits_message(cl, "en"))
+        return _r(
+            "cluster",
+            status,
+            cl.name,
+            None,
+            None,
+            cl.source,
+            unset_admits_message(cl, "zh"),
+            unset_admits_message(cl, "en"),
+        )
     elif status == "review" and cl.admits_encouraged_under_review:
         zh = f"{cl.name}预留给国家鼓励发展的产业项目，{label}需复核后布局"
         en = f"{cl.name_en} is reserved for nationally encouraged projects: {label_en} needs review"
@@ -465,9 +554,11 @@ def _cluster_or_error(zone: ZoneConfig, cluster_id: str) -> Cluster:
     for _, cl in zone.clusters():
         if cl.id == cluster_id:
             return cl
-    raise SchemaError(f"cluster {cluster_id!r} is not a cluster of zone {zone.zone.id}",
-                      where="parcels: cluster",
-                      hint=f"clusters: {[c.id for _, c in zone.clusters()]}")
+    raise SchemaError(
+        f"cluster {cluster_id!r} is not a cluster of zone {zone.zone.id}",
+        where="parcels: cluster",
+        hint=f"clusters: {[c.id for _, c in zone.clusters()]}",
+    )
 
 
 def _rules_intensity(project: Project, site: Site, cls: Classification, th: Thresholds) -> list[RuleResult]:
@@ -481,23 +572,50 @@ def _rules_intensity(project: Project, site: Site, cls: Classification, th: Thre
         if th.reference:
             ref_zh = f"参考表6-1目标 ≥{fmt(thr)} 万元/亩" if thr else "无参考值"
             ref_en = f"表6-1 reference target ≥{fmt(thr)} 万元/亩" if thr else "no reference"
-            out.append(_r(rule, "review", value, thr, unit, f"表9-6 (无此行); {th.source}",
-                          f"表9-6未给出{cls.label('zh')}的{zh_name}门槛；本项目 {fmt(value)} 万元/亩（{ref_zh}），需复核",
-                          f"the plan (表9-6) gives no {en_name} threshold for {cls.label('en')}; the project "
-                          f"has {fmt(value)} 万元/亩 ({ref_en}): review"))
+            out.append(
+                _r(
+                    rule,
+                    "review",
+                    value,
+                    thr,
+                    unit,
+                    f"表9-6 (无此行); {th.source}",
+                    f"表9-6未给出{cls.label('zh')}的{zh_name}门槛；本项目 {fmt(value)} 万元/亩（{ref_zh}），需复核",
+                    f"the plan (表9-6) gives no {en_name} threshold for {cls.label('en')}; the project "
+                    f"has {fmt(value)} 万元/亩 ({ref_en}): review",
+                )
+            )
             continue
         assert thr is not None
         if value + _EPS >= thr:
-            out.append(_r(rule, "pass", value, thr, unit, th.source,
-                          f"{zh_name} {fmt(value)} 万元/亩 ≥ {fmt(thr)} 万元/亩",
-                          f"{en_name} {fmt(value)} 万元/亩 ≥ {fmt(thr)} 万元/亩"))
+            out.append(
+                _r(
+                    rule,
+                    "pass",
+                    value,
+                    thr,
+                    unit,
+                    th.source,
+                    f"{zh_name} {fmt(value)} 万元/亩 ≥ {fmt(thr)} 万元/亩",
+                    f"{en_name} {fmt(value)} 万元/亩 ≥ {fmt(thr)} 万元/亩",
+                )
+            )
         else:
             need = thr * site.area_mu
-            out.append(_r(rule, "fail", value, thr, unit, th.source,
-                          f"{zh_name} {fmt(value)} 万元/亩 < {fmt(thr)} 万元/亩；{fmt(site.area_mu)} 亩需至少 "
-                          f"{fmt(need)} 万元",
-                          f"{en_name} {fmt(value)} 万元/亩 < {fmt(thr)} 万元/亩; {fmt(site.area_mu)} 亩 "
-                          f"needs at least {fmt(need)} 万元"))
+            out.append(
+                _r(
+                    rule,
+                    "fail",
+                    value,
+                    thr,
+                    unit,
+                    th.source,
+                    f"{zh_name} {fmt(value)} 万元/亩 < {fmt(thr)} 万元/亩；{fmt(site.area_mu)} 亩需至少 "
+                    f"{fmt(need)} 万元",
+                    f"{en_name} {fmt(value)} 万元/亩 < {fmt(thr)} 万元/亩; {fmt(site.area_mu)} 亩 "
+                    f"needs at least {fmt(need)} 万元",
+                )
+            )
     return out
 
 
@@ -505,45 +623,119 @@ def _rules_environment(project: Project, cls: Classification) -> list[RuleResult
     cond = cls.condition
     out = []
     if cond is None:
-        for rule, zh, en in (("online_monitoring", "主要污染物在线监测", "online pollutant monitoring"),
-                             ("waste_treatment", "“三废”达标处理率", "三废 treatment rate")):
-            out.append(_r(rule, "review", _monitoring_or_pct(project, rule), None,
-                          "%" if rule == "waste_treatment" else None, "表9-6 (无此行)",
-                          f"表9-6未给出{cls.label('zh')}的{zh}要求，需复核",
-                          f"the plan (表9-6) sets no {en} requirement for {cls.label('en')}: review"))
+        for rule, zh, en in (
+            ("online_monitoring", "主要污染物在线监测", "online pollutant monitoring"),
+            ("waste_treatment", "“三废”达标处理率", "三废 treatment rate"),
+        ):
+            out.append(
+                _r(
+                    rule,
+                    "review",
+                    _monitoring_or_pct(project, rule),
+                    None,
+                    "%" if rule == "waste_treatment" else None,
+                    "表9-6 (无此行)",
+                    f"表9-6未给出{cls.label('zh')}的{zh}要求，需复核",
+                    f"the plan (表9-6) sets no {en} requirement for {cls.label('en')}: review",
+                )
+            )
         return out
 
     src = f"{cond.source} {cond.industry}"
     mon = project.online_monitoring
     if not cond.online_monitoring_required:
-        out.append(_r("online_monitoring", "pass", mon, False, None, src,
-                      "该产业不要求安装在线监测", "online monitoring is not required for this industry"))
+        out.append(
+            _r(
+                "online_monitoring",
+                "pass",
+                mon,
+                False,
+                None,
+                src,
+                "该产业不要求安装在线监测",
+                "online monitoring is not required for this industry",
+            )
+        )
     elif mon is None:
-        out.append(_r("online_monitoring", "review", None, True, None, src,
-                      "项目未申报是否安装主要污染物在线监测（表9-6要求安装）",
-                      "the project does not declare online pollutant monitoring (表9-6 requires it): review"))
+        out.append(
+            _r(
+                "online_monitoring",
+                "review",
+                None,
+                True,
+                None,
+                src,
+                "项目未申报是否安装主要污染物在线监测（表9-6要求安装）",
+                "the project does not declare online pollutant monitoring (表9-6 requires it): review",
+            )
+        )
     elif mon:
-        out.append(_r("online_monitoring", "pass", True, True, None, src,
-                      "已安装主要污染物在线监测（表9-6要求安装）",
-                      "online pollutant monitoring installed (required by 表9-6)"))
+        out.append(
+            _r(
+                "online_monitoring",
+                "pass",
+                True,
+                True,
+                None,
+                src,
+                "已安装主要污染物在线监测（表9-6要求安装）",
+                "online pollutant monitoring installed (required by 表9-6)",
+            )
+        )
     else:
-        out.append(_r("online_monitoring", "fail", False, True, None, src,
-                      "未安装主要污染物在线监测，表9-6要求安装",
-                      "no online pollutant monitoring; 表9-6 requires it"))
+        out.append(
+            _r(
+                "online_monitoring",
+                "fail",
+                False,
+                True,
+                None,
+                src,
+                "未安装主要污染物在线监测，表9-6要求安装",
+                "no online pollutant monitoring; 表9-6 requires it",
+            )
+        )
 
     pct, thr = project.waste_treatment_pct, cond.waste_treatment_pct_min
     if pct is None:
-        out.append(_r("waste_treatment", "review", None, thr, "%", src,
-                      f"项目未申报“三废”达标处理率（要求 ≥{fmt(thr)}%）",
-                      f"the project does not declare its 三废 treatment rate (≥{fmt(thr)} % required): review"))
+        out.append(
+            _r(
+                "waste_treatment",
+                "review",
+                None,
+                thr,
+                "%",
+                src,
+                f"项目未申报“三废”达标处理率（要求 ≥{fmt(thr)}%）",
+                f"the project does not declare its 三废 treatment rate (≥{fmt(thr)} % required): review",
+            )
+        )
     elif pct + _EPS >= thr:
-        out.append(_r("waste_treatment", "pass", pct, thr, "%", src,
-                      f"“三废”达标处理率 {fmt(pct)}% ≥ {fmt(thr)}%",
-                      f"三废 treated to standard {fmt(pct)} % ≥ {fmt(thr)} %"))
+        out.append(
+            _r(
+                "waste_treatment",
+                "pass",
+                pct,
+                thr,
+                "%",
+                src,
+                f"“三废”达标处理率 {fmt(pct)}% ≥ {fmt(thr)}%",
+                f"三废 treated to standard {fmt(pct)} % ≥ {fmt(thr)} %",
+            )
+        )
     else:
-        out.append(_r("waste_treatment", "fail", pct, thr, "%", src,
-                      f"“三废”达标处理率 {fmt(pct)}% < {fmt(thr)}%",
-                      f"三废 treated to standard {fmt(pct)} % < {fmt(thr)} %"))
+        out.append(
+            _r(
+                "waste_treatment",
+                "fail",
+                pct,
+                thr,
+                "%",
+                src,
+                f"“三废”达标处理率 {fmt(pct)}% < {fmt(thr)}%",
+                f"三废 treated to standard {fmt(pct)} % < {fmt(thr)} %",
+            )
+        )
     return out
 
 
@@ -560,12 +752,22 @@ def _rule_water_energy(project: Project, cls: Classification) -> RuleResult | No
     if project.water_m3_per_wan is not None:
         parts.append(f"{fmt(project.water_m3_per_wan, 4)} m³/万元")
     value = "; ".join(parts)
-    norm = (cls.condition.water_energy if cls.condition and cls.condition.water_energy
-            else "相关行业规范条件、清洁生产标准及能效、水效“领跑者”水平")
-    return _r("water_energy", "review", value, norm, None, "表9-6 备注",
-              f"单位产值能耗/水耗 {value}：规划未给出数值门槛，对照{norm.removeprefix('参考')}复核",
-              f"energy/water per 万元 of output {value}: the plan gives no number; review against "
-              "the industry norms (表9-6 note)")
+    norm = (
+        cls.condition.water_energy
+        if cls.condition and cls.condition.water_energy
+        else "相关行业规范条件、清洁生产标准及能效、水效“领跑者”水平"
+    )
+    return _r(
+        "water_energy",
+        "review",
+        value,
+        norm,
+        None,
+        "表9-6 备注",
+        f"单位产值能耗/水耗 {value}：规划未给出数值门槛，对照{norm.removeprefix('参考')}复核",
+        f"energy/water per 万元 of output {value}: the plan gives no number; review against "
+        "the industry norms (表9-6 note)",
+    )
 
 
 def _rules_parcel(zone: ZoneConfig, site: Site) -> list[RuleResult]:
@@ -575,54 +777,151 @@ def _rules_parcel(zone: ZoneConfig, site: Site) -> list[RuleResult]:
     reserved = [p for p, s, _ in members if s == "reserved"]
     held = [(p, a) for p, a in zip(site.parcel_ids, site.admitted) if a]
     if held and not not_vacant:
-        out.append(_r("parcel_vacant", "fail", "admitted", "vacant", None, "project admissions",
-                      "；".join(f"{p}已登记准入项目「{a}」" for p, a in held) + "，不是空闲用地",
-                      "; ".join(f"{p} is taken by the admitted project {a!r}" for p, a in held) + ", not vacant"))
+        out.append(
+            _r(
+                "parcel_vacant",
+                "fail",
+                "admitted",
+                "vacant",
+                None,
+                "project admissions",
+                "；".join(f"{p}已登记准入项目「{a}」" for p, a in held) + "，不是空闲用地",
+                "; ".join(f"{p} is taken by the admitted project {a!r}" for p, a in held) + ", not vacant",
+            )
+        )
     elif not not_vacant and not reserved:
-        out.append(_r("parcel_vacant", "pass", "vacant", "vacant", None, "parcels.status",
-                      "地块为空闲用地", "the parcel is vacant" if len(site.parcel_ids) == 1 else "all parcels are vacant"))
+        out.append(
+            _r(
+                "parcel_vacant",
+                "pass",
+                "vacant",
+                "vacant",
+                None,
+                "parcels.status",
+                "地块为空闲用地",
+                "the parcel is vacant" if len(site.parcel_ids) == 1 else "all parcels are vacant",
+            )
+        )
     elif not not_vacant:
         ids = "、".join(reserved)
-        out.append(_r("parcel_vacant", "review", "reserved", "vacant", None, "parcels.status",
-                      f"{ids}为预留用地（如产业备用地），需复核后供地",
-                      f"{', '.join(reserved)} is reserved land (e.g. 产业备用地): released only after review"))
+        out.append(
+            _r(
+                "parcel_vacant",
+                "review",
+                "reserved",
+                "vacant",
+                None,
+                "parcels.status",
+                f"{ids}为预留用地（如产业备用地），需复核后供地",
+                f"{', '.join(reserved)} is reserved land (e.g. 产业备用地): released only after review",
+            )
+        )
     else:
-        zh = "；".join(f"{p}为{PARCEL_STATUS_ZH.get(s, s)}" + (f"（{e}）" if e else "") for p, s, e in not_vacant)
+        zh = "；".join(
+            f"{p}为{PARCEL_STATUS_ZH.get(s, s)}" + (f"（{e}）" if e else "") for p, s, e in not_vacant
+        )
         en = "; ".join(f"{p} is {s}" + (f" ({e})" if e else "") for p, s, e in not_vacant)
-        out.append(_r("parcel_vacant", "fail", ",".join(s for _, s, _ in not_vacant), "vacant", None,
-                      "parcels.status", f"{zh}，不是空闲用地", f"{en}, not vacant"))
+        out.append(
+            _r(
+                "parcel_vacant",
+                "fail",
+                ",".join(s for _, s, _ in not_vacant),
+                "vacant",
+                None,
+                "parcels.status",
+                f"{zh}，不是空闲用地",
+                f"{en}, not vacant",
+            )
+        )
 
     flags = [_truthy(x) for x in site.excluded]
     reasons, reasons_en = "；".join(site.reasons), "; ".join(site.reasons_en)
     if any(f is True for f in flags):
-        out.append(_r("site_constraints", "fail", True, False, None, "scoring.constraints",
-                      "地块被选址硬约束排除" + (f"：{reasons}" if reasons else ""),
-                      "the parcel is excluded by the site constraints" + (f": {reasons_en}" if reasons_en else "")))
+        out.append(
+            _r(
+                "site_constraints",
+                "fail",
+                True,
+                False,
+                None,
+                "scoring.constraints",
+                "地块被选址硬约束排除" + (f"：{reasons}" if reasons else ""),
+                "the parcel is excluded by the site constraints" + (f": {reasons_en}" if reasons_en else ""),
+            )
+        )
     elif any(f is None for f in flags):
-        out.append(_r("site_constraints", "review", None, False, None, "scoring.constraints",
-                      "地块缺少硬约束判定结果（excluded 为空）", "the parcel has no constraint result (excluded is empty)"))
+        out.append(
+            _r(
+                "site_constraints",
+                "review",
+                None,
+                False,
+                None,
+                "scoring.constraints",
+                "地块缺少硬约束判定结果（excluded 为空）",
+                "the parcel has no constraint result (excluded is empty)",
+            )
+        )
     else:
-        out.append(_r("site_constraints", "pass", False, False, None, "scoring.constraints",
-                      "地块未被选址硬约束排除", "not excluded by the site constraints"))
+        out.append(
+            _r(
+                "site_constraints",
+                "pass",
+                False,
+                False,
+                None,
+                "scoring.constraints",
+                "地块未被选址硬约束排除",
+                "not excluded by the site constraints",
+            )
+        )
 
     min_score = zone.scoring.min_score
     scores = site.scores
     if any(math.isnan(s) for s in scores):
-        out.append(_r("suitability", "review", None, min_score, "分", "scoring.min_score",
-                      "地块缺少适宜性得分", "the parcel has no suitability score"))
+        out.append(
+            _r(
+                "suitability",
+                "review",
+                None,
+                min_score,
+                "分",
+                "scoring.min_score",
+                "地块缺少适宜性得分",
+                "the parcel has no suitability score",
+            )
+        )
     else:
         low = min(scores)
         which = site.parcel_ids[scores.index(low)]
         tag = "" if len(scores) == 1 else f"（最低：{which}）"
         tag_en = "" if len(scores) == 1 else f" (lowest: {which})"
         if low + _EPS >= min_score:
-            out.append(_r("suitability", "pass", low, min_score, "分", "scoring.min_score",
-                          f"适宜性得分 {fmt(low, 1)}{tag} ≥ {fmt(min_score, 1)}",
-                          f"suitability score {fmt(low, 1)}{tag_en} ≥ {fmt(min_score, 1)}"))
+            out.append(
+                _r(
+                    "suitability",
+                    "pass",
+                    low,
+                    min_score,
+                    "分",
+                    "scoring.min_score",
+                    f"适宜性得分 {fmt(low, 1)}{tag} ≥ {fmt(min_score, 1)}",
+                    f"suitability score {fmt(low, 1)}{tag_en} ≥ {fmt(min_score, 1)}",
+                )
+            )
         else:
-            out.append(_r("suitability", "fail", low, min_score, "分", "scoring.min_score",
-                          f"适宜性得分 {fmt(low, 1)}{tag} < 最低分 {fmt(min_score, 1)}",
-                          f"suitability score {fmt(low, 1)}{tag_en} < minimum {fmt(min_score, 1)}"))
+            out.append(
+                _r(
+                    "suitability",
+                    "fail",
+                    low,
+                    min_score,
+                    "分",
+                    "scoring.min_score",
+                    f"适宜性得分 {fmt(low, 1)}{tag} < 最低分 {fmt(min_score, 1)}",
+                    f"suitability score {fmt(low, 1)}{tag_en} < minimum {fmt(min_score, 1)}",
+                )
+            )
     return out
 
 
@@ -631,37 +930,87 @@ def _rules_area(project: Project, site: Site, ja: JustifiedArea | None) -> list[
     a = site.area_mu
     d = project.land_mu
     if d is None:
-        out.append(_r("land_demand", "review", a, None, "亩", "project.land_mu",
-                      f"项目未申报用地需求（land_mu）；地块 {fmt(a)} 亩",
-                      f"the project declares no land demand (land_mu); the site has {fmt(a)} 亩"))
+        out.append(
+            _r(
+                "land_demand",
+                "review",
+                a,
+                None,
+                "亩",
+                "project.land_mu",
+                f"项目未申报用地需求（land_mu）；地块 {fmt(a)} 亩",
+                f"the project declares no land demand (land_mu); the site has {fmt(a)} 亩",
+            )
+        )
     elif a + _EPS >= d:
-        out.append(_r("land_demand", "pass", a, d, "亩", "project.land_mu",
-                      f"地块 {fmt(a)} 亩 ≥ 用地需求 {fmt(d)} 亩（余 {fmt(a - d)} 亩）",
-                      f"site {fmt(a)} 亩 ≥ land demand {fmt(d)} 亩 ({fmt(a - d)} 亩 left over)"))
+        out.append(
+            _r(
+                "land_demand",
+                "pass",
+                a,
+                d,
+                "亩",
+                "project.land_mu",
+                f"地块 {fmt(a)} 亩 ≥ 用地需求 {fmt(d)} 亩（余 {fmt(a - d)} 亩）",
+                f"site {fmt(a)} 亩 ≥ land demand {fmt(d)} 亩 ({fmt(a - d)} 亩 left over)",
+            )
+        )
     else:
-        out.append(_r("land_demand", "fail", a, d, "亩", "project.land_mu",
-                      f"地块 {fmt(a)} 亩 < 用地需求 {fmt(d)} 亩，差 {fmt(d - a)} 亩",
-                      f"site {fmt(a)} 亩 < land demand {fmt(d)} 亩, {fmt(d - a)} 亩 short"))
+        out.append(
+            _r(
+                "land_demand",
+                "fail",
+                a,
+                d,
+                "亩",
+                "project.land_mu",
+                f"地块 {fmt(a)} 亩 < 用地需求 {fmt(d)} 亩，差 {fmt(d - a)} 亩",
+                f"site {fmt(a)} 亩 < land demand {fmt(d)} 亩, {fmt(d - a)} 亩 short",
+            )
+        )
 
     if ja is None:
-        out.append(_r("area_justified", "review", a, None, "亩", "表9-6",
-                      "无强度门槛，无法计算项目可支撑的最大用地", "no intensity threshold: the justified area is unknown"))
+        out.append(
+            _r(
+                "area_justified",
+                "review",
+                a,
+                None,
+                "亩",
+                "表9-6",
+                "无强度门槛，无法计算项目可支撑的最大用地",
+                "no intensity threshold: the justified area is unknown",
+            )
+        )
         return out
     m = ja.mu
     basis = ja.basis
     if a <= m + _EPS:
-        out.append(_r("area_justified", "pass", a, m, "亩", basis,
-                      f"地块 {fmt(a)} 亩 ≤ 项目投资与产值可支撑的最大用地 {fmt(m)} 亩",
-                      f"site {fmt(a)} 亩 ≤ the {fmt(m)} 亩 the project's investment and output justify"))
+        out.append(
+            _r(
+                "area_justified",
+                "pass",
+                a,
+                m,
+                "亩",
+                basis,
+                f"地块 {fmt(a)} 亩 ≤ 项目投资与产值可支撑的最大用地 {fmt(m)} 亩",
+                f"site {fmt(a)} 亩 ≤ the {fmt(m)} 亩 the project's investment and output justify",
+            )
+        )
     else:
         excess = a - m
-        tail_zh = ("，按表9-6本地块上投资/产出强度不达标" if not ja.reference
-                   else "（按表6-1参考值）")
-        tail_en = ("; by 表9-6 the intensity rules fail on this site" if not ja.reference
-                   else " (by the 表6-1 reference targets)")
+        tail_zh = "，按表9-6本地块上投资/产出强度不达标" if not ja.reference else "（按表6-1参考值）"
+        tail_en = (
+            "; by 表9-6 the intensity rules fail on this site"
+            if not ja.reference
+            else " (by the 表6-1 reference targets)"
+        )
         zh = f"地块 {fmt(a)} 亩，超出项目可支撑的最大用地 {fmt(m)} 亩 {fmt(excess)} 亩（{fmt(100 * excess / m, 1)}%）{tail_zh}"
-        en = (f"site {fmt(a)} 亩 is {fmt(excess)} 亩 ({fmt(100 * excess / m, 1)} %) larger than the "
-              f"{fmt(m)} 亩 the project justifies{tail_en}")
+        en = (
+            f"site {fmt(a)} 亩 is {fmt(excess)} 亩 ({fmt(100 * excess / m, 1)} %) larger than the "
+            f"{fmt(m)} 亩 the project justifies{tail_en}"
+        )
         if d is not None and d > m + _EPS:
             zh += f"；项目申报用地 {fmt(d)} 亩本身已超出 {fmt(m)} 亩"
             en += f"; the declared demand {fmt(d)} 亩 itself exceeds {fmt(m)} 亩"
@@ -681,35 +1030,84 @@ def _rules_capacity(project: Project, site: Site, ledger: CapacityLedger | None)
     for rule, service, zh_name, en_name, field_name in _CAPACITY:
         unit = "MVA" if service == "power" else "m³/d"
         if ledger is None:
-            out.append(_r(rule, "review", None, None, unit, "capacity ledger",
-                          f"未提供容量数据，无法核对{zh_name}", f"no capacity data given: {en_name} not checked"))
+            out.append(
+                _r(
+                    rule,
+                    "review",
+                    None,
+                    None,
+                    unit,
+                    "capacity ledger",
+                    f"未提供容量数据，无法核对{zh_name}",
+                    f"no capacity data given: {en_name} not checked",
+                )
+            )
             continue
         src = _capacity_source(ledger, service)
         need = ledger.demand(project).of(service)
         if need is None:
-            out.append(_r(rule, "review", None, None, unit, src,
-                          f"项目未申报{zh_name}（{field_name}）", f"the project declares no {en_name} ({field_name})"))
+            out.append(
+                _r(
+                    rule,
+                    "review",
+                    None,
+                    None,
+                    unit,
+                    src,
+                    f"项目未申报{zh_name}（{field_name}）",
+                    f"the project declares no {en_name} ({field_name})",
+                )
+            )
             continue
         if site.park is None:
-            out.append(_r(rule, "review", need, None, unit, src, "地块不属于任何园区", "the site lies in no park"))
+            out.append(
+                _r(rule, "review", need, None, unit, src, "地块不属于任何园区", "the site lies in no park")
+            )
             continue
         sup: Supply = ledger.supply(site.park, service)
         how_zh, how_en = _demand_text(project, ledger, service)
         if sup.spare is None:
-            out.append(_r(rule, "review", need, None, unit, src,
-                          f"{zh_name} {fmt(need)} {unit}{how_zh}：{sup.reason_zh}，需复核",
-                          f"{en_name} {fmt(need)} {unit}{how_en}: {sup.reason_en}; review"))
+            out.append(
+                _r(
+                    rule,
+                    "review",
+                    need,
+                    None,
+                    unit,
+                    src,
+                    f"{zh_name} {fmt(need)} {unit}{how_zh}：{sup.reason_zh}，需复核",
+                    f"{en_name} {fmt(need)} {unit}{how_en}: {sup.reason_en}; review",
+                )
+            )
             continue
         names = "、".join(sup.facilities)
         after_zh, after_en = _admitted_text(ledger, site.park)
         if need <= sup.spare + _EPS:
-            out.append(_r(rule, "pass", need, sup.spare, unit, src,
-                          f"{zh_name} {fmt(need)} {unit}{how_zh} ≤ {names}剩余容量 {fmt(sup.spare)} {unit}{after_zh}",
-                          f"{en_name} {fmt(need)} {unit}{how_en} ≤ spare capacity {fmt(sup.spare)} {unit} of {', '.join(sup.facilities)}{after_en}"))
+            out.append(
+                _r(
+                    rule,
+                    "pass",
+                    need,
+                    sup.spare,
+                    unit,
+                    src,
+                    f"{zh_name} {fmt(need)} {unit}{how_zh} ≤ {names}剩余容量 {fmt(sup.spare)} {unit}{after_zh}",
+                    f"{en_name} {fmt(need)} {unit}{how_en} ≤ spare capacity {fmt(sup.spare)} {unit} of {', '.join(sup.facilities)}{after_en}",
+                )
+            )
         else:
-            out.append(_r(rule, "fail", need, sup.spare, unit, src,
-                          f"{zh_name} {fmt(need)} {unit}{how_zh} > {names}剩余容量 {fmt(sup.spare)} {unit}{after_zh}",
-                          f"{en_name} {fmt(need)} {unit}{how_en} > spare capacity {fmt(sup.spare)} {unit} of {', '.join(sup.facilities)}{after_en}"))
+            out.append(
+                _r(
+                    rule,
+                    "fail",
+                    need,
+                    sup.spare,
+                    unit,
+                    src,
+                    f"{zh_name} {fmt(need)} {unit}{how_zh} > {names}剩余容量 {fmt(sup.spare)} {unit}{after_zh}",
+                    f"{en_name} {fmt(need)} {unit}{how_en} > spare capacity {fmt(sup.spare)} {unit} of {', '.join(sup.facilities)}{after_en}",
+                )
+            )
     return out
 
 
@@ -718,8 +1116,10 @@ def _admitted_text(ledger: CapacityLedger, park: str) -> tuple[str, str]:
     n = len(ledger.admitted_in(park))
     if not n:
         return "", ""
-    return (f"（已扣除本园区 {n} 个已准入项目的用量）",
-            f" (after the {n} admitted project{'s' if n > 1 else ''} of the park)")
+    return (
+        f"（已扣除本园区 {n} 个已准入项目的用量）",
+        f" (after the {n} admitted project{'s' if n > 1 else ''} of the park)",
+    )
 
 
 def _capacity_source(ledger: CapacityLedger, service: Service) -> str:
@@ -732,11 +1132,15 @@ def _capacity_source(ledger: CapacityLedger, service: Service) -> str:
 
 def _demand_text(project: Project, ledger: CapacityLedger, service: Service) -> tuple[str, str]:
     if service == "power":
-        return (f"（{fmt(project.power_kw)} kW ÷ 功率因数 {ledger.power_factor}）",
-                f" ({fmt(project.power_kw)} kW ÷ power factor {ledger.power_factor})")
+        return (
+            f"（{fmt(project.power_kw)} kW ÷ 功率因数 {ledger.power_factor}）",
+            f" ({fmt(project.power_kw)} kW ÷ power factor {ledger.power_factor})",
+        )
     if service == "wastewater":
-        return (f"（用水 {fmt(project.water_m3_per_day)} m³/d × {ledger.wastewater_ratio}）",
-                f" (water {fmt(project.water_m3_per_day)} m³/d × {ledger.wastewater_ratio})")
+        return (
+            f"（用水 {fmt(project.water_m3_per_day)} m³/d × {ledger.wastewater_ratio}）",
+            f" (water {fmt(project.water_m3_per_day)} m³/d × {ledger.wastewater_ratio})",
+        )
     return "", ""
 
 
@@ -784,8 +1188,13 @@ def evaluate_site(
     rules += _rules_area(project, site, ja)
     rules += _rules_capacity(project, site, ledger)
     return CheckResult(
-        project=project.name, parcel_ids=site.parcel_ids, area_mu=site.area_mu,
-        verdict=worst([r.status for r in rules]), justified=ja, rules=tuple(rules), lang=lang,
+        project=project.name,
+        parcel_ids=site.parcel_ids,
+        area_mu=site.area_mu,
+        verdict=worst([r.status for r in rules]),
+        justified=ja,
+        rules=tuple(rules),
+        lang=lang,
     )
 
 

@@ -39,8 +39,12 @@ WATER_FIELDS = ("name", "kind", "status", "capacity_m3_per_day", "used_m3_per_da
 
 
 #: Facility statuses (layer field ``status``) as the Chinese messages name them.
-FACILITY_STATUS_ZH: dict[str, str] = {"in_service": "在运", "planned": "为规划设施",
-                                      "under_construction": "在建", "out_of_service": "已停用"}
+FACILITY_STATUS_ZH: dict[str, str] = {
+    "in_service": "在运",
+    "planned": "为规划设施",
+    "under_construction": "在建",
+    "out_of_service": "已停用",
+}
 
 
 @dataclass
@@ -87,8 +91,11 @@ class Demand:
     wastewater_m3_per_day: float | None
 
     def of(self, service: Service) -> float | None:
-        return {"power": self.power_mva, "water": self.water_m3_per_day,
-                "wastewater": self.wastewater_m3_per_day}[service]
+        return {
+            "power": self.power_mva,
+            "water": self.water_m3_per_day,
+            "wastewater": self.wastewater_m3_per_day,
+        }[service]
 
 
 @dataclass(frozen=True)
@@ -115,10 +122,13 @@ class CapacityLedger:
 
     def __post_init__(self) -> None:
         if not 0 < self.power_factor <= 1:
-            raise SchemaError(f"power_factor must be in (0, 1], got {self.power_factor}", where="CapacityLedger")
+            raise SchemaError(
+                f"power_factor must be in (0, 1], got {self.power_factor}", where="CapacityLedger"
+            )
         if not 0 <= self.wastewater_ratio <= 1:
-            raise SchemaError(f"wastewater_ratio must be in [0, 1], got {self.wastewater_ratio}",
-                              where="CapacityLedger")
+            raise SchemaError(
+                f"wastewater_ratio must be in [0, 1], got {self.wastewater_ratio}", where="CapacityLedger"
+            )
 
     # ---- construction
 
@@ -132,7 +142,7 @@ class CapacityLedger:
         power_factor: float = DEFAULT_POWER_FACTOR,
         wastewater_ratio: float = DEFAULT_WASTEWATER_RATIO,
         source: str = "substations, water layers",
-    ) -> "CapacityLedger":
+    ) -> CapacityLedger:
         """Return a ledger from the ``substations`` and ``water`` layer tables (either may be None).
 
         Raises SchemaError when a layer lacks a required field or holds a negative capacity."""
@@ -141,7 +151,9 @@ class CapacityLedger:
             _require(substations, SUBSTATION_FIELDS, "substations")
             for i, row in substations.reset_index(drop=True).iterrows():
                 facilities[str(row["name"])] = Facility(
-                    str(row["name"]), "power", str(row["status"]),
+                    str(row["name"]),
+                    "power",
+                    str(row["status"]),
                     _capacity(row["capacity_mva"], f"substations row {i}, capacity_mva"),
                     _capacity(row["load_mva"], f"substations row {i}, load_mva") or 0.0,
                 )
@@ -150,12 +162,15 @@ class CapacityLedger:
             for i, row in water.reset_index(drop=True).iterrows():
                 service: Service = "wastewater" if row["kind"] == "wastewater_plant" else "water"
                 facilities[str(row["name"])] = Facility(
-                    str(row["name"]), service, str(row["status"]),
+                    str(row["name"]),
+                    service,
+                    str(row["status"]),
                     _capacity(row["capacity_m3_per_day"], f"water row {i}, capacity_m3_per_day"),
                     _capacity(row["used_m3_per_day"], f"water row {i}, used_m3_per_day") or 0.0,
                 )
-        return cls(zone, facilities, power_factor=power_factor, wastewater_ratio=wastewater_ratio,
-                   source=source)
+        return cls(
+            zone, facilities, power_factor=power_factor, wastewater_ratio=wastewater_ratio, source=source
+        )
 
     @classmethod
     def from_gpkg(
@@ -165,7 +180,7 @@ class CapacityLedger:
         *,
         power_factor: float = DEFAULT_POWER_FACTOR,
         wastewater_ratio: float = DEFAULT_WASTEWATER_RATIO,
-    ) -> "CapacityLedger":
+    ) -> CapacityLedger:
         """Return a ledger read from the ``substations`` and ``water`` layers of a GeoPackage.
 
         A missing layer gives no facilities of that kind (the capacity rules then say "review");
@@ -174,21 +189,36 @@ class CapacityLedger:
 
         path = Path(path)
         if not path.is_file():
-            raise InputFileError("zone layers file not found", where=str(path),
-                                 hint="generate the sample data or fix data.layers in the zone file")
+            raise InputFileError(
+                "zone layers file not found",
+                where=str(path),
+                hint="generate the sample data or fix data.layers in the zone file",
+            )
         names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
         tables = {}
         for layer in ("substations", "water"):
-            tables[layer] = (pyogrio.read_dataframe(path, layer=layer, read_geometry=False)
-                             if layer in names else None)
-        return cls.from_layers(zone, tables["substations"], tables["water"], power_factor=power_factor,
-                               wastewater_ratio=wastewater_ratio, source=f"{path.name}: substations, water")
+            tables[layer] = (
+                pyogrio.read_dataframe(path, layer=layer, read_geometry=False) if layer in names else None
+            )
+        return cls.from_layers(
+            zone,
+            tables["substations"],
+            tables["water"],
+            power_factor=power_factor,
+            wastewater_ratio=wastewater_ratio,
+            source=f"{path.name}: substations, water",
+        )
 
-    def copy(self) -> "CapacityLedger":
+    def copy(self) -> CapacityLedger:
         """Return an independent copy (facilities and records copied, the zone shared)."""
-        return CapacityLedger(self.zone, {k: replace(f) for k, f in self.facilities.items()},
-                              power_factor=self.power_factor, wastewater_ratio=self.wastewater_ratio,
-                              source=self.source, admitted=list(self.admitted))
+        return CapacityLedger(
+            self.zone,
+            {k: replace(f) for k, f in self.facilities.items()},
+            power_factor=self.power_factor,
+            wastewater_ratio=self.wastewater_ratio,
+            source=self.source,
+            admitted=list(self.admitted),
+        )
 
     # ---- questions
 
@@ -203,8 +233,11 @@ class CapacityLedger:
         """Return the spare capacity of ``service`` for a park, or the reason it is unknown."""
         park = next((p for p in self.zone.parks if p.id == park_id), None)
         if park is None:
-            raise NotFoundError(f"park {park_id!r} is not a park of zone {self.zone.zone.id}",
-                                where="CapacityLedger", hint=f"parks: {[p.id for p in self.zone.parks]}")
+            raise NotFoundError(
+                f"park {park_id!r} is not a park of zone {self.zone.zone.id}",
+                where="CapacityLedger",
+                hint=f"parks: {[p.id for p in self.zone.parks]}",
+            )
         if service == "power":
             names = [park.services.substation] if park.services.substation else []
             what_zh, what_en = "变电站", "substation"
@@ -215,8 +248,13 @@ class CapacityLedger:
             names = [park.services.wastewater_plant] if park.services.wastewater_plant else []
             what_zh, what_en = "污水处理厂", "wastewater plant"
         if not names:
-            return Supply(service, None, (), f"区划文件未给{park.name}指定服务的{what_zh}",
-                          f"the zone file names no {what_en} serving {park.name_en}")
+            return Supply(
+                service,
+                None,
+                (),
+                f"区划文件未给{park.name}指定服务的{what_zh}",
+                f"the zone file names no {what_en} serving {park.name_en}",
+            )
         spare, used_names, problems_zh, problems_en = 0.0, [], [], []
         for name in names:
             fac = self.facilities.get(name)
@@ -251,8 +289,14 @@ class CapacityLedger:
 
     # ---- draw-down
 
-    def admit(self, park_id: str, project: Project, parcel_ids: tuple[str, ...] | list[str] = (),
-              *, force: bool = False) -> AdmittedProject:
+    def admit(
+        self,
+        park_id: str,
+        project: Project,
+        parcel_ids: tuple[str, ...] | list[str] = (),
+        *,
+        force: bool = False,
+    ) -> AdmittedProject:
         """Record ``project`` as admitted in ``park_id`` and draw its demand from the facilities.
 
         Returns the record. Raises ConflictError, changing nothing, when a known demand exceeds a
@@ -267,9 +311,11 @@ class CapacityLedger:
                 f"{s}: needs {demand.of(s):.2f} {SERVICE_UNITS[s]}, spare {self.supply(park_id, s).spare:.2f}"
                 for s in over
             )
-            raise ConflictError(f"project {project.name!r} does not fit the spare capacity of {park_id}: {details}",
-                                where="CapacityLedger.admit",
-                                hint="check the project first; admit only projects whose capacity rules pass")
+            raise ConflictError(
+                f"project {project.name!r} does not fit the spare capacity of {park_id}: {details}",
+                where="CapacityLedger.admit",
+                hint="check the project first; admit only projects whose capacity rules pass",
+            )
         drawn: dict[str, float] = {}
         for service in ("power", "water", "wastewater"):
             need = demand.of(service)
@@ -294,8 +340,11 @@ class CapacityLedger:
 def _require(df: pd.DataFrame, fields: tuple[str, ...], layer: str) -> None:
     missing = [f for f in fields if f not in df.columns]
     if missing:
-        raise SchemaError(f"layer {layer!r} lacks field(s) {missing}", where=layer,
-                          hint=f"the {layer} layer needs {list(fields)} (docs/architecture.md)")
+        raise SchemaError(
+            f"layer {layer!r} lacks field(s) {missing}",
+            where=layer,
+            hint=f"the {layer} layer needs {list(fields)} (docs/architecture.md)",
+        )
 
 
 def _capacity(value: object, where: str) -> float | None:

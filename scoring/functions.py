@@ -7,7 +7,7 @@ whole numpy arrays; NaN in gives NaN out (a missing measure is not a zero).
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
@@ -29,7 +29,7 @@ class Linear(_Fn):
     x1: float
 
     @model_validator(mode="after")
-    def _distinct(self) -> "Linear":
+    def _distinct(self) -> Linear:
         if self.x0 == self.x1:
             raise ValueError("x0 and x1 must differ")
         return self
@@ -46,7 +46,7 @@ class Piecewise(_Fn):
     points: list[tuple[float, Annotated[float, Field(ge=0, le=1)]]] = Field(min_length=2)
 
     @model_validator(mode="after")
-    def _increasing(self) -> "Piecewise":
+    def _increasing(self) -> Piecewise:
         xs = [p[0] for p in self.points]
         if any(b <= a for a, b in zip(xs, xs[1:])):
             raise ValueError("points must have strictly increasing x")
@@ -67,7 +67,7 @@ class Logistic(_Fn):
     steepness: float
 
     @model_validator(mode="after")
-    def _nonzero(self) -> "Logistic":
+    def _nonzero(self) -> Logistic:
         if self.steepness == 0:
             raise ValueError("steepness must not be 0")
         return self
@@ -99,7 +99,7 @@ class Step(_Fn):
     above: float = Field(0.0, ge=0, le=1)
 
     @model_validator(mode="after")
-    def _increasing(self) -> "Step":
+    def _increasing(self) -> Step:
         ups = [s[0] for s in self.steps]
         if any(b <= a for a, b in zip(ups, ups[1:])):
             raise ValueError("steps must have strictly increasing 'upto' thresholds")
@@ -141,5 +141,5 @@ def _category_key(v: object) -> str:
 
 
 ValueFunction = Annotated[
-    Union[Linear, Piecewise, Logistic, Gaussian, Step, Categorical], Field(discriminator="type")
+    Linear | Piecewise | Logistic | Gaussian | Step | Categorical, Field(discriminator="type")
 ]

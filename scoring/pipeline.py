@@ -164,7 +164,7 @@ class ZoneContext:
         notes: Sequence[str] = (),
         max_cells: int = DEFAULT_MAX_CELLS,
         check_layers: bool = True,
-    ) -> "ZoneContext":
+    ) -> ZoneContext:
         """Return the context for ``zone`` from layers in memory and DEM files.
 
         Each layer is checked, reprojected to the zone CRS and repaired by
@@ -184,13 +184,19 @@ class ZoneContext:
                 notes.append(f"no {name!r} layer: the measures that need it are NaN")
                 continue
             if check_layers or gdf.crs is None or CRS.from_user_input(gdf.crs) != crs:
-                gdf, report = prepare_layer(gdf, where=f"layer {name!r}", target_crs=crs,
-                                            geometry=spec.geometry, required=spec.required)
+                gdf, report = prepare_layer(
+                    gdf,
+                    where=f"layer {name!r}",
+                    target_crs=crs,
+                    geometry=spec.geometry,
+                    required=spec.required,
+                )
                 notes += _report_notes(report)
             prepared[name] = gdf
         if not dem_paths:
             raise InputFileError(
-                "no DEM to measure slope and earthwork on", where="zone file data.dems",
+                "no DEM to measure slope and earthwork on",
+                where="zone file data.dems",
                 hint="list the zone's DEMs under data.dems in the zone file, or pass --dem DEM.tif",
             )
         paths = [Path(p) for p in dem_paths]
@@ -211,9 +217,18 @@ class ZoneContext:
                 destinations[key] = None
             else:
                 destinations[key] = places[places["kind"] == dest.place_kind]
-        return cls(zone=zone, crs=crs, layers=prepared, surfaces=surfaces, network=network,
-                   destinations=destinations, zone_file=Path(zone_file) if zone_file else None,
-                   dem_paths=paths, notes=_dedupe(notes), exclusion=exclusion)
+        return cls(
+            zone=zone,
+            crs=crs,
+            layers=prepared,
+            surfaces=surfaces,
+            network=network,
+            destinations=destinations,
+            zone_file=Path(zone_file) if zone_file else None,
+            dem_paths=paths,
+            notes=_dedupe(notes),
+            exclusion=exclusion,
+        )
 
     def exclusion_zones(self) -> ExclusionZones:
         """The tiled river control zones and park union (built now if the context has none)."""
@@ -248,12 +263,17 @@ def _report_notes(report: LayerReport) -> list[str]:
 def zone_layers_path(zone_file: str | Path, zone: ZoneConfig) -> Path:
     """Return the zone's GeoPackage (``data.layers`` resolved against the zone file)."""
     if not zone.data.layers:
-        raise ConfigError("the zone file names no layers GeoPackage (data.layers)", where=str(zone_file),
-                          hint="add data.layers to the zone file, or pass --layers GPKG")
+        raise ConfigError(
+            "the zone file names no layers GeoPackage (data.layers)",
+            where=str(zone_file),
+            hint="add data.layers to the zone file, or pass --layers GPKG",
+        )
     return zone_data_path(zone_file, zone.data.layers)
 
 
-def read_zone_layers(gpkg: str | Path, zone: ZoneConfig) -> tuple[dict[str, gpd.GeoDataFrame | None], list[str]]:
+def read_zone_layers(
+    gpkg: str | Path, zone: ZoneConfig
+) -> tuple[dict[str, gpd.GeoDataFrame | None], list[str]]:
     """Read the ``ZONE_LAYERS`` from a GeoPackage into the zone CRS.
 
     Returns the layers (None for a layer the file lacks) and notes (absent layers,
@@ -262,13 +282,19 @@ def read_zone_layers(gpkg: str | Path, zone: ZoneConfig) -> tuple[dict[str, gpd.
     """
     path = Path(gpkg)
     if not path.is_file():
-        raise InputFileError("zone layers GeoPackage not found", where=str(path),
-                             hint="check data.layers in the zone file or the --layers path")
+        raise InputFileError(
+            "zone layers GeoPackage not found",
+            where=str(path),
+            hint="check data.layers in the zone file or the --layers path",
+        )
     try:
         present = {str(n) for n, _ in pyogrio.list_layers(path)}
     except Exception as exc:  # pyogrio raises DataSourceError for a file GDAL cannot open
-        raise InputFileError(f"cannot be read as a GeoPackage ({exc})", where=str(path),
-                             hint="give the zone's GeoPackage (.gpkg)") from exc
+        raise InputFileError(
+            f"cannot be read as a GeoPackage ({exc})",
+            where=str(path),
+            hint="give the zone's GeoPackage (.gpkg)",
+        ) from exc
     layers: dict[str, gpd.GeoDataFrame | None] = {}
     notes: list[str] = []
     for name, spec in ZONE_LAYERS.items():
@@ -276,14 +302,17 @@ def read_zone_layers(gpkg: str | Path, zone: ZoneConfig) -> tuple[dict[str, gpd.
             layers[name] = None
             notes.append(f"{path} has no layer {name!r}: the measures that need it are NaN")
             continue
-        gdf, report = read_layer(path, name, target_crs=zone.zone.crs, geometry=spec.geometry,
-                                 required=spec.required)
+        gdf, report = read_layer(
+            path, name, target_crs=zone.zone.crs, geometry=spec.geometry, required=spec.required
+        )
         layers[name] = gdf
         notes += _report_notes(report)
     return layers, notes
 
 
-def dem_extents(dem_paths: Sequence[str | Path], crs: CRS) -> list[tuple[str, tuple[float, float, float, float]]]:
+def dem_extents(
+    dem_paths: Sequence[str | Path], crs: CRS
+) -> list[tuple[str, tuple[float, float, float, float]]]:
     """Return ``(file name, (left, bottom, right, top))`` of each DEM in ``crs``, from the
     GeoTIFF headers alone (no pixel read). Raises the errors of :func:`gis.raster.open_geotiff`
     (missing file, not a GeoTIFF, no CRS, too many cells)."""
@@ -291,17 +320,24 @@ def dem_extents(dem_paths: Sequence[str | Path], crs: CRS) -> list[tuple[str, tu
     for p in dem_paths:
         with open_geotiff(p) as src:
             b = src.bounds
-            bounds = transform_bounds(src.crs, crs.to_wkt(), *b) if CRS.from_user_input(src.crs.to_wkt()) != crs else tuple(b)
+            bounds = (
+                transform_bounds(src.crs, crs.to_wkt(), *b)
+                if CRS.from_user_input(src.crs.to_wkt()) != crs
+                else tuple(b)
+            )
         out.append((Path(p).name, tuple(float(v) for v in bounds)))
     return out
 
 
-def _no_overlap(geoms: np.ndarray, extents: Sequence[tuple[str, tuple[float, ...]]], crs: CRS) -> NoOverlapError:
+def _no_overlap(
+    geoms: np.ndarray, extents: Sequence[tuple[str, tuple[float, ...]]], crs: CRS
+) -> NoOverlapError:
     shown = "; ".join(f"{name} {tuple(round(v) for v in b)}" for name, b in extents)
     return NoOverlapError(
         f"none of the {len(geoms)} parcels overlaps the zone's DEMs: parcels span "
         f"{tuple(round(v) for v in shapely.total_bounds(geoms))} ({crs_label(crs)}), DEMs: {shown}",
-        where="parcels", hint="check that the parcels belong to this zone (or pass its DEMs with --dem)",
+        where="parcels",
+        hint="check that the parcels belong to this zone (or pass its DEMs with --dem)",
     )
 
 
@@ -320,12 +356,18 @@ def load_zone_context(
     gpkg = Path(layers_path) if layers_path is not None else zone_layers_path(zone_file, zone)
     dems = list(dem_paths) if dem_paths else [zone_data_path(zone_file, d) for d in zone.data.dems]
     if not dems:
-        raise InputFileError("no DEM to measure slope and earthwork on", where=f"{zone_file} data.dems",
-                             hint="list the zone's DEMs under data.dems in the zone file, or pass --dem DEM.tif")
-    dem_extents(dems, parse_crs(zone.zone.crs, where="zone.crs"))  # a bad DEM fails before the layers are read
+        raise InputFileError(
+            "no DEM to measure slope and earthwork on",
+            where=f"{zone_file} data.dems",
+            hint="list the zone's DEMs under data.dems in the zone file, or pass --dem DEM.tif",
+        )
+    dem_extents(
+        dems, parse_crs(zone.zone.crs, where="zone.crs")
+    )  # a bad DEM fails before the layers are read
     layers, notes = read_zone_layers(gpkg, zone)
-    return ZoneContext.build(zone, layers, dems, zone_file=zone_file, notes=notes, max_cells=max_cells,
-                             check_layers=False)
+    return ZoneContext.build(
+        zone, layers, dems, zone_file=zone_file, notes=notes, max_cells=max_cells, check_layers=False
+    )
 
 
 # --------------------------------------------------------------------------- parcels in
@@ -343,8 +385,9 @@ def _pick_parcel_layer(path: Path, layer: str | None) -> str | None:
     return PARCELS_LAYER if len(spatial) > 1 and PARCELS_LAYER in spatial else None
 
 
-def _with_ids(gdf: gpd.GeoDataFrame, report: LayerReport, id_field: str | None, where: str
-              ) -> tuple[gpd.GeoDataFrame, list[str]]:
+def _with_ids(
+    gdf: gpd.GeoDataFrame, report: LayerReport, id_field: str | None, where: str
+) -> tuple[gpd.GeoDataFrame, list[str]]:
     """Put the parcel ids in ``parcel_id`` (first column) — from ``id_field``, else an existing
     ``parcel_id``, else row numbers 1 … n — and return the frame and notes (how the ids were
     made, and each geometry repair named by its id). SchemaError for empty or repeated ids."""
@@ -358,13 +401,17 @@ def _with_ids(gdf: gpd.GeoDataFrame, report: LayerReport, id_field: str | None, 
     gdf = gdf.copy()
     if id_field is None:
         gdf.insert(0, ID_COLUMN, np.arange(1, len(gdf) + 1))
-        notes.append(f"{where}: no {ID_COLUMN!r} field and no --id-field: parcels are numbered by "
-                     f"row (1 … {len(gdf)}) in {ID_COLUMN!r}")
+        notes.append(
+            f"{where}: no {ID_COLUMN!r} field and no --id-field: parcels are numbered by "
+            f"row (1 … {len(gdf)}) in {ID_COLUMN!r}"
+        )
     elif id_field != ID_COLUMN:
         if ID_COLUMN in gdf.columns:
             gdf = gdf.rename(columns={ID_COLUMN: f"input_{ID_COLUMN}"})
-            notes.append(f"{where}: ids taken from {id_field!r}; the input's own {ID_COLUMN!r} "
-                         f"is kept as 'input_{ID_COLUMN}'")
+            notes.append(
+                f"{where}: ids taken from {id_field!r}; the input's own {ID_COLUMN!r} "
+                f"is kept as 'input_{ID_COLUMN}'"
+            )
         gdf.insert(0, ID_COLUMN, gdf[id_field].to_numpy())
     else:
         gdf = gdf[[ID_COLUMN, *[c for c in gdf.columns if c != ID_COLUMN]]]
@@ -398,8 +445,7 @@ def read_parcels(
     """
     p = Path(path)
     layer = _pick_parcel_layer(p, layer)
-    gdf, report = read_layer(p, layer, target_crs=zone.zone.crs, geometry="polygon",
-                             id_field=id_field)
+    gdf, report = read_layer(p, layer, target_crs=zone.zone.crs, geometry="polygon", id_field=id_field)
     where = str(p) + (f" [layer {report.layer}]" if report.layer else "")
     notes = [f"read {report.features} parcel(s) from {where} ({report.driver}, {report.source_crs})"]
     if report.reprojected:
@@ -417,8 +463,9 @@ def prepare_parcels(
     where: str = "parcels",
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """:func:`read_parcels` for parcels already in memory (same checks, ids and notes)."""
-    gdf, report = prepare_layer(parcels, where=where, target_crs=zone.zone.crs, geometry="polygon",
-                                id_field=id_field)
+    gdf, report = prepare_layer(
+        parcels, where=where, target_crs=zone.zone.crs, geometry="polygon", id_field=id_field
+    )
     notes = [f"{where}: reprojected from {report.source_crs} to {report.crs}"] if report.reprojected else []
     gdf, id_notes = _with_ids(gdf, report, id_field, where)
     return gdf, _dedupe(notes + id_notes)
@@ -434,11 +481,17 @@ def dem_overlap(ctx: ZoneContext, geoms: np.ndarray) -> np.ndarray:
 
 def _check_crs(ctx: ZoneContext, parcels: gpd.GeoDataFrame | gpd.GeoSeries) -> None:
     if parcels.crs is None:
-        raise MissingCRSError("the parcels have no CRS", where="parcels",
-                              hint=f"read them with read_parcels (reprojects to {crs_label(ctx.crs)})")
+        raise MissingCRSError(
+            "the parcels have no CRS",
+            where="parcels",
+            hint=f"read them with read_parcels (reprojects to {crs_label(ctx.crs)})",
+        )
     if CRS.from_user_input(parcels.crs) != ctx.crs:
-        raise CRSError(f"the parcels are in {crs_label(parcels.crs)}, the zone in {crs_label(ctx.crs)}",
-                       where="parcels", hint="read them with read_parcels, which reprojects them")
+        raise CRSError(
+            f"the parcels are in {crs_label(parcels.crs)}, the zone in {crs_label(ctx.crs)}",
+            where="parcels",
+            hint="read them with read_parcels, which reprojects them",
+        )
 
 
 def measure_batch(
@@ -473,8 +526,13 @@ def measure_batch(
     t = time.perf_counter()
     area = shapely.area(geoms)
     parts = [pd.DataFrame({"area_m2": area, "area_mu": area / MU_M2}, index=index)]
-    terrain = measure_terrain_on_surfaces(geoms, ctx.surfaces, ctx.slope_limits_pct, ctx.planned_limit_pct,
-                                          natural_limit_pct=ctx.natural_limit_pct)
+    terrain = measure_terrain_on_surfaces(
+        geoms,
+        ctx.surfaces,
+        ctx.slope_limits_pct,
+        ctx.planned_limit_pct,
+        natural_limit_pct=ctx.natural_limit_pct,
+    )
     no_dem = np.isnan(terrain.to_numpy()).all(axis=1)
     terrain.index = index
     parts.append(terrain)
@@ -518,8 +576,11 @@ def measure_parcels(
     ctx = ZoneContext.build(zone, layers, dem_paths)
     if network is not None:
         ctx.network = network
-    parcels = parcels if parcels.crs is None or CRS.from_user_input(parcels.crs) == ctx.crs \
+    parcels = (
+        parcels
+        if parcels.crs is None or CRS.from_user_input(parcels.crs) == ctx.crs
         else parcels.to_crs(ctx.crs)
+    )
     out = measure_batch(ctx, parcels)
     out.attrs["notes"] = _dedupe(ctx.notes + out.attrs["notes"])
     return out
@@ -564,10 +625,15 @@ class ScoreSummary:
     def to_dict(self) -> dict[str, Any]:
         """Return the summary as plain JSON-able data."""
         return {
-            "n_parcels": self.n_parcels, "n_excluded": self.n_excluded, "n_eligible": self.n_eligible,
-            "by_class": dict(self.by_class), "excluded_by_reason": dict(self.excluded_by_reason),
-            "seconds": round(self.seconds, 3), "steps": {k: round(v, 3) for k, v in self.steps.items()},
-            "notes": list(self.notes), "workers": self.workers,
+            "n_parcels": self.n_parcels,
+            "n_excluded": self.n_excluded,
+            "n_eligible": self.n_eligible,
+            "by_class": dict(self.by_class),
+            "excluded_by_reason": dict(self.excluded_by_reason),
+            "seconds": round(self.seconds, 3),
+            "steps": {k: round(v, 3) for k, v in self.steps.items()},
+            "notes": list(self.notes),
+            "workers": self.workers,
         }
 
 
@@ -596,7 +662,7 @@ def _init_worker(ctx: ZoneContext, parcels: gpd.GeoDataFrame) -> None:
 def _measure_part(bounds: tuple[int, int]) -> tuple[pd.DataFrame, dict[str, Any], dict[str, float]]:
     """Measure parcels[start:stop] in a worker; return the measures, their attrs and step seconds."""
     steps: dict[str, float] = {}
-    parcels = _WORKER_STATE["parcels"].iloc[bounds[0]:bounds[1]]
+    parcels = _WORKER_STATE["parcels"].iloc[bounds[0] : bounds[1]]
     m = measure_batch(_WORKER_STATE["ctx"], parcels, on_step=lambda step, sec: _add(steps, step, sec))
     return m, dict(m.attrs), steps
 
@@ -643,13 +709,19 @@ def score_zone_parcels(
     """
     started = time.perf_counter()
     if ID_COLUMN not in parcels.columns:
-        raise SchemaError(f"the parcels lack the id column {ID_COLUMN!r}", where="parcels",
-                          hint="read them with read_parcels, which makes the ids")
+        raise SchemaError(
+            f"the parcels lack the id column {ID_COLUMN!r}",
+            where="parcels",
+            hint="read them with read_parcels, which makes the ids",
+        )
     ids = parcels[ID_COLUMN]
     if ids.isna().any() or ids.duplicated().any():
         dup = list(dict.fromkeys(ids[ids.duplicated()].tolist()))[:5]
-        raise SchemaError(f"parcel ids must be unique and non-empty (repeated: {dup})",
-                          where=f"parcels.{ID_COLUMN}", hint="give each parcel its own id")
+        raise SchemaError(
+            f"parcel ids must be unique and non-empty (repeated: {dup})",
+            where=f"parcels.{ID_COLUMN}",
+            hint="give each parcel its own id",
+        )
     _check_crs(ctx, parcels)
     parcels = parcels.reset_index(drop=True)
     geoms = geometry_array(parcels)
@@ -661,7 +733,9 @@ def score_zone_parcels(
     workers = max(1, int(workers))
     run_notes = list(notes)
     if workers > 1 and not can_fork():
-        run_notes.append(f"workers={workers} ignored: processes cannot be forked here; measured in one process")
+        run_notes.append(
+            f"workers={workers} ignored: processes cannot be forked here; measured in one process"
+        )
         workers = 1
     if workers == 1 or n < 2:
         workers = 1
@@ -679,7 +753,7 @@ def score_zone_parcels(
         for b, (start, stop) in enumerate(bounds):
             label = f"batch {b + 1}/{len(bounds)} ({stop - start} parcels)"
 
-            def on_step(step: str, seconds: float) -> None:
+            def on_step(step: str, seconds: float, label: str = label) -> None:
                 nonlocal units
                 _add(steps, step, seconds)
                 units += 1
@@ -697,8 +771,9 @@ def score_zone_parcels(
         t0 = time.perf_counter()
         results: list[tuple[pd.DataFrame, dict[str, Any]] | None] = [None] * len(bounds)
         workers = min(workers, len(bounds))
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork"),
-                                 initializer=_init_worker, initargs=(ctx, parcels)) as pool:
+        with ProcessPoolExecutor(
+            workers, mp_context=mp.get_context("fork"), initializer=_init_worker, initargs=(ctx, parcels)
+        ) as pool:
             futures = {pool.submit(_measure_part, b): k for k, b in enumerate(bounds)}
             for done, future in enumerate(as_completed(futures), start=1):
                 m, attrs, part_steps = future.result()
@@ -718,8 +793,10 @@ def score_zone_parcels(
     if without_dem:
         shown = ", ".join(str(ids.iloc[i]) for i in without_dem[:10])
         more = f" and {len(without_dem) - 10} more" if len(without_dem) > 10 else ""
-        run_notes.append(f"{len(without_dem)} parcel(s) lie outside every DEM and have no terrain "
-                         f"measures (scored as 0 on slope and earthwork): {shown}{more}")
+        run_notes.append(
+            f"{len(without_dem)} parcel(s) lie outside every DEM and have no terrain "
+            f"measures (scored as 0 on slope and earthwork): {shown}{more}"
+        )
 
     t0 = time.perf_counter()
     measures.index = pd.Index(parcels[ID_COLUMN].to_numpy(), name=ID_COLUMN)
@@ -736,8 +813,20 @@ def score_zone_parcels(
         oat = oat_from_inputs(inp).parcels
         mc = monte_carlo_from_inputs(inp, n_draws=n_draws, seed=seed).parcels
         extra.append(oat[["min_rank", "max_rank", "max_rank_shift", "max_abs_dscore"]].add_prefix("oat_"))
-        extra.append(mc[["mean_score", "score_std", "mean_rank", "rank_std", "rank_p05", "rank_p95",
-                         "share_same_class", "share_top_k"]].add_prefix("mc_"))
+        extra.append(
+            mc[
+                [
+                    "mean_score",
+                    "score_std",
+                    "mean_rank",
+                    "rank_std",
+                    "rank_p05",
+                    "rank_p95",
+                    "share_same_class",
+                    "share_top_k",
+                ]
+            ].add_prefix("mc_")
+        )
         _add(steps, "sensitivity", time.perf_counter() - t0)
         units += 1
         if progress is not None:
@@ -745,7 +834,9 @@ def score_zone_parcels(
 
     out = _assemble(parcels, measures, result, extra, run_notes)
     hits = inp.constraints.hits
-    excluded_by = {cid: int(hits[:, j].sum()) for j, cid in enumerate(inp.constraints.ids) if hits[:, j].any()}
+    excluded_by = {
+        cid: int(hits[:, j].sum()) for j, cid in enumerate(inp.constraints.ids) if hits[:, j].any()
+    }
     counts = result["class"].value_counts()
     classes = [c.name for c in ctx.zone.scoring.classes] + [EXCLUDED_CLASS]
     names_en = {c.name: c.name_en for c in ctx.zone.scoring.classes} | {EXCLUDED_CLASS: EXCLUDED_CLASS_EN}
@@ -763,8 +854,13 @@ def score_zone_parcels(
     return ScoreRun(parcels=out, summary=summary)
 
 
-def _assemble(parcels: gpd.GeoDataFrame, measures: pd.DataFrame, result: pd.DataFrame,
-              extra: list[pd.DataFrame], notes: list[str]) -> gpd.GeoDataFrame:
+def _assemble(
+    parcels: gpd.GeoDataFrame,
+    measures: pd.DataFrame,
+    result: pd.DataFrame,
+    extra: list[pd.DataFrame],
+    notes: list[str],
+) -> gpd.GeoDataFrame:
     """Input attributes + results + measures + value/contrib (+ sensitivity) + geometry."""
     core = [c for c in result.columns if not c.startswith(("value_", "contrib_"))]
     detail = [c for c in result.columns if c.startswith(("value_", "contrib_"))]
@@ -808,13 +904,25 @@ def score_file(
     dems = list(dem_paths) if dem_paths else [zone_data_path(zone_file, d) for d in zone.data.dems]
     extents = dem_extents(dems, crs)
     geoms = geometry_array(parcels)
-    if extents and not shapely.intersects(geoms[:, None], np.array([shapely.box(*b) for _, b in extents])).any():
+    if (
+        extents
+        and not shapely.intersects(geoms[:, None], np.array([shapely.box(*b) for _, b in extents])).any()
+    ):
         raise _no_overlap(geoms, extents, crs)
     t0 = time.perf_counter()
     ctx = load_zone_context(zone_file, layers_path=layers_path, dem_paths=dem_paths, zone=zone)
     context_s = time.perf_counter() - t0
-    run = score_zone_parcels(ctx, parcels, batch_size=batch_size, workers=workers, sensitivity=sensitivity,
-                             n_draws=n_draws, seed=seed, progress=progress, notes=notes + ctx.notes)
+    run = score_zone_parcels(
+        ctx,
+        parcels,
+        batch_size=batch_size,
+        workers=workers,
+        sensitivity=sensitivity,
+        n_draws=n_draws,
+        seed=seed,
+        progress=progress,
+        notes=notes + ctx.notes,
+    )
     run.summary.steps = {"context": context_s, **run.summary.steps}
     run.summary.seconds = time.perf_counter() - started
     return run
@@ -865,18 +973,24 @@ def output_format(out: str | Path) -> str:
     fmt = OUTPUT_FORMATS.get(p.suffix.lower())
     if fmt is None:
         raise InputFileError(
-            f"unknown output format {p.suffix or '(no extension)'!r}", where=str(p),
+            f"unknown output format {p.suffix or '(no extension)'!r}",
+            where=str(p),
             hint="name the output .gpkg (GeoPackage, zone CRS), .geojson (WGS 84) or .csv (attributes)",
         )
     if not p.parent.exists() or not p.parent.is_dir():
-        raise InputFileError("the output folder does not exist", where=str(p.parent),
-                             hint="create it first, or write elsewhere")
+        raise InputFileError(
+            "the output folder does not exist",
+            where=str(p.parent),
+            hint="create it first, or write elsewhere",
+        )
     if p.exists() and p.is_dir():
         raise InputFileError("is a folder, not a file", where=str(p), hint="give a file name")
     return fmt
 
 
-def write_scored_parcels(parcels: gpd.GeoDataFrame, out: str | Path, *, layer: str = "scored_parcels") -> Path:
+def write_scored_parcels(
+    parcels: gpd.GeoDataFrame, out: str | Path, *, layer: str = "scored_parcels"
+) -> Path:
     """Write scored parcels to ``out`` by extension and return its path.
 
     ``.gpkg``: GeoPackage layer ``layer`` in the parcels' (zone) CRS. ``.geojson``/``.json``:

@@ -76,9 +76,14 @@ class PlanProject(BaseModel):
     def to_project(self) -> Project:
         """Return the project as a :class:`Project` (万元); undeclared figures stay None."""
         return Project(
-            name=f"{self.number}. {self.name}", industry=self.industry, branch=self.branch,
-            encouraged_description=self.encouraged_description, investment_wan=self.investment_wan,
-            output_wan=self.output_wan, land_mu=self.land_mu, note=self.note,
+            name=f"{self.number}. {self.name}",
+            industry=self.industry,
+            branch=self.branch,
+            encouraged_description=self.encouraged_description,
+            investment_wan=self.investment_wan,
+            output_wan=self.output_wan,
+            land_mu=self.land_mu,
+            note=self.note,
         )
 
 
@@ -172,8 +177,16 @@ class PlanReport:
             p, rec = r.plan, r.recommendation
             best = rec.candidates[0] if rec.candidates else None
             values = [
-                p.number, p.name, p.group, r.industry_label, p.phase, p.investment_yi, p.output_yi,
-                p.investment_wan, p.output_wan, p.land_mu,
+                p.number,
+                p.name,
+                p.group,
+                r.industry_label,
+                p.phase,
+                p.investment_yi,
+                p.output_yi,
+                p.investment_wan,
+                p.output_wan,
+                p.land_mu,
                 None if r.max_justified_mu is None else round(r.max_justified_mu, 2),
                 rec.justified.basis if rec.justified else None,
                 round(rec.demand_mu, 2),
@@ -181,7 +194,9 @@ class PlanReport:
                 None if best is None else round(best.area_mu, 2),
                 None if best is None else round(best.score, 1),
                 None if best is None else best.weakest,
-                VERDICT_ZH[r.verdict] if lang == "zh" else r.verdict, r.reason(lang), p.note,
+                VERDICT_ZH[r.verdict] if lang == "zh" else r.verdict,
+                r.reason(lang),
+                p.note,
             ]
             if self.allocated:
                 values += _allocation_values(r.allocation, p, lang)
@@ -193,25 +208,73 @@ class PlanReport:
 
 
 HEADERS_ZH: tuple[str, ...] = (
-    "序号", "项目名称", "产业分组", "产业大类/二级产业方向", "建设时序", "投资（亿元）", "年产值（亿元/年）",
-    "投资（万元）", "年产值（万元/年）", "规划占地（亩）", "最大可支撑用地（亩）", "强度依据", "用地需求（亩）",
-    "推荐地块/组合", "首选面积（亩）", "首选适宜性得分", "首选最弱项", "结论", "说明", "产业归类备注",
+    "序号",
+    "项目名称",
+    "产业分组",
+    "产业大类/二级产业方向",
+    "建设时序",
+    "投资（亿元）",
+    "年产值（亿元/年）",
+    "投资（万元）",
+    "年产值（万元/年）",
+    "规划占地（亩）",
+    "最大可支撑用地（亩）",
+    "强度依据",
+    "用地需求（亩）",
+    "推荐地块/组合",
+    "首选面积（亩）",
+    "首选适宜性得分",
+    "首选最弱项",
+    "结论",
+    "说明",
+    "产业归类备注",
 )
 HEADERS_EN: tuple[str, ...] = (
-    "no", "name", "group", "industry", "phase", "investment_yi", "output_yi", "investment_wan",
-    "output_wan", "plan_land_mu", "max_justified_mu", "intensity_basis", "demand_mu", "best_sites",
-    "best_area_mu", "best_score", "best_weakest", "verdict", "reason", "mapping_note",
+    "no",
+    "name",
+    "group",
+    "industry",
+    "phase",
+    "investment_yi",
+    "output_yi",
+    "investment_wan",
+    "output_wan",
+    "plan_land_mu",
+    "max_justified_mu",
+    "intensity_basis",
+    "demand_mu",
+    "best_sites",
+    "best_area_mu",
+    "best_score",
+    "best_weakest",
+    "verdict",
+    "reason",
+    "mapping_note",
 )
 VERDICT_ZH = {"pass": "通过", "review": "复核", "fail": "不通过"}
 
 
 ALLOC_HEADERS_ZH: tuple[str, ...] = (
-    "分配结果", "分配地块", "分配园区", "分配组团", "分配面积（亩）", "分配用地投资强度（万元/亩）",
-    "分配用地产出强度（万元/亩）", "扣减容量", "分配说明",
+    "分配结果",
+    "分配地块",
+    "分配园区",
+    "分配组团",
+    "分配面积（亩）",
+    "分配用地投资强度（万元/亩）",
+    "分配用地产出强度（万元/亩）",
+    "扣减容量",
+    "分配说明",
 )
 ALLOC_HEADERS_EN: tuple[str, ...] = (
-    "allocation", "allocated_parcels", "allocated_park", "allocated_cluster", "allocated_mu",
-    "allocated_investment_wan_per_mu", "allocated_output_wan_per_mu", "capacity_drawn", "allocation_reason",
+    "allocation",
+    "allocated_parcels",
+    "allocated_park",
+    "allocated_cluster",
+    "allocated_mu",
+    "allocated_investment_wan_per_mu",
+    "allocated_output_wan_per_mu",
+    "capacity_drawn",
+    "allocation_reason",
 )
 
 #: Allocation outcomes (zh, en): placed, or why not.
@@ -223,7 +286,9 @@ CAUSES: dict[str, tuple[str, str]] = {
     "rules": ("单独也无合适地块", "no site even alone"),
 }
 SERVICE_NAMES: dict[str, tuple[str, str]] = {
-    "power": ("供电", "power"), "water": ("供水", "water"), "wastewater": ("污水处理", "wastewater"),
+    "power": ("供电", "power"),
+    "water": ("供水", "water"),
+    "wastewater": ("污水处理", "wastewater"),
 }
 
 
@@ -248,16 +313,37 @@ def plan_report(
     :class:`AllocationSummary`. ``ledger`` itself is never changed."""
     plans = list(projects)
     converted = [p.to_project() for p in plans]
-    classes = [classify_industry(zone, pr, where=f"plan project {p.number}") for p, pr in zip(plans, converted)]
+    classes = [
+        classify_industry(zone, pr, where=f"plan project {p.number}") for p, pr in zip(plans, converted)
+    ]
     if allocate:
-        steps, summary = allocate_projects(zone, parcels, converted, ledger=ledger, classifications=classes,
-                                           top=top, lang=lang, **recommend_options)
+        steps, summary = allocate_projects(
+            zone,
+            parcels,
+            converted,
+            ledger=ledger,
+            classifications=classes,
+            top=top,
+            lang=lang,
+            **recommend_options,
+        )
         recs: list[Recommendation] = [st.recommendation for st in steps]
         allocations: list[Allocation | None] = [st.allocation for st in steps]
     else:
         summary = None
-        recs = [recommend(zone, parcels, pr, ledger=None if ledger is None else ledger.copy(), top=top, lang=lang,
-                          classification=cls, **recommend_options) for pr, cls in zip(converted, classes)]
+        recs = [
+            recommend(
+                zone,
+                parcels,
+                pr,
+                ledger=None if ledger is None else ledger.copy(),
+                top=top,
+                lang=lang,
+                classification=cls,
+                **recommend_options,
+            )
+            for pr, cls in zip(converted, classes)
+        ]
         allocations = [None] * len(plans)
     rows = []
     for plan, cls, rec, alloc in zip(plans, classes, recs, allocations):
@@ -307,7 +393,9 @@ class Allocation:
         if not self.drawn:
             return None
         sep = "；" if lang == "zh" else "; "
-        return sep.join(f"{name} {fmt(v)} {self.drawn_units.get(name, '')}".rstrip() for name, v in self.drawn.items())
+        return sep.join(
+            f"{name} {fmt(v)} {self.drawn_units.get(name, '')}".rstrip() for name, v in self.drawn.items()
+        )
 
 
 @dataclass(frozen=True)
@@ -371,16 +459,21 @@ class AllocationSummary:
         for c in self.capacity:
             name = c.park_name[0 if zh else 1]
             svc = SERVICE_NAMES[c.service][0 if zh else 1]
-            label = (f"{name} {svc}剩余容量（{c.unit}）" if zh else f"{name} spare {svc} ({c.unit})")
+            label = f"{name} {svc}剩余容量（{c.unit}）" if zh else f"{name} spare {svc} ({c.unit})"
             if c.spare_after is None:
                 out.append([label, (f"未知：{c.reason_zh}" if zh else f"unknown: {c.reason_en}")])
             else:
                 out.append([label, round(c.spare_after, 2)])
         if self.capacity and self.placed and not self.drawn:
-            out.append(["说明" if zh else "note",
-                        "未扣减任何容量：已分配项目均未申报用电、用水量（规划附件未给出），或容量未知" if zh else
-                        "no capacity was drawn: no placed project declares power or water (the plan's "
-                        "appendix gives none), or the capacity is unknown"])
+            out.append(
+                [
+                    "说明" if zh else "note",
+                    "未扣减任何容量：已分配项目均未申报用电、用水量（规划附件未给出），或容量未知"
+                    if zh
+                    else "no capacity was drawn: no placed project declares power or water (the plan's "
+                    "appendix gives none), or the capacity is unknown",
+                ]
+            )
         return out
 
 
@@ -413,38 +506,57 @@ def allocate_projects(
     for i, project in enumerate(projects):
         cls = classifications[i] if classifications is not None else classify_industry(zone, project)
         free = table[~ids.isin(taken)] if taken else table
-        rec = recommend(zone, free, project, ledger=shared, top=top, lang=lang, classification=cls,
-                        **recommend_options)
+        rec = recommend(
+            zone, free, project, ledger=shared, top=top, lang=lang, classification=cls, **recommend_options
+        )
         best = rec.candidates[0] if rec.candidates else None
         if best is not None and best.verdict != "fail":
             alloc = _place(shared, parks, clusters, project, best)
             if alloc.placed:
                 taken.update({pid: project.name for pid in best.parcel_ids})
         elif best is not None:  # not reached: candidates fail no rule
-            alloc = Allocation(False, "rules", reason_zh="首选地块结论为不通过", reason_en="the best site fails")
+            alloc = Allocation(
+                False, "rules", reason_zh="首选地块结论为不通过", reason_en="the best site fails"
+            )
         else:
-            alone = recommend(zone, table, project, ledger=None if ledger is None else ledger.copy(), top=top,
-                              lang=lang, classification=cls, **recommend_options)
+            alone = recommend(
+                zone,
+                table,
+                project,
+                ledger=None if ledger is None else ledger.copy(),
+                top=top,
+                lang=lang,
+                classification=cls,
+                **recommend_options,
+            )
             alloc = _not_placed(zone, table, taken, shared, project, cls, rec, alone)
         steps.append(AllocationStep(project, rec, alloc))
     return steps, _summary(zone, ledger, shared, steps)
 
 
-def _names(zone_parks: dict[str, Any], clusters: dict[str, Any], park: str | None,
-           cluster: str | None) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
+def _names(
+    zone_parks: dict[str, Any], clusters: dict[str, Any], park: str | None, cluster: str | None
+) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
     p, c = zone_parks.get(park or ""), clusters.get(cluster or "")
-    return ((p.name, p.name_en) if p is not None else None,
-            (c.name, c.name_en) if c is not None else None)
+    return ((p.name, p.name_en) if p is not None else None, (c.name, c.name_en) if c is not None else None)
 
 
-def _place(shared: CapacityLedger | None, parks: dict[str, Any], clusters: dict[str, Any], project: Project,
-           best: Any) -> Allocation:
+def _place(
+    shared: CapacityLedger | None,
+    parks: dict[str, Any],
+    clusters: dict[str, Any],
+    project: Project,
+    best: Any,
+) -> Allocation:
     """Allocate ``best`` (a Candidate) to ``project``; draw its demand from ``shared``."""
     park_name, cluster_name = _names(parks, clusters, best.park, best.cluster)
     park_zh = park_name[0] if park_name else best.park or "—"
     where_zh = park_zh + (cluster_name[0] if cluster_name else best.cluster or "")
-    where_en = ", ".join(x for x in (park_name[1] if park_name else best.park,
-                                     cluster_name[1] if cluster_name else best.cluster) if x)
+    where_en = ", ".join(
+        x
+        for x in (park_name[1] if park_name else best.park, cluster_name[1] if cluster_name else best.cluster)
+        if x
+    )
     ids = "+".join(best.parcel_ids)
     drawn: dict[str, float] = {}
     note_zh, note_en = "", ""
@@ -456,20 +568,39 @@ def _place(shared: CapacityLedger | None, parks: dict[str, Any], clusters: dict[
         try:
             record = shared.admit(best.park, project, best.parcel_ids)
         except ConflictError as exc:
-            return Allocation(False, "capacity", reason_zh=f"未分配：容量不足（{exc.message}）",
-                              reason_en=f"not placed: capacity ({exc.message})")
+            return Allocation(
+                False,
+                "capacity",
+                reason_zh=f"未分配：容量不足（{exc.message}）",
+                reason_en=f"not placed: capacity ({exc.message})",
+            )
         drawn = dict(record.drawn)
         if not drawn:
-            note_zh, note_en = ("；未扣减容量（项目未申报用电、用水，或容量未知）",
-                                "; nothing drawn (no power or water declared, or capacity unknown)")
+            note_zh, note_en = (
+                "；未扣减容量（项目未申报用电、用水，或容量未知）",
+                "; nothing drawn (no power or water declared, or capacity unknown)",
+            )
     units = {} if shared is None else {n: SERVICE_UNITS[shared.facilities[n].service] for n in drawn}
-    alloc = Allocation(True, "placed", tuple(best.parcel_ids), best.park, best.cluster, park_name, cluster_name,
-                       float(best.area_mu), drawn, units)
+    alloc = Allocation(
+        True,
+        "placed",
+        tuple(best.parcel_ids),
+        best.park,
+        best.cluster,
+        park_name,
+        cluster_name,
+        float(best.area_mu),
+        drawn,
+        units,
+    )
     if drawn:
         note_zh = "；扣减 " + alloc.drawn_text("zh")
         note_en = "; drew " + alloc.drawn_text("en")
-    return replace(alloc, reason_zh=f"分配 {ids}（{where_zh}，{fmt(best.area_mu)} 亩）{note_zh}",
-                   reason_en=f"allocated {ids} ({where_en}, {fmt(best.area_mu)} 亩){note_en}")
+    return replace(
+        alloc,
+        reason_zh=f"分配 {ids}（{where_zh}，{fmt(best.area_mu)} 亩）{note_zh}",
+        reason_en=f"allocated {ids} ({where_en}, {fmt(best.area_mu)} 亩){note_en}",
+    )
 
 
 def _admitting_parks(zone: ZoneConfig, table: pd.DataFrame, cls: Classification) -> dict[str, str | None]:
@@ -487,8 +618,16 @@ def _admitting_parks(zone: ZoneConfig, table: pd.DataFrame, cls: Classification)
     return out
 
 
-def _not_placed(zone: ZoneConfig, table: pd.DataFrame, taken: dict[str, str], shared: CapacityLedger | None,
-                project: Project, cls: Classification, rec: Recommendation, alone: Recommendation) -> Allocation:
+def _not_placed(
+    zone: ZoneConfig,
+    table: pd.DataFrame,
+    taken: dict[str, str],
+    shared: CapacityLedger | None,
+    project: Project,
+    cls: Classification,
+    rec: Recommendation,
+    alone: Recommendation,
+) -> Allocation:
     """Return why ``project`` got no site. ``alone`` is its recommendation on the whole table with
     the starting capacity (as in the independent report). Causes: no admitting land at all
     ("no_land"); no site even on its own ("rules"); its own best sites all went to earlier projects
@@ -502,26 +641,39 @@ def _not_placed(zone: ZoneConfig, table: pd.DataFrame, taken: dict[str, str], sh
         zh, en = "与其他项目的分配无关", "not due to the other projects"
     elif all(any(pid in taken for pid in c.parcel_ids) for c in alone.candidates):
         sites = ["+".join(c.parcel_ids) for c in alone.candidates]
-        takers = list(dict.fromkeys(taken[pid] for c in alone.candidates for pid in c.parcel_ids if pid in taken))
+        takers = list(
+            dict.fromkeys(taken[pid] for c in alone.candidates for pid in c.parcel_ids if pid in taken)
+        )
         cause = "land_taken"
         zh = f"单独评估时的推荐地块（{'、'.join(sites)}）已分配给前序项目（{'、'.join(takers)}）"
         en = f"its own best sites ({', '.join(sites)}) went to earlier projects ({', '.join(takers)})"
     else:
-        free_parks = {c.park for c in alone.candidates
-                      if c.park is not None and not any(pid in taken for pid in c.parcel_ids)}
+        free_parks = {
+            c.park
+            for c in alone.candidates
+            if c.park is not None and not any(pid in taken for pid in c.parcel_ids)
+        }
         short = _capacity_short(shared, zone, project, free_parks)
         cause = "capacity"
         if short:
             zh, en = "；".join(short[0].values()), "; ".join(short[1].values())
         else:  # not expected: a free site that passed alone fails now only through the shared ledger
-            zh, en = "前序项目用去的容量使其余地块不再满足规则", "the capacity used by earlier projects rules out the free sites"
+            zh, en = (
+                "前序项目用去的容量使其余地块不再满足规则",
+                "the capacity used by earlier projects rules out the free sites",
+            )
     label_zh, label_en = CAUSES[cause]
-    return Allocation(False, cause, reason_zh=f"未分配（{label_zh}）：{zh}。{miss_zh}",
-                      reason_en=f"not placed ({label_en}): {en}. {miss_en}")
+    return Allocation(
+        False,
+        cause,
+        reason_zh=f"未分配（{label_zh}）：{zh}。{miss_zh}",
+        reason_en=f"not placed ({label_en}): {en}. {miss_en}",
+    )
 
 
-def _capacity_short(shared: CapacityLedger | None, zone: ZoneConfig, project: Project,
-                    park_ids: set[str]) -> tuple[dict[str, str], dict[str, str]] | None:
+def _capacity_short(
+    shared: CapacityLedger | None, zone: ZoneConfig, project: Project, park_ids: set[str]
+) -> tuple[dict[str, str], dict[str, str]] | None:
     """Return, for each park of ``park_ids`` where some known demand exceeds the spare capacity
     left, the shortfall text (zh, en); None without a ledger."""
     if shared is None or not park_ids:
@@ -546,8 +698,9 @@ def _capacity_short(shared: CapacityLedger | None, zone: ZoneConfig, project: Pr
     return zh, en
 
 
-def _summary(zone: ZoneConfig, before: CapacityLedger | None, after: CapacityLedger | None,
-             steps: list[AllocationStep]) -> AllocationSummary:
+def _summary(
+    zone: ZoneConfig, before: CapacityLedger | None, after: CapacityLedger | None, steps: list[AllocationStep]
+) -> AllocationSummary:
     causes = {k: 0 for k in CAUSES}
     land: dict[str | None, float] = {p.id: 0.0 for p in zone.parks}
     names: dict[str | None, tuple[str, str]] = {p.id: (p.name, p.name_en) for p in zone.parks}
@@ -563,8 +716,18 @@ def _summary(zone: ZoneConfig, before: CapacityLedger | None, after: CapacityLed
         for p in zone.parks:
             for s in ("power", "water", "wastewater"):
                 b, a = before.supply(p.id, s), after.supply(p.id, s)
-                cap.append(CapacityLeft(p.id, (p.name, p.name_en), s, SERVICE_UNITS[s], b.spare, a.spare,
-                                        a.reason_zh, a.reason_en))
+                cap.append(
+                    CapacityLeft(
+                        p.id,
+                        (p.name, p.name_en),
+                        s,
+                        SERVICE_UNITS[s],
+                        b.spare,
+                        a.spare,
+                        a.reason_zh,
+                        a.reason_en,
+                    )
+                )
     drawn: dict[str, float] = {}
     for st in steps:
         for name, v in st.allocation.drawn.items():
@@ -581,12 +744,15 @@ def _allocation_values(a: Allocation | None, p: PlanProject, lang: str) -> list[
     if not a.placed:
         return [a.cause_label(lang), None, None, None, None, None, None, None, a.reason(lang)]
     return [
-        a.cause_label(lang), "+".join(a.parcel_ids),
-        a.park_name[k] if a.park_name else a.park, a.cluster_name[k] if a.cluster_name else a.cluster,
+        a.cause_label(lang),
+        "+".join(a.parcel_ids),
+        a.park_name[k] if a.park_name else a.park,
+        a.cluster_name[k] if a.cluster_name else a.cluster,
         round(a.area_mu, 2),
         round(p.investment_wan / a.area_mu, 1) if a.area_mu > 0 else None,
         round(p.output_wan / a.area_mu, 1) if a.area_mu > 0 else None,
-        a.drawn_text(lang), a.reason(lang),
+        a.drawn_text(lang),
+        a.reason(lang),
     ]
 
 
@@ -597,8 +763,14 @@ def _miss_reason(rec: Recommendation) -> tuple[str, str]:
         fails = [r for r in c.rules if r.status == "fail"]
         ids = "+".join(c.parcel_ids)
         if fails:
-            zh.append(f"最接近的地块 {ids}：" + "；".join(f"{rule_label(r.rule, 'zh')}：{r.message_zh}" for r in fails))
-            en.append(f"nearest miss {ids}: " + "; ".join(f"{rule_label(r.rule, 'en')}: {r.message_en}" for r in fails))
+            zh.append(
+                f"最接近的地块 {ids}："
+                + "；".join(f"{rule_label(r.rule, 'zh')}：{r.message_zh}" for r in fails)
+            )
+            en.append(
+                f"nearest miss {ids}: "
+                + "; ".join(f"{rule_label(r.rule, 'en')}: {r.message_en}" for r in fails)
+            )
         else:
             zh.append(f"最接近的地块 {ids} 面积 {fmt(c.area_mu)} 亩 < 需求 {fmt(rec.demand_mu)} 亩")
             en.append(f"nearest miss {ids} has {fmt(c.area_mu)} 亩 < demand {fmt(rec.demand_mu)} 亩")
@@ -614,8 +786,9 @@ def write_plan_report(report: PlanReport, path: Path | str, *, lang: str | None 
     heads = list(report.headers(lang))
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise InputFileError(f"unknown report format {path.suffix!r}", where=str(path),
-                             hint="write .xlsx or .csv")
+        raise InputFileError(
+            f"unknown report format {path.suffix!r}", where=str(path), hint="write .xlsx or .csv"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
@@ -636,8 +809,14 @@ def write_plan_report(report: PlanReport, path: Path | str, *, lang: str | None 
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
-    fills = {"pass": "C6EFCE", "review": "FFEB9C", "fail": "FFC7CE",
-             "通过": "C6EFCE", "复核": "FFEB9C", "不通过": "FFC7CE"}
+    fills = {
+        "pass": "C6EFCE",
+        "review": "FFEB9C",
+        "fail": "FFC7CE",
+        "通过": "C6EFCE",
+        "复核": "FFEB9C",
+        "不通过": "FFC7CE",
+    }
     zh = (lang or report.lang) == "zh"
     verdict_col = heads.index("结论" if zh else "verdict") + 1
     alloc_col = heads.index("分配结果" if zh else "allocation") + 1 if report.allocated else None
@@ -650,9 +829,22 @@ def write_plan_report(report: PlanReport, path: Path | str, *, lang: str | None 
         if alloc_col is not None:
             a = ws.cell(row=ws.max_row, column=alloc_col)
             a.fill = PatternFill("solid", fgColor="C6EFCE" if a.value == placed_label else "FFC7CE")
-    widths = {"项目名称": 36, "name": 36, "说明": 80, "reason": 80, "产业归类备注": 50, "mapping_note": 50,
-              "推荐地块/组合": 30, "best_sites": 30, "产业大类/二级产业方向": 28, "industry": 28,
-              "分配说明": 80, "allocation_reason": 80, "扣减容量": 30, "capacity_drawn": 30}
+    widths = {
+        "项目名称": 36,
+        "name": 36,
+        "说明": 80,
+        "reason": 80,
+        "产业归类备注": 50,
+        "mapping_note": 50,
+        "推荐地块/组合": 30,
+        "best_sites": 30,
+        "产业大类/二级产业方向": 28,
+        "industry": 28,
+        "分配说明": 80,
+        "allocation_reason": 80,
+        "扣减容量": 30,
+        "capacity_drawn": 30,
+    }
     for i, h in enumerate(heads, start=1):
         ws.column_dimensions[get_column_letter(i)].width = widths.get(h, 14)
     ws.freeze_panes = "C2"
@@ -676,13 +868,19 @@ def plan_report_table(report: PlanReport, lang: str | None = None):
 
     lang = lang or report.lang
     zh = lang == "zh"
-    table = Table(title="规划项目选址（附件 产业发展项目汇总表）" if zh else "Plan projects (appendix)",
-                  show_lines=False)
-    for head, kw in (("序号" if zh else "No", {"justify": "right"}), ("项目名称" if zh else "Project", {}),
-                     ("投资 万元" if zh else "Invest 万元", {"justify": "right"}),
-                     ("产值 万元/年" if zh else "Output 万元/yr", {"justify": "right"}),
-                     ("可支撑 亩" if zh else "Justified 亩", {"justify": "right"}),
-                     ("推荐地块" if zh else "Best sites", {}), ("结论" if zh else "Verdict", {})):
+    table = Table(
+        title="规划项目选址（附件 产业发展项目汇总表）" if zh else "Plan projects (appendix)",
+        show_lines=False,
+    )
+    for head, kw in (
+        ("序号" if zh else "No", {"justify": "right"}),
+        ("项目名称" if zh else "Project", {}),
+        ("投资 万元" if zh else "Invest 万元", {"justify": "right"}),
+        ("产值 万元/年" if zh else "Output 万元/yr", {"justify": "right"}),
+        ("可支撑 亩" if zh else "Justified 亩", {"justify": "right"}),
+        ("推荐地块" if zh else "Best sites", {}),
+        ("结论" if zh else "Verdict", {}),
+    ):
         table.add_column(head, **kw)
     if report.allocated:
         table.add_column("分配地块" if zh else "Allocated")
@@ -692,8 +890,15 @@ def plan_report_table(report: PlanReport, lang: str | None = None):
     for r in report.rows:
         p = r.plan
         v = VERDICT_ZH[r.verdict] if zh else r.verdict
-        cells = [str(p.number), p.name, fmt(p.investment_wan, 0), fmt(p.output_wan, 0),
-                 fmt(r.max_justified_mu, 1), "; ".join(r.best()) or "—", f"[{colors[r.verdict]}]{v}[/]"]
+        cells = [
+            str(p.number),
+            p.name,
+            fmt(p.investment_wan, 0),
+            fmt(p.output_wan, 0),
+            fmt(r.max_justified_mu, 1),
+            "; ".join(r.best()) or "—",
+            f"[{colors[r.verdict]}]{v}[/]",
+        ]
         if report.allocated:
             a = r.allocation
             if a is not None and a.placed:

@@ -69,17 +69,33 @@ _FIELD_UNITS: dict[str, str] = {
 
 # unit written in a string → (canonical unit of the field, factor to it)
 _UNIT_FACTORS: dict[str, tuple[str, float]] = {
-    "亿元": ("万元", 10_000.0), "亿": ("万元", 10_000.0),
-    "万元": ("万元", 1.0), "万": ("万元", 1.0),
+    "亿元": ("万元", 10_000.0),
+    "亿": ("万元", 10_000.0),
+    "万元": ("万元", 1.0),
+    "万": ("万元", 1.0),
     "元": ("万元", 1e-4),
     "亩": ("亩", 1.0),
-    "公顷": ("亩", 15.0), "ha": ("亩", 15.0), "hm2": ("亩", 15.0), "hm²": ("亩", 15.0),
-    "m2": ("亩", 1 / (10000 / 15)), "m²": ("亩", 1 / (10000 / 15)), "平方米": ("亩", 1 / (10000 / 15)),
-    "km2": ("亩", 1500.0), "km²": ("亩", 1500.0),
-    "kw": ("kW", 1.0), "千瓦": ("kW", 1.0), "mw": ("kW", 1000.0), "兆瓦": ("kW", 1000.0),
-    "m3/d": ("m³/d", 1.0), "m³/d": ("m³/d", 1.0), "t/d": ("m³/d", 1.0), "吨/天": ("m³/d", 1.0),
-    "立方米/天": ("m³/d", 1.0), "方/天": ("m³/d", 1.0),
-    "%": ("%", 1.0), "％": ("%", 1.0),
+    "公顷": ("亩", 15.0),
+    "ha": ("亩", 15.0),
+    "hm2": ("亩", 15.0),
+    "hm²": ("亩", 15.0),
+    "m2": ("亩", 1 / (10000 / 15)),
+    "m²": ("亩", 1 / (10000 / 15)),
+    "平方米": ("亩", 1 / (10000 / 15)),
+    "km2": ("亩", 1500.0),
+    "km²": ("亩", 1500.0),
+    "kw": ("kW", 1.0),
+    "千瓦": ("kW", 1.0),
+    "mw": ("kW", 1000.0),
+    "兆瓦": ("kW", 1000.0),
+    "m3/d": ("m³/d", 1.0),
+    "m³/d": ("m³/d", 1.0),
+    "t/d": ("m³/d", 1.0),
+    "吨/天": ("m³/d", 1.0),
+    "立方米/天": ("m³/d", 1.0),
+    "方/天": ("m³/d", 1.0),
+    "%": ("%", 1.0),
+    "％": ("%", 1.0),
 }
 _NUMBER_WITH_UNIT = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*(\S.*?)?\s*$")
 
@@ -167,9 +183,7 @@ def _number_from_text(text: str, field: str) -> float:
         base = "万元" if unit.startswith("万元") else unit
         if found and found[0] == base:
             value = float(m.group(1)) * found[1]
-            raise ValueError(
-                f"{text!r} is text with a unit; give a plain number in {unit}: {_fmt(value)}"
-            )
+            raise ValueError(f"{text!r} is text with a unit; give a plain number in {unit}: {_fmt(value)}")
         raise ValueError(f"{text!r} is text with the unit {written!r}; give a plain number in {unit}")
     raise ValueError(f"{text!r} is not a number; give a plain number in {unit}")
 
@@ -225,8 +239,11 @@ def read_project_file(path: Path | str) -> dict:
     """Return the parsed mapping of a YAML/JSON project file; InputFileError if unreadable."""
     path = Path(path)
     if not path.is_file():
-        raise InputFileError("project file not found", where=str(path),
-                             hint="give a YAML or JSON project file (see tests/data/projects/)")
+        raise InputFileError(
+            "project file not found",
+            where=str(path),
+            hint="give a YAML or JSON project file (see tests/data/projects/)",
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -367,17 +384,26 @@ def classify_industry(zone: ZoneConfig, project: Project, *, where: str | None =
     catch_all_name = pl.catch_all.name if pl.catch_all else "其它国家鼓励发展的产业项目"
 
     # the catch-all: "其它国家鼓励发展的产业项目" with a free description
-    if _is_catch_all(zone, ind_text) or (ind_text is None and br_text is None and project.encouraged_description):
+    if _is_catch_all(zone, ind_text) or (
+        ind_text is None and br_text is None and project.encouraged_description
+    ):
         if pl.catch_all is None:
-            raise SchemaError("this zone's positive list has no catch-all for other encouraged projects",
-                              where=f"{where}: industry")
+            raise SchemaError(
+                "this zone's positive list has no catch-all for other encouraged projects",
+                where=f"{where}: industry",
+            )
         if not project.encouraged_description:
-            raise SchemaError(f"industry is {catch_all_name!r} but encouraged_description is missing",
-                              where=f"{where}: encouraged_description",
-                              hint="describe what the project makes, e.g. 装配式建筑构件")
+            raise SchemaError(
+                f"industry is {catch_all_name!r} but encouraged_description is missing",
+                where=f"{where}: encouraged_description",
+                hint="describe what the project makes, e.g. 装配式建筑构件",
+            )
         if br_text:
-            raise SchemaError(f"{catch_all_name} has no 二级产业方向; remove branch {br_text!r} "
-                              "or describe it in encouraged_description", where=f"{where}: branch")
+            raise SchemaError(
+                f"{catch_all_name} has no 二级产业方向; remove branch {br_text!r} "
+                "or describe it in encouraged_description",
+                where=f"{where}: branch",
+            )
         return Classification("encouraged", None, None, None, ind_text, None)
 
     if project.encouraged_description:
@@ -390,9 +416,12 @@ def classify_industry(zone: ZoneConfig, project: Project, *, where: str | None =
     industry: Industry | None = None
     if ind_text is None:
         if br_text is None:
-            raise SchemaError("industry is missing", where=f"{where}: industry",
-                              hint=f"give the 产业大类 from the positive list, or {catch_all_name!r} "
-                                   "with encouraged_description")
+            raise SchemaError(
+                "industry is missing",
+                where=f"{where}: industry",
+                hint=f"give the 产业大类 from the positive list, or {catch_all_name!r} "
+                "with encouraged_description",
+            )
         owners = _branch_owners(zone, br_text)
         if not owners:
             close = _near(br_text, [b.name for i in pl.industries for b in i.branches])
@@ -411,7 +440,8 @@ def classify_industry(zone: ZoneConfig, project: Project, *, where: str | None =
                 i, b = owners[0]
                 raise SchemaError(
                     f"{ind_text!r} is a 二级产业方向 (branch) of {i.name}, not a 产业大类",
-                    where=f"{where}: industry", hint=f"write industry: {i.name} and branch: {b.name}",
+                    where=f"{where}: industry",
+                    hint=f"write industry: {i.name} and branch: {b.name}",
                 )
             names = [n for i in pl.industries for n in (i.name, *i.aliases)]
             close = _near(ind_text, names)
@@ -446,8 +476,11 @@ def classify_industry(zone: ZoneConfig, project: Project, *, where: str | None =
         if close:
             raise SchemaError(
                 f"branch {br_text!r} is not a 二级产业方向 of {industry.name} but is close to one",
-                where=f"{where}: branch", hint=f"did you mean {' or '.join(close)}?",
+                where=f"{where}: branch",
+                hint=f"did you mean {' or '.join(close)}?",
             )
         # a listed industry, an unlisted direction: checkable, the positive-list rule fails
-        return Classification("industry_only", industry, None, zone.admission_for(industry), ind_text, br_text)
+        return Classification(
+            "industry_only", industry, None, zone.admission_for(industry), ind_text, br_text
+        )
     return Classification("listed", industry, branch, zone.admission_for(industry, branch), ind_text, br_text)

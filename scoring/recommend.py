@@ -127,10 +127,18 @@ class Candidate:
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         return {
-            "rank": self.rank, "parcel_ids": list(self.parcel_ids), "area_mu": round(self.area_mu, 4),
-            "score": round(self.score, 2), "weakest": self.weakest, "reason": self.reason(lang),
-            "verdict": self.verdict, "kind": self.kind, "park": self.park, "cluster": self.cluster,
-            "surplus_mu": round(self.surplus_mu, 4), "fit": round(self.fit, 4),
+            "rank": self.rank,
+            "parcel_ids": list(self.parcel_ids),
+            "area_mu": round(self.area_mu, 4),
+            "score": round(self.score, 2),
+            "weakest": self.weakest,
+            "reason": self.reason(lang),
+            "verdict": self.verdict,
+            "kind": self.kind,
+            "park": self.park,
+            "cluster": self.cluster,
+            "surplus_mu": round(self.surplus_mu, 4),
+            "fit": round(self.fit, 4),
             "compactness": round(self.compactness, 4),
             "review": [r.rule for r in self.check.rules if r.status == "review"],
         }
@@ -184,13 +192,22 @@ def adjacency_graph(
     ``shared_m``, in metres). See the module docstring for the adjacency rule. Needs a projected
     CRS (MissingCRSError / CRSError otherwise)."""
     if parcels.crs is None:
-        raise MissingCRSError("the parcel layer has no CRS", where="parcels",
-                              hint="set the zone's projected CRS (e.g. EPSG:4546) on the layer")
+        raise MissingCRSError(
+            "the parcel layer has no CRS",
+            where="parcels",
+            hint="set the zone's projected CRS (e.g. EPSG:4546) on the layer",
+        )
     if not parcels.crs.is_projected:
-        raise CRSError(f"adjacency needs metres; the parcel layer is in {parcels.crs.name}",
-                       where="parcels", hint="reproject to the zone's projected CRS")
-    gdf = gpd.GeoDataFrame({"parcel_id": parcels["parcel_id"].astype(str).to_numpy()},
-                           geometry=parcels.geometry.to_numpy(), crs=parcels.crs)
+        raise CRSError(
+            f"adjacency needs metres; the parcel layer is in {parcels.crs.name}",
+            where="parcels",
+            hint="reproject to the zone's projected CRS",
+        )
+    gdf = gpd.GeoDataFrame(
+        {"parcel_id": parcels["parcel_id"].astype(str).to_numpy()},
+        geometry=parcels.geometry.to_numpy(),
+        crs=parcels.crs,
+    )
     graph = nx.Graph()
     graph.add_nodes_from(gdf["parcel_id"])
     if len(gdf) < 2:
@@ -252,8 +269,11 @@ def grow_groups(
             continue
         for n in sorted(group, key=lambda n: (scores[n], n)):  # prune the weakest first
             rest = [g for g in group if g != n]
-            if len(rest) >= 1 and sum(areas[g] for g in rest) + _EPS >= demand_mu and \
-                    nx.is_connected(graph.subgraph(rest)):
+            if (
+                len(rest) >= 1
+                and sum(areas[g] for g in rest) + _EPS >= demand_mu
+                and nx.is_connected(graph.subgraph(rest))
+            ):
                 group = rest
         if len(group) >= 2:
             found.setdefault(frozenset(group), None)
@@ -287,7 +307,9 @@ def recommend(
     if top < 1:
         raise SchemaError(f"top must be ≥ 1, got {top}", where="top")
     if not 0 < undeclared_fill <= 1:
-        raise SchemaError(f"undeclared_fill must be in (0, 1], got {undeclared_fill}", where="undeclared_fill")
+        raise SchemaError(
+            f"undeclared_fill must be in (0, 1], got {undeclared_fill}", where="undeclared_fill"
+        )
     cls = classification or classify_industry(zone, project)
     ja = justified_area(zone, project, cls)
     declared = project.land_mu is not None
@@ -296,9 +318,11 @@ def recommend(
     elif ja is not None:
         demand = ja.mu * undeclared_fill
     else:
-        raise SchemaError("the project declares no land demand and its industry has no intensity "
-                          "threshold to derive one", where=f"project {project.name!r}: land_mu",
-                          hint="give land_mu (亩)")
+        raise SchemaError(
+            "the project declares no land demand and its industry has no intensity threshold to derive one",
+            where=f"project {project.name!r}: land_mu",
+            hint="give land_mu (亩)",
+        )
 
     table = parcels.reset_index(drop=True)
     avail = table[table["status"].astype(str).isin(AVAILABLE_STATUSES)]  # vacant, and reserved (review)
@@ -335,31 +359,54 @@ def recommend(
     own_cluster_single = any(_tier(checks[p]) == 0 for p in singles)
     if groups == "always" or (groups == "auto" and not own_cluster_single):
         if not geo:
-            note_zh, note_en = "地块表无几何，未搜索相邻地块组合", "no geometry: groups of adjacent parcels not searched"
+            note_zh, note_en = (
+                "地块表无几何，未搜索相邻地块组合",
+                "no geometry: groups of adjacent parcels not searched",
+            )
         else:
             searched = True
             # a group member fails no rule but the land demand (it is too small on its own)
-            eligible = [pid for pid in hopeful
-                        if (set(check(pid).failed_rules()) <= {"land_demand"} and check(pid).area_mu + _EPS < demand)
-                        or (groups == "always" and pid in singles)]
+            eligible = [
+                pid
+                for pid in hopeful
+                if (set(check(pid).failed_rules()) <= {"land_demand"} and check(pid).area_mu + _EPS < demand)
+                or (groups == "always" and pid in singles)
+            ]
             by_cluster: dict[str, list[str]] = {}
             for pid in eligible:
                 by_cluster.setdefault(str(records[pid].get("cluster")), []).append(pid)
             for members_ids in by_cluster.values():
-                part = gpd.GeoDataFrame({"parcel_id": members_ids}, geometry=[geoms[m] for m in members_ids],
-                                        crs=table.crs)
-                graph = adjacency_graph(part, adjacency_m=adjacency_m, min_shared_m=min_shared_m,
-                                        edge_tolerance_m=edge_tolerance_m)
+                part = gpd.GeoDataFrame(
+                    {"parcel_id": members_ids}, geometry=[geoms[m] for m in members_ids], crs=table.crs
+                )
+                graph = adjacency_graph(
+                    part,
+                    adjacency_m=adjacency_m,
+                    min_shared_m=min_shared_m,
+                    edge_tolerance_m=edge_tolerance_m,
+                )
                 areas = {m: float(records[m]["area_mu"]) for m in members_ids}
                 scores = {m: _num(records[m]["score"]) for m in members_ids}
-                for members in grow_groups(graph, areas, scores, demand, ja.mu if ja else None,
-                                           max_parcels=max_group_parcels):
+                for members in grow_groups(
+                    graph, areas, scores, demand, ja.mu if ja else None, max_parcels=max_group_parcels
+                ):
                     recs = [records[m] for m in members]
-                    chk = evaluate_site(zone, Site.from_records(recs), project, ledger, lang, classification=cls)
+                    chk = evaluate_site(
+                        zone, Site.from_records(recs), project, ledger, lang, classification=cls
+                    )
                     if chk.verdict == "fail":
                         continue
-                    out.append(_entry("group", members, recs, chk, demand,
-                                      _compactness([geoms[m] for m in members]), zone))
+                    out.append(
+                        _entry(
+                            "group",
+                            members,
+                            recs,
+                            chk,
+                            demand,
+                            _compactness([geoms[m] for m in members]),
+                            zone,
+                        )
+                    )
 
     # sites in a cluster that admits the project come before 产业备用地 and clusters whose admits
     # are not set yet (cluster rule "review")
@@ -367,18 +414,22 @@ def recommend(
     candidates = tuple(Candidate(rank=k + 1, **e) for k, e in enumerate(out[:top]))
     closest = None
     if not candidates and ids:
+
         def miss(pid: str) -> tuple:
             c = check(pid)
             fails = len(c.failed_rules()) + (0 if c.area_mu + _EPS >= demand else 1)
             return (fails, -_num(records[pid]["score"]), -c.area_mu, pid)
+
         closest = check(min(ids, key=miss))
     if not candidates and not note_zh:
         if not ids:
             note_zh, note_en = "没有空闲地块", "there are no vacant parcels"
         else:
             note_zh = f"没有地块或相邻地块组合（≤{max_group_parcels}块）满足全部规则并达到 {fmt(demand)} 亩"
-            note_en = (f"no parcel or group of up to {max_group_parcels} adjacent parcels passes the rules "
-                       f"and reaches {fmt(demand)} 亩")
+            note_en = (
+                f"no parcel or group of up to {max_group_parcels} adjacent parcels passes the rules "
+                f"and reaches {fmt(demand)} 亩"
+            )
     return Recommendation(project.name, demand, declared, ja, candidates, searched, closest, note_zh, note_en)
 
 
@@ -414,8 +465,15 @@ def _weakest(zone: ZoneConfig, recs: list[dict[str, Any]], lang: str) -> str | N
     return f"{recs[k]['parcel_id']}: {text}" if len(recs) > 1 else text
 
 
-def _entry(kind: str, ids: tuple[str, ...], recs: list[dict[str, Any]], chk: CheckResult, demand: float,
-           compactness: float, zone: ZoneConfig) -> dict[str, Any]:
+def _entry(
+    kind: str,
+    ids: tuple[str, ...],
+    recs: list[dict[str, Any]],
+    chk: CheckResult,
+    demand: float,
+    compactness: float,
+    zone: ZoneConfig,
+) -> dict[str, Any]:
     lang = chk.lang
     areas = np.array([_num(r.get("area_mu")) for r in recs])
     scores = np.array([_num(r.get("score")) for r in recs])
@@ -432,6 +490,7 @@ def _entry(kind: str, ids: tuple[str, ...], recs: list[dict[str, Any]], chk: Che
             cl_name, cl_name_en = c.name, c.name_en
             unset = c if c.admits_unset else None
     review = [r.rule for r in chk.rules if r.status == "review"]
+
     def klass_of(col: str) -> str:
         v = recs[0].get(col)
         return v if len(recs) == 1 and isinstance(v, str) else ""
@@ -440,16 +499,25 @@ def _entry(kind: str, ids: tuple[str, ...], recs: list[dict[str, Any]], chk: Che
     klass_en = klass_of("class_en") or klass
     ja = chk.max_justified_mu
     if kind == "parcel":
-        zh = (f"单一地块，位于{cl_name}；{fmt(area)} 亩 ≥ 需求 {fmt(demand)} 亩（余 {fmt(surplus)} 亩）；"
-              f"适宜性 {fmt(score, 1)}" + (f"（{klass}）" if klass else ""))
-        en = (f"single parcel in {cl_name_en}; {fmt(area)} 亩 ≥ demand {fmt(demand)} 亩 "
-              f"({fmt(surplus)} 亩 left over); suitability {fmt(score, 1)}" + (f" ({klass_en})" if klass_en else ""))
+        zh = (
+            f"单一地块，位于{cl_name}；{fmt(area)} 亩 ≥ 需求 {fmt(demand)} 亩（余 {fmt(surplus)} 亩）；"
+            f"适宜性 {fmt(score, 1)}" + (f"（{klass}）" if klass else "")
+        )
+        en = (
+            f"single parcel in {cl_name_en}; {fmt(area)} 亩 ≥ demand {fmt(demand)} 亩 "
+            f"({fmt(surplus)} 亩 left over); suitability {fmt(score, 1)}"
+            + (f" ({klass_en})" if klass_en else "")
+        )
     else:
-        zh = (f"{len(ids)} 块相邻地块（同在{cl_name}，单块面积均不足）合计 {fmt(area)} 亩 ≥ 需求 {fmt(demand)} 亩"
-              f"（余 {fmt(surplus)} 亩）；面积加权适宜性 {fmt(score, 1)}；紧凑度 {fmt(compactness)}")
-        en = (f"{len(ids)} adjacent parcels in {cl_name_en} (no single parcel is big enough) total "
-              f"{fmt(area)} 亩 ≥ demand {fmt(demand)} 亩 ({fmt(surplus)} 亩 left over); area-weighted "
-              f"suitability {fmt(score, 1)}; compactness {fmt(compactness)}")
+        zh = (
+            f"{len(ids)} 块相邻地块（同在{cl_name}，单块面积均不足）合计 {fmt(area)} 亩 ≥ 需求 {fmt(demand)} 亩"
+            f"（余 {fmt(surplus)} 亩）；面积加权适宜性 {fmt(score, 1)}；紧凑度 {fmt(compactness)}"
+        )
+        en = (
+            f"{len(ids)} adjacent parcels in {cl_name_en} (no single parcel is big enough) total "
+            f"{fmt(area)} 亩 ≥ demand {fmt(demand)} 亩 ({fmt(surplus)} 亩 left over); area-weighted "
+            f"suitability {fmt(score, 1)}; compactness {fmt(compactness)}"
+        )
     if ja is not None:
         zh += f"；项目可支撑最大用地 {fmt(ja)} 亩"
         en += f"; the project justifies up to {fmt(ja)} 亩"
@@ -463,8 +531,18 @@ def _entry(kind: str, ids: tuple[str, ...], recs: list[dict[str, Any]], chk: Che
         zh += "；" + unset_admits_message(unset, "zh")
         en += "; " + unset_admits_message(unset, "en")
     return {
-        "kind": kind, "parcel_ids": tuple(ids), "park": park, "cluster": cluster, "area_mu": area,
-        "score": score, "fit": fit, "compactness": compactness,
-        "rank_value": score * fit * compactness, "surplus_mu": surplus,
-        "weakest": _weakest(zone, recs, lang), "reason_zh": zh, "reason_en": en, "check": chk,
+        "kind": kind,
+        "parcel_ids": tuple(ids),
+        "park": park,
+        "cluster": cluster,
+        "area_mu": area,
+        "score": score,
+        "fit": fit,
+        "compactness": compactness,
+        "rank_value": score * fit * compactness,
+        "surplus_mu": surplus,
+        "weakest": _weakest(zone, recs, lang),
+        "reason_zh": zh,
+        "reason_en": en,
+        "check": chk,
     }

@@ -212,8 +212,13 @@ def monte_carlo(
     same ``seed`` gives the same result."""
     inp = prepare(measures, cfg, method=method, weights=weights)
     return monte_carlo_from_inputs(
-        inp, n_draws=n_draws, seed=seed, scheme=scheme, concentration=concentration,
-        spread=spread, top_k=top_k,
+        inp,
+        n_draws=n_draws,
+        seed=seed,
+        scheme=scheme,
+        concentration=concentration,
+        spread=spread,
+        top_k=top_k,
     )
 
 
@@ -251,13 +256,13 @@ def monte_carlo_from_inputs(
     ranks = np.empty((n_kept, n_draws), dtype=np.min_scalar_type(max(n_kept, 1)))
     chunk = max(1, _CHUNK_CELLS // max(n, 1))
     for start in range(0, n_draws, chunk):
-        S = inp.scores(W[start:start + chunk])  # (n, c)
+        S = inp.scores(W[start : start + chunk])  # (n, c)
         score_sum += S.sum(axis=1)
         score_sq += (S**2).sum(axis=1)
         same_class += (class_index(S, cfg) == base_class[:, None]).sum(axis=1)
         if n_kept:
             R = rank_scores(S[kept], np.zeros(n_kept, dtype=bool))
-            ranks[:, start:start + S.shape[1]] = R
+            ranks[:, start : start + S.shape[1]] = R
             in_top[kept] += (R <= top_k).sum(axis=1)
 
     mean_score = score_sum / n_draws

@@ -44,14 +44,20 @@ class IndicatorRow:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "industry": self.industry, "industry_en": self.industry_en, "branches": list(self.branches),
+            "industry": self.industry,
+            "industry_en": self.industry_en,
+            "branches": list(self.branches),
             "condition": self.condition,
             "investment_intensity_wan_per_mu": self.investment_intensity_wan_per_mu,
             "output_intensity_wan_per_mu": self.output_intensity_wan_per_mu,
-            "min_investment_wan": _r(self.min_investment_wan), "min_output_wan": _r(self.min_output_wan),
+            "min_investment_wan": _r(self.min_investment_wan),
+            "min_output_wan": _r(self.min_output_wan),
             "online_monitoring_required": self.online_monitoring_required,
-            "waste_treatment_pct_min": self.waste_treatment_pct_min, "water_energy": self.water_energy,
-            "reference": self.reference, "review": self.review, "source": self.source,
+            "waste_treatment_pct_min": self.waste_treatment_pct_min,
+            "water_energy": self.water_energy,
+            "reference": self.reference,
+            "review": self.review,
+            "source": self.source,
         }
 
 
@@ -78,12 +84,17 @@ class StandardLandSheet:
 
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         return {
-            "parcel_id": self.parcel_id, "park": self.park, "cluster": self.cluster,
+            "parcel_id": self.parcel_id,
+            "park": self.park,
+            "cluster": self.cluster,
             "cluster_name": self.cluster_name if lang == "zh" else self.cluster_name_en,
-            "area_mu": _r(self.area_mu), "score": None if self.score is None else round(self.score, 2),
-            "class": self.score_class, "excluded": self.excluded,
+            "area_mu": _r(self.area_mu),
+            "score": None if self.score is None else round(self.score, 2),
+            "class": self.score_class,
+            "excluded": self.excluded,
             "industries": [r.to_dict() for r in self.rows],
-            "land_controls": self.land_controls, "notes": list(self.notes(lang)),
+            "land_controls": self.land_controls,
+            "notes": list(self.notes(lang)),
         }
 
 
@@ -91,8 +102,9 @@ def _r(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
 
 
-def _rows_for_industry(zone: ZoneConfig, ind: Industry, branches: list[str] | None, area: float,
-                       source: str) -> list[IndicatorRow]:
+def _rows_for_industry(
+    zone: ZoneConfig, ind: Industry, branches: list[str] | None, area: float, source: str
+) -> list[IndicatorRow]:
     """Return one IndicatorRow per 表9-6 row that applies to the admitted branches."""
     names = branches if branches is not None else [b.name for b in ind.branches]
     by_cond: dict[str | None, list[str]] = {}
@@ -103,24 +115,59 @@ def _rows_for_industry(zone: ZoneConfig, ind: Industry, branches: list[str] | No
     for cond_name, brs in by_cond.items():
         cond = next((a for a in zone.admission if a.industry == cond_name), None)
         all_branches = branches is None and len(by_cond) == 1
-        out.append(_row(zone, ind.name, ind.name_en, tuple() if all_branches else tuple(brs), cond, area,
-                        source))
+        out.append(
+            _row(zone, ind.name, ind.name_en, tuple() if all_branches else tuple(brs), cond, area, source)
+        )
     return out
 
 
-def _row(zone: ZoneConfig, name: str, name_en: str, branches: tuple[str, ...], cond: AdmissionCondition | None,
-         area: float, source: str, review: bool = False) -> IndicatorRow:
+def _row(
+    zone: ZoneConfig,
+    name: str,
+    name_en: str,
+    branches: tuple[str, ...],
+    cond: AdmissionCondition | None,
+    area: float,
+    source: str,
+    review: bool = False,
+) -> IndicatorRow:
     if cond is not None:
         inv, out = cond.investment_intensity_wan_per_mu, cond.output_intensity_wan_per_mu
-        return IndicatorRow(name, name_en, branches, cond.industry, inv, out, inv * area, out * area,
-                            cond.online_monitoring_required, cond.waste_treatment_pct_min,
-                            cond.water_energy, False, f"{source}; {cond.source}", review)
+        return IndicatorRow(
+            name,
+            name_en,
+            branches,
+            cond.industry,
+            inv,
+            out,
+            inv * area,
+            out * area,
+            cond.online_monitoring_required,
+            cond.waste_treatment_pct_min,
+            cond.water_energy,
+            False,
+            f"{source}; {cond.source}",
+            review,
+        )
     t = zone.targets
     inv = t.investment_intensity_wan_per_mu if t else None
     out = t.output_intensity_wan_per_mu if t else None
-    return IndicatorRow(name, name_en, branches, None, inv, out,
-                        None if inv is None else inv * area, None if out is None else out * area,
-                        None, None, None, True, f"{source}; {t.source} (reference)" if t else source, review)
+    return IndicatorRow(
+        name,
+        name_en,
+        branches,
+        None,
+        inv,
+        out,
+        None if inv is None else inv * area,
+        None if out is None else out * area,
+        None,
+        None,
+        None,
+        True,
+        f"{source}; {t.source} (reference)" if t else source,
+        review,
+    )
 
 
 def standard_land_sheet(zone: ZoneConfig, parcel_row: pd.Series) -> StandardLandSheet:
@@ -133,14 +180,19 @@ def standard_land_sheet(zone: ZoneConfig, parcel_row: pd.Series) -> StandardLand
     if status not in ("vacant", "reserved"):
         ent = parcel_row.get("enterprise")
         raise ConflictError(
-            f"parcel {pid} is {status}" + (f" ({ent})" if isinstance(ent, str) and ent else "")
-            + "; 标准地 sheets are for vacant parcels", where=f"parcel {pid}",
-            hint="choose a vacant parcel (status = vacant)")
+            f"parcel {pid} is {status}"
+            + (f" ({ent})" if isinstance(ent, str) and ent else "")
+            + "; 标准地 sheets are for vacant parcels",
+            where=f"parcel {pid}",
+            hint="choose a vacant parcel (status = vacant)",
+        )
     cluster_id = parcel_row.get("cluster")
     cl: Cluster | None = next((c for _, c in zone.clusters() if c.id == cluster_id), None)
     if cl is None:
-        raise SchemaError(f"parcel {pid} lies in cluster {cluster_id!r}, which is not in zone {zone.zone.id}",
-                          where=f"parcel {pid}: cluster")
+        raise SchemaError(
+            f"parcel {pid} lies in cluster {cluster_id!r}, which is not in zone {zone.zone.id}",
+            where=f"parcel {pid}: cluster",
+        )
     area = float(parcel_row["area_mu"])
     if not area > 0:
         raise SchemaError(f"area_mu must be > 0, got {area}", where=f"parcel {pid}: area_mu")
@@ -159,38 +211,70 @@ def standard_land_sheet(zone: ZoneConfig, parcel_row: pd.Series) -> StandardLand
         notes_en.append("the parcel is reserved land: it may be offered as standard land only after review")
     if cl.admits_encouraged_under_review:
         ca = zone.positive_list.catch_all
-        rows.append(_row(zone, ca.name if ca else "其它国家鼓励发展的产业项目",
-                         ca.name_en if ca else "Other nationally encouraged projects",
-                         (), None, area, cl.source, review=True))
-        notes_zh.append(f"{cl.name}预留给国家鼓励发展的产业项目，逐项复核；表9-6 无对应行，投资、产出强度按表6-1参考值")
-        notes_en.append(f"{cl.name_en} is reserved for nationally encouraged projects, reviewed case by case; "
-                        "表9-6 has no row: intensities are the 表6-1 reference targets")
+        rows.append(
+            _row(
+                zone,
+                ca.name if ca else "其它国家鼓励发展的产业项目",
+                ca.name_en if ca else "Other nationally encouraged projects",
+                (),
+                None,
+                area,
+                cl.source,
+                review=True,
+            )
+        )
+        notes_zh.append(
+            f"{cl.name}预留给国家鼓励发展的产业项目，逐项复核；表9-6 无对应行，投资、产出强度按表6-1参考值"
+        )
+        notes_en.append(
+            f"{cl.name_en} is reserved for nationally encouraged projects, reviewed case by case; "
+            "表9-6 has no row: intensities are the 表6-1 reference targets"
+        )
     if any(r.reference and not r.review for r in rows):
         notes_zh.append("标注“参考”的产业在表9-6中无准入条件，投资、产出强度按表6-1 2025年目标参考")
         notes_en.append("industries marked 'reference' have no 表9-6 row: intensities are the 表6-1 targets")
 
     score = _float_or_none(parcel_row.get("score"))
     excluded = parcel_row.get("excluded")
-    excluded = None if excluded is None or (isinstance(excluded, float) and math.isnan(excluded)) else bool(excluded)
+    excluded = (
+        None if excluded is None or (isinstance(excluded, float) and math.isnan(excluded)) else bool(excluded)
+    )
     if excluded:
         notes_zh.append("注意：该地块被选址硬约束排除，不宜作为标准地出让")
-        notes_en.append("warning: the parcel is excluded by the site constraints; not fit to offer as standard land")
+        notes_en.append(
+            "warning: the parcel is excluded by the site constraints; not fit to offer as standard land"
+        )
     elif score is not None and score < zone.scoring.min_score:
         notes_zh.append(f"注意：适宜性得分 {fmt(score, 1)} 低于最低分 {fmt(zone.scoring.min_score, 1)}")
-        notes_en.append(f"warning: suitability {fmt(score, 1)} is below the minimum {fmt(zone.scoring.min_score, 1)}")
+        notes_en.append(
+            f"warning: suitability {fmt(score, 1)} is below the minimum {fmt(zone.scoring.min_score, 1)}"
+        )
     lc = zone.land_controls
-    controls = None if lc is None else {
-        "building_coefficient_min_pct": lc.building_coefficient_min_pct,
-        "admin_living_max_pct": lc.admin_living_max_pct,
-        "green_ratio_max_pct": lc.green_ratio_max_pct,
-        "source": lc.source,
-    }
+    controls = (
+        None
+        if lc is None
+        else {
+            "building_coefficient_min_pct": lc.building_coefficient_min_pct,
+            "admin_living_max_pct": lc.admin_living_max_pct,
+            "green_ratio_max_pct": lc.green_ratio_max_pct,
+            "source": lc.source,
+        }
+    )
     klass = parcel_row.get("class")
     return StandardLandSheet(
-        parcel_id=pid, park=None if parcel_row.get("park") is None else str(parcel_row.get("park")),
-        cluster=cl.id, cluster_name=cl.name, cluster_name_en=cl.name_en, area_mu=area, score=score,
-        score_class=klass if isinstance(klass, str) else None, excluded=excluded, rows=tuple(rows),
-        land_controls=controls, notes_zh=tuple(notes_zh), notes_en=tuple(notes_en),
+        parcel_id=pid,
+        park=None if parcel_row.get("park") is None else str(parcel_row.get("park")),
+        cluster=cl.id,
+        cluster_name=cl.name,
+        cluster_name_en=cl.name_en,
+        area_mu=area,
+        score=score,
+        score_class=klass if isinstance(klass, str) else None,
+        excluded=excluded,
+        rows=tuple(rows),
+        land_controls=controls,
+        notes_zh=tuple(notes_zh),
+        notes_en=tuple(notes_en),
     )
 
 

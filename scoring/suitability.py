@@ -100,8 +100,9 @@ def resolve_weights(cfg: Scoring, weights: Mapping[str, float] | None = None) ->
         by_id = dict(weights)
     w = np.array([float(by_id[i]) for i in ids])
     if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-        raise ConfigError(f"weights must be finite, ≥ 0 and not all 0, got {dict(zip(ids, w.tolist()))}",
-                          where="weights")
+        raise ConfigError(
+            f"weights must be finite, ≥ 0 and not all 0, got {dict(zip(ids, w.tolist()))}", where="weights"
+        )
     return w / w.sum()
 
 
@@ -237,7 +238,9 @@ def result_frame(inp: ScoringInputs) -> pd.DataFrame:
     score = inp.scores()
     ci = class_index(score, cfg)
     cls = np.where(excluded, EXCLUDED_CLASS, np.array([c.name for c in cfg.classes], dtype=object)[ci])
-    cls_en = np.where(excluded, EXCLUDED_CLASS_EN, np.array([c.name_en for c in cfg.classes], dtype=object)[ci])
+    cls_en = np.where(
+        excluded, EXCLUDED_CLASS_EN, np.array([c.name_en for c in cfg.classes], dtype=object)[ci]
+    )
 
     ids = np.array(inp.ids, dtype=object)
     weighted = inp.weights > 0
@@ -246,13 +249,18 @@ def result_frame(inp: ScoringInputs) -> pd.DataFrame:
     weakest = np.where(excluded, None, weakest)
 
     notes = join_messages(
-        [np.where(inp.missing[:, j], f"no data for {c.id}", "").astype(object) for j, c in enumerate(inp.criteria)]
+        [
+            np.where(inp.missing[:, j], f"no data for {c.id}", "").astype(object)
+            for j, c in enumerate(inp.criteria)
+        ]
         + [inp.constraints.notes],
         n,
     )
     notes_zh = join_messages(
-        [np.where(inp.missing[:, j], f"{c.name}无数据（按 0 计）", "").astype(object)
-         for j, c in enumerate(inp.criteria)]
+        [
+            np.where(inp.missing[:, j], f"{c.name}无数据（按 0 计）", "").astype(object)
+            for j, c in enumerate(inp.criteria)
+        ]
         + [inp.constraints.notes_zh],
         n,
     )

@@ -82,7 +82,7 @@ class Cluster(_Model):
     admits: list[Admit] | None = Field(
         default_factory=list,
         description="表8-1 admitted industries; null: not set yet (a cluster drawn on the map), "
-        "its parcels are \"review\" for the cluster rule until they are set",
+        'its parcels are "review" for the cluster rule until they are set',
     )
     admits_encouraged_under_review: bool = Field(
         False, description="产业备用地: nationally encouraged projects admitted, under review"
@@ -273,7 +273,7 @@ class NetworkDestination(_Model):
     place_kind: str | None = None
 
     @model_validator(mode="after")
-    def _one(self) -> "NetworkDestination":
+    def _one(self) -> NetworkDestination:
         if (self.road is None) == (self.place_kind is None):
             raise ValueError("give exactly one of 'road' or 'place_kind'")
         return self
@@ -297,7 +297,7 @@ class Scoring(_Model):
     source: Source
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Scoring":
+    def _consistent(self) -> Scoring:
         ids = [c.id for c in self.criteria]
         if len(set(ids)) != len(ids):
             raise ValueError(f"criterion ids must be unique: {ids}")
@@ -323,8 +323,10 @@ class Scoring(_Model):
             if len(self.ahp.matrix) != n or any(len(r) != n for r in self.ahp.matrix):
                 raise ValueError(f"ahp.matrix must be {n}×{n} for {n} criteria")
             try:
-                check_consistency(ahp_weights(self.ahp.matrix, where="ahp.matrix", labels=self.ahp.criteria),
-                                  where="ahp.matrix")
+                check_consistency(
+                    ahp_weights(self.ahp.matrix, where="ahp.matrix", labels=self.ahp.criteria),
+                    where="ahp.matrix",
+                )
             except ConfigError as exc:
                 raise ValueError(str(exc)) from exc
         if self.method == "owa":
@@ -374,7 +376,7 @@ class ZoneConfig(_Model):
     scoring: Scoring
 
     @model_validator(mode="after")
-    def _references(self) -> "ZoneConfig":
+    def _references(self) -> ZoneConfig:
         problems: list[str] = []
         park_ids = [p.id for p in self.parks]
         cluster_ids = [c.id for p in self.parks for c in p.clusters]
@@ -447,8 +449,9 @@ def parse_zone(data: object, *, path: Path | str = "<zone>") -> ZoneConfig:
     """Return the validated ZoneConfig for already-parsed YAML ``data``; ConfigError if invalid."""
     path = Path(path)
     if not isinstance(data, dict):
-        raise ConfigError("the zone file must be a YAML mapping with zone, parks, positive_list, …",
-                          where=str(path))
+        raise ConfigError(
+            "the zone file must be a YAML mapping with zone, parks, positive_list, …", where=str(path)
+        )
     try:
         return ZoneConfig.model_validate(data)
     except ValidationError as exc:
@@ -459,8 +462,11 @@ def load_zone(path: Path | str) -> ZoneConfig:
     """Read and validate a zone YAML file; raise ConfigError naming each bad field path."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError("zone file not found", where=str(path),
-                          hint="give the path of a zone YAML file, e.g. data/zones/jiaokou.yaml")
+        raise ConfigError(
+            "zone file not found",
+            where=str(path),
+            hint="give the path of a zone YAML file, e.g. data/zones/jiaokou.yaml",
+        )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

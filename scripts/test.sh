@@ -8,6 +8,8 @@ source scripts/postgis.sh
 prepare_postgis_test_db
 export PARKSITE_TEST_POSTGIS_URL="${PARKSITE_TEST_POSTGIS_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/parksite_test}"
 export PARKSITE_CHROMIUM="${PARKSITE_CHROMIUM:-/usr/bin/chromium}"
+# Style and types first: CI fails on a lint or format error (scripts/check.sh).
+bash scripts/check.sh
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?

@@ -67,11 +67,24 @@ def parcel(
     if park is None and cluster is not None:
         park = "shuangchi" if cluster.startswith("sc-") else "shuitou"
     x, y = X0 + col * p, Y0 + row * p
-    klass = "排除" if excluded else ("优" if score >= 80 else "良" if score >= 65 else "中" if score >= 50 else "差")
+    klass = (
+        "排除"
+        if excluded
+        else ("优" if score >= 80 else "良" if score >= 65 else "中" if score >= 50 else "差")
+    )
     return {
-        "parcel_id": pid, "park": park, "cluster": cluster, "status": status, "area_mu": mu,
-        "area_m2": mu * MU_M2, "enterprise": enterprise, "score": score, "class": klass,
-        "excluded": excluded, "reasons": reasons, "weakest": weakest,
+        "parcel_id": pid,
+        "park": park,
+        "cluster": cluster,
+        "status": status,
+        "area_mu": mu,
+        "area_m2": mu * MU_M2,
+        "enterprise": enterprise,
+        "score": score,
+        "class": klass,
+        "excluded": excluded,
+        "reasons": reasons,
+        "weakest": weakest,
         "geometry": box(x, y, x + s, y + s),
     }
 
@@ -94,21 +107,56 @@ def layers(
     """Return (substations, water) layer tables for both parks (fields of docs/architecture.md)."""
     subs = gpd.GeoDataFrame(
         [
-            {"substation_id": "S1", "name": "双池110kV变电站", "voltage_kv": 110, "status": "in_service",
-             "capacity_mva": sc_capacity_mva, "load_mva": sc_load_mva, "geometry": Point(X0, Y0)},
-            {"substation_id": "S2", "name": "水头110kV变电站", "voltage_kv": 110, "status": st_status,
-             "capacity_mva": 50.0, "load_mva": 0.0, "geometry": Point(X0 - 30_000, Y0)},
+            {
+                "substation_id": "S1",
+                "name": "双池110kV变电站",
+                "voltage_kv": 110,
+                "status": "in_service",
+                "capacity_mva": sc_capacity_mva,
+                "load_mva": sc_load_mva,
+                "geometry": Point(X0, Y0),
+            },
+            {
+                "substation_id": "S2",
+                "name": "水头110kV变电站",
+                "voltage_kv": 110,
+                "status": st_status,
+                "capacity_mva": 50.0,
+                "load_mva": 0.0,
+                "geometry": Point(X0 - 30_000, Y0),
+            },
         ],
         crs=CRS,
     )
     water = gpd.GeoDataFrame(
         [
-            {"water_id": "W1", "name": "双池岩溶水井", "kind": "well", "status": "in_service",
-             "capacity_m3_per_day": well_capacity, "used_m3_per_day": well_used, "geometry": Point(X0, Y0 - 500)},
-            {"water_id": "W2", "name": "交口县第二污水处理厂", "kind": "wastewater_plant", "status": "in_service",
-             "capacity_m3_per_day": plant_capacity, "used_m3_per_day": plant_used, "geometry": Point(X0 + 900, Y0)},
-            {"water_id": "W3", "name": "西山水库", "kind": "reservoir", "status": "planned",
-             "capacity_m3_per_day": None, "used_m3_per_day": None, "geometry": Point(X0 - 30_000, Y0 + 900)},
+            {
+                "water_id": "W1",
+                "name": "双池岩溶水井",
+                "kind": "well",
+                "status": "in_service",
+                "capacity_m3_per_day": well_capacity,
+                "used_m3_per_day": well_used,
+                "geometry": Point(X0, Y0 - 500),
+            },
+            {
+                "water_id": "W2",
+                "name": "交口县第二污水处理厂",
+                "kind": "wastewater_plant",
+                "status": "in_service",
+                "capacity_m3_per_day": plant_capacity,
+                "used_m3_per_day": plant_used,
+                "geometry": Point(X0 + 900, Y0),
+            },
+            {
+                "water_id": "W3",
+                "name": "西山水库",
+                "kind": "reservoir",
+                "status": "planned",
+                "capacity_m3_per_day": None,
+                "used_m3_per_day": None,
+                "geometry": Point(X0 - 30_000, Y0 + 900),
+            },
         ],
         crs=CRS,
     )
@@ -125,9 +173,16 @@ def project(**overrides: Any) -> Project:
     """Return plan project №1 (年产10万吨铝基新材料项目, 6 亿元, 15 亿元/年) with every figure
     declared so that it can pass; keyword arguments override fields."""
     base: dict[str, Any] = {
-        "name": "年产10万吨铝基新材料项目", "industry": "铝镁新材料", "branch": "铝基新材料",
-        "investment_wan": 60_000, "output_wan": 150_000, "land_mu": 20, "water_m3_per_day": 500,
-        "power_kw": 4_500, "online_monitoring": True, "waste_treatment_pct": 98,
+        "name": "年产10万吨铝基新材料项目",
+        "industry": "铝镁新材料",
+        "branch": "铝基新材料",
+        "investment_wan": 60_000,
+        "output_wan": 150_000,
+        "land_mu": 20,
+        "water_m3_per_day": 500,
+        "power_kw": 4_500,
+        "online_monitoring": True,
+        "waste_treatment_pct": 98,
     }
     base.update(overrides)
     return Project(**{k: v for k, v in base.items() if v is not None or k in overrides})

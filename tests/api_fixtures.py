@@ -49,10 +49,18 @@ def extra_parcels() -> list[dict[str, Any]]:
             for k in range(count):
                 n += 1
                 left = x0 + k * 90
-                rows.append({"parcel_id": f"SC-{n}", "park": "shuangchi", "cluster": cluster,
-                             "status": "existing" if n % 5 == 0 else "vacant",
-                             "enterprise": "山西某铝业" if n % 5 == 0 else None, "land_use": "M2",
-                             "area_m2": 6400.0, "geometry": box(left, y0, left + 80, y0 + 80)})
+                rows.append(
+                    {
+                        "parcel_id": f"SC-{n}",
+                        "park": "shuangchi",
+                        "cluster": cluster,
+                        "status": "existing" if n % 5 == 0 else "vacant",
+                        "enterprise": "山西某铝业" if n % 5 == 0 else None,
+                        "land_use": "M2",
+                        "area_m2": 6400.0,
+                        "geometry": box(left, y0, left + 80, y0 + 80),
+                    }
+                )
     return rows
 
 
@@ -65,8 +73,11 @@ def api_layers() -> dict:
     # the capacity ledger needs what is drawn already: 1200 of 2000 and 3000 of 5000 m³/d
     layers["water"]["used_m3_per_day"] = [1200.0, 3000.0]
     extra = gpd.GeoDataFrame(extra_parcels(), geometry="geometry", crs=layers["parcels"].crs)
-    layers["parcels"] = gpd.GeoDataFrame(pd.concat([layers["parcels"], extra], ignore_index=True),
-                                         geometry="geometry", crs=layers["parcels"].crs)
+    layers["parcels"] = gpd.GeoDataFrame(
+        pd.concat([layers["parcels"], extra], ignore_index=True),
+        geometry="geometry",
+        crs=layers["parcels"].crs,
+    )
     return layers
 
 
@@ -76,15 +87,16 @@ def dem_values() -> np.ndarray:
     c, r = np.meshgrid(np.arange(cols) + 0.5, np.arange(rows) + 0.5)
     x = DEM_LEFT + c * DEM_RES
     y = DEM_TOP - r * DEM_RES
-    hill = 20.0 * np.exp(-((x - (X0 + 700)) ** 2 + (y - (Y0 + 300)) ** 2) / (2 * 150.0 ** 2))
+    hill = 20.0 * np.exp(-((x - (X0 + 700)) ** 2 + (y - (Y0 + 300)) ** 2) / (2 * 150.0**2))
     return (1000.0 + 0.02 * (x - X0) + hill).astype("float32")
 
 
 def write_api_zone(folder: Path):
     """Write the zone's files into ``folder``; return its ``ImportSources``."""
     sources = write_zone_files(folder, api_layers(), dem=False)
-    dem = write_raster(folder / "dem_shuangchi.tif", dem_values(),
-                       transform=north_up(DEM_LEFT, DEM_TOP, DEM_RES))
+    dem = write_raster(
+        folder / "dem_shuangchi.tif", dem_values(), transform=north_up(DEM_LEFT, DEM_TOP, DEM_RES)
+    )
     sources.dems = [dem]
     return sources
 
@@ -245,8 +257,9 @@ def _database(backend: str, folder: Path, request: pytest.FixtureRequest) -> Ite
 
 
 @pytest.fixture(scope="module")
-def api_db(api_backend: str, tmp_path_factory: pytest.TempPathFactory,
-           request: pytest.FixtureRequest) -> Iterator[str]:
+def api_db(
+    api_backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[str]:
     """URL of a database with the scored zone and users, shared by a module's tests."""
     yield from _database(api_backend, tmp_path_factory.mktemp(f"api_{api_backend}"), request)
 
@@ -291,6 +304,20 @@ def client(fresh_db: str, tmp_path: Path) -> Iterator[Any]:
 
 
 #: What a test module imports (``from tests.api_fixtures import *``): fixtures and helpers.
-__all__ = ["PASSWORD", "ROLES", "ZONE_ID", "_api_pg_template", "_api_template", "api_backend", "api_db",
-           "auth", "client", "fresh_db", "make_client", "ro_client", "write_api_zone", "build_api_db",
-           "extra_parcels"]
+__all__ = [
+    "PASSWORD",
+    "ROLES",
+    "ZONE_ID",
+    "_api_pg_template",
+    "_api_template",
+    "api_backend",
+    "api_db",
+    "auth",
+    "client",
+    "fresh_db",
+    "make_client",
+    "ro_client",
+    "write_api_zone",
+    "build_api_db",
+    "extra_parcels",
+]

@@ -168,56 +168,154 @@ def synthetic_layers() -> dict:
         return gpd.GeoDataFrame(rows, geometry="geometry", crs=crs)
 
     return {
-        "parks": frame([
-            {"park_id": "shuangchi", "name": "双池镇园区", "geometry": box(X0, Y0, X0 + 1000, Y0 + 600)},
-            {"park_id": "shuitou", "name": "水头镇园区", "geometry": box(X0 - 3000, Y0, X0 - 2000, Y0 + 500)},
-        ]),
-        "clusters": frame([
-            {"cluster_id": "sc-almg", "park_id": "shuangchi", "geometry": box(X0, Y0, X0 + 500, Y0 + 600)},
-            {"cluster_id": "sc-smart", "park_id": "shuangchi", "geometry": box(X0 + 500, Y0, X0 + 1000, Y0 + 600)},
-            {"cluster_id": "st-almg", "park_id": "shuitou", "geometry": box(X0 - 3000, Y0, X0 - 2500, Y0 + 500)},
-        ]),
-        "parcels": frame([
-            {"parcel_id": "SC-0001", "park": "shuangchi", "cluster": "sc-almg", "status": "vacant",
-             "enterprise": None, "land_use": "M2", "area_m2": 9_999.0,
-             "geometry": box(X0 + 100, Y0 + 100, X0 + 200, Y0 + 200)},
-            {"parcel_id": "SC-0002", "park": "shuangchi", "cluster": "sc-smart", "status": "existing",
-             "enterprise": "天鹏冶炼", "land_use": "M3", "area_m2": 10_000.0,
-             "geometry": box(X0 + 600, Y0 + 100, X0 + 700, Y0 + 200)},
-            # 60 m of its 100 m width lie in sc-almg, 40 m in sc-smart.
-            {"parcel_id": "SC-0003", "park": "shuangchi", "cluster": "sc-almg", "status": "vacant",
-             "enterprise": None, "land_use": None, "area_m2": 10_000.0,
-             "geometry": box(X0 + 440, Y0 + 300, X0 + 540, Y0 + 400)},
-            {"parcel_id": "ST-0001", "park": "shuitou", "cluster": "st-almg", "status": "reserved",
-             "enterprise": None, "land_use": None, "area_m2": 10_000.0,
-             "geometry": box(X0 - 2900, Y0 + 100, X0 - 2800, Y0 + 200)},
-        ]),
-        "roads": frame([
-            {"road_id": "R1", "name": "S224", "class": "provincial", "lanes": 2, "speed_kmh": 60.0,
-             "geometry": LineString([(X0 - 3000, Y0 - 10), (X0 + 1000, Y0 - 10)])},
-        ]),
-        "rivers": frame([
-            {"river_id": "RV1", "name": "回龙河", "control_distance_m": 30.0, "seasonal": True,
-             "geometry": LineString([(X0 + 800, Y0 + 700), (X0 + 1000, Y0 + 900)])},
-        ]),
-        "substations": frame([
-            {"substation_id": "SS1", "name": "双池110kV变电站", "voltage_kv": 110.0,
-             "status": "in_service", "capacity_mva": 100.0, "load_mva": 60.0,
-             "geometry": Point(X0 + 900, Y0 + 650)},
-        ]),
-        "water": frame([
-            {"water_id": "W1", "name": "双池岩溶水井", "kind": "well", "status": "in_service",
-             "capacity_m3_per_day": 2000.0, "geometry": Point(X0 + 300, Y0 + 650)},
-            {"water_id": "W2", "name": "供水干管", "kind": "main", "status": "in_service",
-             "capacity_m3_per_day": 5000.0,
-             "geometry": LineString([(X0, Y0 + 620), (X0 + 1000, Y0 + 620)])},
-        ]),
-        "places": frame([
-            {"place_id": "P1", "name": "交口县城", "kind": "county_seat", "park_id": None,
-             "geometry": Point(X0 - 10_000, Y0 + 5_000)},
-            {"place_id": "P2", "name": "双池园区大门", "kind": "gate", "park_id": "shuangchi",
-             "geometry": Point(X0 + 10, Y0 + 10)},
-        ]),
+        "parks": frame(
+            [
+                {"park_id": "shuangchi", "name": "双池镇园区", "geometry": box(X0, Y0, X0 + 1000, Y0 + 600)},
+                {
+                    "park_id": "shuitou",
+                    "name": "水头镇园区",
+                    "geometry": box(X0 - 3000, Y0, X0 - 2000, Y0 + 500),
+                },
+            ]
+        ),
+        "clusters": frame(
+            [
+                {
+                    "cluster_id": "sc-almg",
+                    "park_id": "shuangchi",
+                    "geometry": box(X0, Y0, X0 + 500, Y0 + 600),
+                },
+                {
+                    "cluster_id": "sc-smart",
+                    "park_id": "shuangchi",
+                    "geometry": box(X0 + 500, Y0, X0 + 1000, Y0 + 600),
+                },
+                {
+                    "cluster_id": "st-almg",
+                    "park_id": "shuitou",
+                    "geometry": box(X0 - 3000, Y0, X0 - 2500, Y0 + 500),
+                },
+            ]
+        ),
+        "parcels": frame(
+            [
+                {
+                    "parcel_id": "SC-0001",
+                    "park": "shuangchi",
+                    "cluster": "sc-almg",
+                    "status": "vacant",
+                    "enterprise": None,
+                    "land_use": "M2",
+                    "area_m2": 9_999.0,
+                    "geometry": box(X0 + 100, Y0 + 100, X0 + 200, Y0 + 200),
+                },
+                {
+                    "parcel_id": "SC-0002",
+                    "park": "shuangchi",
+                    "cluster": "sc-smart",
+                    "status": "existing",
+                    "enterprise": "天鹏冶炼",
+                    "land_use": "M3",
+                    "area_m2": 10_000.0,
+                    "geometry": box(X0 + 600, Y0 + 100, X0 + 700, Y0 + 200),
+                },
+                # 60 m of its 100 m width lie in sc-almg, 40 m in sc-smart.
+                {
+                    "parcel_id": "SC-0003",
+                    "park": "shuangchi",
+                    "cluster": "sc-almg",
+                    "status": "vacant",
+                    "enterprise": None,
+                    "land_use": None,
+                    "area_m2": 10_000.0,
+                    "geometry": box(X0 + 440, Y0 + 300, X0 + 540, Y0 + 400),
+                },
+                {
+                    "parcel_id": "ST-0001",
+                    "park": "shuitou",
+                    "cluster": "st-almg",
+                    "status": "reserved",
+                    "enterprise": None,
+                    "land_use": None,
+                    "area_m2": 10_000.0,
+                    "geometry": box(X0 - 2900, Y0 + 100, X0 - 2800, Y0 + 200),
+                },
+            ]
+        ),
+        "roads": frame(
+            [
+                {
+                    "road_id": "R1",
+                    "name": "S224",
+                    "class": "provincial",
+                    "lanes": 2,
+                    "speed_kmh": 60.0,
+                    "geometry": LineString([(X0 - 3000, Y0 - 10), (X0 + 1000, Y0 - 10)]),
+                },
+            ]
+        ),
+        "rivers": frame(
+            [
+                {
+                    "river_id": "RV1",
+                    "name": "回龙河",
+                    "control_distance_m": 30.0,
+                    "seasonal": True,
+                    "geometry": LineString([(X0 + 800, Y0 + 700), (X0 + 1000, Y0 + 900)]),
+                },
+            ]
+        ),
+        "substations": frame(
+            [
+                {
+                    "substation_id": "SS1",
+                    "name": "双池110kV变电站",
+                    "voltage_kv": 110.0,
+                    "status": "in_service",
+                    "capacity_mva": 100.0,
+                    "load_mva": 60.0,
+                    "geometry": Point(X0 + 900, Y0 + 650),
+                },
+            ]
+        ),
+        "water": frame(
+            [
+                {
+                    "water_id": "W1",
+                    "name": "双池岩溶水井",
+                    "kind": "well",
+                    "status": "in_service",
+                    "capacity_m3_per_day": 2000.0,
+                    "geometry": Point(X0 + 300, Y0 + 650),
+                },
+                {
+                    "water_id": "W2",
+                    "name": "供水干管",
+                    "kind": "main",
+                    "status": "in_service",
+                    "capacity_m3_per_day": 5000.0,
+                    "geometry": LineString([(X0, Y0 + 620), (X0 + 1000, Y0 + 620)]),
+                },
+            ]
+        ),
+        "places": frame(
+            [
+                {
+                    "place_id": "P1",
+                    "name": "交口县城",
+                    "kind": "county_seat",
+                    "park_id": None,
+                    "geometry": Point(X0 - 10_000, Y0 + 5_000),
+                },
+                {
+                    "place_id": "P2",
+                    "name": "双池园区大门",
+                    "kind": "gate",
+                    "park_id": "shuangchi",
+                    "geometry": Point(X0 + 10, Y0 + 10),
+                },
+            ]
+        ),
     }
 
 
@@ -227,8 +325,7 @@ def small_zone_layers() -> dict:
     return synthetic_layers()
 
 
-def write_zone_files(folder: Path, layers: dict | None = None, *, zone_edit=None,
-                     dem: bool = True):
+def write_zone_files(folder: Path, layers: dict | None = None, *, zone_edit=None, dem: bool = True):
     """Write the small zone (YAML, GeoPackage, DEM) into ``folder``; return its ``ImportSources``.
 
     ``layers`` replaces the synthetic layers (a dict of GeoDataFrames); ``zone_edit(dict)`` may
@@ -258,8 +355,9 @@ def write_zone_files(folder: Path, layers: dict | None = None, *, zone_edit=None
     dems = []
     if dem:
         values = np.arange(100, dtype="float32").reshape(10, 10) + 1000.0
-        dems.append(write_raster(folder / "dem_shuangchi.tif", values,
-                                 transform=north_up(X0, Y0 + 600, 10.0)))
+        dems.append(
+            write_raster(folder / "dem_shuangchi.tif", values, transform=north_up(X0, Y0 + 600, 10.0))
+        )
     return ImportSources(zone_file=zone_file, layers=gpkg, dems=dems)
 
 
@@ -268,8 +366,7 @@ def write_zone_sources(tmp_path: Path):
     """Factory ``(layers=None, *, zone_edit=None, dem=True, name="zone")``: writes the small
     zone into ``tmp_path/name`` (see ``write_zone_files``) and returns its ``ImportSources``."""
 
-    def _write(layers: dict | None = None, *, zone_edit=None, dem: bool = True,
-               name: str = "zone"):
+    def _write(layers: dict | None = None, *, zone_edit=None, dem: bool = True, name: str = "zone"):
         return write_zone_files(tmp_path / name, layers, zone_edit=zone_edit, dem=dem)
 
     return _write

@@ -13,8 +13,8 @@ Import the fixture into a test module with ``from tests.rasters import make_rast
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pytest

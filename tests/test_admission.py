@@ -63,7 +63,11 @@ def test_fail_beats_review():
     r = check_project(jiaokou(), row(), project(online_monitoring=None, waste_treatment_pct=97.9), ledger())
     assert r.verdict == "fail"
     assert r.failed_rules() == ["waste_treatment"]
-    assert worst(["pass", "review"]) == "review" and worst(["review", "fail", "pass"]) == "fail" and worst([]) == "pass"
+    assert (
+        worst(["pass", "review"]) == "review"
+        and worst(["review", "fail", "pass"]) == "fail"
+        and worst([]) == "pass"
+    )
 
 
 def test_json_shape_and_language():
@@ -74,8 +78,12 @@ def test_json_shape_and_language():
     rule = d["rules"][2]
     assert set(rule) == {"rule", "status", "value", "threshold", "unit", "source", "message", "message_en"}
     assert rule == {
-        "rule": "investment_intensity", "status": "pass", "value": 3000.0, "threshold": 250.0,
-        "unit": "万元/亩", "source": "表9-6 铝镁新材料产业",
+        "rule": "investment_intensity",
+        "status": "pass",
+        "value": 3000.0,
+        "threshold": 250.0,
+        "unit": "万元/亩",
+        "source": "表9-6 铝镁新材料产业",
         "message": "investment intensity 3000 万元/亩 ≥ 250 万元/亩",
         "message_en": "investment intensity 3000 万元/亩 ≥ 250 万元/亩",
     }
@@ -108,22 +116,36 @@ def test_json_shape_and_language():
     ],
 )
 def test_intensity_thresholds(industry, branch, cluster, investment, output, area, inv_status, out_status):
-    p = project(industry=industry, branch=branch, investment_wan=investment, output_wan=output, land_mu=area,
-                waste_treatment_pct=100)
+    p = project(
+        industry=industry,
+        branch=branch,
+        investment_wan=investment,
+        output_wan=output,
+        land_mu=area,
+        waste_treatment_pct=100,
+    )
     r = check_project(jiaokou(), row(mu=area, cluster=cluster), p, ledger())
     assert r.rule("investment_intensity").value == pytest.approx(investment / area)
-    assert (status_of(r, "investment_intensity"), status_of(r, "output_intensity")) == (inv_status, out_status)
+    assert (status_of(r, "investment_intensity"), status_of(r, "output_intensity")) == (
+        inv_status,
+        out_status,
+    )
     assert r.rule("cluster").status == "pass"
 
 
 def test_intensity_fail_message_says_what_is_needed():
     r = check_project(jiaokou(), row(mu=300), project(land_mu=None), ledger())
-    assert r.rule("investment_intensity").message_zh == "投资强度 200 万元/亩 < 250 万元/亩；300 亩需至少 75000 万元"
+    assert (
+        r.rule("investment_intensity").message_zh
+        == "投资强度 200 万元/亩 < 250 万元/亩；300 亩需至少 75000 万元"
+    )
 
 
 def test_industry_without_a_row_goes_to_review_with_the_reference_targets():
     # 高科技服务业 has no 表9-6 row: review, the 表6-1 targets (200 / 300) shown as reference
-    p = project(industry="现代服务业", branch="高科技服务业", investment_wan=20000, output_wan=30000, land_mu=50)
+    p = project(
+        industry="现代服务业", branch="高科技服务业", investment_wan=20000, output_wan=30000, land_mu=50
+    )
     r = check_project(jiaokou(), row(mu=50, cluster="sc-service"), p, ledger())
     inv = r.rule("investment_intensity")
     assert (inv.status, inv.value, inv.threshold) == ("review", 400.0, 200.0)
@@ -186,7 +208,14 @@ def test_water_energy_rule_only_when_declared():
         ("铝镁新材料", "铝基新材料", None, "sc-reserve", "pass", "review"),
         ("铝镁新材料", "铝基新材料", None, "sc-bio", "pass", "fail"),
         ("铝镁新材料", "镁基新材料（含镁铝合金）", None, "st-almg", "pass", "pass"),
-        ("铝镁新材料", "氧化铝", None, "st-almg", "review", "fail"),  # Shuitou admits Mg and Al materials only
+        (
+            "铝镁新材料",
+            "氧化铝",
+            None,
+            "st-almg",
+            "review",
+            "fail",
+        ),  # Shuitou admits Mg and Al materials only
         ("智能制造产业", "智能消费设备", None, "st-hitech", "pass", "pass"),
         ("智能制造产业", "智能铸造", None, "st-hitech", "pass", "fail"),
         ("智能制造产业", None, None, "st-hitech", "review", "review"),
@@ -223,7 +252,10 @@ def test_wrong_cluster_says_where_it_belongs():
 def test_reserve_land_review_message():
     p = project(industry="other", branch=None, encouraged_description="装配式建筑")
     r = check_project(jiaokou(), row(cluster="sc-reserve"), p, ledger())
-    assert r.rule("cluster").message_zh == "产业备用地预留给国家鼓励发展的产业项目，其它国家鼓励发展的产业项目需复核后布局"
+    assert (
+        r.rule("cluster").message_zh
+        == "产业备用地预留给国家鼓励发展的产业项目，其它国家鼓励发展的产业项目需复核后布局"
+    )
     assert r.rule("positive_list").message_zh == "“装配式建筑”按“其它国家鼓励发展的产业项目”申报，需逐项复核"
 
 
@@ -243,11 +275,25 @@ def test_parcel_table_columns_are_required():
 @pytest.mark.parametrize(
     "kw, rule, status, part",
     [
-        ({"status": "existing", "enterprise": "天鹏冶炼"}, "parcel_vacant", "fail", "P1为已建用地（天鹏冶炼），不是空闲用地"),
+        (
+            {"status": "existing", "enterprise": "天鹏冶炼"},
+            "parcel_vacant",
+            "fail",
+            "P1为已建用地（天鹏冶炼），不是空闲用地",
+        ),
         ({"status": "public"}, "parcel_vacant", "fail", "P1为公共设施用地"),
-        ({"status": "reserved", "cluster": "sc-reserve"}, "parcel_vacant", "review", "P1为预留用地（如产业备用地），需复核后供地"),
-        ({"excluded": True, "reasons": "地块 60% 的面积坡度大于 15%"}, "site_constraints", "fail",
-         "地块被选址硬约束排除：地块 60% 的面积坡度大于 15%"),
+        (
+            {"status": "reserved", "cluster": "sc-reserve"},
+            "parcel_vacant",
+            "review",
+            "P1为预留用地（如产业备用地），需复核后供地",
+        ),
+        (
+            {"excluded": True, "reasons": "地块 60% 的面积坡度大于 15%"},
+            "site_constraints",
+            "fail",
+            "地块被选址硬约束排除：地块 60% 的面积坡度大于 15%",
+        ),
         ({"excluded": None}, "site_constraints", "review", "缺少硬约束判定结果"),
         ({"score": 49.99}, "suitability", "fail", "适宜性得分 50 < 最低分 50"),
         ({"score": 50.0}, "suitability", "pass", "适宜性得分 50 ≥ 50"),
@@ -280,8 +326,10 @@ def test_oversized_parcel_is_review_with_the_excess_and_intensity_fails():
     r = check_project(jiaokou(), row(mu=300), project(land_mu=250), ledger())
     aj = r.rule("area_justified")
     assert (aj.status, aj.value, aj.threshold) == ("review", 300.0, 240.0)
-    assert aj.message_zh == ("地块 300 亩，超出项目可支撑的最大用地 240 亩 60 亩（25%），按表9-6本地块上投资/产出强度不达标"
-                             "；项目申报用地 250 亩本身已超出 240 亩")
+    assert aj.message_zh == (
+        "地块 300 亩，超出项目可支撑的最大用地 240 亩 60 亩（25%），按表9-6本地块上投资/产出强度不达标"
+        "；项目申报用地 250 亩本身已超出 240 亩"
+    )
     assert "60 亩 (25 %) larger" in aj.message_en
     assert status_of(r, "investment_intensity") == "fail"  # 60000/300 = 200 < 250
     assert status_of(r, "output_intensity") == "pass"  # 150000/300 = 500 ≥ 200
@@ -318,7 +366,8 @@ def test_capacity_fail():
     assert r.rule("water_supply").status == "fail"  # 2100 > 2000
     assert r.rule("wastewater_capacity").status == "fail"  # 1680 > 1000
     assert r.rule("wastewater_capacity").message_zh == (
-        "污水量 1680 m³/d（用水 2100 m³/d × 0.8） > 交口县第二污水处理厂剩余容量 1000 m³/d")
+        "污水量 1680 m³/d（用水 2100 m³/d × 0.8） > 交口县第二污水处理厂剩余容量 1000 m³/d"
+    )
 
 
 def test_capacity_review_when_no_facility_in_service():
@@ -329,12 +378,15 @@ def test_capacity_review_when_no_facility_in_service():
     assert "水头110kV变电站为规划设施，未投运" in r.rule("power_capacity").message_zh
     assert "西山水库 is planned, not in service" in r.rule("water_supply").message_en
     assert r.rule("wastewater_capacity").message_en.endswith(
-        "the zone file names no wastewater plant serving Shuitou park; review")
+        "the zone file names no wastewater plant serving Shuitou park; review"
+    )
 
 
 def test_capacity_without_ledger_or_declared_demand_is_review():
     r = check_project(jiaokou(), row(), project())
-    assert [status_of(r, x) for x in ("power_capacity", "water_supply", "wastewater_capacity")] == ["review"] * 3
+    assert [status_of(r, x) for x in ("power_capacity", "water_supply", "wastewater_capacity")] == [
+        "review"
+    ] * 3
     assert r.verdict == "review"
     r = check_project(jiaokou(), row(), project(power_kw=None, water_m3_per_day=None), ledger())
     assert r.rule("power_capacity").message_zh == "项目未申报用电负荷（power_kw）"
@@ -346,7 +398,11 @@ def test_capacity_drawdown_second_project_no_longer_fits():
     second = project(name="B", power_kw=7200, water_m3_per_day=1000)
     assert check_project(jiaokou(), row(), first, led).verdict == "pass"
     record = led.admit("shuangchi", first, ["P1"])
-    assert record.drawn == {"双池110kV变电站": pytest.approx(8.0), "双池岩溶水井": 1000.0, "交口县第二污水处理厂": 800.0}
+    assert record.drawn == {
+        "双池110kV变电站": pytest.approx(8.0),
+        "双池岩溶水井": 1000.0,
+        "交口县第二污水处理厂": 800.0,
+    }
     assert led.supply("shuangchi", "power").spare == pytest.approx(2.0)
     r = check_project(jiaokou(), row(), second, led)
     assert r.verdict == "fail"
@@ -427,8 +483,11 @@ def cli_zone(tmp_path, monkeypatch):
 
     subs, water = layers()
     zone_file = write_zone_with_layers(tmp_path, subs, water)
-    parcels = make_parcels(parcel("SC-0001", mu=20), parcel("SC-0002", mu=300, col=1),
-                           parcel("SC-0003", status="existing", enterprise="天鹏冶炼", col=2))
+    parcels = make_parcels(
+        parcel("SC-0001", mu=20),
+        parcel("SC-0002", mu=300, col=1),
+        parcel("SC-0003", status="existing", enterprise="天鹏冶炼", col=2),
+    )
     monkeypatch.setattr(scoring.pipeline, "load_scored_parcels", lambda zf: parcels)
     app = typer.Typer()
     from app.commands.admission import register
@@ -440,8 +499,19 @@ def cli_zone(tmp_path, monkeypatch):
 @needs_pipeline
 def test_cli_check_json(cli_zone):
     app, zone_file = cli_zone
-    res = CliRunner().invoke(app, ["check", "--zone", str(zone_file), "--parcel", "SC-0001",
-                                   "--project", str(PROJECTS_DIR / "almg_ok.yaml"), "--json"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "check",
+            "--zone",
+            str(zone_file),
+            "--parcel",
+            "SC-0001",
+            "--project",
+            str(PROJECTS_DIR / "almg_ok.yaml"),
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     d = json.loads(res.output)
     assert d["verdict"] == "review"  # water_energy declared in the file → review
@@ -452,16 +522,48 @@ def test_cli_check_json(cli_zone):
 @needs_pipeline
 def test_cli_check_human_and_errors(cli_zone):
     app, zone_file = cli_zone
-    res = CliRunner().invoke(app, ["check", "--zone", str(zone_file), "--parcel", "SC-0002",
-                                   "--project", str(PROJECTS_DIR / "almg_ok.yaml"), "--lang", "en"],
-                           env={"COLUMNS": "200"})
+    res = CliRunner().invoke(
+        app,
+        [
+            "check",
+            "--zone",
+            str(zone_file),
+            "--parcel",
+            "SC-0002",
+            "--project",
+            str(PROJECTS_DIR / "almg_ok.yaml"),
+            "--lang",
+            "en",
+        ],
+        env={"COLUMNS": "200"},
+    )
     assert res.exit_code == 0, res.output
     assert "verdict fail" in res.output and "investment intensity" in res.output
-    res = CliRunner().invoke(app, ["check", "--zone", str(zone_file), "--parcel", "SC-0009",
-                                   "--project", str(PROJECTS_DIR / "almg_ok.yaml")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "check",
+            "--zone",
+            str(zone_file),
+            "--parcel",
+            "SC-0009",
+            "--project",
+            str(PROJECTS_DIR / "almg_ok.yaml"),
+        ],
+    )
     assert res.exit_code != 0 and "SC-0009" in str(res.exception)
-    res = CliRunner().invoke(app, ["check", "--zone", str(zone_file), "--parcel", "SC-0001",
-                                   "--project", str(PROJECTS_DIR / "bad_units.yaml")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "check",
+            "--zone",
+            str(zone_file),
+            "--parcel",
+            "SC-0001",
+            "--project",
+            str(PROJECTS_DIR / "bad_units.yaml"),
+        ],
+    )
     assert isinstance(res.exception, SchemaError) and "60000" in str(res.exception)
 
 
@@ -477,11 +579,14 @@ def _zone_with_unset_admits(cluster_id: str):
     return ZoneConfig.model_validate(data)
 
 
-@pytest.mark.parametrize("industry, branch, status", [
-    ("铝镁新材料", "铝基新材料", "review"),  # on the positive list: review until the admits are set
-    ("生物健康", None, "review"),
-    ("造纸", None, "fail"),  # off the positive list: still fails
-])
+@pytest.mark.parametrize(
+    "industry, branch, status",
+    [
+        ("铝镁新材料", "铝基新材料", "review"),  # on the positive list: review until the admits are set
+        ("生物健康", None, "review"),
+        ("造纸", None, "fail"),  # off the positive list: still fails
+    ],
+)
 def test_cluster_whose_admits_are_not_set_is_review(industry, branch, status):
     zone = _zone_with_unset_admits("sc-bio")
     cl = next(c for _, c in zone.clusters() if c.id == "sc-bio")
@@ -491,6 +596,10 @@ def test_cluster_whose_admits_are_not_set_is_review(industry, branch, status):
     assert rule.status == status
     if status == "review":
         assert rule.threshold is None
-        assert rule.message_zh == "生物健康产业组团（sc-bio）尚未设定准入产业，需复核：请在地图上为该组团填写准入产业"
-        assert rule.message_en == (f"{cl.name_en} (sc-bio) admits nothing yet: review — "
-                                   "set the industries it admits on the map")
+        assert (
+            rule.message_zh
+            == "生物健康产业组团（sc-bio）尚未设定准入产业，需复核：请在地图上为该组团填写准入产业"
+        )
+        assert rule.message_en == (
+            f"{cl.name_en} (sc-bio) admits nothing yet: review — set the industries it admits on the map"
+        )

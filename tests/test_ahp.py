@@ -126,10 +126,16 @@ def test_saaty_three_decimal_reciprocals_are_accepted():
 @pytest.mark.parametrize(
     ("matrix", "labels", "message"),
     [
-        ([[1, 2, 3], [1 / 2, 1, 2], [1 / 2, 1 / 2, 1]], None,
-         r"not reciprocal: a\[1,3\] = 3 but a\[3,1\] = 0\.5 \(should be 0\.3333\)"),
-        ([[1, 2, 3], [1 / 2, 1, 2], [1 / 2, 1 / 2, 1]], ["slope", "power", "road"],
-         r"not reciprocal: a\[slope,road\] = 3 but a\[road,slope\] = 0\.5"),
+        (
+            [[1, 2, 3], [1 / 2, 1, 2], [1 / 2, 1 / 2, 1]],
+            None,
+            r"not reciprocal: a\[1,3\] = 3 but a\[3,1\] = 0\.5 \(should be 0\.3333\)",
+        ),
+        (
+            [[1, 2, 3], [1 / 2, 1, 2], [1 / 2, 1 / 2, 1]],
+            ["slope", "power", "road"],
+            r"not reciprocal: a\[slope,road\] = 3 but a\[road,slope\] = 0\.5",
+        ),
         ([[1, 2], [1 / 2, 2]], None, r"diagonal entries must be 1, but a\[2,2\] = 2"),
         ([[1, 2], [1 / 2, 2]], ["a", "b"], r"diagonal entries must be 1, but a\[b,b\] = 2"),
         ([[1, 2, 3], [1 / 2, 1, 2]], None, r"square matrix of at least 2×2, got shape \(2, 3\)"),

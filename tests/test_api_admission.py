@@ -17,8 +17,14 @@ from sqlalchemy import func, select
 from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.api_fixtures import auth
 
-BASE = {"industry": "铝镁新材料", "branch": "铝基新材料", "investment_wan": 60000, "output_wan": 150000,
-        "online_monitoring": True, "waste_treatment_pct": 98}
+BASE = {
+    "industry": "铝镁新材料",
+    "branch": "铝基新材料",
+    "investment_wan": 60000,
+    "output_wan": 150000,
+    "online_monitoring": True,
+    "waste_treatment_pct": 98,
+}
 A = {**BASE, "name": "项目A", "land_mu": 10, "power_kw": 27000, "water_m3_per_day": 500}
 B = {**BASE, "name": "项目B", "land_mu": 9, "power_kw": 13500, "water_m3_per_day": 200}
 REASON = "污水由企业自建设施处理，经管委会复核同意"
@@ -29,8 +35,11 @@ def rules(result: dict) -> dict[str, dict]:
 
 
 def check(client, parcel: str, project: dict, *, record: bool = True, lang: str = "en") -> dict:
-    r = client.post("/api/v1/check", json={"parcel_id": parcel, "project": project, "record": record,
-                                           "lang": lang}, headers=auth(client, "manager"))
+    r = client.post(
+        "/api/v1/check",
+        json={"parcel_id": parcel, "project": project, "record": record, "lang": lang},
+        headers=auth(client, "manager"),
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -47,10 +56,12 @@ def snapshot(client) -> tuple:
     from app.db.models import AdmissionParcel, AuditEntry, Project, ProjectAdmission
 
     with client.app.state.api.factory() as s:
-        return (s.scalar(select(func.count()).select_from(ProjectAdmission)),
-                s.scalar(select(func.count()).select_from(AdmissionParcel)),
-                sorted(s.execute(select(Project.id, Project.status)).all()),
-                s.scalar(select(func.count()).select_from(AuditEntry)))
+        return (
+            s.scalar(select(func.count()).select_from(ProjectAdmission)),
+            s.scalar(select(func.count()).select_from(AdmissionParcel)),
+            sorted(s.execute(select(Project.id, Project.status)).all()),
+            s.scalar(select(func.count()).select_from(AuditEntry)),
+        )
 
 
 def test_capacity_draws_down_as_projects_are_admitted_and_comes_back_on_revoke(client):
@@ -71,7 +82,12 @@ def test_capacity_draws_down_as_projects_are_admitted_and_comes_back_on_revoke(c
     assert out["status"] == "admitted"
     adm = out["admission"]
     assert (adm["park"], adm["parcel_ids"], adm["verdict"], adm["reason"], adm["admitted_by"]) == (
-        "shuangchi", ["SC-0001"], "review", REASON, "manager")
+        "shuangchi",
+        ["SC-0001"],
+        "review",
+        REASON,
+        "manager",
+    )
     assert adm["check_id"] == a["recorded"]["check_ids"][0] and adm["revoked_at"] is None
 
     # B after A: 15 MVA > 40 − 30 = 10 MVA spare; water 200 ≤ 800 − 500 = 300 m³/d
@@ -94,8 +110,9 @@ def test_capacity_draws_down_as_projects_are_admitted_and_comes_back_on_revoke(c
     assert r.status_code == 409 and r.json()["reason"] == "check_failed"
 
     # revoke A: capacity comes back, B fits again
-    r = client.delete(f"/api/v1/projects/{a_id}/admission", params={"reason": "企业放弃"},
-                      headers=auth(client, "manager"))
+    r = client.delete(
+        f"/api/v1/projects/{a_id}/admission", params={"reason": "企业放弃"}, headers=auth(client, "manager")
+    )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "revoked" and r.json()["admission"] is None
     (old,) = r.json()["admissions"]
@@ -144,20 +161,31 @@ def test_refusals_change_nothing(client):
     assert r.status_code == 404
     r = admit(client, 99999, ["SC-0001"])
     assert r.status_code == 404
-    r = client.delete(f"/api/v1/projects/{ok['recorded']['project_id']}/admission", headers=auth(client, "manager"))
+    r = client.delete(
+        f"/api/v1/projects/{ok['recorded']['project_id']}/admission", headers=auth(client, "manager")
+    )
     assert (r.status_code, r.json()["reason"]) == (409, "not_admitted")
-    r = client.post(f"/api/v1/projects/{ok['recorded']['project_id']}/admission", json={"reason": "x"},
-                    headers=auth(client, "manager"))
+    r = client.post(
+        f"/api/v1/projects/{ok['recorded']['project_id']}/admission",
+        json={"reason": "x"},
+        headers=auth(client, "manager"),
+    )
     assert r.status_code == 422
 
     # 401 anonymous, 403 below manager (and nothing written)
-    r = client.post(f"/api/v1/projects/{ok['recorded']['project_id']}/admission",
-                    json={"parcel_ids": ["SC-0001"], "reason": REASON})
+    r = client.post(
+        f"/api/v1/projects/{ok['recorded']['project_id']}/admission",
+        json={"parcel_ids": ["SC-0001"], "reason": REASON},
+    )
     assert r.status_code == 401 and r.headers["WWW-Authenticate"] == "Bearer"
     assert admit(client, ok["recorded"]["project_id"], ["SC-0001"], role="planner").status_code == 403
     assert client.delete(f"/api/v1/projects/{ok['recorded']['project_id']}/admission").status_code == 401
-    assert client.delete(f"/api/v1/projects/{ok['recorded']['project_id']}/admission",
-                         headers=auth(client, "viewer")).status_code == 403
+    assert (
+        client.delete(
+            f"/api/v1/projects/{ok['recorded']['project_id']}/admission", headers=auth(client, "viewer")
+        ).status_code
+        == 403
+    )
     assert snapshot(client) == before
 
 
@@ -186,12 +214,22 @@ def test_audit_rows_and_project_listing(client):
     with client.app.state.api.factory() as s:
         parcel_version = s.scalar(select(Parcel.version).where(Parcel.parcel_id == "SC-0001"))
     assert admit(client, pid, ["SC-0001"]).status_code == 200
-    assert client.delete(f"/api/v1/projects/{pid}/admission", headers=auth(client, "admin")).status_code == 200
+    assert (
+        client.delete(f"/api/v1/projects/{pid}/admission", headers=auth(client, "admin")).status_code == 200
+    )
     with client.app.state.api.factory() as s:
-        log = list(s.scalars(select(AuditEntry).where(AuditEntry.entity == "project",
-                                                      AuditEntry.entity_id == str(pid)).order_by(AuditEntry.id)))
-        assert [(e.action, e.user_name) for e in log] == [("create", "manager"), ("admit", "manager"),
-                                                          ("revoke", "admin")]
+        log = list(
+            s.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.entity == "project", AuditEntry.entity_id == str(pid))
+                .order_by(AuditEntry.id)
+            )
+        )
+        assert [(e.action, e.user_name) for e in log] == [
+            ("create", "manager"),
+            ("admit", "manager"),
+            ("revoke", "admin"),
+        ]
         admit_entry, revoke_entry = log[1], log[2]
         assert admit_entry.before_attrs == {"status": "submitted"}
         assert admit_entry.after_attrs["status"] == "admitted"
@@ -210,7 +248,8 @@ def test_audit_rows_and_project_listing(client):
     r = client.get("/api/v1/projects", params={"status": "admitted"})
     assert r.status_code == 200
     assert [(p["id"], p["status"], p["admission"]["parcel_ids"]) for p in r.json()["projects"]] == [
-        (pid, "admitted", ["SC-0001"])]
+        (pid, "admitted", ["SC-0001"])
+    ]
     everything = client.get("/api/v1/projects").json()
     assert everything["numberMatched"] == 2 and [p["id"] for p in everything["projects"]] == [other, pid]
     d = client.get(f"/api/v1/projects/{pid}").json()
@@ -250,8 +289,9 @@ def test_a_parcel_taken_by_an_admitted_project_is_not_vacant_and_not_recommended
     assert pv.message_zh == "P1已登记准入项目「项目A」，不是空闲用地"
     assert check_project(jiaokou(), free, project()).rule("parcel_vacant").status == "pass"
     table = make_parcels(parcel("P1"), parcel("P2"))
-    assert [c["parcel_ids"] for c in recommend(jiaokou(), table, project(), top=5).to_dict("en")["candidates"]] == [
-        ["P1"], ["P2"]]
+    assert [
+        c["parcel_ids"] for c in recommend(jiaokou(), table, project(), top=5).to_dict("en")["candidates"]
+    ] == [["P1"], ["P2"]]
     table["admitted_project"] = ["项目A", None]
     rec = recommend(jiaokou(), table, project(), top=5)
     assert [c["parcel_ids"] for c in rec.to_dict("en")["candidates"]] == [["P2"]]
@@ -279,8 +319,10 @@ def test_two_admissions_racing_for_the_last_capacity_one_wins(client, fresh_db, 
     from app.db.models import ProjectAdmission
     from tests.test_api_concurrency import running_server, token
 
-    ids = [check(client, "SC-0001", A)["recorded"]["project_id"],
-           check(client, "SC-101", B)["recorded"]["project_id"]]
+    ids = [
+        check(client, "SC-0001", A)["recorded"]["project_id"],
+        check(client, "SC-101", B)["recorded"]["project_id"],
+    ]
     parcels = ["SC-0001", "SC-101"]
     answers: list[httpx.Response | None] = [None, None]
     with running_server(fresh_db, tmp_path / "race") as base:
@@ -288,8 +330,10 @@ def test_two_admissions_racing_for_the_last_capacity_one_wins(client, fresh_db, 
 
         def go(i: int) -> None:
             with httpx.Client(base_url=base, headers=headers, timeout=60) as c:
-                answers[i] = c.post(f"/api/v1/projects/{ids[i]}/admission",
-                                    json={"parcel_ids": [parcels[i]], "reason": REASON})
+                answers[i] = c.post(
+                    f"/api/v1/projects/{ids[i]}/admission",
+                    json={"parcel_ids": [parcels[i]], "reason": REASON},
+                )
 
         threads = [threading.Thread(target=go, args=(i,)) for i in range(2)]
         with write_transaction(client.app.state.api.factory) as s:

@@ -9,9 +9,18 @@ from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.api_fixtures import auth
 
 #: 60 000 万元 investment, 150 000 万元 output: 240 亩 justified at 250 万元/亩 (表9-6 铝镁).
-PROJECT = {"name": "年产10万吨铝基新材料项目", "industry": "铝镁新材料", "branch": "铝基新材料",
-           "investment_wan": 60000, "output_wan": 150000, "land_mu": 10, "water_m3_per_day": 500,
-           "power_kw": 4500, "online_monitoring": True, "waste_treatment_pct": 98}
+PROJECT = {
+    "name": "年产10万吨铝基新材料项目",
+    "industry": "铝镁新材料",
+    "branch": "铝基新材料",
+    "investment_wan": 60000,
+    "output_wan": 150000,
+    "land_mu": 10,
+    "water_m3_per_day": 500,
+    "power_kw": 4500,
+    "online_monitoring": True,
+    "waste_treatment_pct": 98,
+}
 
 
 def rules(result: dict) -> dict[str, dict]:
@@ -19,18 +28,28 @@ def rules(result: dict) -> dict[str, dict]:
 
 
 def test_a_check_is_computed_and_recorded(client):
-    r = client.post("/api/v1/check", json={"parcel_id": "SC-0001", "project": PROJECT, "lang": "en"},
-                    headers=auth(client, "manager"))
+    r = client.post(
+        "/api/v1/check",
+        json={"parcel_id": "SC-0001", "project": PROJECT, "lang": "en"},
+        headers=auth(client, "manager"),
+    )
     assert r.status_code == 200, r.text
     out = r.json()
     by = rules(out)
     assert (out["parcel_ids"], out["area_mu"], out["max_justified_mu"]) == (["SC-0001"], 15.0, 240.0)
-    assert (by["investment_intensity"]["value"], by["investment_intensity"]["threshold"]) == (4000.0, 250.0)  # 60000 ÷ 15
+    assert (by["investment_intensity"]["value"], by["investment_intensity"]["threshold"]) == (
+        4000.0,
+        250.0,
+    )  # 60000 ÷ 15
     assert (by["output_intensity"]["value"], by["output_intensity"]["threshold"]) == (10000.0, 200.0)
     assert by["cluster"]["status"] == "pass" and by["parcel_vacant"]["status"] == "pass"
     assert by["land_demand"]["status"] == "pass" and by["land_demand"]["threshold"] == 10.0
     # 4500 kW ÷ 0.9 = 5 MVA ≤ 100 − 60 MVA spare at 双池110kV变电站; 500 ≤ 2000 − 1200 m³/d at 双池岩溶水井
-    assert (by["power_capacity"]["status"], by["power_capacity"]["value"], by["power_capacity"]["threshold"]) == ("pass", 5.0, 40.0)
+    assert (
+        by["power_capacity"]["status"],
+        by["power_capacity"]["value"],
+        by["power_capacity"]["threshold"],
+    ) == ("pass", 5.0, 40.0)
     assert (by["water_supply"]["status"], by["water_supply"]["threshold"]) == ("pass", 800.0)
     assert by["wastewater_capacity"]["status"] == "review"  # 交口县第二污水处理厂 is not in the layers
     assert out["verdict"] == "review"
@@ -41,7 +60,11 @@ def test_a_check_is_computed_and_recorded(client):
     with client.app.state.api.factory() as s:
         project = s.get(Project, out["recorded"]["project_id"])
         assert (project.name, project.investment_wan, project.land_mu, project.created_by) == (
-            PROJECT["name"], 60000, 10, "manager")
+            PROJECT["name"],
+            60000,
+            10,
+            "manager",
+        )
         (check,) = s.scalars(select(CheckResult))
         assert check.id == out["recorded"]["check_ids"][0]
         assert (check.parcel_code, check.verdict, check.checked_by) == ("SC-0001", "review", "manager")
@@ -62,24 +85,31 @@ def test_a_site_of_adjacent_parcels_and_no_recording(client):
 
 
 def test_an_occupied_parcel_fails(client):
-    r = client.post("/api/v1/check", json={"parcel_id": "SC-0002", "project": PROJECT, "record": False},
-                    headers=auth(client, "manager"))
+    r = client.post(
+        "/api/v1/check",
+        json={"parcel_id": "SC-0002", "project": PROJECT, "record": False},
+        headers=auth(client, "manager"),
+    )
     assert r.json()["verdict"] == "fail" and rules(r.json())["parcel_vacant"]["status"] == "fail"
     # the default language is Chinese
     message = rules(r.json())["parcel_vacant"]["message"]
     assert "天鹏冶炼" in message and "空闲" in message
 
 
-@pytest.mark.parametrize(("body", "status", "where"), [
-    ({"parcel_id": "XX-1"}, 404, "check: parcel_id"),
-    ({"parcel_id": "SC-0001", "parcel_ids": ["SC-0002"]}, 422, "check"),
-    ({}, 422, "check"),
-    ({"parcel_ids": ["SC-101", "SC-105"]}, 422, "parcels: cluster"),  # two clusters
-    ({"parcel_id": "SC-0001", "project": {**PROJECT, "land_mu": "10亩"}}, 422, "project"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "where"),
+    [
+        ({"parcel_id": "XX-1"}, 404, "check: parcel_id"),
+        ({"parcel_id": "SC-0001", "parcel_ids": ["SC-0002"]}, 422, "check"),
+        ({}, 422, "check"),
+        ({"parcel_ids": ["SC-101", "SC-105"]}, 422, "parcels: cluster"),  # two clusters
+        ({"parcel_id": "SC-0001", "project": {**PROJECT, "land_mu": "10亩"}}, 422, "project"),
+    ],
+)
 def test_bad_checks(client, body, status, where):
-    r = client.post("/api/v1/check", json={"project": PROJECT, "record": True, **body},
-                    headers=auth(client, "manager"))
+    r = client.post(
+        "/api/v1/check", json={"project": PROJECT, "record": True, **body}, headers=auth(client, "manager")
+    )
     assert r.status_code == status, r.text
     assert r.json()["where"] == where and r.json()["message"]
 
@@ -87,9 +117,18 @@ def test_bad_checks(client, body, status, where):
 # --------------------------------------------------------------------------- clusters drawn on the map
 
 #: A new-energy project: 8 亩 fits any one 80 × 80 m parcel (9.6 亩); intensities far above 表9-6.
-ENERGY = {"name": "储能电池组装项目", "industry": "新能源产业", "branch": "新能源装备制造",
-          "investment_wan": 20000, "output_wan": 40000, "land_mu": 8, "water_m3_per_day": 50,
-          "power_kw": 900, "online_monitoring": True, "waste_treatment_pct": 100}
+ENERGY = {
+    "name": "储能电池组装项目",
+    "industry": "新能源产业",
+    "branch": "新能源装备制造",
+    "investment_wan": 20000,
+    "output_wan": 40000,
+    "land_mu": 8,
+    "water_m3_per_day": 50,
+    "power_kw": 900,
+    "online_monitoring": True,
+    "waste_treatment_pct": 100,
+}
 #: The parcels of the two north rows east of x 500 (sc-smart in the zone file); SC-105 and
 #: SC-115 are occupied.
 NORTH_EAST = {f"SC-{n}" for n in (*range(105, 110), *range(114, 119))}
@@ -97,16 +136,25 @@ NORTH_EAST = {f"SC-{n}" for n in (*range(105, 110), *range(114, 119))}
 
 def _draw_energy_cluster(client, admits):
     """Shrink sc-smart to its southern 400 m and draw sc-energy over the northern 200 m."""
-    from tests.test_api_edits import wgs84
-    from tests.conftest import X0, Y0
     from shapely import box
 
+    from tests.conftest import X0, Y0
+    from tests.test_api_edits import wgs84
+
     planner = auth(client, "planner")
-    r = client.put("/api/v1/clusters/sc-smart", json={"geometry": wgs84(box(X0 + 500, Y0, X0 + 1000, Y0 + 400))},
-                   headers={**planner, "If-Match": '"sc-smart-v1"'})
+    r = client.put(
+        "/api/v1/clusters/sc-smart",
+        json={"geometry": wgs84(box(X0 + 500, Y0, X0 + 1000, Y0 + 400))},
+        headers={**planner, "If-Match": '"sc-smart-v1"'},
+    )
     assert r.status_code == 200, r.text
-    body = {"cluster_id": "sc-energy", "park": "shuangchi", "name": "新能源组团", "name_en": "New energy",
-            "geometry": wgs84(box(X0 + 500, Y0 + 400, X0 + 1000, Y0 + 600))}
+    body = {
+        "cluster_id": "sc-energy",
+        "park": "shuangchi",
+        "name": "新能源组团",
+        "name_en": "New energy",
+        "geometry": wgs84(box(X0 + 500, Y0 + 400, X0 + 1000, Y0 + 600)),
+    }
     if admits is not None:
         body["admits"] = admits
     r = client.post("/api/v1/clusters", json=body, headers=planner)
@@ -126,8 +174,11 @@ def test_a_cluster_drawn_on_the_map_admits_what_it_says(client):
     # every vacant parcel of the new cluster, one by one (each 9.6 亩 ≥ 8 亩)
     assert sorted(p for c in cands for p in c["parcel_ids"]) == sorted(NORTH_EAST - {"SC-105", "SC-115"})
     assert all("cluster" not in c["review"] for c in cands)
-    r = client.post("/api/v1/check", json={"parcel_id": "SC-106", "project": ENERGY, "lang": "en", "record": False},
-                    headers=auth(client, "manager"))
+    r = client.post(
+        "/api/v1/check",
+        json={"parcel_id": "SC-106", "project": ENERGY, "lang": "en", "record": False},
+        headers=auth(client, "manager"),
+    )
     assert r.status_code == 200, r.text
     cluster_rule = rules(r.json())["cluster"]
     assert (cluster_rule["status"], cluster_rule["threshold"]) == ("pass", "新能源产业")
@@ -148,8 +199,11 @@ def test_a_cluster_without_admits_makes_its_parcels_review_until_they_are_set(cl
     assert r.status_code == 200, r.text
     cluster_rule = rules(r.json())["cluster"]
     assert cluster_rule["status"] == "review" and r.json()["verdict"] == "review"
-    assert cluster_rule["message"] == cluster_rule["message_en"] == (
-        "New energy (sc-energy) admits nothing yet: review — set the industries it admits on the map")
+    assert (
+        cluster_rule["message"]
+        == cluster_rule["message_en"]
+        == ("New energy (sc-energy) admits nothing yet: review — set the industries it admits on the map")
+    )
     r = client.post("/api/v1/check", json={**check, "lang": "zh"}, headers=auth(client, "manager"))
     assert rules(r.json())["cluster"]["message"].startswith("新能源组团（sc-energy）尚未设定准入产业，需复核")
     r = client.post("/api/v1/recommend", json={"project": ENERGY, "lang": "en", "top": 20})
@@ -157,20 +211,29 @@ def test_a_cluster_without_admits_makes_its_parcels_review_until_they_are_set(cl
     cands = r.json()["candidates"]
     assert cands and {c["cluster"] for c in cands} == {"sc-energy"}
     assert all("cluster" in c["review"] and "admits nothing yet" in c["reason"] for c in cands)
-    assert next(c for c in client.get("/api/v1/zone").json()["clusters"] if c["id"] == "sc-energy")["admits_set"] is False
+    assert (
+        next(c for c in client.get("/api/v1/zone").json()["clusters"] if c["id"] == "sc-energy")["admits_set"]
+        is False
+    )
     # the 标准地 sheet of such a parcel lists no industry and says why
     sheet = client.get("/api/v1/parcels/SC-106/standard-land", params={"lang": "en"}).json()
     assert sheet["industries"] == [] and "admits nothing yet" in sheet["notes"][0]
 
     # setting the admits is what the next check sees
-    r = client.put("/api/v1/clusters/sc-energy", json={"admits": [{"industry": "新能源产业"}]},
-                   headers={**auth(client, "planner"), "If-Match": '"sc-energy-v1"'})
+    r = client.put(
+        "/api/v1/clusters/sc-energy",
+        json={"admits": [{"industry": "新能源产业"}]},
+        headers={**auth(client, "planner"), "If-Match": '"sc-energy-v1"'},
+    )
     assert r.status_code == 200, r.text
     r = client.post("/api/v1/check", json={**check, "lang": "en"}, headers=auth(client, "manager"))
     assert rules(r.json())["cluster"]["status"] == "pass"
     # … and admits that leave new energy out make it fail there, naming where it is admitted
-    r = client.put("/api/v1/clusters/sc-energy", json={"admits": [{"industry": "生物健康产业"}]},
-                   headers={**auth(client, "planner"), "If-Match": '"sc-energy-v2"'})
+    r = client.put(
+        "/api/v1/clusters/sc-energy",
+        json={"admits": [{"industry": "生物健康产业"}]},
+        headers={**auth(client, "planner"), "If-Match": '"sc-energy-v2"'},
+    )
     assert r.status_code == 200, r.text
     r = client.post("/api/v1/check", json={**check, "lang": "en"}, headers=auth(client, "manager"))
     assert rules(r.json())["cluster"]["status"] == "fail"

@@ -9,8 +9,8 @@ Y0 + 100 … Y0 + 200) lies inside it.
 
 from __future__ import annotations
 
-import shapely
 import pytest
+import shapely
 from sqlalchemy import func, select
 
 from tests.api_fixtures import *  # noqa: F403 - fixtures
@@ -54,7 +54,9 @@ def test_a_deleted_cluster_is_listed_and_comes_back_as_a_new_version(client):
     assert client.get("/api/v1/clusters/deleted").json()["features"] == []
 
     gone = delete(client, "st-almg", '"st-almg-v1"')
-    assert gone["version"] == 2 and gone["reassigned"] == [{"parcel_id": "ST-0001", "from": "st-almg", "to": None}]
+    assert gone["version"] == 2 and gone["reassigned"] == [
+        {"parcel_id": "ST-0001", "from": "st-almg", "to": None}
+    ]
     assert parcel_cluster(client, "ST-0001") is None
 
     # listed for anyone who may read history (reads are open here): last state, who, when, area
@@ -65,7 +67,12 @@ def test_a_deleted_cluster_is_listed_and_comes_back_as_a_new_version(client):
     (f,) = fc["features"]
     p = f["properties"]
     assert (f["id"], p["cluster_id"], p["park"], p["name"], p["kind"]) == (
-        "st-almg", "st-almg", "shuitou", original["name"], original["kind"])
+        "st-almg",
+        "st-almg",
+        "shuitou",
+        original["name"],
+        original["kind"],
+    )
     assert (p["version"], p["deleted_version"], p["deleted_by"]) == (2, 1, "planner")
     assert p["deleted_at"] and p["area_m2"] == pytest.approx(250_000, rel=1e-6)
     assert p["area_mu"] == pytest.approx(375, rel=1e-6)
@@ -91,27 +98,44 @@ def test_a_deleted_cluster_is_listed_and_comes_back_as_a_new_version(client):
     h = client.get("/api/v1/clusters/st-almg/history").json()
     assert h["current_version"] == 3
     assert [(v["version"], v["action"], v["user"]) for v in h["versions"]] == [
-        (1, "import", None), (2, "delete", "planner"), (3, "restore", "planner")]
+        (1, "import", None),
+        (2, "delete", "planner"),
+        (3, "restore", "planner"),
+    ]
     assert (h["versions"][2]["note_en"], h["versions"][2]["note_zh"]) == (
-        "restored version 1 after its deletion", "删除后恢复第 1 版")
+        "restored version 1 after its deletion",
+        "删除后恢复第 1 版",
+    )
     assert zone_geom(h["versions"][2]["geometry"]).area == pytest.approx(250_000, rel=1e-5)
 
     # the audit rows of the restore: the cluster, and the parcel moving back into it
     from app.db.models import AuditEntry
 
     with client.app.state.api.factory() as s:
-        rows = s.execute(select(AuditEntry.entity, AuditEntry.entity_key, AuditEntry.action,
-                                AuditEntry.version, AuditEntry.user_name, AuditEntry.before_wkt,
-                                AuditEntry.after_wkt)
-                         .order_by(AuditEntry.id.desc()).limit(2)).all()
+        rows = s.execute(
+            select(
+                AuditEntry.entity,
+                AuditEntry.entity_key,
+                AuditEntry.action,
+                AuditEntry.version,
+                AuditEntry.user_name,
+                AuditEntry.before_wkt,
+                AuditEntry.after_wkt,
+            )
+            .order_by(AuditEntry.id.desc())
+            .limit(2)
+        ).all()
     (pe, pk, pa, pv, pu, _, _), (ce, ck, ca, cv, cu, cbefore, cafter) = rows
     assert (ce, ck, ca, cv, cu, cbefore) == ("cluster", "st-almg", "restore", 3, "planner", None)
     assert shapely.from_wkt(cafter).equals_exact(stored, 1e-9)
     assert (pe, pk, pa, pv, pu) == ("parcel", "ST-0001", "reassign", 3, "planner")
 
     # and it is an ordinary cluster again: editable at its new version
-    r = client.put("/api/v1/clusters/st-almg", json={"name": "铝镁一期"},
-                   headers={**auth(client, "planner"), "If-Match": '"st-almg-v3"'})
+    r = client.put(
+        "/api/v1/clusters/st-almg",
+        json={"name": "铝镁一期"},
+        headers={**auth(client, "planner"), "If-Match": '"st-almg-v3"'},
+    )
     assert r.status_code == 200 and r.headers["etag"] == '"st-almg-v4"'
 
 
@@ -119,8 +143,11 @@ def test_an_undelete_over_a_cluster_drawn_since_is_422_and_changes_nothing(clien
     delete(client, "st-almg", '"st-almg-v1"')
     # a new cluster on part of the freed land, over ST-0001: 200 × 200 m of st-almg's outline
     new = shapely.box(X0 - 2950, Y0 + 50, X0 - 2750, Y0 + 250)
-    r = client.post("/api/v1/clusters", json={"cluster_id": "st-new", "park": "shuitou", "name": "新组团",
-                                              "geometry": wgs84(new)}, headers=auth(client, "planner"))
+    r = client.post(
+        "/api/v1/clusters",
+        json={"cluster_id": "st-new", "park": "shuitou", "name": "新组团", "geometry": wgs84(new)},
+        headers=auth(client, "planner"),
+    )
     assert r.status_code == 201, r.text
     assert parcel_cluster(client, "ST-0001") == "st-new"
     _, audit_before = db_state(client, "st-almg")
@@ -129,7 +156,11 @@ def test_an_undelete_over_a_cluster_drawn_since_is_422_and_changes_nothing(clien
     assert r.status_code == 422, r.text
     err = r.json()  # the problem body of a refused creation
     assert (err["error"], err["where"], err["problem"]["kind"], err["problem"]["cluster"]) == (
-        "ClusterGeometryError", "cluster st-almg", "overlap", "st-new")
+        "ClusterGeometryError",
+        "cluster st-almg",
+        "overlap",
+        "st-new",
+    )
     assert err["problem"]["area_m2"] == pytest.approx(40_000, rel=1e-3)
     assert zone_geom(err["problem"]["geometry"]).area == pytest.approx(40_000, rel=1e-3)
     # nothing changed: no cluster, no audit entry, the parcel stays, still listed as deleted
@@ -159,9 +190,16 @@ def test_undelete_is_409_while_the_cluster_exists_and_404_if_never_deleted(clien
 
     # deleted, then a new cluster with the same id: it is present again, so not listed and 409
     delete(client, "st-almg", '"st-almg-v1"')
-    r = client.post("/api/v1/clusters", json={
-        "cluster_id": "st-almg", "park": "shuitou", "name": "重画的组团",
-        "geometry": wgs84(shapely.box(X0 - 2400, Y0 + 50, X0 - 2100, Y0 + 450))}, headers=auth(client, "planner"))
+    r = client.post(
+        "/api/v1/clusters",
+        json={
+            "cluster_id": "st-almg",
+            "park": "shuitou",
+            "name": "重画的组团",
+            "geometry": wgs84(shapely.box(X0 - 2400, Y0 + 50, X0 - 2100, Y0 + 450)),
+        },
+        headers=auth(client, "planner"),
+    )
     assert r.status_code == 201, r.text
     assert deleted_ids(client) == []
     r = undelete(client, "st-almg")
@@ -206,10 +244,18 @@ def test_the_routes_are_in_the_openapi_document(client):
 
 def test_a_cluster_cannot_take_the_code_of_the_deleted_list(client):
     # GET /clusters/deleted is the list: a cluster coded "deleted" could never be read
-    r = client.post("/api/v1/clusters", json={
-        "cluster_id": "deleted", "park": "shuitou", "name": "路由名",
-        "geometry": wgs84(shapely.box(X0 - 2400, Y0 + 50, X0 - 2100, Y0 + 450))}, headers=auth(client, "planner"))
+    r = client.post(
+        "/api/v1/clusters",
+        json={
+            "cluster_id": "deleted",
+            "park": "shuitou",
+            "name": "路由名",
+            "geometry": wgs84(shapely.box(X0 - 2400, Y0 + 50, X0 - 2100, Y0 + 450)),
+        },
+        headers=auth(client, "planner"),
+    )
     assert r.status_code == 422, r.text
     assert "reserved" in str(r.json()["detail"])
     assert client.get("/api/v1/clusters").json()["numberMatched"] == len(
-        client.get("/api/v1/zone").json()["clusters"])
+        client.get("/api/v1/zone").json()["clusters"]
+    )

@@ -67,8 +67,9 @@ def race(base: str, url: str, bodies: list[dict], tag: str, tokens: list[str]) -
         with httpx.Client(base_url=base, timeout=60) as client:
             client.get("/api/v1/zone")  # connection open and warm before the race
             barrier.wait()
-            answers[i] = client.put(url, json=bodies[i],
-                                    headers={"Authorization": f"Bearer {tokens[i]}", "If-Match": tag})
+            answers[i] = client.put(
+                url, json=bodies[i], headers={"Authorization": f"Bearer {tokens[i]}", "If-Match": tag}
+            )
 
     threads = [threading.Thread(target=go, args=(i,)) for i in range(len(bodies))]
     for t in threads:
@@ -88,23 +89,35 @@ def test_two_clients_put_the_same_parcel_version(fresh_db, tmp_path, rounds):
         tokens = [token(base, "planner"), token(base, "admin")]
         for k in range(rounds):
             version = 1 + k
-            answers = race(base, "/api/v1/parcels/SC-0001",
-                           [{"enterprise": f"甲公司{k}"}, {"enterprise": f"乙公司{k}"}],
-                           f'"SC-0001-v{version}"', tokens)
+            answers = race(
+                base,
+                "/api/v1/parcels/SC-0001",
+                [{"enterprise": f"甲公司{k}"}, {"enterprise": f"乙公司{k}"}],
+                f'"SC-0001-v{version}"',
+                tokens,
+            )
             statuses = sorted(a.status_code for a in answers)
             assert statuses == [200, 412], [a.text for a in answers]
             winner = next(a for a in answers if a.status_code == 200)
             loser = next(a for a in answers if a.status_code == 412)
             assert winner.headers["etag"] == f'"SC-0001-v{version + 1}"'
             assert loser.json()["current_version"] == version + 1
-            assert loser.json()["feature"]["properties"]["enterprise"] == winner.json()["properties"]["enterprise"]
+            assert (
+                loser.json()["feature"]["properties"]["enterprise"]
+                == winner.json()["properties"]["enterprise"]
+            )
     engine = make_engine(fresh_db)
     try:
         with session_factory(engine)() as s:
             parcel = s.scalar(select(Parcel).where(Parcel.parcel_id == "SC-0001"))
             assert parcel.version == 1 + rounds
-            versions = list(s.scalars(select(AuditEntry.version).where(
-                AuditEntry.entity == "parcel", AuditEntry.entity_key == "SC-0001").order_by(AuditEntry.id)))
+            versions = list(
+                s.scalars(
+                    select(AuditEntry.version)
+                    .where(AuditEntry.entity == "parcel", AuditEntry.entity_key == "SC-0001")
+                    .order_by(AuditEntry.id)
+                )
+            )
             assert versions == list(range(2, 2 + rounds))  # one audited write per round
     finally:
         engine.dispose()
@@ -129,22 +142,29 @@ def test_two_clients_move_neighbouring_cluster_edges(fresh_db, tmp_path):
     with running_server(fresh_db, tmp_path / "state") as base:
         tokens = [token(base, "planner"), token(base, "admin")]
         # shrink sc-smart first so that there is free land between the two clusters
-        r = httpx.put(f"{base}/api/v1/clusters/sc-smart",
-                      json={"geometry": wgs84(shapely.box(X0 + 600, Y0, X0 + 1000, Y0 + 600))},
-                      headers={"Authorization": f"Bearer {tokens[0]}", "If-Match": '"sc-smart-v1"'})
+        r = httpx.put(
+            f"{base}/api/v1/clusters/sc-smart",
+            json={"geometry": wgs84(shapely.box(X0 + 600, Y0, X0 + 1000, Y0 + 600))},
+            headers={"Authorization": f"Bearer {tokens[0]}", "If-Match": '"sc-smart-v1"'},
+        )
         assert r.status_code == 200, r.text
         barrier = threading.Barrier(2)
         answers: list = [None, None]
-        jobs = [("/api/v1/clusters/sc-almg", shapely.box(X0, Y0, X0 + 580, Y0 + 600), '"sc-almg-v1"'),
-                ("/api/v1/clusters/sc-smart", shapely.box(X0 + 520, Y0, X0 + 1000, Y0 + 600), '"sc-smart-v2"')]
+        jobs = [
+            ("/api/v1/clusters/sc-almg", shapely.box(X0, Y0, X0 + 580, Y0 + 600), '"sc-almg-v1"'),
+            ("/api/v1/clusters/sc-smart", shapely.box(X0 + 520, Y0, X0 + 1000, Y0 + 600), '"sc-smart-v2"'),
+        ]
 
         def go(i: int) -> None:
             url, outline, tag = jobs[i]
             with httpx.Client(base_url=base, timeout=60) as client:
                 client.get("/api/v1/zone")
                 barrier.wait()
-                answers[i] = client.put(url, json={"geometry": wgs84(outline)},
-                                        headers={"Authorization": f"Bearer {tokens[i]}", "If-Match": tag})
+                answers[i] = client.put(
+                    url,
+                    json={"geometry": wgs84(outline)},
+                    headers={"Authorization": f"Bearer {tokens[i]}", "If-Match": tag},
+                )
 
         threads = [threading.Thread(target=go, args=(i,)) for i in range(2)]
         for t in threads:

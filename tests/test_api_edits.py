@@ -49,18 +49,37 @@ def parcel_cluster(client, pid: str) -> str | None:
 def test_roles_guard_every_write(client):
     """Anonymous → 401 (WWW-Authenticate: Bearer); a role below the action's → 403; none of them writes."""
     project = {"name": "p", "industry": "铝镁新材料", "investment_wan": 1000, "output_wan": 1000}
-    new_cluster = {"cluster_id": "st-x", "park": "shuitou", "name": "x",
-                   "geometry": wgs84(shapely.box(X0 - 2400, Y0 + 50, X0 - 2100, Y0 + 450))}
+    new_cluster = {
+        "cluster_id": "st-x",
+        "park": "shuitou",
+        "name": "x",
+        "geometry": wgs84(shapely.box(X0 - 2400, Y0 + 50, X0 - 2100, Y0 + 450)),
+    }
     requests = [
         ("post", "/api/v1/clusters", {"json": new_cluster}, "planner"),
-        ("put", "/api/v1/clusters/sc-almg", {"json": {"name": "x"}, "headers": {"If-Match": '"sc-almg-v1"'}}, "planner"),
+        (
+            "put",
+            "/api/v1/clusters/sc-almg",
+            {"json": {"name": "x"}, "headers": {"If-Match": '"sc-almg-v1"'}},
+            "planner",
+        ),
         ("delete", "/api/v1/clusters/sc-almg", {"headers": {"If-Match": '"sc-almg-v1"'}}, "planner"),
         ("post", "/api/v1/clusters/sc-almg/restore/1", {"headers": {"If-Match": '"sc-almg-v1"'}}, "planner"),
-        ("put", "/api/v1/parcels/SC-0001", {"json": {"status": "existing"}, "headers": {"If-Match": '"SC-0001-v1"'}}, "planner"),
+        (
+            "put",
+            "/api/v1/parcels/SC-0001",
+            {"json": {"status": "existing"}, "headers": {"If-Match": '"SC-0001-v1"'}},
+            "planner",
+        ),
         ("post", "/api/v1/parcels/SC-0001/restore/1", {"headers": {"If-Match": '"SC-0001-v1"'}}, "planner"),
         ("post", "/api/v1/check", {"json": {"parcel_id": "SC-0001", "project": project}}, "manager"),
         ("post", "/api/v1/score-runs", {}, "manager"),
-        ("post", "/api/v1/jobs", {"files": {"file": ("p.geojson", b"{}", "application/geo+json")}}, "manager"),
+        (
+            "post",
+            "/api/v1/jobs",
+            {"files": {"file": ("p.geojson", b"{}", "application/geo+json")}},
+            "manager",
+        ),
     ]
     below = {"planner": ["viewer"], "manager": ["viewer", "planner"]}
     for method, url, kwargs, needed in requests:
@@ -93,13 +112,24 @@ def test_a_disabled_account_loses_access_at_once(client):
 
 def test_create_a_cluster(client):
     outline = shapely.box(X0 - 2400, Y0 + 50, X0 - 2100, Y0 + 450)  # 300 × 400 m, free land of shuitou
-    body = {"cluster_id": "st-new", "park": "shuitou", "name": "新组团", "name_en": "New cluster",
-            "kind": "reserve", "geometry": wgs84(outline)}
+    body = {
+        "cluster_id": "st-new",
+        "park": "shuitou",
+        "name": "新组团",
+        "name_en": "New cluster",
+        "kind": "reserve",
+        "geometry": wgs84(outline),
+    }
     r = client.post("/api/v1/clusters", json=body, headers=auth(client, "planner"))
     assert r.status_code == 201, r.text
     assert r.headers["etag"] == '"st-new-v1"' and r.headers["location"] == "/api/v1/clusters/st-new"
     props = r.json()["properties"]
-    assert (props["park"], props["kind"], props["version"], props["updated_by"]) == ("shuitou", "reserve", 1, "planner")
+    assert (props["park"], props["kind"], props["version"], props["updated_by"]) == (
+        "shuitou",
+        "reserve",
+        1,
+        "planner",
+    )
     assert props["area_m2"] == pytest.approx(120_000, rel=1e-6)  # computed in EPSG:4546
     assert props["area_mu"] == pytest.approx(180, rel=1e-6)
     assert shapely.hausdorff_distance(zone_geom(r.json()["geometry"]), outline) < 0.05
@@ -107,12 +137,15 @@ def test_create_a_cluster(client):
     assert again.status_code == 409 and again.json()["error"] == "ConflictError"
 
 
-@pytest.mark.parametrize(("outline", "kind", "other", "area"), [
-    # 80 × 100 m inside sc-almg
-    (shapely.box(X0 + 400, Y0 + 50, X0 + 480, Y0 + 150), "overlap", {"cluster": "sc-almg"}, 8000.0),
-    # shuitou ends at X0 − 2000: 100 × 50 m lie outside
-    (shapely.box(X0 - 2100, Y0 + 400, X0 - 1900, Y0 + 450), "outside_park", {"park": "shuitou"}, 5000.0),
-])
+@pytest.mark.parametrize(
+    ("outline", "kind", "other", "area"),
+    [
+        # 80 × 100 m inside sc-almg
+        (shapely.box(X0 + 400, Y0 + 50, X0 + 480, Y0 + 150), "overlap", {"cluster": "sc-almg"}, 8000.0),
+        # shuitou ends at X0 − 2000: 100 × 50 m lie outside
+        (shapely.box(X0 - 2100, Y0 + 400, X0 - 1900, Y0 + 450), "outside_park", {"park": "shuitou"}, 5000.0),
+    ],
+)
 def test_outlines_outside_the_park_or_overlapping_are_422_with_the_place(client, outline, kind, other, area):
     park = "shuangchi" if kind == "overlap" else "shuitou"
     body = {"cluster_id": "x-new", "park": park, "name": "x", "geometry": wgs84(outline)}
@@ -131,7 +164,12 @@ def test_moving_a_shared_edge_reassigns_parcels(client):
     # SC-0003 (x 440–540) lies 60 % in sc-almg (x 0–500): shrinking sc-almg to x 0–400 leaves it
     # in no cluster (sc-smart covers only 40 %); growing sc-smart to x 400–1000 then takes it in.
     tag = etag_of(client, "/api/v1/clusters/sc-almg")
-    r = put(client, "/api/v1/clusters/sc-almg", {"geometry": wgs84(shapely.box(X0, Y0, X0 + 400, Y0 + 600))}, tag=tag)
+    r = put(
+        client,
+        "/api/v1/clusters/sc-almg",
+        {"geometry": wgs84(shapely.box(X0, Y0, X0 + 400, Y0 + 600))},
+        tag=tag,
+    )
     assert r.status_code == 200, r.text
     assert r.headers["etag"] == '"sc-almg-v2"'
     assert r.json()["properties"]["area_m2"] == pytest.approx(240_000, rel=1e-6)
@@ -148,7 +186,12 @@ def test_moving_a_shared_edge_reassigns_parcels(client):
 
     # and back over sc-smart's new land: an overlap of 100 × 600 m
     tag = etag_of(client, "/api/v1/clusters/sc-almg")
-    r = put(client, "/api/v1/clusters/sc-almg", {"geometry": wgs84(shapely.box(X0, Y0, X0 + 500, Y0 + 600))}, tag=tag)
+    r = put(
+        client,
+        "/api/v1/clusters/sc-almg",
+        {"geometry": wgs84(shapely.box(X0, Y0, X0 + 500, Y0 + 600))},
+        tag=tag,
+    )
     assert r.status_code == 422 and r.json()["problem"]["cluster"] == "sc-smart"
     assert r.json()["problem"]["area_m2"] == pytest.approx(60_000, rel=1e-3)
 
@@ -171,15 +214,33 @@ def test_if_match_rules(client):
     assert client.get(url).json()["properties"]["name"] == "一期"
 
 
-@pytest.mark.parametrize(("body", "status", "error"), [
-    ({"geometry": {"type": "LineString", "coordinates": [[111.45, 36.94], [111.46, 36.95]]}}, 422, "GeometryError"),
-    ({"geometry": {"type": "Polygon", "coordinates": [[[540000, 4090000], [540100, 4090000], [540100, 4090100], [540000, 4090000]]]}}, 422, "CRSError"),
-    ({"geometry": {"type": "Polygon", "coordinates": "nonsense"}}, 422, "GeometryError"),
-    ({"geometry": None}, 422, "GeometryError"),
-    ({}, 422, "SchemaError"),
-    ({"kind": "casino"}, 422, None),  # pydantic: not one of the kinds
-    ({"colour": "red"}, 422, None),  # pydantic: unknown field
-])
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        (
+            {"geometry": {"type": "LineString", "coordinates": [[111.45, 36.94], [111.46, 36.95]]}},
+            422,
+            "GeometryError",
+        ),
+        (
+            {
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [
+                        [[540000, 4090000], [540100, 4090000], [540100, 4090100], [540000, 4090000]]
+                    ],
+                }
+            },
+            422,
+            "CRSError",
+        ),
+        ({"geometry": {"type": "Polygon", "coordinates": "nonsense"}}, 422, "GeometryError"),
+        ({"geometry": None}, 422, "GeometryError"),
+        ({}, 422, "SchemaError"),
+        ({"kind": "casino"}, 422, None),  # pydantic: not one of the kinds
+        ({"colour": "red"}, 422, None),  # pydantic: unknown field
+    ],
+)
 def test_bad_cluster_edits(client, body, status, error):
     r = put(client, "/api/v1/clusters/sc-almg", body, tag='"sc-almg-v1"')
     assert r.status_code == status, r.text
@@ -203,7 +264,12 @@ def test_a_self_intersecting_outline_is_repaired_and_says_so(client):
 
 def test_limits_on_vertices_and_body_size(fresh_db, tmp_path):
     ring = [(X0 - 2300 + 100 * np.cos(t), Y0 + 250 + 100 * np.sin(t)) for t in np.linspace(0, 2 * np.pi, 60)]
-    body = {"cluster_id": "st-round", "park": "shuitou", "name": "x", "geometry": wgs84(shapely.Polygon(ring))}
+    body = {
+        "cluster_id": "st-round",
+        "park": "shuitou",
+        "name": "x",
+        "geometry": wgs84(shapely.Polygon(ring)),
+    }
     with make_client(fresh_db, tmp_path / "a", max_vertices=50) as c:
         r = c.post("/api/v1/clusters", json=body, headers=auth(c, "planner"))
         assert r.status_code == 413 and r.json()["error"] == "LimitExceededError"
@@ -224,7 +290,9 @@ def test_limits_on_vertices_and_body_size(fresh_db, tmp_path):
 
 def test_delete_a_cluster_and_read_its_history(client):
     assert client.delete("/api/v1/clusters/sc-smart", headers=auth(client, "planner")).status_code == 428
-    r = client.delete("/api/v1/clusters/sc-smart", headers={**auth(client, "planner"), "If-Match": '"sc-smart-v1"'})
+    r = client.delete(
+        "/api/v1/clusters/sc-smart", headers={**auth(client, "planner"), "If-Match": '"sc-smart-v1"'}
+    )
     assert r.status_code == 200, r.text
     moved = {m["parcel_id"] for m in r.json()["reassigned"]}
     assert moved == {"SC-0002", *[f"SC-{n}" for n in (105, 106, 107, 108, 109, 114, 115, 116, 117, 118)]}
@@ -254,27 +322,59 @@ def test_history_and_restore_make_a_new_audited_version(client):
     assert restored["area_m2"] == pytest.approx(300_000, rel=1e-6)
     h = client.get(f"{url}/history").json()
     assert [(v["version"], v["action"], v["user"]) for v in h["versions"]] == [
-        (1, "import", None), (2, "update", "planner"), (3, "update", "planner"), (4, "restore", "admin")]
+        (1, "import", None),
+        (2, "update", "planner"),
+        (3, "update", "planner"),
+        (4, "restore", "admin"),
+    ]
     assert h["versions"][2]["attrs"]["area_m2"] == pytest.approx(270_000, rel=1e-6)
     assert "restored version 1" in h["versions"][3]["note"]
     # the notes in both languages: note = note_en (English), note_zh (Chinese)
-    assert (h["versions"][3]["note_en"], h["versions"][3]["note_zh"]) == ("restored version 1", "恢复到第 1 版")
+    assert (h["versions"][3]["note_en"], h["versions"][3]["note_zh"]) == (
+        "restored version 1",
+        "恢复到第 1 版",
+    )
     assert h["versions"][0]["note_zh"] == "首次记录的修改之前的状态"
-    assert client.post(f"{url}/restore/9", headers={**auth(client, "admin"), "If-Match": '"sc-almg-v4"'}).status_code == 404
+    assert (
+        client.post(
+            f"{url}/restore/9", headers={**auth(client, "admin"), "If-Match": '"sc-almg-v4"'}
+        ).status_code
+        == 404
+    )
 
 
 def test_a_restore_that_now_overlaps_is_422_like_an_edit(client):
     """sc-almg shrinks to x 0–400, sc-smart grows over x 400–1000: restoring sc-almg's version 1
     (x 0–500) would overlap sc-smart by 100 × 600 m — refused like any edit, with the part."""
-    assert put(client, "/api/v1/clusters/sc-almg", {"geometry": wgs84(shapely.box(X0, Y0, X0 + 400, Y0 + 600))},
-               tag='"sc-almg-v1"').status_code == 200
-    assert put(client, "/api/v1/clusters/sc-smart", {"geometry": wgs84(shapely.box(X0 + 400, Y0, X0 + 1000, Y0 + 600))},
-               tag='"sc-smart-v1"').status_code == 200
-    r = client.post("/api/v1/clusters/sc-almg/restore/1", headers={**auth(client, "planner"), "If-Match": '"sc-almg-v2"'})
+    assert (
+        put(
+            client,
+            "/api/v1/clusters/sc-almg",
+            {"geometry": wgs84(shapely.box(X0, Y0, X0 + 400, Y0 + 600))},
+            tag='"sc-almg-v1"',
+        ).status_code
+        == 200
+    )
+    assert (
+        put(
+            client,
+            "/api/v1/clusters/sc-smart",
+            {"geometry": wgs84(shapely.box(X0 + 400, Y0, X0 + 1000, Y0 + 600))},
+            tag='"sc-smart-v1"',
+        ).status_code
+        == 200
+    )
+    r = client.post(
+        "/api/v1/clusters/sc-almg/restore/1", headers={**auth(client, "planner"), "If-Match": '"sc-almg-v2"'}
+    )
     assert r.status_code == 422, r.text
     err = r.json()
     assert (err["error"], err["where"], err["problem"]["kind"], err["problem"]["cluster"]) == (
-        "ClusterGeometryError", "cluster sc-almg", "overlap", "sc-smart")
+        "ClusterGeometryError",
+        "cluster sc-almg",
+        "overlap",
+        "sc-smart",
+    )
     assert err["problem"]["area_m2"] == pytest.approx(60_000, rel=1e-3)
     assert zone_geom(err["problem"]["geometry"]).area == pytest.approx(60_000, rel=1e-3)
     assert etag_of(client, "/api/v1/clusters/sc-almg") == '"sc-almg-v2"'
@@ -286,8 +386,11 @@ def test_a_new_cluster_after_deleting_the_newest_has_its_own_history(client):
     outline = wgs84(shapely.box(X0 - 2400, Y0 + 50, X0 - 2100, Y0 + 450))  # free land of shuitou
     planner = auth(client, "planner")
     for code in ("st-a", "st-b"):
-        r = client.post("/api/v1/clusters", json={"cluster_id": code, "park": "shuitou", "name": code,
-                                                   "geometry": outline}, headers=planner)
+        r = client.post(
+            "/api/v1/clusters",
+            json={"cluster_id": code, "park": "shuitou", "name": code, "geometry": outline},
+            headers=planner,
+        )
         assert r.status_code == 201, r.text
         if code == "st-a":
             r = client.delete("/api/v1/clusters/st-a", headers={**planner, "If-Match": '"st-a-v1"'})
@@ -296,20 +399,29 @@ def test_a_new_cluster_after_deleting_the_newest_has_its_own_history(client):
     assert r.status_code == 200, r.text
     h = client.get("/api/v1/clusters/st-b/history").json()
     assert [(v["version"], v["action"], v["attrs"]["name"]) for v in h["versions"]] == [
-        (1, "create", "st-b"), (2, "update", "二号")]
+        (1, "create", "st-b"),
+        (2, "update", "二号"),
+    ]
     h = client.get("/api/v1/clusters/st-a/history").json()
     assert [(v["version"], v["action"]) for v in h["versions"]] == [(1, "create"), (2, "delete")]
 
 
-@pytest.mark.parametrize(("admits", "status", "stored"), [
-    (None, 201, None),  # not given: admits nothing yet
-    ([{"industry": "新能源产业"}], 201, [{"industry": "新能源产业", "branches": None}]),
-    ([{"industry": "造纸业"}], 422, None),
-    ([{"industry": "铝镁新材料", "branches": ["炼钢"]}], 422, None),
-])
+@pytest.mark.parametrize(
+    ("admits", "status", "stored"),
+    [
+        (None, 201, None),  # not given: admits nothing yet
+        ([{"industry": "新能源产业"}], 201, [{"industry": "新能源产业", "branches": None}]),
+        ([{"industry": "造纸业"}], 422, None),
+        ([{"industry": "铝镁新材料", "branches": ["炼钢"]}], 422, None),
+    ],
+)
 def test_a_cluster_is_created_with_or_without_admits(client, admits, status, stored):
-    body = {"cluster_id": "st-new", "park": "shuitou", "name": "新组团",
-            "geometry": wgs84(shapely.box(X0 - 2400, Y0 + 50, X0 - 2100, Y0 + 450))}
+    body = {
+        "cluster_id": "st-new",
+        "park": "shuitou",
+        "name": "新组团",
+        "geometry": wgs84(shapely.box(X0 - 2400, Y0 + 50, X0 - 2100, Y0 + 450)),
+    }
     if admits is not None:
         body["admits"] = admits
     r = client.post("/api/v1/clusters", json=body, headers=auth(client, "planner"))
@@ -330,13 +442,20 @@ def test_edit_a_parcel_status_and_enterprise(client):
     r = put(client, url, {"status": "existing", "enterprise": "交口铝业有限公司"}, tag='"SC-0001-v1"')
     assert r.status_code == 200, r.text
     p = r.json()["properties"]
-    assert (p["status"], p["enterprise"], p["version"], p["updated_by"]) == ("existing", "交口铝业有限公司", 2, "planner")
+    assert (p["status"], p["enterprise"], p["version"], p["updated_by"]) == (
+        "existing",
+        "交口铝业有限公司",
+        2,
+        "planner",
+    )
     assert p["standard_land"] is None  # no longer vacant
     assert r.headers["etag"] == '"SC-0001-v2"'
     fc = client.get("/api/v1/parcels", params={"status": "existing"}).json()
     assert "SC-0001" in [f["id"] for f in fc["features"]]
     r = put(client, url, {"enterprise": None, "status": "vacant"}, tag='"SC-0001-v2"')
-    assert r.json()["properties"]["enterprise"] is None and r.json()["properties"]["standard_land"] is not None
+    assert (
+        r.json()["properties"]["enterprise"] is None and r.json()["properties"]["standard_land"] is not None
+    )
     from app.db.models import Enterprise
 
     with client.app.state.api.factory() as s:
@@ -362,13 +481,16 @@ def test_edit_a_parcel_geometry_marks_its_score_stale(client):
     assert [v["action"] for v in h["versions"]] == ["import", "update", "restore"]
 
 
-@pytest.mark.parametrize(("body", "status", "error"), [
-    ({"status": "sold"}, 422, None),
-    ({"status": None}, 422, "SchemaError"),
-    ({"cluster": "st-almg"}, 422, "SchemaError"),  # a cluster of the other park
-    ({"geometry": {"type": "Point", "coordinates": [111.45, 36.94]}}, 422, "GeometryError"),
-    ({"area_m2": 5}, 422, None),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "error"),
+    [
+        ({"status": "sold"}, 422, None),
+        ({"status": None}, 422, "SchemaError"),
+        ({"cluster": "st-almg"}, 422, "SchemaError"),  # a cluster of the other park
+        ({"geometry": {"type": "Point", "coordinates": [111.45, 36.94]}}, 422, "GeometryError"),
+        ({"area_m2": 5}, 422, None),
+    ],
+)
 def test_bad_parcel_edits(client, body, status, error):
     r = put(client, "/api/v1/parcels/SC-0001", body, tag='"SC-0001-v1"')
     assert r.status_code == status, r.text
@@ -390,11 +512,21 @@ def test_every_write_is_in_the_audit_log(client):
     put(client, "/api/v1/parcels/SC-0001", {"land_use": "M1"}, tag='"SC-0001-v1"')
     put(client, "/api/v1/clusters/sc-almg", {"directions": "铝镁深加工"}, tag='"sc-almg-v1"')
     with client.app.state.api.factory() as s:
-        rows = s.execute(select(AuditEntry.entity, AuditEntry.entity_key, AuditEntry.version, AuditEntry.user_name,
-                                AuditEntry.action).where(AuditEntry.entity.in_(("parcel", "cluster")))
-                         .order_by(AuditEntry.id)).all()
-    assert [tuple(r) for r in rows] == [("parcel", "SC-0001", 2, "planner", "update"),
-                                        ("cluster", "sc-almg", 2, "planner", "update")]
+        rows = s.execute(
+            select(
+                AuditEntry.entity,
+                AuditEntry.entity_key,
+                AuditEntry.version,
+                AuditEntry.user_name,
+                AuditEntry.action,
+            )
+            .where(AuditEntry.entity.in_(("parcel", "cluster")))
+            .order_by(AuditEntry.id)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("parcel", "SC-0001", 2, "planner", "update"),
+        ("cluster", "sc-almg", 2, "planner", "update"),
+    ]
 
 
 def test_an_outline_read_and_sent_back_is_accepted(client):
@@ -407,13 +539,20 @@ def test_an_outline_read_and_sent_back_is_accepted(client):
     assert r.json()["reassigned"] == []
 
 
-@pytest.mark.parametrize(("east_edge", "status"), [
-    (X0 + 500.04, 200),  # 4 cm over sc-smart: a sliver, cut off
-    (X0 + 500.5, 422),  # 50 cm: a real overlap of 300 m²
-])
+@pytest.mark.parametrize(
+    ("east_edge", "status"),
+    [
+        (X0 + 500.04, 200),  # 4 cm over sc-smart: a sliver, cut off
+        (X0 + 500.5, 422),  # 50 cm: a real overlap of 300 m²
+    ],
+)
 def test_slivers_over_a_neighbour_are_cut_real_overlaps_refused(client, east_edge, status):
-    r = put(client, "/api/v1/clusters/sc-almg", {"geometry": wgs84(shapely.box(X0, Y0, east_edge, Y0 + 600))},
-            tag='"sc-almg-v1"')
+    r = put(
+        client,
+        "/api/v1/clusters/sc-almg",
+        {"geometry": wgs84(shapely.box(X0, Y0, east_edge, Y0 + 600))},
+        tag='"sc-almg-v1"',
+    )
     assert r.status_code == status, r.text
     if status == 200:
         assert r.json()["properties"]["area_m2"] == pytest.approx(300_000, abs=0.5)

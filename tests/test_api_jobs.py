@@ -19,14 +19,19 @@ from tests.api_fixtures import auth, make_client
 from tests.conftest import X0, Y0
 
 #: Three parcels on the DEM (zone CRS): 100 × 50, 80 × 80 and 60 × 100 m.
-UPLOAD = [("U-1", box(X0 + 100, Y0 + 250, X0 + 200, Y0 + 300)),
-          ("U-2", box(X0 + 600, Y0 + 250, X0 + 680, Y0 + 330)),
-          ("U-3", box(X0 + 850, Y0 + 100, X0 + 910, Y0 + 200))]
+UPLOAD = [
+    ("U-1", box(X0 + 100, Y0 + 250, X0 + 200, Y0 + 300)),
+    ("U-2", box(X0 + 600, Y0 + 250, X0 + 680, Y0 + 330)),
+    ("U-3", box(X0 + 850, Y0 + 100, X0 + 910, Y0 + 200)),
+]
 
 
 def frame(rows=UPLOAD, crs: str | None = "EPSG:4546") -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"parcel_id": [r[0] for r in rows], "owner": ["甲", "乙", "丙"][: len(rows)]},
-                            geometry=[r[1] for r in rows], crs=crs)
+    return gpd.GeoDataFrame(
+        {"parcel_id": [r[0] for r in rows], "owner": ["甲", "乙", "丙"][: len(rows)]},
+        geometry=[r[1] for r in rows],
+        crs=crs,
+    )
 
 
 def geojson_bytes(gdf: gpd.GeoDataFrame) -> bytes:
@@ -42,8 +47,12 @@ def gpkg_bytes(gdf: gpd.GeoDataFrame, tmp_path) -> bytes:
 
 
 def upload(client, name: str, content: bytes, role: str = "manager", **form):
-    return client.post("/api/v1/jobs", files={"file": (name, content, "application/octet-stream")},
-                       data=form, headers=auth(client, role))
+    return client.post(
+        "/api/v1/jobs",
+        files={"file": (name, content, "application/octet-stream")},
+        data=form,
+        headers=auth(client, role),
+    )
 
 
 def wait_done(client, job_id: str, role: str = "manager", timeout: float = 60.0) -> dict:
@@ -70,7 +79,9 @@ def test_upload_score_and_download(client, tmp_path):
     assert set(status["results"]) == {"gpkg", "geojson", "csv"}
 
     gpkg = client.get(status["results"]["gpkg"], headers=auth(client, "manager"))
-    assert gpkg.status_code == 200 and "地块_scored.gpkg" in gpkg.headers["content-disposition"].replace("%E5%9C%B0%E5%9D%97", "地块")
+    assert gpkg.status_code == 200 and "地块_scored.gpkg" in gpkg.headers["content-disposition"].replace(
+        "%E5%9C%B0%E5%9D%97", "地块"
+    )
     path = tmp_path / "scored.gpkg"
     path.write_bytes(gpkg.content)
     scored = pyogrio.read_dataframe(path)
@@ -80,14 +91,18 @@ def test_upload_score_and_download(client, tmp_path):
     assert scored["area_mu"].tolist() == pytest.approx([7.5, 9.6, 9.0], rel=1e-6)
     assert scored["score"].between(0, 100).all() and scored["slope_mean_deg"].notna().all()
 
-    csv = client.get(f"/api/v1/jobs/{job_id}/result", params={"format": "csv"}, headers=auth(client, "manager"))
+    csv = client.get(
+        f"/api/v1/jobs/{job_id}/result", params={"format": "csv"}, headers=auth(client, "manager")
+    )
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     table = pd.read_csv(io.BytesIO(csv.content), encoding="utf-8-sig")
     assert list(table["parcel_id"]) == ["U-1", "U-2", "U-3"]
     assert table["score"].tolist() == pytest.approx(scored["score"].tolist())
     assert table["centroid_lon"].between(111, 112).all()
 
-    gj = client.get(f"/api/v1/jobs/{job_id}/result", params={"format": "geojson"}, headers=auth(client, "manager"))
+    gj = client.get(
+        f"/api/v1/jobs/{job_id}/result", params={"format": "geojson"}, headers=auth(client, "manager")
+    )
     assert [f["properties"]["parcel_id"] for f in gj.json()["features"]] == ["U-1", "U-2", "U-3"]
 
     mine = client.get("/api/v1/jobs", headers=auth(client, "manager")).json()["jobs"]
@@ -125,14 +140,17 @@ def _zip_with(member: str) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize(("name", "content", "status", "error", "words"), [
-    ("nocrs.gpkg", "nocrs", 422, "MissingCRSError", "CRS"),
-    ("points.geojson", "points", 422, "GeometryError", "Point"),
-    ("evil.zip", _zip_with("../../etc/evil.shp"), 400, "InputFileError", ".."),
-    ("notes.txt", b"hello", 400, "InputFileError", "format"),
-    ("broken.geojson", b"{ not json", 400, "InputFileError", "GeoJSON"),
-    ("far.geojson", "far", 422, "NoOverlapError", "DEM"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "status", "error", "words"),
+    [
+        ("nocrs.gpkg", "nocrs", 422, "MissingCRSError", "CRS"),
+        ("points.geojson", "points", 422, "GeometryError", "Point"),
+        ("evil.zip", _zip_with("../../etc/evil.shp"), 400, "InputFileError", ".."),
+        ("notes.txt", b"hello", 400, "InputFileError", "format"),
+        ("broken.geojson", b"{ not json", 400, "InputFileError", "GeoJSON"),
+        ("far.geojson", "far", 422, "NoOverlapError", "DEM"),
+    ],
+)
 def test_bad_uploads_are_refused_naming_the_file(client, tmp_path, name, content, status, error, words):
     if content == "nocrs":
         content = gpkg_bytes(frame(crs=None), tmp_path)
@@ -163,8 +181,11 @@ def test_a_score_run_refreshes_stale_scores(client):
     from tests.test_api_edits import wgs84
 
     moved = box(X0 + 100, Y0 + 100, X0 + 220, Y0 + 200)
-    r = client.put("/api/v1/parcels/SC-0001", json={"geometry": wgs84(moved)},
-                   headers={**auth(client, "planner"), "If-Match": '"SC-0001-v1"'})
+    r = client.put(
+        "/api/v1/parcels/SC-0001",
+        json={"geometry": wgs84(moved)},
+        headers={**auth(client, "planner"), "If-Match": '"SC-0001-v1"'},
+    )
     assert r.json()["properties"]["score_stale"] is True
     assert r.json()["properties"]["measures"]["area_m2"] == pytest.approx(10_000)  # measured before the edit
     first = client.get("/api/v1/score-runs/latest").json()
@@ -229,17 +250,20 @@ def test_stopping_the_server_interrupts_a_running_job(fresh_db, tmp_path):
         assert job.status == "interrupted" and job.finished_at is not None
 
 
-@pytest.mark.parametrize(("message", "zh"), [
-    ("queued", "排队中"),
-    ("checking the upload", "正在检查上传的文件"),
-    ("batch 1/3 (20000 parcels): terrain", "第 1/3 批（20000 个地块）：地形（坡度、土方）"),
-    ("batch 2/2 (7 parcels): exclusion", "第 2/2 批（7 个地块）：排除条件"),
-    ("part 2/4 measured (2 processes)", "第 2/4 部分已量测（2 个进程）"),
-    ("scoring", "正在评分"),
-    ("writing the results", "正在写出结果"),
-    ("done", "已完成"),
-    ("something new", "something new"),  # unknown: left in English
-])
+@pytest.mark.parametrize(
+    ("message", "zh"),
+    [
+        ("queued", "排队中"),
+        ("checking the upload", "正在检查上传的文件"),
+        ("batch 1/3 (20000 parcels): terrain", "第 1/3 批（20000 个地块）：地形（坡度、土方）"),
+        ("batch 2/2 (7 parcels): exclusion", "第 2/2 批（7 个地块）：排除条件"),
+        ("part 2/4 measured (2 processes)", "第 2/4 部分已量测（2 个进程）"),
+        ("scoring", "正在评分"),
+        ("writing the results", "正在写出结果"),
+        ("done", "已完成"),
+        ("something new", "something new"),  # unknown: left in English
+    ],
+)
 def test_job_messages_in_chinese(message, zh):
     from app.db.messages import job_message_zh
 
@@ -259,7 +283,11 @@ def test_a_job_reports_its_step_in_english_and_chinese(fresh_db, tmp_path):
         with state.factory.begin() as s:
             job_id = create_job(s, "test", "manager", params=message_params("queued")).id
         queued = c.get(f"/api/v1/jobs/{job_id}", headers=auth(c, "manager")).json()
-        assert (queued["message"], queued["message_en"], queued["message_zh"]) == ("queued", "queued", "排队中")
+        assert (queued["message"], queued["message_en"], queued["message_zh"]) == (
+            "queued",
+            "queued",
+            "排队中",
+        )
 
         def work(ctx: JobContext):
             ctx.progress("batch 1/2 (20 parcels): terrain", 1, 5)
@@ -268,8 +296,9 @@ def test_a_job_reports_its_step_in_english_and_chinese(fresh_db, tmp_path):
 
         state.jobs.submit(job_id, work)
         deadline = time.monotonic() + 10
-        while (j := c.get(f"/api/v1/jobs/{job_id}", headers=auth(c, "manager")).json())["status"] != "running" \
-                or j["message"] == "queued":
+        while (j := c.get(f"/api/v1/jobs/{job_id}", headers=auth(c, "manager")).json())[
+            "status"
+        ] != "running" or j["message"] == "queued":
             assert time.monotonic() < deadline, j
             time.sleep(0.05)
         assert (j["message"], j["message_en"]) == ("batch 1/2 (20 parcels): terrain",) * 2

@@ -93,17 +93,23 @@ def fail(client, name: str, times: int = 1) -> None:
 # --------------------------------------------------------------------------- lockout
 
 
-def test_the_attempt_after_n_failures_is_refused_unchecked_until_the_lockout_ends(client, throttle, clock,
-                                                                                 checks):
+def test_the_attempt_after_n_failures_is_refused_unchecked_until_the_lockout_ends(
+    client, throttle, clock, checks
+):
     fail(client, "viewer", 5)
     assert checks == ["viewer"] * 5
     r = login(client, "viewer", PASSWORD)  # the right password, but locked out
     assert r.status_code == 429
     assert r.headers["Retry-After"] == "900"
     assert "WWW-Authenticate" not in r.headers
-    assert r.json() == {"error": "LoginThrottledError", "message": USER_LOCKED_900, "where": "login",
-                        "hint": "wait, then log in with the right password",
-                        "retry_after": 900, "message_zh": USER_LOCKED_900_ZH}
+    assert r.json() == {
+        "error": "LoginThrottledError",
+        "message": USER_LOCKED_900,
+        "where": "login",
+        "hint": "wait, then log in with the right password",
+        "retry_after": 900,
+        "message_zh": USER_LOCKED_900_ZH,
+    }
     assert checks == ["viewer"] * 5  # the password was not checked
     from app.db.models import User
 
@@ -139,15 +145,15 @@ def test_a_lockout_gives_a_full_allowance_afterwards(client, throttle, clock):
 
 
 def test_failures_count_within_a_sliding_window(client, throttle, clock):
-    fail(client, "viewer", 3)          # t = 1000
+    fail(client, "viewer", 3)  # t = 1000
     clock.advance(600)
-    fail(client, "viewer", 1)          # t = 1600: 4 within 15 min
+    fail(client, "viewer", 1)  # t = 1600: 4 within 15 min
     assert throttle.failures("viewer") == 4
-    clock.advance(301)                 # t = 1901: the three of t = 1000 are older than 900 s
+    clock.advance(301)  # t = 1901: the three of t = 1000 are older than 900 s
     assert throttle.failures("viewer") == 1
-    fail(client, "viewer", 3)          # 1600 + 3 × 1901: 4 within the window, no lockout
+    fail(client, "viewer", 3)  # 1600 + 3 × 1901: 4 within the window, no lockout
     assert throttle.failures("viewer") == 4
-    fail(client, "viewer", 1)          # the 5th within the window
+    fail(client, "viewer", 1)  # the 5th within the window
     r = login(client, "viewer", PASSWORD)
     assert (r.status_code, r.headers["Retry-After"]) == (429, "900")
 
@@ -174,9 +180,16 @@ def test_unknown_names_count_too_and_answer_like_a_wrong_password(client, thrott
     wrong = login(client, "viewer", WRONG)
     unknown = login(client, "nobody", WRONG)
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.json() == unknown.json() == {
-        "error": "NotAuthenticatedError", "message": "wrong user name or password, or the account is disabled",
-        "where": "login", "hint": "check the user name and password"}
+    assert (
+        wrong.json()
+        == unknown.json()
+        == {
+            "error": "NotAuthenticatedError",
+            "message": "wrong user name or password, or the account is disabled",
+            "where": "login",
+            "hint": "check the user name and password",
+        }
+    )
     assert wrong.headers["WWW-Authenticate"] == unknown.headers["WWW-Authenticate"] == "Bearer"
     fail(client, "nobody", 4)
     r = login(client, "nobody", WRONG)
@@ -188,15 +201,15 @@ def test_unknown_names_count_too_and_answer_like_a_wrong_password(client, thrott
 
 
 def test_other_names_from_the_address_pass_until_the_address_limit(client, throttle, clock):
-    fail(client, "viewer", 5)                                   # address: 5
+    fail(client, "viewer", 5)  # address: 5
     assert login(client, "viewer", PASSWORD).status_code == 429
     assert login(client, "planner", PASSWORD).status_code == 200  # not locked by viewer's failures
-    fail(client, "planner", 4)                                  # address: 9
+    fail(client, "planner", 4)  # address: 9
     for k in range(1, 11):
-        fail(client, f"ghost-{k}")                              # address: 19 (unknown names count)
+        fail(client, f"ghost-{k}")  # address: 19 (unknown names count)
     assert throttle.failures(address=ADDRESS) == 19
     assert login(client, "manager", PASSWORD).status_code == 200
-    fail(client, "ghost-11")                                    # address: 20 → locked
+    fail(client, "ghost-11")  # address: 20 → locked
     r = login(client, "admin", PASSWORD)
     assert (r.status_code, r.headers["Retry-After"]) == (429, "900")
     assert r.json()["message"] == ADDRESS_LOCKED_900
@@ -204,7 +217,7 @@ def test_other_names_from_the_address_pass_until_the_address_limit(client, throt
 
     other = TestClient(client.app, client=("203.0.113.7", 50000))  # another address, same app
     assert login(other, "admin", PASSWORD).status_code == 200
-    assert login(other, "viewer", PASSWORD).status_code == 429     # the name stays locked everywhere
+    assert login(other, "viewer", PASSWORD).status_code == 429  # the name stays locked everywhere
 
     clock.advance(900)
     assert login(client, "admin", PASSWORD).status_code == 200
@@ -213,10 +226,10 @@ def test_other_names_from_the_address_pass_until_the_address_limit(client, throt
 
 def test_the_lockout_reported_is_the_longer_one(client, throttle, clock):
     """Name locked first, address later: Retry-After is the address's, the longer wait."""
-    fail(client, "viewer", 5)                                   # viewer locked until 1900
+    fail(client, "viewer", 5)  # viewer locked until 1900
     clock.advance(300)
     for k in range(15):
-        fail(client, f"ghost-{k}")                              # address: 20 → locked until 2200
+        fail(client, f"ghost-{k}")  # address: 20 → locked until 2200
     r = login(client, "viewer", PASSWORD)
     assert (r.status_code, r.headers["Retry-After"]) == (429, "900")
     assert r.json()["message"] == ADDRESS_LOCKED_900
@@ -253,7 +266,7 @@ def test_parallel_attempts_cannot_check_more_passwords_than_the_limit():
     a = t.begin("planner", "10.0.1.1")
     t.cancel(a)
     assert (t.failures("planner"), t.failures(address="10.0.1.1")) == (0, 0)
-    t.failed(t.begin("planner", "10.0.1.1"))     # and the place it held is free again
+    t.failed(t.begin("planner", "10.0.1.1"))  # and the place it held is free again
     assert (t.failures("planner"), t.failures(address="10.0.1.1")) == (1, 1)
 
 
@@ -262,14 +275,14 @@ def test_idle_names_and_addresses_are_forgotten():
     t = LoginThrottle(max_failures=2, max_failures_per_address=20, window_s=60, lockout_s=120, clock=clock)
     t.failed(t.begin("a", "10.0.0.1"))
     t.failed(t.begin("b", "10.0.0.1"))
-    t.failed(t.begin("b", "10.0.0.1"))          # b locked until 1120
+    t.failed(t.begin("b", "10.0.0.1"))  # b locked until 1120
     assert len(t) == 3
-    clock.advance(61)                             # a's failure is out of the window; b still locked
-    t.succeeded(t.begin("c", "10.0.0.2"))       # sweeps: a and 10.0.0.1 (failures out) go; b stays
+    clock.advance(61)  # a's failure is out of the window; b still locked
+    t.succeeded(t.begin("c", "10.0.0.2"))  # sweeps: a and 10.0.0.1 (failures out) go; b stays
     assert len(t) == 3 and t.failures("a") == 0
     clock.advance(120)
     t.succeeded(t.begin("c", "10.0.0.2"))
-    assert len(t) == 2                            # only c and 10.0.0.2, just used
+    assert len(t) == 2  # only c and 10.0.0.2, just used
 
 
 # --------------------------------------------------------------------------- settings, error table
@@ -277,8 +290,12 @@ def test_idle_names_and_addresses_are_forgotten():
 
 def test_limits_come_from_the_environment(monkeypatch):
     defaults = Settings()
-    assert (defaults.login_max_failures, defaults.login_max_failures_per_address,
-            defaults.login_window_minutes, defaults.login_lockout_minutes) == (5, 20, 15.0, 15.0)
+    assert (
+        defaults.login_max_failures,
+        defaults.login_max_failures_per_address,
+        defaults.login_window_minutes,
+        defaults.login_lockout_minutes,
+    ) == (5, 20, 15.0, 15.0)
     monkeypatch.setenv("PARKSITE_LOGIN_MAX_FAILURES", "3")
     monkeypatch.setenv("PARKSITE_LOGIN_MAX_FAILURES_PER_ADDRESS", "7")
     monkeypatch.setenv("PARKSITE_LOGIN_WINDOW_MINUTES", "2.5")
@@ -295,8 +312,10 @@ def test_limits_come_from_the_environment(monkeypatch):
 
 
 def test_the_app_makes_its_own_throttle_from_its_settings(fresh_db, tmp_path):
-    with make_client(fresh_db, tmp_path / "a", login_max_failures=2, login_lockout_minutes=1) as a, \
-            make_client(fresh_db, tmp_path / "b") as b:
+    with (
+        make_client(fresh_db, tmp_path / "a", login_max_failures=2, login_lockout_minutes=1) as a,
+        make_client(fresh_db, tmp_path / "b") as b,
+    ):
         ta, tb = a.app.state.login_throttle, b.app.state.login_throttle
         assert ta is not tb and (ta.max_failures, ta.lockout_s) == (2, 60.0) and tb.max_failures == 5
         fail(a, "viewer", 2)
@@ -310,8 +329,11 @@ def test_the_error_is_a_429_with_its_own_exit_code_and_survives_pickling():
     exc = LoginThrottledError("too many", retry_after=42, message_zh="太多", where="login")
     assert (http_status_for(exc), exit_code_for(exc)) == (429, 14)
     back = pickle.loads(pickle.dumps(exc))
-    assert (type(back), back.retry_after, back.details) == (LoginThrottledError, 42,
-                                                           {"retry_after": 42, "message_zh": "太多"})
+    assert (type(back), back.retry_after, back.details) == (
+        LoginThrottledError,
+        42,
+        {"retry_after": 42, "message_zh": "太多"},
+    )
 
 
 # --------------------------------------------------------------------------- the login dialog
@@ -334,7 +356,8 @@ def test_the_login_dialog_shows_the_lockout_in_the_pages_language(w: Watch):
         w.page.fill("#login-password", password)
         w.page.click("#login-submit")
         return w.page.wait_for_function(
-            "() => document.getElementById('login-error').textContent").json_value()
+            "() => document.getElementById('login-error').textContent"
+        ).json_value()
 
     assert submit("ghost", WRONG) == "用户名或密码不正确"
     for _ in range(4):  # failures 2 … 5 for "ghost" from this address (127.0.0.1)
@@ -346,4 +369,3 @@ def test_the_login_dialog_shows_the_lockout_in_the_pages_language(w: Watch):
     w.page.click("#lang-btn")
     assert submit("GHOST", "whatever-it-is") == USER_LOCKED_900
     w.shot("login-locked-out")
-

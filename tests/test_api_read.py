@@ -20,9 +20,16 @@ TO_WGS84 = Transformer.from_crs("EPSG:4546", "OGC:CRS84", always_xy=True)
 TO_ZONE = Transformer.from_crs("OGC:CRS84", "EPSG:4546", always_xy=True)
 
 ALL_PARCELS = sorted(["SC-0001", "SC-0002", "SC-0003", "ST-0001", *[f"SC-{n}" for n in range(101, 119)]])
-PROJECT = {"name": "年产10万吨铝基新材料项目", "industry": "铝镁新材料", "branch": "铝基新材料",
-           "investment_wan": 60000, "output_wan": 150000, "land_mu": 20, "online_monitoring": True,
-           "waste_treatment_pct": 98}
+PROJECT = {
+    "name": "年产10万吨铝基新材料项目",
+    "industry": "铝镁新材料",
+    "branch": "铝基新材料",
+    "investment_wan": 60000,
+    "output_wan": 150000,
+    "land_mu": 20,
+    "online_monitoring": True,
+    "waste_treatment_pct": 98,
+}
 
 
 def zone_geom(geojson: dict) -> shapely.Geometry:
@@ -36,8 +43,10 @@ def near(geom: shapely.Geometry, expected: shapely.Geometry, tol_m: float = 0.05
 
 
 def wgs84_bbox(minx: float, miny: float, maxx: float, maxy: float) -> str:
-    g = shapely.transform(shapely.segmentize(shapely.box(minx, miny, maxx, maxy), 10),
-                          lambda c: np.column_stack(TO_WGS84.transform(c[:, 0], c[:, 1])))
+    g = shapely.transform(
+        shapely.segmentize(shapely.box(minx, miny, maxx, maxy), 10),
+        lambda c: np.column_stack(TO_WGS84.transform(c[:, 0], c[:, 1])),
+    )
     return ",".join(f"{v:.8f}" for v in g.bounds)
 
 
@@ -72,14 +81,29 @@ def test_zone_describes_rules_extent_and_layers(ro_client):
 
 def test_openapi_documents_every_route(ro_client):
     paths = ro_client.get("/api/v1/openapi.json").json()["paths"]
-    for p in ("/api/v1/auth/token", "/api/v1/me", "/api/v1/zone", "/api/v1/parks", "/api/v1/clusters",
-              "/api/v1/clusters/{cluster_id}", "/api/v1/clusters/{cluster_id}/history",
-              "/api/v1/clusters/{cluster_id}/restore/{version}", "/api/v1/parcels",
-              "/api/v1/parcels/{parcel_id}", "/api/v1/parcels/{parcel_id}/history",
-              "/api/v1/parcels/{parcel_id}/restore/{version}", "/api/v1/parcels/{parcel_id}/standard-land",
-              "/api/v1/check", "/api/v1/recommend", "/api/v1/layers/{name}", "/api/v1/jobs",
-              "/api/v1/jobs/{job_id}", "/api/v1/jobs/{job_id}/result", "/api/v1/score-runs",
-              "/api/v1/tiles/{kind}/{z}/{x}/{y}.png"):
+    for p in (
+        "/api/v1/auth/token",
+        "/api/v1/me",
+        "/api/v1/zone",
+        "/api/v1/parks",
+        "/api/v1/clusters",
+        "/api/v1/clusters/{cluster_id}",
+        "/api/v1/clusters/{cluster_id}/history",
+        "/api/v1/clusters/{cluster_id}/restore/{version}",
+        "/api/v1/parcels",
+        "/api/v1/parcels/{parcel_id}",
+        "/api/v1/parcels/{parcel_id}/history",
+        "/api/v1/parcels/{parcel_id}/restore/{version}",
+        "/api/v1/parcels/{parcel_id}/standard-land",
+        "/api/v1/check",
+        "/api/v1/recommend",
+        "/api/v1/layers/{name}",
+        "/api/v1/jobs",
+        "/api/v1/jobs/{job_id}",
+        "/api/v1/jobs/{job_id}/result",
+        "/api/v1/score-runs",
+        "/api/v1/tiles/{kind}/{z}/{x}/{y}.png",
+    ):
         assert p in paths, p
     assert "412" in paths["/api/v1/clusters/{cluster_id}"]["put"]["responses"]
 
@@ -96,8 +120,9 @@ def test_parks_come_with_areas_and_wgs84_outlines(ro_client):
     assert near(zone_geom(sc["geometry"]), shapely.box(X0, Y0, X0 + 1000, Y0 + 600))
 
 
-@pytest.mark.parametrize(("query", "park"), [({}, None), ({"park": "shuitou"}, "shuitou"),
-                                             ({"park": "shuangchi,shuitou"}, None)])
+@pytest.mark.parametrize(
+    ("query", "park"), [({}, None), ({"park": "shuitou"}, "shuitou"), ({"park": "shuangchi,shuitou"}, None)]
+)
 def test_clusters_filter_by_park(ro_client, query, park):
     zone = ro_client.get("/api/v1/zone").json()
     fc = ro_client.get("/api/v1/clusters", params=query).json()
@@ -105,7 +130,11 @@ def test_clusters_filter_by_park(ro_client, query, park):
     expected = sorted(c["id"] for c in zone["clusters"] if park in (None, c["park"]))
     assert ids(fc) == expected and fc["numberMatched"] == len(expected)
     drawn = [f["id"] for f in fc["features"] if f["geometry"] is not None]
-    assert drawn == [c for c in ["sc-almg", "sc-smart", "st-almg"] if park in (None, c[:2].replace("sc", "shuangchi").replace("st", "shuitou"))]
+    assert drawn == [
+        c
+        for c in ["sc-almg", "sc-smart", "st-almg"]
+        if park in (None, c[:2].replace("sc", "shuangchi").replace("st", "shuitou"))
+    ]
     almg = next((f for f in fc["features"] if f["id"] == "sc-almg"), None)
     if almg is not None:
         assert almg["properties"]["area_m2"] == pytest.approx(300_000)  # 500 × 600 m
@@ -118,9 +147,26 @@ def test_parcel_properties_and_geometry(ro_client):
     assert fc["numberMatched"] == 22 and ids(fc) == ALL_PARCELS
     p = next(f for f in fc["features"] if f["id"] == "SC-101")
     props = p["properties"]
-    assert set(props) >= {"parcel_id", "park", "cluster", "status", "enterprise", "area_m2", "area_mu",
-                          "score", "class", "class_en", "excluded", "version"}
-    assert (props["park"], props["cluster"], props["status"], props["version"]) == ("shuangchi", "sc-almg", "vacant", 1)
+    assert set(props) >= {
+        "parcel_id",
+        "park",
+        "cluster",
+        "status",
+        "enterprise",
+        "area_m2",
+        "area_mu",
+        "score",
+        "class",
+        "class_en",
+        "excluded",
+        "version",
+    }
+    assert (props["park"], props["cluster"], props["status"], props["version"]) == (
+        "shuangchi",
+        "sc-almg",
+        "vacant",
+        1,
+    )
     assert props["area_m2"] == pytest.approx(6400.0)
     assert props["area_mu"] == pytest.approx(9.6)  # 6400 m² ÷ 666.67 m²/亩
     assert 0 <= props["score"] <= 100 and props["class_en"] in ("excellent", "good", "fair", "poor")
@@ -131,13 +177,16 @@ def test_parcel_properties_and_geometry(ro_client):
     assert near(zone_geom(p["geometry"]), shapely.box(X0 + 10, Y0 + 410, X0 + 90, Y0 + 490))
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ({"status": "existing"}, ["SC-0002", "SC-105", "SC-110", "SC-115"]),
-    ({"status": "existing,reserved"}, ["SC-0002", "SC-105", "SC-110", "SC-115", "ST-0001"]),
-    ({"park": "shuitou"}, ["ST-0001"]),
-    ({"cluster": "sc-smart", "status": "existing"}, ["SC-0002", "SC-105", "SC-115"]),
-    ({"cluster": "nope"}, []),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"status": "existing"}, ["SC-0002", "SC-105", "SC-110", "SC-115"]),
+        ({"status": "existing,reserved"}, ["SC-0002", "SC-105", "SC-110", "SC-115", "ST-0001"]),
+        ({"park": "shuitou"}, ["ST-0001"]),
+        ({"cluster": "sc-smart", "status": "existing"}, ["SC-0002", "SC-105", "SC-115"]),
+        ({"cluster": "nope"}, []),
+    ],
+)
 def test_parcel_filters(ro_client, query, expected):
     fc = ro_client.get("/api/v1/parcels", params=query).json()
     assert ids(fc) == expected and fc["numberMatched"] == len(expected)
@@ -175,20 +224,32 @@ def test_paging_with_a_bbox_and_an_offset_past_the_end(ro_client):
     bbox = wgs84_bbox(X0 + 5, Y0 + 405, X0 + 365, Y0 + 585)
     first = ro_client.get("/api/v1/parcels", params={"bbox": bbox, "limit": 5}).json()
     second = ro_client.get("/api/v1/parcels", params={"bbox": bbox, "limit": 5, "offset": 5}).json()
-    assert ids(first) + ids(second) == ["SC-101", "SC-102", "SC-103", "SC-104", "SC-110", "SC-111", "SC-112", "SC-113"]
+    assert ids(first) + ids(second) == [
+        "SC-101",
+        "SC-102",
+        "SC-103",
+        "SC-104",
+        "SC-110",
+        "SC-111",
+        "SC-112",
+        "SC-113",
+    ]
     beyond = ro_client.get("/api/v1/parcels", params={"offset": 100}).json()
     assert (beyond["numberMatched"], beyond["numberReturned"]) == (22, 0)
 
 
-@pytest.mark.parametrize(("query", "status", "kind"), [
-    ({"bbox": "1,2,3"}, 422, "SchemaError"),
-    ({"bbox": "a,b,c,d"}, 422, "SchemaError"),
-    ({"bbox": "112,37,111,38"}, 422, "SchemaError"),  # min > max
-    ({"bbox": "540000,4090000,541000,4091000"}, 422, "SchemaError"),  # projected numbers
-    ({"limit": 0}, 422, None),
-    ({"limit": 5001}, 422, None),
-    ({"offset": -1}, 422, None),
-])
+@pytest.mark.parametrize(
+    ("query", "status", "kind"),
+    [
+        ({"bbox": "1,2,3"}, 422, "SchemaError"),
+        ({"bbox": "a,b,c,d"}, 422, "SchemaError"),
+        ({"bbox": "112,37,111,38"}, 422, "SchemaError"),  # min > max
+        ({"bbox": "540000,4090000,541000,4091000"}, 422, "SchemaError"),  # projected numbers
+        ({"limit": 0}, 422, None),
+        ({"limit": 5001}, 422, None),
+        ({"offset": -1}, 422, None),
+    ],
+)
 def test_bad_collection_parameters(ro_client, query, status, kind):
     r = ro_client.get("/api/v1/parcels", params=query)
     assert r.status_code == status
@@ -238,13 +299,25 @@ def test_if_none_match_gives_304(ro_client):
     tag = ro_client.get("/api/v1/clusters/sc-almg").headers["etag"]
     assert tag == '"sc-almg-v1"'
     assert ro_client.get("/api/v1/clusters/sc-almg", headers={"If-None-Match": tag}).status_code == 304
-    assert ro_client.get("/api/v1/parcels/SC-0003", headers={"If-None-Match": '"SC-0003-v1"'}).status_code == 304
-    assert ro_client.get("/api/v1/parcels/SC-0003", headers={"If-None-Match": '"SC-0003-v0"'}).status_code == 200
+    assert (
+        ro_client.get("/api/v1/parcels/SC-0003", headers={"If-None-Match": '"SC-0003-v1"'}).status_code == 304
+    )
+    assert (
+        ro_client.get("/api/v1/parcels/SC-0003", headers={"If-None-Match": '"SC-0003-v0"'}).status_code == 200
+    )
 
 
-@pytest.mark.parametrize("url", ["/api/v1/parcels/XX-9", "/api/v1/clusters/nope", "/api/v1/layers/pipes",
-                                 "/api/v1/parcels/XX-9/history", "/api/v1/clusters/nope/history",
-                                 "/api/v1/parcels/XX-9/standard-land"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/parcels/XX-9",
+        "/api/v1/clusters/nope",
+        "/api/v1/layers/pipes",
+        "/api/v1/parcels/XX-9/history",
+        "/api/v1/clusters/nope/history",
+        "/api/v1/parcels/XX-9/standard-land",
+    ],
+)
 def test_unknown_things_are_404_with_a_message(ro_client, url):
     r = ro_client.get(url)
     assert r.status_code == 404
@@ -261,10 +334,17 @@ def test_history_of_an_unedited_parcel_is_its_import(ro_client):
 # --------------------------------------------------------------------------- layers
 
 
-@pytest.mark.parametrize(("name", "expected_ids"), [
-    ("roads", ["R1"]), ("rivers", ["RV1"]), ("rivers-control", ["回龙河"]), ("substations", ["SS1"]),
-    ("water", ["W1", "W2"]), ("places", ["P1", "P2"]),
-])
+@pytest.mark.parametrize(
+    ("name", "expected_ids"),
+    [
+        ("roads", ["R1"]),
+        ("rivers", ["RV1"]),
+        ("rivers-control", ["回龙河"]),
+        ("substations", ["SS1"]),
+        ("water", ["W1", "W2"]),
+        ("places", ["P1", "P2"]),
+    ],
+)
 def test_layers(ro_client, name, expected_ids):
     fc = ro_client.get(f"/api/v1/layers/{name}").json()
     assert ids(fc) == expected_ids
@@ -298,10 +378,13 @@ def test_anonymous_users_may_ask_for_a_recommendation(ro_client):
     assert site.area == pytest.approx(3 * 6400, rel=1e-4)
 
 
-@pytest.mark.parametrize(("project", "where"), [
-    ({"name": "x", "industry": "铝镁新材", "investment_wan": 1, "output_wan": 1}, "project: industry"),
-    ({"name": "x", "industry": "铝镁新材料", "investment_wan": -5, "output_wan": 1}, "project"),
-])
+@pytest.mark.parametrize(
+    ("project", "where"),
+    [
+        ({"name": "x", "industry": "铝镁新材", "investment_wan": 1, "output_wan": 1}, "project: industry"),
+        ({"name": "x", "industry": "铝镁新材料", "investment_wan": -5, "output_wan": 1}, "project"),
+    ],
+)
 def test_bad_projects_are_422_naming_the_field(ro_client, project, where):
     r = ro_client.post("/api/v1/recommend", json={"project": project})
     assert r.status_code == 422
@@ -336,8 +419,11 @@ def test_an_expired_token_is_401(ro_client):
     import jwt
 
     past = dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)
-    token = jwt.encode({"sub": "admin", "iat": past, "exp": past + dt.timedelta(minutes=5)},
-                       ro_client.app.state.api.secret, algorithm="HS256")
+    token = jwt.encode(
+        {"sub": "admin", "iat": past, "exp": past + dt.timedelta(minutes=5)},
+        ro_client.app.state.api.secret,
+        algorithm="HS256",
+    )
     r = ro_client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 401 and "expired" in r.json()["message"]
 
@@ -394,7 +480,7 @@ def test_zone_gives_its_crs_as_proj4_and_the_slope_limits(ro_client):
     assert math.hypot(x - x0, y - y0) < 0.001
     s = z["scoring"]
     assert (s["natural_slope_limit"], s["planned_slope_limit"]) == ("natural", "planned")
-    limits = {l["id"]: l for l in s["slope_limits"]}
+    limits = {lk["id"]: lk for lk in s["slope_limits"]}
     assert (limits["natural"]["max_pct"], limits["planned"]["max_pct"]) == (15.0, 10.0)
     # atan(0.15) = 8.5308°, atan(0.10) = 5.7106°
     assert limits["natural"]["max_deg"] == pytest.approx(8.5308, abs=1e-4)

@@ -57,7 +57,7 @@ def test_serve_prepares_an_empty_database_in_dev_mode(serve_cli, empty_db_url, m
     assert "score run" in out and "22 parcels" in out
     assert DEV_ADMIN_PASSWORD in out and "DEVELOPMENT MODE" in out
     assert "http://127.0.0.1:8123/" in out
-    (args, kwargs), = calls
+    ((args, kwargs),) = calls
     assert isinstance(args[0], FastAPI) and (kwargs["host"], kwargs["port"]) == ("127.0.0.1", 8123)
     engine, factory = _db(empty_db_url)
     try:
@@ -98,10 +98,11 @@ def test_serve_outside_dev_mode_never_creates_a_password(serve_cli, empty_db_url
 def test_serve_with_reload_runs_the_app_factory(serve_cli, empty_db_url, monkeypatch):
     cli, calls = serve_cli
     monkeypatch.setenv("PARKSITE_DATABASE_URL", "sqlite:///elsewhere.sqlite")  # restored afterwards
-    result = CliRunner().invoke(cli, ["serve", "--reload", "--host", "0.0.0.0", "--port", "9000",
-                                      "--database-url", empty_db_url])
+    result = CliRunner().invoke(
+        cli, ["serve", "--reload", "--host", "0.0.0.0", "--port", "9000", "--database-url", empty_db_url]
+    )
     assert result.exit_code == 0, result.output
-    (args, kwargs), = calls
+    ((args, kwargs),) = calls
     assert args == ("app.api.factory:create_app",)
     assert kwargs == {"factory": True, "host": "0.0.0.0", "port": 9000, "reload": True}
     import os
@@ -110,9 +111,10 @@ def test_serve_with_reload_runs_the_app_factory(serve_cli, empty_db_url, monkeyp
 
 
 def test_the_app_refuses_a_database_that_is_not_migrated(empty_db_url, tmp_path):
+    from fastapi.testclient import TestClient
+
     from app.api.factory import create_app
     from app.settings import Settings
-    from fastapi.testclient import TestClient
     from gis.errors import ConfigError
 
     app = create_app(Settings(database_url=empty_db_url, state_dir=tmp_path, secret_key="k" * 48))

@@ -27,7 +27,7 @@ HILL_MAX = 20 / 150 * math.exp(-0.5)
 def tile_and_pixel(x: float, y: float, z: int) -> tuple[int, int, int, int]:
     """Tile (x, y) and pixel (column, row) holding zone point (x, y) at zoom z."""
     mx, my = TO_MERC.transform(x, y)
-    size = 2 * ORIGIN / 2 ** z
+    size = 2 * ORIGIN / 2**z
     fx, fy = (mx + ORIGIN) / size, (ORIGIN - my) / size
     tx, ty = int(fx), int(fy)
     return tx, ty, int((fx - tx) * 256), int((fy - ty) * 256)
@@ -51,15 +51,18 @@ def get_tile(client, kind: str, x: float, y: float, z: int = 17) -> tuple[np.nda
 def shade(p: float, q: float = 0.0) -> float:
     """Hillshade 0–255 of a surface with east/north gradients p, q (sun 315°, 45°)."""
     az, alt = math.radians(315), math.radians(45)
-    s = (-p * math.sin(az) * math.cos(alt) - q * math.cos(az) * math.cos(alt) + math.sin(alt))
+    s = -p * math.sin(az) * math.cos(alt) - q * math.cos(az) * math.cos(alt) + math.sin(alt)
     return 255 * s / math.sqrt(1 + p * p + q * q)
 
 
-@pytest.mark.parametrize(("where", "gradient"), [
-    ("hill top", 0.02),  # only the plane: 1.15°
-    ("west flank", 0.02 + HILL_MAX),  # rises eastwards, faces the NW sun: 5.76°
-    ("east flank", 0.02 - HILL_MAX),  # falls eastwards: 3.48°
-])
+@pytest.mark.parametrize(
+    ("where", "gradient"),
+    [
+        ("hill top", 0.02),  # only the plane: 1.15°
+        ("west flank", 0.02 + HILL_MAX),  # rises eastwards, faces the NW sun: 5.76°
+        ("east flank", 0.02 - HILL_MAX),  # falls eastwards: 3.48°
+    ],
+)
 def test_hillshade_and_slope_classes_match_the_surface(ro_client, where, gradient):
     x = {"hill top": HILL[0], "east flank": HILL[0] + 150, "west flank": HILL[0] - 150}[where]
     rgba, col, row = get_tile(ro_client, "hillshade", x, HILL[1])
@@ -83,8 +86,8 @@ def test_tiles_are_transparent_off_the_dem_and_opaque_on_it(ro_client):
     opaque = (rgba[3] == 255).sum()
     assert 0 < opaque < 256 * 256 and set(np.unique(rgba[3])) == {0, 255}
     # the DEM's area in pixels: 1100 × 700 m at (2π·6378137 / 2¹³ / 256 · cos φ) m per pixel
-    pixel_m = 2 * math.pi * 6378137 / 2 ** 13 / 256 * math.cos(math.radians(36.94))
-    assert opaque == pytest.approx(1100 * 700 / pixel_m ** 2, rel=0.1)
+    pixel_m = 2 * math.pi * 6378137 / 2**13 / 256 * math.cos(math.radians(36.94))
+    assert opaque == pytest.approx(1100 * 700 / pixel_m**2, rel=0.1)
     for kind in ("hillshade", "slope"):
         rgba, _, _ = get_tile(ro_client, kind, X0 - 2500, Y0 + 250, z=16)
         assert rgba[3].max() == 0  # all transparent
@@ -104,11 +107,14 @@ def test_tiles_are_cached(ro_client):
     assert cache.hits == hits + 1
 
 
-@pytest.mark.parametrize(("url", "status"), [
-    ("/api/v1/tiles/slope/3/100/1.png", 404),
-    ("/api/v1/tiles/slope/23/0/0.png", 404),
-    ("/api/v1/tiles/aspect/3/1/1.png", 422),
-])
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/api/v1/tiles/slope/3/100/1.png", 404),
+        ("/api/v1/tiles/slope/23/0/0.png", 404),
+        ("/api/v1/tiles/aspect/3/1/1.png", 422),
+    ],
+)
 def test_bad_tile_requests(ro_client, url, status):
     assert ro_client.get(url).status_code == status
 

@@ -26,8 +26,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-import pytest
 import numpy as np
+import pytest
 import shapely
 import shapely.geometry
 from pyproj import Transformer
@@ -82,12 +82,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     state = tmp_path_factory.mktemp("parksite-state")
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARKSITE_")}
-    env.update(PARKSITE_STATE_DIR=str(state), PARKSITE_PORT=str(port), PARKSITE_HOST="127.0.0.1",
-               PARKSITE_DEV_MODE="1", PYTHONUNBUFFERED="1")
+    env.update(
+        PARKSITE_STATE_DIR=str(state),
+        PARKSITE_PORT=str(port),
+        PARKSITE_HOST="127.0.0.1",
+        PARKSITE_DEV_MODE="1",
+        PYTHONUNBUFFERED="1",
+    )
     log = state / "serve.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-c", SERVE], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", SERVE], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
     srv = Server(f"http://127.0.0.1:{port}", state)
     try:
         deadline = time.monotonic() + 240
@@ -131,8 +137,11 @@ def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() and not shutil.which(CHROMIUM):
         pytest.skip(f"no Chromium at {CHROMIUM} (install Debian's chromium or set PARKSITE_CHROMIUM)")
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                              args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         yield b
         b.close()
 
@@ -184,8 +193,11 @@ def w(browser: Any, server: Server, request: pytest.FixtureRequest) -> Iterator[
         last = ROOT / "tests" / "_artifacts" / "last"
         last.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(last / f"{request.node.name}.png"))
-        outside = [u for u in watch.requests
-                   if urlsplit(u).scheme not in {"data", "blob"} and urlsplit(u).hostname != "127.0.0.1"]
+        outside = [
+            u
+            for u in watch.requests
+            if urlsplit(u).scheme not in {"data", "blob"} and urlsplit(u).hostname != "127.0.0.1"
+        ]
         assert outside == [], f"requests left the machine: {outside}"
         assert watch.unexpected_errors() == [], f"console errors: {watch.unexpected_errors()}"
     finally:
@@ -205,7 +217,9 @@ def dialog_shown(w: Watch, modal_id: str) -> str:
             const m = document.getElementById(id);
             const a = document.activeElement;
             return m.classList.contains("show") && a && a !== m && m.contains(a) && a.id;
-        }""", arg=modal_id).json_value()
+        }""",
+        arg=modal_id,
+    ).json_value()
 
 
 def login(w: Watch, user: str = ADMIN[0], password: str = ADMIN[1]) -> None:
@@ -228,13 +242,17 @@ def fit(w: Watch, geom: Any, max_zoom: int = 17) -> None:
             // the parcels are always reloaded; the timer only guards a load that never ends
             ps.map.fitBounds([[s, w_], [n, e]], {animate: false, padding: [60, 60], maxZoom: z});
             setTimeout(resolve, 30000);
-        })""", [miny, minx, maxy, maxx, max_zoom])
+        })""",
+        [miny, minx, maxy, maxx, max_zoom],
+    )
 
 
 def to_page(w: Watch, lon: float, lat: float) -> tuple[float, float]:
     """Return the page pixel of a lon/lat on the map."""
-    x, y = w.page.evaluate("([lat, lon]) => { const p = window.parksite.map.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
-                           [lat, lon])
+    x, y = w.page.evaluate(
+        "([lat, lon]) => { const p = window.parksite.map.latLngToContainerPoint([lat, lon]); return [p.x, p.y]; }",
+        [lat, lon],
+    )
     box = w.page.locator("#map").bounding_box()
     return box["x"] + x, box["y"] + y
 
@@ -257,7 +275,7 @@ def inner_square(geom_wgs: Any, shrink: float = 0.5) -> Polygon:
     """Return a square (WGS 84) well inside a polygon: around its pole of inaccessibility."""
     g = largest_part(to_zone(geom_wgs))
     centre = polylabel(g, tolerance=1.0)
-    half = g.exterior.distance(centre) * shrink / 2 ** 0.5
+    half = g.exterior.distance(centre) * shrink / 2**0.5
     sq = shapely.box(centre.x - half, centre.y - half, centre.x + half, centre.y + half)
     assert g.contains(sq)
     return to_wgs(sq)
@@ -293,8 +311,11 @@ def cluster_spot(w: Watch, cid: str, geom_wgs: Any) -> tuple[float, float]:
             if not geom_wgs.contains(shapely.Point(lon, lat)):
                 continue
             x, y = to_page(w, lon, lat)
-            if w.page.evaluate("""([id, x, y]) => document.elementFromPoint(x, y)
-                    === window.parksite.clusters.byId.get(id)._path""", [cid, x, y]):
+            if w.page.evaluate(
+                """([id, x, y]) => document.elementFromPoint(x, y)
+                    === window.parksite.clusters.byId.get(id)._path""",
+                [cid, x, y],
+            ):
                 return x, y
     raise AssertionError(f"no free spot of cluster {cid} on screen")
 
@@ -302,13 +323,25 @@ def cluster_spot(w: Watch, cid: str, geom_wgs: Any) -> tuple[float, float]:
 def almg_project_on_best_parcel(api: httpx.Client, name: str) -> tuple[str, dict[str, Any]]:
     """Return the best-scored vacant parcel of 铝镁新材料产业组团 (sc-almg) and an 铝基新材料 project
     (6 亿元, 15 亿元/年) that asks for its area (亩, one decimal) — no power or water declared."""
-    feats = api.get("/parcels", params={"cluster": "sc-almg", "status": "vacant", "limit": 1000}).json()["features"]
-    parcel = max((f for f in feats if not f["properties"]["excluded"]), key=lambda f: f["properties"]["score"] or 0)
-    project = {"name": name, "industry": "铝镁新材料", "branch": "铝基新材料",
-               "investment_wan": 60000, "output_wan": 150000, "tax_wan": 3000,
-               "land_mu": round(parcel["properties"]["area_mu"], 1),
-               "water_m3_per_day": None, "power_kw": None, "online_monitoring": True,
-               "waste_treatment_pct": 98}
+    feats = api.get("/parcels", params={"cluster": "sc-almg", "status": "vacant", "limit": 1000}).json()[
+        "features"
+    ]
+    parcel = max(
+        (f for f in feats if not f["properties"]["excluded"]), key=lambda f: f["properties"]["score"] or 0
+    )
+    project = {
+        "name": name,
+        "industry": "铝镁新材料",
+        "branch": "铝基新材料",
+        "investment_wan": 60000,
+        "output_wan": 150000,
+        "tax_wan": 3000,
+        "land_mu": round(parcel["properties"]["area_mu"], 1),
+        "water_m3_per_day": None,
+        "power_kw": None,
+        "online_monitoring": True,
+        "waste_treatment_pct": 98,
+    }
     return parcel["properties"]["parcel_id"], project
 
 
@@ -379,13 +412,17 @@ def test_parcels_are_read_for_the_view_in_pages(w: Watch, api: httpx.Client) -> 
     w.goto("/")
     page = w.page
     # the zoom is animated: wait for its end and for the parcels of the new view, not the old
-    page.evaluate("() => { const m = window.parksite.map; window.__viewLoaded = false; m.once("
-                  "'moveend', () => m.once('parcels:loaded', () => { window.__viewLoaded = true; })); }")
+    page.evaluate(
+        "() => { const m = window.parksite.map; window.__viewLoaded = false; m.once("
+        "'moveend', () => m.once('parcels:loaded', () => { window.__viewLoaded = true; })); }"
+    )
     page.click(".park-zoom a[data-park='shuangchi']")
     page.wait_for_function("() => window.__viewLoaded === true")
     assert page.evaluate("() => window.parksite.parcels.byId.size") > 0
-    bounds = page.evaluate("() => { const b = window.parksite.map.getBounds().pad(0.15); "
-                           "return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }")
+    bounds = page.evaluate(
+        "() => { const b = window.parksite.map.getBounds().pad(0.15); "
+        "return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; }"
+    )
     bbox = ",".join(f"{v:.6f}" for v in bounds)
     matched = api.get("/parcels", params={"bbox": bbox, "limit": 1}).json()["numberMatched"]
     total = api.get("/parcels", params={"limit": 1}).json()["numberMatched"]
@@ -393,7 +430,9 @@ def test_parcels_are_read_for_the_view_in_pages(w: Watch, api: httpx.Client) -> 
     # pages of 40: the page reads every parcel of the view, and only those, page by page
     page.evaluate("() => { window.parksite.parcels.pageSize = 40; }")
     before = len(w.requests)
-    page.evaluate("() => new Promise((r) => { window.parksite.map.once('parcels:loaded', r); window.parksite.parcels.reload(); })")
+    page.evaluate(
+        "() => new Promise((r) => { window.parksite.map.once('parcels:loaded', r); window.parksite.parcels.reload(); })"
+    )
     reqs = [u for u in w.requests[before:] if urlsplit(u).path == "/api/v1/parcels"]
     # (a load the map's own last move started may have been cancelled first: count the last one)
     last = max(i for i, u in enumerate(reqs) if "offset=0" in u)
@@ -454,8 +493,12 @@ def test_layers_toggle(w: Watch) -> None:
 
 
 def test_click_parcel_shows_breakdown(w: Watch, api: httpx.Client) -> None:
-    feats = api.get("/parcels", params={"park": "shuangchi", "status": "vacant", "limit": 1000}).json()["features"]
-    good = max((f for f in feats if not f["properties"]["excluded"]), key=lambda f: f["properties"]["area_m2"])
+    feats = api.get("/parcels", params={"park": "shuangchi", "status": "vacant", "limit": 1000}).json()[
+        "features"
+    ]
+    good = max(
+        (f for f in feats if not f["properties"]["excluded"]), key=lambda f: f["properties"]["area_m2"]
+    )
     pid = good["properties"]["parcel_id"]
     detail = api.get(f"/parcels/{pid}").json()["properties"]
     geom = shape(good["geometry"])
@@ -499,11 +542,16 @@ def test_search_by_enterprise_name(w: Watch, api: httpx.Client) -> None:
     w.goto("/")
     w.page.fill("#search-input", name)
     w.page.press("#search-input", "Enter")
-    holders = [f["properties"]["parcel_id"] for f in feats if f["properties"]["enterprise"] and name in f["properties"]["enterprise"]]
+    holders = [
+        f["properties"]["parcel_id"]
+        for f in feats
+        if f["properties"]["enterprise"] and name in f["properties"]["enterprise"]
+    ]
     if len(holders) > 1:
         w.page.click(f"#search-results button:has-text('{target['parcel_id']}')")
-    w.page.wait_for_function("(id) => document.querySelector('#parcel-title')?.textContent === id",
-                             arg=target["parcel_id"])
+    w.page.wait_for_function(
+        "(id) => document.querySelector('#parcel-title')?.textContent === id", arg=target["parcel_id"]
+    )
     assert name in w.page.locator(".parcel-facts").inner_text()
 
 
@@ -635,8 +683,13 @@ def test_interrupted_job_is_shown_as_such(w: Watch, server: Server) -> None:
     engine = make_engine(f"sqlite:///{server.state / 'parksite.sqlite'}")
     try:
         with session_factory(engine).begin() as s:
-            job = create_job(s, "score_file", ADMIN[0], zone_id="jiaokou",
-                             params={"input_name": "lost_upload.gpkg", "message": "scoring"})
+            job = create_job(
+                s,
+                "score_file",
+                ADMIN[0],
+                zone_id="jiaokou",
+                params={"input_name": "lost_upload.gpkg", "message": "scoring"},
+            )
             job_id = job.id
         with session_factory(engine).begin() as s:
             start_job(s, job_id)
@@ -743,7 +796,9 @@ def test_history_lists_versions_and_restores_one(w: Watch, api: httpx.Client) ->
     r = api.get("/clusters/sc-bio")
     original = r.json()["properties"]["name_en"]
     v0 = r.json()["properties"]["version"]
-    r = api.put("/clusters/sc-bio", json={"name_en": "Bio-health (renamed)"}, headers={"If-Match": r.headers["ETag"]})
+    r = api.put(
+        "/clusters/sc-bio", json={"name_en": "Bio-health (renamed)"}, headers={"If-Match": r.headers["ETag"]}
+    )
     assert r.status_code == 200
     w.goto("/")
     login(w)
@@ -758,12 +813,14 @@ def test_history_lists_versions_and_restores_one(w: Watch, api: httpx.Client) ->
     w.shot("07_cluster_history_restored")
 
 
-def drag_vertex(w: Watch, cid: str, geom_wgs: Any, idx: int, *, frac: float | None = None,
-                pixels: float | None = None) -> None:
+def drag_vertex(
+    w: Watch, cid: str, geom_wgs: Any, idx: int, *, frac: float | None = None, pixels: float | None = None
+) -> None:
     """In edit mode, drag vertex ``idx`` of cluster ``cid`` towards its centroid — a fraction
     ``frac`` of the way, or ``pixels`` far — with the mouse (the vertex's marker is found through
     Leaflet.draw's handler; the marker must be on top there)."""
-    x0, y0, covered = w.page.evaluate("""([id, i]) => {
+    x0, y0, covered = w.page.evaluate(
+        """([id, i]) => {
         const l = window.parksite.clusters.byId.get(id);
         const ll = l.getLatLngs()[0][i];
         const m = l.editing._verticesHandlers[0]._markers.find((mk) => mk.getLatLng().equals(ll));
@@ -771,7 +828,9 @@ def drag_vertex(w: Watch, cid: str, geom_wgs: Any, idx: int, *, frac: float | No
         const x = r.x + r.width / 2, y = r.y + r.height / 2;
         const top = document.elementFromPoint(x, y);
         return [x, y, top === m._icon ? "" : `${top.tagName}.${top.getAttribute("class")}`];
-    }""", [cid, idx])
+    }""",
+        [cid, idx],
+    )
     assert not covered, f"vertex {idx} of {cid} is covered on screen by {covered}"
     c = largest_part(geom_wgs).centroid
     cx, cy = to_page(w, c.x, c.y)
@@ -787,7 +846,9 @@ def start_editing(w: Watch, cid: str, geom_wgs: Any) -> None:
     fit(w, geom_wgs, 16)
     w.page.click(".leaflet-draw-edit-edit")
     # the page reads the ETags of the versions it shows when editing starts
-    w.page.wait_for_function("(id) => { const l = window.parksite.clusters.byId.get(id); return l && l.etag; }", arg=cid)
+    w.page.wait_for_function(
+        "(id) => { const l = window.parksite.clusters.byId.get(id); return l && l.etag; }", arg=cid
+    )
 
 
 def test_stale_edit_is_kept_and_can_be_reapplied(w: Watch, api: httpx.Client) -> None:
@@ -796,8 +857,16 @@ def test_stale_edit_is_kept_and_can_be_reapplied(w: Watch, api: httpx.Client) ->
     assert api.delete("/clusters/sc-smart", headers={"If-Match": old.headers["ETag"]}).status_code == 200
     square = inner_square(shape(old.json()["geometry"]), 0.7)
     cid = "sc-stale"
-    r = api.post("/clusters", json={"cluster_id": cid, "park": "shuangchi", "name": "冲突测试组团",
-                                    "kind": "industrial", "geometry": shapely.geometry.mapping(square)})
+    r = api.post(
+        "/clusters",
+        json={
+            "cluster_id": cid,
+            "park": "shuangchi",
+            "name": "冲突测试组团",
+            "kind": "industrial",
+            "geometry": shapely.geometry.mapping(square),
+        },
+    )
     assert r.status_code == 201, r.text
     geom = shape(r.json()["geometry"])
     w.allow(r"status of 412")
@@ -807,8 +876,14 @@ def test_stale_edit_is_kept_and_can_be_reapplied(w: Watch, api: httpx.Client) ->
     drag_vertex(w, cid, geom, 0, frac=0.3)
     # meanwhile someone else saves the cluster
     r = api.get(f"/clusters/{cid}")
-    assert api.put(f"/clusters/{cid}", json={"name_en": "Conflict test (edited elsewhere)"},
-                   headers={"If-Match": r.headers["ETag"]}).status_code == 200
+    assert (
+        api.put(
+            f"/clusters/{cid}",
+            json={"name_en": "Conflict test (edited elsewhere)"},
+            headers={"If-Match": r.headers["ETag"]},
+        ).status_code
+        == 200
+    )
     w.page.click(".leaflet-draw-actions a:has-text('保存')")
     w.page.wait_for_selector("#cluster-conflict")
     assert w.page.locator("path.conflict-mine").count() == 1
@@ -830,14 +905,19 @@ def test_editing_a_cluster_on_the_park_boundary_is_saved(w: Watch, api: httpx.Cl
     cid = "sc-service"
     geom = cluster_geom(api, cid)
     v0 = api.get(f"/clusters/{cid}").json()["properties"]["version"]
-    others = to_zone(shapely.union_all(
-        [shape(f["geometry"]) for f in api.get("/clusters").json()["features"] if f["id"] != cid]))
+    others = to_zone(
+        shapely.union_all(
+            [shape(f["geometry"]) for f in api.get("/clusters").json()["features"] if f["id"] != cid]
+        )
+    )
     ring = list(largest_part(to_zone(geom)).exterior.coords)[:-1]
     n = len(ring)
 
     def spacing(i: int) -> float:  # to its neighbours: their edit markers must not cover it
-        return min(shapely.Point(ring[i]).distance(shapely.Point(ring[i - 1])),
-                   shapely.Point(ring[i]).distance(shapely.Point(ring[(i + 1) % n])))
+        return min(
+            shapely.Point(ring[i]).distance(shapely.Point(ring[i - 1])),
+            shapely.Point(ring[i]).distance(shapely.Point(ring[(i + 1) % n])),
+        )
 
     # a vertex on the park boundary that no other cluster shares: moving it inward only shrinks
     # this cluster
@@ -846,7 +926,9 @@ def test_editing_a_cluster_on_the_park_boundary_is_saved(w: Watch, api: httpx.Cl
     login(w)
     start_editing(w, cid, geom)
     lon, lat = TO_WGS.transform(*ring[idx])
-    w.page.evaluate("([lat, lon]) => { window.parksite.map.setView([lat, lon], 18, {animate: false}); }", [lat, lon])
+    w.page.evaluate(
+        "([lat, lon]) => { window.parksite.map.setView([lat, lon], 18, {animate: false}); }", [lat, lon]
+    )
     drag_vertex(w, cid, geom, idx, pixels=40)
     w.page.click(".leaflet-draw-actions a:has-text('保存')")
     w.page.wait_for_selector(".toast[data-kind='ok']:has-text('边界已保存')")
@@ -881,10 +963,13 @@ def test_cluster_admits_are_chosen_in_the_dialog_and_saved(w: Watch, api: httpx.
     w.page.wait_for_selector(".toast[data-kind='ok']:has-text('已更新')")
     after = api.get(f"/clusters/{cid}").json()["properties"]
     assert after["version"] == before["version"] + 1
-    assert sorted(after["admits"], key=lambda a: a["industry"]) == sorted([
-        {"industry": "生物健康产业", "branches": None},
-        {"industry": "新能源产业", "branches": ["新能源装备制造"]},
-    ], key=lambda a: a["industry"])
+    assert sorted(after["admits"], key=lambda a: a["industry"]) == sorted(
+        [
+            {"industry": "生物健康产业", "branches": None},
+            {"industry": "新能源产业", "branches": ["新能源装备制造"]},
+        ],
+        key=lambda a: a["industry"],
+    )
     assert after["name"] == before["name"] and after["kind"] == before["kind"]  # untouched
     zone_info = next(c for c in api.get("/zone").json()["clusters"] if c["id"] == cid)
     assert zone_info["admits_set"] is True
@@ -897,7 +982,8 @@ def test_cluster_admits_are_chosen_in_the_dialog_and_saved(w: Watch, api: httpx.
     assert w.page.locator("#admits-state").inner_text() == "未设定"
     w.page.click("#cluster-save")
     w.page.wait_for_function(
-        "(id) => window.parksite.clusters.byId.get(id).feature.properties.admits === null", arg=cid)
+        "(id) => window.parksite.clusters.byId.get(id).feature.properties.admits === null", arg=cid
+    )
     assert api.get(f"/clusters/{cid}").json()["properties"]["admits"] is None
 
 
@@ -941,9 +1027,14 @@ def test_deleted_clusters_are_listed_and_one_is_restored(w: Watch, api: httpx.Cl
     assert w.page.locator("#cluster-deleted-body.show").count() == 1
     back = api.get("/clusters/st-public").json()
     assert back["properties"]["version"] == old["properties"]["version"] + 1
-    assert zone_area_m2(shape(back["geometry"])) == pytest.approx(zone_area_m2(shape(old["geometry"])), rel=1e-6)
+    assert zone_area_m2(shape(back["geometry"])) == pytest.approx(
+        zone_area_m2(shape(old["geometry"])), rel=1e-6
+    )
     w.page.wait_for_selector(f"#cluster-history tr[data-version='{back['properties']['version']}']")
-    assert [v["action"] for v in api.get("/clusters/st-public/history").json()["versions"]][-2:] == ["delete", "restore"]
+    assert [v["action"] for v in api.get("/clusters/st-public/history").json()["versions"]][-2:] == [
+        "delete",
+        "restore",
+    ]
     w.shot("11_cluster_undeleted")
 
 
@@ -973,7 +1064,9 @@ def test_a_checked_project_is_registered_as_admitted(w: Watch, api: httpx.Client
     assert r.status_code == 200, r.text
     f.fill("#admit-reason", "污水处理厂扩建后复核")
     f.click("#admit-btn")
-    f.wait_for_function("() => document.querySelector('#admit-refused')?.textContent.includes('已被已准入项目')")
+    f.wait_for_function(
+        "() => document.querySelector('#admit-refused')?.textContent.includes('已被已准入项目')"
+    )
     assert "抢先项目" in f.locator("#admit-refused").inner_text()
     w.shot("12_admission_refused")
 
@@ -983,6 +1076,9 @@ def test_a_checked_project_is_registered_as_admitted(w: Watch, api: httpx.Client
     f.wait_for_selector("#admit-state")
     (mine,) = api.get("/projects", params={"status": "admitted"}).json()["projects"]
     assert (mine["name"], mine["admission"]["parcel_ids"], mine["admission"]["reason"]) == (
-        project["name"], [pid], "污水处理厂扩建后复核")
+        project["name"],
+        [pid],
+        "污水处理厂扩建后复核",
+    )
     w.shot("13_admission_registered")
     assert api.delete(f"/projects/{mine['id']}/admission").status_code == 200  # leave the parcel free

@@ -21,15 +21,45 @@ JIAOKOU = ROOT / "data" / "zones" / "jiaokou.yaml"
 
 #: Modules (and their submodules) that building the CLI must not load.
 HEAVY = (
-    "geopandas", "shapely", "pyproj", "rasterio", "exactextract", "pyogrio", "pandas", "numpy",
-    "scipy", "sqlalchemy", "geoalchemy2", "alembic", "fastapi", "uvicorn", "starlette",
-    "scoring.pipeline", "app.sample", "app.db", "app.api", "app.exports", "app.ogc",
+    "geopandas",
+    "shapely",
+    "pyproj",
+    "rasterio",
+    "exactextract",
+    "pyogrio",
+    "pandas",
+    "numpy",
+    "scipy",
+    "sqlalchemy",
+    "geoalchemy2",
+    "alembic",
+    "fastapi",
+    "uvicorn",
+    "starlette",
+    "scoring.pipeline",
+    "app.sample",
+    "app.db",
+    "app.api",
+    "app.exports",
+    "app.ogc",
 )
 
 #: Every command ``parksite --help`` lists (groups and single commands).
 COMMANDS = {
-    "zone", "slope", "score", "weights", "sample", "check", "recommend", "standard-land",
-    "plan-report", "import", "serve", "db", "user", "export",
+    "zone",
+    "slope",
+    "score",
+    "weights",
+    "sample",
+    "check",
+    "recommend",
+    "standard-land",
+    "plan-report",
+    "import",
+    "serve",
+    "db",
+    "user",
+    "export",
 }
 
 _MARK = "@@modules@@"
@@ -38,11 +68,10 @@ _MARK = "@@modules@@"
 def _modules_after(code: str) -> list[str]:
     """Run ``code`` in a fresh interpreter; return the module names loaded after it (sorted)."""
     script = f"{code}\nimport json, sys\nprint({_MARK!r} + json.dumps(sorted(sys.modules)))\n"
-    r = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True,
-                       timeout=120)
+    r = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     line = next(ln for ln in r.stdout.splitlines() if ln.startswith(_MARK))
-    return json.loads(line[len(_MARK):])
+    return json.loads(line[len(_MARK) :])
 
 
 def _heavy_loaded(modules: list[str], heavy: tuple[str, ...] = HEAVY) -> list[str]:
@@ -72,8 +101,22 @@ def test_zone_validate_loads_no_gis_database_or_web_stack():
         "    assert exc.code == 0, exc.code\n"
     )
     assert "scoring.zone" in modules  # the command did run
-    not_needed = ("geopandas", "shapely", "rasterio", "exactextract", "pyogrio", "scipy", "sqlalchemy",
-                  "geoalchemy2", "fastapi", "uvicorn", "scoring.pipeline", "app.db", "app.api", "app.sample")
+    not_needed = (
+        "geopandas",
+        "shapely",
+        "rasterio",
+        "exactextract",
+        "pyogrio",
+        "scipy",
+        "sqlalchemy",
+        "geoalchemy2",
+        "fastapi",
+        "uvicorn",
+        "scoring.pipeline",
+        "app.db",
+        "app.api",
+        "app.sample",
+    )
     assert _heavy_loaded(modules, not_needed) == []
 
 
@@ -81,8 +124,14 @@ def test_help_exits_0_and_lists_every_command():
     from app.cli import cli
 
     assert set(typer.main.get_command(cli).commands) == COMMANDS
-    r = subprocess.run([sys.executable, "-m", "app.cli", "--help"], cwd=ROOT, capture_output=True,
-                       text=True, env={**os.environ, "COLUMNS": "200"}, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "app.cli", "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     listed = {line.strip("│ ").split(" ")[0] for line in r.stdout.splitlines() if line.startswith("│ ")}
     assert COMMANDS <= listed, COMMANDS - listed
@@ -104,10 +153,13 @@ def test_option_defaults_repeated_in_the_commands_match_their_source():
 def test_usage_errors_exit_2_with_the_usage_message_not_a_traceback():
     """An unknown command, a missing argument or a bad option value: click's message, exit 2
     (typer raises its own copy of click's exceptions; ``main`` must recognise them)."""
-    for args, message in ((["nosuch"], "No such command 'nosuch'"),
-                          (["zone", "validate"], "Missing argument 'file'"),
-                          (["weights", "--ahp", "x.csv", "--bogus"], "No such option: --bogus")):
-        r = subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=ROOT, capture_output=True,
-                           text=True, timeout=120)
+    for args, message in (
+        (["nosuch"], "No such command 'nosuch'"),
+        (["zone", "validate"], "Missing argument 'file'"),
+        (["weights", "--ahp", "x.csv", "--bogus"], "No such option: --bogus"),
+    ):
+        r = subprocess.run(
+            [sys.executable, "-m", "app.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
         assert r.returncode == 2, (args, r.stderr)
         assert message in r.stderr and "Traceback" not in r.stderr, r.stderr

@@ -31,20 +31,26 @@ def cluster_id(session, code: str) -> int:
 
 
 def parcel(session, code: str) -> Parcel:
-    return session.scalar(select(Parcel).where(Parcel.parcel_id == code).execution_options(
-        populate_existing=True))
+    return session.scalar(
+        select(Parcel).where(Parcel.parcel_id == code).execution_options(populate_existing=True)
+    )
 
 
 def clusters_of_parcels(session) -> dict[str, str | None]:
-    rows = session.execute(select(Parcel.parcel_id, Cluster.code)
-                           .outerjoin(Cluster, Cluster.id == Parcel.cluster_id)).all()
+    rows = session.execute(
+        select(Parcel.parcel_id, Cluster.code).outerjoin(Cluster, Cluster.id == Parcel.cluster_id)
+    ).all()
     return dict(rows)
 
 
 def audit_rows(session, entity: str, key: str) -> list[AuditEntry]:
-    return list(session.scalars(select(AuditEntry).where(AuditEntry.entity == entity,
-                                                         AuditEntry.entity_key == key)
-                                .order_by(AuditEntry.id)))
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity == entity, AuditEntry.entity_key == key)
+            .order_by(AuditEntry.id)
+        )
+    )
 
 
 # --------------------------------------------------------------------------- clusters
@@ -54,7 +60,11 @@ def test_update_cluster_writes_a_new_version_and_audits_it(zone_db):
     with zone_db.begin() as s:
         cid = cluster_id(s, "sc-almg")
         result = update_cluster(s, cid, {"name": "铝镁新材料产业组团（一期）"}, 1, "wang")
-    assert (result.version, result.action, result.state["name"]) == (2, "update", "铝镁新材料产业组团（一期）")
+    assert (result.version, result.action, result.state["name"]) == (
+        2,
+        "update",
+        "铝镁新材料产业组团（一期）",
+    )
     with zone_db() as s:
         c = s.get(Cluster, cid)
         assert (c.version, c.name, c.updated_by) == (2, "铝镁新材料产业组团（一期）", "wang")
@@ -77,7 +87,9 @@ def test_stale_write_is_refused_with_the_current_state(zone_db):
     err = info.value
     assert isinstance(err, ConflictError)
     assert (err.expected_version, err.current_version) == (1, 2)
-    assert err.current_state["name"] == "first" and err.current_state["geometry_wkt"].startswith("MULTIPOLYGON")
+    assert err.current_state["name"] == "first" and err.current_state["geometry_wkt"].startswith(
+        "MULTIPOLYGON"
+    )
     assert "is at version 2, not 1" in str(err)
     with zone_db() as s:
         assert s.get(Cluster, cid).name == "first"
@@ -95,12 +107,18 @@ def test_outline_change_reassigns_parcels_by_majority(zone_db):
         assert r2.reassigned == [("SC-0003", None, "sc-smart")]
         assert r2.state["area_m2"] == pytest.approx(570 * 600)
     with zone_db() as s:
-        assert clusters_of_parcels(s) == {"SC-0001": "sc-almg", "SC-0002": "sc-smart",
-                                          "SC-0003": "sc-smart", "ST-0001": "st-almg"}
+        assert clusters_of_parcels(s) == {
+            "SC-0001": "sc-almg",
+            "SC-0002": "sc-smart",
+            "SC-0003": "sc-smart",
+            "ST-0001": "st-almg",
+        }
         p = parcel(s, "SC-0003")
         assert p.version == 3
-        moves = [(e.action, e.version, e.before_attrs["cluster"], e.after_attrs["cluster"])
-                 for e in audit_rows(s, "parcel", "SC-0003")]
+        moves = [
+            (e.action, e.version, e.before_attrs["cluster"], e.after_attrs["cluster"])
+            for e in audit_rows(s, "parcel", "SC-0003")
+        ]
         assert moves == [("reassign", 2, "sc-almg", None), ("reassign", 3, None, "sc-smart")]
 
 
@@ -109,16 +127,37 @@ def _bowtie():
 
 
 OUTLINE_REFUSALS = [
-    ("overlap", box(X0, Y0, X0 + 520, Y0 + 600), ClusterGeometryError, "overlaps cluster sc-smart by 12,000.0 m²"),
-    ("outside park", box(X0 - 50, Y0, X0 + 500, Y0 + 600), ClusterGeometryError, "extends 30,000.0 m² outside its park shuangchi"),
-    ("not a polygon", "LINESTRING (540000 4090000, 540100 4090100)", GeometryError, "must be a Polygon or MultiPolygon, not a LineString"),
+    (
+        "overlap",
+        box(X0, Y0, X0 + 520, Y0 + 600),
+        ClusterGeometryError,
+        "overlaps cluster sc-smart by 12,000.0 m²",
+    ),
+    (
+        "outside park",
+        box(X0 - 50, Y0, X0 + 500, Y0 + 600),
+        ClusterGeometryError,
+        "extends 30,000.0 m² outside its park shuangchi",
+    ),
+    (
+        "not a polygon",
+        "LINESTRING (540000 4090000, 540100 4090100)",
+        GeometryError,
+        "must be a Polygon or MultiPolygon, not a LineString",
+    ),
     ("garbage", "POLYGON ((1 2", GeometryError, "cannot be read as a geometry"),
-    ("too many vertices", shapely.Point(X0 + 250, Y0 + 300).buffer(200, quad_segs=64), LimitExceededError, "has 257 vertices, more than the limit of 100"),
+    (
+        "too many vertices",
+        shapely.Point(X0 + 250, Y0 + 300).buffer(200, quad_segs=64),
+        LimitExceededError,
+        "has 257 vertices, more than the limit of 100",
+    ),
 ]
 
 
-@pytest.mark.parametrize("case, outline, error, message", OUTLINE_REFUSALS,
-                         ids=[c for c, *_ in OUTLINE_REFUSALS])
+@pytest.mark.parametrize(
+    "case, outline, error, message", OUTLINE_REFUSALS, ids=[c for c, *_ in OUTLINE_REFUSALS]
+)
 def test_bad_outlines_are_refused_and_nothing_changes(zone_db, case, outline, error, message):
     with zone_db() as s:
         cid = cluster_id(s, "sc-almg")
@@ -129,16 +168,30 @@ def test_bad_outlines_are_refused_and_nothing_changes(zone_db, case, outline, er
     with zone_db() as s:
         c = s.get(Cluster, cid)
         assert c.version == 1 and from_db(c.geom).equals(box(X0, Y0, X0 + 500, Y0 + 600))
-        assert s.scalar(select(func.count()).select_from(AuditEntry)
-                        .where(AuditEntry.entity != "zone")) == 0
+        assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.entity != "zone")) == 0
 
 
-@pytest.mark.parametrize(("outline", "kind", "other", "area", "part"), [
-    # 20 m of sc-smart (x 500…520) over the full 600 m height
-    (box(X0, Y0, X0 + 520, Y0 + 600), "overlap", {"cluster": "sc-smart"}, 12_000.0, box(X0 + 500, Y0, X0 + 520, Y0 + 600)),
-    # 50 m west of the park (it starts at X0)
-    (box(X0 - 50, Y0, X0 + 500, Y0 + 600), "outside_park", {"park": "shuangchi"}, 30_000.0, box(X0 - 50, Y0, X0, Y0 + 600)),
-])
+@pytest.mark.parametrize(
+    ("outline", "kind", "other", "area", "part"),
+    [
+        # 20 m of sc-smart (x 500…520) over the full 600 m height
+        (
+            box(X0, Y0, X0 + 520, Y0 + 600),
+            "overlap",
+            {"cluster": "sc-smart"},
+            12_000.0,
+            box(X0 + 500, Y0, X0 + 520, Y0 + 600),
+        ),
+        # 50 m west of the park (it starts at X0)
+        (
+            box(X0 - 50, Y0, X0 + 500, Y0 + 600),
+            "outside_park",
+            {"park": "shuangchi"},
+            30_000.0,
+            box(X0 - 50, Y0, X0, Y0 + 600),
+        ),
+    ],
+)
 def test_a_refused_outline_says_what_and_where(zone_db, outline, kind, other, area, part):
     """ClusterGeometryError (422) carries the kind, the park or cluster, the area and the part."""
     with zone_db() as s:
@@ -154,10 +207,13 @@ def test_a_refused_outline_says_what_and_where(zone_db, outline, kind, other, ar
     assert err.where == "cluster sc-almg"
 
 
-@pytest.mark.parametrize(("east_edge", "outcome"), [
-    (X0 + 500.04, "cut"),  # 4 cm over sc-smart: a sliver, cut off and noted
-    (X0 + 500.5, "refused"),  # 50 cm: a real overlap of 300 m²
-])
+@pytest.mark.parametrize(
+    ("east_edge", "outcome"),
+    [
+        (X0 + 500.04, "cut"),  # 4 cm over sc-smart: a sliver, cut off and noted
+        (X0 + 500.5, "refused"),  # 50 cm: a real overlap of 300 m²
+    ],
+)
 def test_slivers_over_a_neighbour_are_cut_real_overlaps_refused(zone_db, east_edge, outcome):
     with zone_db() as s:
         cid = cluster_id(s, "sc-almg")
@@ -187,7 +243,11 @@ def test_a_restore_that_now_overlaps_is_refused_like_an_edit(zone_db):
     with pytest.raises(ClusterGeometryError) as info:
         with zone_db.begin() as s:
             restore(s, "cluster", almg, 1, "admin")
-    assert (info.value.kind, info.value.cluster, info.value.area_m2) == ("overlap", "sc-smart", pytest.approx(60_000))
+    assert (info.value.kind, info.value.cluster, info.value.area_m2) == (
+        "overlap",
+        "sc-smart",
+        pytest.approx(60_000),
+    )
     with zone_db() as s:
         assert s.get(Cluster, almg).version == 2
 
@@ -214,16 +274,27 @@ def test_a_new_cluster_never_reuses_the_id_of_a_deleted_one(zone_db):
         assert gone == [(1, "create"), (2, "delete")]
 
 
-@pytest.mark.parametrize(("admits", "stored", "error"), [
-    (None, None, None),  # not set yet
-    ([], [], None),  # admits nothing
-    ([{"industry": "铝镁新材料", "branches": ["铝基新材料"]}], [{"industry": "铝镁新材料", "branches": ["铝基新材料"]}], None),
-    ([{"industry": "新能源产业"}], [{"industry": "新能源产业", "branches": None}], None),
-    ([{"industry": "造纸"}], None, "'造纸' is not an industry of the positive list"),
-    ([{"industry": "铝镁新材料", "branches": ["钢铁"]}], None, "'钢铁' is not a 二级产业方向 of 铝镁新材料"),
-    ([{"industy": "铝镁新材料"}], None, "not an admitted industry"),
-    ("铝镁新材料", None, "admits must be a list"),
-])
+@pytest.mark.parametrize(
+    ("admits", "stored", "error"),
+    [
+        (None, None, None),  # not set yet
+        ([], [], None),  # admits nothing
+        (
+            [{"industry": "铝镁新材料", "branches": ["铝基新材料"]}],
+            [{"industry": "铝镁新材料", "branches": ["铝基新材料"]}],
+            None,
+        ),
+        ([{"industry": "新能源产业"}], [{"industry": "新能源产业", "branches": None}], None),
+        ([{"industry": "造纸"}], None, "'造纸' is not an industry of the positive list"),
+        (
+            [{"industry": "铝镁新材料", "branches": ["钢铁"]}],
+            None,
+            "'钢铁' is not a 二级产业方向 of 铝镁新材料",
+        ),
+        ([{"industy": "铝镁新材料"}], None, "not an admitted industry"),
+        ("铝镁新材料", None, "admits must be a list"),
+    ],
+)
 def test_admits_are_checked_against_the_positive_list(zone_db, admits, stored, error):
     outline = box(X0 - 2400, Y0 + 50, X0 - 2100, Y0 + 450)
     if error:
@@ -274,8 +345,16 @@ def test_create_and_delete_cluster(zone_db):
         # Shrink sc-smart to make room, then create a cluster over SC-0002 (x 600…700).
         smart = cluster_id(s, "sc-smart")
         update_cluster(s, smart, {"geometry": box(X0 + 750, Y0, X0 + 1000, Y0 + 600)}, 1, "li")
-        created = create_cluster(s, "jiaokou", "shuangchi", "sc-new", "新组团",
-                                 box(X0 + 500, Y0, X0 + 750, Y0 + 600), "li", kind="reserve")
+        created = create_cluster(
+            s,
+            "jiaokou",
+            "shuangchi",
+            "sc-new",
+            "新组团",
+            box(X0 + 500, Y0, X0 + 750, Y0 + 600),
+            "li",
+            kind="reserve",
+        )
     assert (created.version, created.key) == (1, "sc-new")
     assert created.reassigned == [("SC-0002", None, "sc-new")]
     with zone_db() as s:
@@ -283,8 +362,9 @@ def test_create_and_delete_cluster(zone_db):
         new_id = cluster_id(s, "sc-new")
     with pytest.raises(ConflictError, match="already exists"):
         with zone_db.begin() as s:
-            create_cluster(s, "jiaokou", "shuangchi", "sc-new", "again",
-                           box(X0 + 500, Y0, X0 + 510, Y0 + 10), "li")
+            create_cluster(
+                s, "jiaokou", "shuangchi", "sc-new", "again", box(X0 + 500, Y0, X0 + 510, Y0 + 10), "li"
+            )
     with pytest.raises(VersionConflictError):
         with zone_db.begin() as s:
             delete_cluster(s, new_id, 7, "li")
@@ -306,8 +386,17 @@ def test_create_and_delete_cluster(zone_db):
 def test_update_parcel_fields_geometry_and_enterprise(zone_db):
     with zone_db.begin() as s:
         p = parcel(s, "SC-0001")
-        r = update_parcel(s, p.id, {"status": "existing", "enterprise": "晟安电铝",
-                                    "geometry": box(X0 + 100, Y0 + 100, X0 + 250, Y0 + 200)}, 1, "zhao")
+        r = update_parcel(
+            s,
+            p.id,
+            {
+                "status": "existing",
+                "enterprise": "晟安电铝",
+                "geometry": box(X0 + 100, Y0 + 100, X0 + 250, Y0 + 200),
+            },
+            1,
+            "zhao",
+        )
     assert r.version == 2
     assert r.state["area_m2"] == 15_000.0 and r.state["area_mu"] == pytest.approx(22.5)
     with zone_db() as s:
@@ -348,7 +437,10 @@ def test_history_and_restore_make_a_new_version(zone_db):
     with zone_db.begin() as s:
         versions = history(s, "cluster", cid)
         assert [(v.version, v.action, v.attrs["name"]) for v in versions] == [
-            (1, "import", "铝镁新材料产业组团"), (2, "update", "v2"), (3, "update", "v3")]
+            (1, "import", "铝镁新材料产业组团"),
+            (2, "update", "v2"),
+            (3, "update", "v3"),
+        ]
         assert versions[0].geometry.equals(box(X0, Y0, X0 + 500, Y0 + 600))
         r = restore(s, "cluster", cid, 1, "admin")
     assert (r.version, r.action, r.state["name"]) == (4, "restore", "铝镁新材料产业组团")
@@ -360,7 +452,9 @@ def test_history_and_restore_make_a_new_version(zone_db):
         assert (last.action, last.version, last.note) == ("restore", 4, "restored version 1")
         assert last.note_zh == "恢复到第 1 版"
         assert (history(s, "cluster", cid)[-1].note, history(s, "cluster", cid)[-1].note_zh) == (
-            "restored version 1", "恢复到第 1 版")
+            "restored version 1",
+            "恢复到第 1 版",
+        )
         assert last.before_attrs["name"] == "v3"
         assert [v.version for v in history(s, "cluster", cid)] == [1, 2, 3, 4]
         # The outline went back, so SC-0003 (60 % inside) is back in sc-almg.
@@ -411,8 +505,9 @@ def test_two_concurrent_writers_from_the_same_version_exactly_one_wins(zone_db):
     def first() -> None:
         try:
             with zone_db.begin() as s:
-                update_cluster(s, cid, {"name": "by first", "geometry": box(X0, Y0, X0 + 490, Y0 + 600)},
-                               1, "first")
+                update_cluster(
+                    s, cid, {"name": "by first", "geometry": box(X0, Y0, X0 + 490, Y0 + 600)}, 1, "first"
+                )
                 first_wrote.set()
                 time.sleep(0.5)  # keep the transaction open while the second writer runs
             outcome["first"] = "won"

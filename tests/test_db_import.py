@@ -20,12 +20,27 @@ from app.commands.db import register
 from app.db.importer import ImportLimits, import_zone, read_sources, sources_for_zone
 from app.db.importer import write_zone as write_bundle
 from app.db.layers import load_layer, rasters, zone_config
-from app.db.models import (AuditEntry, Cluster, Enterprise, InfrastructureFeature, Park, Parcel,
-                           RasterRef, Zone)
+from app.db.models import (
+    AuditEntry,
+    Cluster,
+    Enterprise,
+    InfrastructureFeature,
+    Parcel,
+    Park,
+    RasterRef,
+    Zone,
+)
 from app.settings import DEFAULT_ZONE_FILE
 from gis.archive import ZipLimits
-from gis.errors import (ConfigError, ConflictError, GeometryError, InputFileError,
-                        LimitExceededError, MissingCRSError, SchemaError)
+from gis.errors import (
+    ConfigError,
+    ConflictError,
+    GeometryError,
+    InputFileError,
+    LimitExceededError,
+    MissingCRSError,
+    SchemaError,
+)
 from tests.conftest import X0, Y0, synthetic_layers
 from tests.rasters import north_up, write_raster, write_vrt
 
@@ -52,23 +67,44 @@ def test_import_small_zone(db_factory, write_zone_sources):
     sources = write_zone_sources()
     report = import_zone(db_factory, sources, user="tester")
     assert report.action == "created"
-    assert report.counts == {"parks": 2, "clusters": 9, "parcels": 4, "roads": 1, "rivers": 1,
-                             "substations": 1, "water": 2, "places": 2, "dems": 1,
-                             "enterprises": 1}
+    assert report.counts == {
+        "parks": 2,
+        "clusters": 9,
+        "parcels": 4,
+        "roads": 1,
+        "rivers": 1,
+        "substations": 1,
+        "water": 2,
+        "places": 2,
+        "dems": 1,
+        "enterprises": 1,
+    }
     assert report.repairs == []
     # Clusters of the zone file without an outline are created and reported.
     assert any("st-public" in n and "no outline" in n for n in report.notes)
-    assert row_counts(db_factory) == {"zones": 1, "parks": 2, "clusters": 9, "parcels": 4,
-                                      "enterprises": 1, "infrastructure": 7, "rasters": 1,
-                                      "audit_log": 1}
+    assert row_counts(db_factory) == {
+        "zones": 1,
+        "parks": 2,
+        "clusters": 9,
+        "parcels": 4,
+        "enterprises": 1,
+        "infrastructure": 7,
+        "rasters": 1,
+        "audit_log": 1,
+    }
     with db_factory() as s:
         parcels = load_layer(s, "jiaokou", "parcels").set_index("parcel_id")
         # Areas are recomputed from the geometry: 100 m × 100 m = 10 000 m² = 15 亩
         # (the layer's 9 999 for SC-0001 is not kept).
         assert parcels["area_m2"].tolist() == [10_000.0] * 4
         assert parcels["area_mu"].tolist() == pytest.approx([15.0] * 4)
-        assert parcels.loc["SC-0002", ["park", "cluster", "status", "enterprise", "land_use"]].tolist() \
-            == ["shuangchi", "sc-smart", "existing", "天鹏冶炼", "M3"]
+        assert parcels.loc["SC-0002", ["park", "cluster", "status", "enterprise", "land_use"]].tolist() == [
+            "shuangchi",
+            "sc-smart",
+            "existing",
+            "天鹏冶炼",
+            "M3",
+        ]
         assert parcels["version"].tolist() == [1, 1, 1, 1]
         assert parcels.crs == "EPSG:4546"
         assert parcels.geometry.iloc[0].equals(shapely.box(X0 + 100, Y0 + 100, X0 + 200, Y0 + 200))
@@ -82,8 +118,13 @@ def test_import_small_zone(db_factory, write_zone_sources):
         assert cl.admits[0]["industry"] == "铝镁新材料" and cl.kind == "industrial"
 
         roads = load_layer(s, "jiaokou", "roads")
-        assert roads.iloc[0][["road_id", "name", "class", "lanes", "speed_kmh"]].tolist() == \
-            ["R1", "S224", "provincial", 2, 60.0]
+        assert roads.iloc[0][["road_id", "name", "class", "lanes", "speed_kmh"]].tolist() == [
+            "R1",
+            "S224",
+            "provincial",
+            2,
+            60.0,
+        ]
         rivers = load_layer(s, "jiaokou", "rivers")
         assert rivers.iloc[0]["control_distance_m"] == 30.0 and rivers.iloc[0]["seasonal"] in (True, 1)
         water = load_layer(s, "jiaokou", "water").set_index("water_id")
@@ -100,25 +141,37 @@ def test_import_small_zone(db_factory, write_zone_sources):
 
         assert zone_config(s, "jiaokou").zone.name == "交口经济技术开发区"
         entry = s.scalar(select(AuditEntry))
-        assert (entry.action, entry.entity, entry.entity_id, entry.user_name) == \
-            ("import", "zone", "jiaokou", "tester")
+        assert (entry.action, entry.entity, entry.entity_id, entry.user_name) == (
+            "import",
+            "zone",
+            "jiaokou",
+            "tester",
+        )
         assert entry.after_attrs["counts"]["parcels"] == 4
 
 
-def test_parcels_without_cluster_field_follow_the_majority_rule(db_factory, write_zone_sources, small_zone_layers):
+def test_parcels_without_cluster_field_follow_the_majority_rule(
+    db_factory, write_zone_sources, small_zone_layers
+):
     small_zone_layers["parcels"] = small_zone_layers["parcels"].drop(columns="cluster")
     report = import_zone(db_factory, write_zone_sources(core(small_zone_layers)))
     assert any("no 'cluster' field" in n for n in report.notes)
     with db_factory() as s:
         got = load_layer(s, "jiaokou", "parcels").set_index("parcel_id")["cluster"].to_dict()
     # SC-0003 lies 60 % in sc-almg and 40 % in sc-smart.
-    assert got == {"SC-0001": "sc-almg", "SC-0002": "sc-smart", "SC-0003": "sc-almg",
-                   "ST-0001": "st-almg"}
+    assert got == {"SC-0001": "sc-almg", "SC-0002": "sc-smart", "SC-0003": "sc-almg", "ST-0001": "st-almg"}
 
 
 def test_invalid_geometry_is_repaired_and_listed(db_factory, write_zone_sources, small_zone_layers):
-    bowtie = Polygon([(X0 + 100, Y0 + 100), (X0 + 200, Y0 + 200), (X0 + 200, Y0 + 100),
-                      (X0 + 100, Y0 + 200), (X0 + 100, Y0 + 100)])
+    bowtie = Polygon(
+        [
+            (X0 + 100, Y0 + 100),
+            (X0 + 200, Y0 + 200),
+            (X0 + 200, Y0 + 100),
+            (X0 + 100, Y0 + 200),
+            (X0 + 100, Y0 + 100),
+        ]
+    )
     small_zone_layers["parcels"].loc[0, "geometry"] = bowtie
     report = import_zone(db_factory, write_zone_sources(core(small_zone_layers)))
     assert len(report.repairs) == 1
@@ -132,7 +185,9 @@ def test_invalid_geometry_is_repaired_and_listed(db_factory, write_zone_sources,
     assert audit.after_attrs["repairs"] == report.repairs
 
 
-def test_layers_from_geojson_and_zipped_shapefile(db_factory, write_zone_sources, small_zone_layers, tmp_path):
+def test_layers_from_geojson_and_zipped_shapefile(
+    db_factory, write_zone_sources, small_zone_layers, tmp_path
+):
     base = write_zone_sources(core(small_zone_layers), dem=False)
     geojson = tmp_path / "parcels.geojson"
     small_zone_layers["parcels"].to_file(geojson, driver="GeoJSON")
@@ -143,8 +198,9 @@ def test_layers_from_geojson_and_zipped_shapefile(db_factory, write_zone_sources
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         for f in shp_dir.iterdir():
             zf.write(f, f.name)
-    sources = sources_for_zone(base.zone_file, layers=base.layers, dems=[],
-                               layer_files={"parcels": geojson, "roads": archive})
+    sources = sources_for_zone(
+        base.zone_file, layers=base.layers, dems=[], layer_files={"parcels": geojson, "roads": archive}
+    )
     report = import_zone(db_factory, sources)
     assert report.counts["parcels"] == 4 and report.counts["roads"] == 1
     with db_factory() as s:
@@ -208,23 +264,60 @@ def _no_parks(layers, folder):
 #: is touched, so they run on SpatiaLite; ``rolls_everything_back`` covers both backends.
 LAYER_REFUSALS = [
     (_no_crs, None, MissingCRSError, "has no CRS"),
-    (_points_as_roads, "roads", GeometryError, "must hold LineString/MultiLineString geometries but has Point"),
+    (
+        _points_as_roads,
+        "roads",
+        GeometryError,
+        "must hold LineString/MultiLineString geometries but has Point",
+    ),
     (_no_status, None, SchemaError, "lacks required field(s) status"),
-    (_nan_distance, "rivers", SchemaError, "field 'control_distance_m' must be a finite number: feature 1 (river_id=RV1) = nan"),
-    (_inf_speed, "roads", SchemaError, "field 'speed_kmh' must be finite (not ±inf): feature 1 (road_id=R1) = inf"),
-    (_unknown_park, None, SchemaError, "field 'park' is not a park of the zone (shuangchi, shuitou) in feature 2 (parcel_id=SC-0002)"),
-    (_unknown_status, None, SchemaError, "field 'status' is not one of existing, vacant, reserved, public in feature 3 (parcel_id=SC-0003)"),
-    (_unknown_cluster, None, SchemaError, "cluster_id is not a cluster of the zone file in feature 1 (cluster_id=sc-mystery)"),
-    (_cluster_in_wrong_park, None, SchemaError, "field 'cluster' is not a cluster of the parcel's park in feature 4 (parcel_id=ST-0001)"),
+    (
+        _nan_distance,
+        "rivers",
+        SchemaError,
+        "field 'control_distance_m' must be a finite number: feature 1 (river_id=RV1) = nan",
+    ),
+    (
+        _inf_speed,
+        "roads",
+        SchemaError,
+        "field 'speed_kmh' must be finite (not ±inf): feature 1 (road_id=R1) = inf",
+    ),
+    (
+        _unknown_park,
+        None,
+        SchemaError,
+        "field 'park' is not a park of the zone (shuangchi, shuitou) in feature 2 (parcel_id=SC-0002)",
+    ),
+    (
+        _unknown_status,
+        None,
+        SchemaError,
+        "field 'status' is not one of existing, vacant, reserved, public in feature 3 (parcel_id=SC-0003)",
+    ),
+    (
+        _unknown_cluster,
+        None,
+        SchemaError,
+        "cluster_id is not a cluster of the zone file in feature 1 (cluster_id=sc-mystery)",
+    ),
+    (
+        _cluster_in_wrong_park,
+        None,
+        SchemaError,
+        "field 'cluster' is not a cluster of the parcel's park in feature 4 (parcel_id=ST-0001)",
+    ),
     (_no_parks, None, InputFileError, "no 'parks' layer"),
 ]
 
 
 @pytest.mark.parametrize("backend", ["spatialite"], indirect=True)
-@pytest.mark.parametrize("spoil, layer, error, message", LAYER_REFUSALS,
-                         ids=[f.__name__.strip("_") for f, *_ in LAYER_REFUSALS])
-def test_bad_layers_are_refused_and_nothing_is_written(db_factory, write_zone_sources, small_zone_layers,
-                                                       tmp_path, spoil, layer, error, message):
+@pytest.mark.parametrize(
+    "spoil, layer, error, message", LAYER_REFUSALS, ids=[f.__name__.strip("_") for f, *_ in LAYER_REFUSALS]
+)
+def test_bad_layers_are_refused_and_nothing_is_written(
+    db_factory, write_zone_sources, small_zone_layers, tmp_path, spoil, layer, error, message
+):
     layers = core(small_zone_layers, *([layer] if layer else []))
     spoil(layers, tmp_path)
     before = row_counts(db_factory)
@@ -238,13 +331,17 @@ def test_a_refusal_on_a_database_with_a_zone_changes_nothing(zone_db, write_zone
     before = row_counts(zone_db)
     _unknown_status(small_zone_layers, None)
     with pytest.raises(SchemaError, match="field 'status' is not one of"):
-        import_zone(zone_db, write_zone_sources(core(small_zone_layers), name="bad", dem=False),
-                    replace=True)
+        import_zone(zone_db, write_zone_sources(core(small_zone_layers), name="bad", dem=False), replace=True)
     assert row_counts(zone_db) == before
 
 
-def _zip(path: Path, members: dict[str, bytes], *, links: dict[str, str] | None = None,
-         compression=zipfile.ZIP_DEFLATED) -> Path:
+def _zip(
+    path: Path,
+    members: dict[str, bytes],
+    *,
+    links: dict[str, str] | None = None,
+    compression=zipfile.ZIP_DEFLATED,
+) -> Path:
     with zipfile.ZipFile(path, "w", compression) as zf:
         for name, data in members.items():
             zf.writestr(name, data)
@@ -273,17 +370,20 @@ ZIP_REFUSALS = [
 
 @pytest.mark.parametrize("backend", ["spatialite"], indirect=True)
 @pytest.mark.parametrize("kind, error, message", ZIP_REFUSALS, ids=[k for k, _, _ in ZIP_REFUSALS])
-def test_unsafe_zips_are_refused_and_nothing_is_written(db_factory, write_zone_sources, small_zone_layers,
-                                                        tmp_path, kind, error, message):
+def test_unsafe_zips_are_refused_and_nothing_is_written(
+    db_factory, write_zone_sources, small_zone_layers, tmp_path, kind, error, message
+):
     base = write_zone_sources(core(small_zone_layers), dem=False)
     files = _shapefile_bytes(small_zone_layers["roads"], tmp_path)
     limits = ImportLimits()
     if kind == "dotdot":
-        archive = _zip(tmp_path / "roads.zip", {("../" if n.endswith(".shp") else "") + n: d
-                                                 for n, d in files.items()})
+        archive = _zip(
+            tmp_path / "roads.zip", {("../" if n.endswith(".shp") else "") + n: d for n, d in files.items()}
+        )
     elif kind == "absolute":
-        archive = _zip(tmp_path / "roads.zip", {("/tmp/" if n.endswith(".shp") else "") + n: d
-                                                 for n, d in files.items()})
+        archive = _zip(
+            tmp_path / "roads.zip", {("/tmp/" if n.endswith(".shp") else "") + n: d for n, d in files.items()}
+        )
     elif kind == "symlink":
         files.pop("roads.prj")
         archive = _zip(tmp_path / "roads.zip", files, links={"roads.prj": "/etc/passwd"})
@@ -293,8 +393,7 @@ def test_unsafe_zips_are_refused_and_nothing_is_written(db_factory, write_zone_s
     else:
         archive = _zip(tmp_path / "roads.zip", files)
         limits = ImportLimits(zip=ZipLimits(max_total_bytes=100))
-    sources = sources_for_zone(base.zone_file, layers=base.layers, dems=[],
-                               layer_files={"roads": archive})
+    sources = sources_for_zone(base.zone_file, layers=base.layers, dems=[], layer_files={"roads": archive})
     with pytest.raises(error) as info:
         import_zone(db_factory, sources, limits=limits)
     assert message in str(info.value)
@@ -306,8 +405,9 @@ def _vrt(folder: Path, good: Path) -> Path:
 
 
 def _no_crs_dem(folder: Path, good: Path) -> Path:
-    return write_raster(folder / "nocrs.tif", np.ones((4, 4), "float32"),
-                        transform=north_up(X0, Y0 + 40, 10.0), crs=None)
+    return write_raster(
+        folder / "nocrs.tif", np.ones((4, 4), "float32"), transform=north_up(X0, Y0 + 40, 10.0), crs=None
+    )
 
 
 def _remote(folder: Path, good: Path) -> str:
@@ -322,8 +422,9 @@ def _not_tif(folder: Path, good: Path) -> Path:
 
 def _big(folder: Path, good: Path) -> Path:
     # 3 bands of 10 × 10 = 300 cells, over the limit of 250 set below; never read.
-    return write_raster(folder / "big.tif", np.ones((3, 10, 10), "float32"),
-                        transform=north_up(X0, Y0 + 100, 10.0))
+    return write_raster(
+        folder / "big.tif", np.ones((3, 10, 10), "float32"), transform=north_up(X0, Y0 + 100, 10.0)
+    )
 
 
 DEM_REFUSALS = [
@@ -336,10 +437,12 @@ DEM_REFUSALS = [
 
 
 @pytest.mark.parametrize("backend", ["spatialite"], indirect=True)
-@pytest.mark.parametrize("make, error, message", DEM_REFUSALS,
-                         ids=[f.__name__.strip("_") for f, _, _ in DEM_REFUSALS])
-def test_bad_dems_are_refused_and_nothing_is_written(db_factory, write_zone_sources, small_zone_layers, tmp_path,
-                                                     make, error, message):
+@pytest.mark.parametrize(
+    "make, error, message", DEM_REFUSALS, ids=[f.__name__.strip("_") for f, _, _ in DEM_REFUSALS]
+)
+def test_bad_dems_are_refused_and_nothing_is_written(
+    db_factory, write_zone_sources, small_zone_layers, tmp_path, make, error, message
+):
     base = write_zone_sources(core(small_zone_layers))
     bad = make(tmp_path, Path(base.dems[0]))
     sources = sources_for_zone(base.zone_file, layers=base.layers, dems=[base.dems[0], bad])
@@ -353,8 +456,9 @@ def test_zone_crs_must_match_the_database(db_factory, write_zone_sources):
     def to_4525(data):
         data["zone"]["crs"] = "EPSG:4525"
 
-    with pytest.raises(ConfigError, match="zone CRS EPSG:4525 differs from the database's "
-                                          "geometry CRS EPSG:4546"):
+    with pytest.raises(
+        ConfigError, match="zone CRS EPSG:4525 differs from the database's geometry CRS EPSG:4546"
+    ):
         import_zone(db_factory, write_zone_sources(zone_edit=to_4525, dem=False))
     assert row_counts(db_factory)["zones"] == 0
 
@@ -384,15 +488,25 @@ def test_replace_updates_in_place_and_keeps_history(zone_db, write_zone_sources,
         ids_before = dict(s.execute(select(Parcel.parcel_id, Parcel.id)).all())
     parcels = small_zone_layers["parcels"]
     parcels.loc[0, "geometry"] = shapely.box(X0 + 100, Y0 + 100, X0 + 250, Y0 + 200)  # SC-0001 grows
-    parcels.loc[1, "status"] = "vacant"                                                # SC-0002 changes
-    parcels = parcels[parcels["parcel_id"] != "SC-0003"].copy()                        # SC-0003 removed
-    parcels.loc[len(parcels) + 10] = {"parcel_id": "SC-0009", "park": "shuangchi", "cluster": None,
-                                      "status": "vacant", "enterprise": None, "land_use": None,
-                                      "area_m2": 0.0,
-                                      "geometry": shapely.box(X0 + 800, Y0 + 400, X0 + 900, Y0 + 500)}
+    parcels.loc[1, "status"] = "vacant"  # SC-0002 changes
+    parcels = parcels[parcels["parcel_id"] != "SC-0003"].copy()  # SC-0003 removed
+    parcels.loc[len(parcels) + 10] = {
+        "parcel_id": "SC-0009",
+        "park": "shuangchi",
+        "cluster": None,
+        "status": "vacant",
+        "enterprise": None,
+        "land_use": None,
+        "area_m2": 0.0,
+        "geometry": shapely.box(X0 + 800, Y0 + 400, X0 + 900, Y0 + 500),
+    }
     small_zone_layers["parcels"] = parcels
-    report = import_zone(zone_db, write_zone_sources(core(small_zone_layers), name="v2", dem=False),
-                         replace=True, user="tester")
+    report = import_zone(
+        zone_db,
+        write_zone_sources(core(small_zone_layers), name="v2", dem=False),
+        replace=True,
+        user="tester",
+    )
     assert report.action == "replaced"
     assert report.changes["parcels"] == {"added": 1, "updated": 2, "unchanged": 1, "removed": 1}
     assert report.changes["clusters"] == {"added": 0, "updated": 0, "unchanged": 9, "removed": 0}
@@ -403,8 +517,10 @@ def test_replace_updates_in_place_and_keeps_history(zone_db, write_zone_sources,
         assert rows["SC-0001"].area_m2 == 15_000.0
         assert rows["SC-0002"].version == 2 and rows["ST-0001"].version == 1
         assert s.scalar(select(func.count()).select_from(RasterRef)) == 0  # replaced: no DEM given
-        log = {(e.entity_key, e.action, e.version) for e in s.scalars(
-            select(AuditEntry).where(AuditEntry.entity == "parcel"))}
+        log = {
+            (e.entity_key, e.action, e.version)
+            for e in s.scalars(select(AuditEntry).where(AuditEntry.entity == "parcel"))
+        }
         assert log == {("SC-0001", "import", 2), ("SC-0002", "import", 2), ("SC-0003", "delete", 2)}
         e = s.scalar(select(AuditEntry).where(AuditEntry.entity_key == "SC-0002"))
         assert (e.before_attrs["status"], e.after_attrs["status"]) == ("existing", "vacant")
@@ -417,8 +533,19 @@ def test_import_command(db_url, write_zone_sources):
     cli = typer.Typer()
     register(cli)
     src = write_zone_sources(core(synthetic_layers()))
-    args = ["import", "--zone", str(src.zone_file), "--layers", str(src.layers),
-            "--dem", str(src.dems[0]), "--database-url", db_url, "--user", "cli-test"]
+    args = [
+        "import",
+        "--zone",
+        str(src.zone_file),
+        "--layers",
+        str(src.layers),
+        "--dem",
+        str(src.dems[0]),
+        "--database-url",
+        db_url,
+        "--user",
+        "cli-test",
+    ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     assert "zone jiaokou created: 2 parks, 9 clusters, 4 parcels, 1 dems" in result.output
@@ -426,8 +553,9 @@ def test_import_command(db_url, write_zone_sources):
     assert isinstance(again.exception, ConflictError)
     replaced = CliRunner().invoke(cli, [*args, "--replace"])
     assert replaced.exit_code == 0 and "parcels: 0 added, 0 updated, 4 unchanged" in replaced.output
-    bad = CliRunner().invoke(cli, ["import", "--sample", "--zone", str(src.zone_file),
-                                   "--database-url", db_url])
+    bad = CliRunner().invoke(
+        cli, ["import", "--sample", "--zone", str(src.zone_file), "--database-url", db_url]
+    )
     assert isinstance(bad.exception, SchemaError) and "--sample takes no" in str(bad.exception)
 
 

@@ -5,17 +5,37 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.db.jobs import (create_job, fail_job, finish_job, get_job, interrupt_unfinished,
-                         set_progress, start_job)
+from app.db.jobs import (
+    create_job,
+    fail_job,
+    finish_job,
+    get_job,
+    interrupt_unfinished,
+    set_progress,
+    start_job,
+)
 from app.db.models import CheckResult, Parcel, ParcelScore
-from app.db.records import (add_project, finish_score_run, project_spec, record_check,
-                            save_scores, start_score_run)
+from app.db.records import (
+    add_project,
+    finish_score_run,
+    project_spec,
+    record_check,
+    save_scores,
+    start_score_run,
+)
 from app.db.users import PermissionDeniedError, add_user
 from gis.errors import ConflictError, SchemaError
 from scoring.project import Project as ProjectSpec
 
-SPEC = ProjectSpec(name="年产10万吨铝基新材料项目", industry="铝镁新材料", branch="铝基新材料",
-                   investment_wan=60_000, output_wan=150_000, land_mu=200, online_monitoring=True)
+SPEC = ProjectSpec(
+    name="年产10万吨铝基新材料项目",
+    industry="铝镁新材料",
+    branch="铝基新材料",
+    investment_wan=60_000,
+    output_wan=150_000,
+    land_mu=200,
+    online_monitoring=True,
+)
 
 
 def test_project_and_checks(zone_db):
@@ -45,11 +65,20 @@ def test_score_run(zone_db):
     with zone_db.begin() as s:
         run = start_score_run(s, "jiaokou", "cd" * 32, "scorer")
         ids = s.scalars(select(Parcel.id).order_by(Parcel.parcel_id)).all()
-        n = save_scores(s, run.id, [
-            {"parcel_id": ids[0], "score": 81.5, "score_class": "优", "breakdown": {"slope": {"utility": 0.9}}},
-            {"parcel_id": ids[1], "score": 55.0, "score_class": "中"},
-            {"parcel_id": ids[2], "score": None, "excluded": True, "reasons": ["河道治导线内 40%"]},
-        ])
+        n = save_scores(
+            s,
+            run.id,
+            [
+                {
+                    "parcel_id": ids[0],
+                    "score": 81.5,
+                    "score_class": "优",
+                    "breakdown": {"slope": {"utility": 0.9}},
+                },
+                {"parcel_id": ids[1], "score": 55.0, "score_class": "中"},
+                {"parcel_id": ids[2], "score": None, "excluded": True, "reasons": ["河道治导线内 40%"]},
+            ],
+        )
         assert n == 3
         done = finish_score_run(s, run.id)
         assert (done.status, done.n_parcels, done.n_scored, done.n_excluded) == ("done", 3, 2, 1)

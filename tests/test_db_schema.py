@@ -13,16 +13,35 @@ from sqlalchemy import func, inspect, select, text
 from app.db import schema
 from app.db.engine import backend_of, make_engine
 from app.db.geometry import from_db, to_db
-from app.db.models import ZONE_SRID, Base, Park, Parcel, User, Zone
+from app.db.models import ZONE_SRID, Base, Parcel, Park, User, Zone
 from app.db.spatialite import SpatiaLiteUnavailableError, sqlite_dbapi
 from gis.errors import ConfigError
 
-TABLES = {"zones", "parks", "clusters", "parcels", "enterprises", "enterprise_yearly",
-          "infrastructure", "rasters", "projects", "check_results", "score_runs",
-          "parcel_scores", "batch_jobs", "users", "audit_log", "project_admissions",
-          "admission_parcels"}
-GEOMETRY_TABLES = {"parks": "MULTIPOLYGON", "clusters": "MULTIPOLYGON",
-                   "parcels": "MULTIPOLYGON", "infrastructure": "GEOMETRY"}
+TABLES = {
+    "zones",
+    "parks",
+    "clusters",
+    "parcels",
+    "enterprises",
+    "enterprise_yearly",
+    "infrastructure",
+    "rasters",
+    "projects",
+    "check_results",
+    "score_runs",
+    "parcel_scores",
+    "batch_jobs",
+    "users",
+    "audit_log",
+    "project_admissions",
+    "admission_parcels",
+}
+GEOMETRY_TABLES = {
+    "parks": "MULTIPOLYGON",
+    "clusters": "MULTIPOLYGON",
+    "parcels": "MULTIPOLYGON",
+    "infrastructure": "GEOMETRY",
+}
 
 
 def geometry_columns(engine) -> dict[str, tuple[str, int, bool]]:
@@ -30,15 +49,18 @@ def geometry_columns(engine) -> dict[str, tuple[str, int, bool]]:
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
             names = {0: "GEOMETRY", 6: "MULTIPOLYGON"}
-            rows = conn.execute(text(
-                "SELECT f_table_name, geometry_type, srid, spatial_index_enabled "
-                "FROM geometry_columns")).all()
+            rows = conn.execute(
+                text("SELECT f_table_name, geometry_type, srid, spatial_index_enabled FROM geometry_columns")
+            ).all()
             return {t: (names[g], s, bool(i)) for t, g, s, i in rows}
-        rows = conn.execute(text(
-            "SELECT f_table_name, type, srid, EXISTS (SELECT 1 FROM pg_indexes i "
-            "  WHERE i.schemaname = current_schema() AND i.tablename = g.f_table_name "
-            "  AND i.indexdef LIKE '%USING gist (geom)%') "
-            "FROM geometry_columns g WHERE f_table_schema = current_schema()")).all()
+        rows = conn.execute(
+            text(
+                "SELECT f_table_name, type, srid, EXISTS (SELECT 1 FROM pg_indexes i "
+                "  WHERE i.schemaname = current_schema() AND i.tablename = g.f_table_name "
+                "  AND i.indexdef LIKE '%USING gist (geom)%') "
+                "FROM geometry_columns g WHERE f_table_schema = current_schema()"
+            )
+        ).all()
         return {t: (g, s, bool(i)) for t, g, s, i in rows}
 
 
@@ -93,16 +115,28 @@ def test_geometry_round_trip_and_spatial_sql(db_factory):
         park = Park(zone_id="z", code="p", name="P", geom=to_db(box(539_000, 4_089_000, 541_000, 4_091_000)))
         s.add(park)
         s.flush()
-        s.add(Parcel(zone_id="z", parcel_id="A-1", park_id=park.id, status="vacant",
-                     area_m2=square.area, area_mu=15.0, geom=to_db(square)))
+        s.add(
+            Parcel(
+                zone_id="z",
+                parcel_id="A-1",
+                park_id=park.id,
+                status="vacant",
+                area_m2=square.area,
+                area_mu=15.0,
+                geom=to_db(square),
+            )
+        )
     with db_factory() as s:
         parcel = s.scalar(select(Parcel))
         g = from_db(parcel.geom)
         assert g.geom_type == "MultiPolygon" and shapely.equals(g, square)
         assert s.scalar(select(func.ST_Area(Parcel.geom))) == pytest.approx(10_000.0)
         assert s.scalar(select(func.ST_SRID(Parcel.geom))) == ZONE_SRID
-        hits = s.scalars(select(Parcel.parcel_id).join(Park, Park.id == Parcel.park_id)
-                         .where(func.ST_Within(Parcel.geom, Park.geom))).all()
+        hits = s.scalars(
+            select(Parcel.parcel_id)
+            .join(Park, Park.id == Parcel.park_id)
+            .where(func.ST_Within(Parcel.geom, Park.geom))
+        ).all()
         assert hits == ["A-1"]
 
 
@@ -140,8 +174,7 @@ def test_spatial_metadata_is_initialised_once(tmp_path):
         engine = make_engine(url)
         with engine.connect() as conn:
             assert conn.execute(text("SELECT CheckSpatialMetaData()")).scalar() == 3
-            assert conn.execute(text(
-                "SELECT count(*) FROM spatial_ref_sys WHERE srid = 4546")).scalar() == 1
+            assert conn.execute(text("SELECT count(*) FROM spatial_ref_sys WHERE srid = 4546")).scalar() == 1
         engine.dispose()
 
 
@@ -153,8 +186,9 @@ def test_audited_tables_never_reuse_an_id(tmp_path):
     """SQLite reuses the largest rowid after that row is deleted unless the table is
     AUTOINCREMENT; the models and the migrated schema must both say so (Alembic's diff does not
     compare it)."""
-    assert {t.name for t in Base.metadata.sorted_tables
-            if t.dialect_options["sqlite"]["autoincrement"]} == AUDITED_TABLES
+    assert {
+        t.name for t in Base.metadata.sorted_tables if t.dialect_options["sqlite"]["autoincrement"]
+    } == AUDITED_TABLES
     url = f"sqlite:///{tmp_path / 'x.sqlite'}"
     schema.upgrade(url)
     engine = make_engine(url)
@@ -164,11 +198,20 @@ def test_audited_tables_never_reuse_an_id(tmp_path):
         assert {t for t in TABLES if "AUTOINCREMENT" in ddl[t]} == AUDITED_TABLES
         with engine.begin() as conn:  # the largest id deleted is not handed out again
             for name in ("a", "b"):
-                conn.execute(text("INSERT INTO users (name, role, password_hash, disabled, created_at) "
-                                  "VALUES (:n, 'viewer', 'x', 0, '2025-01-01')"), {"n": name})
+                conn.execute(
+                    text(
+                        "INSERT INTO users (name, role, password_hash, disabled, created_at) "
+                        "VALUES (:n, 'viewer', 'x', 0, '2025-01-01')"
+                    ),
+                    {"n": name},
+                )
             conn.execute(text("DELETE FROM users WHERE name = 'b'"))
-            conn.execute(text("INSERT INTO users (name, role, password_hash, disabled, created_at) "
-                              "VALUES ('c', 'viewer', 'x', 0, '2025-01-01')"))
+            conn.execute(
+                text(
+                    "INSERT INTO users (name, role, password_hash, disabled, created_at) "
+                    "VALUES ('c', 'viewer', 'x', 0, '2025-01-01')"
+                )
+            )
             assert conn.execute(text("SELECT name, id FROM users ORDER BY id")).all() == [("a", 1), ("c", 3)]
     finally:
         engine.dispose()
@@ -220,7 +263,12 @@ def test_gis_wheels_work_after_a_spatialite_connection(tmp_path):
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
-    done = subprocess.run([sys.executable, "-c", NATIVE_ORDER_SCRIPT, str(tmp_path)], cwd=root,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", NATIVE_ORDER_SCRIPT, str(tmp_path)],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
     assert done.stdout.strip() == "ok"

@@ -45,14 +45,19 @@ def test_undelete_brings_back_the_old_id_and_the_next_version(zone_db):
         assert (c.code, c.version, c.updated_by) == ("st-almg", 3, "wang")
         assert from_db(c.geom).equals_exact(before, 1e-9)
         assert [(v.version, v.action) for v in history(s, "cluster", cid)] == [
-            (1, "import"), (2, "delete"), (3, "restore")]
+            (1, "import"),
+            (2, "delete"),
+            (3, "restore"),
+        ]
         assert deleted_clusters(s, "jiaokou") == []
 
 
 def test_a_refused_undelete_leaves_the_database_as_it_was(zone_db):
     _delete(zone_db, "st-almg")
     with zone_db.begin() as s:
-        create_cluster(s, "jiaokou", "shuitou", "st-new", "新组团", box(X0 - 2600, Y0, X0 - 2400, Y0 + 100), "li")
+        create_cluster(
+            s, "jiaokou", "shuitou", "st-new", "新组团", box(X0 - 2600, Y0, X0 - 2400, Y0 + 100), "li"
+        )
     with zone_db() as s:
         n = s.scalar(select(func.count()).select_from(AuditEntry))
     with pytest.raises(ClusterGeometryError) as e:
@@ -96,6 +101,9 @@ def test_racing_undeletes_bring_the_cluster_back_once(zone_db):
     assert all(isinstance(r, ConflictError) for r in results if r != "won"), results
     with zone_db() as s:
         assert s.get(Cluster, cid).version == 3
-        restores = s.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.entity == "cluster", AuditEntry.action == "restore"))
+        restores = s.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.entity == "cluster", AuditEntry.action == "restore")
+        )
         assert restores == 1

@@ -30,12 +30,20 @@ from gis.errors import ConflictError, NotFoundError, SchemaError
 
 # Who may do what: roles are cumulative (viewer < planner < manager < admin).
 PERMISSIONS = [
-    ("viewer", "read", True), ("viewer", "edit_clusters", False), ("viewer", "run_checks", False),
-    ("planner", "edit_clusters", True), ("planner", "edit_parcels", True),
-    ("planner", "record_checks", False), ("manager", "run_checks", True),
-    ("manager", "record_checks", True), ("manager", "edit_parcels", True),
-    ("manager", "manage_users", False), ("manager", "edit_zone_rules", False),
-    ("admin", "manage_users", True), ("admin", "edit_zone_rules", True), ("admin", "import_zone", True),
+    ("viewer", "read", True),
+    ("viewer", "edit_clusters", False),
+    ("viewer", "run_checks", False),
+    ("planner", "edit_clusters", True),
+    ("planner", "edit_parcels", True),
+    ("planner", "record_checks", False),
+    ("manager", "run_checks", True),
+    ("manager", "record_checks", True),
+    ("manager", "edit_parcels", True),
+    ("manager", "manage_users", False),
+    ("manager", "edit_zone_rules", False),
+    ("admin", "manage_users", True),
+    ("admin", "edit_zone_rules", True),
+    ("admin", "import_zone", True),
 ]
 
 
@@ -79,12 +87,15 @@ def test_disable_and_enable(db_factory):
         enable_user(s, "li", by="admin")
         assert authenticate(s, "li", "password1").name == "li"
         set_role(s, "li", "viewer", by="admin")
-        with pytest.raises(PermissionDeniedError, match="role 'viewer' may not run checks "
-                                                        "\\(needs manager or above\\)"):
+        with pytest.raises(
+            PermissionDeniedError, match="role 'viewer' may not run checks \\(needs manager or above\\)"
+        ):
             require(li, "run_checks")
     with db_factory() as s:
-        actions = [e.action for e in s.scalars(select(AuditEntry).where(
-            AuditEntry.entity == "user").order_by(AuditEntry.id))]
+        actions = [
+            e.action
+            for e in s.scalars(select(AuditEntry).where(AuditEntry.entity == "user").order_by(AuditEntry.id))
+        ]
         assert actions == ["create", "disable", "enable", "set_role"]
 
 
@@ -130,21 +141,26 @@ def test_user_commands(db_url):
     cli = typer.Typer()
     register(cli)
     run = CliRunner().invoke
-    r = run(cli, ["user", "add", "zhou", "--role", "manager", "--password", "s3cret-pw",
-                  "--database-url", db_url])
+    r = run(
+        cli, ["user", "add", "zhou", "--role", "manager", "--password", "s3cret-pw", "--database-url", db_url]
+    )
     assert r.exit_code == 0 and "user zhou (manager) added" in r.output
-    r = run(cli, ["user", "add", "wu", "--role", "viewer", "--database-url", db_url],
-            input="another-pw\nanother-pw\n")
+    r = run(
+        cli,
+        ["user", "add", "wu", "--role", "viewer", "--database-url", db_url],
+        input="another-pw\nanother-pw\n",
+    )
     assert r.exit_code == 0, r.output
     r = run(cli, ["user", "disable", "wu", "--database-url", db_url])
     assert r.exit_code == 0 and "user wu disabled" in r.output
     r = run(cli, ["user", "list", "--database-url", db_url])
     lines = [line for line in r.output.splitlines() if "zhou" in line or "wu" in line]
     assert len(lines) == 2
-    assert "manager" in lines[1] and "active" in lines[1]   # sorted by name: wu, zhou
+    assert "manager" in lines[1] and "active" in lines[1]  # sorted by name: wu, zhou
     assert "viewer" in lines[0] and "disabled" in lines[0]
-    r = run(cli, ["user", "add", "zheng", "--role", "boss", "--password", "s3cret-pw",
-                  "--database-url", db_url])
+    r = run(
+        cli, ["user", "add", "zheng", "--role", "boss", "--password", "s3cret-pw", "--database-url", db_url]
+    )
     assert isinstance(r.exception, SchemaError) and "unknown role 'boss'" in str(r.exception)
 
 

@@ -14,9 +14,8 @@ from shapely.geometry import Point, box
 from gis.earthwork import EARTHWORK_COLUMNS, earthwork
 from gis.errors import NoOverlapError
 from gis.terrain import measure_terrain, measure_terrain_batch, terrain_columns
-from gis.zonal import load_surface
 from gis.units import MU_M2
-from gis.zonal import zonal_slope
+from gis.zonal import load_surface, zonal_slope
 from tests.rasters import ZONE_CRS, ZONE_X0, ZONE_Y0, cell_centres, make_raster, north_up, plane  # noqa: F401
 
 
@@ -35,7 +34,10 @@ def square(cx: float, cy: float, half: float):
 def test_plane_within_the_limit_needs_no_earthwork(make_raster, a: float, b: float) -> None:
     t = north_up(ZONE_X0, ZONE_Y0, 10.0)
     dem = make_raster(plane(a, b, (60, 60), t), transform=t)
-    g = [square(ZONE_X0 + 300, ZONE_Y0 - 300, 120), shapely.affinity.rotate(square(ZONE_X0 + 200, ZONE_Y0 - 400, 60), 17)]
+    g = [
+        square(ZONE_X0 + 300, ZONE_Y0 - 300, 120),
+        shapely.affinity.rotate(square(ZONE_X0 + 200, ZONE_Y0 - 400, 60), 17),
+    ]
     out = earthwork(parcels(*g), dem, 10)
     # Only the float32 rounding of the elevations is left: at most half a float32 step of
     # ~1000 m elevations (6.1e-5 m) per cell, from the DEM and again from the fitted plane.
@@ -121,7 +123,12 @@ def test_cone_to_its_best_fit_horizontal_plane(make_raster) -> None:
     r_bar = s * (math.sqrt(2) + math.asinh(1)) / 3
     analytic = math.pi * h * r_bar**3 / (3 * R)  # ≈ 46 917 m³
     assert analytic == pytest.approx(46_917, rel=1e-4)
-    for col in ("earthwork_fit_cut_m3", "earthwork_fit_fill_m3", "earthwork_lim_cut_m3", "earthwork_lim_fill_m3"):
+    for col in (
+        "earthwork_fit_cut_m3",
+        "earthwork_fit_fill_m3",
+        "earthwork_lim_cut_m3",
+        "earthwork_lim_fill_m3",
+    ):
         assert out[col] == pytest.approx(analytic, rel=2e-4), col
 
     inside = (np.abs(x - cx) < s) & (np.abs(y - cy) < s)  # the 200 × 200 cells, weight 1 m² each
@@ -153,9 +160,15 @@ def test_parcel_without_dem_data_is_nan(make_raster) -> None:
     z = plane(0.2, 0.0, (20, 20), t)
     z[:10, :10] = -9999.0
     dem = make_raster(z, transform=t, nodata=-9999.0)
-    out = earthwork(parcels(box(ZONE_X0 + 10, ZONE_Y0 - 80, ZONE_X0 + 80, ZONE_Y0 - 10),
-                            box(ZONE_X0 + 110, ZONE_Y0 - 180, ZONE_X0 + 180, ZONE_Y0 - 110),
-                            index=["hole", "ok"]), dem, 10)
+    out = earthwork(
+        parcels(
+            box(ZONE_X0 + 10, ZONE_Y0 - 80, ZONE_X0 + 80, ZONE_Y0 - 10),
+            box(ZONE_X0 + 110, ZONE_Y0 - 180, ZONE_X0 + 180, ZONE_Y0 - 110),
+            index=["hole", "ok"],
+        ),
+        dem,
+        10,
+    )
     assert out.loc["hole"].isna().all()
     assert out.loc["ok"].notna().all()
     assert out.attrs["parcels_without_dem"] == ["hole"]
@@ -198,8 +211,13 @@ def test_bad_planned_limit(make_raster, limit: float) -> None:
 def rough_terrain(shape, seed=5) -> np.ndarray:
     rng = np.random.default_rng(seed)
     r, c = np.mgrid[0 : shape[0], 0 : shape[1]]
-    return (1200 + 0.9 * c * 10 * 0.3 - 0.2 * r * 10 + 25 * np.sin(c / 6.0) * np.cos(r / 9.0)
-            + rng.normal(0, 1.5, shape)).astype(np.float32)
+    return (
+        1200
+        + 0.9 * c * 10 * 0.3
+        - 0.2 * r * 10
+        + 25 * np.sin(c / 6.0) * np.cos(r / 9.0)
+        + rng.normal(0, 1.5, shape)
+    ).astype(np.float32)
 
 
 def random_parcels(n: int, seed: int = 2) -> list:
@@ -242,7 +260,9 @@ def test_matches_an_independent_weighted_least_squares(make_raster) -> None:
     ref = exact_extract(str(dem), gdf, ["values", "coverage", "center_x", "center_y"], output="pandas")
     clamped = 0
     for i, row in ref.iterrows():
-        exp = oracle(row["values"].astype(np.float64), row["coverage"], row["center_x"], row["center_y"], 100.0, 0.10)
+        exp = oracle(
+            row["values"].astype(np.float64), row["coverage"], row["center_x"], row["center_y"], 100.0, 0.10
+        )
         got = ours.iloc[i][list(EARTHWORK_COLUMNS[:4])].to_numpy()
         assert np.allclose(got, exp, rtol=1e-6, atol=1e-3), i
         clamped += not np.isclose(exp[2], exp[0])
@@ -251,8 +271,11 @@ def test_matches_an_independent_weighted_least_squares(make_raster) -> None:
     assert np.allclose(ours["earthwork_fit_cut_m3"], ours["earthwork_fit_fill_m3"], rtol=1e-6)
     assert np.allclose(ours["earthwork_lim_cut_m3"], ours["earthwork_lim_fill_m3"], rtol=1e-6)
     area_mu = np.array([g.area for g in geoms]) / MU_M2
-    assert np.allclose(ours["earthwork_lim_m3_per_mu"],
-                       (ours["earthwork_lim_cut_m3"] + ours["earthwork_lim_fill_m3"]) / area_mu, rtol=1e-6)
+    assert np.allclose(
+        ours["earthwork_lim_m3_per_mu"],
+        (ours["earthwork_lim_cut_m3"] + ours["earthwork_lim_fill_m3"]) / area_mu,
+        rtol=1e-6,
+    )
 
 
 # --------------------------------------------------------------------------- measure_terrain
@@ -263,12 +286,24 @@ def test_measure_terrain_returns_every_column_consistently(make_raster) -> None:
     dem = make_raster(rough_terrain((80, 80)), transform=t)
     gdf = parcels(*random_parcels(12), index=[f"SC-{i:04d}" for i in range(12)])
     out = measure_terrain(gdf, [dem], [15, 10], 10)
-    assert list(out.columns) == terrain_columns([15, 10]) == [
-        "slope_mean_deg", "slope_max_deg", "slope_p90_deg", "slope_mean_pct",
-        "slope_share_lt_15pct", "slope_share_lt_10pct", "slope_over_limit_share",
-        "earthwork_fit_cut_m3", "earthwork_fit_fill_m3", "earthwork_lim_cut_m3", "earthwork_lim_fill_m3",
-        "earthwork_lim_m3_per_mu",
-    ]
+    assert (
+        list(out.columns)
+        == terrain_columns([15, 10])
+        == [
+            "slope_mean_deg",
+            "slope_max_deg",
+            "slope_p90_deg",
+            "slope_mean_pct",
+            "slope_share_lt_15pct",
+            "slope_share_lt_10pct",
+            "slope_over_limit_share",
+            "earthwork_fit_cut_m3",
+            "earthwork_fit_fill_m3",
+            "earthwork_lim_cut_m3",
+            "earthwork_lim_fill_m3",
+            "earthwork_lim_m3_per_mu",
+        ]
+    )
     assert list(out.index) == list(gdf.index)
     assert out.notna().all().all()
     np.testing.assert_allclose(out[zonal_slope(gdf, dem).columns], zonal_slope(gdf, dem), rtol=1e-12)

@@ -23,25 +23,31 @@ def at(x: float, y: float) -> tuple[float, float]:
 def parcels_at(*origins: tuple[float, float], size: float = 100.0) -> gpd.GeoDataFrame:
     """Factory: square parcels (side ``size`` m) with lower-left corners at local ``origins``."""
     geoms = [box(*at(x, y), *at(x + size, y + size)) for x, y in origins]
-    return gpd.GeoDataFrame({"parcel_id": [f"P{i}" for i in range(len(origins))]},
-                            geometry=geoms, crs=CRS)
+    return gpd.GeoDataFrame({"parcel_id": [f"P{i}" for i in range(len(origins))]}, geometry=geoms, crs=CRS)
 
 
 def rivers_of(*rows: tuple[str, list[tuple[float, float]], float]) -> gpd.GeoDataFrame:
     """Factory: river centre lines ``(name, local vertices, control_distance_m)``."""
     return gpd.GeoDataFrame(
-        {"name": [r[0] for r in rows], "control_distance_m": [r[2] for r in rows],
-         "river_id": [f"R{i}" for i in range(len(rows))]},
-        geometry=[LineString([at(*xy) for xy in r[1]]) for r in rows], crs=CRS,
+        {
+            "name": [r[0] for r in rows],
+            "control_distance_m": [r[2] for r in rows],
+            "river_id": [f"R{i}" for i in range(len(rows))],
+        },
+        geometry=[LineString([at(*xy) for xy in r[1]]) for r in rows],
+        crs=CRS,
     )
 
 
 def parks_of(*boxes: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"park_id": [f"park{i}" for i in range(len(boxes))]},
-                            geometry=[box(*at(b[0], b[1]), *at(b[2], b[3])) for b in boxes], crs=CRS)
+    return gpd.GeoDataFrame(
+        {"park_id": [f"park{i}" for i in range(len(boxes))]},
+        geometry=[box(*at(b[0], b[1]), *at(b[2], b[3])) for b in boxes],
+        crs=CRS,
+    )
 
 
-HUILONG = ("回龙河", [(-500, -20), (500, -20)], 50.0)   # zone y −70…30: 30 m of the parcel
+HUILONG = ("回龙河", [(-500, -20), (500, -20)], 50.0)  # zone y −70…30: 30 m of the parcel
 DAMAIJIAO = ("大麦郊河", [(120, -500), (120, 500)], 40.0)  # zone x 80…160: 20 m of the parcel
 
 
@@ -72,12 +78,12 @@ def test_river_share_by_hand(rivers, share, name, tile_m):
 @pytest.mark.parametrize(
     "parks, outside",
     [
-        ([(-1000, -1000, 1000, 1000)], 0.0),      # strictly inside
-        ([(0, 0, 100, 100)], 0.0),                # exactly the parcel (touching boundary)
+        ([(-1000, -1000, 1000, 1000)], 0.0),  # strictly inside
+        ([(0, 0, 100, 100)], 0.0),  # exactly the parcel (touching boundary)
         ([(-1000, -1000, 60, 1000)], 0.4),
         ([(-1000, -1000, 60, 1000), (80, -1000, 1000, 1000)], 0.2),  # a 20 m gap between parks
         ([(-1000, -1000, 60, 1000), (-1000, -1000, 70, 1000)], 0.3),  # overlapping parks: union
-        ([(2000, 2000, 3000, 3000)], 1.0),        # far away
+        ([(2000, 2000, 3000, 3000)], 1.0),  # far away
     ],
 )
 def test_outside_park_share_by_hand(parks, outside):
@@ -97,15 +103,20 @@ def test_many_parcels_at_once_keep_their_index():
 def test_missing_layers_give_nan_and_notes():
     out = measure_exclusion(parcels_at((0, 0)), None, parks_of((0, 0, 1, 1)).iloc[:0])
     assert out[["river_share", "outside_park_share"]].isna().all().all()
-    assert out.attrs["notes"] == ["no 'rivers' layer: river_share and river_name are NaN",
-                                  "no 'parks' layer: outside_park_share is NaN"]
+    assert out.attrs["notes"] == [
+        "no 'rivers' layer: river_share and river_name are NaN",
+        "no 'parks' layer: outside_park_share is NaN",
+    ]
 
 
 @pytest.mark.parametrize("bad", [np.nan, 0.0, -5.0])
 def test_bad_control_distance_is_refused(bad):
     rivers = rivers_of(HUILONG, ("段纯河", [(0, 0), (1, 1)], bad))
-    with pytest.raises(SchemaError, match=r"'control_distance_m' must be a positive number of "
-                                          r"metres in feature 2 \(name=段纯河\)"):
+    with pytest.raises(
+        SchemaError,
+        match=r"'control_distance_m' must be a positive number of "
+        r"metres in feature 2 \(name=段纯河\)",
+    ):
         measure_exclusion(parcels_at((0, 0)), rivers, None)
 
 
@@ -126,8 +137,9 @@ def test_tiles_are_disjoint_and_cover_the_zone():
     assert shapely.area(pieces).sum() == pytest.approx(geom.area)
     assert shapely.union_all(pieces).symmetric_difference(geom).area < 1e-6
     parcels = np.array([box(-50, -50, 50, 50), box(950, -50, 1050, 50)])
-    np.testing.assert_allclose(area_inside(parcels, pieces),
-                               [10_000.0, shapely.intersection(parcels[1], geom).area])
+    np.testing.assert_allclose(
+        area_inside(parcels, pieces), [10_000.0, shapely.intersection(parcels[1], geom).area]
+    )
 
 
 @pytest.mark.parametrize("angle", [15, 36, 71])
@@ -136,8 +148,9 @@ def test_overlay_noise_does_not_leave_a_sliver_outside_the_park(angle):
     # leaves ~1e-12 of rounding, which must come out as exactly 0 (a rule may test "> 0").
     parcel = shapely.affinity.rotate(box(*at(0, 0), *at(100, 100)), angle, origin=at(0, 0))
     park = shapely.affinity.rotate(box(*at(-500, -500), *at(100, 100)), angle, origin=at(0, 0))
-    out = measure_exclusion(gpd.GeoSeries([parcel], crs=CRS), None,
-                            gpd.GeoDataFrame(geometry=[park], crs=CRS), tile_m=37.3)
+    out = measure_exclusion(
+        gpd.GeoSeries([parcel], crs=CRS), None, gpd.GeoDataFrame(geometry=[park], crs=CRS), tile_m=37.3
+    )
     assert out["outside_park_share"].iloc[0] == 0.0
 
 
@@ -149,8 +162,11 @@ def test_zones_built_once_serve_every_batch():
         direct = measure_exclusion(batch, rivers, parks, tile_m=37.0)
         reused = measure_exclusion(batch, zones=zones)
         assert reused.attrs["notes"] == direct.attrs["notes"] == []
-        np.testing.assert_allclose(reused[["river_share", "outside_park_share"]].to_numpy(),
-                                   direct[["river_share", "outside_park_share"]].to_numpy(), atol=1e-12)
+        np.testing.assert_allclose(
+            reused[["river_share", "outside_park_share"]].to_numpy(),
+            direct[["river_share", "outside_park_share"]].to_numpy(),
+            atol=1e-12,
+        )
         assert list(reused["river_name"]) == list(direct["river_name"])
     assert measure_exclusion(batches[0], zones=zones)["river_share"].iloc[0] == pytest.approx(0.44)
     assert measure_exclusion(batches[0], zones=zones)["outside_park_share"].iloc[0] == pytest.approx(0.2)
@@ -174,8 +190,12 @@ def test_zone_shortcut_gives_the_overlay_areas(tile_m):
     # Parcels wholly inside, wholly outside and across the edge of an irregular zone.
     geom = shapely.Point(at(0, 0)).buffer(400).union(box(*at(300, -50), *at(900, 50)))
     pieces = tile(geom, tile_m)
-    parcels = np.array([box(*at(x, y), *at(x + 100, y + 100)) for x, y in
-                        [(-50, -50), (350, -150), (850, -20), (2000, 0), (-450, 250), (500, 40)]])
+    parcels = np.array(
+        [
+            box(*at(x, y), *at(x + 100, y + 100))
+            for x, y in [(-50, -50), (350, -150), (850, -20), (2000, 0), (-450, 250), (500, 40)]
+        ]
+    )
     with_zone = area_inside(parcels, pieces, zone=geom)
     np.testing.assert_allclose(with_zone, area_inside(parcels, pieces), rtol=1e-12, atol=1e-9)
     np.testing.assert_allclose(with_zone, shapely.area(shapely.intersection(parcels, geom)), rtol=1e-9)

@@ -28,8 +28,7 @@ from typer.testing import CliRunner
 from app.commands.export import register
 from app.db.importer import ImportSources, import_zone
 from app.db.layers import load_layer
-from app.db.models import (CheckResult, Enterprise, EnterpriseYearly, Parcel, ParcelScore, Project,
-                           ScoreRun)
+from app.db.models import CheckResult, Enterprise, EnterpriseYearly, Parcel, ParcelScore, Project, ScoreRun
 from app.exports import export_zone
 from app.exports.labels import CHECK_HEADERS, SCORE_HEADERS, shapefile_field_map, short_name
 from app.exports.shapefile import fit_bytes
@@ -46,32 +45,85 @@ def zone(zone_db):
     db_factory = zone_db
     with db_factory.begin() as s:
         ids = {p.parcel_id: p.id for p in s.scalars(select(Parcel))}
-        run = ScoreRun(zone_id="jiaokou", config_sha256="x", status="done",
-                       finished_at=dt.datetime(2025, 3, 1, tzinfo=dt.UTC))
+        run = ScoreRun(
+            zone_id="jiaokou",
+            config_sha256="x",
+            status="done",
+            finished_at=dt.datetime(2025, 3, 1, tzinfo=dt.UTC),
+        )
         s.add(run)
         s.flush()
-        s.add_all([
-            ParcelScore(run_id=run.id, parcel_id=ids["SC-0001"], score=72.5, score_class="良",
-                        excluded=False, reasons=[]),
-            ParcelScore(run_id=run.id, parcel_id=ids["SC-0002"], score=55.0, score_class="中",
-                        excluded=False, reasons=[]),
-            ParcelScore(run_id=run.id, parcel_id=ids["SC-0003"], score=None, score_class="排除",
-                        excluded=True, reasons=["位于回龙河治导线内"]),
-        ])
+        s.add_all(
+            [
+                ParcelScore(
+                    run_id=run.id,
+                    parcel_id=ids["SC-0001"],
+                    score=72.5,
+                    score_class="良",
+                    excluded=False,
+                    reasons=[],
+                ),
+                ParcelScore(
+                    run_id=run.id,
+                    parcel_id=ids["SC-0002"],
+                    score=55.0,
+                    score_class="中",
+                    excluded=False,
+                    reasons=[],
+                ),
+                ParcelScore(
+                    run_id=run.id,
+                    parcel_id=ids["SC-0003"],
+                    score=None,
+                    score_class="排除",
+                    excluded=True,
+                    reasons=["位于回龙河治导线内"],
+                ),
+            ]
+        )
         ent = s.scalar(select(Enterprise).where(Enterprise.name == "天鹏冶炼"))
-        s.add_all([EnterpriseYearly(enterprise_id=ent.id, year=2022, land_mu=15, investment_wan=3000),
-                   EnterpriseYearly(enterprise_id=ent.id, year=2023, land_mu=15, investment_wan=4500,
-                                    output_wan=6000, tax_wan=150)])
-        project = Project(zone_id="jiaokou", name="年产10万吨铝基新材料项目", enterprise="某铝业公司",
-                          industry="铝镁新材料", land_mu=20, investment_wan=4000, output_wan=5000)
+        s.add_all(
+            [
+                EnterpriseYearly(enterprise_id=ent.id, year=2022, land_mu=15, investment_wan=3000),
+                EnterpriseYearly(
+                    enterprise_id=ent.id,
+                    year=2023,
+                    land_mu=15,
+                    investment_wan=4500,
+                    output_wan=6000,
+                    tax_wan=150,
+                ),
+            ]
+        )
+        project = Project(
+            zone_id="jiaokou",
+            name="年产10万吨铝基新材料项目",
+            enterprise="某铝业公司",
+            industry="铝镁新材料",
+            land_mu=20,
+            investment_wan=4000,
+            output_wan=5000,
+        )
         s.add(project)
         s.flush()
-        s.add(CheckResult(project_id=project.id, parcel_id=ids["SC-0001"], parcel_code="SC-0001",
-                          verdict="fail", checked_at=dt.datetime(2025, 3, 2, 8, 30, tzinfo=dt.UTC),
-                          checked_by="张工",
-                          rules=[{"rule": "investment_intensity", "status": "fail",
-                                  "message": "投资强度 200 万元/亩 低于 250 万元/亩"},
-                                 {"rule": "land_demand", "status": "pass", "message": "ok"}]))
+        s.add(
+            CheckResult(
+                project_id=project.id,
+                parcel_id=ids["SC-0001"],
+                parcel_code="SC-0001",
+                verdict="fail",
+                checked_at=dt.datetime(2025, 3, 2, 8, 30, tzinfo=dt.UTC),
+                checked_by="张工",
+                rules=[
+                    {
+                        "rule": "investment_intensity",
+                        "status": "fail",
+                        "message": "投资强度 200 万元/亩 低于 250 万元/亩",
+                    },
+                    {"rule": "land_demand", "status": "pass", "message": "ok"},
+                ],
+            )
+        )
     return db_factory
 
 
@@ -94,8 +146,16 @@ def comparable(gdf: gpd.GeoDataFrame, key: str) -> pd.DataFrame:
     return df.astype(object).where(df.notna(), None)[sorted(df.columns)]
 
 
-KEYS = {"parks": "park_id", "clusters": "cluster_id", "parcels": "parcel_id", "roads": "road_id",
-        "rivers": "river_id", "substations": "substation_id", "water": "water_id", "places": "place_id"}
+KEYS = {
+    "parks": "park_id",
+    "clusters": "cluster_id",
+    "parcels": "parcel_id",
+    "roads": "road_id",
+    "rivers": "river_id",
+    "substations": "substation_id",
+    "water": "water_id",
+    "places": "place_id",
+}
 
 
 # --------------------------------------------------------------------------- GeoPackage
@@ -105,7 +165,11 @@ def test_geopackage_holds_every_layer_scores_and_checks(zone, tmp_path):
     factory = zone
     out = export(factory, "gpkg", tmp_path / "zone.gpkg")
     assert [str(n) for n, _ in pyogrio.list_layers(out)] == [
-        *LAYERS, "parcel_scores", "check_results", "export_info"]
+        *LAYERS,
+        "parcel_scores",
+        "check_results",
+        "export_info",
+    ]
     db = db_layers(factory)
     for name in LAYERS:
         got = comparable(pyogrio.read_dataframe(out, layer=name), KEYS[name])
@@ -117,16 +181,35 @@ def test_geopackage_holds_every_layer_scores_and_checks(zone, tmp_path):
     scores = pyogrio.read_dataframe(out, layer="parcel_scores").set_index("parcel_id")
     assert scores.loc["SC-0001", ["score", "score_class", "excluded"]].tolist() == [72.5, "良", False]
     assert scores.loc["SC-0003", ["score_class", "excluded", "reasons"]].tolist() == [
-        "排除", True, "位于回龙河治导线内"]
+        "排除",
+        True,
+        "位于回龙河治导线内",
+    ]
     assert pd.isna(scores.loc["ST-0001", "score"])
-    assert scores.loc["SC-0002", ["enterprise", "investment_wan_per_mu", "output_wan_per_mu",
-                                  "tax_wan_per_mu", "figures_year"]].tolist() == [
-        "天鹏冶炼", 300.0, 400.0, 10.0, 2023]
+    assert scores.loc[
+        "SC-0002",
+        ["enterprise", "investment_wan_per_mu", "output_wan_per_mu", "tax_wan_per_mu", "figures_year"],
+    ].tolist() == ["天鹏冶炼", 300.0, 400.0, 10.0, 2023]
     checks = pyogrio.read_dataframe(out, layer="check_results", read_geometry=False)
-    assert checks[["project", "parcel_id", "verdict", "verdict_label", "investment_wan_per_mu",
-                   "failed_rules", "checked_by"]].iloc[0].tolist() == [
-        "年产10万吨铝基新材料项目", "SC-0001", "fail", "不通过", 200.0,
-        "investment_intensity: 投资强度 200 万元/亩 低于 250 万元/亩", "张工"]
+    assert checks[
+        [
+            "project",
+            "parcel_id",
+            "verdict",
+            "verdict_label",
+            "investment_wan_per_mu",
+            "failed_rules",
+            "checked_by",
+        ]
+    ].iloc[0].tolist() == [
+        "年产10万吨铝基新材料项目",
+        "SC-0001",
+        "fail",
+        "不通过",
+        200.0,
+        "investment_intensity: 投资强度 200 万元/亩 低于 250 万元/亩",
+        "张工",
+    ]
     info = dict(pyogrio.read_dataframe(out, layer="export_info", read_geometry=False).values)
     # the run the fixture made (on PostGIS the ids go on across tests: never assume 1)
     with factory() as s:
@@ -147,15 +230,20 @@ def test_geopackage_edited_and_reimported_round_trips(zone, tmp_path):
     pyogrio.write_dataframe(parcels, out, layer="parcels", driver="GPKG")
     assert {str(n) for n, _ in pyogrio.list_layers(out)} >= set(LAYERS)  # other layers kept
 
-    report = import_zone(factory, ImportSources(zone_file=sources.zone_file, layers=out,
-                                                dems=sources.dems), replace=True, user="test")
+    report = import_zone(
+        factory,
+        ImportSources(zone_file=sources.zone_file, layers=out, dems=sources.dems),
+        replace=True,
+        user="test",
+    )
     assert report.changes["parcels"] == {"added": 0, "updated": 2, "unchanged": 2, "removed": 0}
     assert report.changes["clusters"] == {"added": 0, "updated": 0, "unchanged": 9, "removed": 0}
     after = db_layers(factory)
     for name in LAYERS:
         if name != "parcels":
-            pd.testing.assert_frame_equal(comparable(after[name], KEYS[name]),
-                                          comparable(before[name], KEYS[name]), obj=name)
+            pd.testing.assert_frame_equal(
+                comparable(after[name], KEYS[name]), comparable(before[name], KEYS[name]), obj=name
+            )
     b = before["parcels"].set_index("parcel_id")
     a = after["parcels"].set_index("parcel_id")
     assert a.loc["SC-0001", "land_use"] == "M1" and a.loc["SC-0001", "version"] == 2
@@ -164,8 +252,10 @@ def test_geopackage_edited_and_reimported_round_trips(zone, tmp_path):
     assert a.loc["SC-0002", "area_mu"] == pytest.approx(16.5)
     assert a.loc["SC-0002", "enterprise"] == "天鹏冶炼"
     unchanged = ["SC-0003", "ST-0001"]
-    pd.testing.assert_frame_equal(comparable(gpd.GeoDataFrame(a.loc[unchanged].reset_index()), "parcel_id"),
-                                  comparable(gpd.GeoDataFrame(b.loc[unchanged].reset_index()), "parcel_id"))
+    pd.testing.assert_frame_equal(
+        comparable(gpd.GeoDataFrame(a.loc[unchanged].reset_index()), "parcel_id"),
+        comparable(gpd.GeoDataFrame(b.loc[unchanged].reset_index()), "parcel_id"),
+    )
     assert a.loc[unchanged, "version"].tolist() == [1, 1]
     # the edits' scores and check results stay linked to the parcels
     with factory() as s:
@@ -175,14 +265,17 @@ def test_geopackage_edited_and_reimported_round_trips(zone, tmp_path):
 # --------------------------------------------------------------------------- Shapefile
 
 
-@pytest.mark.parametrize("name, taken, expected", [
-    ("area_source", set(), "area_sourc"),
-    ("slope_mean_deg", set(), "slope_mean"),
-    ("slope_mean_pct", {"slope_mean"}, "slope_me_2"),
-    ("slope_mean_x", {"slope_mean", "slope_me_2"}, "slope_me_3"),
-    ("容积率", set(), "___"),
-    ("Height-M", set(), "height_m"),
-])
+@pytest.mark.parametrize(
+    "name, taken, expected",
+    [
+        ("area_source", set(), "area_sourc"),
+        ("slope_mean_deg", set(), "slope_mean"),
+        ("slope_mean_pct", {"slope_mean"}, "slope_me_2"),
+        ("slope_mean_x", {"slope_mean", "slope_me_2"}, "slope_me_3"),
+        ("容积率", set(), "___"),
+        ("Height-M", set(), "height_m"),
+    ],
+)
 def test_short_field_names(name, taken, expected):
     assert short_name(name, set(taken)) == expected
 
@@ -190,17 +283,24 @@ def test_short_field_names(name, taken, expected):
 def test_shapefile_field_map_is_fixed_then_by_rule():
     cols = ["parcel_id", "score_class", "investment_wan_per_mu", "area_source", "area_sourcing"]
     assert shapefile_field_map(cols) == {
-        "parcel_id": "parcel_id", "score_class": "score_cls", "investment_wan_per_mu": "inv_wan_mu",
-        "area_source": "area_sourc", "area_sourcing": "area_sou_2"}
+        "parcel_id": "parcel_id",
+        "score_class": "score_cls",
+        "investment_wan_per_mu": "inv_wan_mu",
+        "area_source": "area_sourc",
+        "area_sourcing": "area_sou_2",
+    }
 
 
-@pytest.mark.parametrize("text, limit, expected", [
-    ("abc", 254, "abc"),
-    ("治" * 84, 254, "治" * 84),                  # 252 bytes fit
-    ("治" * 85, 254, "治" * 83 + "…"),            # 255 bytes: cut to 249 + "…" (3 bytes)
-    ("ab治", 4, "a…"),
-    (None, 254, None),
-])
+@pytest.mark.parametrize(
+    "text, limit, expected",
+    [
+        ("abc", 254, "abc"),
+        ("治" * 84, 254, "治" * 84),  # 252 bytes fit
+        ("治" * 85, 254, "治" * 83 + "…"),  # 255 bytes: cut to 249 + "…" (3 bytes)
+        ("ab治", 4, "a…"),
+        (None, 254, None),
+    ],
+)
 def test_fit_bytes(text, limit, expected):
     got = fit_bytes(text, limit)
     assert got == expected
@@ -212,10 +312,11 @@ def test_shapefile_keeps_chinese_text(zone, tmp_path):
     factory = zone
     out = export(factory, "shapefile", tmp_path / "parcels.zip")
     z = zipfile.ZipFile(out)
-    assert sorted(z.namelist()) == sorted(["parcels.shp", "parcels.shx", "parcels.dbf",
-                                           "parcels.prj", "parcels.cpg", "fields.csv"])
+    assert sorted(z.namelist()) == sorted(
+        ["parcels.shp", "parcels.shx", "parcels.dbf", "parcels.prj", "parcels.cpg", "fields.csv"]
+    )
     assert z.read("parcels.cpg").strip() == b"UTF-8"
-    assert "天鹏冶炼".encode("utf-8") in z.read("parcels.dbf")
+    assert "天鹏冶炼".encode() in z.read("parcels.dbf")
     assert "天鹏冶炼".encode("gbk") not in z.read("parcels.dbf")
     fields = pd.read_csv(io.BytesIO(z.read("fields.csv")), encoding="utf-8-sig")
     assert z.read("fields.csv").startswith(b"\xef\xbb\xbf")
@@ -224,13 +325,17 @@ def test_shapefile_keeps_chinese_text(zone, tmp_path):
     assert list(fields["shapefile_field"]) == [c for c in df.columns if c != "geometry"]
     assert dict(zip(fields["column"], fields["header"]))["investment_wan_per_mu"] == "投资强度（万元/亩）"
     df = df.set_index("parcel_id")
-    assert df.loc["SC-0002", ["park_name", "clus_name", "enterprise", "inv_wan_mu", "score_cls"]].tolist() == [
-        "双池镇园区", "智能制造及资源综合利用组团", "天鹏冶炼", 300.0, "中"]
+    assert df.loc[
+        "SC-0002", ["park_name", "clus_name", "enterprise", "inv_wan_mu", "score_cls"]
+    ].tolist() == ["双池镇园区", "智能制造及资源综合利用组团", "天鹏冶炼", 300.0, "中"]
     assert df.loc["SC-0003", ["excluded", "reasons"]].tolist() == [1, "位于回龙河治导线内"]
     assert df.loc["SC-0001", "excluded"] == 0
     assert df.crs == "EPSG:4546"
-    assert df.loc["SC-0001", "geometry"].normalize().equals(
-        shapely.box(X0 + 100, Y0 + 100, X0 + 200, Y0 + 200).normalize())
+    assert (
+        df.loc["SC-0001", "geometry"]
+        .normalize()
+        .equals(shapely.box(X0 + 100, Y0 + 100, X0 + 200, Y0 + 200).normalize())
+    )
 
 
 def test_shapefile_in_another_crs(zone, tmp_path):
@@ -255,9 +360,18 @@ def test_scores_csv_opens_in_excel(zone, tmp_path):
     assert df["地块编号"].tolist() == ["SC-0001", "SC-0002", "SC-0003", "ST-0001"]
     row = df.set_index("地块编号").loc["SC-0002"]
     assert row[["园区", "组团", "状态", "企业", "等级", "是否排除"]].tolist() == [
-        "双池镇园区", "智能制造及资源综合利用组团", "已建", "天鹏冶炼", "中", "否"]
+        "双池镇园区",
+        "智能制造及资源综合利用组团",
+        "已建",
+        "天鹏冶炼",
+        "中",
+        "否",
+    ]
     assert (row["面积（亩）"], row["面积（m²）"], row["投资强度（万元/亩）"]) == (
-        pytest.approx(15.0), 10_000.0, 300.0)
+        pytest.approx(15.0),
+        10_000.0,
+        300.0,
+    )
     en = pd.read_csv(export(factory, "csv", tmp_path / "en.csv", headers="en"), encoding="utf-8-sig")
     assert list(en.columns) == list(SCORE_HEADERS)
 
@@ -267,8 +381,16 @@ def test_verdicts_csv(zone, tmp_path):
     out = export(factory, "csv", tmp_path / "verdicts.csv", table="verdicts")
     df = pd.read_csv(out, encoding="utf-8-sig")
     assert list(df.columns) == list(CHECK_HEADERS.values())
-    assert df[["项目名称", "地块编号", "园区", "审查结论", "投资强度（万元/亩）", "审查时间（UTC）"]].iloc[0].tolist() == [
-        "年产10万吨铝基新材料项目", "SC-0001", "双池镇园区", "不通过", 200.0, "2025-03-02 08:30:00"]
+    assert df[["项目名称", "地块编号", "园区", "审查结论", "投资强度（万元/亩）", "审查时间（UTC）"]].iloc[
+        0
+    ].tolist() == [
+        "年产10万吨铝基新材料项目",
+        "SC-0001",
+        "双池镇园区",
+        "不通过",
+        200.0,
+        "2025-03-02 08:30:00",
+    ]
 
 
 # --------------------------------------------------------------------------- XLSX
@@ -281,14 +403,18 @@ def test_workbook_one_sheet_per_park(zone, tmp_path):
     ws = wb["双池镇园区"]
     headers = [c.value for c in ws[1]]
     assert headers == list(SCORE_HEADERS.values())
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:P4"
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:P4"
     assert all(c.font.bold for c in ws[1])
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
     assert [r[0] for r in rows] == ["SC-0001", "SC-0002", "SC-0003"]
     col = {h: i for i, h in enumerate(headers)}
     sc2 = rows[1]
-    assert (sc2[col["企业"]], sc2[col["面积（亩）"]], sc2[col["投资强度（万元/亩）"]],
-            sc2[col["企业数据年份"]]) == ("天鹏冶炼", pytest.approx(15.0), 300.0, 2023)
+    assert (
+        sc2[col["企业"]],
+        sc2[col["面积（亩）"]],
+        sc2[col["投资强度（万元/亩）"]],
+        sc2[col["企业数据年份"]],
+    ) == ("天鹏冶炼", pytest.approx(15.0), 300.0, 2023)
     assert ws.cell(row=2, column=col["面积（亩）"] + 1).number_format == "#,##0.00"
     for j, h in enumerate(headers, start=1):
         width = ws.column_dimensions[openpyxl.utils.get_column_letter(j)].width
@@ -298,7 +424,12 @@ def test_workbook_one_sheet_per_park(zone, tmp_path):
     heads = [c.value for c in wb["汇总"][1]]
     sc = dict(zip(heads, summary["双池镇园区"]))
     assert (sc["地块数"], sc["总面积（亩）"], sc["空闲面积（亩）"], sc["良（块）"], sc["排除（块）"]) == (
-        3, pytest.approx(45.0), pytest.approx(30.0), 1, 1)
+        3,
+        pytest.approx(45.0),
+        pytest.approx(30.0),
+        1,
+        1,
+    )
     checks = wb["项目审查"]
     assert [c.value for c in checks[1]] == list(CHECK_HEADERS.values())
     assert checks.cell(row=2, column=list(CHECK_HEADERS).index("verdict_label") + 1).value == "不通过"
@@ -311,13 +442,19 @@ def test_cli_export_commands(zone, db_url, tmp_path):
     cli = typer.Typer()
     register(cli)
     runner = CliRunner()
-    for args, name in ((["gpkg"], "z.gpkg"), (["shapefile"], "p.zip"), (["xlsx"], "z.xlsx"),
-                       (["csv", "--table", "verdicts"], "v.csv")):
+    for args, name in (
+        (["gpkg"], "z.gpkg"),
+        (["shapefile"], "p.zip"),
+        (["xlsx"], "z.xlsx"),
+        (["csv", "--table", "verdicts"], "v.csv"),
+    ):
         r = runner.invoke(cli, ["export", *args, "--out", str(tmp_path / name), "--database-url", db_url])
         assert r.exit_code == 0, r.output
         assert (tmp_path / name).stat().st_size > 0 and "jiaokou" in r.output
-    r = runner.invoke(cli, ["export", "csv", "--out", str(tmp_path / "x.csv"), "--zone", "nowhere",
-                            "--database-url", db_url])
+    r = runner.invoke(
+        cli,
+        ["export", "csv", "--out", str(tmp_path / "x.csv"), "--zone", "nowhere", "--database-url", db_url],
+    )
     assert r.exit_code == 3 and not (tmp_path / "x.csv").exists()
 
 

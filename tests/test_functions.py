@@ -20,7 +20,11 @@ PIECEWISE = {"type": "piecewise", "points": [[0, 1], [2, 1], [5, 0.8], [8.53, 0.
 LOGISTIC = {"type": "logistic", "midpoint": 2000, "steepness": -0.002}
 GAUSSIAN = {"type": "gaussian", "ideal": 300, "spread": 1500}
 STEP = {"type": "step", "steps": [[50, 1.0], [200, 0.7], [500, 0.4]], "above": 0.1}
-CATEGORICAL = {"type": "categorical", "values": {"220": 1.0, "110": 1.0, "35": 0.6, "10": 0.3}, "default": 0.1}
+CATEGORICAL = {
+    "type": "categorical",
+    "values": {"220": 1.0, "110": 1.0, "35": 0.6, "10": 0.3},
+    "default": 0.1,
+}
 
 ALL = [LINEAR_UP, LINEAR_DOWN, PIECEWISE, LOGISTIC, GAUSSIAN, STEP, CATEGORICAL]
 
@@ -102,7 +106,9 @@ def test_nan_in_nan_out_and_shape_kept(spec):
 
 def test_categorical_missing_values_of_every_kind_are_nan():
     fn = FN.validate_python(CATEGORICAL)
-    assert np.array_equal(fn.evaluate(pd.array([110, None, 35], dtype="Int64")), [1.0, np.nan, 0.6], equal_nan=True)
+    assert np.array_equal(
+        fn.evaluate(pd.array([110, None, 35], dtype="Int64")), [1.0, np.nan, 0.6], equal_nan=True
+    )
     assert np.array_equal(fn.evaluate(pd.Series(["110", None, "x"])), [1.0, np.nan, 0.1], equal_nan=True)
     assert np.array_equal(fn.evaluate([None, 220.0, float("nan")]), [np.nan, 1.0, np.nan], equal_nan=True)
     assert fn.evaluate(np.array([], dtype=float)).shape == (0,)
@@ -110,8 +116,14 @@ def test_categorical_missing_values_of_every_kind_are_nan():
 
 @pytest.mark.parametrize(
     ("spec", "cls"),
-    [(LINEAR_UP, Linear), (PIECEWISE, Piecewise), (LOGISTIC, Logistic), (GAUSSIAN, Gaussian),
-     (STEP, Step), (CATEGORICAL, Categorical)],
+    [
+        (LINEAR_UP, Linear),
+        (PIECEWISE, Piecewise),
+        (LOGISTIC, Logistic),
+        (GAUSSIAN, Gaussian),
+        (STEP, Step),
+        (CATEGORICAL, Categorical),
+    ],
 )
 def test_discriminator_picks_the_model(spec, cls):
     assert isinstance(FN.validate_python(spec), cls)

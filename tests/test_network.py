@@ -27,8 +27,13 @@ import shapely
 from shapely import LineString, Point, Polygon
 
 from gis.errors import CRSError
-from gis.network import (build_network, distance_to_road, measure_network, snap_to_network,
-                         standard_destinations)
+from gis.network import (
+    build_network,
+    distance_to_road,
+    measure_network,
+    snap_to_network,
+    standard_destinations,
+)
 
 CRS = "EPSG:4546"
 X0, Y0 = 500_000.0, 4_080_000.0
@@ -61,23 +66,28 @@ def roads() -> gpd.GeoDataFrame:
     ]
     return gpd.GeoDataFrame(
         {"name": [r[0] for r in rows], "class": [r[1] for r in rows]},
-        geometry=[LineString(r[2]) for r in rows], crs=CRS,
+        geometry=[LineString(r[2]) for r in rows],
+        crs=CRS,
     )
 
 
 @pytest.fixture
 def parcels() -> gpd.GeoDataFrame:
     geoms = {
-        "P_top": diamond(450, 1050),             # above the top road, mid-edge at x = 450
-        "P_C": diamond(1050, 1000, corner="left"),         # 50 m right of C
-        "P_under_S224": diamond(300, -50, corner="top"),   # 50 m below S224's interior
+        "P_top": diamond(450, 1050),  # above the top road, mid-edge at x = 450
+        "P_C": diamond(1050, 1000, corner="left"),  # 50 m right of C
+        "P_under_S224": diamond(300, -50, corner="top"),  # 50 m below S224's interior
         "P_on_S224": Polygon([at(400, -10), at(420, -10), at(420, 10), at(400, 10)]),  # crosses it
-        "P_spur": diamond(750, 300, corner="left"),        # 50 m right of the diagonal spur's end
-        "P_T": diamond(300, 1350),                         # 50 m above the top spur's end
-        "P_far": diamond(5500, 50),                        # by the disconnected road
+        "P_spur": diamond(750, 300, corner="left"),  # 50 m right of the diagonal spur's end
+        "P_T": diamond(300, 1350),  # 50 m above the top spur's end
+        "P_far": diamond(5500, 50),  # by the disconnected road
     }
-    return gpd.GeoDataFrame({"parcel_id": list(geoms)}, geometry=list(geoms.values()), crs=CRS,
-                            index=pd.Index(list(geoms), name="parcel_id"))
+    return gpd.GeoDataFrame(
+        {"parcel_id": list(geoms)},
+        geometry=list(geoms.values()),
+        crs=CRS,
+        index=pd.Index(list(geoms), name="parcel_id"),
+    )
 
 
 def test_network_is_noded_at_crossings_and_t_junctions(roads):
@@ -99,23 +109,27 @@ def test_parcel_snaps_mid_edge_with_partial_lengths(roads, parcels):
     e = snap.edge[0]
     assert snap.access_m[0] == pytest.approx(50.0)
     # Top road split at T(300, 1000): the parcel sits on T–C, 150 m from T and 550 m from C.
-    ends = {tuple(np.round(net.nodes[net.u[e]] - [X0, Y0], 6)): snap.to_u_m[0],
-            tuple(np.round(net.nodes[net.v[e]] - [X0, Y0], 6)): snap.to_v_m[0]}
+    ends = {
+        tuple(np.round(net.nodes[net.u[e]] - [X0, Y0], 6)): snap.to_u_m[0],
+        tuple(np.round(net.nodes[net.v[e]] - [X0, Y0], 6)): snap.to_v_m[0],
+    }
     assert ends == {(300.0, 1000.0): pytest.approx(150.0), (1000.0, 1000.0): pytest.approx(550.0)}
 
 
 def test_distance_to_named_road_by_hand(roads, parcels):
     out = measure_network(parcels, roads, {"S224": "S224"})
     d = out["net_dist_m_s224"]
-    assert d["P_top"] == pytest.approx(50 + 450 + 1000)        # T… D, down the west road to A
-    assert d["P_C"] == pytest.approx(50 + 1000)                 # C down the east road to B
-    assert d["P_under_S224"] == pytest.approx(50.0)             # joins on S224 itself
+    assert d["P_top"] == pytest.approx(50 + 450 + 1000)  # T… D, down the west road to A
+    assert d["P_C"] == pytest.approx(50 + 1000)  # C down the east road to B
+    assert d["P_under_S224"] == pytest.approx(50.0)  # joins on S224 itself
     assert d["P_on_S224"] == 0.0
-    assert d["P_spur"] == pytest.approx(50 + 400 + 300 * R2)    # spur, then the diagonal to A
-    assert d["P_T"] == pytest.approx(50 + 300 + 300 + 1000)     # spur, T, D, A
+    assert d["P_spur"] == pytest.approx(50 + 400 + 300 * R2)  # spur, then the diagonal to A
+    assert d["P_T"] == pytest.approx(50 + 300 + 300 + 1000)  # spur, T, D, A
     assert d["P_far"] == np.inf
-    assert ("net_dist_m_s224: 1 parcel(s) cannot reach the destination on the road network "
-            "(disconnected roads); inf") in out.attrs["notes"]
+    assert (
+        "net_dist_m_s224: 1 parcel(s) cannot reach the destination on the road network "
+        "(disconnected roads); inf"
+    ) in out.attrs["notes"]
     assert "the road network has 2 disconnected parts" in out.attrs["notes"]
 
 
@@ -123,7 +137,7 @@ def test_distance_to_points_uses_legs_and_the_diagonal(roads, parcels):
     gate = gpd.GeoDataFrame({"kind": ["gate"]}, geometry=[Point(at(-30, -40))], crs=CRS)  # 50 m from A
     out = measure_network(parcels, roads, {"gate": gate})
     d = out["net_dist_m_gate"]
-    assert d["P_C"] == pytest.approx(50 + 1000 * R2 + 50)       # the diagonal beats C–B–A (2000)
+    assert d["P_C"] == pytest.approx(50 + 1000 * R2 + 50)  # the diagonal beats C–B–A (2000)
     assert d["P_top"] == pytest.approx(50 + 450 + 1000 + 50)
     assert d["P_under_S224"] == pytest.approx(50 + 300 + 50)
     assert d["P_far"] == np.inf
@@ -145,7 +159,8 @@ def test_parcel_and_destination_on_the_same_edge_go_directly(roads, parcels):
 def test_far_destination_adds_the_straight_leg_and_says_so(roads, parcels):
     places = gpd.GeoDataFrame(
         {"name": ["交口县城", "北门"], "kind": ["county_seat", "gate"]},
-        geometry=[Point(at(-10_000, 0)), Point(at(1000, 1030))], crs=CRS,
+        geometry=[Point(at(-10_000, 0)), Point(at(1000, 1030))],
+        crs=CRS,
     )
     dest = standard_destinations(places)
     assert dest["s224"] == "S224" and len(dest["county_seat"]) == 1 and len(dest["gate"]) == 1
@@ -153,13 +168,18 @@ def test_far_destination_adds_the_straight_leg_and_says_so(roads, parcels):
     assert list(out.columns) == ["net_dist_m_s224", "net_dist_m_county_seat", "net_dist_m_gate"]
     assert out.loc["P_C", "net_dist_m_county_seat"] == pytest.approx(50 + 1000 * R2 + 10_000)
     assert out.loc["P_C", "net_dist_m_gate"] == pytest.approx(50 + 30)
-    assert ("net_dist_m_county_seat: the nearest destination is 10,000 m from the road network; "
-            "that straight leg is included") in out.attrs["notes"]
+    assert (
+        "net_dist_m_county_seat: the nearest destination is 10,000 m from the road network; "
+        "that straight leg is included"
+    ) in out.attrs["notes"]
 
 
 def test_missing_destinations_give_nan_and_notes(roads, parcels):
-    out = measure_network(parcels, roads, {"s224": "G209", **{k: v for k, v in
-                                           standard_destinations(None).items() if k != "s224"}})
+    out = measure_network(
+        parcels,
+        roads,
+        {"s224": "G209", **{k: v for k, v in standard_destinations(None).items() if k != "s224"}},
+    )
     assert out.isna().all().all()
     notes = " | ".join(out.attrs["notes"])
     assert "net_dist_m_s224: no road named 'G209' in the road layer" in notes
@@ -195,6 +215,10 @@ def test_crs_mismatch_is_refused(roads, parcels):
 def test_prebuilt_network_gives_the_same_answer_in_batches(roads, parcels):
     net = build_network(roads)
     whole = measure_network(parcels, roads, {"s224": "S224"})
-    parts = pd.concat([measure_network(parcels.iloc[:3], net, {"s224": "S224"}),
-                       measure_network(parcels.iloc[3:], net, {"s224": "S224"})])
+    parts = pd.concat(
+        [
+            measure_network(parcels.iloc[:3], net, {"s224": "S224"}),
+            measure_network(parcels.iloc[3:], net, {"s224": "S224"}),
+        ]
+    )
     pd.testing.assert_frame_equal(whole, parts)

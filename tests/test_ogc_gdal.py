@@ -59,9 +59,16 @@ def sample_db(tmp_path_factory) -> str:
         s.flush()
         for i, pid in enumerate(s.scalars(select(Parcel.id).order_by(Parcel.parcel_id))):
             excluded = i % 9 == 0
-            s.add(ParcelScore(run_id=run.id, parcel_id=pid, score=None if excluded else float(i % 100),
-                              score_class="排除" if excluded else "良", excluded=excluded,
-                              reasons=["位于河道治导线内"] if excluded else []))
+            s.add(
+                ParcelScore(
+                    run_id=run.id,
+                    parcel_id=pid,
+                    score=None if excluded else float(i % 100),
+                    score_class="排除" if excluded else "良",
+                    excluded=excluded,
+                    reasons=["位于河道治导线内"] if excluded else [],
+                )
+            )
     engine.dispose()
     return url
 
@@ -74,9 +81,24 @@ def server(sample_db, tmp_path_factory):
     env = {**os.environ, "PARKSITE_DATABASE_URL": sample_db, "PARKSITE_OGC_MAX_LIMIT": str(PAGE)}
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "app.ogc.standalone:create_ogc_app",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "info"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "app.ogc.standalone:create_ogc_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "info",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}/ogc"
     try:
         for _ in range(200):
@@ -116,13 +138,16 @@ def test_gdal_lists_the_collections(server):
     assert dict((str(n), str(g)) for n, g in layers)["parcels"] == "MultiPolygon"
 
 
-@pytest.mark.parametrize("crs_option, crs_param, target", [
-    (None, E4546, "EPSG:4546"),              # GDAL's default: the storage CRS
-    ("EPSG:4546", E4546, "EPSG:4546"),
-    ("OGC:CRS84", CRS84, "OGC:CRS84"),
-    # CGCS2000 geographic: latitude first by its definition; GDAL swaps back to GIS order
-    ("EPSG:4490", "http://www.opengis.net/def/crs/EPSG/0/4490", "EPSG:4490"),
-])
+@pytest.mark.parametrize(
+    "crs_option, crs_param, target",
+    [
+        (None, E4546, "EPSG:4546"),  # GDAL's default: the storage CRS
+        ("EPSG:4546", E4546, "EPSG:4546"),
+        ("OGC:CRS84", CRS84, "OGC:CRS84"),
+        # CGCS2000 geographic: latitude first by its definition; GDAL swaps back to GIS order
+        ("EPSG:4490", "http://www.opengis.net/def/crs/EPSG/0/4490", "EPSG:4490"),
+    ],
+)
 def test_gdal_reads_every_parcel_across_pages(server, db_parcels, crs_option, crs_param, target):
     start = server["log"].stat().st_size
     opts = {} if crs_option is None else {"CRS": crs_option}
@@ -142,8 +167,9 @@ def test_gdal_reads_every_parcel_across_pages(server, db_parcels, crs_option, cr
     assert float(dist.max()) < tol
     # GDAL paged through the items (pages of at most 100: our declared maximum, also when it
     # asked for more) following the next links, and asked for the CRS on every page
-    items = [r for r in requests_since(server["log"], start)
-             if r.startswith("/ogc/collections/parcels/items")]
+    items = [
+        r for r in requests_since(server["log"], start) if r.startswith("/ogc/collections/parcels/items")
+    ]
     offsets = sorted({int(m) for r in items for m in re.findall(r"[?&]offset=(\d+)", r)})
     assert offsets == [100, 200, 300]
     crs_q = crs_param.replace(":", "%3A").replace("/", "%2F")
@@ -174,16 +200,23 @@ def test_gdal_reads_infrastructure_with_chinese_names(server):
 @pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="Debian's gdal-bin is not installed")
 def test_debian_ogrinfo_reads_the_service(server, db_parcels):
     url = f"OAPIF:{server['base']}"
-    summary = subprocess.run(["ogrinfo", "-ro", "-so", url, "parcels"], capture_output=True,
-                             text=True, timeout=120, check=True).stdout
+    summary = subprocess.run(
+        ["ogrinfo", "-ro", "-so", url, "parcels"], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
     assert "Feature Count: 395" in summary and "TITLE=地块 Parcels" in summary
-    every = subprocess.run(["ogrinfo", "-ro", "-q", url, "parcels"], capture_output=True,
-                           text=True, timeout=120, check=True).stdout
+    every = subprocess.run(
+        ["ogrinfo", "-ro", "-q", url, "parcels"], capture_output=True, text=True, timeout=120, check=True
+    ).stdout
     ids = re.findall(r"parcel_id \(String\) = (\S+)", every)
     assert sorted(ids) == list(db_parcels.index)
     lonlat = db_parcels.geometry.to_crs("OGC:CRS84")
     box = (111.45, 36.91, 111.5, 36.94)
-    filtered = subprocess.run(["ogrinfo", "-ro", "-q", "-spat", *map(str, box), url, "parcels"],
-                              capture_output=True, text=True, timeout=120, check=True).stdout
+    filtered = subprocess.run(
+        ["ogrinfo", "-ro", "-q", "-spat", *map(str, box), url, "parcels"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     got = sorted(re.findall(r"parcel_id \(String\) = (\S+)", filtered))
     assert got == sorted(db_parcels.index[lonlat.intersects(shapely.box(*box))])

@@ -55,7 +55,7 @@ def lonlat(x: float, y: float) -> tuple[float, float]:
 def test_landing_page_links(client):
     r = client.get("/ogc")
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
-    links = {(l["rel"], l["type"]): l["href"] for l in r.json()["links"]}
+    links = {(lk["rel"], lk["type"]): lk["href"] for lk in r.json()["links"]}
     base = "http://testserver/ogc"
     assert links[("self", "application/json")] == f"{base}?f=json"
     assert links[("alternate", "text/html")] == f"{base}?f=html"
@@ -68,20 +68,29 @@ def test_landing_page_links(client):
 
 
 def test_conformance_declares_exactly_what_is_implemented(client):
-    assert client.get("/ogc/conformance").json() == {"conformsTo": [
-        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
-        "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-        "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
-    ]}
+    assert client.get("/ogc/conformance").json() == {
+        "conformsTo": [
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+            "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+        ]
+    }
     assert list(CONFORMANCE) == client.get("/ogc/conformance?f=json").json()["conformsTo"]
 
 
 def test_collections_list_crs_and_storage_crs(client):
     doc = client.get("/ogc/collections").json()
     assert [c["id"] for c in doc["collections"]] == [
-        "parks", "clusters", "parcels", "roads", "rivers", "substations", "water"]
+        "parks",
+        "clusters",
+        "parcels",
+        "roads",
+        "rivers",
+        "substations",
+        "water",
+    ]
     parcels = next(c for c in doc["collections"] if c["id"] == "parcels")
     assert parcels["crs"] == [CRS84_URI, E4546, E4326, EPSG_URI.format(code=4490)]
     assert parcels["storageCrs"] == E4546
@@ -95,9 +104,13 @@ def test_collections_list_crs_and_storage_crs(client):
         lon, lat = lonlat(x, y)
         assert west <= lon <= east and south <= lat <= north
     assert 111.4 < west < east < 111.5 and 36.9 < south < north < 37.0  # 40 km east of CM 111°E
-    rels = {(l["rel"], l["type"]) for l in parcels["links"]}
-    assert {("items", "application/geo+json"), ("items", "text/html"),
-            ("describedby", "application/schema+json"), ("self", "application/json")} <= rels
+    rels = {(lk["rel"], lk["type"]) for lk in parcels["links"]}
+    assert {
+        ("items", "application/geo+json"),
+        ("items", "text/html"),
+        ("describedby", "application/schema+json"),
+        ("self", "application/json"),
+    } <= rels
 
 
 def test_collection_and_schema(client):
@@ -107,8 +120,12 @@ def test_collection_and_schema(client):
     assert schema.headers["content-type"] == "application/schema+json"
     props = schema.json()["properties"]["properties"]["properties"]
     assert {k: props[k]["type"] for k in ("parcel_id", "area_mu", "version", "score", "excluded")} == {
-        "parcel_id": "string", "area_mu": "number", "version": "integer", "score": "number",
-        "excluded": "boolean"}
+        "parcel_id": "string",
+        "area_mu": "number",
+        "version": "integer",
+        "score": "number",
+        "excluded": "boolean",
+    }
 
 
 def test_openapi_document(zone_db):
@@ -149,13 +166,13 @@ def test_paging_with_next_and_prev_links(client):
     assert first.headers["content-type"] == "application/geo+json"
     assert (doc["numberMatched"], doc["numberReturned"]) == (4, 3)
     assert [f["id"] for f in doc["features"]] == ["SC-0001", "SC-0002", "SC-0003"]
-    links = {l["rel"]: l for l in doc["links"]}
+    links = {lk["rel"]: lk for lk in doc["links"]}
     assert "prev" not in links and links["next"]["type"] == "application/geo+json"
     assert links["next"]["href"] == "http://testserver/ogc/collections/parcels/items?limit=3&offset=3&f=json"
     second = client.get(links["next"]["href"]).json()
     assert (second["numberMatched"], second["numberReturned"]) == (4, 1)
     assert [f["id"] for f in second["features"]] == ["ST-0001"]
-    links2 = {l["rel"]: l["href"] for l in second["links"]}
+    links2 = {lk["rel"]: lk["href"] for lk in second["links"]}
     assert "next" not in links2
     assert links2["prev"] == "http://testserver/ogc/collections/parcels/items?limit=3&offset=0&f=json"
 
@@ -163,16 +180,19 @@ def test_paging_with_next_and_prev_links(client):
 def test_limit_above_maximum_is_served_as_maximum(client):
     doc = client.get("/ogc/collections/parcels/items?limit=1000").json()
     assert doc["numberReturned"] == 3
-    assert "limit=3&offset=3" in next(l["href"] for l in doc["links"] if l["rel"] == "next")
+    assert "limit=3&offset=3" in next(lk["href"] for lk in doc["links"] if lk["rel"] == "next")
 
 
-@pytest.mark.parametrize("crs, expected", [
-    (None, "lonlat"),
-    (CRS84_URI, "lonlat"),
-    (E4326, "latlon"),
-    ("EPSG:4326", "latlon"),
-    (E4546, "northing_easting"),
-])
+@pytest.mark.parametrize(
+    "crs, expected",
+    [
+        (None, "lonlat"),
+        (CRS84_URI, "lonlat"),
+        (E4326, "latlon"),
+        ("EPSG:4326", "latlon"),
+        (E4546, "northing_easting"),
+    ],
+)
 def test_axis_order_follows_the_crs(client, crs, expected):
     q = "" if crs is None else f"?crs={crs}"
     r = client.get(f"/ogc/collections/parcels/items/SC-0001{q}")
@@ -188,18 +208,21 @@ def test_axis_order_follows_the_crs(client, crs, expected):
     assert got == [pytest.approx(w, abs=1e-9) for w in want]
 
 
-@pytest.mark.parametrize("query, ids", [
-    # CRS84 box around SC-0001's centre (lon/lat order)
-    ("bbox={a},{b},{c},{d}", ["SC-0001"]),
-    # the same place in EPSG:4546, in its axis order: northing, easting
-    (f"bbox={Y0 + 140},{X0 + 140},{Y0 + 160},{X0 + 160}&bbox-crs={E4546}", ["SC-0001"]),
-    # a strip through SC-0001 and SC-0002 (y 4 090 150), west of ST-0001's x: nothing of ST-0001
-    (f"bbox={Y0 + 150},{X0},{Y0 + 151},{X0 + 1000}&bbox-crs={E4546}", ["SC-0001", "SC-0002"]),
-    # six numbers: heights dropped
-    (f"bbox={Y0 + 140},{X0 + 140},0,{Y0 + 160},{X0 + 160},100&bbox-crs={E4546}", ["SC-0001"]),
-    # outside EPSG:4546's area of use (109.5–112.5°E): matches nothing, not an error
-    ("bbox=10,10,11,11", []),
-])
+@pytest.mark.parametrize(
+    "query, ids",
+    [
+        # CRS84 box around SC-0001's centre (lon/lat order)
+        ("bbox={a},{b},{c},{d}", ["SC-0001"]),
+        # the same place in EPSG:4546, in its axis order: northing, easting
+        (f"bbox={Y0 + 140},{X0 + 140},{Y0 + 160},{X0 + 160}&bbox-crs={E4546}", ["SC-0001"]),
+        # a strip through SC-0001 and SC-0002 (y 4 090 150), west of ST-0001's x: nothing of ST-0001
+        (f"bbox={Y0 + 150},{X0},{Y0 + 151},{X0 + 1000}&bbox-crs={E4546}", ["SC-0001", "SC-0002"]),
+        # six numbers: heights dropped
+        (f"bbox={Y0 + 140},{X0 + 140},0,{Y0 + 160},{X0 + 160},100&bbox-crs={E4546}", ["SC-0001"]),
+        # outside EPSG:4546's area of use (109.5–112.5°E): matches nothing, not an error
+        ("bbox=10,10,11,11", []),
+    ],
+)
 def test_bbox_filter(client, query, ids):
     (a, b), (c, d) = lonlat(X0 + 140, Y0 + 140), lonlat(X0 + 160, Y0 + 160)
     doc = client.get(f"/ogc/collections/parcels/items?{query.format(a=a, b=b, c=c, d=d)}").json()
@@ -207,24 +230,27 @@ def test_bbox_filter(client, query, ids):
     assert doc["numberMatched"] == len(ids)
 
 
-@pytest.mark.parametrize("query, where", [
-    ("limit=0", "limit"),
-    ("limit=abc", "limit"),
-    ("offset=-1", "offset"),
-    ("limit=2&limit=3", "more than once"),
-    ("bbox=1,2,3", "bbox"),
-    ("bbox=1,2,nan,4", "bbox"),
-    ("bbox=a,b,c,d", "bbox"),
-    ("bbox=111,37,110,38&bbox-crs=" + E4546, "lower corner"),
-    ("bbox=111,95,112,96", "latitude"),
-    ("crs=http://www.opengis.net/def/crs/EPSG/0/3857", "crs"),
-    ("crs=nonsense", "crs"),
-    ("bbox-crs=EPSG:32649&bbox=1,2,3,4", "bbox-crs"),
-    ("f=xml", "f="),
-    ("foo=1", "unknown query parameter"),
-    ("datetime=yesterday", "datetime"),
-    ("datetime=2024-02-01/2024-01-01", "start is after the end"),
-])
+@pytest.mark.parametrize(
+    "query, where",
+    [
+        ("limit=0", "limit"),
+        ("limit=abc", "limit"),
+        ("offset=-1", "offset"),
+        ("limit=2&limit=3", "more than once"),
+        ("bbox=1,2,3", "bbox"),
+        ("bbox=1,2,nan,4", "bbox"),
+        ("bbox=a,b,c,d", "bbox"),
+        ("bbox=111,37,110,38&bbox-crs=" + E4546, "lower corner"),
+        ("bbox=111,95,112,96", "latitude"),
+        ("crs=http://www.opengis.net/def/crs/EPSG/0/3857", "crs"),
+        ("crs=nonsense", "crs"),
+        ("bbox-crs=EPSG:32649&bbox=1,2,3,4", "bbox-crs"),
+        ("f=xml", "f="),
+        ("foo=1", "unknown query parameter"),
+        ("datetime=yesterday", "datetime"),
+        ("datetime=2024-02-01/2024-01-01", "start is after the end"),
+    ],
+)
 def test_invalid_parameters_are_400(client, query, where):
     r = client.get(f"/ogc/collections/parcels/items?{query}")
     assert r.status_code == 400
@@ -237,8 +263,10 @@ def test_valid_datetime_is_accepted(client):
         assert client.get(f"/ogc/collections/parcels/items?datetime={value}").status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/ogc/collections/lakes", "/ogc/collections/lakes/items",
-                                  "/ogc/collections/parcels/items/XX-9999"])
+@pytest.mark.parametrize(
+    "path",
+    ["/ogc/collections/lakes", "/ogc/collections/lakes/items", "/ogc/collections/parcels/items/XX-9999"],
+)
 def test_not_found_is_404(client, path):
     r = client.get(path)
     assert r.status_code == 404 and r.json()["code"] == "NotFound"
@@ -248,13 +276,24 @@ def test_feature_properties_keep_chinese_text(client):
     doc = client.get("/ogc/collections/parcels/items/SC-0002").json()
     p = doc["properties"]
     assert (p["parcel_id"], p["park"], p["cluster"], p["status"], p["enterprise"], p["land_use"]) == (
-        "SC-0002", "shuangchi", "sc-smart", "existing", "天鹏冶炼", "M3")
+        "SC-0002",
+        "shuangchi",
+        "sc-smart",
+        "existing",
+        "天鹏冶炼",
+        "M3",
+    )
     assert p["area_m2"] == 10_000.0 and p["area_mu"] == pytest.approx(15.0)
     assert p["score"] is None and p["score_class"] is None and p["score_run"] is None
-    assert {l["rel"] for l in doc["links"]} == {"self", "alternate", "collection"}
+    assert {lk["rel"] for lk in doc["links"]} == {"self", "alternate", "collection"}
     roads = client.get("/ogc/collections/roads/items").json()["features"]
-    assert roads[0]["properties"] == {"road_id": "R1", "name": "S224", "class": "provincial",
-                                      "lanes": 2, "speed_kmh": 60.0}
+    assert roads[0]["properties"] == {
+        "road_id": "R1",
+        "name": "S224",
+        "class": "provincial",
+        "lanes": 2,
+        "speed_kmh": 60.0,
+    }
     water = client.get("/ogc/collections/water/items").json()["features"]
     assert {f["geometry"]["type"] for f in water} == {"Point", "LineString"}
 
@@ -263,34 +302,70 @@ def test_parcels_carry_the_latest_finished_score_run(zone_db):
     t = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
     with zone_db.begin() as s:
         ids = {p.parcel_id: p.id for p in s.query(Parcel)}
-        runs = [ScoreRun(zone_id="jiaokou", config_sha256="x", status="done", finished_at=t),
-                ScoreRun(zone_id="jiaokou", config_sha256="x", status="done",
-                         finished_at=t + dt.timedelta(days=1)),
-                ScoreRun(zone_id="jiaokou", config_sha256="x", status="running")]
+        runs = [
+            ScoreRun(zone_id="jiaokou", config_sha256="x", status="done", finished_at=t),
+            ScoreRun(
+                zone_id="jiaokou", config_sha256="x", status="done", finished_at=t + dt.timedelta(days=1)
+            ),
+            ScoreRun(zone_id="jiaokou", config_sha256="x", status="running"),
+        ]
         s.add_all(runs)
         s.flush()
         for run, score in zip(runs, (10.0, 72.5, 99.0)):
-            s.add(ParcelScore(run_id=run.id, parcel_id=ids["SC-0001"], score=score,
-                              score_class="良", excluded=False, reasons=[]))
-        s.add(ParcelScore(run_id=runs[1].id, parcel_id=ids["SC-0003"], score=None,
-                          score_class="排除", excluded=True,
-                          reasons=["位于回龙河治导线内", {"message": "坡度超限"}]))
+            s.add(
+                ParcelScore(
+                    run_id=run.id,
+                    parcel_id=ids["SC-0001"],
+                    score=score,
+                    score_class="良",
+                    excluded=False,
+                    reasons=[],
+                )
+            )
+        s.add(
+            ParcelScore(
+                run_id=runs[1].id,
+                parcel_id=ids["SC-0003"],
+                score=None,
+                score_class="排除",
+                excluded=True,
+                reasons=["位于回龙河治导线内", {"message": "坡度超限"}],
+            )
+        )
         latest = runs[1].id
     client = make_client(zone_db)
-    feats = {f["id"]: f["properties"] for f in client.get("/ogc/collections/parcels/items").json()["features"]}
-    assert (feats["SC-0001"]["score"], feats["SC-0001"]["score_class"], feats["SC-0001"]["excluded"],
-            feats["SC-0001"]["score_run"], feats["SC-0001"]["scored_at"]) == (
-        72.5, "良", False, latest, "2025-03-02T00:00:00Z")
-    assert (feats["SC-0003"]["excluded"], feats["SC-0003"]["reasons"]) == (True, "位于回龙河治导线内；坡度超限")
+    feats = {
+        f["id"]: f["properties"] for f in client.get("/ogc/collections/parcels/items").json()["features"]
+    }
+    assert (
+        feats["SC-0001"]["score"],
+        feats["SC-0001"]["score_class"],
+        feats["SC-0001"]["excluded"],
+        feats["SC-0001"]["score_run"],
+        feats["SC-0001"]["scored_at"],
+    ) == (72.5, "良", False, latest, "2025-03-02T00:00:00Z")
+    assert (feats["SC-0003"]["excluded"], feats["SC-0003"]["reasons"]) == (
+        True,
+        "位于回龙河治导线内；坡度超限",
+    )
     assert feats["SC-0002"]["score"] is None and feats["SC-0002"]["score_run"] is None
 
 
 # --------------------------------------------------------------------------- HTML and negotiation
 
 
-@pytest.mark.parametrize("path", ["/ogc", "/ogc/conformance", "/ogc/api", "/ogc/collections",
-                                  "/ogc/collections/parcels", "/ogc/collections/parcels/items",
-                                  "/ogc/collections/parcels/items/SC-0002"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ogc",
+        "/ogc/conformance",
+        "/ogc/api",
+        "/ogc/collections",
+        "/ogc/collections/parcels",
+        "/ogc/collections/parcels/items",
+        "/ogc/collections/parcels/items/SC-0002",
+    ],
+)
 def test_every_resource_has_html(client, path):
     r = client.get(path, params={"f": "html"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
@@ -304,13 +379,16 @@ def test_html_items_page_shows_features_and_paging(client):
     assert "offset=3" in r.text and "4 个要素" in r.text
 
 
-@pytest.mark.parametrize("accept, kind", [
-    ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
-    ("application/geo+json, application/json", "application/geo+json"),
-    ("application/json", "application/geo+json"),
-    ("*/*", "application/geo+json"),
-    ("text/html;q=0.1, application/json", "application/geo+json"),
-])
+@pytest.mark.parametrize(
+    "accept, kind",
+    [
+        ("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", "text/html"),
+        ("application/geo+json, application/json", "application/geo+json"),
+        ("application/json", "application/geo+json"),
+        ("*/*", "application/geo+json"),
+        ("text/html;q=0.1, application/json", "application/geo+json"),
+    ],
+)
 def test_accept_negotiation(client, accept, kind):
     r = client.get("/ogc/collections/parcels/items", headers={"Accept": accept})
     assert r.headers["content-type"].startswith(kind)

@@ -75,31 +75,72 @@ def zone_layers() -> dict[str, gpd.GeoDataFrame]:
     """The synthetic zone's layers (see the module docstring)."""
     return {
         "parks": frame([{"park_id": "shuangchi", "name": "双池镇园区", "geometry": rect(0, 0, 1100, 600)}]),
-        "roads": frame([
-            {"road_id": "R1", "name": "S224", "class": "provincial",
-             "geometry": LineString([at(-500, 60), at(1700, 60)])},
-            {"road_id": "R2", "name": "园区路", "class": "park",
-             "geometry": LineString([at(450, 60), at(450, 550)])},
-        ]),
-        "rivers": frame([{"river_id": "RV1", "name": "回龙河", "control_distance_m": 30.0,
-                          "geometry": LineString([at(150, 300), at(150, 650)])}]),
-        "substations": frame([{"substation_id": "SS1", "name": "双池110kV变电站", "voltage_kv": 110.0,
-                               "status": "in_service", "geometry": Point(at(150, 250))}]),
-        "water": frame([
-            {"water_id": "W1", "name": "双池岩溶水井", "kind": "well", "geometry": Point(at(300, 250))},
-            {"water_id": "W2", "name": "交口县第二污水处理厂", "kind": "wastewater_plant",
-             "geometry": Point(at(600, 20))},
-        ]),
-        "places": frame([
-            {"place_id": "P1", "name": "双池园区大门", "kind": "gate", "geometry": Point(at(150, 60))},
-            {"place_id": "P2", "name": "交口县城", "kind": "county_seat", "geometry": Point(at(-5000, 60))},
-        ]),
+        "roads": frame(
+            [
+                {
+                    "road_id": "R1",
+                    "name": "S224",
+                    "class": "provincial",
+                    "geometry": LineString([at(-500, 60), at(1700, 60)]),
+                },
+                {
+                    "road_id": "R2",
+                    "name": "园区路",
+                    "class": "park",
+                    "geometry": LineString([at(450, 60), at(450, 550)]),
+                },
+            ]
+        ),
+        "rivers": frame(
+            [
+                {
+                    "river_id": "RV1",
+                    "name": "回龙河",
+                    "control_distance_m": 30.0,
+                    "geometry": LineString([at(150, 300), at(150, 650)]),
+                }
+            ]
+        ),
+        "substations": frame(
+            [
+                {
+                    "substation_id": "SS1",
+                    "name": "双池110kV变电站",
+                    "voltage_kv": 110.0,
+                    "status": "in_service",
+                    "geometry": Point(at(150, 250)),
+                }
+            ]
+        ),
+        "water": frame(
+            [
+                {"water_id": "W1", "name": "双池岩溶水井", "kind": "well", "geometry": Point(at(300, 250))},
+                {
+                    "water_id": "W2",
+                    "name": "交口县第二污水处理厂",
+                    "kind": "wastewater_plant",
+                    "geometry": Point(at(600, 20)),
+                },
+            ]
+        ),
+        "places": frame(
+            [
+                {"place_id": "P1", "name": "双池园区大门", "kind": "gate", "geometry": Point(at(150, 60))},
+                {
+                    "place_id": "P2",
+                    "name": "交口县城",
+                    "kind": "county_seat",
+                    "geometry": Point(at(-5000, 60)),
+                },
+            ]
+        ),
     }
 
 
 def parcels_frame(names=tuple(PARCEL_BOXES), crs: str | None = ZONE_CRS) -> gpd.GeoDataFrame:
-    return frame([{"parcel_id": n, "status": "vacant", "geometry": rect(*PARCEL_BOXES[n])} for n in names],
-                 crs=crs)
+    return frame(
+        [{"parcel_id": n, "status": "vacant", "geometry": rect(*PARCEL_BOXES[n])} for n in names], crs=crs
+    )
 
 
 def dem_values() -> tuple[np.ndarray, object]:
@@ -119,8 +160,9 @@ def write_gpkg(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> Path:
     return path
 
 
-def make_zone(folder: Path, *, layers: dict | None = None, parcels: gpd.GeoDataFrame | None = None,
-              dem: bool = True) -> Path:
+def make_zone(
+    folder: Path, *, layers: dict | None = None, parcels: gpd.GeoDataFrame | None = None, dem: bool = True
+) -> Path:
     """Write the synthetic zone into ``folder`` (zone.yaml, layers.gpkg with parcels, dem.tif);
     return the zone file. The zone file is the bundled Jiaokou file with its data section
     pointing at these files."""
@@ -252,15 +294,22 @@ def test_batches_give_the_same_result_as_one_batch(ctx, prepared):
     parcels = prepared
     one = score_zone_parcels(ctx, parcels, batch_size=100).parcels
     many = score_zone_parcels(ctx, parcels, batch_size=1).parcels
-    pd.testing.assert_frame_equal(pd.DataFrame(one.drop(columns="geometry")),
-                                  pd.DataFrame(many.drop(columns="geometry")))
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(one.drop(columns="geometry")), pd.DataFrame(many.drop(columns="geometry"))
+    )
 
 
 def test_progress_reports_every_batch_and_step(ctx, prepared):
     parcels = prepared
     seen = []
-    score_zone_parcels(ctx, parcels, batch_size=2, sensitivity=True, n_draws=20,
-                       progress=lambda step, done, total: seen.append((step, done, total)))
+    score_zone_parcels(
+        ctx,
+        parcels,
+        batch_size=2,
+        sensitivity=True,
+        n_draws=20,
+        progress=lambda step, done, total: seen.append((step, done, total)),
+    )
     assert len(seen) == 3 * 4 + 2 and all(t == 14 for _, _, t in seen)
     assert [d for _, d, _ in seen] == list(range(1, 15))
     assert seen[0][0] == "batch 1/3 (2 parcels): terrain" and seen[-1][0] == "sensitivity"
@@ -272,15 +321,23 @@ def test_worker_processes_give_the_same_result_as_one_process(ctx, prepared, wor
         pytest.skip("no fork on this platform")
     one = score_zone_parcels(ctx, prepared)
     seen = []
-    run = score_zone_parcels(ctx, prepared, workers=workers, batch_size=batch_size,
-                             progress=lambda step, done, total: seen.append((step, done, total)))
-    pd.testing.assert_frame_equal(pd.DataFrame(run.parcels.drop(columns="geometry")),
-                                  pd.DataFrame(one.parcels.drop(columns="geometry")))
+    run = score_zone_parcels(
+        ctx,
+        prepared,
+        workers=workers,
+        batch_size=batch_size,
+        progress=lambda step, done, total: seen.append((step, done, total)),
+    )
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(run.parcels.drop(columns="geometry")), pd.DataFrame(one.parcels.drop(columns="geometry"))
+    )
     assert run.summary.notes == one.summary.notes
     # One progress step per part (its four measuring steps at once), then the scoring.
     assert [d for _, d, _ in seen] == [4 * k for k in range(1, parts + 1)] + [4 * parts + 1]
     assert seen[0][0].startswith(f"part 1/{parts} measured") and seen[-1][0] == "scoring"
-    assert run.summary.workers == min(workers, parts) and run.summary.to_dict()["workers"] == run.summary.workers
+    assert (
+        run.summary.workers == min(workers, parts) and run.summary.to_dict()["workers"] == run.summary.workers
+    )
     assert run.summary.steps["measure"] > 0 and set(run.summary.steps) >= {"terrain", "access", "network"}
 
 
@@ -291,8 +348,9 @@ def test_score_file_passes_workers_on(zone_dir):
     one = score_file(zone_dir / "layers.gpkg", zone_file)
     two = score_file(zone_dir / "layers.gpkg", zone_file, workers=2)
     assert one.summary.workers == 1 and two.summary.workers == 2
-    pd.testing.assert_frame_equal(pd.DataFrame(two.parcels.drop(columns="geometry")),
-                                  pd.DataFrame(one.parcels.drop(columns="geometry")))
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(two.parcels.drop(columns="geometry")), pd.DataFrame(one.parcels.drop(columns="geometry"))
+    )
 
 
 def test_one_worker_or_one_parcel_measures_in_this_process(ctx, prepared):
@@ -312,8 +370,15 @@ def test_context_tiles_the_exclusion_zones_once(ctx, prepared):
 def test_sensitivity_columns(ctx, prepared):
     parcels = prepared
     s = score_zone_parcels(ctx, parcels, sensitivity=True, n_draws=50, seed=1).parcels.set_index("parcel_id")
-    for col in ("oat_min_rank", "oat_max_rank", "oat_max_rank_shift", "mc_mean_rank", "mc_rank_p95",
-                "mc_share_same_class", "mc_share_top_k"):
+    for col in (
+        "oat_min_rank",
+        "oat_max_rank",
+        "oat_max_rank_shift",
+        "mc_mean_rank",
+        "mc_rank_p95",
+        "mc_share_same_class",
+        "mc_share_top_k",
+    ):
         assert col in s.columns
     # Two parcels are ranked; FLAT is far ahead of MID, so no weighting swaps them.
     assert s.loc["FLAT", "oat_max_rank"] == 1 and s.loc["MID", "mc_mean_rank"] == 2
@@ -323,8 +388,9 @@ def test_sensitivity_columns(ctx, prepared):
 def test_measure_parcels_without_a_context(zone_dir):
     zone = load_zone(zone_dir / "zone.yaml")
     layers = {k: v for k, v in zone_layers().items() if k in ("substations", "parks")}
-    m = measure_parcels(parcels_frame(["FLAT", "OUTSIDE"]).set_index("parcel_id"), zone, layers,
-                        [zone_dir / "dem.tif"])
+    m = measure_parcels(
+        parcels_frame(["FLAT", "OUTSIDE"]).set_index("parcel_id"), zone, layers, [zone_dir / "dem.tif"]
+    )
     assert list(m.index) == ["FLAT", "OUTSIDE"]
     assert m.loc["FLAT", "power_dist_m"] == pytest.approx(50.0)
     assert m.loc["OUTSIDE", "outside_park_share"] == pytest.approx(0.5)
@@ -359,7 +425,9 @@ def test_id_field_and_repairs_are_reported(ctx, tmp_path):
     bowtie = [(X0 + 100, Y0 + 100), (X0 + 200, Y0 + 200), (X0 + 200, Y0 + 100), (X0 + 100, Y0 + 200)]
     from shapely.geometry import Polygon
 
-    gdf = frame([{"lot": "L-1", "geometry": Polygon(bowtie)}, {"lot": "L-2", "geometry": rect(*PARCEL_BOXES["MID"])}])
+    gdf = frame(
+        [{"lot": "L-1", "geometry": Polygon(bowtie)}, {"lot": "L-2", "geometry": rect(*PARCEL_BOXES["MID"])}]
+    )
     path = write_gpkg(tmp_path / "lots.gpkg", {"lots": gdf})
     parcels, notes = read_parcels(path, ctx.zone, id_field="lot")
     assert list(parcels["parcel_id"]) == ["L-1", "L-2"]
@@ -452,13 +520,17 @@ def test_no_dem_is_refused(tmp_path):
 @pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".csv"])
 def test_written_files_read_back(scored, tmp_path, suffix):
     gdf = scored.reset_index()
-    out = write_scored_parcels(gpd.GeoDataFrame(gdf, geometry="geometry", crs=ZONE_CRS), tmp_path / f"s{suffix}")
+    out = write_scored_parcels(
+        gpd.GeoDataFrame(gdf, geometry="geometry", crs=ZONE_CRS), tmp_path / f"s{suffix}"
+    )
     assert [p.name for p in tmp_path.iterdir()] == [out.name]  # no temporary file left
     if suffix == ".csv":
         back = pd.read_csv(out, encoding="utf-8-sig")
         assert "geometry" not in back.columns
         flat = back.set_index("parcel_id").loc["FLAT"]
-        lon, lat = gpd.GeoSeries([Point(at(150, 150))], crs=ZONE_CRS).to_crs(4326).iloc[0].coords[0]  # FLAT's centre
+        lon, lat = (
+            gpd.GeoSeries([Point(at(150, 150))], crs=ZONE_CRS).to_crs(4326).iloc[0].coords[0]
+        )  # FLAT's centre
         assert flat["centroid_lon"] == pytest.approx(lon, abs=1e-6)
         assert flat["centroid_lat"] == pytest.approx(lat, abs=1e-6)
     else:
@@ -504,7 +576,9 @@ def test_unknown_output_format(scored, tmp_path, name):
 def test_load_scored_parcels_scores_the_zone_parcels_and_caches(zone_dir):
     a = load_scored_parcels(zone_dir / "zone.yaml")
     assert list(a["parcel_id"]) == list(PARCEL_BOXES)
-    assert {"parcel_id", "status", "area_mu", "score", "excluded", "class", "reasons", "weakest"} <= set(a.columns)
+    assert {"parcel_id", "status", "area_mu", "score", "excluded", "class", "reasons", "weakest"} <= set(
+        a.columns
+    )
     assert a.crs.to_epsg() == 4546
     a.loc[0, "score"] = -1  # a copy: the cache is not touched
     b = load_scored_parcels(zone_dir / "zone.yaml")
@@ -517,8 +591,10 @@ SAMPLE = ROOT / "data" / "parcels" / "jiaokou.gpkg"
 SAMPLE_DEMS = [ROOT / "data" / "rasters" / f"jiaokou_dem_{p}.tif" for p in ("shuitou", "shuangchi")]
 
 
-@pytest.mark.skipif(not (SAMPLE.exists() and all(p.exists() for p in SAMPLE_DEMS)),
-                    reason="the sample zone (data/parcels/jiaokou.gpkg and its DEMs) is not generated")
+@pytest.mark.skipif(
+    not (SAMPLE.exists() and all(p.exists() for p in SAMPLE_DEMS)),
+    reason="the sample zone (data/parcels/jiaokou.gpkg and its DEMs) is not generated",
+)
 def test_sample_zone_scores_are_plausible():
     s = load_scored_parcels(ZONE_FILE)
     assert len(s) > 50 and s["parcel_id"].is_unique
@@ -540,8 +616,10 @@ def test_sample_zone_scores_are_plausible():
     assert all(name in r for name, r in zip(s.loc[river, "river_name"], s.loc[river, "reasons"]))
     # Near S224 and flat beats far from S224 and flat, on average.
     flat_all = s["slope_mean_deg"] < 5
-    assert s.loc[flat_all & (s["road_dist_m_provincial"] < 300), "score"].mean() > \
-        s.loc[flat_all & (s["road_dist_m_provincial"] > 1500), "score"].mean()
+    assert (
+        s.loc[flat_all & (s["road_dist_m_provincial"] < 300), "score"].mean()
+        > s.loc[flat_all & (s["road_dist_m_provincial"] > 1500), "score"].mean()
+    )
 
 
 def test_a_dem_in_another_crs_is_reprojected_to_the_zone_crs(zone_dir, prepared, tmp_path):

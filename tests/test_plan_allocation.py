@@ -26,9 +26,18 @@ from tests.admission_fixtures import ZONE_FILE, jiaokou, ledger, make_parcels, p
 def plan_project(number: int, **kw) -> PlanProject:
     """A 铝基新材料 plan project: 1 亿元 investment and 1 亿元/年 output (10000 万元 each) justify
     min(10000/250, 10000/200) = 40 亩 (表9-6); it declares 20 亩."""
-    base = dict(number=number, name=f"铝基项目{number}", summary="测试", group="铝镁新材料类规划项目",
-                investment_yi=1, output_yi=1, phase="计划实施", industry="铝镁新材料", branch="铝基新材料",
-                land_mu=20)
+    base = dict(
+        number=number,
+        name=f"铝基项目{number}",
+        summary="测试",
+        group="铝镁新材料类规划项目",
+        investment_yi=1,
+        output_yi=1,
+        phase="计划实施",
+        industry="铝镁新材料",
+        branch="铝基新材料",
+        land_mu=20,
+    )
     base.update(kw)
     return PlanProject(**base)
 
@@ -77,7 +86,9 @@ def test_summary_totals(competing):
     power = next(c for c in s.capacity if c.park == "shuangchi" and c.service == "power")
     assert (power.spare_before, power.spare_after, power.unit) == (10.0, 10.0, "MVA")
     st_power = next(c for c in s.capacity if c.park == "shuitou" and c.service == "power")
-    assert st_power.spare_after is None and "规划设施" in st_power.reason_zh and "planned" in st_power.reason_en
+    assert (
+        st_power.spare_after is None and "规划设施" in st_power.reason_zh and "planned" in st_power.reason_en
+    )
     rows = dict((k, v) for k, v in s.rows("zh"))
     assert rows["已分配项目"] == 2 and rows["未分配项目"] == 1 and rows["双池镇园区 分配用地（亩）"] == 50.0
     assert rows["双池镇园区 供电剩余容量（MVA）"] == 10.0 and rows["未分配：用地已被前序项目占用"] == 1
@@ -148,7 +159,12 @@ def test_records_and_files(competing, tmp_path):
     assert list(recs[0]) == list(HEADERS_ZH + ALLOC_HEADERS_ZH)
     r1 = recs[0]
     assert (r1["分配结果"], r1["分配地块"], r1["分配园区"], r1["分配组团"], r1["分配面积（亩）"]) == (
-        "已分配", "A", "双池镇园区", "铝镁新材料产业组团", 25.0)
+        "已分配",
+        "A",
+        "双池镇园区",
+        "铝镁新材料产业组团",
+        25.0,
+    )
     # 10000 万元 on 25 亩
     assert r1["分配用地投资强度（万元/亩）"] == 400.0 and r1["分配用地产出强度（万元/亩）"] == 400.0
     assert recs[2]["分配结果"] == "用地已被前序项目占用" and recs[2]["分配地块"] is None

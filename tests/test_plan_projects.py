@@ -35,9 +35,15 @@ def plan():
 def test_all_47_projects(plan):
     assert sorted(plan) == list(range(1, 48))
     assert Counter(p.group for p in plan.values()) == {
-        "铝镁新材料类规划项目": 8, "智能制造类规划项目": 7, "新能源产业类规划项目": 11,
-        "生物健康产业类规划项目": 4, "高技术产业（制造业）类规划项目": 5, "资源综合利用规划项目": 5,
-        "现代物流规划项目": 3, "高技术服务业规划项目": 2, "商贸服务规划项目": 2,
+        "铝镁新材料类规划项目": 8,
+        "智能制造类规划项目": 7,
+        "新能源产业类规划项目": 11,
+        "生物健康产业类规划项目": 4,
+        "高技术产业（制造业）类规划项目": 5,
+        "资源综合利用规划项目": 5,
+        "现代物流规划项目": 3,
+        "高技术服务业规划项目": 2,
+        "商贸服务规划项目": 2,
     }
     assert Counter(p.phase for p in plan.values()) == {"计划实施": 25, "谋划储备": 16, "前期储备": 6}
     assert sum(p.investment_yi for p in plan.values()) == pytest.approx(620.45)
@@ -62,7 +68,13 @@ def test_all_47_projects(plan):
 def test_exact_figures(plan, number, name, investment_yi, output_yi, phase, industry, branch):
     p = plan[number]
     assert (p.name, p.investment_yi, p.output_yi, p.phase, p.industry, p.branch) == (
-        name, investment_yi, output_yi, phase, industry, branch)
+        name,
+        investment_yi,
+        output_yi,
+        phase,
+        industry,
+        branch,
+    )
 
 
 def test_conversion_to_wan(plan):
@@ -152,7 +164,9 @@ def test_write_csv_and_xlsx(report, tmp_path):
     with path.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert list(rows[0]) == list(HEADERS_ZH) and len(rows) == 47
-    assert rows[0]["序号"] == "1" and rows[0]["投资（亿元）"] == "6.0" and rows[0]["投资（万元）"] == "60000.0"
+    assert (
+        rows[0]["序号"] == "1" and rows[0]["投资（亿元）"] == "6.0" and rows[0]["投资（万元）"] == "60000.0"
+    )
     assert rows[0]["最大可支撑用地（亩）"] == "240.0" and rows[0]["推荐地块/组合"] == "AL-1"
     assert rows[0]["结论"] == "复核" and rows[3]["结论"] == "不通过"
 
@@ -164,8 +178,11 @@ def test_write_csv_and_xlsx(report, tmp_path):
     assert [c.value for c in ws[5]][:3] == [4, "年产10万吨镁铝合金生产项目", "铝镁新材料类规划项目"]
     verdict_col = HEADERS_ZH.index("结论")
     assert ws[5][verdict_col].value == "不通过" and ws[5][verdict_col].fill.fgColor.rgb.endswith("FFC7CE")
-    assert [[c.value for c in r] for r in wb["汇总"].iter_rows()][1:] == [["通过 pass", 0], ["复核 review", 5],
-                                                                        ["不通过 fail", 42]]
+    assert [[c.value for c in r] for r in wb["汇总"].iter_rows()][1:] == [
+        ["通过 pass", 0],
+        ["复核 review", 5],
+        ["不通过 fail", 42],
+    ]
     with pytest.raises(InputFileError, match="unknown report format"):
         write_plan_report(report, tmp_path / "plan.ods")
 
@@ -196,8 +213,9 @@ def test_cli_plan_report(tmp_path, monkeypatch):
     app = typer.Typer()
     register(app)
     out = tmp_path / "report.xlsx"
-    res = CliRunner().invoke(app, ["plan-report", "--zone", str(zone_file), "--out", str(out)],
-                             env={"COLUMNS": "200"})
+    res = CliRunner().invoke(
+        app, ["plan-report", "--zone", str(zone_file), "--out", str(out)], env={"COLUMNS": "200"}
+    )
     assert res.exit_code == 0, res.output
     assert out.is_file() and load_workbook(out)["规划项目选址"].max_row == 48
     assert "通过 0，复核 5，不通过 42" in res.output
@@ -218,7 +236,10 @@ def test_plan_report_allocate(plan):
     assert placed == {1: ("AL-1",), 8: ("RS-1",), 28: ("BIO-1",)}
     for n in (25, 39):
         a = rows[n].allocation
-        assert a.cause == "land_taken" and "（RS-1）已分配给前序项目（8. 年产10万吨高端耐火材料项目）" in a.reason_zh
+        assert (
+            a.cause == "land_taken"
+            and "（RS-1）已分配给前序项目（8. 年产10万吨高端耐火材料项目）" in a.reason_zh
+        )
     assert rows[2].allocation.cause == "rules"  # 51.2 亩 > RS-1 even alone
     s = report.summary
     assert (s.placed, s.not_placed) == (3, 44) and s.land_mu == {"shuitou": 0.0, "shuangchi": 262.0}
@@ -235,17 +256,35 @@ def test_cli_plan_report_allocate(tmp_path, monkeypatch):
     app = typer.Typer()
     register(app)
     out = tmp_path / "alloc.csv"
-    res = CliRunner().invoke(app, ["plan-report", "--zone", str(zone_file), "--out", str(out), "--allocate"],
-                             env={"COLUMNS": "250"})
+    res = CliRunner().invoke(
+        app,
+        ["plan-report", "--zone", str(zone_file), "--out", str(out), "--allocate"],
+        env={"COLUMNS": "250"},
+    )
     assert res.exit_code == 0, res.output
     with out.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 47 and "分配地块" in rows[0] and "分配面积（亩）" in rows[0]
     assert [(r["序号"], r["分配地块"], r["分配面积（亩）"]) for r in rows if r["分配结果"] == "已分配"] == [
-        ("1", "AL-1", "200.0"), ("8", "RS-1", "50.0"), ("28", "BIO-1", "12.0")]
+        ("1", "AL-1", "200.0"),
+        ("8", "RS-1", "50.0"),
+        ("28", "BIO-1", "12.0"),
+    ]
     assert "已分配项目：3" in res.output and "双池镇园区 分配用地（亩）：262.0" in res.output
-    res = CliRunner().invoke(app, ["plan-report", "--zone", str(zone_file), "--out", str(tmp_path / "a.csv"),
-                                   "--allocate", "--lang", "en"], env={"COLUMNS": "250"})
+    res = CliRunner().invoke(
+        app,
+        [
+            "plan-report",
+            "--zone",
+            str(zone_file),
+            "--out",
+            str(tmp_path / "a.csv"),
+            "--allocate",
+            "--lang",
+            "en",
+        ],
+        env={"COLUMNS": "250"},
+    )
     assert res.exit_code == 0, res.output
     with (tmp_path / "a.csv").open(encoding="utf-8-sig", newline="") as fh:
         assert next(csv.DictReader(fh))["allocated_parcels"] == "AL-1"

@@ -16,7 +16,13 @@ from scoring.project import (
 )
 from tests.admission_fixtures import PROJECTS_DIR, jiaokou
 
-GOOD = {"name": "p", "industry": "铝镁新材料", "branch": "铝基新材料", "investment_wan": 60000, "output_wan": 150000}
+GOOD = {
+    "name": "p",
+    "industry": "铝镁新材料",
+    "branch": "铝基新材料",
+    "investment_wan": 60000,
+    "output_wan": 150000,
+}
 
 
 def with_(**kw):
@@ -68,7 +74,10 @@ def test_yaml_file_optional_keys():
         (with_(power_kw="5 kg"), ["power_kw", "unit 'kg'"]),
         (with_(investment_wan=True), ["investment_wan", "yes/no value"]),
         (with_(online_monitoring="maybe"), ["online_monitoring", "not yes/no"]),
-        (with_(investment_yi=6), ["investment_yi: unknown field", "did you mean investment_wan", "1 亿元 = 10000 万元"]),
+        (
+            with_(investment_yi=6),
+            ["investment_yi: unknown field", "did you mean investment_wan", "1 亿元 = 10000 万元"],
+        ),
         (with_(name=""), ["name"]),
     ],
 )
@@ -91,7 +100,9 @@ def test_all_problems_reported_at_once():
         load_project(PROJECTS_DIR / "bad_money.yaml")
     text = str(err.value)
     assert "3 problem(s)" in text
-    assert "investment_wan" in text and "output_wan: required" in text and "investment_yi: unknown field" in text
+    assert (
+        "investment_wan" in text and "output_wan: required" in text and "investment_yi: unknown field" in text
+    )
 
 
 def test_bad_units_file():
@@ -136,7 +147,14 @@ def test_warning_for_money_that_looks_like_yi():
         ("铝镁新材料", "铝基新材料", "listed", "铝镁新材料", "铝基新材料", "铝镁新材料产业"),
         ("铝镁新材料产业", "氧化铝", "listed", "铝镁新材料", "氧化铝", "铝镁新材料产业"),  # alias
         ("智能制造", "智能铸造", "listed", "智能制造产业", "智能铸造", "智能制造产业"),
-        ("高技术产业(制造)", "光电产业", "listed", "高技术产业（制造）", "光电产业", "高技术产业（制造）"),  # ASCII parens
+        (
+            "高技术产业(制造)",
+            "光电产业",
+            "listed",
+            "高技术产业（制造）",
+            "光电产业",
+            "高技术产业（制造）",
+        ),  # ASCII parens
         ("新能源产业", "新能源+储能", "listed", "新能源产业", "“新能源+储能”", "新能源产业"),  # no quotes
         (None, "赤泥综合利用", "listed", "资源综合利用产业", "赤泥综合利用", "资源综合利用产业"),  # inferred
         ("现代服务业", "现代物流", "listed", "现代服务业", "现代物流", "现代物流"),  # branch row
@@ -155,7 +173,9 @@ def test_classification(industry, branch, kind, ind_name, br_name, condition):
     assert (c.condition.industry if c.condition else None) == condition
 
 
-@pytest.mark.parametrize("industry", ["其它国家鼓励发展的产业项目", "其他国家鼓励发展的产业项目", "other", None])
+@pytest.mark.parametrize(
+    "industry", ["其它国家鼓励发展的产业项目", "其他国家鼓励发展的产业项目", "other", None]
+)
 def test_catch_all(industry):
     p = Project(**with_(industry=industry, branch=None, encouraged_description="装配式建筑"))
     c = classify_industry(jiaokou(), p)
@@ -166,7 +186,12 @@ def test_catch_all(industry):
     "industry, branch, description, parts",
     [
         ("铝镁新材", "铝基新材料", None, ["industry", "did you mean industry 铝镁新材料"]),
-        ("生物医药", None, None, ["a 二级产业方向 (branch) of 生物健康产业", "write industry: 生物健康产业 and branch: 生物医药"]),
+        (
+            "生物医药",
+            None,
+            None,
+            ["a 二级产业方向 (branch) of 生物健康产业", "write industry: 生物健康产业 and branch: 生物医药"],
+        ),
         ("新能源产业", "智能铸造", None, ["branch", "belongs to 智能制造产业"]),
         ("铝镁新材料", "铝基材料", None, ["branch", "did you mean 铝基新材料"]),
         ("其它国家鼓励发展的产业项目", None, None, ["encouraged_description is missing"]),

@@ -21,8 +21,12 @@ def square_parcels(*origins: tuple[float, float], size: float = 100.0) -> gpd.Ge
     """Factory: square parcels of side ``size`` m with lower-left corners at ``origins`` (local m)."""
     geoms = [box(X0 + x, Y0 + y, X0 + x + size, Y0 + y + size) for x, y in origins]
     ids = [f"P{i}" for i in range(len(origins))]
-    return gpd.GeoDataFrame({"parcel_id": ids}, geometry=geoms, crs=CRS,
-                            index=pd.Index([10 * (i + 1) for i in range(len(origins))]))
+    return gpd.GeoDataFrame(
+        {"parcel_id": ids},
+        geometry=geoms,
+        crs=CRS,
+        index=pd.Index([10 * (i + 1) for i in range(len(origins))]),
+    )
 
 
 def points(rows: list[dict], crs=CRS) -> gpd.GeoDataFrame:
@@ -33,35 +37,48 @@ def points(rows: list[dict], crs=CRS) -> gpd.GeoDataFrame:
 
 
 def road(x0, y0, x1, y1, cls, name="r") -> dict:
-    return {"geometry": LineString([(X0 + x0, Y0 + y0), (X0 + x1, Y0 + y1)]), "class": cls,
-            "name": name}
+    return {"geometry": LineString([(X0 + x0, Y0 + y0), (X0 + x1, Y0 + y1)]), "class": cls, "name": name}
 
 
 @pytest.fixture
 def layers():
-    substations = points([
-        # 50 m east of parcel A's east edge (x = 100), level with it
-        {"x": 150, "y": 50, "name": "双池110kV", "voltage_kv": 110.0, "status": "in_service"},
-        # inside parcel A, but only planned
-        {"x": 50, "y": 50, "name": "规划35kV", "voltage_kv": 35.0, "status": "planned"},
-        # 300 m north-east diagonal from parcel B's corner: 300·√2
-        {"x": 1_100 + 300, "y": 100 + 300, "name": "回龙35kV", "voltage_kv": 35.0,
-         "status": "in_service"},
-    ])
+    substations = points(
+        [
+            # 50 m east of parcel A's east edge (x = 100), level with it
+            {"x": 150, "y": 50, "name": "双池110kV", "voltage_kv": 110.0, "status": "in_service"},
+            # inside parcel A, but only planned
+            {"x": 50, "y": 50, "name": "规划35kV", "voltage_kv": 35.0, "status": "planned"},
+            # 300 m north-east diagonal from parcel B's corner: 300·√2
+            {
+                "x": 1_100 + 300,
+                "y": 100 + 300,
+                "name": "回龙35kV",
+                "voltage_kv": 35.0,
+                "status": "in_service",
+            },
+        ]
+    )
     water = gpd.GeoDataFrame(
         [
             {"name": "西山水库", "kind": "reservoir", "geometry": Point(X0 - 250, Y0 + 50)},
-            {"name": "供水干管", "kind": "main",
-             "geometry": LineString([(X0 + 1_000, Y0 - 30), (X0 + 1_100, Y0 - 30)])},
-            {"name": "第二污水处理厂", "kind": "wastewater_plant", "geometry": Point(X0 + 50, Y0 + 100 + 400)},
+            {
+                "name": "供水干管",
+                "kind": "main",
+                "geometry": LineString([(X0 + 1_000, Y0 - 30), (X0 + 1_100, Y0 - 30)]),
+            },
+            {
+                "name": "第二污水处理厂",
+                "kind": "wastewater_plant",
+                "geometry": Point(X0 + 50, Y0 + 100 + 400),
+            },
         ],
         crs=CRS,
     )
     roads = gpd.GeoDataFrame(
         [
             road(-100, -20, 2_000, -20, "provincial", "S224"),  # 20 m south of both parcels
-            road(1_050, 100, 1_050, 500, "park"),               # touches parcel B's north edge
-            road(-500, 0, -500, 900, "county"),                 # 500 m west of parcel A
+            road(1_050, 100, 1_050, 500, "park"),  # touches parcel B's north edge
+            road(-500, 0, -500, 900, "county"),  # 500 m west of parcel A
         ],
         crs=CRS,
     )
@@ -93,8 +110,9 @@ def test_measure_access_gives_hand_computed_distances(layers):
     # Classes absent from the layer: NaN columns with a note each.
     assert out["road_dist_m_township"].isna().all() and out["road_dist_m_link"].isna().all()
     assert "layer 'roads' has no road of class 'township': road_dist_m_township is NaN" in out.attrs["notes"]
-    assert [c for c in out.columns if c.startswith("road_dist_m_")] == \
-        [f"road_dist_m_{c}" for c in ROAD_CLASSES]
+    assert [c for c in out.columns if c.startswith("road_dist_m_")] == [
+        f"road_dist_m_{c}" for c in ROAD_CLASSES
+    ]
 
 
 def test_all_substations_when_status_filter_is_off(layers):
@@ -106,12 +124,21 @@ def test_all_substations_when_status_filter_is_off(layers):
 @pytest.mark.parametrize(
     "drop, empty_cols, note",
     [
-        ("substations", ["power_dist_m", "power_voltage_kv", "power_substation"],
-         "no 'substations' layer: power columns are NaN"),
-        ("water", ["water_dist_m", "water_source", "wastewater_dist_m", "wastewater_plant"],
-         "no 'water' layer: water columns are NaN"),
-        ("roads", ["road_dist_m", *[f"road_dist_m_{c}" for c in ROAD_CLASSES]],
-         "no 'roads' layer: road columns are NaN"),
+        (
+            "substations",
+            ["power_dist_m", "power_voltage_kv", "power_substation"],
+            "no 'substations' layer: power columns are NaN",
+        ),
+        (
+            "water",
+            ["water_dist_m", "water_source", "wastewater_dist_m", "wastewater_plant"],
+            "no 'water' layer: water columns are NaN",
+        ),
+        (
+            "roads",
+            ["road_dist_m", *[f"road_dist_m_{c}" for c in ROAD_CLASSES]],
+            "no 'roads' layer: road columns are NaN",
+        ),
     ],
 )
 def test_missing_layer_gives_nan_columns_and_a_note(layers, drop, empty_cols, note):
@@ -128,10 +155,14 @@ def test_empty_layer_and_filter_without_match_give_nan_and_note(layers):
     layers["water"] = layers["water"][layers["water"]["kind"] != "wastewater_plant"]
     out = measure_access(square_parcels((0, 0)), layers)
     assert out["power_dist_m"].isna().all() and out["wastewater_plant"].isna().all()
-    assert "layer 'substations' has no feature with status in ['in_service']: power columns are NaN" \
+    assert (
+        "layer 'substations' has no feature with status in ['in_service']: power columns are NaN"
         in out.attrs["notes"]
-    assert "layer 'water' has no feature with kind in ['wastewater_plant']: wastewater columns are NaN" \
+    )
+    assert (
+        "layer 'water' has no feature with kind in ['wastewater_plant']: wastewater columns are NaN"
         in out.attrs["notes"]
+    )
     assert out["water_dist_m"].iloc[0] == 250.0
 
 
@@ -178,14 +209,19 @@ def test_nearest_feature_is_exact_against_every_pair(kind):
     # roads crossing parcels).
     rng = np.random.default_rng(7)
     centres = rng.uniform(0, 5_000, (300, 2))
-    parcels = gpd.GeoSeries([box(X0 + x, Y0 + y, X0 + x + 80, Y0 + y + 50).buffer(0) for x, y in centres],
-                            crs=CRS).rotate(25, origin="centroid")
+    parcels = gpd.GeoSeries(
+        [box(X0 + x, Y0 + y, X0 + x + 80, Y0 + y + 50).buffer(0) for x, y in centres], crs=CRS
+    ).rotate(25, origin="centroid")
     if kind == "points":
         feats = gpd.GeoSeries([Point(X0 + x, Y0 + y) for x, y in rng.uniform(0, 5_000, (40, 2))], crs=CRS)
     else:
-        feats = gpd.GeoSeries([LineString(np.column_stack([X0 + np.linspace(0, 5_000, 30),
-                                                           Y0 + y + rng.normal(0, 60, 30)]))
-                               for y in rng.uniform(0, 5_000, 12)], crs=CRS)
+        feats = gpd.GeoSeries(
+            [
+                LineString(np.column_stack([X0 + np.linspace(0, 5_000, 30), Y0 + y + rng.normal(0, 60, 30)]))
+                for y in rng.uniform(0, 5_000, 12)
+            ],
+            crs=CRS,
+        )
     dist, pos = nearest_feature(parcels, feats)
     every = np.array([[p.distance(f) for f in feats] for p in parcels])
     np.testing.assert_allclose(dist, every.min(axis=1), rtol=0, atol=1e-9)

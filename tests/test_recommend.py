@@ -49,7 +49,9 @@ def test_adjacency_edges_not_corners():
     assert sorted(tuple(sorted(e)) for e in g.edges) == [("A", "B"), ("A", "D")]
     s = side_m(30)
     assert g.edges["A", "B"]["gap_m"] == pytest.approx(ROAD_M)
-    assert g.edges["A", "B"]["shared_m"] == pytest.approx(s + 2 * 2.0, abs=0.5)  # edge + 2 m tolerance each side
+    assert g.edges["A", "B"]["shared_m"] == pytest.approx(
+        s + 2 * 2.0, abs=0.5
+    )  # edge + 2 m tolerance each side
 
 
 def test_adjacency_distance_limit():
@@ -95,7 +97,9 @@ def test_no_single_parcel_fits_two_adjacent_do():
     assert c.rank_value == pytest.approx(70.0 * 50 / 60 * c.compactness)
     assert c.weakest == "B: 坡度"
     assert c.check.rule("investment_intensity").value == pytest.approx(1000.0)  # 60000 / 60 亩
-    assert c.reason_zh.startswith("2 块相邻地块（同在铝镁新材料产业组团，单块面积均不足）合计 60 亩 ≥ 需求 50 亩（余 10 亩）")
+    assert c.reason_zh.startswith(
+        "2 块相邻地块（同在铝镁新材料产业组团，单块面积均不足）合计 60 亩 ≥ 需求 50 亩（余 10 亩）"
+    )
 
 
 def test_group_larger_than_the_justified_area_is_not_offered():
@@ -118,7 +122,9 @@ def test_groups_not_searched_when_a_single_parcel_fits():
 
 
 def test_plain_dataframe_disables_groups():
-    rec = recommend(jiaokou(), pd.DataFrame(grid().drop(columns="geometry")), project(land_mu=50), ledger=ledger())
+    rec = recommend(
+        jiaokou(), pd.DataFrame(grid().drop(columns="geometry")), project(land_mu=50), ledger=ledger()
+    )
     assert rec.candidates == () and "no geometry" in rec.note_en
 
 
@@ -143,17 +149,28 @@ def test_rank_by_score_times_fit():
     [{"status": "existing"}, {"excluded": True}, {"score": 40.0}, {"cluster": "sc-bio"}, {"mu": 250}],
 )
 def test_hard_rules_keep_parcels_out(kw):
-    parcels = make_parcels(parcel("OK", mu=30, score=55, col=0), parcel("X", **{"mu": 30, "score": 90, "col": 3, **kw}))
+    parcels = make_parcels(
+        parcel("OK", mu=30, score=55, col=0), parcel("X", **{"mu": 30, "score": 90, "col": 3, **kw})
+    )
     rec = recommend(jiaokou(), parcels, project(land_mu=25), ledger=ledger())
     assert [c.parcel_ids for c in rec.candidates] == [("OK",)]
 
 
 def test_reserved_reserve_land_is_offered_under_review():
     # the sample marks 产业备用地 parcels "reserved": encouraged projects go there, under review
-    enc = project(industry="other", branch=None, encouraged_description="装配式建筑", land_mu=40,
-                  investment_wan=10000, output_wan=15000)  # 表6-1 reference: min(50, 50) = 50 亩
-    parcels = make_parcels(parcel("RS", mu=45, cluster="sc-reserve", status="reserved"),
-                           parcel("AL", mu=45, col=3), parcel("EX", mu=45, col=6, cluster="sc-reserve", status="existing"))
+    enc = project(
+        industry="other",
+        branch=None,
+        encouraged_description="装配式建筑",
+        land_mu=40,
+        investment_wan=10000,
+        output_wan=15000,
+    )  # 表6-1 reference: min(50, 50) = 50 亩
+    parcels = make_parcels(
+        parcel("RS", mu=45, cluster="sc-reserve", status="reserved"),
+        parcel("AL", mu=45, col=3),
+        parcel("EX", mu=45, col=6, cluster="sc-reserve", status="existing"),
+    )
     rec = recommend(jiaokou(), parcels, enc, ledger=ledger())
     assert [c.parcel_ids for c in rec.candidates] == [("RS",)]
     assert {"positive_list", "cluster", "parcel_vacant"} <= set(rec.candidates[0].to_dict()["review"])
@@ -162,8 +179,10 @@ def test_reserved_reserve_land_is_offered_under_review():
 def test_own_cluster_before_reserve_land():
     # a bigger, better-scored parcel on 产业备用地 does not stop the group search in the project's
     # own cluster, and the own-cluster group ranks first
-    parcels = pd.concat([grid(), make_parcels(parcel("RS", mu=55, score=95, col=8, cluster="sc-reserve",
-                                                     status="reserved"))], ignore_index=True)
+    parcels = pd.concat(
+        [grid(), make_parcels(parcel("RS", mu=55, score=95, col=8, cluster="sc-reserve", status="reserved"))],
+        ignore_index=True,
+    )
     rec = recommend(jiaokou(), parcels, project(land_mu=50), ledger=ledger())
     assert rec.searched_groups is True
     assert [c.parcel_ids for c in rec.candidates] == [("A", "B"), ("RS",)]
@@ -182,12 +201,16 @@ def test_review_candidates_say_what_to_review():
 def test_undeclared_demand_uses_share_of_justified_area():
     # 10000 万元 justifies 40 亩 (÷250); demand = 0.8 × 40 = 32 亩
     p = project(land_mu=None, investment_wan=10000)
-    parcels = make_parcels(parcel("S30", mu=30, col=0), parcel("S35", mu=35, col=2), parcel("S45", mu=45, col=4))
+    parcels = make_parcels(
+        parcel("S30", mu=30, col=0), parcel("S35", mu=35, col=2), parcel("S45", mu=45, col=4)
+    )
     rec = recommend(jiaokou(), parcels, p, ledger=ledger())
     assert rec.demand_mu == pytest.approx(32.0) and rec.demand_declared is False
     assert [c.parcel_ids for c in rec.candidates] == [("S35",)]  # 30 < 32; 45 > 40 fails intensity
     assert rec.candidates[0].verdict == "review"  # land demand not declared
-    assert recommend(jiaokou(), parcels, p, ledger=ledger(), undeclared_fill=0.7).demand_mu == pytest.approx(28.0)
+    assert recommend(jiaokou(), parcels, p, ledger=ledger(), undeclared_fill=0.7).demand_mu == pytest.approx(
+        28.0
+    )
 
 
 def test_json_shape():
@@ -225,8 +248,11 @@ def test_cli_recommend(tmp_path, monkeypatch):
 
     subs, water = layers()
     zone_file = write_zone_with_layers(tmp_path, subs, water)
-    parcels = make_parcels(parcel("SC-0001", mu=12, score=80, col=0), parcel("SC-0002", mu=12, score=60, col=1),
-                           parcel("SC-0003", mu=12, score=90, col=3))
+    parcels = make_parcels(
+        parcel("SC-0001", mu=12, score=80, col=0),
+        parcel("SC-0002", mu=12, score=60, col=1),
+        parcel("SC-0003", mu=12, score=90, col=3),
+    )
     monkeypatch.setattr(scoring.pipeline, "load_scored_parcels", lambda zf: parcels)
     app = typer.Typer()
     register(app)
@@ -244,21 +270,33 @@ def test_cli_recommend(tmp_path, monkeypatch):
 @pytest.mark.skipif(_pipeline_missing(), reason="scoring.pipeline (load_scored_parcels) is not written yet")
 def test_cli_recommend_on_the_sample_zone():
     """End to end on the bundled zone and its sample data (real pipeline, real layers)."""
-    from tests.admission_fixtures import ZONE_FILE
-
     from app.commands.admission import register
     from scoring.zone import zone_data_path
+    from tests.admission_fixtures import ZONE_FILE
 
     if not zone_data_path(ZONE_FILE, jiaokou().data.layers).is_file():
         pytest.skip("the sample GeoPackage data/parcels/jiaokou.gpkg has not been generated")
     app = typer.Typer()
     register(app)
-    res = CliRunner().invoke(app, ["recommend", "--zone", str(ZONE_FILE), "--project",
-                                   str(PROJECTS_DIR / "almg_ok.yaml"), "--top", "10", "--json"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "recommend",
+            "--zone",
+            str(ZONE_FILE),
+            "--project",
+            str(PROJECTS_DIR / "almg_ok.yaml"),
+            "--top",
+            "10",
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     d = json.loads(res.output)
     assert d["max_justified_mu"] == 240.0 and d["demand_mu"] == 20.0
-    for c in d["candidates"]:  # 铝基新材料 is admitted in both Al-Mg clusters, and on reserve land under review
+    for c in d[
+        "candidates"
+    ]:  # 铝基新材料 is admitted in both Al-Mg clusters, and on reserve land under review
         assert c["cluster"] in {"sc-almg", "st-almg", "sc-reserve"}
         assert 20.0 <= c["area_mu"] <= 240.0 and c["verdict"] in {"pass", "review"}
 
@@ -271,11 +309,17 @@ def test_cluster_whose_admits_are_not_set_ranks_after_an_admitting_cluster():
             if cl["id"] == "sc-bio":
                 cl["admits"] = None
     zone = ZoneConfig.model_validate(data)
-    parcels = make_parcels(parcel("UN", mu=45, score=95, col=0, cluster="sc-bio"), parcel("AL", mu=45, score=60, col=3))
+    parcels = make_parcels(
+        parcel("UN", mu=45, score=95, col=0, cluster="sc-bio"), parcel("AL", mu=45, score=60, col=3)
+    )
     rec = recommend(zone, parcels, project(land_mu=40), ledger=ledger(), lang="en")
     assert [c.parcel_ids for c in rec.candidates] == [("AL",), ("UN",)]
     assert [c.check.rule("cluster").status for c in rec.candidates] == ["pass", "review"]
     un = rec.candidates[1]
     assert "cluster" in un.to_dict()["review"]
-    assert un.reason_en.endswith("(sc-bio) admits nothing yet: review — set the industries it admits on the map")
-    assert un.reason_zh.endswith("生物健康产业组团（sc-bio）尚未设定准入产业，需复核：请在地图上为该组团填写准入产业")
+    assert un.reason_en.endswith(
+        "(sc-bio) admits nothing yet: review — set the industries it admits on the map"
+    )
+    assert un.reason_zh.endswith(
+        "生物健康产业组团（sc-bio）尚未设定准入产业，需复核：请在地图上为该组团填写准入产业"
+    )

@@ -141,7 +141,7 @@ def test_public_centre_is_about_250_mu(layers):
 def test_parcel_ids_are_stable_and_numbered_per_park(layers):
     parcels = layers["parcels"]
     assert len(parcels) >= 300 and parcels.parcel_id.is_unique
-    for park_id, prefix in (("shuitou", "ST"), ("shuangchi", "SC")):
+    for park_id, prefix in (("shuitou", "ST"), ("shuangchi", "SC")):  # noqa: B007 - used by the query string (@park_id)
         ids = sorted(parcels.query("park == @park_id").parcel_id)
         assert ids == [f"{prefix}-{n:04d}" for n in range(1, len(ids) + 1)]
     assert all(re.fullmatch(r"(ST|SC)-\d{4}", i) for i in parcels.parcel_id)

@@ -47,8 +47,20 @@ def test_scores_the_zone_parcels_to_a_geopackage(cli, zone, tmp_path):
     s = gpd.read_file(out).set_index("parcel_id")
     assert s.crs.to_epsg() == 4546
     assert list(s.index) == ["FLAT", "MID", "STEEP", "RIVER", "OUTSIDE"]
-    for col in ("score", "class", "excluded", "reasons", "slope_mean_deg", "power_dist_m", "road_dist_m",
-                "net_dist_m_gate", "earthwork_lim_m3_per_mu", "river_share", "value_slope", "contrib_power"):
+    for col in (
+        "score",
+        "class",
+        "excluded",
+        "reasons",
+        "slope_mean_deg",
+        "power_dist_m",
+        "road_dist_m",
+        "net_dist_m_gate",
+        "earthwork_lim_m3_per_mu",
+        "river_share",
+        "value_slope",
+        "contrib_power",
+    ):
         assert col in s.columns, col
     assert s["score"].between(0, 100).all()
     assert s.loc["FLAT", "score"] > s.loc["MID", "score"]
@@ -63,7 +75,9 @@ def test_scores_the_zone_parcels_to_a_geopackage(cli, zone, tmp_path):
 
 def test_geojson_in_wgs84_without_ids(cli, zone, tmp_path):
     src = tmp_path / "in.geojson"
-    parcels_frame(["FLAT", "RIVER"]).drop(columns="parcel_id").to_crs("EPSG:4326").to_file(src, driver="GeoJSON")
+    parcels_frame(["FLAT", "RIVER"]).drop(columns="parcel_id").to_crs("EPSG:4326").to_file(
+        src, driver="GeoJSON"
+    )
     out = tmp_path / "out.geojson"
     res = run(cli, src, "--zone", zone, "--out", out)
     assert res.exit_code == 0, res.output
@@ -113,20 +127,36 @@ def test_zipped_shapefile_input(cli, zone, tmp_path):
 
 def test_layers_and_dems_given_on_the_command_line(cli, zone, tmp_path):
     # A zone file whose own data paths do not exist: --layers and --dem replace them.
-    data = zone.read_text(encoding="utf-8").replace("layers.gpkg", "nowhere.gpkg").replace("dem.tif", "nowhere.tif")
+    data = (
+        zone.read_text(encoding="utf-8")
+        .replace("layers.gpkg", "nowhere.gpkg")
+        .replace("dem.tif", "nowhere.tif")
+    )
     other = tmp_path / "zone.yaml"
     other.write_text(data, encoding="utf-8")
     out = tmp_path / "out.gpkg"
-    res = run(cli, zone.parent / "layers.gpkg", "--zone", other, "--layers", zone.parent / "layers.gpkg",
-              "--dem", zone.parent / "dem.tif", "--out", out)
+    res = run(
+        cli,
+        zone.parent / "layers.gpkg",
+        "--zone",
+        other,
+        "--layers",
+        zone.parent / "layers.gpkg",
+        "--dem",
+        zone.parent / "dem.tif",
+        "--out",
+        out,
+    )
     assert res.exit_code == 0, res.output
     assert len(gpd.read_file(out)) == 5
 
 
 def test_repairs_are_reported(cli, zone, tmp_path):
     bowtie = Polygon([(X0 + 100, Y0 + 100), (X0 + 200, Y0 + 200), (X0 + 200, Y0 + 100), (X0 + 100, Y0 + 200)])
-    src = write_gpkg(tmp_path / "p.gpkg", {"p": gpd.GeoDataFrame({"parcel_id": ["BOW"]}, geometry=[bowtie],
-                                                                  crs="EPSG:4546")})
+    src = write_gpkg(
+        tmp_path / "p.gpkg",
+        {"p": gpd.GeoDataFrame({"parcel_id": ["BOW"]}, geometry=[bowtie], crs="EPSG:4546")},
+    )
     out = tmp_path / "out.gpkg"
     res = run(cli, src, "--zone", zone, "--out", out)
     assert res.exit_code == 0, res.output
@@ -142,8 +172,9 @@ def _no_crs(tmp_path: Path, zone: Path) -> list:
 
 
 def _far(tmp_path: Path, zone: Path) -> list:
-    far = gpd.GeoDataFrame({"parcel_id": ["FAR"]}, geometry=[box(X0 + 20_000, Y0, X0 + 20_100, Y0 + 100)],
-                           crs="EPSG:4546")
+    far = gpd.GeoDataFrame(
+        {"parcel_id": ["FAR"]}, geometry=[box(X0 + 20_000, Y0, X0 + 20_100, Y0 + 100)], crs="EPSG:4546"
+    )
     return [write_gpkg(tmp_path / "p.gpkg", {"p": far}), "--zone", zone]
 
 
@@ -182,13 +213,25 @@ def _missing_zone(tmp_path: Path, zone: Path) -> list:
         (_no_crs, 4, "has no CRS"),
         (_far, 7, "none of the 1 parcels overlaps the zone's DEMs"),
         (_missing_id_field, 5, "lacks required field(s) lot"),
-        (_repeated_ids, 5, "id field 'parcel_id' must be unique and non-empty: repeated in feature 1 (parcel_id=A)"),
+        (
+            _repeated_ids,
+            5,
+            "id field 'parcel_id' must be unique and non-empty: repeated in feature 1 (parcel_id=A)",
+        ),
         (_rivers_without_control_line, 5, "layer rivers]: lacks required field(s) control_distance_m"),
         (_missing_dem, 2, "nope.tif: file not found"),
         (_missing_zone, 8, "zone file not found"),
     ],
-    ids=["missing-file", "no-crs", "no-overlap", "missing-id-field", "repeated-ids",
-         "layer-missing-column", "missing-dem", "missing-zone"],
+    ids=[
+        "missing-file",
+        "no-crs",
+        "no-overlap",
+        "missing-id-field",
+        "repeated-ids",
+        "layer-missing-column",
+        "missing-dem",
+        "missing-zone",
+    ],
 )
 @pytest.mark.parametrize("existing", [False, True], ids=["new-out", "existing-out"])
 def test_bad_inputs_exit_non_zero_and_write_nothing(cli, zone, tmp_path, make_args, code, message, existing):

@@ -15,20 +15,43 @@ from scoring.zone import Scoring
 def make_cfg(weights=(1, 1)) -> Scoring:
     """Two criteria whose value is the measure itself (linear 0 → 0, 1 → 1)."""
     crit = [
-        {"id": cid, "name": cid, "name_en": cid, "measure": cid, "unit": "-",
-         "function": {"type": "linear", "x0": 0, "x1": 1}, "weight": w, "source": "t"}
+        {
+            "id": cid,
+            "name": cid,
+            "name_en": cid,
+            "measure": cid,
+            "unit": "-",
+            "function": {"type": "linear", "x0": 0, "x1": 1},
+            "weight": w,
+            "source": "t",
+        }
         for cid, w in zip(("a", "b"), weights)
     ]
-    return Scoring.model_validate({
-        "min_score": 50, "source": "t",
-        "classes": [{"name": "良", "name_en": "good", "min_score": 50},
-                    {"name": "差", "name_en": "poor", "min_score": 0}],
-        "slope_limits": [{"id": "n", "name": "n", "max_pct": 15, "source": "t"}],
-        "natural_slope_limit": "n", "planned_slope_limit": "n",
-        "criteria": crit,
-        "constraints": [{"id": "blocked", "measure": "blocked", "op": ">", "value": 0,
-                         "message": "不可用", "message_en": "blocked", "source": "t"}],
-    })
+    return Scoring.model_validate(
+        {
+            "min_score": 50,
+            "source": "t",
+            "classes": [
+                {"name": "良", "name_en": "good", "min_score": 50},
+                {"name": "差", "name_en": "poor", "min_score": 0},
+            ],
+            "slope_limits": [{"id": "n", "name": "n", "max_pct": 15, "source": "t"}],
+            "natural_slope_limit": "n",
+            "planned_slope_limit": "n",
+            "criteria": crit,
+            "constraints": [
+                {
+                    "id": "blocked",
+                    "measure": "blocked",
+                    "op": ">",
+                    "value": 0,
+                    "message": "不可用",
+                    "message_en": "blocked",
+                    "source": "t",
+                }
+            ],
+        }
+    )
 
 
 def make_measures() -> pd.DataFrame:
@@ -68,8 +91,9 @@ def test_perturb_weights(weights, j, change, expected):
 def test_oat_dominating_parcel_never_moves_and_a_pair_flips_at_plus_20_percent():
     res = one_at_a_time(make_measures(), make_cfg())
     p = res.parcels
-    assert p["rank"].to_dict() == pytest.approx({"TOP": 1, "X": 2, "Y": 3, "BOTTOM": 4, "EXC": np.nan},
-                                                nan_ok=True)
+    assert p["rank"].to_dict() == pytest.approx(
+        {"TOP": 1, "X": 2, "Y": 3, "BOTTOM": 4, "EXC": np.nan}, nan_ok=True
+    )
     # best (worst) on every criterion: the rank cannot change under any weights
     assert (p.loc["TOP", "min_rank"], p.loc["TOP", "max_rank"]) == (1, 1)
     assert (p.loc["BOTTOM", "min_rank"], p.loc["BOTTOM", "max_rank"]) == (4, 4)
@@ -88,8 +112,16 @@ def test_oat_dominating_parcel_never_moves_and_a_pair_flips_at_plus_20_percent()
     assert len(runs) == 8
     changed = runs["n_rank_changed"].to_dict()
     # +20 % of b, or −20 % of a (the same weights, 0.4/0.6), flips X and Y; ±10 % does not
-    assert changed == {("a", -0.2): 2, ("a", -0.1): 0, ("a", 0.1): 0, ("a", 0.2): 0,
-                       ("b", -0.2): 0, ("b", -0.1): 0, ("b", 0.1): 0, ("b", 0.2): 2}
+    assert changed == {
+        ("a", -0.2): 2,
+        ("a", -0.1): 0,
+        ("a", 0.1): 0,
+        ("a", 0.2): 0,
+        ("b", -0.2): 0,
+        ("b", -0.1): 0,
+        ("b", 0.1): 0,
+        ("b", 0.2): 2,
+    }
     assert runs.loc[("b", 0.2), ["w_a", "w_b"]].tolist() == pytest.approx([0.4, 0.6])
     assert runs.loc[("b", 0.2), "weight"] == pytest.approx(0.6)
     assert runs.loc[("b", 0.2), "max_abs_dscore"] == pytest.approx(10.0)
@@ -128,8 +160,11 @@ def test_monte_carlo_dominance_and_flip_share():
 
     exc = p.loc["EXC"]
     assert exc["excluded"] and exc["class"] == "排除" and not exc["in_top_k"]
-    assert exc[["rank", "mean_rank", "rank_std", "rank_p05", "rank_p95", "share_same_class",
-                "share_top_k"]].isna().all()
+    assert (
+        exc[["rank", "mean_rank", "rank_std", "rank_p05", "rank_p95", "share_same_class", "share_top_k"]]
+        .isna()
+        .all()
+    )
     assert p["in_top_k"].to_dict() == {"TOP": True, "X": True, "Y": False, "BOTTOM": False, "EXC": False}
     assert res.weights.shape == (n, 2) and np.allclose(res.weights.sum(axis=1), 1.0)
 
@@ -169,8 +204,13 @@ def test_drawn_weights_centre_on_the_chosen_ones(scheme):
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"n_draws": 0}, "n_draws"), ({"top_k": 0}, "top_k"), ({"scheme": "normal"}, "unknown scheme"),
-     ({"concentration": 0}, "concentration"), ({"scheme": "uniform", "spread": 1.0}, "spread")],
+    [
+        ({"n_draws": 0}, "n_draws"),
+        ({"top_k": 0}, "top_k"),
+        ({"scheme": "normal"}, "unknown scheme"),
+        ({"concentration": 0}, "concentration"),
+        ({"scheme": "uniform", "spread": 1.0}, "spread"),
+    ],
 )
 def test_bad_monte_carlo_settings(kwargs, message):
     with pytest.raises(ConfigError, match=message):

@@ -40,7 +40,9 @@ PLANES = [
 
 @pytest.mark.parametrize(("a", "b", "deg", "pct"), PLANES)
 @pytest.mark.parametrize(("dx", "dy"), [(10.0, 10.0), (10.0, 4.0), (2.5, 7.0)])
-def test_tilted_plane_has_constant_slope(a: float, b: float, deg: float, pct: float, dx: float, dy: float) -> None:
+def test_tilted_plane_has_constant_slope(
+    a: float, b: float, deg: float, pct: float, dx: float, dy: float
+) -> None:
     assert math.degrees(math.atan(math.hypot(a, b))) == pytest.approx(deg, abs=1e-12)
     t = north_up(ZONE_X0, ZONE_Y0, dx, dy)
     z = plane(a, b, (12, 15), t)
@@ -199,8 +201,12 @@ def _geographic_plane(make_raster, a: float, b: float) -> Path:
     z = plane(a, b, (120, 120), t)
     src = make_raster(z, transform=t, name="projected.tif")
     geo = reproject_grid(read_grid(src), "EPSG:4490")
-    return make_raster(np.where(np.isnan(geo.values), -9999.0, geo.values).astype(np.float32),
-                       transform=geo.transform, crs="EPSG:4490", name="geographic.tif")
+    return make_raster(
+        np.where(np.isnan(geo.values), -9999.0, geo.values).astype(np.float32),
+        transform=geo.transform,
+        crs="EPSG:4490",
+        name="geographic.tif",
+    )
 
 
 def test_geographic_dem_is_refused_with_a_clear_message(make_raster) -> None:
@@ -210,7 +216,9 @@ def test_geographic_dem_is_refused_with_a_clear_message(make_raster) -> None:
     assert "EPSG:4490" in str(info.value) and "--to-crs" in str(info.value)
 
 
-def test_geographic_dem_reprojected_to_the_zone_crs_gives_the_right_slope(make_raster, tmp_path: Path) -> None:
+def test_geographic_dem_reprojected_to_the_zone_crs_gives_the_right_slope(
+    make_raster, tmp_path: Path
+) -> None:
     # z = 0.3·x + 0.4·y in metres → 26.565° (hand value, table above); bilinear keeps planes planar.
     path = _geographic_plane(make_raster, 0.3, 0.4)
     grid = write_slope(path, tmp_path / "s.tif", dst_crs="EPSG:4546", resolution=10.0)
@@ -254,11 +262,17 @@ def _bad_input(kind: str, tmp_path: Path) -> Path | str:
     if kind == "no_transform":
         return write_raster(tmp_path / "nogt.tif", z, transform=None)
     if kind == "rotated":
-        return write_raster(tmp_path / "rot.tif", z, transform=rasterio.Affine(10, 2, ZONE_X0, 2, -10, ZONE_Y0))
+        return write_raster(
+            tmp_path / "rot.tif", z, transform=rasterio.Affine(10, 2, ZONE_X0, 2, -10, ZONE_Y0)
+        )
     if kind == "png":
-        return write_raster(tmp_path / "dem.png", (z % 200).astype(np.uint8), transform=t, driver="PNG", nodata=None)
+        return write_raster(
+            tmp_path / "dem.png", (z % 200).astype(np.uint8), transform=t, driver="PNG", nodata=None
+        )
     if kind == "png_named_tif":
-        p = write_raster(tmp_path / "dem.png", (z % 200).astype(np.uint8), transform=t, driver="PNG", nodata=None)
+        p = write_raster(
+            tmp_path / "dem.png", (z % 200).astype(np.uint8), transform=t, driver="PNG", nodata=None
+        )
         return Path(shutil.copy(p, tmp_path / "dem_png.tif"))
     if kind == "vrt_named_tif":
         return write_vrt(tmp_path / "evil.tif", good)
@@ -319,9 +333,19 @@ def test_cell_limit_is_checked_from_the_header(make_raster) -> None:
 def test_default_cell_limit_refuses_a_huge_sparse_geotiff_without_reading_it(tmp_path: Path) -> None:
     # 40 000 × 20 000 = 800 M cells declared in the header, but a sparse file of a few hundred kB.
     path = tmp_path / "huge.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=40_000, height=20_000, count=1, dtype="uint8",
-                       crs="EPSG:4546", transform=north_up(ZONE_X0, ZONE_Y0, 10.0),
-                       tiled=True, sparse_ok=True):
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=40_000,
+        height=20_000,
+        count=1,
+        dtype="uint8",
+        crs="EPSG:4546",
+        transform=north_up(ZONE_X0, ZONE_Y0, 10.0),
+        tiled=True,
+        sparse_ok=True,
+    ):
         pass
     assert path.stat().st_size < 2_000_000
     assert 800_000_000 > DEFAULT_MAX_CELLS
@@ -341,8 +365,17 @@ def test_nodata_and_nan_become_nan(make_raster) -> None:
 
 def test_internal_mask_band_becomes_nan(tmp_path: Path) -> None:
     path = tmp_path / "masked.tif"
-    with rasterio.open(path, "w", driver="GTiff", width=3, height=2, count=1, dtype="float32",
-                       crs="EPSG:4546", transform=north_up(ZONE_X0, ZONE_Y0, 10.0)) as dst:
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=3,
+        height=2,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4546",
+        transform=north_up(ZONE_X0, ZONE_Y0, 10.0),
+    ) as dst:
         dst.write(np.full((1, 2, 3), 700.0, np.float32))
         dst.write_mask(np.array([[255, 0, 255], [255, 255, 0]], np.uint8))
     grid = read_dem(path)
@@ -387,7 +420,9 @@ def test_cli_writes_slope(make_raster, tmp_path: Path, units: str, expected: flo
     ("kind", "exit_code", "message"),
     [("missing", 2, "file not found"), ("no_crs", 4, "no CRS"), ("vrt_named_tif", 2, "VRT")],
 )
-def test_cli_bad_input_exits_with_the_domain_error(tmp_path: Path, kind: str, exit_code: int, message: str) -> None:
+def test_cli_bad_input_exits_with_the_domain_error(
+    tmp_path: Path, kind: str, exit_code: int, message: str
+) -> None:
     path = _bad_input(kind, tmp_path)
     out = tmp_path / "out.tif"
     result = CliRunner().invoke(_cli(), ["slope", str(path), str(out)])
@@ -401,7 +436,9 @@ def test_cli_geographic_dem_needs_to_crs(make_raster, tmp_path: Path) -> None:
     out = tmp_path / "out.tif"
     result = CliRunner().invoke(_cli(), ["slope", str(path), str(out)])
     assert result.exit_code == 4 and "geographic" in result.output
-    result = CliRunner().invoke(_cli(), ["slope", str(path), str(out), "--to-crs", "EPSG:4546", "--resolution", "10"])
+    result = CliRunner().invoke(
+        _cli(), ["slope", str(path), str(out), "--to-crs", "EPSG:4546", "--resolution", "10"]
+    )
     assert result.exit_code == 0, result.output
     assert out.exists()
 

@@ -27,7 +27,11 @@ def test_almg_cluster_sheet():
     assert (almg.online_monitoring_required, almg.waste_treatment_pct_min) == (True, 98.0)
     assert "铝行业规范条件" in almg.water_energy and almg.reference is False
     red = rows[("资源综合利用产业", ("赤泥综合利用",))]
-    assert (red.min_investment_wan, red.min_output_wan, red.waste_treatment_pct_min) == (20000.0, 21000.0, 100.0)
+    assert (red.min_investment_wan, red.min_output_wan, red.waste_treatment_pct_min) == (
+        20000.0,
+        21000.0,
+        100.0,
+    )
     assert s.land_controls["building_coefficient_min_pct"] == 30
     assert s.land_controls["admin_living_max_pct"] == 7
     assert s.land_controls["green_ratio_max_pct"] == 20
@@ -37,7 +41,9 @@ def test_almg_cluster_sheet():
 def test_service_cluster_splits_branches_by_table_row():
     # 现代服务业: 现代物流 has a 表9-6 row (250/300); 高科技服务业 and 商贸服务 do not (表6-1 200/300 reference)
     s = sheet_of(mu=10, cluster="sc-service")
-    assert [(r.branches, r.condition, r.min_investment_wan, r.min_output_wan, r.reference) for r in s.rows] == [
+    assert [
+        (r.branches, r.condition, r.min_investment_wan, r.min_output_wan, r.reference) for r in s.rows
+    ] == [
         (("现代物流",), "现代物流", 2500.0, 3000.0, False),
         (("高科技服务业", "商贸服务"), None, 2000.0, 3000.0, True),
     ]
@@ -60,7 +66,12 @@ def test_reserve_land_sheet_is_review():
     assert len(s.rows) == 1
     r = s.rows[0]
     assert (r.industry, r.review, r.reference, r.min_investment_wan, r.min_output_wan) == (
-        "其它国家鼓励发展的产业项目", True, True, 8000.0, 12000.0)
+        "其它国家鼓励发展的产业项目",
+        True,
+        True,
+        8000.0,
+        12000.0,
+    )
     assert s.notes_zh[0].startswith("产业备用地预留给国家鼓励发展的产业项目")
 
 
@@ -93,7 +104,11 @@ def test_json():
     json.dumps(d, ensure_ascii=False)
     assert d["cluster_name"] == "Al-Mg new materials cluster"
     assert d["industries"][0]["min_investment_wan"] == 25000.0
-    assert set(d["land_controls"]) >= {"building_coefficient_min_pct", "admin_living_max_pct", "green_ratio_max_pct"}
+    assert set(d["land_controls"]) >= {
+        "building_coefficient_min_pct",
+        "admin_living_max_pct",
+        "green_ratio_max_pct",
+    }
 
 
 def _pipeline_missing() -> bool:
@@ -113,10 +128,13 @@ def test_cli_standard_land(tmp_path, monkeypatch):
     monkeypatch.setattr(scoring.pipeline, "load_scored_parcels", lambda zf: parcels)
     app = typer.Typer()
     register(app)
-    res = CliRunner().invoke(app, ["standard-land", "--zone", str(zone_file), "--parcel", "SC-0001", "--json"])
+    res = CliRunner().invoke(
+        app, ["standard-land", "--zone", str(zone_file), "--parcel", "SC-0001", "--json"]
+    )
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["industries"][0]["min_output_wan"] == 20000.0
-    res = CliRunner().invoke(app, ["standard-land", "--zone", str(zone_file), "--parcel", "SC-0001"],
-                             env={"COLUMNS": "220"})
+    res = CliRunner().invoke(
+        app, ["standard-land", "--zone", str(zone_file), "--parcel", "SC-0001"], env={"COLUMNS": "220"}
+    )
     assert res.exit_code == 0, res.output
     assert "25000" in res.output and "建筑系数 ≥30%" in res.output

@@ -34,22 +34,57 @@ def make_cfg(**overrides) -> Scoring:
         "natural_slope_limit": "natural",
         "planned_slope_limit": "natural",
         "criteria": [
-            {"id": "slope", "name": "坡度", "name_en": "Slope", "measure": "slope_mean_deg", "unit": "°",
-             "function": {"type": "linear", "x0": 10, "x1": 0}, "weight": 5, "source": "test"},
-            {"id": "road", "name": "距道路距离", "name_en": "Road", "measure": "road_dist_m", "unit": "m",
-             "function": {"type": "step", "steps": [[100, 1.0], [500, 0.5]], "above": 0.0},
-             "weight": 3, "source": "test"},
-            {"id": "voltage", "name": "电压等级", "name_en": "Voltage", "measure": "power_voltage_kv",
-             "unit": "kV", "function": {"type": "categorical", "values": {"110": 1.0, "35": 0.5}, "default": 0.2},
-             "weight": 2, "source": "test"},
+            {
+                "id": "slope",
+                "name": "坡度",
+                "name_en": "Slope",
+                "measure": "slope_mean_deg",
+                "unit": "°",
+                "function": {"type": "linear", "x0": 10, "x1": 0},
+                "weight": 5,
+                "source": "test",
+            },
+            {
+                "id": "road",
+                "name": "距道路距离",
+                "name_en": "Road",
+                "measure": "road_dist_m",
+                "unit": "m",
+                "function": {"type": "step", "steps": [[100, 1.0], [500, 0.5]], "above": 0.0},
+                "weight": 3,
+                "source": "test",
+            },
+            {
+                "id": "voltage",
+                "name": "电压等级",
+                "name_en": "Voltage",
+                "measure": "power_voltage_kv",
+                "unit": "kV",
+                "function": {"type": "categorical", "values": {"110": 1.0, "35": 0.5}, "default": 0.2},
+                "weight": 2,
+                "source": "test",
+            },
         ],
         "constraints": [
-            {"id": "steep", "measure": "slope_over_limit_share", "op": ">", "value": 0.5,
-             "message": "地块 {value:.0%} 的面积坡度大于 15%",
-             "message_en": "{value:.0%} of the parcel is steeper than 15 %", "source": "test"},
-            {"id": "river", "measure": "river_share", "op": ">", "value": 0.25, "name_field": "river_name",
-             "message": "地块 {value:.0%} 的面积位于{name}河道治导线内",
-             "message_en": "{value:.0%} of the parcel is inside the {name} river control line", "source": "test"},
+            {
+                "id": "steep",
+                "measure": "slope_over_limit_share",
+                "op": ">",
+                "value": 0.5,
+                "message": "地块 {value:.0%} 的面积坡度大于 15%",
+                "message_en": "{value:.0%} of the parcel is steeper than 15 %",
+                "source": "test",
+            },
+            {
+                "id": "river",
+                "measure": "river_share",
+                "op": ">",
+                "value": 0.25,
+                "name_field": "river_name",
+                "message": "地块 {value:.0%} 的面积位于{name}河道治导线内",
+                "message_en": "{value:.0%} of the parcel is inside the {name} river control line",
+                "source": "test",
+            },
         ],
     }
     data.update(overrides)
@@ -126,47 +161,96 @@ def test_method_from_the_zone_file_is_the_default():
 
 def test_values_and_weighted_sum_contributions():
     r = score_parcels(make_measures(), make_cfg())
-    assert r.loc["A", ["value_slope", "value_road", "value_voltage"]].tolist() == pytest.approx([0.8, 1.0, 0.5])
+    assert r.loc["A", ["value_slope", "value_road", "value_voltage"]].tolist() == pytest.approx(
+        [0.8, 1.0, 0.5]
+    )
     # 100·w·v
-    assert r.loc["A", ["contrib_slope", "contrib_road", "contrib_voltage"]].tolist() == pytest.approx([40, 30, 10])
-    assert r.loc["C", ["contrib_slope", "contrib_road", "contrib_voltage"]].tolist() == pytest.approx([5, 0, 4])
+    assert r.loc["A", ["contrib_slope", "contrib_road", "contrib_voltage"]].tolist() == pytest.approx(
+        [40, 30, 10]
+    )
+    assert r.loc["C", ["contrib_slope", "contrib_road", "contrib_voltage"]].tolist() == pytest.approx(
+        [5, 0, 4]
+    )
 
 
 def test_owa_and_product_contributions():
     r = score_parcels(make_measures(), make_cfg(), method="owa")
     # 100·u·o·v / Σ u·o
     assert r.loc["A", ["contrib_slope", "contrib_road", "contrib_voltage"]].tolist() == pytest.approx(
-        [100 * 0.12 / 0.31, 100 * 0.06 / 0.31, 100 * 0.05 / 0.31])
+        [100 * 0.12 / 0.31, 100 * 0.06 / 0.31, 100 * 0.05 / 0.31]
+    )
     r = score_parcels(make_measures(), make_cfg(), method="weighted_product")
     s = 100 * 0.8**0.5 * 0.5**0.2
     # the product score shared in proportion to w·v = (0.4, 0.3, 0.1)
     assert r.loc["A", ["contrib_slope", "contrib_road", "contrib_voltage"]].tolist() == pytest.approx(
-        [s * 0.4 / 0.8, s * 0.3 / 0.8, s * 0.1 / 0.8])
+        [s * 0.4 / 0.8, s * 0.3 / 0.8, s * 0.1 / 0.8]
+    )
 
 
 def test_classes_ranks_and_eligibility():
     r = score_parcels(make_measures(), make_cfg())
-    assert r["class"].to_dict() == {"A": "优", "B": "中", "C": "差", "D": "差", "E": "排除", "F": "中", "G": "排除"}
-    assert r["class_en"].to_dict() == {"A": "excellent", "B": "fair", "C": "poor", "D": "poor",
-                                       "E": "excluded", "F": "fair", "G": "excluded"}
+    assert r["class"].to_dict() == {
+        "A": "优",
+        "B": "中",
+        "C": "差",
+        "D": "差",
+        "E": "排除",
+        "F": "中",
+        "G": "排除",
+    }
+    assert r["class_en"].to_dict() == {
+        "A": "excellent",
+        "B": "fair",
+        "C": "poor",
+        "D": "poor",
+        "E": "excluded",
+        "F": "fair",
+        "G": "excluded",
+    }
     # competition ranks among the non-excluded: A 80, B = F 50, D 40, C 9
     assert r["rank"].dropna().to_dict() == {"A": 1, "B": 2, "C": 5, "D": 4, "F": 2}
     assert r["rank"].isna().tolist() == [False, False, False, False, True, False, True]
-    assert r["eligible"].to_dict() == {"A": True, "B": True, "C": False, "D": False, "E": False, "F": True,
-                                       "G": False}
+    assert r["eligible"].to_dict() == {
+        "A": True,
+        "B": True,
+        "C": False,
+        "D": False,
+        "E": False,
+        "F": True,
+        "G": False,
+    }
 
 
 @pytest.mark.parametrize(
     ("score", "name", "name_en"),
-    [(100.0, "优", "excellent"), (80.0, "优", "excellent"), (79.99, "良", "good"), (65.0, "良", "good"),
-     (64.99, "中", "fair"), (50.0, "中", "fair"), (49.99, "差", "poor"), (0.0, "差", "poor")],
+    [
+        (100.0, "优", "excellent"),
+        (80.0, "优", "excellent"),
+        (79.99, "良", "good"),
+        (65.0, "良", "good"),
+        (64.99, "中", "fair"),
+        (50.0, "中", "fair"),
+        (49.99, "差", "poor"),
+        (0.0, "差", "poor"),
+    ],
 )
 def test_class_boundaries(score, name, name_en):
     # one criterion, linear 0 → 0, 100 → 1: the score is the measure
     cfg = make_cfg(
-        criteria=[{"id": "x", "name": "x", "name_en": "x", "measure": "x", "unit": "-",
-                   "function": {"type": "linear", "x0": 0, "x1": 100}, "weight": 1, "source": "test"}],
-        constraints=[], owa_order_weights=None,
+        criteria=[
+            {
+                "id": "x",
+                "name": "x",
+                "name_en": "x",
+                "measure": "x",
+                "unit": "-",
+                "function": {"type": "linear", "x0": 0, "x1": 100},
+                "weight": 1,
+                "source": "test",
+            }
+        ],
+        constraints=[],
+        owa_order_weights=None,
     )
     r = score_parcels(pd.DataFrame({"x": [score]}, index=["P"]), cfg)
     assert r.loc["P", "score"] == score
@@ -176,9 +260,20 @@ def test_class_boundaries(score, name, name_en):
 
 def test_class_follows_the_rounded_score():
     cfg = make_cfg(
-        criteria=[{"id": "x", "name": "x", "name_en": "x", "measure": "x", "unit": "-",
-                   "function": {"type": "linear", "x0": 0, "x1": 100}, "weight": 1, "source": "test"}],
-        constraints=[], owa_order_weights=None,
+        criteria=[
+            {
+                "id": "x",
+                "name": "x",
+                "name_en": "x",
+                "measure": "x",
+                "unit": "-",
+                "function": {"type": "linear", "x0": 0, "x1": 100},
+                "weight": 1,
+                "source": "test",
+            }
+        ],
+        constraints=[],
+        owa_order_weights=None,
     )
     r = score_parcels(pd.DataFrame({"x": [79.996]}, index=["P"]), cfg)
     assert r.loc["P", "score"] == 80.0 and r.loc["P", "class"] == "优"
@@ -190,7 +285,8 @@ def test_constraint_messages():
     assert not r.loc[["A", "B", "C", "D", "F"], "excluded"].any()
     assert r.loc["E", "reasons"] == "地块 62% 的面积坡度大于 15%; 地块 30% 的面积位于段纯河河道治导线内"
     assert r.loc["E", "reasons_en"] == (
-        "62% of the parcel is steeper than 15 %; 30% of the parcel is inside the 段纯河 river control line")
+        "62% of the parcel is steeper than 15 %; 30% of the parcel is inside the 段纯河 river control line"
+    )
     assert r.loc["G", "reasons"] == "地块 40% 的面积位于（未命名）河道治导线内"
     assert r.loc["G", "reasons_en"] == "40% of the parcel is inside the (unnamed) river control line"
     assert r.loc["A", "reasons"] == "" and r.loc["A", "reasons_en"] == ""
@@ -200,12 +296,29 @@ def test_constraint_messages():
 
 @pytest.mark.parametrize(
     ("op", "value", "excluded"),
-    [(">", 0.3, "G"), (">=", 0.3, "EG"), ("<", 0.3, "ABCD"), ("<=", 0.0, "ABCD"), ("==", 0.4, "G"),
-     ("!=", 0.0, "EG")],
+    [
+        (">", 0.3, "G"),
+        (">=", 0.3, "EG"),
+        ("<", 0.3, "ABCD"),
+        ("<=", 0.0, "ABCD"),
+        ("==", 0.4, "G"),
+        ("!=", 0.0, "EG"),
+    ],
 )
 def test_constraint_operators(op, value, excluded):
-    cfg = make_cfg(constraints=[{"id": "river", "measure": "river_share", "op": op, "value": value,
-                                 "message": "{value:.0%}", "message_en": "{value:.0%}", "source": "t"}])
+    cfg = make_cfg(
+        constraints=[
+            {
+                "id": "river",
+                "measure": "river_share",
+                "op": op,
+                "value": value,
+                "message": "{value:.0%}",
+                "message_en": "{value:.0%}",
+                "source": "t",
+            }
+        ]
+    )
     r = score_parcels(make_measures(), cfg)
     # F has no river data: never excluded, whatever the operator
     assert "".join(r.index[r["excluded"]]) == excluded
@@ -213,8 +326,19 @@ def test_constraint_operators(op, value, excluded):
 
 def test_text_constraint():
     m = make_measures().assign(status=["vacant", "reserved", "vacant", None, "vacant", "vacant", "vacant"])
-    cfg = make_cfg(constraints=[{"id": "reserved", "measure": "status", "op": "==", "value": "reserved",
-                                 "message": "地块状态为 {value}", "message_en": "parcel is {value}", "source": "t"}])
+    cfg = make_cfg(
+        constraints=[
+            {
+                "id": "reserved",
+                "measure": "status",
+                "op": "==",
+                "value": "reserved",
+                "message": "地块状态为 {value}",
+                "message_en": "parcel is {value}",
+                "source": "t",
+            }
+        ]
+    )
     r = score_parcels(m, cfg)
     assert list(r.index[r["excluded"]]) == ["B"]
     assert r.loc["B", "reasons_en"] == "parcel is reserved"
@@ -246,7 +370,13 @@ def test_nullable_and_text_measure_columns():
 
 def test_weakest_criterion():
     r = score_parcels(make_measures(), make_cfg())
-    assert r.loc[["A", "B", "C", "D", "F"], "weakest"].tolist() == ["voltage", "slope", "road", "slope", "slope"]
+    assert r.loc[["A", "B", "C", "D", "F"], "weakest"].tolist() == [
+        "voltage",
+        "slope",
+        "road",
+        "slope",
+        "slope",
+    ]
     assert r.loc[["E", "G"], "weakest"].isna().all()  # excluded: the reasons say what is wrong
     # a criterion with weight 0 is never the weakest
     r = score_parcels(make_measures(), make_cfg(), weights={"slope": 1, "road": 1, "voltage": 0})
@@ -261,11 +391,14 @@ def test_weights_override_is_normalised():
 
 def test_ahp_weights_from_the_zone_file():
     # a consistent matrix a_ij = w_i / w_j for w = (0.5, 0.3, 0.2)
-    cfg = make_cfg(weights_from="ahp", ahp={
-        "criteria": ["slope", "road", "voltage"],
-        "matrix": [[1, "5/3", "5/2"], ["3/5", 1, "3/2"], ["2/5", "2/3", 1]],
-        "source": "test",
-    })
+    cfg = make_cfg(
+        weights_from="ahp",
+        ahp={
+            "criteria": ["slope", "road", "voltage"],
+            "matrix": [[1, "5/3", "5/2"], ["3/5", 1, "3/2"], ["2/5", "2/3", 1]],
+            "source": "test",
+        },
+    )
     r = score_parcels(make_measures(), cfg)
     assert r.loc["A", "score"] == 80.0 and r.loc["C", "score"] == 9.0
 
@@ -293,10 +426,16 @@ def test_owa_needs_order_weights():
 @pytest.mark.parametrize(
     ("drop", "message"),
     [
-        (["road_dist_m"], r"missing measure column\(s\): 'road_dist_m' \(needed by criterion road \(距道路距离\)\)"),
+        (
+            ["road_dist_m"],
+            r"missing measure column\(s\): 'road_dist_m' \(needed by criterion road \(距道路距离\)\)",
+        ),
         (["river_name"], r"'river_name' \(needed by constraint river \(name_field\)\)"),
-        (["slope_mean_deg", "river_share"], r"'slope_mean_deg' \(needed by criterion slope .*'river_share' "
-                                             r"\(needed by constraint river\)"),
+        (
+            ["slope_mean_deg", "river_share"],
+            r"'slope_mean_deg' \(needed by criterion slope .*'river_share' "
+            r"\(needed by constraint river\)",
+        ),
     ],
 )
 def test_missing_column(drop, message):
@@ -307,8 +446,11 @@ def test_missing_column(drop, message):
 def test_non_numeric_measure():
     m = make_measures().astype({"slope_mean_deg": object})
     m.loc["C", "slope_mean_deg"] = "steep"
-    with pytest.raises(SchemaError, match=r"'slope_mean_deg' \(needed by criterion slope\) must be numeric, "
-                                          r"but parcel 'C' has 'steep'"):
+    with pytest.raises(
+        SchemaError,
+        match=r"'slope_mean_deg' \(needed by criterion slope\) must be numeric, "
+        r"but parcel 'C' has 'steep'",
+    ):
         score_parcels(m, make_cfg())
 
 
@@ -328,8 +470,15 @@ def test_duplicate_parcel_ids():
     ],
 )
 def test_bad_constraint(constraint, message):
-    base = {"id": "steep", "measure": "slope_over_limit_share", "op": ">", "value": 0.5,
-            "message": "{value:.0%}", "message_en": "{value:.0%}", "source": "t"}
+    base = {
+        "id": "steep",
+        "measure": "slope_over_limit_share",
+        "op": ">",
+        "value": 0.5,
+        "message": "{value:.0%}",
+        "message_en": "{value:.0%}",
+        "source": "t",
+    }
     with pytest.raises(ConfigError, match=message):
         score_parcels(make_measures(), make_cfg(constraints=[base | constraint]))
 
@@ -337,9 +486,25 @@ def test_bad_constraint(constraint, message):
 def test_result_columns_and_index():
     r = score_parcels(make_measures(), make_cfg())
     assert list(r.index) == list("ABCDEFG") and r.index.name == "parcel_id"
-    for col in ("score", "class", "class_en", "rank", "eligible", "excluded", "reasons", "reasons_en",
-                "weakest", "notes", "notes_zh", "value_slope", "value_road", "value_voltage",
-                "contrib_slope", "contrib_road", "contrib_voltage"):
+    for col in (
+        "score",
+        "class",
+        "class_en",
+        "rank",
+        "eligible",
+        "excluded",
+        "reasons",
+        "reasons_en",
+        "weakest",
+        "notes",
+        "notes_zh",
+        "value_slope",
+        "value_road",
+        "value_voltage",
+        "contrib_slope",
+        "contrib_road",
+        "contrib_voltage",
+    ):
         assert col in r.columns, col
     assert r["excluded"].dtype == bool and r["eligible"].dtype == bool
 
@@ -353,9 +518,16 @@ def test_breakdown():
     rows = parcel_breakdown(make_measures(), make_cfg(), "A")
     assert [d["criterion"] for d in rows] == ["slope", "road", "voltage"]
     assert rows[0] == {
-        "criterion": "slope", "name": "坡度", "name_en": "Slope", "measure": "slope_mean_deg", "raw": 2.0,
-        "unit": "°", "value": pytest.approx(0.8), "weight": pytest.approx(0.5),
-        "contribution": pytest.approx(40.0), "no_data": False,
+        "criterion": "slope",
+        "name": "坡度",
+        "name_en": "Slope",
+        "measure": "slope_mean_deg",
+        "raw": 2.0,
+        "unit": "°",
+        "value": pytest.approx(0.8),
+        "weight": pytest.approx(0.5),
+        "contribution": pytest.approx(40.0),
+        "no_data": False,
     }
     assert rows[2]["raw"] == 35.0 and rows[2]["value"] == 0.5 and rows[2]["contribution"] == pytest.approx(10)
     assert sum(d["contribution"] for d in rows) == pytest.approx(80.0)

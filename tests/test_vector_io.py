@@ -14,8 +14,14 @@ import shapely
 from shapely import LineString, Point, Polygon, box
 
 from gis.archive import ZipLimits
-from gis.errors import (CRSError, GeometryError, InputFileError, LimitExceededError,
-                        MissingCRSError, SchemaError)
+from gis.errors import (
+    CRSError,
+    GeometryError,
+    InputFileError,
+    LimitExceededError,
+    MissingCRSError,
+    SchemaError,
+)
 from gis.layers import prepare_layer, read_layer
 from gis.repair import GeometryRepair, keep_kind, repair_geometries
 
@@ -42,8 +48,15 @@ def write(gdf: gpd.GeoDataFrame, path: Path, **kw) -> Path:
     return path
 
 
-def zip_shapefile(gdf: gpd.GeoDataFrame, tmp_path: Path, stem="parcels", *, drop=(),
-                  zip_name="layer.zip", extra: dict[str, bytes] | None = None) -> Path:
+def zip_shapefile(
+    gdf: gpd.GeoDataFrame,
+    tmp_path: Path,
+    stem="parcels",
+    *,
+    drop=(),
+    zip_name="layer.zip",
+    extra: dict[str, bytes] | None = None,
+) -> Path:
     """Factory: write ``gdf`` as a Shapefile and zip its files (minus extensions in ``drop``)."""
     folder = tmp_path / f"shp_{stem}"
     folder.mkdir(exist_ok=True)
@@ -68,8 +81,9 @@ def test_reads_each_format_into_the_zone_crs(tmp_path, fmt):
         path = write(gdf.to_crs("EPSG:4326"), tmp_path / "parcels.geojson")
     else:
         path = zip_shapefile(gdf, tmp_path)
-    out, report = read_layer(path, geometry="polygon", required=["parcel_id", "status"],
-                             finite=["area_m2"], id_field="parcel_id")
+    out, report = read_layer(
+        path, geometry="polygon", required=["parcel_id", "status"], finite=["area_m2"], id_field="parcel_id"
+    )
     assert len(out) == 2 and out.crs.to_epsg() == 4546
     assert list(out["parcel_id"]) == ["SC-0001", "SC-0002"]
     # GeoJSON is WGS 84 by definition and comes back reprojected; the squares survive the trip.
@@ -93,8 +107,9 @@ def test_reprojection_to_the_central_meridian_gives_false_easting(tmp_path):
 
 def test_named_layer_is_read_from_a_multi_layer_geopackage(tmp_path):
     path = write(parcels_frame(), tmp_path / "zone.gpkg", layer="parcels")
-    roads = gpd.GeoDataFrame({"name": ["S224"]}, geometry=[LineString([(X0, Y0), (X0 + 9, Y0)])],
-                             crs="EPSG:4546")
+    roads = gpd.GeoDataFrame(
+        {"name": ["S224"]}, geometry=[LineString([(X0, Y0), (X0 + 9, Y0)])], crs="EPSG:4546"
+    )
     write(roads, path, layer="roads")
     out, report = read_layer(path, "roads", geometry="line")
     assert list(out["name"]) == ["S224"] and report.layer == "roads"
@@ -123,8 +138,10 @@ def _unknown_format(tmp_path):
 
 def _vrt_posing_as_gpkg(tmp_path):
     p = tmp_path / "evil.gpkg"
-    p.write_text('<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>/etc/passwd'
-                 "</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>")
+    p.write_text(
+        '<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>/etc/passwd'
+        "</SrcDataSource></OGRVRTLayer></OGRVRTDataSource>"
+    )
     return p, {}
 
 
@@ -147,23 +164,26 @@ def _points_as_parcels(tmp_path):
 
 
 def _missing_field(tmp_path):
-    return (write(parcels_frame(), tmp_path / "p.gpkg", layer="parcels"),
-            {"required": ["parcel_id", "cluster"]})
+    return (
+        write(parcels_frame(), tmp_path / "p.gpkg", layer="parcels"),
+        {"required": ["parcel_id", "cluster"]},
+    )
 
 
 def _nan_in_finite_field(tmp_path):
     g = parcels_frame(area_m2=[10_000.0, np.nan])
-    return write(g, tmp_path / "p.gpkg", layer="parcels"), {"finite": ["area_m2"],
-                                                           "id_field": "parcel_id"}
+    return write(g, tmp_path / "p.gpkg", layer="parcels"), {"finite": ["area_m2"], "id_field": "parcel_id"}
 
 
 def _text_in_finite_field(tmp_path):
     p = tmp_path / "p.geojson"
-    p.write_text('{"type": "FeatureCollection", "features": ['
-                 '{"type": "Feature", "properties": {"area_m2": 100.0}, "geometry": '
-                 '{"type": "Point", "coordinates": [111.3, 36.9]}},'
-                 '{"type": "Feature", "properties": {"area_m2": "abc"}, "geometry": '
-                 '{"type": "Point", "coordinates": [111.3, 36.9]}}]}')
+    p.write_text(
+        '{"type": "FeatureCollection", "features": ['
+        '{"type": "Feature", "properties": {"area_m2": 100.0}, "geometry": '
+        '{"type": "Point", "coordinates": [111.3, 36.9]}},'
+        '{"type": "Feature", "properties": {"area_m2": "abc"}, "geometry": '
+        '{"type": "Point", "coordinates": [111.3, 36.9]}}]}'
+    )
     return p, {"finite": ["area_m2"]}
 
 
@@ -214,27 +234,51 @@ def _geographic_target_crs(tmp_path):
         (_empty_file, InputFileError, r"empty\.gpkg: is empty \(0 bytes\)"),
         (_unknown_format, InputFileError, r"has an unknown format '\.csv'"),
         (_vrt_posing_as_gpkg, InputFileError, r"evil\.gpkg: is not a GeoPackage"),
-        (_no_crs_gpkg, MissingCRSError,
-         r"nocrs\.gpkg \[layer parcels\]: has no CRS; declare it \(e\.g\. a \.prj / assign "
-         r"EPSG:4546 in QGIS\) and try again"),
+        (
+            _no_crs_gpkg,
+            MissingCRSError,
+            r"nocrs\.gpkg \[layer parcels\]: has no CRS; declare it \(e\.g\. a \.prj / assign "
+            r"EPSG:4546 in QGIS\) and try again",
+        ),
         (_no_prj_zip, MissingCRSError, r"\[parcels\.shp\]: has no CRS; declare it"),
         (_empty_layer, InputFileError, r"\[layer parcels\]: has no features"),
-        (_points_as_parcels, GeometryError,
-         r"must hold Polygon/MultiPolygon geometries but has Point in feature 2 \(parcel_id=SC-0002\)"),
-        (_missing_field, SchemaError,
-         r"lacks required field\(s\) cluster \(fields present: parcel_id, status, area_m2\)"),
-        (_nan_in_finite_field, SchemaError,
-         r"field 'area_m2' must be a finite number: feature 2 \(parcel_id=SC-0002\) = nan"),
+        (
+            _points_as_parcels,
+            GeometryError,
+            r"must hold Polygon/MultiPolygon geometries but has Point in feature 2 \(parcel_id=SC-0002\)",
+        ),
+        (
+            _missing_field,
+            SchemaError,
+            r"lacks required field\(s\) cluster \(fields present: parcel_id, status, area_m2\)",
+        ),
+        (
+            _nan_in_finite_field,
+            SchemaError,
+            r"field 'area_m2' must be a finite number: feature 2 \(parcel_id=SC-0002\) = nan",
+        ),
         (_text_in_finite_field, SchemaError, r"field 'area_m2' must be a finite number: feature 2 = 'abc'"),
         (_inf_in_numeric_field, SchemaError, r"field 'area_m2' must be finite \(not ±inf\): feature 1 = inf"),
-        (_null_geometry, GeometryError,
-         r"null or empty geometry in feature 1 \(parcel_id=SC-0001\), feature 3 \(parcel_id=SC-0003\)"),
-        (_duplicate_ids, SchemaError,
-         r"id field 'parcel_id' must be unique.*repeated in feature 1 \(parcel_id=A\), feature 3"),
-        (_projected_coordinates_declared_wgs84, CRSError,
-         r"declares the geographic CRS EPSG:4326 but its coordinates reach x 540,000"),
-        (_zone_prefixed_eastings_declared_4546, CRSError,
-         r"declares EPSG:4546 but its coordinates .* lie far outside .*EPSG:4525"),
+        (
+            _null_geometry,
+            GeometryError,
+            r"null or empty geometry in feature 1 \(parcel_id=SC-0001\), feature 3 \(parcel_id=SC-0003\)",
+        ),
+        (
+            _duplicate_ids,
+            SchemaError,
+            r"id field 'parcel_id' must be unique.*repeated in feature 1 \(parcel_id=A\), feature 3",
+        ),
+        (
+            _projected_coordinates_declared_wgs84,
+            CRSError,
+            r"declares the geographic CRS EPSG:4326 but its coordinates reach x 540,000",
+        ),
+        (
+            _zone_prefixed_eastings_declared_4546,
+            CRSError,
+            r"declares EPSG:4546 but its coordinates .* lie far outside .*EPSG:4525",
+        ),
         (_remote_path, InputFileError, r"remote and GDAL virtual paths are not accepted"),
         (_bad_target_crs, CRSError, r"target CRS: 'EPSG:99999' is not a CRS"),
         (_geographic_target_crs, CRSError, r"EPSG:4326, a geographic CRS; distances and areas"),
@@ -270,8 +314,11 @@ def _symlink_info(name: str) -> zipfile.ZipInfo:
         ([("/etc/passwd", b"x")], InputFileError, r"'/etc/passwd' has an absolute path"),
         ([("C:/evil.txt", b"x")], InputFileError, r"has an absolute path"),
         ([(_symlink_info("link.prj"), b"/etc/passwd")], InputFileError, r"'link\.prj' is a symbolic link"),
-        ([(zipfile.ZipInfo("zeros.bin"), bytes(4 * 1024 * 1024))], LimitExceededError,
-         r"compression ratio of \d+:1, more than the limit of 100:1"),
+        (
+            [(zipfile.ZipInfo("zeros.bin"), bytes(4 * 1024 * 1024))],
+            LimitExceededError,
+            r"compression ratio of \d+:1, more than the limit of 100:1",
+        ),
     ],
 )
 def test_unsafe_zips_are_refused_before_extraction(tmp_path, members, error, message):
@@ -328,8 +375,9 @@ def test_a_shapefile_in_a_folder_of_the_zip_is_read(tmp_path):
 
 # ------------------------------------------------------------------------------------- repair
 BOW_TIE = Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])  # two triangles of 25 m² each
-SELF_TOUCHING = Polygon([(0, 0), (10, 0), (10, 10), (5, 10), (7, 5), (5, 2), (3, 5), (5, 10),
-                         (0, 10)])  # the shell touches itself at (5, 10): an inverted hole
+SELF_TOUCHING = Polygon(
+    [(0, 0), (10, 0), (10, 10), (5, 10), (7, 5), (5, 2), (3, 5), (5, 10), (0, 10)]
+)  # the shell touches itself at (5, 10): an inverted hole
 SPIKE = Polygon([(0, 0), (10, 0), (10, 5), (20, 5), (10, 5), (10, 10), (0, 10)])  # 10 m spike
 
 
@@ -342,8 +390,7 @@ SPIKE = Polygon([(0, 0), (10, 0), (10, 5), (20, 5), (10, 5), (10, 10), (0, 10)])
     ],
 )
 def test_repair_reports_row_id_reason_and_area_change(geom, reason, before, after, result_type):
-    gdf = gpd.GeoDataFrame({"parcel_id": ["ok", "bad"]}, geometry=[box(0, 0, 1, 1), geom],
-                           crs="EPSG:4546")
+    gdf = gpd.GeoDataFrame({"parcel_id": ["ok", "bad"]}, geometry=[box(0, 0, 1, 1), geom], crs="EPSG:4546")
     out, repairs = repair_geometries(gdf, kind="polygon", id_field="parcel_id")
     assert repairs == [GeometryRepair(1, "bad", reason, before, after)]
     assert repairs[0].area_change_m2 == pytest.approx(after - before)
@@ -364,8 +411,11 @@ def test_spike_repair_drops_the_line_part():
 def test_unrepairable_geometry_is_refused():
     flat = Polygon([(0, 0), (10, 0), (20, 0), (0, 0)])  # collapses to a line: nothing polygonal
     gdf = gpd.GeoDataFrame({"parcel_id": ["flat"]}, geometry=[flat], crs="EPSG:4546")
-    with pytest.raises(GeometryError, match=r"cannot repair feature 1 \(parcel_id=flat\): nothing "
-                                            r"of kind polygon is left"):
+    with pytest.raises(
+        GeometryError,
+        match=r"cannot repair feature 1 \(parcel_id=flat\): nothing "
+        r"of kind polygon is left",
+    ):
         repair_geometries(gdf, kind="polygon", id_field="parcel_id")
 
 
@@ -374,8 +424,9 @@ def test_reading_a_layer_repairs_and_reports(tmp_path):
     g.loc[1, "geometry"] = shapely.affinity.translate(BOW_TIE, X0, Y0)
     path = write(g, tmp_path / "p.gpkg", layer="parcels")
     out, report = read_layer(path, geometry="polygon", id_field="parcel_id")
-    assert [(r.row, r.feature_id, r.area_before_m2, r.area_after_m2) for r in report.repairs] == \
-        [(1, "SC-0002", 0.0, 50.0)]
+    assert [(r.row, r.feature_id, r.area_before_m2, r.area_after_m2) for r in report.repairs] == [
+        (1, "SC-0002", 0.0, 50.0)
+    ]
     assert out.geometry.is_valid.all()
     assert any("feature 2 (parcel_id=SC-0002): Self-intersection" in line for line in report.lines())
     with pytest.raises(GeometryError, match=r"has invalid geometry in feature 2 \(parcel_id=SC-0002\)"):
@@ -394,6 +445,5 @@ def test_prepare_layer_applies_the_same_rules_in_memory():
     g = parcels_frame(crs=None)
     with pytest.raises(MissingCRSError, match="upload: has no CRS"):
         prepare_layer(g, where="upload")
-    out, report = prepare_layer(parcels_frame().to_crs("EPSG:4490"), where="upload",
-                                geometry="polygon")
+    out, report = prepare_layer(parcels_frame().to_crs("EPSG:4490"), where="upload", geometry="polygon")
     assert report.reprojected and out.crs.to_epsg() == 4546

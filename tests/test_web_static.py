@@ -84,7 +84,11 @@ def test_page_references_no_external_url(client: TestClient, path: str) -> None:
 @pytest.mark.parametrize("path", PAGES)
 def test_every_file_a_page_loads_is_served(client: TestClient, path: str) -> None:
     html = client.get(path).text
-    loaded = [v for tag, attr, v in _refs(html) if (tag, attr) in {("script", "src"), ("link", "href"), ("img", "src")}]
+    loaded = [
+        v
+        for tag, attr, v in _refs(html)
+        if (tag, attr) in {("script", "src"), ("link", "href"), ("img", "src")}
+    ]
     assert any(v.startswith("/static/js/") for v in loaded)
     for v in loaded:
         r = client.get(v)
@@ -94,9 +98,15 @@ def test_every_file_a_page_loads_is_served(client: TestClient, path: str) -> Non
 
 def test_map_page_loads_the_vendored_libraries(client: TestClient) -> None:
     html = client.get("/").text
-    for lib in ("vendor/leaflet/leaflet.js", "vendor/leaflet-draw/leaflet.draw.js", "vendor/chartjs/chart.umd.js",
-                "vendor/proj4/proj4.js", "vendor/bootstrap/bootstrap.bundle.min.js",
-                "vendor/fontawesome/css/all.min.css", "js/map.js"):
+    for lib in (
+        "vendor/leaflet/leaflet.js",
+        "vendor/leaflet-draw/leaflet.draw.js",
+        "vendor/chartjs/chart.umd.js",
+        "vendor/proj4/proj4.js",
+        "vendor/bootstrap/bootstrap.bundle.min.js",
+        "vendor/fontawesome/css/all.min.css",
+        "js/map.js",
+    ):
         assert f"/static/{lib}?v=" in html, lib
     # the page has no inline script: the CSP (script-src 'self') would block it
     assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) is None
@@ -144,8 +154,13 @@ def test_css_references_only_files_that_are_here(css: str) -> None:
 
 
 def test_css_list_covers_the_vendored_styles() -> None:
-    assert {"css/app.css", "vendor/leaflet/leaflet.css", "vendor/leaflet-draw/leaflet.draw.css",
-            "vendor/bootstrap/bootstrap.min.css", "vendor/fontawesome/css/all.min.css"} <= set(CSS_FILES)
+    assert {
+        "css/app.css",
+        "vendor/leaflet/leaflet.css",
+        "vendor/leaflet-draw/leaflet.draw.css",
+        "vendor/bootstrap/bootstrap.min.css",
+        "vendor/fontawesome/css/all.min.css",
+    } <= set(CSS_FILES)
 
 
 # --------------------------------------------------------------------------- scripts
@@ -157,7 +172,10 @@ def _own_js() -> list[Path]:
 
 def test_only_the_basemap_module_names_other_hosts() -> None:
     for path in _own_js():
-        hosts = {urlsplit(u if "//" in u[:8] else "https:" + u).hostname for u in EXTERNAL.findall(path.read_text())}
+        hosts = {
+            urlsplit(u if "//" in u[:8] else "https:" + u).hostname
+            for u in EXTERNAL.findall(path.read_text())
+        }
         if path.name == "basemaps.js":
             assert hosts == {"t{s}.tianditu.gov.cn", "tile.openstreetmap.org"}
         else:
@@ -221,18 +239,34 @@ def test_every_text_the_pages_use_exists() -> None:
     assert sorted(used - set(zh)) == []
 
 
-@pytest.mark.parametrize(("prefix", "values"), [
-    ("status_parcel", PARCEL_STATUSES),
-    ("jobs.status", JOB_STATUSES),
-    ("kind", CLUSTER_KINDS),
-    ("role", ROLES),
-    ("rule", tuple(RULE_LABELS)),
-    ("status", ("pass", "fail", "review")),
-    ("style", ("class", "status", "cluster")),
-    ("layer", ("parks", "clusters", "parcels", "roads", "rivers", "substations", "water", "places",
-               "slope", "recommend")),
-    ("basemap", ("hillshade", "tianditu", "osm", "none")),
-])
+@pytest.mark.parametrize(
+    ("prefix", "values"),
+    [
+        ("status_parcel", PARCEL_STATUSES),
+        ("jobs.status", JOB_STATUSES),
+        ("kind", CLUSTER_KINDS),
+        ("role", ROLES),
+        ("rule", tuple(RULE_LABELS)),
+        ("status", ("pass", "fail", "review")),
+        ("style", ("class", "status", "cluster")),
+        (
+            "layer",
+            (
+                "parks",
+                "clusters",
+                "parcels",
+                "roads",
+                "rivers",
+                "substations",
+                "water",
+                "places",
+                "slope",
+                "recommend",
+            ),
+        ),
+        ("basemap", ("hillshade", "tianditu", "osm", "none")),
+    ],
+)
 def test_texts_cover_every_value_of_the_domain(prefix: str, values: tuple[str, ...]) -> None:
     zh, en = _dict("zh"), _dict("en")
     for v in values:

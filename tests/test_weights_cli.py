@@ -23,8 +23,15 @@ soda, 1, 9, 4, 2, 1, 2, 1/2
 milk, 1, 9, 3, 1, 1/2, 1, 1/3
 water, 2, 9, 9, 3, 2, 3, 1
 """
-DRINKS = {"coffee": 0.177, "wine": 0.019, "tea": 0.042, "beer": 0.116, "soda": 0.190, "milk": 0.129,
-          "water": 0.327}
+DRINKS = {
+    "coffee": 0.177,
+    "wine": 0.019,
+    "tea": 0.042,
+    "beer": 0.116,
+    "soda": 0.190,
+    "milk": 0.129,
+    "water": 0.327,
+}
 
 # Saaty (1990) house criteria: CR = 0.169, inconsistent.
 HOUSE_CSV = """\
@@ -65,8 +72,17 @@ def write(tmp_path):
 def test_table_for_a_consistent_matrix(cli, write):
     r = CliRunner().invoke(cli, ["weights", "--ahp", write(DRINKS_CSV)], env={"COLUMNS": "120"})
     assert r.exit_code == 0, r.output
-    for text in ("coffee", "water", "0.3268", "32.7", "λmax = 7.1766", "CI = 0.0294", "RI = 1.32",
-                 "CR = 0.0223", "acceptable"):
+    for text in (
+        "coffee",
+        "water",
+        "0.3268",
+        "32.7",
+        "λmax = 7.1766",
+        "CI = 0.0294",
+        "RI = 1.32",
+        "CR = 0.0223",
+        "acceptable",
+    ):
         assert text in r.stdout, text
     assert "not acceptable" not in r.stdout
 
@@ -108,10 +124,17 @@ def test_bom_blank_lines_and_decimal_entries_are_accepted(cli, write):
 
 CASES = [
     # (csv text, exit code, text in the error)
-    ("id,a,b,c\na,1,2,3\nb,1/2,1,2\n", 5,
-     "not square: the header names 3 criteria (a, b, c) but there are 2 data row(s)"),
+    (
+        "id,a,b,c\na,1,2,3\nb,1/2,1,2\n",
+        5,
+        "not square: the header names 3 criteria (a, b, c) but there are 2 data row(s)",
+    ),
     ("id,a,b,c\na,1,2,3\nb,1/2,1\nc,1/3,1/2,1\n", 5, "line 3: row 'b' has 2 entries, expected 3"),
-    ("id,a,b\na,1,abc\nb,1,1\n", 5, "line 2, row 'a', column 'b': 'abc' is not a number or a fraction like 1/3"),
+    (
+        "id,a,b\na,1,abc\nb,1,1\n",
+        5,
+        "line 2, row 'a', column 'b': 'abc' is not a number or a fraction like 1/3",
+    ),
     ("id,a,b\na,1,2\nb,1/0,1\n", 5, "line 3, row 'b', column 'a': '1/0' is not a number"),
     ("id,a,b\na,1,\nb,1,1\n", 5, "line 2, row 'a', column 'b': '' is not a number"),
     ("id,a,b\na,1,-2\nb,-1/2,1\n", 5, "row 'a', column 'b': '-2' must be a positive number"),

@@ -15,7 +15,14 @@ from exactextract import exact_extract
 from exactextract.raster import NumPyRasterSource
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, box
 
-from gis.errors import CRSError, GeometryError, InputFileError, LimitExceededError, MissingCRSError, NoOverlapError
+from gis.errors import (
+    CRSError,
+    GeometryError,
+    InputFileError,
+    LimitExceededError,
+    MissingCRSError,
+    NoOverlapError,
+)
 from gis.raster import read_dem
 from gis.slope import slope_grid
 from gis.terrain import measure_terrain, measure_terrain_on_surfaces
@@ -63,13 +70,24 @@ def test_plane_statistics(make_raster, a, b, mean_deg, mean_pct, lt15, lt10, ove
     dem = make_raster(plane(a, b, (40, 40), T), transform=T)
     # A rotated square and a triangle well inside the DEM: partial cells everywhere on the edges.
     sq = shapely.affinity.rotate(cell_box(10, 10, 25, 25), 30)
-    tri = Polygon([(ZONE_X0 + 55, ZONE_Y0 - 305), (ZONE_X0 + 300, ZONE_Y0 - 290), (ZONE_X0 + 120, ZONE_Y0 - 60)])
+    tri = Polygon(
+        [(ZONE_X0 + 55, ZONE_Y0 - 305), (ZONE_X0 + 300, ZONE_Y0 - 290), (ZONE_X0 + 120, ZONE_Y0 - 60)]
+    )
     out = zonal_slope(parcels(sq, tri), dem, [15, 10])
     assert list(out.columns) == [
-        "slope_mean_deg", "slope_max_deg", "slope_p90_deg", "slope_mean_pct",
-        "slope_share_lt_15pct", "slope_share_lt_10pct", "slope_over_limit_share",
+        "slope_mean_deg",
+        "slope_max_deg",
+        "slope_p90_deg",
+        "slope_mean_pct",
+        "slope_share_lt_15pct",
+        "slope_share_lt_10pct",
+        "slope_over_limit_share",
     ]
-    for col, expected in [("slope_mean_deg", mean_deg), ("slope_max_deg", mean_deg), ("slope_p90_deg", mean_deg)]:
+    for col, expected in [
+        ("slope_mean_deg", mean_deg),
+        ("slope_max_deg", mean_deg),
+        ("slope_p90_deg", mean_deg),
+    ]:
         assert np.allclose(out[col], expected, atol=1e-4), col
     assert np.allclose(out["slope_mean_pct"], mean_pct, atol=1e-4)
     assert np.allclose(out["slope_share_lt_15pct"], lt15)
@@ -120,7 +138,12 @@ def test_half_cells_count_half(make_raster) -> None:
 
 @pytest.mark.parametrize(
     ("limit", "column"),
-    [(15, "slope_share_lt_15pct"), (10.0, "slope_share_lt_10pct"), (7.5, "slope_share_lt_7.5pct"), (25, "slope_share_lt_25pct")],
+    [
+        (15, "slope_share_lt_15pct"),
+        (10.0, "slope_share_lt_10pct"),
+        (7.5, "slope_share_lt_7.5pct"),
+        (25, "slope_share_lt_25pct"),
+    ],
 )
 def test_share_column_names(limit: float, column: str) -> None:
     assert share_column(limit) == column
@@ -198,7 +221,9 @@ def test_statistics_equal_exactextract_operations(make_raster) -> None:
     assert np.allclose(ours["slope_over_limit_share"], 1 - ours["slope_share_lt_15pct"], atol=1e-9)
     pct = np.where(np.isnan(slope.values), np.nan, 100 * np.tan(np.radians(slope.values.astype(np.float64))))
     src_p = NumPyRasterSource(pct, left, bottom, right, top, nodata=None, name="p")
-    assert np.allclose(ours["slope_mean_pct"], exact_extract(src_p, gdf, ["mean"], output="pandas")["mean"], rtol=1e-9)
+    assert np.allclose(
+        ours["slope_mean_pct"], exact_extract(src_p, gdf, ["mean"], output="pandas")["mean"], rtol=1e-9
+    )
     assert ours["slope_share_lt_15pct"].between(0.01, 0.99).any()  # the terrain really is mixed
 
 
@@ -280,7 +305,9 @@ def test_extract_cells_maps_cell_ids_to_centres(make_raster) -> None:
     assert np.allclose(x[order], ZONE_X0 + np.array([35, 45, 35, 45]))
     assert np.allclose(y[order], ZONE_Y0 - np.array([45, 45, 55, 55]))
     # The DEM value at a cell is the plane at its centre (tests.rasters.plane).
-    assert np.allclose(cells.gather(dem)[order], 1000 + 0.1 * (x[order] - ZONE_X0) + 0.2 * (y[order] - ZONE_Y0), atol=1e-3)
+    assert np.allclose(
+        cells.gather(dem)[order], 1000 + 0.1 * (x[order] - ZONE_X0) + 0.2 * (y[order] - ZONE_Y0), atol=1e-3
+    )
 
 
 # --------------------------------------------------------------------------- several DEMs
@@ -336,8 +363,12 @@ def test_surfaces_in_memory_give_what_the_files_give(make_raster) -> None:
     a = make_raster(za, transform=T, nodata=-9999.0, name="a.tif")
     t_b = north_up(ZONE_X0 + 350.0, ZONE_Y0, RES)
     b = make_raster(plane(0.0, 0.12, (30, 15), t_b), transform=t_b, name="b.tif")
-    gdf = parcels(cell_box(38, 5, 45, 15), cell_box(5, 5, 15, 15), cell_box(70, 5, 80, 15),
-                  index=["FALLBACK", "WEST", "NONE"])
+    gdf = parcels(
+        cell_box(38, 5, 45, 15),
+        cell_box(5, 5, 15, 15),
+        cell_box(70, 5, 80, 15),
+        index=["FALLBACK", "WEST", "NONE"],
+    )
     from_files = measure_terrain(gdf, [a, b], [15, 10])
     surfaces = [load_surface(a), load_surface(b)]
     in_memory = measure_terrain_on_surfaces(gdf, surfaces, [15, 10])
@@ -399,8 +430,18 @@ def test_parcels_without_crs_raise(make_raster) -> None:
         (LineString([(ZONE_X0, ZONE_Y0 - 10), (ZONE_X0 + 90, ZONE_Y0 - 10)]), GeometryError, "not polygons"),
         (None, GeometryError, "no geometry"),
         (Polygon(), GeometryError, "no geometry"),
-        (Polygon([(ZONE_X0 + 20, ZONE_Y0 - 20), (ZONE_X0 + 200, ZONE_Y0 - 200), (ZONE_X0 + 200, ZONE_Y0 - 20),
-                  (ZONE_X0 + 20, ZONE_Y0 - 200)]), GeometryError, "invalid geometry.*Self-intersection"),
+        (
+            Polygon(
+                [
+                    (ZONE_X0 + 20, ZONE_Y0 - 20),
+                    (ZONE_X0 + 200, ZONE_Y0 - 200),
+                    (ZONE_X0 + 200, ZONE_Y0 - 20),
+                    (ZONE_X0 + 20, ZONE_Y0 - 200),
+                ]
+            ),
+            GeometryError,
+            "invalid geometry.*Self-intersection",
+        ),
     ],
 )
 def test_bad_geometries_raise(make_raster, geom, error, message) -> None:
@@ -421,7 +462,11 @@ def test_dem_problems_surface_before_measuring(make_raster, tmp_path: Path) -> N
         zonal_slope(gdf, [west, tmp_path / "missing.tif"])
     with pytest.raises(LimitExceededError):
         zonal_slope(gdf, west, max_cells=100)
-    geo = make_raster(plane(0.05, 0, (10, 10), north_up(111.5, 37.0, 0.0001)),
-                      transform=north_up(111.5, 37.0, 0.0001), crs="EPSG:4490", name="geo.tif")
+    geo = make_raster(
+        plane(0.05, 0, (10, 10), north_up(111.5, 37.0, 0.0001)),
+        transform=north_up(111.5, 37.0, 0.0001),
+        crs="EPSG:4490",
+        name="geo.tif",
+    )
     with pytest.raises(CRSError, match="geographic"):
         zonal_slope(gdf.to_crs("EPSG:4490"), geo)

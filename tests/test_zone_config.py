@@ -42,8 +42,12 @@ TABLE_9_6 = {
 @pytest.mark.parametrize("industry,expected", TABLE_9_6.items())
 def test_admission_conditions_match_table_9_6(zone, industry, expected):
     row = next(a for a in zone.admission if a.industry == industry)
-    got = (row.investment_intensity_wan_per_mu, row.output_intensity_wan_per_mu,
-           row.online_monitoring_required, row.waste_treatment_pct_min)
+    got = (
+        row.investment_intensity_wan_per_mu,
+        row.output_intensity_wan_per_mu,
+        row.online_monitoring_required,
+        row.waste_treatment_pct_min,
+    )
     assert got == expected
     assert row.source == "表9-6"
 
@@ -58,8 +62,13 @@ def test_parks_and_clusters_per_table_8_1(zone):
     shuitou = [c.name for c in zone.park("shuitou").clusters]
     shuangchi = [c.name for c in zone.park("shuangchi").clusters]
     assert shuitou == ["公共服务中心", "铝镁新材料组团", "高技术产业（制造业）组团", "新能源产业组团"]
-    assert shuangchi == ["铝镁新材料产业组团", "智能制造及资源综合利用组团", "生物健康产业组团",
-                         "综合服务组团", "产业备用地"]
+    assert shuangchi == [
+        "铝镁新材料产业组团",
+        "智能制造及资源综合利用组团",
+        "生物健康产业组团",
+        "综合服务组团",
+        "产业备用地",
+    ]
     assert zone.cluster("st-public").area_mu == 250
     reserve = zone.cluster("sc-reserve")
     assert reserve.kind == "reserve" and reserve.admits_encouraged_under_review
@@ -68,13 +77,27 @@ def test_parks_and_clusters_per_table_8_1(zone):
 # 表9-5: 产业大类 → {二级产业方向: 发展导向}
 TABLE_9_5 = {
     "铝镁新材料": {"氧化铝": "规模控制", "铝基新材料": "培育壮大", "镁基新材料（含镁铝合金）": "鼓励发展"},
-    "智能制造产业": {"智能铸造": "培育壮大", "高性能通用零部件": "鼓励发展", "智能消费设备": "鼓励发展",
-                 "新能源汽车零部件": "鼓励发展"},
+    "智能制造产业": {
+        "智能铸造": "培育壮大",
+        "高性能通用零部件": "鼓励发展",
+        "智能消费设备": "鼓励发展",
+        "新能源汽车零部件": "鼓励发展",
+    },
     "新能源产业": {"风光分布式开发": "鼓励发展", "“新能源+储能”": "鼓励发展", "新能源装备制造": "鼓励发展"},
-    "生物健康产业": {"生物医药": "积极鼓励发展、培育壮大", "养生保健品": "鼓励发展", "健康食品": "鼓励发展",
-                 "功能饮品": "鼓励发展", "医药技术": "鼓励发展", "健康养生": "鼓励发展"},
-    "高技术产业（制造）": {"电子器件制造": "鼓励发展", "电子元件制造": "鼓励发展",
-                      "信息技术应用创新产业": "鼓励发展", "光电产业": "鼓励发展"},
+    "生物健康产业": {
+        "生物医药": "积极鼓励发展、培育壮大",
+        "养生保健品": "鼓励发展",
+        "健康食品": "鼓励发展",
+        "功能饮品": "鼓励发展",
+        "医药技术": "鼓励发展",
+        "健康养生": "鼓励发展",
+    },
+    "高技术产业（制造）": {
+        "电子器件制造": "鼓励发展",
+        "电子元件制造": "鼓励发展",
+        "信息技术应用创新产业": "鼓励发展",
+        "光电产业": "鼓励发展",
+    },
     "资源综合利用产业": {"赤泥综合利用": "鼓励发展", "有机肥饲料生产": "严格环保要求，鼓励发展"},
     "现代服务业": {"现代物流": "鼓励发展", "高科技服务业": "鼓励发展", "商贸服务": "鼓励发展、以市场定量"},
 }
@@ -162,12 +185,24 @@ BAD_FILES = [
     ("admission.4.waste_treatment_pct_min", 101, "admission.4.waste_treatment_pct_min"),
     ("zone.crs", "EPSG:4490", "zone.crs: EPSG:4490 is not a projected CRS"),
     ("zone.crs", "EPSG:99999999", "zone.crs: not a CRS"),
-    ("parks.1.clusters.0.admits.0.industry", "炼焦", "parks.1.clusters.0.admits.0.industry: '炼焦' is not on the positive list"),
+    (
+        "parks.1.clusters.0.admits.0.industry",
+        "炼焦",
+        "parks.1.clusters.0.admits.0.industry: '炼焦' is not on the positive list",
+    ),
     ("parks.0.clusters.1.admits.0.branches", ["钢铁"], "'钢铁' is not a branch of 铝镁新材料"),
     ("parks.0.clusters.0.kind", "housing", "parks.0.clusters.0.kind"),
     ("parks.1.clusters.1.id", "sc-almg", "cluster ids must be unique"),
-    ("positive_list.industries.0.branches.0.level", "forbidden", "positive_list.industries.0.branches.0.level"),
-    ("scoring.criteria.0.function.points", [[5, 1], [2, 0]], "scoring.criteria.0.function.piecewise: points must have strictly increasing x"),
+    (
+        "positive_list.industries.0.branches.0.level",
+        "forbidden",
+        "positive_list.industries.0.branches.0.level",
+    ),
+    (
+        "scoring.criteria.0.function.points",
+        [[5, 1], [2, 0]],
+        "scoring.criteria.0.function.piecewise: points must have strictly increasing x",
+    ),
     ("scoring.criteria.2.function.x1", 5000, "x0 and x1 must differ"),
     ("scoring.ahp.matrix.0.3", 9, "not reciprocal"),
     ("scoring.natural_slope_limit", "steep", "natural_slope_limit 'steep' is not one of"),
@@ -230,8 +265,9 @@ def test_cli_validate_bad_file_exits_nonzero(tmp_path, raw):
     bad["admission"][0]["output_intensity_wan_per_mu"] = "lots"
     f = tmp_path / "bad.yaml"
     f.write_text(yaml.safe_dump(bad, allow_unicode=True), encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "app.cli", "zone", "validate", str(f)],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "app.cli", "zone", "validate", str(f)], capture_output=True, text=True
+    )
     assert r.returncode == 8
     assert "admission.0.output_intensity_wan_per_mu" in r.stderr
 
@@ -243,8 +279,11 @@ def test_console_script_exit_code_of_a_command_that_reports_its_own_error(tmp_pa
 
     empty = tmp_path / "empty.geojson"
     empty.write_bytes(b"")
-    r = subprocess.run([sys.executable, "-m", "app.cli", "score", str(empty), "--out", str(tmp_path / "x.gpkg")],
-                       capture_output=True, text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "app.cli", "score", str(empty), "--out", str(tmp_path / "x.gpkg")],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 2, r.stderr
     assert "is empty" in r.stderr
     assert not (tmp_path / "x.gpkg").exists()

@@ -56,8 +56,11 @@ def secret_key(settings: Settings) -> str:
                 fh.write(secrets.token_urlsafe(48))
     key = path.read_text(encoding="ascii").strip()
     if len(key) < 32:
-        raise NotAuthenticatedError("the token signing key is too short", where=str(path),
-                                    hint="delete the file (a new key is made) or set PARKSITE_SECRET_KEY")
+        raise NotAuthenticatedError(
+            "the token signing key is too short",
+            where=str(path),
+            hint="delete the file (a new key is made) or set PARKSITE_SECRET_KEY",
+        )
     return key
 
 
@@ -72,25 +75,43 @@ def create_token(state: ApiState, user_name: str) -> tuple[str, int]:
 def decode_token(state: ApiState, token: str) -> str:
     """Return the user name of a valid token; NotAuthenticatedError for an invalid or expired one."""
     try:
-        claims: dict[str, Any] = jwt.decode(token, state.secret, algorithms=[ALGORITHM],
-                                            options={"require": ["sub", "exp", "iat"]})
+        claims: dict[str, Any] = jwt.decode(
+            token, state.secret, algorithms=[ALGORITHM], options={"require": ["sub", "exp", "iat"]}
+        )
     except jwt.ExpiredSignatureError:
-        raise NotAuthenticatedError("the token has expired", where="Authorization",
-                                    hint="log in again (POST /api/v1/auth/token)") from None
+        raise NotAuthenticatedError(
+            "the token has expired", where="Authorization", hint="log in again (POST /api/v1/auth/token)"
+        ) from None
     except jwt.InvalidTokenError as exc:
-        raise NotAuthenticatedError(f"the token is not valid ({exc})", where="Authorization",
-                                    hint="log in again (POST /api/v1/auth/token)") from None
+        raise NotAuthenticatedError(
+            f"the token is not valid ({exc})",
+            where="Authorization",
+            hint="log in again (POST /api/v1/auth/token)",
+        ) from None
     return str(claims["sub"])
 
 
-@router.post("/auth/token", response_model=Token, summary="Log in: user name and password → bearer token",
-             responses={401: {"model": ErrorBody, "description": "wrong user name or password"},
-                        429: {"model": ErrorBody, "description": "too many failed logins for this user "
-                              "name or from this address: wait Retry-After seconds (the body adds "
-                              "retry_after and message_zh)"}})
-def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep,
-          state: Annotated[ApiState, Depends(api_state)], request: Request,
-          throttle: Annotated[LoginThrottle, Depends(login_throttle)]) -> Token:
+@router.post(
+    "/auth/token",
+    response_model=Token,
+    summary="Log in: user name and password → bearer token",
+    responses={
+        401: {"model": ErrorBody, "description": "wrong user name or password"},
+        429: {
+            "model": ErrorBody,
+            "description": "too many failed logins for this user "
+            "name or from this address: wait Retry-After seconds (the body adds "
+            "retry_after and message_zh)",
+        },
+    },
+)
+def login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    state: Annotated[ApiState, Depends(api_state)],
+    request: Request,
+    throttle: Annotated[LoginThrottle, Depends(login_throttle)],
+) -> Token:
     """Exchange a user name and password (``application/x-www-form-urlencoded``) for a JWT.
 
     Refused with 429 (``LoginThrottledError``), before the password is checked, while the user
@@ -105,16 +126,23 @@ def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], session: Sessio
     if user is None:
         throttle.failed(attempt)
         session.rollback()
-        raise NotAuthenticatedError("wrong user name or password, or the account is disabled",
-                                    where="login", hint="check the user name and password")
+        raise NotAuthenticatedError(
+            "wrong user name or password, or the account is disabled",
+            where="login",
+            hint="check the user name and password",
+        )
     throttle.succeeded(attempt)
     session.commit()
     token, seconds = create_token(state, user.name)
     return Token(access_token=token, token_type="bearer", expires_in=seconds, role=user.role)
 
 
-@router.get("/me", response_model=Me, summary="Who am I: name and role of the token's user",
-            responses={401: {"model": ErrorBody, "description": "no token, or an invalid one"}})
+@router.get(
+    "/me",
+    response_model=Me,
+    summary="Who am I: name and role of the token's user",
+    responses={401: {"model": ErrorBody, "description": "no token, or an invalid one"}},
+)
 def me(request: Request, user: Viewer) -> Me:
     """Return the logged-in user's name and role (401 without a valid token)."""
     u = require_user(user)

@@ -24,15 +24,18 @@ class DeletedClusterProperties(BaseModel):
     name: str | None
     name_en: str | None
     kind: str | None
-    version: int = Field(description="the version the deletion is recorded as (as DELETE answered); "
-                         "undelete makes version + 1")
+    version: int = Field(
+        description="the version the deletion is recorded as (as DELETE answered); undelete makes version + 1"
+    )
     deleted_version: int = Field(description="the last version before the deletion (what undelete restores)")
     deleted_at: dt.datetime | None
     deleted_by: str | None
     area_m2: float | None = Field(description="m², computed in the zone CRS")
     area_mu: float | None = Field(description="亩 (1 亩 = 10000/15 m²)")
     note: str | None = Field(description="the deletion's audit note, English")
-    note_zh: str | None = Field(None, description="the same in Chinese (English where there is no translation)")
+    note_zh: str | None = Field(
+        None, description="the same in Chinese (English where there is no translation)"
+    )
 
 
 class DeletedClusterFeature(Feature):
@@ -47,11 +50,18 @@ def deleted_properties(d: DeletedCluster) -> dict[str, Any]:
     """Return the Feature properties of a deleted cluster (areas rounded like live clusters)."""
     a = d.attrs
     return {
-        "cluster_id": d.code, "park": d.park, "name": a.get("name"), "name_en": a.get("name_en"),
-        "kind": a.get("kind"), "version": d.version, "deleted_version": d.version - 1,
-        "deleted_at": d.deleted_at, "deleted_by": d.deleted_by,
+        "cluster_id": d.code,
+        "park": d.park,
+        "name": a.get("name"),
+        "name_en": a.get("name_en"),
+        "kind": a.get("kind"),
+        "version": d.version,
+        "deleted_version": d.version - 1,
+        "deleted_at": d.deleted_at,
+        "deleted_by": d.deleted_by,
         "area_m2": None if d.area_m2 is None else round(d.area_m2, 2),
-        "area_mu": None if d.area_mu is None else round(d.area_mu, 4), "note": d.note,
+        "area_mu": None if d.area_mu is None else round(d.area_mu, 4),
+        "note": d.note,
         "note_zh": d.note_zh,
     }
 

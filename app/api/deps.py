@@ -93,16 +93,22 @@ def optional_user(state: StateDep, token: Annotated[str | None, Depends(oauth2_s
     with state.factory() as session:
         user = session.scalar(select(User).where(User.name == name))
     if user is None or user.disabled:
-        raise NotAuthenticatedError(f"the account {name!r} no longer exists or is disabled",
-                                    where="Authorization", hint="log in with an active account")
+        raise NotAuthenticatedError(
+            f"the account {name!r} no longer exists or is disabled",
+            where="Authorization",
+            hint="log in with an active account",
+        )
     return user
 
 
 def viewer(state: StateDep, user: Annotated[User | None, Depends(optional_user)]) -> User | None:
     """Return the user (None for anonymous reads); 401 when login is required and there is none."""
     if user is None and state.require_login:
-        raise NotAuthenticatedError("this server requires login, also for reading",
-                                    where="Authorization", hint="log in (POST /api/v1/auth/token)")
+        raise NotAuthenticatedError(
+            "this server requires login, also for reading",
+            where="Authorization",
+            hint="log in (POST /api/v1/auth/token)",
+        )
     return user
 
 
@@ -112,8 +118,11 @@ Viewer = Annotated[User | None, Depends(viewer)]
 def require_user(user: User | None) -> User:
     """Return ``user``; NotAuthenticatedError (401) for anonymous."""
     if user is None:
-        raise NotAuthenticatedError("you are not logged in", where="Authorization",
-                                    hint="log in (POST /api/v1/auth/token) and send the bearer token")
+        raise NotAuthenticatedError(
+            "you are not logged in",
+            where="Authorization",
+            hint="log in (POST /api/v1/auth/token) and send the bearer token",
+        )
     return user
 
 

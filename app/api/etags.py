@@ -32,13 +32,17 @@ def expected_version(if_match: str | None, key: str, *, where: str) -> int:
     """
     if if_match is None or not if_match.strip():
         raise PreconditionRequiredError(
-            "the request has no If-Match header", where=where,
-            hint="send If-Match with the ETag of the version you edited (GET it first)")
+            "the request has no If-Match header",
+            where=where,
+            hint="send If-Match with the ETag of the version you edited (GET it first)",
+        )
     tags = _tags(if_match)
     if tags == ["*"] or not tags:
         raise PreconditionRequiredError(
-            f"If-Match {if_match!r} names no version", where=where,
-            hint='send the ETag you read, e.g. If-Match: "SC-0001-v3"; "*" is not accepted')
+            f"If-Match {if_match!r} names no version",
+            where=where,
+            hint='send the ETag you read, e.g. If-Match: "SC-0001-v3"; "*" is not accepted',
+        )
     for tag in tags:
         m = _TAG.match(tag)  # weak tags (W/"…") never match: If-Match compares strongly
         if m and m.group("key") == key:

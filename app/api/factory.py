@@ -38,8 +38,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api.deps import ApiState, login_required
 from app.api.geojson import jsonable
 from app.db.spatialite import preload_native_libraries
-from app.errors import (ClusterGeometryError, LoginThrottledError, NotAuthenticatedError, VersionConflictError,
-                        http_status_for)
+from app.errors import (
+    ClusterGeometryError,
+    LoginThrottledError,
+    NotAuthenticatedError,
+    VersionConflictError,
+    http_status_for,
+)
 from app.settings import Settings, get_settings
 from gis.errors import LimitExceededError, ParksiteError
 
@@ -108,9 +113,15 @@ async def domain_error(request: Request, exc: Exception) -> JSONResponse:
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """Exception handler: anything else is a 500 with a short body (details in the log)."""
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    return JSONResponse({"error": "InternalError", "message": "the server failed to answer this request",
-                         "where": f"{request.method} {request.url.path}", "hint": "see the server log"},
-                        status_code=500)
+    return JSONResponse(
+        {
+            "error": "InternalError",
+            "message": "the server failed to answer this request",
+            "where": f"{request.method} {request.url.path}",
+            "hint": "see the server log",
+        },
+        status_code=500,
+    )
 
 
 class BodyLimit:
@@ -126,8 +137,11 @@ class BodyLimit:
         self.max_bytes = max_bytes
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        exc = LimitExceededError(f"the request body is larger than {self.max_bytes / 1e6:g} MB",
-                                 where="request body", hint="send less data (PARKSITE_MAX_BODY_MB)")
+        exc = LimitExceededError(
+            f"the request body is larger than {self.max_bytes / 1e6:g} MB",
+            where="request body",
+            hint="send less data (PARKSITE_MAX_BODY_MB)",
+        )
         await JSONResponse(error_body(exc), status_code=http_status_for(exc))(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -172,8 +186,16 @@ class BodyLimit:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Return the parksite web application for ``settings`` (default: from the environment)."""
-    from app.api import auth, routes_checks, routes_clusters, routes_jobs, routes_parcels, routes_tiles, routes_zone
-    from app.api import routes_projects
+    from app.api import (
+        auth,
+        routes_checks,
+        routes_clusters,
+        routes_jobs,
+        routes_parcels,
+        routes_projects,
+        routes_tiles,
+        routes_zone,
+    )
     from app.api.jobs import JobRunner, mark_interrupted
     from app.api.throttle import LoginThrottle
     from app.api.tiles import TileCache
@@ -183,9 +205,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     preload_native_libraries()  # before any connection; SpatiaLite engines also do it (app.db.spatialite)
     engine = make_engine(settings.resolved_database_url())
     factory = session_factory(engine)
-    state = ApiState(settings=settings, engine=engine, factory=factory,
-                     secret=auth.secret_key(settings), require_login=login_required(settings),
-                     tiles=TileCache())
+    state = ApiState(
+        settings=settings,
+        engine=engine,
+        factory=factory,
+        secret=auth.secret_key(settings),
+        require_login=login_required(settings),
+        tiles=TileCache(),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -223,14 +250,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.login_throttle = LoginThrottle.from_settings(settings)  # failed logins, this process
     app.add_exception_handler(ParksiteError, domain_error)
     app.add_exception_handler(Exception, unexpected_error)
-    for module in (auth, routes_zone, routes_clusters, routes_parcels, routes_checks, routes_projects,
-                   routes_jobs, routes_tiles):
+    for module in (
+        auth,
+        routes_zone,
+        routes_clusters,
+        routes_parcels,
+        routes_checks,
+        routes_projects,
+        routes_jobs,
+        routes_tiles,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
     if settings.cors_origins:
-        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
-                           allow_methods=["GET", "POST", "PUT", "DELETE"],
-                           allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
-                           expose_headers=["ETag", "Location", "Retry-After"])
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
+            expose_headers=["ETag", "Location", "Retry-After"],
+        )
     app.add_middleware(BodyLimit, max_bytes=int(settings.max_body_mb * 1e6))
     from fastapi import Depends
 
@@ -239,8 +278,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _mount_optional(app, "app.web")
     # the OGC API – Features service (/ogc) and the exports (/api/v1/exports/{kind}): reads, so
     # open to anonymous users unless login is required, like the rest of the API
-    _mount_optional(app, "app.ogc", get_session=db_session, dependencies=[Depends(viewer)],
-                    export_dependencies=[Depends(viewer)])
+    _mount_optional(
+        app,
+        "app.ogc",
+        get_session=db_session,
+        dependencies=[Depends(viewer)],
+        export_dependencies=[Depends(viewer)],
+    )
     return app
 
 

@@ -6,9 +6,7 @@ the entity as it is now.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import shapely
@@ -54,33 +52,45 @@ def standard_land(session: Session, zone: Zone, row: pd.Series, lang: str) -> di
 def _sheet(session: Session, zone: Zone, props: dict[str, Any], lang: str) -> dict[str, Any] | None:
     if props["status"] not in SHEET_STATUSES:
         return None
-    row = pd.Series({k: props.get(k) for k in ("parcel_id", "park", "cluster", "status",
-                                                 "enterprise", "area_mu", "score", "excluded")}
-                    | {"class": props.get("class")})
+    row = pd.Series(
+        {
+            k: props.get(k)
+            for k in ("parcel_id", "park", "cluster", "status", "enterprise", "area_mu", "score", "excluded")
+        }
+        | {"class": props.get("class")}
+    )
     try:
         return standard_land(session, zone, row, lang)
     except ParksiteError as exc:  # e.g. a parcel in no cluster: say why there is no sheet
         return {"error": type(exc).__name__, "message": str(exc)}
 
 
-def parcel_feature(session: Session, zone: Zone, code: str, *, detail: bool = True,
-                   lang: str = "zh") -> tuple[dict[str, Any], str]:
+def parcel_feature(
+    session: Session, zone: Zone, code: str, *, detail: bool = True, lang: str = "zh"
+) -> tuple[dict[str, Any], str]:
     """Return ``(Feature, ETag)`` of parcel ``code``; with ``detail`` the score breakdown,
     reasons, measures and 标准地 sheet are included."""
     row = find_parcel(session, zone.id, code)
     cfg = config_of(zone)
     props = parcel_properties(row, class_names_en(cfg))
     if detail:
-        ps = session.scalar(select(ParcelScore).where(ParcelScore.parcel_id == row.id,
-                                                      ParcelScore.run_id == latest_run_id(zone.id)))
+        ps = session.scalar(
+            select(ParcelScore).where(
+                ParcelScore.parcel_id == row.id, ParcelScore.run_id == latest_run_id(zone.id)
+            )
+        )
         b = (ps.breakdown if ps is not None else None) or {}
         props |= {
-            "updated_at": row.updated_at, "updated_by": row.updated_by,
-            "rank": b.get("rank"), "eligible": b.get("eligible"), "weakest": b.get("weakest"),
+            "updated_at": row.updated_at,
+            "updated_by": row.updated_by,
+            "rank": b.get("rank"),
+            "eligible": b.get("eligible"),
+            "weakest": b.get("weakest"),
             "reasons": list(ps.reasons or []) if ps is not None else [],
             "reasons_en": [s.strip() for s in (b.get("reasons_en") or "").split(";") if s.strip()],
             "notes": (b.get("notes_zh") if lang == "zh" else b.get("notes")) or None,
-            "breakdown": b.get("criteria") or [], "measures": b.get("measures") or {},
+            "breakdown": b.get("criteria") or [],
+            "measures": b.get("measures") or {},
         }
         props["standard_land"] = _sheet(session, zone, props, lang)
     return feature(row.parcel_id, _geom(row.wkb), jsonable(props), zone.crs), etag(row.parcel_id, row.version)
@@ -102,10 +112,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from app.db.edits import EditResult
 
 
-def edit_body(feature: dict[str, Any], result: "EditResult") -> dict[str, Any]:
+def edit_body(feature: dict[str, Any], result: EditResult) -> dict[str, Any]:
     """Return an edited entity's Feature with what the edit did: ``action`` and the geometry
     ``repairs`` (English) and ``repairs_zh`` (the same in Chinese)."""
     from app.db import messages
 
-    return feature | {"action": result.action, "repairs": [str(r) for r in result.repairs],
-                      "repairs_zh": [messages.zh(r) for r in result.repairs]}
+    return feature | {
+        "action": result.action,
+        "repairs": [str(r) for r in result.repairs],
+        "repairs_zh": [messages.zh(r) for r in result.repairs],
+    }

@@ -31,8 +31,15 @@ WGS84 = "OGC:CRS84"
 #: Decimals kept in WGS 84 output (1e-8° ≈ 1 mm): an outline read and sent back moves < 1 mm.
 DECIMALS = 8
 
-GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
-                  "MultiPolygon", "GeometryCollection")
+GEOMETRY_TYPES = (
+    "Point",
+    "MultiPoint",
+    "LineString",
+    "MultiLineString",
+    "Polygon",
+    "MultiPolygon",
+    "GeometryCollection",
+)
 
 
 @lru_cache(maxsize=8)
@@ -109,12 +116,18 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
     except ValueError:
         values = []
     if len(values) != 4 or not all(math.isfinite(v) for v in values):
-        raise SchemaError(f"bbox {text!r} is not four numbers minx,miny,maxx,maxy", where="bbox",
-                          hint="give WGS 84 longitudes and latitudes, e.g. bbox=111.4,36.9,111.6,37.1")
+        raise SchemaError(
+            f"bbox {text!r} is not four numbers minx,miny,maxx,maxy",
+            where="bbox",
+            hint="give WGS 84 longitudes and latitudes, e.g. bbox=111.4,36.9,111.6,37.1",
+        )
     minx, miny, maxx, maxy = values
     if not (-180 <= minx < maxx <= 180 and -90 <= miny < maxy <= 90):
-        raise SchemaError(f"bbox {text!r} is not a WGS 84 box with min < max", where="bbox",
-                          hint="longitudes −180…180 first, then latitudes −90…90")
+        raise SchemaError(
+            f"bbox {text!r} is not a WGS 84 box with min < max",
+            where="bbox",
+            hint="longitudes −180…180 first, then latitudes −90…90",
+        )
     return minx, miny, maxx, maxy
 
 
@@ -141,8 +154,9 @@ def count_vertices(obj: Mapping[str, Any]) -> int:
     return _count_positions(obj.get("coordinates"))
 
 
-def geometry_from_request(obj: Any, zone_crs: str, *, max_vertices: int,
-                          where: str = "geometry") -> BaseGeometry:
+def geometry_from_request(
+    obj: Any, zone_crs: str, *, max_vertices: int, where: str = "geometry"
+) -> BaseGeometry:
     """Return a GeoJSON geometry (or Feature) in WGS 84 from a request, in the zone CRS.
 
     Refuses, naming ``where``: anything not a GeoJSON geometry object (GeometryError), more than
@@ -152,24 +166,37 @@ def geometry_from_request(obj: Any, zone_crs: str, *, max_vertices: int,
     edit functions check and repair it in the zone CRS.
     """
     if not isinstance(obj, Mapping) or "type" not in obj:
-        raise GeometryError("is not a GeoJSON geometry object", where=where,
-                            hint='send {"type": "Polygon", "coordinates": [...]} in WGS 84')
+        raise GeometryError(
+            "is not a GeoJSON geometry object",
+            where=where,
+            hint='send {"type": "Polygon", "coordinates": [...]} in WGS 84',
+        )
     n = count_vertices(obj)
     if n > max_vertices:
-        raise LimitExceededError(f"has {n:,} vertices, more than the limit of {max_vertices:,}",
-                                 where=where, hint="simplify the outline (QGIS ▸ Simplify)")
+        raise LimitExceededError(
+            f"has {n:,} vertices, more than the limit of {max_vertices:,}",
+            where=where,
+            hint="simplify the outline (QGIS ▸ Simplify)",
+        )
     if "crs" in obj:
-        raise CRSError("has a 'crs' member; GeoJSON geometries must be WGS 84 longitude/latitude",
-                       where=where, hint="drop 'crs' and send WGS 84 coordinates (RFC 7946)")
+        raise CRSError(
+            "has a 'crs' member; GeoJSON geometries must be WGS 84 longitude/latitude",
+            where=where,
+            hint="drop 'crs' and send WGS 84 coordinates (RFC 7946)",
+        )
     geo = obj.get("geometry") if obj.get("type") == "Feature" else obj
     if not isinstance(geo, Mapping) or geo.get("type") not in GEOMETRY_TYPES:
-        raise GeometryError(f"has type {obj.get('type')!r}, not a GeoJSON geometry", where=where,
-                            hint=f"use one of {', '.join(GEOMETRY_TYPES)}")
+        raise GeometryError(
+            f"has type {obj.get('type')!r}, not a GeoJSON geometry",
+            where=where,
+            hint=f"use one of {', '.join(GEOMETRY_TYPES)}",
+        )
     try:
         geom = shape_from_geojson(geo)
     except Exception as exc:  # shapely raises several types for malformed coordinates
-        raise GeometryError(f"cannot be read as GeoJSON ({exc})", where=where,
-                            hint="check the coordinates arrays") from exc
+        raise GeometryError(
+            f"cannot be read as GeoJSON ({exc})", where=where, hint="check the coordinates arrays"
+        ) from exc
     if geom.is_empty:
         raise GeometryError("is empty", where=where, hint="draw the geometry")
     xy = shapely.get_coordinates(geom)
@@ -180,7 +207,8 @@ def geometry_from_request(obj: Any, zone_crs: str, *, max_vertices: int,
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
         raise CRSError(
             f"coordinates ({minx:.1f}, {miny:.1f}) … ({maxx:.1f}, {maxy:.1f}) are not WGS 84 "
-            "longitude/latitude", where=where,
+            "longitude/latitude",
+            where=where,
             hint="send GeoJSON in WGS 84 (lon, lat); the server transforms it to the zone CRS",
         )
     return to_zone(shapely.force_2d(geom), zone_crs)
@@ -220,8 +248,15 @@ def dumps(data: Any) -> str:
 
 def feature_text(fid: Any, geometry_json: str | None, properties: Mapping[str, Any]) -> str:
     """Return one GeoJSON Feature as JSON text (``geometry_json`` from ``shapely.to_geojson``)."""
-    return ('{"type":"Feature","id":' + dumps(jsonable(fid)) + ',"geometry":'
-            + (geometry_json or "null") + ',"properties":' + dumps(jsonable(properties)) + "}")
+    return (
+        '{"type":"Feature","id":'
+        + dumps(jsonable(fid))
+        + ',"geometry":'
+        + (geometry_json or "null")
+        + ',"properties":'
+        + dumps(jsonable(properties))
+        + "}"
+    )
 
 
 def geometry_json(geoms: Sequence[BaseGeometry | None] | np.ndarray, zone_crs: str) -> list[str | None]:
@@ -233,7 +268,9 @@ def geometry_json(geoms: Sequence[BaseGeometry | None] | np.ndarray, zone_crs: s
     return [None if g is None else str(g) for g in out]
 
 
-def feature(fid: Any, geom: BaseGeometry | None, properties: Mapping[str, Any], zone_crs: str) -> dict[str, Any]:
+def feature(
+    fid: Any, geom: BaseGeometry | None, properties: Mapping[str, Any], zone_crs: str
+) -> dict[str, Any]:
     """Return one Feature (geometry in WGS 84) as a dict."""
     (gj,) = geometry_json([geom], zone_crs)
     return json.loads(feature_text(fid, gj, properties))

@@ -11,17 +11,29 @@ from app.db.edits import history
 from app.db.models import Zone
 
 
-def history_response(session: Session, zone: Zone, entity: str, entity_id: int, key: str,
-                     current_version: int | None) -> HistoryResponse:
+def history_response(
+    session: Session, zone: Zone, entity: str, entity_id: int, key: str, current_version: int | None
+) -> HistoryResponse:
     """Return every version of an entity, oldest first, each with its state, WGS 84 geometry and
     note (``note`` and ``note_en`` English, ``note_zh`` Chinese)."""
     versions = history(session, entity, entity_id)
     geoms = to_wgs84([v.geometry for v in versions], zone.crs)
     return HistoryResponse(
-        entity=entity, id=key, current_version=current_version,
-        versions=[{"version": v.version, "action": v.action, "user": v.user, "at": v.at,
-                   "attrs": jsonable(v.attrs) if v.attrs is not None else None,
-                   "geometry": None if g is None else shapely.geometry.mapping(g), "note": v.note,
-                   "note_en": v.note, "note_zh": v.note_zh or v.note}
-                  for v, g in zip(versions, geoms)],
+        entity=entity,
+        id=key,
+        current_version=current_version,
+        versions=[
+            {
+                "version": v.version,
+                "action": v.action,
+                "user": v.user,
+                "at": v.at,
+                "attrs": jsonable(v.attrs) if v.attrs is not None else None,
+                "geometry": None if g is None else shapely.geometry.mapping(g),
+                "note": v.note,
+                "note_en": v.note,
+                "note_zh": v.note_zh or v.note,
+            }
+            for v, g in zip(versions, geoms)
+        ],
     )

@@ -38,8 +38,11 @@ JOB_WORKERS = 2
 PROGRESS_EVERY_S = 0.5
 #: Result files of a batch scoring job, by ``format`` query value.
 RESULT_FILES = {"gpkg": "scored.gpkg", "geojson": "scored.geojson", "csv": "scored.csv"}
-MEDIA_TYPES = {"gpkg": "application/geopackage+sqlite3", "geojson": "application/geo+json",
-               "csv": "text/csv; charset=utf-8"}
+MEDIA_TYPES = {
+    "gpkg": "application/geopackage+sqlite3",
+    "geojson": "application/geo+json",
+    "csv": "text/csv; charset=utf-8",
+}
 
 
 class JobInterrupted(Exception):
@@ -64,10 +67,14 @@ def _update(factory: sessionmaker[Session], job_id: str, fn: Callable[[Session],
 
 def interrupt_job(session: Session, job_id: str) -> None:
     """Mark one queued or running job ``interrupted`` (the server is stopping)."""
-    session.execute(update(BatchJob).where(BatchJob.id == job_id, BatchJob.status.in_(("queued", "running")))
-                    .values(status="interrupted", finished_at=utcnow(),
-                            error="the server stopped before the job finished")
-                    .execution_options(synchronize_session=False))
+    session.execute(
+        update(BatchJob)
+        .where(BatchJob.id == job_id, BatchJob.status.in_(("queued", "running")))
+        .values(
+            status="interrupted", finished_at=utcnow(), error="the server stopped before the job finished"
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def message_params(message: str) -> dict[str, str | None]:
@@ -92,7 +99,7 @@ class JobRunner:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="parksite-job")
         self._futures: dict[str, Future] = {}
 
-    def submit(self, job_id: str, work: Callable[["JobContext"], dict[str, Any] | None]) -> Future:
+    def submit(self, job_id: str, work: Callable[[JobContext], dict[str, Any] | None]) -> Future:
         """Run ``work(ctx)`` for a queued job; its outcome is recorded in the job row."""
         fut = self._pool.submit(self._run, job_id, work)
         self._futures[job_id] = fut
@@ -110,14 +117,17 @@ class JobRunner:
         self._pool.shutdown(wait=True, cancel_futures=True)
         mark_interrupted(self.factory)
 
-    def _run(self, job_id: str, work: Callable[["JobContext"], dict[str, Any] | None]) -> None:
+    def _run(self, job_id: str, work: Callable[[JobContext], dict[str, Any] | None]) -> None:
         ctx = JobContext(self, job_id)
         try:
             _update(self.factory, job_id, lambda s: start_job(s, job_id))
             params = work(ctx) or {}
             output = params.pop("output_path", None)
-            _update(self.factory, job_id, lambda s: (set_message(s, job_id, "done", **params),
-                                                     finish_job(s, job_id, output)))
+            _update(
+                self.factory,
+                job_id,
+                lambda s: (set_message(s, job_id, "done", **params), finish_job(s, job_id, output)),
+            )
         except JobInterrupted:
             _update(self.factory, job_id, lambda s: interrupt_job(s, job_id))
         except ParksiteError as exc:
@@ -146,12 +156,16 @@ class JobContext:
             return
         self._last = now
         fraction = min(max(done / total, 0.0), 0.99) if total else 0.0
-        _update(self.runner.factory, self.job_id,
-                lambda s: (set_progress(s, self.job_id, fraction), set_message(s, self.job_id, step)))
+        _update(
+            self.runner.factory,
+            self.job_id,
+            lambda s: (set_progress(s, self.job_id, fraction), set_message(s, self.job_id, step)),
+        )
 
 
-def score_file_work(factory: sessionmaker[Session], zone_id: str, parcels: gpd.GeoDataFrame,
-                    notes: list[str], out_dir: Path) -> Callable[[JobContext], dict[str, Any]]:
+def score_file_work(
+    factory: sessionmaker[Session], zone_id: str, parcels: gpd.GeoDataFrame, notes: list[str], out_dir: Path
+) -> Callable[[JobContext], dict[str, Any]]:
     """Return the work of a batch scoring job: score ``parcels`` (read and checked at upload) in
     the stored zone and write the result files into ``out_dir``."""
 
@@ -176,7 +190,9 @@ def score_file_work(factory: sessionmaker[Session], zone_id: str, parcels: gpd.G
     return work
 
 
-def score_zone_work(factory: sessionmaker[Session], zone_id: str, user: str) -> Callable[[JobContext], dict[str, Any]]:
+def score_zone_work(
+    factory: sessionmaker[Session], zone_id: str, user: str
+) -> Callable[[JobContext], dict[str, Any]]:
     """Return the work of a score run of the zone's own parcels (recorded as a ScoreRun)."""
 
     def work(ctx: JobContext) -> dict[str, Any]:

@@ -87,7 +87,8 @@ class ClusterProperties(BaseModel):
     kind: Literal["industrial", "public_service", "service", "reserve"]
     directions: str | None
     admits: list[dict[str, Any]] | None = Field(
-        description="[{industry, branches}] (表8-1); null: not set yet (checks on it say review)")
+        description="[{industry, branches}] (表8-1); null: not set yet (checks on it say review)"
+    )
     admits_encouraged_under_review: bool
     area_m2: float | None
     area_mu: float | None
@@ -193,8 +194,11 @@ class ClusterInfo(BaseModel):
     name_en: str
     kind: str
     in_database: bool = Field(description="the cluster has an outline in the database")
-    admits_set: bool = Field(True, description="false: drawn on the map without admitted industries "
-                             "yet (admission checks on its parcels say review)")
+    admits_set: bool = Field(
+        True,
+        description="false: drawn on the map without admitted industries "
+        "yet (admission checks on its parcels say review)",
+    )
 
 
 class ParkInfo(BaseModel):
@@ -245,7 +249,9 @@ class ScoringInfo(BaseModel):
     classes: list[ScoreClassInfo]
     criteria: list[CriterionInfo]
     constraints: list[dict[str, Any]]
-    slope_limits: list[SlopeLimitInfo] = Field(description="the zone's slope limits (natural ground, planned surface)")
+    slope_limits: list[SlopeLimitInfo] = Field(
+        description="the zone's slope limits (natural ground, planned surface)"
+    )
     natural_slope_limit: str = Field(description="id of the slope limit of natural ground")
     planned_slope_limit: str = Field(description="id of the slope limit of the planned surface")
     latest_run: ScoreRunInfo | None
@@ -256,7 +262,9 @@ class ZoneResponse(BaseModel):
     name: str
     name_en: str | None
     crs: str
-    crs_proj4: str | None = Field(description="the zone CRS as a PROJ string (proj4js), for coordinate read-outs")
+    crs_proj4: str | None = Field(
+        description="the zone CRS as a PROJ string (proj4js), for coordinate read-outs"
+    )
     bbox: list[float] | None = Field(description="the zone's parks and parcels, WGS 84 minx,miny,maxx,maxy")
     parks: list[ParkInfo]
     clusters: list[ClusterInfo]
@@ -282,9 +290,11 @@ class ClusterCreate(_In):
     kind: Literal["industrial", "public_service", "service", "reserve"] = "industrial"
     directions: str | None = None
     admits: list[dict[str, Any]] | None = Field(
-        None, description="industries it admits, [{industry, branches (null: all)}] of the positive "
+        None,
+        description="industries it admits, [{industry, branches (null: all)}] of the positive "
         "list; omitted or null: none yet (admission checks on its parcels say review)",
-        examples=[[{"industry": "铝镁新材料", "branches": ["铝基新材料"]}]])
+        examples=[[{"industry": "铝镁新材料", "branches": ["铝基新材料"]}]],
+    )
     admits_encouraged_under_review: bool = False
     attrs: dict[str, Any] | None = None
     geometry: dict[str, Any] = Field(description="Polygon/MultiPolygon GeoJSON in WGS 84")
@@ -304,7 +314,8 @@ class ClusterUpdate(_In):
     kind: Literal["industrial", "public_service", "service", "reserve"] | None = None
     directions: str | None = None
     admits: list[dict[str, Any]] | None = Field(
-        None, description="[{industry, branches}] of the positive list; null: not set yet")
+        None, description="[{industry, branches}] of the positive list; null: not set yet"
+    )
     admits_encouraged_under_review: bool | None = None
     attrs: dict[str, Any] | None = None
     geometry: dict[str, Any] | None = Field(None, description="Polygon/MultiPolygon GeoJSON in WGS 84")
@@ -323,9 +334,13 @@ class EditedCluster(ClusterFeature):
     """A written cluster: the Feature (as GET gives it) plus what the write did."""
 
     action: str = Field(description="create, update or restore")
-    repairs: list[str] = Field(description="repairs of the outline (self-intersections, slivers cut), English")
+    repairs: list[str] = Field(
+        description="repairs of the outline (self-intersections, slivers cut), English"
+    )
     repairs_zh: list[str] = Field(default_factory=list, description="the same in Chinese")
-    reassigned: list[dict[str, str | None]] = Field(description="parcels that changed cluster: [{parcel_id, from, to}]")
+    reassigned: list[dict[str, str | None]] = Field(
+        description="parcels that changed cluster: [{parcel_id, from, to}]"
+    )
 
 
 class EditedParcel(ParcelDetail):
@@ -352,7 +367,9 @@ class HistoryEntry(BaseModel):
     geometry: dict[str, Any] | None = Field(description="WGS 84 GeoJSON (None after a deletion)")
     note: str | None = Field(description="what the write noted (restored version, repairs, …), English")
     note_en: str | None = Field(None, description="the note in English (= note)")
-    note_zh: str | None = Field(None, description="the note in Chinese (English where there is no translation)")
+    note_zh: str | None = Field(
+        None, description="the note in Chinese (English where there is no translation)"
+    )
 
 
 class HistoryResponse(BaseModel):
@@ -368,8 +385,9 @@ class HistoryResponse(BaseModel):
 class CheckRequest(_In):
     parcel_id: str | None = None
     parcel_ids: list[str] | None = Field(None, description="a site of adjacent parcels in one cluster")
-    project: dict[str, Any] = Field(description="project file keys: name, industry, branch, "
-                                    "investment_wan, output_wan, land_mu, …")
+    project: dict[str, Any] = Field(
+        description="project file keys: name, industry, branch, investment_wan, output_wan, land_mu, …"
+    )
     lang: Lang = "zh"
     record: bool = True
 
@@ -457,7 +475,9 @@ class JobStatus(BaseModel):
     progress: float = Field(ge=0, le=1)
     message: str | None = Field(description="the current step, English")
     message_en: str | None = Field(None, description="the current step in English (= message)")
-    message_zh: str | None = Field(None, description="the current step in Chinese (English where there is no translation)")
+    message_zh: str | None = Field(
+        None, description="the current step in Chinese (English where there is no translation)"
+    )
     counts: dict[str, Any] | None
     error: str | None
     created_at: dt.datetime | None

@@ -27,8 +27,9 @@ class PageParams:
 
 
 def page_params(
-    bbox: Annotated[str | None, Query(description="WGS 84 minx,miny,maxx,maxy",
-                                      examples=["111.40,36.90,111.60,37.10"])] = None,
+    bbox: Annotated[
+        str | None, Query(description="WGS 84 minx,miny,maxx,maxy", examples=["111.40,36.90,111.60,37.10"])
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="features per page")] = DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, description="features to skip")] = 0,
 ) -> PageParams:
@@ -41,6 +42,7 @@ Paging = Annotated[PageParams, Depends(page_params)]
 
 def links(request: Request, p: PageParams, total: int, returned: int) -> list[dict[str, Any]]:
     """Return the ``self``/``next``/``prev`` links of a page."""
+
     def at(offset: int) -> str:
         return str(request.url.include_query_params(offset=offset, limit=p.limit))
 
@@ -48,6 +50,5 @@ def links(request: Request, p: PageParams, total: int, returned: int) -> list[di
     if p.offset + returned < total:
         out.append({"href": at(p.offset + p.limit), "rel": "next", "type": "application/geo+json"})
     if p.offset > 0:
-        out.append({"href": at(max(0, p.offset - p.limit)), "rel": "prev",
-                    "type": "application/geo+json"})
+        out.append({"href": at(max(0, p.offset - p.limit)), "rel": "prev", "type": "application/geo+json"})
     return out

@@ -44,19 +44,29 @@ def site_ids(parcel_id: str | None, parcel_ids: list[str] | None, where: str) ->
     """Return the parcel ids of a site given as ``parcel_id`` or ``parcel_ids`` (one of the two;
     repeats dropped). Raises SchemaError naming ``where`` otherwise."""
     if (parcel_id is None) == (parcel_ids is None):
-        raise SchemaError("give either parcel_id or parcel_ids", where=where,
-                          hint='e.g. {"parcel_id": "SC-0001"} or {"parcel_ids": ["SC-101", "SC-102"]}')
+        raise SchemaError(
+            "give either parcel_id or parcel_ids",
+            where=where,
+            hint='e.g. {"parcel_id": "SC-0001"} or {"parcel_ids": ["SC-101", "SC-102"]}',
+        )
     ids = [parcel_id] if parcel_id is not None else list(dict.fromkeys(parcel_ids or []))
     if not ids:
         raise SchemaError("parcel_ids is empty", where=f"{where}: parcel_ids")
     return [str(i) for i in ids]
 
 
-@router.post("/check", response_model=CheckResponse,
-             responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody, "description": "role below manager"},
-                        404: {"model": ErrorBody}, 409: {"model": ErrorBody, "description": "zone not scored"},
-                        422: {"model": ErrorBody}},
-             summary="Check a project on a parcel (or a site of parcels) against the admission rules (manager+)")
+@router.post(
+    "/check",
+    response_model=CheckResponse,
+    responses={
+        401: {"model": ErrorBody},
+        403: {"model": ErrorBody, "description": "role below manager"},
+        404: {"model": ErrorBody},
+        409: {"model": ErrorBody, "description": "zone not scored"},
+        422: {"model": ErrorBody},
+    },
+    summary="Check a project on a parcel (or a site of parcels) against the admission rules (manager+)",
+)
 def post_check(body: CheckRequest, session: SessionDep, state: StateDep, user: Checker) -> CheckResponse:
     """Run every admission rule (表9-5, 表8-1, 表9-6, site, area, capacity) and record the result.
 
@@ -79,17 +89,29 @@ def post_check(body: CheckRequest, session: SessionDep, state: StateDep, user: C
     if body.record:
         with write_transaction(state) as ws:
             p = add_project(ws, zone.id, project, user)
-            checks = [record_check(ws, p.id, int(db_id), result.verdict, out["rules"], user,
-                                   config_sha256=zone.config_sha256).id for db_id in rows["id"]]
+            checks = [
+                record_check(
+                    ws, p.id, int(db_id), result.verdict, out["rules"], user, config_sha256=zone.config_sha256
+                ).id
+                for db_id in rows["id"]
+            ]
         recorded = {"project_id": p.id, "check_ids": checks}
     return CheckResponse(**out, notes=notes, warnings=project_warnings(project), recorded=recorded)
 
 
-@router.post("/recommend", response_model=RecommendResponse,
-             responses={404: {"model": ErrorBody}, 409: {"model": ErrorBody, "description": "zone not scored"},
-                        422: {"model": ErrorBody}},
-             summary="Where should this project go? The best parcels or groups of adjacent parcels")
-def post_recommend(body: RecommendRequest, session: SessionDep, state: StateDep, user: Viewer) -> dict[str, Any]:
+@router.post(
+    "/recommend",
+    response_model=RecommendResponse,
+    responses={
+        404: {"model": ErrorBody},
+        409: {"model": ErrorBody, "description": "zone not scored"},
+        422: {"model": ErrorBody},
+    },
+    summary="Where should this project go? The best parcels or groups of adjacent parcels",
+)
+def post_recommend(
+    body: RecommendRequest, session: SessionDep, state: StateDep, user: Viewer
+) -> dict[str, Any]:
     """Rank sites (single vacant parcels, or groups of adjacent ones) on which no rule fails."""
     zone = served_zone(session, state.settings)
     cfg = zone_rules(session, zone.id).config

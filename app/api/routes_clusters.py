@@ -75,12 +75,17 @@ from gis.errors import SchemaError
 
 router = APIRouter(tags=["clusters"])
 
-ERRORS = {401: {"model": ErrorBody, "description": "not logged in"},
-          403: {"model": ErrorBody, "description": "role below planner"},
-          404: {"model": ErrorBody}, 413: {"model": ErrorBody, "description": "too many vertices / body too large"},
-          422: {"model": ErrorBody, "description": "invalid polygon, outside its park, overlapping a cluster"}}
-PRECONDITIONS = {412: {"model": ConflictBody, "description": "stale If-Match: body has the current version and feature"},
-                 428: {"model": ErrorBody, "description": "If-Match missing"}}
+ERRORS = {
+    401: {"model": ErrorBody, "description": "not logged in"},
+    403: {"model": ErrorBody, "description": "role below planner"},
+    404: {"model": ErrorBody},
+    413: {"model": ErrorBody, "description": "too many vertices / body too large"},
+    422: {"model": ErrorBody, "description": "invalid polygon, outside its park, overlapping a cluster"},
+}
+PRECONDITIONS = {
+    412: {"model": ConflictBody, "description": "stale If-Match: body has the current version and feature"},
+    428: {"model": ErrorBody, "description": "If-Match missing"},
+}
 
 
 def edited(session: Session, zone: Zone, result: EditResult, status: int = 200) -> JSONResponse:
@@ -90,19 +95,28 @@ def edited(session: Session, zone: Zone, result: EditResult, status: int = 200) 
     feat, tag = cluster_feature(session, zone, result.key)
     session.commit()
     body = edit_body(feat, result) | {
-        "reassigned": [{"parcel_id": p, "from": a, "to": b} for p, a, b in result.reassigned]}
+        "reassigned": [{"parcel_id": p, "from": a, "to": b} for p, a, b in result.reassigned]
+    }
     headers = {"ETag": tag}
     if status == 201:
         headers["Location"] = f"/api/v1/clusters/{result.key}"
     return JSONResponse(body, status_code=status, headers=headers, media_type=GEOJSON)
 
 
-@router.get("/clusters", response_class=GeoJSONResponse,
-            responses={200: {"model": ClusterCollection, "content": {GEOJSON: {}}}, 422: {"model": ErrorBody}},
-            summary="Clusters (组团) as a GeoJSON FeatureCollection in WGS 84")
-def list_clusters(request: Request, session: SessionDep, state: StateDep, user: Viewer, paging: Paging,
-                  park: Annotated[str | None, Query(description="park id(s), comma-separated")] = None,
-                  ) -> GeoJSONResponse:
+@router.get(
+    "/clusters",
+    response_class=GeoJSONResponse,
+    responses={200: {"model": ClusterCollection, "content": {GEOJSON: {}}}, 422: {"model": ErrorBody}},
+    summary="Clusters (组团) as a GeoJSON FeatureCollection in WGS 84",
+)
+def list_clusters(
+    request: Request,
+    session: SessionDep,
+    state: StateDep,
+    user: Viewer,
+    paging: Paging,
+    park: Annotated[str | None, Query(description="park id(s), comma-separated")] = None,
+) -> GeoJSONResponse:
     """Return the zone's clusters ordered by cluster_id, paged, optionally within ``bbox``.
 
     Every cluster of the zone's rules is listed; one without an outline yet has ``geometry``
@@ -114,15 +128,25 @@ def list_clusters(request: Request, session: SessionDep, state: StateDep, user: 
     geoms = shapely.from_wkb(np.array([None if w is None else bytes(w) for *_, w in page.rows], dtype=object))
     texts = geometry_json(geoms, zone.crs)
     feats = [feature_text(c.code, g, cluster_properties(c, pc)) for (c, pc, _), g in zip(page.rows, texts)]
-    return GeoJSONResponse(collection_text(feats, {
-        "numberMatched": page.total, "numberReturned": len(feats),
-        "links": links(request, paging, page.total, len(feats))}))
+    return GeoJSONResponse(
+        collection_text(
+            feats,
+            {
+                "numberMatched": page.total,
+                "numberReturned": len(feats),
+                "links": links(request, paging, page.total, len(feats)),
+            },
+        )
+    )
 
 
 # Declared before /clusters/{cluster_id}: the first matching route wins.
-@router.get("/clusters/deleted", response_class=GeoJSONResponse,
-            responses={200: {"model": DeletedClusterCollection, "content": {GEOJSON: {}}}},
-            summary="Deleted clusters (组团) that can be restored, as a GeoJSON FeatureCollection in WGS 84")
+@router.get(
+    "/clusters/deleted",
+    response_class=GeoJSONResponse,
+    responses={200: {"model": DeletedClusterCollection, "content": {GEOJSON: {}}}},
+    summary="Deleted clusters (组团) that can be restored, as a GeoJSON FeatureCollection in WGS 84",
+)
 def list_deleted_clusters(session: SessionDep, state: StateDep, user: Viewer) -> GeoJSONResponse:
     """Return the zone's deleted clusters whose code is not in use again, newest deletion first:
     their last state (name, park, kind, outline), ``version`` (the deletion's, as ``DELETE``
@@ -132,13 +156,23 @@ def list_deleted_clusters(session: SessionDep, state: StateDep, user: Viewer) ->
     return GeoJSONResponse(deleted_collection(session, zone))
 
 
-@router.get("/clusters/{cluster_id}", response_model=ClusterFeature,
-            responses={200: {"content": {GEOJSON: {}}, "headers": {"ETag": {"description": '"<id>-v<version>"'}}},
-                       304: {"description": "If-None-Match names the current version"},
-                       404: {"model": ErrorBody}},
-            summary="One cluster as a GeoJSON Feature, with its ETag")
-def get_cluster(session: SessionDep, state: StateDep, user: Viewer, cluster_id: str,
-                if_none_match: Annotated[str | None, Header()] = None) -> Any:
+@router.get(
+    "/clusters/{cluster_id}",
+    response_model=ClusterFeature,
+    responses={
+        200: {"content": {GEOJSON: {}}, "headers": {"ETag": {"description": '"<id>-v<version>"'}}},
+        304: {"description": "If-None-Match names the current version"},
+        404: {"model": ErrorBody},
+    },
+    summary="One cluster as a GeoJSON Feature, with its ETag",
+)
+def get_cluster(
+    session: SessionDep,
+    state: StateDep,
+    user: Viewer,
+    cluster_id: str,
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Any:
     zone = served_zone(session, state.settings)
     feat, tag = cluster_feature(session, zone, cluster_id)
     if matches(if_none_match, tag):
@@ -146,10 +180,17 @@ def get_cluster(session: SessionDep, state: StateDep, user: Viewer, cluster_id: 
     return JSONResponse(feat, headers={"ETag": tag}, media_type=GEOJSON)
 
 
-@router.post("/clusters", status_code=201, response_model=EditedCluster,
-             responses={201: {"content": {GEOJSON: {}}, "headers": {"ETag": {}, "Location": {}}},
-                        409: {"model": ErrorBody, "description": "cluster_id taken"}, **ERRORS},
-             summary="Create a cluster (planner+)")
+@router.post(
+    "/clusters",
+    status_code=201,
+    response_model=EditedCluster,
+    responses={
+        201: {"content": {GEOJSON: {}}, "headers": {"ETag": {}, "Location": {}}},
+        409: {"model": ErrorBody, "description": "cluster_id taken"},
+        **ERRORS,
+    },
+    summary="Create a cluster (planner+)",
+)
 def post_cluster(body: ClusterCreate, session: WriteSessionDep, state: StateDep, user: Planner) -> Any:
     """Create a cluster in a park; parcels it covers by at least half move into it (audited)."""
     zone = served_zone(session, state.settings)
@@ -158,67 +199,117 @@ def post_cluster(body: ClusterCreate, session: WriteSessionDep, state: StateDep,
     mv = state.settings.max_vertices
     geom = geometry_from_request(body.geometry, zone.crs, max_vertices=mv, where=f"{where}: geometry")
     result = create_cluster(
-        session, zone.id, body.park, body.cluster_id, body.name, geom, user, kind=body.kind,
-        name_en=body.name_en, directions=body.directions, admits=body.admits,
-        admits_encouraged_under_review=body.admits_encouraged_under_review, attrs=body.attrs,
-        max_vertices=mv)
+        session,
+        zone.id,
+        body.park,
+        body.cluster_id,
+        body.name,
+        geom,
+        user,
+        kind=body.kind,
+        name_en=body.name_en,
+        directions=body.directions,
+        admits=body.admits,
+        admits_encouraged_under_review=body.admits_encouraged_under_review,
+        attrs=body.attrs,
+        max_vertices=mv,
+    )
     return edited(session, zone, result, 201)
 
 
-@router.put("/clusters/{cluster_id}", response_model=EditedCluster,
-            responses={200: {"content": {GEOJSON: {}}, "headers": {"ETag": {}}}, **ERRORS, **PRECONDITIONS},
-            summary="Edit a cluster (planner+, If-Match)")
-def put_cluster(cluster_id: str, body: ClusterUpdate, session: WriteSessionDep, state: StateDep,
-                user: Planner, if_match: Annotated[str | None, Header()] = None) -> Any:
+@router.put(
+    "/clusters/{cluster_id}",
+    response_model=EditedCluster,
+    responses={200: {"content": {GEOJSON: {}}, "headers": {"ETag": {}}}, **ERRORS, **PRECONDITIONS},
+    summary="Edit a cluster (planner+, If-Match)",
+)
+def put_cluster(
+    cluster_id: str,
+    body: ClusterUpdate,
+    session: WriteSessionDep,
+    state: StateDep,
+    user: Planner,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Any:
     """Change a cluster's fields and/or outline; only the fields sent change (null clears)."""
     zone = served_zone(session, state.settings)
     where = f"cluster {cluster_id}"
     version = expected_version(if_match, cluster_id, where=where)
     changes = body.model_dump(exclude_unset=True)
     if not changes:
-        raise SchemaError("the request changes nothing", where=where,
-                            hint="send the fields to change, e.g. {\"name\": …} or {\"geometry\": …}")
+        raise SchemaError(
+            "the request changes nothing",
+            where=where,
+            hint='send the fields to change, e.g. {"name": …} or {"geometry": …}',
+        )
     c = session.scalar(select(Cluster).where(Cluster.zone_id == zone.id, Cluster.code == cluster_id))
     if c is None:
         find_cluster(session, zone.id, cluster_id)  # raises NotFoundError
     mv = state.settings.max_vertices
     if changes.get("geometry") is not None:
-        changes["geometry"] = geometry_from_request(changes["geometry"], zone.crs, max_vertices=mv,
-                                                    where=f"{where}: geometry")
+        changes["geometry"] = geometry_from_request(
+            changes["geometry"], zone.crs, max_vertices=mv, where=f"{where}: geometry"
+        )
     result = update_cluster(session, c.id, changes, version, user, max_vertices=mv)
     return edited(session, zone, result)
 
 
-@router.delete("/clusters/{cluster_id}", response_model=ClusterDeleted,
-               responses={**ERRORS, **PRECONDITIONS},
-               summary="Delete a cluster (planner+, If-Match); its parcels are re-assigned")
-def delete_cluster_route(cluster_id: str, session: WriteSessionDep, state: StateDep, user: Planner,
-                         if_match: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+@router.delete(
+    "/clusters/{cluster_id}",
+    response_model=ClusterDeleted,
+    responses={**ERRORS, **PRECONDITIONS},
+    summary="Delete a cluster (planner+, If-Match); its parcels are re-assigned",
+)
+def delete_cluster_route(
+    cluster_id: str,
+    session: WriteSessionDep,
+    state: StateDep,
+    user: Planner,
+    if_match: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
     """Delete a cluster; returns the deleted version and the parcels that changed cluster."""
     zone = served_zone(session, state.settings)
     version = expected_version(if_match, cluster_id, where=f"cluster {cluster_id}")
     c, _, _ = find_cluster(session, zone.id, cluster_id)
     result = delete_cluster(session, c.id, version, user)
     session.commit()
-    return {"cluster_id": cluster_id, "deleted": True, "version": result.version,
-            "reassigned": [{"parcel_id": p, "from": a, "to": b} for p, a, b in result.reassigned]}
+    return {
+        "cluster_id": cluster_id,
+        "deleted": True,
+        "version": result.version,
+        "reassigned": [{"parcel_id": p, "from": a, "to": b} for p, a, b in result.reassigned],
+    }
 
 
-@router.get("/clusters/{cluster_id}/history", response_model=HistoryResponse,
-            responses={404: {"model": ErrorBody}}, summary="Every version of a cluster (also deleted ones)")
+@router.get(
+    "/clusters/{cluster_id}/history",
+    response_model=HistoryResponse,
+    responses={404: {"model": ErrorBody}},
+    summary="Every version of a cluster (also deleted ones)",
+)
 def cluster_history(cluster_id: str, session: SessionDep, state: StateDep, user: Viewer) -> HistoryResponse:
     zone = served_zone(session, state.settings)
     eid = entity_id_by_key(session, zone.id, "cluster", cluster_id)
     current = session.get(Cluster, eid)
-    return history_response(session, zone, "cluster", eid, cluster_id,
-                            None if current is None else current.version)
+    return history_response(
+        session, zone, "cluster", eid, cluster_id, None if current is None else current.version
+    )
 
 
-@router.post("/clusters/{cluster_id}/restore/{version}", response_model=EditedCluster,
-             responses={200: {"content": {GEOJSON: {}}, "headers": {"ETag": {}}}, **ERRORS, **PRECONDITIONS},
-             summary="Restore an old version as a new, audited version (planner+, If-Match)")
-def restore_cluster(cluster_id: str, version: Annotated[int, Path(ge=1)], session: WriteSessionDep,
-                    state: StateDep, user: Planner, if_match: Annotated[str | None, Header()] = None) -> Any:
+@router.post(
+    "/clusters/{cluster_id}/restore/{version}",
+    response_model=EditedCluster,
+    responses={200: {"content": {GEOJSON: {}}, "headers": {"ETag": {}}}, **ERRORS, **PRECONDITIONS},
+    summary="Restore an old version as a new, audited version (planner+, If-Match)",
+)
+def restore_cluster(
+    cluster_id: str,
+    version: Annotated[int, Path(ge=1)],
+    session: WriteSessionDep,
+    state: StateDep,
+    user: Planner,
+    if_match: Annotated[str | None, Header()] = None,
+) -> Any:
     zone = served_zone(session, state.settings)
     expected = expected_version(if_match, cluster_id, where=f"cluster {cluster_id}")
     c, _, _ = find_cluster(session, zone.id, cluster_id)
@@ -226,15 +317,19 @@ def restore_cluster(cluster_id: str, version: Annotated[int, Path(ge=1)], sessio
     return edited(session, zone, result)
 
 
-@router.post("/clusters/{cluster_id}/undelete", status_code=201, response_model=EditedCluster,
-             responses={201: {"content": {GEOJSON: {}}, "headers": {"ETag": {}, "Location": {}}},
-                        404: {"model": ErrorBody, "description": "no deleted cluster with this id"},
-                        409: {"model": ErrorBody, "description": "a cluster with this id exists (again)"},
-                        **{k: v for k, v in ERRORS.items() if k != 404}},
-             summary="Undelete: re-create a deleted cluster from its last audited state as a new "
-                     "version (planner+)")
-def undelete_cluster_route(cluster_id: str, session: WriteSessionDep, state: StateDep,
-                           user: Planner) -> Any:
+@router.post(
+    "/clusters/{cluster_id}/undelete",
+    status_code=201,
+    response_model=EditedCluster,
+    responses={
+        201: {"content": {GEOJSON: {}}, "headers": {"ETag": {}, "Location": {}}},
+        404: {"model": ErrorBody, "description": "no deleted cluster with this id"},
+        409: {"model": ErrorBody, "description": "a cluster with this id exists (again)"},
+        **{k: v for k, v in ERRORS.items() if k != 404},
+    },
+    summary="Undelete: re-create a deleted cluster from its last audited state as a new version (planner+)",
+)
+def undelete_cluster_route(cluster_id: str, session: WriteSessionDep, state: StateDep, user: Planner) -> Any:
     """Bring a deleted cluster back: its last state before the deletion becomes version
     (deletion's version + 1), audited as ``restore``, so ``/history`` reads on in one line.
 

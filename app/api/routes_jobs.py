@@ -22,7 +22,15 @@ from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import select
 
-from app.api.deps import JobSubmitter, ScoreRunner, SessionDep, StateDep, Viewer, require_user, write_transaction
+from app.api.deps import (
+    JobSubmitter,
+    ScoreRunner,
+    SessionDep,
+    StateDep,
+    Viewer,
+    require_user,
+    write_transaction,
+)
 from app.api.jobs import MEDIA_TYPES, RESULT_FILES, job_dir, message_params, score_file_work, score_zone_work
 from app.api.models import ErrorBody, JobCreated, JobList, JobStatus, ScoreRunInfo
 from app.api.scores import latest_run, zone_context
@@ -45,13 +53,23 @@ def _status(job: BatchJob) -> dict[str, Any]:
     if job.status == "done" and job.output_path:
         results = {fmt: f"/api/v1/jobs/{job.id}/result?format={fmt}" for fmt in RESULT_FILES}
     message = params.get("message")
-    return {"job_id": job.id, "kind": job.kind, "status": job.status, "progress": job.progress,
-            "message": message, "message_en": message,
-            "message_zh": params.get("message_zh") or job_message_zh(message),
-            "counts": params.get("counts"), "error": job.error,
-            "created_at": job.created_at, "started_at": job.started_at,
-            "finished_at": job.finished_at, "created_by": job.created_by,
-            "input_name": params.get("input_name"), "results": results}
+    return {
+        "job_id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "progress": job.progress,
+        "message": message,
+        "message_en": message,
+        "message_zh": params.get("message_zh") or job_message_zh(message),
+        "counts": params.get("counts"),
+        "error": job.error,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "created_by": job.created_by,
+        "input_name": params.get("input_name"),
+        "results": results,
+    }
 
 
 def _own_job(session: Any, job_id: str, user: User) -> BatchJob:
@@ -60,7 +78,9 @@ def _own_job(session: Any, job_id: str, user: User) -> BatchJob:
     except NotFoundError:
         job = None
     if job is None or (job.created_by != user.name and user.role != "admin"):
-        raise NotFoundError(f"no job {job_id!r} of yours", where="jobs", hint="list yours with GET /api/v1/jobs")
+        raise NotFoundError(
+            f"no job {job_id!r} of yours", where="jobs", hint="list yours with GET /api/v1/jobs"
+        )
     return job
 
 
@@ -80,32 +100,55 @@ def _save_upload(upload: UploadFile, dest: Path, limit_bytes: int) -> int:
         while chunk := upload.file.read(CHUNK):
             size += len(chunk)
             if size > limit_bytes:
-                raise LimitExceededError(f"the upload is larger than {limit_bytes / 1e6:g} MB",
-                                         where=upload.filename or "upload",
-                                         hint="split the parcels into smaller files")
+                raise LimitExceededError(
+                    f"the upload is larger than {limit_bytes / 1e6:g} MB",
+                    where=upload.filename or "upload",
+                    hint="split the parcels into smaller files",
+                )
             out.write(chunk)
     return size
 
 
-@router.post("/jobs", status_code=202, response_model=JobCreated,
-             responses={400: {"model": ErrorBody, "description": "unreadable file, unknown format, unsafe zip"},
-                        401: {"model": ErrorBody}, 403: {"model": ErrorBody, "description": "role below manager"},
-                        413: {"model": ErrorBody}, 422: {"model": ErrorBody, "description": "no CRS, not polygons, off the DEMs"}},
-             summary="Upload parcels (GeoPackage, GeoJSON, zipped Shapefile) and score them in the background")
+@router.post(
+    "/jobs",
+    status_code=202,
+    response_model=JobCreated,
+    responses={
+        400: {"model": ErrorBody, "description": "unreadable file, unknown format, unsafe zip"},
+        401: {"model": ErrorBody},
+        403: {"model": ErrorBody, "description": "role below manager"},
+        413: {"model": ErrorBody},
+        422: {"model": ErrorBody, "description": "no CRS, not polygons, off the DEMs"},
+    },
+    summary="Upload parcels (GeoPackage, GeoJSON, zipped Shapefile) and score them in the background",
+)
 def post_job(
-    session: SessionDep, state: StateDep, user: JobSubmitter,
+    session: SessionDep,
+    state: StateDep,
+    user: JobSubmitter,
     file: Annotated[UploadFile, File(description="the parcels: .gpkg, .geojson or .zip (Shapefile)")],
     layer: Annotated[str | None, Form(description="GeoPackage layer or Shapefile inside the zip")] = None,
-    id_field: Annotated[str | None, Form(description="field with the parcel ids (else parcel_id, else row numbers)")] = None,
+    id_field: Annotated[
+        str | None, Form(description="field with the parcel ids (else parcel_id, else row numbers)")
+    ] = None,
 ) -> JSONResponse:
     zone = served_zone(session, state.settings)
     cfg = config_of(zone)
     shown = Path(file.filename or "upload").name or "upload"
     suffix = _SAFE.sub("", Path(shown).suffix.lower())[:10]
     with write_transaction(state) as ws:
-        job = create_job(ws, "score_file", user, zone_id=zone.id,
-                         params={"input_name": shown, "layer": layer, "id_field": id_field,
-                                 **message_params("checking the upload")})
+        job = create_job(
+            ws,
+            "score_file",
+            user,
+            zone_id=zone.id,
+            params={
+                "input_name": shown,
+                "layer": layer,
+                "id_field": id_field,
+                **message_params("checking the upload"),
+            },
+        )
         job_id = job.id
     folder = job_dir(state.settings.state_dir, job_id)
     folder.mkdir(parents=True, exist_ok=True)
@@ -115,8 +158,11 @@ def post_job(
         parcels, notes = read_parcels(saved, cfg, layer=layer, id_field=id_field)
         overlap = dem_overlap(zone_context(session, zone.id), parcels.geometry.to_numpy())
         if len(parcels) and not (overlap > 0).any():
-            raise NoOverlapError(f"none of the {len(parcels)} parcels lies on the zone's DEMs",
-                                 where=shown, hint=f"upload parcels of zone {zone.id} ({zone.name})")
+            raise NoOverlapError(
+                f"none of the {len(parcels)} parcels lies on the zone's DEMs",
+                where=shown,
+                hint=f"upload parcels of zone {zone.id} ({zone.name})",
+            )
     except ParksiteError as exc:
         with write_transaction(state) as ws:
             fail_job(ws, job_id, f"{type(exc).__name__}: {_rename(exc, saved, shown)}")
@@ -126,16 +172,28 @@ def post_job(
         j = get_job(ws, job_id)
         j.input_path = str(saved)
         j.params = {**j.params, **message_params("queued"), "n_parcels": len(parcels)}
-    state.jobs.submit(job_id, score_file_work(state.factory, zone.id, parcels,
-                                              [n.replace(str(saved), shown) for n in notes], folder))
-    return JSONResponse({"job_id": job_id, "status": "queued", "href": f"/api/v1/jobs/{job_id}"},
-                        status_code=202, headers={"Location": f"/api/v1/jobs/{job_id}"})
+    state.jobs.submit(
+        job_id,
+        score_file_work(
+            state.factory, zone.id, parcels, [n.replace(str(saved), shown) for n in notes], folder
+        ),
+    )
+    return JSONResponse(
+        {"job_id": job_id, "status": "queued", "href": f"/api/v1/jobs/{job_id}"},
+        status_code=202,
+        headers={"Location": f"/api/v1/jobs/{job_id}"},
+    )
 
 
-@router.get("/jobs", response_model=JobList, responses={401: {"model": ErrorBody}},
-            summary="Your jobs, newest first (an admin sees everyone's)")
-def list_jobs(session: SessionDep, user: Viewer,
-              limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+@router.get(
+    "/jobs",
+    response_model=JobList,
+    responses={401: {"model": ErrorBody}},
+    summary="Your jobs, newest first (an admin sees everyone's)",
+)
+def list_jobs(
+    session: SessionDep, user: Viewer, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> dict[str, Any]:
     u = require_user(user)
     stmt = select(BatchJob).order_by(BatchJob.created_at.desc()).limit(limit)
     if u.role != "admin":
@@ -143,27 +201,43 @@ def list_jobs(session: SessionDep, user: Viewer,
     return {"jobs": [_status(j) for j in session.scalars(stmt)]}
 
 
-@router.get("/jobs/{job_id}", response_model=JobStatus,
-            responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
-            summary="A job's status, progress (0–1), message, counts and error")
+@router.get(
+    "/jobs/{job_id}",
+    response_model=JobStatus,
+    responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+    summary="A job's status, progress (0–1), message, counts and error",
+)
 def get_job_status(job_id: str, session: SessionDep, user: Viewer) -> dict[str, Any]:
     return _status(_own_job(session, job_id, require_user(user)))
 
 
-@router.get("/jobs/{job_id}/result",
-            responses={200: {"content": {m: {} for m in MEDIA_TYPES.values()}, "description": "the scored file"},
-                       404: {"model": ErrorBody}, 409: {"model": ErrorBody, "description": "not done"}},
-            summary="Download a done job's scored parcels: gpkg (zone CRS), geojson (WGS 84) or csv")
-def get_job_result(job_id: str, session: SessionDep, state: StateDep, user: Viewer,
-                   format: Annotated[Literal["gpkg", "geojson", "csv"], Query()] = "gpkg") -> FileResponse:
+@router.get(
+    "/jobs/{job_id}/result",
+    responses={
+        200: {"content": {m: {} for m in MEDIA_TYPES.values()}, "description": "the scored file"},
+        404: {"model": ErrorBody},
+        409: {"model": ErrorBody, "description": "not done"},
+    },
+    summary="Download a done job's scored parcels: gpkg (zone CRS), geojson (WGS 84) or csv",
+)
+def get_job_result(
+    job_id: str,
+    session: SessionDep,
+    state: StateDep,
+    user: Viewer,
+    format: Annotated[Literal["gpkg", "geojson", "csv"], Query()] = "gpkg",
+) -> FileResponse:
     job = _own_job(session, job_id, require_user(user))
     if job.kind != "score_file":
         raise NotFoundError(f"job {job_id} ({job.kind}) has no result file", where=f"job {job_id}")
     if job.status != "done":
-        raise ConflictError(f"job {job_id} is {job.status}; there is no result"
-                            + (f" ({job.error})" if job.error else ""), where=f"job {job_id}",
-                            hint="wait until its status is done" if job.status in ("queued", "running") else
-                            "upload the file again")
+        raise ConflictError(
+            f"job {job_id} is {job.status}; there is no result" + (f" ({job.error})" if job.error else ""),
+            where=f"job {job_id}",
+            hint="wait until its status is done"
+            if job.status in ("queued", "running")
+            else "upload the file again",
+        )
     path = job_dir(state.settings.state_dir, job_id) / RESULT_FILES[format]
     if not path.is_file():
         raise NotFoundError(f"the {format} result of job {job_id} is missing", where=f"job {job_id}")
@@ -171,25 +245,42 @@ def get_job_result(job_id: str, session: SessionDep, state: StateDep, user: View
     return FileResponse(path, media_type=MEDIA_TYPES[format], filename=f"{stem}_scored.{format}")
 
 
-@router.post("/score-runs", status_code=202, response_model=JobCreated,
-             responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody, "description": "role below manager"}},
-             summary="Re-score the zone's own parcels in the background (manager+)")
+@router.post(
+    "/score-runs",
+    status_code=202,
+    response_model=JobCreated,
+    responses={401: {"model": ErrorBody}, 403: {"model": ErrorBody, "description": "role below manager"}},
+    summary="Re-score the zone's own parcels in the background (manager+)",
+)
 def post_score_run(session: SessionDep, state: StateDep, user: ScoreRunner) -> JSONResponse:
     zone = served_zone(session, state.settings)
     with write_transaction(state) as ws:
         job_id = create_job(ws, "score_zone", user, zone_id=zone.id, params=message_params("queued")).id
     state.jobs.submit(job_id, score_zone_work(state.factory, zone.id, user.name))
-    return JSONResponse({"job_id": job_id, "status": "queued", "href": f"/api/v1/jobs/{job_id}"},
-                        status_code=202, headers={"Location": f"/api/v1/jobs/{job_id}"})
+    return JSONResponse(
+        {"job_id": job_id, "status": "queued", "href": f"/api/v1/jobs/{job_id}"},
+        status_code=202,
+        headers={"Location": f"/api/v1/jobs/{job_id}"},
+    )
 
 
-@router.get("/score-runs/latest", response_model=ScoreRunInfo | None,
-            summary="The zone's newest finished score run (null before the first)")
+@router.get(
+    "/score-runs/latest",
+    response_model=ScoreRunInfo | None,
+    summary="The zone's newest finished score run (null before the first)",
+)
 def get_latest_run(session: SessionDep, state: StateDep, user: Viewer) -> Any:
     zone = served_zone(session, state.settings)
     run = latest_run(session, zone.id)
     if run is None:
         return None
-    return {"id": run.id, "status": run.status, "started_at": run.started_at, "finished_at": run.finished_at,
-            "n_parcels": run.n_parcels, "n_scored": run.n_scored, "n_excluded": run.n_excluded,
-            "error": run.error}
+    return {
+        "id": run.id,
+        "status": run.status,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "n_parcels": run.n_parcels,
+        "n_scored": run.n_scored,
+        "n_excluded": run.n_excluded,
+        "error": run.error,
+    }

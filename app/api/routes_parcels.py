@@ -49,11 +49,15 @@ from gis.errors import GeometryError, NotFoundError, SchemaError
 
 router = APIRouter(tags=["parcels"])
 
-ERRORS = {401: {"model": ErrorBody, "description": "not logged in"},
-          403: {"model": ErrorBody, "description": "role below planner"},
-          404: {"model": ErrorBody}, 413: {"model": ErrorBody}, 422: {"model": ErrorBody},
-          412: {"model": ConflictBody, "description": "stale If-Match: body has the current version and feature"},
-          428: {"model": ErrorBody, "description": "If-Match missing"}}
+ERRORS = {
+    401: {"model": ErrorBody, "description": "not logged in"},
+    403: {"model": ErrorBody, "description": "role below planner"},
+    404: {"model": ErrorBody},
+    413: {"model": ErrorBody},
+    422: {"model": ErrorBody},
+    412: {"model": ConflictBody, "description": "stale If-Match: body has the current version and feature"},
+    428: {"model": ErrorBody, "description": "If-Match missing"},
+}
 
 
 def _edited(session: Any, zone: Zone, result: EditResult, lang: str) -> JSONResponse:
@@ -63,36 +67,71 @@ def _edited(session: Any, zone: Zone, result: EditResult, lang: str) -> JSONResp
     return JSONResponse(body, headers={"ETag": tag}, media_type=GEOJSON)
 
 
-@router.get("/parcels", response_class=GeoJSONResponse,
-            responses={200: {"model": ParcelCollection, "content": {GEOJSON: {}}}, 422: {"model": ErrorBody}},
-            summary="Parcels (地块) with their scores, as a GeoJSON FeatureCollection in WGS 84")
+@router.get(
+    "/parcels",
+    response_class=GeoJSONResponse,
+    responses={200: {"model": ParcelCollection, "content": {GEOJSON: {}}}, 422: {"model": ErrorBody}},
+    summary="Parcels (地块) with their scores, as a GeoJSON FeatureCollection in WGS 84",
+)
 def list_parcels(
-    request: Request, session: SessionDep, state: StateDep, user: Viewer, paging: Paging,
+    request: Request,
+    session: SessionDep,
+    state: StateDep,
+    user: Viewer,
+    paging: Paging,
     park: Annotated[str | None, Query(description="park id(s), comma-separated")] = None,
     cluster: Annotated[str | None, Query(description="cluster id(s), comma-separated")] = None,
-    status: Annotated[str | None, Query(description="existing, vacant, reserved, public (comma-separated)")] = None,
+    status: Annotated[
+        str | None, Query(description="existing, vacant, reserved, public (comma-separated)")
+    ] = None,
 ) -> GeoJSONResponse:
     """Return parcels ordered by parcel_id: ``limit`` (≤ 5000) from ``offset``, within ``bbox``."""
     zone = served_zone(session, state.settings)
     area = bbox_to_zone(paging.bbox, zone.crs) if paging.bbox else None
-    page = parcels_page(session, zone.id, area=area, park=park, cluster=cluster, status=status,
-                        limit=paging.limit, offset=paging.offset)
+    page = parcels_page(
+        session,
+        zone.id,
+        area=area,
+        park=park,
+        cluster=cluster,
+        status=status,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
     names_en = class_names_en(config_of(zone))
     geoms = shapely.from_wkb(np.array([bytes(r.wkb) for r in page.rows], dtype=object))
     texts = geometry_json(geoms, zone.crs)
     feats = [feature_text(r.parcel_id, g, parcel_properties(r, names_en)) for r, g in zip(page.rows, texts)]
-    return GeoJSONResponse(collection_text(feats, {
-        "numberMatched": page.total, "numberReturned": len(feats),
-        "links": links(request, paging, page.total, len(feats))}))
+    return GeoJSONResponse(
+        collection_text(
+            feats,
+            {
+                "numberMatched": page.total,
+                "numberReturned": len(feats),
+                "links": links(request, paging, page.total, len(feats)),
+            },
+        )
+    )
 
 
-@router.get("/parcels/{parcel_id}", response_model=ParcelDetail,
-            responses={200: {"content": {GEOJSON: {}}, "headers": {"ETag": {"description": '"<id>-v<version>"'}}},
-                       304: {"description": "If-None-Match names the current version"},
-                       404: {"model": ErrorBody}},
-            summary="One parcel with its score breakdown, measures and 标准地 sheet, and its ETag")
-def get_parcel(session: SessionDep, state: StateDep, user: Viewer, parcel_id: str,
-               lang: Lang = "zh", if_none_match: Annotated[str | None, Header()] = None) -> Any:
+@router.get(
+    "/parcels/{parcel_id}",
+    response_model=ParcelDetail,
+    responses={
+        200: {"content": {GEOJSON: {}}, "headers": {"ETag": {"description": '"<id>-v<version>"'}}},
+        304: {"description": "If-None-Match names the current version"},
+        404: {"model": ErrorBody},
+    },
+    summary="One parcel with its score breakdown, measures and 标准地 sheet, and its ETag",
+)
+def get_parcel(
+    session: SessionDep,
+    state: StateDep,
+    user: Viewer,
+    parcel_id: str,
+    lang: Lang = "zh",
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Any:
     zone = served_zone(session, state.settings)
     row = find_parcel(session, zone.id, parcel_id)
     tag = etag(row.parcel_id, row.version)
@@ -102,51 +141,81 @@ def get_parcel(session: SessionDep, state: StateDep, user: Viewer, parcel_id: st
     return JSONResponse(feat, headers={"ETag": tag}, media_type=GEOJSON)
 
 
-@router.put("/parcels/{parcel_id}", response_model=EditedParcel,
-            responses={200: {"content": {GEOJSON: {}}, "headers": {"ETag": {}}}, **ERRORS},
-            summary="Edit a parcel: status, enterprise, land use, cluster, geometry (planner+, If-Match)")
-def put_parcel(parcel_id: str, body: ParcelUpdate, session: WriteSessionDep, state: StateDep,
-               user: ParcelEditor, if_match: Annotated[str | None, Header()] = None,
-               lang: Lang = "zh") -> Any:
+@router.put(
+    "/parcels/{parcel_id}",
+    response_model=EditedParcel,
+    responses={200: {"content": {GEOJSON: {}}, "headers": {"ETag": {}}}, **ERRORS},
+    summary="Edit a parcel: status, enterprise, land use, cluster, geometry (planner+, If-Match)",
+)
+def put_parcel(
+    parcel_id: str,
+    body: ParcelUpdate,
+    session: WriteSessionDep,
+    state: StateDep,
+    user: ParcelEditor,
+    if_match: Annotated[str | None, Header()] = None,
+    lang: Lang = "zh",
+) -> Any:
     """Change the fields sent (null clears enterprise/land use/cluster); returns the parcel."""
     zone = served_zone(session, state.settings)
     where = f"parcel {parcel_id}"
     version = expected_version(if_match, parcel_id, where=where)
     changes = body.model_dump(exclude_unset=True)
     if not changes:
-        raise SchemaError("the request changes nothing", where=where,
-                          hint="send the fields to change, e.g. {\"status\": \"existing\"}")
+        raise SchemaError(
+            "the request changes nothing",
+            where=where,
+            hint='send the fields to change, e.g. {"status": "existing"}',
+        )
     pid = session.scalar(select(Parcel.id).where(Parcel.zone_id == zone.id, Parcel.parcel_id == parcel_id))
     if pid is None:
         raise NotFoundError(f"no parcel {parcel_id!r} in zone {zone.id}", where=where)
     for key in ("status", "geometry"):
         if key in changes and changes[key] is None:
-            raise GeometryError(f"{key} cannot be null", where=f"{where}: {key}") if key == "geometry" \
+            raise (
+                GeometryError(f"{key} cannot be null", where=f"{where}: {key}")
+                if key == "geometry"
                 else SchemaError(f"{key} cannot be null", where=f"{where}: {key}")
+            )
     mv = state.settings.max_vertices
     if "geometry" in changes:
-        changes["geometry"] = geometry_from_request(changes["geometry"], zone.crs, max_vertices=mv,
-                                                    where=f"{where}: geometry")
+        changes["geometry"] = geometry_from_request(
+            changes["geometry"], zone.crs, max_vertices=mv, where=f"{where}: geometry"
+        )
     result = update_parcel(session, pid, changes, version, user, max_vertices=mv)
     return _edited(session, zone, result, lang)
 
 
-@router.get("/parcels/{parcel_id}/history", response_model=HistoryResponse,
-            responses={404: {"model": ErrorBody}}, summary="Every version of a parcel")
+@router.get(
+    "/parcels/{parcel_id}/history",
+    response_model=HistoryResponse,
+    responses={404: {"model": ErrorBody}},
+    summary="Every version of a parcel",
+)
 def parcel_history(parcel_id: str, session: SessionDep, state: StateDep, user: Viewer) -> HistoryResponse:
     zone = served_zone(session, state.settings)
     eid = entity_id_by_key(session, zone.id, "parcel", parcel_id)
     current = session.get(Parcel, eid)
-    return history_response(session, zone, "parcel", eid, parcel_id,
-                            None if current is None else current.version)
+    return history_response(
+        session, zone, "parcel", eid, parcel_id, None if current is None else current.version
+    )
 
 
-@router.post("/parcels/{parcel_id}/restore/{version}", response_model=EditedParcel,
-             responses={200: {"content": {GEOJSON: {}}, "headers": {"ETag": {}}}, **ERRORS},
-             summary="Restore an old version as a new, audited version (planner+, If-Match)")
-def restore_parcel(parcel_id: str, version: Annotated[int, Path(ge=1)], session: WriteSessionDep,
-                   state: StateDep, user: ParcelEditor, if_match: Annotated[str | None, Header()] = None,
-                   lang: Lang = "zh") -> Any:
+@router.post(
+    "/parcels/{parcel_id}/restore/{version}",
+    response_model=EditedParcel,
+    responses={200: {"content": {GEOJSON: {}}, "headers": {"ETag": {}}}, **ERRORS},
+    summary="Restore an old version as a new, audited version (planner+, If-Match)",
+)
+def restore_parcel(
+    parcel_id: str,
+    version: Annotated[int, Path(ge=1)],
+    session: WriteSessionDep,
+    state: StateDep,
+    user: ParcelEditor,
+    if_match: Annotated[str | None, Header()] = None,
+    lang: Lang = "zh",
+) -> Any:
     zone = served_zone(session, state.settings)
     expected = expected_version(if_match, parcel_id, where=f"parcel {parcel_id}")
     row = find_parcel(session, zone.id, parcel_id)
@@ -154,12 +223,18 @@ def restore_parcel(parcel_id: str, version: Annotated[int, Path(ge=1)], session:
     return _edited(session, zone, result, lang)
 
 
-@router.get("/parcels/{parcel_id}/standard-land", response_model=StandardLandResponse,
-            responses={404: {"model": ErrorBody},
-                       409: {"model": ErrorBody, "description": "the parcel is not vacant (or reserved)"}},
-            summary="The parcel's 标准地 sheet: the indicators an investor commits to")
-def get_standard_land(parcel_id: str, session: SessionDep, state: StateDep, user: Viewer,
-                      lang: Lang = "zh") -> dict[str, Any]:
+@router.get(
+    "/parcels/{parcel_id}/standard-land",
+    response_model=StandardLandResponse,
+    responses={
+        404: {"model": ErrorBody},
+        409: {"model": ErrorBody, "description": "the parcel is not vacant (or reserved)"},
+    },
+    summary="The parcel's 标准地 sheet: the indicators an investor commits to",
+)
+def get_standard_land(
+    parcel_id: str, session: SessionDep, state: StateDep, user: Viewer, lang: Lang = "zh"
+) -> dict[str, Any]:
     zone = served_zone(session, state.settings)
     table = scored_table(session, zone.id)
     hit = table[table["parcel_id"] == parcel_id]

@@ -38,17 +38,20 @@ router = APIRouter(tags=["projects"])
 Admitter = Annotated[User, Depends(needs("admit_projects"))]
 
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody}, 403: {"model": ErrorBody, "description": "role below manager"},
+    401: {"model": ErrorBody},
+    403: {"model": ErrorBody, "description": "role below manager"},
     404: {"model": ErrorBody},
     409: {"model": ErrorBody, "description": "admission refused: body has reason, message_zh, message_en"},
-    422: {"model": ErrorBody}}
+    422: {"model": ErrorBody},
+}
 
 
 class AdmissionRequest(_In):
     parcel_id: str | None = None
     parcel_ids: list[str] | None = Field(None, description="the site's parcels (as checked)")
-    reason: str | None = Field(None, max_length=2000,
-                               description="why the project is admitted; required when its check says review")
+    reason: str | None = Field(
+        None, max_length=2000, description="why the project is admitted; required when its check says review"
+    )
 
 
 class CheckOut(BaseModel):
@@ -104,64 +107,116 @@ class ProjectList(BaseModel):
 
 
 def _admissions(session: Session, project_id: int) -> list[ProjectAdmission]:
-    return list(session.scalars(select(ProjectAdmission).where(ProjectAdmission.project_id == project_id)
-                                .order_by(ProjectAdmission.id.desc())))
+    return list(
+        session.scalars(
+            select(ProjectAdmission)
+            .where(ProjectAdmission.project_id == project_id)
+            .order_by(ProjectAdmission.id.desc())
+        )
+    )
 
 
 def _summary(session: Session, p: Project) -> dict[str, Any]:
-    active = session.scalar(select(ProjectAdmission).where(ProjectAdmission.project_id == p.id,
-                                                           ProjectAdmission.revoked_at.is_(None)))
-    return {"id": p.id, "name": p.name, "enterprise": p.enterprise, "industry": p.industry,
-            "branch": p.branch, "status": p.status, "investment_wan": p.investment_wan,
-            "output_wan": p.output_wan, "land_mu": p.land_mu, "water_m3_per_day": p.water_m3_per_day,
-            "power_kw": p.power_kw, "created_at": p.created_at, "created_by": p.created_by,
-            "admission": admission_state(active)}
+    active = session.scalar(
+        select(ProjectAdmission).where(
+            ProjectAdmission.project_id == p.id, ProjectAdmission.revoked_at.is_(None)
+        )
+    )
+    return {
+        "id": p.id,
+        "name": p.name,
+        "enterprise": p.enterprise,
+        "industry": p.industry,
+        "branch": p.branch,
+        "status": p.status,
+        "investment_wan": p.investment_wan,
+        "output_wan": p.output_wan,
+        "land_mu": p.land_mu,
+        "water_m3_per_day": p.water_m3_per_day,
+        "power_kw": p.power_kw,
+        "created_at": p.created_at,
+        "created_by": p.created_by,
+        "admission": admission_state(active),
+    }
 
 
 def _detail(session: Session, p: Project) -> dict[str, Any]:
-    checks = session.scalars(select(CheckResult).where(CheckResult.project_id == p.id)
-                             .order_by(CheckResult.id.desc()))
-    return {**_summary(session, p), "fields": p.fields,
-            "checks": [{"id": c.id, "parcel_id": c.parcel_code, "verdict": c.verdict, "rules": c.rules,
-                        "checked_at": c.checked_at, "checked_by": c.checked_by} for c in checks],
-            "admissions": [admission_state(a) for a in _admissions(session, p.id)]}
+    checks = session.scalars(
+        select(CheckResult).where(CheckResult.project_id == p.id).order_by(CheckResult.id.desc())
+    )
+    return {
+        **_summary(session, p),
+        "fields": p.fields,
+        "checks": [
+            {
+                "id": c.id,
+                "parcel_id": c.parcel_code,
+                "verdict": c.verdict,
+                "rules": c.rules,
+                "checked_at": c.checked_at,
+                "checked_by": c.checked_by,
+            }
+            for c in checks
+        ],
+        "admissions": [admission_state(a) for a in _admissions(session, p.id)],
+    }
 
 
 def _project(session: Session, zone_id: str, project_id: int) -> Project:
     p = session.get(Project, project_id, populate_existing=True)
     if p is None or p.zone_id != zone_id:
-        raise NotFoundError(f"no project with id {project_id} in zone {zone_id}", where="project",
-                            hint="check the project first (POST /api/v1/check records it)")
+        raise NotFoundError(
+            f"no project with id {project_id} in zone {zone_id}",
+            where="project",
+            hint="check the project first (POST /api/v1/check records it)",
+        )
     return p
 
 
-@router.get("/projects", response_model=ProjectList, responses={401: {"model": ErrorBody}},
-            summary="The zone's recorded projects, newest first (filter by status, e.g. admitted)")
-def list_projects(session: SessionDep, state: StateDep, user: Viewer,
-                  status: Annotated[Literal["submitted", "admitted", "revoked"] | None, Query()] = None,
-                  limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+@router.get(
+    "/projects",
+    response_model=ProjectList,
+    responses={401: {"model": ErrorBody}},
+    summary="The zone's recorded projects, newest first (filter by status, e.g. admitted)",
+)
+def list_projects(
+    session: SessionDep,
+    state: StateDep,
+    user: Viewer,
+    status: Annotated[Literal["submitted", "admitted", "revoked"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
     zone = served_zone(session, state.settings)
     where = [Project.zone_id == zone.id] + ([Project.status == status] if status else [])
     total = session.scalar(select(func.count()).select_from(Project).where(*where)) or 0
-    rows = session.scalars(select(Project).where(*where).order_by(Project.id.desc())
-                           .limit(limit).offset(offset)).all()
+    rows = session.scalars(
+        select(Project).where(*where).order_by(Project.id.desc()).limit(limit).offset(offset)
+    ).all()
     out = [_summary(session, p) for p in rows]
     return {"projects": out, "numberMatched": int(total), "numberReturned": len(out)}
 
 
-@router.get("/projects/{project_id}", response_model=ProjectDetail,
-            responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
-            summary="A project with its recorded checks and admissions")
+@router.get(
+    "/projects/{project_id}",
+    response_model=ProjectDetail,
+    responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
+    summary="A project with its recorded checks and admissions",
+)
 def get_project(project_id: int, session: SessionDep, state: StateDep, user: Viewer) -> dict[str, Any]:
     zone = served_zone(session, state.settings)
     return _detail(session, _project(session, zone.id, project_id))
 
 
-@router.post("/projects/{project_id}/admission", response_model=ProjectDetail, responses=_WRITE_ERRORS,
-             summary="Admit (准入登记) a checked project on its parcels (manager+)")
-def post_admission(project_id: int, body: AdmissionRequest, session: SessionDep, state: StateDep,
-                   user: Admitter) -> dict[str, Any]:
+@router.post(
+    "/projects/{project_id}/admission",
+    response_model=ProjectDetail,
+    responses=_WRITE_ERRORS,
+    summary="Admit (准入登记) a checked project on its parcels (manager+)",
+)
+def post_admission(
+    project_id: int, body: AdmissionRequest, session: SessionDep, state: StateDep, user: Admitter
+) -> dict[str, Any]:
     """Admit the project on the parcels it was checked on; its demand is drawn from the spare
     capacity that later checks and recommendations see."""
     ids = site_ids(body.parcel_id, body.parcel_ids, "admission")
@@ -175,10 +230,19 @@ def post_admission(project_id: int, body: AdmissionRequest, session: SessionDep,
         return _detail(ws, _project(ws, zone.id, project_id))
 
 
-@router.delete("/projects/{project_id}/admission", response_model=ProjectDetail, responses=_WRITE_ERRORS,
-               summary="Revoke a project's admission (manager+): its parcels and capacity come free")
-def delete_admission(project_id: int, session: SessionDep, state: StateDep, user: Admitter,
-                     reason: Annotated[str | None, Query(max_length=2000)] = None) -> dict[str, Any]:
+@router.delete(
+    "/projects/{project_id}/admission",
+    response_model=ProjectDetail,
+    responses=_WRITE_ERRORS,
+    summary="Revoke a project's admission (manager+): its parcels and capacity come free",
+)
+def delete_admission(
+    project_id: int,
+    session: SessionDep,
+    state: StateDep,
+    user: Admitter,
+    reason: Annotated[str | None, Query(max_length=2000)] = None,
+) -> dict[str, Any]:
     zone = served_zone(session, state.settings)
     with write_transaction(state) as ws:
         _project(ws, zone.id, project_id)

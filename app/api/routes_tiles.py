@@ -16,20 +16,34 @@ from app.api.tiles import render_hillshade, render_slope
 router = APIRouter(tags=["tiles"])
 
 
-@router.get("/tiles/{kind}/{z}/{x}/{y}.png", response_class=Response,
-            responses={200: {"content": {"image/png": {}}, "description": "a 256 × 256 RGBA PNG"},
-                       404: {"model": ErrorBody, "description": "outside the tile pyramid"}},
-            summary="Hillshade or slope-class tile (web mercator XYZ) from the zone's DEMs")
-def get_tile(kind: Literal["hillshade", "slope"], z: Annotated[int, Path(ge=0)],
-             x: Annotated[int, Path(ge=0)], y: Annotated[int, Path(ge=0)],
-             session: SessionDep, state: StateDep, user: Viewer) -> Response:
+@router.get(
+    "/tiles/{kind}/{z}/{x}/{y}.png",
+    response_class=Response,
+    responses={
+        200: {"content": {"image/png": {}}, "description": "a 256 × 256 RGBA PNG"},
+        404: {"model": ErrorBody, "description": "outside the tile pyramid"},
+    },
+    summary="Hillshade or slope-class tile (web mercator XYZ) from the zone's DEMs",
+)
+def get_tile(
+    kind: Literal["hillshade", "slope"],
+    z: Annotated[int, Path(ge=0)],
+    x: Annotated[int, Path(ge=0)],
+    y: Annotated[int, Path(ge=0)],
+    session: SessionDep,
+    state: StateDep,
+    user: Viewer,
+) -> Response:
     """Return the tile; slope classes 0–2°, 2–5°, 5° – natural limit, steeper; transparent off the DEMs."""
     zone = served_zone(session, state.settings)
     key = (zone.id, zone.imported_at.isoformat(), kind, z, x, y)
     png = state.tiles.get(key)
     if png is None:
         ctx = zone_context(session, zone.id)
-        png = (render_hillshade(ctx.surfaces, z, x, y) if kind == "hillshade"
-               else render_slope(ctx.surfaces, z, x, y, ctx.natural_limit_pct))
+        png = (
+            render_hillshade(ctx.surfaces, z, x, y)
+            if kind == "hillshade"
+            else render_slope(ctx.surfaces, z, x, y, ctx.natural_limit_pct)
+        )
         state.tiles.put(key, png)
     return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"})

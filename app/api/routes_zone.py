@@ -38,8 +38,13 @@ router = APIRouter()
 GEOJSON = "application/geo+json"
 #: Reference layers served by ``/layers/{name}``; ``rivers-control`` are the rivers' control zones.
 LAYER_NAMES = ("roads", "rivers", "rivers-control", "substations", "water", "places")
-ID_FIELDS = {"roads": "road_id", "rivers": "river_id", "substations": "substation_id",
-             "water": "water_id", "places": "place_id"}
+ID_FIELDS = {
+    "roads": "road_id",
+    "rivers": "river_id",
+    "substations": "substation_id",
+    "water": "water_id",
+    "places": "place_id",
+}
 
 
 class GeoJSONResponse(Response):
@@ -64,13 +69,24 @@ def proj4_of(crs: str) -> str | None:
 def _run_info(run: ScoreRun | None) -> dict | None:
     if run is None:
         return None
-    return {"id": run.id, "status": run.status, "started_at": run.started_at,
-            "finished_at": run.finished_at, "n_parcels": run.n_parcels, "n_scored": run.n_scored,
-            "n_excluded": run.n_excluded, "error": run.error}
+    return {
+        "id": run.id,
+        "status": run.status,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "n_parcels": run.n_parcels,
+        "n_scored": run.n_scored,
+        "n_excluded": run.n_excluded,
+        "error": run.error,
+    }
 
 
-@router.get("/zone", response_model=ZoneResponse, tags=["zone"],
-            summary="The zone: parks, clusters, positive list, admission rows, scoring, bbox")
+@router.get(
+    "/zone",
+    response_model=ZoneResponse,
+    tags=["zone"],
+    summary="The zone: parks, clusters, positive list, admission rows, scoring, bbox",
+)
 def get_zone_info(session: SessionDep, state: StateDep, user: Viewer) -> ZoneResponse:
     """Return the served zone's rules and extent (WGS 84 bbox) and the URLs of its layers.
 
@@ -80,47 +96,100 @@ def get_zone_info(session: SessionDep, state: StateDep, user: Viewer) -> ZoneRes
     """
     zone = served_zone(session, state.settings)
     cfg = zone_rules(session, zone.id).config
-    stored = set(session.scalars(select(Cluster.code).where(Cluster.zone_id == zone.id,
-                                                            Cluster.geom.is_not(None))))
+    stored = set(
+        session.scalars(select(Cluster.code).where(Cluster.zone_id == zone.id, Cluster.geom.is_not(None)))
+    )
     weights = resolve_weights(cfg.scoring)
     b = zone_bounds(session, zone.id)
     return ZoneResponse(
-        id=zone.id, name=zone.name, name_en=zone.name_en, crs=zone.crs, crs_proj4=proj4_of(zone.crs),
+        id=zone.id,
+        name=zone.name,
+        name_en=zone.name_en,
+        crs=zone.crs,
+        crs_proj4=proj4_of(zone.crs),
         bbox=bounds_to_wgs84(b, zone.crs) if b else None,
-        parks=[{"id": p.id, "name": p.name, "name_en": p.name_en, "area_km2": p.area_km2,
-                "clusters": [c.id for c in p.clusters]} for p in cfg.parks],
-        clusters=[{"id": c.id, "park": p.id, "name": c.name, "name_en": c.name_en, "kind": c.kind,
-                   "in_database": c.id in stored, "admits_set": not c.admits_unset}
-                  for p, c in cfg.clusters()],
-        positive_list=cfg.positive_list, admission=cfg.admission,
+        parks=[
+            {
+                "id": p.id,
+                "name": p.name,
+                "name_en": p.name_en,
+                "area_km2": p.area_km2,
+                "clusters": [c.id for c in p.clusters],
+            }
+            for p in cfg.parks
+        ],
+        clusters=[
+            {
+                "id": c.id,
+                "park": p.id,
+                "name": c.name,
+                "name_en": c.name_en,
+                "kind": c.kind,
+                "in_database": c.id in stored,
+                "admits_set": not c.admits_unset,
+            }
+            for p, c in cfg.clusters()
+        ],
+        positive_list=cfg.positive_list,
+        admission=cfg.admission,
         scoring={
-            "method": cfg.scoring.method, "min_score": cfg.scoring.min_score,
+            "method": cfg.scoring.method,
+            "min_score": cfg.scoring.min_score,
             "classes": [c.model_dump() for c in cfg.scoring.classes],
-            "criteria": [{"id": c.id, "name": c.name, "name_en": c.name_en, "measure": c.measure,
-                          "unit": c.unit, "weight": float(w)}
-                         for c, w in zip(cfg.scoring.criteria, weights)],
-            "constraints": [{"id": c.id, "measure": c.measure, "op": c.op, "value": c.value,
-                             "message": c.message, "message_en": c.message_en}
-                            for c in cfg.scoring.constraints],
-            "slope_limits": [{"id": s.id, "name": s.name, "max_pct": s.max_pct,
-                              "max_deg": round(math.degrees(math.atan(s.max_pct / 100)), 4),
-                              "source": s.source} for s in cfg.scoring.slope_limits],
+            "criteria": [
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "name_en": c.name_en,
+                    "measure": c.measure,
+                    "unit": c.unit,
+                    "weight": float(w),
+                }
+                for c, w in zip(cfg.scoring.criteria, weights)
+            ],
+            "constraints": [
+                {
+                    "id": c.id,
+                    "measure": c.measure,
+                    "op": c.op,
+                    "value": c.value,
+                    "message": c.message,
+                    "message_en": c.message_en,
+                }
+                for c in cfg.scoring.constraints
+            ],
+            "slope_limits": [
+                {
+                    "id": s.id,
+                    "name": s.name,
+                    "max_pct": s.max_pct,
+                    "max_deg": round(math.degrees(math.atan(s.max_pct / 100)), 4),
+                    "source": s.source,
+                }
+                for s in cfg.scoring.slope_limits
+            ],
             "natural_slope_limit": cfg.scoring.natural_slope_limit,
             "planned_slope_limit": cfg.scoring.planned_slope_limit,
             "latest_run": _run_info(latest_run(session, zone.id)),
         },
         layers=["parks", "clusters", "parcels", *LAYER_NAMES],
-        tiles={"hillshade": "/api/v1/tiles/hillshade/{z}/{x}/{y}.png",
-               "slope": "/api/v1/tiles/slope/{z}/{x}/{y}.png"},
+        tiles={
+            "hillshade": "/api/v1/tiles/hillshade/{z}/{x}/{y}.png",
+            "slope": "/api/v1/tiles/slope/{z}/{x}/{y}.png",
+        },
     )
 
 
-@router.get("/parks", tags=["features"], response_class=GeoJSONResponse,
-            responses={200: {"model": ParkCollection, "content": {GEOJSON: {}}},
-                       422: {"model": ErrorBody}},
-            summary="Parks (园区) as a GeoJSON FeatureCollection in WGS 84")
-def list_parks(request: Request, session: SessionDep, state: StateDep, user: Viewer,
-               paging: Paging) -> GeoJSONResponse:
+@router.get(
+    "/parks",
+    tags=["features"],
+    response_class=GeoJSONResponse,
+    responses={200: {"model": ParkCollection, "content": {GEOJSON: {}}}, 422: {"model": ErrorBody}},
+    summary="Parks (园区) as a GeoJSON FeatureCollection in WGS 84",
+)
+def list_parks(
+    request: Request, session: SessionDep, state: StateDep, user: Viewer, paging: Paging
+) -> GeoJSONResponse:
     """Return the zone's park outlines, paged, optionally within ``bbox``."""
     zone = served_zone(session, state.settings)
     area = bbox_to_zone(paging.bbox, zone.crs) if paging.bbox else None
@@ -128,17 +197,29 @@ def list_parks(request: Request, session: SessionDep, state: StateDep, user: Vie
     geoms = shapely.from_wkb(np.array([None if w is None else bytes(w) for _, w in page.rows], dtype=object))
     texts = geometry_json(geoms, zone.crs)
     feats = [feature_text(p.code, g, park_properties(p)) for (p, _), g in zip(page.rows, texts)]
-    return GeoJSONResponse(collection_text(feats, {
-        "numberMatched": page.total, "numberReturned": len(feats),
-        "links": links(request, paging, page.total, len(feats))}))
+    return GeoJSONResponse(
+        collection_text(
+            feats,
+            {
+                "numberMatched": page.total,
+                "numberReturned": len(feats),
+                "links": links(request, paging, page.total, len(feats)),
+            },
+        )
+    )
 
 
-@router.get("/layers/{name}", tags=["features"], response_class=GeoJSONResponse,
-            responses={200: {"model": FeatureCollection, "content": {GEOJSON: {}}},
-                       404: {"model": ErrorBody}},
-            summary="A reference layer (roads, rivers, rivers-control, substations, water, places)")
+@router.get(
+    "/layers/{name}",
+    tags=["features"],
+    response_class=GeoJSONResponse,
+    responses={200: {"model": FeatureCollection, "content": {GEOJSON: {}}}, 404: {"model": ErrorBody}},
+    summary="A reference layer (roads, rivers, rivers-control, substations, water, places)",
+)
 def get_layer(
-    session: SessionDep, state: StateDep, user: Viewer,
+    session: SessionDep,
+    state: StateDep,
+    user: Viewer,
     name: Annotated[str, Path(description=", ".join(LAYER_NAMES))],
     bbox: Annotated[str | None, Query(description="WGS 84 minx,miny,maxx,maxy")] = None,
 ) -> GeoJSONResponse:
@@ -149,8 +230,7 @@ def get_layer(
     ``river`` hard constraint.
     """
     if name not in LAYER_NAMES:
-        raise NotFoundError(f"no layer {name!r}", where="layers",
-                            hint=f"layers are {', '.join(LAYER_NAMES)}")
+        raise NotFoundError(f"no layer {name!r}", where="layers", hint=f"layers are {', '.join(LAYER_NAMES)}")
     zone = served_zone(session, state.settings)
     box = parse_bbox(bbox)
     gdf = load_layer(session, zone.id, "rivers" if name == "rivers-control" else name)
@@ -170,5 +250,6 @@ def get_layer(
     props = gdf.drop(columns=[c for c in ("id", gdf.geometry.name) if c in gdf.columns])
     texts = geometry_json(gdf.geometry.to_numpy(), zone.crs)
     feats = [feature_text(fid, g, row) for fid, g, row in zip(ids, texts, props.to_dict("records"))]
-    return GeoJSONResponse(collection_text(feats, {"name": name, "numberMatched": len(feats),
-                                                   "numberReturned": len(feats)}))
+    return GeoJSONResponse(
+        collection_text(feats, {"name": name, "numberMatched": len(feats), "numberReturned": len(feats)})
+    )

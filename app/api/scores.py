@@ -39,7 +39,7 @@ from app.api.geojson import jsonable
 from app.api.tx import write_transaction
 from app.db.admissions import admitted_projects, replay, taken_parcels
 from app.db.layers import get_zone, load_layer, rasters, zone_config
-from app.db.models import Park, Parcel, ParcelScore, ScoreRun
+from app.db.models import Parcel, ParcelScore, Park, ScoreRun
 from app.db.records import finish_score_run, save_scores, start_score_run
 from gis.errors import ConflictError, SchemaError
 from scoring.capacity import CapacityLedger
@@ -48,8 +48,19 @@ from scoring.suitability import resolve_weights
 from scoring.zone import ZoneConfig
 
 #: Result columns of score_zone_parcels that are not measures.
-RESULT_COLUMNS = ("score", "class", "class_en", "rank", "eligible", "excluded", "reasons",
-                  "reasons_en", "weakest", "notes", "notes_zh")
+RESULT_COLUMNS = (
+    "score",
+    "class",
+    "class_en",
+    "rank",
+    "eligible",
+    "excluded",
+    "reasons",
+    "reasons_en",
+    "weakest",
+    "notes",
+    "notes_zh",
+)
 
 ProgressFn = Callable[[str, int, int], None]
 
@@ -79,8 +90,7 @@ def zone_context(session: Session, zone_id: str) -> ZoneContext:
     """
     zone = get_zone(session, zone_id)
     refs = rasters(session, zone_id)
-    key = (zone.id, zone.config_sha256, zone.imported_at.isoformat(),
-           tuple((r.path, r.sha256) for r in refs))
+    key = (zone.id, zone.config_sha256, zone.imported_at.isoformat(), tuple((r.path, r.sha256) for r in refs))
     hit = _cached_context(key)
     if hit is not None:
         return hit
@@ -90,8 +100,9 @@ def zone_context(session: Session, zone_id: str) -> ZoneContext:
             return hit
         cfg = zone_config(session, zone_id)
         layers = {name: load_layer(session, zone_id, name) for name in ZONE_LAYERS}
-        ctx = ZoneContext.build(cfg, layers, [r.path for r in refs],
-                                notes=[f"zone {zone_id} read from the database"])
+        ctx = ZoneContext.build(
+            cfg, layers, [r.path for r in refs], notes=[f"zone {zone_id} read from the database"]
+        )
         with _CTX_LOCK:
             _CTX_CACHE[key] = ctx
             while len(_CTX_CACHE) > _CTX_SIZE:
@@ -101,14 +112,21 @@ def zone_context(session: Session, zone_id: str) -> ZoneContext:
 
 def latest_run(session: Session, zone_id: str) -> ScoreRun | None:
     """Return the zone's newest score run with status ``done``, or None."""
-    return session.scalar(select(ScoreRun).where(ScoreRun.zone_id == zone_id, ScoreRun.status == "done")
-                          .order_by(ScoreRun.id.desc()).limit(1))
+    return session.scalar(
+        select(ScoreRun)
+        .where(ScoreRun.zone_id == zone_id, ScoreRun.status == "done")
+        .order_by(ScoreRun.id.desc())
+        .limit(1)
+    )
 
 
 def latest_run_id(zone_id: str) -> Any:
     """Return a scalar subquery: the id of the zone's newest ``done`` score run."""
-    return (select(func.max(ScoreRun.id))
-            .where(ScoreRun.zone_id == zone_id, ScoreRun.status == "done").scalar_subquery())
+    return (
+        select(func.max(ScoreRun.id))
+        .where(ScoreRun.zone_id == zone_id, ScoreRun.status == "done")
+        .scalar_subquery()
+    )
 
 
 def _num(v: Any) -> float | None:
@@ -133,8 +151,9 @@ class RunResult:
     summary: dict[str, Any]
 
 
-def _records(cfg: ZoneConfig, scored: pd.DataFrame, measure_cols: list[str],
-             hashes: dict[int, str | None]) -> list[dict[str, Any]]:
+def _records(
+    cfg: ZoneConfig, scored: pd.DataFrame, measure_cols: list[str], hashes: dict[int, str | None]
+) -> list[dict[str, Any]]:
     weights = resolve_weights(cfg.scoring)
     crit = list(cfg.scoring.criteria)
     out = []
@@ -143,32 +162,54 @@ def _records(cfg: ZoneConfig, scored: pd.DataFrame, measure_cols: list[str],
         for j, c in enumerate(crit):
             raw = row.get(c.measure)
             no_data = raw is None or (isinstance(raw, float) and math.isnan(raw))
-            criteria.append({
-                "criterion": c.id, "name": c.name, "name_en": c.name_en, "measure": c.measure,
-                "raw": None if no_data else jsonable(raw), "unit": c.unit,
-                "value": _num(row.get(f"value_{c.id}")), "weight": float(weights[j]),
-                "contribution": _num(row.get(f"contrib_{c.id}")), "no_data": bool(no_data),
-            })
+            criteria.append(
+                {
+                    "criterion": c.id,
+                    "name": c.name,
+                    "name_en": c.name_en,
+                    "measure": c.measure,
+                    "raw": None if no_data else jsonable(raw),
+                    "unit": c.unit,
+                    "value": _num(row.get(f"value_{c.id}")),
+                    "weight": float(weights[j]),
+                    "contribution": _num(row.get(f"contrib_{c.id}")),
+                    "no_data": bool(no_data),
+                }
+            )
         db_id = int(row["id"])
         rank = _num(row.get("rank"))
         breakdown = {
-            "class_en": row.get("class_en"), "reasons_en": row.get("reasons_en") or "",
-            "rank": None if rank is None else int(rank), "eligible": bool(row.get("eligible")),
+            "class_en": row.get("class_en"),
+            "reasons_en": row.get("reasons_en") or "",
+            "rank": None if rank is None else int(rank),
+            "eligible": bool(row.get("eligible")),
             "weakest": row.get("weakest") if isinstance(row.get("weakest"), str) else None,
-            "notes": row.get("notes") or "", "notes_zh": row.get("notes_zh") or "",
-            "criteria": criteria, "measures": {k: row.get(k) for k in measure_cols},
+            "notes": row.get("notes") or "",
+            "notes_zh": row.get("notes_zh") or "",
+            "criteria": criteria,
+            "measures": {k: row.get(k) for k in measure_cols},
             "geom_sha1": hashes.get(db_id),
         }
-        out.append({
-            "parcel_id": db_id, "score": _num(row.get("score")),
-            "score_class": row.get("class"), "excluded": bool(row.get("excluded")),
-            "reasons": _split(row.get("reasons")), "breakdown": jsonable(breakdown),
-        })
+        out.append(
+            {
+                "parcel_id": db_id,
+                "score": _num(row.get("score")),
+                "score_class": row.get("class"),
+                "excluded": bool(row.get("excluded")),
+                "reasons": _split(row.get("reasons")),
+                "breakdown": jsonable(breakdown),
+            }
+        )
     return out
 
 
-def run_scoring(factory: sessionmaker[Session], zone_id: str, *, user: str | None = None,
-                progress: ProgressFn | None = None) -> RunResult:
+def run_scoring(
+    factory: sessionmaker[Session],
+    zone_id: str,
+    *,
+    user: str | None = None,
+    progress: ProgressFn | None = None,
+) -> RunResult:
     """Measure and score every parcel of a stored zone and record the run; return its id and summary.
 
     The run is recorded as ``running`` first (committed), then ``done`` with the parcel scores in
@@ -183,18 +224,28 @@ def run_scoring(factory: sessionmaker[Session], zone_id: str, *, user: str | Non
             cfg = zone_config(s, zone_id)
             ctx = zone_context(s, zone_id)
             parcels = load_layer(s, zone_id, "parcels")
-            hashes = {pid: geom_sha1(wkb) for pid, wkb in s.execute(
-                select(Parcel.id, func.ST_AsBinary(Parcel.geom)).where(Parcel.zone_id == zone_id)).all()}
+            hashes = {
+                pid: geom_sha1(wkb)
+                for pid, wkb in s.execute(
+                    select(Parcel.id, func.ST_AsBinary(Parcel.geom)).where(Parcel.zone_id == zone_id)
+                ).all()
+            }
         if parcels.empty:
-            raise SchemaError(f"zone {zone_id} has no parcels to score", where=f"zone {zone_id}",
-                              hint="import the zone's parcels layer")
+            raise SchemaError(
+                f"zone {zone_id} has no parcels to score",
+                where=f"zone {zone_id}",
+                hint="import the zone's parcels layer",
+            )
         base = gpd.GeoDataFrame(parcels[["parcel_id", "id"]], geometry=parcels.geometry, crs=parcels.crs)
         prepared, notes = prepare_parcels(base, cfg, id_field="parcel_id", where=f"zone {zone_id} parcels")
         result = score_zone_parcels(ctx, prepared, progress=progress, notes=notes + ctx.notes)
         scored = pd.DataFrame(result.parcels.drop(columns=result.parcels.geometry.name))
         skip = set(RESULT_COLUMNS) | set(base.columns)
-        measure_cols = [c for c in scored.columns
-                        if c not in skip and not c.startswith(("value_", "contrib_", "oat_", "mc_"))]
+        measure_cols = [
+            c
+            for c in scored.columns
+            if c not in skip and not c.startswith(("value_", "contrib_", "oat_", "mc_"))
+        ]
         measure_cols = ["area_m2", "area_mu", *[c for c in measure_cols if c not in ("area_m2", "area_mu")]]
         rows = _records(cfg, scored, measure_cols, hashes)
         summary = result.summary.to_dict()
@@ -220,26 +271,51 @@ def scored_table(session: Session, zone_id: str) -> gpd.GeoDataFrame:
     """
     run = latest_run(session, zone_id)
     if run is None:
-        raise ConflictError(f"zone {zone_id} has not been scored yet", where=f"zone {zone_id}",
-                            hint="run a score run (POST /api/v1/score-runs, or restart `parksite serve`)")
+        raise ConflictError(
+            f"zone {zone_id} has not been scored yet",
+            where=f"zone {zone_id}",
+            hint="run a score run (POST /api/v1/score-runs, or restart `parksite serve`)",
+        )
     parcels = load_layer(session, zone_id, "parcels")
     b = ParcelScore.breakdown
-    rows = session.execute(select(
-        ParcelScore.parcel_id, ParcelScore.score, ParcelScore.score_class, ParcelScore.excluded,
-        ParcelScore.reasons, b["class_en"].as_string(), b["reasons_en"].as_string(),
-        b["weakest"].as_string(), b["eligible"].as_boolean(), b["rank"].as_float(),
-    ).where(ParcelScore.run_id == run.id)).all()
+    rows = session.execute(
+        select(
+            ParcelScore.parcel_id,
+            ParcelScore.score,
+            ParcelScore.score_class,
+            ParcelScore.excluded,
+            ParcelScore.reasons,
+            b["class_en"].as_string(),
+            b["reasons_en"].as_string(),
+            b["weakest"].as_string(),
+            b["eligible"].as_boolean(),
+            b["rank"].as_float(),
+        ).where(ParcelScore.run_id == run.id)
+    ).all()
     scores = pd.DataFrame(
         [(r[0], r[1], r[2], r[3], "; ".join(r[4] or []), r[5], r[6] or "", r[7], r[8], r[9]) for r in rows],
-        columns=["id", "score", "class", "excluded", "reasons", "class_en", "reasons_en", "weakest",
-                 "eligible", "rank"])
+        columns=[
+            "id",
+            "score",
+            "class",
+            "excluded",
+            "reasons",
+            "class_en",
+            "reasons_en",
+            "weakest",
+            "eligible",
+            "rank",
+        ],
+    )
     table = parcels.merge(scores, on="id", how="left")
     table["score"] = pd.to_numeric(table["score"], errors="coerce")
     table["excluded"] = table["excluded"].astype(object).where(table["excluded"].notna(), None)
     return gpd.GeoDataFrame(table, geometry=parcels.geometry.name, crs=parcels.crs)
 
 
-def capacity_ledger(session: Session, zone_id: str, cfg: ZoneConfig) -> tuple[CapacityLedger | None, list[str]]:
+def capacity_ledger(
+    session: Session, zone_id: str, cfg: ZoneConfig
+) -> tuple[CapacityLedger | None, list[str]]:
     """Return the zone's utility capacity ledger from its substations and water layers, with the
     zone's admitted projects (active admissions, :mod:`app.db.admissions`) drawn down in
     admission order.
@@ -251,9 +327,12 @@ def capacity_ledger(session: Session, zone_id: str, cfg: ZoneConfig) -> tuple[Ca
     try:
         subs = load_layer(session, zone_id, "substations")
         water = load_layer(session, zone_id, "water")
-        ledger = CapacityLedger.from_layers(cfg, None if subs.empty else subs,
-                                            None if water.empty else water,
-                                            source="database: substations, water")
+        ledger = CapacityLedger.from_layers(
+            cfg,
+            None if subs.empty else subs,
+            None if water.empty else water,
+            source="database: substations, water",
+        )
     except SchemaError as exc:
         return None, [f"utility capacity not checked: {exc}"]
     admitted = admitted_projects(session, zone_id)
@@ -262,8 +341,9 @@ def capacity_ledger(session: Session, zone_id: str, cfg: ZoneConfig) -> tuple[Ca
     return ledger, notes
 
 
-def admission_context(session: Session, zone_id: str,
-                      cfg: ZoneConfig) -> tuple[gpd.GeoDataFrame, CapacityLedger | None, list[str]]:
+def admission_context(
+    session: Session, zone_id: str, cfg: ZoneConfig
+) -> tuple[gpd.GeoDataFrame, CapacityLedger | None, list[str]]:
     """Return what a check or recommendation sees: ``(table, ledger, notes)``.
 
     ``table`` is :func:`scored_table` with ``admitted_project`` (the name of the project admitted
@@ -279,8 +359,11 @@ def admission_context(session: Session, zone_id: str,
 
 def zone_bounds(session: Session, zone_id: str) -> tuple[float, float, float, float] | None:
     """Return the bounds (zone CRS) of the zone's parks and parcels, or None when it has none."""
-    wkbs = list(session.scalars(select(func.ST_AsBinary(Park.geom)).where(Park.zone_id == zone_id,
-                                                                          Park.geom.is_not(None))))
+    wkbs = list(
+        session.scalars(
+            select(func.ST_AsBinary(Park.geom)).where(Park.zone_id == zone_id, Park.geom.is_not(None))
+        )
+    )
     wkbs += list(session.scalars(select(func.ST_AsBinary(Parcel.geom)).where(Parcel.zone_id == zone_id)))
     if not wkbs:
         return None
@@ -288,5 +371,15 @@ def zone_bounds(session: Session, zone_id: str) -> tuple[float, float, float, fl
     return tuple(float(v) for v in b)  # type: ignore[return-value]
 
 
-__all__ = ["RunResult", "admission_context", "capacity_ledger", "geom_sha1", "latest_run", "latest_run_id", "run_scoring",
-           "scored_table", "zone_bounds", "zone_context"]
+__all__ = [
+    "RunResult",
+    "admission_context",
+    "capacity_ledger",
+    "geom_sha1",
+    "latest_run",
+    "latest_run_id",
+    "run_scoring",
+    "scored_table",
+    "zone_bounds",
+    "zone_context",
+]

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.api.scores import geom_sha1, latest_run_id
 from app.db.layers import get_zone
-from app.db.models import ZONE_SRID, AuditEntry, Cluster, Park, Parcel, ParcelScore, Zone
+from app.db.models import ZONE_SRID, AuditEntry, Cluster, Parcel, ParcelScore, Park, Zone
 from app.db.rules import stored_config
 from app.settings import Settings
 from gis.errors import NotFoundError
@@ -42,8 +42,11 @@ def served_zone(session: Session, settings: Settings) -> Zone:
     """Return the zone the API serves (see the module docstring); NotFoundError when there is none."""
     ids = list(session.scalars(select(Zone.id).order_by(Zone.id)))
     if not ids:
-        raise NotFoundError("the database holds no zone", where="database",
-                            hint="import one: `parksite import --sample` (or restart `parksite serve`)")
+        raise NotFoundError(
+            "the database holds no zone",
+            where="database",
+            hint="import one: `parksite import --sample` (or restart `parksite serve`)",
+        )
     zone_id = ids[0]
     if len(ids) > 1:
         p = Path(settings.zone_file)
@@ -79,10 +82,14 @@ def _spatial(stmt: Select, session: Session, model: Any, table: str, area: BaseG
     stmt = stmt.where(func.ST_Intersects(model.geom, func.ST_GeomFromText(wkt, ZONE_SRID)))
     if session.get_bind().dialect.name == "sqlite":
         minx, miny, maxx, maxy = area.bounds
-        stmt = stmt.where(model.id.in_(text(
-            "SELECT rowid FROM SpatialIndex WHERE f_table_name = :t AND f_geometry_column = 'geom' "
-            "AND search_frame = BuildMbr(:minx, :miny, :maxx, :maxy, :srid)"
-        ).bindparams(t=table, minx=minx, miny=miny, maxx=maxx, maxy=maxy, srid=ZONE_SRID)))
+        stmt = stmt.where(
+            model.id.in_(
+                text(
+                    "SELECT rowid FROM SpatialIndex WHERE f_table_name = :t AND f_geometry_column = 'geom' "
+                    "AND search_frame = BuildMbr(:minx, :miny, :maxx, :maxy, :srid)"
+                ).bindparams(t=table, minx=minx, miny=miny, maxx=maxx, maxy=maxy, srid=ZONE_SRID)
+            )
+        )
     return stmt
 
 
@@ -92,22 +99,24 @@ def _page(session: Session, stmt: Select, order: list[Any], limit: int, offset: 
     return Page(rows, int(total or 0))
 
 
-def parks_page(session: Session, zone_id: str, *, area: BaseGeometry | None, limit: int,
-               offset: int) -> Page:
+def parks_page(session: Session, zone_id: str, *, area: BaseGeometry | None, limit: int, offset: int) -> Page:
     """Return a page of the zone's parks (by park_id): Park rows and their WKB."""
     stmt = select(Park, func.ST_AsBinary(Park.geom)).where(Park.zone_id == zone_id)
     return _page(session, _spatial(stmt, session, Park, "parks", area), [Park.code], limit, offset)
 
 
-def clusters_page(session: Session, zone_id: str, *, area: BaseGeometry | None, park: str | None,
-                  limit: int, offset: int) -> Page:
+def clusters_page(
+    session: Session, zone_id: str, *, area: BaseGeometry | None, park: str | None, limit: int, offset: int
+) -> Page:
     """Return a page of the zone's clusters (by cluster_id): (Cluster, park code, WKB) rows."""
-    stmt = (select(Cluster, Park.code, func.ST_AsBinary(Cluster.geom))
-            .join(Park, Park.id == Cluster.park_id).where(Cluster.zone_id == zone_id))
+    stmt = (
+        select(Cluster, Park.code, func.ST_AsBinary(Cluster.geom))
+        .join(Park, Park.id == Cluster.park_id)
+        .where(Cluster.zone_id == zone_id)
+    )
     if park:
         stmt = stmt.where(Park.code.in_(park.split(",")))
-    return _page(session, _spatial(stmt, session, Cluster, "clusters", area), [Cluster.code],
-                 limit, offset)
+    return _page(session, _spatial(stmt, session, Cluster, "clusters", area), [Cluster.code], limit, offset)
 
 
 def parcel_select(zone_id: str) -> Select:
@@ -120,12 +129,25 @@ def parcel_select(zone_id: str) -> Select:
     cl = aliased(Cluster)
     run = latest_run_id(zone_id)
     return (
-        select(Parcel.id, Parcel.parcel_id, Park.code.label("park"), cl.code.label("cluster"),
-               Parcel.status, Parcel.enterprise, Parcel.land_use, Parcel.area_m2, Parcel.area_mu,
-               Parcel.version, Parcel.updated_at, Parcel.updated_by,
-               func.ST_AsBinary(Parcel.geom).label("wkb"), ParcelScore.score,
-               ParcelScore.score_class.label("class"), ParcelScore.excluded,
-               ParcelScore.breakdown["geom_sha1"].as_string().label("geom_sha1"))
+        select(
+            Parcel.id,
+            Parcel.parcel_id,
+            Park.code.label("park"),
+            cl.code.label("cluster"),
+            Parcel.status,
+            Parcel.enterprise,
+            Parcel.land_use,
+            Parcel.area_m2,
+            Parcel.area_mu,
+            Parcel.version,
+            Parcel.updated_at,
+            Parcel.updated_by,
+            func.ST_AsBinary(Parcel.geom).label("wkb"),
+            ParcelScore.score,
+            ParcelScore.score_class.label("class"),
+            ParcelScore.excluded,
+            ParcelScore.breakdown["geom_sha1"].as_string().label("geom_sha1"),
+        )
         .join(Park, Park.id == Parcel.park_id)
         .outerjoin(cl, cl.id == Parcel.cluster_id)
         .outerjoin(ParcelScore, (ParcelScore.parcel_id == Parcel.id) & (ParcelScore.run_id == run))
@@ -133,8 +155,17 @@ def parcel_select(zone_id: str) -> Select:
     )
 
 
-def parcels_page(session: Session, zone_id: str, *, area: BaseGeometry | None, park: str | None,
-                 cluster: str | None, status: str | None, limit: int, offset: int) -> Page:
+def parcels_page(
+    session: Session,
+    zone_id: str,
+    *,
+    area: BaseGeometry | None,
+    park: str | None,
+    cluster: str | None,
+    status: str | None,
+    limit: int,
+    offset: int,
+) -> Page:
     """Return a page of parcel rows (see :func:`parcel_select`) ordered by parcel_id.
 
     ``park``, ``cluster`` and ``status`` are comma-separated lists of accepted values.
@@ -147,19 +178,30 @@ def parcels_page(session: Session, zone_id: str, *, area: BaseGeometry | None, p
         stmt = stmt.where(cl.in_(cluster.split(",")))
     if status:
         stmt = stmt.where(Parcel.status.in_(status.split(",")))
-    return _page(session, _spatial(stmt, session, Parcel, "parcels", area),
-                 [Parcel.parcel_id, Parcel.id], limit, offset)
+    return _page(
+        session,
+        _spatial(stmt, session, Parcel, "parcels", area),
+        [Parcel.parcel_id, Parcel.id],
+        limit,
+        offset,
+    )
 
 
 def parcel_properties(row: Any, names_en: dict[str, str]) -> dict[str, Any]:
     """Return the list properties of a parcel row of :func:`parcel_select`."""
     klass = row.__getattribute__("class")
     return {
-        "parcel_id": row.parcel_id, "park": row.park, "cluster": row.cluster, "status": row.status,
-        "enterprise": row.enterprise, "land_use": row.land_use,
+        "parcel_id": row.parcel_id,
+        "park": row.park,
+        "cluster": row.cluster,
+        "status": row.status,
+        "enterprise": row.enterprise,
+        "land_use": row.land_use,
         "area_m2": None if row.area_m2 is None else round(row.area_m2, 2),
         "area_mu": None if row.area_mu is None else round(row.area_mu, 4),
-        "score": row.score, "class": klass, "class_en": names_en.get(klass) if klass else None,
+        "score": row.score,
+        "class": klass,
+        "class_en": names_en.get(klass) if klass else None,
         "excluded": row.excluded,
         "score_stale": bool(row.geom_sha1 and row.geom_sha1 != geom_sha1(row.wkb)),
         "version": row.version,
@@ -169,31 +211,47 @@ def parcel_properties(row: Any, names_en: dict[str, str]) -> dict[str, Any]:
 def cluster_properties(c: Cluster, park_code: str) -> dict[str, Any]:
     """Return the properties of a cluster feature."""
     return {
-        "cluster_id": c.code, "park": park_code, "name": c.name, "name_en": c.name_en,
-        "kind": c.kind, "directions": c.directions, "admits": c.admits,
+        "cluster_id": c.code,
+        "park": park_code,
+        "name": c.name,
+        "name_en": c.name_en,
+        "kind": c.kind,
+        "directions": c.directions,
+        "admits": c.admits,
         "admits_encouraged_under_review": c.admits_encouraged_under_review,
         "area_m2": None if c.area_m2 is None else round(c.area_m2, 2),
         "area_mu": None if c.area_mu is None else round(c.area_mu, 4),
-        "version": c.version, "updated_at": c.updated_at, "updated_by": c.updated_by,
+        "version": c.version,
+        "updated_at": c.updated_at,
+        "updated_by": c.updated_by,
     }
 
 
 def park_properties(p: Park) -> dict[str, Any]:
     """Return the properties of a park feature."""
-    return {"park_id": p.code, "name": p.name, "name_en": p.name_en,
-            "area_m2": None if p.area_m2 is None else round(p.area_m2, 2),
-            "area_mu": None if p.area_mu is None else round(p.area_mu, 4)}
+    return {
+        "park_id": p.code,
+        "name": p.name,
+        "name_en": p.name_en,
+        "area_m2": None if p.area_m2 is None else round(p.area_m2, 2),
+        "area_mu": None if p.area_mu is None else round(p.area_mu, 4),
+    }
 
 
 def find_cluster(session: Session, zone_id: str, code: str) -> tuple[Cluster, str, bytes | None]:
     """Return ``(cluster, park code, WKB)`` of cluster ``code``; NotFoundError otherwise."""
-    row = session.execute(select(Cluster, Park.code, func.ST_AsBinary(Cluster.geom))
-                          .join(Park, Park.id == Cluster.park_id)
-                          .where(Cluster.zone_id == zone_id, Cluster.code == code)
-                          .execution_options(populate_existing=True)).first()
+    row = session.execute(
+        select(Cluster, Park.code, func.ST_AsBinary(Cluster.geom))
+        .join(Park, Park.id == Cluster.park_id)
+        .where(Cluster.zone_id == zone_id, Cluster.code == code)
+        .execution_options(populate_existing=True)
+    ).first()
     if row is None:
-        raise NotFoundError(f"no cluster {code!r} in zone {zone_id}", where=f"cluster {code}",
-                            hint="list them with GET /api/v1/clusters")
+        raise NotFoundError(
+            f"no cluster {code!r} in zone {zone_id}",
+            where=f"cluster {code}",
+            hint="list them with GET /api/v1/clusters",
+        )
     return row[0], row[1], row[2]
 
 
@@ -201,8 +259,11 @@ def find_parcel(session: Session, zone_id: str, code: str) -> Any:
     """Return the :func:`parcel_select` row of parcel ``code``; NotFoundError otherwise."""
     row = session.execute(parcel_select(zone_id).where(Parcel.parcel_id == code)).first()
     if row is None:
-        raise NotFoundError(f"no parcel {code!r} in zone {zone_id}", where=f"parcel {code}",
-                            hint="list them with GET /api/v1/parcels")
+        raise NotFoundError(
+            f"no parcel {code!r} in zone {zone_id}",
+            where=f"parcel {code}",
+            hint="list them with GET /api/v1/parcels",
+        )
     return row
 
 
@@ -217,13 +278,16 @@ def entity_id_by_key(session: Session, zone_id: str, entity: str, key: str) -> i
     found = session.scalar(select(model.id).where(model.zone_id == zone_id, col == key))
     if found is not None:
         return int(found)
-    logged = session.scalar(select(AuditEntry.entity_id)
-                            .where(AuditEntry.entity == entity, AuditEntry.entity_key == key,
-                                   AuditEntry.zone_id == zone_id)
-                            .order_by(AuditEntry.id.desc()).limit(1))
+    logged = session.scalar(
+        select(AuditEntry.entity_id)
+        .where(AuditEntry.entity == entity, AuditEntry.entity_key == key, AuditEntry.zone_id == zone_id)
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
     if logged is None:
-        raise NotFoundError(f"no {entity} {key!r} in zone {zone_id}, now or in its history",
-                            where=f"{entity} {key}")
+        raise NotFoundError(
+            f"no {entity} {key!r} in zone {zone_id}, now or in its history", where=f"{entity} {key}"
+        )
     return int(logged)
 
 
@@ -232,6 +296,9 @@ def park_of(session: Session, zone_id: str, code: str) -> Park:
     park = session.scalar(select(Park).where(Park.zone_id == zone_id, Park.code == code))
     if park is None:
         known = list(session.scalars(select(Park.code).where(Park.zone_id == zone_id).order_by(Park.code)))
-        raise NotFoundError(f"no park {code!r} in zone {zone_id} (parks: {', '.join(known)})",
-                            where="park", hint="give one of the zone's park ids")
+        raise NotFoundError(
+            f"no park {code!r} in zone {zone_id} (parks: {', '.join(known)})",
+            where="park",
+            hint="give one of the zone's park ids",
+        )
     return park

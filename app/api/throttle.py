@@ -97,8 +97,15 @@ class LoginThrottle:
     seconds before a lockout of ``lockout_s`` seconds. ``clock`` returns seconds.
     """
 
-    def __init__(self, *, max_failures: int, max_failures_per_address: int, window_s: float,
-                 lockout_s: float, clock: Clock = time.monotonic):
+    def __init__(
+        self,
+        *,
+        max_failures: int,
+        max_failures_per_address: int,
+        window_s: float,
+        lockout_s: float,
+        clock: Clock = time.monotonic,
+    ):
         if min(max_failures, max_failures_per_address) < 1 or window_s <= 0 or lockout_s <= 0:
             raise ValueError("login throttle limits must be ≥ 1 and its durations > 0")
         self.max_failures = max_failures
@@ -114,10 +121,13 @@ class LoginThrottle:
     @classmethod
     def from_settings(cls, settings: Settings, clock: Clock = time.monotonic) -> LoginThrottle:
         """Return a throttle with the limits of ``settings`` (``login_*``; minutes → seconds)."""
-        return cls(max_failures=settings.login_max_failures,
-                   max_failures_per_address=settings.login_max_failures_per_address,
-                   window_s=settings.login_window_minutes * 60,
-                   lockout_s=settings.login_lockout_minutes * 60, clock=clock)
+        return cls(
+            max_failures=settings.login_max_failures,
+            max_failures_per_address=settings.login_max_failures_per_address,
+            window_s=settings.login_window_minutes * 60,
+            lockout_s=settings.login_lockout_minutes * 60,
+            clock=clock,
+        )
 
     def begin(self, user_name: str, address: str) -> Attempt:
         """Let a login attempt through, reserving a place in both counts; return it.
@@ -144,9 +154,10 @@ class LoginThrottle:
         """Count ``attempt`` as a failed login; lock out its name / address at their limit."""
         with self._lock:
             now = self.clock()
-            for count, limit in ((self._users.setdefault(attempt.user, _Count()), self.max_failures),
-                                 (self._addresses.setdefault(attempt.address, _Count()),
-                                  self.max_failures_per_address)):
+            for count, limit in (
+                (self._users.setdefault(attempt.user, _Count()), self.max_failures),
+                (self._addresses.setdefault(attempt.address, _Count()), self.max_failures_per_address),
+            ):
                 count.pending = max(0, count.pending - 1)
                 count.prune(now, self.window_s)
                 count.failures.append(now)
@@ -170,8 +181,11 @@ class LoginThrottle:
         """Return the failures now within the window for ``user_name`` or ``address`` (0 if none)."""
         with self._lock:
             now = self.clock()
-            table, key = ((self._users, user_key(user_name)) if user_name is not None
-                          else (self._addresses, address or ""))
+            table, key = (
+                (self._users, user_key(user_name))
+                if user_name is not None
+                else (self._addresses, address or "")
+            )
             count = table.get(key)
             if count is None:
                 return 0
@@ -204,13 +218,19 @@ class LoginThrottle:
         en, zh = _wait_text(seconds)
         if by_user:
             return LoginThrottledError(
-                f"too many failed logins for this user name; try again in {en}", retry_after=seconds,
-                message_zh=f"该用户名登录失败次数过多，请 {zh}后再试", where="login",
-                hint="wait, then log in with the right password")
+                f"too many failed logins for this user name; try again in {en}",
+                retry_after=seconds,
+                message_zh=f"该用户名登录失败次数过多，请 {zh}后再试",
+                where="login",
+                hint="wait, then log in with the right password",
+            )
         return LoginThrottledError(
-            f"too many failed logins from this address; try again in {en}", retry_after=seconds,
-            message_zh=f"此地址登录失败次数过多，请 {zh}后再试", where="login",
-            hint="wait, then log in with the right user name and password")
+            f"too many failed logins from this address; try again in {en}",
+            retry_after=seconds,
+            message_zh=f"此地址登录失败次数过多，请 {zh}后再试",
+            where="login",
+            hint="wait, then log in with the right user name and password",
+        )
 
     def _sweep(self, now: float) -> None:
         """Forget idle names and addresses, at most once per window (keeps memory bounded)."""

@@ -56,10 +56,11 @@ def slope_breaks_deg(natural_limit_pct: float) -> tuple[float, float, float]:
 
 def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     """Return the web mercator bounds (m) of XYZ tile ``z/x/y``; NotFoundError outside the pyramid."""
-    if not 0 <= z <= MAX_ZOOM or not (0 <= x < 2 ** z) or not (0 <= y < 2 ** z):
-        raise NotFoundError(f"no tile {z}/{x}/{y}", where="tiles",
-                            hint=f"zoom 0–{MAX_ZOOM}, x and y 0 … 2^z − 1")
-    size = 2 * ORIGIN / 2 ** z
+    if not 0 <= z <= MAX_ZOOM or not (0 <= x < 2**z) or not (0 <= y < 2**z):
+        raise NotFoundError(
+            f"no tile {z}/{x}/{y}", where="tiles", hint=f"zoom 0–{MAX_ZOOM}, x and y 0 … 2^z − 1"
+        )
+    size = 2 * ORIGIN / 2**z
     left = -ORIGIN + x * size
     top = ORIGIN - y * size
     return left, top - size, left + size, top
@@ -75,8 +76,9 @@ def encode_png(rgba: np.ndarray) -> bytes:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotGeoreferencedWarning)
         with MemoryFile() as mem:
-            with mem.open(driver="PNG", width=rgba.shape[2], height=rgba.shape[1], count=4,
-                          dtype="uint8") as dst:
+            with mem.open(
+                driver="PNG", width=rgba.shape[2], height=rgba.shape[1], count=4, dtype="uint8"
+            ) as dst:
                 dst.write(rgba)
             return mem.read()
 
@@ -92,16 +94,31 @@ def empty_tile() -> bytes:
     return _EMPTY
 
 
-def _warp(values: np.ndarray, surface: TerrainSurface, dst_transform: Affine, shape: tuple[int, int],
-          resampling: Resampling) -> np.ndarray:
+def _warp(
+    values: np.ndarray,
+    surface: TerrainSurface,
+    dst_transform: Affine,
+    shape: tuple[int, int],
+    resampling: Resampling,
+) -> np.ndarray:
     out = np.full(shape, np.nan, dtype=np.float32)
-    reproject(values, out, src_transform=surface.dem.transform, src_crs=surface.dem.crs,
-              src_nodata=np.nan, dst_transform=dst_transform, dst_crs=WEB_MERCATOR,
-              dst_nodata=np.nan, resampling=resampling)
+    reproject(
+        values,
+        out,
+        src_transform=surface.dem.transform,
+        src_crs=surface.dem.crs,
+        src_nodata=np.nan,
+        dst_transform=dst_transform,
+        dst_crs=WEB_MERCATOR,
+        dst_nodata=np.nan,
+        resampling=resampling,
+    )
     return out
 
 
-def _overlapping(surfaces: list[TerrainSurface], bounds: tuple[float, float, float, float]) -> list[TerrainSurface]:
+def _overlapping(
+    surfaces: list[TerrainSurface], bounds: tuple[float, float, float, float]
+) -> list[TerrainSurface]:
     out = []
     for s in surfaces:
         left, bottom, right, top = transform_bounds(WEB_MERCATOR, s.dem.crs, *bounds, densify_pts=21)
@@ -126,7 +143,9 @@ def render_hillshade(surfaces: list[TerrainSurface], z: int, x: int, y: int) -> 
         return empty_tile()
     res = (bounds[2] - bounds[0]) / TILE
     transform = Affine(res, 0, bounds[0] - res, 0, -res, bounds[3] + res)  # one-pixel margin
-    dem = _mosaic([_warp(s.dem.values, s, transform, (TILE + 2, TILE + 2), Resampling.bilinear) for s in hits])
+    dem = _mosaic(
+        [_warp(s.dem.values, s, transform, (TILE + 2, TILE + 2), Resampling.bilinear) for s in hits]
+    )
     ground = res * math.cos(math.radians(_centre_latitude(bounds)))
     p, q = horn_gradient(dem, ground, -ground)
     p, q = p[1:-1, 1:-1], q[1:-1, 1:-1]
@@ -152,8 +171,15 @@ def render_slope(surfaces: list[TerrainSurface], z: int, x: int, y: int, natural
     layers = []
     for s in hits:
         coarse = res * math.cos(math.radians(_centre_latitude(bounds))) > s.dem.dx
-        layers.append(_warp(s.slope_deg.values, s, transform, (TILE, TILE),
-                            Resampling.average if coarse else Resampling.bilinear))
+        layers.append(
+            _warp(
+                s.slope_deg.values,
+                s,
+                transform,
+                (TILE, TILE),
+                Resampling.average if coarse else Resampling.bilinear,
+            )
+        )
     slope = _mosaic(layers)
     valid = np.isfinite(slope)
     cls = np.digitize(np.nan_to_num(slope, nan=0.0), slope_breaks_deg(natural_limit_pct))
@@ -169,7 +195,7 @@ def render_slope(surfaces: list[TerrainSurface], z: int, x: int, y: int, natural
 class TileCache:
     """A thread-safe LRU cache of rendered tiles, bounded by count and by bytes."""
 
-    def __init__(self, max_tiles: int = 4096, max_bytes: int = 128 * 2 ** 20):
+    def __init__(self, max_tiles: int = 4096, max_bytes: int = 128 * 2**20):
         self.max_tiles = max_tiles
         self.max_bytes = max_bytes
         self._data: OrderedDict[tuple, bytes] = OrderedDict()

@@ -78,8 +78,13 @@ def find_parcel(parcels: pd.DataFrame, parcel_id: str) -> pd.Series:
     hit = parcels[ids == parcel_id]
     if hit.empty:
         close = difflib.get_close_matches(parcel_id, ids.tolist(), n=3, cutoff=0.6)
-        raise NotFoundError(f"parcel {parcel_id!r} not found", where="--parcel",
-                            hint=f"did you mean {', '.join(close)}?" if close else "list parcel ids with the zone's parcels layer")
+        raise NotFoundError(
+            f"parcel {parcel_id!r} not found",
+            where="--parcel",
+            hint=f"did you mean {', '.join(close)}?"
+            if close
+            else "list parcel ids with the zone's parcels layer",
+        )
     return hit.iloc[0]
 
 
@@ -93,21 +98,37 @@ def _print_check(result: Any, lang: str) -> None:
 
     zh = lang == "zh"
     con = _console()
-    head = (f"项目 {result.project} × 地块 {'+'.join(result.parcel_ids)}（{fmt(result.area_mu)} 亩）：结论 "
-            if zh else f"{result.project} on {'+'.join(result.parcel_ids)} ({fmt(result.area_mu)} 亩): verdict ")
+    head = (
+        f"项目 {result.project} × 地块 {'+'.join(result.parcel_ids)}（{fmt(result.area_mu)} 亩）：结论 "
+        if zh
+        else f"{result.project} on {'+'.join(result.parcel_ids)} ({fmt(result.area_mu)} 亩): verdict "
+    )
     con.print(head + _status(result.verdict, lang))
     if result.justified is not None:
-        con.print((f"项目可支撑的最大用地 {fmt(result.justified.mu)} 亩（{result.justified.basis}）" if zh else
-                   f"largest justified area {fmt(result.justified.mu)} 亩 ({result.justified.basis})"))
+        con.print(
+            f"项目可支撑的最大用地 {fmt(result.justified.mu)} 亩（{result.justified.basis}）"
+            if zh
+            else f"largest justified area {fmt(result.justified.mu)} 亩 ({result.justified.basis})"
+        )
     table = Table(show_lines=False, expand=True)
-    for col, ratio in zip(("规则", "状态", "值", "门槛", "说明", "依据") if zh else
-                          ("rule", "status", "value", "threshold", "message", "source"), (0, 0, 2, 2, 5, 2)):
+    for col, ratio in zip(
+        ("规则", "状态", "值", "门槛", "说明", "依据")
+        if zh
+        else ("rule", "status", "value", "threshold", "message", "source"),
+        (0, 0, 2, 2, 5, 2),
+    ):
         table.add_column(col, overflow="fold", ratio=ratio or None, no_wrap=ratio == 0)
     for r in result.rules:
         unit = f" {r.unit}" if r.unit else ""
         value, thr = _cell(r.value, lang), _cell(r.threshold, lang)
-        table.add_row(rule_label(r.rule, lang), _status(r.status, lang), value + (unit if value != "—" else ""),
-                      thr + (unit if thr != "—" else ""), r.message(lang), r.source)
+        table.add_row(
+            rule_label(r.rule, lang),
+            _status(r.status, lang),
+            value + (unit if value != "—" else ""),
+            thr + (unit if thr != "—" else ""),
+            r.message(lang),
+            r.source,
+        )
     con.print(table)
 
 
@@ -138,7 +159,6 @@ def register(cli: typer.Typer) -> None:
         """Check a project against one parcel: every admission rule, and the verdict."""
         from scoring.admission import check_project
         from scoring.project import load_project, project_warnings
-
         from scoring.zone import load_zone
 
         lang = _check_lang(lang)
@@ -181,9 +201,18 @@ def register(cli: typer.Typer) -> None:
         con = _console()
         for w in project_warnings(proj):
             con.print(f"[yellow]warning:[/] {w}")
-        demand = fmt(rec.demand_mu) + (" 亩" if rec.demand_declared else (" 亩（未申报，按可支撑用地的比例）" if zh else " 亩 (undeclared: share of the justified area)"))
-        con.print((f"项目 {rec.project}：用地需求 {demand}；可支撑最大用地 {fmt(rec.max_justified_mu)} 亩" if zh else
-                   f"{rec.project}: demand {demand}; largest justified area {fmt(rec.max_justified_mu)} 亩"))
+        demand = fmt(rec.demand_mu) + (
+            " 亩"
+            if rec.demand_declared
+            else (
+                " 亩（未申报，按可支撑用地的比例）" if zh else " 亩 (undeclared: share of the justified area)"
+            )
+        )
+        con.print(
+            f"项目 {rec.project}：用地需求 {demand}；可支撑最大用地 {fmt(rec.max_justified_mu)} 亩"
+            if zh
+            else f"{rec.project}: demand {demand}; largest justified area {fmt(rec.max_justified_mu)} 亩"
+        )
         if not rec.candidates:
             con.print(f"[red]{rec.note(lang)}[/]")
             if rec.closest is not None:
@@ -191,13 +220,23 @@ def register(cli: typer.Typer) -> None:
                 _print_check(rec.closest, lang)
             return
         table = Table(expand=True)
-        for col, ratio in zip(("名次", "地块", "面积 亩", "得分", "最弱项", "结论", "理由") if zh else
-                              ("rank", "parcels", "area 亩", "score", "weakest", "verdict", "reason"),
-                              (0, 2, 0, 0, 2, 0, 5)):
+        for col, ratio in zip(
+            ("名次", "地块", "面积 亩", "得分", "最弱项", "结论", "理由")
+            if zh
+            else ("rank", "parcels", "area 亩", "score", "weakest", "verdict", "reason"),
+            (0, 2, 0, 0, 2, 0, 5),
+        ):
             table.add_column(col, overflow="fold", ratio=ratio or None, no_wrap=ratio == 0)
         for c in rec.candidates:
-            table.add_row(str(c.rank), "+".join(c.parcel_ids), fmt(c.area_mu), fmt(c.score, 1),
-                          c.weakest or "—", _status(c.verdict, lang), c.reason(lang))
+            table.add_row(
+                str(c.rank),
+                "+".join(c.parcel_ids),
+                fmt(c.area_mu),
+                fmt(c.score, 1),
+                c.weakest or "—",
+                _status(c.verdict, lang),
+                c.reason(lang),
+            )
         con.print(table)
 
     @cli.command("standard-land")
@@ -219,34 +258,73 @@ def register(cli: typer.Typer) -> None:
             return
         zh = lang == "zh"
         con = _console()
-        con.print((f"标准地控制指标：地块 {sheet.parcel_id}，{sheet.cluster_name}，{fmt(sheet.area_mu)} 亩，"
-                   f"适宜性 {fmt(sheet.score, 1)}" if zh else
-                   f"Standard-land sheet: parcel {sheet.parcel_id}, {sheet.cluster_name_en}, "
-                   f"{fmt(sheet.area_mu)} 亩, suitability {fmt(sheet.score, 1)}"))
+        con.print(
+            f"标准地控制指标：地块 {sheet.parcel_id}，{sheet.cluster_name}，{fmt(sheet.area_mu)} 亩，"
+            f"适宜性 {fmt(sheet.score, 1)}"
+            if zh
+            else f"Standard-land sheet: parcel {sheet.parcel_id}, {sheet.cluster_name_en}, "
+            f"{fmt(sheet.area_mu)} 亩, suitability {fmt(sheet.score, 1)}"
+        )
         table = Table()
-        for col in (("产业", "方向", "投资强度 万元/亩", "最低总投资 万元", "产出强度 万元/亩", "最低年产值 万元",
-                     "在线监测", "三废 %", "依据") if zh else
-                    ("industry", "branches", "invest 万元/亩", "min invest 万元", "output 万元/亩",
-                     "min output 万元/yr", "monitoring", "三废 %", "source")):
+        for col in (
+            (
+                "产业",
+                "方向",
+                "投资强度 万元/亩",
+                "最低总投资 万元",
+                "产出强度 万元/亩",
+                "最低年产值 万元",
+                "在线监测",
+                "三废 %",
+                "依据",
+            )
+            if zh
+            else (
+                "industry",
+                "branches",
+                "invest 万元/亩",
+                "min invest 万元",
+                "output 万元/亩",
+                "min output 万元/yr",
+                "monitoring",
+                "三废 %",
+                "source",
+            )
+        ):
             table.add_column(col, overflow="fold")
         for r in sheet.rows:
             ref = ("（参考）" if zh else " (ref.)") if r.reference else ""
-            mon = "—" if r.online_monitoring_required is None else (
-                ("安装" if zh else "required") if r.online_monitoring_required else ("不要求" if zh else "no"))
-            table.add_row(r.industry if zh else r.industry_en, "、".join(r.branches) or ("全部" if zh else "all"),
-                          fmt(r.investment_intensity_wan_per_mu) + ref, fmt(r.min_investment_wan, 0),
-                          fmt(r.output_intensity_wan_per_mu) + ref, fmt(r.min_output_wan, 0), mon,
-                          "—" if r.waste_treatment_pct_min is None else f"≥{fmt(r.waste_treatment_pct_min)}",
-                          r.source)
+            mon = (
+                "—"
+                if r.online_monitoring_required is None
+                else (
+                    ("安装" if zh else "required")
+                    if r.online_monitoring_required
+                    else ("不要求" if zh else "no")
+                )
+            )
+            table.add_row(
+                r.industry if zh else r.industry_en,
+                "、".join(r.branches) or ("全部" if zh else "all"),
+                fmt(r.investment_intensity_wan_per_mu) + ref,
+                fmt(r.min_investment_wan, 0),
+                fmt(r.output_intensity_wan_per_mu) + ref,
+                fmt(r.min_output_wan, 0),
+                mon,
+                "—" if r.waste_treatment_pct_min is None else f"≥{fmt(r.waste_treatment_pct_min)}",
+                r.source,
+            )
         con.print(table)
         lc = sheet.land_controls
         if lc:
-            con.print((f"用地控制：建筑系数 ≥{fmt(lc['building_coefficient_min_pct'])}%，行政办公及生活服务设施用地 "
-                       f"≤{fmt(lc['admin_living_max_pct'])}%，绿地率 ≤{fmt(lc['green_ratio_max_pct'])}%（{lc['source']}）"
-                       if zh else
-                       f"land controls: building coefficient ≥{fmt(lc['building_coefficient_min_pct'])} %, "
-                       f"admin/living ≤{fmt(lc['admin_living_max_pct'])} %, green ratio "
-                       f"≤{fmt(lc['green_ratio_max_pct'])} % ({lc['source']})"))
+            con.print(
+                f"用地控制：建筑系数 ≥{fmt(lc['building_coefficient_min_pct'])}%，行政办公及生活服务设施用地 "
+                f"≤{fmt(lc['admin_living_max_pct'])}%，绿地率 ≤{fmt(lc['green_ratio_max_pct'])}%（{lc['source']}）"
+                if zh
+                else f"land controls: building coefficient ≥{fmt(lc['building_coefficient_min_pct'])} %, "
+                f"admin/living ≤{fmt(lc['admin_living_max_pct'])} %, green ratio "
+                f"≤{fmt(lc['green_ratio_max_pct'])} % ({lc['source']})"
+            )
         for n in sheet.notes(lang):
             con.print(f"[yellow]{n}[/]")
 
@@ -257,9 +335,12 @@ def register(cli: typer.Typer) -> None:
         projects: Path = typer.Option(None, "--projects", help="plan projects file (default: bundled)"),
         top: int = typer.Option(3, "--top", min=1, help="sites listed per project"),
         lang: str = typer.Option("zh", "--lang", help="zh or en (headers and reasons)"),
-        allocate: bool = typer.Option(False, "--allocate",
-                                      help="place the projects in appendix order, sharing land and capacity "
-                                           "(each gets the top free site; adds allocation columns and a summary)"),
+        allocate: bool = typer.Option(
+            False,
+            "--allocate",
+            help="place the projects in appendix order, sharing land and capacity "
+            "(each gets the top free site; adds allocation columns and a summary)",
+        ),
     ) -> None:
         """Run the plan's 47 projects through the recommendation; write XLSX/CSV and print a table."""
         from scoring.plan_report import (
@@ -274,8 +355,15 @@ def register(cli: typer.Typer) -> None:
         if out.suffix.lower() not in (".xlsx", ".csv"):
             raise typer.BadParameter("--out must end in .xlsx or .csv")
         zcfg, parcels, ledger = load_context(_zone_file(zone))
-        report = plan_report(zcfg, parcels, load_plan_projects(projects or PLAN_PROJECTS_FILE),
-                             ledger=ledger, top=top, lang=lang, allocate=allocate)
+        report = plan_report(
+            zcfg,
+            parcels,
+            load_plan_projects(projects or PLAN_PROJECTS_FILE),
+            ledger=ledger,
+            top=top,
+            lang=lang,
+            allocate=allocate,
+        )
         path = write_plan_report(report, out)
         con = _console()
         con.print(plan_report_table(report, lang))
@@ -283,5 +371,8 @@ def register(cli: typer.Typer) -> None:
             for label, value in report.summary.rows(lang):
                 con.print(f"{label}：{value}" if lang == "zh" else f"{label}: {value}")
         c = report.counts()
-        con.print((f"已写出 {path}：通过 {c['pass']}，复核 {c['review']}，不通过 {c['fail']}" if lang == "zh" else
-                   f"wrote {path}: pass {c['pass']}, review {c['review']}, fail {c['fail']}"))
+        con.print(
+            f"已写出 {path}：通过 {c['pass']}，复核 {c['review']}，不通过 {c['fail']}"
+            if lang == "zh"
+            else f"wrote {path}: pass {c['pass']}, review {c['review']}, fail {c['fail']}"
+        )

@@ -18,13 +18,15 @@ from gis.errors import SchemaError
 
 console = Console()
 db_app = typer.Typer(help="数据库 Database schema (SpatiaLite or PostGIS).", no_args_is_help=True)
-user_app = typer.Typer(help="用户 Users and roles (viewer, planner, manager, admin).",
-                       no_args_is_help=True)
+user_app = typer.Typer(help="用户 Users and roles (viewer, planner, manager, admin).", no_args_is_help=True)
 
 DatabaseUrl = typer.Option(
-    None, "--database-url", envvar="PARKSITE_DATABASE_URL", show_envvar=True,
+    None,
+    "--database-url",
+    envvar="PARKSITE_DATABASE_URL",
+    show_envvar=True,
     help="sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB (default: the SpatiaLite "
-         "file in the state directory)",
+    "file in the state directory)",
 )
 
 
@@ -59,8 +61,9 @@ def _cli_user(user: str | None) -> str:
 
 
 @db_app.command("upgrade")
-def upgrade(database_url: str | None = DatabaseUrl,
-            revision: str = typer.Option("head", help="target revision")) -> None:
+def upgrade(
+    database_url: str | None = DatabaseUrl, revision: str = typer.Option("head", help="target revision")
+) -> None:
     """Create or migrate the database schema to the newest (or given) revision."""
     from app.db import schema
     from app.db.engine import backend_of, make_engine
@@ -73,8 +76,7 @@ def upgrade(database_url: str | None = DatabaseUrl,
     finally:
         engine.dispose()
     what = "already at" if before == after else f"migrated from {before or 'empty'} to"
-    console.print(f"[green]OK[/green] {backend_of(url)} database {_shown(url)}: {what} "
-                  f"revision {after}")
+    console.print(f"[green]OK[/green] {backend_of(url)} database {_shown(url)}: {what} revision {after}")
 
 
 @db_app.command("current")
@@ -91,8 +93,9 @@ def current(database_url: str | None = DatabaseUrl) -> None:
         engine.dispose()
     head = schema.head_revision()
     state = "[green]up to date[/green]" if have == head else "[yellow]run `parksite db upgrade`[/yellow]"
-    console.print(f"{backend_of(url)} database {_shown(url)}: revision {have or 'none'}, "
-                  f"newest {head} — {state}")
+    console.print(
+        f"{backend_of(url)} database {_shown(url)}: revision {have or 'none'}, newest {head} — {state}"
+    )
 
 
 def _layer_files(items: list[str]) -> dict[str, Path]:
@@ -100,23 +103,32 @@ def _layer_files(items: list[str]) -> dict[str, Path]:
     for item in items:
         name, sep, path = item.partition("=")
         if not sep or not name or not path:
-            raise SchemaError(f"{item!r} is not NAME=FILE", where="--layer",
-                              hint="e.g. --layer parcels=parcels.geojson")
+            raise SchemaError(
+                f"{item!r} is not NAME=FILE", where="--layer", hint="e.g. --layer parcels=parcels.geojson"
+            )
         out[name.strip()] = Path(path)
     return out
 
 
 def import_command(
     zone: Path | None = typer.Option(None, "--zone", help="zone YAML file (default: PARKSITE_ZONE_FILE)"),
-    layers: Path | None = typer.Option(None, "--layers", help="GeoPackage with the zone's layers "
-                                       "(default: the zone file's data.layers)"),
-    layer: list[str] = typer.Option([], "--layer", help="one layer from its own file: "
-                                    "NAME=FILE (GeoJSON, zipped Shapefile, GeoPackage); repeatable"),
-    dem: list[Path] = typer.Option([], "--dem", help="DEM GeoTIFF (default: the zone file's "
-                                   "data.dems); repeatable"),
+    layers: Path | None = typer.Option(
+        None, "--layers", help="GeoPackage with the zone's layers (default: the zone file's data.layers)"
+    ),
+    layer: list[str] = typer.Option(
+        [],
+        "--layer",
+        help="one layer from its own file: NAME=FILE (GeoJSON, zipped Shapefile, GeoPackage); repeatable",
+    ),
+    dem: list[Path] = typer.Option(
+        [], "--dem", help="DEM GeoTIFF (default: the zone file's data.dems); repeatable"
+    ),
     sample: bool = typer.Option(False, "--sample", help="import the bundled Jiaokou sample zone"),
-    replace: bool = typer.Option(False, "--replace", help="replace a zone already in the database "
-                                 "(clusters and parcels keep their history)"),
+    replace: bool = typer.Option(
+        False,
+        "--replace",
+        help="replace a zone already in the database (clusters and parcels keep their history)",
+    ),
     user: str | None = typer.Option(None, "--user", help="name recorded in the audit log"),
     database_url: str | None = DatabaseUrl,
 ) -> None:
@@ -125,17 +137,20 @@ def import_command(
     from app.db.importer import import_zone, sample_sources, sources_for_zone
 
     if sample and (zone or layers or layer or dem):
-        raise SchemaError("--sample takes no --zone, --layers, --layer or --dem", where="import",
-                          hint="use either --sample or your own files")
+        raise SchemaError(
+            "--sample takes no --zone, --layers, --layer or --dem",
+            where="import",
+            hint="use either --sample or your own files",
+        )
     if sample:
         sources = sample_sources()
     else:
-        sources = sources_for_zone(zone or get_settings().zone_file, layers=layers,
-                                   layer_files=_layer_files(layer), dems=dem or None)
+        sources = sources_for_zone(
+            zone or get_settings().zone_file, layers=layers, layer_files=_layer_files(layer), dems=dem or None
+        )
     engine = _ready_engine(database_url)
     try:
-        report = import_zone(session_factory(engine), sources, replace=replace,
-                             user=_cli_user(user))
+        report = import_zone(session_factory(engine), sources, replace=replace, user=_cli_user(user))
     finally:
         engine.dispose()
     lines = report.lines()
@@ -179,9 +194,13 @@ def user_list(database_url: str | None = DatabaseUrl) -> None:
             for col in ("name", "role", "state", "created", "last login"):
                 t.add_column(col)
             for u in list_users(s):
-                t.add_row(u.name, u.role, "disabled" if u.disabled else "active",
-                          u.created_at.strftime("%Y-%m-%d %H:%M"),
-                          u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "—")
+                t.add_row(
+                    u.name,
+                    u.role,
+                    "disabled" if u.disabled else "active",
+                    u.created_at.strftime("%Y-%m-%d %H:%M"),
+                    u.last_login_at.strftime("%Y-%m-%d %H:%M") if u.last_login_at else "—",
+                )
             console.print(t)
     finally:
         engine.dispose()

@@ -19,11 +19,17 @@ from gis.errors import ParksiteError
 
 console = Console()
 err_console = Console(stderr=True)
-export_app = typer.Typer(help="导出 Export a zone: GeoPackage, zipped Shapefile, CSV, XLSX.",
-                         no_args_is_help=True)
+export_app = typer.Typer(
+    help="导出 Export a zone: GeoPackage, zipped Shapefile, CSV, XLSX.", no_args_is_help=True
+)
 
-DatabaseUrl = typer.Option(None, "--database-url", envvar="PARKSITE_DATABASE_URL",
-                           show_envvar=True, help="sqlite:///PATH or postgresql+psycopg://…")
+DatabaseUrl = typer.Option(
+    None,
+    "--database-url",
+    envvar="PARKSITE_DATABASE_URL",
+    show_envvar=True,
+    help="sqlite:///PATH or postgresql+psycopg://…",
+)
 ZoneOpt = typer.Option(None, "--zone", help="zone id (default: the only zone in the database)")
 Out = typer.Option(..., "--out", "-o", help="file to write (replaced if it exists)")
 
@@ -48,31 +54,39 @@ def _run(kind: str, out: Path, zone: str | None, database_url: str | None, **opt
     finally:
         engine.dispose()
     run = f"score run {data.run.id}" if data.run else "no score run (scores empty)"
-    console.print(f"[green]OK[/green] {kind} of zone {escape(data.zone_id)} → {escape(str(path))} "
-                  f"({path.stat().st_size / 1024:,.0f} KiB; {len(data.scores)} parcels, "
-                  f"{len(data.checks)} check results; {run})", highlight=False)
+    console.print(
+        f"[green]OK[/green] {kind} of zone {escape(data.zone_id)} → {escape(str(path))} "
+        f"({path.stat().st_size / 1024:,.0f} KiB; {len(data.scores)} parcels, "
+        f"{len(data.checks)} check results; {run})",
+        highlight=False,
+    )
 
 
 @export_app.command("gpkg")
-def export_gpkg(out: Path = Out, zone: str | None = ZoneOpt,
-                database_url: str | None = DatabaseUrl) -> None:
+def export_gpkg(out: Path = Out, zone: str | None = ZoneOpt, database_url: str | None = DatabaseUrl) -> None:
     """Whole zone as a GeoPackage (importable again with `parksite import --layers`)."""
     _run("gpkg", out, zone, database_url)
 
 
 @export_app.command("shapefile")
-def export_shapefile(out: Path = Out, zone: str | None = ZoneOpt,
-                     crs: str | None = typer.Option(None, "--crs", help="output CRS (default: zone CRS)"),
-                     database_url: str | None = DatabaseUrl) -> None:
+def export_shapefile(
+    out: Path = Out,
+    zone: str | None = ZoneOpt,
+    crs: str | None = typer.Option(None, "--crs", help="output CRS (default: zone CRS)"),
+    database_url: str | None = DatabaseUrl,
+) -> None:
     """Parcels with scores as a zipped Shapefile (.cpg UTF-8, fields.csv names the fields)."""
     _run("shapefile", out, zone, database_url, crs=crs)
 
 
 @export_app.command("csv")
-def export_csv(out: Path = Out, zone: str | None = ZoneOpt,
-               table: str = typer.Option("scores", "--table", help="scores | verdicts"),
-               headers: str = typer.Option("zh", "--headers", help="zh (中文表头) | en (column keys)"),
-               database_url: str | None = DatabaseUrl) -> None:
+def export_csv(
+    out: Path = Out,
+    zone: str | None = ZoneOpt,
+    table: str = typer.Option("scores", "--table", help="scores | verdicts"),
+    headers: str = typer.Option("zh", "--headers", help="zh (中文表头) | en (column keys)"),
+    database_url: str | None = DatabaseUrl,
+) -> None:
     """Parcel scores or project verdicts as CSV (UTF-8 with BOM for Excel)."""
     if table not in ("scores", "verdicts") or headers not in ("zh", "en"):
         err_console.print("[red]错误 error:[/red] --table is scores|verdicts, --headers is zh|en")
@@ -81,8 +95,7 @@ def export_csv(out: Path = Out, zone: str | None = ZoneOpt,
 
 
 @export_app.command("xlsx")
-def export_xlsx(out: Path = Out, zone: str | None = ZoneOpt,
-                database_url: str | None = DatabaseUrl) -> None:
+def export_xlsx(out: Path = Out, zone: str | None = ZoneOpt, database_url: str | None = DatabaseUrl) -> None:
     """Workbook: summary, one sheet per park, project verdicts, notes."""
     _run("xlsx", out, zone, database_url)
 

@@ -68,8 +68,10 @@ def print_summary(summary: ScoreSummary, out: Path, con: Console = console) -> N
         for note in summary.notes:
             con.print(f"  - {escape(note)}", soft_wrap=True)
     steps = ", ".join(f"{k} {v:.2f} s" for k, v in summary.steps.items())
-    con.print(f"用时 time taken: {summary.seconds:.2f} s ({summary.parcels_per_second:,.0f} parcels/s; {steps})",
-              soft_wrap=True)
+    con.print(
+        f"用时 time taken: {summary.seconds:.2f} s ({summary.parcels_per_second:,.0f} parcels/s; {steps})",
+        soft_wrap=True,
+    )
 
 
 def register(cli: typer.Typer) -> None:
@@ -77,36 +79,69 @@ def register(cli: typer.Typer) -> None:
 
     @cli.command("score")
     def score(
-        parcels: Path = typer.Argument(..., help="parcels: GeoPackage, GeoJSON or zipped Shapefile (with a CRS)"),
+        parcels: Path = typer.Argument(
+            ..., help="parcels: GeoPackage, GeoJSON or zipped Shapefile (with a CRS)"
+        ),
         out: Path = typer.Option(..., "--out", help="output .gpkg (zone CRS), .geojson (WGS 84) or .csv"),
         zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
-        layer: str = typer.Option(None, "--layer", help="layer of PARCELS to read (default: 'parcels' or the only one)"),
-        id_field: str = typer.Option(None, "--id-field", help="parcel id field (default: parcel_id, else row numbers)"),
-        layers: Path = typer.Option(None, "--layers", help="GeoPackage with the infrastructure layers (default: the zone's)"),
-        dem: list[Path] = typer.Option(None, "--dem", help="DEM GeoTIFF, repeatable (default: the zone's DEMs)"),
-        sensitivity: bool = typer.Option(False, "--sensitivity", help="add rank stability columns (one-at-a-time, Monte Carlo)"),
-        draws: int = typer.Option(1000, "--draws", min=1, help="Monte Carlo weight draws (with --sensitivity)"),
+        layer: str = typer.Option(
+            None, "--layer", help="layer of PARCELS to read (default: 'parcels' or the only one)"
+        ),
+        id_field: str = typer.Option(
+            None, "--id-field", help="parcel id field (default: parcel_id, else row numbers)"
+        ),
+        layers: Path = typer.Option(
+            None, "--layers", help="GeoPackage with the infrastructure layers (default: the zone's)"
+        ),
+        dem: list[Path] = typer.Option(
+            None, "--dem", help="DEM GeoTIFF, repeatable (default: the zone's DEMs)"
+        ),
+        sensitivity: bool = typer.Option(
+            False, "--sensitivity", help="add rank stability columns (one-at-a-time, Monte Carlo)"
+        ),
+        draws: int = typer.Option(
+            1000, "--draws", min=1, help="Monte Carlo weight draws (with --sensitivity)"
+        ),
         seed: int = typer.Option(0, "--seed", help="Monte Carlo seed (with --sensitivity)"),
-        batch_size: int = typer.Option(DEFAULT_BATCH_SIZE, "--batch-size", min=1, help="parcels measured per batch"),
-        workers: int = typer.Option(1, "--workers", min=1, help="processes measuring parcel batches in parallel"),
+        batch_size: int = typer.Option(
+            DEFAULT_BATCH_SIZE, "--batch-size", min=1, help="parcels measured per batch"
+        ),
+        workers: int = typer.Option(
+            1, "--workers", min=1, help="processes measuring parcel batches in parallel"
+        ),
     ) -> None:
         """地块评分 Measure and score parcels: slope, earthwork, access, network, exclusions → score 0–100."""
         from scoring.pipeline import output_format, score_file, write_scored_parcels
 
         try:
             output_format(out)  # refuse an unknown format before any work
-            with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                          MofNCompleteColumn(), TimeElapsedColumn(), console=err_console,
-                          transient=True, disable=not err_console.is_terminal) as bar:
+            with Progress(
+                TextColumn("[progress.description]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
+                disable=not err_console.is_terminal,
+            ) as bar:
                 task = bar.add_task("读取 reading parcels and zone layers", total=None)
 
                 def progress(step: str, done: int, total: int) -> None:
                     bar.update(task, description=step, completed=done, total=total)
 
                 run = score_file(
-                    parcels, _zone_file(zone), layer=layer, id_field=id_field, layers_path=layers,
-                    dem_paths=dem or None, batch_size=batch_size, workers=workers,
-                    sensitivity=sensitivity, n_draws=draws, seed=seed, progress=progress,
+                    parcels,
+                    _zone_file(zone),
+                    layer=layer,
+                    id_field=id_field,
+                    layers_path=layers,
+                    dem_paths=dem or None,
+                    batch_size=batch_size,
+                    workers=workers,
+                    sensitivity=sensitivity,
+                    n_draws=draws,
+                    seed=seed,
+                    progress=progress,
                 )
                 bar.update(task, description=f"写出 writing {out.name}")
                 t0 = time.perf_counter()

@@ -76,21 +76,33 @@ def prepare(settings: Settings, *, out: Console = console) -> None:
                 t0 = time.perf_counter()
                 result = run_scoring(factory, zone_id, user="parksite serve")
                 by_class = ", ".join(f"{k} {v}" for k, v in result.summary["by_class"].items())
-                out.print(f"[green]OK[/green] score run {result.run_id}: {result.summary['n_parcels']} "
-                          f"parcels ({by_class}) in {time.perf_counter() - t0:.1f} s")
+                out.print(
+                    f"[green]OK[/green] score run {result.run_id}: {result.summary['n_parcels']} "
+                    f"parcels ({by_class}) in {time.perf_counter() - t0:.1f} s"
+                )
         n = mark_interrupted(factory)
         if n:
-            out.print(f"[yellow]{n} job(s) left unfinished by the previous server were marked interrupted[/yellow]")
+            out.print(
+                f"[yellow]{n} job(s) left unfinished by the previous server were marked interrupted[/yellow]"
+            )
         with factory.begin() as s:
             admin = ensure_dev_admin(s, settings) if settings.dev_mode else None
             users = s.scalar(select(func.count()).select_from(User))
         if admin is not None:
-            out.print(Panel(f"DEVELOPMENT MODE: created user [bold]{DEV_ADMIN_NAME}[/bold] with password "
-                            f"[bold]{DEV_ADMIN_PASSWORD}[/bold] (role admin).\nNever use development mode "
-                            "on a server others can reach.", style="bold red", title="默认管理员 default admin"))
+            out.print(
+                Panel(
+                    f"DEVELOPMENT MODE: created user [bold]{DEV_ADMIN_NAME}[/bold] with password "
+                    f"[bold]{DEV_ADMIN_PASSWORD}[/bold] (role admin).\nNever use development mode "
+                    "on a server others can reach.",
+                    style="bold red",
+                    title="默认管理员 default admin",
+                )
+            )
         elif not users:
-            out.print("[yellow]no users yet: reads are open, but nobody can edit. Add an administrator with[/yellow]\n"
-                      "  parksite user add NAME --role admin")
+            out.print(
+                "[yellow]no users yet: reads are open, but nobody can edit. Add an administrator with[/yellow]\n"
+                "  parksite user add NAME --role admin"
+            )
     finally:
         engine.dispose()
 
@@ -100,12 +112,17 @@ def register(cli: typer.Typer) -> None:
 
     @cli.command("serve")
     def serve(
-        host: str | None = typer.Option(None, "--host", help="address to listen on (default PARKSITE_HOST, 127.0.0.1)"),
+        host: str | None = typer.Option(
+            None, "--host", help="address to listen on (default PARKSITE_HOST, 127.0.0.1)"
+        ),
         port: int | None = typer.Option(None, "--port", help="port (default PARKSITE_PORT, 8000)"),
         reload: bool = typer.Option(False, "--reload", help="restart on code changes (development)"),
-        database_url: str | None = typer.Option(None, "--database-url", envvar="PARKSITE_DATABASE_URL",
-                                                help="sqlite:///PATH or postgresql+psycopg://… "
-                                                     "(default: SpatiaLite file in the state directory)"),
+        database_url: str | None = typer.Option(
+            None,
+            "--database-url",
+            envvar="PARKSITE_DATABASE_URL",
+            help="sqlite:///PATH or postgresql+psycopg://… (default: SpatiaLite file in the state directory)",
+        ),
     ) -> None:
         """启动 Run the web map and API: migrate, import and score the sample zone if empty, serve."""
         import uvicorn
@@ -116,14 +133,21 @@ def register(cli: typer.Typer) -> None:
             settings = settings.model_copy(update=updates)
         prepare(settings)
         url = f"http://{settings.host}:{settings.port}/"
-        console.print(f"[bold green]parksite[/bold green] serving the map at [link={url}]{url}[/link] "
-                      f"and the API at {url}api/v1/docs (Ctrl-C stops)")
+        console.print(
+            f"[bold green]parksite[/bold green] serving the map at [link={url}]{url}[/link] "
+            f"and the API at {url}api/v1/docs (Ctrl-C stops)"
+        )
         if reload:
             # the reloader imports the app in a child process: pass the options by environment
             if settings.database_url:
                 os.environ["PARKSITE_DATABASE_URL"] = settings.database_url
-            uvicorn.run("app.api.factory:create_app", factory=True, host=settings.host,
-                        port=settings.port, reload=True)
+            uvicorn.run(
+                "app.api.factory:create_app",
+                factory=True,
+                host=settings.host,
+                port=settings.port,
+                reload=True,
+            )
         else:
             from app.api.factory import create_app
 

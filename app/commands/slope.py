@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -21,7 +21,7 @@ err_console = Console(stderr=True)
 DEFAULT_MAX_CELLS: int = 400_000_000
 
 
-class Units(str, Enum):
+class Units(StrEnum):
     degrees = "degrees"
     percent = "percent"
 

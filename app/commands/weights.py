@@ -67,8 +67,11 @@ def read_ahp_csv(path: Path) -> tuple[list[str], np.ndarray]:
     ids = header[1:]
     where_header = f"{path}, line {header_line}"
     if len(ids) < 2:
-        raise SchemaError(f"the header names {len(ids)} criterion id(s); at least 2 are needed",
-                          where=where_header, hint=_HINT)
+        raise SchemaError(
+            f"the header names {len(ids)} criterion id(s); at least 2 are needed",
+            where=where_header,
+            hint=_HINT,
+        )
     if any(not i for i in ids):
         k = ids.index("")
         raise SchemaError(f"header column {k + 2} has no criterion id", where=where_header, hint=_HINT)
@@ -107,12 +110,14 @@ def read_ahp_csv(path: Path) -> tuple[list[str], np.ndarray]:
                 value = float(parse_saaty(cell))  # type: ignore[arg-type]
             except (TypeError, ValueError):
                 raise SchemaError(
-                    f"{cell!r} is not a number or a fraction like 1/3", where=cell_where,
+                    f"{cell!r} is not a number or a fraction like 1/3",
+                    where=cell_where,
                     hint="use Saaty's scale 1/9 … 9",
                 ) from None
             if not math.isfinite(value) or value <= 0:
-                raise SchemaError(f"{cell!r} must be a positive number (Saaty's scale 1/9 … 9)",
-                                  where=cell_where)
+                raise SchemaError(
+                    f"{cell!r} must be a positive number (Saaty's scale 1/9 … 9)", where=cell_where
+                )
             matrix[r, c] = value
     return ids, matrix
 
@@ -165,7 +170,9 @@ def register(cli: typer.Typer) -> None:
 
     @cli.command("weights")
     def weights(
-        ahp: Path = typer.Option(..., "--ahp", help="CSV pairwise comparison matrix (header of criterion ids)"),
+        ahp: Path = typer.Option(
+            ..., "--ahp", help="CSV pairwise comparison matrix (header of criterion ids)"
+        ),
         as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table"),
     ) -> None:
         """权重 Criterion weights from an AHP pairwise comparison matrix: weights, λmax, CI, CR.

@@ -44,8 +44,10 @@ def show(file: Path = typer.Argument(..., help="zone YAML file")) -> None:
 def render_zone(z: ZoneConfig, out: Console) -> None:
     """Print parks/clusters, the positive list, admission conditions, targets and scoring."""
     out.rule(f"{z.zone.name} · {z.zone.name_en}")
-    out.print(f"CRS {z.zone.crs}; {z.zone.approved_by or ''} {z.zone.approved_on or ''}; "
-              f"规划面积 planned area {z.zone.planned_area_km2} km² [dim]({z.zone.source})[/dim]")
+    out.print(
+        f"CRS {z.zone.crs}; {z.zone.approved_by or ''} {z.zone.approved_on or ''}; "
+        f"规划面积 planned area {z.zone.planned_area_km2} km² [dim]({z.zone.source})[/dim]"
+    )
 
     t = Table(title="园区与产业组团 Parks and clusters (表8-1)", show_lines=False)
     for col in ("园区 park", "组团 cluster", "类型 kind", "面积 亩", "准入产业 admits", "来源 source"):
@@ -57,8 +59,14 @@ def render_zone(z: ZoneConfig, out: Console) -> None:
             )
             if c.admits_encouraged_under_review:
                 admits = (admits + "; " if admits else "") + "国家鼓励类项目（需审查 review）"
-            t.add_row(f"{p.name}\n{p.area_km2} km²", f"{c.name}\n[dim]{c.id}[/dim]", c.kind,
-                      "" if c.area_mu is None else f"{c.area_mu:g}", admits, c.source)
+            t.add_row(
+                f"{p.name}\n{p.area_km2} km²",
+                f"{c.name}\n[dim]{c.id}[/dim]",
+                c.kind,
+                "" if c.area_mu is None else f"{c.area_mu:g}",
+                admits,
+                c.source,
+            )
     out.print(t)
 
     t = Table(title="产业准入正面清单 Positive list (表9-5)")
@@ -67,31 +75,50 @@ def render_zone(z: ZoneConfig, out: Console) -> None:
     for ind in z.positive_list.industries:
         for b in ind.branches:
             row = z.admission_for(ind, b)
-            t.add_row(ind.name, f"{b.name}\n[dim]{b.name_en}[/dim]", f"{b.guidance} ({b.level})",
-                      row.industry if row else "—（需审查 review）")
+            t.add_row(
+                ind.name,
+                f"{b.name}\n[dim]{b.name_en}[/dim]",
+                f"{b.guidance} ({b.level})",
+                row.industry if row else "—（需审查 review）",
+            )
     if z.positive_list.catch_all:
         ca = z.positive_list.catch_all
         t.add_row(ca.name, "", "个案审查 case by case (review)", "—")
     out.print(t)
 
     t = Table(title="产业准入条件 Admission conditions (表9-6)")
-    for col in ("产业类别 industry", "投资强度 万元/亩", "产出强度 万元/亩", "在线监测 monitoring",
-                "三废达标处理率 %", "来源"):
+    for col in (
+        "产业类别 industry",
+        "投资强度 万元/亩",
+        "产出强度 万元/亩",
+        "在线监测 monitoring",
+        "三废达标处理率 %",
+        "来源",
+    ):
         t.add_column(col)
     for a in z.admission:
-        t.add_row(a.industry, f"≥{a.investment_intensity_wan_per_mu:g}", f"≥{a.output_intensity_wan_per_mu:g}",
-                  "安装 required" if a.online_monitoring_required else "—",
-                  f"≥{a.waste_treatment_pct_min:g}", a.source)
+        t.add_row(
+            a.industry,
+            f"≥{a.investment_intensity_wan_per_mu:g}",
+            f"≥{a.output_intensity_wan_per_mu:g}",
+            "安装 required" if a.online_monitoring_required else "—",
+            f"≥{a.waste_treatment_pct_min:g}",
+            a.source,
+        )
     out.print(t)
 
     if z.targets:
-        out.print(f"{z.targets.year} 年目标 targets ({z.targets.source}): 工业用地产出强度 ≥"
-                  f"{z.targets.output_intensity_wan_per_mu:g} 万元/亩; 投资强度 ≥"
-                  f"{z.targets.investment_intensity_wan_per_mu:g} 万元/亩")
+        out.print(
+            f"{z.targets.year} 年目标 targets ({z.targets.source}): 工业用地产出强度 ≥"
+            f"{z.targets.output_intensity_wan_per_mu:g} 万元/亩; 投资强度 ≥"
+            f"{z.targets.investment_intensity_wan_per_mu:g} 万元/亩"
+        )
     if z.land_controls:
         lc = z.land_controls
-        out.print(f"用地控制 land controls ({lc.source}): 建筑系数 ≥{lc.building_coefficient_min_pct:g}%; "
-                  f"行政办公及生活服务设施 ≤{lc.admin_living_max_pct:g}%; 绿地率 ≤{lc.green_ratio_max_pct:g}%")
+        out.print(
+            f"用地控制 land controls ({lc.source}): 建筑系数 ≥{lc.building_coefficient_min_pct:g}%; "
+            f"行政办公及生活服务设施 ≤{lc.admin_living_max_pct:g}%; 绿地率 ≤{lc.green_ratio_max_pct:g}%"
+        )
 
     s = z.scoring
     weights = s.weights()
@@ -99,13 +126,26 @@ def render_zone(z: ZoneConfig, out: Console) -> None:
     title = f"选址评价指标 Site criteria ({s.method}; weights from {s.weights_from}"
     title += f", CR = {ahp.cr:.3f})" if ahp else ")"
     t = Table(title=title)
-    for col in ("指标 criterion", "测度 measure", "单位 unit", "值函数 value function", "权重 weight", "来源"):
+    for col in (
+        "指标 criterion",
+        "测度 measure",
+        "单位 unit",
+        "值函数 value function",
+        "权重 weight",
+        "来源",
+    ):
         t.add_column(col)
     for c in s.criteria:
         fn = c.function.model_dump()
         kind = fn.pop("type")
-        t.add_row(f"{c.name}\n[dim]{c.name_en}[/dim]", c.measure, c.unit, f"{kind} {fn}",
-                  f"{weights[c.id]:.3f}", c.source)
+        t.add_row(
+            f"{c.name}\n[dim]{c.name_en}[/dim]",
+            c.measure,
+            c.unit,
+            f"{kind} {fn}",
+            f"{weights[c.id]:.3f}",
+            c.source,
+        )
     out.print(t)
     t = Table(title="刚性约束 Hard constraints")
     for col in ("约束 constraint", "条件 condition", "说明 message", "来源"):
@@ -113,10 +153,15 @@ def render_zone(z: ZoneConfig, out: Console) -> None:
     for k in s.constraints:
         t.add_row(k.id, f"{k.measure} {k.op} {k.value}", k.message, k.source)
     out.print(t)
-    out.print("坡度限值 slope limits: " + "; ".join(
-        f"{sl.name} < {sl.max_pct:g}% ({sl.source})" for sl in s.slope_limits))
-    out.print("等级 classes: " + ", ".join(f"{c.name} ≥{c.min_score:g}" for c in s.classes)
-              + f"; 准入最低分 minimum score for admission {s.min_score:g}")
+    out.print(
+        "坡度限值 slope limits: "
+        + "; ".join(f"{sl.name} < {sl.max_pct:g}% ({sl.source})" for sl in s.slope_limits)
+    )
+    out.print(
+        "等级 classes: "
+        + ", ".join(f"{c.name} ≥{c.min_score:g}" for c in s.classes)
+        + f"; 准入最低分 minimum score for admission {s.min_score:g}"
+    )
 
 
 def register(cli: typer.Typer) -> None:

@@ -31,7 +31,17 @@ from sqlalchemy.orm import Session
 
 from app.db.audit import record
 from app.db.messages import Msg
-from app.db.models import AdmissionParcel, CheckResult, Parcel, Park, Project, ProjectAdmission, User, Zone, utcnow
+from app.db.models import (
+    AdmissionParcel,
+    CheckResult,
+    Parcel,
+    Park,
+    Project,
+    ProjectAdmission,
+    User,
+    Zone,
+    utcnow,
+)
 from app.db.records import project_spec
 from app.db.users import require
 from app.errors import AdmissionRefusedError
@@ -69,22 +79,29 @@ def _refuse(code: str, en: str, zh: str, where: str, hint: str | None = None) ->
 
 def active_admission(session: Session, project_id: int) -> ProjectAdmission | None:
     """Return the project's active (not revoked) admission, or None."""
-    return session.scalar(select(ProjectAdmission).where(
-        ProjectAdmission.project_id == project_id, ProjectAdmission.revoked_at.is_(None)))
+    return session.scalar(
+        select(ProjectAdmission).where(
+            ProjectAdmission.project_id == project_id, ProjectAdmission.revoked_at.is_(None)
+        )
+    )
 
 
 def admitted_projects(session: Session, zone_id: str) -> list[Admitted]:
     """Return the zone's active admissions in admission order (time, then id)."""
     rows = session.scalars(
-        select(ProjectAdmission).where(ProjectAdmission.zone_id == zone_id,
-                                       ProjectAdmission.revoked_at.is_(None))
-        .order_by(ProjectAdmission.admitted_at, ProjectAdmission.id)).all()
+        select(ProjectAdmission)
+        .where(ProjectAdmission.zone_id == zone_id, ProjectAdmission.revoked_at.is_(None))
+        .order_by(ProjectAdmission.admitted_at, ProjectAdmission.id)
+    ).all()
     out = []
     for a in rows:
         project = session.get(Project, a.project_id)
         assert project is not None  # the FK cascades
-        out.append(Admitted(a.id, a.project_id, a.park, project_spec(project),
-                            tuple(p.parcel_code for p in a.parcels)))
+        out.append(
+            Admitted(
+                a.id, a.project_id, a.park, project_spec(project), tuple(p.parcel_code for p in a.parcels)
+            )
+        )
     return out
 
 
@@ -94,7 +111,8 @@ def taken_parcels(session: Session, zone_id: str) -> dict[str, tuple[int, str]]:
         select(AdmissionParcel.parcel_code, Project.id, Project.name)
         .join(ProjectAdmission, AdmissionParcel.admission_id == ProjectAdmission.id)
         .join(Project, Project.id == ProjectAdmission.project_id)
-        .where(ProjectAdmission.zone_id == zone_id, ProjectAdmission.revoked_at.is_(None))).all()
+        .where(ProjectAdmission.zone_id == zone_id, ProjectAdmission.revoked_at.is_(None))
+    ).all()
     return {code: (pid, name) for code, pid, name in rows}
 
 
@@ -113,12 +131,19 @@ def admission_state(a: ProjectAdmission | None) -> dict[str, Any] | None:
     """Return an admission as JSON-ready data (None for None)."""
     if a is None:
         return None
-    return {"id": a.id, "park": a.park, "parcel_ids": [p.parcel_code for p in a.parcels],
-            "check_id": a.check_id, "verdict": a.verdict, "reason": a.reason,
-            "admitted_at": a.admitted_at.isoformat() if a.admitted_at else None,
-            "admitted_by": a.admitted_by,
-            "revoked_at": a.revoked_at.isoformat() if a.revoked_at else None,
-            "revoked_by": a.revoked_by, "revoke_reason": a.revoke_reason}
+    return {
+        "id": a.id,
+        "park": a.park,
+        "parcel_ids": [p.parcel_code for p in a.parcels],
+        "check_id": a.check_id,
+        "verdict": a.verdict,
+        "reason": a.reason,
+        "admitted_at": a.admitted_at.isoformat() if a.admitted_at else None,
+        "admitted_by": a.admitted_by,
+        "revoked_at": a.revoked_at.isoformat() if a.revoked_at else None,
+        "revoked_by": a.revoked_by,
+        "revoke_reason": a.revoke_reason,
+    }
 
 
 def lock_zone(session: Session, zone_id: str) -> None:
@@ -132,14 +157,23 @@ def lock_zone(session: Session, zone_id: str) -> None:
 def _project(session: Session, project_id: int, where: str) -> Project:
     p = session.get(Project, project_id, populate_existing=True)
     if p is None:
-        raise NotFoundError(f"no project with id {project_id}", where=where,
-                            hint="check the project first (POST /api/v1/check records it)")
+        raise NotFoundError(
+            f"no project with id {project_id}",
+            where=where,
+            hint="check the project first (POST /api/v1/check records it)",
+        )
     return p
 
 
-def admit_project(session: Session, project_id: int, parcel_codes: Sequence[str],
-                  user: User | str | None, ledger: CapacityLedger | None, *,
-                  reason: str | None = None) -> ProjectAdmission:
+def admit_project(
+    session: Session,
+    project_id: int,
+    parcel_codes: Sequence[str],
+    user: User | str | None,
+    ledger: CapacityLedger | None,
+    *,
+    reason: str | None = None,
+) -> ProjectAdmission:
     """Admit project ``project_id`` on the parcels ``parcel_codes``; return the admission.
 
     ``ledger`` is the zone's capacity ledger with the active admissions already drawn down (None
@@ -156,59 +190,89 @@ def admit_project(session: Session, project_id: int, parcel_codes: Sequence[str]
         raise SchemaError("no parcels given", where=where, hint='e.g. {"parcel_ids": ["SC-0001"]}')
     project = _project(session, project_id, where)
     if active_admission(session, project_id) is not None:
-        raise _refuse("already_admitted", f"project {project.name!r} is already admitted",
-                      f"项目「{project.name}」已登记准入", where,
-                      "revoke the admission first to admit it on other parcels")
-    rows = session.execute(select(Parcel, Park.code).join(Park, Park.id == Parcel.park_id)
-                           .where(Parcel.zone_id == project.zone_id, Parcel.parcel_id.in_(codes))).all()
+        raise _refuse(
+            "already_admitted",
+            f"project {project.name!r} is already admitted",
+            f"项目「{project.name}」已登记准入",
+            where,
+            "revoke the admission first to admit it on other parcels",
+        )
+    rows = session.execute(
+        select(Parcel, Park.code)
+        .join(Park, Park.id == Parcel.park_id)
+        .where(Parcel.zone_id == project.zone_id, Parcel.parcel_id.in_(codes))
+    ).all()
     by_code = {p.parcel_id: (p, park) for p, park in rows}
     missing = [c for c in codes if c not in by_code]
     if missing:
         raise NotFoundError(f"no parcel {', '.join(missing)} in zone {project.zone_id}", where=where)
     parks = {by_code[c][1] for c in codes}
     if len(parks) > 1:
-        raise _refuse("mixed_parks", f"the parcels lie in more than one park ({', '.join(sorted(parks))})",
-                      f"地块分属多个园区（{'、'.join(sorted(parks))}）", where)
+        raise _refuse(
+            "mixed_parks",
+            f"the parcels lie in more than one park ({', '.join(sorted(parks))})",
+            f"地块分属多个园区（{'、'.join(sorted(parks))}）",
+            where,
+        )
     park = parks.pop()
 
     # the project's newest recorded check on each parcel
     checks: dict[str, CheckResult] = {}
     for c in codes:
-        chk = session.scalar(select(CheckResult).where(
-            CheckResult.project_id == project_id, CheckResult.parcel_id == by_code[c][0].id)
-            .order_by(CheckResult.id.desc()).limit(1))
+        chk = session.scalar(
+            select(CheckResult)
+            .where(CheckResult.project_id == project_id, CheckResult.parcel_id == by_code[c][0].id)
+            .order_by(CheckResult.id.desc())
+            .limit(1)
+        )
         if chk is None:
-            raise _refuse("not_checked", f"project {project.name!r} has no recorded check on parcel {c}",
-                          f"项目「{project.name}」在地块 {c} 上没有准入核查记录", where,
-                          "check the project on these parcels first (POST /api/v1/check)")
+            raise _refuse(
+                "not_checked",
+                f"project {project.name!r} has no recorded check on parcel {c}",
+                f"项目「{project.name}」在地块 {c} 上没有准入核查记录",
+                where,
+                "check the project on these parcels first (POST /api/v1/check)",
+            )
         checks[c] = chk
     verdicts = {chk.verdict for chk in checks.values()}
     verdict = "fail" if "fail" in verdicts else "review" if "review" in verdicts else "pass"
     if verdict == "fail":
         failed = [c for c, chk in checks.items() if chk.verdict == "fail"]
-        raise _refuse("check_failed",
-                      f"the admission check of project {project.name!r} on {', '.join(failed)} failed",
-                      f"项目「{project.name}」在地块 {'、'.join(failed)} 上的准入核查未通过，不能登记准入", where,
-                      "a project whose check fails cannot be admitted")
+        raise _refuse(
+            "check_failed",
+            f"the admission check of project {project.name!r} on {', '.join(failed)} failed",
+            f"项目「{project.name}」在地块 {'、'.join(failed)} 上的准入核查未通过，不能登记准入",
+            where,
+            "a project whose check fails cannot be admitted",
+        )
     reason = (reason or "").strip() or None
     if verdict == "review" and reason is None:
-        raise _refuse("reason_required",
-                      f"the admission check of project {project.name!r} needs review: give the reason for admitting it",
-                      f"项目「{project.name}」的准入核查结论为需复核：请填写准入理由", where,
-                      'send {"reason": "…"} with the admission')
+        raise _refuse(
+            "reason_required",
+            f"the admission check of project {project.name!r} needs review: give the reason for admitting it",
+            f"项目「{project.name}」的准入核查结论为需复核：请填写准入理由",
+            where,
+            'send {"reason": "…"} with the admission',
+        )
 
     # the parcels: available and not taken
     unavailable = [(c, by_code[c][0].status) for c in codes if by_code[c][0].status not in AVAILABLE_STATUSES]
     if unavailable:
-        raise _refuse("not_vacant",
-                      "; ".join(f"parcel {c} is {s}" for c, s in unavailable) + ": not vacant",
-                      "；".join(f"地块 {c} 为{PARCEL_STATUS_ZH.get(s, s)}" for c, s in unavailable) + "，不是空闲用地", where)
+        raise _refuse(
+            "not_vacant",
+            "; ".join(f"parcel {c} is {s}" for c, s in unavailable) + ": not vacant",
+            "；".join(f"地块 {c} 为{PARCEL_STATUS_ZH.get(s, s)}" for c, s in unavailable) + "，不是空闲用地",
+            where,
+        )
     taken = taken_parcels(session, project.zone_id)
     held = [(c, taken[c]) for c in codes if c in taken]
     if held:
-        raise _refuse("parcel_taken",
-                      "; ".join(f"parcel {c} is taken by admitted project {n!r} (id {i})" for c, (i, n) in held),
-                      "；".join(f"地块 {c} 已被已准入项目「{n}」（编号 {i}）占用" for c, (i, n) in held), where)
+        raise _refuse(
+            "parcel_taken",
+            "; ".join(f"parcel {c} is taken by admitted project {n!r} (id {i})" for c, (i, n) in held),
+            "；".join(f"地块 {c} 已被已准入项目「{n}」（编号 {i}）占用" for c, (i, n) in held),
+            where,
+        )
 
     # capacity, after the projects admitted so far
     spec = project_spec(project)
@@ -218,39 +282,65 @@ def admit_project(session: Session, project_id: int, parcel_codes: Sequence[str]
         if over:
             demand = ledger.demand(spec)
             n = len(ledger.admitted_in(park))
-            en = "; ".join(f"{s} {demand.of(s):.2f} {SERVICE_UNITS[s]} > spare "  # type: ignore[str-format]
-                           f"{ledger.supply(park, s).spare:.2f} {SERVICE_UNITS[s]}" for s in over)
-            zh = "；".join(f"{_SERVICE_ZH[s]} {demand.of(s):.2f} {SERVICE_UNITS[s]} > 剩余容量 "
-                          f"{ledger.supply(park, s).spare:.2f} {SERVICE_UNITS[s]}" for s in over)
-            raise _refuse("capacity",
-                          f"project {project.name!r} no longer fits the spare capacity of {park} after "
-                          f"{n} admitted project(s): {en}",
-                          f"扣除 {n} 个已准入项目后，项目「{project.name}」超出{park}剩余容量：{zh}", where,
-                          "check the project again; revoke an admission or raise the capacity")
+            en = "; ".join(
+                f"{s} {demand.of(s):.2f} {SERVICE_UNITS[s]} > spare "  # type: ignore[str-format]
+                f"{ledger.supply(park, s).spare:.2f} {SERVICE_UNITS[s]}"
+                for s in over
+            )
+            zh = "；".join(
+                f"{_SERVICE_ZH[s]} {demand.of(s):.2f} {SERVICE_UNITS[s]} > 剩余容量 "
+                f"{ledger.supply(park, s).spare:.2f} {SERVICE_UNITS[s]}"
+                for s in over
+            )
+            raise _refuse(
+                "capacity",
+                f"project {project.name!r} no longer fits the spare capacity of {park} after "
+                f"{n} admitted project(s): {en}",
+                f"扣除 {n} 个已准入项目后，项目「{project.name}」超出{park}剩余容量：{zh}",
+                where,
+                "check the project again; revoke an admission or raise the capacity",
+            )
 
     newest = max(checks.values(), key=lambda chk: chk.id)
     admission = ProjectAdmission(
-        project_id=project_id, zone_id=project.zone_id, park=park, check_id=newest.id,
-        verdict=verdict, reason=reason, admitted_at=utcnow(), admitted_by=actor,
-        parcels=[AdmissionParcel(parcel_id=by_code[c][0].id, parcel_code=c) for c in codes])
+        project_id=project_id,
+        zone_id=project.zone_id,
+        park=park,
+        check_id=newest.id,
+        verdict=verdict,
+        reason=reason,
+        admitted_at=utcnow(),
+        admitted_by=actor,
+        parcels=[AdmissionParcel(parcel_id=by_code[c][0].id, parcel_code=c) for c in codes],
+    )
     session.add(admission)
     before_status = project.status
     project.status = ADMITTED
     session.flush()
-    record(session, user=actor, action="admit", entity="project", entity_id=project.id,
-           entity_key=project.name, zone_id=project.zone_id,
-           before_attrs={"status": before_status},
-           after_attrs={"status": ADMITTED, "admission": admission_state(admission)},
-           note=Msg(f"admitted on {', '.join(codes)} ({verdict})" + (f": {reason}" if reason else ""),
-                    f"登记准入：{'、'.join(codes)}（{_VERDICT_ZH[verdict]}）" + (f"：{reason}" if reason else "")))
+    record(
+        session,
+        user=actor,
+        action="admit",
+        entity="project",
+        entity_id=project.id,
+        entity_key=project.name,
+        zone_id=project.zone_id,
+        before_attrs={"status": before_status},
+        after_attrs={"status": ADMITTED, "admission": admission_state(admission)},
+        note=Msg(
+            f"admitted on {', '.join(codes)} ({verdict})" + (f": {reason}" if reason else ""),
+            f"登记准入：{'、'.join(codes)}（{_VERDICT_ZH[verdict]}）" + (f"：{reason}" if reason else ""),
+        ),
+    )
     return admission
 
 
 _VERDICT_ZH = {"pass": "通过", "review": "需复核", "fail": "不通过"}
 
 
-def revoke_admission(session: Session, project_id: int, user: User | str | None, *,
-                     reason: str | None = None) -> ProjectAdmission:
+def revoke_admission(
+    session: Session, project_id: int, user: User | str | None, *, reason: str | None = None
+) -> ProjectAdmission:
     """Revoke the project's active admission (its parcels and capacity come free); return it.
 
     Raises ``NotFoundError`` for an unknown project, ``AdmissionRefusedError`` (``not_admitted``)
@@ -261,8 +351,12 @@ def revoke_admission(session: Session, project_id: int, user: User | str | None,
     project = _project(session, project_id, where)
     admission = active_admission(session, project_id)
     if admission is None:
-        raise _refuse("not_admitted", f"project {project.name!r} is not admitted",
-                      f"项目「{project.name}」未登记准入", where)
+        raise _refuse(
+            "not_admitted",
+            f"project {project.name!r} is not admitted",
+            f"项目「{project.name}」未登记准入",
+            where,
+        )
     before = admission_state(admission)
     admission.revoked_at = utcnow()
     admission.revoked_by = actor
@@ -270,12 +364,21 @@ def revoke_admission(session: Session, project_id: int, user: User | str | None,
     project.status = REVOKED
     session.flush()
     codes = [p.parcel_code for p in admission.parcels]
-    record(session, user=actor, action="revoke", entity="project", entity_id=project.id,
-           entity_key=project.name, zone_id=project.zone_id,
-           before_attrs={"status": ADMITTED, "admission": before},
-           after_attrs={"status": REVOKED, "admission": admission_state(admission)},
-           note=Msg(f"admission on {', '.join(codes)} revoked"
-                    + (f": {admission.revoke_reason}" if admission.revoke_reason else ""),
-                    f"撤销准入：{'、'.join(codes)}"
-                    + (f"：{admission.revoke_reason}" if admission.revoke_reason else "")))
+    record(
+        session,
+        user=actor,
+        action="revoke",
+        entity="project",
+        entity_id=project.id,
+        entity_key=project.name,
+        zone_id=project.zone_id,
+        before_attrs={"status": ADMITTED, "admission": before},
+        after_attrs={"status": REVOKED, "admission": admission_state(admission)},
+        note=Msg(
+            f"admission on {', '.join(codes)} revoked"
+            + (f": {admission.revoke_reason}" if admission.revoke_reason else ""),
+            f"撤销准入：{'、'.join(codes)}"
+            + (f"：{admission.revoke_reason}" if admission.revoke_reason else ""),
+        ),
+    )
     return admission

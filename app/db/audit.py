@@ -76,12 +76,20 @@ def record(
     if note_zh is None and isinstance(note, messages.Msg):
         note_zh = note.zh
     entry = AuditEntry(
-        at=utcnow(), user_name=user, action=action, entity=entity, entity_id=str(entity_id),
-        entity_key=entity_key, zone_id=zone_id, version=version,
+        at=utcnow(),
+        user_name=user,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        entity_key=entity_key,
+        zone_id=zone_id,
+        version=version,
         before_attrs=None if before_attrs is None else jsonable(before_attrs),
         after_attrs=None if after_attrs is None else jsonable(after_attrs),
-        before_wkt=to_wkt(before_geom), after_wkt=to_wkt(after_geom),
-        note=None if note is None else str(note), note_zh=note_zh,
+        before_wkt=to_wkt(before_geom),
+        after_wkt=to_wkt(after_geom),
+        note=None if note is None else str(note),
+        note_zh=note_zh,
     )
     session.add(entry)
     session.flush()
@@ -108,18 +116,27 @@ class Version:
 
     def as_dict(self) -> dict[str, Any]:
         """Return the version as JSON-ready data (geometry as WKT)."""
-        return {"version": self.version, "action": self.action, "user": self.user,
-                "at": self.at.isoformat() if self.at else None, "attrs": self.attrs,
-                "geometry_wkt": to_wkt(self.geometry), "note": self.note, "note_zh": self.note_zh}
+        return {
+            "version": self.version,
+            "action": self.action,
+            "user": self.user,
+            "at": self.at.isoformat() if self.at else None,
+            "attrs": self.attrs,
+            "geometry_wkt": to_wkt(self.geometry),
+            "note": self.note,
+            "note_zh": self.note_zh,
+        }
 
 
 def entries(session: Session, entity: str, entity_id: Any) -> list[AuditEntry]:
     """Return the audit entries of one entity, oldest first."""
-    return list(session.scalars(
-        select(AuditEntry)
-        .where(AuditEntry.entity == entity, AuditEntry.entity_id == str(entity_id))
-        .order_by(AuditEntry.id)
-    ))
+    return list(
+        session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity == entity, AuditEntry.entity_id == str(entity_id))
+            .order_by(AuditEntry.id)
+        )
+    )
 
 
 def versions(session: Session, entity: str, entity_id: Any) -> list[Version]:
@@ -133,10 +150,19 @@ def versions(session: Session, entity: str, entity_id: Any) -> list[Version]:
         if e.version is None:
             continue
         if e.version - 1 >= 1 and e.version - 1 not in out and e.before_attrs is not None:
-            out[e.version - 1] = Version(e.version - 1, "import", None, None, e.before_attrs,
-                                         _geom(e.before_wkt), *BEFORE_FIRST_EDIT)
-        out[e.version] = Version(e.version, e.action, e.user_name, e.at, e.after_attrs,
-                                 _geom(e.after_wkt), e.note, e.note_zh or e.note)
+            out[e.version - 1] = Version(
+                e.version - 1, "import", None, None, e.before_attrs, _geom(e.before_wkt), *BEFORE_FIRST_EDIT
+            )
+        out[e.version] = Version(
+            e.version,
+            e.action,
+            e.user_name,
+            e.at,
+            e.after_attrs,
+            _geom(e.after_wkt),
+            e.note,
+            e.note_zh or e.note,
+        )
     return [out[v] for v in sorted(out)]
 
 

@@ -32,8 +32,9 @@ def backend_of(url: str) -> str:
         return "spatialite"
     if name == "postgresql":
         return "postgis"
-    raise ConfigError(f"unsupported database URL scheme {name!r}", where="PARKSITE_DATABASE_URL",
-                      hint=f"use {SUPPORTED}")
+    raise ConfigError(
+        f"unsupported database URL scheme {name!r}", where="PARKSITE_DATABASE_URL", hint=f"use {SUPPORTED}"
+    )
 
 
 def make_engine(url: str, *, echo: bool = False, pool_size: int | None = None) -> Engine:
@@ -49,8 +50,7 @@ def make_engine(url: str, *, echo: bool = False, pool_size: int | None = None) -
         db = u.database
         if db and db != ":memory:" and not db.startswith("file:"):
             Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, module=spatialite.sqlite_dbapi(), echo=echo,
-                               connect_args={"timeout": 30})
+        engine = create_engine(url, module=spatialite.sqlite_dbapi(), echo=echo, connect_args={"timeout": 30})
         event.listen(engine, "connect", spatialite.on_connect)
         if db and db != ":memory:":
             event.listen(engine, "connect", _wal)

@@ -33,7 +33,9 @@ def as_shape(value: Any, *, where: str = "geometry") -> BaseGeometry:
         if isinstance(value, BaseGeometry):
             geom = value
         elif isinstance(value, Mapping):
-            geom = shape_from_geojson(value.get("geometry", value) if value.get("type") == "Feature" else value)
+            geom = shape_from_geojson(
+                value.get("geometry", value) if value.get("type") == "Feature" else value
+            )
         elif isinstance(value, str):
             text = value.strip()
             geom = as_shape(json.loads(text), where=where) if text.startswith("{") else shapely.from_wkt(text)
@@ -42,8 +44,11 @@ def as_shape(value: Any, *, where: str = "geometry") -> BaseGeometry:
     except GeometryError:
         raise
     except Exception as exc:
-        raise GeometryError(f"cannot be read as a geometry ({exc})", where=where,
-                            hint="send GeoJSON or WKT in the zone CRS (EPSG:4546)") from exc
+        raise GeometryError(
+            f"cannot be read as a geometry ({exc})",
+            where=where,
+            hint="send GeoJSON or WKT in the zone CRS (EPSG:4546)",
+        ) from exc
     if geom is None or geom.is_empty:
         raise GeometryError("is empty", where=where, hint="draw the geometry")
     return geom
@@ -80,21 +85,32 @@ def clean_polygon(value: Any, *, where: str, max_vertices: int) -> tuple[BaseGeo
     """
     geom = as_shape(value, where=where)
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
-        raise GeometryError(f"must be a Polygon or MultiPolygon, not a {geom.geom_type}",
-                            where=where, hint="draw an area")
+        raise GeometryError(
+            f"must be a Polygon or MultiPolygon, not a {geom.geom_type}", where=where, hint="draw an area"
+        )
     n = int(shapely.get_num_coordinates(geom))
     if n > max_vertices:
-        raise LimitExceededError(f"has {n:,} vertices, more than the limit of {max_vertices:,}",
-                                 where=where, hint="simplify the outline (QGIS ▸ Simplify)")
+        raise LimitExceededError(
+            f"has {n:,} vertices, more than the limit of {max_vertices:,}",
+            where=where,
+            hint="simplify the outline (QGIS ▸ Simplify)",
+        )
     geom = shapely.force_2d(geom)
     repairs: list[Msg] = []
     if not geom.is_valid:
         reason = shapely.is_valid_reason(geom)
         fixed = keep_kind([shapely.make_valid(geom)], "polygon")[0]
         if fixed is None or fixed.is_empty:
-            raise GeometryError(f"is invalid ({reason}) and nothing of it is left after repair",
-                                where=where, hint="redraw the outline")
-        repairs.append(Msg(f"{where}: {reason}; repaired, area {geom.area:,.1f} → {fixed.area:,.1f} m²",
-                           f"{where}：几何无效（{reason}），已修复，面积 {geom.area:,.1f} → {fixed.area:,.1f} m²"))
+            raise GeometryError(
+                f"is invalid ({reason}) and nothing of it is left after repair",
+                where=where,
+                hint="redraw the outline",
+            )
+        repairs.append(
+            Msg(
+                f"{where}: {reason}; repaired, area {geom.area:,.1f} → {fixed.area:,.1f} m²",
+                f"{where}：几何无效（{reason}），已修复，面积 {geom.area:,.1f} → {fixed.area:,.1f} m²",
+            )
+        )
         geom = fixed
     return to_multi(geom), repairs

@@ -60,8 +60,8 @@ from app.db.models import (
     Cluster,
     Enterprise,
     InfrastructureFeature,
-    Park,
     Parcel,
+    Park,
     RasterRef,
     User,
     Zone,
@@ -77,8 +77,19 @@ from gis.repair import describe_features
 from gis.units import MU_M2
 from scoring.zone import ZoneConfig, load_zone, zone_data_path
 
-__all__ = ["LAYERS", "ImportLimits", "ImportReport", "ImportSources", "LayerSpec", "ZoneBundle",
-           "import_zone", "read_sources", "sample_sources", "sources_for_zone", "write_zone"]
+__all__ = [
+    "LAYERS",
+    "ImportLimits",
+    "ImportReport",
+    "ImportSources",
+    "LayerSpec",
+    "ZoneBundle",
+    "import_zone",
+    "read_sources",
+    "sample_sources",
+    "sources_for_zone",
+    "write_zone",
+]
 
 
 # --------------------------------------------------------------------------- layer rules
@@ -101,24 +112,35 @@ class LayerSpec:
     kind_field: str | None = None
 
 
-LAYERS: dict[str, LayerSpec] = {s.name: s for s in (
-    LayerSpec("parks", ("polygon",), "park_id", ("park_id",), mandatory=True),
-    LayerSpec("clusters", ("polygon",), "cluster_id", ("cluster_id", "park_id"), mandatory=True),
-    LayerSpec("parcels", ("polygon",), "parcel_id", ("parcel_id", "park", "status"), mandatory=True),
-    LayerSpec("roads", ("line",), "road_id", ("road_id", "class"), kind_field="class"),
-    LayerSpec("rivers", ("line",), "river_id", ("river_id", "name", "control_distance_m"),
-              finite=("control_distance_m",)),
-    LayerSpec("substations", ("point",), "substation_id", ("substation_id", "name", "voltage_kv"),
-              finite=("voltage_kv",)),
-    LayerSpec("water", ("point", "line"), "water_id", ("water_id", "name", "kind"),
-              kind_field="kind"),
-    LayerSpec("places", ("point",), "place_id", ("place_id", "name", "kind"), kind_field="kind"),
-)}
+LAYERS: dict[str, LayerSpec] = {
+    s.name: s
+    for s in (
+        LayerSpec("parks", ("polygon",), "park_id", ("park_id",), mandatory=True),
+        LayerSpec("clusters", ("polygon",), "cluster_id", ("cluster_id", "park_id"), mandatory=True),
+        LayerSpec("parcels", ("polygon",), "parcel_id", ("parcel_id", "park", "status"), mandatory=True),
+        LayerSpec("roads", ("line",), "road_id", ("road_id", "class"), kind_field="class"),
+        LayerSpec(
+            "rivers",
+            ("line",),
+            "river_id",
+            ("river_id", "name", "control_distance_m"),
+            finite=("control_distance_m",),
+        ),
+        LayerSpec(
+            "substations",
+            ("point",),
+            "substation_id",
+            ("substation_id", "name", "voltage_kv"),
+            finite=("voltage_kv",),
+        ),
+        LayerSpec("water", ("point", "line"), "water_id", ("water_id", "name", "kind"), kind_field="kind"),
+        LayerSpec("places", ("point",), "place_id", ("place_id", "name", "kind"), kind_field="kind"),
+    )
+}
 INFRASTRUCTURE = ("roads", "rivers", "substations", "water", "places")
 
 #: Parcel fields stored in their own columns (the rest go to ``attrs``); areas are recomputed.
-_PARCEL_COLUMNS = {"parcel_id", "park", "cluster", "status", "area_m2", "area_mu", "enterprise",
-                   "land_use"}
+_PARCEL_COLUMNS = {"parcel_id", "park", "cluster", "status", "area_m2", "area_mu", "enterprise", "land_use"}
 
 
 @dataclass(frozen=True)
@@ -139,9 +161,13 @@ class ImportSources:
     dems: list[Path] = field(default_factory=list)
 
 
-def sources_for_zone(zone_file: str | Path, *, layers: str | Path | None = None,
-                     layer_files: Mapping[str, str | Path] | None = None,
-                     dems: Sequence[str | Path] | None = None) -> ImportSources:
+def sources_for_zone(
+    zone_file: str | Path,
+    *,
+    layers: str | Path | None = None,
+    layer_files: Mapping[str, str | Path] | None = None,
+    dems: Sequence[str | Path] | None = None,
+) -> ImportSources:
     """Return the sources of a zone; the GeoPackage and DEMs default to the zone file's ``data``.
 
     Paths in the zone file's ``data`` section are relative to the zone file. ``layer_files``
@@ -152,8 +178,11 @@ def sources_for_zone(zone_file: str | Path, *, layers: str | Path | None = None,
     config = load_zone(zone_file)
     unknown = sorted(set(layer_files or {}) - set(LAYERS))
     if unknown:
-        raise SchemaError(f"unknown layer name(s) {', '.join(unknown)}", where="--layer",
-                          hint=f"layers are {', '.join(LAYERS)}")
+        raise SchemaError(
+            f"unknown layer name(s) {', '.join(unknown)}",
+            where="--layer",
+            hint=f"layers are {', '.join(LAYERS)}",
+        )
     if layers is None and config.data.layers:
         default = zone_data_path(zone_file, config.data.layers)
         # With per-layer files the zone's GeoPackage supplies the other layers, if it exists.
@@ -161,9 +190,12 @@ def sources_for_zone(zone_file: str | Path, *, layers: str | Path | None = None,
             layers = default
     if dems is None:
         dems = [zone_data_path(zone_file, d) for d in config.data.dems]
-    return ImportSources(zone_file=zone_file, layers=Path(layers) if layers else None,
-                         layer_files={k: Path(v) for k, v in (layer_files or {}).items()},
-                         dems=[Path(d) for d in dems])
+    return ImportSources(
+        zone_file=zone_file,
+        layers=Path(layers) if layers else None,
+        layer_files={k: Path(v) for k, v in (layer_files or {}).items()},
+        dems=[Path(d) for d in dems],
+    )
 
 
 def sample_sources() -> ImportSources:
@@ -214,18 +246,25 @@ def _gpkg_layers(path: Path) -> list[str]:
     try:
         return [str(n) for n, _ in pyogrio.list_layers(path)]
     except Exception as exc:  # pyogrio raises DataSourceError for anything unreadable
-        raise InputFileError(f"cannot be read as a GeoPackage ({exc})", where=str(path),
-                             hint="export the layers again from QGIS") from exc
+        raise InputFileError(
+            f"cannot be read as a GeoPackage ({exc})",
+            where=str(path),
+            hint="export the layers again from QGIS",
+        ) from exc
 
 
-def _read_vectors(sources: ImportSources, config: ZoneConfig, limits: ImportLimits,
-                  notes: list[str]) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, LayerReport]]:
+def _read_vectors(
+    sources: ImportSources, config: ZoneConfig, limits: ImportLimits, notes: list[str]
+) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, LayerReport]]:
     in_gpkg: list[str] = []
     if sources.layers is not None:
         p = Path(sources.layers)
         if p.suffix.lower() != ".gpkg":
-            raise InputFileError("--layers must be a GeoPackage (.gpkg)", where=str(p),
-                                 hint="give single-layer files with --layer NAME=FILE")
+            raise InputFileError(
+                "--layers must be a GeoPackage (.gpkg)",
+                where=str(p),
+                hint="give single-layer files with --layer NAME=FILE",
+            )
         if p.is_file():
             in_gpkg = _gpkg_layers(p)
             ignored = [n for n in in_gpkg if n not in LAYERS]
@@ -243,14 +282,21 @@ def _read_vectors(sources: ImportSources, config: ZoneConfig, limits: ImportLimi
         else:
             if spec.mandatory:
                 raise InputFileError(
-                    f"no {name!r} layer", where=str(sources.layers or "the sources"),
+                    f"no {name!r} layer",
+                    where=str(sources.layers or "the sources"),
                     hint=f"a zone needs layers {', '.join(n for n, s in LAYERS.items() if s.mandatory)}",
                 )
             notes.append(f"no {name} layer: measures that need it cannot be computed")
             continue
         gdf, report = read_layer(
-            path, layer, target_crs=config.zone.crs, geometry=spec.geometry,
-            required=spec.required, finite=spec.finite, id_field=spec.id_field, repair=True,
+            path,
+            layer,
+            target_crs=config.zone.crs,
+            geometry=spec.geometry,
+            required=spec.required,
+            finite=spec.finite,
+            id_field=spec.id_field,
+            repair=True,
             zip_limits=limits.zip,
         )
         frames[name], reports[name] = gdf, report
@@ -277,16 +323,20 @@ def _where(reports: Mapping[str, LayerReport], name: str) -> str:
     return f"{r.source}" + (f" [layer {r.layer}]" if r.layer else f" [{name}]")
 
 
-def _refuse_rows(gdf: gpd.GeoDataFrame, bad: list[int], id_field: str, problem: str,
-                 where: str, hint: str) -> None:
+def _refuse_rows(
+    gdf: gpd.GeoDataFrame, bad: list[int], id_field: str, problem: str, where: str, hint: str
+) -> None:
     if bad:
         ids = [gdf[id_field].iloc[i] for i in bad]
-        raise SchemaError(f"{problem} in {describe_features(bad, ids, id_field)}", where=where,
-                          hint=hint)
+        raise SchemaError(f"{problem} in {describe_features(bad, ids, id_field)}", where=where, hint=hint)
 
 
-def _cross_check(config: ZoneConfig, frames: Mapping[str, gpd.GeoDataFrame],
-                 reports: Mapping[str, LayerReport], notes: list[str]) -> None:
+def _cross_check(
+    config: ZoneConfig,
+    frames: Mapping[str, gpd.GeoDataFrame],
+    reports: Mapping[str, LayerReport],
+    notes: list[str],
+) -> None:
     """Refuse layers that disagree with the zone file or with each other (SchemaError)."""
     park_ids = {p.id for p in config.parks}
     cluster_park = {c.id: p.id for p, c in config.clusters()}
@@ -294,8 +344,14 @@ def _cross_check(config: ZoneConfig, frames: Mapping[str, gpd.GeoDataFrame],
     parks = frames["parks"]
     w = _where(reports, "parks")
     bad = [i for i, v in enumerate(parks["park_id"]) if _key(v) not in park_ids]
-    _refuse_rows(parks, bad, "park_id", f"park_id is not a park of the zone file "
-                 f"({', '.join(sorted(park_ids))})", w, "use the park ids of the zone file")
+    _refuse_rows(
+        parks,
+        bad,
+        "park_id",
+        f"park_id is not a park of the zone file ({', '.join(sorted(park_ids))})",
+        w,
+        "use the park ids of the zone file",
+    )
     missing = sorted(park_ids - {_key(v) for v in parks["park_id"]})
     if missing:
         notes.append(f"park(s) {', '.join(missing)} have no outline in the parks layer")
@@ -303,12 +359,27 @@ def _cross_check(config: ZoneConfig, frames: Mapping[str, gpd.GeoDataFrame],
     clusters = frames["clusters"]
     w = _where(reports, "clusters")
     bad = [i for i, v in enumerate(clusters["cluster_id"]) if _key(v) not in cluster_park]
-    _refuse_rows(clusters, bad, "cluster_id", "cluster_id is not a cluster of the zone file", w,
-                 "add the cluster to the zone file (parks → clusters) or fix its id")
-    bad = [i for i, (c, p) in enumerate(zip(clusters["cluster_id"], clusters["park_id"]))
-           if cluster_park[_key(c)] != _key(p)]
-    _refuse_rows(clusters, bad, "cluster_id", "park_id differs from the cluster's park in the "
-                 "zone file", w, "fix park_id")
+    _refuse_rows(
+        clusters,
+        bad,
+        "cluster_id",
+        "cluster_id is not a cluster of the zone file",
+        w,
+        "add the cluster to the zone file (parks → clusters) or fix its id",
+    )
+    bad = [
+        i
+        for i, (c, p) in enumerate(zip(clusters["cluster_id"], clusters["park_id"]))
+        if cluster_park[_key(c)] != _key(p)
+    ]
+    _refuse_rows(
+        clusters,
+        bad,
+        "cluster_id",
+        "park_id differs from the cluster's park in the zone file",
+        w,
+        "fix park_id",
+    )
     missing = sorted(set(cluster_park) - {_key(v) for v in clusters["cluster_id"]})
     if missing:
         notes.append(f"cluster(s) {', '.join(missing)} have no outline in the clusters layer")
@@ -316,19 +387,42 @@ def _cross_check(config: ZoneConfig, frames: Mapping[str, gpd.GeoDataFrame],
     parcels = frames["parcels"]
     w = _where(reports, "parcels")
     bad = [i for i, v in enumerate(parcels["park"]) if _key(v) not in park_ids]
-    _refuse_rows(parcels, bad, "parcel_id", f"field 'park' is not a park of the zone "
-                 f"({', '.join(sorted(park_ids))})", w, "fix the park field")
+    _refuse_rows(
+        parcels,
+        bad,
+        "parcel_id",
+        f"field 'park' is not a park of the zone ({', '.join(sorted(park_ids))})",
+        w,
+        "fix the park field",
+    )
     bad = [i for i, v in enumerate(parcels["status"]) if _key(v) not in PARCEL_STATUSES]
-    _refuse_rows(parcels, bad, "parcel_id", f"field 'status' is not one of "
-                 f"{', '.join(PARCEL_STATUSES)}", w, "fix the status field")
+    _refuse_rows(
+        parcels,
+        bad,
+        "parcel_id",
+        f"field 'status' is not one of {', '.join(PARCEL_STATUSES)}",
+        w,
+        "fix the status field",
+    )
     if "cluster" in parcels.columns:
-        bad = [i for i, (c, p) in enumerate(zip(parcels["cluster"], parcels["park"]))
-               if _key(c) is not None and cluster_park.get(_key(c)) != _key(p)]
-        _refuse_rows(parcels, bad, "parcel_id", "field 'cluster' is not a cluster of the "
-                     "parcel's park", w, "fix the cluster field (or leave it empty)")
+        bad = [
+            i
+            for i, (c, p) in enumerate(zip(parcels["cluster"], parcels["park"]))
+            if _key(c) is not None and cluster_park.get(_key(c)) != _key(p)
+        ]
+        _refuse_rows(
+            parcels,
+            bad,
+            "parcel_id",
+            "field 'cluster' is not a cluster of the parcel's park",
+            w,
+            "fix the cluster field (or leave it empty)",
+        )
     else:
-        notes.append(f"parcels have no 'cluster' field: assigned to the cluster covering ≥ "
-                     f"{ASSIGN_MIN_SHARE:.0%} of each parcel")
+        notes.append(
+            f"parcels have no 'cluster' field: assigned to the cluster covering ≥ "
+            f"{ASSIGN_MIN_SHARE:.0%} of each parcel"
+        )
 
 
 def _sha256(path: Path) -> str:
@@ -347,27 +441,37 @@ def inspect_raster(path: str | Path, zone_crs: str, *, max_cells: int = DEFAULT_
     """
     p = Path(path)
     if p.suffix.lower() not in (".tif", ".tiff"):
-        raise InputFileError(f"has the extension {p.suffix or '(none)'!r}, not .tif",
-                             where=str(path), hint="DEMs must be GeoTIFF files (.tif)")
+        raise InputFileError(
+            f"has the extension {p.suffix or '(none)'!r}, not .tif",
+            where=str(path),
+            hint="DEMs must be GeoTIFF files (.tif)",
+        )
     with open_geotiff(p, max_cells=max_cells) as src:
         t = src.transform
         left, bottom, right, top = src.bounds
         zb = transform_bounds(src.crs, zone_crs, left, bottom, right, top)
         info = RasterInfo(
-            path=p.resolve(), crs=crs_label(CRS.from_wkt(src.crs.to_wkt())), width=src.width, height=src.height,
-            bands=src.count, dtype=str(src.dtypes[0]),
+            path=p.resolve(),
+            crs=crs_label(CRS.from_wkt(src.crs.to_wkt())),
+            width=src.width,
+            height=src.height,
+            bands=src.count,
+            dtype=str(src.dtypes[0]),
             nodata=None if src.nodata is None else float(src.nodata),
-            cell_size_x=abs(float(t.a)), cell_size_y=abs(float(t.e)),
+            cell_size_x=abs(float(t.a)),
+            cell_size_y=abs(float(t.e)),
             bounds=(float(left), float(bottom), float(right), float(top)),
-            zone_bounds=tuple(float(v) for v in zb), sha256="",
+            zone_bounds=tuple(float(v) for v in zb),
+            sha256="",
         )
     info.sha256 = _sha256(p)
     return info
 
 
 def _canonical_sha256(data: Any) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False,
-                                     separators=(",", ":")).encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    ).hexdigest()
 
 
 def read_sources(sources: ImportSources, *, limits: ImportLimits = ImportLimits()) -> ZoneBundle:
@@ -379,8 +483,8 @@ def read_sources(sources: ImportSources, *, limits: ImportLimits = ImportLimits(
     config = load_zone(sources.zone_file)
     if config.zone.crs.upper() != f"EPSG:{ZONE_SRID}":
         raise ConfigError(
-            f"zone CRS {config.zone.crs} differs from the database's geometry CRS "
-            f"EPSG:{ZONE_SRID}", where=f"{sources.zone_file}: zone.crs",
+            f"zone CRS {config.zone.crs} differs from the database's geometry CRS EPSG:{ZONE_SRID}",
+            where=f"{sources.zone_file}: zone.crs",
             hint=f"this database stores zones in EPSG:{ZONE_SRID}",
         )
     notes: list[str] = []
@@ -389,15 +493,21 @@ def read_sources(sources: ImportSources, *, limits: ImportLimits = ImportLimits(
     names = [Path(d).name for d in sources.dems]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise InputFileError(f"two DEMs share the file name(s) {', '.join(dupes)}",
-                             where="--dem", hint="rename one of them")
-    rasters = [inspect_raster(d, config.zone.crs, max_cells=limits.max_raster_cells)
-               for d in sources.dems]
+        raise InputFileError(
+            f"two DEMs share the file name(s) {', '.join(dupes)}", where="--dem", hint="rename one of them"
+        )
+    rasters = [inspect_raster(d, config.zone.crs, max_cells=limits.max_raster_cells) for d in sources.dems]
     config_json = config.model_dump(mode="json")
-    return ZoneBundle(config=config, config_json=config_json,
-                      config_sha256=_canonical_sha256(config_json),
-                      source_file=str(Path(sources.zone_file).resolve()), frames=frames,
-                      reports=reports, rasters=rasters, notes=notes)
+    return ZoneBundle(
+        config=config,
+        config_json=config_json,
+        config_sha256=_canonical_sha256(config_json),
+        source_file=str(Path(sources.zone_file).resolve()),
+        frames=frames,
+        reports=reports,
+        rasters=rasters,
+        notes=notes,
+    )
 
 
 # --------------------------------------------------------------------------- writing
@@ -417,8 +527,7 @@ class ImportReport:
 
     def lines(self) -> list[str]:
         """Return the report as human-readable lines."""
-        out = [f"zone {self.zone_id} {self.action}: " + ", ".join(
-            f"{n} {k}" for k, n in self.counts.items())]
+        out = [f"zone {self.zone_id} {self.action}: " + ", ".join(f"{n} {k}" for k, n in self.counts.items())]
         for k, c in self.changes.items():
             out.append(f"{k}: " + ", ".join(f"{n} {what}" for what, n in c.items()))
         out += self.layers + [f"repaired {r}" for r in self.repairs] + self.notes
@@ -446,46 +555,78 @@ def _same_geom(a: BaseGeometry | None, b: BaseGeometry | None) -> bool:
     return a.equals_exact(b, 1e-6) or a.equals(b)
 
 
-def _upsert_versioned(session: Session, entity: str, obj: Any, values: dict[str, Any],
-                      new_geom: BaseGeometry | None, user: str | None, zone_id: str,
-                      counts: dict[str, int]) -> None:
+def _upsert_versioned(
+    session: Session,
+    entity: str,
+    obj: Any,
+    values: dict[str, Any],
+    new_geom: BaseGeometry | None,
+    user: str | None,
+    zone_id: str,
+    counts: dict[str, int],
+) -> None:
     """Update an existing cluster/parcel if anything changed: new version + audit entry."""
     before, old_geom = cluster_state(obj) if entity == "cluster" else parcel_state(session, obj)
     changed = not _same_geom(old_geom, new_geom) or any(
-        audit.jsonable(getattr(obj, k)) != audit.jsonable(v) for k, v in values.items() if k != "geom")
+        audit.jsonable(getattr(obj, k)) != audit.jsonable(v) for k, v in values.items() if k != "geom"
+    )
     if not changed:
         counts["unchanged"] += 1
         return
-    versioned_update(session, entity, obj.id, obj.version,
-                     {**values, "updated_at": utcnow(), "updated_by": user})
+    versioned_update(
+        session, entity, obj.id, obj.version, {**values, "updated_at": utcnow(), "updated_by": user}
+    )
     session.refresh(obj)
     after, geom = cluster_state(obj) if entity == "cluster" else parcel_state(session, obj)
-    audit.record(session, user=user, action="import", entity=entity, entity_id=obj.id,
-                 entity_key=obj.code if entity == "cluster" else obj.parcel_id, zone_id=zone_id,
-                 version=obj.version, before_attrs=before, after_attrs=after,
-                 before_geom=old_geom, after_geom=geom, note=messages.zone_reimported())
+    audit.record(
+        session,
+        user=user,
+        action="import",
+        entity=entity,
+        entity_id=obj.id,
+        entity_key=obj.code if entity == "cluster" else obj.parcel_id,
+        zone_id=zone_id,
+        version=obj.version,
+        before_attrs=before,
+        after_attrs=after,
+        before_geom=old_geom,
+        after_geom=geom,
+        note=messages.zone_reimported(),
+    )
     counts["updated"] += 1
 
 
 def _delete_versioned(session: Session, entity: str, obj: Any, user: str | None, zone_id: str) -> None:
     before, geom = cluster_state(obj) if entity == "cluster" else parcel_state(session, obj)
     model = Cluster if entity == "cluster" else Parcel
-    session.execute(delete(model).where(model.id == obj.id)
-                    .execution_options(synchronize_session=False))
-    audit.record(session, user=user, action="delete", entity=entity, entity_id=obj.id,
-                 entity_key=obj.code if entity == "cluster" else obj.parcel_id, zone_id=zone_id,
-                 version=obj.version + 1, before_attrs=before, before_geom=geom,
-                 note=messages.not_in_reimport())
+    session.execute(delete(model).where(model.id == obj.id).execution_options(synchronize_session=False))
+    audit.record(
+        session,
+        user=user,
+        action="delete",
+        entity=entity,
+        entity_id=obj.id,
+        entity_key=obj.code if entity == "cluster" else obj.parcel_id,
+        zone_id=zone_id,
+        version=obj.version + 1,
+        before_attrs=before,
+        before_geom=geom,
+        note=messages.not_in_reimport(),
+    )
     session.expunge(obj)
 
 
 def _exists(zone_id: str) -> ConflictError:
-    return ConflictError(f"zone {zone_id!r} is already in the database", where=f"zone {zone_id}",
-                         hint="pass --replace to replace its layers (history is kept)")
+    return ConflictError(
+        f"zone {zone_id!r} is already in the database",
+        where=f"zone {zone_id}",
+        hint="pass --replace to replace its layers (history is kept)",
+    )
 
 
-def write_zone(session: Session, bundle: ZoneBundle, *, replace: bool = False,
-               user: User | str | None = None) -> ImportReport:
+def write_zone(
+    session: Session, bundle: ZoneBundle, *, replace: bool = False, user: User | str | None = None
+) -> ImportReport:
     """Write a checked bundle in the caller's transaction (flushes, does not commit).
 
     Raises ``ConflictError`` when the zone exists and ``replace`` is False.
@@ -505,10 +646,17 @@ def write_zone(session: Session, bundle: ZoneBundle, *, replace: bool = False,
         report.repairs += [f"{name} {rep.describe(r.id_field)}" for rep in r.repairs]
     report.notes += bundle.notes
 
-    zone_values = dict(name=cfg.zone.name, name_en=cfg.zone.name_en, crs=cfg.zone.crs,
-                       srid=ZONE_SRID, config=bundle.config_json,
-                       config_sha256=bundle.config_sha256, source_file=bundle.source_file,
-                       imported_at=utcnow(), imported_by=user)
+    zone_values = dict(
+        name=cfg.zone.name,
+        name_en=cfg.zone.name_en,
+        crs=cfg.zone.crs,
+        srid=ZONE_SRID,
+        config=bundle.config_json,
+        config_sha256=bundle.config_sha256,
+        source_file=bundle.source_file,
+        imported_at=utcnow(),
+        imported_by=user,
+    )
     if existing is None:
         session.add(Zone(id=zid, **zone_values))
     else:
@@ -519,16 +667,22 @@ def write_zone(session: Session, bundle: ZoneBundle, *, replace: bool = False,
     # ---- parks (config + outline)
     parks_gdf = bundle.frames["parks"]
     park_geom = {_key(k): g for k, g in zip(parks_gdf["park_id"], _geoms(parks_gdf))}
-    park_attrs = {_key(row["park_id"]): _jsonable_row(row, {"park_id", "name", "name_en",
-                                                             "area_m2", "area_mu"})
-                  for _, row in parks_gdf.drop(columns="geometry").iterrows()}
+    park_attrs = {
+        _key(row["park_id"]): _jsonable_row(row, {"park_id", "name", "name_en", "area_m2", "area_mu"})
+        for _, row in parks_gdf.drop(columns="geometry").iterrows()
+    }
     old_parks = {p.code: p for p in session.scalars(select(Park).where(Park.zone_id == zid))}
     park_ids: dict[str, int] = {}
     for p in cfg.parks:
         g = park_geom.get(p.id)
-        values = dict(name=p.name, name_en=p.name_en, attrs=park_attrs.get(p.id, {}),
-                      geom=to_db(g), area_m2=None if g is None else float(g.area),
-                      area_mu=None if g is None else float(g.area) / MU_M2)
+        values = dict(
+            name=p.name,
+            name_en=p.name_en,
+            attrs=park_attrs.get(p.id, {}),
+            geom=to_db(g),
+            area_m2=None if g is None else float(g.area),
+            area_mu=None if g is None else float(g.area) / MU_M2,
+        )
         obj = old_parks.pop(p.id, None)
         if obj is None:
             obj = Park(zone_id=zid, code=p.id, **values)
@@ -542,25 +696,33 @@ def write_zone(session: Session, bundle: ZoneBundle, *, replace: bool = False,
     # ---- clusters (config + outline), versioned
     cl_gdf = bundle.frames["clusters"]
     cl_geom = {_key(k): g for k, g in zip(cl_gdf["cluster_id"], _geoms(cl_gdf))}
-    cl_attrs = {_key(row["cluster_id"]): _jsonable_row(
-        row, {"cluster_id", "park_id", "name", "name_en", "kind", "area_m2", "area_mu"})
-        for _, row in cl_gdf.drop(columns="geometry").iterrows()}
+    cl_attrs = {
+        _key(row["cluster_id"]): _jsonable_row(
+            row, {"cluster_id", "park_id", "name", "name_en", "kind", "area_m2", "area_mu"}
+        )
+        for _, row in cl_gdf.drop(columns="geometry").iterrows()
+    }
     old_clusters = {c.code: c for c in session.scalars(select(Cluster).where(Cluster.zone_id == zid))}
     cluster_ids: dict[str, int] = {}
     cl_counts = {"added": 0, "updated": 0, "unchanged": 0, "removed": 0}
     for park, c in cfg.clusters():
         g = cl_geom.get(c.id)
-        values = dict(park_id=park_ids[park.id], name=c.name, name_en=c.name_en, kind=c.kind,
-                      directions=c.directions,
-                      admits=[a.model_dump(mode="json") for a in c.admits],
-                      admits_encouraged_under_review=c.admits_encouraged_under_review,
-                      attrs=cl_attrs.get(c.id, {}), geom=to_db(g),
-                      area_m2=None if g is None else float(g.area),
-                      area_mu=None if g is None else float(g.area) / MU_M2)
+        values = dict(
+            park_id=park_ids[park.id],
+            name=c.name,
+            name_en=c.name_en,
+            kind=c.kind,
+            directions=c.directions,
+            admits=[a.model_dump(mode="json") for a in c.admits],
+            admits_encouraged_under_review=c.admits_encouraged_under_review,
+            attrs=cl_attrs.get(c.id, {}),
+            geom=to_db(g),
+            area_m2=None if g is None else float(g.area),
+            area_mu=None if g is None else float(g.area) / MU_M2,
+        )
         obj = old_clusters.pop(c.id, None)
         if obj is None:
-            obj = Cluster(zone_id=zid, code=c.id, version=1, updated_at=utcnow(),
-                          updated_by=user, **values)
+            obj = Cluster(zone_id=zid, code=c.id, version=1, updated_at=utcnow(), updated_by=user, **values)
             session.add(obj)
             session.flush()
             cl_counts["added"] += 1
@@ -571,8 +733,9 @@ def write_zone(session: Session, bundle: ZoneBundle, *, replace: bool = False,
     # ---- enterprises named by parcels
     pa_gdf = bundle.frames["parcels"]
     names = sorted({n for n in (_text(v) for v in pa_gdf.get("enterprise", [])) if n})
-    ent_ids = dict(session.execute(select(Enterprise.name, Enterprise.id)
-                                   .where(Enterprise.zone_id == zid)).all())
+    ent_ids = dict(
+        session.execute(select(Enterprise.name, Enterprise.id).where(Enterprise.zone_id == zid)).all()
+    )
     for n in names:
         if n not in ent_ids:
             e = Enterprise(zone_id=zid, name=n, attrs={})
@@ -597,15 +760,23 @@ def write_zone(session: Session, bundle: ZoneBundle, *, replace: bool = False,
         else:
             cid = assign_cluster(g, shapes_by_park.get(park, []))
         ent = _text(row.get("enterprise"))
-        values = dict(park_id=park_ids[park], cluster_id=cid, status=_key(row["status"]),
-                      area_m2=float(g.area), area_mu=float(g.area) / MU_M2, enterprise=ent,
-                      enterprise_id=ent_ids.get(ent) if ent else None,
-                      land_use=_text(row.get("land_use")),
-                      attrs=_jsonable_row(row, _PARCEL_COLUMNS), geom=to_db(g))
+        values = dict(
+            park_id=park_ids[park],
+            cluster_id=cid,
+            status=_key(row["status"]),
+            area_m2=float(g.area),
+            area_mu=float(g.area) / MU_M2,
+            enterprise=ent,
+            enterprise_id=ent_ids.get(ent) if ent else None,
+            land_use=_text(row.get("land_use")),
+            attrs=_jsonable_row(row, _PARCEL_COLUMNS),
+            geom=to_db(g),
+        )
         obj = old_parcels.pop(pid, None)
         if obj is None:
-            new_rows.append(dict(zone_id=zid, parcel_id=pid, version=1, updated_at=utcnow(),
-                                 updated_by=user, **values))
+            new_rows.append(
+                dict(zone_id=zid, parcel_id=pid, version=1, updated_at=utcnow(), updated_by=user, **values)
+            )
         else:
             _upsert_versioned(session, "parcel", obj, values, g, user, zid, pa_counts)
     if new_rows:
@@ -627,13 +798,20 @@ def write_zone(session: Session, bundle: ZoneBundle, *, replace: bool = False,
         if gdf is None:
             continue
         spec = LAYERS[name]
-        skip = {spec.id_field, "name", "status", *( [spec.kind_field] if spec.kind_field else [])}
-        rows = [dict(zone_id=zid, layer=name, code=_key(row[spec.id_field]),
-                     name=_text(row.get("name")),
-                     kind=_text(row.get(spec.kind_field)) if spec.kind_field else None,
-                     status=_text(row.get("status")), attrs=_jsonable_row(row, skip),
-                     geom=to_db(g, multi=False))
-                for (_, row), g in zip(gdf.drop(columns="geometry").iterrows(), _geoms(gdf))]
+        skip = {spec.id_field, "name", "status", *([spec.kind_field] if spec.kind_field else [])}
+        rows = [
+            dict(
+                zone_id=zid,
+                layer=name,
+                code=_key(row[spec.id_field]),
+                name=_text(row.get("name")),
+                kind=_text(row.get(spec.kind_field)) if spec.kind_field else None,
+                status=_text(row.get("status")),
+                attrs=_jsonable_row(row, skip),
+                geom=to_db(g, multi=False),
+            )
+            for (_, row), g in zip(gdf.drop(columns="geometry").iterrows(), _geoms(gdf))
+        ]
         session.execute(insert(InfrastructureFeature), rows)
         report.counts[name] = len(rows)
     session.execute(delete(RasterRef).where(RasterRef.zone_id == zid))
@@ -642,34 +820,70 @@ def write_zone(session: Session, bundle: ZoneBundle, *, replace: bool = False,
         footprint = box(*r.zone_bounds)
         overlap = {code: g.intersection(footprint).area for code, g in outlines.items() if g is not None}
         park_code = max(overlap, key=overlap.get) if overlap and max(overlap.values()) > 0 else None
-        session.add(RasterRef(
-            zone_id=zid, name=r.path.name, kind="dem",
-            park_id=park_ids.get(park_code) if park_code else None, path=str(r.path),
-            crs=r.crs, width=r.width, height=r.height, bands=r.bands, dtype=r.dtype,
-            nodata=r.nodata, cell_size_x=r.cell_size_x, cell_size_y=r.cell_size_y,
-            min_x=r.bounds[0], min_y=r.bounds[1], max_x=r.bounds[2], max_y=r.bounds[3],
-            sha256=r.sha256, imported_at=utcnow(),
-        ))
+        session.add(
+            RasterRef(
+                zone_id=zid,
+                name=r.path.name,
+                kind="dem",
+                park_id=park_ids.get(park_code) if park_code else None,
+                path=str(r.path),
+                crs=r.crs,
+                width=r.width,
+                height=r.height,
+                bands=r.bands,
+                dtype=r.dtype,
+                nodata=r.nodata,
+                cell_size_x=r.cell_size_x,
+                cell_size_y=r.cell_size_y,
+                min_x=r.bounds[0],
+                min_y=r.bounds[1],
+                max_x=r.bounds[2],
+                max_y=r.bounds[3],
+                sha256=r.sha256,
+                imported_at=utcnow(),
+            )
+        )
     session.flush()
 
-    report.counts = {"parks": len(park_ids), "clusters": len(cluster_ids),
-                     "parcels": len(pa_gdf), **report.counts, "dems": len(bundle.rasters),
-                     "enterprises": len(names)}
+    report.counts = {
+        "parks": len(park_ids),
+        "clusters": len(cluster_ids),
+        "parcels": len(pa_gdf),
+        **report.counts,
+        "dems": len(bundle.rasters),
+        "enterprises": len(names),
+    }
     if existing is not None:
         report.changes = {"clusters": cl_counts, "parcels": pa_counts}
-    audit.record(session, user=user, action="replace" if existing else "import", entity="zone",
-                 entity_id=zid, entity_key=cfg.zone.name, zone_id=zid,
-                 after_attrs={"counts": report.counts, "changes": report.changes,
-                              "repairs": report.repairs, "notes": report.notes,
-                              "config_sha256": bundle.config_sha256,
-                              "source_file": bundle.source_file,
-                              "dems": [str(r.path) for r in bundle.rasters]})
+    audit.record(
+        session,
+        user=user,
+        action="replace" if existing else "import",
+        entity="zone",
+        entity_id=zid,
+        entity_key=cfg.zone.name,
+        zone_id=zid,
+        after_attrs={
+            "counts": report.counts,
+            "changes": report.changes,
+            "repairs": report.repairs,
+            "notes": report.notes,
+            "config_sha256": bundle.config_sha256,
+            "source_file": bundle.source_file,
+            "dems": [str(r.path) for r in bundle.rasters],
+        },
+    )
     return report
 
 
-def import_zone(factory: sessionmaker[Session], sources: ImportSources, *, replace: bool = False,
-                user: User | str | None = None,
-                limits: ImportLimits = ImportLimits()) -> ImportReport:
+def import_zone(
+    factory: sessionmaker[Session],
+    sources: ImportSources,
+    *,
+    replace: bool = False,
+    user: User | str | None = None,
+    limits: ImportLimits = ImportLimits(),
+) -> ImportReport:
     """Read and check everything, then write the zone in one transaction; return the report.
 
     Nothing is written when any check fails, and a failure while writing rolls the whole

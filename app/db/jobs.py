@@ -29,15 +29,30 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def create_job(session: Session, kind: str, user: User | str | None, *, zone_id: str | None = None,
-               params: Mapping[str, Any] | None = None, input_path: str | None = None) -> BatchJob:
+def create_job(
+    session: Session,
+    kind: str,
+    user: User | str | None,
+    *,
+    zone_id: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    input_path: str | None = None,
+) -> BatchJob:
     """Queue a job and return it (``id`` is a uuid4 hex string)."""
     if isinstance(user, User):
         require(user, "run_jobs")
         user = user.name
-    job = BatchJob(id=uuid.uuid4().hex, kind=kind, zone_id=zone_id, status="queued",
-                   progress=0.0, params=jsonable(dict(params or {})), input_path=input_path,
-                   created_at=utcnow(), created_by=user)
+    job = BatchJob(
+        id=uuid.uuid4().hex,
+        kind=kind,
+        zone_id=zone_id,
+        status="queued",
+        progress=0.0,
+        params=jsonable(dict(params or {})),
+        input_path=input_path,
+        created_at=utcnow(),
+        created_by=user,
+    )
     session.add(job)
     session.flush()
     return job
@@ -54,8 +69,7 @@ def get_job(session: Session, job_id: str) -> BatchJob:
 def _move(session: Session, job_id: str, status: str, **values: Any) -> BatchJob:
     job = get_job(session, job_id)
     if status not in TRANSITIONS[job.status]:
-        raise ConflictError(f"job {job_id} is {job.status}; it cannot become {status}",
-                            where=f"job {job_id}")
+        raise ConflictError(f"job {job_id} is {job.status}; it cannot become {status}", where=f"job {job_id}")
     job.status = status
     for k, v in values.items():
         setattr(job, k, v)
@@ -82,8 +96,7 @@ def set_progress(session: Session, job_id: str, progress: float) -> BatchJob:
 
 def finish_job(session: Session, job_id: str, output_path: str | None = None) -> BatchJob:
     """Mark a running job done (progress 1) with its output file."""
-    return _move(session, job_id, "done", progress=1.0, output_path=output_path,
-                 finished_at=utcnow())
+    return _move(session, job_id, "done", progress=1.0, output_path=output_path, finished_at=utcnow())
 
 
 def fail_job(session: Session, job_id: str, error: str) -> BatchJob:
@@ -94,10 +107,13 @@ def fail_job(session: Session, job_id: str, error: str) -> BatchJob:
 def interrupt_unfinished(session: Session) -> int:
     """Mark every queued or running job ``interrupted`` (call at server start); return how many."""
     result = session.execute(
-        update(BatchJob).where(BatchJob.status.in_(("queued", "running")))
-        .values(status="interrupted", finished_at=utcnow(),
-                error="the server stopped before the job finished")
-        .execution_options(synchronize_session=False))
+        update(BatchJob)
+        .where(BatchJob.status.in_(("queued", "running")))
+        .values(
+            status="interrupted", finished_at=utcnow(), error="the server stopped before the job finished"
+        )
+        .execution_options(synchronize_session=False)
+    )
     return int(result.rowcount or 0)
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.db.importer import INFRASTRUCTURE, LAYERS
-from app.db.models import ZONE_SRID, Cluster, InfrastructureFeature, Park, Parcel, RasterRef, Zone
+from app.db.models import ZONE_SRID, Cluster, InfrastructureFeature, Parcel, Park, RasterRef, Zone
 from gis.errors import NotFoundError, SchemaError
 from scoring.zone import ZoneConfig, parse_zone
 
@@ -29,8 +29,10 @@ def get_zone(session: Session, zone_id: str) -> Zone:
     zone = session.get(Zone, zone_id)
     if zone is None:
         known = list(session.scalars(select(Zone.id).order_by(Zone.id)))
-        raise NotFoundError(f"no zone {zone_id!r} in the database (zones: {', '.join(known) or 'none'})",
-                            hint="import it with `parksite import --zone FILE`")
+        raise NotFoundError(
+            f"no zone {zone_id!r} in the database (zones: {', '.join(known) or 'none'})",
+            hint="import it with `parksite import --zone FILE`",
+        )
     return zone
 
 
@@ -61,36 +63,102 @@ def load_layer(session: Session, zone_id: str, layer: str) -> gpd.GeoDataFrame:
     get_zone(session, zone_id)
     wkb = func.ST_AsBinary
     if layer == "parks":
-        rows = session.execute(select(
-            Park.id, Park.code, Park.name, Park.name_en, Park.area_m2, Park.area_mu, Park.attrs,
-            wkb(Park.geom)).where(Park.zone_id == zone_id).order_by(Park.code)).all()
+        rows = session.execute(
+            select(
+                Park.id,
+                Park.code,
+                Park.name,
+                Park.name_en,
+                Park.area_m2,
+                Park.area_mu,
+                Park.attrs,
+                wkb(Park.geom),
+            )
+            .where(Park.zone_id == zone_id)
+            .order_by(Park.code)
+        ).all()
         gdf = _frame(rows, ["id", "park_id", "name", "name_en", "area_m2", "area_mu", "attrs"])
     elif layer == "clusters":
-        rows = session.execute(select(
-            Cluster.id, Cluster.code, Park.code, Cluster.name, Cluster.name_en, Cluster.kind,
-            Cluster.area_m2, Cluster.area_mu, Cluster.version, Cluster.attrs, wkb(Cluster.geom))
-            .join(Park, Park.id == Cluster.park_id).where(Cluster.zone_id == zone_id)
-            .order_by(Cluster.code)).all()
-        gdf = _frame(rows, ["id", "cluster_id", "park_id", "name", "name_en", "kind", "area_m2",
-                            "area_mu", "version", "attrs"])
+        rows = session.execute(
+            select(
+                Cluster.id,
+                Cluster.code,
+                Park.code,
+                Cluster.name,
+                Cluster.name_en,
+                Cluster.kind,
+                Cluster.area_m2,
+                Cluster.area_mu,
+                Cluster.version,
+                Cluster.attrs,
+                wkb(Cluster.geom),
+            )
+            .join(Park, Park.id == Cluster.park_id)
+            .where(Cluster.zone_id == zone_id)
+            .order_by(Cluster.code)
+        ).all()
+        gdf = _frame(
+            rows,
+            [
+                "id",
+                "cluster_id",
+                "park_id",
+                "name",
+                "name_en",
+                "kind",
+                "area_m2",
+                "area_mu",
+                "version",
+                "attrs",
+            ],
+        )
     elif layer == "parcels":
         cl = aliased(Cluster)
-        rows = session.execute(select(
-            Parcel.id, Parcel.parcel_id, Park.code, cl.code, Parcel.status, Parcel.area_m2,
-            Parcel.area_mu, Parcel.enterprise, Parcel.land_use, Parcel.version, Parcel.attrs,
-            wkb(Parcel.geom))
-            .join(Park, Park.id == Parcel.park_id).outerjoin(cl, cl.id == Parcel.cluster_id)
-            .where(Parcel.zone_id == zone_id).order_by(Parcel.parcel_id)).all()
-        gdf = _frame(rows, ["id", "parcel_id", "park", "cluster", "status", "area_m2", "area_mu",
-                            "enterprise", "land_use", "version", "attrs"])
+        rows = session.execute(
+            select(
+                Parcel.id,
+                Parcel.parcel_id,
+                Park.code,
+                cl.code,
+                Parcel.status,
+                Parcel.area_m2,
+                Parcel.area_mu,
+                Parcel.enterprise,
+                Parcel.land_use,
+                Parcel.version,
+                Parcel.attrs,
+                wkb(Parcel.geom),
+            )
+            .join(Park, Park.id == Parcel.park_id)
+            .outerjoin(cl, cl.id == Parcel.cluster_id)
+            .where(Parcel.zone_id == zone_id)
+            .order_by(Parcel.parcel_id)
+        ).all()
+        gdf = _frame(
+            rows,
+            [
+                "id",
+                "parcel_id",
+                "park",
+                "cluster",
+                "status",
+                "area_m2",
+                "area_mu",
+                "enterprise",
+                "land_use",
+                "version",
+                "attrs",
+            ],
+        )
     elif layer in INFRASTRUCTURE:
         spec = LAYERS[layer]
         f = InfrastructureFeature
-        rows = session.execute(select(f.id, f.code, f.name, f.kind, f.status, f.attrs, wkb(f.geom))
-                               .where(f.zone_id == zone_id, f.layer == layer)
-                               .order_by(f.code)).all()
-        gdf = _frame(rows, ["id", spec.id_field, "name", spec.kind_field or "kind", "status",
-                            "attrs"])
+        rows = session.execute(
+            select(f.id, f.code, f.name, f.kind, f.status, f.attrs, wkb(f.geom))
+            .where(f.zone_id == zone_id, f.layer == layer)
+            .order_by(f.code)
+        ).all()
+        gdf = _frame(rows, ["id", spec.id_field, "name", spec.kind_field or "kind", "status", "attrs"])
         if spec.kind_field is None and gdf["kind"].isna().all():
             gdf = gdf.drop(columns="kind")
         if gdf["status"].isna().all():
@@ -103,5 +171,6 @@ def load_layer(session: Session, zone_id: str, layer: str) -> gpd.GeoDataFrame:
 def rasters(session: Session, zone_id: str) -> list[RasterRef]:
     """Return the zone's raster references (DEMs), by name."""
     get_zone(session, zone_id)
-    return list(session.scalars(select(RasterRef).where(RasterRef.zone_id == zone_id)
-                                .order_by(RasterRef.name)))
+    return list(
+        session.scalars(select(RasterRef).where(RasterRef.zone_id == zone_id).order_by(RasterRef.name))
+    )

@@ -56,8 +56,9 @@ def cluster_created(code: str) -> Msg:
 
 
 def cluster_outline_changed(code: str, version: int) -> Msg:
-    return Msg(f"cluster {code} outline changed (version {version})",
-               f"组团 {code} 边界修改（第 {version} 版）")
+    return Msg(
+        f"cluster {code} outline changed (version {version})", f"组团 {code} 边界修改（第 {version} 版）"
+    )
 
 
 def cluster_deleted(code: str) -> Msg:

@@ -127,8 +127,9 @@ class Zone(Base):
     imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     imported_by: Mapped[str | None] = mapped_column(String(100))
 
-    parks: Mapped[list[Park]] = relationship(back_populates="zone", cascade="all, delete-orphan",
-                                             passive_deletes=True)
+    parks: Mapped[list[Park]] = relationship(
+        back_populates="zone", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class Park(Base):
@@ -171,7 +172,8 @@ class Cluster(Base):
     kind: Mapped[str] = mapped_column(String(32))
     directions: Mapped[str | None] = mapped_column(Text)
     admits: Mapped[list[Any] | None] = mapped_column(
-        JSONType, comment="[{industry, branches}]; null: not set yet")
+        JSONType, comment="[{industry, branches}]; null: not set yet"
+    )
     admits_encouraged_under_review: Mapped[bool] = mapped_column(Boolean, default=False)
     area_m2: Mapped[float | None] = mapped_column(Float)
     area_mu: Mapped[float | None] = mapped_column(Float)
@@ -199,7 +201,9 @@ class Enterprise(Base):
     attrs: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     yearly: Mapped[list[EnterpriseYearly]] = relationship(
-        back_populates="enterprise", cascade="all, delete-orphan", passive_deletes=True,
+        back_populates="enterprise",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
         order_by="EnterpriseYearly.year",
     )
 
@@ -211,8 +215,7 @@ class EnterpriseYearly(Base):
     __table_args__ = (UniqueConstraint("enterprise_id", "year"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"),
-                                               index=True)
+    enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="CASCADE"), index=True)
     year: Mapped[int] = mapped_column(Integer)
     land_mu: Mapped[float | None] = mapped_column(Float, comment="land used, 亩")
     investment_wan: Mapped[float | None] = mapped_column(Float, comment="fixed-asset investment, 万元")
@@ -243,9 +246,7 @@ class Parcel(Base):
     zone_id: Mapped[str] = mapped_column(ForeignKey("zones.id", ondelete="CASCADE"), index=True)
     parcel_id: Mapped[str] = mapped_column(String(64), comment="stable id, e.g. SC-0001")
     park_id: Mapped[int] = mapped_column(ForeignKey("parks.id", ondelete="CASCADE"), index=True)
-    cluster_id: Mapped[int | None] = mapped_column(
-        ForeignKey("clusters.id", ondelete="SET NULL"), index=True
-    )
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id", ondelete="SET NULL"), index=True)
     enterprise_id: Mapped[int | None] = mapped_column(
         ForeignKey("enterprises.id", ondelete="SET NULL"), index=True
     )
@@ -384,8 +385,11 @@ class ProjectAdmission(Base):
     revoke_reason: Mapped[str | None] = mapped_column(Text)
 
     parcels: Mapped[list[AdmissionParcel]] = relationship(
-        back_populates="admission", cascade="all, delete-orphan", passive_deletes=True,
-        order_by="AdmissionParcel.id")
+        back_populates="admission",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="AdmissionParcel.id",
+    )
 
 
 class AdmissionParcel(Base):
@@ -394,10 +398,10 @@ class AdmissionParcel(Base):
     __tablename__ = "admission_parcels"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    admission_id: Mapped[int] = mapped_column(ForeignKey("project_admissions.id", ondelete="CASCADE"),
-                                              index=True)
-    parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id", ondelete="SET NULL"),
-                                                  index=True)
+    admission_id: Mapped[int] = mapped_column(
+        ForeignKey("project_admissions.id", ondelete="CASCADE"), index=True
+    )
+    parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id", ondelete="SET NULL"), index=True)
     parcel_code: Mapped[str] = mapped_column(String(64), comment="parcel_id when admitted")
 
     admission: Mapped[ProjectAdmission] = relationship(back_populates="parcels")
@@ -411,8 +415,7 @@ class CheckResult(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
-    parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id", ondelete="SET NULL"),
-                                                  index=True)
+    parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id", ondelete="SET NULL"), index=True)
     parcel_code: Mapped[str | None] = mapped_column(String(64), comment="parcel_id when checked")
     verdict: Mapped[str] = mapped_column(String(16))
     rules: Mapped[list[Any]] = mapped_column(default=list, comment="[{rule, verdict, message, …}]")
@@ -439,9 +442,9 @@ class ScoreRun(Base):
     n_excluded: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
 
-    scores: Mapped[list[ParcelScore]] = relationship(back_populates="run",
-                                                     cascade="all, delete-orphan",
-                                                     passive_deletes=True)
+    scores: Mapped[list[ParcelScore]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class ParcelScore(Base):
@@ -457,8 +460,9 @@ class ParcelScore(Base):
     score_class: Mapped[str | None] = mapped_column(String(32))
     excluded: Mapped[bool] = mapped_column(Boolean, default=False)
     reasons: Mapped[list[Any]] = mapped_column(default=list)
-    breakdown: Mapped[dict[str, Any]] = mapped_column(default=dict,
-                                                      comment="criterion → {value, utility, weight}")
+    breakdown: Mapped[dict[str, Any]] = mapped_column(
+        default=dict, comment="criterion → {value, utility, weight}"
+    )
 
     run: Mapped[ScoreRun] = relationship(back_populates="scores")
 
@@ -530,6 +534,4 @@ class AuditEntry(Base):
     note: Mapped[str | None] = mapped_column(Text)
     note_zh: Mapped[str | None] = mapped_column(Text, comment="the note in Chinese (null: none)")
 
-    __table_args__ = (
-        UniqueConstraint("entity", "entity_id", "version"),
-    )
+    __table_args__ = (UniqueConstraint("entity", "entity_id", "version"),)

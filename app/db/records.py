@@ -20,10 +20,22 @@ from gis.errors import ConflictError, NotFoundError, SchemaError
 from scoring.project import Project as ProjectSpec
 
 #: Project columns filled from a ``scoring.project.Project`` (same names).
-PROJECT_COLUMNS = ("name", "industry", "branch", "encouraged_description", "investment_wan",
-                   "output_wan", "tax_wan", "land_mu", "water_m3_per_day", "power_kw",
-                   "online_monitoring", "waste_treatment_pct", "energy_tce_per_wan",
-                   "water_m3_per_wan")
+PROJECT_COLUMNS = (
+    "name",
+    "industry",
+    "branch",
+    "encouraged_description",
+    "investment_wan",
+    "output_wan",
+    "tax_wan",
+    "land_mu",
+    "water_m3_per_day",
+    "power_kw",
+    "online_monitoring",
+    "waste_treatment_pct",
+    "energy_tce_per_wan",
+    "water_m3_per_wan",
+)
 
 
 def _actor(user: User | str | None, action: str) -> str | None:
@@ -33,17 +45,36 @@ def _actor(user: User | str | None, action: str) -> str | None:
     return user
 
 
-def add_project(session: Session, zone_id: str, project: ProjectSpec, user: User | str | None,
-                *, enterprise: str | None = None) -> Project:
+def add_project(
+    session: Session,
+    zone_id: str,
+    project: ProjectSpec,
+    user: User | str | None,
+    *,
+    enterprise: str | None = None,
+) -> Project:
     """Store a validated project (``scoring.project.Project``) of ``zone_id``; return the row."""
     actor = _actor(user, "run_checks")
     data = project.model_dump(mode="json")
-    row = Project(zone_id=zone_id, enterprise=enterprise, fields=data, created_by=actor,
-                  **{k: data.get(k) for k in PROJECT_COLUMNS})
+    row = Project(
+        zone_id=zone_id,
+        enterprise=enterprise,
+        fields=data,
+        created_by=actor,
+        **{k: data.get(k) for k in PROJECT_COLUMNS},
+    )
     session.add(row)
     session.flush()
-    record(session, user=actor, action="create", entity="project", entity_id=row.id,
-           entity_key=row.name, zone_id=zone_id, after_attrs=data)
+    record(
+        session,
+        user=actor,
+        action="create",
+        entity="project",
+        entity_id=row.id,
+        entity_key=row.name,
+        zone_id=zone_id,
+        after_attrs=data,
+    )
     return row
 
 
@@ -52,17 +83,25 @@ def project_spec(row: Project) -> ProjectSpec:
     return ProjectSpec.model_validate(row.fields)
 
 
-def record_check(session: Session, project_id: int, parcel_id: int | None, verdict: str,
-                 rules: list[Mapping[str, Any]], user: User | str | None, *,
-                 config_sha256: str | None = None) -> CheckResult:
+def record_check(
+    session: Session,
+    project_id: int,
+    parcel_id: int | None,
+    verdict: str,
+    rules: list[Mapping[str, Any]],
+    user: User | str | None,
+    *,
+    config_sha256: str | None = None,
+) -> CheckResult:
     """Record the result of checking a project (against a parcel, or the zone when None).
 
     ``verdict`` is pass, fail or review; ``rules`` the per-rule results (JSON). Returns the row.
     """
     actor = _actor(user, "record_checks")
     if verdict not in VERDICTS:
-        raise SchemaError(f"unknown verdict {verdict!r}", where="check",
-                          hint=f"use one of {', '.join(VERDICTS)}")
+        raise SchemaError(
+            f"unknown verdict {verdict!r}", where="check", hint=f"use one of {', '.join(VERDICTS)}"
+        )
     if session.get(Project, project_id) is None:
         raise NotFoundError(f"no project with id {project_id}", where="check")
     code = None
@@ -70,19 +109,30 @@ def record_check(session: Session, project_id: int, parcel_id: int | None, verdi
         code = session.scalar(select(Parcel.parcel_id).where(Parcel.id == parcel_id))
         if code is None:
             raise NotFoundError(f"no parcel with id {parcel_id}", where="check")
-    row = CheckResult(project_id=project_id, parcel_id=parcel_id, parcel_code=code,
-                      verdict=verdict, rules=jsonable(list(rules)), config_sha256=config_sha256,
-                      checked_at=utcnow(), checked_by=actor)
+    row = CheckResult(
+        project_id=project_id,
+        parcel_id=parcel_id,
+        parcel_code=code,
+        verdict=verdict,
+        rules=jsonable(list(rules)),
+        config_sha256=config_sha256,
+        checked_at=utcnow(),
+        checked_by=actor,
+    )
     session.add(row)
     session.flush()
     return row
 
 
-def start_score_run(session: Session, zone_id: str, config_sha256: str,
-                    user: User | str | None) -> ScoreRun:
+def start_score_run(session: Session, zone_id: str, config_sha256: str, user: User | str | None) -> ScoreRun:
     """Open a score run (status ``running``) and return it."""
-    run = ScoreRun(zone_id=zone_id, config_sha256=config_sha256, status="running",
-                   started_at=utcnow(), started_by=_actor(user, "run_scoring"))
+    run = ScoreRun(
+        zone_id=zone_id,
+        config_sha256=config_sha256,
+        status="running",
+        started_at=utcnow(),
+        started_by=_actor(user, "run_scoring"),
+    )
     session.add(run)
     session.flush()
     return run
@@ -99,10 +149,18 @@ def save_scores(session: Session, run_id: int, rows: Iterable[Mapping[str, Any]]
         raise NotFoundError(f"no score run {run_id}")
     if run.status != "running":
         raise ConflictError(f"score run {run_id} is {run.status}, not running")
-    values = [dict(run_id=run_id, parcel_id=r["parcel_id"], score=jsonable(r.get("score")),
-                   score_class=r.get("score_class"), excluded=bool(r.get("excluded", False)),
-                   reasons=jsonable(list(r.get("reasons") or [])),
-                   breakdown=jsonable(dict(r.get("breakdown") or {}))) for r in rows]
+    values = [
+        dict(
+            run_id=run_id,
+            parcel_id=r["parcel_id"],
+            score=jsonable(r.get("score")),
+            score_class=r.get("score_class"),
+            excluded=bool(r.get("excluded", False)),
+            reasons=jsonable(list(r.get("reasons") or [])),
+            breakdown=jsonable(dict(r.get("breakdown") or {})),
+        )
+        for r in rows
+    ]
     if values:
         session.execute(insert(ParcelScore), values)
     return len(values)
@@ -114,13 +172,15 @@ def finish_score_run(session: Session, run_id: int, *, error: str | None = None)
     if run is None:
         raise NotFoundError(f"no score run {run_id}")
     counts = session.execute(
-        select(func.count(), func.count(ParcelScore.score),
-               func.coalesce(func.sum(case((ParcelScore.excluded, 1), else_=0)), 0))
-        .where(ParcelScore.run_id == run_id)).one()
+        select(
+            func.count(),
+            func.count(ParcelScore.score),
+            func.coalesce(func.sum(case((ParcelScore.excluded, 1), else_=0)), 0),
+        ).where(ParcelScore.run_id == run_id)
+    ).one()
     run.n_parcels, run.n_scored, run.n_excluded = (int(c) for c in counts)
     run.status = "failed" if error else "done"
     run.error = error
     run.finished_at = utcnow()
     session.flush()
     return run
-

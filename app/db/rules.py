@@ -56,8 +56,9 @@ def stored_config(zone: Zone) -> ZoneConfig:
 def _zone(session: Session, zone_id: str) -> Zone:
     zone = session.get(Zone, zone_id)
     if zone is None:
-        raise NotFoundError(f"no zone {zone_id!r} in the database",
-                            hint="import it with `parksite import --zone FILE`")
+        raise NotFoundError(
+            f"no zone {zone_id!r} in the database", hint="import it with `parksite import --zone FILE`"
+        )
     return zone
 
 
@@ -70,27 +71,40 @@ def check_admits(cfg: ZoneConfig, admits: Any, *, where: str) -> list[dict[str, 
     if admits is None:
         return None
     if not isinstance(admits, list):
-        raise SchemaError("admits must be a list of {industry, branches}", where=f"{where}: admits",
-                          hint='e.g. [{"industry": "铝镁新材料", "branches": ["铝基新材料"]}]')
+        raise SchemaError(
+            "admits must be a list of {industry, branches}",
+            where=f"{where}: admits",
+            hint='e.g. [{"industry": "铝镁新材料", "branches": ["铝基新材料"]}]',
+        )
     out = []
     for i, item in enumerate(admits):
         at = f"{where}: admits.{i}"
         try:
             adm = Admit.model_validate(item)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'entry'}: {e['msg']}"
-                                 for e in exc.errors())
-            raise SchemaError(f"not an admitted industry ({problems})", where=at,
-                              hint='give {"industry": …, "branches": […] or null}') from None
+            problems = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'entry'}: {e['msg']}" for e in exc.errors()
+            )
+            raise SchemaError(
+                f"not an admitted industry ({problems})",
+                where=at,
+                hint='give {"industry": …, "branches": […] or null}',
+            ) from None
         ind = cfg.find_industry(adm.industry)
         if ind is None:
             names = ", ".join(x.name for x in cfg.positive_list.industries)
-            raise SchemaError(f"{adm.industry!r} is not an industry of the positive list", where=at,
-                              hint=f"industries: {names}")
+            raise SchemaError(
+                f"{adm.industry!r} is not an industry of the positive list",
+                where=at,
+                hint=f"industries: {names}",
+            )
         bad = [b for b in adm.branches or [] if ind.branch(b) is None]
         if bad:
-            raise SchemaError(f"{', '.join(map(repr, bad))} is not a 二级产业方向 of {ind.name}",
-                              where=at, hint=f"branches: {', '.join(b.name for b in ind.branches)}")
+            raise SchemaError(
+                f"{', '.join(map(repr, bad))} is not a 二级产业方向 of {ind.name}",
+                where=at,
+                hint=f"branches: {', '.join(b.name for b in ind.branches)}",
+            )
         out.append(adm.model_dump(mode="json"))
     return out
 
@@ -118,8 +132,8 @@ def zone_rules(session: Session, zone_id: str) -> ZoneRules:
     from_file = {c.id: c for _, c in base.clusters()}
     order = {c.id: i for i, (_, c) in enumerate(base.clusters())}
     rows = session.execute(
-        select(Cluster, Park.code).join(Park, Park.id == Cluster.park_id)
-        .where(Cluster.zone_id == zone_id)).all()
+        select(Cluster, Park.code).join(Park, Park.id == Cluster.park_id).where(Cluster.zone_id == zone_id)
+    ).all()
     rows = sorted(rows, key=lambda r: (order.get(r[0].code, len(order)), r[0].code))
     clusters: dict[str, list[ClusterRule]] = {p.id: [] for p in base.parks}
     for c, park_code in rows:
@@ -139,13 +153,22 @@ def _rule(cfg: ZoneConfig, c: Cluster, in_file: ClusterRule | None) -> ClusterRu
         if admits != [a.model_dump(mode="json") for a in in_file.admits or []]:
             source = f"{source}; {EDITED_SOURCE}"
     try:
-        return ClusterRule.model_validate({
-            "id": c.code, "name": c.name, "name_en": c.name_en or c.name, "kind": c.kind,
-            "area_mu": None if in_file is None else in_file.area_mu,
-            "directions": c.directions or "", "admits": admits,
-            "admits_encouraged_under_review": bool(c.admits_encouraged_under_review),
-            "source": source,
-        })
+        return ClusterRule.model_validate(
+            {
+                "id": c.code,
+                "name": c.name,
+                "name_en": c.name_en or c.name,
+                "kind": c.kind,
+                "area_mu": None if in_file is None else in_file.area_mu,
+                "directions": c.directions or "",
+                "admits": admits,
+                "admits_encouraged_under_review": bool(c.admits_encouraged_under_review),
+                "source": source,
+            }
+        )
     except ValidationError as exc:
-        raise ConfigError(f"the stored cluster cannot be used as a rule: {exc.errors()[0]['msg']}",
-                          where=where, hint="edit the cluster (PUT /api/v1/clusters/…)") from None
+        raise ConfigError(
+            f"the stored cluster cannot be used as a rule: {exc.errors()[0]['msg']}",
+            where=where,
+            hint="edit the cluster (PUT /api/v1/clusters/…)",
+        ) from None

@@ -85,15 +85,21 @@ def schema_diff(engine: Engine, metadata: MetaData = Base.metadata) -> list[Any]
     """Return Alembic's list of differences between the database and ``metadata`` ([] = same)."""
     with engine.connect() as conn:
         ctx = MigrationContext.configure(
-            conn, opts={"include_object": include_object, "compare_type": True,
-                        "target_metadata": metadata},
+            conn,
+            opts={"include_object": include_object, "compare_type": True, "target_metadata": metadata},
         )
         return compare_metadata(ctx, metadata)
 
 
 #: Name prefixes of SpatiaLite's internal tables (beyond those GeoAlchemy2 already leaves out).
-_SPATIALITE_INTERNAL = ("sql_statements_log", "SpatialIndex", "ElementaryGeometries", "KNN",
-                        "data_licenses", "spatial_ref_sys_aux")
+_SPATIALITE_INTERNAL = (
+    "sql_statements_log",
+    "SpatialIndex",
+    "ElementaryGeometries",
+    "KNN",
+    "data_licenses",
+    "spatial_ref_sys_aux",
+)
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:

@@ -83,8 +83,14 @@ def sqlite_dbapi() -> ModuleType:
 
 
 #: The wheels imported before SpatiaLite is loaded (see the module docstring).
-NATIVE_LIBRARIES: tuple[str, ...] = ("shapely", "pyproj", "rasterio", "rasterio.warp", "pyogrio",
-                                     "exactextract")
+NATIVE_LIBRARIES: tuple[str, ...] = (
+    "shapely",
+    "pyproj",
+    "rasterio",
+    "rasterio.warp",
+    "pyogrio",
+    "exactextract",
+)
 
 
 @lru_cache(maxsize=1)

@@ -83,11 +83,12 @@ def undeleted_note(version: int) -> Msg:
 
 def _latest_entries(zone_id: str) -> Any:
     """Return a subquery of the id of each cluster's newest audit entry in ``zone_id``."""
-    return (select(func.max(AuditEntry.id).label("id"))
-            .where(AuditEntry.entity == "cluster", AuditEntry.zone_id == zone_id,
-                   AuditEntry.version.is_not(None))
-            .group_by(AuditEntry.entity_id)
-            .subquery())
+    return (
+        select(func.max(AuditEntry.id).label("id"))
+        .where(AuditEntry.entity == "cluster", AuditEntry.zone_id == zone_id, AuditEntry.version.is_not(None))
+        .group_by(AuditEntry.entity_id)
+        .subquery()
+    )
 
 
 def _deleted(entry: AuditEntry, park_codes: dict[int, str]) -> DeletedCluster:
@@ -96,11 +97,19 @@ def _deleted(entry: AuditEntry, park_codes: dict[int, str]) -> DeletedCluster:
     geom = None if entry.before_wkt is None else shapely.from_wkt(entry.before_wkt)
     area_m2, area_mu = _area(geom)
     return DeletedCluster(
-        entity_id=int(entry.entity_id), code=entry.entity_key or str(attrs.get("code")),
-        park=park_codes.get(attrs.get("park_id")), version=int(entry.version),
-        deleted_at=entry.at, deleted_by=entry.user_name, attrs=attrs, geometry=geom,
-        area_m2=area_m2, area_mu=area_mu, note=entry.note,
-        note_zh=entry.note_zh or entry.note)
+        entity_id=int(entry.entity_id),
+        code=entry.entity_key or str(attrs.get("code")),
+        park=park_codes.get(attrs.get("park_id")),
+        version=int(entry.version),
+        deleted_at=entry.at,
+        deleted_by=entry.user_name,
+        attrs=attrs,
+        geometry=geom,
+        area_m2=area_m2,
+        area_mu=area_mu,
+        note=entry.note,
+        note_zh=entry.note_zh or entry.note,
+    )
 
 
 def deleted_clusters(session: Session, zone_id: str) -> list[DeletedCluster]:
@@ -112,8 +121,11 @@ def deleted_clusters(session: Session, zone_id: str) -> list[DeletedCluster]:
     """
     latest = _latest_entries(zone_id)
     entries = session.scalars(
-        select(AuditEntry).join(latest, AuditEntry.id == latest.c.id)
-        .where(AuditEntry.action == "delete").order_by(AuditEntry.id.desc())).all()
+        select(AuditEntry)
+        .join(latest, AuditEntry.id == latest.c.id)
+        .where(AuditEntry.action == "delete")
+        .order_by(AuditEntry.id.desc())
+    ).all()
     present = set(session.scalars(select(Cluster.code).where(Cluster.zone_id == zone_id)))
     park_codes = dict(session.execute(select(Park.id, Park.code).where(Park.zone_id == zone_id)).all())
     out: list[DeletedCluster] = []
@@ -130,28 +142,38 @@ def _last_entry(session: Session, zone_id: str, code: str) -> AuditEntry | None:
     """Return the newest versioned audit entry of cluster ``code`` in the zone, None if none."""
     return session.scalar(
         select(AuditEntry)
-        .where(AuditEntry.entity == "cluster", AuditEntry.entity_key == code,
-               AuditEntry.zone_id == zone_id, AuditEntry.version.is_not(None))
-        .order_by(AuditEntry.id.desc()).limit(1))
+        .where(
+            AuditEntry.entity == "cluster",
+            AuditEntry.entity_key == code,
+            AuditEntry.zone_id == zone_id,
+            AuditEntry.version.is_not(None),
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(1)
+    )
 
 
-def _exists_again(session: Session, zone_id: str, code: str, entity_id: int | None,
-                  where: str) -> None:
+def _exists_again(session: Session, zone_id: str, code: str, entity_id: int | None, where: str) -> None:
     """Raise ``ConflictError`` (409) when a cluster ``code`` exists in the zone, or a row holds
     the deleted cluster's database id ``entity_id``."""
-    version = session.scalar(select(Cluster.version).where(Cluster.zone_id == zone_id,
-                                                           Cluster.code == code))
+    version = session.scalar(select(Cluster.version).where(Cluster.zone_id == zone_id, Cluster.code == code))
     if version is not None:
         raise ConflictError(
             f"cluster {code!r} exists (version {version}); only a deleted cluster can be restored",
-            where=where, hint="edit it, or restore one of its versions from its history")
+            where=where,
+            hint="edit it, or restore one of its versions from its history",
+        )
     if entity_id is not None and session.get(Cluster, entity_id) is not None:
-        raise ConflictError(f"the database id of deleted cluster {code!r} is in use again",
-                            where=where, hint="draw the cluster anew")
+        raise ConflictError(
+            f"the database id of deleted cluster {code!r} is in use again",
+            where=where,
+            hint="draw the cluster anew",
+        )
 
 
-def undelete_cluster(session: Session, zone_id: str, code: str, user: Any, *,
-                     max_vertices: int | None = None) -> EditResult:
+def undelete_cluster(
+    session: Session, zone_id: str, code: str, user: Any, *, max_vertices: int | None = None
+) -> EditResult:
     """Re-create deleted cluster ``code`` from its last audited state as a new version.
 
     The cluster gets its old database id back and version = the deletion's version + 1; the
@@ -168,54 +190,89 @@ def undelete_cluster(session: Session, zone_id: str, code: str, user: Any, *,
     last = _last_entry(session, zone_id, code)
     if last is None or last.action != "delete":
         _exists_again(session, zone_id, code, None, where)
-        raise NotFoundError(f"no deleted cluster {code!r} in zone {zone_id}", where=where,
-                            hint="list them with GET /api/v1/clusters/deleted")
+        raise NotFoundError(
+            f"no deleted cluster {code!r} in zone {zone_id}",
+            where=where,
+            hint="list them with GET /api/v1/clusters/deleted",
+        )
     entity_id = int(last.entity_id)
     before = dict(last.before_attrs or {})
-    park = session.scalar(select(Park.id).where(Park.zone_id == zone_id,
-                                                Park.id == before.get("park_id")))
+    park = session.scalar(select(Park.id).where(Park.zone_id == zone_id, Park.id == before.get("park_id")))
     if park is None:
-        raise NotFoundError(f"the park of deleted cluster {code!r} no longer exists", where=where,
-                            hint="draw the cluster anew in one of the zone's parks")
+        raise NotFoundError(
+            f"the park of deleted cluster {code!r} no longer exists",
+            where=where,
+            hint="draw the cluster anew in one of the zone's parks",
+        )
     park = _lock_park(session, park)  # serialises concurrent undeletes on PostgreSQL
     _exists_again(session, zone_id, code, entity_id, where)
     kind = before.get("kind") or "industrial"
     if kind not in CLUSTER_KINDS:
-        raise SchemaError(f"unknown kind {kind!r}", where=where,
-                          hint=f"use one of {', '.join(CLUSTER_KINDS)}")
+        raise SchemaError(
+            f"unknown kind {kind!r}", where=where, hint=f"use one of {', '.join(CLUSTER_KINDS)}"
+        )
     name = str(before.get("name") or "").strip()
     if not name:
-        raise SchemaError("the deleted cluster has no name", where=where,
-                          hint="draw the cluster anew with a name")
+        raise SchemaError(
+            "the deleted cluster has no name", where=where, hint="draw the cluster anew with a name"
+        )
     admits = _admits(session, zone_id, before.get("admits"), where)
     restored_version = int(last.version) - 1
     repairs: list[Msg] = []
     geom = None if last.before_wkt is None else shapely.from_wkt(last.before_wkt)
     if geom is not None:
         geom, repairs = clean_polygon(
-            geom, where=where, max_vertices=_NO_VERTEX_LIMIT if max_vertices is None else max_vertices)
+            geom, where=where, max_vertices=_NO_VERTEX_LIMIT if max_vertices is None else max_vertices
+        )
         geom, cuts = check_cluster_outline(session, park, geom, exclude_id=None, where=where)
         repairs = [*repairs, *cuts]
     area_m2, area_mu = _area(geom)
     version = int(last.version) + 1
-    c = Cluster(id=entity_id, zone_id=zone_id, park_id=park.id, code=code, name=name,
-                name_en=before.get("name_en"), kind=kind, directions=before.get("directions"),
-                admits=admits,
-                admits_encouraged_under_review=bool(before.get("admits_encouraged_under_review")),
-                attrs=before.get("attrs") or {}, geom=None if geom is None else to_db(geom),
-                area_m2=area_m2, area_mu=area_mu, version=version, updated_at=utcnow(),
-                updated_by=actor)
+    c = Cluster(
+        id=entity_id,
+        zone_id=zone_id,
+        park_id=park.id,
+        code=code,
+        name=name,
+        name_en=before.get("name_en"),
+        kind=kind,
+        directions=before.get("directions"),
+        admits=admits,
+        admits_encouraged_under_review=bool(before.get("admits_encouraged_under_review")),
+        attrs=before.get("attrs") or {},
+        geom=None if geom is None else to_db(geom),
+        area_m2=area_m2,
+        area_mu=area_mu,
+        version=version,
+        updated_at=utcnow(),
+        updated_by=actor,
+    )
     session.add(c)
     try:
         session.flush()
     except IntegrityError as exc:  # restored meanwhile by a writer the park lock did not queue
-        raise ConflictError(f"cluster {code!r} was restored or re-created meanwhile", where=where,
-                            hint="reload the clusters") from exc
+        raise ConflictError(
+            f"cluster {code!r} was restored or re-created meanwhile", where=where, hint="reload the clusters"
+        ) from exc
     after, _ = cluster_state(c)
-    audit.record(session, user=actor, action="restore", entity="cluster", entity_id=entity_id,
-                 entity_key=code, zone_id=zone_id, version=version, after_attrs=after,
-                 after_geom=geom, note=messages.join([undeleted_note(restored_version), *repairs]))
-    moved = [] if geom is None else _reassign(session, park, [geom], set(), actor,
-                                              undeleted_note(restored_version))
-    return EditResult("cluster", entity_id, code, "restore", version, after, audit.to_wkt(geom),
-                      repairs, moved)
+    audit.record(
+        session,
+        user=actor,
+        action="restore",
+        entity="cluster",
+        entity_id=entity_id,
+        entity_key=code,
+        zone_id=zone_id,
+        version=version,
+        after_attrs=after,
+        after_geom=geom,
+        note=messages.join([undeleted_note(restored_version), *repairs]),
+    )
+    moved = (
+        []
+        if geom is None
+        else _reassign(session, park, [geom], set(), actor, undeleted_note(restored_version))
+    )
+    return EditResult(
+        "cluster", entity_id, code, "restore", version, after, audit.to_wkt(geom), repairs, moved
+    )

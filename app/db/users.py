@@ -73,8 +73,8 @@ def require(user: User, action: str) -> None:
         raise PermissionDeniedError("the account is disabled", where=f"user {user.name!r}")
     if not can(user.role, action):
         raise PermissionDeniedError(
-            f"role {user.role!r} may not {action.replace('_', ' ')} "
-            f"(needs {ACTIONS[action]} or above)", where=f"user {user.name!r}",
+            f"role {user.role!r} may not {action.replace('_', ' ')} (needs {ACTIONS[action]} or above)",
+            where=f"user {user.name!r}",
             hint="ask an administrator for a role that allows it",
         )
 
@@ -86,14 +86,18 @@ def hash_password(password: str) -> str:
 
 def _check_password(password: str, name: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise SchemaError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
-                          where=f"user {name!r}", hint="choose a longer password")
+        raise SchemaError(
+            f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
+            where=f"user {name!r}",
+            hint="choose a longer password",
+        )
 
 
 def _check_role(role: str, name: str) -> None:
     if role not in ROLES:
-        raise SchemaError(f"unknown role {role!r}", where=f"user {name!r}",
-                          hint=f"use one of {', '.join(ROLES)}")
+        raise SchemaError(
+            f"unknown role {role!r}", where=f"user {name!r}", hint=f"use one of {', '.join(ROLES)}"
+        )
 
 
 def get_user(session: Session, name: str) -> User:
@@ -116,13 +120,23 @@ def add_user(session: Session, name: str, role: str, password: str, *, by: str |
     _check_role(role, name)
     _check_password(password, name)
     if session.scalar(select(User.id).where(User.name == name)) is not None:
-        raise ConflictError(f"user {name!r} already exists", where=f"user {name!r}",
-                            hint="choose another name, or disable/enable the existing user")
+        raise ConflictError(
+            f"user {name!r} already exists",
+            where=f"user {name!r}",
+            hint="choose another name, or disable/enable the existing user",
+        )
     user = User(name=name, role=role, password_hash=hash_password(password), disabled=False)
     session.add(user)
     session.flush()
-    record(session, user=by, action="create", entity="user", entity_id=user.id, entity_key=name,
-           after_attrs={"name": name, "role": role, "disabled": False})
+    record(
+        session,
+        user=by,
+        action="create",
+        entity="user",
+        entity_id=user.id,
+        entity_key=name,
+        after_attrs={"name": name, "role": role, "disabled": False},
+    )
     return user
 
 
@@ -136,9 +150,16 @@ def _set_disabled(session: Session, name: str, disabled: bool, by: str | None) -
     before = {"disabled": user.disabled}
     user.disabled = disabled
     session.flush()
-    record(session, user=by, action="disable" if disabled else "enable", entity="user",
-           entity_id=user.id, entity_key=name, before_attrs=before,
-           after_attrs={"disabled": disabled})
+    record(
+        session,
+        user=by,
+        action="disable" if disabled else "enable",
+        entity="user",
+        entity_id=user.id,
+        entity_key=name,
+        before_attrs=before,
+        after_attrs={"disabled": disabled},
+    )
     return user
 
 
@@ -159,8 +180,16 @@ def set_role(session: Session, name: str, role: str, *, by: str | None = None) -
     before = {"role": user.role}
     user.role = role
     session.flush()
-    record(session, user=by, action="set_role", entity="user", entity_id=user.id, entity_key=name,
-           before_attrs=before, after_attrs={"role": role})
+    record(
+        session,
+        user=by,
+        action="set_role",
+        entity="user",
+        entity_id=user.id,
+        entity_key=name,
+        before_attrs=before,
+        after_attrs={"role": role},
+    )
     return user
 
 
@@ -170,8 +199,7 @@ def set_password(session: Session, name: str, password: str, *, by: str | None =
     _check_password(password, name)
     user.password_hash = hash_password(password)
     session.flush()
-    record(session, user=by, action="set_password", entity="user", entity_id=user.id,
-           entity_key=name)
+    record(session, user=by, action="set_password", entity="user", entity_id=user.id, entity_key=name)
     return user
 
 

@@ -41,8 +41,9 @@ def write_kind(data: ZoneData, kind: str, out: str | Path, **options: Any) -> Pa
     if kind == "shapefile":
         return write_shapefile_zip(data, out, crs=options.get("crs"))
     if kind == "csv":
-        return write_csv(data, out, table=options.get("table", "scores"),
-                         headers=options.get("headers", "zh"))
+        return write_csv(
+            data, out, table=options.get("table", "scores"), headers=options.get("headers", "zh")
+        )
     if kind == "xlsx":
         return write_workbook(data, out)
     raise ValueError(f"unknown export kind {kind!r}; kinds are {', '.join(KINDS)}")
@@ -53,5 +54,14 @@ def export_zone(session: Session, zone_id: str, kind: str, out: str | Path, **op
     return write_kind(load_zone_data(session, zone_id), kind, out, **options)
 
 
-__all__ = ["KINDS", "ZoneData", "export_zone", "load_zone_data", "write_csv", "write_geopackage",
-           "write_kind", "write_shapefile_zip", "write_workbook"]
+__all__ = [
+    "KINDS",
+    "ZoneData",
+    "export_zone",
+    "load_zone_data",
+    "write_csv",
+    "write_geopackage",
+    "write_kind",
+    "write_shapefile_zip",
+    "write_workbook",
+]

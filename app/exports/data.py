@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+
 import geopandas as gpd
 import pandas as pd
 from sqlalchemy import select
@@ -16,8 +17,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.db.importer import LAYERS
 from app.db.layers import get_zone, load_layer
-from app.db.models import (CheckResult, Enterprise, EnterpriseYearly, Park, Parcel, ParcelScore,
-                           Project)
+from app.db.models import CheckResult, Enterprise, EnterpriseYearly, Parcel, ParcelScore, Park, Project
 from app.exports.score_runs import LatestRun, latest_score_run, reasons_text
 
 #: Columns of the database, not of the layers: left out of exported layers.
@@ -48,36 +48,53 @@ class ZoneData:
 def _enterprise_figures(session: Session, zone_id: str) -> pd.DataFrame:
     """Return each enterprise's newest year: intensities per 亩 (万元/亩) and the year."""
     rows = session.execute(
-        select(Enterprise.name, EnterpriseYearly.year, EnterpriseYearly.land_mu,
-               EnterpriseYearly.investment_wan, EnterpriseYearly.output_wan, EnterpriseYearly.tax_wan)
+        select(
+            Enterprise.name,
+            EnterpriseYearly.year,
+            EnterpriseYearly.land_mu,
+            EnterpriseYearly.investment_wan,
+            EnterpriseYearly.output_wan,
+            EnterpriseYearly.tax_wan,
+        )
         .join(EnterpriseYearly, EnterpriseYearly.enterprise_id == Enterprise.id)
-        .where(Enterprise.zone_id == zone_id).order_by(Enterprise.name, EnterpriseYearly.year)
+        .where(Enterprise.zone_id == zone_id)
+        .order_by(Enterprise.name, EnterpriseYearly.year)
     ).all()
-    df = pd.DataFrame(rows, columns=["enterprise", "year", "land_mu", "investment_wan",
-                                     "output_wan", "tax_wan"])
+    df = pd.DataFrame(
+        rows, columns=["enterprise", "year", "land_mu", "investment_wan", "output_wan", "tax_wan"]
+    )
     df = df.groupby("enterprise", as_index=False).last() if len(df) else df
     land = df["land_mu"].where(df["land_mu"] > 0)
-    return pd.DataFrame({
-        "enterprise": df["enterprise"], "figures_year": df["year"],
-        "investment_wan_per_mu": df["investment_wan"] / land,
-        "output_wan_per_mu": df["output_wan"] / land,
-        "tax_wan_per_mu": df["tax_wan"] / land,
-    })
+    return pd.DataFrame(
+        {
+            "enterprise": df["enterprise"],
+            "figures_year": df["year"],
+            "investment_wan_per_mu": df["investment_wan"] / land,
+            "output_wan_per_mu": df["output_wan"] / land,
+            "tax_wan_per_mu": df["tax_wan"] / land,
+        }
+    )
 
 
-def _scores(session: Session, zone_id: str, parcels: gpd.GeoDataFrame,
-            run: LatestRun | None) -> gpd.GeoDataFrame:
+def _scores(
+    session: Session, zone_id: str, parcels: gpd.GeoDataFrame, run: LatestRun | None
+) -> gpd.GeoDataFrame:
     cols = ["parcel_id", *SCORE_COLUMNS]
     if run is None:
         s = pd.DataFrame(columns=cols)
     else:
         rows = session.execute(
-            select(Parcel.parcel_id, ParcelScore.score, ParcelScore.score_class,
-                   ParcelScore.excluded, ParcelScore.reasons)
+            select(
+                Parcel.parcel_id,
+                ParcelScore.score,
+                ParcelScore.score_class,
+                ParcelScore.excluded,
+                ParcelScore.reasons,
+            )
             .join(ParcelScore, ParcelScore.parcel_id == Parcel.id)
-            .where(Parcel.zone_id == zone_id, ParcelScore.run_id == run.id)).all()
-        s = pd.DataFrame([(p, sc, cl, ex, reasons_text(r)) for p, sc, cl, ex, r in rows],
-                         columns=cols)
+            .where(Parcel.zone_id == zone_id, ParcelScore.run_id == run.id)
+        ).all()
+        s = pd.DataFrame([(p, sc, cl, ex, reasons_text(r)) for p, sc, cl, ex, r in rows], columns=cols)
     out = parcels.merge(s, on="parcel_id", how="left")
     out["score"] = pd.to_numeric(out["score"], errors="coerce").astype("float64")
     out["excluded"] = out["excluded"].astype("boolean")
@@ -89,42 +106,108 @@ def _scores(session: Session, zone_id: str, parcels: gpd.GeoDataFrame,
 def _checks(session: Session, zone_id: str) -> pd.DataFrame:
     pa = aliased(Park)
     rows = session.execute(
-        select(Project.id, Project.name, Project.enterprise, Project.industry, Project.branch,
-               Project.land_mu, Project.investment_wan, Project.output_wan,
-               Project.tax_wan, Project.status, CheckResult.parcel_code, pa.code,
-               CheckResult.verdict, CheckResult.rules, CheckResult.checked_at,
-               CheckResult.checked_by)
+        select(
+            Project.id,
+            Project.name,
+            Project.enterprise,
+            Project.industry,
+            Project.branch,
+            Project.land_mu,
+            Project.investment_wan,
+            Project.output_wan,
+            Project.tax_wan,
+            Project.status,
+            CheckResult.parcel_code,
+            pa.code,
+            CheckResult.verdict,
+            CheckResult.rules,
+            CheckResult.checked_at,
+            CheckResult.checked_by,
+        )
         .join(CheckResult, CheckResult.project_id == Project.id)
         .outerjoin(Parcel, Parcel.id == CheckResult.parcel_id)
         .outerjoin(pa, pa.id == Parcel.park_id)
         .where(Project.zone_id == zone_id)
-        .order_by(Project.id, CheckResult.checked_at, CheckResult.id)).all()
+        .order_by(Project.id, CheckResult.checked_at, CheckResult.id)
+    ).all()
     out = []
-    for (pid, name, ent, ind, br, land, inv, outp, tax, status, parcel, park, verdict, rules,
-         checked_at, checked_by) in rows:
+    for (
+        pid,
+        name,
+        ent,
+        ind,
+        br,
+        land,
+        inv,
+        outp,
+        tax,
+        status,
+        parcel,
+        park,
+        verdict,
+        rules,
+        checked_at,
+        checked_by,
+    ) in rows:
         land = land if land and land > 0 else None
         problems = [r for r in (rules or []) if isinstance(r, dict) and r.get("status") != "pass"]
-        out.append({
-            "project_id": pid, "project": name, "enterprise": ent, "industry": ind, "branch": br,
-            "land_mu": land, "investment_wan": inv,
-            "investment_wan_per_mu": inv / land if inv is not None and land else None,
-            "output_wan_per_year": outp,
-            "output_wan_per_mu": outp / land if outp is not None and land else None,
-            "tax_wan_per_year": tax, "project_status": status, "parcel_id": parcel, "park": park,
-            "verdict": verdict,
-            "failed_rules": "；".join(f"{r.get('rule')}: {r.get('message') or r.get('message_en') or ''}"
-                                     for r in problems if r.get("status") == "fail") or None,
-            "review_rules": "；".join(f"{r.get('rule')}: {r.get('message') or r.get('message_en') or ''}"
-                                     for r in problems if r.get("status") == "review") or None,
-            "checked_at": checked_at, "checked_by": checked_by,
-        })
+        out.append(
+            {
+                "project_id": pid,
+                "project": name,
+                "enterprise": ent,
+                "industry": ind,
+                "branch": br,
+                "land_mu": land,
+                "investment_wan": inv,
+                "investment_wan_per_mu": inv / land if inv is not None and land else None,
+                "output_wan_per_year": outp,
+                "output_wan_per_mu": outp / land if outp is not None and land else None,
+                "tax_wan_per_year": tax,
+                "project_status": status,
+                "parcel_id": parcel,
+                "park": park,
+                "verdict": verdict,
+                "failed_rules": "；".join(
+                    f"{r.get('rule')}: {r.get('message') or r.get('message_en') or ''}"
+                    for r in problems
+                    if r.get("status") == "fail"
+                )
+                or None,
+                "review_rules": "；".join(
+                    f"{r.get('rule')}: {r.get('message') or r.get('message_en') or ''}"
+                    for r in problems
+                    if r.get("status") == "review"
+                )
+                or None,
+                "checked_at": checked_at,
+                "checked_by": checked_by,
+            }
+        )
     return pd.DataFrame(out, columns=CHECK_COLUMNS)
 
 
-CHECK_COLUMNS = ["project_id", "project", "enterprise", "industry", "branch", "land_mu",
-                 "investment_wan", "investment_wan_per_mu", "output_wan_per_year",
-                 "output_wan_per_mu", "tax_wan_per_year", "project_status", "parcel_id", "park",
-                 "verdict", "failed_rules", "review_rules", "checked_at", "checked_by"]
+CHECK_COLUMNS = [
+    "project_id",
+    "project",
+    "enterprise",
+    "industry",
+    "branch",
+    "land_mu",
+    "investment_wan",
+    "investment_wan_per_mu",
+    "output_wan_per_year",
+    "output_wan_per_mu",
+    "tax_wan_per_year",
+    "project_status",
+    "parcel_id",
+    "park",
+    "verdict",
+    "failed_rules",
+    "review_rules",
+    "checked_at",
+    "checked_by",
+]
 
 
 def load_zone_data(session: Session, zone_id: str) -> ZoneData:
@@ -140,10 +223,16 @@ def load_zone_data(session: Session, zone_id: str) -> ZoneData:
     for code, name in session.execute(select(Park.code, Park.name).where(Park.zone_id == zone_id)):
         park_names.setdefault(code, name)
     cluster_names = dict(zip(layers["clusters"]["cluster_id"], layers["clusters"]["name"]))
-    return ZoneData(zone_id=zone.id, zone_name=zone.name, crs=zone.crs,
-                    config_sha256=zone.config_sha256, layers=layers, scores=scores, run=run,
-                    checks=_checks(session, zone_id), park_names=park_names,
-                    cluster_names=cluster_names,
-                    class_names=[c["name"] for c in zone.config.get("scoring", {}).get("classes", [])])
-
-
+    return ZoneData(
+        zone_id=zone.id,
+        zone_name=zone.name,
+        crs=zone.crs,
+        config_sha256=zone.config_sha256,
+        layers=layers,
+        scores=scores,
+        run=run,
+        checks=_checks(session, zone_id),
+        park_names=park_names,
+        cluster_names=cluster_names,
+        class_names=[c["name"] for c in zone.config.get("scoring", {}).get("classes", [])],
+    )

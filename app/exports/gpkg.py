@@ -32,13 +32,18 @@ EXTRA_LAYERS = ("parcel_scores", "check_results", "export_info")
 def info_rows(data: ZoneData) -> pd.DataFrame:
     """Return the export's facts as key/value rows."""
     run = data.run
-    return pd.DataFrame([
-        ("zone_id", data.zone_id), ("zone_name", data.zone_name), ("crs", data.crs),
-        ("exported_at", data.exported_at.isoformat(timespec="seconds")),
-        ("score_run", "" if run is None else str(run.id)),
-        ("scored_at", "" if run is None or run.finished_at is None else run.finished_at.isoformat()),
-        ("config_sha256", data.config_sha256),
-    ], columns=["key", "value"])
+    return pd.DataFrame(
+        [
+            ("zone_id", data.zone_id),
+            ("zone_name", data.zone_name),
+            ("crs", data.crs),
+            ("exported_at", data.exported_at.isoformat(timespec="seconds")),
+            ("score_run", "" if run is None else str(run.id)),
+            ("scored_at", "" if run is None or run.finished_at is None else run.finished_at.isoformat()),
+            ("config_sha256", data.config_sha256),
+        ],
+        columns=["key", "value"],
+    )
 
 
 def write_geopackage(data: ZoneData, out: str | Path) -> Path:
@@ -53,11 +58,18 @@ def write_geopackage(data: ZoneData, out: str | Path) -> Path:
         scores = data.scores.drop(columns=[c for c in ("id", "version") if c in data.scores])
         scores = scores[scores.geometry.notna()]
         if len(scores):
-            pyogrio.write_dataframe(gpd.GeoDataFrame(scores, geometry="geometry"), tmp,
-                                    layer="parcel_scores", driver="GPKG")
-        checks = check_rows(data).drop(columns=["checked_at"]).assign(
-            checked_at=data.checks["checked_at"].map(
-                lambda t: None if t is None or pd.isna(t) else t.isoformat()))
+            pyogrio.write_dataframe(
+                gpd.GeoDataFrame(scores, geometry="geometry"), tmp, layer="parcel_scores", driver="GPKG"
+            )
+        checks = (
+            check_rows(data)
+            .drop(columns=["checked_at"])
+            .assign(
+                checked_at=data.checks["checked_at"].map(
+                    lambda t: None if t is None or pd.isna(t) else t.isoformat()
+                )
+            )
+        )
         pyogrio.write_dataframe(checks, tmp, layer="check_results", driver="GPKG")
         pyogrio.write_dataframe(info_rows(data), tmp, layer="export_info", driver="GPKG")
     return Path(out)

@@ -25,7 +25,8 @@ def latest_score_run(session: Session, zone_id: str) -> LatestRun | None:
     row = session.execute(
         select(ScoreRun.id, ScoreRun.finished_at)
         .where(ScoreRun.zone_id == zone_id, ScoreRun.status == "done")
-        .order_by(ScoreRun.finished_at.desc().nulls_last(), ScoreRun.id.desc()).limit(1)
+        .order_by(ScoreRun.finished_at.desc().nulls_last(), ScoreRun.id.desc())
+        .limit(1)
     ).first()
     return LatestRun(row[0], row[1]) if row else None
 

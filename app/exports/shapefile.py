@@ -27,17 +27,23 @@ from app.exports.tables import atomic_path
 DBF_TEXT_BYTES = 254
 LAYER = "parcels"
 _COMPONENTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
-_HEADER_OF = {"park_name": SCORE_HEADERS["park_name"], "cluster_name": SCORE_HEADERS["cluster_name"],
-              "status": "状态", "park": "园区编号", "cluster": "组团编号",
-              "excluded": "是否排除（1=是）", "score_class": SCORE_HEADERS["score_class"],
-              **{k: v for k, v in SCORE_HEADERS.items() if k not in ("status_label", "excluded_label")}}
+_HEADER_OF = {
+    "park_name": SCORE_HEADERS["park_name"],
+    "cluster_name": SCORE_HEADERS["cluster_name"],
+    "status": "状态",
+    "park": "园区编号",
+    "cluster": "组团编号",
+    "excluded": "是否排除（1=是）",
+    "score_class": SCORE_HEADERS["score_class"],
+    **{k: v for k, v in SCORE_HEADERS.items() if k not in ("status_label", "excluded_label")},
+}
 
 
 def fit_bytes(text: object, limit: int = DBF_TEXT_BYTES) -> object:
     """Return ``text`` cut to at most ``limit`` UTF-8 bytes at a character boundary (… marks a cut)."""
     if not isinstance(text, str) or len(text.encode("utf-8")) <= limit:
         return text
-    room = limit - len("…".encode("utf-8"))
+    room = limit - len("…".encode())
     cut = text.encode("utf-8")[:room].decode("utf-8", errors="ignore")
     return cut + "…"
 
@@ -63,8 +69,13 @@ def write_shapefile_zip(data: ZoneData, out: str | Path, *, crs: str | None = No
         gdf = gdf.to_crs(crs)
     names = shapefile_field_map(c for c in gdf.columns if c != "geometry")
     shp = gdf.rename(columns=names)
-    fields = pd.DataFrame({"column": list(names), "shapefile_field": list(names.values()),
-                           "header": [_HEADER_OF.get(c, c) for c in names]})
+    fields = pd.DataFrame(
+        {
+            "column": list(names),
+            "shapefile_field": list(names.values()),
+            "header": [_HEADER_OF.get(c, c) for c in names],
+        }
+    )
     with tempfile.TemporaryDirectory() as work, atomic_path(out) as tmp:
         base = Path(work) / f"{LAYER}.shp"
         with warnings.catch_warnings():

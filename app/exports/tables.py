@@ -17,8 +17,7 @@ from typing import Literal
 import pandas as pd
 
 from app.exports.data import ZoneData
-from app.exports.labels import (CHECK_HEADERS, SCORE_HEADERS, STATUS_LABELS, VERDICT_LABELS,
-                                YES_NO)
+from app.exports.labels import CHECK_HEADERS, SCORE_HEADERS, STATUS_LABELS, VERDICT_LABELS, YES_NO
 
 Headers = Literal["zh", "en"]
 Table = Literal["scores", "verdicts"]
@@ -43,25 +42,27 @@ def atomic_path(out: str | Path) -> Iterator[Path]:
 def score_rows(data: ZoneData) -> pd.DataFrame:
     """Return one row per parcel (by parcel_id) with the columns of ``SCORE_HEADERS`` and ``park``."""
     s = data.scores.sort_values("parcel_id")
-    out = pd.DataFrame({
-        "parcel_id": s["parcel_id"],
-        "park": s["park"],
-        "park_name": s["park"].map(data.park_names).fillna(s["park"]),
-        "cluster_name": s["cluster"].map(data.cluster_names).fillna(s["cluster"]),
-        "status_label": s["status"].map(STATUS_LABELS).fillna(s["status"]),
-        "land_use": s["land_use"],
-        "area_mu": s["area_mu"].astype(float),
-        "area_m2": s["area_m2"].astype(float),
-        "enterprise": s["enterprise"],
-        "score": s["score"],
-        "score_class": s["score_class"],
-        "excluded_label": s["excluded"].map(lambda v: None if pd.isna(v) else YES_NO[bool(v)]),
-        "reasons": s["reasons"],
-        "investment_wan_per_mu": s["investment_wan_per_mu"],
-        "output_wan_per_mu": s["output_wan_per_mu"],
-        "tax_wan_per_mu": s["tax_wan_per_mu"],
-        "figures_year": s["figures_year"].astype("Int64"),
-    })
+    out = pd.DataFrame(
+        {
+            "parcel_id": s["parcel_id"],
+            "park": s["park"],
+            "park_name": s["park"].map(data.park_names).fillna(s["park"]),
+            "cluster_name": s["cluster"].map(data.cluster_names).fillna(s["cluster"]),
+            "status_label": s["status"].map(STATUS_LABELS).fillna(s["status"]),
+            "land_use": s["land_use"],
+            "area_mu": s["area_mu"].astype(float),
+            "area_m2": s["area_m2"].astype(float),
+            "enterprise": s["enterprise"],
+            "score": s["score"],
+            "score_class": s["score_class"],
+            "excluded_label": s["excluded"].map(lambda v: None if pd.isna(v) else YES_NO[bool(v)]),
+            "reasons": s["reasons"],
+            "investment_wan_per_mu": s["investment_wan_per_mu"],
+            "output_wan_per_mu": s["output_wan_per_mu"],
+            "tax_wan_per_mu": s["tax_wan_per_mu"],
+            "figures_year": s["figures_year"].astype("Int64"),
+        }
+    )
     return out.reset_index(drop=True)
 
 
@@ -71,7 +72,8 @@ def check_rows(data: ZoneData) -> pd.DataFrame:
     c["park_name"] = c["park"].map(data.park_names).fillna(c["park"])
     c["verdict_label"] = c["verdict"].map(VERDICT_LABELS).fillna(c["verdict"])
     c["checked_at"] = c["checked_at"].map(
-        lambda t: None if t is None or pd.isna(t) else t.strftime("%Y-%m-%d %H:%M:%S"))
+        lambda t: None if t is None or pd.isna(t) else t.strftime("%Y-%m-%d %H:%M:%S")
+    )
     return c.reset_index(drop=True)
 
 
@@ -81,8 +83,7 @@ def labelled(df: pd.DataFrame, headers: dict[str, str], lang: Headers = "zh") ->
     return out.rename(columns=headers) if lang == "zh" else out
 
 
-def write_csv(data: ZoneData, out: str | Path, *, table: Table = "scores",
-              headers: Headers = "zh") -> Path:
+def write_csv(data: ZoneData, out: str | Path, *, table: Table = "scores", headers: Headers = "zh") -> Path:
     """Write the parcel scores (``table="scores"``) or the project verdicts (``"verdicts"``) as a
     UTF-8-with-BOM CSV file at ``out``; return its path."""
     if table == "scores":

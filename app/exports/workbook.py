@@ -26,8 +26,13 @@ from app.exports.tables import atomic_path, check_rows, labelled, score_rows
 from scoring.suitability import EXCLUDED_CLASS
 
 #: Number formats by header unit.
-_FORMATS = {"（亩）": "#,##0.00", "（m²）": "#,##0.00", "（万元/亩）": "#,##0.00", "（万元）": "#,##0.00",
-            "（0–100）": "0.00"}
+_FORMATS = {
+    "（亩）": "#,##0.00",
+    "（m²）": "#,##0.00",
+    "（万元/亩）": "#,##0.00",
+    "（万元）": "#,##0.00",
+    "（0–100）": "0.00",
+}
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 MAX_WIDTH = 60
@@ -85,7 +90,8 @@ def summary_rows(data: ZoneData, rows: pd.DataFrame) -> pd.DataFrame:
     out = []
     for park, grp in rows.groupby("park", sort=True):
         rec: dict[str, Any] = {
-            "园区": data.park_names.get(park, park), "地块数": len(grp),
+            "园区": data.park_names.get(park, park),
+            "地块数": len(grp),
             "总面积（亩）": float(grp["area_mu"].sum()),
             "空闲面积（亩）": float(grp.loc[grp["status_label"] == "空闲", "area_mu"].sum()),
         }
@@ -109,11 +115,21 @@ def write_workbook(data: ZoneData, out: str | Path) -> Path:
         write_table(ws, labelled(rows[rows["park"] == park], SCORE_HEADERS))
     write_table(wb.create_sheet("项目审查"), labelled(check_rows(data), CHECK_HEADERS))
     info = info_rows(data).rename(columns={"key": "项目", "value": "内容"})
-    info = pd.concat([info, pd.DataFrame([
-        ("面积单位", "亩（1 亩 = 10000/15 m²）与 m²"), ("金额单位", "万元"),
-        ("适宜性得分", "0–100，越高越适宜；排除的地块不参与排序"),
-        ("投资/产出/税收强度", "企业最近一年数据 ÷ 用地面积（万元/亩）"),
-    ], columns=["项目", "内容"])], ignore_index=True)
+    info = pd.concat(
+        [
+            info,
+            pd.DataFrame(
+                [
+                    ("面积单位", "亩（1 亩 = 10000/15 m²）与 m²"),
+                    ("金额单位", "万元"),
+                    ("适宜性得分", "0–100，越高越适宜；排除的地块不参与排序"),
+                    ("投资/产出/税收强度", "企业最近一年数据 ÷ 用地面积（万元/亩）"),
+                ],
+                columns=["项目", "内容"],
+            ),
+        ],
+        ignore_index=True,
+    )
     write_table(wb.create_sheet("说明"), info)
     with atomic_path(out) as tmp:
         wb.save(tmp)

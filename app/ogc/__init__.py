@@ -21,9 +21,16 @@ PREFIX = "/ogc"
 EXPORTS_PREFIX = "/api/v1"
 
 
-def mount(app: FastAPI, *, get_session: Callable[..., Iterator[Session]] | None = None,
-          zone_id: str | None = None, prefix: str = PREFIX, exports_prefix: str = EXPORTS_PREFIX,
-          export_dependencies: Sequence[Any] = (), **options: Any) -> FastAPI:
+def mount(
+    app: FastAPI,
+    *,
+    get_session: Callable[..., Iterator[Session]] | None = None,
+    zone_id: str | None = None,
+    prefix: str = PREFIX,
+    exports_prefix: str = EXPORTS_PREFIX,
+    export_dependencies: Sequence[Any] = (),
+    **options: Any,
+) -> FastAPI:
     """Add the feature service under ``prefix`` and ``GET {exports_prefix}/exports/{kind}`` to
     ``app``; return ``app``.
 
@@ -32,11 +39,16 @@ def mount(app: FastAPI, *, get_session: Callable[..., Iterator[Session]] | None 
     Other ``options`` go to :func:`ogc_router` (``default_limit``, ``max_limit``, ``extra_crs``,
     ``static_url``).
     """
-    app.include_router(ogc_router(get_session=get_session, zone_id=zone_id,
-                                  exports_url=f"{exports_prefix}/exports", **options),
-                       prefix=prefix)
-    app.include_router(exports_router(get_session=get_session, zone_id=zone_id,
-                                      dependencies=export_dependencies), prefix=exports_prefix)
+    app.include_router(
+        ogc_router(
+            get_session=get_session, zone_id=zone_id, exports_url=f"{exports_prefix}/exports", **options
+        ),
+        prefix=prefix,
+    )
+    app.include_router(
+        exports_router(get_session=get_session, zone_id=zone_id, dependencies=export_dependencies),
+        prefix=exports_prefix,
+    )
     return app
 
 

@@ -89,8 +89,9 @@ def service_crs(uri: str) -> ServiceCRS:
             raise UnknownCRS(f"not an OGC CRS URI: {uri!r}")
     except (ProjCRSError, ValueError) as exc:
         raise UnknownCRS(f"cannot read the CRS {uri!r} ({exc})") from None
-    return ServiceCRS(uri=norm, crs=crs, northing_first=_first_axis_is_north(crs),
-                      geographic=crs.is_geographic)
+    return ServiceCRS(
+        uri=norm, crs=crs, northing_first=_first_axis_is_north(crs), geographic=crs.is_geographic
+    )
 
 
 @lru_cache(maxsize=64)
@@ -108,6 +109,7 @@ def transform_gis(geoms: np.ndarray, src: str, dst: str) -> np.ndarray:
 
 def to_output_axes(geoms: np.ndarray, target: ServiceCRS) -> np.ndarray:
     """Return GIS-order geometries with coordinates in ``target``'s axis order, rounded."""
+
     def swap_round(xy: np.ndarray) -> np.ndarray:
         out = xy[:, ::-1] if target.northing_first else xy
         return np.round(out, target.decimals)
@@ -115,15 +117,17 @@ def to_output_axes(geoms: np.ndarray, target: ServiceCRS) -> np.ndarray:
     return shapely.transform(geoms, swap_round)
 
 
-def from_input_axes(values: tuple[float, float, float, float], source: ServiceCRS
-                    ) -> tuple[float, float, float, float]:
+def from_input_axes(
+    values: tuple[float, float, float, float], source: ServiceCRS
+) -> tuple[float, float, float, float]:
     """Return a bbox given in ``source``'s axis order as (minx, miny, maxx, maxy), GIS order."""
     a1, a2, b1, b2 = values
     return (a2, a1, b2, b1) if source.northing_first else (a1, a2, b1, b2)
 
 
-def bbox_in_storage(bbox: tuple[float, float, float, float], bbox_crs: str,
-                    storage_crs: str) -> BaseGeometry | None:
+def bbox_in_storage(
+    bbox: tuple[float, float, float, float], bbox_crs: str, storage_crs: str
+) -> BaseGeometry | None:
     """Return the bbox (GIS order, in ``bbox_crs``) as an area in the storage CRS, or None.
 
     A bbox in another CRS becomes a densified polygon (each edge in 64 pieces), so the curved
@@ -135,8 +139,9 @@ def bbox_in_storage(bbox: tuple[float, float, float, float], bbox_crs: str,
     minx, miny, maxx, maxy = bbox
     src = service_crs(bbox_crs)
     if src.geographic and minx > maxx:
-        area: BaseGeometry = shapely.union(shapely.box(minx, miny, 180.0, maxy),
-                                           shapely.box(-180.0, miny, maxx, maxy))
+        area: BaseGeometry = shapely.union(
+            shapely.box(minx, miny, 180.0, maxy), shapely.box(-180.0, miny, maxx, maxy)
+        )
     else:
         area = shapely.box(minx, miny, maxx, maxy)
     if bbox_crs == storage_crs:

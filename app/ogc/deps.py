@@ -38,9 +38,11 @@ def _settings_factory() -> sessionmaker[Session]:
 def default_session(request: Request) -> Iterator[Session]:
     """Yield a session from ``app.state.session_factory`` (or the settings' database); closed after."""
     state = request.app.state
-    factory = (getattr(state, "session_factory", None)
-               or getattr(getattr(state, "api", None), "factory", None)  # app.api.create_app's state
-               or _settings_factory())
+    factory = (
+        getattr(state, "session_factory", None)
+        or getattr(getattr(state, "api", None), "factory", None)  # app.api.create_app's state
+        or _settings_factory()
+    )
     with factory() as session:
         yield session
 
@@ -54,10 +56,13 @@ def resolve_zone(session: Session, zone_id: str | None) -> Zone:
     if len(ids) == 1:
         return get_zone(session, ids[0])
     if not ids:
-        raise NotFoundError("no zone in the database",
-                            hint="import one with `parksite import --sample` or `--zone FILE`")
+        raise NotFoundError(
+            "no zone in the database", hint="import one with `parksite import --sample` or `--zone FILE`"
+        )
     wanted = load_zone(get_settings().zone_file).zone.id
     if wanted not in ids:
-        raise NotFoundError(f"the database holds zones {', '.join(ids)}; which to publish is "
-                            f"not set", hint="set PARKSITE_ZONE_FILE to the zone's file")
+        raise NotFoundError(
+            f"the database holds zones {', '.join(ids)}; which to publish is not set",
+            hint="set PARKSITE_ZONE_FILE to the zone's file",
+        )
     return get_zone(session, wanted)

@@ -26,8 +26,12 @@ from app.ogc.deps import default_session, resolve_zone
 from gis.errors import ParksiteError
 
 
-def exports_router(*, get_session: Callable[..., Iterator[Session]] | None = None,
-                   zone_id: str | None = None, dependencies: Sequence[Depends] = ()) -> APIRouter:
+def exports_router(
+    *,
+    get_session: Callable[..., Iterator[Session]] | None = None,
+    zone_id: str | None = None,
+    dependencies: Sequence[Depends] = (),
+) -> APIRouter:
     """Return the router of ``GET /exports/{kind}`` (include it with ``prefix="/api/v1"``).
 
     ``dependencies`` are added to the route (e.g. the API's "signed-in viewer" check).
@@ -35,35 +39,44 @@ def exports_router(*, get_session: Callable[..., Iterator[Session]] | None = Non
     router = APIRouter(tags=["exports 数据导出"], dependencies=list(dependencies))
     session_dep = Depends(get_session or default_session)
 
-    @router.get("/exports/{kind}", name="export_file",
-                summary="Download the zone as GeoPackage, zipped Shapefile, CSV or XLSX",
-                responses={200: {"content": {media: {} for _, media in KINDS.values()}}})
+    @router.get(
+        "/exports/{kind}",
+        name="export_file",
+        summary="Download the zone as GeoPackage, zipped Shapefile, CSV or XLSX",
+        responses={200: {"content": {media: {} for _, media in KINDS.values()}}},
+    )
     def export_file(
         kind: Literal["gpkg", "shapefile", "csv", "xlsx"],
         zone: str | None = Query(None, description="zone id (default: the published zone)"),
         table: Literal["scores", "verdicts"] = Query("scores", description="csv: which table"),
         headers: Literal["zh", "en"] = Query("zh", description="csv: Chinese headers or keys"),
-        crs: str | None = Query(None, description="shapefile: output CRS, e.g. EPSG:4490 "
-                                                  "(default: the zone CRS)"),
+        crs: str | None = Query(
+            None, description="shapefile: output CRS, e.g. EPSG:4490 (default: the zone CRS)"
+        ),
         session: Session = session_dep,
     ) -> Response:
         work = Path(tempfile.mkdtemp(prefix="parksite-export-"))
         try:
             z = resolve_zone(session, zone or zone_id)
             suffix, media = KINDS[kind]
-            stem = f"{z.id}_{table}" if kind == "csv" else (
-                f"{z.id}_parcels" if kind == "shapefile" else z.id)
-            path = export_zone(session, z.id, kind, work / f"{stem}{suffix}", table=table,
-                               headers=headers, crs=crs)
+            stem = (
+                f"{z.id}_{table}" if kind == "csv" else (f"{z.id}_parcels" if kind == "shapefile" else z.id)
+            )
+            path = export_zone(
+                session, z.id, kind, work / f"{stem}{suffix}", table=table, headers=headers, crs=crs
+            )
         except ParksiteError as exc:
             shutil.rmtree(work, ignore_errors=True)
             return JSONResponse({"detail": str(exc)}, status_code=http_status_for(exc))
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
-        return FileResponse(path, media_type=media, filename=path.name,
-                            headers={"Content-Disposition":
-                                     f"attachment; filename*=UTF-8''{quote(path.name)}"},
-                            background=BackgroundTask(shutil.rmtree, work, ignore_errors=True))
+        return FileResponse(
+            path,
+            media_type=media,
+            filename=path.name,
+            headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(path.name)}"},
+            background=BackgroundTask(shutil.rmtree, work, ignore_errors=True),
+        )
 
     return router

@@ -13,10 +13,22 @@ from app.ogc.params import InvalidParameter
 JSON = "json"
 HTML = "html"
 
-_F = {"json": JSON, "geojson": JSON, "application/json": JSON, "application/geo+json": JSON,
-      "html": HTML, "text/html": HTML}
-_ACCEPT_JSON = ("application/json", "application/geo+json", "application/schema+json",
-                "application/vnd.oai.openapi+json", "application/*", "*/*")
+_F = {
+    "json": JSON,
+    "geojson": JSON,
+    "application/json": JSON,
+    "application/geo+json": JSON,
+    "html": HTML,
+    "text/html": HTML,
+}
+_ACCEPT_JSON = (
+    "application/json",
+    "application/geo+json",
+    "application/schema+json",
+    "application/vnd.oai.openapi+json",
+    "application/*",
+    "*/*",
+)
 _ACCEPT_HTML = ("text/html", "application/xhtml+xml", "text/*")
 
 
@@ -46,8 +58,9 @@ def negotiate(request: Request) -> str:
         try:
             return _F[f.strip().lower()]
         except KeyError:
-            raise InvalidParameter(f"f={f!r} is not an encoding of this service", where="f",
-                                   hint="use f=json or f=html") from None
+            raise InvalidParameter(
+                f"f={f!r} is not an encoding of this service", where="f", hint="use f=json or f=html"
+            ) from None
     header = request.headers.get("accept")
     if not header:
         return JSON

@@ -35,12 +35,18 @@ def check_known(params: QueryParams, allowed: Collection[str]) -> None:
     """Refuse parameters not in ``allowed`` and parameters given more than once."""
     unknown = sorted({k for k in params.keys() if k not in allowed})
     if unknown:
-        raise InvalidParameter(f"unknown query parameter(s) {', '.join(unknown)}",
-                               where="query", hint=f"this resource takes {', '.join(sorted(allowed))}")
+        raise InvalidParameter(
+            f"unknown query parameter(s) {', '.join(unknown)}",
+            where="query",
+            hint=f"this resource takes {', '.join(sorted(allowed))}",
+        )
     repeated = sorted({k for k in params.keys() if len(params.getlist(k)) > 1})
     if repeated:
-        raise InvalidParameter(f"parameter(s) given more than once: {', '.join(repeated)}",
-                               where="query", hint="give each parameter once")
+        raise InvalidParameter(
+            f"parameter(s) given more than once: {', '.join(repeated)}",
+            where="query",
+            hint="give each parameter once",
+        )
 
 
 def _int(params: Mapping[str, str], name: str, default: int, minimum: int) -> int:
@@ -50,11 +56,13 @@ def _int(params: Mapping[str, str], name: str, default: int, minimum: int) -> in
     try:
         value = int(raw.strip())
     except ValueError:
-        raise InvalidParameter(f"{name}={raw!r} is not an integer", where=name,
-                               hint=f"give a whole number ≥ {minimum}") from None
+        raise InvalidParameter(
+            f"{name}={raw!r} is not an integer", where=name, hint=f"give a whole number ≥ {minimum}"
+        ) from None
     if value < minimum:
-        raise InvalidParameter(f"{name}={value} is below {minimum}", where=name,
-                               hint=f"give a whole number ≥ {minimum}")
+        raise InvalidParameter(
+            f"{name}={value} is below {minimum}", where=name, hint=f"give a whole number ≥ {minimum}"
+        )
     return value
 
 
@@ -68,8 +76,9 @@ def parse_offset(params: Mapping[str, str]) -> int:
     return _int(params, "offset", 0, 0)
 
 
-def parse_crs_param(params: Mapping[str, str], name: str, offered: Collection[str],
-                    default: str = CRS84_URI) -> str:
+def parse_crs_param(
+    params: Mapping[str, str], name: str, offered: Collection[str], default: str = CRS84_URI
+) -> str:
     """Return the URI named by ``crs`` / ``bbox-crs``; it must be one the collection offers."""
     raw = params.get(name)
     if raw is None:
@@ -80,8 +89,11 @@ def parse_crs_param(params: Mapping[str, str], name: str, offered: Collection[st
     except UnknownCRS:
         uri = text
     if uri not in offered:
-        raise InvalidParameter(f"{name}={raw!r} is not a CRS this collection offers", where=name,
-                               hint=f"use one of {', '.join(offered)}")
+        raise InvalidParameter(
+            f"{name}={raw!r} is not a CRS this collection offers",
+            where=name,
+            hint=f"use one of {', '.join(offered)}",
+        )
     return uri
 
 
@@ -106,27 +118,42 @@ def parse_bbox(params: Mapping[str, str], bbox_crs: str) -> BBox | None:
     try:
         values = [float(v) for v in raw.split(",")]
     except ValueError:
-        raise InvalidParameter(f"bbox={raw!r} is not a list of numbers", where="bbox",
-                               hint="give minx,miny,maxx,maxy in the axis order of bbox-crs") from None
+        raise InvalidParameter(
+            f"bbox={raw!r} is not a list of numbers",
+            where="bbox",
+            hint="give minx,miny,maxx,maxy in the axis order of bbox-crs",
+        ) from None
     if len(values) not in (4, 6) or not all(math.isfinite(v) for v in values):
-        raise InvalidParameter(f"bbox={raw!r} must hold 4 or 6 finite numbers", where="bbox",
-                               hint="give minx,miny,maxx,maxy in the axis order of bbox-crs")
+        raise InvalidParameter(
+            f"bbox={raw!r} must hold 4 or 6 finite numbers",
+            where="bbox",
+            hint="give minx,miny,maxx,maxy in the axis order of bbox-crs",
+        )
     if len(values) == 6:
         values = [values[0], values[1], values[3], values[4]]
     target = service_crs(bbox_crs)
     minx, miny, maxx, maxy = from_input_axes(tuple(values), target)  # type: ignore[arg-type]
     if target.geographic:
         if not (-90 <= miny <= 90 and -90 <= maxy <= 90):
-            raise InvalidParameter(f"bbox={raw!r}: latitude outside ±90°", where="bbox",
-                                   hint="check the axis order of bbox-crs (CRS84 is lon,lat)")
+            raise InvalidParameter(
+                f"bbox={raw!r}: latitude outside ±90°",
+                where="bbox",
+                hint="check the axis order of bbox-crs (CRS84 is lon,lat)",
+            )
         if not (-180 <= minx <= 180 and -180 <= maxx <= 180):
             raise InvalidParameter(f"bbox={raw!r}: longitude outside ±180°", where="bbox")
         if miny > maxy:
-            raise InvalidParameter(f"bbox={raw!r}: the lower latitude exceeds the upper",
-                                   where="bbox", hint="give the lower corner first")
+            raise InvalidParameter(
+                f"bbox={raw!r}: the lower latitude exceeds the upper",
+                where="bbox",
+                hint="give the lower corner first",
+            )
     elif minx > maxx or miny > maxy:
-        raise InvalidParameter(f"bbox={raw!r}: the lower corner exceeds the upper", where="bbox",
-                               hint="give the lower corner first, in the axis order of bbox-crs")
+        raise InvalidParameter(
+            f"bbox={raw!r}: the lower corner exceeds the upper",
+            where="bbox",
+            hint="give the lower corner first, in the axis order of bbox-crs",
+        )
     return BBox((minx, miny, maxx, maxy), bbox_crs)
 
 
@@ -136,9 +163,11 @@ def _instant(text: str) -> dt.datetime | None:
     try:
         value = dt.datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidParameter(f"datetime {text!r} is not an RFC 3339 date or date-time",
-                               where="datetime",
-                               hint="e.g. 2024-05-01T00:00:00Z or 2024-01-01/2024-12-31 or ../2024-12-31") from None
+        raise InvalidParameter(
+            f"datetime {text!r} is not an RFC 3339 date or date-time",
+            where="datetime",
+            hint="e.g. 2024-05-01T00:00:00Z or 2024-01-01/2024-12-31 or ../2024-12-31",
+        ) from None
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
@@ -154,8 +183,7 @@ def parse_datetime(params: Mapping[str, str]) -> tuple[dt.datetime | None, dt.da
         a, _, b = raw.partition("/")
         start, end = _instant(a), _instant(b)
         if start is None and end is None and (a, b) != ("..", ".."):
-            raise InvalidParameter(f"datetime={raw!r}: an interval needs at least one end",
-                                   where="datetime")
+            raise InvalidParameter(f"datetime={raw!r}: an interval needs at least one end", where="datetime")
         if start and end and start > end:
             raise InvalidParameter(f"datetime={raw!r}: the start is after the end", where="datetime")
         return start, end

@@ -31,8 +31,16 @@ from starlette.requests import Request
 from app.errors import http_status_for
 from app.ogc import params as P
 from app.ogc.collections import COLLECTIONS, CollectionSpec, Field
-from app.ogc.crs import (CRS84_URI, EXTRA_CRS, bbox_in_storage, bounds_to_crs84, service_crs,
-                         to_output_axes, transform_gis, uri_for)
+from app.ogc.crs import (
+    CRS84_URI,
+    EXTRA_CRS,
+    bbox_in_storage,
+    bounds_to_crs84,
+    service_crs,
+    to_output_axes,
+    transform_gis,
+    uri_for,
+)
 from app.ogc.deps import default_session, resolve_zone
 from app.ogc.negotiation import HTML, negotiate
 from app.ogc.openapi import OPENAPI_MEDIA_TYPE, build_openapi
@@ -59,8 +67,7 @@ REL_DATA = "http://www.opengis.net/def/rel/ogc/1.0/data"
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 #: Error codes of the OGC exception document by HTTP status.
-_CODES = {400: "InvalidParameterValue", 404: "NotFound", 409: "Conflict", 413: "TooLarge",
-          422: "InvalidData"}
+_CODES = {400: "InvalidParameterValue", 404: "NotFound", 409: "Conflict", 413: "TooLarge", 422: "InvalidData"}
 
 
 def _link(href: str, rel: str, type_: str, title: str | None = None) -> dict[str, str]:
@@ -87,8 +94,16 @@ def _now() -> str:
 class OGCService:
     """The state behind the routes: session dependency, zone, paging limits and CRSs."""
 
-    def __init__(self, *, zone_id: str | None, default_limit: int, max_limit: int,
-                 extra_crs: Sequence[str], static_url: str, exports_url: str | None):
+    def __init__(
+        self,
+        *,
+        zone_id: str | None,
+        default_limit: int,
+        max_limit: int,
+        extra_crs: Sequence[str],
+        static_url: str,
+        exports_url: str | None,
+    ):
         if not 1 <= default_limit <= max_limit:
             raise ValueError(f"need 1 ≤ default_limit ({default_limit}) ≤ max_limit ({max_limit})")
         self.zone_id = zone_id
@@ -106,18 +121,27 @@ class OGCService:
     def crs_list(self, storage: str) -> list[str]:
         return list(dict.fromkeys([CRS84_URI, storage, *self.extra_crs]))
 
-    def render(self, request: Request, template: str, context: dict[str, Any], *,
-               headers: dict[str, str] | None = None, status_code: int = 200) -> HTMLResponse:
+    def render(
+        self,
+        request: Request,
+        template: str,
+        context: dict[str, Any],
+        *,
+        headers: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> HTMLResponse:
         ctx = {"static_url": self.static_url, "base": self.base(request), **context}
-        return TEMPLATES.TemplateResponse(request, template, ctx,
-                                          headers={"Vary": "Accept", **(headers or {})},
-                                          status_code=status_code)
+        return TEMPLATES.TemplateResponse(
+            request, template, ctx, headers={"Vary": "Accept", **(headers or {})}, status_code=status_code
+        )
 
-    def json(self, content: Any, media_type: str = JSON_TYPE, headers: dict[str, str] | None = None
-             ) -> Response:
+    def json(
+        self, content: Any, media_type: str = JSON_TYPE, headers: dict[str, str] | None = None
+    ) -> Response:
         body = json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        return Response(body.encode("utf-8"), media_type=media_type,
-                        headers={"Vary": "Accept", **(headers or {})})
+        return Response(
+            body.encode("utf-8"), media_type=media_type, headers={"Vary": "Accept", **(headers or {})}
+        )
 
     def error(self, request: Request, exc: ParksiteError) -> Response:
         status = http_status_for(exc)
@@ -127,18 +151,25 @@ class OGCService:
         except ParksiteError:
             wants_html = False
         if wants_html:
-            return self.render(request, "error.html", {"title": code, "status": status,
-                                                       "message": str(exc)}, status_code=status)
+            return self.render(
+                request,
+                "error.html",
+                {"title": code, "status": status, "message": str(exc)},
+                status_code=status,
+            )
         body = json.dumps({"code": code, "description": str(exc)}, ensure_ascii=False)
         return Response(body.encode("utf-8"), status_code=status, media_type=JSON_TYPE)
 
     # ------------------------------------------------------------------ documents
 
-    def collection_doc(self, base: str, spec: CollectionSpec, source: ZoneFeatures,
-                       storage: str) -> dict[str, Any]:
+    def collection_doc(
+        self, base: str, spec: CollectionSpec, source: ZoneFeatures, storage: str
+    ) -> dict[str, Any]:
         href = f"{base}/collections/{spec.id}"
         doc: dict[str, Any] = {
-            "id": spec.id, "title": f"{spec.title} {spec.title_en}", "description": spec.description,
+            "id": spec.id,
+            "title": f"{spec.title} {spec.title_en}",
+            "description": spec.description,
             "itemType": "feature",
             "links": [
                 _link(_url(href, f="json"), "self", JSON_TYPE, "this document"),
@@ -152,8 +183,7 @@ class OGCService:
         }
         bounds = source.bounds()
         if bounds is not None:
-            doc["extent"] = {"spatial": {"bbox": [bounds_to_crs84(bounds, storage)],
-                                         "crs": CRS84_URI}}
+            doc["extent"] = {"spatial": {"bbox": [bounds_to_crs84(bounds, storage)], "crs": CRS84_URI}}
         return doc
 
     def fields(self, source: ZoneFeatures) -> list[Field]:
@@ -191,16 +221,28 @@ class OGCService:
         if present.any():
             moved = transform_gis(geoms[present], storage, target)
             out_geoms[present] = to_output_axes(moved, service_crs(target))
-        return [{"type": "Feature", "id": f.id,
-                 "geometry": None if g is None else mapping(g), "properties": f.properties}
-                for f, g in zip(features, out_geoms)]
+        return [
+            {
+                "type": "Feature",
+                "id": f.id,
+                "geometry": None if g is None else mapping(g),
+                "properties": f.properties,
+            }
+            for f, g in zip(features, out_geoms)
+        ]
 
 
-def ogc_router(*, get_session: Callable[..., Iterator[Session]] | None = None,
-               zone_id: str | None = None, default_limit: int = P.DEFAULT_LIMIT,
-               max_limit: int = P.MAX_LIMIT, extra_crs: Sequence[str] = EXTRA_CRS,
-               static_url: str = "/static", exports_url: str | None = "/api/v1/exports",
-               dependencies: Sequence[Any] = ()) -> APIRouter:
+def ogc_router(
+    *,
+    get_session: Callable[..., Iterator[Session]] | None = None,
+    zone_id: str | None = None,
+    default_limit: int = P.DEFAULT_LIMIT,
+    max_limit: int = P.MAX_LIMIT,
+    extra_crs: Sequence[str] = EXTRA_CRS,
+    static_url: str = "/static",
+    exports_url: str | None = "/api/v1/exports",
+    dependencies: Sequence[Any] = (),
+) -> APIRouter:
     """Return the OGC API – Features router (include it with ``prefix="/ogc"``).
 
     ``get_session`` is the FastAPI dependency yielding a database session (default
@@ -211,8 +253,14 @@ def ogc_router(*, get_session: Callable[..., Iterator[Session]] | None = None,
     ``exports_url`` where the exchange files are (linked from the landing page; None: no link);
     ``dependencies`` run before every route (e.g. a sign-in check).
     """
-    svc = OGCService(zone_id=zone_id, default_limit=default_limit, max_limit=max_limit,
-                     extra_crs=extra_crs, static_url=static_url, exports_url=exports_url)
+    svc = OGCService(
+        zone_id=zone_id,
+        default_limit=default_limit,
+        max_limit=max_limit,
+        extra_crs=extra_crs,
+        static_url=static_url,
+        exports_url=exports_url,
+    )
     session_dep = Depends(get_session or default_session)
     router = APIRouter(include_in_schema=False, dependencies=list(dependencies))
 
@@ -223,6 +271,7 @@ def ogc_router(*, get_session: Callable[..., Iterator[Session]] | None = None,
                 return fn(request, *args, **kwargs)
             except ParksiteError as exc:
                 return svc.error(request, exc)
+
         return wrapper
 
     def zone_context(session: Session) -> tuple[str, str, str]:
@@ -242,32 +291,48 @@ def ogc_router(*, get_session: Callable[..., Iterator[Session]] | None = None,
             _link(_url(base, f="html"), "alternate", HTML_TYPE, "this document as HTML"),
             _link(f"{base}/api", "service-desc", OPENAPI_MEDIA_TYPE, "the API definition (OpenAPI 3.0)"),
             _link(_url(f"{base}/api", f="html"), "service-doc", HTML_TYPE, "the API documentation"),
-            _link(_url(f"{base}/conformance", f="json"), "conformance", JSON_TYPE,
-                  "conformance classes implemented"),
-            _link(_url(f"{base}/conformance", f="json"), REL_CONFORMANCE, JSON_TYPE,
-                  "conformance classes implemented"),
+            _link(
+                _url(f"{base}/conformance", f="json"),
+                "conformance",
+                JSON_TYPE,
+                "conformance classes implemented",
+            ),
+            _link(
+                _url(f"{base}/conformance", f="json"),
+                REL_CONFORMANCE,
+                JSON_TYPE,
+                "conformance classes implemented",
+            ),
             _link(_url(f"{base}/collections", f="json"), "data", JSON_TYPE, "the feature collections"),
             _link(_url(f"{base}/collections", f="json"), REL_DATA, JSON_TYPE, "the feature collections"),
         ]
         if svc.exports_url:
             root = str(request.base_url).rstrip("/") + request.scope.get("root_path", "")
             for kind, media, title in (
-                    ("gpkg", "application/geopackage+sqlite3", "GeoPackage of the whole zone"),
-                    ("shapefile", "application/zip", "parcels as a zipped Shapefile"),
-                    ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                     "workbook of parcels and project verdicts")):
+                ("gpkg", "application/geopackage+sqlite3", "GeoPackage of the whole zone"),
+                ("shapefile", "application/zip", "parcels as a zipped Shapefile"),
+                (
+                    "xlsx",
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    "workbook of parcels and project verdicts",
+                ),
+            ):
                 links.append(_link(f"{root}{svc.exports_url}/{kind}", "enclosure", media, title))
-        doc = {"title": f"{zname} — OGC API – Features",
-               "description": f"Parks, clusters, parcels (with their latest suitability score) "
-                              f"and infrastructure of zone {zid}; storage CRS {storage}.",
-               "links": links}
+        doc = {
+            "title": f"{zname} — OGC API – Features",
+            "description": f"Parks, clusters, parcels (with their latest suitability score) "
+            f"and infrastructure of zone {zid}; storage CRS {storage}.",
+            "links": links,
+        }
         if fmt == HTML:
-            return svc.render(request, "landing.html", {"title": doc["title"], "doc": doc,
-                                                        "zone_id": zid, "storage": storage})
+            return svc.render(
+                request,
+                "landing.html",
+                {"title": doc["title"], "doc": doc, "zone_id": zid, "storage": storage},
+            )
         return svc.json(doc)
 
-    router.add_api_route("/", landing, methods=["GET"], name="ogc_landing_slash",
-                         include_in_schema=False)
+    router.add_api_route("/", landing, methods=["GET"], name="ogc_landing_slash", include_in_schema=False)
 
     @router.get("/conformance", name="ogc_conformance")
     @guarded
@@ -284,10 +349,15 @@ def ogc_router(*, get_session: Callable[..., Iterator[Session]] | None = None,
         P.check_known(request.query_params, P.PARAMS_PLAIN)
         fmt = negotiate(request)
         zid, zname, storage = zone_context(session)
-        doc = build_openapi(svc.base(request), crs_list=svc.crs_list(storage), storage_crs=storage,
-                            default_limit=svc.default_limit, max_limit=svc.max_limit,
-                            title=f"{zname} — OGC API – Features",
-                            description=f"Features of zone {zid} (parksite).")
+        doc = build_openapi(
+            svc.base(request),
+            crs_list=svc.crs_list(storage),
+            storage_crs=storage,
+            default_limit=svc.default_limit,
+            max_limit=svc.max_limit,
+            title=f"{zname} — OGC API – Features",
+            description=f"Features of zone {zid} (parksite).",
+        )
         if fmt == HTML:
             return svc.render(request, "api.html", {"title": doc["info"]["title"], "doc": doc})
         return svc.json(doc, OPENAPI_MEDIA_TYPE)
@@ -299,12 +369,18 @@ def ogc_router(*, get_session: Callable[..., Iterator[Session]] | None = None,
         fmt = negotiate(request)
         zid, _, storage = zone_context(session)
         base = svc.base(request)
-        docs = [svc.collection_doc(base, spec, ZoneFeatures(session, zid, cid), storage)
-                for cid, spec in COLLECTIONS.items()]
-        doc = {"links": [_link(_url(f"{base}/collections", f="json"), "self", JSON_TYPE, "this document"),
-                         _link(_url(f"{base}/collections", f="html"), "alternate", HTML_TYPE,
-                               "this document as HTML")],
-               "collections": docs, "crs": svc.crs_list(storage)}
+        docs = [
+            svc.collection_doc(base, spec, ZoneFeatures(session, zid, cid), storage)
+            for cid, spec in COLLECTIONS.items()
+        ]
+        doc = {
+            "links": [
+                _link(_url(f"{base}/collections", f="json"), "self", JSON_TYPE, "this document"),
+                _link(_url(f"{base}/collections", f="html"), "alternate", HTML_TYPE, "this document as HTML"),
+            ],
+            "collections": docs,
+            "crs": svc.crs_list(storage),
+        }
         if fmt == HTML:
             return svc.render(request, "collections.html", {"title": "Collections 图层", "doc": doc})
         return svc.json(doc)
@@ -318,8 +394,9 @@ def ogc_router(*, get_session: Callable[..., Iterator[Session]] | None = None,
         source = ZoneFeatures(session, zid, collection_id)
         doc = svc.collection_doc(svc.base(request), source.spec, source, storage)
         if fmt == HTML:
-            return svc.render(request, "collection.html", {"title": doc["title"], "doc": doc,
-                                                           "fields": svc.fields(source)})
+            return svc.render(
+                request, "collection.html", {"title": doc["title"], "doc": doc, "fields": svc.fields(source)}
+            )
         return svc.json(doc)
 
     @router.get("/collections/{collection_id}/schema", name="ogc_schema")
@@ -328,8 +405,7 @@ def ogc_router(*, get_session: Callable[..., Iterator[Session]] | None = None,
         P.check_known(request.query_params, P.PARAMS_PLAIN)
         zid, _, _ = zone_context(session)
         source = ZoneFeatures(session, zid, collection_id)
-        return svc.json(svc.schema_doc(svc.base(request), source.spec, svc.fields(source)),
-                        SCHEMA_TYPE)
+        return svc.json(svc.schema_doc(svc.base(request), source.spec, svc.fields(source)), SCHEMA_TYPE)
 
     @router.get("/collections/{collection_id}/items", name="ogc_items")
     @guarded
@@ -358,36 +434,74 @@ def ogc_router(*, get_session: Callable[..., Iterator[Session]] | None = None,
         keep = {k: v for k, v in qp.items() if k not in ("f", "offset")}
         if "limit" in keep:
             keep["limit"] = str(limit)
-        links = [_link(_url(href, **keep, offset=offset or None, f="json"), "self", GEOJSON, "this page"),
-                 _link(_url(href, **keep, offset=offset or None, f="html"), "alternate", HTML_TYPE,
-                       "this page as HTML")]
+        links = [
+            _link(_url(href, **keep, offset=offset or None, f="json"), "self", GEOJSON, "this page"),
+            _link(
+                _url(href, **keep, offset=offset or None, f="html"),
+                "alternate",
+                HTML_TYPE,
+                "this page as HTML",
+            ),
+        ]
         nxt = offset + limit if offset + limit < page.matched else None
         prv = max(0, offset - limit) if offset > 0 else None
         for rel, off in (("next", nxt), ("prev", prv)):
             if off is not None:
-                links.append(_link(_url(href, **{**keep, "limit": str(limit)}, offset=off, f="json"),
-                                   rel, GEOJSON, f"{rel} page"))
-        links.append(_link(_url(f"{base}/collections/{collection_id}", f="json"), "collection",
-                           JSON_TYPE, "the collection"))
-        doc = {"type": "FeatureCollection", "features": features, "links": links,
-               "timeStamp": _now(), "numberMatched": page.matched, "numberReturned": len(features)}
+                links.append(
+                    _link(
+                        _url(href, **{**keep, "limit": str(limit)}, offset=off, f="json"),
+                        rel,
+                        GEOJSON,
+                        f"{rel} page",
+                    )
+                )
+        links.append(
+            _link(
+                _url(f"{base}/collections/{collection_id}", f="json"),
+                "collection",
+                JSON_TYPE,
+                "the collection",
+            )
+        )
+        doc = {
+            "type": "FeatureCollection",
+            "features": features,
+            "links": links,
+            "timeStamp": _now(),
+            "numberMatched": page.matched,
+            "numberReturned": len(features),
+        }
         headers = {"Content-Crs": f"<{target}>"}
         if fmt == HTML:
-            map_features = (features if target == CRS84_URI
-                            else svc.encode(page.features, CRS84_URI, storage))
-            html_links = {rel: _url(href, **{**keep, "limit": str(limit)}, offset=off, f="html")
-                          for rel, off in (("next", nxt), ("prev", prv)) if off is not None}
-            return svc.render(request, "items.html", {
-                "title": f"{source.spec.title} {source.spec.title_en}", "doc": doc,
-                "spec": source.spec, "fields": svc.fields(source), "offset": offset,
-                "limit": limit, "crs": target, "html_links": html_links,
-                "map_geojson": _script_json({"type": "FeatureCollection", "features": map_features})}, headers=headers)
+            map_features = features if target == CRS84_URI else svc.encode(page.features, CRS84_URI, storage)
+            html_links = {
+                rel: _url(href, **{**keep, "limit": str(limit)}, offset=off, f="html")
+                for rel, off in (("next", nxt), ("prev", prv))
+                if off is not None
+            }
+            return svc.render(
+                request,
+                "items.html",
+                {
+                    "title": f"{source.spec.title} {source.spec.title_en}",
+                    "doc": doc,
+                    "spec": source.spec,
+                    "fields": svc.fields(source),
+                    "offset": offset,
+                    "limit": limit,
+                    "crs": target,
+                    "html_links": html_links,
+                    "map_geojson": _script_json({"type": "FeatureCollection", "features": map_features}),
+                },
+                headers=headers,
+            )
         return svc.json(doc, GEOJSON, headers=headers)
 
     @router.get("/collections/{collection_id}/items/{feature_id}", name="ogc_item")
     @guarded
-    def item(request: Request, collection_id: str, feature_id: str,
-             session: Session = session_dep) -> Response:
+    def item(
+        request: Request, collection_id: str, feature_id: str, session: Session = session_dep
+    ) -> Response:
         qp = request.query_params
         P.check_known(qp, P.PARAMS_ITEM)
         fmt = negotiate(request)
@@ -402,17 +516,29 @@ def ogc_router(*, get_session: Callable[..., Iterator[Session]] | None = None,
         doc["links"] = [
             _link(_url(href, **keep, f="json"), "self", GEOJSON, "this feature"),
             _link(_url(href, **keep, f="html"), "alternate", HTML_TYPE, "this feature as HTML"),
-            _link(_url(f"{base}/collections/{collection_id}", f="json"), "collection", JSON_TYPE,
-                  "the collection"),
+            _link(
+                _url(f"{base}/collections/{collection_id}", f="json"),
+                "collection",
+                JSON_TYPE,
+                "the collection",
+            ),
         ]
         headers = {"Content-Crs": f"<{target}>"}
         if fmt == HTML:
             map_doc = doc if target == CRS84_URI else svc.encode([feature], CRS84_URI, storage)[0]
-            return svc.render(request, "item.html", {
-                "title": f"{source.spec.title} {feature.id}", "doc": doc, "spec": source.spec,
-                "fields": svc.fields(source), "crs": target,
-                "map_geojson": _script_json(map_doc)}, headers=headers)
+            return svc.render(
+                request,
+                "item.html",
+                {
+                    "title": f"{source.spec.title} {feature.id}",
+                    "doc": doc,
+                    "spec": source.spec,
+                    "fields": svc.fields(source),
+                    "crs": target,
+                    "map_geojson": _script_json(map_doc),
+                },
+                headers=headers,
+            )
         return svc.json(doc, GEOJSON, headers=headers)
 
     return router
-

@@ -21,8 +21,7 @@ from sqlalchemy import Select, and_, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from app.db.layers import get_zone
-from app.db.models import (ZONE_SRID, Cluster, InfrastructureFeature, Park, Parcel, ParcelScore,
-                           Zone)
+from app.db.models import ZONE_SRID, Cluster, InfrastructureFeature, Parcel, ParcelScore, Park, Zone
 from app.exports.score_runs import LatestRun, latest_score_run, reasons_text
 from app.ogc.collections import COLLECTIONS, CollectionSpec, Field
 from gis.errors import NotFoundError
@@ -69,8 +68,9 @@ class ZoneFeatures:
         self.session = session
         self.zone_id = zone_id
         if collection not in COLLECTIONS:
-            raise NotFoundError(f"no collection {collection!r}",
-                                hint=f"collections are {', '.join(COLLECTIONS)}")
+            raise NotFoundError(
+                f"no collection {collection!r}", hint=f"collections are {', '.join(COLLECTIONS)}"
+            )
         self.spec: CollectionSpec = COLLECTIONS[collection]
         self._run: LatestRun | None | bool = False
 
@@ -86,36 +86,99 @@ class ZoneFeatures:
         z, cid = self.zone_id, self.spec.id
         if cid == "parks":
             cols = ["park_id", "name", "name_en", "area_m2", "area_mu", "attrs"]
-            q = select(Park.code, Park.name, Park.name_en, Park.area_m2, Park.area_mu, Park.attrs,
-                       func.ST_AsBinary(Park.geom)).where(Park.zone_id == z)
+            q = select(
+                Park.code,
+                Park.name,
+                Park.name_en,
+                Park.area_m2,
+                Park.area_mu,
+                Park.attrs,
+                func.ST_AsBinary(Park.geom),
+            ).where(Park.zone_id == z)
             return q, Park.geom, Park.code, cols
         if cid == "clusters":
-            cols = ["cluster_id", "park_id", "name", "name_en", "kind", "area_m2", "area_mu",
-                    "version", "attrs"]
-            q = (select(Cluster.code, Park.code, Cluster.name, Cluster.name_en, Cluster.kind,
-                        Cluster.area_m2, Cluster.area_mu, Cluster.version, Cluster.attrs,
-                        func.ST_AsBinary(Cluster.geom))
-                 .join(Park, Park.id == Cluster.park_id).where(Cluster.zone_id == z))
+            cols = [
+                "cluster_id",
+                "park_id",
+                "name",
+                "name_en",
+                "kind",
+                "area_m2",
+                "area_mu",
+                "version",
+                "attrs",
+            ]
+            q = (
+                select(
+                    Cluster.code,
+                    Park.code,
+                    Cluster.name,
+                    Cluster.name_en,
+                    Cluster.kind,
+                    Cluster.area_m2,
+                    Cluster.area_mu,
+                    Cluster.version,
+                    Cluster.attrs,
+                    func.ST_AsBinary(Cluster.geom),
+                )
+                .join(Park, Park.id == Cluster.park_id)
+                .where(Cluster.zone_id == z)
+            )
             return q, Cluster.geom, Cluster.code, cols
         if cid == "parcels":
             cl = aliased(Cluster)
             run = self._run_info()
-            cols = ["parcel_id", "park", "cluster", "status", "area_m2", "area_mu", "enterprise",
-                    "land_use", "version", "score", "score_class", "excluded", "reasons", "attrs"]
-            q = (select(Parcel.parcel_id, Park.code, cl.code, Parcel.status, Parcel.area_m2,
-                        Parcel.area_mu, Parcel.enterprise, Parcel.land_use, Parcel.version,
-                        ParcelScore.score, ParcelScore.score_class, ParcelScore.excluded,
-                        ParcelScore.reasons, Parcel.attrs, func.ST_AsBinary(Parcel.geom))
-                 .join(Park, Park.id == Parcel.park_id)
-                 .outerjoin(cl, cl.id == Parcel.cluster_id)
-                 .outerjoin(ParcelScore, and_(ParcelScore.parcel_id == Parcel.id,
-                                              ParcelScore.run_id == (run.id if run else literal(-1))))
-                 .where(Parcel.zone_id == z))
+            cols = [
+                "parcel_id",
+                "park",
+                "cluster",
+                "status",
+                "area_m2",
+                "area_mu",
+                "enterprise",
+                "land_use",
+                "version",
+                "score",
+                "score_class",
+                "excluded",
+                "reasons",
+                "attrs",
+            ]
+            q = (
+                select(
+                    Parcel.parcel_id,
+                    Park.code,
+                    cl.code,
+                    Parcel.status,
+                    Parcel.area_m2,
+                    Parcel.area_mu,
+                    Parcel.enterprise,
+                    Parcel.land_use,
+                    Parcel.version,
+                    ParcelScore.score,
+                    ParcelScore.score_class,
+                    ParcelScore.excluded,
+                    ParcelScore.reasons,
+                    Parcel.attrs,
+                    func.ST_AsBinary(Parcel.geom),
+                )
+                .join(Park, Park.id == Parcel.park_id)
+                .outerjoin(cl, cl.id == Parcel.cluster_id)
+                .outerjoin(
+                    ParcelScore,
+                    and_(
+                        ParcelScore.parcel_id == Parcel.id,
+                        ParcelScore.run_id == (run.id if run else literal(-1)),
+                    ),
+                )
+                .where(Parcel.zone_id == z)
+            )
             return q, Parcel.geom, Parcel.parcel_id, cols
         f = InfrastructureFeature
         cols = [self.spec.id_field, "name", _KIND_FIELD.get(cid, "kind"), "status", "attrs"]
         q = select(f.code, f.name, f.kind, f.status, f.attrs, func.ST_AsBinary(f.geom)).where(
-            f.zone_id == z, f.layer == cid)
+            f.zone_id == z, f.layer == cid
+        )
         return q, f.geom, f.code, cols
 
     def _feature(self, row: Sequence[Any], cols: list[str]) -> Feature:
@@ -138,8 +201,7 @@ class ZoneFeatures:
 
     # ------------------------------------------------------------------ queries
 
-    def page(self, *, area: BaseGeometry | None = None, empty: bool = False, limit: int,
-             offset: int) -> Page:
+    def page(self, *, area: BaseGeometry | None = None, empty: bool = False, limit: int, offset: int) -> Page:
         """Return the features intersecting ``area`` (storage CRS; None = all) from ``offset``.
 
         ``empty`` means the filter matches nothing (a bbox outside the storage CRS's area of use).
@@ -149,8 +211,7 @@ class ZoneFeatures:
             return Page([], 0)
         q, geom_col, key, cols = self._base()
         if area is not None:
-            q = q.where(func.ST_Intersects(
-                geom_col, func.ST_GeomFromWKB(shapely.to_wkb(area), ZONE_SRID)))
+            q = q.where(func.ST_Intersects(geom_col, func.ST_GeomFromWKB(shapely.to_wkb(area), ZONE_SRID)))
         matched = self.session.scalar(select(func.count()).select_from(q.subquery())) or 0
         rows = self.session.execute(q.order_by(key).limit(limit).offset(offset)).all()
         return Page([self._feature(r, cols) for r in rows], int(matched))
@@ -161,17 +222,18 @@ class ZoneFeatures:
         q, _, key, cols = self._base()
         row = self.session.execute(q.where(key == feature_id)).first()
         if row is None:
-            raise NotFoundError(f"no feature {feature_id!r} in collection {self.spec.id!r}",
-                                where=f"zone {self.zone_id}",
-                                hint=f"list the features at /collections/{self.spec.id}/items")
+            raise NotFoundError(
+                f"no feature {feature_id!r} in collection {self.spec.id!r}",
+                where=f"zone {self.zone_id}",
+                hint=f"list the features at /collections/{self.spec.id}/items",
+            )
         return self._feature(row, cols)
 
     def bounds(self) -> tuple[float, float, float, float] | None:
         """Return the layer's bounds in the storage CRS (GIS order), or None when it is empty."""
         _, geom_col, _, _ = self._base()
         table = geom_col.class_
-        q = select(func.ST_AsBinary(geom_col)).where(table.zone_id == self.zone_id,
-                                                      geom_col.is_not(None))
+        q = select(func.ST_AsBinary(geom_col)).where(table.zone_id == self.zone_id, geom_col.is_not(None))
         if table is InfrastructureFeature:
             q = q.where(InfrastructureFeature.layer == self.spec.id)
         geoms = shapely.from_wkb([bytes(b) for b in self.session.scalars(q)])
@@ -195,8 +257,15 @@ class ZoneFeatures:
                 if v is None:
                     types.setdefault(k, None)
                     continue
-                t = ("boolean" if isinstance(v, bool) else "integer" if isinstance(v, int)
-                     else "number" if isinstance(v, float) else "string")
+                t = (
+                    "boolean"
+                    if isinstance(v, bool)
+                    else "integer"
+                    if isinstance(v, int)
+                    else "number"
+                    if isinstance(v, float)
+                    else "string"
+                )
                 old = types.get(k)
                 if old is None:
                     types[k] = t

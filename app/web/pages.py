@@ -21,19 +21,21 @@ STATIC_DIR: Final = WEB_DIR.parent / "static"
 BASEMAP_IMG_SOURCES: Final = ("https://*.tianditu.gov.cn", "https://tile.openstreetmap.org")
 
 #: Content-Security-Policy of the pages: scripts, styles, fonts and API calls from this server only.
-CSP: Final = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    # Leaflet, Chart.js and Bootstrap position elements with style attributes.
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob: " + " ".join(BASEMAP_IMG_SOURCES),
-    "font-src 'self' data:",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'self'",
-])
+CSP: Final = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        # Leaflet, Chart.js and Bootstrap position elements with style attributes.
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: blob: " + " ".join(BASEMAP_IMG_SOURCES),
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'self'",
+    ]
+)
 
 
 def asset_version(static_dir: Path = STATIC_DIR) -> str:
@@ -47,13 +49,18 @@ def asset_version(static_dir: Path = STATIC_DIR) -> str:
     return h.hexdigest()[:10]
 
 
-def _page(templates: Jinja2Templates, version: str, request: Request, name: str,
-          page: str) -> HTMLResponse:
+def _page(templates: Jinja2Templates, version: str, request: Request, name: str, page: str) -> HTMLResponse:
     root = request.scope.get("root_path", "").rstrip("/")
     response = templates.TemplateResponse(
-        request, name,
-        {"root": root, "api": f"{root}/api/v1", "page": page, "version": version,
-         "static": lambda path: f"{root}/static/{path}?v={version}"},
+        request,
+        name,
+        {
+            "root": root,
+            "api": f"{root}/api/v1",
+            "page": page,
+            "version": version,
+            "static": lambda path: f"{root}/static/{path}?v={version}",
+        },
     )
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
