@@ -190,7 +190,7 @@ function updateAccess() {
 
 async function main() {
   await initI18n();
-  document.getElementById("lang-btn").addEventListener("click", () => setLang(lang() === "zh" ? "en" : "zh"));
+  document.getElementById("lang-btn").addEventListener("click", () => { setLang(lang() === "zh" ? "en" : "zh").catch((err) => toastError(err)); });
   await initAuth();
   document.getElementById("upload-form").addEventListener("submit", upload);
   document.getElementById("jobs-refresh").addEventListener("click", loadJobs);

@@ -71,7 +71,7 @@ function switchTab(id) {
 
 async function main() {
   await initI18n();
-  document.getElementById("lang-btn").addEventListener("click", () => setLang(lang() === "zh" ? "en" : "zh"));
+  document.getElementById("lang-btn").addEventListener("click", () => { setLang(lang() === "zh" ? "en" : "zh").catch((err) => toastError(err)); });
   await initAuth();
   for (;;) {
     try {
