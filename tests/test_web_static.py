@@ -254,7 +254,7 @@ def _used_keys() -> set[str]:
         keys |= set(re.findall(r"""\bt\(\s*["']([\w.]+)["']""", text))
     for path in TEMPLATES_DIR.glob("*.html"):
         text = path.read_text(encoding="utf-8")
-        keys |= set(re.findall(r"""data-i18n(?:-placeholder|-title)?=["']([\w.]+)["']""", text))
+        keys |= set(re.findall(r"""data-i18n(?:-placeholder|-title|-aria)?=["']([\w.]+)["']""", text))
         keys |= set(re.findall(r"""title_key\s*%\}([\w.]+)\{%""", text))
     return keys
 
