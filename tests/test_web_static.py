@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 from app.db.models import CLUSTER_KINDS, JOB_STATUSES, PARCEL_STATUSES, ROLES
 from app.web import STATIC_DIR, TEMPLATES_DIR, mount
 from app.web.pages import BASEMAP_IMG_SOURCES, CSP
+from app.web.texts import web_catalog
 from scoring.recommend import RULE_LABELS
 
 JS_DIR = STATIC_DIR / "js"
-I18N_DIR = STATIC_DIR / "i18n"
 PAGES = ["/", "/jobs"]
 EXTERNAL = re.compile(r"""(?:https?:)?//[^\s"'<>)]+""", re.I)
 
@@ -110,6 +110,33 @@ def test_map_page_loads_the_vendored_libraries(client: TestClient) -> None:
         assert f"/static/{lib}?v=" in html, lib
     # the page has no inline script: the CSP (script-src 'self') would block it
     assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) is None
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_texts_are_served_one_language_at_a_time_with_an_etag(client: TestClient, lang: str) -> None:
+    r = client.get(f"/i18n/{lang}.json")
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("application/json")
+    assert r.headers["content-language"] == lang
+    assert json.loads(r.content) == web_catalog(lang) and len(web_catalog(lang)) > 300
+    etag = r.headers["etag"]
+    again = client.get(f"/i18n/{lang}.json", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    other = "en" if lang == "zh" else "zh"
+    assert client.get(f"/i18n/{other}.json").headers["etag"] != etag
+
+
+def test_texts_of_an_unknown_language_are_not_found(client: TestClient) -> None:
+    assert client.get("/i18n/fr.json").status_code == 404
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_page_says_where_its_texts_are(client: TestClient, path: str) -> None:
+    html = client.get(path).text
+    assert 'data-texts="/i18n"' in html
+    app = FastAPI()
+    mount(app)
+    assert 'data-texts="/gis/i18n"' in TestClient(app, root_path="/gis").get(path).text
 
 
 def test_static_files_are_cache_busted_by_content() -> None:
@@ -211,7 +238,7 @@ def test_module_imports_resolve(module: str) -> None:
 
 
 def _dict(lang: str) -> dict[str, str]:
-    return json.loads((I18N_DIR / f"{lang}.json").read_text(encoding="utf-8"))
+    return web_catalog(lang)
 
 
 def test_chinese_and_english_have_the_same_keys() -> None:
@@ -227,7 +254,7 @@ def _used_keys() -> set[str]:
         keys |= set(re.findall(r"""\bt\(\s*["']([\w.]+)["']""", text))
     for path in TEMPLATES_DIR.glob("*.html"):
         text = path.read_text(encoding="utf-8")
-        keys |= set(re.findall(r"""data-i18n(?:-placeholder|-title)?=["']([\w.]+)["']""", text))
+        keys |= set(re.findall(r"""data-i18n(?:-placeholder|-title|-aria)?=["']([\w.]+)["']""", text))
         keys |= set(re.findall(r"""title_key\s*%\}([\w.]+)\{%""", text))
     return keys
 

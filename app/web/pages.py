@@ -11,6 +11,9 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from app.i18n import LANGS
+from app.web.texts import catalogue_digest, web_catalog_json
+
 #: Where the pages' templates and static files live (inside the package, so they install with it).
 WEB_DIR: Final = Path(__file__).resolve().parent
 TEMPLATES_DIR: Final = WEB_DIR / "templates"
@@ -41,11 +44,12 @@ CSP: Final = "; ".join(
 def asset_version(static_dir: Path = STATIC_DIR) -> str:
     """Return a short hash of the project's own scripts, styles and texts (for cache busting)."""
     h = hashlib.sha1()
-    for sub in ("js", "css", "i18n"):
+    for sub in ("js", "css"):
         for p in sorted((static_dir / sub).glob("*")):
             if p.is_file():
                 h.update(p.name.encode())
                 h.update(p.read_bytes())
+    h.update(catalogue_digest())
     return h.hexdigest()[:10]
 
 
@@ -57,6 +61,7 @@ def _page(templates: Jinja2Templates, version: str, request: Request, name: str,
         {
             "root": root,
             "api": f"{root}/api/v1",
+            "texts": f"{root}/i18n",
             "page": page,
             "version": version,
             "static": lambda path: f"{root}/static/{path}?v={version}",
@@ -69,7 +74,8 @@ def _page(templates: Jinja2Templates, version: str, request: Request, name: str,
 
 
 def mount(app: FastAPI) -> None:
-    """Add the map page (``/``), the batch-job page (``/jobs``) and ``/static`` to ``app``.
+    """Add the map page (``/``), the batch-job page (``/jobs``), their texts (``/i18n/{lang}.json``)
+    and ``/static`` to ``app``.
 
     The pages talk to the API under ``/api/v1`` from the browser; nothing here reads the database.
     """
@@ -85,6 +91,18 @@ def mount(app: FastAPI) -> None:
     @app.get("/jobs", response_class=HTMLResponse, include_in_schema=False)
     def jobs_page(request: Request) -> HTMLResponse:
         return _page(templates, version, request, "jobs.html", "jobs")
+
+    @app.get("/i18n/{lang}.json", include_in_schema=False)
+    def texts(lang: str, request: Request) -> Response:
+        """The web's message catalogue in one language (``{id: text}``), revalidated by ETag."""
+        if lang not in LANGS:
+            return Response(status_code=404)
+        body, etag = web_catalog_json(lang)
+        headers = {"ETag": etag, "Cache-Control": "no-cache", "Content-Language": lang}
+        asked = [t.strip().removeprefix("W/") for t in request.headers.get("if-none-match", "").split(",")]
+        if etag in asked or "*" in asked:
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type="application/json", headers=headers)
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:

@@ -1,5 +1,8 @@
 // The HTTP API client of the pages: JSON in and out, the login token, ETags, errors.
-// Every request goes to this server (the API base comes from <body data-api>).
+// Every request goes to this server (the API base comes from <body data-api>) and asks for the
+// interface's language (Accept-Language), in which the API writes its messages.
+
+import { lang } from "./i18n.js";
 
 const TOKEN_KEY = "parksite.token";
 const listeners = new Set();
@@ -73,7 +76,7 @@ async function parse(res) {
  * options: params (query), json (body), form (URLSearchParams | FormData), headers, signal.
  */
 export async function request(method, path, options = {}) {
-  const headers = { Accept: "application/json", ...(options.headers || {}) };
+  const headers = { Accept: "application/json", "Accept-Language": lang(), ...(options.headers || {}) };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   let body;
@@ -101,7 +104,7 @@ export const getWithEtag = (path, options) => request("GET", path, options);
 
 /** Fetch a file answer (with the login token) and return it as {blob, filename}. */
 export async function download(path, params) {
-  const headers = {};
+  const headers = { "Accept-Language": lang() };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
   const res = await fetch(url(path, params), { headers, credentials: "same-origin" });

@@ -6,7 +6,7 @@
 import { request } from "./api.js";
 import { hasRole, onUserChange, openLogin } from "./auth.js";
 import { lang, onLangChange, pick, t, tOr } from "./i18n.js";
-import { esc, num, statusBadge, toast } from "./ui.js";
+import { esc, num, sourceText, statusBadge, toast, unitText } from "./ui.js";
 import { clusterName, zone } from "./zone.js";
 
 const NUMBER_FIELDS = [
@@ -28,13 +28,20 @@ export class ProjectCheck {
     form.addEventListener("submit", (ev) => { ev.preventDefault(); this.check(); });
     form.querySelector("#recommend-btn").addEventListener("click", () => this.recommend());
     form.querySelector("#clear-recommend-btn").addEventListener("click", () => this.clearHighlight());
-    onLangChange(() => { this.fillIndustries(true); this.render(); this.updateAccess(); this.intensityHint(); });
+    onLangChange((l) => {
+      // the default project name follows the language unless the user typed one
+      if (this.form.project_name.value === this.defaultName) this.form.project_name.value = t("check.default_name");
+      this.defaultName = t("check.default_name");
+      this.fillIndustries(true); this.updateAccess(); this.intensityHint();
+      this.refresh(l);
+    });
     onUserChange(() => {
       this.updateAccess();
       if (this.last && this.last.kind === "check") this.render();
     });
     form.addEventListener("input", () => this.intensityHint());
-    form.project_name.value = t("check.default_name");
+    this.defaultName = t("check.default_name");
+    form.project_name.value = this.defaultName;
     this.updateAccess();
   }
 
@@ -103,40 +110,65 @@ export class ProjectCheck {
     return p;
   }
 
+  showError(err) {
+    this.results.innerHTML = `<div class="alert alert-danger" id="check-error">${esc(err.message)}${
+      err.hint ? `<div class="small">${esc(err.hint)}</div>` : ""}</div>`;
+  }
+
   async check() {
     const id = this.getParcel();
     if (!id) { this.results.innerHTML = `<div class="alert alert-info">${esc(t("check.pick_parcel"))}</div>`; return; }
     this.results.innerHTML = `<div class="text-muted">${esc(t("check.running"))}</div>`;
+    const project = this.project();
     try {
-      const { data } = await request("POST", "/check", { json: { parcel_id: id, project: this.project(), lang: lang() } });
-      this.last = { kind: "check", data, parcel: id, lang: lang() };
+      const { data } = await request("POST", "/check", { json: { parcel_id: id, project, lang: lang() } });
+      this.last = { kind: "check", data, parcel: id, project, lang: lang() };
       this.render();
     } catch (err) {
-      this.results.innerHTML = `<div class="alert alert-danger" id="check-error">${esc(err.message)}${
-        err.hint ? `<div class="small">${esc(err.hint)}</div>` : ""}</div>`;
+      this.showError(err);
     }
   }
 
   async recommend() {
     this.results.innerHTML = `<div class="text-muted">${esc(t("check.running"))}</div>`;
+    const project = this.project();
     try {
-      const { data } = await request("POST", "/recommend", { json: { project: this.project(), top: 5, lang: lang() } });
-      this.last = { kind: "recommend", data, lang: lang() };
+      const { data } = await request("POST", "/recommend", { json: { project, top: 5, lang: lang() } });
+      this.last = { kind: "recommend", data, project, lang: lang() };
       this.render();
       this.drawCandidates(data.candidates || []);
     } catch (err) {
-      this.results.innerHTML = `<div class="alert alert-danger" id="check-error">${esc(err.message)}${
-        err.hint ? `<div class="small">${esc(err.hint)}</div>` : ""}</div>`;
+      this.showError(err);
     }
+  }
+
+  /** Ask the API again for the result shown, in language `l` (its messages are written in the
+   * language asked for): the same project and site, the check not recorded a second time. */
+  async refresh(l) {
+    const last = this.last;
+    if (!last || last.lang === l) return;
+    try {
+      let data;
+      if (last.kind === "check") {
+        ({ data } = await request("POST", "/check", {
+          json: { parcel_ids: last.data.parcel_ids, project: last.project, lang: l, record: false },
+        }));
+        data.recorded = last.data.recorded; // the record made by the first check
+      } else {
+        ({ data } = await request("POST", "/recommend", { json: { project: last.project, top: 5, lang: l } }));
+      }
+      if (this.last !== last || lang() !== l) return; // a newer result or language came meanwhile
+      this.last = { ...last, data, lang: l };
+    } catch (err) {
+      if (this.last === last) this.showError(err);
+      return;
+    }
+    this.render();
+    this.titleCandidates();
   }
 
   render() {
     if (!this.last) return;
-    if (this.last.lang !== lang() && this.last.kind === "check") {
-      // The rule messages come in the language asked for: ask again in the new one.
-      this.check();
-      return;
-    }
     if (this.last.kind === "check") this.renderCheck(this.last.data, this.last.parcel);
     else this.renderRecommend(this.last.data);
   }
@@ -144,10 +176,10 @@ export class ProjectCheck {
   renderCheck(d, parcel) {
     const rules = (d.rules || []).map((r) => `<tr class="rule-row rule-${esc(r.status)}" data-rule="${esc(r.rule)}">
         <td class="text-nowrap fw-semibold">${esc(tOr(`rule.${r.rule}`, r.rule))}</td><td>${statusBadge(r.status)}</td>
-        <td class="text-end">${esc(fmtVal(r.value))}${r.unit ? ` <span class="text-muted">${esc(r.unit)}</span>` : ""}</td>
+        <td class="text-end">${esc(fmtVal(r.value))}${unitHtml(r.unit)}</td>
         <td class="text-end">${esc(fmtVal(r.threshold))}</td></tr>
       <tr class="rule-msg rule-${esc(r.status)}"><td colspan="4" class="small">${esc(r.message || "")}
-        <span class="text-muted">· ${esc(r.source || "")}</span></td></tr>`).join("");
+        <span class="text-muted rule-source">· ${esc(sourceText(r.source))}</span></td></tr>`).join("");
     this.results.innerHTML = `<div id="check-result">
       <div class="d-flex align-items-center gap-2 mb-2">
         <span>${esc(t("check.verdict_for", { parcel }))}</span>
@@ -195,7 +227,7 @@ export class ProjectCheck {
       const { data } = await request("POST", `/projects/${d.recorded.project_id}/admission`,
         { json: { parcel_ids: d.parcel_ids, reason: reason || null } });
       this.last.admitted = data.admission;
-      toast(t("admit.done", { name: data.name, parcels: data.admission.parcel_ids.join("、") }), "ok");
+      toast(t("admit.done", { name: data.name, parcels: data.admission.parcel_ids.join(t("common.list_sep")) }), "ok");
       this.renderCheck(d, this.last.parcel);
     } catch (err) {
       const body = err.body && typeof err.body === "object" ? err.body : {};
@@ -209,7 +241,7 @@ export class ProjectCheck {
     const items = cands.map((c) => `<li class="list-group-item candidate" data-rank="${c.rank}">
         <div class="d-flex align-items-center gap-2"><span class="rank-badge">${c.rank}</span>
         <b>${esc((c.parcel_ids || []).join(" + "))}</b>${c.verdict ? statusBadge(c.verdict) : ""}
-        <span class="ms-auto small">${esc(num(c.area_mu, 1))} ${esc(t("unit.mu"))} · ${esc(num(c.score, 1))}</span></div>
+        <span class="ms-auto small">${esc(num(c.area_mu, 2))} ${esc(t("unit.mu"))} · ${esc(num(c.score, 1))}</span></div>
         <div class="small">${esc(clusterName(c.cluster))}</div>
         <div class="small text-muted">${esc(c.reason || "")}</div>
         ${c.weakest ? `<div class="small">${esc(t("check.weakest", { name: c.weakest }))}</div>` : ""}</li>`).join("");
@@ -239,8 +271,9 @@ export class ProjectCheck {
       const m = L.marker(center, {
         pane: "recommendLabels",
         icon: L.divIcon({ className: "rank-marker", html: `<span>${c.rank}</span>`, iconSize: [26, 26] }),
-        title: `${t("check.rank")} ${c.rank}: ${(c.parcel_ids || []).join(" + ")}`,
+        title: candidateTitle(c),
       });
+      m.candidate = c;
       m.on("click", () => this.focusCandidate(c.rank));
       this.highlight.addLayer(m);
     });
@@ -248,6 +281,13 @@ export class ProjectCheck {
     if (this.highlight.getLayers().length) {
       this.map.fitBounds(this.highlight.getBounds(), { padding: [40, 40], maxZoom: 16 });
     }
+  }
+
+  /** Write the rank markers' titles again (in a new language). */
+  titleCandidates() {
+    this.highlight.eachLayer((m) => {
+      if (m.candidate && m.getElement()) m.getElement().title = candidateTitle(m.candidate);
+    });
   }
 
   focusCandidate(rank) {
@@ -263,11 +303,23 @@ export class ProjectCheck {
   }
 }
 
+/** A rule value's unit: beside a short one (%, 分), under a long one (万元/亩). */
+function unitHtml(unit) {
+  if (!unit) return "";
+  const u = unitText(unit);
+  return u.length <= 2 ? ` <span class="text-muted rule-unit">${esc(u)}</span>`
+    : `<div class="small text-muted text-nowrap rule-unit">${esc(u)}</div>`;
+}
+
+function candidateTitle(c) {
+  return `${t("check.rank")} ${c.rank}: ${(c.parcel_ids || []).join(" + ")}`;
+}
+
 function fmtVal(v) {
   if (v === null || v === undefined) return "—";
   if (typeof v === "number") return num(v, 2);
   if (typeof v === "boolean") return v ? t("common.yes") : t("common.no");
-  if (Array.isArray(v)) return v.join("、");
+  if (Array.isArray(v)) return v.join(t("common.list_sep"));
   return tOr(`status_parcel.${v}`, String(v));
 }
 

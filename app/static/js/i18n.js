@@ -1,21 +1,32 @@
-// Interface texts in Chinese (default) and English; the choice persists in localStorage.
+// Interface texts, one language at a time: the current language's part of the message catalogue
+// (app/locale/<lang>/web.po and common.po, served as JSON by GET /i18n/<lang>.json). Chinese is the
+// default; the choice persists in localStorage and goes to the API as Accept-Language (api.js).
 // Elements carry data-i18n="key" (text), data-i18n-placeholder, data-i18n-title, data-i18n-aria.
 
 const LANG_KEY = "parksite.lang";
-const dicts = { zh: {}, en: {} };
+const loaded = {}; // language → {id: text}
 const listeners = new Set();
 let current = localStorage.getItem(LANG_KEY) === "en" ? "en" : "zh";
+let texts = {};
 
-/** Load both dictionaries (static/i18n/zh.json, en.json) and apply the saved language. */
+/** Return the catalogue of language `l` ({id: text}), read from the server once. */
+async function load(l) {
+  if (!loaded[l]) {
+    const base = document.body.dataset.texts || "/i18n";
+    const v = document.body.dataset.version || "";
+    const res = await fetch(`${base}/${l}.json?v=${v}`, { credentials: "same-origin" });
+    if (!res.ok) throw new Error(`${base}/${l}.json: HTTP ${res.status}`);
+    loaded[l] = await res.json();
+  }
+  return loaded[l];
+}
+
+/** Load the saved language's texts and label the page with them; read the other language's in
+ * the background, so that the switch is immediate. */
 export async function initI18n() {
-  const base = document.body.dataset.static || "/static";
-  const v = document.body.dataset.version || "";
-  const [zh, en] = await Promise.all(
-    ["zh", "en"].map((l) => fetch(`${base}/i18n/${l}.json?v=${v}`).then((r) => r.json())),
-  );
-  dicts.zh = zh;
-  dicts.en = en;
+  texts = await load(current);
   apply();
+  load(current === "zh" ? "en" : "zh").catch(() => {}); // setLang asks again if this failed
 }
 
 /** The current language: "zh" or "en". */
@@ -23,22 +34,25 @@ export function lang() {
   return current;
 }
 
-/** Switch language, persist it, re-label the page and tell the listeners. */
-export function setLang(l) {
-  current = l === "en" ? "en" : "zh";
+/** Switch language (reading its texts first if need be), persist it, re-label the page and tell
+ * the listeners. */
+export async function setLang(l) {
+  const next = l === "en" ? "en" : "zh";
+  texts = loaded[next] || await load(next);
+  current = next;
   localStorage.setItem(LANG_KEY, current);
   apply();
   listeners.forEach((fn) => fn(current));
 }
 
-/** Call `fn(lang)` after every language switch (to re-render dynamic parts). */
+/** Call `fn(lang)` after every language switch (to re-render or re-fetch dynamic parts). */
 export function onLangChange(fn) {
   listeners.add(fn);
 }
 
 /** Return the text of `key` in the current language, with {name} placeholders filled. */
 export function t(key, vars) {
-  let s = dicts[current][key] ?? dicts.zh[key] ?? key;
+  let s = texts[key] ?? key;
   if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (vars[k] ?? m));
   return s;
 }
@@ -50,7 +64,7 @@ export function tOr(key, fallback, vars) {
 
 /** Return whether a text exists for `key`. */
 export function has(key) {
-  return key in dicts[current] || key in dicts.zh;
+  return key in texts;
 }
 
 /** Pick the Chinese or English field of a record: name / name_en (or any base / base_en). */
@@ -68,6 +82,9 @@ export function apply(root = document) {
     el.placeholder = t(el.dataset.i18nPlaceholder);
   });
   root.querySelectorAll("[data-i18n-title]").forEach((el) => { el.title = t(el.dataset.i18nTitle); });
+  root.querySelectorAll("[data-i18n-aria]").forEach((el) => {
+    el.setAttribute("aria-label", t(el.dataset.i18nAria));
+  });
   const title = document.querySelector("title[data-i18n]");
   if (title) document.title = t(title.dataset.i18n);
 }

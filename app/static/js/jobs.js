@@ -4,8 +4,9 @@
 
 import { download, get, request } from "./api.js";
 import { hasRole, initAuth, onUserChange, openLogin } from "./auth.js";
-import { initI18n, lang, onLangChange, setLang, t } from "./i18n.js";
+import { initI18n, lang, onLangChange, pick, setLang, t } from "./i18n.js";
 import { esc, fmtTime, num, saveBlob, toast, toastError } from "./ui.js";
+import { loadZone, zone } from "./zone.js";
 
 const FORMATS = ["gpkg", "geojson", "csv"];
 const ACTIVE = new Set(["queued", "running"]);
@@ -14,7 +15,8 @@ const POLL_MS = 1000;
 
 let jobs = [];
 
-/** The job's current step in the page's language (message_zh / message_en, else message). */
+/** The job's current step in the page's language: `message` as the API wrote it for the
+ * Accept-Language asked for (message_zh / message_en where an older API gives both). */
 function jobMessage(j) {
   return (lang() === "zh" ? j.message_zh : j.message_en) || j.message || "";
 }
@@ -32,6 +34,15 @@ export function progressPct(j) {
   return Math.max(0, Math.min(100, p <= 1 ? p * 100 : p));
 }
 
+/** Return the name of suitability class `name` (as the job counts it: 优, 良 … 排除) in the page's
+ * language, from the zone's classes (or the summary's class_names_en). */
+function className(name, counts) {
+  const c = zone.classes.find((x) => x.name === name);
+  if (c) return pick(c);
+  if (name === "排除") return t("class.excluded");
+  return (lang() === "en" && counts.class_names_en && counts.class_names_en[name]) || name;
+}
+
 /** Return the result summary of a job (ScoreSummary): parcels, eligible, excluded, per class. */
 function countsHtml(c) {
   if (!c || typeof c !== "object") return "";
@@ -41,9 +52,7 @@ function countsHtml(c) {
   if (c.n_excluded != null) parts.push(`${t("jobs.count.excluded")} ${num(c.n_excluded, 0)}`);
   let html = esc(parts.join(" · "));
   if (c.by_class && typeof c.by_class === "object") {
-    const en = c.class_names_en || {};
-    const classes = Object.entries(c.by_class)
-      .map(([k, v]) => `${lang() === "en" && en[k] ? en[k] : k} ${num(v, 0)}`).join(" · ");
+    const classes = Object.entries(c.by_class).map(([k, v]) => `${className(k, c)} ${num(v, 0)}`).join(" · ");
     html += `<div class="text-muted">${esc(classes)}</div>`;
   }
   if (Array.isArray(c.notes) && c.notes.length) {
@@ -124,6 +133,7 @@ async function fetchResult(id, format) {
 async function loadJobs() {
   if (!hasRole("viewer")) { jobs = []; render(); return; }
   try {
+    if (!zone.raw) await loadZone(); // the names of the suitability classes
     const data = await get("/jobs");
     jobs = Array.isArray(data) ? data : data.jobs || data.items || [];
     jobs.sort((a, b) => String(b.created_at || "").localeCompare(String(a.created_at || "")));
@@ -173,6 +183,7 @@ async function upload(ev) {
     render();
     schedule();
     input.value = "";
+    showChosenFile();
   } catch (err) {
     toastError(err, t("jobs.upload_failed"));
   } finally {
@@ -188,14 +199,31 @@ function updateAccess() {
   note.querySelector("#jobs-login")?.addEventListener("click", (e) => { e.preventDefault(); openLogin(); });
 }
 
+/** Show the chosen file's name beside the file button (or "no file chosen", in the page's language). */
+function showChosenFile() {
+  const input = document.getElementById("job-file");
+  const el = document.getElementById("job-file-name");
+  const file = input.files.length ? input.files[0] : null;
+  if (file) {
+    delete el.dataset.i18n;
+    el.textContent = file.name;
+  } else {
+    el.dataset.i18n = "jobs.no_file";
+    el.textContent = t("jobs.no_file");
+  }
+  el.classList.toggle("text-muted", !file);
+}
+
 async function main() {
   await initI18n();
-  document.getElementById("lang-btn").addEventListener("click", () => setLang(lang() === "zh" ? "en" : "zh"));
+  document.getElementById("lang-btn").addEventListener("click", () => { setLang(lang() === "zh" ? "en" : "zh").catch((err) => toastError(err)); });
   await initAuth();
   document.getElementById("upload-form").addEventListener("submit", upload);
+  document.getElementById("job-file").addEventListener("change", showChosenFile);
   document.getElementById("jobs-refresh").addEventListener("click", loadJobs);
   onUserChange(() => { updateAccess(); loadJobs(); });
-  onLangChange(() => { render(); updateAccess(); });
+  // the jobs' messages, errors and notes are written by the API in the language asked for
+  onLangChange(() => { render(); updateAccess(); loadJobs(); });
   updateAccess();
   await loadJobs();
   window.parksiteJobs = { jobs: () => jobs, reload: loadJobs };

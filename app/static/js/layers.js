@@ -2,7 +2,7 @@
 // water, places), the legend, and the mouse-coordinate read-out.
 
 import { get } from "./api.js";
-import { onLangChange, pick, t } from "./i18n.js";
+import { onLangChange, pick, t, tOr } from "./i18n.js";
 import { esc, num, toastError } from "./ui.js";
 import {
   CLASS_COLORS, EXCLUDED_COLOR, STATUS_COLORS, clusterColor, zone,
@@ -17,8 +17,9 @@ export const ROAD_STYLES = {
 };
 const RIVER_COLOR = "#1f78b4";
 
-/** A layer group filled from GET /layers/{name} (or another path) the first time it is shown. */
-function lazyLayer(path, build) {
+/** A layer group filled from GET /layers/{name} (or another path) the first time it is shown;
+ * `name` is its layer.* text id (for messages). */
+function lazyLayer(path, build, name) {
   const group = L.featureGroup();
   let loaded = false;
   group.on("add", async () => {
@@ -30,7 +31,7 @@ function lazyLayer(path, build) {
       group.fire("data:loaded");
     } catch (err) {
       loaded = false;
-      toastError(err, t("layers.load_failed", { layer: path }));
+      toastError(err, t("layers.load_failed", { layer: t(`layer.${name}`) }));
     }
   });
   return group;
@@ -42,19 +43,22 @@ function popupTable(rows) {
     .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join("")}</table>`;
 }
 
-/** Park boundaries with their names as labels. */
+/** Park boundaries with their names as labels (in the interface's language). */
 export function parksLayer() {
-  return lazyLayer("/parks", (group, fc) => {
+  const group = lazyLayer("/parks", (g, fc) => {
     L.geoJSON(fc, {
       pane: "parks", interactive: false,
       style: { color: "#1b1b1b", weight: 2.5, fillColor: "#ffffff", fillOpacity: 0.04 },
       onEachFeature: (f, layer) => {
-        layer.bindTooltip(() => pick(f.properties), {
+        layer.bindTooltip(() => esc(pick(f.properties)), {
           permanent: true, direction: "center", className: "park-label",
         });
       },
-    }).eachLayer((l) => group.addLayer(l));
-  });
+    }).eachLayer((l) => g.addLayer(l));
+  }, "parks");
+  // a permanent label is written once: write it again in the new language
+  onLangChange(() => group.eachLayer((l) => { if (l.getTooltip()) l.getTooltip().update(); }));
+  return group;
 }
 
 /** Roads styled by class, with their names on hover. */
@@ -68,7 +72,7 @@ export function roadsLayer() {
         layer.bindTooltip(() => `${esc(p.name || p.road_id)} · ${esc(t(`road.${p.class}`))}`, { sticky: true });
       },
     }).eachLayer((l) => group.addLayer(l));
-  });
+  }, "roads");
 }
 
 /** Rivers (centre lines, seasonal ones dashed) and their control lines (河道治导线): the band
@@ -82,7 +86,7 @@ export function riversLayer() {
         style: { color: RIVER_COLOR, weight: 0.8, opacity: 0.6, fillColor: RIVER_COLOR, fillOpacity: 0.16, className: "river-control" },
       }).eachLayer((l) => group.addLayer(l));
     } catch (err) {
-      toastError(err, t("layers.load_failed", { layer: "rivers-control" }));
+      toastError(err, t("layers.load_failed", { layer: t("layer.control_line") }));
     }
     L.geoJSON(fc, {
       pane: "infra",
@@ -93,7 +97,7 @@ export function riversLayer() {
           { sticky: true });
       },
     }).eachLayer((l) => group.addLayer(l));
-  });
+  }, "rivers");
 }
 
 function marker(latlng, icon, color) {
@@ -117,7 +121,7 @@ export function substationsLayer() {
         ])}`);
       },
     }).eachLayer((l) => group.addLayer(l));
-  });
+  }, "substations");
 }
 
 const WATER_ICONS = { reservoir: ["water", "blue"], well: ["droplet", "cadetblue"], wastewater_plant: ["recycle", "darkgreen"] };
@@ -136,13 +140,13 @@ export function waterLayer() {
         const p = f.properties;
         layer.bindPopup(() => `<b>${esc(p.name)}</b>${popupTable([
           [t("infra.kind"), t(`water.${p.kind}`)],
-          [t("infra.status"), p.status],
+          [t("infra.status"), p.status ? tOr(`infra.status.${p.status}`, p.status) : null],
           [t("infra.capacity"), p.capacity_m3_per_day != null ? `${num(p.capacity_m3_per_day, 0)} m³/d` : null],
           [t("infra.used"), p.used_m3_per_day != null ? `${num(p.used_m3_per_day, 0)} m³/d` : null],
         ])}`);
       },
     }).eachLayer((l) => group.addLayer(l));
-  });
+  }, "water");
 }
 
 /** The county seat and the park gates. */
@@ -152,7 +156,7 @@ export function placesLayer() {
       pointToLayer: (f, ll) => marker(ll, f.properties.kind === "gate" ? "door-open" : "landmark", "purple"),
       onEachFeature: (f, layer) => layer.bindTooltip(() => esc(f.properties.name)),
     }).eachLayer((l) => group.addLayer(l));
-  });
+  }, "places");
 }
 
 // --------------------------------------------------------------------------- legend
@@ -241,19 +245,20 @@ export function coordsControl() {
     onAdd(map) {
       const div = L.DomUtil.create("div", "leaflet-control coords-control");
       div.id = "coords";
-      div.textContent = t("coords.hint");
-      let moved = false;
-      onLangChange(() => { if (!moved) div.textContent = t("coords.hint"); });
-      map.on("mousemove", (e) => {
-        moved = true;
-        const { lat, lng } = e.latlng;
+      let last = null; // the last mouse position, written again in a new language
+      const show = () => {
+        if (!last) { div.textContent = t("coords.hint"); return; }
+        const { lat, lng } = last;
         let s = `${t("coords.lon")} ${lng.toFixed(6)}°  ${t("coords.lat")} ${lat.toFixed(6)}°`;
         if (project) {
           const [x, y] = project.forward([lng, lat]);
           s += `  |  ${crs} X ${x.toFixed(1)}  Y ${y.toFixed(1)}`;
         }
         div.textContent = s;
-      });
+      };
+      show();
+      onLangChange(show);
+      map.on("mousemove", (e) => { last = e.latlng; show(); });
       return div;
     },
   });

@@ -24,6 +24,15 @@ function makeMap() {
   return map;
 }
 
+/** Write the titles Leaflet gives its own buttons (zoom, layers) in the interface's language. */
+function labelLeafletButtons(map) {
+  const c = map.getContainer();
+  for (const [sel, key] of [[".leaflet-control-zoom-in", "map.zoom_in"], [".leaflet-control-zoom-out", "map.zoom_out"],
+    [".leaflet-control-layers-toggle", "layers.title"]]) {
+    c.querySelectorAll(sel).forEach((a) => { a.title = t(key); a.setAttribute("aria-label", t(key)); });
+  }
+}
+
 function statusControl() {
   const Status = L.Control.extend({
     options: { position: "bottomleft" },
@@ -71,7 +80,7 @@ function switchTab(id) {
 
 async function main() {
   await initI18n();
-  document.getElementById("lang-btn").addEventListener("click", () => setLang(lang() === "zh" ? "en" : "zh"));
+  document.getElementById("lang-btn").addEventListener("click", () => { setLang(lang() === "zh" ? "en" : "zh").catch((err) => toastError(err)); });
   await initAuth();
   for (;;) {
     try {
@@ -152,6 +161,7 @@ async function main() {
     const over = {};
     for (const [k, layer] of Object.entries(overlays)) over[`<span data-layer="${k}">${esc(t(`layer.${k}`))}</span>`] = layer;
     layerControl = L.control.layers(base, over, { position: "topright", collapsed: true }).addTo(map);
+    labelLeafletButtons(map);
   };
   buildLayerControl();
 

@@ -3,8 +3,8 @@
 
 import { get } from "./api.js";
 import { lang, pick, t, tOr } from "./i18n.js";
-import { esc, num, pct } from "./ui.js";
-import { classColor, clusterName, parkName } from "./zone.js";
+import { areaText, esc, num, pct, unitText } from "./ui.js";
+import { branchName, classColor, clusterName, parkName } from "./zone.js";
 
 let chart = null;
 let current = null; // the parcel Feature shown
@@ -39,7 +39,7 @@ function measureValue(v, unit, fmt) {
   if (v === null || v === undefined || v === "") return null;
   if (fmt === "text") return String(v);
   if (fmt === "pct") return pct(v, 0);
-  return `${num(v, fmt)}${unit ? ` ${unit}` : ""}`;
+  return `${num(v, fmt)}${unit ? ` ${unitText(unit)}` : ""}`;
 }
 
 function measuresHtml(measures) {
@@ -61,14 +61,41 @@ function breakdownTable(breakdown) {
     <th class="text-end">${esc(t("breakdown.value"))}</th><th class="text-end">${esc(t("breakdown.weight"))}</th>
     <th class="text-end">${esc(t("breakdown.contribution"))}</th></tr></thead><tbody>${breakdown.map((b) => `<tr>
       <td>${esc(pick(b))}</td>
-      <td class="text-end">${esc(typeof b.raw === "number" ? num(b.raw, 1) : b.raw ?? "—")} ${esc(b.unit || "")}</td>
+      <td class="text-end">${esc(typeof b.raw === "number" ? num(b.raw, 1) : b.raw ?? "—")} ${esc(unitText(b.unit))}</td>
       <td class="text-end">${esc(num(b.value, 2))}</td><td class="text-end">${esc(num(b.weight, 3))}</td>
       <td class="text-end">${esc(num(b.contribution, 1))}</td></tr>`).join("")}</tbody></table>`;
+}
+
+/** Split a chart label into lines of about `width` characters (at spaces; Chinese anywhere), so
+ * that long criterion names are shown whole beside their bars, not cut off. */
+export function wrapLabel(label, width = lang() === "en" ? 20 : 10) {
+  const s = String(label);
+  if (s.length <= width) return s;
+  const lines = [];
+  if (/\s/.test(s)) {
+    let line = "";
+    for (const word of s.split(/\s+/)) {
+      if (line && (line.length + 1 + word.length) > width) { lines.push(line); line = word; }
+      else line = line ? `${line} ${word}` : word;
+    }
+    if (line) lines.push(line);
+  } else {
+    for (let i = 0; i < s.length; i += width) lines.push(s.slice(i, i + width));
+  }
+  return lines;
+}
+
+/** Height of the breakdown chart for `n` bars whose labels take `lines` lines in all (px). */
+function chartHeight(n, lines) {
+  return Math.max(180, 40 + 14 * lines + 8 * n);
 }
 
 function drawChart(canvas, breakdown) {
   if (chart) { chart.destroy(); chart = null; }
   if (!canvas || !window.Chart || !breakdown.length) return;
+  const labels = breakdown.map((b) => wrapLabel(pick(b)));
+  const lines = labels.reduce((a, l) => a + (Array.isArray(l) ? l.length : 1), 0);
+  canvas.parentElement.style.height = `${chartHeight(breakdown.length, lines)}px`;
   const colors = breakdown.map((b) => {
     const v = Number(b.value);
     if (v >= 0.8) return "#1a9641";
@@ -79,7 +106,7 @@ function drawChart(canvas, breakdown) {
   chart = new window.Chart(canvas, {
     type: "bar",
     data: {
-      labels: breakdown.map((b) => pick(b)),
+      labels,
       datasets: [{
         label: t("breakdown.contribution"), data: breakdown.map((b) => Number(b.contribution) || 0),
         backgroundColor: colors, borderColor: "#444", borderWidth: 0.5,
@@ -94,12 +121,15 @@ function drawChart(canvas, breakdown) {
             label: (ctx) => {
               const b = breakdown[ctx.dataIndex];
               return `${t("breakdown.contribution")} ${num(b.contribution, 1)} = ${num(b.weight, 3)} × ${num(b.value, 2)}`
-                + ` (${num(b.raw, 1)} ${b.unit || ""})`;
+                + ` (${num(b.raw, 1)} ${unitText(b.unit)})`;
             },
           },
         },
       },
-      scales: { x: { beginAtZero: true, title: { display: true, text: t("breakdown.axis") } } },
+      scales: {
+        x: { beginAtZero: true, title: { display: true, text: t("breakdown.axis") } },
+        y: { ticks: { autoSkip: false } },
+      },
     },
   });
 }
@@ -110,7 +140,7 @@ function standardLandHtml(sheet, p) {
   }
   const rows = (sheet.industries || []).map((r) => `<tr>
     <td>${esc(lang() === "en" ? r.industry_en || r.industry : r.industry)}${
-      r.branches && r.branches.length ? `<div class="small text-muted">${esc(r.branches.join("、"))}</div>` : ""}${
+      r.branches && r.branches.length ? `<div class="small text-muted">${esc(r.branches.map(branchName).join(t("common.list_sep")))}</div>` : ""}${
       r.reference ? `<div class="small text-warning">${esc(t("standard.reference"))}</div>` : ""}${
       r.review ? `<div class="small text-warning">${esc(t("standard.review"))}</div>` : ""}</td>
     <td class="text-end">≥ ${esc(num(r.investment_intensity_wan_per_mu, 0))}<div class="small text-muted">${
@@ -150,7 +180,7 @@ export function renderParcel(root, feature) {
       <span class="ms-auto fs-5" id="parcel-score" title="${esc(t("parcel.score"))}">${esc(num(p.score, 1))}</span>
     </div>
     <table class="table table-sm mt-2 parcel-facts">
-      <tr><th>${esc(t("parcel.area"))}</th><td id="parcel-area">${esc(num(p.area_m2, 0))} m² · ${esc(num(p.area_mu, 2))} ${esc(t("unit.mu"))}</td></tr>
+      <tr><th>${esc(t("parcel.area"))}</th><td id="parcel-area">${esc(areaText(p.area_m2, p.area_mu))}</td></tr>
       <tr><th>${esc(t("parcel.park"))}</th><td>${esc(parkName(p.park))}</td></tr>
       <tr><th>${esc(t("parcel.cluster"))}</th><td id="parcel-cluster">${esc(clusterName(p.cluster))}</td></tr>
       <tr><th>${esc(t("parcel.status"))}</th><td>${esc(t(`status_parcel.${p.status}`))}</td></tr>

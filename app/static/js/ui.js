@@ -1,6 +1,15 @@
 // Small helpers shared by the pages: escaping, number formats, toasts, status badges.
 
-import { t } from "./i18n.js";
+import { has, onLangChange, t } from "./i18n.js";
+
+// A toast says what just happened, in the language of that moment: a switch takes them away.
+onLangChange(() => {
+  document.querySelectorAll("#toasts .toast").forEach((el) => {
+    const tt = window.bootstrap && window.bootstrap.Toast.getInstance(el);
+    if (tt) tt.dispose();
+    el.remove();
+  });
+});
 
 /** Return `s` with HTML special characters escaped. */
 export function esc(s) {
@@ -13,6 +22,38 @@ export function esc(s) {
 export function num(x, nd = 2) {
   if (x === null || x === undefined || x === "" || Number.isNaN(Number(x))) return "—";
   return Number(x).toLocaleString("en-US", { maximumFractionDigits: nd });
+}
+
+/** Return an area for people: "25,024 m² · 37.54 亩" (m² whole, 亩 to 0.01; "—" for none). */
+export function areaText(m2, mu) {
+  if ((m2 === null || m2 === undefined) && (mu === null || mu === undefined)) return "—";
+  const parts = [];
+  if (m2 !== null && m2 !== undefined) parts.push(`${num(m2, 0)} m²`);
+  if (mu !== null && mu !== undefined) parts.push(`${num(mu, 2)} ${t("unit.mu")}`);
+  return parts.join(" · ");
+}
+
+/** The catalogue ids of the Chinese units the API and the zone file write (万元/亩 …). */
+const UNIT_KEYS = {
+  亩: "unit.mu", 万元: "unit.wan", "万元/亩": "unit.wan_per_mu", "万元/年": "unit.wan_per_year",
+  "m³/亩": "unit.m3_per_mu", 分: "unit.points",
+};
+
+/** Return a unit in the interface's language ("万元/亩" → "10k yuan/mu"); others as they are. */
+export function unitText(unit) {
+  if (!unit) return "";
+  const key = UNIT_KEYS[unit];
+  return key ? t(key) : String(unit);
+}
+
+/** Return a rule's source as people read it: the plan's words (表9-6) as the API gives them;
+ * the code names older answers give (parcels.status …) as the catalogue names them. */
+export function sourceText(source) {
+  if (!source) return "";
+  const s = String(source);
+  if (has(`source.${s}`)) return t(`source.${s}`);
+  const m = /^(substations|water)\b/.exec(s);
+  return m ? t("source.capacity") : s;
 }
 
 /** Return a 0–1 share as a percentage text. */

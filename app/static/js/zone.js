@@ -66,6 +66,17 @@ export function clusterName(id) {
   return c ? pick(c) : id;
 }
 
+/** Display name of a positive-list branch (二级产业方向) given by its Chinese name; an industry's
+ * name is found too; anything else is returned as it is. */
+export function branchName(name) {
+  for (const ind of zone.industries) {
+    if (ind.name === name) return pick(ind);
+    const b = (ind.branches || []).find((x) => x.name === name);
+    if (b) return pick(b);
+  }
+  return name;
+}
+
 /** Map colour of a cluster id (stable: by its place in the zone's list, else a hash). */
 export function clusterColor(id) {
   if (!id) return "#999999";
