@@ -193,10 +193,6 @@ def test_records_and_files(competing, tmp_path):
 
 def test_sample_zone_allocation_invariants():
     """Allocate mode on the bundled sample zone (real pipeline and layers): invariants only."""
-    from scoring.zone import zone_data_path
-
-    if not zone_data_path(ZONE_FILE, jiaokou().data.layers).is_file():
-        pytest.skip("the sample GeoPackage data/parcels/jiaokou.gpkg has not been generated")
     from app.commands.admission import load_context
 
     zone, parcels, cap = load_context(ZONE_FILE)

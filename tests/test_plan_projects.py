@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 from collections import Counter
 
 import pytest
@@ -196,20 +195,12 @@ def test_english_records_and_rich_table(report):
     assert "年产10万吨铝基新材料项目" in text and "AL-1" in text and "4250" in text
 
 
-def _pipeline_missing() -> bool:
-    try:
-        return importlib.util.find_spec("scoring.pipeline") is None
-    except (ImportError, ValueError):
-        return True
-
-
-@pytest.mark.skipif(_pipeline_missing(), reason="scoring.pipeline (load_scored_parcels) is not written yet")
 def test_cli_plan_report(tmp_path, monkeypatch):
-    import scoring.pipeline
     from app.commands.admission import register
+    from app.scoring_io import cache as scored_cache
 
     zone_file = write_zone_with_layers(tmp_path, *layers())
-    monkeypatch.setattr(scoring.pipeline, "load_scored_parcels", lambda zf: report_parcels())
+    monkeypatch.setattr(scored_cache, "load_scored_parcels", lambda zf: report_parcels())
     app = typer.Typer()
     register(app)
     out = tmp_path / "report.xlsx"
@@ -246,13 +237,12 @@ def test_plan_report_allocate(plan):
     assert report.counts() == {"pass": 0, "review": 3, "fail": 44}
 
 
-@pytest.mark.skipif(_pipeline_missing(), reason="scoring.pipeline (load_scored_parcels) is not written yet")
 def test_cli_plan_report_allocate(tmp_path, monkeypatch):
-    import scoring.pipeline
     from app.commands.admission import register
+    from app.scoring_io import cache as scored_cache
 
     zone_file = write_zone_with_layers(tmp_path, *layers())
-    monkeypatch.setattr(scoring.pipeline, "load_scored_parcels", lambda zf: report_parcels())
+    monkeypatch.setattr(scored_cache, "load_scored_parcels", lambda zf: report_parcels())
     app = typer.Typer()
     register(app)
     out = tmp_path / "alloc.csv"

@@ -9,7 +9,7 @@ for machine output)::
     parksite plan-report   --zone ZONE --out OUT.xlsx|OUT.csv [--projects FILE] [--top N] [--lang zh|en]
                            [--allocate]
 
-Scored parcels come from ``scoring.pipeline.load_scored_parcels(zone_file)`` (imported when a
+Scored parcels come from ``app.scoring_io.cache.load_scored_parcels(zone_file)`` (imported when a
 command runs); utility capacities from the ``substations`` and ``water`` layers of the zone's
 GeoPackage (``data.layers``).
 """
@@ -58,8 +58,8 @@ def _zone_file(zone: Path | None) -> Path:
 
 def load_context(zone_file: Path, zone: Any = None) -> tuple[Any, pd.DataFrame, Any]:
     """Return (zone config, scored parcels, capacity ledger or None) for a zone file."""
+    from app.scoring_io.cache import load_scored_parcels
     from scoring.capacity import CapacityLedger
-    from scoring.pipeline import load_scored_parcels  # written by the scoring pipeline
     from scoring.zone import load_zone, zone_data_path
 
     zone = zone if zone is not None else load_zone(zone_file)
