@@ -8,17 +8,16 @@ import pytest
 from openpyxl import load_workbook
 from rich.console import Console
 
+from app.exports.plan_report import write_plan_report
+from scoring.plan_allocation import allocate_projects
+from scoring.plan_projects import PlanProject, load_plan_projects
 from scoring.plan_report import (
     ALLOC_HEADERS_EN,
     ALLOC_HEADERS_ZH,
     HEADERS_EN,
     HEADERS_ZH,
-    PlanProject,
-    allocate_projects,
-    load_plan_projects,
     plan_report,
     plan_report_table,
-    write_plan_report,
 )
 from tests.admission_fixtures import ZONE_FILE, jiaokou, ledger, make_parcels, parcel, project
 

@@ -12,16 +12,11 @@ from openpyxl import load_workbook
 from rich.console import Console
 from typer.testing import CliRunner
 
+from app.exports.plan_report import write_plan_report
 from gis.errors import InputFileError, SchemaError
 from scoring.admission import justified_area
-from scoring.plan_report import (
-    HEADERS_ZH,
-    PLAN_PROJECTS_FILE,
-    load_plan_projects,
-    plan_report,
-    plan_report_table,
-    write_plan_report,
-)
+from scoring.plan_projects import PLAN_PROJECTS_FILE, load_plan_projects
+from scoring.plan_report import HEADERS_ZH, plan_report, plan_report_table
 from scoring.project import classify_industry
 from tests.admission_fixtures import jiaokou, layers, ledger, make_parcels, parcel, write_zone_with_layers
 

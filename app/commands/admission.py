@@ -343,13 +343,9 @@ def register(cli: typer.Typer) -> None:
         ),
     ) -> None:
         """Run the plan's 47 projects through the recommendation; write XLSX/CSV and print a table."""
-        from scoring.plan_report import (
-            PLAN_PROJECTS_FILE,
-            load_plan_projects,
-            plan_report,
-            plan_report_table,
-            write_plan_report,
-        )
+        from app.exports.plan_report import write_plan_report
+        from scoring.plan_projects import PLAN_PROJECTS_FILE, load_plan_projects
+        from scoring.plan_report import plan_report, plan_report_table
 
         lang = _check_lang(lang)
         if out.suffix.lower() not in (".xlsx", ".csv"):
