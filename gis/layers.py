@@ -298,6 +298,7 @@ def read_layer(
             where=raw,
             hint="give a GeoPackage (.gpkg), GeoJSON (.geojson) or zipped Shapefile (.zip)",
         )
+    layer_name: str | None
     if fmt == "zipped Shapefile":
         with extracted_shapefile(p, layer, zip_limits) as shp:
             _check_magic(shp, "Shapefile")
@@ -325,10 +326,10 @@ def read_layer(
 
 
 # ---------------------------------------------------------------------------------- checking
-def _kinds(geometry: GeometryKind | Collection[GeometryKind] | None) -> tuple[str, ...]:
+def _kinds(geometry: GeometryKind | Collection[GeometryKind] | None) -> tuple[GeometryKind, ...]:
     if geometry is None:
         return ()
-    kinds = (geometry,) if isinstance(geometry, str) else tuple(geometry)
+    kinds: tuple[GeometryKind, ...] = (geometry,) if isinstance(geometry, str) else tuple(geometry)
     unknown = [k for k in kinds if k not in KIND_TYPE_IDS]
     if unknown:
         raise ValueError(f"unknown geometry kind(s) {unknown}; use {sorted(KIND_TYPE_IDS)}")

@@ -272,8 +272,8 @@ def _place(
         units,
     )
     if drawn:
-        note_zh = "；扣减 " + alloc.drawn_text("zh")
-        note_en = "; drew " + alloc.drawn_text("en")
+        note_zh = "；扣减 " + (alloc.drawn_text("zh") or "")
+        note_en = "; drew " + (alloc.drawn_text("en") or "")
     return replace(
         alloc,
         reason_zh=f"分配 {ids}（{where_zh}，{fmt(best.area_mu)} 亩）{note_zh}",
@@ -393,17 +393,17 @@ def _summary(
     if before is not None and after is not None:
         for p in zone.parks:
             for s in ("power", "water", "wastewater"):
-                b, a = before.supply(p.id, s), after.supply(p.id, s)
+                was, left = before.supply(p.id, s), after.supply(p.id, s)
                 cap.append(
                     CapacityLeft(
                         p.id,
                         (p.name, p.name_en),
                         s,
                         SERVICE_UNITS[s],
-                        b.spare,
-                        a.spare,
-                        a.reason_zh,
-                        a.reason_en,
+                        was.spare,
+                        left.spare,
+                        left.reason_zh,
+                        left.reason_en,
                     )
                 )
     drawn: dict[str, float] = {}

@@ -286,16 +286,16 @@ def plan_report_table(report: PlanReport, lang: str | None = None):
         title="规划项目选址（附件 产业发展项目汇总表）" if zh else "Plan projects (appendix)",
         show_lines=False,
     )
-    for head, kw in (
-        ("序号" if zh else "No", {"justify": "right"}),
-        ("项目名称" if zh else "Project", {}),
-        ("投资 万元" if zh else "Invest 万元", {"justify": "right"}),
-        ("产值 万元/年" if zh else "Output 万元/yr", {"justify": "right"}),
-        ("可支撑 亩" if zh else "Justified 亩", {"justify": "right"}),
-        ("推荐地块" if zh else "Best sites", {}),
-        ("结论" if zh else "Verdict", {}),
+    for head, numeric in (
+        ("序号" if zh else "No", True),
+        ("项目名称" if zh else "Project", False),
+        ("投资 万元" if zh else "Invest 万元", True),
+        ("产值 万元/年" if zh else "Output 万元/yr", True),
+        ("可支撑 亩" if zh else "Justified 亩", True),
+        ("推荐地块" if zh else "Best sites", False),
+        ("结论" if zh else "Verdict", False),
     ):
-        table.add_column(head, **kw)
+        table.add_column(head, justify="right" if numeric else "left")
     if report.allocated:
         table.add_column("分配地块" if zh else "Allocated")
         table.add_column("分配 亩" if zh else "Alloc. 亩", justify="right")
