@@ -88,7 +88,8 @@ def dem_extents(
                 if CRS.from_user_input(src.crs.to_wkt()) != crs
                 else tuple(b)
             )
-        out.append((Path(p).name, tuple(float(v) for v in bounds)))
+        left, bottom, right, top = (float(v) for v in bounds)
+        out.append((Path(p).name, (left, bottom, right, top)))
     return out
 
 
