@@ -51,12 +51,9 @@ sys.path.insert(0, str(ROOT))
 
 from gis.raster import write_float_geotiff  # noqa: E402
 from gis.slope import slope_array  # noqa: E402
-from scoring.pipeline import (  # noqa: E402
-    DEFAULT_BATCH_SIZE,
-    ZoneContext,
-    prepare_parcels,
-    score_zone_parcels,
-)
+from scoring.batch import DEFAULT_BATCH_SIZE, score_zone_parcels  # noqa: E402
+from scoring.context import ZoneContext  # noqa: E402
+from scoring.parcels import prepare_parcels  # noqa: E402
 from scoring.zone import load_zone  # noqa: E402
 
 CRS = "EPSG:4546"

@@ -33,9 +33,6 @@ from gis.archive import ZipLimits, extracted_shapefile
 from gis.errors import CRSError, GeometryError, InputFileError, MissingCRSError, SchemaError
 from gis.repair import KIND_TYPE_IDS, GeometryKind, GeometryRepair, describe_features, repair_geometries
 
-#: The zone's projected CRS (CGCS2000 / 3-degree Gauss–Krüger CM 111°E) used for computation.
-DEFAULT_CRS = "EPSG:4546"
-
 #: Accepted file name endings and the format they stand for.
 FORMATS: dict[str, str] = {
     ".gpkg": "GeoPackage",
@@ -98,14 +95,14 @@ def require_projected(crs: CRS | None, *, where: str) -> CRS:
             f"is in {crs_label(crs)}, a {'geographic' if crs.is_geographic else 'non-projected'} "
             "CRS; distances and areas need a projected CRS in metres",
             where=where,
-            hint=f"reproject to the zone's CRS ({DEFAULT_CRS})",
+            hint="reproject to the zone's projected CRS (in metres)",
         )
     units = {a.unit_name for a in crs.axis_info}
     if not units <= {"metre", "meter"}:
         raise CRSError(
             f"is in {crs_label(crs)} whose unit is {', '.join(sorted(units))}, not metres",
             where=where,
-            hint=f"reproject to {DEFAULT_CRS}",
+            hint="reproject to the zone's projected CRS (in metres)",
         )
     return crs
 
@@ -257,7 +254,7 @@ def read_layer(
     path: str | os.PathLike[str],
     layer: str | None = None,
     *,
-    target_crs: Any = DEFAULT_CRS,
+    target_crs: Any,
     geometry: GeometryKind | Collection[GeometryKind] | None = None,
     required: Sequence[str] = (),
     finite: Sequence[str] = (),
@@ -271,7 +268,7 @@ def read_layer(
     ``layer`` names the GeoPackage layer (required when it holds several spatial layers) or the
     Shapefile inside a zip (required when it holds several). ``target_crs`` (anything pyproj
     parses; must be projected in metres; None keeps the layer's CRS) is what the layer is
-    reprojected to. ``geometry`` is the accepted kind(s): ``"polygon"``, ``"line"``, ``"point"``.
+    reprojected to: the caller passes it, usually the zone's ``zone.crs``. ``geometry`` is the accepted kind(s): ``"polygon"``, ``"line"``, ``"point"``.
     ``required`` fields must exist; ``finite`` fields must hold finite numbers in every feature;
     ``id_field`` must exist, be non-null and unique, and names features in messages. With
     ``repair`` invalid geometries are repaired (else refused). With ``check_extent`` a layer whose
@@ -301,6 +298,7 @@ def read_layer(
             where=raw,
             hint="give a GeoPackage (.gpkg), GeoJSON (.geojson) or zipped Shapefile (.zip)",
         )
+    layer_name: str | None
     if fmt == "zipped Shapefile":
         with extracted_shapefile(p, layer, zip_limits) as shp:
             _check_magic(shp, "Shapefile")
@@ -328,10 +326,10 @@ def read_layer(
 
 
 # ---------------------------------------------------------------------------------- checking
-def _kinds(geometry: GeometryKind | Collection[GeometryKind] | None) -> tuple[str, ...]:
+def _kinds(geometry: GeometryKind | Collection[GeometryKind] | None) -> tuple[GeometryKind, ...]:
     if geometry is None:
         return ()
-    kinds = (geometry,) if isinstance(geometry, str) else tuple(geometry)
+    kinds: tuple[GeometryKind, ...] = (geometry,) if isinstance(geometry, str) else tuple(geometry)
     unknown = [k for k in kinds if k not in KIND_TYPE_IDS]
     if unknown:
         raise ValueError(f"unknown geometry kind(s) {unknown}; use {sorted(KIND_TYPE_IDS)}")
@@ -427,7 +425,7 @@ def prepare_layer(
     gdf: gpd.GeoDataFrame,
     *,
     where: str = "layer",
-    target_crs: Any = DEFAULT_CRS,
+    target_crs: Any,
     geometry: GeometryKind | Collection[GeometryKind] | None = None,
     required: Sequence[str] = (),
     finite: Sequence[str] = (),

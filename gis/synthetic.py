@@ -337,10 +337,11 @@ def node_lines(lines: Sequence[BaseGeometry], *, grid_size: float = 0.01) -> lis
 
 
 def _ends(line: BaseGeometry) -> list[tuple[float, float]]:
-    ends = []
+    """Return the (x, y) end points of each part of ``line``."""
+    ends: list[tuple[float, float]] = []
     for part in shapely.get_parts(line):
-        c = shapely.get_coordinates(part)
-        ends += [tuple(map(float, c[0])), tuple(map(float, c[-1]))]
+        c = shapely.get_coordinates(part)  # (n, 2): x, y
+        ends += [(float(c[0, 0]), float(c[0, 1])), (float(c[-1, 0]), float(c[-1, 1]))]
     return ends
 
 
@@ -348,7 +349,7 @@ def _with_vertices(line: BaseGeometry, nodes: list[tuple[float, float]], tol: fl
     """Return ``line`` with ``nodes`` inserted as vertices (replacing vertices within ``tol``)."""
     if not nodes or line.geom_type != "LineString":
         return line
-    coords = [tuple(map(float, c)) for c in line.coords]
+    coords = [(float(c[0]), float(c[1])) for c in line.coords]  # the lines are 2D
     seg = np.hypot(*np.diff(np.asarray(coords), axis=0).T)
     along = np.concatenate([[0.0], np.cumsum(seg)])
     items = [(float(d), 1, c) for d, c in zip(along, coords) if all(math.dist(c, n) > tol for n in nodes)]

@@ -21,7 +21,6 @@ from gis.layers import crs_label, geometry_array
 from gis.raster import DEFAULT_MAX_CELLS
 from gis.zonal import (
     DEFAULT_BATCH_SIZE,
-    DEFAULT_SLOPE_LIMITS_PCT,
     TerrainSurface,
     check_limits,
     extract_cells,
@@ -33,7 +32,7 @@ from gis.zonal import (
 )
 
 
-def terrain_columns(slope_limits_pct: Iterable[float] = DEFAULT_SLOPE_LIMITS_PCT) -> list[str]:
+def terrain_columns(slope_limits_pct: Iterable[float]) -> list[str]:
     """Return the column names :func:`measure_terrain` produces, in order."""
     return [*slope_columns(slope_limits_pct), *EARTHWORK_COLUMNS]
 
@@ -41,7 +40,7 @@ def terrain_columns(slope_limits_pct: Iterable[float] = DEFAULT_SLOPE_LIMITS_PCT
 def measure_terrain_batch(
     geometries: np.ndarray | gpd.GeoSeries,
     surface: TerrainSurface,
-    slope_limits_pct: Iterable[float] = DEFAULT_SLOPE_LIMITS_PCT,
+    slope_limits_pct: Iterable[float],
     planned_limit_pct: float = DEFAULT_PLANNED_LIMIT_PCT,
     *,
     natural_limit_pct: float | None = None,
@@ -71,7 +70,7 @@ def measure_terrain_batch(
 def measure_terrain_on_surfaces(
     parcels: gpd.GeoDataFrame | gpd.GeoSeries | np.ndarray,
     surfaces: Sequence[TerrainSurface],
-    slope_limits_pct: Iterable[float] = DEFAULT_SLOPE_LIMITS_PCT,
+    slope_limits_pct: Iterable[float],
     planned_limit_pct: float = DEFAULT_PLANNED_LIMIT_PCT,
     *,
     natural_limit_pct: float | None = None,
@@ -125,7 +124,7 @@ def measure_terrain_on_surfaces(
 def measure_terrain(
     parcels_gdf: gpd.GeoDataFrame,
     dem_paths: str | Path | Sequence[str | Path],
-    slope_limits_pct: Iterable[float] = DEFAULT_SLOPE_LIMITS_PCT,
+    slope_limits_pct: Iterable[float],
     planned_limit_pct: float = DEFAULT_PLANNED_LIMIT_PCT,
     *,
     natural_limit_pct: float | None = None,
@@ -140,7 +139,8 @@ def measure_terrain(
     ``earthwork_{fit,lim}_{cut,fill}_m3`` (m³) and ``earthwork_lim_m3_per_mu`` (m³/亩) for the
     planned-slope limit ``planned_limit_pct`` (%).
 
-    ``parcels_gdf`` are polygons in the DEMs' CRS; ``dem_paths`` one DEM or one per park. Each
+    ``parcels_gdf`` are polygons in the DEMs' CRS; ``dem_paths`` one DEM or one per park; the
+    slope limits come from the zone's configuration (``scoring.slope_limits``; gis has no default). Each
     DEM is read and its slope computed once, in memory. Parcels no DEM covers get NaN and are
     listed in ``result.attrs["parcels_without_dem"]``. Raises the errors of
     :func:`gis.zonal.measure_on_dems` (no CRS, CRS mismatch, bad geometry, no overlap, bad DEM).

@@ -45,9 +45,6 @@ from gis.slope import slope_grid
 
 log = logging.getLogger(__name__)
 
-#: CJJ 83-2016: natural ground slope of industrial land < 15 %, planned surface < 10 %.
-DEFAULT_SLOPE_LIMITS_PCT: tuple[float, ...] = (15.0, 10.0)
-
 #: Parcels per exactextract/numpy batch: bounds the memory of per-cell arrays, and is faster
 #: than one huge batch (the per-cell temporaries stay in the CPU caches): for 20,000 parcels of
 #: ~170 cells, 1,000–2,000 took 1.33 s of terrain measures, 5,000 1.48 s, 10,000 1.76 s.
@@ -363,7 +360,7 @@ def weighted_quantile_by_group(
 def slope_stats(
     cells: ParcelCells,
     slope_deg: Grid,
-    limits_pct: Iterable[float] = DEFAULT_SLOPE_LIMITS_PCT,
+    limits_pct: Iterable[float],
     natural_limit_pct: float | None = None,
 ) -> pd.DataFrame:
     """Return slope statistics per parcel of a batch (index 0 … n − 1), columns :func:`slope_columns`.
@@ -639,7 +636,7 @@ def without_dem_frame(
 def zonal_slope(
     parcels: gpd.GeoDataFrame | gpd.GeoSeries,
     dem_paths: str | Path | Sequence[str | Path],
-    slope_limits_pct: Iterable[float] = DEFAULT_SLOPE_LIMITS_PCT,
+    slope_limits_pct: Iterable[float],
     *,
     natural_limit_pct: float | None = None,
     max_cells: int = DEFAULT_MAX_CELLS,
@@ -647,8 +644,9 @@ def zonal_slope(
 ) -> pd.DataFrame:
     """Return per-parcel slope statistics (see :func:`slope_stats`), indexed like ``parcels``.
 
-    ``parcels`` are polygons in the DEMs' CRS; ``dem_paths`` is one DEM or several (one per park).
-    The slope of each DEM is computed once, in memory. Errors as :func:`measure_on_dems`.
+    ``parcels`` are polygons in the DEMs' CRS; ``dem_paths`` is one DEM or several (one per park);
+    ``slope_limits_pct`` the zone's slope limits in % (its ``scoring.slope_limits``: gis has no
+    default). The slope of each DEM is computed once, in memory. Errors as :func:`measure_on_dems`.
     """
     limits = check_limits(slope_limits_pct)
     if natural_limit_pct is not None:

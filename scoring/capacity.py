@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -274,10 +274,10 @@ class CapacityLedger:
             return Supply(service, None, tuple(names), "；".join(problems_zh), "; ".join(problems_en))
         return Supply(service, spare, tuple(used_names))
 
-    def fits(self, park_id: str, project: Project) -> dict[str, bool | None]:
+    def fits(self, park_id: str, project: Project) -> dict[Service, bool | None]:
         """Return, per service, whether the demand fits the spare capacity (None: unknown)."""
         demand = self.demand(project)
-        out: dict[str, bool | None] = {}
+        out: dict[Service, bool | None] = {}
         for service in ("power", "water", "wastewater"):
             need, sup = demand.of(service), self.supply(park_id, service)
             out[service] = None if need is None or sup.spare is None else need <= sup.spare + 1e-9
@@ -347,7 +347,7 @@ def _require(df: pd.DataFrame, fields: tuple[str, ...], layer: str) -> None:
         )
 
 
-def _capacity(value: object, where: str) -> float | None:
+def _capacity(value: Any, where: str) -> float | None:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return None
     try:

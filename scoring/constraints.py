@@ -15,6 +15,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,7 @@ import pandas as pd
 from gis.errors import ConfigError, SchemaError
 from scoring.zone import Constraint
 
-_OPS: dict[str, Callable[[np.ndarray, object], np.ndarray]] = {
+_OPS: dict[str, Callable[[Any, Any], Any]] = {  # elementwise on arrays: (values, threshold) → bool array
     ">": operator.gt,
     ">=": operator.ge,
     "<": operator.lt,
@@ -114,7 +115,7 @@ class ConstraintOutcome:
     @property
     def excluded(self) -> np.ndarray:
         """Boolean (n,): the parcel violates at least one hard constraint."""
-        return self.hits.any(axis=1)
+        return np.asarray(self.hits.any(axis=1), dtype=bool)
 
 
 def constraint_columns(constraints: Sequence[Constraint]) -> list[tuple[str, str]]:
@@ -197,7 +198,7 @@ def _format_reasons(
         named: list[object] = [None] * idx.size
     else:
         picked = names[idx]
-        named = np.where(pd.isna(picked), None, picked).tolist()
+        named = [None if missing else v for v, missing in zip(picked.tolist(), pd.isna(picked))]
     for out, template, unnamed, field in (
         (zh, con.message, UNNAMED_ZH, "message"),
         (en, con.message_en, UNNAMED_EN, "message_en"),

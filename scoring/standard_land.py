@@ -150,17 +150,17 @@ def _row(
             review,
         )
     t = zone.targets
-    inv = t.investment_intensity_wan_per_mu if t else None
-    out = t.output_intensity_wan_per_mu if t else None
+    target_inv = t.investment_intensity_wan_per_mu if t else None
+    target_out = t.output_intensity_wan_per_mu if t else None
     return IndicatorRow(
         name,
         name_en,
         branches,
         None,
-        inv,
-        out,
-        None if inv is None else inv * area,
-        None if out is None else out * area,
+        target_inv,
+        target_out,
+        None if target_inv is None else target_inv * area,
+        None if target_out is None else target_out * area,
         None,
         None,
         None,

@@ -400,13 +400,13 @@ class ZoneConfig(_Model):
             for c_i, cl in enumerate(park.clusters):
                 for a_i, adm in enumerate(cl.admits or []):
                     where = f"parks.{p_i}.clusters.{c_i}.admits.{a_i}"
-                    ind = self.find_industry(adm.industry)
-                    if ind is None:
+                    admitted = self.find_industry(adm.industry)
+                    if admitted is None:
                         problems.append(f"{where}.industry: {adm.industry!r} is not on the positive list")
                         continue
                     for b in adm.branches or []:
-                        if ind.branch(b) is None:
-                            problems.append(f"{where}.branches: {b!r} is not a branch of {ind.name}")
+                        if admitted.branch(b) is None:
+                            problems.append(f"{where}.branches: {b!r} is not a branch of {admitted.name}")
         if problems:
             raise ValueError("; ".join(problems))
         del industries

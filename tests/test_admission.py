@@ -7,7 +7,6 @@ reference 200/300; ``scoring.min_score`` 50.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 
@@ -464,22 +463,10 @@ def test_classification_passed_in_is_used():
 # --------------------------------------------------------------------------- CLI
 
 
-def _pipeline_missing() -> bool:
-    try:
-        return importlib.util.find_spec("scoring.pipeline") is None
-    except (ImportError, ValueError):
-        return True
-
-
-needs_pipeline = pytest.mark.skipif(
-    _pipeline_missing(), reason="scoring.pipeline (load_scored_parcels) is not written yet"
-)
-
-
 @pytest.fixture
 def cli_zone(tmp_path, monkeypatch):
     """A zone file with capacity layers, and the pipeline's loader returning test parcels."""
-    import scoring.pipeline
+    from app.scoring_io import cache as scored_cache
 
     subs, water = layers()
     zone_file = write_zone_with_layers(tmp_path, subs, water)
@@ -488,7 +475,7 @@ def cli_zone(tmp_path, monkeypatch):
         parcel("SC-0002", mu=300, col=1),
         parcel("SC-0003", status="existing", enterprise="天鹏冶炼", col=2),
     )
-    monkeypatch.setattr(scoring.pipeline, "load_scored_parcels", lambda zf: parcels)
+    monkeypatch.setattr(scored_cache, "load_scored_parcels", lambda zf: parcels)
     app = typer.Typer()
     from app.commands.admission import register
 
@@ -496,7 +483,6 @@ def cli_zone(tmp_path, monkeypatch):
     return app, zone_file
 
 
-@needs_pipeline
 def test_cli_check_json(cli_zone):
     app, zone_file = cli_zone
     res = CliRunner().invoke(
@@ -519,7 +505,6 @@ def test_cli_check_json(cli_zone):
     assert {r["rule"]: r["status"] for r in d["rules"]}["power_capacity"] == "pass"
 
 
-@needs_pipeline
 def test_cli_check_human_and_errors(cli_zone):
     app, zone_file = cli_zone
     res = CliRunner().invoke(

@@ -2,7 +2,7 @@
 
 Building the CLI (importing :mod:`app.cli`, which registers every command module, and turning it
 into the click command that ``main`` parses with) must not import geopandas, rasterio, the
-scoring pipeline, SQLAlchemy, FastAPI…: each command imports what it needs when it runs. Checked
+scoring run (scoring.context, .measure, .batch), SQLAlchemy, FastAPI…: each command imports what it needs when it runs. Checked
 in a fresh interpreter, since this test process has loaded all of them already.
 """
 
@@ -36,7 +36,10 @@ HEAVY = (
     "fastapi",
     "uvicorn",
     "starlette",
-    "scoring.pipeline",
+    "scoring.context",
+    "scoring.measure",
+    "scoring.batch",
+    "app.scoring_io",
     "app.sample",
     "app.db",
     "app.api",
@@ -112,7 +115,10 @@ def test_zone_validate_loads_no_gis_database_or_web_stack():
         "geoalchemy2",
         "fastapi",
         "uvicorn",
-        "scoring.pipeline",
+        "scoring.context",
+        "scoring.measure",
+        "scoring.batch",
+        "app.scoring_io",
         "app.db",
         "app.api",
         "app.sample",
@@ -143,7 +149,7 @@ def test_option_defaults_repeated_in_the_commands_match_their_source():
     from app.commands import sample, score, slope
     from app.sample.build import DEFAULT_SEED
     from gis.raster import DEFAULT_MAX_CELLS
-    from scoring.pipeline import DEFAULT_BATCH_SIZE
+    from scoring.batch import DEFAULT_BATCH_SIZE
 
     assert slope.DEFAULT_MAX_CELLS == DEFAULT_MAX_CELLS
     assert score.DEFAULT_BATCH_SIZE == DEFAULT_BATCH_SIZE

@@ -306,7 +306,9 @@ def test_measure_terrain_returns_every_column_consistently(make_raster) -> None:
     )
     assert list(out.index) == list(gdf.index)
     assert out.notna().all().all()
-    np.testing.assert_allclose(out[zonal_slope(gdf, dem).columns], zonal_slope(gdf, dem), rtol=1e-12)
+    np.testing.assert_allclose(
+        out[zonal_slope(gdf, dem, [15, 10]).columns], zonal_slope(gdf, dem, [15, 10]), rtol=1e-12
+    )
     np.testing.assert_allclose(out[list(EARTHWORK_COLUMNS)], earthwork(gdf, dem, 10), rtol=1e-12)
     assert np.allclose(out["slope_over_limit_share"], 1 - out["slope_share_lt_15pct"])
 
@@ -329,6 +331,9 @@ def test_batch_function_chunks_give_the_same_result(make_raster) -> None:
         np.testing.assert_allclose(chunked.to_numpy(), whole.to_numpy(), rtol=1e-12)  # cumsum rounding
         assert list(chunked.index) == list(range(13))
     # Batches of the caller's own making concatenate to the same thing.
-    halves = [measure_terrain_batch(geoms[:6], surface), measure_terrain_batch(geoms[6:], surface)]
+    halves = [
+        measure_terrain_batch(geoms[:6], surface, [15, 10]),
+        measure_terrain_batch(geoms[6:], surface, [15, 10]),
+    ]
     np.testing.assert_allclose(np.vstack([h.to_numpy() for h in halves]), whole.to_numpy(), rtol=1e-12)
-    assert measure_terrain_batch(geoms[:0], surface).empty
+    assert measure_terrain_batch(geoms[:0], surface, [15, 10]).empty

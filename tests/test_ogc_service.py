@@ -409,12 +409,12 @@ def test_html_escapes_script_breaking_text(zone_db):
 
 def test_mounts_on_the_api_application(zone_db, db_url):
     """The API colleague's ``create_app`` with ``mount(app, get_session=db_session)``."""
-    factory_mod = pytest.importorskip("app.api.factory")
-    deps = pytest.importorskip("app.api.deps")
+    from app.api.deps import db_session
+    from app.api.factory import create_app
     from app.settings import Settings
 
-    app = factory_mod.create_app(Settings(database_url=db_url))
-    mount(app, get_session=deps.db_session)
+    app = create_app(Settings(database_url=db_url))
+    mount(app, get_session=db_session)
     client = TestClient(app)
     doc = client.get("/ogc/collections/parcels/items").json()
     assert doc["numberMatched"] == 4 and doc["features"][1]["properties"]["enterprise"] == "天鹏冶炼"

@@ -1,5 +1,6 @@
-"""Batch scoring pipeline (scoring/pipeline.py) on a small synthetic zone with hand-checkable
-outcomes, and — when the bundled sample exists — plausibility of the sample zone's scores.
+"""The scoring run — zone context (scoring/context.py), measuring (scoring/measure.py), the batch
+run (scoring/batch.py) and its files (app/scoring_io/) — on a small synthetic zone with
+hand-checkable outcomes, and plausibility of the bundled sample zone's scores.
 
 The synthetic zone (EPSG:4546, origin X0, Y0; all coordinates below are offsets in metres):
 
@@ -28,21 +29,16 @@ import pytest
 import yaml
 from shapely.geometry import LineString, Point, box
 
+from app.scoring_io.cache import load_scored_parcels
+from app.scoring_io.parcel_files import read_parcels, write_scored_parcels
+from app.scoring_io.runs import score_file
+from app.scoring_io.zone_files import load_zone_context
 from gis.errors import CRSError, InputFileError, MissingCRSError, NoOverlapError, SchemaError
 from gis.units import MU_M2
-from scoring.pipeline import (
-    ZoneContext,
-    can_fork,
-    load_scored_parcels,
-    load_zone_context,
-    measure_batch,
-    measure_parcels,
-    prepare_parcels,
-    read_parcels,
-    score_file,
-    score_zone_parcels,
-    write_scored_parcels,
-)
+from scoring.batch import can_fork, score_zone_parcels
+from scoring.context import ZoneContext
+from scoring.measure import measure_batch, measure_parcels
+from scoring.parcels import prepare_parcels
 from scoring.zone import load_zone
 from tests.rasters import ZONE_CRS, ZONE_X0, ZONE_Y0, cell_centres, north_up, write_raster
 
@@ -591,11 +587,8 @@ SAMPLE = ROOT / "data" / "parcels" / "jiaokou.gpkg"
 SAMPLE_DEMS = [ROOT / "data" / "rasters" / f"jiaokou_dem_{p}.tif" for p in ("shuitou", "shuangchi")]
 
 
-@pytest.mark.skipif(
-    not (SAMPLE.exists() and all(p.exists() for p in SAMPLE_DEMS)),
-    reason="the sample zone (data/parcels/jiaokou.gpkg and its DEMs) is not generated",
-)
 def test_sample_zone_scores_are_plausible():
+    assert SAMPLE.is_file() and all(p.is_file() for p in SAMPLE_DEMS)  # committed with the code
     s = load_scored_parcels(ZONE_FILE)
     assert len(s) > 50 and s["parcel_id"].is_unique
     assert s["score"].between(0, 100).all()

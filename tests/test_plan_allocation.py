@@ -8,17 +8,16 @@ import pytest
 from openpyxl import load_workbook
 from rich.console import Console
 
+from app.exports.plan_report import write_plan_report
+from scoring.plan_allocation import allocate_projects
+from scoring.plan_projects import PlanProject, load_plan_projects
 from scoring.plan_report import (
     ALLOC_HEADERS_EN,
     ALLOC_HEADERS_ZH,
     HEADERS_EN,
     HEADERS_ZH,
-    PlanProject,
-    allocate_projects,
-    load_plan_projects,
     plan_report,
     plan_report_table,
-    write_plan_report,
 )
 from tests.admission_fixtures import ZONE_FILE, jiaokou, ledger, make_parcels, parcel, project
 
@@ -193,10 +192,6 @@ def test_records_and_files(competing, tmp_path):
 
 def test_sample_zone_allocation_invariants():
     """Allocate mode on the bundled sample zone (real pipeline and layers): invariants only."""
-    from scoring.zone import zone_data_path
-
-    if not zone_data_path(ZONE_FILE, jiaokou().data.layers).is_file():
-        pytest.skip("the sample GeoPackage data/parcels/jiaokou.gpkg has not been generated")
     from app.commands.admission import load_context
 
     zone, parcels, cap = load_context(ZONE_FILE)

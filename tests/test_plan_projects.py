@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 from collections import Counter
 
 import pytest
@@ -13,16 +12,11 @@ from openpyxl import load_workbook
 from rich.console import Console
 from typer.testing import CliRunner
 
+from app.exports.plan_report import write_plan_report
 from gis.errors import InputFileError, SchemaError
 from scoring.admission import justified_area
-from scoring.plan_report import (
-    HEADERS_ZH,
-    PLAN_PROJECTS_FILE,
-    load_plan_projects,
-    plan_report,
-    plan_report_table,
-    write_plan_report,
-)
+from scoring.plan_projects import PLAN_PROJECTS_FILE, load_plan_projects
+from scoring.plan_report import HEADERS_ZH, plan_report, plan_report_table
 from scoring.project import classify_industry
 from tests.admission_fixtures import jiaokou, layers, ledger, make_parcels, parcel, write_zone_with_layers
 
@@ -196,20 +190,12 @@ def test_english_records_and_rich_table(report):
     assert "年产10万吨铝基新材料项目" in text and "AL-1" in text and "4250" in text
 
 
-def _pipeline_missing() -> bool:
-    try:
-        return importlib.util.find_spec("scoring.pipeline") is None
-    except (ImportError, ValueError):
-        return True
-
-
-@pytest.mark.skipif(_pipeline_missing(), reason="scoring.pipeline (load_scored_parcels) is not written yet")
 def test_cli_plan_report(tmp_path, monkeypatch):
-    import scoring.pipeline
     from app.commands.admission import register
+    from app.scoring_io import cache as scored_cache
 
     zone_file = write_zone_with_layers(tmp_path, *layers())
-    monkeypatch.setattr(scoring.pipeline, "load_scored_parcels", lambda zf: report_parcels())
+    monkeypatch.setattr(scored_cache, "load_scored_parcels", lambda zf: report_parcels())
     app = typer.Typer()
     register(app)
     out = tmp_path / "report.xlsx"
@@ -246,13 +232,12 @@ def test_plan_report_allocate(plan):
     assert report.counts() == {"pass": 0, "review": 3, "fail": 44}
 
 
-@pytest.mark.skipif(_pipeline_missing(), reason="scoring.pipeline (load_scored_parcels) is not written yet")
 def test_cli_plan_report_allocate(tmp_path, monkeypatch):
-    import scoring.pipeline
     from app.commands.admission import register
+    from app.scoring_io import cache as scored_cache
 
     zone_file = write_zone_with_layers(tmp_path, *layers())
-    monkeypatch.setattr(scoring.pipeline, "load_scored_parcels", lambda zf: report_parcels())
+    monkeypatch.setattr(scored_cache, "load_scored_parcels", lambda zf: report_parcels())
     app = typer.Typer()
     register(app)
     out = tmp_path / "alloc.csv"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 
@@ -234,17 +233,9 @@ def test_bad_arguments():
 # --------------------------------------------------------------------------- CLI
 
 
-def _pipeline_missing() -> bool:
-    try:
-        return importlib.util.find_spec("scoring.pipeline") is None
-    except (ImportError, ValueError):
-        return True
-
-
-@pytest.mark.skipif(_pipeline_missing(), reason="scoring.pipeline (load_scored_parcels) is not written yet")
 def test_cli_recommend(tmp_path, monkeypatch):
-    import scoring.pipeline
     from app.commands.admission import register
+    from app.scoring_io import cache as scored_cache
 
     subs, water = layers()
     zone_file = write_zone_with_layers(tmp_path, subs, water)
@@ -253,7 +244,7 @@ def test_cli_recommend(tmp_path, monkeypatch):
         parcel("SC-0002", mu=12, score=60, col=1),
         parcel("SC-0003", mu=12, score=90, col=3),
     )
-    monkeypatch.setattr(scoring.pipeline, "load_scored_parcels", lambda zf: parcels)
+    monkeypatch.setattr(scored_cache, "load_scored_parcels", lambda zf: parcels)
     app = typer.Typer()
     register(app)
     args = ["recommend", "--zone", str(zone_file), "--project", str(PROJECTS_DIR / "almg_ok.yaml")]
@@ -267,15 +258,11 @@ def test_cli_recommend(tmp_path, monkeypatch):
     assert "SC-0001+SC-0002" in res.output and "demand 20 亩" in res.output
 
 
-@pytest.mark.skipif(_pipeline_missing(), reason="scoring.pipeline (load_scored_parcels) is not written yet")
 def test_cli_recommend_on_the_sample_zone():
     """End to end on the bundled zone and its sample data (real pipeline, real layers)."""
     from app.commands.admission import register
-    from scoring.zone import zone_data_path
     from tests.admission_fixtures import ZONE_FILE
 
-    if not zone_data_path(ZONE_FILE, jiaokou().data.layers).is_file():
-        pytest.skip("the sample GeoPackage data/parcels/jiaokou.gpkg has not been generated")
     app = typer.Typer()
     register(app)
     res = CliRunner().invoke(

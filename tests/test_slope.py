@@ -22,6 +22,7 @@ from gis.raster import DEFAULT_MAX_CELLS, read_dem, read_grid, reproject_grid
 from gis.slope import horn_gradient, slope_array, write_slope
 from tests.rasters import ZONE_X0, ZONE_Y0, make_raster, north_up, plane, write_raster, write_vrt  # noqa: F401
 
+#: Debian gdal-bin's gdaldem, the reference slope (installed by scripts/setup.sh --test).
 GDALDEM = shutil.which("gdaldem") or "/usr/bin/gdaldem"
 
 
@@ -125,7 +126,6 @@ def rough_dem(shape: tuple[int, int], seed: int = 7) -> np.ndarray:
     return z.astype(np.float32)
 
 
-@pytest.mark.skipif(not Path(GDALDEM).exists(), reason="gdaldem (Debian gdal-bin) not installed")
 @pytest.mark.parametrize("units", ["degrees", "percent"])
 @pytest.mark.parametrize(("dx", "dy"), [(10.0, 10.0), (12.5, 7.5)])
 @pytest.mark.parametrize("block_cells", [None, 97])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
@@ -111,21 +110,13 @@ def test_json():
     }
 
 
-def _pipeline_missing() -> bool:
-    try:
-        return importlib.util.find_spec("scoring.pipeline") is None
-    except (ImportError, ValueError):
-        return True
-
-
-@pytest.mark.skipif(_pipeline_missing(), reason="scoring.pipeline (load_scored_parcels) is not written yet")
 def test_cli_standard_land(tmp_path, monkeypatch):
-    import scoring.pipeline
     from app.commands.admission import register
+    from app.scoring_io import cache as scored_cache
 
     zone_file = write_zone_with_layers(tmp_path, *layers())
     parcels = make_parcels(parcel("SC-0001", mu=100))
-    monkeypatch.setattr(scoring.pipeline, "load_scored_parcels", lambda zf: parcels)
+    monkeypatch.setattr(scored_cache, "load_scored_parcels", lambda zf: parcels)
     app = typer.Typer()
     register(app)
     res = CliRunner().invoke(

@@ -27,6 +27,8 @@ from gis.repair import GeometryRepair, keep_kind, repair_geometries
 
 # Two 100 m squares near the Shuangchi park, in EPSG:4546 (false easting 500 km, CM 111°E).
 X0, Y0 = 540_000.0, 4_090_000.0
+#: The zone CRS the layers are read into (a zone passes its own; gis has no default).
+ZONE_CRS = "EPSG:4546"
 
 
 def parcels_frame(crs="EPSG:4546", n=2, **overrides) -> gpd.GeoDataFrame:
@@ -82,7 +84,12 @@ def test_reads_each_format_into_the_zone_crs(tmp_path, fmt):
     else:
         path = zip_shapefile(gdf, tmp_path)
     out, report = read_layer(
-        path, geometry="polygon", required=["parcel_id", "status"], finite=["area_m2"], id_field="parcel_id"
+        path,
+        target_crs=ZONE_CRS,
+        geometry="polygon",
+        required=["parcel_id", "status"],
+        finite=["area_m2"],
+        id_field="parcel_id",
     )
     assert len(out) == 2 and out.crs.to_epsg() == 4546
     assert list(out["parcel_id"]) == ["SC-0001", "SC-0002"]
@@ -99,7 +106,7 @@ def test_reprojection_to_the_central_meridian_gives_false_easting(tmp_path):
     # a point on 111°E must land on x = 500,000 exactly.
     pts = gpd.GeoDataFrame({"name": ["cm"]}, geometry=[Point(111.0, 36.9)], crs="EPSG:4490")
     path = write(pts, tmp_path / "pt.gpkg", layer="places")
-    out, report = read_layer(path, geometry="point")
+    out, report = read_layer(path, target_crs=ZONE_CRS, geometry="point")
     assert out.geometry.iloc[0].x == pytest.approx(500_000.0, abs=1e-6)
     assert report.reprojected and report.source_crs == "EPSG:4490"
     assert "reprojected from EPSG:4490 to EPSG:4546" in report.lines()
@@ -111,12 +118,12 @@ def test_named_layer_is_read_from_a_multi_layer_geopackage(tmp_path):
         {"name": ["S224"]}, geometry=[LineString([(X0, Y0), (X0 + 9, Y0)])], crs="EPSG:4546"
     )
     write(roads, path, layer="roads")
-    out, report = read_layer(path, "roads", geometry="line")
+    out, report = read_layer(path, "roads", target_crs=ZONE_CRS, geometry="line")
     assert list(out["name"]) == ["S224"] and report.layer == "roads"
     with pytest.raises(InputFileError, match=r"has 2 layers \(parcels, roads\); name the one"):
-        read_layer(path)
+        read_layer(path, target_crs=ZONE_CRS)
     with pytest.raises(InputFileError, match=r"has no layer 'rivers' \(layers: parcels, roads\)"):
-        read_layer(path, "rivers")
+        read_layer(path, "rivers", target_crs=ZONE_CRS)
 
 
 # ---------------------------------------------------------------------------------- refusals
@@ -287,7 +294,7 @@ def _geographic_target_crs(tmp_path):
 def test_bad_inputs_are_refused_with_a_message(tmp_path, make, error, message):
     path, kwargs = make(tmp_path)
     with pytest.raises(error, match=message):
-        read_layer(path, **kwargs)
+        read_layer(path, **{"target_crs": ZONE_CRS, **kwargs})
 
 
 # --------------------------------------------------------------------------------- zip safety
@@ -327,30 +334,30 @@ def test_unsafe_zips_are_refused_before_extraction(tmp_path, members, error, mes
             info.compress_type = zipfile.ZIP_DEFLATED
     path = _zip_with(tmp_path, members)
     with pytest.raises(error, match=message):
-        read_layer(path)
+        read_layer(path, target_crs=ZONE_CRS)
 
 
 def test_zip_over_the_size_limit_is_refused(tmp_path):
     path = zip_shapefile(parcels_frame(), tmp_path)
     with pytest.raises(LimitExceededError, match=r"decompresses to .* MiB, more than the limit"):
-        read_layer(path, zip_limits=ZipLimits(max_total_bytes=100))
+        read_layer(path, target_crs=ZONE_CRS, zip_limits=ZipLimits(max_total_bytes=100))
 
 
 def test_zip_with_two_shapefiles_needs_a_layer_name(tmp_path):
     zip_shapefile(parcels_frame(n=2), tmp_path, stem="parcels")
     path = zip_shapefile(parcels_frame(n=3), tmp_path, stem="more")
     with pytest.raises(InputFileError, match=r"holds 2 Shapefiles \(more\.shp, parcels\.shp\); name"):
-        read_layer(path)
-    out, report = read_layer(path, "more")
+        read_layer(path, target_crs=ZONE_CRS)
+    out, report = read_layer(path, "more", target_crs=ZONE_CRS)
     assert len(out) == 3 and report.layer == "more"
     with pytest.raises(InputFileError, match=r"holds no Shapefile named 'roads'"):
-        read_layer(path, "roads")
+        read_layer(path, "roads", target_crs=ZONE_CRS)
 
 
 def test_zip_missing_a_shapefile_part_is_refused(tmp_path):
     path = zip_shapefile(parcels_frame(), tmp_path, drop={".dbf"})
     with pytest.raises(InputFileError, match=r"Shapefile 'parcels' lacks its \.dbf file"):
-        read_layer(path)
+        read_layer(path, target_crs=ZONE_CRS)
 
 
 def test_zip_without_shapefile_is_refused(tmp_path):
@@ -358,7 +365,7 @@ def test_zip_without_shapefile_is_refused(tmp_path):
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("readme.txt", "hello")
     with pytest.raises(InputFileError, match=r"holds no \.shp file"):
-        read_layer(path)
+        read_layer(path, target_crs=ZONE_CRS)
 
 
 def test_a_shapefile_in_a_folder_of_the_zip_is_read(tmp_path):
@@ -369,7 +376,7 @@ def test_a_shapefile_in_a_folder_of_the_zip_is_read(tmp_path):
     with zipfile.ZipFile(path, "w") as zf:
         for f in folder.iterdir():
             zf.write(f, arcname=f"export/2024/{f.name}")
-    out, _ = read_layer(path, geometry="polygon")
+    out, _ = read_layer(path, target_crs=ZONE_CRS, geometry="polygon")
     assert len(out) == 2
 
 
@@ -423,27 +430,29 @@ def test_reading_a_layer_repairs_and_reports(tmp_path):
     g = parcels_frame(n=2)
     g.loc[1, "geometry"] = shapely.affinity.translate(BOW_TIE, X0, Y0)
     path = write(g, tmp_path / "p.gpkg", layer="parcels")
-    out, report = read_layer(path, geometry="polygon", id_field="parcel_id")
+    out, report = read_layer(path, target_crs=ZONE_CRS, geometry="polygon", id_field="parcel_id")
     assert [(r.row, r.feature_id, r.area_before_m2, r.area_after_m2) for r in report.repairs] == [
         (1, "SC-0002", 0.0, 50.0)
     ]
     assert out.geometry.is_valid.all()
     assert any("feature 2 (parcel_id=SC-0002): Self-intersection" in line for line in report.lines())
     with pytest.raises(GeometryError, match=r"has invalid geometry in feature 2 \(parcel_id=SC-0002\)"):
-        read_layer(path, geometry="polygon", id_field="parcel_id", repair=False)
+        read_layer(path, target_crs=ZONE_CRS, geometry="polygon", id_field="parcel_id", repair=False)
 
 
 def test_extent_check_can_be_turned_off_for_made_up_coordinates():
     toy = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10)], crs="EPSG:4546")
     with pytest.raises(CRSError, match="far outside that CRS's area of use"):
-        prepare_layer(toy)
-    out, _ = prepare_layer(toy, check_extent=False)
+        prepare_layer(toy, target_crs=ZONE_CRS)
+    out, _ = prepare_layer(toy, target_crs=ZONE_CRS, check_extent=False)
     assert out.geometry.iloc[0].area == 100.0
 
 
 def test_prepare_layer_applies_the_same_rules_in_memory():
     g = parcels_frame(crs=None)
     with pytest.raises(MissingCRSError, match="upload: has no CRS"):
-        prepare_layer(g, where="upload")
-    out, report = prepare_layer(parcels_frame().to_crs("EPSG:4490"), where="upload", geometry="polygon")
+        prepare_layer(g, where="upload", target_crs=ZONE_CRS)
+    out, report = prepare_layer(
+        parcels_frame().to_crs("EPSG:4490"), where="upload", target_crs=ZONE_CRS, geometry="polygon"
+    )
     assert report.reprojected and out.crs.to_epsg() == 4546

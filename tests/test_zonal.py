@@ -39,6 +39,8 @@ from tests.rasters import ZONE_CRS, ZONE_X0, ZONE_Y0, make_raster, north_up, pla
 
 RES = 10.0
 T = north_up(ZONE_X0, ZONE_Y0, RES)  # upper-left corner of every test DEM
+#: The Jiaokou zone's slope limits (%) (scoring.slope_limits of data/zones/jiaokou.yaml).
+LIMITS = [15.0, 10.0]
 
 
 def cell_box(col0: float, row0: float, col1: float, row1: float) -> Polygon:
@@ -289,9 +291,9 @@ def test_batches_give_the_same_result(make_raster) -> None:
     z = rough((80, 80))
     dem_path = make_raster(np.nan_to_num(z, nan=-9999.0), transform=T, nodata=-9999.0)
     gdf = parcels(*random_parcels(25))
-    whole = zonal_slope(gdf, dem_path, batch_size=None)
+    whole = zonal_slope(gdf, dem_path, LIMITS, batch_size=None)
     for size in (1, 4, 10):
-        pd.testing.assert_frame_equal(zonal_slope(gdf, dem_path, batch_size=size), whole)
+        pd.testing.assert_frame_equal(zonal_slope(gdf, dem_path, LIMITS, batch_size=size), whole)
 
 
 def test_extract_cells_maps_cell_ids_to_centres(make_raster) -> None:
@@ -380,16 +382,16 @@ def test_surfaces_in_memory_give_what_the_files_give(make_raster) -> None:
     assert list(positional.index) == [0, 1, 2] and positional.attrs["parcels_without_dem"] == [2]
     np.testing.assert_array_equal(positional.to_numpy(), from_files.to_numpy())
     with pytest.raises(CRSError, match="the parcels are in EPSG:4490"):
-        measure_terrain_on_surfaces(gdf.to_crs("EPSG:4490"), surfaces)
+        measure_terrain_on_surfaces(gdf.to_crs("EPSG:4490"), surfaces, LIMITS)
     with pytest.raises(MissingCRSError):
-        measure_terrain_on_surfaces(gdf.set_crs(None, allow_override=True), surfaces)
+        measure_terrain_on_surfaces(gdf.set_crs(None, allow_override=True), surfaces, LIMITS)
 
 
 def test_no_overlap_raises(make_raster) -> None:
     west, east = two_park_dems(make_raster)
     far = box(ZONE_X0 + 50_000, ZONE_Y0, ZONE_X0 + 50_100, ZONE_Y0 + 100)
     with pytest.raises(NoOverlapError, match="none of the 1 parcels") as info:
-        zonal_slope(parcels(far), [west, east])
+        zonal_slope(parcels(far), [west, east], LIMITS)
     assert "jiaokou_dem_shuitou.tif" in str(info.value)
 
 
@@ -406,7 +408,7 @@ def test_crs_mismatch_raises(make_raster) -> None:
     west, _ = two_park_dems(make_raster)
     gdf = parcels(cell_box(5, 5, 15, 15)).to_crs("EPSG:4490")
     with pytest.raises(CRSError, match="EPSG:4490.*EPSG:4546") as info:
-        zonal_slope(gdf, west)
+        zonal_slope(gdf, west, LIMITS)
     assert "to_crs" in str(info.value)
 
 
@@ -414,13 +416,13 @@ def test_equivalent_crs_definitions_are_accepted(make_raster) -> None:
     west, _ = two_park_dems(make_raster)
     gdf = parcels(cell_box(5, 5, 15, 15))
     gdf = gdf.set_crs(gdf.crs.to_wkt(), allow_override=True)  # WKT instead of an EPSG code
-    assert zonal_slope(gdf, west)["slope_mean_pct"].iloc[0] == pytest.approx(5.0, abs=1e-4)
+    assert zonal_slope(gdf, west, LIMITS)["slope_mean_pct"].iloc[0] == pytest.approx(5.0, abs=1e-4)
 
 
 def test_parcels_without_crs_raise(make_raster) -> None:
     west, _ = two_park_dems(make_raster)
     with pytest.raises(MissingCRSError, match="parcel layer has no CRS"):
-        zonal_slope(parcels(cell_box(5, 5, 15, 15), crs=None), west)
+        zonal_slope(parcels(cell_box(5, 5, 15, 15), crs=None), west, LIMITS)
 
 
 @pytest.mark.parametrize(
@@ -448,7 +450,7 @@ def test_bad_geometries_raise(make_raster, geom, error, message) -> None:
     west, _ = two_park_dems(make_raster)
     gdf = parcels(cell_box(5, 5, 15, 15), geom, index=["ok", "bad"])
     with pytest.raises(error, match=message) as info:
-        zonal_slope(gdf, west)
+        zonal_slope(gdf, west, LIMITS)
     assert "'bad'" in str(info.value)
 
 
@@ -457,11 +459,11 @@ def test_dem_problems_surface_before_measuring(make_raster, tmp_path: Path) -> N
     gdf = parcels(cell_box(5, 5, 15, 15))
     no_crs = make_raster(plane(0.05, 0, (10, 10), T), transform=T, crs=None, name="nocrs.tif")
     with pytest.raises(MissingCRSError, match="no CRS"):
-        zonal_slope(gdf, [west, no_crs])
+        zonal_slope(gdf, [west, no_crs], LIMITS)
     with pytest.raises(InputFileError, match="not found"):
-        zonal_slope(gdf, [west, tmp_path / "missing.tif"])
+        zonal_slope(gdf, [west, tmp_path / "missing.tif"], LIMITS)
     with pytest.raises(LimitExceededError):
-        zonal_slope(gdf, west, max_cells=100)
+        zonal_slope(gdf, west, LIMITS, max_cells=100)
     geo = make_raster(
         plane(0.05, 0, (10, 10), north_up(111.5, 37.0, 0.0001)),
         transform=north_up(111.5, 37.0, 0.0001),
@@ -469,4 +471,4 @@ def test_dem_problems_surface_before_measuring(make_raster, tmp_path: Path) -> N
         name="geo.tif",
     )
     with pytest.raises(CRSError, match="geographic"):
-        zonal_slope(gdf.to_crs("EPSG:4490"), geo)
+        zonal_slope(gdf.to_crs("EPSG:4490"), geo, LIMITS)

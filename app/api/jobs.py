@@ -171,7 +171,8 @@ def score_file_work(
 
     def work(ctx: JobContext) -> dict[str, Any]:
         from app.api.scores import zone_context
-        from scoring.pipeline import score_zone_parcels, write_scored_parcels
+        from app.scoring_io.parcel_files import write_scored_parcels
+        from scoring.batch import score_zone_parcels
 
         with factory() as session:
             zctx = zone_context(session, zone_id)

@@ -38,8 +38,9 @@ from app.api.store import config_of, served_zone
 from app.db.jobs import create_job, fail_job, get_job
 from app.db.messages import job_message_zh
 from app.db.models import BatchJob, User
+from app.scoring_io.parcel_files import read_parcels
 from gis.errors import ConflictError, LimitExceededError, NoOverlapError, NotFoundError, ParksiteError
-from scoring.pipeline import dem_overlap, read_parcels
+from scoring.measure import dem_overlap
 
 router = APIRouter(tags=["jobs"])
 

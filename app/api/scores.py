@@ -2,7 +2,7 @@
 
 :func:`run_scoring` builds the zone's measuring context from the database (its layers via
 :func:`app.db.layers.read_layer`, its DEMs from the raster references), scores every parcel with
-:func:`scoring.pipeline.score_zone_parcels` and records a ``ScoreRun`` with one ``ParcelScore``
+:func:`scoring.batch.score_zone_parcels` and records a ``ScoreRun`` with one ``ParcelScore``
 per parcel: ``score`` (0–100), ``score_class`` (Chinese class name), ``excluded``, ``reasons``
 (Chinese constraint messages, a list) and ``breakdown``, a JSON object::
 
@@ -42,8 +42,10 @@ from app.db.layers import get_zone, load_layer, rasters, zone_config
 from app.db.models import Parcel, ParcelScore, Park, ScoreRun
 from app.db.records import finish_score_run, save_scores, start_score_run
 from gis.errors import ConflictError, SchemaError
+from scoring.batch import score_zone_parcels
 from scoring.capacity import CapacityLedger
-from scoring.pipeline import ZONE_LAYERS, ZoneContext, prepare_parcels, score_zone_parcels
+from scoring.context import ZONE_LAYERS, ZoneContext
+from scoring.parcels import prepare_parcels
 from scoring.suitability import resolve_weights
 from scoring.zone import ZoneConfig
 
@@ -86,7 +88,7 @@ def _cached_context(key: tuple) -> ZoneContext | None:
 def zone_context(session: Session, zone_id: str) -> ZoneContext:
     """Return the measuring context of a stored zone (cached per import of the zone).
 
-    Raises the errors of :meth:`scoring.pipeline.ZoneContext.build` (no DEM, a bad layer).
+    Raises the errors of :meth:`scoring.context.ZoneContext.build` (no DEM, a bad layer).
     """
     zone = get_zone(session, zone_id)
     refs = rasters(session, zone_id)
@@ -262,7 +264,7 @@ def run_scoring(
 def scored_table(session: Session, zone_id: str) -> gpd.GeoDataFrame:
     """Return the zone's parcels with their current scores: the scored parcel table.
 
-    Columns as :func:`scoring.pipeline.load_scored_parcels` needs them for the admission check,
+    Columns as :func:`app.scoring_io.cache.load_scored_parcels` needs them for the admission check,
     recommendation and 标准地 sheets: ``parcel_id``, ``park``, ``cluster``, ``status``,
     ``enterprise``, ``land_use``, ``area_m2``, ``area_mu``, ``version``, ``score``, ``class``,
     ``class_en``, ``rank``, ``eligible``, ``excluded``, ``reasons``, ``reasons_en``,

@@ -9,7 +9,7 @@ for machine output)::
     parksite plan-report   --zone ZONE --out OUT.xlsx|OUT.csv [--projects FILE] [--top N] [--lang zh|en]
                            [--allocate]
 
-Scored parcels come from ``scoring.pipeline.load_scored_parcels(zone_file)`` (imported when a
+Scored parcels come from ``app.scoring_io.cache.load_scored_parcels(zone_file)`` (imported when a
 command runs); utility capacities from the ``substations`` and ``water`` layers of the zone's
 GeoPackage (``data.layers``).
 """
@@ -58,8 +58,8 @@ def _zone_file(zone: Path | None) -> Path:
 
 def load_context(zone_file: Path, zone: Any = None) -> tuple[Any, pd.DataFrame, Any]:
     """Return (zone config, scored parcels, capacity ledger or None) for a zone file."""
+    from app.scoring_io.cache import load_scored_parcels
     from scoring.capacity import CapacityLedger
-    from scoring.pipeline import load_scored_parcels  # written by the scoring pipeline
     from scoring.zone import load_zone, zone_data_path
 
     zone = zone if zone is not None else load_zone(zone_file)
@@ -343,13 +343,9 @@ def register(cli: typer.Typer) -> None:
         ),
     ) -> None:
         """Run the plan's 47 projects through the recommendation; write XLSX/CSV and print a table."""
-        from scoring.plan_report import (
-            PLAN_PROJECTS_FILE,
-            load_plan_projects,
-            plan_report,
-            plan_report_table,
-            write_plan_report,
-        )
+        from app.exports.plan_report import write_plan_report
+        from scoring.plan_projects import PLAN_PROJECTS_FILE, load_plan_projects
+        from scoring.plan_report import plan_report, plan_report_table
 
         lang = _check_lang(lang)
         if out.suffix.lower() not in (".xlsx", ".csv"):

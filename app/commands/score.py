@@ -30,15 +30,15 @@ from rich.table import Table
 from app.errors import exit_code_for
 from gis.errors import ParksiteError
 
-if TYPE_CHECKING:  # scoring.pipeline loads geopandas, rasterio, scipy…: imported by the command
-    from scoring.pipeline import ScoreSummary
+if TYPE_CHECKING:  # scoring.batch loads geopandas, rasterio, scipy…: imported by the command
+    from scoring.batch import ScoreSummary
 
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
-#: ``--batch-size`` default: the value of :data:`scoring.pipeline.DEFAULT_BATCH_SIZE`, repeated
-#: here so that building the CLI does not import the pipeline (tests/test_cli_startup.py checks
-#: they agree).
+#: ``--batch-size`` default: the value of :data:`scoring.batch.DEFAULT_BATCH_SIZE`, repeated
+#: here so that building the CLI does not import the scoring run (tests/test_cli_startup.py
+#: checks they agree).
 DEFAULT_BATCH_SIZE: int = 20_000
 
 
@@ -111,7 +111,8 @@ def register(cli: typer.Typer) -> None:
         ),
     ) -> None:
         """地块评分 Measure and score parcels: slope, earthwork, access, network, exclusions → score 0–100."""
-        from scoring.pipeline import output_format, score_file, write_scored_parcels
+        from app.scoring_io.parcel_files import output_format, write_scored_parcels
+        from app.scoring_io.runs import score_file
 
         try:
             output_format(out)  # refuse an unknown format before any work

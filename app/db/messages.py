@@ -6,7 +6,7 @@ Chinese one in ``.zh``. Code that only knows strings keeps working; :func:`zh` g
 Chinese text (the English one when there is no translation). The audit log stores both
 (``note``, ``note_zh``); the batch jobs both progress messages (``message``, ``message_zh``).
 
-Progress messages come from the scoring pipeline as English text; :func:`job_message_zh`
+Progress messages come from the scoring run (:mod:`scoring.batch`) as English text; :func:`job_message_zh`
 translates the known ones (steps, "batch 1/3 (20 parcels): terrain", …) and leaves unknown
 text in English.
 """

@@ -1,0 +1,74 @@
+"""Score a parcel file end to end (``parksite score``): read it, load the zone, score it.
+
+:func:`score_file` reads the parcels (:func:`app.scoring_io.parcel_files.read_parcels`), refuses
+parcels off every DEM from the DEM headers before the layers are read, loads the zone context
+(:func:`app.scoring_io.zone_files.load_zone_context`) and runs
+:func:`scoring.batch.score_zone_parcels`. Writing the result is
+:func:`app.scoring_io.parcel_files.write_scored_parcels`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import shapely
+
+from app.scoring_io.parcel_files import read_parcels
+from app.scoring_io.zone_files import dem_extents, load_zone_context
+from gis.layers import geometry_array, parse_crs
+from scoring.batch import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, ProgressFn, ScoreRun, score_zone_parcels
+from scoring.measure import no_overlap_error
+from scoring.zone import load_zone, zone_data_path
+
+
+def score_file(
+    parcels_path: str | Path,
+    zone_file: str | Path,
+    *,
+    layer: str | None = None,
+    id_field: str | None = None,
+    layers_path: str | Path | None = None,
+    dem_paths: Sequence[str | Path] | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    workers: int = DEFAULT_WORKERS,
+    sensitivity: bool = False,
+    n_draws: int = 1000,
+    seed: int | None = 0,
+    progress: ProgressFn | None = None,
+) -> ScoreRun:
+    """Read parcels from a file and score them in the zone of ``zone_file`` (layers and DEMs of
+    the zone file unless ``layers_path`` / ``dem_paths`` are given). The summary's seconds and
+    steps include reading the parcels and loading the zone context."""
+    started = time.perf_counter()
+    zone = load_zone(zone_file)
+    parcels, notes = read_parcels(parcels_path, zone, layer=layer, id_field=id_field)
+    # Parcels off every DEM fail here, from the DEM headers, before the layers are read.
+    crs = parse_crs(zone.zone.crs, where="zone.crs")
+    dems = list(dem_paths) if dem_paths else [zone_data_path(zone_file, d) for d in zone.data.dems]
+    extents = dem_extents(dems, crs)
+    geoms = geometry_array(parcels)
+    if (
+        extents
+        and not shapely.intersects(geoms[:, None], np.array([shapely.box(*b) for _, b in extents])).any()
+    ):
+        raise no_overlap_error(geoms, extents, crs)
+    t0 = time.perf_counter()
+    ctx = load_zone_context(zone_file, layers_path=layers_path, dem_paths=dem_paths, zone=zone)
+    context_s = time.perf_counter() - t0
+    run = score_zone_parcels(
+        ctx,
+        parcels,
+        batch_size=batch_size,
+        workers=workers,
+        sensitivity=sensitivity,
+        n_draws=n_draws,
+        seed=seed,
+        progress=progress,
+        notes=notes + ctx.notes,
+    )
+    run.summary.steps = {"context": context_s, **run.summary.steps}
+    run.summary.seconds = time.perf_counter() - started
+    return run
