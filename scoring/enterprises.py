@@ -22,9 +22,9 @@ class ExistingEnterprise(ConfigModel):
 
     number: Annotated[int, Field(ge=1, description="序号 in the table")]
     name: str = Field(min_length=1, description="企业名称 as printed")
-    product: str | None = Field(None, description="主要产品; null where the table has '-'")
-    scale: str | None = Field(None, description="规模 as printed; null where the table has '-'")
-    area_mu: NonNeg | None = Field(None, description="占地面积 (亩); null where the table has '-'")
+    product: str | None = Field(default=None, description="主要产品; null where the table has '-'")
+    scale: str | None = Field(default=None, description="规模 as printed; null where the table has '-'")
+    area_mu: NonNeg | None = Field(default=None, description="占地面积 (亩); null where the table has '-'")
     park: Slug = Field(description="id of the park (zone file) the enterprise is in")
     source: Source
 

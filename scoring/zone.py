@@ -92,12 +92,14 @@ class ParkServices(_Model):
     layers' own figures) and need ``source``."""
 
     substation: str | None = None
-    substation_kv: NonNeg | None = Field(None, description="voltage of the substation, kV")
+    substation_kv: NonNeg | None = Field(default=None, description="voltage of the substation, kV")
     water: list[str] = Field(default_factory=list)
     wastewater_plant: str | None = None
-    wastewater_capacity_m3_per_day: NonNeg | None = Field(None, description="design capacity, near term")
+    wastewater_capacity_m3_per_day: NonNeg | None = Field(
+        default=None, description="design capacity, near term"
+    )
     wastewater_capacity_future_m3_per_day: NonNeg | None = Field(
-        None, description="design capacity after planned works (远期)"
+        default=None, description="design capacity after planned works (远期)"
     )
     source: Source | None = None
 
@@ -374,10 +376,10 @@ class Scoring(_Model):
 class ZoneData(_Model):
     """Paths of the zone's data files, relative to the zone file."""
 
-    layers: str | None = Field(None, description="GeoPackage with parks, clusters, parcels, …")
+    layers: str | None = Field(default=None, description="GeoPackage with parks, clusters, parcels, …")
     dems: list[str] = Field(default_factory=list)
     enterprises: str | None = Field(
-        None, description="YAML list of the existing enterprises (表2-1), read by scoring.enterprises"
+        default=None, description="YAML list of the existing enterprises (表2-1), read by scoring.enterprises"
     )
 
 

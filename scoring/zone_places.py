@@ -87,7 +87,7 @@ class Landmark(ConfigModel):
     kind: Slug = Field(description="e.g. reservoir_dam, county_seat")
     distance_m: NonNeg = Field(description="distance between the park (boundary) and the landmark, m")
     direction: Literal["north", "south", "east", "west"] | None = Field(
-        None, description="side of the park the landmark lies on, where the plan says"
+        default=None, description="side of the park the landmark lies on, where the plan says"
     )
     note: str | None = None
     source: Source

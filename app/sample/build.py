@@ -151,14 +151,14 @@ def build_sample(seed: int = DEFAULT_SEED, zone_file: Path | str | None = None) 
                     },
                 )
             )
-        for r in layout.rivers:
+        for rv in layout.rivers:
             river_rows.append(
                 Feature(
-                    shapely.set_precision(r.geometry, GRID),
+                    shapely.set_precision(rv.geometry, GRID),
                     {
                         "river_id": "",
-                        "name": r.name,
-                        "control_distance_m": r.control_distance_m,
+                        "name": rv.name,
+                        "control_distance_m": rv.control_distance_m,
                         "seasonal": True,
                     },
                 )
