@@ -67,6 +67,7 @@ class SampleFacts:
         return self.zone.county.seat
 
     def park(self, park_id: str) -> Park:
+        """Return the zone file's park (name, name_en, area_km2, …)."""
         return self.zone.park(park_id)
 
     def clusters(self, park_id: str) -> list[Cluster]:
@@ -74,6 +75,7 @@ class SampleFacts:
         return list(self.zone.park(park_id).clusters)
 
     def services(self, park_id: str) -> ParkServices:
+        """Return the park's services: substation and wastewater plant names and figures."""
         return self.zone.park(park_id).services
 
     def land_use(self, cluster_id: str) -> str:
@@ -81,6 +83,7 @@ class SampleFacts:
         return LAND_USE_BY_KIND[self.zone.cluster(cluster_id).kind]
 
     def landmark(self, park_id: str, kind: str) -> Landmark:
+        """Return the park's landmark of ``kind`` (name, ``distance_m`` in metres)."""
         mark = self.zone.park(park_id).landmark(kind)
         assert mark is not None  # load_facts checks
         return mark
