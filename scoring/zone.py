@@ -1,6 +1,8 @@
 """A zone's rules as configuration: parks and clusters (表8-1), the positive list (表9-5),
 admission conditions (表9-6), per-亩 plan targets (表6-1), land-use controls, and the
-site-scoring criteria, weights and hard constraints.
+site-scoring criteria, weights and hard constraints; also where the zone lies (county, park
+landmarks, :mod:`scoring.zone_places`) and which data files hold the rest of its facts
+(``data``: layers, DEMs, the existing enterprises of :mod:`scoring.enterprises`).
 
 One YAML file per zone (``data/zones/<zone>.yaml``) is loaded into these pydantic models by
 :func:`load_zone`. Every record that holds a number carries ``source`` (where the number came
@@ -13,29 +15,17 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, field_validator, model_validator
 from pyproj import CRS
 from pyproj.exceptions import CRSError as PyprojCRSError
 
 from gis.errors import ConfigError
 from scoring.ahp import AHPResult, ahp_weights, check_consistency
+from scoring.config_base import ConfigModel, NonNeg, Pct, Source, read_yaml, validate
 from scoring.functions import ValueFunction
+from scoring.zone_places import County, Landmark
 
-Source = Annotated[str, Field(min_length=1, description="where the numbers come from, e.g. 表9-6")]
-Pct = Annotated[float, Field(ge=0, le=100)]
-NonNeg = Annotated[float, Field(ge=0)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+_Model = ConfigModel
 
 
 # --------------------------------------------------------------------------- zone and layout
@@ -97,11 +87,32 @@ class Cluster(_Model):
 
 
 class ParkServices(_Model):
-    """Names of the features (in the zone's layers) that serve a park: for capacity checks."""
+    """Names of the features (in the zone's layers) that serve a park: for capacity checks.
+    The figures, where given, are the plan's (design capacities; the capacity checks use the
+    layers' own figures) and need ``source``."""
 
     substation: str | None = None
+    substation_kv: NonNeg | None = Field(default=None, description="voltage of the substation, kV")
     water: list[str] = Field(default_factory=list)
     wastewater_plant: str | None = None
+    wastewater_capacity_m3_per_day: NonNeg | None = Field(
+        default=None, description="design capacity, near term"
+    )
+    wastewater_capacity_future_m3_per_day: NonNeg | None = Field(
+        default=None, description="design capacity after planned works (远期)"
+    )
+    source: Source | None = None
+
+    @model_validator(mode="after")
+    def _figures_have_a_source(self) -> ParkServices:
+        figures = (
+            self.substation_kv,
+            self.wastewater_capacity_m3_per_day,
+            self.wastewater_capacity_future_m3_per_day,
+        )
+        if self.source is None and any(v is not None for v in figures):
+            raise ValueError("services with figures (kV, m³/d) need a source")
+        return self
 
 
 class Park(_Model):
@@ -112,8 +123,15 @@ class Park(_Model):
     towns: list[str] = Field(default_factory=list)
     bounds: str | None = None
     services: ParkServices = Field(default_factory=ParkServices)
+    landmarks: list[Landmark] = Field(
+        default_factory=list, description="places the plan locates the park against (a dam, the county seat)"
+    )
     clusters: list[Cluster] = Field(min_length=1)
     source: Source
+
+    def landmark(self, kind: str) -> Landmark | None:
+        """Return the park's first landmark of ``kind`` (e.g. ``reservoir_dam``), or None."""
+        return next((m for m in self.landmarks if m.kind == kind), None)
 
 
 # --------------------------------------------------------------------------- industries
@@ -356,10 +374,13 @@ class Scoring(_Model):
 
 
 class ZoneData(_Model):
-    """Paths of the zone's layers, relative to the zone file."""
+    """Paths of the zone's data files, relative to the zone file."""
 
-    layers: str | None = Field(None, description="GeoPackage with parks, clusters, parcels, …")
+    layers: str | None = Field(default=None, description="GeoPackage with parks, clusters, parcels, …")
     dems: list[str] = Field(default_factory=list)
+    enterprises: str | None = Field(
+        default=None, description="YAML list of the existing enterprises (表2-1), read by scoring.enterprises"
+    )
 
 
 # --------------------------------------------------------------------------- the zone
@@ -367,6 +388,7 @@ class ZoneData(_Model):
 
 class ZoneConfig(_Model):
     zone: ZoneInfo
+    county: County | None = None
     data: ZoneData = Field(default_factory=ZoneData)
     parks: list[Park] = Field(min_length=1)
     positive_list: PositiveList
@@ -436,15 +458,6 @@ class ZoneConfig(_Model):
         return [(p, c) for p in self.parks for c in p.clusters]
 
 
-def _format_validation_error(exc: ValidationError, path: Path) -> str:
-    lines = [f"{path}: {exc.error_count()} problem(s) in the zone file"]
-    for err in exc.errors():
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ")
-        lines.append(f"  - {loc}: {msg}")
-    return "\n".join(lines)
-
-
 def parse_zone(data: object, *, path: Path | str = "<zone>") -> ZoneConfig:
     """Return the validated ZoneConfig for already-parsed YAML ``data``; ConfigError if invalid."""
     path = Path(path)
@@ -452,29 +465,12 @@ def parse_zone(data: object, *, path: Path | str = "<zone>") -> ZoneConfig:
         raise ConfigError(
             "the zone file must be a YAML mapping with zone, parks, positive_list, …", where=str(path)
         )
-    try:
-        return ZoneConfig.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_format_validation_error(exc, path)) from None
+    return validate(ZoneConfig, data, path, "the zone file")
 
 
 def load_zone(path: Path | str) -> ZoneConfig:
     """Read and validate a zone YAML file; raise ConfigError naming each bad field path."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(
-            "zone file not found",
-            where=str(path),
-            hint="give the path of a zone YAML file, e.g. data/zones/jiaokou.yaml",
-        )
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', exc)}", where=where) from None
-    except UnicodeDecodeError:
-        raise ConfigError("not UTF-8 text", where=str(path), hint="save the zone file as UTF-8") from None
+    data = read_yaml(path, "zone file", "give the path of a zone YAML file, e.g. data/zones/jiaokou.yaml")
     return parse_zone(data, path=path)
 
 

@@ -1,4 +1,5 @@
-"""The illustrative Jiaokou sample zone: the committed files, the generator and its pieces."""
+"""The illustrative Jiaokou sample zone: the committed files, the generator and its pieces, and
+that the generator takes the plan's facts from the zone file."""
 
 from __future__ import annotations
 
@@ -14,14 +15,16 @@ import pytest
 import rasterio
 import shapely
 import typer
+import yaml
 from pyproj import Transformer
 from rasterio import features
 from shapely.geometry import LineString, Point, Polygon, box
 from typer.testing import CliRunner
 
 from app.commands.sample import register
-from app.sample import plan
 from app.sample.build import LAYERS, build_sample, write_sample
+from app.sample.facts import load_facts
+from gis.errors import ConfigError
 from gis.synthetic import (
     corner_box,
     cut_by_area,
@@ -36,7 +39,9 @@ from gis.units import MU_M2
 DATA = Path(__file__).resolve().parent.parent / "data"
 GPKG = DATA / "parcels" / "jiaokou.gpkg"
 DEM = DATA / "rasters" / "jiaokou_dem_{}.tif"
+ZONE = DATA / "zones" / "jiaokou.yaml"
 TO_LONLAT = Transformer.from_crs("EPSG:4546", "EPSG:4326", always_xy=True)
+FACTS = load_facts(ZONE)
 
 
 @pytest.fixture(scope="module")
@@ -70,14 +75,14 @@ def test_park_area_is_the_plans(parks, layers, park_id, km2):
 
 
 def test_parks_lie_where_the_plan_puts_them(parks, layers):
-    west, south, east, north = plan.COUNTY_BOUNDS_LONLAT
+    west, south, east, north = FACTS.zone.county.bounds.as_tuple()
     lonlat = {}
     for park_id, geom in parks.items():
         lon, lat = TO_LONLAT.transform(geom.centroid.x, geom.centroid.y)
         assert west < lon < east and south < lat < north, park_id
         lonlat[park_id] = (lon, lat)
     seat = layers["places"].query("kind == 'county_seat'").geometry.iloc[0]
-    assert TO_LONLAT.transform(seat.x, seat.y) == pytest.approx(plan.COUNTY_SEAT_LONLAT, abs=1e-5)
+    assert TO_LONLAT.transform(seat.x, seat.y) == pytest.approx(FACTS.seat.lonlat, abs=1e-5)
     shuitou = parks["shuitou"].centroid
     assert 6_000 < shuitou.distance(seat) < 14_000
     assert shuitou.x < seat.x and shuitou.y < seat.y  # south-west of the seat, toward 石口
@@ -178,7 +183,7 @@ def test_areas_are_consistent(layers):
     assert generic.min() >= 5.0 and generic.quantile(0.05) >= 10.0 and generic.quantile(0.95) <= 120.0
 
 
-@pytest.mark.parametrize("ent", plan.ENTERPRISES, ids=lambda e: f"{e.no}")
+@pytest.mark.parametrize("ent", FACTS.enterprises, ids=lambda e: f"{e.number}")
 def test_table_2_1_enterprise_has_its_parcel(layers, ent):
     rows = layers["parcels"].query("enterprise == @ent.name")
     assert len(rows) == 1
@@ -188,13 +193,29 @@ def test_table_2_1_enterprise_has_its_parcel(layers, ent):
     assert row.area_source == ("表2-1" if ent.area_mu is not None else "illustrative")
 
 
-def test_table_2_1_areas_as_printed():
-    listed = {e.name: e.area_mu for e in plan.ENTERPRISES}
-    assert len(plan.ENTERPRISES) == 26
-    assert listed["山东东岳能源交口肥美铝业有限责任公司"] == 725.0
-    assert listed["交口县天鹏冶炼有限公司"] == 149.3
-    assert listed["双池污水厂"] == 23.78
-    assert sum(v is None for v in listed.values()) == 5
+def test_sample_enterprises_are_the_zone_files_table_2_1():
+    """Every 表2-1 row of the zone's enterprises file is placed, with the table's area where it
+    has one and an illustrative one only where it has "-"."""
+    from scoring.enterprises import load_enterprises
+
+    table = load_enterprises(ZONE)
+    assert [(e.number, e.name, e.area_mu) for e in FACTS.enterprises] == [
+        (e.number, e.name, e.area_mu) for e in table.enterprises
+    ]
+    assert len(FACTS.enterprises) == 26
+    for e in FACTS.enterprises:
+        assert (e.illustrative_mu is None) == (e.area_mu is not None), e.name
+
+
+def test_zone_files_services_name_features_of_the_sample(layers):
+    """The names the zone file's park services give are features of the committed layers."""
+    subs, water = set(layers["substations"].name), set(layers["water"].name)
+    for park in FACTS.zone.parks:
+        sv = park.services
+        assert sv.substation in subs, park.id
+        assert set(sv.water) <= water, park.id
+        if sv.wastewater_plant:
+            assert sv.wastewater_plant in water, park.id
 
 
 def test_parcel_status_follows_the_clusters(layers):
@@ -267,6 +288,7 @@ def test_infrastructure_carries_capacities(layers):
         6000.0,
         10000.0,
     )
+    assert set(layers["substations"].voltage_kv) == {110.0}
     for park_id in ("shuitou", "shuangchi"):
         park = layers["parks"].set_index("park_id").geometry[park_id]
         assert any(park.intersects(g) for g in water.query("kind == 'main'").geometry), park_id
@@ -387,6 +409,96 @@ def test_another_seed_gives_another_zone_with_the_same_facts():
     assert parcels.enterprise.notna().sum() == 26
 
 
+# ----------------------------------------------------------------------------- facts from the zone file
+def _zone_copy(tmp_path: Path, edit_zone=None, edit_enterprises=None) -> Path:
+    """Write a copy of the Jiaokou zone file and its enterprises file under ``tmp_path``, each
+    changed by its ``edit`` function (given the parsed YAML); return the zone file's path."""
+    zone = yaml.safe_load(ZONE.read_text(encoding="utf-8"))
+    ents_rel = zone["data"]["enterprises"]
+    ents = yaml.safe_load((ZONE.parent / ents_rel).read_text(encoding="utf-8"))
+    for edit, data in ((edit_zone, zone), (edit_enterprises, ents)):
+        if edit is not None:
+            edit(data)
+    out = tmp_path / "zone.yaml"
+    (tmp_path / ents_rel).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / ents_rel).write_text(yaml.safe_dump(ents, allow_unicode=True), encoding="utf-8")
+    out.write_text(yaml.safe_dump(zone, allow_unicode=True), encoding="utf-8")
+    return out
+
+
+def _park(zone: dict, park_id: str) -> dict:
+    return next(p for p in zone["parks"] if p["id"] == park_id)
+
+
+def _cluster(zone: dict, cluster_id: str) -> dict:
+    return next(c for p in zone["parks"] for c in p["clusters"] if c["id"] == cluster_id)
+
+
+def test_generator_takes_the_plan_facts_from_the_zone_file(tmp_path):
+    """Change parks, clusters, 表2-1, the county seat, the dam distance and the services in a copy
+    of the zone file: the generated sample follows the copy, not code."""
+
+    def edit_zone(z):
+        shuitou = _park(z, "shuitou")
+        shuitou.update(name="水头园区（改）", area_km2=4.2)
+        next(m for m in shuitou["landmarks"] if m["kind"] == "reservoir_dam")["distance_m"] = 500
+        shuitou["services"]["substation"] = "水头220kV变电站"
+        shuitou["services"]["substation_kv"] = 220
+        _park(z, "shuangchi")["area_km2"] = 6.0
+        _park(z, "shuangchi")["services"]["wastewater_capacity_m3_per_day"] = 7000
+        _cluster(z, "sc-bio").update(name="生物健康组团（改）", name_en="Bio cluster (changed)")
+        _cluster(z, "st-public")["area_mu"] = 300
+        z["county"]["seat"]["name"] = "县城（改）"
+
+    def edit_enterprises(t):
+        row = next(e for e in t["enterprises"] if e["number"] == 3)
+        row.update(name="晟安电铝（改）", area_mu=180)
+
+    sample = build_sample(2022, _zone_copy(tmp_path, edit_zone, edit_enterprises))
+    parks = sample.layers["parks"].set_index("park_id")
+    assert parks.loc["shuitou", "name"] == "水头园区（改）"
+    assert parks.loc["shuitou", "area_m2"] == pytest.approx(4.2e6, rel=0.001)
+    assert parks.loc["shuangchi", "area_m2"] == pytest.approx(6.0e6, rel=0.001)
+    clusters = sample.layers["clusters"].set_index("cluster_id")
+    assert tuple(clusters.loc["sc-bio", ["name", "name_en"]]) == (
+        "生物健康组团（改）",
+        "Bio cluster (changed)",
+    )
+    assert clusters.loc["st-public", "area_mu"] == pytest.approx(300.0, rel=0.02)
+    parcels = sample.layers["parcels"]
+    assert "山西晟安电铝有限责任公司" not in set(parcels.enterprise)
+    row = parcels.query("enterprise == '晟安电铝（改）'").iloc[0]
+    assert row.area_mu == pytest.approx(180.0, rel=0.02) and row.area_source == "表2-1"
+    places = sample.layers["places"]
+    assert places.query("kind == 'county_seat'").name.tolist() == ["县城（改）"]
+    dam = sample.layers["water"].query("kind == 'reservoir'").geometry.iloc[0]
+    assert dam.distance(sample.layers["parks"].set_index("park_id").geometry["shuitou"]) == pytest.approx(
+        500.0, abs=0.05
+    )
+    subs = sample.layers["substations"].set_index("substation_id")
+    assert tuple(subs.loc["ss-shuitou", ["name", "voltage_kv"]]) == ("水头220kV变电站", 220.0)
+    plant = sample.layers["water"].query("kind == 'wastewater_plant'").iloc[0]
+    assert plant.capacity_m3_per_day == 7000.0
+
+
+def test_zone_the_layout_cannot_draw_is_refused(tmp_path):
+    def rename_cluster(z):
+        _cluster(z, "sc-bio")["id"] = "sc-health"
+
+    with pytest.raises(ConfigError, match="illustrative layout draws parks and clusters"):
+        build_sample(2022, _zone_copy(tmp_path, rename_cluster))
+
+
+def test_enterprise_without_an_illustrative_placement_is_refused(tmp_path):
+    def add_row(t):
+        t["enterprises"].append(
+            {"number": 27, "name": "新企业", "area_mu": 20, "park": "shuangchi", "source": "表2-1"}
+        )
+
+    with pytest.raises(ConfigError, match="№27 新企业 has no illustrative placement"):
+        load_facts(_zone_copy(tmp_path, edit_enterprises=add_row))
+
+
 def test_sample_command_writes_the_files(tmp_path):
     cli = typer.Typer()
     register(cli)
@@ -401,6 +513,11 @@ def test_sample_command_writes_the_files(tmp_path):
     assert (tmp_path / "parcels" / "jiaokou.gpkg").is_file()
     for park_id in ("shuitou", "shuangchi"):
         assert (tmp_path / "rasters" / f"jiaokou_dem_{park_id}.tif").is_file()
+
+    missing = CliRunner().invoke(
+        cli, ["sample", "--zone", str(tmp_path / "none.yaml"), "--out-dir", str(tmp_path)]
+    )
+    assert missing.exit_code != 0 and "zone file not found" in missing.output
 
 
 # ----------------------------------------------------------------------------- gis.synthetic

@@ -1,4 +1,5 @@
-"""The zone's rules as configuration: the Jiaokou file against the plan, a second zone, bad files."""
+"""The zone's rules as configuration: the Jiaokou file against the plan, a second zone, bad files;
+the data files it points to (表2-1, the existing enterprises)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from gis.errors import ConfigError
+from scoring.enterprises import load_enterprises
 from scoring.zone import load_zone, parse_zone
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -138,7 +140,7 @@ def test_scoring_defaults(zone):
 
 def test_every_number_has_a_source(raw):
     """Every mapping in the file that holds a number also says where it came from."""
-    skip = {"function", "ahp_row", "services", "data", "destinations"}
+    skip = {"function", "ahp_row", "data", "destinations"}
 
     def walk(node, path):
         if isinstance(node, dict):
@@ -208,6 +210,11 @@ BAD_FILES = [
     ("scoring.natural_slope_limit", "steep", "natural_slope_limit 'steep' is not one of"),
     ("scoring.criteria.0.unexpected", 1, "scoring.criteria.0.unexpected: Extra inputs are not permitted"),
     ("parks", [], "parks: List should have at least 1 item"),
+    ("parks.1.services.source", _DELETE, "services with figures (kV, m³/d) need a source"),
+    ("parks.0.landmarks.0.distance_m", -350, "parks.0.landmarks.0.distance_m"),
+    ("county.bounds.west", "111°73′", "minutes and seconds must be below 60"),
+    ("county.bounds.east", "110°00′", "west must be less than east"),
+    ("county.seat.lonlat", [36.983, 111.183], "county.seat.lonlat.1"),
 ]
 
 
@@ -251,6 +258,7 @@ def test_cli_validate_and_show():
     r = runner.invoke(cli, ["zone", "validate", str(JIAOKOU)])
     assert r.exit_code == 0, r.output
     assert "OK" in r.output and "9 cluster(s)" in r.output
+    assert "26 existing enterprise(s) (表2-1 开发区现有企业汇总表)" in " ".join(r.output.split())
     r = runner.invoke(cli, ["zone", "show", str(JIAOKOU)], env={"COLUMNS": "200"})
     assert r.exit_code == 0, r.output
     for text in ("表9-6", "铝镁新材料产业", "≥250", "≥400", "产业备用地", "CR = 0.003"):
@@ -287,3 +295,104 @@ def test_console_script_exit_code_of_a_command_that_reports_its_own_error(tmp_pa
     assert r.returncode == 2, r.stderr
     assert "is empty" in r.stderr
     assert not (tmp_path / "x.gpkg").exists()
+
+
+def test_county_and_landmarks_as_the_plan_prints_them(zone):
+    assert zone.county.bounds.as_tuple() == pytest.approx((111 + 3 / 60, 36 + 43 / 60, 111 + 34 / 60, 37.2))
+    shuitou = zone.park("shuitou")
+    assert shuitou.landmark("reservoir_dam").distance_m == 350
+    assert shuitou.landmark("county_seat").distance_m == 10_000
+    plant = zone.park("shuangchi").services
+    assert (plant.wastewater_capacity_m3_per_day, plant.wastewater_capacity_future_m3_per_day) == (
+        6000,
+        10000,
+    )
+
+
+# --------------------------------------------------------------------------- 表2-1
+# 表2-1 开发区现有企业汇总表 as printed: 序号 → (企业名称, 占地面积（亩）; None for "-")
+TABLE_2_1 = {
+    1: ("交口县天鹏冶炼有限公司", 149.3),
+    2: ("山东东岳能源交口肥美铝业有限责任公司", 725),
+    3: ("山西晟安电铝有限责任公司", 150),
+    4: ("山西道尔铝业有限公司", None),
+    5: ("鑫瑞洗煤厂", 32),
+    6: ("巨龙能源洗煤厂", None),
+    7: ("汇达星洗煤厂（煤运公司）", 67),
+    8: ("交口县炬森源煤化厂", 118),
+    9: ("交口县烽晟煤业有限公司", 40),
+    10: ("交口县鑫元隆煤化厂", 30),
+    11: ("百富勤洗煤厂", 95.58),
+    12: ("交口县兴旺煤业有限公司", 40),
+    13: ("交口县晋源选矿厂", 10),
+    14: ("道砥矿业有限公司", 30),
+    15: ("交口县回龙新长虹加油站", 10),
+    16: ("交口县鑫鑫加油站", 33.5),
+    17: ("开发区加油站", 2.4),
+    18: ("众鑫气站", 1.5),
+    19: ("兴禾复混肥原料厂", 2.8),
+    20: ("晋双混凝土有限公司", 8),
+    21: ("金尔泰钢结构工程公司", None),
+    22: ("巨和久建筑材料公司", 10),
+    23: ("鑫耐德防水材料", 10),
+    24: ("双池污水厂", 23.78),
+    25: ("交口县双池镇鑫康隆种养殖专业合作社", None),
+    26: ("山西南山百世食安农牧业有限公司", None),
+}
+
+
+@pytest.fixture()
+def raw_enterprises(zone) -> dict:
+    return yaml.safe_load((JIAOKOU.parent / zone.data.enterprises).read_text(encoding="utf-8"))
+
+
+def _write_zone_with_enterprises(tmp_path: Path, raw_zone: dict, enterprises: dict) -> Path:
+    (tmp_path / "e.yaml").write_text(yaml.safe_dump(enterprises, allow_unicode=True), encoding="utf-8")
+    raw_zone = copy.deepcopy(raw_zone)
+    raw_zone["data"] = {"enterprises": "e.yaml"}
+    out = tmp_path / "zone.yaml"
+    out.write_text(yaml.safe_dump(raw_zone, allow_unicode=True), encoding="utf-8")
+    return out
+
+
+def test_existing_enterprises_per_table_2_1(zone):
+    table = load_enterprises(JIAOKOU, zone)
+    assert {e.number: (e.name, e.area_mu) for e in table.enterprises} == TABLE_2_1
+    assert {e.park for e in table.enterprises} == {"shuangchi"}  # 第二章: 现有企业全部布局于双池镇园区
+    assert table.by_number(24).scale == "6000m³/d" and table.by_number(24).product is None
+
+
+def test_every_enterprise_row_has_a_source(raw_enterprises):
+    rows = raw_enterprises["enterprises"]
+    assert len(rows) == 26
+    for row in rows:
+        assert isinstance(row.get("source"), str) and row["source"].strip(), row
+    assert raw_enterprises["source"].strip()
+
+
+@pytest.mark.parametrize(
+    "change,expected",
+    [
+        (lambda t: t["enterprises"][3].pop("source"), "enterprises.3.source: Field required"),
+        (lambda t: t["enterprises"][3].update(source=""), "enterprises.3.source"),
+        (lambda t: t["enterprises"][5].update(number=1), "enterprise numbers must be unique, repeated: [1]"),
+        (lambda t: t["enterprises"][0].update(area_mu=-1), "enterprises.0.area_mu"),
+        (lambda t: t["enterprises"][2].update(park="jiaocheng"), "enterprises.2.park: 'jiaocheng'"),
+    ],
+    ids=["no-source", "empty-source", "duplicate-number", "negative-area", "unknown-park"],
+)
+def test_bad_enterprises_file_names_the_row(tmp_path, raw, raw_enterprises, change, expected):
+    change(raw_enterprises)
+    zone_file = _write_zone_with_enterprises(tmp_path, raw, raw_enterprises)
+    with pytest.raises(ConfigError) as info:
+        load_enterprises(zone_file)
+    assert expected in str(info.value) and "e.yaml" in str(info.value)
+
+
+def test_missing_enterprises_file_and_zone_without_one(tmp_path, raw):
+    raw = copy.deepcopy(raw)
+    raw["data"] = {"enterprises": "none.yaml"}
+    (tmp_path / "zone.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError, match="enterprises file not found"):
+        load_enterprises(tmp_path / "zone.yaml")
+    assert load_enterprises(JIAOCHENG) is None

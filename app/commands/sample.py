@@ -1,4 +1,5 @@
-"""``parksite sample``: rebuild the illustrative Jiaokou sample zone (GeoPackage and DEMs)."""
+"""``parksite sample``: rebuild the illustrative Jiaokou sample zone (GeoPackage and DEMs) from a
+seed and the plan facts of the zone file (``data/zones/jiaokou.yaml`` unless ``--zone``)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from app.errors import exit_code_for
-from app.settings import ROOT
+from app.settings import DEFAULT_ZONE_FILE, ROOT
 from gis.errors import ParksiteError
 
 console = Console()
@@ -38,18 +39,23 @@ def register(cli: typer.Typer) -> None:
             "--out-dir",
             help="writes parcels/jiaokou.gpkg and rasters/jiaokou_dem_<park>.tif here",
         ),
+        zone: Path = typer.Option(
+            DEFAULT_ZONE_FILE,
+            "--zone",
+            help="zone file whose plan facts (parks, clusters, 表2-1, …) the sample takes",
+        ),
     ) -> None:
         """示例园区 Rebuild the illustrative Jiaokou sample zone (invented geometry, the plan's facts)."""
         from app.sample.build import LAYERS, build_sample, write_sample
 
         started = time.perf_counter()
         try:
-            zone = build_sample(seed)
-            paths = write_sample(zone, out_dir)
+            sample_zone = build_sample(seed, zone)
+            paths = write_sample(sample_zone, out_dir)
         except ParksiteError as exc:
             err_console.print(f"[red]错误 error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
             raise typer.Exit(exit_code_for(exc)) from exc
-        counts = ", ".join(f"{name} {len(zone.layers[name])}" for name in LAYERS)
+        counts = ", ".join(f"{name} {len(sample_zone.layers[name])}" for name in LAYERS)
         table = Table(title=f"sample zone, seed {seed} (illustrative — not survey data)")
         table.add_column("file")
         table.add_column("size", justify="right")

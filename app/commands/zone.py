@@ -18,17 +18,21 @@ console = Console()
 
 @zone_app.command("validate")
 def validate(file: Path = typer.Argument(..., help="zone YAML file")) -> None:
-    """Check a zone file; print what it holds, or each bad field path and its problem."""
+    """Check a zone file and the data files it names (existing enterprises); print what they
+    hold, or each bad field path and its problem."""
+    from scoring.enterprises import load_enterprises
     from scoring.zone import load_zone
 
     z = load_zone(file)
+    table = load_enterprises(file, z)
     n_clusters = sum(len(p.clusters) for p in z.parks)
     n_branches = sum(len(i.branches) for i in z.positive_list.industries)
+    enterprises = f", {len(table.enterprises)} existing enterprise(s) ({table.table})" if table else ""
     console.print(
         f"[green]OK[/green] {file}: {z.zone.name} ({z.zone.id}), CRS {z.zone.crs}; "
         f"{len(z.parks)} park(s), {n_clusters} cluster(s), {len(z.positive_list.industries)} "
         f"industries / {n_branches} branches, {len(z.admission)} admission rows, "
-        f"{len(z.scoring.criteria)} criteria, {len(z.scoring.constraints)} constraints"
+        f"{len(z.scoring.criteria)} criteria, {len(z.scoring.constraints)} constraints{enterprises}"
     )
 
 

@@ -1,8 +1,10 @@
 """Build and write the illustrative Jiaokou sample zone (``parksite sample``).
 
 :func:`build_sample` returns every layer of ``data/parcels/jiaokou.gpkg`` and both DEMs from a
-seed; :func:`write_sample` writes them. The same seed gives the same features, attribute values
-and geometries (coordinates snapped to 0.01 m), and byte-identical files.
+seed and the plan facts of the zone file (:func:`app.sample.facts.load_facts`, by default
+``data/zones/jiaokou.yaml``); :func:`write_sample` writes them. The same seed and zone file give
+the same features, attribute values and geometries (coordinates snapped to 0.01 m), and
+byte-identical files.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import rasterio
 import shapely
 from shapely.geometry import Point
 
-from app.sample import plan
+from app.sample.facts import SampleFacts, load_facts
 from app.sample.infrastructure import Feature, places, substations, water
 from app.sample.layout import (
     GRID,
@@ -41,9 +43,10 @@ _GPKG_DATE = "2022-01-01T00:00:00.000Z"
 
 @dataclass
 class SampleZone:
-    """The sample zone: GeoDataFrames per layer (EPSG:4546) and one DEM per park."""
+    """The sample zone: GeoDataFrames per layer (in ``crs``, EPSG:4546) and one DEM per park."""
 
     seed: int
+    crs: str
     layers: dict[str, gpd.GeoDataFrame]
     dems: list[Dem]
 
@@ -53,18 +56,15 @@ def _areas(geom) -> dict[str, float]:
     return {"area_m2": a, "area_mu": round(a / MU_M2, 4)}
 
 
-def _frame(features: list[Feature]) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame(
-        [f.attrs for f in features], geometry=[f.geometry for f in features], crs=plan.CRS
-    )
+def _frame(features: list[Feature], crs: str) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame([f.attrs for f in features], geometry=[f.geometry for f in features], crs=crs)
 
 
 def _parcel_rows(
-    layout: ParkLayout, pieces: list[Piece], prefix: str, utility_idx: int | None
+    layout: ParkLayout, pieces: list[Piece], prefix: str, utility_idx: int | None, facts: SampleFacts
 ) -> list[Feature]:
     """Return the park's parcel features, numbered ``{prefix}-0001``… in reading order; the
     parcel at ``utility_idx`` (of the non-corridor pieces) is the planned substation site."""
-    clusters = {c.cluster_id: c for c in plan.CLUSTERS}
     parcels = [p for p in pieces if not p.corridor]
     rows = []
     for n, i in enumerate(spatial_order([p.geometry for p in parcels]), start=1):
@@ -74,7 +74,7 @@ def _parcel_rows(
             status, land_use = "existing", ent.land_use
         else:
             status = {"st-public": "public", "sc-reserve": "reserved"}.get(p.cluster, "vacant")
-            land_use = "utility" if i == utility_idx else clusters[p.cluster].land_use
+            land_use = "utility" if i == utility_idx else facts.land_use(p.cluster)
         rows.append(
             Feature(
                 p.geometry,
@@ -93,11 +93,17 @@ def _parcel_rows(
     return rows
 
 
-def build_sample(seed: int = DEFAULT_SEED) -> SampleZone:
-    """Return the sample zone generated from ``seed`` (deterministic)."""
-    seat = lonlat_to_gk(*plan.COUNTY_SEAT_LONLAT)
-    st, sc = shuitou_layout(seed, seat), shuangchi_layout(seed, seat)
-    pieces = {"shuitou": cut_parcels(st, seed), "shuangchi": cut_parcels(sc, seed)}
+def build_sample(seed: int = DEFAULT_SEED, zone_file: Path | str | None = None) -> SampleZone:
+    """Return the sample zone generated from ``seed`` and the plan facts of ``zone_file``
+    (default: the bundled ``data/zones/jiaokou.yaml``), deterministic. ConfigError when the
+    zone file is invalid or names parks or clusters the illustrative layout does not draw."""
+    facts = load_facts(zone_file)
+    seat = lonlat_to_gk(*facts.seat.lonlat, facts.crs)
+    st, sc = shuitou_layout(seed, seat, facts), shuangchi_layout(seed, seat, facts)
+    pieces = {
+        "shuitou": cut_parcels(st, seed, facts.enterprises),
+        "shuangchi": cut_parcels(sc, seed, facts.enterprises),
+    }
 
     # the planned 水头 substation takes the public-centre parcel nearest the park's heart
     st_parcels = [p for p in pieces["shuitou"] if not p.corridor]
@@ -108,20 +114,18 @@ def build_sample(seed: int = DEFAULT_SEED) -> SampleZone:
 
     park_rows, cluster_rows, parcel_rows, road_rows, river_rows = [], [], [], [], []
     for layout, prefix, util in ((st, "ST", site_idx), (sc, "SC", None)):
-        park = next(p for p in plan.PARKS if p.park_id == layout.park_id)
+        park = facts.park(layout.park_id)
         cgeoms = {}
-        for c in (c for c in plan.CLUSTERS if c.park_id == layout.park_id):
+        for c in facts.clusters(layout.park_id):
             # faces share exact edges already: a plain union keeps every vertex the parcels have
-            geom = shapely.union_all(
-                [p.geometry for p in pieces[layout.park_id] if p.cluster == c.cluster_id]
-            )
-            cgeoms[c.cluster_id] = geom
+            geom = shapely.union_all([p.geometry for p in pieces[layout.park_id] if p.cluster == c.id])
+            cgeoms[c.id] = geom
             cluster_rows.append(
                 Feature(
                     geom,
                     {
-                        "cluster_id": c.cluster_id,
-                        "park_id": c.park_id,
+                        "cluster_id": c.id,
+                        "park_id": park.id,
                         "name": c.name,
                         "name_en": c.name_en,
                         "kind": c.kind,
@@ -131,11 +135,9 @@ def build_sample(seed: int = DEFAULT_SEED) -> SampleZone:
             )
         pgeom = shapely.union_all(list(cgeoms.values()))
         park_rows.append(
-            Feature(
-                pgeom, {"park_id": park.park_id, "name": park.name, "name_en": park.name_en, **_areas(pgeom)}
-            )
+            Feature(pgeom, {"park_id": park.id, "name": park.name, "name_en": park.name_en, **_areas(pgeom)})
         )
-        parcel_rows += _parcel_rows(layout, pieces[layout.park_id], prefix, util)
+        parcel_rows += _parcel_rows(layout, pieces[layout.park_id], prefix, util, facts)
         for r in layout.roads:
             road_rows.append(
                 Feature(
@@ -149,14 +151,14 @@ def build_sample(seed: int = DEFAULT_SEED) -> SampleZone:
                     },
                 )
             )
-        for r in layout.rivers:
+        for rv in layout.rivers:
             river_rows.append(
                 Feature(
-                    shapely.set_precision(r.geometry, GRID),
+                    shapely.set_precision(rv.geometry, GRID),
                     {
                         "river_id": "",
-                        "name": r.name,
-                        "control_distance_m": r.control_distance_m,
+                        "name": rv.name,
+                        "control_distance_m": rv.control_distance_m,
                         "seasonal": True,
                     },
                 )
@@ -166,17 +168,18 @@ def build_sample(seed: int = DEFAULT_SEED) -> SampleZone:
     for i, f in enumerate(river_rows, start=1):
         f.attrs["river_id"] = f"RV{i:02d}"
 
-    layers = {
-        "parks": _frame(park_rows),
-        "clusters": _frame(cluster_rows),
-        "parcels": _frame(parcel_rows),
-        "roads": _frame(road_rows),
-        "rivers": _frame(river_rows),
-        "substations": _frame(substations(st, sc, site)),
-        "water": _frame(water(st, sc, pieces["shuangchi"], site)),
-        "places": _frame(places(st, sc, seat)),
+    rows = {
+        "parks": park_rows,
+        "clusters": cluster_rows,
+        "parcels": parcel_rows,
+        "roads": road_rows,
+        "rivers": river_rows,
+        "substations": substations(st, sc, site, facts),
+        "water": water(st, sc, pieces["shuangchi"], site, facts),
+        "places": places(st, sc, seat, facts.seat.name),
     }
-    return SampleZone(seed, layers, [synth_dem(st, seed), synth_dem(sc, seed)])
+    layers = {name: _frame(features, facts.crs) for name, features in rows.items()}
+    return SampleZone(seed, facts.crs, layers, [synth_dem(st, seed), synth_dem(sc, seed)])
 
 
 def write_sample(zone: SampleZone, out_dir: Path) -> dict[str, Path]:
@@ -205,7 +208,7 @@ def write_sample(zone: SampleZone, out_dir: Path) -> dict[str, Path]:
             "height": rows,
             "count": 1,
             "dtype": "float32",
-            "crs": plan.CRS,
+            "crs": zone.crs,
             "transform": dem.transform,
             "nodata": NODATA,
             "compress": "deflate",

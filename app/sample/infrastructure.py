@@ -1,9 +1,11 @@
 """Illustrative infrastructure: substations, water sources and mains, the wastewater plant,
 the county seat and park gates.
 
-Names, voltages and the wastewater plant's capacities are the plan's (chapter 2 基础设施);
-positions, substation capacities and loads, well yields, main capacities and current use are
-invented so that capacity checks have numbers to work with.
+The names the zone file's park ``services`` give, the voltages and the wastewater plant's
+design capacities, the reservoir and the county seat come from the zone file
+(:class:`app.sample.facts.SampleFacts`); positions, statuses, substation capacities and loads,
+well yields, main capacities and current use, the names of the other mains and wells and of
+the gates are invented (illustrative) so that capacity checks have numbers to work with.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import shapely
 from shapely.geometry import LineString, Point
 from shapely.geometry.base import BaseGeometry
 
-from app.sample import plan
+from app.sample.facts import SampleFacts
 from app.sample.layout import GRID, ParkLayout, Road
 from app.sample.parcels import Piece
 from gis.errors import GeometryError
@@ -46,8 +48,9 @@ def _road(layout: ParkLayout, name: str) -> Road:
     return next(r for r in layout.roads if r.name == name)
 
 
-def _parcel_point(parcels: list[Piece], enterprise_no: int) -> Point:
-    geom = next(p.geometry for p in parcels if p.enterprise and p.enterprise.no == enterprise_no)
+def _parcel_point(parcels: list[Piece], number: int) -> Point:
+    """Return a point inside the parcel of the enterprise with 序号 ``number``."""
+    geom = next(p.geometry for p in parcels if p.enterprise and p.enterprise.number == number)
     c = geom.representative_point()
     return _pt(c.x, c.y)
 
@@ -85,17 +88,19 @@ def gates(layout: ParkLayout, park_name: str, short: str) -> list[Feature]:
     ]
 
 
-def substations(st: ParkLayout, sc: ParkLayout, st_site: Point) -> list[Feature]:
-    """Return the two 110 kV substations: 双池 (in service, by the S224 × 林双线 junction, in the
-    road reserve) and 水头 (planned, on a public-centre parcel)."""
+def substations(st: ParkLayout, sc: ParkLayout, st_site: Point, facts: SampleFacts) -> list[Feature]:
+    """Return the parks' substations (names and voltages from the zone file): 双池 (in service,
+    by the S224 × 林双线 junction, in the road reserve) and 水头 (planned, on a public-centre
+    parcel)."""
     j = _junction(_road(sc, "S224"), _road(sc, "林双线"))
+    sc_services, st_services = facts.services(sc.park_id), facts.services(st.park_id)
     return [
         Feature(
             _pt(j.x + 6.0, j.y - 9.0),
             {
                 "substation_id": "ss-shuangchi",
-                "name": plan.SUBSTATION_SHUANGCHI,
-                "voltage_kv": 110.0,
+                "name": sc_services.substation,
+                "voltage_kv": sc_services.substation_kv,
                 "status": "in_service",
                 "capacity_mva": 100.0,
                 "load_mva": 63.0,
@@ -105,8 +110,8 @@ def substations(st: ParkLayout, sc: ParkLayout, st_site: Point) -> list[Feature]
             st_site,
             {
                 "substation_id": "ss-shuitou",
-                "name": plan.SUBSTATION_SHUITOU,
-                "voltage_kv": 110.0,
+                "name": st_services.substation,
+                "voltage_kv": st_services.substation_kv,
                 "status": "planned",
                 "capacity_mva": 100.0,
                 "load_mva": 0.0,
@@ -135,13 +140,18 @@ def _main_along(road: Road, park: BaseGeometry, offset_m: float) -> LineString:
     return shapely.set_precision(inside.offset_curve(offset_m), GRID)
 
 
-def water(st: ParkLayout, sc: ParkLayout, sc_parcels: list[Piece], st_site: Point) -> list[Feature]:
-    """Return reservoir, mains, wells and the wastewater plant of both parks."""
+def water(
+    st: ParkLayout, sc: ParkLayout, sc_parcels: list[Piece], st_site: Point, facts: SampleFacts
+) -> list[Feature]:
+    """Return reservoir, mains, wells and the wastewater plant of both parks; the reservoir's and
+    the plant's names and the plant's design capacities from the zone file."""
     dam = st.points["dam"]
+    reservoir = facts.landmark(st.park_id, "reservoir_dam").name
+    plant = facts.services(sc.park_id)
     feeder = shapely.set_precision(LineString([dam, st.points["heart"]]), GRID)
     j = _junction(_road(sc, "S224"), _road(sc, "林双线"))
     return [
-        _water(_pt(dam.x, dam.y), "w-xishan", "西山水库", "reservoir", "out_of_service", 0.0, 0.0, 3000.0),
+        _water(_pt(dam.x, dam.y), "w-xishan", reservoir, "reservoir", "out_of_service", 0.0, 0.0, 3000.0),
         _water(feeder, "w-st-feeder", "西山水库引水管（规划）", "main", "planned", 3000.0, 0.0),
         _water(
             _main_along(_road(st, "乡道008"), st.outline, 6.0),
@@ -192,19 +202,19 @@ def water(st: ParkLayout, sc: ParkLayout, sc_parcels: list[Piece], st_site: Poin
         _water(
             _parcel_point(sc_parcels, 24),
             "w-sc-wwtp",
-            plan.WASTEWATER_PLANT_NAME,
+            plant.wastewater_plant,
             "wastewater_plant",
             "in_service",
-            plan.WASTEWATER_CAPACITY_M3_D,
+            plant.wastewater_capacity_m3_per_day,
             3500.0,
-            plan.WASTEWATER_CAPACITY_FUTURE_M3_D,
+            plant.wastewater_capacity_future_m3_per_day,
         ),
     ]
 
 
-def places(st: ParkLayout, sc: ParkLayout, seat: tuple[float, float]) -> list[Feature]:
-    """Return the county seat and the park gates."""
+def places(st: ParkLayout, sc: ParkLayout, seat: tuple[float, float], seat_name: str) -> list[Feature]:
+    """Return the county seat (``seat``: projected coordinates) and the park gates."""
     seat_f = Feature(
-        Point(seat), {"place_id": "county-seat", "name": "交口县城", "kind": "county_seat", "park_id": None}
+        Point(seat), {"place_id": "county-seat", "name": seat_name, "kind": "county_seat", "park_id": None}
     )
     return [seat_f] + gates(st, "水头园区", "st") + gates(sc, "双池园区", "sc")

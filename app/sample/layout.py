@@ -1,8 +1,10 @@
 """Illustrative outlines, clusters, roads and rivers of the two parks.
 
-Positions, outlines, road alignments and river courses are invented; what the plan fixes
-(park areas, which side the named roads and the reservoir lie on, the 250 亩 public centre,
-the clusters of 表8-1) is honoured exactly. All coordinates are EPSG:4546 metres, built
+Positions, outlines, road alignments and river courses are invented, and so is which road
+and river lies where (the names are those the plan mentions); what the plan fixes (park areas,
+the reservoir dam the Shuitou boundary lies beyond, the distance to the county seat, the 250 亩
+public centre, the clusters of 表8-1) is read from the zone file (:class:`SampleFacts`) and
+honoured exactly. All coordinates are in the zone's CRS (EPSG:4546 metres), built
 around an anchor point per park; polygons are computed in floating point here and made exact
 (snapped to ``GRID``) together with the parcels in :mod:`app.sample.parcels`.
 """
@@ -13,6 +15,7 @@ import math
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import networkx as nx
 import numpy as np
@@ -22,7 +25,8 @@ from shapely import affinity
 from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from app.sample import plan
+from app.sample.facts import SampleFacts
+from app.sample.illustrative import SEAT_DISTANCE_SHARE
 from gis.errors import GeometryError
 from gis.synthetic import (
     WORK_GRID,
@@ -35,7 +39,7 @@ from gis.synthetic import (
     solve_by_area,
     wavy_line,
 )
-from gis.units import KM2_M2, MU_M2
+from gis.units import MU_M2
 
 #: Snap grid (m) of every output coordinate.
 GRID = 0.01
@@ -45,17 +49,20 @@ CORRIDOR_HALF_M = {"provincial": 15.0, "county": 12.0, "township": 8.0, "park": 
 LANES = {"provincial": 2, "county": 2, "township": 2, "park": 2, "link": 2}
 SPEED_KMH = {"provincial": 60, "county": 40, "township": 30, "park": 30, "link": 40}
 
-_TO_GK = Transformer.from_crs("EPSG:4326", plan.CRS, always_xy=True)
-
 
 def rng_for(seed: int, purpose: str) -> np.random.Generator:
     """Return a random generator for one purpose, independent of the order of calls."""
     return np.random.default_rng([seed, zlib.crc32(purpose.encode())])
 
 
-def lonlat_to_gk(lon: float, lat: float) -> tuple[float, float]:
-    """Return EPSG:4546 (easting, northing) in metres, rounded to the snap grid."""
-    x, y = _TO_GK.transform(lon, lat)
+@lru_cache(maxsize=4)
+def _from_lonlat(crs: str) -> Transformer:
+    return Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+
+
+def lonlat_to_gk(lon: float, lat: float, crs: str) -> tuple[float, float]:
+    """Return (easting, northing) in metres in ``crs`` (e.g. EPSG:4546), rounded to the snap grid."""
+    x, y = _from_lonlat(crs).transform(lon, lat)
     return round(x, 2), round(y, 2)
 
 
@@ -211,16 +218,18 @@ def _finish_roads(roads: list[Road], prefix: str) -> list[Road]:
 
 
 # ----------------------------------------------------------------------------- 水头镇园区
-def shuitou_layout(seed: int, seat: tuple[float, float]) -> ParkLayout:
-    """Return the Shuitou park layout: ≈9.5 km south-west of the county seat toward 石口."""
+def shuitou_layout(seed: int, seat: tuple[float, float], facts: SampleFacts) -> ParkLayout:
+    """Return the Shuitou park layout: south-west of the county seat toward 石口, at 90–100 % of
+    the plan's distance (≈10 km)."""
     rng = rng_for(seed, "shuitou")
-    dist = rng.uniform(9000, 10000)
+    seat_m = facts.landmark("shuitou", "county_seat").distance_m
+    dist = rng.uniform(SEAT_DISTANCE_SHARE[0] * seat_m, SEAT_DISTANCE_SHARE[1] * seat_m)
     bearing = math.radians(rng.uniform(228, 242))  # compass bearing, south-west
     anchor = (round(seat[0] + dist * math.sin(bearing)), round(seat[1] + dist * math.cos(bearing)))
     at = _shift(anchor)
 
     dam = Point(at(rng.uniform(-100, 300), 1150.0))
-    north_y = dam.y - plan.DAM_TO_BOUNDARY_M
+    north_y = dam.y - facts.landmark("shuitou", "reservoir_dam").distance_m
     jiaoqin = wavy_line(
         [at(-1350 + rng.uniform(-80, 80), -3500), at(-1300, 0), at(-1250, 3500)], rng, amplitude=70
     )
@@ -236,7 +245,7 @@ def shuitou_layout(seed: int, seat: tuple[float, float]) -> ParkLayout:
             shapely.intersection(blob.intersection(east_of_road), south_of_north, grid_size=WORK_GRID)
         )
 
-    park = _fit_outline(outline, 3.96 * KM2_M2)
+    park = _fit_outline(outline, facts.area_m2("shuitou"))
 
     # 乡道008 enters from 交秦线 and leaves east toward 水头 / the county seat.
     y008 = rng.uniform(-260, -60)
@@ -255,7 +264,7 @@ def shuitou_layout(seed: int, seat: tuple[float, float]) -> ParkLayout:
     def square(half: float) -> Polygon:
         return shapely.box(hx - half, hy - half, hx + half, hy + half)
 
-    public, rest = cut_by_area(park, square, plan.PUBLIC_CENTRE_MU * MU_M2, 1.0, 800.0)
+    public, rest = cut_by_area(park, square, facts.cluster_mu("st-public") * MU_M2, 1.0, 800.0)
     north = areal(shapely.intersection(rest, north_side, grid_size=WORK_GRID))
     newenergy = areal(shapely.difference(rest, north, grid_size=WORK_GRID))
     spine_side = side_of_line(spine, (-1.0, 0.0))
@@ -301,10 +310,11 @@ def shuitou_layout(seed: int, seat: tuple[float, float]) -> ParkLayout:
 
 
 # ----------------------------------------------------------------------------- 双池镇园区
-def shuangchi_layout(seed: int, seat: tuple[float, float]) -> ParkLayout:
+def shuangchi_layout(seed: int, seat: tuple[float, float], facts: SampleFacts) -> ParkLayout:
     """Return the Shuangchi park layout: east of the county by the 灵石 border, S224 on its north."""
     rng = rng_for(seed, "shuangchi")
-    anchor = lonlat_to_gk(111.48 + rng.uniform(-0.01, 0.01), 36.925 + rng.uniform(-0.01, 0.01))
+    lon, lat = 111.48 + rng.uniform(-0.01, 0.01), 36.925 + rng.uniform(-0.01, 0.01)
+    anchor = lonlat_to_gk(lon, lat, facts.crs)
     anchor = (round(anchor[0]), round(anchor[1]))
     at = _shift(anchor)
 
@@ -328,7 +338,7 @@ def shuangchi_layout(seed: int, seat: tuple[float, float]) -> ParkLayout:
         )
         return areal(shapely.intersection(blob, south_of_s224, grid_size=WORK_GRID))
 
-    park = _fit_outline(outline, 6.53 * KM2_M2)
+    park = _fit_outline(outline, facts.area_m2("shuangchi"))
 
     # a trunk road splits a northern band (along S224) from a southern one
     north, south, trunk = _divide(

@@ -1,7 +1,7 @@
 """Illustrative parcels: blocks between road corridors, cut into rows and strips.
 
-The 26 enterprises of 表2-1 get parcels of their listed area (Shuangchi only); everything
-else is cut into plausible parcel sizes per cluster. All pieces, with the road corridors, are
+The existing enterprises (表2-1, from the zone file) get parcels of their listed area in their
+illustrative cluster; everything else is cut into plausible parcel sizes per cluster. All pieces, with the road corridors, are
 made exact together (:func:`gis.synthetic.planar_partition`), so parcels tile their cluster
 minus the corridors and clusters tile the park.
 """
@@ -17,7 +17,7 @@ import shapely
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 
-from app.sample import plan
+from app.sample.facts import SampleEnterprise
 from app.sample.layout import GRID, ParkLayout, corridors, rng_for
 from gis.errors import GeometryError
 from gis.synthetic import (
@@ -56,7 +56,7 @@ class Piece:
 
     geometry: BaseGeometry
     cluster: str
-    enterprise: plan.Enterprise | None = None
+    enterprise: SampleEnterprise | None = None
     corridor: bool = False
 
 
@@ -91,7 +91,7 @@ def _s224_distance(layout: ParkLayout) -> Callable[[BaseGeometry], float]:
 
 
 def _place(
-    free: list[BaseGeometry], ent: plan.Enterprise, key: Callable[[BaseGeometry], float], *, small: bool
+    free: list[BaseGeometry], ent: SampleEnterprise, key: Callable[[BaseGeometry], float], *, small: bool
 ) -> BaseGeometry:
     """Carve ``ent``'s parcel out of the piece of ``free`` ranked first by ``key`` that can hold
     it; ``free`` is updated in place."""
@@ -127,9 +127,10 @@ def _size_draw(cid: str, rng: np.random.Generator) -> Callable[[], float]:
     return lambda: float(np.clip(median * math.exp(0.45 * rng.standard_normal()), lo, hi)) * MU_M2
 
 
-def cut_parcels(layout: ParkLayout, seed: int) -> list[Piece]:
+def cut_parcels(layout: ParkLayout, seed: int, enterprises: tuple[SampleEnterprise, ...]) -> list[Piece]:
     """Return the park's parcels and corridor parts, exact (snapped to ``GRID``), parcels single
-    polygons. Corridor parts carry ``corridor=True``."""
+    polygons; ``enterprises`` get parcels of their area in their cluster. Corridor parts carry
+    ``corridor=True``."""
     corr = corridors(layout)
     pieces: list[Piece] = []
     near_s224 = _s224_distance(layout)
@@ -143,7 +144,7 @@ def cut_parcels(layout: ParkLayout, seed: int) -> list[Piece]:
         blocks = polygons(shapely.difference(cpoly, corr, grid_size=WORK_GRID))
         pieces += [Piece(b, cid, corridor=True) for b in blocks if b.area < FRAGMENT_MU * MU_M2]
         blocks = [b for b in blocks if b.area >= FRAGMENT_MU * MU_M2]
-        ents = sorted((e for e in plan.ENTERPRISES if e.cluster == cid), key=lambda e: (-e.sample_mu, e.no))
+        ents = sorted((e for e in enterprises if e.cluster == cid), key=lambda e: (-e.sample_mu, e.number))
         key = _ranker(near_s224, rng)
         for ent in (e for e in ents if e.sample_mu >= BIG_MU):
             pieces.append(Piece(_place(blocks, ent, key, small=False), cid, ent))
