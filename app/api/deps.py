@@ -20,13 +20,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.api import tx
 from app.db.models import User
-from app.db.users import require
+from app.db.users import find_user, require
 from app.errors import NotAuthenticatedError
+from app.security import decode_token
 from app.settings import Settings
 
 TOKEN_URL = "/api/v1/auth/token"
@@ -87,11 +88,9 @@ def optional_user(state: StateDep, token: Annotated[str | None, Depends(oauth2_s
     """Return the token's user, None without a token; 401 for a bad token or a disabled account."""
     if token is None:
         return None
-    from app.api.auth import decode_token
-
-    name = decode_token(state, token)
+    name = decode_token(state.secret, token)
     with state.factory() as session:
-        user = session.scalar(select(User).where(User.name == name))
+        user = find_user(session, name)
     if user is None or user.disabled:
         raise NotAuthenticatedError(
             f"the account {name!r} no longer exists or is disabled",

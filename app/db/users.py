@@ -16,17 +16,15 @@ admin``. Only in development mode (``Settings.dev_mode``) does :func:`ensure_dev
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Final
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.audit import record
 from app.db.models import ROLES, User, utcnow
 from app.errors import PermissionDeniedError
+from app.security import hash_password, needs_rehash, verify_password
 from app.settings import Settings
 from gis.errors import ConflictError, NotFoundError, SchemaError
 
@@ -48,14 +46,6 @@ ACTIONS: Final[dict[str, str]] = {
 MIN_PASSWORD_LENGTH: Final = 8
 DEV_ADMIN_NAME: Final = "admin"
 DEV_ADMIN_PASSWORD: Final = "parksite-dev"
-
-_hasher = PasswordHasher()
-
-
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    """A hash to verify against when the user does not exist, so both cases take the same time."""
-    return _hasher.hash("not-a-real-password")
 
 
 def can(role: str, action: str) -> bool:
@@ -79,11 +69,6 @@ def require(user: User, action: str) -> None:
         )
 
 
-def hash_password(password: str) -> str:
-    """Return the argon2id hash (PHC string) of ``password``."""
-    return _hasher.hash(password)
-
-
 def _check_password(password: str, name: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise SchemaError(
@@ -100,9 +85,14 @@ def _check_role(role: str, name: str) -> None:
         )
 
 
+def find_user(session: Session, name: str) -> User | None:
+    """Return the user called ``name``, or None if there is none."""
+    return session.scalar(select(User).where(User.name == name))
+
+
 def get_user(session: Session, name: str) -> User:
     """Return the user called ``name``; NotFoundError if there is none."""
-    user = session.scalar(select(User).where(User.name == name))
+    user = find_user(session, name)
     if user is None:
         raise NotFoundError(f"no user {name!r}", hint="see `parksite user list`")
     return user
@@ -210,14 +200,12 @@ def authenticate(session: Session, name: str, password: str) -> User | None:
     time (a dummy hash is verified for unknown names). A hash made with older argon2 parameters
     is replaced on success; ``last_login_at`` is set. The caller commits.
     """
-    user = session.scalar(select(User).where(User.name == name))
-    try:
-        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
+    user = find_user(session, name)
+    if not verify_password(user.password_hash if user else None, password):
         return None
     if user is None or user.disabled:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     session.flush()
