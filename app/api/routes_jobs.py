@@ -20,7 +20,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
-from sqlalchemy import select
 
 from app.api.deps import (
     JobSubmitter,
@@ -35,7 +34,7 @@ from app.api.jobs import MEDIA_TYPES, RESULT_FILES, job_dir, message_params, sco
 from app.api.models import ErrorBody, JobCreated, JobList, JobStatus, ScoreRunInfo
 from app.api.scores import latest_run, zone_context
 from app.api.store import config_of, served_zone
-from app.db.jobs import create_job, fail_job, get_job
+from app.db.jobs import create_job, fail_job, get_job, newest_jobs
 from app.db.messages import job_message_zh
 from app.db.models import BatchJob, User
 from gis.errors import ConflictError, LimitExceededError, NoOverlapError, NotFoundError, ParksiteError
@@ -195,10 +194,8 @@ def list_jobs(
     session: SessionDep, user: Viewer, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> dict[str, Any]:
     u = require_user(user)
-    stmt = select(BatchJob).order_by(BatchJob.created_at.desc()).limit(limit)
-    if u.role != "admin":
-        stmt = stmt.where(BatchJob.created_by == u.name)
-    return {"jobs": [_status(j) for j in session.scalars(stmt)]}
+    jobs = newest_jobs(session, limit=limit, created_by=None if u.role == "admin" else u.name)
+    return {"jobs": [_status(j) for j in jobs]}
 
 
 @router.get(

@@ -117,6 +117,9 @@ def interrupt_unfinished(session: Session) -> int:
     return int(result.rowcount or 0)
 
 
-def list_jobs(session: Session, *, limit: int = 50) -> list[BatchJob]:
-    """Return the newest jobs first."""
-    return list(session.scalars(select(BatchJob).order_by(BatchJob.created_at.desc()).limit(limit)))
+def newest_jobs(session: Session, *, limit: int = 50, created_by: str | None = None) -> list[BatchJob]:
+    """Return the newest ``limit`` jobs first; with ``created_by`` only that user's jobs."""
+    stmt = select(BatchJob).order_by(BatchJob.created_at.desc()).limit(limit)
+    if created_by is not None:
+        stmt = stmt.where(BatchJob.created_by == created_by)
+    return list(session.scalars(stmt))
