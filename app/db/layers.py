@@ -16,7 +16,7 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from app.db.importer import INFRASTRUCTURE, LAYERS
+from app.db.import_layers import INFRASTRUCTURE, LAYERS
 from app.db.models import ZONE_SRID, Cluster, InfrastructureFeature, Parcel, Park, RasterRef, Zone
 from gis.errors import NotFoundError, SchemaError
 from scoring.zone import ZoneConfig, parse_zone

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from app.db.importer import LAYERS
+from app.db.import_layers import LAYERS
 from app.db.layers import get_zone, load_layer
 from app.db.models import CheckResult, Enterprise, EnterpriseYearly, Parcel, ParcelScore, Park, Project
 from app.exports.score_runs import LatestRun, latest_score_run, reasons_text
