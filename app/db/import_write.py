@@ -20,7 +20,6 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from app.db import audit, messages
-from app.db.edits import assign_cluster, cluster_state, parcel_state, versioned_update
 from app.db.geometry import to_db
 from app.db.import_layers import INFRASTRUCTURE, LAYERS, PARCEL_COLUMNS, field_text, key_text
 from app.db.import_read import ZoneBundle
@@ -36,7 +35,9 @@ from app.db.models import (
     Zone,
     utcnow,
 )
+from app.db.parcel_assignment import assign_cluster
 from app.db.users import require
+from app.db.versioning import cluster_state, parcel_state, versioned_update
 from gis.errors import ConflictError
 from gis.units import MU_M2
 
@@ -301,7 +302,7 @@ def _write_parcels(
     """Insert the new parcels (version 1) and update changed ones (new version, audited).
 
     A parcel's cluster is its ``cluster`` field; without that field, the cluster of its park
-    covering most of it (:func:`app.db.edits.assign_cluster`).
+    covering most of it (:func:`app.db.parcel_assignment.assign_cluster`).
     """
     zid = bundle.zone_id
     pa_gdf = bundle.frames["parcels"]

@@ -29,19 +29,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import audit, messages
-from app.db.edits import (
-    EditResult,
-    _actor,
-    _admits,
-    _area,
-    _lock_park,
-    _reassign,
-    check_cluster_outline,
-    cluster_state,
-)
+from app.db.cluster_edits import checked_admits, lock_park
+from app.db.cluster_outline import check_cluster_outline
 from app.db.geometry import clean_polygon, to_db
 from app.db.messages import Msg
 from app.db.models import CLUSTER_KINDS, AuditEntry, Cluster, Park, utcnow
+from app.db.parcel_assignment import reassign_parcels
+from app.db.versioning import EditResult, actor_name, area_m2_mu, cluster_state
 from gis.errors import ConflictError, NotFoundError, SchemaError
 
 __all__ = ["DeletedCluster", "deleted_clusters", "undelete_cluster", "undeleted_note"]
@@ -95,7 +89,7 @@ def _deleted(entry: AuditEntry, park_codes: dict[int, str]) -> DeletedCluster:
     """Return the deleted cluster a ``delete`` audit entry describes."""
     attrs = dict(entry.before_attrs or {})
     geom = None if entry.before_wkt is None else shapely.from_wkt(entry.before_wkt)
-    area_m2, area_mu = _area(geom)
+    area_m2, area_mu = area_m2_mu(geom)
     return DeletedCluster(
         entity_id=int(entry.entity_id),
         code=entry.entity_key or str(attrs.get("code")),
@@ -185,7 +179,7 @@ def undelete_cluster(
     ``SchemaError`` (422) when its kind or admitted industries are no longer valid.
     ``max_vertices`` defaults to no limit: the outline was accepted once.
     """
-    actor = _actor(user, "edit_clusters")
+    actor = actor_name(user, "edit_clusters")
     where = f"cluster {code}"
     last = _last_entry(session, zone_id, code)
     if last is None or last.action != "delete":
@@ -204,7 +198,7 @@ def undelete_cluster(
             where=where,
             hint="draw the cluster anew in one of the zone's parks",
         )
-    park = _lock_park(session, park)  # serialises concurrent undeletes on PostgreSQL
+    park = lock_park(session, park)  # serialises concurrent undeletes on PostgreSQL
     _exists_again(session, zone_id, code, entity_id, where)
     kind = before.get("kind") or "industrial"
     if kind not in CLUSTER_KINDS:
@@ -216,7 +210,7 @@ def undelete_cluster(
         raise SchemaError(
             "the deleted cluster has no name", where=where, hint="draw the cluster anew with a name"
         )
-    admits = _admits(session, zone_id, before.get("admits"), where)
+    admits = checked_admits(session, zone_id, before.get("admits"), where)
     restored_version = int(last.version) - 1
     repairs: list[Msg] = []
     geom = None if last.before_wkt is None else shapely.from_wkt(last.before_wkt)
@@ -226,7 +220,7 @@ def undelete_cluster(
         )
         geom, cuts = check_cluster_outline(session, park, geom, exclude_id=None, where=where)
         repairs = [*repairs, *cuts]
-    area_m2, area_mu = _area(geom)
+    area_m2, area_mu = area_m2_mu(geom)
     version = int(last.version) + 1
     c = Cluster(
         id=entity_id,
@@ -271,7 +265,7 @@ def undelete_cluster(
     moved = (
         []
         if geom is None
-        else _reassign(session, park, [geom], set(), actor, undeleted_note(restored_version))
+        else reassign_parcels(session, park, [geom], set(), actor, undeleted_note(restored_version))
     )
     return EditResult(
         "cluster", entity_id, code, "restore", version, after, audit.to_wkt(geom), repairs, moved
