@@ -20,7 +20,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from app.api.deps import ApiState, SessionDep, Viewer, api_state, require_user
 from app.api.models import ErrorBody, Me, Token
 from app.api.throttle import LoginThrottle, client_address, login_throttle
-from app.db.models import User
+from app.db.models import UserRow
 from app.db.users import authenticate
 from app.errors import NotAuthenticatedError
 from app.security import create_token
@@ -56,7 +56,7 @@ def login(
     """
     attempt = throttle.begin(form.username, client_address(request))
     try:
-        user: User | None = authenticate(session, form.username, form.password)
+        user: UserRow | None = authenticate(session, form.username, form.password)
     except BaseException:
         throttle.cancel(attempt)
         raise

@@ -69,7 +69,7 @@ from app.db.edits import (
     update_cluster,
 )
 from app.db.lookups import current_version
-from app.db.models import Zone
+from app.db.models import ZoneRow
 from app.db.undelete import undelete_cluster
 from gis.errors import SchemaError
 
@@ -88,7 +88,7 @@ PRECONDITIONS = {
 }
 
 
-def edited(session: Session, zone: Zone, result: EditResult, status: int = 200) -> JSONResponse:
+def edited(session: Session, zone: ZoneRow, result: EditResult, status: int = 200) -> JSONResponse:
     """Return the written cluster as a Feature with its new ETag, repairs and re-assigned parcels.
 
     ``repairs``/``repairs_zh`` as in :func:`app.api.features.edit_body`."""

@@ -36,7 +36,7 @@ from app.api.scores import latest_run, zone_context
 from app.api.store import config_of, served_zone
 from app.db.jobs import create_job, fail_job, get_job, newest_jobs
 from app.db.messages import job_message_zh
-from app.db.models import BatchJob, User
+from app.db.models import BatchJobRow, UserRow
 from gis.errors import ConflictError, LimitExceededError, NoOverlapError, NotFoundError, ParksiteError
 from scoring.pipeline import dem_overlap, read_parcels
 
@@ -46,7 +46,7 @@ CHUNK = 1 << 20
 _SAFE = re.compile(r"[^a-z0-9.]")
 
 
-def _status(job: BatchJob) -> dict[str, Any]:
+def _status(job: BatchJobRow) -> dict[str, Any]:
     params = job.params or {}
     results = {}
     if job.status == "done" and job.output_path:
@@ -71,7 +71,7 @@ def _status(job: BatchJob) -> dict[str, Any]:
     }
 
 
-def _own_job(session: Any, job_id: str, user: User) -> BatchJob:
+def _own_job(session: Any, job_id: str, user: UserRow) -> BatchJobRow:
     try:
         job = get_job(session, job_id)
     except NotFoundError:

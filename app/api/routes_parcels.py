@@ -44,7 +44,7 @@ from app.api.store import (
 )
 from app.db.edits import EditResult, restore, update_parcel
 from app.db.lookups import current_version, parcel_row_id
-from app.db.models import Zone
+from app.db.models import ZoneRow
 from gis.errors import GeometryError, NotFoundError, SchemaError
 
 router = APIRouter(tags=["parcels"])
@@ -60,7 +60,7 @@ ERRORS = {
 }
 
 
-def _edited(session: Any, zone: Zone, result: EditResult, lang: str) -> JSONResponse:
+def _edited(session: Any, zone: ZoneRow, result: EditResult, lang: str) -> JSONResponse:
     feat, tag = parcel_feature(session, zone, result.key, lang=lang)
     session.commit()
     body = edit_body(feat, result)

@@ -28,13 +28,13 @@ from app.api.routes_checks import site_ids
 from app.api.scores import capacity_ledger
 from app.api.store import served_zone
 from app.db.admissions import active_admission, admission_state, admit_project, lock_zone, revoke_admission
-from app.db.models import Project, User
+from app.db.models import ProjectRow, UserRow
 from app.db.projects import project_admissions, project_checks, project_in_zone, projects_page
 from app.db.rules import zone_rules
 
 router = APIRouter(tags=["projects"])
 
-Admitter = Annotated[User, Depends(needs("admit_projects"))]
+Admitter = Annotated[UserRow, Depends(needs("admit_projects"))]
 
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody},
@@ -105,7 +105,7 @@ class ProjectList(BaseModel):
     numberReturned: int
 
 
-def _summary(session: Session, p: Project) -> dict[str, Any]:
+def _summary(session: Session, p: ProjectRow) -> dict[str, Any]:
     active = active_admission(session, p.id)
     return {
         "id": p.id,
@@ -125,7 +125,7 @@ def _summary(session: Session, p: Project) -> dict[str, Any]:
     }
 
 
-def _detail(session: Session, p: Project) -> dict[str, Any]:
+def _detail(session: Session, p: ProjectRow) -> dict[str, Any]:
     checks = project_checks(session, p.id)
     return {
         **_summary(session, p),

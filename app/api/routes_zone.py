@@ -27,7 +27,7 @@ from app.api.scores import latest_run, zone_bounds
 from app.api.store import park_properties, parks_page, served_zone
 from app.db.layers import load_layer
 from app.db.lookups import outlined_cluster_codes
-from app.db.models import ScoreRun
+from app.db.models import ScoreRunRow
 from app.db.rules import zone_rules
 from gis.errors import NotFoundError
 from gis.exclusion import river_zones
@@ -66,7 +66,7 @@ def proj4_of(crs: str) -> str | None:
             return None
 
 
-def _run_info(run: ScoreRun | None) -> dict | None:
+def _run_info(run: ScoreRunRow | None) -> dict | None:
     if run is None:
         return None
     return {

@@ -21,7 +21,7 @@ from app.db import audit, messages
 from app.db.cluster_outline import check_cluster_outline
 from app.db.geometry import clean_polygon, to_db
 from app.db.messages import Msg
-from app.db.models import CLUSTER_KINDS, Cluster, Park, User, Zone, utcnow
+from app.db.models import CLUSTER_KINDS, ClusterRow, ParkRow, UserRow, ZoneRow, utcnow
 from app.db.parcel_assignment import reassign_parcels
 from app.db.rules import check_admits, stored_config
 from app.db.versioning import (
@@ -53,16 +53,19 @@ def checked_admits(session: Session, zone_id: str, admits: Any, where: str) -> l
     """Return ``admits`` checked against the zone file's positive list (None: not set yet)."""
     if admits is None:
         return None
-    zone = session.get(Zone, zone_id)
+    zone = session.get(ZoneRow, zone_id)
     if zone is None:
         raise NotFoundError(f"no zone {zone_id!r}", where=where)
     return check_admits(stored_config(zone), admits, where=where)
 
 
-def lock_park(session: Session, park_id: int) -> Park:
+def lock_park(session: Session, park_id: int) -> ParkRow:
     """Return the park row locked for this transaction (PostgreSQL; a plain read on SQLite)."""
     park = session.scalar(
-        select(Park).where(Park.id == park_id).with_for_update().execution_options(populate_existing=True)
+        select(ParkRow)
+        .where(ParkRow.id == park_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if park is None:
         raise NotFoundError(f"no park with id {park_id}")
@@ -76,7 +79,7 @@ def create_cluster(
     code: str,
     name: str,
     geometry: Any,
-    user: User | str | None,
+    user: UserRow | str | None,
     *,
     kind: str = "industrial",
     name_en: str | None = None,
@@ -97,11 +100,11 @@ def create_cluster(
     where = f"cluster {code}"
     if kind not in CLUSTER_KINDS:
         raise SchemaError(f"unknown kind {kind!r}", where=where, hint=f"use one of {CLUSTER_KINDS}")
-    park_id = session.scalar(select(Park.id).where(Park.zone_id == zone_id, Park.code == park_code))
+    park_id = session.scalar(select(ParkRow.id).where(ParkRow.zone_id == zone_id, ParkRow.code == park_code))
     if park_id is None:
         raise NotFoundError(f"no park {park_code!r} in zone {zone_id!r}", where=where)
     park = lock_park(session, park_id)
-    if session.scalar(select(Cluster.id).where(Cluster.zone_id == zone_id, Cluster.code == code)):
+    if session.scalar(select(ClusterRow.id).where(ClusterRow.zone_id == zone_id, ClusterRow.code == code)):
         raise ConflictError(
             f"cluster {code!r} already exists in zone {zone_id}", where=where, hint="choose another code"
         )
@@ -110,7 +113,7 @@ def create_cluster(
     geom, cuts = check_cluster_outline(session, park, geom, exclude_id=None, where=where)
     repairs = [*repairs, *cuts]
     area_m2, area_mu = area_m2_mu(geom)
-    c = Cluster(
+    c = ClusterRow(
         zone_id=zone_id,
         park_id=park.id,
         code=code,
@@ -153,7 +156,7 @@ def update_cluster(
     cluster_id: int,
     changes: Mapping[str, Any],
     expected_version: int,
-    user: User | str | None,
+    user: UserRow | str | None,
     *,
     max_vertices: int | None = None,
     action: str = "update",
@@ -240,7 +243,7 @@ def update_cluster(
 
 
 def delete_cluster(
-    session: Session, cluster_id: int, expected_version: int, user: User | str | None
+    session: Session, cluster_id: int, expected_version: int, user: UserRow | str | None
 ) -> EditResult:
     """Delete a cluster still at ``expected_version``; its parcels are re-assigned (or none).
 
@@ -262,7 +265,7 @@ def delete_cluster(
         session, park, [geom], {cluster_id}, actor, messages.cluster_deleted(code), exclude=cluster_id
     )
     session.execute(
-        delete(Cluster).where(Cluster.id == cluster_id).execution_options(synchronize_session=False)
+        delete(ClusterRow).where(ClusterRow.id == cluster_id).execution_options(synchronize_session=False)
     )
     session.expunge(c)
     audit.record(

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.db.geometry import from_db, to_multi
 from app.db.messages import Msg
-from app.db.models import ZONE_SRID, Cluster, Park
+from app.db.models import ZONE_SRID, ClusterRow, ParkRow
 from app.errors import ClusterGeometryError
 from gis.errors import GeometryError
 from gis.repair import keep_kind
@@ -42,7 +42,7 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry | None:
 
 
 def check_cluster_outline(
-    session: Session, park: Park, geom: BaseGeometry, *, exclude_id: int | None, where: str
+    session: Session, park: ParkRow, geom: BaseGeometry, *, exclude_id: int | None, where: str
 ) -> tuple[BaseGeometry, list[Msg]]:
     """Check a (cleaned) cluster outline against its park and the zone's other clusters.
 
@@ -84,9 +84,9 @@ def check_cluster_outline(
                 hint="keep the cluster inside the park boundary",
             )
     others = session.execute(
-        select(Cluster.id, Cluster.code, Cluster.geom)
-        .where(Cluster.zone_id == park.zone_id, Cluster.geom.is_not(None))
-        .order_by(Cluster.code)
+        select(ClusterRow.id, ClusterRow.code, ClusterRow.geom)
+        .where(ClusterRow.zone_id == park.zone_id, ClusterRow.geom.is_not(None))
+        .order_by(ClusterRow.code)
     ).all()
     for oid, code, g in others:
         if oid == exclude_id:

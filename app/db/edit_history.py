@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.db import audit, messages
 from app.db.cluster_edits import CLUSTER_EDITABLE, update_cluster
-from app.db.models import Cluster, User
+from app.db.models import ClusterRow, UserRow
 from app.db.parcel_edits import PARCEL_EDITABLE, update_parcel
 from app.db.versioning import ENTITIES, EditResult, entity_state
 from gis.errors import NotFoundError, SchemaError
@@ -46,7 +46,7 @@ def restore(
     entity: str,
     entity_id: int,
     version: int,
-    user: User | str | None,
+    user: UserRow | str | None,
     *,
     expected_version: int | None = None,
 ) -> EditResult:
@@ -74,7 +74,9 @@ def restore(
         entity == "parcel"
         and changes.get("cluster") is not None
         and session.scalar(
-            select(Cluster.id).where(Cluster.park_id == obj.park_id, Cluster.code == changes["cluster"])
+            select(ClusterRow.id).where(
+                ClusterRow.park_id == obj.park_id, ClusterRow.code == changes["cluster"]
+            )
         )
         is None
     ):

@@ -25,14 +25,14 @@ from app.db.import_layers import INFRASTRUCTURE, LAYERS, PARCEL_COLUMNS, field_t
 from app.db.import_read import ZoneBundle
 from app.db.models import (
     ZONE_SRID,
-    Cluster,
-    Enterprise,
-    InfrastructureFeature,
-    Parcel,
-    Park,
-    RasterRef,
-    User,
-    Zone,
+    ClusterRow,
+    EnterpriseRow,
+    InfrastructureFeatureRow,
+    ParcelRow,
+    ParkRow,
+    RasterRefRow,
+    UserRow,
+    ZoneRow,
     utcnow,
 )
 from app.db.parcel_assignment import assign_cluster
@@ -123,7 +123,7 @@ def _upsert_versioned(
 
 def _delete_versioned(session: Session, entity: str, obj: Any, user: str | None, zone_id: str) -> None:
     before, geom = cluster_state(obj) if entity == "cluster" else parcel_state(session, obj)
-    model = Cluster if entity == "cluster" else Parcel
+    model = ClusterRow if entity == "cluster" else ParcelRow
     session.execute(delete(model).where(model.id == obj.id).execution_options(synchronize_session=False))
     audit.record(
         session,
@@ -161,7 +161,7 @@ def _new_report(bundle: ZoneBundle, *, replacing: bool) -> ImportReport:
     return report
 
 
-def _write_zone_row(session: Session, bundle: ZoneBundle, existing: Zone | None, user: str | None) -> None:
+def _write_zone_row(session: Session, bundle: ZoneBundle, existing: ZoneRow | None, user: str | None) -> None:
     """Create the zone row, or update the existing one: name, CRS, rules as JSON, source."""
     cfg = bundle.config
     zone_values = dict(
@@ -176,7 +176,7 @@ def _write_zone_row(session: Session, bundle: ZoneBundle, existing: Zone | None,
         imported_by=user,
     )
     if existing is None:
-        session.add(Zone(id=bundle.zone_id, **zone_values))
+        session.add(ZoneRow(id=bundle.zone_id, **zone_values))
     else:
         for k, v in zone_values.items():
             setattr(existing, k, v)
@@ -203,7 +203,7 @@ def _write_parks(session: Session, bundle: ZoneBundle) -> _Written:
         key_text(row["park_id"]): _jsonable_row(row, {"park_id", "name", "name_en", "area_m2", "area_mu"})
         for _, row in parks_gdf.drop(columns="geometry").iterrows()
     }
-    old_parks = {p.code: p for p in session.scalars(select(Park).where(Park.zone_id == zid))}
+    old_parks = {p.code: p for p in session.scalars(select(ParkRow).where(ParkRow.zone_id == zid))}
     park_ids: dict[str, int] = {}
     for p in bundle.config.parks:
         g = park_geom.get(p.id)
@@ -217,7 +217,7 @@ def _write_parks(session: Session, bundle: ZoneBundle) -> _Written:
         )
         obj = old_parks.pop(p.id, None)
         if obj is None:
-            obj = Park(zone_id=zid, code=p.id, **values)
+            obj = ParkRow(zone_id=zid, code=p.id, **values)
             session.add(obj)
         else:
             for k, v in values.items():
@@ -241,7 +241,7 @@ def _write_clusters(
         )
         for _, row in cl_gdf.drop(columns="geometry").iterrows()
     }
-    old_clusters = {c.code: c for c in session.scalars(select(Cluster).where(Cluster.zone_id == zid))}
+    old_clusters = {c.code: c for c in session.scalars(select(ClusterRow).where(ClusterRow.zone_id == zid))}
     written = _Written({}, cl_geom)
     for park, c in bundle.config.clusters():
         g = cl_geom.get(c.id)
@@ -260,7 +260,9 @@ def _write_clusters(
         )
         obj = old_clusters.pop(c.id, None)
         if obj is None:
-            obj = Cluster(zone_id=zid, code=c.id, version=1, updated_at=utcnow(), updated_by=user, **values)
+            obj = ClusterRow(
+                zone_id=zid, code=c.id, version=1, updated_at=utcnow(), updated_by=user, **values
+            )
             session.add(obj)
             session.flush()
             written.counts["added"] += 1
@@ -280,11 +282,13 @@ def _write_enterprises(session: Session, bundle: ZoneBundle) -> tuple[list[str],
     pa_gdf = bundle.frames["parcels"]
     names = sorted({n for n in (field_text(v) for v in pa_gdf.get("enterprise", [])) if n})
     ent_ids = dict(
-        session.execute(select(Enterprise.name, Enterprise.id).where(Enterprise.zone_id == zid)).all()
+        session.execute(
+            select(EnterpriseRow.name, EnterpriseRow.id).where(EnterpriseRow.zone_id == zid)
+        ).all()
     )
     for n in names:
         if n not in ent_ids:
-            e = Enterprise(zone_id=zid, name=n, attrs={})
+            e = EnterpriseRow(zone_id=zid, name=n, attrs={})
             session.add(e)
             session.flush()
             ent_ids[n] = e.id
@@ -311,7 +315,7 @@ def _write_parcels(
     for park, c in bundle.config.clusters():
         if cl_geom.get(c.id) is not None:
             shapes_by_park.setdefault(park.id, []).append((clusters.ids[c.id], cl_geom[c.id]))
-    old_parcels = {p.parcel_id: p for p in session.scalars(select(Parcel).where(Parcel.zone_id == zid))}
+    old_parcels = {p.parcel_id: p for p in session.scalars(select(ParcelRow).where(ParcelRow.zone_id == zid))}
     written = _Written({}, {})
     has_cluster = "cluster" in pa_gdf.columns
     new_rows = []
@@ -343,7 +347,7 @@ def _write_parcels(
         else:
             _upsert_versioned(session, "parcel", obj, values, g, user, zid, written.counts)
     if new_rows:
-        session.execute(insert(Parcel), new_rows)
+        session.execute(insert(ParcelRow), new_rows)
         written.counts["added"] = len(new_rows)
     written.stale = list(old_parcels.values())
     return written
@@ -371,7 +375,7 @@ def _write_infrastructure(session: Session, bundle: ZoneBundle) -> dict[str, int
     """
     zid = bundle.zone_id
     counts: dict[str, int] = {}
-    session.execute(delete(InfrastructureFeature).where(InfrastructureFeature.zone_id == zid))
+    session.execute(delete(InfrastructureFeatureRow).where(InfrastructureFeatureRow.zone_id == zid))
     for name in INFRASTRUCTURE:
         gdf = bundle.frames.get(name)
         if gdf is None:
@@ -391,7 +395,7 @@ def _write_infrastructure(session: Session, bundle: ZoneBundle) -> dict[str, int
             )
             for (_, row), g in zip(gdf.drop(columns="geometry").iterrows(), _geoms(gdf))
         ]
-        session.execute(insert(InfrastructureFeature), rows)
+        session.execute(insert(InfrastructureFeatureRow), rows)
         counts[name] = len(rows)
     return counts
 
@@ -399,14 +403,14 @@ def _write_infrastructure(session: Session, bundle: ZoneBundle) -> dict[str, int
 def _write_rasters(session: Session, bundle: ZoneBundle, parks: _Written) -> None:
     """Replace the zone's DEM references; each DEM goes to the park its footprint overlaps most."""
     zid = bundle.zone_id
-    session.execute(delete(RasterRef).where(RasterRef.zone_id == zid))
+    session.execute(delete(RasterRefRow).where(RasterRefRow.zone_id == zid))
     outlines = {code: parks.outlines.get(code) for code in parks.ids}
     for r in bundle.rasters:
         footprint = box(*r.zone_bounds)
         overlap = {code: g.intersection(footprint).area for code, g in outlines.items() if g is not None}
         park_code = max(overlap, key=overlap.get) if overlap and max(overlap.values()) > 0 else None
         session.add(
-            RasterRef(
+            RasterRefRow(
                 zone_id=zid,
                 name=r.path.name,
                 kind="dem",
@@ -456,18 +460,18 @@ def _audit_zone(
 
 
 def write_zone(
-    session: Session, bundle: ZoneBundle, *, replace: bool = False, user: User | str | None = None
+    session: Session, bundle: ZoneBundle, *, replace: bool = False, user: UserRow | str | None = None
 ) -> ImportReport:
     """Write a checked bundle in the caller's transaction (flushes, does not commit).
 
     Returns what was written (and on replace, what changed). Raises ``ConflictError`` when the
     zone exists and ``replace`` is False.
     """
-    if isinstance(user, User):
+    if isinstance(user, UserRow):
         require(user, "import_zone")
         user = user.name
     zid = bundle.zone_id
-    existing = session.get(Zone, zid)
+    existing = session.get(ZoneRow, zid)
     if existing is not None and not replace:
         raise zone_exists_error(zid)
     replaced = existing is not None

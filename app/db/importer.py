@@ -43,7 +43,7 @@ from app.db.import_read import (
     sources_for_zone,
 )
 from app.db.import_write import ImportReport, write_zone, zone_exists_error
-from app.db.models import User, Zone
+from app.db.models import UserRow, ZoneRow
 from scoring.zone import load_zone
 
 __all__ = [
@@ -69,7 +69,7 @@ def import_zone(
     sources: ImportSources,
     *,
     replace: bool = False,
-    user: User | str | None = None,
+    user: UserRow | str | None = None,
     limits: ImportLimits = ImportLimits(),
 ) -> ImportReport:
     """Read and check everything, then write the zone in one transaction; return the report.
@@ -80,7 +80,7 @@ def import_zone(
     if not replace:  # fail fast, before reading the layers (write_zone checks again)
         zone_id = load_zone(sources.zone_file).zone.id
         with factory() as session:
-            if session.get(Zone, zone_id) is not None:
+            if session.get(ZoneRow, zone_id) is not None:
                 raise zone_exists_error(zone_id)
     bundle = read_sources(sources, limits=limits)
     with factory() as session, session.begin():

@@ -7,17 +7,19 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import Cluster, Parcel
+from app.db.models import ClusterRow, ParcelRow
 
 
 def parcel_row_id(session: Session, zone_id: str, parcel_id: str) -> int | None:
     """Return the database id of parcel ``parcel_id`` (e.g. ``SC-0001``) of the zone, or None."""
-    return session.scalar(select(Parcel.id).where(Parcel.zone_id == zone_id, Parcel.parcel_id == parcel_id))
+    return session.scalar(
+        select(ParcelRow.id).where(ParcelRow.zone_id == zone_id, ParcelRow.parcel_id == parcel_id)
+    )
 
 
 def current_version(session: Session, entity: str, entity_id: int) -> int | None:
     """Return the version of cluster/parcel ``entity_id`` now; None when it was deleted."""
-    model = Cluster if entity == "cluster" else Parcel
+    model = ClusterRow if entity == "cluster" else ParcelRow
     row = session.get(model, entity_id)
     return None if row is None else row.version
 
@@ -25,5 +27,7 @@ def current_version(session: Session, entity: str, entity_id: int) -> int | None
 def outlined_cluster_codes(session: Session, zone_id: str) -> set[str]:
     """Return the codes (``cluster_id``) of the zone's clusters that have an outline."""
     return set(
-        session.scalars(select(Cluster.code).where(Cluster.zone_id == zone_id, Cluster.geom.is_not(None)))
+        session.scalars(
+            select(ClusterRow.code).where(ClusterRow.zone_id == zone_id, ClusterRow.geom.is_not(None))
+        )
     )

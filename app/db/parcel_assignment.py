@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from app.db import audit
 from app.db.geometry import from_db
-from app.db.models import Cluster, Parcel, Park, utcnow
+from app.db.models import ClusterRow, ParcelRow, ParkRow, utcnow
 from app.db.versioning import parcel_state, versioned_update
 
 #: Share of a parcel's area a cluster must cover for the parcel to belong to it (0–1).
@@ -39,7 +39,7 @@ def assign_cluster(parcel: BaseGeometry, clusters: list[tuple[int, BaseGeometry]
 
 def reassign_parcels(
     session: Session,
-    park: Park,
+    park: ParkRow,
     touched: list[BaseGeometry | None],
     cluster_ids: set[int],
     user: str | None,
@@ -55,7 +55,7 @@ def reassign_parcels(
     clusters = [
         (cid, code, from_db(g))
         for cid, code, g in session.execute(
-            select(Cluster.id, Cluster.code, Cluster.geom).where(Cluster.park_id == park.id)
+            select(ClusterRow.id, ClusterRow.code, ClusterRow.geom).where(ClusterRow.park_id == park.id)
         ).all()
     ]
     codes = {cid: code for cid, code, _ in clusters}
@@ -64,9 +64,9 @@ def reassign_parcels(
     area = shapely.union_all(outlines) if outlines else None
     moved = []
     rows = session.execute(
-        select(Parcel.id, Parcel.parcel_id, Parcel.version, Parcel.cluster_id, Parcel.geom).where(
-            Parcel.park_id == park.id
-        )
+        select(
+            ParcelRow.id, ParcelRow.parcel_id, ParcelRow.version, ParcelRow.cluster_id, ParcelRow.geom
+        ).where(ParcelRow.park_id == park.id)
     ).all()
     for pid, code, version, old_cid, g in rows:
         pg = from_db(g)
@@ -75,7 +75,7 @@ def reassign_parcels(
         new_cid = assign_cluster(pg, shapes)
         if new_cid == old_cid:
             continue
-        obj = session.get(Parcel, pid, populate_existing=True)
+        obj = session.get(ParcelRow, pid, populate_existing=True)
         before, geom = parcel_state(session, obj)
         new_version = versioned_update(
             session,

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.db import audit, messages
 from app.db.geometry import clean_polygon, from_db, to_db
 from app.db.messages import Msg
-from app.db.models import PARCEL_STATUSES, Cluster, Enterprise, User, utcnow
+from app.db.models import PARCEL_STATUSES, ClusterRow, EnterpriseRow, UserRow, utcnow
 from app.db.parcel_assignment import assign_cluster
 from app.db.versioning import (
     EditResult,
@@ -36,9 +36,11 @@ def _enterprise_id(session: Session, zone_id: str, name: str | None) -> int | No
     if name is None or not str(name).strip():
         return None
     name = str(name).strip()
-    eid = session.scalar(select(Enterprise.id).where(Enterprise.zone_id == zone_id, Enterprise.name == name))
+    eid = session.scalar(
+        select(EnterpriseRow.id).where(EnterpriseRow.zone_id == zone_id, EnterpriseRow.name == name)
+    )
     if eid is None:
-        e = Enterprise(zone_id=zone_id, name=name, attrs={})
+        e = EnterpriseRow(zone_id=zone_id, name=name, attrs={})
         session.add(e)
         session.flush()
         eid = e.id
@@ -50,7 +52,7 @@ def update_parcel(
     parcel_id: int,
     changes: Mapping[str, Any],
     expected_version: int,
-    user: User | str | None,
+    user: UserRow | str | None,
     *,
     max_vertices: int | None = None,
     action: str = "update",
@@ -93,7 +95,9 @@ def update_parcel(
         if code is None:
             values["cluster_id"] = None
         else:
-            cid = session.scalar(select(Cluster.id).where(Cluster.park_id == p.park_id, Cluster.code == code))
+            cid = session.scalar(
+                select(ClusterRow.id).where(ClusterRow.park_id == p.park_id, ClusterRow.code == code)
+            )
             if cid is None:
                 raise SchemaError(
                     f"no cluster {code!r} in the parcel's park",
@@ -113,8 +117,8 @@ def update_parcel(
             shapes = [
                 (cid, from_db(g))
                 for cid, g in session.execute(
-                    select(Cluster.id, Cluster.geom).where(
-                        Cluster.park_id == p.park_id, Cluster.geom.is_not(None)
+                    select(ClusterRow.id, ClusterRow.geom).where(
+                        ClusterRow.park_id == p.park_id, ClusterRow.geom.is_not(None)
                     )
                 ).all()
             ]

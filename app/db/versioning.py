@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.db import audit
 from app.db.geometry import from_db
-from app.db.models import Cluster, Parcel, User
+from app.db.models import ClusterRow, ParcelRow, UserRow
 from app.db.users import require
 from app.errors import VersionConflictError
 from app.settings import get_settings
@@ -29,7 +29,7 @@ from gis.errors import NotFoundError, SchemaError
 from gis.units import MU_M2
 
 #: The versioned entities by name (as the audit log names them).
-ENTITIES = {"cluster": Cluster, "parcel": Parcel}
+ENTITIES = {"cluster": ClusterRow, "parcel": ParcelRow}
 
 
 @dataclass
@@ -52,15 +52,15 @@ class EditResult:
     reassigned: list[tuple[str, str | None, str | None]] = field(default_factory=list)
 
 
-def actor_name(user: User | str | None, action: str) -> str | None:
-    """Return the user name to record; a ``User`` must be allowed ``action``."""
-    if isinstance(user, User):
+def actor_name(user: UserRow | str | None, action: str) -> str | None:
+    """Return the user name to record; a ``UserRow`` must be allowed ``action``."""
+    if isinstance(user, UserRow):
         require(user, action)
         return user.name
     return user
 
 
-def cluster_state(c: Cluster) -> tuple[dict[str, Any], BaseGeometry | None]:
+def cluster_state(c: ClusterRow) -> tuple[dict[str, Any], BaseGeometry | None]:
     """Return ``(attributes, geometry)`` of a cluster as the audit log stores them."""
     return (
         {
@@ -81,11 +81,11 @@ def cluster_state(c: Cluster) -> tuple[dict[str, Any], BaseGeometry | None]:
     )
 
 
-def parcel_state(session: Session, p: Parcel) -> tuple[dict[str, Any], BaseGeometry | None]:
+def parcel_state(session: Session, p: ParcelRow) -> tuple[dict[str, Any], BaseGeometry | None]:
     """Return ``(attributes, geometry)`` of a parcel as the audit log stores them."""
     cluster_code = None
     if p.cluster_id is not None:
-        cluster_code = session.scalar(select(Cluster.code).where(Cluster.id == p.cluster_id))
+        cluster_code = session.scalar(select(ClusterRow.code).where(ClusterRow.id == p.cluster_id))
     return (
         {
             "parcel_id": p.parcel_id,

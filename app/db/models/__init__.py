@@ -1,5 +1,9 @@
 """The database schema: SQLAlchemy 2 typed declarative models with GeoAlchemy2 geometry columns.
 
+Every ORM class ends in ``Row`` (``ZoneRow``, ``ParkRow``, ``ClusterRow``, ``ParcelRow``,
+``ProjectRow``, …), so it is never confused with the domain's classes of the same idea
+(``scoring.zone.Park``/``Cluster``, ``scoring.project.Project``, ``scoring.admission.CheckResult``, …).
+
 One schema serves both backends (SpatiaLite and PostGIS). Geometry columns are stored in the
 zone CRS, EPSG:4546 (``ZONE_SRID``, set on each column), 2-D, each with a spatial index (an
 R*Tree on SpatiaLite, GiST on PostGIS). Polygon layers are ``MULTIPOLYGON`` (single polygons are
@@ -7,8 +11,8 @@ promoted on write); infrastructure features share one table with a ``layer`` col
 generic ``GEOMETRY`` column (water features are points or lines). Areas are m² and 亩, money
 万元, energy tce (吨标准煤), water m³.
 
-Natural keys: ``Park.code`` and ``Cluster.code`` hold the layers' ``park_id`` / ``cluster_id``
-(e.g. ``shuangchi``, ``sc-almg``), ``Parcel.parcel_id`` the parcel's stable id (``SC-0001``);
+Natural keys: ``ParkRow.code`` and ``ClusterRow.code`` hold the layers' ``park_id`` / ``cluster_id``
+(e.g. ``shuangchi``, ``sc-almg``), ``ParcelRow.parcel_id`` the parcel's stable id (``SC-0001``);
 each is unique within its zone. Every table has an integer surrogate key ``id``.
 
 Clusters and parcels carry ``version`` (1 on creation, +1 per write) from :class:`VersionedMixin`;
@@ -20,7 +24,7 @@ The audit log keys its entries on the entity's ``id``, so tables whose rows are 
 tables (``sqlite_autoincrement``; without it SQLite hands the largest id out again after that
 row is deleted), on PostgreSQL their sequences never go back.
 
-``Cluster.admits`` is None for a cluster whose admitted industries are not set yet (one drawn on
+``ClusterRow.admits`` is None for a cluster whose admitted industries are not set yet (one drawn on
 the map without them): the admission check then says "review", not "fail".
 
 The classes live in modules by subject — :mod:`~app.db.models.base` (base, types, constants,
@@ -49,18 +53,18 @@ from app.db.models.base import (
     utcnow,
 )
 from app.db.models.layout import (
-    Cluster,
-    Enterprise,
-    EnterpriseYearly,
-    InfrastructureFeature,
-    Parcel,
-    Park,
-    RasterRef,
-    Zone,
+    ClusterRow,
+    EnterpriseRow,
+    EnterpriseYearlyRow,
+    InfrastructureFeatureRow,
+    ParcelRow,
+    ParkRow,
+    RasterRefRow,
+    ZoneRow,
 )
-from app.db.models.projects import AdmissionParcel, CheckResult, Project, ProjectAdmission
-from app.db.models.runs import BatchJob, ParcelScore, ScoreRun
-from app.db.models.users import AuditEntry, User
+from app.db.models.projects import AdmissionParcelRow, CheckResultRow, ProjectAdmissionRow, ProjectRow
+from app.db.models.runs import BatchJobRow, ParcelScoreRow, ScoreRunRow
+from app.db.models.users import AuditEntryRow, UserRow
 
 __all__ = [
     "CLUSTER_KINDS",
@@ -71,27 +75,27 @@ __all__ = [
     "RUN_STATUSES",
     "VERDICTS",
     "ZONE_SRID",
-    "AdmissionParcel",
-    "AuditEntry",
+    "AdmissionParcelRow",
+    "AuditEntryRow",
     "Base",
-    "BatchJob",
-    "CheckResult",
-    "Cluster",
-    "Enterprise",
-    "EnterpriseYearly",
-    "InfrastructureFeature",
+    "BatchJobRow",
+    "CheckResultRow",
+    "ClusterRow",
+    "EnterpriseRow",
+    "EnterpriseYearlyRow",
+    "InfrastructureFeatureRow",
     "JSONType",
-    "Parcel",
-    "ParcelScore",
-    "Park",
-    "Project",
-    "ProjectAdmission",
-    "RasterRef",
-    "ScoreRun",
+    "ParcelRow",
+    "ParcelScoreRow",
+    "ParkRow",
+    "ProjectAdmissionRow",
+    "ProjectRow",
+    "RasterRefRow",
+    "ScoreRunRow",
     "UTCDateTime",
-    "User",
+    "UserRow",
     "VersionedMixin",
-    "Zone",
+    "ZoneRow",
     "polygons",
     "utcnow",
 ]

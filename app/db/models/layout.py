@@ -25,7 +25,7 @@ from app.db.models.base import (
 )
 
 
-class Zone(Base):
+class ZoneRow(Base):
     """A development zone: its rule file (validated ``ZoneConfig`` as JSON) and its CRS."""
 
     __tablename__ = "zones"
@@ -41,12 +41,12 @@ class Zone(Base):
     imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     imported_by: Mapped[str | None] = mapped_column(String(100))
 
-    parks: Mapped[list[Park]] = relationship(
+    parks: Mapped[list[ParkRow]] = relationship(
         back_populates="zone", cascade="all, delete-orphan", passive_deletes=True
     )
 
 
-class Park(Base):
+class ParkRow(Base):
     """A park (园区) of a zone, e.g. 双池镇园区."""
 
     __tablename__ = "parks"
@@ -62,11 +62,11 @@ class Park(Base):
     attrs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     geom: Mapped[WKBElement | None] = mapped_column(polygons(nullable=True))
 
-    zone: Mapped[Zone] = relationship(back_populates="parks")
-    clusters: Mapped[list[Cluster]] = relationship(back_populates="park", passive_deletes=True)
+    zone: Mapped[ZoneRow] = relationship(back_populates="parks")
+    clusters: Mapped[list[ClusterRow]] = relationship(back_populates="park", passive_deletes=True)
 
 
-class Cluster(VersionedMixin, Base):
+class ClusterRow(VersionedMixin, Base):
     """An industrial cluster (组团) of a park, with the industries it admits (表8-1)."""
 
     __tablename__ = "clusters"
@@ -93,10 +93,10 @@ class Cluster(VersionedMixin, Base):
     attrs: Mapped[dict[str, Any]] = mapped_column(default=dict)
     geom: Mapped[WKBElement | None] = mapped_column(polygons(nullable=True))
 
-    park: Mapped[Park] = relationship(back_populates="clusters")
+    park: Mapped[ParkRow] = relationship(back_populates="clusters")
 
 
-class Enterprise(Base):
+class EnterpriseRow(Base):
     """An enterprise of the zone (an occupant of parcels), for 亩均效益 evaluation."""
 
     __tablename__ = "enterprises"
@@ -110,15 +110,15 @@ class Enterprise(Base):
     branch: Mapped[str | None] = mapped_column(String(100))
     attrs: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
-    yearly: Mapped[list[EnterpriseYearly]] = relationship(
+    yearly: Mapped[list[EnterpriseYearlyRow]] = relationship(
         back_populates="enterprise",
         cascade="all, delete-orphan",
         passive_deletes=True,
-        order_by="EnterpriseYearly.year",
+        order_by="EnterpriseYearlyRow.year",
     )
 
 
-class EnterpriseYearly(Base):
+class EnterpriseYearlyRow(Base):
     """One enterprise's figures for one year (亩均效益: output, tax, energy, water per 亩)."""
 
     __tablename__ = "enterprise_yearly"
@@ -138,10 +138,10 @@ class EnterpriseYearly(Base):
     rd_wan: Mapped[float | None] = mapped_column(Float, comment="R&D spending, 万元")
     source: Mapped[str | None] = mapped_column(String(200))
 
-    enterprise: Mapped[Enterprise] = relationship(back_populates="yearly")
+    enterprise: Mapped[EnterpriseRow] = relationship(back_populates="yearly")
 
 
-class Parcel(VersionedMixin, Base):
+class ParcelRow(VersionedMixin, Base):
     """A land parcel (地块): its park, cluster, status and occupant."""
 
     __tablename__ = "parcels"
@@ -167,12 +167,12 @@ class Parcel(VersionedMixin, Base):
     attrs: Mapped[dict[str, Any]] = mapped_column(default=dict, comment="other layer fields")
     geom: Mapped[WKBElement] = mapped_column(polygons())
 
-    park: Mapped[Park] = relationship()
-    cluster: Mapped[Cluster | None] = relationship()
-    occupant: Mapped[Enterprise | None] = relationship()
+    park: Mapped[ParkRow] = relationship()
+    cluster: Mapped[ClusterRow | None] = relationship()
+    occupant: Mapped[EnterpriseRow | None] = relationship()
 
 
-class InfrastructureFeature(Base):
+class InfrastructureFeatureRow(Base):
     """A feature of an infrastructure layer: roads, rivers, substations, water, places.
 
     ``code`` is the layer's id field (road_id, river_id, …), ``kind`` its class / kind field,
@@ -199,7 +199,7 @@ class InfrastructureFeature(Base):
     )
 
 
-class RasterRef(Base):
+class RasterRefRow(Base):
     """A raster the zone uses (a DEM per park): where it is and what it covers."""
 
     __tablename__ = "rasters"

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.db.models.base import VERDICTS, Base, in_values, utcnow
 
 
-class Project(Base):
+class ProjectRow(Base):
     """An investment project applying for land (admission check against 表9-5/9-6).
 
     The columns mirror :class:`scoring.project.Project` (same names and units); ``fields``
@@ -44,7 +44,7 @@ class Project(Base):
     created_by: Mapped[str | None] = mapped_column(String(100))
 
 
-class ProjectAdmission(Base):
+class ProjectAdmissionRow(Base):
     """A project admitted (准入登记) on a site of parcels of one park, until revoked.
 
     ``verdict`` is the verdict of the project's latest recorded check on those parcels when it
@@ -71,15 +71,15 @@ class ProjectAdmission(Base):
     revoked_by: Mapped[str | None] = mapped_column(String(100))
     revoke_reason: Mapped[str | None] = mapped_column(Text)
 
-    parcels: Mapped[list[AdmissionParcel]] = relationship(
+    parcels: Mapped[list[AdmissionParcelRow]] = relationship(
         back_populates="admission",
         cascade="all, delete-orphan",
         passive_deletes=True,
-        order_by="AdmissionParcel.id",
+        order_by="AdmissionParcelRow.id",
     )
 
 
-class AdmissionParcel(Base):
+class AdmissionParcelRow(Base):
     """One parcel of an admission's site: its code as admitted and its row (null once deleted)."""
 
     __tablename__ = "admission_parcels"
@@ -91,10 +91,10 @@ class AdmissionParcel(Base):
     parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id", ondelete="SET NULL"), index=True)
     parcel_code: Mapped[str] = mapped_column(String(64), comment="parcel_id when admitted")
 
-    admission: Mapped[ProjectAdmission] = relationship(back_populates="parcels")
+    admission: Mapped[ProjectAdmissionRow] = relationship(back_populates="parcels")
 
 
-class CheckResult(Base):
+class CheckResultRow(Base):
     """The recorded result of checking a project against a parcel (or the zone rules)."""
 
     __tablename__ = "check_results"

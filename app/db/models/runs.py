@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.db.models.base import JOB_STATUSES, RUN_STATUSES, Base, in_values, utcnow
 
 
-class ScoreRun(Base):
+class ScoreRunRow(Base):
     """One run of the suitability scoring over a zone's parcels."""
 
     __tablename__ = "score_runs"
@@ -29,12 +29,12 @@ class ScoreRun(Base):
     n_excluded: Mapped[int | None] = mapped_column(Integer)
     error: Mapped[str | None] = mapped_column(Text)
 
-    scores: Mapped[list[ParcelScore]] = relationship(
+    scores: Mapped[list[ParcelScoreRow]] = relationship(
         back_populates="run", cascade="all, delete-orphan", passive_deletes=True
     )
 
 
-class ParcelScore(Base):
+class ParcelScoreRow(Base):
     """One parcel's result in a score run: score 0–100, class, exclusion and the breakdown."""
 
     __tablename__ = "parcel_scores"
@@ -51,10 +51,10 @@ class ParcelScore(Base):
         default=dict, comment="criterion → {value, utility, weight}"
     )
 
-    run: Mapped[ScoreRun] = relationship(back_populates="scores")
+    run: Mapped[ScoreRunRow] = relationship(back_populates="scores")
 
 
-class BatchJob(Base):
+class BatchJobRow(Base):
     """A background job (batch scoring, report export): status, progress, files, error."""
 
     __tablename__ = "batch_jobs"

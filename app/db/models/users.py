@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db.models.base import ROLES, Base, JSONType, in_values, utcnow
 
 
-class User(Base):
+class UserRow(Base):
     """A user: name, role (viewer < planner < manager < admin), argon2 password hash."""
 
     __tablename__ = "users"
@@ -26,7 +26,7 @@ class User(Base):
     last_login_at: Mapped[dt.datetime | None]
 
 
-class AuditEntry(Base):
+class AuditEntryRow(Base):
     """One write: who, when, what, on which entity and version, with before and after states.
 
     Geometry is WKT in the zone CRS (EPSG:4546); attributes are JSON. ``before`` is empty on
