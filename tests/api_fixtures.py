@@ -283,9 +283,10 @@ def make_client(url: str, state_dir: Path, **settings: Any):
 
 def auth(client: Any, role: str) -> dict[str, str]:
     """Return the Authorization header of user ``role`` (a token made with the app's key)."""
-    from app.api.auth import create_token
+    from app.security import create_token
 
-    token, _ = create_token(client.app.state.api, role)
+    state = client.app.state.api
+    token, _ = create_token(state.secret, role, state.settings.token_minutes)
     return {"Authorization": f"Bearer {token}"}
 
 

@@ -53,14 +53,14 @@ def admit(client, project_id: int, parcels: list[str], reason: str | None = REAS
 
 def snapshot(client) -> tuple:
     """What an admission writes: admissions, admission parcels, project statuses, audit rows."""
-    from app.db.models import AdmissionParcel, AuditEntry, Project, ProjectAdmission
+    from app.db.models import AdmissionParcelRow, AuditEntryRow, ProjectAdmissionRow, ProjectRow
 
     with client.app.state.api.factory() as s:
         return (
-            s.scalar(select(func.count()).select_from(ProjectAdmission)),
-            s.scalar(select(func.count()).select_from(AdmissionParcel)),
-            sorted(s.execute(select(Project.id, Project.status)).all()),
-            s.scalar(select(func.count()).select_from(AuditEntry)),
+            s.scalar(select(func.count()).select_from(ProjectAdmissionRow)),
+            s.scalar(select(func.count()).select_from(AdmissionParcelRow)),
+            sorted(s.execute(select(ProjectRow.id, ProjectRow.status)).all()),
+            s.scalar(select(func.count()).select_from(AuditEntryRow)),
         )
 
 
@@ -207,12 +207,12 @@ def test_a_taken_parcel_is_refused_and_fails_later_checks(client):
 
 
 def test_audit_rows_and_project_listing(client):
-    from app.db.models import AuditEntry, Parcel, ProjectAdmission
+    from app.db.models import AuditEntryRow, ParcelRow, ProjectAdmissionRow
 
     a = check(client, "SC-0001", A)
     pid = a["recorded"]["project_id"]
     with client.app.state.api.factory() as s:
-        parcel_version = s.scalar(select(Parcel.version).where(Parcel.parcel_id == "SC-0001"))
+        parcel_version = s.scalar(select(ParcelRow.version).where(ParcelRow.parcel_id == "SC-0001"))
     assert admit(client, pid, ["SC-0001"]).status_code == 200
     assert (
         client.delete(f"/api/v1/projects/{pid}/admission", headers=auth(client, "admin")).status_code == 200
@@ -220,9 +220,9 @@ def test_audit_rows_and_project_listing(client):
     with client.app.state.api.factory() as s:
         log = list(
             s.scalars(
-                select(AuditEntry)
-                .where(AuditEntry.entity == "project", AuditEntry.entity_id == str(pid))
-                .order_by(AuditEntry.id)
+                select(AuditEntryRow)
+                .where(AuditEntryRow.entity == "project", AuditEntryRow.entity_id == str(pid))
+                .order_by(AuditEntryRow.id)
             )
         )
         assert [(e.action, e.user_name) for e in log] == [
@@ -237,10 +237,10 @@ def test_audit_rows_and_project_listing(client):
         assert admit_entry.note_zh.startswith("登记准入：SC-0001（需复核）")
         assert revoke_entry.after_attrs["admission"]["revoked_by"] == "admin"
         assert revoke_entry.note_zh == "撤销准入：SC-0001"
-        (adm,) = s.scalars(select(ProjectAdmission))
+        (adm,) = s.scalars(select(ProjectAdmissionRow))
         assert [(p.parcel_code, p.parcel_id is not None) for p in adm.parcels] == [("SC-0001", True)]
         # the parcel itself is not edited: admission is not land supply
-        assert s.scalar(select(Parcel.version).where(Parcel.parcel_id == "SC-0001")) == parcel_version
+        assert s.scalar(select(ParcelRow.version).where(ParcelRow.parcel_id == "SC-0001")) == parcel_version
 
     # re-admission after a revoke is a new admission
     assert admit(client, pid, ["SC-0001"]).status_code == 200
@@ -316,7 +316,7 @@ def test_two_admissions_racing_for_the_last_capacity_one_wins(client, fresh_db, 
     from sqlalchemy import text
 
     from app.api.tx import write_transaction
-    from app.db.models import ProjectAdmission
+    from app.db.models import ProjectAdmissionRow
     from tests.test_api_concurrency import running_server, token
 
     ids = [
@@ -348,4 +348,4 @@ def test_two_admissions_racing_for_the_last_capacity_one_wins(client, fresh_db, 
     assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
     assert next(a for a in answers if a.status_code == 409).json()["reason"] == "capacity"
     with client.app.state.api.factory() as s:
-        assert len(list(s.scalars(select(ProjectAdmission)))) == 1
+        assert len(list(s.scalars(select(ProjectAdmissionRow)))) == 1

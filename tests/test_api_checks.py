@@ -55,17 +55,17 @@ def test_a_check_is_computed_and_recorded(client):
     assert out["verdict"] == "review"
     assert "investment intensity 4000" in by["investment_intensity"]["message"]
 
-    from app.db.models import CheckResult, Project
+    from app.db.models import CheckResultRow, ProjectRow
 
     with client.app.state.api.factory() as s:
-        project = s.get(Project, out["recorded"]["project_id"])
+        project = s.get(ProjectRow, out["recorded"]["project_id"])
         assert (project.name, project.investment_wan, project.land_mu, project.created_by) == (
             PROJECT["name"],
             60000,
             10,
             "manager",
         )
-        (check,) = s.scalars(select(CheckResult))
+        (check,) = s.scalars(select(CheckResultRow))
         assert check.id == out["recorded"]["check_ids"][0]
         assert (check.parcel_code, check.verdict, check.checked_by) == ("SC-0001", "review", "manager")
         assert [x["rule"] for x in check.rules] == [x["rule"] for x in out["rules"]]
@@ -78,10 +78,10 @@ def test_a_site_of_adjacent_parcels_and_no_recording(client):
     out = r.json()
     assert out["area_mu"] == pytest.approx(19.2) and out["recorded"] is None  # 2 × 9.6 亩
     assert rules(out)["land_demand"]["status"] == "pass"
-    from app.db.models import CheckResult
+    from app.db.models import CheckResultRow
 
     with client.app.state.api.factory() as s:
-        assert list(s.scalars(select(CheckResult))) == []
+        assert list(s.scalars(select(CheckResultRow))) == []
 
 
 def test_an_occupied_parcel_fails(client):

@@ -25,11 +25,11 @@ def db_state(client, code: str) -> tuple[shapely.Geometry | None, int]:
     """Return cluster ``code``'s outline as stored (zone CRS; None if there is no such row) and
     the number of audit entries."""
     from app.db.geometry import from_db
-    from app.db.models import AuditEntry, Cluster
+    from app.db.models import AuditEntryRow, ClusterRow
 
     with client.app.state.api.factory() as s:
-        g = s.scalar(select(Cluster.geom).where(Cluster.code == code))
-        n = s.scalar(select(func.count()).select_from(AuditEntry))
+        g = s.scalar(select(ClusterRow.geom).where(ClusterRow.code == code))
+        n = s.scalar(select(func.count()).select_from(AuditEntryRow))
     return (None if g is None else from_db(g)), n
 
 
@@ -109,20 +109,20 @@ def test_a_deleted_cluster_is_listed_and_comes_back_as_a_new_version(client):
     assert zone_geom(h["versions"][2]["geometry"]).area == pytest.approx(250_000, rel=1e-5)
 
     # the audit rows of the restore: the cluster, and the parcel moving back into it
-    from app.db.models import AuditEntry
+    from app.db.models import AuditEntryRow
 
     with client.app.state.api.factory() as s:
         rows = s.execute(
             select(
-                AuditEntry.entity,
-                AuditEntry.entity_key,
-                AuditEntry.action,
-                AuditEntry.version,
-                AuditEntry.user_name,
-                AuditEntry.before_wkt,
-                AuditEntry.after_wkt,
+                AuditEntryRow.entity,
+                AuditEntryRow.entity_key,
+                AuditEntryRow.action,
+                AuditEntryRow.version,
+                AuditEntryRow.user_name,
+                AuditEntryRow.before_wkt,
+                AuditEntryRow.after_wkt,
             )
-            .order_by(AuditEntry.id.desc())
+            .order_by(AuditEntryRow.id.desc())
             .limit(2)
         ).all()
     (pe, pk, pa, pv, pu, _, _), (ce, ck, ca, cv, cu, cbefore, cafter) = rows

@@ -83,7 +83,7 @@ def race(base: str, url: str, bodies: list[dict], tag: str, tokens: list[str]) -
 @pytest.mark.parametrize("rounds", [5])
 def test_two_clients_put_the_same_parcel_version(fresh_db, tmp_path, rounds):
     from app.db.engine import make_engine, session_factory
-    from app.db.models import AuditEntry, Parcel
+    from app.db.models import AuditEntryRow, ParcelRow
 
     with running_server(fresh_db, tmp_path / "state") as base:
         tokens = [token(base, "planner"), token(base, "admin")]
@@ -109,13 +109,13 @@ def test_two_clients_put_the_same_parcel_version(fresh_db, tmp_path, rounds):
     engine = make_engine(fresh_db)
     try:
         with session_factory(engine)() as s:
-            parcel = s.scalar(select(Parcel).where(Parcel.parcel_id == "SC-0001"))
+            parcel = s.scalar(select(ParcelRow).where(ParcelRow.parcel_id == "SC-0001"))
             assert parcel.version == 1 + rounds
             versions = list(
                 s.scalars(
-                    select(AuditEntry.version)
-                    .where(AuditEntry.entity == "parcel", AuditEntry.entity_key == "SC-0001")
-                    .order_by(AuditEntry.id)
+                    select(AuditEntryRow.version)
+                    .where(AuditEntryRow.entity == "parcel", AuditEntryRow.entity_key == "SC-0001")
+                    .order_by(AuditEntryRow.id)
                 )
             )
             assert versions == list(range(2, 2 + rounds))  # one audited write per round

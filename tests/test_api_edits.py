@@ -456,10 +456,10 @@ def test_edit_a_parcel_status_and_enterprise(client):
     assert (
         r.json()["properties"]["enterprise"] is None and r.json()["properties"]["standard_land"] is not None
     )
-    from app.db.models import Enterprise
+    from app.db.models import EnterpriseRow
 
     with client.app.state.api.factory() as s:
-        assert "交口铝业有限公司" in set(s.scalars(select(Enterprise.name)))
+        assert "交口铝业有限公司" in set(s.scalars(select(EnterpriseRow.name)))
 
 
 def test_edit_a_parcel_geometry_marks_its_score_stale(client):
@@ -507,21 +507,21 @@ def test_parcel_cluster_can_be_set_by_hand(client):
 
 
 def test_every_write_is_in_the_audit_log(client):
-    from app.db.models import AuditEntry
+    from app.db.models import AuditEntryRow
 
     put(client, "/api/v1/parcels/SC-0001", {"land_use": "M1"}, tag='"SC-0001-v1"')
     put(client, "/api/v1/clusters/sc-almg", {"directions": "铝镁深加工"}, tag='"sc-almg-v1"')
     with client.app.state.api.factory() as s:
         rows = s.execute(
             select(
-                AuditEntry.entity,
-                AuditEntry.entity_key,
-                AuditEntry.version,
-                AuditEntry.user_name,
-                AuditEntry.action,
+                AuditEntryRow.entity,
+                AuditEntryRow.entity_key,
+                AuditEntryRow.version,
+                AuditEntryRow.user_name,
+                AuditEntryRow.action,
             )
-            .where(AuditEntry.entity.in_(("parcel", "cluster")))
-            .order_by(AuditEntry.id)
+            .where(AuditEntryRow.entity.in_(("parcel", "cluster")))
+            .order_by(AuditEntryRow.id)
         ).all()
     assert [tuple(r) for r in rows] == [
         ("parcel", "SC-0001", 2, "planner", "update"),

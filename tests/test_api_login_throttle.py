@@ -111,10 +111,10 @@ def test_the_attempt_after_n_failures_is_refused_unchecked_until_the_lockout_end
         "message_zh": USER_LOCKED_900_ZH,
     }
     assert checks == ["viewer"] * 5  # the password was not checked
-    from app.db.models import User
+    from app.db.models import UserRow
 
     with client.app.state.api.factory() as s:
-        assert s.scalar(select(User.last_login_at).where(User.name == "viewer")) is None
+        assert s.scalar(select(UserRow.last_login_at).where(UserRow.name == "viewer")) is None
 
     clock.advance(600)
     r = login(client, "viewer", PASSWORD)

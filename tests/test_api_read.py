@@ -450,7 +450,7 @@ def test_cors_is_closed_unless_configured(api_db, tmp_path, ro_client):
 
 
 def test_the_signing_key_is_generated_once_and_kept(api_db, tmp_path):
-    from app.api.auth import secret_key
+    from app.security import secret_key
     from app.settings import Settings
 
     s = Settings(database_url=api_db, state_dir=tmp_path)

@@ -45,7 +45,7 @@ def _db(url: str):
 def test_serve_prepares_an_empty_database_in_dev_mode(serve_cli, empty_db_url, monkeypatch):
     from fastapi import FastAPI
 
-    from app.db.models import ScoreRun, User, Zone
+    from app.db.models import ScoreRunRow, UserRow, ZoneRow
     from app.db.users import DEV_ADMIN_PASSWORD
 
     cli, calls = serve_cli
@@ -62,16 +62,19 @@ def test_serve_prepares_an_empty_database_in_dev_mode(serve_cli, empty_db_url, m
     engine, factory = _db(empty_db_url)
     try:
         with factory(engine)() as s:
-            assert list(s.scalars(select(Zone.id))) == ["jiaokou"]
-            assert s.scalar(select(func.count()).select_from(ScoreRun).where(ScoreRun.status == "done")) == 1
-            assert [(u.name, u.role) for u in s.scalars(select(User))] == [("admin", "admin")]
+            assert list(s.scalars(select(ZoneRow.id))) == ["jiaokou"]
+            assert (
+                s.scalar(select(func.count()).select_from(ScoreRunRow).where(ScoreRunRow.status == "done"))
+                == 1
+            )
+            assert [(u.name, u.role) for u in s.scalars(select(UserRow))] == [("admin", "admin")]
     finally:
         engine.dispose()
 
 
 def test_serve_outside_dev_mode_never_creates_a_password(serve_cli, empty_db_url):
     from app.db.jobs import create_job, start_job
-    from app.db.models import BatchJob, User
+    from app.db.models import BatchJobRow, UserRow
 
     cli, calls = serve_cli
     first = CliRunner().invoke(cli, ["serve", "--database-url", empty_db_url])
@@ -81,7 +84,7 @@ def test_serve_outside_dev_mode_never_creates_a_password(serve_cli, empty_db_url
     engine, factory = _db(empty_db_url)
     try:
         with factory(engine).begin() as s:
-            assert s.scalar(select(func.count()).select_from(User)) == 0
+            assert s.scalar(select(func.count()).select_from(UserRow)) == 0
             job = create_job(s, "score_file", "manager").id
             start_job(s, job)
         again = CliRunner().invoke(cli, ["serve", "--database-url", empty_db_url])
@@ -89,7 +92,7 @@ def test_serve_outside_dev_mode_never_creates_a_password(serve_cli, empty_db_url
         assert "importing" not in again.output and "scoring its parcels" not in again.output
         assert "1 job(s) left unfinished" in again.output
         with factory(engine)() as s:
-            assert s.get(BatchJob, job).status == "interrupted"
+            assert s.get(BatchJobRow, job).status == "interrupted"
     finally:
         engine.dispose()
     assert len(calls) == 2

@@ -20,35 +20,37 @@ from app.db.edits import (
     update_parcel,
 )
 from app.db.geometry import from_db
-from app.db.models import AuditEntry, Cluster, Enterprise, Parcel, User
+from app.db.models import AuditEntryRow, ClusterRow, EnterpriseRow, ParcelRow, UserRow
 from app.errors import ClusterGeometryError
 from gis.errors import ConflictError, GeometryError, LimitExceededError, NotFoundError, SchemaError
 from tests.conftest import X0, Y0
 
 
 def cluster_id(session, code: str) -> int:
-    return session.scalar(select(Cluster.id).where(Cluster.code == code))
+    return session.scalar(select(ClusterRow.id).where(ClusterRow.code == code))
 
 
-def parcel(session, code: str) -> Parcel:
+def parcel(session, code: str) -> ParcelRow:
     return session.scalar(
-        select(Parcel).where(Parcel.parcel_id == code).execution_options(populate_existing=True)
+        select(ParcelRow).where(ParcelRow.parcel_id == code).execution_options(populate_existing=True)
     )
 
 
 def clusters_of_parcels(session) -> dict[str, str | None]:
     rows = session.execute(
-        select(Parcel.parcel_id, Cluster.code).outerjoin(Cluster, Cluster.id == Parcel.cluster_id)
+        select(ParcelRow.parcel_id, ClusterRow.code).outerjoin(
+            ClusterRow, ClusterRow.id == ParcelRow.cluster_id
+        )
     ).all()
     return dict(rows)
 
 
-def audit_rows(session, entity: str, key: str) -> list[AuditEntry]:
+def audit_rows(session, entity: str, key: str) -> list[AuditEntryRow]:
     return list(
         session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.entity == entity, AuditEntry.entity_key == key)
-            .order_by(AuditEntry.id)
+            select(AuditEntryRow)
+            .where(AuditEntryRow.entity == entity, AuditEntryRow.entity_key == key)
+            .order_by(AuditEntryRow.id)
         )
     )
 
@@ -66,7 +68,7 @@ def test_update_cluster_writes_a_new_version_and_audits_it(zone_db):
         "铝镁新材料产业组团（一期）",
     )
     with zone_db() as s:
-        c = s.get(Cluster, cid)
+        c = s.get(ClusterRow, cid)
         assert (c.version, c.name, c.updated_by) == (2, "铝镁新材料产业组团（一期）", "wang")
         (entry,) = audit_rows(s, "cluster", "sc-almg")
         assert (entry.user_name, entry.action, entry.version) == ("wang", "update", 2)
@@ -92,7 +94,7 @@ def test_stale_write_is_refused_with_the_current_state(zone_db):
     )
     assert "is at version 2, not 1" in str(err)
     with zone_db() as s:
-        assert s.get(Cluster, cid).name == "first"
+        assert s.get(ClusterRow, cid).name == "first"
         assert len(audit_rows(s, "cluster", "sc-almg")) == 1
 
 
@@ -166,9 +168,12 @@ def test_bad_outlines_are_refused_and_nothing_changes(zone_db, case, outline, er
             update_cluster(s, cid, {"geometry": outline}, 1, "li", max_vertices=100)
     assert message in str(info.value)
     with zone_db() as s:
-        c = s.get(Cluster, cid)
+        c = s.get(ClusterRow, cid)
         assert c.version == 1 and from_db(c.geom).equals(box(X0, Y0, X0 + 500, Y0 + 600))
-        assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.entity != "zone")) == 0
+        assert (
+            s.scalar(select(func.count()).select_from(AuditEntryRow).where(AuditEntryRow.entity != "zone"))
+            == 0
+        )
 
 
 @pytest.mark.parametrize(
@@ -249,7 +254,7 @@ def test_a_restore_that_now_overlaps_is_refused_like_an_edit(zone_db):
         pytest.approx(60_000),
     )
     with zone_db() as s:
-        assert s.get(Cluster, almg).version == 2
+        assert s.get(ClusterRow, almg).version == 2
 
 
 def test_a_new_cluster_never_reuses_the_id_of_a_deleted_one(zone_db):
@@ -258,7 +263,7 @@ def test_a_new_cluster_never_reuses_the_id_of_a_deleted_one(zone_db):
     outline = box(X0 - 2400, Y0 + 50, X0 - 2100, Y0 + 450)  # free land of shuitou
     with zone_db.begin() as s:
         first = create_cluster(s, "jiaokou", "shuitou", "st-first", "一号", outline, "li")
-        assert first.id == s.scalar(select(func.max(Cluster.id)))
+        assert first.id == s.scalar(select(func.max(ClusterRow.id)))
     with zone_db.begin() as s:
         delete_cluster(s, first.id, 1, "li")
     with zone_db.begin() as s:
@@ -309,8 +314,8 @@ def test_admits_are_checked_against_the_positive_list(zone_db, admits, stored, e
         create_cluster(s, "jiaokou", "shuitou", "st-new", "新组团", outline, "li", admits=admits)
         update_cluster(s, cluster_id(s, "st-almg"), {"admits": admits}, 1, "li")
     with zone_db() as s:
-        assert s.get(Cluster, cluster_id(s, "st-new")).admits == stored
-        assert s.get(Cluster, cluster_id(s, "st-almg")).admits == stored
+        assert s.get(ClusterRow, cluster_id(s, "st-new")).admits == stored
+        assert s.get(ClusterRow, cluster_id(s, "st-almg")).admits == stored
 
 
 def test_invalid_outline_is_repaired_and_the_repair_noted(zone_db):
@@ -320,7 +325,7 @@ def test_invalid_outline_is_repaired_and_the_repair_noted(zone_db):
     assert len(result.repairs) == 1 and "Self-intersection" in result.repairs[0]
     assert result.state["area_m2"] == pytest.approx(2 * 250 * 500 / 2)  # two triangles
     with zone_db() as s:
-        assert from_db(s.get(Cluster, cid).geom).is_valid
+        assert from_db(s.get(ClusterRow, cid).geom).is_valid
         (entry,) = audit_rows(s, "cluster", "st-almg")
         assert "Self-intersection" in entry.note
         assert "几何无效（Self-intersection" in entry.note_zh and "已修复" in entry.note_zh
@@ -372,7 +377,7 @@ def test_create_and_delete_cluster(zone_db):
         deleted = delete_cluster(s, new_id, 1, "li")
     assert deleted.reassigned == [("SC-0002", "sc-new", None)]
     with zone_db() as s:
-        assert s.get(Cluster, new_id) is None
+        assert s.get(ClusterRow, new_id) is None
         assert clusters_of_parcels(s)["SC-0002"] is None
         actions = [(e.action, e.version) for e in audit_rows(s, "cluster", "sc-new")]
         assert actions == [("create", 1), ("delete", 2)]
@@ -402,7 +407,7 @@ def test_update_parcel_fields_geometry_and_enterprise(zone_db):
     with zone_db() as s:
         p = parcel(s, "SC-0001")
         assert (p.status, p.enterprise, p.area_mu) == ("existing", "晟安电铝", pytest.approx(22.5))
-        assert s.get(Enterprise, p.enterprise_id).name == "晟安电铝"
+        assert s.get(EnterpriseRow, p.enterprise_id).name == "晟安电铝"
         (entry,) = audit_rows(s, "parcel", "SC-0001")
         assert (entry.before_attrs["status"], entry.after_attrs["status"]) == ("vacant", "existing")
         assert shapely.from_wkt(entry.after_wkt).area == 15_000.0
@@ -445,7 +450,7 @@ def test_history_and_restore_make_a_new_version(zone_db):
         r = restore(s, "cluster", cid, 1, "admin")
     assert (r.version, r.action, r.state["name"]) == (4, "restore", "铝镁新材料产业组团")
     with zone_db() as s:
-        c = s.get(Cluster, cid)
+        c = s.get(ClusterRow, cid)
         assert c.version == 4 and from_db(c.geom).equals(box(X0, Y0, X0 + 500, Y0 + 600))
         assert c.area_m2 == 300_000.0
         last = audit_rows(s, "cluster", "sc-almg")[-1]
@@ -488,7 +493,7 @@ def test_roles_are_enforced_for_user_objects(zone_db):
     assert r.version == 2
     with zone_db() as s:
         assert audit_rows(s, "cluster", "sc-almg")[-1].user_name == "p"
-        assert isinstance(planner, User)
+        assert isinstance(planner, UserRow)
 
 
 # --------------------------------------------------------------------------- concurrency
@@ -534,7 +539,7 @@ def test_two_concurrent_writers_from_the_same_version_exactly_one_wins(zone_db):
     assert isinstance(err, VersionConflictError), err
     assert err.current_version == 2 and err.current_state["name"] == "by first"
     with zone_db() as s:
-        c = s.get(Cluster, cid)
+        c = s.get(ClusterRow, cid)
         assert (c.version, c.name) == (2, "by first")
         assert [(e.user_name, e.version) for e in audit_rows(s, "cluster", "sc-almg")] == [("first", 2)]
 
@@ -565,5 +570,5 @@ def test_racing_writers_released_together_exactly_one_wins(zone_db):
     assert results.count("won") == 1
     assert all(isinstance(r, VersionConflictError) for r in results if r != "won"), results
     with zone_db() as s:
-        assert s.get(Cluster, ids[0]).version == 2
+        assert s.get(ClusterRow, ids[0]).version == 2
         assert len(audit_rows(s, "cluster", "sc-almg")) == 1

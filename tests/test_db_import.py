@@ -21,14 +21,14 @@ from app.db.importer import ImportLimits, import_zone, read_sources, sources_for
 from app.db.importer import write_zone as write_bundle
 from app.db.layers import load_layer, rasters, zone_config
 from app.db.models import (
-    AuditEntry,
-    Cluster,
-    Enterprise,
-    InfrastructureFeature,
-    Parcel,
-    Park,
-    RasterRef,
-    Zone,
+    AuditEntryRow,
+    ClusterRow,
+    EnterpriseRow,
+    InfrastructureFeatureRow,
+    ParcelRow,
+    ParkRow,
+    RasterRefRow,
+    ZoneRow,
 )
 from app.settings import DEFAULT_ZONE_FILE
 from gis.archive import ZipLimits
@@ -47,7 +47,16 @@ from tests.rasters import north_up, write_raster, write_vrt
 #: The layers a zone cannot do without; tests that are not about the others write only these
 #: (reading a layer costs a quarter of a second).
 CORE = ("parks", "clusters", "parcels")
-MODELS = (Zone, Park, Cluster, Parcel, Enterprise, InfrastructureFeature, RasterRef, AuditEntry)
+MODELS = (
+    ZoneRow,
+    ParkRow,
+    ClusterRow,
+    ParcelRow,
+    EnterpriseRow,
+    InfrastructureFeatureRow,
+    RasterRefRow,
+    AuditEntryRow,
+)
 
 
 def core(layers: dict, *extra: str) -> dict:
@@ -108,13 +117,15 @@ def test_import_small_zone(db_factory, write_zone_sources):
         assert parcels["version"].tolist() == [1, 1, 1, 1]
         assert parcels.crs == "EPSG:4546"
         assert parcels.geometry.iloc[0].equals(shapely.box(X0 + 100, Y0 + 100, X0 + 200, Y0 + 200))
-        occupant = s.scalar(select(Enterprise.name).join(Parcel, Parcel.enterprise_id == Enterprise.id))
+        occupant = s.scalar(
+            select(EnterpriseRow.name).join(ParcelRow, ParcelRow.enterprise_id == EnterpriseRow.id)
+        )
         assert occupant == "天鹏冶炼"
 
         clusters = load_layer(s, "jiaokou", "clusters").set_index("cluster_id")
         assert clusters.loc["sc-almg", "area_mu"] == pytest.approx(500 * 600 / (10000 / 15))
         assert clusters.loc["st-public", "geometry"] is None
-        cl = s.scalar(select(Cluster).where(Cluster.code == "sc-almg"))
+        cl = s.scalar(select(ClusterRow).where(ClusterRow.code == "sc-almg"))
         assert cl.admits[0]["industry"] == "铝镁新材料" and cl.kind == "industrial"
 
         roads = load_layer(s, "jiaokou", "roads")
@@ -137,10 +148,10 @@ def test_import_small_zone(db_factory, write_zone_sources):
         assert (dem.min_x, dem.min_y, dem.max_x, dem.max_y) == (X0, Y0 + 500, X0 + 100, Y0 + 600)
         assert dem.sha256 == hashlib.sha256(Path(sources.dems[0]).read_bytes()).hexdigest()
         assert dem.crs == "EPSG:4546" and Path(dem.path).is_absolute()
-        assert s.get(Park, dem.park_id).code == "shuangchi"
+        assert s.get(ParkRow, dem.park_id).code == "shuangchi"
 
         assert zone_config(s, "jiaokou").zone.name == "交口经济技术开发区"
-        entry = s.scalar(select(AuditEntry))
+        entry = s.scalar(select(AuditEntryRow))
         assert (entry.action, entry.entity, entry.entity_id, entry.user_name) == (
             "import",
             "zone",
@@ -178,7 +189,7 @@ def test_invalid_geometry_is_repaired_and_listed(db_factory, write_zone_sources,
     assert "SC-0001" in report.repairs[0] and "Self-intersection" in report.repairs[0]
     with db_factory() as s:
         parcels = load_layer(s, "jiaokou", "parcels").set_index("parcel_id")
-        audit = s.scalar(select(AuditEntry).where(AuditEntry.entity == "zone"))
+        audit = s.scalar(select(AuditEntryRow).where(AuditEntryRow.entity == "zone"))
     g = parcels.loc["SC-0001", "geometry"]
     assert g.is_valid and g.area == pytest.approx(5_000.0)  # two triangles of 2 500 m²
     assert parcels.loc["SC-0001", "area_m2"] == pytest.approx(5_000.0)
@@ -485,7 +496,7 @@ def test_existing_zone_is_refused_without_replace(zone_db, write_zone_sources):
 
 def test_replace_updates_in_place_and_keeps_history(zone_db, write_zone_sources, small_zone_layers):
     with zone_db() as s:
-        ids_before = dict(s.execute(select(Parcel.parcel_id, Parcel.id)).all())
+        ids_before = dict(s.execute(select(ParcelRow.parcel_id, ParcelRow.id)).all())
     parcels = small_zone_layers["parcels"]
     parcels.loc[0, "geometry"] = shapely.box(X0 + 100, Y0 + 100, X0 + 250, Y0 + 200)  # SC-0001 grows
     parcels.loc[1, "status"] = "vacant"  # SC-0002 changes
@@ -511,18 +522,18 @@ def test_replace_updates_in_place_and_keeps_history(zone_db, write_zone_sources,
     assert report.changes["parcels"] == {"added": 1, "updated": 2, "unchanged": 1, "removed": 1}
     assert report.changes["clusters"] == {"added": 0, "updated": 0, "unchanged": 9, "removed": 0}
     with zone_db() as s:
-        rows = {p.parcel_id: p for p in s.scalars(select(Parcel))}
+        rows = {p.parcel_id: p for p in s.scalars(select(ParcelRow))}
         assert set(rows) == {"SC-0001", "SC-0002", "ST-0001", "SC-0009"}
         assert rows["SC-0001"].id == ids_before["SC-0001"] and rows["SC-0001"].version == 2
         assert rows["SC-0001"].area_m2 == 15_000.0
         assert rows["SC-0002"].version == 2 and rows["ST-0001"].version == 1
-        assert s.scalar(select(func.count()).select_from(RasterRef)) == 0  # replaced: no DEM given
+        assert s.scalar(select(func.count()).select_from(RasterRefRow)) == 0  # replaced: no DEM given
         log = {
             (e.entity_key, e.action, e.version)
-            for e in s.scalars(select(AuditEntry).where(AuditEntry.entity == "parcel"))
+            for e in s.scalars(select(AuditEntryRow).where(AuditEntryRow.entity == "parcel"))
         }
         assert log == {("SC-0001", "import", 2), ("SC-0002", "import", 2), ("SC-0003", "delete", 2)}
-        e = s.scalar(select(AuditEntry).where(AuditEntry.entity_key == "SC-0002"))
+        e = s.scalar(select(AuditEntryRow).where(AuditEntryRow.entity_key == "SC-0002"))
         assert (e.before_attrs["status"], e.after_attrs["status"]) == ("existing", "vacant")
 
 
@@ -568,7 +579,7 @@ def test_sample_zone_loads_by_the_same_path(db_factory):
     report = import_zone(db_factory, sources)
     assert report.counts["parks"] == 2 and report.counts["dems"] == 2
     with db_factory() as s:
-        assert {r.park_id for r in rasters(s, "jiaokou")} == set(s.scalars(select(Park.id)).all())
+        assert {r.park_id for r in rasters(s, "jiaokou")} == set(s.scalars(select(ParkRow.id)).all())
         for layer in ("parcels", "roads", "water"):
             # Every feature and field of the GeoPackage comes back, geometry unchanged.
             original = gpd.read_file(sources.layers, layer=layer)

@@ -14,7 +14,7 @@ from app.db.jobs import (
     set_progress,
     start_job,
 )
-from app.db.models import CheckResult, Parcel, ParcelScore
+from app.db.models import CheckResultRow, ParcelRow, ParcelScoreRow
 from app.db.records import (
     add_project,
     finish_score_run,
@@ -45,7 +45,7 @@ def test_project_and_checks(zone_db):
         project = add_project(s, "jiaokou", SPEC, manager, enterprise="某铝业")
         assert (project.investment_wan, project.output_wan, project.land_mu) == (60_000, 150_000, 200)
         assert project_spec(project) == SPEC
-        pid = s.scalar(select(Parcel.id).where(Parcel.parcel_id == "SC-0001"))
+        pid = s.scalar(select(ParcelRow.id).where(ParcelRow.parcel_id == "SC-0001"))
         rules = [{"rule": "investment_intensity", "verdict": "pass", "value": 300.0}]
         check = record_check(s, project.id, pid, "pass", rules, manager, config_sha256="ab" * 32)
         assert (check.parcel_code, check.checked_by, check.rules) == ("SC-0001", "m", rules)
@@ -55,16 +55,16 @@ def test_project_and_checks(zone_db):
             record_check(s, project.id, pid, "maybe", rules, manager)
     # Deleting the parcel keeps the recorded check, with the parcel's id as it was.
     with zone_db.begin() as s:
-        s.delete(s.get(Parcel, pid))
+        s.delete(s.get(ParcelRow, pid))
     with zone_db() as s:
-        check = s.scalar(select(CheckResult))
+        check = s.scalar(select(CheckResultRow))
         assert (check.parcel_id, check.parcel_code, check.verdict) == (None, "SC-0001", "pass")
 
 
 def test_score_run(zone_db):
     with zone_db.begin() as s:
         run = start_score_run(s, "jiaokou", "cd" * 32, "scorer")
-        ids = s.scalars(select(Parcel.id).order_by(Parcel.parcel_id)).all()
+        ids = s.scalars(select(ParcelRow.id).order_by(ParcelRow.parcel_id)).all()
         n = save_scores(
             s,
             run.id,
@@ -85,7 +85,7 @@ def test_score_run(zone_db):
         with pytest.raises(ConflictError, match="is done, not running"):
             save_scores(s, run.id, [])
     with zone_db() as s:
-        excluded = s.scalar(select(ParcelScore).where(ParcelScore.excluded))
+        excluded = s.scalar(select(ParcelScoreRow).where(ParcelScoreRow.excluded))
         assert excluded.reasons == ["河道治导线内 40%"] and excluded.score is None
 
 

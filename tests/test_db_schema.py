@@ -13,7 +13,7 @@ from sqlalchemy import func, inspect, select, text
 from app.db import schema
 from app.db.engine import backend_of, make_engine
 from app.db.geometry import from_db, to_db
-from app.db.models import ZONE_SRID, Base, Parcel, Park, User, Zone
+from app.db.models import ZONE_SRID, Base, ParcelRow, ParkRow, UserRow, ZoneRow
 from app.db.spatialite import SpatiaLiteUnavailableError, sqlite_dbapi
 from gis.errors import ConfigError
 
@@ -111,12 +111,14 @@ def test_require_current_names_the_fix(empty_db_url):
 def test_geometry_round_trip_and_spatial_sql(db_factory):
     square = box(540_000, 4_090_000, 540_100, 4_090_100)  # 100 m × 100 m
     with db_factory.begin() as s:
-        s.add(Zone(id="z", name="Z", crs="EPSG:4546", srid=ZONE_SRID, config={}, config_sha256="0" * 64))
-        park = Park(zone_id="z", code="p", name="P", geom=to_db(box(539_000, 4_089_000, 541_000, 4_091_000)))
+        s.add(ZoneRow(id="z", name="Z", crs="EPSG:4546", srid=ZONE_SRID, config={}, config_sha256="0" * 64))
+        park = ParkRow(
+            zone_id="z", code="p", name="P", geom=to_db(box(539_000, 4_089_000, 541_000, 4_091_000))
+        )
         s.add(park)
         s.flush()
         s.add(
-            Parcel(
+            ParcelRow(
                 zone_id="z",
                 parcel_id="A-1",
                 park_id=park.id,
@@ -127,15 +129,15 @@ def test_geometry_round_trip_and_spatial_sql(db_factory):
             )
         )
     with db_factory() as s:
-        parcel = s.scalar(select(Parcel))
+        parcel = s.scalar(select(ParcelRow))
         g = from_db(parcel.geom)
         assert g.geom_type == "MultiPolygon" and shapely.equals(g, square)
-        assert s.scalar(select(func.ST_Area(Parcel.geom))) == pytest.approx(10_000.0)
-        assert s.scalar(select(func.ST_SRID(Parcel.geom))) == ZONE_SRID
+        assert s.scalar(select(func.ST_Area(ParcelRow.geom))) == pytest.approx(10_000.0)
+        assert s.scalar(select(func.ST_SRID(ParcelRow.geom))) == ZONE_SRID
         hits = s.scalars(
-            select(Parcel.parcel_id)
-            .join(Park, Park.id == Parcel.park_id)
-            .where(func.ST_Within(Parcel.geom, Park.geom))
+            select(ParcelRow.parcel_id)
+            .join(ParkRow, ParkRow.id == ParcelRow.park_id)
+            .where(func.ST_Within(ParcelRow.geom, ParkRow.geom))
         ).all()
         assert hits == ["A-1"]
 
@@ -143,9 +145,9 @@ def test_geometry_round_trip_and_spatial_sql(db_factory):
 def test_timestamps_come_back_aware_utc(db_factory):
     t = dt.datetime(2025, 3, 1, 8, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
     with db_factory.begin() as s:
-        s.add(User(name="u", role="viewer", password_hash="x", created_at=t))
+        s.add(UserRow(name="u", role="viewer", password_hash="x", created_at=t))
     with db_factory() as s:
-        got = s.scalar(select(User.created_at))
+        got = s.scalar(select(UserRow.created_at))
     assert got == t and got.tzinfo is not None and got.utcoffset() == dt.timedelta(0)
 
 

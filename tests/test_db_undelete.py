@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from app.api.tx import write_transaction
 from app.db.edits import create_cluster, delete_cluster, history
 from app.db.geometry import from_db
-from app.db.models import AuditEntry, Cluster
+from app.db.models import AuditEntryRow, ClusterRow
 from app.db.undelete import deleted_clusters, undelete_cluster
 from app.errors import ClusterGeometryError
 from gis.errors import ConflictError, NotFoundError
@@ -24,14 +24,14 @@ from tests.conftest import X0, Y0
 def _delete(zone_db, code: str) -> int:
     """Delete cluster ``code`` at its current version; return its database id."""
     with zone_db.begin() as s:
-        c = s.scalar(select(Cluster).where(Cluster.code == code))
+        c = s.scalar(select(ClusterRow).where(ClusterRow.code == code))
         delete_cluster(s, c.id, c.version, "li")
         return c.id
 
 
 def test_undelete_brings_back_the_old_id_and_the_next_version(zone_db):
     with zone_db() as s:
-        before = from_db(s.scalar(select(Cluster.geom).where(Cluster.code == "st-almg")))
+        before = from_db(s.scalar(select(ClusterRow.geom).where(ClusterRow.code == "st-almg")))
     cid = _delete(zone_db, "st-almg")
     with zone_db() as s:
         (d,) = deleted_clusters(s, "jiaokou")
@@ -41,7 +41,7 @@ def test_undelete_brings_back_the_old_id_and_the_next_version(zone_db):
         result = undelete_cluster(s, "jiaokou", "st-almg", "wang")
     assert (result.id, result.action, result.version) == (cid, "restore", 3)
     with zone_db() as s:
-        c = s.get(Cluster, cid)
+        c = s.get(ClusterRow, cid)
         assert (c.code, c.version, c.updated_by) == ("st-almg", 3, "wang")
         assert from_db(c.geom).equals_exact(before, 1e-9)
         assert [(v.version, v.action) for v in history(s, "cluster", cid)] == [
@@ -59,14 +59,14 @@ def test_a_refused_undelete_leaves_the_database_as_it_was(zone_db):
             s, "jiaokou", "shuitou", "st-new", "新组团", box(X0 - 2600, Y0, X0 - 2400, Y0 + 100), "li"
         )
     with zone_db() as s:
-        n = s.scalar(select(func.count()).select_from(AuditEntry))
+        n = s.scalar(select(func.count()).select_from(AuditEntryRow))
     with pytest.raises(ClusterGeometryError) as e:
         with zone_db.begin() as s:
             undelete_cluster(s, "jiaokou", "st-almg", "wang")
     assert (e.value.kind, e.value.cluster, e.value.area_m2) == ("overlap", "st-new", pytest.approx(10_000))
     with zone_db() as s:
-        assert s.scalar(select(func.count()).select_from(AuditEntry)) == n
-        assert s.scalar(select(Cluster.id).where(Cluster.code == "st-almg")) is None
+        assert s.scalar(select(func.count()).select_from(AuditEntryRow)) == n
+        assert s.scalar(select(ClusterRow.id).where(ClusterRow.code == "st-almg")) is None
     with pytest.raises(NotFoundError):
         with zone_db.begin() as s:
             undelete_cluster(s, "jiaokou", "st-nothing", "wang")
@@ -100,10 +100,10 @@ def test_racing_undeletes_bring_the_cluster_back_once(zone_db):
     assert results.count("won") == 1, results
     assert all(isinstance(r, ConflictError) for r in results if r != "won"), results
     with zone_db() as s:
-        assert s.get(Cluster, cid).version == 3
+        assert s.get(ClusterRow, cid).version == 3
         restores = s.scalar(
             select(func.count())
-            .select_from(AuditEntry)
-            .where(AuditEntry.entity == "cluster", AuditEntry.action == "restore")
+            .select_from(AuditEntryRow)
+            .where(AuditEntryRow.entity == "cluster", AuditEntryRow.action == "restore")
         )
         assert restores == 1

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from app.commands.db import register
-from app.db.models import AuditEntry, User
+from app.db.models import AuditEntryRow, UserRow
 from app.db.users import (
     ACTIONS,
     DEV_ADMIN_NAME,
@@ -68,7 +68,7 @@ def test_passwords_are_argon2_hashed_and_checked(db_factory):
         assert authenticate(s, "wang", "correct horse").name == "wang"
         assert authenticate(s, "wang", "wrong password") is None
         assert authenticate(s, "nobody", "correct horse") is None
-        assert s.scalar(select(User.last_login_at).where(User.name == "wang")) is not None
+        assert s.scalar(select(UserRow.last_login_at).where(UserRow.name == "wang")) is not None
     with db_factory.begin() as s:
         set_password(s, "wang", "battery staple", by="admin")
         assert authenticate(s, "wang", "correct horse") is None
@@ -81,7 +81,7 @@ def test_disable_and_enable(db_factory):
         disable_user(s, "li", by="admin")
     with db_factory.begin() as s:
         assert authenticate(s, "li", "password1") is None
-        li = s.scalar(select(User).where(User.name == "li"))
+        li = s.scalar(select(UserRow).where(UserRow.name == "li"))
         with pytest.raises(PermissionDeniedError, match="the account is disabled"):
             require(li, "read")
         enable_user(s, "li", by="admin")
@@ -94,7 +94,9 @@ def test_disable_and_enable(db_factory):
     with db_factory() as s:
         actions = [
             e.action
-            for e in s.scalars(select(AuditEntry).where(AuditEntry.entity == "user").order_by(AuditEntry.id))
+            for e in s.scalars(
+                select(AuditEntryRow).where(AuditEntryRow.entity == "user").order_by(AuditEntryRow.id)
+            )
         ]
         assert actions == ["create", "disable", "enable", "set_role"]
 

@@ -28,7 +28,15 @@ from typer.testing import CliRunner
 from app.commands.export import register
 from app.db.importer import ImportSources, import_zone
 from app.db.layers import load_layer
-from app.db.models import CheckResult, Enterprise, EnterpriseYearly, Parcel, ParcelScore, Project, ScoreRun
+from app.db.models import (
+    CheckResultRow,
+    EnterpriseRow,
+    EnterpriseYearlyRow,
+    ParcelRow,
+    ParcelScoreRow,
+    ProjectRow,
+    ScoreRunRow,
+)
 from app.exports import export_zone
 from app.exports.labels import CHECK_HEADERS, SCORE_HEADERS, shapefile_field_map, short_name
 from app.exports.shapefile import fit_bytes
@@ -44,8 +52,8 @@ def zone(zone_db):
     """The small zone's session factory, with scores, enterprise figures and a check result."""
     db_factory = zone_db
     with db_factory.begin() as s:
-        ids = {p.parcel_id: p.id for p in s.scalars(select(Parcel))}
-        run = ScoreRun(
+        ids = {p.parcel_id: p.id for p in s.scalars(select(ParcelRow))}
+        run = ScoreRunRow(
             zone_id="jiaokou",
             config_sha256="x",
             status="done",
@@ -55,7 +63,7 @@ def zone(zone_db):
         s.flush()
         s.add_all(
             [
-                ParcelScore(
+                ParcelScoreRow(
                     run_id=run.id,
                     parcel_id=ids["SC-0001"],
                     score=72.5,
@@ -63,7 +71,7 @@ def zone(zone_db):
                     excluded=False,
                     reasons=[],
                 ),
-                ParcelScore(
+                ParcelScoreRow(
                     run_id=run.id,
                     parcel_id=ids["SC-0002"],
                     score=55.0,
@@ -71,7 +79,7 @@ def zone(zone_db):
                     excluded=False,
                     reasons=[],
                 ),
-                ParcelScore(
+                ParcelScoreRow(
                     run_id=run.id,
                     parcel_id=ids["SC-0003"],
                     score=None,
@@ -81,11 +89,11 @@ def zone(zone_db):
                 ),
             ]
         )
-        ent = s.scalar(select(Enterprise).where(Enterprise.name == "天鹏冶炼"))
+        ent = s.scalar(select(EnterpriseRow).where(EnterpriseRow.name == "天鹏冶炼"))
         s.add_all(
             [
-                EnterpriseYearly(enterprise_id=ent.id, year=2022, land_mu=15, investment_wan=3000),
-                EnterpriseYearly(
+                EnterpriseYearlyRow(enterprise_id=ent.id, year=2022, land_mu=15, investment_wan=3000),
+                EnterpriseYearlyRow(
                     enterprise_id=ent.id,
                     year=2023,
                     land_mu=15,
@@ -95,7 +103,7 @@ def zone(zone_db):
                 ),
             ]
         )
-        project = Project(
+        project = ProjectRow(
             zone_id="jiaokou",
             name="年产10万吨铝基新材料项目",
             enterprise="某铝业公司",
@@ -107,7 +115,7 @@ def zone(zone_db):
         s.add(project)
         s.flush()
         s.add(
-            CheckResult(
+            CheckResultRow(
                 project_id=project.id,
                 parcel_id=ids["SC-0001"],
                 parcel_code="SC-0001",
@@ -213,7 +221,7 @@ def test_geopackage_holds_every_layer_scores_and_checks(zone, tmp_path):
     info = dict(pyogrio.read_dataframe(out, layer="export_info", read_geometry=False).values)
     # the run the fixture made (on PostGIS the ids go on across tests: never assume 1)
     with factory() as s:
-        (run_id,) = s.scalars(select(ScoreRun.id)).all()
+        (run_id,) = s.scalars(select(ScoreRunRow.id)).all()
     assert info["zone_id"] == "jiaokou" and info["crs"] == "EPSG:4546" and info["score_run"] == str(run_id)
 
 
@@ -259,7 +267,7 @@ def test_geopackage_edited_and_reimported_round_trips(zone, tmp_path):
     assert a.loc[unchanged, "version"].tolist() == [1, 1]
     # the edits' scores and check results stay linked to the parcels
     with factory() as s:
-        assert s.scalar(select(CheckResult.parcel_code).join(Parcel)) == "SC-0001"
+        assert s.scalar(select(CheckResultRow.parcel_code).join(ParcelRow)) == "SC-0001"
 
 
 # --------------------------------------------------------------------------- Shapefile

@@ -27,7 +27,7 @@ from sqlalchemy import select
 from app.db.engine import make_engine, session_factory
 from app.db.importer import import_zone, sample_sources
 from app.db.layers import load_layer
-from app.db.models import Parcel, ParcelScore, ScoreRun
+from app.db.models import ParcelRow, ParcelScoreRow, ScoreRunRow
 from app.db.schema import upgrade
 from app.settings import ROOT
 
@@ -53,13 +53,13 @@ def sample_db(tmp_path_factory) -> str:
     factory = session_factory(engine)
     import_zone(factory, sample_sources(), user="test")
     with factory.begin() as s:
-        run = ScoreRun(zone_id="jiaokou", config_sha256="test", status="done")
+        run = ScoreRunRow(zone_id="jiaokou", config_sha256="test", status="done")
         s.add(run)
         s.flush()
-        for i, pid in enumerate(s.scalars(select(Parcel.id).order_by(Parcel.parcel_id))):
+        for i, pid in enumerate(s.scalars(select(ParcelRow.id).order_by(ParcelRow.parcel_id))):
             excluded = i % 9 == 0
             s.add(
-                ParcelScore(
+                ParcelScoreRow(
                     run_id=run.id,
                     parcel_id=pid,
                     score=None if excluded else float(i % 100),

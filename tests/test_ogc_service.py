@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pyproj import Transformer
 
-from app.db.models import Parcel, ParcelScore, ScoreRun
+from app.db.models import ParcelRow, ParcelScoreRow, ScoreRunRow
 from app.ogc import mount
 from app.ogc.crs import CRS84_URI, EPSG_URI
 from app.ogc.router import CONFORMANCE
@@ -301,19 +301,19 @@ def test_feature_properties_keep_chinese_text(client):
 def test_parcels_carry_the_latest_finished_score_run(zone_db):
     t = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
     with zone_db.begin() as s:
-        ids = {p.parcel_id: p.id for p in s.query(Parcel)}
+        ids = {p.parcel_id: p.id for p in s.query(ParcelRow)}
         runs = [
-            ScoreRun(zone_id="jiaokou", config_sha256="x", status="done", finished_at=t),
-            ScoreRun(
+            ScoreRunRow(zone_id="jiaokou", config_sha256="x", status="done", finished_at=t),
+            ScoreRunRow(
                 zone_id="jiaokou", config_sha256="x", status="done", finished_at=t + dt.timedelta(days=1)
             ),
-            ScoreRun(zone_id="jiaokou", config_sha256="x", status="running"),
+            ScoreRunRow(zone_id="jiaokou", config_sha256="x", status="running"),
         ]
         s.add_all(runs)
         s.flush()
         for run, score in zip(runs, (10.0, 72.5, 99.0)):
             s.add(
-                ParcelScore(
+                ParcelScoreRow(
                     run_id=run.id,
                     parcel_id=ids["SC-0001"],
                     score=score,
@@ -323,7 +323,7 @@ def test_parcels_carry_the_latest_finished_score_run(zone_db):
                 )
             )
         s.add(
-            ParcelScore(
+            ParcelScoreRow(
                 run_id=runs[1].id,
                 parcel_id=ids["SC-0003"],
                 score=None,
@@ -402,7 +402,7 @@ def test_f_wins_over_accept(client):
 
 def test_html_escapes_script_breaking_text(zone_db):
     with zone_db.begin() as s:
-        s.query(Parcel).filter_by(parcel_id="SC-0001").update({"enterprise": "</script><b>x"})
+        s.query(ParcelRow).filter_by(parcel_id="SC-0001").update({"enterprise": "</script><b>x"})
     r = make_client(zone_db).get("/ogc/collections/parcels/items?f=html")
     assert "</script><b>" not in r.text and "&lt;/script&gt;&lt;b&gt;x" in r.text
 

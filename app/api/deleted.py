@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.api.geojson import collection_text, feature_text, geometry_json
 from app.api.models import Feature, FeatureCollection
-from app.db.models import Zone
+from app.db.models import ZoneRow
 from app.db.undelete import DeletedCluster, deleted_clusters
 
 
@@ -66,7 +66,7 @@ def deleted_properties(d: DeletedCluster) -> dict[str, Any]:
     }
 
 
-def deleted_collection(session: Session, zone: Zone) -> str:
+def deleted_collection(session: Session, zone: ZoneRow) -> str:
     """Return the zone's deleted clusters (newest deletion first) as FeatureCollection text."""
     rows = deleted_clusters(session, zone.id)
     texts = geometry_json([d.geometry for d in rows], zone.crs)

@@ -20,13 +20,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.api import tx
-from app.db.models import User
-from app.db.users import require
+from app.db.models import UserRow
+from app.db.users import find_user, require
 from app.errors import NotAuthenticatedError
+from app.security import decode_token
 from app.settings import Settings
 
 TOKEN_URL = "/api/v1/auth/token"
@@ -83,15 +84,13 @@ SessionDep = Annotated[Session, Depends(db_session)]
 WriteSessionDep = Annotated[Session, Depends(write_session)]
 
 
-def optional_user(state: StateDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> User | None:
+def optional_user(state: StateDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> UserRow | None:
     """Return the token's user, None without a token; 401 for a bad token or a disabled account."""
     if token is None:
         return None
-    from app.api.auth import decode_token
-
-    name = decode_token(state, token)
+    name = decode_token(state.secret, token)
     with state.factory() as session:
-        user = session.scalar(select(User).where(User.name == name))
+        user = find_user(session, name)
     if user is None or user.disabled:
         raise NotAuthenticatedError(
             f"the account {name!r} no longer exists or is disabled",
@@ -101,7 +100,7 @@ def optional_user(state: StateDep, token: Annotated[str | None, Depends(oauth2_s
     return user
 
 
-def viewer(state: StateDep, user: Annotated[User | None, Depends(optional_user)]) -> User | None:
+def viewer(state: StateDep, user: Annotated[UserRow | None, Depends(optional_user)]) -> UserRow | None:
     """Return the user (None for anonymous reads); 401 when login is required and there is none."""
     if user is None and state.require_login:
         raise NotAuthenticatedError(
@@ -112,10 +111,10 @@ def viewer(state: StateDep, user: Annotated[User | None, Depends(optional_user)]
     return user
 
 
-Viewer = Annotated[User | None, Depends(viewer)]
+Viewer = Annotated[UserRow | None, Depends(viewer)]
 
 
-def require_user(user: User | None) -> User:
+def require_user(user: UserRow | None) -> UserRow:
     """Return ``user``; NotAuthenticatedError (401) for anonymous."""
     if user is None:
         raise NotAuthenticatedError(
@@ -126,10 +125,10 @@ def require_user(user: User | None) -> User:
     return user
 
 
-def needs(action: str) -> Callable[..., User]:
+def needs(action: str) -> Callable[..., UserRow]:
     """Return a dependency giving the logged-in user allowed ``action`` (401 / 403 otherwise)."""
 
-    def dependency(user: Annotated[User | None, Depends(optional_user)]) -> User:
+    def dependency(user: Annotated[UserRow | None, Depends(optional_user)]) -> UserRow:
         u = require_user(user)
         require(u, action)
         return u
@@ -138,11 +137,11 @@ def needs(action: str) -> Callable[..., User]:
     return dependency
 
 
-Planner = Annotated[User, Depends(needs("edit_clusters"))]
-ParcelEditor = Annotated[User, Depends(needs("edit_parcels"))]
-Checker = Annotated[User, Depends(needs("run_checks"))]
-JobSubmitter = Annotated[User, Depends(needs("run_jobs"))]
-ScoreRunner = Annotated[User, Depends(needs("run_scoring"))]
+Planner = Annotated[UserRow, Depends(needs("edit_clusters"))]
+ParcelEditor = Annotated[UserRow, Depends(needs("edit_parcels"))]
+Checker = Annotated[UserRow, Depends(needs("run_checks"))]
+JobSubmitter = Annotated[UserRow, Depends(needs("run_jobs"))]
+ScoreRunner = Annotated[UserRow, Depends(needs("run_scoring"))]
 
 
 def write_transaction(state: ApiState) -> AbstractContextManager[Session]:

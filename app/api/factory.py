@@ -200,6 +200,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.api.throttle import LoginThrottle
     from app.api.tiles import TileCache
     from app.db.engine import make_engine, session_factory
+    from app.security import secret_key
 
     settings = settings or get_settings()
     preload_native_libraries()  # before any connection; SpatiaLite engines also do it (app.db.spatialite)
@@ -209,7 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings=settings,
         engine=engine,
         factory=factory,
-        secret=auth.secret_key(settings),
+        secret=secret_key(settings),
         require_login=login_required(settings),
         tiles=TileCache(),
     )

@@ -24,7 +24,7 @@ from app.api.store import (
     find_parcel,
     parcel_properties,
 )
-from app.db.models import Cluster, Parcel, ParcelScore, Zone
+from app.db.models import ClusterRow, ParcelRow, ParcelScoreRow, ZoneRow
 from app.db.rules import zone_rules
 from gis.errors import ParksiteError
 from scoring.standard_land import standard_land_sheet
@@ -37,19 +37,19 @@ def _geom(wkb: Any) -> Any:
     return None if wkb is None else shapely.from_wkb(bytes(wkb))
 
 
-def cluster_feature(session: Session, zone: Zone, code: str) -> tuple[dict[str, Any], str]:
+def cluster_feature(session: Session, zone: ZoneRow, code: str) -> tuple[dict[str, Any], str]:
     """Return ``(Feature, ETag)`` of cluster ``code`` (NotFoundError if there is none)."""
     c, park_code, wkb = find_cluster(session, zone.id, code)
     return feature(c.code, _geom(wkb), cluster_properties(c, park_code), zone.crs), etag(c.code, c.version)
 
 
-def standard_land(session: Session, zone: Zone, row: pd.Series, lang: str) -> dict[str, Any]:
+def standard_land(session: Session, zone: ZoneRow, row: pd.Series, lang: str) -> dict[str, Any]:
     """Return the 标准地 sheet of a parcel row with the zone's clusters as the database has them
     (a cluster that admits nothing yet gets a sheet without industries, and a note saying so)."""
     return standard_land_sheet(zone_rules(session, zone.id).config, row).to_dict(lang)
 
 
-def _sheet(session: Session, zone: Zone, props: dict[str, Any], lang: str) -> dict[str, Any] | None:
+def _sheet(session: Session, zone: ZoneRow, props: dict[str, Any], lang: str) -> dict[str, Any] | None:
     if props["status"] not in SHEET_STATUSES:
         return None
     row = pd.Series(
@@ -66,7 +66,7 @@ def _sheet(session: Session, zone: Zone, props: dict[str, Any], lang: str) -> di
 
 
 def parcel_feature(
-    session: Session, zone: Zone, code: str, *, detail: bool = True, lang: str = "zh"
+    session: Session, zone: ZoneRow, code: str, *, detail: bool = True, lang: str = "zh"
 ) -> tuple[dict[str, Any], str]:
     """Return ``(Feature, ETag)`` of parcel ``code``; with ``detail`` the score breakdown,
     reasons, measures and 标准地 sheet are included."""
@@ -75,8 +75,8 @@ def parcel_feature(
     props = parcel_properties(row, class_names_en(cfg))
     if detail:
         ps = session.scalar(
-            select(ParcelScore).where(
-                ParcelScore.parcel_id == row.id, ParcelScore.run_id == latest_run_id(zone.id)
+            select(ParcelScoreRow).where(
+                ParcelScoreRow.parcel_id == row.id, ParcelScoreRow.run_id == latest_run_id(zone.id)
             )
         )
         b = (ps.breakdown if ps is not None else None) or {}
@@ -98,11 +98,11 @@ def parcel_feature(
 
 def current_feature(session: Session, entity: str, entity_id: int) -> tuple[dict[str, Any], str] | None:
     """Return ``(Feature, ETag)`` of a cluster/parcel by database id, None if it is gone."""
-    model = Cluster if entity == "cluster" else Parcel
+    model = ClusterRow if entity == "cluster" else ParcelRow
     obj = session.get(model, entity_id, populate_existing=True)
     if obj is None:
         return None
-    zone = session.get(Zone, obj.zone_id)
+    zone = session.get(ZoneRow, obj.zone_id)
     if entity == "cluster":
         return cluster_feature(session, zone, obj.code)
     return parcel_feature(session, zone, obj.parcel_id, detail=False)

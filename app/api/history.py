@@ -8,11 +8,11 @@ from sqlalchemy.orm import Session
 from app.api.geojson import jsonable, to_wgs84
 from app.api.models import HistoryResponse
 from app.db.edits import history
-from app.db.models import Zone
+from app.db.models import ZoneRow
 
 
 def history_response(
-    session: Session, zone: Zone, entity: str, entity_id: int, key: str, current_version: int | None
+    session: Session, zone: ZoneRow, entity: str, entity_id: int, key: str, current_version: int | None
 ) -> HistoryResponse:
     """Return every version of an entity, oldest first, each with its state, WGS 84 geometry and
     note (``note`` and ``note_en`` English, ``note_zh`` Chinese)."""

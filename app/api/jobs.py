@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.api.tx import write_transaction
 from app.db.jobs import fail_job, finish_job, get_job, interrupt_unfinished, set_progress, start_job
 from app.db.messages import job_message_zh
-from app.db.models import BatchJob, utcnow
+from app.db.models import BatchJobRow, utcnow
 from gis.errors import ParksiteError
 
 JOB_WORKERS = 2
@@ -68,8 +68,8 @@ def _update(factory: sessionmaker[Session], job_id: str, fn: Callable[[Session],
 def interrupt_job(session: Session, job_id: str) -> None:
     """Mark one queued or running job ``interrupted`` (the server is stopping)."""
     session.execute(
-        update(BatchJob)
-        .where(BatchJob.id == job_id, BatchJob.status.in_(("queued", "running")))
+        update(BatchJobRow)
+        .where(BatchJobRow.id == job_id, BatchJobRow.status.in_(("queued", "running")))
         .values(
             status="interrupted", finished_at=utcnow(), error="the server stopped before the job finished"
         )
@@ -82,7 +82,7 @@ def message_params(message: str) -> dict[str, str | None]:
     return {"message": message, "message_zh": job_message_zh(message)}
 
 
-def set_message(session: Session, job_id: str, message: str, **params: Any) -> BatchJob:
+def set_message(session: Session, job_id: str, message: str, **params: Any) -> BatchJobRow:
     """Store a progress message (English and Chinese) and other parameters in the job's ``params``."""
     job = get_job(session, job_id)
     job.params = {**(job.params or {}), **message_params(message), **params}

@@ -26,7 +26,6 @@ import numpy as np
 import shapely
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.api.deleted import DeletedClusterCollection, deleted_collection
@@ -69,7 +68,8 @@ from app.db.edits import (
     restore,
     update_cluster,
 )
-from app.db.models import Cluster, Zone
+from app.db.lookups import current_version
+from app.db.models import ZoneRow
 from app.db.undelete import undelete_cluster
 from gis.errors import SchemaError
 
@@ -88,7 +88,7 @@ PRECONDITIONS = {
 }
 
 
-def edited(session: Session, zone: Zone, result: EditResult, status: int = 200) -> JSONResponse:
+def edited(session: Session, zone: ZoneRow, result: EditResult, status: int = 200) -> JSONResponse:
     """Return the written cluster as a Feature with its new ETag, repairs and re-assigned parcels.
 
     ``repairs``/``repairs_zh`` as in :func:`app.api.features.edit_body`."""
@@ -242,9 +242,7 @@ def put_cluster(
             where=where,
             hint='send the fields to change, e.g. {"name": …} or {"geometry": …}',
         )
-    c = session.scalar(select(Cluster).where(Cluster.zone_id == zone.id, Cluster.code == cluster_id))
-    if c is None:
-        find_cluster(session, zone.id, cluster_id)  # raises NotFoundError
+    c, _, _ = find_cluster(session, zone.id, cluster_id)
     mv = state.settings.max_vertices
     if changes.get("geometry") is not None:
         changes["geometry"] = geometry_from_request(
@@ -290,9 +288,8 @@ def delete_cluster_route(
 def cluster_history(cluster_id: str, session: SessionDep, state: StateDep, user: Viewer) -> HistoryResponse:
     zone = served_zone(session, state.settings)
     eid = entity_id_by_key(session, zone.id, "cluster", cluster_id)
-    current = session.get(Cluster, eid)
     return history_response(
-        session, zone, "cluster", eid, cluster_id, None if current is None else current.version
+        session, zone, "cluster", eid, cluster_id, current_version(session, "cluster", eid)
     )
 
 

@@ -20,7 +20,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, JSONResponse
-from sqlalchemy import select
 
 from app.api.deps import (
     JobSubmitter,
@@ -35,9 +34,9 @@ from app.api.jobs import MEDIA_TYPES, RESULT_FILES, job_dir, message_params, sco
 from app.api.models import ErrorBody, JobCreated, JobList, JobStatus, ScoreRunInfo
 from app.api.scores import latest_run, zone_context
 from app.api.store import config_of, served_zone
-from app.db.jobs import create_job, fail_job, get_job
+from app.db.jobs import create_job, fail_job, get_job, newest_jobs
 from app.db.messages import job_message_zh
-from app.db.models import BatchJob, User
+from app.db.models import BatchJobRow, UserRow
 from app.scoring_io.parcel_files import read_parcels
 from gis.errors import ConflictError, LimitExceededError, NoOverlapError, NotFoundError, ParksiteError
 from scoring.measure import dem_overlap
@@ -48,7 +47,7 @@ CHUNK = 1 << 20
 _SAFE = re.compile(r"[^a-z0-9.]")
 
 
-def _status(job: BatchJob) -> dict[str, Any]:
+def _status(job: BatchJobRow) -> dict[str, Any]:
     params = job.params or {}
     results = {}
     if job.status == "done" and job.output_path:
@@ -73,7 +72,7 @@ def _status(job: BatchJob) -> dict[str, Any]:
     }
 
 
-def _own_job(session: Any, job_id: str, user: User) -> BatchJob:
+def _own_job(session: Any, job_id: str, user: UserRow) -> BatchJobRow:
     try:
         job = get_job(session, job_id)
     except NotFoundError:
@@ -196,10 +195,8 @@ def list_jobs(
     session: SessionDep, user: Viewer, limit: Annotated[int, Query(ge=1, le=500)] = 50
 ) -> dict[str, Any]:
     u = require_user(user)
-    stmt = select(BatchJob).order_by(BatchJob.created_at.desc()).limit(limit)
-    if u.role != "admin":
-        stmt = stmt.where(BatchJob.created_by == u.name)
-    return {"jobs": [_status(j) for j in session.scalars(stmt)]}
+    jobs = newest_jobs(session, limit=limit, created_by=None if u.role == "admin" else u.name)
+    return {"jobs": [_status(j) for j in jobs]}
 
 
 @router.get(

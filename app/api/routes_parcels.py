@@ -13,7 +13,6 @@ import numpy as np
 import shapely
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import select
 
 from app.api.deps import ParcelEditor, SessionDep, StateDep, Viewer, WriteSessionDep
 from app.api.etags import etag, expected_version, matches
@@ -44,7 +43,8 @@ from app.api.store import (
     served_zone,
 )
 from app.db.edits import EditResult, restore, update_parcel
-from app.db.models import Parcel, Zone
+from app.db.lookups import current_version, parcel_row_id
+from app.db.models import ZoneRow
 from gis.errors import GeometryError, NotFoundError, SchemaError
 
 router = APIRouter(tags=["parcels"])
@@ -60,7 +60,7 @@ ERRORS = {
 }
 
 
-def _edited(session: Any, zone: Zone, result: EditResult, lang: str) -> JSONResponse:
+def _edited(session: Any, zone: ZoneRow, result: EditResult, lang: str) -> JSONResponse:
     feat, tag = parcel_feature(session, zone, result.key, lang=lang)
     session.commit()
     body = edit_body(feat, result)
@@ -167,7 +167,7 @@ def put_parcel(
             where=where,
             hint='send the fields to change, e.g. {"status": "existing"}',
         )
-    pid = session.scalar(select(Parcel.id).where(Parcel.zone_id == zone.id, Parcel.parcel_id == parcel_id))
+    pid = parcel_row_id(session, zone.id, parcel_id)
     if pid is None:
         raise NotFoundError(f"no parcel {parcel_id!r} in zone {zone.id}", where=where)
     for key in ("status", "geometry"):
@@ -195,10 +195,7 @@ def put_parcel(
 def parcel_history(parcel_id: str, session: SessionDep, state: StateDep, user: Viewer) -> HistoryResponse:
     zone = served_zone(session, state.settings)
     eid = entity_id_by_key(session, zone.id, "parcel", parcel_id)
-    current = session.get(Parcel, eid)
-    return history_response(
-        session, zone, "parcel", eid, parcel_id, None if current is None else current.version
-    )
+    return history_response(session, zone, "parcel", eid, parcel_id, current_version(session, "parcel", eid))
 
 
 @router.post(

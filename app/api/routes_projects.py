@@ -20,7 +20,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.api.deps import SessionDep, StateDep, Viewer, needs, write_transaction
@@ -28,14 +27,14 @@ from app.api.models import ErrorBody, _In
 from app.api.routes_checks import site_ids
 from app.api.scores import capacity_ledger
 from app.api.store import served_zone
-from app.db.admissions import admission_state, admit_project, lock_zone, revoke_admission
-from app.db.models import CheckResult, Project, ProjectAdmission, User
+from app.db.admissions import active_admission, admission_state, admit_project, lock_zone, revoke_admission
+from app.db.models import ProjectRow, UserRow
+from app.db.projects import project_admissions, project_checks, project_in_zone, projects_page
 from app.db.rules import zone_rules
-from gis.errors import NotFoundError
 
 router = APIRouter(tags=["projects"])
 
-Admitter = Annotated[User, Depends(needs("admit_projects"))]
+Admitter = Annotated[UserRow, Depends(needs("admit_projects"))]
 
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody},
@@ -106,22 +105,8 @@ class ProjectList(BaseModel):
     numberReturned: int
 
 
-def _admissions(session: Session, project_id: int) -> list[ProjectAdmission]:
-    return list(
-        session.scalars(
-            select(ProjectAdmission)
-            .where(ProjectAdmission.project_id == project_id)
-            .order_by(ProjectAdmission.id.desc())
-        )
-    )
-
-
-def _summary(session: Session, p: Project) -> dict[str, Any]:
-    active = session.scalar(
-        select(ProjectAdmission).where(
-            ProjectAdmission.project_id == p.id, ProjectAdmission.revoked_at.is_(None)
-        )
-    )
+def _summary(session: Session, p: ProjectRow) -> dict[str, Any]:
+    active = active_admission(session, p.id)
     return {
         "id": p.id,
         "name": p.name,
@@ -140,10 +125,8 @@ def _summary(session: Session, p: Project) -> dict[str, Any]:
     }
 
 
-def _detail(session: Session, p: Project) -> dict[str, Any]:
-    checks = session.scalars(
-        select(CheckResult).where(CheckResult.project_id == p.id).order_by(CheckResult.id.desc())
-    )
+def _detail(session: Session, p: ProjectRow) -> dict[str, Any]:
+    checks = project_checks(session, p.id)
     return {
         **_summary(session, p),
         "fields": p.fields,
@@ -158,19 +141,8 @@ def _detail(session: Session, p: Project) -> dict[str, Any]:
             }
             for c in checks
         ],
-        "admissions": [admission_state(a) for a in _admissions(session, p.id)],
+        "admissions": [admission_state(a) for a in project_admissions(session, p.id)],
     }
-
-
-def _project(session: Session, zone_id: str, project_id: int) -> Project:
-    p = session.get(Project, project_id, populate_existing=True)
-    if p is None or p.zone_id != zone_id:
-        raise NotFoundError(
-            f"no project with id {project_id} in zone {zone_id}",
-            where="project",
-            hint="check the project first (POST /api/v1/check records it)",
-        )
-    return p
 
 
 @router.get(
@@ -188,13 +160,9 @@ def list_projects(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     zone = served_zone(session, state.settings)
-    where = [Project.zone_id == zone.id] + ([Project.status == status] if status else [])
-    total = session.scalar(select(func.count()).select_from(Project).where(*where)) or 0
-    rows = session.scalars(
-        select(Project).where(*where).order_by(Project.id.desc()).limit(limit).offset(offset)
-    ).all()
+    total, rows = projects_page(session, zone.id, status=status, limit=limit, offset=offset)
     out = [_summary(session, p) for p in rows]
-    return {"projects": out, "numberMatched": int(total), "numberReturned": len(out)}
+    return {"projects": out, "numberMatched": total, "numberReturned": len(out)}
 
 
 @router.get(
@@ -205,7 +173,7 @@ def list_projects(
 )
 def get_project(project_id: int, session: SessionDep, state: StateDep, user: Viewer) -> dict[str, Any]:
     zone = served_zone(session, state.settings)
-    return _detail(session, _project(session, zone.id, project_id))
+    return _detail(session, project_in_zone(session, zone.id, project_id))
 
 
 @router.post(
@@ -223,11 +191,11 @@ def post_admission(
     zone = served_zone(session, state.settings)
     cfg = zone_rules(session, zone.id).config
     with write_transaction(state) as ws:
-        _project(ws, zone.id, project_id)
+        project_in_zone(ws, zone.id, project_id)
         lock_zone(ws, zone.id)
         ledger, _ = capacity_ledger(ws, zone.id, cfg)
         admit_project(ws, project_id, ids, user, ledger, reason=body.reason)
-        return _detail(ws, _project(ws, zone.id, project_id))
+        return _detail(ws, project_in_zone(ws, zone.id, project_id))
 
 
 @router.delete(
@@ -245,7 +213,7 @@ def delete_admission(
 ) -> dict[str, Any]:
     zone = served_zone(session, state.settings)
     with write_transaction(state) as ws:
-        _project(ws, zone.id, project_id)
+        project_in_zone(ws, zone.id, project_id)
         lock_zone(ws, zone.id)
         revoke_admission(ws, project_id, user, reason=reason)
-        return _detail(ws, _project(ws, zone.id, project_id))
+        return _detail(ws, project_in_zone(ws, zone.id, project_id))

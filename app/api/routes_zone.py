@@ -11,7 +11,6 @@ import numpy as np
 import shapely
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import select
 
 from app.api.deps import SessionDep, StateDep, Viewer
 from app.api.geojson import (
@@ -27,7 +26,8 @@ from app.api.paging import Paging, links
 from app.api.scores import latest_run, zone_bounds
 from app.api.store import park_properties, parks_page, served_zone
 from app.db.layers import load_layer
-from app.db.models import Cluster, ScoreRun
+from app.db.lookups import outlined_cluster_codes
+from app.db.models import ScoreRunRow
 from app.db.rules import zone_rules
 from gis.errors import NotFoundError
 from gis.exclusion import river_zones
@@ -66,7 +66,7 @@ def proj4_of(crs: str) -> str | None:
             return None
 
 
-def _run_info(run: ScoreRun | None) -> dict | None:
+def _run_info(run: ScoreRunRow | None) -> dict | None:
     if run is None:
         return None
     return {
@@ -96,9 +96,7 @@ def get_zone_info(session: SessionDep, state: StateDep, user: Viewer) -> ZoneRes
     """
     zone = served_zone(session, state.settings)
     cfg = zone_rules(session, zone.id).config
-    stored = set(
-        session.scalars(select(Cluster.code).where(Cluster.zone_id == zone.id, Cluster.geom.is_not(None)))
-    )
+    stored = outlined_cluster_codes(session, zone.id)
     weights = resolve_weights(cfg.scoring)
     b = zone_bounds(session, zone.id)
     return ZoneResponse(

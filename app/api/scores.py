@@ -2,7 +2,7 @@
 
 :func:`run_scoring` builds the zone's measuring context from the database (its layers via
 :func:`app.db.layers.read_layer`, its DEMs from the raster references), scores every parcel with
-:func:`scoring.batch.score_zone_parcels` and records a ``ScoreRun`` with one ``ParcelScore``
+:func:`scoring.batch.score_zone_parcels` and records a ``ScoreRunRow`` with one ``ParcelScoreRow``
 per parcel: ``score`` (0–100), ``score_class`` (Chinese class name), ``excluded``, ``reasons``
 (Chinese constraint messages, a list) and ``breakdown``, a JSON object::
 
@@ -39,7 +39,7 @@ from app.api.geojson import jsonable
 from app.api.tx import write_transaction
 from app.db.admissions import admitted_projects, replay, taken_parcels
 from app.db.layers import get_zone, load_layer, rasters, zone_config
-from app.db.models import Parcel, ParcelScore, Park, ScoreRun
+from app.db.models import ParcelRow, ParcelScoreRow, ParkRow, ScoreRunRow
 from app.db.records import finish_score_run, save_scores, start_score_run
 from gis.errors import ConflictError, SchemaError
 from scoring.batch import score_zone_parcels
@@ -112,12 +112,12 @@ def zone_context(session: Session, zone_id: str) -> ZoneContext:
         return ctx
 
 
-def latest_run(session: Session, zone_id: str) -> ScoreRun | None:
+def latest_run(session: Session, zone_id: str) -> ScoreRunRow | None:
     """Return the zone's newest score run with status ``done``, or None."""
     return session.scalar(
-        select(ScoreRun)
-        .where(ScoreRun.zone_id == zone_id, ScoreRun.status == "done")
-        .order_by(ScoreRun.id.desc())
+        select(ScoreRunRow)
+        .where(ScoreRunRow.zone_id == zone_id, ScoreRunRow.status == "done")
+        .order_by(ScoreRunRow.id.desc())
         .limit(1)
     )
 
@@ -125,8 +125,8 @@ def latest_run(session: Session, zone_id: str) -> ScoreRun | None:
 def latest_run_id(zone_id: str) -> Any:
     """Return a scalar subquery: the id of the zone's newest ``done`` score run."""
     return (
-        select(func.max(ScoreRun.id))
-        .where(ScoreRun.zone_id == zone_id, ScoreRun.status == "done")
+        select(func.max(ScoreRunRow.id))
+        .where(ScoreRunRow.zone_id == zone_id, ScoreRunRow.status == "done")
         .scalar_subquery()
     )
 
@@ -229,7 +229,7 @@ def run_scoring(
             hashes = {
                 pid: geom_sha1(wkb)
                 for pid, wkb in s.execute(
-                    select(Parcel.id, func.ST_AsBinary(Parcel.geom)).where(Parcel.zone_id == zone_id)
+                    select(ParcelRow.id, func.ST_AsBinary(ParcelRow.geom)).where(ParcelRow.zone_id == zone_id)
                 ).all()
             }
         if parcels.empty:
@@ -279,20 +279,20 @@ def scored_table(session: Session, zone_id: str) -> gpd.GeoDataFrame:
             hint="run a score run (POST /api/v1/score-runs, or restart `parksite serve`)",
         )
     parcels = load_layer(session, zone_id, "parcels")
-    b = ParcelScore.breakdown
+    b = ParcelScoreRow.breakdown
     rows = session.execute(
         select(
-            ParcelScore.parcel_id,
-            ParcelScore.score,
-            ParcelScore.score_class,
-            ParcelScore.excluded,
-            ParcelScore.reasons,
+            ParcelScoreRow.parcel_id,
+            ParcelScoreRow.score,
+            ParcelScoreRow.score_class,
+            ParcelScoreRow.excluded,
+            ParcelScoreRow.reasons,
             b["class_en"].as_string(),
             b["reasons_en"].as_string(),
             b["weakest"].as_string(),
             b["eligible"].as_boolean(),
             b["rank"].as_float(),
-        ).where(ParcelScore.run_id == run.id)
+        ).where(ParcelScoreRow.run_id == run.id)
     ).all()
     scores = pd.DataFrame(
         [(r[0], r[1], r[2], r[3], "; ".join(r[4] or []), r[5], r[6] or "", r[7], r[8], r[9]) for r in rows],
@@ -363,10 +363,14 @@ def zone_bounds(session: Session, zone_id: str) -> tuple[float, float, float, fl
     """Return the bounds (zone CRS) of the zone's parks and parcels, or None when it has none."""
     wkbs = list(
         session.scalars(
-            select(func.ST_AsBinary(Park.geom)).where(Park.zone_id == zone_id, Park.geom.is_not(None))
+            select(func.ST_AsBinary(ParkRow.geom)).where(
+                ParkRow.zone_id == zone_id, ParkRow.geom.is_not(None)
+            )
         )
     )
-    wkbs += list(session.scalars(select(func.ST_AsBinary(Parcel.geom)).where(Parcel.zone_id == zone_id)))
+    wkbs += list(
+        session.scalars(select(func.ST_AsBinary(ParcelRow.geom)).where(ParcelRow.zone_id == zone_id))
+    )
     if not wkbs:
         return None
     b = total_bounds(from_wkb(np.array([bytes(w) for w in wkbs], dtype=object)))

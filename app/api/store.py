@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.api.scores import geom_sha1, latest_run_id
 from app.db.layers import get_zone
-from app.db.models import ZONE_SRID, AuditEntry, Cluster, Parcel, ParcelScore, Park, Zone
+from app.db.models import ZONE_SRID, AuditEntryRow, ClusterRow, ParcelRow, ParcelScoreRow, ParkRow, ZoneRow
 from app.db.rules import stored_config
 from app.settings import Settings
 from gis.errors import NotFoundError
@@ -38,9 +38,9 @@ def _zone_id_of_file(path: str, mtime_ns: int) -> str | None:
         return None
 
 
-def served_zone(session: Session, settings: Settings) -> Zone:
+def served_zone(session: Session, settings: Settings) -> ZoneRow:
     """Return the zone the API serves (see the module docstring); NotFoundError when there is none."""
-    ids = list(session.scalars(select(Zone.id).order_by(Zone.id)))
+    ids = list(session.scalars(select(ZoneRow.id).order_by(ZoneRow.id)))
     if not ids:
         raise NotFoundError(
             "the database holds no zone",
@@ -56,7 +56,7 @@ def served_zone(session: Session, settings: Settings) -> Zone:
     return get_zone(session, zone_id)
 
 
-def config_of(zone: Zone) -> ZoneConfig:
+def config_of(zone: ZoneRow) -> ZoneConfig:
     """Return the zone file's rules as imported (cached per rules hash). Its clusters are the
     zone file's: for admission use :func:`app.db.rules.zone_rules` (the database's clusters)."""
     return stored_config(zone)
@@ -101,8 +101,8 @@ def _page(session: Session, stmt: Select, order: list[Any], limit: int, offset: 
 
 def parks_page(session: Session, zone_id: str, *, area: BaseGeometry | None, limit: int, offset: int) -> Page:
     """Return a page of the zone's parks (by park_id): Park rows and their WKB."""
-    stmt = select(Park, func.ST_AsBinary(Park.geom)).where(Park.zone_id == zone_id)
-    return _page(session, _spatial(stmt, session, Park, "parks", area), [Park.code], limit, offset)
+    stmt = select(ParkRow, func.ST_AsBinary(ParkRow.geom)).where(ParkRow.zone_id == zone_id)
+    return _page(session, _spatial(stmt, session, ParkRow, "parks", area), [ParkRow.code], limit, offset)
 
 
 def clusters_page(
@@ -110,13 +110,15 @@ def clusters_page(
 ) -> Page:
     """Return a page of the zone's clusters (by cluster_id): (Cluster, park code, WKB) rows."""
     stmt = (
-        select(Cluster, Park.code, func.ST_AsBinary(Cluster.geom))
-        .join(Park, Park.id == Cluster.park_id)
-        .where(Cluster.zone_id == zone_id)
+        select(ClusterRow, ParkRow.code, func.ST_AsBinary(ClusterRow.geom))
+        .join(ParkRow, ParkRow.id == ClusterRow.park_id)
+        .where(ClusterRow.zone_id == zone_id)
     )
     if park:
-        stmt = stmt.where(Park.code.in_(park.split(",")))
-    return _page(session, _spatial(stmt, session, Cluster, "clusters", area), [Cluster.code], limit, offset)
+        stmt = stmt.where(ParkRow.code.in_(park.split(",")))
+    return _page(
+        session, _spatial(stmt, session, ClusterRow, "clusters", area), [ClusterRow.code], limit, offset
+    )
 
 
 def parcel_select(zone_id: str) -> Select:
@@ -126,32 +128,34 @@ def parcel_select(zone_id: str) -> Select:
     version, updated_at, updated_by, wkb, score, class, excluded, geom_sha1 (of the scored
     geometry).
     """
-    cl = aliased(Cluster)
+    cl = aliased(ClusterRow)
     run = latest_run_id(zone_id)
     return (
         select(
-            Parcel.id,
-            Parcel.parcel_id,
-            Park.code.label("park"),
+            ParcelRow.id,
+            ParcelRow.parcel_id,
+            ParkRow.code.label("park"),
             cl.code.label("cluster"),
-            Parcel.status,
-            Parcel.enterprise,
-            Parcel.land_use,
-            Parcel.area_m2,
-            Parcel.area_mu,
-            Parcel.version,
-            Parcel.updated_at,
-            Parcel.updated_by,
-            func.ST_AsBinary(Parcel.geom).label("wkb"),
-            ParcelScore.score,
-            ParcelScore.score_class.label("class"),
-            ParcelScore.excluded,
-            ParcelScore.breakdown["geom_sha1"].as_string().label("geom_sha1"),
+            ParcelRow.status,
+            ParcelRow.enterprise,
+            ParcelRow.land_use,
+            ParcelRow.area_m2,
+            ParcelRow.area_mu,
+            ParcelRow.version,
+            ParcelRow.updated_at,
+            ParcelRow.updated_by,
+            func.ST_AsBinary(ParcelRow.geom).label("wkb"),
+            ParcelScoreRow.score,
+            ParcelScoreRow.score_class.label("class"),
+            ParcelScoreRow.excluded,
+            ParcelScoreRow.breakdown["geom_sha1"].as_string().label("geom_sha1"),
         )
-        .join(Park, Park.id == Parcel.park_id)
-        .outerjoin(cl, cl.id == Parcel.cluster_id)
-        .outerjoin(ParcelScore, (ParcelScore.parcel_id == Parcel.id) & (ParcelScore.run_id == run))
-        .where(Parcel.zone_id == zone_id)
+        .join(ParkRow, ParkRow.id == ParcelRow.park_id)
+        .outerjoin(cl, cl.id == ParcelRow.cluster_id)
+        .outerjoin(
+            ParcelScoreRow, (ParcelScoreRow.parcel_id == ParcelRow.id) & (ParcelScoreRow.run_id == run)
+        )
+        .where(ParcelRow.zone_id == zone_id)
     )
 
 
@@ -172,16 +176,16 @@ def parcels_page(
     """
     stmt = parcel_select(zone_id)
     if park:
-        stmt = stmt.where(Park.code.in_(park.split(",")))
+        stmt = stmt.where(ParkRow.code.in_(park.split(",")))
     if cluster:
         cl = stmt.selected_columns.cluster
         stmt = stmt.where(cl.in_(cluster.split(",")))
     if status:
-        stmt = stmt.where(Parcel.status.in_(status.split(",")))
+        stmt = stmt.where(ParcelRow.status.in_(status.split(",")))
     return _page(
         session,
-        _spatial(stmt, session, Parcel, "parcels", area),
-        [Parcel.parcel_id, Parcel.id],
+        _spatial(stmt, session, ParcelRow, "parcels", area),
+        [ParcelRow.parcel_id, ParcelRow.id],
         limit,
         offset,
     )
@@ -208,7 +212,7 @@ def parcel_properties(row: Any, names_en: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def cluster_properties(c: Cluster, park_code: str) -> dict[str, Any]:
+def cluster_properties(c: ClusterRow, park_code: str) -> dict[str, Any]:
     """Return the properties of a cluster feature."""
     return {
         "cluster_id": c.code,
@@ -227,7 +231,7 @@ def cluster_properties(c: Cluster, park_code: str) -> dict[str, Any]:
     }
 
 
-def park_properties(p: Park) -> dict[str, Any]:
+def park_properties(p: ParkRow) -> dict[str, Any]:
     """Return the properties of a park feature."""
     return {
         "park_id": p.code,
@@ -238,12 +242,12 @@ def park_properties(p: Park) -> dict[str, Any]:
     }
 
 
-def find_cluster(session: Session, zone_id: str, code: str) -> tuple[Cluster, str, bytes | None]:
+def find_cluster(session: Session, zone_id: str, code: str) -> tuple[ClusterRow, str, bytes | None]:
     """Return ``(cluster, park code, WKB)`` of cluster ``code``; NotFoundError otherwise."""
     row = session.execute(
-        select(Cluster, Park.code, func.ST_AsBinary(Cluster.geom))
-        .join(Park, Park.id == Cluster.park_id)
-        .where(Cluster.zone_id == zone_id, Cluster.code == code)
+        select(ClusterRow, ParkRow.code, func.ST_AsBinary(ClusterRow.geom))
+        .join(ParkRow, ParkRow.id == ClusterRow.park_id)
+        .where(ClusterRow.zone_id == zone_id, ClusterRow.code == code)
         .execution_options(populate_existing=True)
     ).first()
     if row is None:
@@ -257,7 +261,7 @@ def find_cluster(session: Session, zone_id: str, code: str) -> tuple[Cluster, st
 
 def find_parcel(session: Session, zone_id: str, code: str) -> Any:
     """Return the :func:`parcel_select` row of parcel ``code``; NotFoundError otherwise."""
-    row = session.execute(parcel_select(zone_id).where(Parcel.parcel_id == code)).first()
+    row = session.execute(parcel_select(zone_id).where(ParcelRow.parcel_id == code)).first()
     if row is None:
         raise NotFoundError(
             f"no parcel {code!r} in zone {zone_id}",
@@ -273,15 +277,17 @@ def entity_id_by_key(session: Session, zone_id: str, entity: str, key: str) -> i
     A deleted entity is found in the audit log (its newest entry with that key); NotFoundError
     when neither the table nor the log knows it.
     """
-    model = Cluster if entity == "cluster" else Parcel
-    col = Cluster.code if entity == "cluster" else Parcel.parcel_id
+    model = ClusterRow if entity == "cluster" else ParcelRow
+    col = ClusterRow.code if entity == "cluster" else ParcelRow.parcel_id
     found = session.scalar(select(model.id).where(model.zone_id == zone_id, col == key))
     if found is not None:
         return int(found)
     logged = session.scalar(
-        select(AuditEntry.entity_id)
-        .where(AuditEntry.entity == entity, AuditEntry.entity_key == key, AuditEntry.zone_id == zone_id)
-        .order_by(AuditEntry.id.desc())
+        select(AuditEntryRow.entity_id)
+        .where(
+            AuditEntryRow.entity == entity, AuditEntryRow.entity_key == key, AuditEntryRow.zone_id == zone_id
+        )
+        .order_by(AuditEntryRow.id.desc())
         .limit(1)
     )
     if logged is None:
@@ -291,11 +297,13 @@ def entity_id_by_key(session: Session, zone_id: str, entity: str, key: str) -> i
     return int(logged)
 
 
-def park_of(session: Session, zone_id: str, code: str) -> Park:
+def park_of(session: Session, zone_id: str, code: str) -> ParkRow:
     """Return park ``code`` of the zone; NotFoundError naming the parks otherwise."""
-    park = session.scalar(select(Park).where(Park.zone_id == zone_id, Park.code == code))
+    park = session.scalar(select(ParkRow).where(ParkRow.zone_id == zone_id, ParkRow.code == code))
     if park is None:
-        known = list(session.scalars(select(Park.code).where(Park.zone_id == zone_id).order_by(Park.code)))
+        known = list(
+            session.scalars(select(ParkRow.code).where(ParkRow.zone_id == zone_id).order_by(ParkRow.code))
+        )
         raise NotFoundError(
             f"no park {code!r} in zone {zone_id} (parks: {', '.join(known)})",
             where="park",

@@ -58,8 +58,8 @@ def _zone_file(zone: Path | None) -> Path:
 
 def load_context(zone_file: Path, zone: Any = None) -> tuple[Any, pd.DataFrame, Any]:
     """Return (zone config, scored parcels, capacity ledger or None) for a zone file."""
-    from app.scoring_io.cache import load_scored_parcels
     from scoring.capacity import CapacityLedger
+    from app.scoring_io.cache import load_scored_parcels
     from scoring.zone import load_zone, zone_data_path
 
     zone = zone if zone is not None else load_zone(zone_file)
@@ -145,230 +145,251 @@ def _cell(v: Any, lang: str) -> str:
     return str(v)
 
 
+def check_cmd(
+    parcel: str = typer.Option(..., "--parcel", help="parcel id, e.g. SC-0001"),
+    project: Path = typer.Option(..., "--project", help="project file (YAML or JSON)"),
+    zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    lang: str = typer.Option("zh", "--lang", help="zh or en"),
+) -> None:
+    """Check a project against one parcel: every admission rule, and the verdict."""
+    from scoring.admission import check_project
+    from scoring.project import load_project, project_warnings
+    from scoring.zone import load_zone
+
+    lang = _check_lang(lang)
+    zone_file = _zone_file(zone)
+    zcfg = load_zone(zone_file)
+    proj = load_project(project, zcfg)  # a bad project file fails before the parcels load
+    zcfg, parcels, ledger = load_context(zone_file, zcfg)
+    result = check_project(zcfg, find_parcel(parcels, parcel), proj, ledger, lang)
+    if as_json:
+        _echo_json(result.to_dict(lang))
+        return
+    for w in project_warnings(proj):
+        _console().print(f"[yellow]warning:[/] {w}")
+    _print_check(result, lang)
+
+
+def recommend_cmd(
+    project: Path = typer.Option(..., "--project", help="project file (YAML or JSON)"),
+    zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
+    top: int = typer.Option(5, "--top", min=1, help="number of candidates"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    lang: str = typer.Option("zh", "--lang", help="zh or en"),
+) -> None:
+    """Rank the vacant parcels (and groups of adjacent parcels) that can take a project."""
+    from scoring.project import load_project
+    from scoring.recommend import recommend
+    from scoring.zone import load_zone
+
+    lang = _check_lang(lang)
+    zone_file = _zone_file(zone)
+    zcfg = load_zone(zone_file)
+    proj = load_project(project, zcfg)
+    zcfg, parcels, ledger = load_context(zone_file, zcfg)
+    rec = recommend(zcfg, parcels, proj, ledger=ledger, top=top, lang=lang)
+    if as_json:
+        _echo_json(rec.to_dict(lang))
+        return
+    _print_recommendation(rec, proj, lang)
+
+
+def _print_recommendation(rec: Any, proj: Any, lang: str) -> None:
+    """Print a recommendation: the project's warnings, its demand, and the candidates table
+    (or why there is none and the nearest miss)."""
+    from scoring.admission import fmt
+    from scoring.project import project_warnings
+
+    zh = lang == "zh"
+    con = _console()
+    for w in project_warnings(proj):
+        con.print(f"[yellow]warning:[/] {w}")
+    demand = fmt(rec.demand_mu) + (
+        " 亩"
+        if rec.demand_declared
+        else (" 亩（未申报，按可支撑用地的比例）" if zh else " 亩 (undeclared: share of the justified area)")
+    )
+    con.print(
+        f"项目 {rec.project}：用地需求 {demand}；可支撑最大用地 {fmt(rec.max_justified_mu)} 亩"
+        if zh
+        else f"{rec.project}: demand {demand}; largest justified area {fmt(rec.max_justified_mu)} 亩"
+    )
+    if not rec.candidates:
+        con.print(f"[red]{rec.note(lang)}[/]")
+        if rec.closest is not None:
+            con.print("最接近的地块：" if zh else "nearest miss:")
+            _print_check(rec.closest, lang)
+        return
+    table = Table(expand=True)
+    for col, ratio in zip(
+        ("名次", "地块", "面积 亩", "得分", "最弱项", "结论", "理由")
+        if zh
+        else ("rank", "parcels", "area 亩", "score", "weakest", "verdict", "reason"),
+        (0, 2, 0, 0, 2, 0, 5),
+    ):
+        table.add_column(col, overflow="fold", ratio=ratio or None, no_wrap=ratio == 0)
+    for c in rec.candidates:
+        table.add_row(
+            str(c.rank),
+            "+".join(c.parcel_ids),
+            fmt(c.area_mu),
+            fmt(c.score, 1),
+            c.weakest or "—",
+            _status(c.verdict, lang),
+            c.reason(lang),
+        )
+    con.print(table)
+
+
+def standard_land_cmd(
+    parcel: str = typer.Option(..., "--parcel", help="parcel id of a vacant parcel"),
+    zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    lang: str = typer.Option("zh", "--lang", help="zh or en"),
+) -> None:
+    """Print a vacant parcel's 标准地 sheet: the indicators an investor commits to."""
+    from scoring.standard_land import standard_land_sheet
+
+    lang = _check_lang(lang)
+    zcfg, parcels, _ = load_context(_zone_file(zone))
+    sheet = standard_land_sheet(zcfg, find_parcel(parcels, parcel))
+    if as_json:
+        _echo_json(sheet.to_dict(lang))
+        return
+    _print_standard_land(sheet, lang)
+
+
+def _print_standard_land(sheet: Any, lang: str) -> None:
+    """Print a 标准地 sheet: heading, the indicator table per industry, land controls and notes."""
+    from scoring.admission import fmt
+
+    zh = lang == "zh"
+    con = _console()
+    con.print(
+        f"标准地控制指标：地块 {sheet.parcel_id}，{sheet.cluster_name}，{fmt(sheet.area_mu)} 亩，"
+        f"适宜性 {fmt(sheet.score, 1)}"
+        if zh
+        else f"Standard-land sheet: parcel {sheet.parcel_id}, {sheet.cluster_name_en}, "
+        f"{fmt(sheet.area_mu)} 亩, suitability {fmt(sheet.score, 1)}"
+    )
+    table = Table()
+    for col in (
+        (
+            "产业",
+            "方向",
+            "投资强度 万元/亩",
+            "最低总投资 万元",
+            "产出强度 万元/亩",
+            "最低年产值 万元",
+            "在线监测",
+            "三废 %",
+            "依据",
+        )
+        if zh
+        else (
+            "industry",
+            "branches",
+            "invest 万元/亩",
+            "min invest 万元",
+            "output 万元/亩",
+            "min output 万元/yr",
+            "monitoring",
+            "三废 %",
+            "source",
+        )
+    ):
+        table.add_column(col, overflow="fold")
+    for r in sheet.rows:
+        ref = ("（参考）" if zh else " (ref.)") if r.reference else ""
+        mon = (
+            "—"
+            if r.online_monitoring_required is None
+            else (
+                ("安装" if zh else "required") if r.online_monitoring_required else ("不要求" if zh else "no")
+            )
+        )
+        table.add_row(
+            r.industry if zh else r.industry_en,
+            "、".join(r.branches) or ("全部" if zh else "all"),
+            fmt(r.investment_intensity_wan_per_mu) + ref,
+            fmt(r.min_investment_wan, 0),
+            fmt(r.output_intensity_wan_per_mu) + ref,
+            fmt(r.min_output_wan, 0),
+            mon,
+            "—" if r.waste_treatment_pct_min is None else f"≥{fmt(r.waste_treatment_pct_min)}",
+            r.source,
+        )
+    con.print(table)
+    lc = sheet.land_controls
+    if lc:
+        con.print(
+            f"用地控制：建筑系数 ≥{fmt(lc['building_coefficient_min_pct'])}%，行政办公及生活服务设施用地 "
+            f"≤{fmt(lc['admin_living_max_pct'])}%，绿地率 ≤{fmt(lc['green_ratio_max_pct'])}%（{lc['source']}）"
+            if zh
+            else f"land controls: building coefficient ≥{fmt(lc['building_coefficient_min_pct'])} %, "
+            f"admin/living ≤{fmt(lc['admin_living_max_pct'])} %, green ratio "
+            f"≤{fmt(lc['green_ratio_max_pct'])} % ({lc['source']})"
+        )
+    for n in sheet.notes(lang):
+        con.print(f"[yellow]{n}[/]")
+
+
+def plan_report_cmd(
+    out: Path = typer.Option(..., "--out", help="report file, .xlsx or .csv"),
+    zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
+    projects: Path = typer.Option(None, "--projects", help="plan projects file (default: bundled)"),
+    top: int = typer.Option(3, "--top", min=1, help="sites listed per project"),
+    lang: str = typer.Option("zh", "--lang", help="zh or en (headers and reasons)"),
+    allocate: bool = typer.Option(
+        False,
+        "--allocate",
+        help="place the projects in appendix order, sharing land and capacity "
+        "(each gets the top free site; adds allocation columns and a summary)",
+    ),
+) -> None:
+    """Run the plan's 47 projects through the recommendation; write XLSX/CSV and print a table."""
+    from app.exports.plan_report import write_plan_report
+    from scoring.plan_projects import PLAN_PROJECTS_FILE, load_plan_projects
+    from scoring.plan_report import plan_report
+
+    lang = _check_lang(lang)
+    if out.suffix.lower() not in (".xlsx", ".csv"):
+        raise typer.BadParameter("--out must end in .xlsx or .csv")
+    zcfg, parcels, ledger = load_context(_zone_file(zone))
+    report = plan_report(
+        zcfg,
+        parcels,
+        load_plan_projects(projects or PLAN_PROJECTS_FILE),
+        ledger=ledger,
+        top=top,
+        lang=lang,
+        allocate=allocate,
+    )
+    path = write_plan_report(report, out)
+    _print_plan_report(report, path, lang)
+
+
+def _print_plan_report(report: Any, path: Path, lang: str) -> None:
+    """Print the plan report's table, its allocation summary (if any) and the verdict counts."""
+    from scoring.plan_report import plan_report_table
+
+    con = _console()
+    con.print(plan_report_table(report, lang))
+    if report.summary is not None:
+        for label, value in report.summary.rows(lang):
+            con.print(f"{label}：{value}" if lang == "zh" else f"{label}: {value}")
+    c = report.counts()
+    con.print(
+        f"已写出 {path}：通过 {c['pass']}，复核 {c['review']}，不通过 {c['fail']}"
+        if lang == "zh"
+        else f"wrote {path}: pass {c['pass']}, review {c['review']}, fail {c['fail']}"
+    )
+
+
 def register(cli: typer.Typer) -> None:
     """Add the ``check``, ``recommend``, ``standard-land`` and ``plan-report`` commands to ``cli``."""
-
-    @cli.command("check")
-    def check_cmd(
-        parcel: str = typer.Option(..., "--parcel", help="parcel id, e.g. SC-0001"),
-        project: Path = typer.Option(..., "--project", help="project file (YAML or JSON)"),
-        zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
-        as_json: bool = typer.Option(False, "--json", help="print JSON"),
-        lang: str = typer.Option("zh", "--lang", help="zh or en"),
-    ) -> None:
-        """Check a project against one parcel: every admission rule, and the verdict."""
-        from scoring.admission import check_project
-        from scoring.project import load_project, project_warnings
-        from scoring.zone import load_zone
-
-        lang = _check_lang(lang)
-        zone_file = _zone_file(zone)
-        zcfg = load_zone(zone_file)
-        proj = load_project(project, zcfg)  # a bad project file fails before the parcels load
-        zcfg, parcels, ledger = load_context(zone_file, zcfg)
-        result = check_project(zcfg, find_parcel(parcels, parcel), proj, ledger, lang)
-        if as_json:
-            _echo_json(result.to_dict(lang))
-            return
-        for w in project_warnings(proj):
-            _console().print(f"[yellow]warning:[/] {w}")
-        _print_check(result, lang)
-
-    @cli.command("recommend")
-    def recommend_cmd(
-        project: Path = typer.Option(..., "--project", help="project file (YAML or JSON)"),
-        zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
-        top: int = typer.Option(5, "--top", min=1, help="number of candidates"),
-        as_json: bool = typer.Option(False, "--json", help="print JSON"),
-        lang: str = typer.Option("zh", "--lang", help="zh or en"),
-    ) -> None:
-        """Rank the vacant parcels (and groups of adjacent parcels) that can take a project."""
-        from scoring.admission import fmt
-        from scoring.project import load_project, project_warnings
-        from scoring.recommend import recommend
-        from scoring.zone import load_zone
-
-        lang = _check_lang(lang)
-        zone_file = _zone_file(zone)
-        zcfg = load_zone(zone_file)
-        proj = load_project(project, zcfg)
-        zcfg, parcels, ledger = load_context(zone_file, zcfg)
-        rec = recommend(zcfg, parcels, proj, ledger=ledger, top=top, lang=lang)
-        if as_json:
-            _echo_json(rec.to_dict(lang))
-            return
-        zh = lang == "zh"
-        con = _console()
-        for w in project_warnings(proj):
-            con.print(f"[yellow]warning:[/] {w}")
-        demand = fmt(rec.demand_mu) + (
-            " 亩"
-            if rec.demand_declared
-            else (
-                " 亩（未申报，按可支撑用地的比例）" if zh else " 亩 (undeclared: share of the justified area)"
-            )
-        )
-        con.print(
-            f"项目 {rec.project}：用地需求 {demand}；可支撑最大用地 {fmt(rec.max_justified_mu)} 亩"
-            if zh
-            else f"{rec.project}: demand {demand}; largest justified area {fmt(rec.max_justified_mu)} 亩"
-        )
-        if not rec.candidates:
-            con.print(f"[red]{rec.note(lang)}[/]")
-            if rec.closest is not None:
-                con.print("最接近的地块：" if zh else "nearest miss:")
-                _print_check(rec.closest, lang)
-            return
-        table = Table(expand=True)
-        for col, ratio in zip(
-            ("名次", "地块", "面积 亩", "得分", "最弱项", "结论", "理由")
-            if zh
-            else ("rank", "parcels", "area 亩", "score", "weakest", "verdict", "reason"),
-            (0, 2, 0, 0, 2, 0, 5),
-        ):
-            table.add_column(col, overflow="fold", ratio=ratio or None, no_wrap=ratio == 0)
-        for c in rec.candidates:
-            table.add_row(
-                str(c.rank),
-                "+".join(c.parcel_ids),
-                fmt(c.area_mu),
-                fmt(c.score, 1),
-                c.weakest or "—",
-                _status(c.verdict, lang),
-                c.reason(lang),
-            )
-        con.print(table)
-
-    @cli.command("standard-land")
-    def standard_land_cmd(
-        parcel: str = typer.Option(..., "--parcel", help="parcel id of a vacant parcel"),
-        zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
-        as_json: bool = typer.Option(False, "--json", help="print JSON"),
-        lang: str = typer.Option("zh", "--lang", help="zh or en"),
-    ) -> None:
-        """Print a vacant parcel's 标准地 sheet: the indicators an investor commits to."""
-        from scoring.admission import fmt
-        from scoring.standard_land import standard_land_sheet
-
-        lang = _check_lang(lang)
-        zcfg, parcels, _ = load_context(_zone_file(zone))
-        sheet = standard_land_sheet(zcfg, find_parcel(parcels, parcel))
-        if as_json:
-            _echo_json(sheet.to_dict(lang))
-            return
-        zh = lang == "zh"
-        con = _console()
-        con.print(
-            f"标准地控制指标：地块 {sheet.parcel_id}，{sheet.cluster_name}，{fmt(sheet.area_mu)} 亩，"
-            f"适宜性 {fmt(sheet.score, 1)}"
-            if zh
-            else f"Standard-land sheet: parcel {sheet.parcel_id}, {sheet.cluster_name_en}, "
-            f"{fmt(sheet.area_mu)} 亩, suitability {fmt(sheet.score, 1)}"
-        )
-        table = Table()
-        for col in (
-            (
-                "产业",
-                "方向",
-                "投资强度 万元/亩",
-                "最低总投资 万元",
-                "产出强度 万元/亩",
-                "最低年产值 万元",
-                "在线监测",
-                "三废 %",
-                "依据",
-            )
-            if zh
-            else (
-                "industry",
-                "branches",
-                "invest 万元/亩",
-                "min invest 万元",
-                "output 万元/亩",
-                "min output 万元/yr",
-                "monitoring",
-                "三废 %",
-                "source",
-            )
-        ):
-            table.add_column(col, overflow="fold")
-        for r in sheet.rows:
-            ref = ("（参考）" if zh else " (ref.)") if r.reference else ""
-            mon = (
-                "—"
-                if r.online_monitoring_required is None
-                else (
-                    ("安装" if zh else "required")
-                    if r.online_monitoring_required
-                    else ("不要求" if zh else "no")
-                )
-            )
-            table.add_row(
-                r.industry if zh else r.industry_en,
-                "、".join(r.branches) or ("全部" if zh else "all"),
-                fmt(r.investment_intensity_wan_per_mu) + ref,
-                fmt(r.min_investment_wan, 0),
-                fmt(r.output_intensity_wan_per_mu) + ref,
-                fmt(r.min_output_wan, 0),
-                mon,
-                "—" if r.waste_treatment_pct_min is None else f"≥{fmt(r.waste_treatment_pct_min)}",
-                r.source,
-            )
-        con.print(table)
-        lc = sheet.land_controls
-        if lc:
-            con.print(
-                f"用地控制：建筑系数 ≥{fmt(lc['building_coefficient_min_pct'])}%，行政办公及生活服务设施用地 "
-                f"≤{fmt(lc['admin_living_max_pct'])}%，绿地率 ≤{fmt(lc['green_ratio_max_pct'])}%（{lc['source']}）"
-                if zh
-                else f"land controls: building coefficient ≥{fmt(lc['building_coefficient_min_pct'])} %, "
-                f"admin/living ≤{fmt(lc['admin_living_max_pct'])} %, green ratio "
-                f"≤{fmt(lc['green_ratio_max_pct'])} % ({lc['source']})"
-            )
-        for n in sheet.notes(lang):
-            con.print(f"[yellow]{n}[/]")
-
-    @cli.command("plan-report")
-    def plan_report_cmd(
-        out: Path = typer.Option(..., "--out", help="report file, .xlsx or .csv"),
-        zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
-        projects: Path = typer.Option(None, "--projects", help="plan projects file (default: bundled)"),
-        top: int = typer.Option(3, "--top", min=1, help="sites listed per project"),
-        lang: str = typer.Option("zh", "--lang", help="zh or en (headers and reasons)"),
-        allocate: bool = typer.Option(
-            False,
-            "--allocate",
-            help="place the projects in appendix order, sharing land and capacity "
-            "(each gets the top free site; adds allocation columns and a summary)",
-        ),
-    ) -> None:
-        """Run the plan's 47 projects through the recommendation; write XLSX/CSV and print a table."""
-        from app.exports.plan_report import write_plan_report
-        from scoring.plan_projects import PLAN_PROJECTS_FILE, load_plan_projects
-        from scoring.plan_report import plan_report, plan_report_table
-
-        lang = _check_lang(lang)
-        if out.suffix.lower() not in (".xlsx", ".csv"):
-            raise typer.BadParameter("--out must end in .xlsx or .csv")
-        zcfg, parcels, ledger = load_context(_zone_file(zone))
-        report = plan_report(
-            zcfg,
-            parcels,
-            load_plan_projects(projects or PLAN_PROJECTS_FILE),
-            ledger=ledger,
-            top=top,
-            lang=lang,
-            allocate=allocate,
-        )
-        path = write_plan_report(report, out)
-        con = _console()
-        con.print(plan_report_table(report, lang))
-        if report.summary is not None:
-            for label, value in report.summary.rows(lang):
-                con.print(f"{label}：{value}" if lang == "zh" else f"{label}: {value}")
-        c = report.counts()
-        con.print(
-            f"已写出 {path}：通过 {c['pass']}，复核 {c['review']}，不通过 {c['fail']}"
-            if lang == "zh"
-            else f"wrote {path}: pass {c['pass']}, review {c['review']}, fail {c['fail']}"
-        )
+    cli.command("check")(check_cmd)
+    cli.command("recommend")(recommend_cmd)
+    cli.command("standard-land")(standard_land_cmd)
+    cli.command("plan-report")(plan_report_cmd)

@@ -51,7 +51,7 @@ def prepare(settings: Settings, *, out: Console = console) -> None:
     from app.db import schema
     from app.db.engine import backend_of, make_engine, session_factory
     from app.db.importer import import_zone
-    from app.db.models import User, Zone
+    from app.db.models import UserRow, ZoneRow
     from app.db.users import DEV_ADMIN_NAME, DEV_ADMIN_PASSWORD, ensure_dev_admin
 
     url = settings.resolved_database_url()
@@ -61,7 +61,7 @@ def prepare(settings: Settings, *, out: Console = console) -> None:
         out.print(f"[green]OK[/green] {backend_of(url)} database at schema revision {revision}")
         factory = session_factory(engine)
         with factory() as s:
-            zones = list(s.scalars(select(Zone.id).order_by(Zone.id)))
+            zones = list(s.scalars(select(ZoneRow.id).order_by(ZoneRow.id)))
         if not zones:
             out.print("the database holds no zone: importing the bundled sample zone (交口经济技术开发区) …")
             t0 = time.perf_counter()
@@ -87,7 +87,7 @@ def prepare(settings: Settings, *, out: Console = console) -> None:
             )
         with factory.begin() as s:
             admin = ensure_dev_admin(s, settings) if settings.dev_mode else None
-            users = s.scalar(select(func.count()).select_from(User))
+            users = s.scalar(select(func.count()).select_from(UserRow))
         if admin is not None:
             out.print(
                 Panel(

@@ -15,7 +15,7 @@ and ``existing`` would claim an enterprise already occupies it. An active admiss
 the parcels as taken: later checks see them as not available and recommendations leave them out.
 
 Admission and revocation are written to the audit log on the project (entity ``project``,
-actions ``admit`` / ``revoke``, before/after the admission state) and set ``Project.status``
+actions ``admit`` / ``revoke``, before/after the admission state) and set ``ProjectRow.status``
 to ``admitted`` / ``revoked``. Functions flush but never commit; a refusal raises
 :class:`app.errors.AdmissionRefusedError` before anything is written.
 """
@@ -32,14 +32,14 @@ from sqlalchemy.orm import Session
 from app.db.audit import record
 from app.db.messages import Msg
 from app.db.models import (
-    AdmissionParcel,
-    CheckResult,
-    Parcel,
-    Park,
-    Project,
-    ProjectAdmission,
-    User,
-    Zone,
+    AdmissionParcelRow,
+    CheckResultRow,
+    ParcelRow,
+    ParkRow,
+    ProjectAdmissionRow,
+    ProjectRow,
+    UserRow,
+    ZoneRow,
     utcnow,
 )
 from app.db.records import project_spec
@@ -66,8 +66,8 @@ class Admitted:
     parcel_ids: tuple[str, ...]
 
 
-def _actor(user: User | str | None) -> str | None:
-    if isinstance(user, User):
+def _actor(user: UserRow | str | None) -> str | None:
+    if isinstance(user, UserRow):
         require(user, "admit_projects")
         return user.name
     return user
@@ -77,11 +77,11 @@ def _refuse(code: str, en: str, zh: str, where: str, hint: str | None = None) ->
     return AdmissionRefusedError(en, code=code, message_zh=zh, where=where, hint=hint)
 
 
-def active_admission(session: Session, project_id: int) -> ProjectAdmission | None:
+def active_admission(session: Session, project_id: int) -> ProjectAdmissionRow | None:
     """Return the project's active (not revoked) admission, or None."""
     return session.scalar(
-        select(ProjectAdmission).where(
-            ProjectAdmission.project_id == project_id, ProjectAdmission.revoked_at.is_(None)
+        select(ProjectAdmissionRow).where(
+            ProjectAdmissionRow.project_id == project_id, ProjectAdmissionRow.revoked_at.is_(None)
         )
     )
 
@@ -89,13 +89,13 @@ def active_admission(session: Session, project_id: int) -> ProjectAdmission | No
 def admitted_projects(session: Session, zone_id: str) -> list[Admitted]:
     """Return the zone's active admissions in admission order (time, then id)."""
     rows = session.scalars(
-        select(ProjectAdmission)
-        .where(ProjectAdmission.zone_id == zone_id, ProjectAdmission.revoked_at.is_(None))
-        .order_by(ProjectAdmission.admitted_at, ProjectAdmission.id)
+        select(ProjectAdmissionRow)
+        .where(ProjectAdmissionRow.zone_id == zone_id, ProjectAdmissionRow.revoked_at.is_(None))
+        .order_by(ProjectAdmissionRow.admitted_at, ProjectAdmissionRow.id)
     ).all()
     out = []
     for a in rows:
-        project = session.get(Project, a.project_id)
+        project = session.get(ProjectRow, a.project_id)
         assert project is not None  # the FK cascades
         out.append(
             Admitted(
@@ -108,10 +108,10 @@ def admitted_projects(session: Session, zone_id: str) -> list[Admitted]:
 def taken_parcels(session: Session, zone_id: str) -> dict[str, tuple[int, str]]:
     """Return parcel code → (project id, project name) of the zone's active admissions."""
     rows = session.execute(
-        select(AdmissionParcel.parcel_code, Project.id, Project.name)
-        .join(ProjectAdmission, AdmissionParcel.admission_id == ProjectAdmission.id)
-        .join(Project, Project.id == ProjectAdmission.project_id)
-        .where(ProjectAdmission.zone_id == zone_id, ProjectAdmission.revoked_at.is_(None))
+        select(AdmissionParcelRow.parcel_code, ProjectRow.id, ProjectRow.name)
+        .join(ProjectAdmissionRow, AdmissionParcelRow.admission_id == ProjectAdmissionRow.id)
+        .join(ProjectRow, ProjectRow.id == ProjectAdmissionRow.project_id)
+        .where(ProjectAdmissionRow.zone_id == zone_id, ProjectAdmissionRow.revoked_at.is_(None))
     ).all()
     return {code: (pid, name) for code, pid, name in rows}
 
@@ -127,7 +127,7 @@ def replay(ledger: CapacityLedger, admitted: Sequence[Admitted]) -> CapacityLedg
     return ledger
 
 
-def admission_state(a: ProjectAdmission | None) -> dict[str, Any] | None:
+def admission_state(a: ProjectAdmissionRow | None) -> dict[str, Any] | None:
     """Return an admission as JSON-ready data (None for None)."""
     if a is None:
         return None
@@ -151,11 +151,11 @@ def lock_zone(session: Session, zone_id: str) -> None:
 
     Admissions of a zone are serialised, so two cannot both take the last spare capacity or the
     same parcel: call it before reading the ledger for :func:`admit_project`."""
-    session.scalar(select(Zone.id).where(Zone.id == zone_id).with_for_update())
+    session.scalar(select(ZoneRow.id).where(ZoneRow.id == zone_id).with_for_update())
 
 
-def _project(session: Session, project_id: int, where: str) -> Project:
-    p = session.get(Project, project_id, populate_existing=True)
+def _project(session: Session, project_id: int, where: str) -> ProjectRow:
+    p = session.get(ProjectRow, project_id, populate_existing=True)
     if p is None:
         raise NotFoundError(
             f"no project with id {project_id}",
@@ -169,11 +169,11 @@ def admit_project(
     session: Session,
     project_id: int,
     parcel_codes: Sequence[str],
-    user: User | str | None,
+    user: UserRow | str | None,
     ledger: CapacityLedger | None,
     *,
     reason: str | None = None,
-) -> ProjectAdmission:
+) -> ProjectAdmissionRow:
     """Admit project ``project_id`` on the parcels ``parcel_codes``; return the admission.
 
     ``ledger`` is the zone's capacity ledger with the active admissions already drawn down (None
@@ -198,9 +198,9 @@ def admit_project(
             "revoke the admission first to admit it on other parcels",
         )
     rows = session.execute(
-        select(Parcel, Park.code)
-        .join(Park, Park.id == Parcel.park_id)
-        .where(Parcel.zone_id == project.zone_id, Parcel.parcel_id.in_(codes))
+        select(ParcelRow, ParkRow.code)
+        .join(ParkRow, ParkRow.id == ParcelRow.park_id)
+        .where(ParcelRow.zone_id == project.zone_id, ParcelRow.parcel_id.in_(codes))
     ).all()
     by_code = {p.parcel_id: (p, park) for p, park in rows}
     missing = [c for c in codes if c not in by_code]
@@ -217,12 +217,12 @@ def admit_project(
     park = parks.pop()
 
     # the project's newest recorded check on each parcel
-    checks: dict[str, CheckResult] = {}
+    checks: dict[str, CheckResultRow] = {}
     for c in codes:
         chk = session.scalar(
-            select(CheckResult)
-            .where(CheckResult.project_id == project_id, CheckResult.parcel_id == by_code[c][0].id)
-            .order_by(CheckResult.id.desc())
+            select(CheckResultRow)
+            .where(CheckResultRow.project_id == project_id, CheckResultRow.parcel_id == by_code[c][0].id)
+            .order_by(CheckResultRow.id.desc())
             .limit(1)
         )
         if chk is None:
@@ -302,7 +302,7 @@ def admit_project(
             )
 
     newest = max(checks.values(), key=lambda chk: chk.id)
-    admission = ProjectAdmission(
+    admission = ProjectAdmissionRow(
         project_id=project_id,
         zone_id=project.zone_id,
         park=park,
@@ -311,7 +311,7 @@ def admit_project(
         reason=reason,
         admitted_at=utcnow(),
         admitted_by=actor,
-        parcels=[AdmissionParcel(parcel_id=by_code[c][0].id, parcel_code=c) for c in codes],
+        parcels=[AdmissionParcelRow(parcel_id=by_code[c][0].id, parcel_code=c) for c in codes],
     )
     session.add(admission)
     before_status = project.status
@@ -339,8 +339,8 @@ _VERDICT_ZH = {"pass": "通过", "review": "需复核", "fail": "不通过"}
 
 
 def revoke_admission(
-    session: Session, project_id: int, user: User | str | None, *, reason: str | None = None
-) -> ProjectAdmission:
+    session: Session, project_id: int, user: UserRow | str | None, *, reason: str | None = None
+) -> ProjectAdmissionRow:
     """Revoke the project's active admission (its parcels and capacity come free); return it.
 
     Raises ``NotFoundError`` for an unknown project, ``AdmissionRefusedError`` (``not_admitted``)

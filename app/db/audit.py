@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import messages
-from app.db.models import AuditEntry, utcnow
+from app.db.models import AuditEntryRow, utcnow
 
 
 def jsonable(value: Any) -> Any:
@@ -67,7 +67,7 @@ def record(
     after_geom: Any = None,
     note: str | None = None,
     note_zh: str | None = None,
-) -> AuditEntry:
+) -> AuditEntryRow:
     """Add one audit entry to ``session`` (flushed with the write it describes) and return it.
 
     ``before_geom``/``after_geom`` are shapely geometries in the zone CRS (stored as WKT).
@@ -75,7 +75,7 @@ def record(
     """
     if note_zh is None and isinstance(note, messages.Msg):
         note_zh = note.zh
-    entry = AuditEntry(
+    entry = AuditEntryRow(
         at=utcnow(),
         user_name=user,
         action=action,
@@ -128,13 +128,13 @@ class Version:
         }
 
 
-def entries(session: Session, entity: str, entity_id: Any) -> list[AuditEntry]:
+def entries(session: Session, entity: str, entity_id: Any) -> list[AuditEntryRow]:
     """Return the audit entries of one entity, oldest first."""
     return list(
         session.scalars(
-            select(AuditEntry)
-            .where(AuditEntry.entity == entity, AuditEntry.entity_id == str(entity_id))
-            .order_by(AuditEntry.id)
+            select(AuditEntryRow)
+            .where(AuditEntryRow.entity == entity, AuditEntryRow.entity_id == str(entity_id))
+            .order_by(AuditEntryRow.id)
         )
     )
 

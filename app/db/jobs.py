@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db.audit import jsonable
-from app.db.models import BatchJob, User, utcnow
+from app.db.models import BatchJobRow, UserRow, utcnow
 from app.db.users import require
 from gis.errors import ConflictError, NotFoundError, SchemaError
 
@@ -32,17 +32,17 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 def create_job(
     session: Session,
     kind: str,
-    user: User | str | None,
+    user: UserRow | str | None,
     *,
     zone_id: str | None = None,
     params: Mapping[str, Any] | None = None,
     input_path: str | None = None,
-) -> BatchJob:
+) -> BatchJobRow:
     """Queue a job and return it (``id`` is a uuid4 hex string)."""
-    if isinstance(user, User):
+    if isinstance(user, UserRow):
         require(user, "run_jobs")
         user = user.name
-    job = BatchJob(
+    job = BatchJobRow(
         id=uuid.uuid4().hex,
         kind=kind,
         zone_id=zone_id,
@@ -58,15 +58,15 @@ def create_job(
     return job
 
 
-def get_job(session: Session, job_id: str) -> BatchJob:
+def get_job(session: Session, job_id: str) -> BatchJobRow:
     """Return the job; NotFoundError if unknown."""
-    job = session.get(BatchJob, job_id, populate_existing=True)
+    job = session.get(BatchJobRow, job_id, populate_existing=True)
     if job is None:
         raise NotFoundError(f"no job {job_id!r}")
     return job
 
 
-def _move(session: Session, job_id: str, status: str, **values: Any) -> BatchJob:
+def _move(session: Session, job_id: str, status: str, **values: Any) -> BatchJobRow:
     job = get_job(session, job_id)
     if status not in TRANSITIONS[job.status]:
         raise ConflictError(f"job {job_id} is {job.status}; it cannot become {status}", where=f"job {job_id}")
@@ -77,12 +77,12 @@ def _move(session: Session, job_id: str, status: str, **values: Any) -> BatchJob
     return job
 
 
-def start_job(session: Session, job_id: str) -> BatchJob:
+def start_job(session: Session, job_id: str) -> BatchJobRow:
     """Mark a queued job running."""
     return _move(session, job_id, "running", started_at=utcnow())
 
 
-def set_progress(session: Session, job_id: str, progress: float) -> BatchJob:
+def set_progress(session: Session, job_id: str, progress: float) -> BatchJobRow:
     """Set a running job's progress (0–1)."""
     if not 0.0 <= progress <= 1.0:
         raise SchemaError(f"progress {progress} is not between 0 and 1", where=f"job {job_id}")
@@ -94,12 +94,12 @@ def set_progress(session: Session, job_id: str, progress: float) -> BatchJob:
     return job
 
 
-def finish_job(session: Session, job_id: str, output_path: str | None = None) -> BatchJob:
+def finish_job(session: Session, job_id: str, output_path: str | None = None) -> BatchJobRow:
     """Mark a running job done (progress 1) with its output file."""
     return _move(session, job_id, "done", progress=1.0, output_path=output_path, finished_at=utcnow())
 
 
-def fail_job(session: Session, job_id: str, error: str) -> BatchJob:
+def fail_job(session: Session, job_id: str, error: str) -> BatchJobRow:
     """Mark a queued or running job failed with ``error``."""
     return _move(session, job_id, "failed", error=error, finished_at=utcnow())
 
@@ -107,8 +107,8 @@ def fail_job(session: Session, job_id: str, error: str) -> BatchJob:
 def interrupt_unfinished(session: Session) -> int:
     """Mark every queued or running job ``interrupted`` (call at server start); return how many."""
     result = session.execute(
-        update(BatchJob)
-        .where(BatchJob.status.in_(("queued", "running")))
+        update(BatchJobRow)
+        .where(BatchJobRow.status.in_(("queued", "running")))
         .values(
             status="interrupted", finished_at=utcnow(), error="the server stopped before the job finished"
         )
@@ -117,6 +117,9 @@ def interrupt_unfinished(session: Session) -> int:
     return int(result.rowcount or 0)
 
 
-def list_jobs(session: Session, *, limit: int = 50) -> list[BatchJob]:
-    """Return the newest jobs first."""
-    return list(session.scalars(select(BatchJob).order_by(BatchJob.created_at.desc()).limit(limit)))
+def newest_jobs(session: Session, *, limit: int = 50, created_by: str | None = None) -> list[BatchJobRow]:
+    """Return the newest ``limit`` jobs first; with ``created_by`` only that user's jobs."""
+    stmt = select(BatchJobRow).order_by(BatchJobRow.created_at.desc()).limit(limit)
+    if created_by is not None:
+        stmt = stmt.where(BatchJobRow.created_by == created_by)
+    return list(session.scalars(stmt))

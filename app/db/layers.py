@@ -16,19 +16,27 @@ import shapely
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from app.db.importer import INFRASTRUCTURE, LAYERS
-from app.db.models import ZONE_SRID, Cluster, InfrastructureFeature, Parcel, Park, RasterRef, Zone
+from app.db.import_layers import INFRASTRUCTURE, LAYERS
+from app.db.models import (
+    ZONE_SRID,
+    ClusterRow,
+    InfrastructureFeatureRow,
+    ParcelRow,
+    ParkRow,
+    RasterRefRow,
+    ZoneRow,
+)
 from gis.errors import NotFoundError, SchemaError
 from scoring.zone import ZoneConfig, parse_zone
 
 CRS = f"EPSG:{ZONE_SRID}"
 
 
-def get_zone(session: Session, zone_id: str) -> Zone:
+def get_zone(session: Session, zone_id: str) -> ZoneRow:
     """Return the zone row; NotFoundError naming the zones that exist otherwise."""
-    zone = session.get(Zone, zone_id)
+    zone = session.get(ZoneRow, zone_id)
     if zone is None:
-        known = list(session.scalars(select(Zone.id).order_by(Zone.id)))
+        known = list(session.scalars(select(ZoneRow.id).order_by(ZoneRow.id)))
         raise NotFoundError(
             f"no zone {zone_id!r} in the database (zones: {', '.join(known) or 'none'})",
             hint="import it with `parksite import --zone FILE`",
@@ -65,37 +73,37 @@ def load_layer(session: Session, zone_id: str, layer: str) -> gpd.GeoDataFrame:
     if layer == "parks":
         rows = session.execute(
             select(
-                Park.id,
-                Park.code,
-                Park.name,
-                Park.name_en,
-                Park.area_m2,
-                Park.area_mu,
-                Park.attrs,
-                wkb(Park.geom),
+                ParkRow.id,
+                ParkRow.code,
+                ParkRow.name,
+                ParkRow.name_en,
+                ParkRow.area_m2,
+                ParkRow.area_mu,
+                ParkRow.attrs,
+                wkb(ParkRow.geom),
             )
-            .where(Park.zone_id == zone_id)
-            .order_by(Park.code)
+            .where(ParkRow.zone_id == zone_id)
+            .order_by(ParkRow.code)
         ).all()
         gdf = _frame(rows, ["id", "park_id", "name", "name_en", "area_m2", "area_mu", "attrs"])
     elif layer == "clusters":
         rows = session.execute(
             select(
-                Cluster.id,
-                Cluster.code,
-                Park.code,
-                Cluster.name,
-                Cluster.name_en,
-                Cluster.kind,
-                Cluster.area_m2,
-                Cluster.area_mu,
-                Cluster.version,
-                Cluster.attrs,
-                wkb(Cluster.geom),
+                ClusterRow.id,
+                ClusterRow.code,
+                ParkRow.code,
+                ClusterRow.name,
+                ClusterRow.name_en,
+                ClusterRow.kind,
+                ClusterRow.area_m2,
+                ClusterRow.area_mu,
+                ClusterRow.version,
+                ClusterRow.attrs,
+                wkb(ClusterRow.geom),
             )
-            .join(Park, Park.id == Cluster.park_id)
-            .where(Cluster.zone_id == zone_id)
-            .order_by(Cluster.code)
+            .join(ParkRow, ParkRow.id == ClusterRow.park_id)
+            .where(ClusterRow.zone_id == zone_id)
+            .order_by(ClusterRow.code)
         ).all()
         gdf = _frame(
             rows,
@@ -113,26 +121,26 @@ def load_layer(session: Session, zone_id: str, layer: str) -> gpd.GeoDataFrame:
             ],
         )
     elif layer == "parcels":
-        cl = aliased(Cluster)
+        cl = aliased(ClusterRow)
         rows = session.execute(
             select(
-                Parcel.id,
-                Parcel.parcel_id,
-                Park.code,
+                ParcelRow.id,
+                ParcelRow.parcel_id,
+                ParkRow.code,
                 cl.code,
-                Parcel.status,
-                Parcel.area_m2,
-                Parcel.area_mu,
-                Parcel.enterprise,
-                Parcel.land_use,
-                Parcel.version,
-                Parcel.attrs,
-                wkb(Parcel.geom),
+                ParcelRow.status,
+                ParcelRow.area_m2,
+                ParcelRow.area_mu,
+                ParcelRow.enterprise,
+                ParcelRow.land_use,
+                ParcelRow.version,
+                ParcelRow.attrs,
+                wkb(ParcelRow.geom),
             )
-            .join(Park, Park.id == Parcel.park_id)
-            .outerjoin(cl, cl.id == Parcel.cluster_id)
-            .where(Parcel.zone_id == zone_id)
-            .order_by(Parcel.parcel_id)
+            .join(ParkRow, ParkRow.id == ParcelRow.park_id)
+            .outerjoin(cl, cl.id == ParcelRow.cluster_id)
+            .where(ParcelRow.zone_id == zone_id)
+            .order_by(ParcelRow.parcel_id)
         ).all()
         gdf = _frame(
             rows,
@@ -152,7 +160,7 @@ def load_layer(session: Session, zone_id: str, layer: str) -> gpd.GeoDataFrame:
         )
     elif layer in INFRASTRUCTURE:
         spec = LAYERS[layer]
-        f = InfrastructureFeature
+        f = InfrastructureFeatureRow
         rows = session.execute(
             select(f.id, f.code, f.name, f.kind, f.status, f.attrs, wkb(f.geom))
             .where(f.zone_id == zone_id, f.layer == layer)
@@ -168,9 +176,11 @@ def load_layer(session: Session, zone_id: str, layer: str) -> gpd.GeoDataFrame:
     return _expand(gdf, gdf.pop("attrs"))
 
 
-def rasters(session: Session, zone_id: str) -> list[RasterRef]:
+def rasters(session: Session, zone_id: str) -> list[RasterRefRow]:
     """Return the zone's raster references (DEMs), by name."""
     get_zone(session, zone_id)
     return list(
-        session.scalars(select(RasterRef).where(RasterRef.zone_id == zone_id).order_by(RasterRef.name))
+        session.scalars(
+            select(RasterRefRow).where(RasterRefRow.zone_id == zone_id).order_by(RasterRefRow.name)
+        )
     )

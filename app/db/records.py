@@ -1,6 +1,6 @@
 """Projects, recorded project checks and score runs: the service functions the API calls.
 
-Functions flush but do not commit (the caller owns the transaction). A ``User`` passed as
+Functions flush but do not commit (the caller owns the transaction). A ``UserRow`` passed as
 ``user`` must hold the role for the action (``record_checks``, ``run_scoring``); a plain name is
 recorded as given (CLI, jobs).
 """
@@ -14,7 +14,16 @@ from sqlalchemy import case, func, insert, select
 from sqlalchemy.orm import Session
 
 from app.db.audit import jsonable, record
-from app.db.models import VERDICTS, CheckResult, Parcel, ParcelScore, Project, ScoreRun, User, utcnow
+from app.db.models import (
+    VERDICTS,
+    CheckResultRow,
+    ParcelRow,
+    ParcelScoreRow,
+    ProjectRow,
+    ScoreRunRow,
+    UserRow,
+    utcnow,
+)
 from app.db.users import require
 from gis.errors import ConflictError, NotFoundError, SchemaError
 from scoring.project import Project as ProjectSpec
@@ -38,8 +47,8 @@ PROJECT_COLUMNS = (
 )
 
 
-def _actor(user: User | str | None, action: str) -> str | None:
-    if isinstance(user, User):
+def _actor(user: UserRow | str | None, action: str) -> str | None:
+    if isinstance(user, UserRow):
         require(user, action)
         return user.name
     return user
@@ -49,14 +58,14 @@ def add_project(
     session: Session,
     zone_id: str,
     project: ProjectSpec,
-    user: User | str | None,
+    user: UserRow | str | None,
     *,
     enterprise: str | None = None,
-) -> Project:
+) -> ProjectRow:
     """Store a validated project (``scoring.project.Project``) of ``zone_id``; return the row."""
     actor = _actor(user, "run_checks")
     data = project.model_dump(mode="json")
-    row = Project(
+    row = ProjectRow(
         zone_id=zone_id,
         enterprise=enterprise,
         fields=data,
@@ -78,7 +87,7 @@ def add_project(
     return row
 
 
-def project_spec(row: Project) -> ProjectSpec:
+def project_spec(row: ProjectRow) -> ProjectSpec:
     """Return the stored project as a ``scoring.project.Project`` (validated again)."""
     return ProjectSpec.model_validate(row.fields)
 
@@ -89,10 +98,10 @@ def record_check(
     parcel_id: int | None,
     verdict: str,
     rules: list[Mapping[str, Any]],
-    user: User | str | None,
+    user: UserRow | str | None,
     *,
     config_sha256: str | None = None,
-) -> CheckResult:
+) -> CheckResultRow:
     """Record the result of checking a project (against a parcel, or the zone when None).
 
     ``verdict`` is pass, fail or review; ``rules`` the per-rule results (JSON). Returns the row.
@@ -102,14 +111,14 @@ def record_check(
         raise SchemaError(
             f"unknown verdict {verdict!r}", where="check", hint=f"use one of {', '.join(VERDICTS)}"
         )
-    if session.get(Project, project_id) is None:
+    if session.get(ProjectRow, project_id) is None:
         raise NotFoundError(f"no project with id {project_id}", where="check")
     code = None
     if parcel_id is not None:
-        code = session.scalar(select(Parcel.parcel_id).where(Parcel.id == parcel_id))
+        code = session.scalar(select(ParcelRow.parcel_id).where(ParcelRow.id == parcel_id))
         if code is None:
             raise NotFoundError(f"no parcel with id {parcel_id}", where="check")
-    row = CheckResult(
+    row = CheckResultRow(
         project_id=project_id,
         parcel_id=parcel_id,
         parcel_code=code,
@@ -124,9 +133,11 @@ def record_check(
     return row
 
 
-def start_score_run(session: Session, zone_id: str, config_sha256: str, user: User | str | None) -> ScoreRun:
+def start_score_run(
+    session: Session, zone_id: str, config_sha256: str, user: UserRow | str | None
+) -> ScoreRunRow:
     """Open a score run (status ``running``) and return it."""
-    run = ScoreRun(
+    run = ScoreRunRow(
         zone_id=zone_id,
         config_sha256=config_sha256,
         status="running",
@@ -144,7 +155,7 @@ def save_scores(session: Session, run_id: int, rows: Iterable[Mapping[str, Any]]
     Each row: ``parcel_id`` (database id), ``score`` (0–100 or None), ``score_class``,
     ``excluded`` (bool), ``reasons`` (list), ``breakdown`` (mapping).
     """
-    run = session.get(ScoreRun, run_id)
+    run = session.get(ScoreRunRow, run_id)
     if run is None:
         raise NotFoundError(f"no score run {run_id}")
     if run.status != "running":
@@ -162,21 +173,21 @@ def save_scores(session: Session, run_id: int, rows: Iterable[Mapping[str, Any]]
         for r in rows
     ]
     if values:
-        session.execute(insert(ParcelScore), values)
+        session.execute(insert(ParcelScoreRow), values)
     return len(values)
 
 
-def finish_score_run(session: Session, run_id: int, *, error: str | None = None) -> ScoreRun:
+def finish_score_run(session: Session, run_id: int, *, error: str | None = None) -> ScoreRunRow:
     """Close a run: ``done`` with its counts, or ``failed`` with ``error``."""
-    run = session.get(ScoreRun, run_id)
+    run = session.get(ScoreRunRow, run_id)
     if run is None:
         raise NotFoundError(f"no score run {run_id}")
     counts = session.execute(
         select(
             func.count(),
-            func.count(ParcelScore.score),
-            func.coalesce(func.sum(case((ParcelScore.excluded, 1), else_=0)), 0),
-        ).where(ParcelScore.run_id == run_id)
+            func.count(ParcelScoreRow.score),
+            func.coalesce(func.sum(case((ParcelScoreRow.excluded, 1), else_=0)), 0),
+        ).where(ParcelScoreRow.run_id == run_id)
     ).one()
     run.n_parcels, run.n_scored, run.n_excluded = (int(c) for c in counts)
     run.status = "failed" if error else "done"

@@ -1,6 +1,6 @@
 """A zone's rules as the database holds them now: the zone file's rules with the database's clusters.
 
-The zone file (``Zone.config``) lists each park's clusters and the industries they admit (表8-1);
+The zone file (``ZoneRow.config``) lists each park's clusters and the industries they admit (表8-1);
 planners then draw, change and delete clusters on the map. :func:`zone_rules` builds the rules
 that the admission check, the recommendation and the 标准地 sheets use: the zone file's positive
 list, admission rows and scoring, and for each park the clusters *in the database* — those of the
@@ -27,7 +27,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import Cluster, Park, Zone
+from app.db.models import ClusterRow, ParkRow, ZoneRow
 from gis.errors import ConfigError, NotFoundError, SchemaError
 from scoring.zone import Admit, ZoneConfig, parse_zone
 from scoring.zone import Cluster as ClusterRule
@@ -41,7 +41,7 @@ _CONFIG_CACHE: dict[tuple[str, str], ZoneConfig] = {}
 _CONFIG_LOCK = threading.Lock()
 
 
-def stored_config(zone: Zone) -> ZoneConfig:
+def stored_config(zone: ZoneRow) -> ZoneConfig:
     """Return the zone file's rules as imported (validated once per rules hash)."""
     key = (zone.id, zone.config_sha256)
     with _CONFIG_LOCK:
@@ -53,8 +53,8 @@ def stored_config(zone: Zone) -> ZoneConfig:
     return hit
 
 
-def _zone(session: Session, zone_id: str) -> Zone:
-    zone = session.get(Zone, zone_id)
+def _zone(session: Session, zone_id: str) -> ZoneRow:
+    zone = session.get(ZoneRow, zone_id)
     if zone is None:
         raise NotFoundError(
             f"no zone {zone_id!r} in the database", hint="import it with `parksite import --zone FILE`"
@@ -132,7 +132,9 @@ def zone_rules(session: Session, zone_id: str) -> ZoneRules:
     from_file = {c.id: c for _, c in base.clusters()}
     order = {c.id: i for i, (_, c) in enumerate(base.clusters())}
     rows = session.execute(
-        select(Cluster, Park.code).join(Park, Park.id == Cluster.park_id).where(Cluster.zone_id == zone_id)
+        select(ClusterRow, ParkRow.code)
+        .join(ParkRow, ParkRow.id == ClusterRow.park_id)
+        .where(ClusterRow.zone_id == zone_id)
     ).all()
     rows = sorted(rows, key=lambda r: (order.get(r[0].code, len(order)), r[0].code))
     clusters: dict[str, list[ClusterRule]] = {p.id: [] for p in base.parks}
@@ -143,7 +145,7 @@ def zone_rules(session: Session, zone_id: str) -> ZoneRules:
     return ZoneRules(config=base.model_copy(update={"parks": parks}))
 
 
-def _rule(cfg: ZoneConfig, c: Cluster, in_file: ClusterRule | None) -> ClusterRule:
+def _rule(cfg: ZoneConfig, c: ClusterRow, in_file: ClusterRule | None) -> ClusterRule:
     """Return the 表8-1 rule of a stored cluster (the zone file's source and planned area kept)."""
     where = f"cluster {c.code}"
     admits = check_admits(cfg, c.admits, where=where)  # None: not set yet

@@ -29,19 +29,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db import audit, messages
-from app.db.edits import (
-    EditResult,
-    _actor,
-    _admits,
-    _area,
-    _lock_park,
-    _reassign,
-    check_cluster_outline,
-    cluster_state,
-)
+from app.db.cluster_edits import checked_admits, lock_park
+from app.db.cluster_outline import check_cluster_outline
 from app.db.geometry import clean_polygon, to_db
 from app.db.messages import Msg
-from app.db.models import CLUSTER_KINDS, AuditEntry, Cluster, Park, utcnow
+from app.db.models import CLUSTER_KINDS, AuditEntryRow, ClusterRow, ParkRow, utcnow
+from app.db.parcel_assignment import reassign_parcels
+from app.db.versioning import EditResult, actor_name, area_m2_mu, cluster_state
 from gis.errors import ConflictError, NotFoundError, SchemaError
 
 __all__ = ["DeletedCluster", "deleted_clusters", "undelete_cluster", "undeleted_note"]
@@ -84,18 +78,22 @@ def undeleted_note(version: int) -> Msg:
 def _latest_entries(zone_id: str) -> Any:
     """Return a subquery of the id of each cluster's newest audit entry in ``zone_id``."""
     return (
-        select(func.max(AuditEntry.id).label("id"))
-        .where(AuditEntry.entity == "cluster", AuditEntry.zone_id == zone_id, AuditEntry.version.is_not(None))
-        .group_by(AuditEntry.entity_id)
+        select(func.max(AuditEntryRow.id).label("id"))
+        .where(
+            AuditEntryRow.entity == "cluster",
+            AuditEntryRow.zone_id == zone_id,
+            AuditEntryRow.version.is_not(None),
+        )
+        .group_by(AuditEntryRow.entity_id)
         .subquery()
     )
 
 
-def _deleted(entry: AuditEntry, park_codes: dict[int, str]) -> DeletedCluster:
+def _deleted(entry: AuditEntryRow, park_codes: dict[int, str]) -> DeletedCluster:
     """Return the deleted cluster a ``delete`` audit entry describes."""
     attrs = dict(entry.before_attrs or {})
     geom = None if entry.before_wkt is None else shapely.from_wkt(entry.before_wkt)
-    area_m2, area_mu = _area(geom)
+    area_m2, area_mu = area_m2_mu(geom)
     return DeletedCluster(
         entity_id=int(entry.entity_id),
         code=entry.entity_key or str(attrs.get("code")),
@@ -121,13 +119,15 @@ def deleted_clusters(session: Session, zone_id: str) -> list[DeletedCluster]:
     """
     latest = _latest_entries(zone_id)
     entries = session.scalars(
-        select(AuditEntry)
-        .join(latest, AuditEntry.id == latest.c.id)
-        .where(AuditEntry.action == "delete")
-        .order_by(AuditEntry.id.desc())
+        select(AuditEntryRow)
+        .join(latest, AuditEntryRow.id == latest.c.id)
+        .where(AuditEntryRow.action == "delete")
+        .order_by(AuditEntryRow.id.desc())
     ).all()
-    present = set(session.scalars(select(Cluster.code).where(Cluster.zone_id == zone_id)))
-    park_codes = dict(session.execute(select(Park.id, Park.code).where(Park.zone_id == zone_id)).all())
+    present = set(session.scalars(select(ClusterRow.code).where(ClusterRow.zone_id == zone_id)))
+    park_codes = dict(
+        session.execute(select(ParkRow.id, ParkRow.code).where(ParkRow.zone_id == zone_id)).all()
+    )
     out: list[DeletedCluster] = []
     seen: set[str] = set()
     for e in entries:
@@ -138,17 +138,17 @@ def deleted_clusters(session: Session, zone_id: str) -> list[DeletedCluster]:
     return out
 
 
-def _last_entry(session: Session, zone_id: str, code: str) -> AuditEntry | None:
+def _last_entry(session: Session, zone_id: str, code: str) -> AuditEntryRow | None:
     """Return the newest versioned audit entry of cluster ``code`` in the zone, None if none."""
     return session.scalar(
-        select(AuditEntry)
+        select(AuditEntryRow)
         .where(
-            AuditEntry.entity == "cluster",
-            AuditEntry.entity_key == code,
-            AuditEntry.zone_id == zone_id,
-            AuditEntry.version.is_not(None),
+            AuditEntryRow.entity == "cluster",
+            AuditEntryRow.entity_key == code,
+            AuditEntryRow.zone_id == zone_id,
+            AuditEntryRow.version.is_not(None),
         )
-        .order_by(AuditEntry.id.desc())
+        .order_by(AuditEntryRow.id.desc())
         .limit(1)
     )
 
@@ -156,14 +156,16 @@ def _last_entry(session: Session, zone_id: str, code: str) -> AuditEntry | None:
 def _exists_again(session: Session, zone_id: str, code: str, entity_id: int | None, where: str) -> None:
     """Raise ``ConflictError`` (409) when a cluster ``code`` exists in the zone, or a row holds
     the deleted cluster's database id ``entity_id``."""
-    version = session.scalar(select(Cluster.version).where(Cluster.zone_id == zone_id, Cluster.code == code))
+    version = session.scalar(
+        select(ClusterRow.version).where(ClusterRow.zone_id == zone_id, ClusterRow.code == code)
+    )
     if version is not None:
         raise ConflictError(
             f"cluster {code!r} exists (version {version}); only a deleted cluster can be restored",
             where=where,
             hint="edit it, or restore one of its versions from its history",
         )
-    if entity_id is not None and session.get(Cluster, entity_id) is not None:
+    if entity_id is not None and session.get(ClusterRow, entity_id) is not None:
         raise ConflictError(
             f"the database id of deleted cluster {code!r} is in use again",
             where=where,
@@ -185,7 +187,7 @@ def undelete_cluster(
     ``SchemaError`` (422) when its kind or admitted industries are no longer valid.
     ``max_vertices`` defaults to no limit: the outline was accepted once.
     """
-    actor = _actor(user, "edit_clusters")
+    actor = actor_name(user, "edit_clusters")
     where = f"cluster {code}"
     last = _last_entry(session, zone_id, code)
     if last is None or last.action != "delete":
@@ -197,14 +199,16 @@ def undelete_cluster(
         )
     entity_id = int(last.entity_id)
     before = dict(last.before_attrs or {})
-    park = session.scalar(select(Park.id).where(Park.zone_id == zone_id, Park.id == before.get("park_id")))
+    park = session.scalar(
+        select(ParkRow.id).where(ParkRow.zone_id == zone_id, ParkRow.id == before.get("park_id"))
+    )
     if park is None:
         raise NotFoundError(
             f"the park of deleted cluster {code!r} no longer exists",
             where=where,
             hint="draw the cluster anew in one of the zone's parks",
         )
-    park = _lock_park(session, park)  # serialises concurrent undeletes on PostgreSQL
+    park = lock_park(session, park)  # serialises concurrent undeletes on PostgreSQL
     _exists_again(session, zone_id, code, entity_id, where)
     kind = before.get("kind") or "industrial"
     if kind not in CLUSTER_KINDS:
@@ -216,7 +220,7 @@ def undelete_cluster(
         raise SchemaError(
             "the deleted cluster has no name", where=where, hint="draw the cluster anew with a name"
         )
-    admits = _admits(session, zone_id, before.get("admits"), where)
+    admits = checked_admits(session, zone_id, before.get("admits"), where)
     restored_version = int(last.version) - 1
     repairs: list[Msg] = []
     geom = None if last.before_wkt is None else shapely.from_wkt(last.before_wkt)
@@ -226,9 +230,9 @@ def undelete_cluster(
         )
         geom, cuts = check_cluster_outline(session, park, geom, exclude_id=None, where=where)
         repairs = [*repairs, *cuts]
-    area_m2, area_mu = _area(geom)
+    area_m2, area_mu = area_m2_mu(geom)
     version = int(last.version) + 1
-    c = Cluster(
+    c = ClusterRow(
         id=entity_id,
         zone_id=zone_id,
         park_id=park.id,
@@ -271,7 +275,7 @@ def undelete_cluster(
     moved = (
         []
         if geom is None
-        else _reassign(session, park, [geom], set(), actor, undeleted_note(restored_version))
+        else reassign_parcels(session, park, [geom], set(), actor, undeleted_note(restored_version))
     )
     return EditResult(
         "cluster", entity_id, code, "restore", version, after, audit.to_wkt(geom), repairs, moved

@@ -16,17 +16,15 @@ admin``. Only in development mode (``Settings.dev_mode``) does :func:`ensure_dev
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Final
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.db.audit import record
-from app.db.models import ROLES, User, utcnow
+from app.db.models import ROLES, UserRow, utcnow
 from app.errors import PermissionDeniedError
+from app.security import hash_password, needs_rehash, verify_password
 from app.settings import Settings
 from gis.errors import ConflictError, NotFoundError, SchemaError
 
@@ -49,14 +47,6 @@ MIN_PASSWORD_LENGTH: Final = 8
 DEV_ADMIN_NAME: Final = "admin"
 DEV_ADMIN_PASSWORD: Final = "parksite-dev"
 
-_hasher = PasswordHasher()
-
-
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    """A hash to verify against when the user does not exist, so both cases take the same time."""
-    return _hasher.hash("not-a-real-password")
-
 
 def can(role: str, action: str) -> bool:
     """Return whether ``role`` may do ``action`` (see ``ACTIONS``); ValueError for unknown names."""
@@ -67,7 +57,7 @@ def can(role: str, action: str) -> bool:
     return ROLES.index(role) >= ROLES.index(ACTIONS[action])
 
 
-def require(user: User, action: str) -> None:
+def require(user: UserRow, action: str) -> None:
     """Raise ``PermissionDeniedError`` unless the (enabled) ``user`` may do ``action``."""
     if user.disabled:
         raise PermissionDeniedError("the account is disabled", where=f"user {user.name!r}")
@@ -77,11 +67,6 @@ def require(user: User, action: str) -> None:
             where=f"user {user.name!r}",
             hint="ask an administrator for a role that allows it",
         )
-
-
-def hash_password(password: str) -> str:
-    """Return the argon2id hash (PHC string) of ``password``."""
-    return _hasher.hash(password)
 
 
 def _check_password(password: str, name: str) -> None:
@@ -100,15 +85,20 @@ def _check_role(role: str, name: str) -> None:
         )
 
 
-def get_user(session: Session, name: str) -> User:
+def find_user(session: Session, name: str) -> UserRow | None:
+    """Return the user called ``name``, or None if there is none."""
+    return session.scalar(select(UserRow).where(UserRow.name == name))
+
+
+def get_user(session: Session, name: str) -> UserRow:
     """Return the user called ``name``; NotFoundError if there is none."""
-    user = session.scalar(select(User).where(User.name == name))
+    user = find_user(session, name)
     if user is None:
         raise NotFoundError(f"no user {name!r}", hint="see `parksite user list`")
     return user
 
 
-def add_user(session: Session, name: str, role: str, password: str, *, by: str | None = None) -> User:
+def add_user(session: Session, name: str, role: str, password: str, *, by: str | None = None) -> UserRow:
     """Create and return a user (flushed, not committed); ConflictError if the name is taken.
 
     Raises ``SchemaError`` for an unknown role, an empty name or a password shorter than
@@ -119,13 +109,13 @@ def add_user(session: Session, name: str, role: str, password: str, *, by: str |
         raise SchemaError("the user name is empty", where="user", hint="give a name")
     _check_role(role, name)
     _check_password(password, name)
-    if session.scalar(select(User.id).where(User.name == name)) is not None:
+    if session.scalar(select(UserRow.id).where(UserRow.name == name)) is not None:
         raise ConflictError(
             f"user {name!r} already exists",
             where=f"user {name!r}",
             hint="choose another name, or disable/enable the existing user",
         )
-    user = User(name=name, role=role, password_hash=hash_password(password), disabled=False)
+    user = UserRow(name=name, role=role, password_hash=hash_password(password), disabled=False)
     session.add(user)
     session.flush()
     record(
@@ -140,12 +130,12 @@ def add_user(session: Session, name: str, role: str, password: str, *, by: str |
     return user
 
 
-def list_users(session: Session) -> list[User]:
+def list_users(session: Session) -> list[UserRow]:
     """Return every user, by name."""
-    return list(session.scalars(select(User).order_by(User.name)))
+    return list(session.scalars(select(UserRow).order_by(UserRow.name)))
 
 
-def _set_disabled(session: Session, name: str, disabled: bool, by: str | None) -> User:
+def _set_disabled(session: Session, name: str, disabled: bool, by: str | None) -> UserRow:
     user = get_user(session, name)
     before = {"disabled": user.disabled}
     user.disabled = disabled
@@ -163,17 +153,17 @@ def _set_disabled(session: Session, name: str, disabled: bool, by: str | None) -
     return user
 
 
-def disable_user(session: Session, name: str, *, by: str | None = None) -> User:
+def disable_user(session: Session, name: str, *, by: str | None = None) -> UserRow:
     """Disable ``name`` (it can no longer log in; its history stays); NotFoundError if unknown."""
     return _set_disabled(session, name, True, by)
 
 
-def enable_user(session: Session, name: str, *, by: str | None = None) -> User:
+def enable_user(session: Session, name: str, *, by: str | None = None) -> UserRow:
     """Enable ``name`` again; NotFoundError if unknown."""
     return _set_disabled(session, name, False, by)
 
 
-def set_role(session: Session, name: str, role: str, *, by: str | None = None) -> User:
+def set_role(session: Session, name: str, role: str, *, by: str | None = None) -> UserRow:
     """Change the role of ``name``; SchemaError for an unknown role."""
     user = get_user(session, name)
     _check_role(role, name)
@@ -193,7 +183,7 @@ def set_role(session: Session, name: str, role: str, *, by: str | None = None) -
     return user
 
 
-def set_password(session: Session, name: str, password: str, *, by: str | None = None) -> User:
+def set_password(session: Session, name: str, password: str, *, by: str | None = None) -> UserRow:
     """Replace the password of ``name`` (the audit log records that it changed, not the hash)."""
     user = get_user(session, name)
     _check_password(password, name)
@@ -203,28 +193,26 @@ def set_password(session: Session, name: str, password: str, *, by: str | None =
     return user
 
 
-def authenticate(session: Session, name: str, password: str) -> User | None:
+def authenticate(session: Session, name: str, password: str) -> UserRow | None:
     """Return the enabled user ``name`` if ``password`` is right, else None.
 
     Unknown user, wrong password and disabled account all return None and take about the same
     time (a dummy hash is verified for unknown names). A hash made with older argon2 parameters
     is replaced on success; ``last_login_at`` is set. The caller commits.
     """
-    user = session.scalar(select(User).where(User.name == name))
-    try:
-        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
+    user = find_user(session, name)
+    if not verify_password(user.password_hash if user else None, password):
         return None
     if user is None or user.disabled:
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()
     session.flush()
     return user
 
 
-def ensure_dev_admin(session: Session, settings: Settings) -> User | None:
+def ensure_dev_admin(session: Session, settings: Settings) -> UserRow | None:
     """In development mode only, create ``admin`` / ``DEV_ADMIN_PASSWORD`` if there are no users.
 
     Returns the new user, or None (not development mode, or users exist). Never called outside
@@ -232,6 +220,6 @@ def ensure_dev_admin(session: Session, settings: Settings) -> User | None:
     """
     if not settings.dev_mode:
         return None
-    if session.scalar(select(func.count()).select_from(User)):
+    if session.scalar(select(func.count()).select_from(UserRow)):
         return None
     return add_user(session, DEV_ADMIN_NAME, "admin", DEV_ADMIN_PASSWORD, by="dev-mode")

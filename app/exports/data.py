@@ -15,9 +15,17 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from app.db.importer import LAYERS
+from app.db.import_layers import LAYERS
 from app.db.layers import get_zone, load_layer
-from app.db.models import CheckResult, Enterprise, EnterpriseYearly, Parcel, ParcelScore, Park, Project
+from app.db.models import (
+    CheckResultRow,
+    EnterpriseRow,
+    EnterpriseYearlyRow,
+    ParcelRow,
+    ParcelScoreRow,
+    ParkRow,
+    ProjectRow,
+)
 from app.exports.score_runs import LatestRun, latest_score_run, reasons_text
 
 #: Columns of the database, not of the layers: left out of exported layers.
@@ -49,16 +57,16 @@ def _enterprise_figures(session: Session, zone_id: str) -> pd.DataFrame:
     """Return each enterprise's newest year: intensities per 亩 (万元/亩) and the year."""
     rows = session.execute(
         select(
-            Enterprise.name,
-            EnterpriseYearly.year,
-            EnterpriseYearly.land_mu,
-            EnterpriseYearly.investment_wan,
-            EnterpriseYearly.output_wan,
-            EnterpriseYearly.tax_wan,
+            EnterpriseRow.name,
+            EnterpriseYearlyRow.year,
+            EnterpriseYearlyRow.land_mu,
+            EnterpriseYearlyRow.investment_wan,
+            EnterpriseYearlyRow.output_wan,
+            EnterpriseYearlyRow.tax_wan,
         )
-        .join(EnterpriseYearly, EnterpriseYearly.enterprise_id == Enterprise.id)
-        .where(Enterprise.zone_id == zone_id)
-        .order_by(Enterprise.name, EnterpriseYearly.year)
+        .join(EnterpriseYearlyRow, EnterpriseYearlyRow.enterprise_id == EnterpriseRow.id)
+        .where(EnterpriseRow.zone_id == zone_id)
+        .order_by(EnterpriseRow.name, EnterpriseYearlyRow.year)
     ).all()
     df = pd.DataFrame(
         rows, columns=["enterprise", "year", "land_mu", "investment_wan", "output_wan", "tax_wan"]
@@ -85,14 +93,14 @@ def _scores(
     else:
         rows = session.execute(
             select(
-                Parcel.parcel_id,
-                ParcelScore.score,
-                ParcelScore.score_class,
-                ParcelScore.excluded,
-                ParcelScore.reasons,
+                ParcelRow.parcel_id,
+                ParcelScoreRow.score,
+                ParcelScoreRow.score_class,
+                ParcelScoreRow.excluded,
+                ParcelScoreRow.reasons,
             )
-            .join(ParcelScore, ParcelScore.parcel_id == Parcel.id)
-            .where(Parcel.zone_id == zone_id, ParcelScore.run_id == run.id)
+            .join(ParcelScoreRow, ParcelScoreRow.parcel_id == ParcelRow.id)
+            .where(ParcelRow.zone_id == zone_id, ParcelScoreRow.run_id == run.id)
         ).all()
         s = pd.DataFrame([(p, sc, cl, ex, reasons_text(r)) for p, sc, cl, ex, r in rows], columns=cols)
     out = parcels.merge(s, on="parcel_id", how="left")
@@ -104,31 +112,31 @@ def _scores(
 
 
 def _checks(session: Session, zone_id: str) -> pd.DataFrame:
-    pa = aliased(Park)
+    pa = aliased(ParkRow)
     rows = session.execute(
         select(
-            Project.id,
-            Project.name,
-            Project.enterprise,
-            Project.industry,
-            Project.branch,
-            Project.land_mu,
-            Project.investment_wan,
-            Project.output_wan,
-            Project.tax_wan,
-            Project.status,
-            CheckResult.parcel_code,
+            ProjectRow.id,
+            ProjectRow.name,
+            ProjectRow.enterprise,
+            ProjectRow.industry,
+            ProjectRow.branch,
+            ProjectRow.land_mu,
+            ProjectRow.investment_wan,
+            ProjectRow.output_wan,
+            ProjectRow.tax_wan,
+            ProjectRow.status,
+            CheckResultRow.parcel_code,
             pa.code,
-            CheckResult.verdict,
-            CheckResult.rules,
-            CheckResult.checked_at,
-            CheckResult.checked_by,
+            CheckResultRow.verdict,
+            CheckResultRow.rules,
+            CheckResultRow.checked_at,
+            CheckResultRow.checked_by,
         )
-        .join(CheckResult, CheckResult.project_id == Project.id)
-        .outerjoin(Parcel, Parcel.id == CheckResult.parcel_id)
-        .outerjoin(pa, pa.id == Parcel.park_id)
-        .where(Project.zone_id == zone_id)
-        .order_by(Project.id, CheckResult.checked_at, CheckResult.id)
+        .join(CheckResultRow, CheckResultRow.project_id == ProjectRow.id)
+        .outerjoin(ParcelRow, ParcelRow.id == CheckResultRow.parcel_id)
+        .outerjoin(pa, pa.id == ParcelRow.park_id)
+        .where(ProjectRow.zone_id == zone_id)
+        .order_by(ProjectRow.id, CheckResultRow.checked_at, CheckResultRow.id)
     ).all()
     out = []
     for (
@@ -220,7 +228,7 @@ def load_zone_data(session: Session, zone_id: str) -> ZoneData:
     run = latest_score_run(session, zone_id)
     scores = _scores(session, zone_id, layers["parcels"], run)
     park_names = {r.park_id: r.name for r in layers["parks"].itertuples()}
-    for code, name in session.execute(select(Park.code, Park.name).where(Park.zone_id == zone_id)):
+    for code, name in session.execute(select(ParkRow.code, ParkRow.name).where(ParkRow.zone_id == zone_id)):
         park_names.setdefault(code, name)
     cluster_names = dict(zip(layers["clusters"]["cluster_id"], layers["clusters"]["name"]))
     return ZoneData(

@@ -21,7 +21,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from app.db.importer import LAYERS
+from app.db.import_layers import LAYERS
 from app.exports.data import ZoneData
 from app.exports.tables import atomic_path, check_rows
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.models import ScoreRun
+from app.db.models import ScoreRunRow
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,9 @@ class LatestRun:
 def latest_score_run(session: Session, zone_id: str) -> LatestRun | None:
     """Return the zone's newest score run with status ``done`` (by finish time, then id), or None."""
     row = session.execute(
-        select(ScoreRun.id, ScoreRun.finished_at)
-        .where(ScoreRun.zone_id == zone_id, ScoreRun.status == "done")
-        .order_by(ScoreRun.finished_at.desc().nulls_last(), ScoreRun.id.desc())
+        select(ScoreRunRow.id, ScoreRunRow.finished_at)
+        .where(ScoreRunRow.zone_id == zone_id, ScoreRunRow.status == "done")
+        .order_by(ScoreRunRow.finished_at.desc().nulls_last(), ScoreRunRow.id.desc())
         .limit(1)
     ).first()
     return LatestRun(row[0], row[1]) if row else None

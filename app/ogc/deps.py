@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 
 from app.db.layers import get_zone
-from app.db.models import Zone
+from app.db.models import ZoneRow
 from app.ogc.source import zone_ids
 from app.settings import get_settings
 from gis.errors import NotFoundError
@@ -47,7 +47,7 @@ def default_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def resolve_zone(session: Session, zone_id: str | None) -> Zone:
+def resolve_zone(session: Session, zone_id: str | None) -> ZoneRow:
     """Return the zone to publish: ``zone_id`` if given, else the only zone in the database,
     else the zone of the settings' zone file. ``NotFoundError`` when there is none."""
     if zone_id:

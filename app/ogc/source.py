@@ -21,7 +21,15 @@ from sqlalchemy import Select, and_, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from app.db.layers import get_zone
-from app.db.models import ZONE_SRID, Cluster, InfrastructureFeature, Parcel, ParcelScore, Park, Zone
+from app.db.models import (
+    ZONE_SRID,
+    ClusterRow,
+    InfrastructureFeatureRow,
+    ParcelRow,
+    ParcelScoreRow,
+    ParkRow,
+    ZoneRow,
+)
 from app.exports.score_runs import LatestRun, latest_score_run, reasons_text
 from app.ogc.collections import COLLECTIONS, CollectionSpec, Field
 from gis.errors import NotFoundError
@@ -87,15 +95,15 @@ class ZoneFeatures:
         if cid == "parks":
             cols = ["park_id", "name", "name_en", "area_m2", "area_mu", "attrs"]
             q = select(
-                Park.code,
-                Park.name,
-                Park.name_en,
-                Park.area_m2,
-                Park.area_mu,
-                Park.attrs,
-                func.ST_AsBinary(Park.geom),
-            ).where(Park.zone_id == z)
-            return q, Park.geom, Park.code, cols
+                ParkRow.code,
+                ParkRow.name,
+                ParkRow.name_en,
+                ParkRow.area_m2,
+                ParkRow.area_mu,
+                ParkRow.attrs,
+                func.ST_AsBinary(ParkRow.geom),
+            ).where(ParkRow.zone_id == z)
+            return q, ParkRow.geom, ParkRow.code, cols
         if cid == "clusters":
             cols = [
                 "cluster_id",
@@ -110,23 +118,23 @@ class ZoneFeatures:
             ]
             q = (
                 select(
-                    Cluster.code,
-                    Park.code,
-                    Cluster.name,
-                    Cluster.name_en,
-                    Cluster.kind,
-                    Cluster.area_m2,
-                    Cluster.area_mu,
-                    Cluster.version,
-                    Cluster.attrs,
-                    func.ST_AsBinary(Cluster.geom),
+                    ClusterRow.code,
+                    ParkRow.code,
+                    ClusterRow.name,
+                    ClusterRow.name_en,
+                    ClusterRow.kind,
+                    ClusterRow.area_m2,
+                    ClusterRow.area_mu,
+                    ClusterRow.version,
+                    ClusterRow.attrs,
+                    func.ST_AsBinary(ClusterRow.geom),
                 )
-                .join(Park, Park.id == Cluster.park_id)
-                .where(Cluster.zone_id == z)
+                .join(ParkRow, ParkRow.id == ClusterRow.park_id)
+                .where(ClusterRow.zone_id == z)
             )
-            return q, Cluster.geom, Cluster.code, cols
+            return q, ClusterRow.geom, ClusterRow.code, cols
         if cid == "parcels":
-            cl = aliased(Cluster)
+            cl = aliased(ClusterRow)
             run = self._run_info()
             cols = [
                 "parcel_id",
@@ -146,35 +154,35 @@ class ZoneFeatures:
             ]
             q = (
                 select(
-                    Parcel.parcel_id,
-                    Park.code,
+                    ParcelRow.parcel_id,
+                    ParkRow.code,
                     cl.code,
-                    Parcel.status,
-                    Parcel.area_m2,
-                    Parcel.area_mu,
-                    Parcel.enterprise,
-                    Parcel.land_use,
-                    Parcel.version,
-                    ParcelScore.score,
-                    ParcelScore.score_class,
-                    ParcelScore.excluded,
-                    ParcelScore.reasons,
-                    Parcel.attrs,
-                    func.ST_AsBinary(Parcel.geom),
+                    ParcelRow.status,
+                    ParcelRow.area_m2,
+                    ParcelRow.area_mu,
+                    ParcelRow.enterprise,
+                    ParcelRow.land_use,
+                    ParcelRow.version,
+                    ParcelScoreRow.score,
+                    ParcelScoreRow.score_class,
+                    ParcelScoreRow.excluded,
+                    ParcelScoreRow.reasons,
+                    ParcelRow.attrs,
+                    func.ST_AsBinary(ParcelRow.geom),
                 )
-                .join(Park, Park.id == Parcel.park_id)
-                .outerjoin(cl, cl.id == Parcel.cluster_id)
+                .join(ParkRow, ParkRow.id == ParcelRow.park_id)
+                .outerjoin(cl, cl.id == ParcelRow.cluster_id)
                 .outerjoin(
-                    ParcelScore,
+                    ParcelScoreRow,
                     and_(
-                        ParcelScore.parcel_id == Parcel.id,
-                        ParcelScore.run_id == (run.id if run else literal(-1)),
+                        ParcelScoreRow.parcel_id == ParcelRow.id,
+                        ParcelScoreRow.run_id == (run.id if run else literal(-1)),
                     ),
                 )
-                .where(Parcel.zone_id == z)
+                .where(ParcelRow.zone_id == z)
             )
-            return q, Parcel.geom, Parcel.parcel_id, cols
-        f = InfrastructureFeature
+            return q, ParcelRow.geom, ParcelRow.parcel_id, cols
+        f = InfrastructureFeatureRow
         cols = [self.spec.id_field, "name", _KIND_FIELD.get(cid, "kind"), "status", "attrs"]
         q = select(f.code, f.name, f.kind, f.status, f.attrs, func.ST_AsBinary(f.geom)).where(
             f.zone_id == z, f.layer == cid
@@ -234,8 +242,8 @@ class ZoneFeatures:
         _, geom_col, _, _ = self._base()
         table = geom_col.class_
         q = select(func.ST_AsBinary(geom_col)).where(table.zone_id == self.zone_id, geom_col.is_not(None))
-        if table is InfrastructureFeature:
-            q = q.where(InfrastructureFeature.layer == self.spec.id)
+        if table is InfrastructureFeatureRow:
+            q = q.where(InfrastructureFeatureRow.layer == self.spec.id)
         geoms = shapely.from_wkb([bytes(b) for b in self.session.scalars(q)])
         if len(geoms) == 0:
             return None
@@ -246,8 +254,8 @@ class ZoneFeatures:
         _, geom_col, _, _ = self._base()
         table = geom_col.class_
         q = select(table.attrs).where(table.zone_id == self.zone_id)
-        if table is InfrastructureFeature:
-            q = q.where(InfrastructureFeature.layer == self.spec.id)
+        if table is InfrastructureFeatureRow:
+            q = q.where(InfrastructureFeatureRow.layer == self.spec.id)
         types: dict[str, str | None] = {}
         declared = set(self.spec.field_names)
         for attrs in self.session.scalars(q):
@@ -276,4 +284,4 @@ class ZoneFeatures:
 
 def zone_ids(session: Session) -> list[str]:
     """Return the ids of the zones in the database, sorted."""
-    return list(session.scalars(select(Zone.id).order_by(Zone.id)))
+    return list(session.scalars(select(ZoneRow.id).order_by(ZoneRow.id)))
