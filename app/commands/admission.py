@@ -58,8 +58,8 @@ def _zone_file(zone: Path | None) -> Path:
 
 def load_context(zone_file: Path, zone: Any = None) -> tuple[Any, pd.DataFrame, Any]:
     """Return (zone config, scored parcels, capacity ledger or None) for a zone file."""
-    from scoring.capacity import CapacityLedger
     from app.scoring_io.cache import load_scored_parcels
+    from scoring.capacity import CapacityLedger
     from scoring.zone import load_zone, zone_data_path
 
     zone = zone if zone is not None else load_zone(zone_file)
