@@ -67,9 +67,14 @@ class Settings(BaseSettings):
     port: int = 8000
 
     def resolved_database_url(self) -> str:
-        """Return the database URL, defaulting to a SpatiaLite file in the state directory."""
+        """Return the database URL, defaulting to a SpatiaLite file in the state directory.
+
+        The default's state directory is created when missing (it is parksite's own); a folder
+        named in ``database_url`` must exist (``app.db.probe.check_sqlite_location``).
+        """
         if self.database_url:
             return self.database_url
+        self.state_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{(self.state_dir / 'parksite.sqlite').resolve()}"
 
 

@@ -216,8 +216,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from app.db.probe import probe
         from app.db.schema import require_current
 
+        probe(engine)  # DatabaseUnavailableError: unreachable, missing, no PostGIS
         require_current(engine)  # ConfigError naming `parksite db upgrade` on an old schema
         n = mark_interrupted(factory)
         if n:

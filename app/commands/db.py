@@ -41,13 +41,17 @@ def _shown(url: str) -> str:
 
 
 def _ready_engine(url: str | None):  # noqa: ANN202
-    """Return an engine on a database migrated to the newest revision."""
+    """Return an engine on a database (checked: :func:`app.db.probe.open_database`) migrated to
+    the newest revision."""
     from app.db import schema
-    from app.db.engine import make_engine
+    from app.db.probe import open_database
 
-    url = _url(url)
-    engine = make_engine(url)
-    schema.upgrade(engine)
+    engine = open_database(_url(url))
+    try:
+        schema.upgrade(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
@@ -66,10 +70,11 @@ def upgrade(
 ) -> None:
     """Create or migrate the database schema to the newest (or given) revision."""
     from app.db import schema
-    from app.db.engine import backend_of, make_engine
+    from app.db.engine import backend_of
+    from app.db.probe import open_database
 
     url = _url(database_url)
-    engine = make_engine(url)
+    engine = open_database(url)
     try:
         before = schema.current_revision(engine)
         after = schema.upgrade(engine, revision)
@@ -83,10 +88,11 @@ def upgrade(
 def current(database_url: str | None = DatabaseUrl) -> None:
     """Print the database's schema revision and the newest one the code knows."""
     from app.db import schema
-    from app.db.engine import backend_of, make_engine
+    from app.db.engine import backend_of
+    from app.db.probe import open_database
 
     url = _url(database_url)
-    engine = make_engine(url)
+    engine = open_database(url)
     try:
         have = schema.current_revision(engine)
     finally:

@@ -49,13 +49,14 @@ def prepare(settings: Settings, *, out: Console = console) -> None:
     from app.api.jobs import mark_interrupted
     from app.api.scores import latest_run, run_scoring
     from app.db import schema
-    from app.db.engine import backend_of, make_engine, session_factory
+    from app.db.engine import backend_of, session_factory
     from app.db.importer import import_zone
     from app.db.models import User, Zone
+    from app.db.probe import open_database
     from app.db.users import DEV_ADMIN_NAME, DEV_ADMIN_PASSWORD, ensure_dev_admin
 
     url = settings.resolved_database_url()
-    engine = make_engine(url)
+    engine = open_database(url)  # DatabaseUnavailableError: what, where, what to do
     try:
         revision = schema.upgrade(engine)
         out.print(f"[green]OK[/green] {backend_of(url)} database at schema revision {revision}")
