@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -59,6 +60,12 @@ class Settings(BaseSettings):
         gt=0,
         description="how long (minutes) a locked-out user name or address is refused "
         "(429 with Retry-After), counted from the failure that locked it",
+    )
+    interrupted_job_inputs: Literal["keep", "delete"] = Field(
+        "keep",
+        description="what happens, at the next start, to the uploaded input of a batch job a "
+        "stopped or killed server left unfinished: keep it (the job can be re-run with POST "
+        "/api/v1/jobs/{id}/rerun) or delete it",
     )
     cors_origins: list[str] = Field(default_factory=list)
     max_body_mb: float = 50.0

@@ -3,7 +3,8 @@
 Before the server starts: the settings are built (environment ``PARKSITE_*`` plus the options),
 the database is migrated to the newest schema, the bundled sample zone is imported when the
 database holds no zone (the same path as ``parksite import --sample``) and scored when it has no
-score run, jobs a previous server left unfinished are marked ``interrupted``, and — in
+score run, jobs and score runs a previous server left unfinished are marked ``interrupted``
+(their inputs kept or deleted by ``PARKSITE_INTERRUPTED_JOB_INPUTS``), and — in
 development mode only — a default admin is created when there are no users (said loudly).
 Outside development mode there is never a default password.
 """
@@ -46,7 +47,7 @@ def prepare(settings: Settings, *, out: Console = console) -> None:
     preload_native_libraries()
     from sqlalchemy import func, select
 
-    from app.api.jobs import mark_interrupted
+    from app.api.recover import recover
     from app.api.scores import latest_run, run_scoring
     from app.db import schema
     from app.db.engine import backend_of, session_factory
@@ -61,6 +62,8 @@ def prepare(settings: Settings, *, out: Console = console) -> None:
         revision = schema.upgrade(engine)
         out.print(f"[green]OK[/green] {backend_of(url)} database at schema revision {revision}")
         factory = session_factory(engine)
+        for line in recover(factory, settings).lines():  # jobs, score runs, inputs (by policy)
+            out.print(f"[yellow]{line}[/yellow]")
         with factory() as s:
             zones = list(s.scalars(select(Zone.id).order_by(Zone.id)))
         if not zones:
@@ -81,11 +84,6 @@ def prepare(settings: Settings, *, out: Console = console) -> None:
                     f"[green]OK[/green] score run {result.run_id}: {result.summary['n_parcels']} "
                     f"parcels ({by_class}) in {time.perf_counter() - t0:.1f} s"
                 )
-        n = mark_interrupted(factory)
-        if n:
-            out.print(
-                f"[yellow]{n} job(s) left unfinished by the previous server were marked interrupted[/yellow]"
-            )
         with factory.begin() as s:
             admin = ensure_dev_admin(s, settings) if settings.dev_mode else None
             users = s.scalar(select(func.count()).select_from(User))
