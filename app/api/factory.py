@@ -199,6 +199,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_zone,
     )
     from app.api.jobs import JobRunner
+    from app.api.proxies import TrustedProxies
     from app.api.recover import recover
     from app.api.throttle import LoginThrottle
     from app.api.tiles import TileCache
@@ -252,6 +253,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.api = state
     app.state.login_throttle = LoginThrottle.from_settings(settings)  # failed logins, this process
+    app.state.trusted_proxies = TrustedProxies(settings.trusted_proxies)  # X-Forwarded-For from these
     app.add_exception_handler(ParksiteError, domain_error)
     app.add_exception_handler(Exception, unexpected_error)
     for module in (

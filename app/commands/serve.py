@@ -146,8 +146,12 @@ def register(cli: typer.Typer) -> None:
                 host=settings.host,
                 port=settings.port,
                 reload=True,
+                proxy_headers=False,  # the app reads X-Forwarded-For from trusted proxies only
             )
         else:
             from app.api.factory import create_app
 
-            uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+            # uvicorn would otherwise rewrite the client address from X-Forwarded-For of any
+            # request from 127.0.0.1; the app believes that header only from PARKSITE_TRUSTED_PROXIES
+            # (app.api.proxies)
+            uvicorn.run(create_app(settings), host=settings.host, port=settings.port, proxy_headers=False)
