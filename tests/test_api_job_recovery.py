@@ -186,6 +186,8 @@ def test_rerun_refusals(client, tmp_path):
     r = client.post(f"/api/v1/jobs/{theirs}/rerun", headers=auth(client, "admin"))
     assert r.status_code == 202, r.text
     assert wait_done(client, r.json()["job_id"], role="admin")["counts"]["n_parcels"] == 22
+    doc = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/jobs/{job_id}/rerun"]["post"]
+    assert {"202", "403", "404", "409"} <= set(doc["responses"])
     # an upload whose stored file went missing
     with client.app.state.api.factory() as s:
         folder = s.get(BatchJob, done).input_path

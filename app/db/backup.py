@@ -419,22 +419,6 @@ def backup_database(url: str, dest: Path, *, overwrite: bool = False) -> BackupI
     return BackupInfo(dest, info.backend, info.revision, dest.stat().st_size, info.rows, info.schema)
 
 
-def inspect_backup(src: Path) -> BackupInfo:
-    """Return what a backup file holds (backend, revision, rows for SQLite backups, schema for
-    PostGIS ones); ``BackupFileError`` for anything that is not an undamaged parksite backup of a
-    revision this code knows."""
-    src = Path(src)
-    kind = backup_kind(src)
-    if kind == "spatialite":
-        revision, rows = _inspect_sqlite(src)
-        schema = None
-    else:
-        schema, _entries, revision = _inspect_postgis(src)
-        rows = {}
-    _known_revision(src, revision)
-    return BackupInfo(src, kind, revision, src.stat().st_size, rows, schema)
-
-
 def restore_database(url: str, src: Path, *, force: bool = False) -> BackupInfo:
     """Replace the database at ``url`` by the backup ``src``; return what it holds now.
 
