@@ -9,9 +9,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PARKSITE_PORT=8000 \
     PARKSITE_STATE_DIR=/var/lib/parksite
 
-# SpatiaLite for the embedded database; CJK fonts for rendered reports.
+# SpatiaLite for the embedded database; CJK fonts for rendered reports; pg_dump/pg_restore/psql
+# for `parksite db backup|restore` on PostGIS.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libsqlite3-mod-spatialite fonts-noto-cjk \
+ && apt-get install -y --no-install-recommends libsqlite3-mod-spatialite fonts-noto-cjk postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 1000 parksite \

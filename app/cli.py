@@ -73,6 +73,13 @@ def main() -> None:
         if _is_usage_error(exc):
             exc.show()  # type: ignore[attr-defined]
             sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+        if type(exc).__module__.split(".")[0] in ("sqlalchemy", "psycopg", "sqlean", "sqlite3"):
+            from app.db.probe import explain_anywhere, is_unavailable_error
+
+            if is_unavailable_error(exc):  # the database went away mid-command: no traceback
+                err = explain_anywhere(exc)
+                typer.secho(f"错误 error: {err}", err=True, fg=typer.colors.RED)
+                sys.exit(exit_code_for(err))
         raise
     # Without standalone mode click returns a command's exit code instead of exiting with it.
     sys.exit(rv if isinstance(rv, int) else 0)

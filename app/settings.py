@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 #: The repository (or installed source tree) root: bundled data lives under it.
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +27,9 @@ class Settings(BaseSettings):
     user name (any letter case) within ``login_window_minutes``, or ``login_max_failures_per_address``
     from one client address, further logins for that name / from that address are refused with
     429 for ``login_lockout_minutes``, without checking the password. A successful login clears
-    the name's failures (not the address's). The counts live in the server process.
+    the name's failures (not the address's). The counts live in the server process. The
+    per-address limit must be higher than the per-name one. The client address is the peer's, or,
+    from a proxy in ``trusted_proxies``, the one it put in ``X-Forwarded-For`` (``app.api.proxies``).
     """
 
     model_config = SettingsConfigDict(env_prefix="PARKSITE_", extra="ignore")
@@ -60,16 +64,62 @@ class Settings(BaseSettings):
         description="how long (minutes) a locked-out user name or address is refused "
         "(429 with Retry-After), counted from the failure that locked it",
     )
+    interrupted_job_inputs: Literal["keep", "delete"] = Field(
+        "keep",
+        description="what happens, at the next start, to the uploaded input of a batch job a "
+        "stopped or killed server left unfinished: keep it (the job can be re-run with POST "
+        "/api/v1/jobs/{id}/rerun) or delete it",
+    )
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="IP addresses or networks (comma-separated, e.g. 10.0.0.5,10.0.1.0/24) of the "
+        "reverse proxies in front of parksite: only their X-Forwarded-For header names the client "
+        "(login throttling); default none, the header is ignored",
+    )
     cors_origins: list[str] = Field(default_factory=list)
     max_body_mb: float = 50.0
     max_vertices: int = 20_000
     host: str = "127.0.0.1"
     port: int = 8000
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_list(cls, value: object) -> object:
+        """Accept a comma-separated string (the environment) as well as a list; check each entry."""
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            entries = [str(v).strip() for v in value if str(v).strip()]
+            for entry in entries:
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{entry!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+                    ) from None
+            return entries
+        return value
+
+    @model_validator(mode="after")
+    def _user_limit_first(self) -> Settings:
+        """The per-address login limit must exceed the per-name one: a name is locked out first."""
+        if self.login_max_failures_per_address <= self.login_max_failures:
+            raise ValueError(
+                f"login_max_failures_per_address ({self.login_max_failures_per_address}) must be "
+                f"higher than login_max_failures ({self.login_max_failures}), so that one user's "
+                "failures lock out that user name, not everyone behind the same address"
+            )
+        return self
+
     def resolved_database_url(self) -> str:
-        """Return the database URL, defaulting to a SpatiaLite file in the state directory."""
+        """Return the database URL, defaulting to a SpatiaLite file in the state directory.
+
+        The default's state directory is created when missing (it is parksite's own); a folder
+        named in ``database_url`` must exist (``app.db.probe.check_sqlite_location``).
+        """
         if self.database_url:
             return self.database_url
+        self.state_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{(self.state_dir / 'parksite.sqlite').resolve()}"
 
 

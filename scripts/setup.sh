@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
 
-# Debian packages: SpatiaLite for the embedded database; PostGIS, gdal-bin (gdaldem is the
-# reference the slope tests compare against) and Chromium for the test suite.
+# Debian packages: SpatiaLite for the embedded database, postgresql-client for PostGIS backups
+# (below); PostGIS, gdal-bin (gdaldem is the reference the slope tests compare against) and
+# Chromium for the test suite.
 debs=(libsqlite3-mod-spatialite fonts-noto-cjk)
 if [ "$want_test" = 1 ]; then
   # PostGIS for the PostgreSQL the machine runs (15 on Debian 12).
@@ -21,6 +22,9 @@ missing=()
 for p in "${debs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
+# pg_dump, pg_restore and psql for `parksite db backup|restore` on PostGIS (any installed
+# postgresql-client-N will do; the server's major version or newer).
+command -v pg_dump >/dev/null 2>&1 && command -v psql >/dev/null 2>&1 || missing+=(postgresql-client)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO="sudo"

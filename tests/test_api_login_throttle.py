@@ -31,7 +31,11 @@ WRONG = "not-the-password"
 ADDRESS = "testclient"  # the peer address of starlette's TestClient
 USER_LOCKED_900 = "too many failed logins for this user name; try again in 15 min"
 USER_LOCKED_900_ZH = "该用户名登录失败次数过多，请 15 分钟后再试"
-ADDRESS_LOCKED_900 = "too many failed logins from this address; try again in 15 min"
+ADDRESS_LOCKED_900 = (
+    "too many failed logins from your network address (shared by everyone behind the same router); "
+    "try again in 15 min"
+)
+ADDRESS_LOCKED_900_ZH = "您所在的网络地址（同一路由器后的所有人共用）登录失败次数过多，请 15 分钟后再试"
 
 
 class FakeClock:
@@ -213,7 +217,8 @@ def test_other_names_from_the_address_pass_until_the_address_limit(client, throt
     r = login(client, "admin", PASSWORD)
     assert (r.status_code, r.headers["Retry-After"]) == (429, "900")
     assert r.json()["message"] == ADDRESS_LOCKED_900
-    assert r.json()["message_zh"] == "此地址登录失败次数过多，请 15 分钟后再试"
+    assert r.json()["message_zh"] == ADDRESS_LOCKED_900_ZH
+    assert "PARKSITE_LOGIN_MAX_FAILURES_PER_ADDRESS" in r.json()["hint"]
 
     other = TestClient(client.app, client=("203.0.113.7", 50000))  # another address, same app
     assert login(other, "admin", PASSWORD).status_code == 200

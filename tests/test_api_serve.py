@@ -59,6 +59,7 @@ def test_serve_prepares_an_empty_database_in_dev_mode(serve_cli, empty_db_url, m
     assert "http://127.0.0.1:8123/" in out
     ((args, kwargs),) = calls
     assert isinstance(args[0], FastAPI) and (kwargs["host"], kwargs["port"]) == ("127.0.0.1", 8123)
+    assert kwargs["proxy_headers"] is False  # X-Forwarded-For is the app's to judge (app.api.proxies)
     engine, factory = _db(empty_db_url)
     try:
         with factory(engine)() as s:
@@ -107,7 +108,13 @@ def test_serve_with_reload_runs_the_app_factory(serve_cli, empty_db_url, monkeyp
     assert result.exit_code == 0, result.output
     ((args, kwargs),) = calls
     assert args == ("app.api.factory:create_app",)
-    assert kwargs == {"factory": True, "host": "0.0.0.0", "port": 9000, "reload": True}
+    assert kwargs == {
+        "factory": True,
+        "host": "0.0.0.0",
+        "port": 9000,
+        "reload": True,
+        "proxy_headers": False,
+    }
     import os
 
     assert os.environ["PARKSITE_DATABASE_URL"] == empty_db_url  # the reloader's child reads it

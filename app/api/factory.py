@@ -3,8 +3,9 @@
 Built by a factory — never at import time — so tests and ``parksite serve`` pass their own
 settings. The app owns an engine and session factory for ``Settings.resolved_database_url()``,
 a background job runner and a tile cache (``app.state.api``, an :class:`ApiState`). At startup
-it checks that the database schema is current (else: run ``parksite db upgrade``) and marks jobs
-a previous process left unfinished as ``interrupted``; at shutdown it stops the job runner and
+it checks that the database answers (``app.db.probe``) and its schema is current (else: run
+``parksite db upgrade``) and marks jobs and score runs a previous process left unfinished as
+``interrupted`` (``app.api.recover``); at shutdown it stops the job runner and
 disposes of the engine. The map's pages (``app.web.mount``) and the OGC API – Features service
 with the exports (``app.ogc.mount``: ``/ogc``, ``/api/v1/exports``) are mounted when those
 packages exist. Run one worker process per database: background jobs live in the process.
@@ -193,10 +194,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_jobs,
         routes_parcels,
         routes_projects,
+        routes_rerun,
         routes_tiles,
         routes_zone,
     )
-    from app.api.jobs import JobRunner, mark_interrupted
+    from app.api.jobs import JobRunner
+    from app.api.proxies import TrustedProxies
+    from app.api.recover import recover
     from app.api.throttle import LoginThrottle
     from app.api.tiles import TileCache
     from app.db.engine import make_engine, session_factory
@@ -217,12 +221,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from app.db.probe import probe
         from app.db.schema import require_current
 
+        probe(engine)  # DatabaseUnavailableError: unreachable, missing, no PostGIS
         require_current(engine)  # ConfigError naming `parksite db upgrade` on an old schema
-        n = mark_interrupted(factory)
-        if n:
-            log.warning("%d job(s) left unfinished by the previous server were marked interrupted", n)
+        for line in recover(factory, settings).lines():  # jobs, score runs, inputs (by policy)
+            log.warning("%s", line)
         state.jobs = JobRunner(factory)
         try:
             yield
@@ -249,6 +254,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.api = state
     app.state.login_throttle = LoginThrottle.from_settings(settings)  # failed logins, this process
+    app.state.trusted_proxies = TrustedProxies(settings.trusted_proxies)  # X-Forwarded-For from these
     app.add_exception_handler(ParksiteError, domain_error)
     app.add_exception_handler(Exception, unexpected_error)
     for module in (
@@ -259,6 +265,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_checks,
         routes_projects,
         routes_jobs,
+        routes_rerun,
         routes_tiles,
     ):
         app.include_router(module.router, prefix=API_PREFIX)

@@ -24,9 +24,12 @@ uvicorn worker per database (background jobs live in the process too, see the fa
 process sees every login for its accounts; a restart gives an attacker at most one more
 allowance, and restarts are rare and visible to the operator. Were several workers ever run,
 each would allow its own ``max_failures`` — the limit would scale with the worker count, not
-disappear. The client address is the ASGI peer address (``request.client``); behind a reverse
-proxy that is the proxy's unless uvicorn rewrites it from ``X-Forwarded-For`` (it does for
-proxies listed in ``FORWARDED_ALLOW_IPS``, by default 127.0.0.1).
+disappear. The client address is the peer's, or — for a request from a proxy listed in
+``Settings.trusted_proxies`` — the one that proxy put in ``X-Forwarded-For``
+(:mod:`app.api.proxies`; a header from anyone else is ignored, so rotating it changes nothing);
+an IPv6 client is counted by its /64 network. The per-address limit is meant to be well above
+the per-name one (``Settings`` insists it is higher): one person's typos lock their name, not
+everyone behind the same office router.
 
 Time comes from an injectable ``clock`` (seconds, monotonic; default :func:`time.monotonic`), so
 tests advance a fake clock instead of sleeping.
@@ -43,6 +46,7 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from app.api.proxies import TrustedProxies, address_key
 from app.errors import LoginThrottledError
 from app.settings import Settings
 
@@ -225,11 +229,13 @@ class LoginThrottle:
                 hint="wait, then log in with the right password",
             )
         return LoginThrottledError(
-            f"too many failed logins from this address; try again in {en}",
+            f"too many failed logins from your network address (shared by everyone behind the "
+            f"same router); try again in {en}",
             retry_after=seconds,
-            message_zh=f"此地址登录失败次数过多，请 {zh}后再试",
+            message_zh=f"您所在的网络地址（同一路由器后的所有人共用）登录失败次数过多，请 {zh}后再试",
             where="login",
-            hint="wait, then log in with the right user name and password",
+            hint="wait, then log in with the right user name and password; if many people share "
+            "this address, an administrator can raise PARKSITE_LOGIN_MAX_FAILURES_PER_ADDRESS",
         )
 
     def _sweep(self, now: float) -> None:
@@ -245,8 +251,12 @@ class LoginThrottle:
 
 
 def client_address(request: Request) -> str:
-    """Return the client address of ``request`` (the ASGI peer host; ``"unknown"`` if none)."""
-    return request.client.host if request.client else "unknown"
+    """Return the address the failed logins of ``request`` are counted under: the client's
+    (``X-Forwarded-For`` believed only from the app's trusted proxies,
+    :meth:`app.api.proxies.TrustedProxies.client_of`), an IPv6 one as its /64; ``"unknown"``
+    without a peer."""
+    proxies = getattr(request.app.state, "trusted_proxies", None) or TrustedProxies()
+    return address_key(proxies.client_of(request))
 
 
 def login_throttle(request: Request) -> LoginThrottle:

@@ -1,4 +1,4 @@
-"""``parksite db upgrade|current``, ``parksite import`` and ``parksite user add|list|disable|enable``.
+"""``parksite db upgrade|current|backup|restore``, ``parksite import`` and ``parksite user add|list|disable|enable``.
 
 Every command takes ``--database-url`` (default ``PARKSITE_DATABASE_URL``, else the SpatiaLite
 file in the state directory) and brings the schema to the newest revision before it writes.
@@ -41,13 +41,17 @@ def _shown(url: str) -> str:
 
 
 def _ready_engine(url: str | None):  # noqa: ANN202
-    """Return an engine on a database migrated to the newest revision."""
+    """Return an engine on a database (checked: :func:`app.db.probe.open_database`) migrated to
+    the newest revision."""
     from app.db import schema
-    from app.db.engine import make_engine
+    from app.db.probe import open_database
 
-    url = _url(url)
-    engine = make_engine(url)
-    schema.upgrade(engine)
+    engine = open_database(_url(url))
+    try:
+        schema.upgrade(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
@@ -66,10 +70,11 @@ def upgrade(
 ) -> None:
     """Create or migrate the database schema to the newest (or given) revision."""
     from app.db import schema
-    from app.db.engine import backend_of, make_engine
+    from app.db.engine import backend_of
+    from app.db.probe import open_database
 
     url = _url(database_url)
-    engine = make_engine(url)
+    engine = open_database(url)
     try:
         before = schema.current_revision(engine)
         after = schema.upgrade(engine, revision)
@@ -83,10 +88,11 @@ def upgrade(
 def current(database_url: str | None = DatabaseUrl) -> None:
     """Print the database's schema revision and the newest one the code knows."""
     from app.db import schema
-    from app.db.engine import backend_of, make_engine
+    from app.db.engine import backend_of
+    from app.db.probe import open_database
 
     url = _url(database_url)
-    engine = make_engine(url)
+    engine = open_database(url)
     try:
         have = schema.current_revision(engine)
     finally:
@@ -96,6 +102,57 @@ def current(database_url: str | None = DatabaseUrl) -> None:
     console.print(
         f"{backend_of(url)} database {_shown(url)}: revision {have or 'none'}, newest {head} — {state}"
     )
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:,.1f} MB" if n >= 1e5 else f"{n / 1e3:,.0f} kB"
+
+
+@db_app.command("backup")
+def backup(
+    file: Path = typer.Argument(..., help="the backup file to write", dir_okay=False),
+    force: bool = typer.Option(False, "--force", help="replace FILE if it exists"),
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """备份 Back up the whole database into FILE: a SpatiaLite copy (SQLite's online backup, safe
+    while the server runs) or a PostGIS pg_dump archive (needs postgresql-client)."""
+    from app.db.backup import backup_database
+
+    url = _url(database_url)
+    info = backup_database(url, file, overwrite=force)
+    console.print(
+        f"[green]OK[/green] {info.backend} database {_shown(url)} backed up to {file} "
+        f"({_size(info.size_bytes)}): {info.summary()}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@db_app.command("restore")
+def restore(
+    file: Path = typer.Argument(..., help="a file written by `parksite db backup`", dir_okay=False),
+    force: bool = typer.Option(
+        False, "--force", help="replace a database that holds data (everything in it is replaced)"
+    ),
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """恢复 Replace the database by a backup (stop `parksite serve` first). A file of the wrong
+    kind, damaged or from a newer parksite is refused and the database left as it was."""
+    from app.db import schema
+    from app.db.backup import restore_database
+
+    url = _url(database_url)
+    info = restore_database(url, file, force=force)
+    console.print(
+        f"[green]OK[/green] {info.backend} database {_shown(url)} restored from {file}: {info.summary()}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if info.revision != schema.head_revision():
+        console.print(
+            f"[yellow]the backup's schema revision {info.revision} is older than this parksite's "
+            f"({schema.head_revision()}): run `parksite db upgrade`[/yellow]"
+        )
 
 
 def _layer_files(items: list[str]) -> dict[str, Path]:

@@ -36,13 +36,14 @@ Out = typer.Option(..., "--out", "-o", help="file to write (replaced if it exist
 
 def _run(kind: str, out: Path, zone: str | None, database_url: str | None, **options: object) -> None:
     # the database, GIS and spreadsheet stacks load only when an export runs
-    from app.db.engine import make_engine, session_factory
+    from app.db.engine import session_factory
+    from app.db.probe import open_database
     from app.exports import write_kind
     from app.exports.data import load_zone_data
     from app.ogc.deps import resolve_zone
 
     url = database_url or get_settings().resolved_database_url()
-    engine = make_engine(url)
+    engine = open_database(url)
     try:
         with session_factory(engine)() as session:
             z = resolve_zone(session, zone)

@@ -3,7 +3,8 @@
 Before the server starts: the settings are built (environment ``PARKSITE_*`` plus the options),
 the database is migrated to the newest schema, the bundled sample zone is imported when the
 database holds no zone (the same path as ``parksite import --sample``) and scored when it has no
-score run, jobs a previous server left unfinished are marked ``interrupted``, and — in
+score run, jobs and score runs a previous server left unfinished are marked ``interrupted``
+(their inputs kept or deleted by ``PARKSITE_INTERRUPTED_JOB_INPUTS``), and — in
 development mode only — a default admin is created when there are no users (said loudly).
 Outside development mode there is never a default password.
 """
@@ -46,20 +47,23 @@ def prepare(settings: Settings, *, out: Console = console) -> None:
     preload_native_libraries()
     from sqlalchemy import func, select
 
-    from app.api.jobs import mark_interrupted
+    from app.api.recover import recover
     from app.api.scores import latest_run, run_scoring
     from app.db import schema
-    from app.db.engine import backend_of, make_engine, session_factory
+    from app.db.engine import backend_of, session_factory
     from app.db.importer import import_zone
     from app.db.models import UserRow, ZoneRow
+    from app.db.probe import open_database
     from app.db.users import DEV_ADMIN_NAME, DEV_ADMIN_PASSWORD, ensure_dev_admin
 
     url = settings.resolved_database_url()
-    engine = make_engine(url)
+    engine = open_database(url)  # DatabaseUnavailableError: what, where, what to do
     try:
         revision = schema.upgrade(engine)
         out.print(f"[green]OK[/green] {backend_of(url)} database at schema revision {revision}")
         factory = session_factory(engine)
+        for line in recover(factory, settings).lines():  # jobs, score runs, inputs (by policy)
+            out.print(f"[yellow]{line}[/yellow]")
         with factory() as s:
             zones = list(s.scalars(select(ZoneRow.id).order_by(ZoneRow.id)))
         if not zones:
@@ -80,11 +84,6 @@ def prepare(settings: Settings, *, out: Console = console) -> None:
                     f"[green]OK[/green] score run {result.run_id}: {result.summary['n_parcels']} "
                     f"parcels ({by_class}) in {time.perf_counter() - t0:.1f} s"
                 )
-        n = mark_interrupted(factory)
-        if n:
-            out.print(
-                f"[yellow]{n} job(s) left unfinished by the previous server were marked interrupted[/yellow]"
-            )
         with factory.begin() as s:
             admin = ensure_dev_admin(s, settings) if settings.dev_mode else None
             users = s.scalar(select(func.count()).select_from(UserRow))
@@ -147,8 +146,12 @@ def register(cli: typer.Typer) -> None:
                 host=settings.host,
                 port=settings.port,
                 reload=True,
+                proxy_headers=False,  # the app reads X-Forwarded-For from trusted proxies only
             )
         else:
             from app.api.factory import create_app
 
-            uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+            # uvicorn would otherwise rewrite the client address from X-Forwarded-For of any
+            # request from 127.0.0.1; the app believes that header only from PARKSITE_TRUSTED_PROXIES
+            # (app.api.proxies)
+            uvicorn.run(create_app(settings), host=settings.host, port=settings.port, proxy_headers=False)

@@ -31,6 +31,12 @@ Modules:
 * :mod:`app.db.admissions` — admitting a project on parcels and revoking it.
 * :mod:`app.db.lookups` — small look-ups for the API (a parcel's id by code, current versions).
 * :mod:`app.db.jobs` — batch jobs (queued → running → done | failed | interrupted).
+* :mod:`app.db.recovery` — after a crash: unfinished score runs and jobs marked interrupted,
+  interrupted jobs' inputs kept or deleted by policy.
+* :mod:`app.db.probe` — is the database there: ``open_database``, clear messages for a missing,
+  unreachable or PostGIS-less database.
+* :mod:`app.db.backup` (with :mod:`app.db.backup_pg`) — ``backup_database`` / ``restore_database``
+  for both backends (SQLite's online backup API; ``pg_dump`` / ``pg_restore``).
 * :mod:`app.db.audit` — the audit log.
 * :mod:`app.db.geometry` — geometry in and out of the database.
 

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import spatialite
+from app.db.probe import check_sqlite_location
 from gis.errors import ConfigError
 
 SUPPORTED = "sqlite:///PATH (SpatiaLite) or postgresql+psycopg://USER@HOST:PORT/DB (PostGIS)"
@@ -40,16 +40,17 @@ def backend_of(url: str) -> str:
 def make_engine(url: str, *, echo: bool = False, pool_size: int | None = None) -> Engine:
     """Return a new SQLAlchemy engine for ``url`` with the spatial extension ready on connect.
 
-    For a SQLite file the parent directory is created and the file is put in WAL mode (readers
-    do not block the writer). Raises ``ConfigError`` for an unsupported URL and
-    ``SpatiaLiteUnavailableError`` when SpatiaLite cannot be loaded (on first connection).
+    For a SQLite file the folder must exist (:func:`app.db.probe.check_sqlite_location`; it is
+    never created here) and the file is put in WAL mode (readers do not block the writer).
+    Raises ``ConfigError`` for an unsupported URL, ``DatabaseUnavailableError`` for a missing
+    folder, and ``SpatiaLiteUnavailableError`` when SpatiaLite cannot be loaded (on first
+    connection). Nothing connects here: :func:`app.db.probe.open_database` also checks that the
+    database answers.
     """
     backend = backend_of(url)
     if backend == "spatialite":
-        u = make_url(url)
-        db = u.database
-        if db and db != ":memory:" and not db.startswith("file:"):
-            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        check_sqlite_location(url)
+        db = make_url(url).database
         engine = create_engine(url, module=spatialite.sqlite_dbapi(), echo=echo, connect_args={"timeout": 30})
         event.listen(engine, "connect", spatialite.on_connect)
         if db and db != ":memory:":

@@ -24,7 +24,7 @@ PARCEL_STATUSES = ("existing", "vacant", "reserved", "public")
 CLUSTER_KINDS = ("industrial", "public_service", "service", "reserve")
 INFRASTRUCTURE_LAYERS = ("roads", "rivers", "substations", "water", "places")
 JOB_STATUSES = ("queued", "running", "done", "failed", "interrupted")
-RUN_STATUSES = ("running", "done", "failed")
+RUN_STATUSES = ("running", "done", "failed", "interrupted")  # interrupted: migration 0003
 VERDICTS = ("pass", "fail", "review")
 
 
