@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import spatialite
-from app.db.probe import check_sqlite_location
+from app.db.url_checks import check_sqlite_location
 from gis.errors import ConfigError
 
 SUPPORTED = "sqlite:///PATH (SpatiaLite) or postgresql+psycopg://USER@HOST:PORT/DB (PostGIS)"
@@ -40,7 +40,7 @@ def backend_of(url: str) -> str:
 def make_engine(url: str, *, echo: bool = False, pool_size: int | None = None) -> Engine:
     """Return a new SQLAlchemy engine for ``url`` with the spatial extension ready on connect.
 
-    For a SQLite file the folder must exist (:func:`app.db.probe.check_sqlite_location`; it is
+    For a SQLite file the folder must exist (:func:`app.db.url_checks.check_sqlite_location`; it is
     never created here) and the file is put in WAL mode (readers do not block the writer).
     Raises ``ConfigError`` for an unsupported URL, ``DatabaseUnavailableError`` for a missing
     folder, and ``SpatiaLiteUnavailableError`` when SpatiaLite cannot be loaded (on first

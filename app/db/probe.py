@@ -17,56 +17,23 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.db.url_checks import URL_SETTING, DatabaseUnavailableError, check_sqlite_location, shown_url
 from gis.errors import ConfigError
+
+__all__ = [
+    "URL_SETTING",
+    "DatabaseUnavailableError",
+    "check_sqlite_location",
+    "explain",
+    "open_database",
+    "shown_url",
+]
 
 if TYPE_CHECKING:  # the engine module imports this one: no import cycle at run time
     from sqlalchemy import Engine
     from sqlalchemy.engine import URL
-
-#: What to say about the URL setting in hints.
-URL_SETTING = "PARKSITE_DATABASE_URL (or --database-url)"
-
-
-class DatabaseUnavailableError(ConfigError):
-    """The database cannot be used: a missing folder or database, a server that does not answer,
-    a refused login, or PostgreSQL without PostGIS (CLI exit code 8, like other setup errors)."""
-
-
-def shown_url(url: str | URL) -> str:
-    """Return ``url`` as text with its password hidden (``***``)."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def check_sqlite_location(url: str) -> None:
-    """Raise ``DatabaseUnavailableError`` unless a SQLite URL's file can be created or opened.
-
-    In-memory and ``file:`` URLs are not checked. The folder must exist already: a typo in the
-    path (``sqlite:////nonexistent/dir/x.sqlite``) is refused, not created.
-    """
-    from sqlalchemy.engine import make_url
-
-    db = make_url(url).database
-    if not db or db == ":memory:" or db.startswith("file:"):
-        return
-    path = Path(db).expanduser()
-    folder = path.parent.resolve()
-    if not folder.is_dir():
-        raise DatabaseUnavailableError(
-            f"the folder {folder} of the SpatiaLite database file {path.name} does not exist",
-            where=shown_url(url),
-            hint=f"create it first (mkdir -p {folder}) or give another path in {URL_SETTING}",
-        )
-    if path.is_dir():
-        raise DatabaseUnavailableError(
-            f"{path} is a folder, not a SpatiaLite database file",
-            where=shown_url(url),
-            hint=f"name a file, e.g. sqlite:///{path / 'parksite.sqlite'}, in {URL_SETTING}",
-        )
 
 
 def _postgres_target(url: URL) -> str:
