@@ -218,6 +218,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err); // eslint-disable-line no-console
+  console.error(err);
   toastError(err);
 });
