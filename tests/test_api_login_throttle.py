@@ -20,7 +20,6 @@ import app.api.auth as auth_module
 from app.api.throttle import LoginThrottle
 from app.errors import LoginThrottledError, exit_code_for, http_status_for
 from app.settings import Settings
-from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.api_fixtures import PASSWORD, make_client
 
 TOKEN = "/api/v1/auth/token"
