@@ -3,58 +3,12 @@ registering a checked project as admitted."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 
-from .helpers import Watch, login
+from .helpers import Watch, almg_project_on_best_parcel, check_project_on, login
 
 pytestmark = pytest.mark.browser
-
-
-def almg_project_on_best_parcel(api: httpx.Client, name: str) -> tuple[str, dict[str, Any]]:
-    """Return the best-scored vacant parcel of 铝镁新材料产业组团 (sc-almg) and an 铝基新材料 project
-    (6 亿元, 15 亿元/年) that asks for its area (亩, one decimal) — no power or water declared."""
-    feats = api.get("/parcels", params={"cluster": "sc-almg", "status": "vacant", "limit": 1000}).json()[
-        "features"
-    ]
-    parcel = max(
-        (f for f in feats if not f["properties"]["excluded"]), key=lambda f: f["properties"]["score"] or 0
-    )
-    project = {
-        "name": name,
-        "industry": "铝镁新材料",
-        "branch": "铝基新材料",
-        "investment_wan": 60000,
-        "output_wan": 150000,
-        "tax_wan": 3000,
-        "land_mu": round(parcel["properties"]["area_mu"], 1),
-        "water_m3_per_day": None,
-        "power_kw": None,
-        "online_monitoring": True,
-        "waste_treatment_pct": 98,
-    }
-    return parcel["properties"]["parcel_id"], project
-
-
-def check_project_on(w: Watch, pid: str, project: dict[str, Any]) -> None:
-    """Find parcel ``pid`` with the search box, open 项目准入 and fill the project form."""
-    w.page.fill("#search-input", pid)
-    w.page.press("#search-input", "Enter")
-    w.page.wait_for_function("(id) => document.querySelector('#parcel-title')?.textContent === id", arg=pid)
-    w.page.click("#tab-check-btn")
-    assert w.page.locator("#check-parcel").inner_text() == pid
-    f = w.page
-    f.fill("#f-name", project["name"])
-    f.select_option("#f-industry", project["industry"])
-    f.select_option("#f-branch", project["branch"])
-    f.fill("#f-investment", str(project["investment_wan"]))
-    f.fill("#f-output", str(project["output_wan"]))
-    f.fill("#f-tax", str(project["tax_wan"]))
-    f.fill("#f-land", str(project["land_mu"]))
-    f.select_option("#f-monitoring", "true" if project["online_monitoring"] else "false")
-    f.fill("#f-waste", str(project["waste_treatment_pct"]))
 
 
 def test_project_check_shows_verdict_table_and_recommendation(w: Watch, api: httpx.Client) -> None:
