@@ -2,7 +2,8 @@
 # Set up parksite on a fresh Debian/Ubuntu machine: Debian packages, a virtualenv in .venv,
 # and the project installed into it. Safe to run again: it only installs what is missing.
 #   bash scripts/setup.sh          # runtime (web map, CLI, SpatiaLite)
-#   bash scripts/setup.sh --test   # plus PostGIS, GDAL tools and Chromium for the test suite
+#   bash scripts/setup.sh --test   # plus PostGIS, GDAL tools, Chromium and Node (eslint) for the
+#                                  # test suite and scripts/check.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +18,11 @@ if [ "$want_test" = 1 ]; then
   # PostGIS for the PostgreSQL the machine runs (15 on Debian 12).
   pg_major=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
   debs+=("postgresql-${pg_major:-15}-postgis-3" gdal-bin chromium chromium-driver)
+  # Node and npm for eslint (scripts/check.sh), unless a Node with npm is already installed
+  # (e.g. one that bundles npm, which Debian's npm package would conflict with).
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    debs+=(nodejs npm)
+  fi
 fi
 missing=()
 for p in "${debs[@]}"; do
@@ -46,4 +52,14 @@ if [ ! -f "$stamp$extras" ] || [ pyproject.toml -nt "$stamp$extras" ]; then
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -e ".$extras"
   touch "$stamp$extras"
+fi
+
+# eslint and its rules, exactly as package-lock.json pins them, into node_modules.
+if [ "$want_test" = 1 ]; then
+  npm_stamp=node_modules/.parksite-installed
+  if [ ! -f "$npm_stamp" ] || [ package-lock.json -nt "$npm_stamp" ]; then
+    echo "==> npm ci"
+    npm ci --no-audit --no-fund
+    touch "$npm_stamp"
+  fi
 fi

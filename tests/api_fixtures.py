@@ -1,4 +1,6 @@
 """Fixtures of the API tests: a small scored zone in SpatiaLite or PostGIS, users, clients.
+Registered for every test by ``tests/conftest.py`` (``pytest_plugins``); import the helpers
+(``PASSWORD``, ``make_client``, ``auth`` …) by name.
 
 The zone is the synthetic one of ``tests/conftest.py`` (two parks, three clusters near
 (540 000, 4 090 000) in EPSG:4546) with 18 more 80 × 80 m parcels (6 400 m² = 9.6 亩 each) in
@@ -156,8 +158,7 @@ def _drop_database(base: str, name: str) -> None:
         engine.dispose()
 
 
-#: Templates built once per test session, shared by every module importing these fixtures
-#: (each importing module gets its own copy of a session fixture; the cache makes them one).
+#: Templates built once per test session (the session fixtures below also keep them here).
 _TEMPLATES: dict[str, Any] = {}
 
 
@@ -302,23 +303,3 @@ def client(fresh_db: str, tmp_path: Path) -> Iterator[Any]:
     """A client on a database of its own."""
     with make_client(fresh_db, tmp_path / "state") as c:
         yield c
-
-
-#: What a test module imports (``from tests.api_fixtures import *``): fixtures and helpers.
-__all__ = [
-    "PASSWORD",
-    "ROLES",
-    "ZONE_ID",
-    "_api_pg_template",
-    "_api_template",
-    "api_backend",
-    "api_db",
-    "auth",
-    "client",
-    "fresh_db",
-    "make_client",
-    "ro_client",
-    "write_api_zone",
-    "build_api_db",
-    "extra_parcels",
-]

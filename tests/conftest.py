@@ -27,6 +27,10 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+#: Fixture modules shared by many test modules, registered here for every test (no star imports):
+#: the API tests' zone, databases and clients, and the synthetic rasters' ``make_raster``.
+pytest_plugins = ["tests.rasters", "tests.api_fixtures"]
+
 POSTGIS_ENV = "PARKSITE_TEST_POSTGIS_URL"
 
 

@@ -7,7 +7,7 @@ In the spirit of rio-tiler's fixtures: a test builds an array, a transform and a
         t = north_up(500_000, 4_100_000, 10)
         path = make_raster(plane(a=0.1, b=0.0, shape=(20, 30), transform=t), transform=t)
 
-Import the fixture into a test module with ``from tests.rasters import make_raster``.
+The fixture is registered for every test by ``tests/conftest.py`` (``pytest_plugins``).
 """
 
 from __future__ import annotations

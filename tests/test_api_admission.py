@@ -14,7 +14,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.api_fixtures import auth
 
 BASE = {

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.api_fixtures import auth
 
 #: 60 000 万元 investment, 150 000 万元 output: 240 亩 justified at 250 万元/亩 (表9-6 铝镁).

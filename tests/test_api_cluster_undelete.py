@@ -13,7 +13,6 @@ import pytest
 import shapely
 from sqlalchemy import func, select
 
-from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.api_fixtures import auth
 from tests.conftest import X0, Y0
 from tests.test_api_edits import parcel_cluster, wgs84, zone_geom

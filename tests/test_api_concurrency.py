@@ -20,7 +20,6 @@ import pytest
 import uvicorn
 from sqlalchemy import select
 
-from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.api_fixtures import PASSWORD
 
 

@@ -11,7 +11,6 @@ from pyproj import Transformer
 from shapely.geometry import mapping, shape
 from sqlalchemy import select
 
-from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.api_fixtures import auth, make_client
 from tests.conftest import X0, Y0
 

@@ -14,7 +14,6 @@ import pyogrio
 import pytest
 from shapely import Point, box
 
-from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.api_fixtures import auth, make_client
 from tests.conftest import X0, Y0
 

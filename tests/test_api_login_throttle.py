@@ -3,8 +3,7 @@
 Defaults (``Settings``): 5 failures per user name, 20 per client address, within 15 min; a
 lockout lasts 15 min (900 s). Time is a fake clock injected into the app's throttle, so nothing
 sleeps. One backend (SpatiaLite) is enough: the throttle keeps no state in the database. The
-last test (marked ``browser``) drives the login dialog in Chromium against its own ``parksite
-serve`` (the fixtures of ``tests/test_browser.py``).
+login dialog's lockout message in Chromium is tested in ``tests/browser/test_auth.py``.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ from __future__ import annotations
 import pickle
 import threading
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
@@ -22,9 +20,7 @@ import app.api.auth as auth_module
 from app.api.throttle import LoginThrottle
 from app.errors import LoginThrottledError, exit_code_for, http_status_for
 from app.settings import Settings
-from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.api_fixtures import PASSWORD, make_client
-from tests.test_browser import Watch, browser, dialog_shown, server, w  # noqa: F401 - fixtures (own server)
 
 TOKEN = "/api/v1/auth/token"
 WRONG = "not-the-password"
@@ -339,38 +335,3 @@ def test_the_error_is_a_429_with_its_own_exit_code_and_survives_pickling():
         42,
         {"retry_after": 42, "message_zh": "太多"},
     )
-
-
-# --------------------------------------------------------------------------- the login dialog
-
-
-@pytest.mark.browser
-def test_the_login_dialog_shows_the_lockout_in_the_pages_language(w: Watch):
-    """A real ``parksite serve`` (the browser tests' server, one for this module) and Chromium:
-    a wrong password shows the usual text; a locked-out name shows the server's 429 message,
-    in Chinese and, after the language switch, in English."""
-    w.allow(r"status of 401")
-    w.allow(r"status of 429")
-    w.goto("/")
-
-    def submit(user: str, password: str) -> str:
-        if not w.page.locator("#login-modal").evaluate("m => m.classList.contains('show')"):
-            w.page.click("#login-btn")
-            assert dialog_shown(w, "login-modal") == "login-username"
-        w.page.fill("#login-username", user)
-        w.page.fill("#login-password", password)
-        w.page.click("#login-submit")
-        return w.page.wait_for_function(
-            "() => document.getElementById('login-error').textContent"
-        ).json_value()
-
-    assert submit("ghost", WRONG) == "用户名或密码不正确"
-    for _ in range(4):  # failures 2 … 5 for "ghost" from this address (127.0.0.1)
-        r = httpx.post(f"{w.server.url}{TOKEN}", data={"username": "Ghost", "password": WRONG})
-        assert r.status_code == 401
-    assert submit("ghost", WRONG) == USER_LOCKED_900_ZH
-    w.page.click("#login-modal .btn-close")
-    w.page.wait_for_selector("#login-modal", state="hidden")
-    w.page.click("#lang-btn")
-    assert submit("GHOST", "whatever-it-is") == USER_LOCKED_900
-    w.shot("login-locked-out")

@@ -13,7 +13,7 @@ from pyproj import Transformer
 from shapely.geometry import shape
 
 from gis.units import MU_M2
-from tests.api_fixtures import *  # noqa: F403 - fixtures
+from tests.api_fixtures import PASSWORD, auth, make_client
 from tests.conftest import X0, Y0
 
 TO_WGS84 = Transformer.from_crs("EPSG:4546", "OGC:CRS84", always_xy=True)

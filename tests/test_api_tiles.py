@@ -14,7 +14,6 @@ from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 
 from app.api.tiles import SLOPE_COLOURS, slope_breaks_deg
-from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.conftest import X0, Y0
 
 TO_MERC = Transformer.from_crs("EPSG:4546", "EPSG:3857", always_xy=True)

@@ -16,7 +16,7 @@ from gis.errors import NoOverlapError
 from gis.terrain import measure_terrain, measure_terrain_batch, terrain_columns
 from gis.units import MU_M2
 from gis.zonal import load_surface, zonal_slope
-from tests.rasters import ZONE_CRS, ZONE_X0, ZONE_Y0, cell_centres, make_raster, north_up, plane  # noqa: F401
+from tests.rasters import ZONE_CRS, ZONE_X0, ZONE_Y0, cell_centres, north_up, plane
 
 
 def parcels(*geoms, index=None) -> gpd.GeoDataFrame:

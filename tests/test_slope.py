@@ -20,7 +20,7 @@ from app.commands.slope import register
 from gis.errors import CRSError, InputFileError, LimitExceededError, MissingCRSError
 from gis.raster import DEFAULT_MAX_CELLS, read_dem, read_grid, reproject_grid
 from gis.slope import horn_gradient, slope_array, write_slope
-from tests.rasters import ZONE_X0, ZONE_Y0, make_raster, north_up, plane, write_raster, write_vrt  # noqa: F401
+from tests.rasters import ZONE_X0, ZONE_Y0, north_up, plane, write_raster, write_vrt
 
 #: Debian gdal-bin's gdaldem, the reference slope (installed by scripts/setup.sh --test).
 GDALDEM = shutil.which("gdaldem") or "/usr/bin/gdaldem"

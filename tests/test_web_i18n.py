@@ -103,10 +103,11 @@ def _arguments(obj: str) -> set[str] | None:
 def _calls() -> list[tuple[str, str, set[str] | None]]:
     """Return (script, id, keys given) of every t() call with a literal id."""
     out = []
-    for path in sorted((STATIC_DIR / "js").glob("*.js")):
+    js = STATIC_DIR / "js"
+    for path in sorted(js.rglob("*.js")):  # sub-folders too (js/clusters/)
         for m in _CALL.finditer(path.read_text(encoding="utf-8")):
             given = _arguments(m.group(2).strip()) if m.group(2) else set()
-            out.append((path.name, m.group(1), given))
+            out.append((path.relative_to(js).as_posix(), m.group(1), given))
     return out
 
 

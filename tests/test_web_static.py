@@ -147,6 +147,18 @@ def test_static_files_are_cache_busted_by_content() -> None:
     assert asset_version() == v
 
 
+def test_cache_busting_covers_the_modules_in_sub_folders(tmp_path: Path) -> None:
+    from app.web.pages import asset_version
+
+    for sub in ("js/clusters", "css"):
+        (tmp_path / sub).mkdir(parents=True)
+    module = tmp_path / "js" / "clusters" / "editor.js"
+    module.write_text("export const a = 1;\n")
+    before = asset_version(tmp_path)
+    module.write_text("export const a = 2;\n")
+    assert asset_version(tmp_path) != before
+
+
 def test_jobs_page_has_the_upload_form(client: TestClient) -> None:
     html = client.get("/jobs").text
     assert 'id="upload-form"' in html and 'type="file"' in html and 'id="jobs-table"' in html
@@ -194,7 +206,8 @@ def test_css_list_covers_the_vendored_styles() -> None:
 
 
 def _own_js() -> list[Path]:
-    return sorted(JS_DIR.glob("*.js"))
+    """Return the project's own ES modules, those in sub-folders (e.g. ``js/clusters/``) too."""
+    return sorted(JS_DIR.rglob("*.js"))
 
 
 def test_only_the_basemap_module_names_other_hosts() -> None:
@@ -211,7 +224,7 @@ def test_only_the_basemap_module_names_other_hosts() -> None:
     assert all(src in CSP for src in BASEMAP_IMG_SOURCES)
 
 
-_IMPORT = re.compile(r"""import\s*\{([^}]*)\}\s*from\s*["'](\./[^"']+)["']""")
+_IMPORT = re.compile(r"""import\s*\{([^}]*)\}\s*from\s*["'](\.\.?/[^"']+)["']""")
 _EXPORT = re.compile(r"export\s+(?:async\s+)?(?:function|class|const|let)\s+(\w+)")
 _EXPORT_LIST = re.compile(r"export\s*\{([^}]*)\}")
 
@@ -224,11 +237,13 @@ def _exports(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("module", [p.name for p in sorted(JS_DIR.glob("*.js"))])
+@pytest.mark.parametrize("module", [p.relative_to(JS_DIR).as_posix() for p in _own_js()])
 def test_module_imports_resolve(module: str) -> None:
-    text = (JS_DIR / module).read_text(encoding="utf-8")
+    path = JS_DIR / module
+    text = path.read_text(encoding="utf-8")
     for names, target in _IMPORT.findall(text):
-        dep = (JS_DIR / target).resolve()
+        dep = (path.parent / target).resolve()
+        assert dep.is_relative_to(JS_DIR.resolve()), f"{module} imports {target}, outside static/js"
         assert dep.is_file(), f"{module} imports {target}, which does not exist"
         missing = {n.strip().split(" as ")[0] for n in names.split(",") if n.strip()} - _exports(dep)
         assert not missing, f"{module} imports {sorted(missing)} that {target} does not export"

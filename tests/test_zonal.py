@@ -35,7 +35,7 @@ from gis.zonal import (
     weighted_quantile_by_group,
     zonal_slope,
 )
-from tests.rasters import ZONE_CRS, ZONE_X0, ZONE_Y0, make_raster, north_up, plane  # noqa: F401
+from tests.rasters import ZONE_CRS, ZONE_X0, ZONE_Y0, north_up, plane
 
 RES = 10.0
 T = north_up(ZONE_X0, ZONE_Y0, RES)  # upper-left corner of every test DEM

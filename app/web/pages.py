@@ -42,12 +42,13 @@ CSP: Final = "; ".join(
 
 
 def asset_version(static_dir: Path = STATIC_DIR) -> str:
-    """Return a short hash of the project's own scripts, styles and texts (for cache busting)."""
+    """Return a short hash of the project's own scripts, styles and texts (for cache busting),
+    sub-folders included (e.g. ``js/clusters/``)."""
     h = hashlib.sha1()
     for sub in ("js", "css"):
-        for p in sorted((static_dir / sub).glob("*")):
+        for p in sorted((static_dir / sub).rglob("*")):
             if p.is_file():
-                h.update(p.name.encode())
+                h.update(p.relative_to(static_dir).as_posix().encode())
                 h.update(p.read_bytes())
     h.update(catalogue_digest())
     return h.hexdigest()[:10]

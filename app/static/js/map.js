@@ -4,7 +4,7 @@
 import { initAuth, onUserChange, openLogin } from "./auth.js";
 import { hillshadeLayer, osmLayer, slopeLayer, tiandituLayer } from "./basemaps.js";
 import { ProjectCheck } from "./check.js";
-import { ClusterEditor } from "./clusters.js";
+import { ClusterEditor } from "./clusters/editor.js";
 import { initI18n, lang, onLangChange, pick, setLang, t } from "./i18n.js";
 import {
   coordsControl, legendControl, parksLayer, placesLayer, riversLayer, roadsLayer,
@@ -218,6 +218,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err); // eslint-disable-line no-console
+  console.error(err);
   toastError(err);
 });

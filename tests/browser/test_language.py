@@ -3,7 +3,8 @@ and English and find no text of the other language on the map (park labels, lege
 coordinates, controls), the panels (parcel panel with its breakdown chart, check result,
 recommendations), the jobs page and the charts.
 
-The fixtures (one ``parksite serve``, Debian's Chromium) are those of ``tests/test_browser.py``.
+The fixtures (the module's ``parksite serve``, Debian's Chromium) are in ``conftest.py``. The
+switch itself is persisted (:func:`test_language_switch_is_persisted`).
 Every text node, placeholder, title and aria-label of the page is read, and the charts' labels
 and titles (drawn on a canvas, so read from Chart.js).
 
@@ -34,19 +35,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.test_browser import (  # noqa: F401 - fixtures (own server and browser)
-    ADMIN,
-    ROOT,
-    Server,
-    Watch,
-    almg_project_on_best_parcel,
-    api,
-    browser,
-    check_project_on,
-    login,
-    server,
-    w,
-)
+from .helpers import ADMIN, ROOT, Server, Watch, almg_project_on_best_parcel, check_project_on, login
 
 pytestmark = pytest.mark.browser
 
@@ -110,6 +99,26 @@ CHART_ROOM = """() => {
 
 
 # --------------------------------------------------------------------------- what may stay
+
+
+def test_language_switch_is_persisted(w: Watch) -> None:
+    w.goto("/")
+    w.page.click("#lang-btn")
+    assert w.page.locator("#tab-parcel-btn").inner_text().strip() == "Parcel"
+    # parts made once by Leaflet follow the switch too: the coordinates hint, the attribution
+    assert w.page.locator("#coords").inner_text() == "move the mouse for coordinates"
+    attribution = w.page.locator(".leaflet-control-attribution").inner_text()
+    assert "Hillshade: zone DEM" in attribution and "山体阴影" not in attribution
+    w.page.reload()
+    w.page.wait_for_selector("body[data-ready='1']")
+    assert w.page.locator("#tab-parcel-btn").inner_text().strip() == "Parcel"
+    assert w.page.evaluate("document.documentElement.lang") == "en"
+    assert "excellent" in w.page.locator(".legend-control").inner_text()
+    w.page.click(".park-zoom a[data-park='shuitou']")
+    w.page.wait_for_timeout(500)
+    w.shot("12_map_english")
+    w.page.click("#lang-btn")
+    assert w.page.locator("#tab-parcel-btn").inner_text().strip() == "地块"
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,84 @@
+// Stale edits (412: someone saved first). Every write is conditional on the version the page
+// showed (If-Match with its ETag); a stale one keeps the user's outline next to the current one
+// and offers to re-apply it or to take the current one.
+
+import { ApiError, getWithEtag } from "../api.js";
+import { t } from "../i18n.js";
+import { esc, toast } from "../ui.js";
+
+/** ClusterEditor's methods for versions and stale edits (mixed into its prototype). */
+export const conflictMethods = {
+  /** Read the ETags of the shown clusters (when editing starts), for the versions on the map. */
+  async prefetchEtags() {
+    await Promise.all([...this.byId.keys()].map((id) => this.etagFor(id).catch(() => null)));
+  },
+
+  /**
+   * Return the ETag of cluster `id` at the version shown on the map. When the server has moved
+   * on since the page read it, the edit is stale: raise the 412 the server would answer.
+   */
+  async etagFor(id) {
+    const layer = this.byId.get(id);
+    if (layer && layer.etag && layer.etagVersion === layer.version) return layer.etag;
+    const { data, etag } = await getWithEtag(`/clusters/${encodeURIComponent(id)}`);
+    const serverVersion = data.properties ? data.properties.version : undefined;
+    if (layer && layer.version !== undefined && serverVersion !== undefined && serverVersion !== layer.version) {
+      throw new ApiError(412, {
+        error: "VersionConflictError", message: t("cluster.stale_message"), current_version: serverVersion, feature: data,
+      }, "Precondition Failed");
+    }
+    if (layer) { layer.etag = etag; layer.etagVersion = serverVersion; }
+    return etag;
+  },
+
+  /** Show a 412: the current outline from the server, the user's own kept beside it. */
+  async showConflict(id, err) {
+    let current = err.body && (err.body.feature || null);
+    let etag = null;
+    try {
+      const r = await getWithEtag(`/clusters/${encodeURIComponent(id)}`);
+      current = r.data;
+      etag = r.etag;
+    } catch { /* deleted meanwhile: keep what the 412 said */ }
+    const mine = err.mine || (this.byId.get(id) && this.byId.get(id).unsaved) || null;
+    // Show the current version as the cluster, and the user's outline as a draft beside it.
+    await this.load();
+    this.dropConflict(id);
+    if (mine) {
+      const draft = L.geoJSON({ type: "Feature", geometry: mine, properties: {} }, {
+        pane: "clusters", interactive: false,
+        style: { color: "#ff6d00", weight: 3, dashArray: "6 6", fillOpacity: 0.1, className: "conflict-mine" },
+      }).addTo(this.map);
+      this.conflicts.set(id, { mine, layer: draft, etag });
+    }
+    const who = current && current.properties ? current.properties.updated_by : null;
+    const version = current && current.properties ? current.properties.version : "?";
+    this.showAlert(`<div id="cluster-conflict"><b>${esc(t("cluster.stale_title"))}</b>
+      <div>${esc(t("cluster.stale_text", { id, version, who: who || t("cluster.someone") }))}</div>
+      ${mine ? `<div class="mt-2 d-flex gap-2 flex-wrap">
+        <button class="btn btn-sm btn-warning" id="conflict-reapply">${esc(t("cluster.reapply"))}</button>
+        <button class="btn btn-sm btn-outline-secondary" id="conflict-discard">${esc(t("cluster.take_theirs"))}</button></div>` : ""}</div>`, "warning");
+    const box = this.root.querySelector("#cluster-alert");
+    box.querySelector("#conflict-reapply")?.addEventListener("click", async () => {
+      const c = this.conflicts.get(id);
+      if (!c) return;
+      await this.save(id, c.mine, { etag: c.etag });
+    });
+    box.querySelector("#conflict-discard")?.addEventListener("click", () => {
+      this.dropConflict(id);
+      this.clearAlert();
+      toast(t("cluster.took_theirs"), "info");
+    });
+    this.select(id);
+    return null;
+  },
+
+  /** Remove the user's kept outline of a stale edit of cluster `id`, if any. */
+  dropConflict(id) {
+    const c = this.conflicts.get(id);
+    if (c) {
+      this.map.removeLayer(c.layer);
+      this.conflicts.delete(id);
+    }
+  },
+};

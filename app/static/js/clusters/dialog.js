@@ -1,0 +1,163 @@
+// The cluster dialog (#cluster-modal): creates a cluster from a drawn outline (code, park, kind,
+// names), or edits an existing cluster's names and kind; its admits checklist is admits.js. A
+// refusal stays in the dialog, which can keep the drawn outline as a draft to fix.
+
+import { request } from "../api.js";
+import { hasRole } from "../auth.js";
+import { pick, t } from "../i18n.js";
+import { esc, num, toast } from "../ui.js";
+import { zone } from "../zone.js";
+import { KINDS, clusterId, pointInGeometry } from "./feature.js";
+import { reassignedText, refusalKnown, refusalText } from "./feedback.js";
+
+/** ClusterEditor's methods for the cluster dialog (mixed into its prototype). */
+export const dialogMethods = {
+  /** Switch the dialog between creating (code and park editable) and editing cluster attributes. */
+  setModalMode(form, editing) {
+    const title = this.modalEl.querySelector("#cluster-modal-title");
+    title.dataset.i18n = editing ? "cluster.edit_title" : "cluster.new_title";
+    title.textContent = editing ? t("cluster.edit_title") : t("cluster.new_title");
+    form.code.disabled = editing;
+    form.park.disabled = editing;
+  },
+
+  /** Open the dialog to create a cluster from the drawn `layer` (its park guessed from its centre). */
+  openCreate(layer) {
+    this.pending = layer;
+    this.pendingSaved = false;
+    this.editId = null;
+    const form = this.modalEl.querySelector("form");
+    if (this.lastModeEdit) ["code", "name", "name_en"].forEach((k) => { form[k].value = ""; });
+    this.lastModeEdit = false;
+    this.setModalMode(form, false);
+    // a draft kept after a refusal re-opens with the planner's choice of industries
+    if (!this.admitsDraft) this.renderAdmits(null, { set: false });
+    const c = layer.getBounds().getCenter();
+    const parkSel = form.park;
+    parkSel.innerHTML = zone.parks.map((p) => `<option value="${esc(p.id)}">${esc(pick(p))}</option>`).join("");
+    let inPark = null;
+    if (this.parksLayer) {
+      this.parksLayer.eachLayer((pl) => {
+        if (pl.feature && pointInGeometry([c.lng, c.lat], pl.feature.geometry)) {
+          inPark = pl.feature.properties.park_id ?? pl.feature.properties.id ?? pl.feature.id;
+        }
+      });
+    }
+    if (inPark) parkSel.value = inPark;
+    form.kind.innerHTML = KINDS.map((k) => `<option value="${k}">${esc(t(`kind.${k}`))}</option>`).join("");
+    form.querySelector("#cluster-modal-error").innerHTML = "";
+    form.querySelector("#cluster-keep-edit").classList.add("d-none");
+    const latlngs = layer.getLatLngs()[0] || [];
+    const m2 = L.GeometryUtil && latlngs.length > 2 ? L.GeometryUtil.geodesicArea(latlngs) : null;
+    form.querySelector("#cluster-modal-area").textContent = m2 ? t("cluster.drawn_area", { mu: num(m2 / (10000 / 15), 1) }) : "";
+    this.modal.show();
+  },
+
+  /** When the dialog closes unsaved: drop the drawn outline, unless the planner keeps it to edit. */
+  dropPendingIfCancelled() {
+    if (this.pending && !this.pendingSaved && !this.pendingKeep) {
+      this.group.removeLayer(this.pending);
+      this.clearProblem();
+    }
+    this.admitsDraft = Boolean(this.pending && this.pendingKeep);
+    this.pending = null;
+    this.pendingKeep = false;
+  },
+
+  /** POST the dialog's new cluster with the drawn outline; a refusal stays in the dialog. */
+  async create() {
+    const form = this.modalEl.querySelector("form");
+    const layer = this.pending;
+    if (!layer) return;
+    const errBox = form.querySelector("#cluster-modal-error");
+    errBox.innerHTML = "";
+    const props = {
+      cluster_id: form.code.value.trim(), park: form.park.value, name: form.name.value.trim(),
+      name_en: form.name_en.value.trim() || null, kind: form.kind.value,
+    };
+    const body = { ...props, geometry: layer.toGeoJSON(false).geometry };
+    if (this.admitsTouched) body.admits = this.readAdmits();
+    const btn = form.querySelector("button[type=submit]");
+    btn.disabled = true;
+    this.clearProblem();
+    try {
+      const { data } = await request("POST", "/clusters", { json: body });
+      this.pendingSaved = true;
+      this.admitsDraft = false;
+      this.group.removeLayer(layer);
+      this.modal.hide();
+      const id = (data && data.type === "Feature" && clusterId(data)) || props.cluster_id;
+      toast(t("cluster.created", { name: props.name || id }) + reassignedText(data), "ok");
+      this.clearAlert();
+      await this.afterWrite(id);
+    } catch (err) {
+      const hint = err.hint && !refusalKnown(err) ? `<div>${esc(err.hint)}</div>` : "";
+      errBox.innerHTML = `<div class="alert alert-danger small mb-0" role="alert"><b>${esc(t("cluster.refused"))}</b>
+        <span id="cluster-create-error">${esc(refusalText(err))}</span>${hint}</div>`;
+      form.querySelector("#cluster-keep-edit").classList.remove("d-none");
+      this.showProblem(err);
+    } finally {
+      btn.disabled = false;
+    }
+  },
+
+  /** Open the dialog on cluster `id`: its names, kind and admitted industries. */
+  openEdit(id) {
+    const layer = this.byId.get(id);
+    if (!layer || !hasRole("planner")) return;
+    if (this.pending) { this.group.removeLayer(this.pending); this.pending = null; }
+    const p = layer.feature.properties || {};
+    const form = this.modalEl.querySelector("form");
+    this.editId = id;
+    this.lastModeEdit = true;
+    this.admitsDraft = false;
+    this.setModalMode(form, true);
+    form.park.innerHTML = zone.parks.map((pk) => `<option value="${esc(pk.id)}">${esc(pick(pk))}</option>`).join("");
+    form.park.value = p.park ?? p.park_id ?? "";
+    form.kind.innerHTML = KINDS.map((k) => `<option value="${k}">${esc(t(`kind.${k}`))}</option>`).join("");
+    form.kind.value = p.kind || "industrial";
+    form.code.value = id;
+    form.name.value = p.name || "";
+    form.name_en.value = p.name_en || "";
+    form.querySelector("#cluster-modal-error").innerHTML = "";
+    form.querySelector("#cluster-keep-edit").classList.add("d-none");
+    form.querySelector("#cluster-modal-area").textContent = p.area_mu != null ? t("cluster.area_is", { mu: num(p.area_mu, 1) }) : "";
+    this.renderAdmits(p.admits ?? null, { set: p.admits != null });
+    this.modal.show();
+  },
+
+  /** PUT the dialog's changed attributes (and admits when touched) of the cluster being edited. */
+  async update() {
+    const id = this.editId;
+    const layer = this.byId.get(id);
+    if (!id || !layer) return;
+    const form = this.modalEl.querySelector("form");
+    const errBox = form.querySelector("#cluster-modal-error");
+    errBox.innerHTML = "";
+    const p = layer.feature.properties || {};
+    const body = {};
+    const name = form.name.value.trim();
+    const nameEn = form.name_en.value.trim() || null;
+    if (name && name !== p.name) body.name = name;
+    if (nameEn !== (p.name_en || null)) body.name_en = nameEn;
+    if (form.kind.value !== p.kind) body.kind = form.kind.value;
+    if (this.admitsTouched) body.admits = this.readAdmits();
+    if (!Object.keys(body).length) { this.modal.hide(); return; }
+    const btn = form.querySelector("button[type=submit]");
+    btn.disabled = true;
+    try {
+      const etag = await this.etagFor(id);
+      const res = await request("PUT", `/clusters/${encodeURIComponent(id)}`, { json: body, headers: etag ? { "If-Match": etag } : {} });
+      this.modal.hide();
+      toast(t("cluster.updated", { name: name || pick(p) || id }) + reassignedText(res.data), "ok");
+      this.clearAlert();
+      await this.afterWrite(id);
+    } catch (err) {
+      if (err.status === 412) { this.modal.hide(); this.showError(id, err); return; }
+      errBox.innerHTML = `<div class="alert alert-danger small mb-0" role="alert"><b>${esc(t("cluster.refused"))}</b>
+        <span id="cluster-create-error">${esc(refusalText(err))}</span>${err.hint && !refusalKnown(err) ? `<div>${esc(err.hint)}</div>` : ""}</div>`;
+    } finally {
+      btn.disabled = false;
+    }
+  },
+};

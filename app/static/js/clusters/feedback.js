@@ -1,0 +1,79 @@
+// What a refused write looks like: the server validates every write, and a refusal (422) is shown
+// with its reason (composed in the page's language from the answer's `problem`) and the refused
+// part drawn in red; nothing is saved. A stale edit (412) goes to the conflict view (conflict.js).
+
+import { t } from "../i18n.js";
+import { esc, num, toast } from "../ui.js";
+import { parkName } from "../zone.js";
+
+/**
+ * Return the reason of a refused outline in the current language: composed from the 422's
+ * `problem` (kind overlap | outside_park, the other cluster or park, area in m²), or the
+ * server's own (English) message for a kind this page does not know.
+ */
+export function refusalText(err) {
+  const problem = err && err.body && typeof err.body === "object" ? err.body.problem : null;
+  const area = problem ? num(problem.area_m2, 1) : "";
+  if (problem && problem.kind === "overlap") return t("cluster.problem_overlap", { cluster: problem.cluster, area });
+  if (problem && problem.kind === "outside_park") return t("cluster.problem_outside_park", { park: parkName(problem.park), area });
+  return err && err.message ? err.message : String(err);
+}
+
+/** Return whether the refusal was composed here (then the server's English hint is left out). */
+export function refusalKnown(err) {
+  const problem = err && err.body && typeof err.body === "object" ? err.body.problem : null;
+  return Boolean(problem && (problem.kind === "overlap" || problem.kind === "outside_park"));
+}
+
+/** Return " · n parcels re-assigned" for an EditResponse (empty when none moved). */
+export function reassignedText(data) {
+  const n = data && Array.isArray(data.reassigned) ? data.reassigned.length : 0;
+  return n ? ` · ${t("cluster.reassigned", { n })}` : "";
+}
+
+/** ClusterEditor's methods that show a refused write (mixed into its prototype). */
+export const feedbackMethods = {
+  /** Show `html` in the 组团 tab's alert box (and switch to that tab). */
+  showAlert(html, kind = "danger") {
+    const box = this.root.querySelector("#cluster-alert");
+    box.innerHTML = `<div class="alert alert-${kind} small" role="alert">${html}</div>`;
+    document.querySelector('[data-bs-target="#tab-clusters"]')?.click();
+  },
+
+  /** Empty the 组团 tab's alert box. */
+  clearAlert() {
+    this.root.querySelector("#cluster-alert").innerHTML = "";
+  },
+
+  /** Draw the part of an outline the server refused (outside the park, or the overlap), if given. */
+  showProblem(err) {
+    this.clearProblem();
+    const problem = err && err.body && typeof err.body === "object" ? err.body.problem : null;
+    if (!problem || !problem.geometry) return;
+    this.problemLayer = L.geoJSON({ type: "Feature", geometry: problem.geometry, properties: {} }, {
+      pane: "recommend", interactive: false,
+      style: { color: "#d50000", weight: 2, fillColor: "#d50000", fillOpacity: 0.45, className: "cluster-problem" },
+    }).addTo(this.map);
+  },
+
+  /** Remove the refused part drawn by showProblem, if any. */
+  clearProblem() {
+    if (this.problemLayer) {
+      this.map.removeLayer(this.problemLayer);
+      this.problemLayer = null;
+    }
+  },
+
+  /** Show a refused write: the reason (and hint); 412 goes to the conflict view. */
+  showError(id, err) {
+    if (err.status === 412) return this.showConflict(id, err);
+    this.showProblem(err);
+    const known = refusalKnown(err);
+    const text = refusalText(err);
+    const hint = err.hint && !known ? `<div>${esc(err.hint)}</div>` : "";
+    const where = err.where && !known ? `<div class="text-muted">${esc(err.where)}</div>` : "";
+    this.showAlert(`<b>${esc(t("cluster.refused"))}</b> <span id="cluster-error-message">${esc(text)}</span>${hint}${where}`);
+    toast(`${t("cluster.refused")} ${text}`, "error", { hint: known ? null : err.hint });
+    return null;
+  },
+};

@@ -1,0 +1,93 @@
+"""The 项目准入 tab: a project's check (verdict table), the recommended parcels on the map, and
+registering a checked project as admitted."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from .helpers import Watch, almg_project_on_best_parcel, check_project_on, login
+
+pytestmark = pytest.mark.browser
+
+
+def test_project_check_shows_verdict_table_and_recommendation(w: Watch, api: httpx.Client) -> None:
+    pid, project = almg_project_on_best_parcel(api, "年产10万吨铝基新材料项目")
+    r = api.post("/check", json={"parcel_id": pid, "project": project, "lang": "zh", "record": False})
+    assert r.status_code == 200, r.text
+    expected = r.json()
+    w.goto("/")
+    login(w)
+    check_project_on(w, pid, project)
+    f = w.page
+    assert "投资强度" in f.locator("#intensity-hint").inner_text()
+    f.click("#check-btn")
+    f.wait_for_selector("#check-result")
+    rows = f.locator(".rules-table tbody tr[data-rule]")
+    assert rows.count() == len(expected["rules"])
+    for i, rule in enumerate(expected["rules"]):
+        assert rows.nth(i).get_attribute("data-rule") == rule["rule"]
+        assert f"rule-{rule['status']}" in rows.nth(i).get_attribute("class")
+    verdict = {"pass": "通过", "fail": "不通过", "review": "需复核"}[expected["verdict"]]
+    assert f.locator("#check-verdict").inner_text().strip() == verdict
+    assert "投资强度" in f.locator(".rules-table").inner_text()
+    w.shot("09_check_verdict_table")
+
+    r = api.post("/recommend", json={"project": project, "top": 5, "lang": "zh"})
+    assert r.status_code == 200, r.text
+    rec = r.json()
+    f.click("#recommend-btn")
+    f.wait_for_selector("#recommend-result")
+    n = len(rec["candidates"])
+    assert n >= 1
+    assert f.locator(".candidate").count() == n
+    f.wait_for_function("(n) => document.querySelectorAll('.rank-marker').length === n", arg=n)
+    assert f.locator(".rank-marker span").all_inner_texts() == [str(c["rank"]) for c in rec["candidates"]]
+    f.click(".candidate[data-rank='1']")
+    w.shot("10_recommendation_on_map")
+
+
+def test_a_checked_project_is_registered_as_admitted(w: Watch, api: httpx.Client) -> None:
+    # 登记准入 after a check: a 需复核 verdict asks for a reason; a parcel taken meanwhile by another
+    # admitted project shows the refusal; once it is free again the admission succeeds (a toast)
+    pid, project = almg_project_on_best_parcel(api, "登记准入测试项目")
+    r = api.post("/check", json={"parcel_id": pid, "project": project, "lang": "zh", "record": False})
+    assert r.status_code == 200, r.text
+    assert r.json()["verdict"] == "review"  # no power or water declared: the capacity rules say review
+    w.allow(r"status of 409")
+    w.goto("/")
+    login(w)
+    check_project_on(w, pid, project)
+    f = w.page
+    f.click("#check-btn")
+    f.wait_for_selector("#check-result #admit-btn")
+    assert f.locator("#admit-btn").inner_text().strip() == "登记准入"
+    f.click("#admit-btn")  # no reason for a 需复核 verdict: asked for, nothing sent
+    assert f.locator("#admit-refused").inner_text() == "结论为需复核：请填写准入理由。"
+    assert api.get("/projects", params={"status": "admitted"}).json()["numberMatched"] == 0
+
+    # another project is admitted on the parcel meanwhile: the refusal is shown in Chinese
+    other = api.post("/check", json={"parcel_id": pid, "project": {**project, "name": "抢先项目"}}).json()
+    other_id = other["recorded"]["project_id"]
+    r = api.post(f"/projects/{other_id}/admission", json={"parcel_id": pid, "reason": "测试"})
+    assert r.status_code == 200, r.text
+    f.fill("#admit-reason", "污水处理厂扩建后复核")
+    f.click("#admit-btn")
+    f.wait_for_function(
+        "() => document.querySelector('#admit-refused')?.textContent.includes('已被已准入项目')"
+    )
+    assert "抢先项目" in f.locator("#admit-refused").inner_text()
+    w.shot("12_admission_refused")
+
+    assert api.delete(f"/projects/{other_id}/admission").status_code == 200
+    f.click("#admit-btn")
+    f.wait_for_selector(f".toast[data-kind='ok']:has-text('项目「{project['name']}」已登记准入：{pid}')")
+    f.wait_for_selector("#admit-state")
+    (mine,) = api.get("/projects", params={"status": "admitted"}).json()["projects"]
+    assert (mine["name"], mine["admission"]["parcel_ids"], mine["admission"]["reason"]) == (
+        project["name"],
+        [pid],
+        "污水处理厂扩建后复核",
+    )
+    w.shot("13_admission_registered")
+    assert api.delete(f"/projects/{mine['id']}/admission").status_code == 200  # leave the parcel free
