@@ -9,6 +9,13 @@ zone rules. Reads are open to anonymous users unless login is required
 Write requests on SpatiaLite open their transaction with ``BEGIN IMMEDIATE``: concurrent writers
 queue for the database's single write lock (``busy_timeout``) instead of failing when a read
 transaction cannot be upgraded; the version check in the UPDATE then decides who wins.
+
+A request holds at most one pooled connection at a time (else as many requests as the pool has
+connections, each holding one and waiting for a second, wait for each other until the pool's
+timeout): the user is looked up in a session of its own that is closed before the request's
+session is opened (:func:`write_session` depends on :func:`optional_user`, so it comes first),
+and a route that reads and then writes writes in its own session (:func:`write_transaction`,
+which ends the read transaction first).
 """
 
 from __future__ import annotations
@@ -70,18 +77,7 @@ def db_session(state: StateDep) -> Iterator[Session]:
             session.rollback()
 
 
-def write_session(state: StateDep) -> Iterator[Session]:
-    """Yield a session for one write request (``BEGIN IMMEDIATE`` on SpatiaLite); the route commits."""
-    with state.factory() as session:
-        try:
-            tx.begin_write(session)
-            yield session
-        finally:
-            session.rollback()
-
-
 SessionDep = Annotated[Session, Depends(db_session)]
-WriteSessionDep = Annotated[Session, Depends(write_session)]
 
 
 def optional_user(state: StateDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> UserRow | None:
@@ -98,6 +94,25 @@ def optional_user(state: StateDep, token: Annotated[str | None, Depends(oauth2_s
             hint="log in with an active account",
         )
     return user
+
+
+def write_session(
+    state: StateDep, _user: Annotated[UserRow | None, Depends(optional_user)]
+) -> Iterator[Session]:
+    """Yield a session for one write request (``BEGIN IMMEDIATE`` on SpatiaLite); the route commits.
+
+    It depends on :func:`optional_user` only so that the user is looked up (and that session
+    closed) before this one takes its connection and the write lock.
+    """
+    with state.factory() as session:
+        try:
+            tx.begin_write(session)
+            yield session
+        finally:
+            session.rollback()
+
+
+WriteSessionDep = Annotated[Session, Depends(write_session)]
 
 
 def viewer(state: StateDep, user: Annotated[UserRow | None, Depends(optional_user)]) -> UserRow | None:
@@ -144,7 +159,8 @@ JobSubmitter = Annotated[UserRow, Depends(needs("run_jobs"))]
 ScoreRunner = Annotated[UserRow, Depends(needs("run_scoring"))]
 
 
-def write_transaction(state: ApiState) -> AbstractContextManager[Session]:
-    """Return a context manager: one write transaction (see :mod:`app.api.tx`), committed on
-    success and rolled back on any error."""
-    return tx.write_transaction(state.factory)
+def write_transaction(session: Session) -> AbstractContextManager[Session]:
+    """Return a context manager: one write transaction in the request's ``session`` (see
+    :func:`app.api.tx.write_in`: its read transaction ends first, so the request never holds two
+    connections), committed on success and rolled back on any error."""
+    return tx.write_in(session)

@@ -190,7 +190,7 @@ def post_admission(
     ids = site_ids(body.parcel_id, body.parcel_ids, "admission")
     zone = served_zone(session, state.settings)
     cfg = zone_rules(session, zone.id).config
-    with write_transaction(state) as ws:
+    with write_transaction(session) as ws:
         project_in_zone(ws, zone.id, project_id)
         lock_zone(ws, zone.id)
         ledger, _ = capacity_ledger(ws, zone.id, cfg)
@@ -212,7 +212,7 @@ def delete_admission(
     reason: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> dict[str, Any]:
     zone = served_zone(session, state.settings)
-    with write_transaction(state) as ws:
+    with write_transaction(session) as ws:
         project_in_zone(ws, zone.id, project_id)
         lock_zone(ws, zone.id)
         revoke_admission(ws, project_id, user, reason=reason)
