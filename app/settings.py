@@ -77,7 +77,13 @@ class Settings(BaseSettings):
         "(login throttling); default none, the header is ignored",
     )
     cors_origins: list[str] = Field(default_factory=list)
-    max_body_mb: float = 50.0
+    max_body_mb: float = Field(50.0, gt=0, description="largest request body (MB): file uploads")
+    max_json_mb: float = Field(
+        4.0,
+        gt=0,
+        description="largest JSON request body (MB): edits, checks (an outline of max_vertices "
+        "vertices is under 1 MB); larger ones are refused (413) before they are read",
+    )
     max_vertices: int = 20_000
     host: str = "127.0.0.1"
     port: int = 8000

@@ -80,8 +80,11 @@ def db_session(state: StateDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(db_session)]
 
 
-def optional_user(state: StateDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> UserRow | None:
-    """Return the token's user, None without a token; 401 for a bad token or a disabled account."""
+def user_for_token(state: ApiState, token: str | None) -> UserRow | None:
+    """Return the token's user, None without a token; 401 for a bad token or a disabled account.
+
+    The user is read in a session of its own, closed before this returns.
+    """
     if token is None:
         return None
     name = decode_token(state.secret, token)
@@ -94,6 +97,24 @@ def optional_user(state: StateDep, token: Annotated[str | None, Depends(oauth2_s
             hint="log in with an active account",
         )
     return user
+
+
+#: Where :class:`app.api.gate.RequestGate` leaves the user it resolved before the body was read
+#: (``request.state``): ``(token, user)``.
+GATE_USER = "parksite_gate_user"
+
+
+def optional_user(
+    request: Request, state: StateDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> UserRow | None:
+    """Return the token's user, None without a token; 401 for a bad token or a disabled account.
+
+    The user the request gate already resolved for this token is taken as it is.
+    """
+    seen = getattr(request.state, GATE_USER, None)
+    if seen is not None and token is not None and seen[0] == token:
+        return seen[1]
+    return user_for_token(state, token)
 
 
 def write_session(
@@ -126,6 +147,18 @@ def viewer(state: StateDep, user: Annotated[UserRow | None, Depends(optional_use
     return user
 
 
+Guard = Callable[[ApiState, UserRow | None], object]
+#: The attribute of a dependency that says who may call a route (:func:`guard_of`).
+GUARD_ATTR = "parksite_guard"
+
+
+def guard_of(dependency: Callable[..., Any]) -> Guard | None:
+    """Return the check a dependency makes of the user — ``check(state, user)``, raising 401/403 —
+    or None when it makes none. The request gate runs these checks before the body is read."""
+    return getattr(dependency, GUARD_ATTR, None)
+
+
+setattr(viewer, GUARD_ATTR, viewer)
 Viewer = Annotated[UserRow | None, Depends(viewer)]
 
 
@@ -149,6 +182,7 @@ def needs(action: str) -> Callable[..., UserRow]:
         return u
 
     dependency.__name__ = f"needs_{action}"
+    setattr(dependency, GUARD_ATTR, lambda _state, user: dependency(user))
     return dependency
 
 
