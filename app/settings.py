@@ -85,6 +85,17 @@ class Settings(BaseSettings):
         "vertices is under 1 MB); larger ones are refused (413) before they are read",
     )
     max_vertices: int = 20_000
+    repair_area_tolerance_share: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="an invalid outline (crossing itself) is repaired only if that changes its area "
+        "by at most this share of it (or repair_area_tolerance_m2, whichever is larger); else the "
+        "edit is refused (422) with the repaired outline offered",
+    )
+    repair_area_tolerance_m2: float = Field(
+        1.0, ge=0, description="the smallest area change (m²) a repair may make (see the share)"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

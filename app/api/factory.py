@@ -14,7 +14,9 @@ Errors: a domain error (``gis.errors.ParksiteError`` and the app's own) becomes
 ``{"error": type, "message", "where", "hint"}`` with the status of :data:`app.errors.ERROR_TABLE`
 (some add members: a 412 has ``current_version`` and ``feature``; a 422 about a cluster outline
 (``ClusterGeometryError``) has ``problem``: ``{kind: outside_park | overlap, park | cluster,
-area_m2, geometry}`` with the offending part in WGS 84). 401 answers carry ``WWW-Authenticate: Bearer``;
+area_m2, geometry}`` with the offending part in WGS 84; a 422 for an outline whose repair would
+change its area (``OutlineRepairError``) has ``repair``: ``{area_m2_drawn, area_m2_repaired,
+geometry}`` with the repaired outline in WGS 84, and ``message_zh``). 401 answers carry ``WWW-Authenticate: Bearer``;
 a login refused after too many failures (429, :mod:`app.api.throttle`, whose per-process counts
 live in ``app.state.login_throttle``) carries ``Retry-After`` and has ``retry_after`` (s) and
 ``message_zh``.
@@ -45,6 +47,7 @@ from app.errors import (
     ClusterGeometryError,
     LoginThrottledError,
     NotAuthenticatedError,
+    OutlineRepairError,
     VersionConflictError,
     http_status_for,
 )
@@ -66,7 +69,25 @@ def error_body(exc: ParksiteError) -> dict[str, Any]:
         body |= jsonable(details)
     if isinstance(exc, ClusterGeometryError):
         body["problem"] = problem_of(exc)
+    if isinstance(exc, OutlineRepairError):
+        body["repair"] = repair_of(exc)
     return body
+
+
+def repair_of(exc: OutlineRepairError) -> dict[str, Any]:
+    """Return the ``repair`` member of an outline refused because its repair changes its area:
+    the areas (m²) as drawn and as repaired, and the repaired outline (GeoJSON, WGS 84) that the
+    user may accept by sending it."""
+    import shapely
+
+    from app.api.geojson import to_wgs84
+
+    (g,) = to_wgs84([exc.repaired], exc.crs)
+    return {
+        "area_m2_drawn": round(exc.drawn_m2, 1),
+        "area_m2_repaired": round(exc.repaired_m2, 1),
+        "geometry": shapely.geometry.mapping(g),
+    }
 
 
 def problem_of(exc: ClusterGeometryError) -> dict[str, Any]:
