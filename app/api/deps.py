@@ -2,8 +2,10 @@
 
 Roles (cumulative, ``app.db.users.ACTIONS``): viewer reads; planner edits clusters and parcels;
 manager runs and records project checks, score runs and batch jobs; admin manages users and
-zone rules. Reads are open to anonymous users unless login is required
-(``PARKSITE_REQUIRE_LOGIN=1``); every write needs a bearer token: none → 401 (with
+zone rules. Map reads are open to anonymous users unless login is required
+(``PARKSITE_REQUIRE_LOGIN=1``); confidential reads (:func:`confidential`: recorded projects with
+their figures and checks, the exports) need a signed-in user of any role unless
+``PARKSITE_PUBLIC_READS`` opens them; every write needs a bearer token: none → 401 (with
 ``WWW-Authenticate: Bearer``), a role below the action's → 403.
 
 Write requests on SpatiaLite open their transaction with ``BEGIN IMMEDIATE``: concurrent writers
@@ -191,6 +193,47 @@ ParcelEditor = Annotated[UserRow, Depends(needs("edit_parcels"))]
 Checker = Annotated[UserRow, Depends(needs("run_checks"))]
 JobSubmitter = Annotated[UserRow, Depends(needs("run_jobs"))]
 ScoreRunner = Annotated[UserRow, Depends(needs("run_scoring"))]
+
+
+#: What each confidential read holds, for its 401 (English, Chinese).
+_CONFIDENTIAL_WHAT = {
+    "projects": (
+        "recorded projects carry investors' figures and check results",
+        "已登记项目含投资方数据和审查结果",
+    ),
+    "exports": (
+        "the exports carry enterprises' figures and project verdicts",
+        "导出文件含企业数据和项目审查结论",
+    ),
+}
+
+
+def confidential(kind: str) -> Callable[..., UserRow | None]:
+    """Return a dependency for a confidential read (``kind`` of ``CONFIDENTIAL_READS``): the user,
+    who must be signed in (any role) unless ``Settings.public_reads`` names ``kind`` — then also
+    None for anonymous, unless login is required for every read."""
+    what, what_zh = _CONFIDENTIAL_WHAT[kind]
+
+    def dependency(
+        state: StateDep, user: Annotated[UserRow | None, Depends(optional_user)]
+    ) -> UserRow | None:
+        if user is None and (state.require_login or kind not in state.settings.public_reads):
+            exc = NotAuthenticatedError(
+                f"{what}: log in to read them",
+                where="Authorization",
+                hint=f"log in (POST /api/v1/auth/token); an administrator can open them to everyone "
+                f"with PARKSITE_PUBLIC_READS={kind}",
+            )
+            exc.details = {"message_zh": f"{what_zh}，请登录后查看"}
+            raise exc
+        return user
+
+    dependency.__name__ = f"confidential_{kind}"
+    setattr(dependency, GUARD_ATTR, dependency)
+    return dependency
+
+
+ProjectReader = Annotated[UserRow | None, Depends(confidential("projects"))]
 
 
 def write_transaction(session: Session) -> AbstractContextManager[Session]:

@@ -208,8 +208,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         summary="工业园区选址与用地 — site selection and land use for 交口经济技术开发区",
         description=(
-            "Geometry is GeoJSON in WGS 84 (lon/lat). Reads are open to anonymous users unless "
-            "PARKSITE_REQUIRE_LOGIN; writes need a bearer token (POST /api/v1/auth/token). Roles: "
+            "Geometry is GeoJSON in WGS 84 (lon/lat). Map reads are open to anonymous users unless "
+            "PARKSITE_REQUIRE_LOGIN; recorded projects and the exports need a signed-in user unless "
+            "PARKSITE_PUBLIC_READS; writes need a bearer token (POST /api/v1/auth/token). Roles: "
             "viewer < planner (edit clusters and parcels) < manager (checks, score runs, batch jobs) "
             "< admin. Edits send If-Match with the ETag they read (412 if stale, 428 if missing). "
             "Errors are {error, message, where, hint}; request validation errors keep FastAPI's "
@@ -257,17 +258,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     from fastapi import Depends
 
-    from app.api.deps import db_session, viewer
+    from app.api.deps import confidential, db_session, viewer
 
     _mount_optional(app, "app.web")
-    # the OGC API – Features service (/ogc) and the exports (/api/v1/exports/{kind}): reads, so
-    # open to anonymous users unless login is required, like the rest of the API
+    # the OGC API – Features service (/ogc): map layers, open to anonymous users unless login is
+    # required; the exports (/api/v1/exports/{kind}) carry enterprises' figures and project
+    # verdicts: signed-in users only unless PARKSITE_PUBLIC_READS=exports (the OGC landing page
+    # links them only then, so that nobody signed out is offered links that answer 401)
     _mount_optional(
         app,
         "app.ogc",
         get_session=db_session,
         dependencies=[Depends(viewer)],
-        export_dependencies=[Depends(viewer)],
+        export_dependencies=[Depends(confidential("exports"))],
+        link_exports="exports" in settings.public_reads and not settings.require_login,
     )
     return app
 
