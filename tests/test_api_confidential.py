@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 
 from app.settings import Settings
-from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.api_fixtures import auth, make_client
 from tests.test_api_checks import PROJECT
 

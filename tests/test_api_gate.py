@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.api_fixtures import auth, make_client
 from tests.test_api_checks import PROJECT
 

@@ -20,7 +20,6 @@ import httpx
 import shapely
 from sqlalchemy import event, func, select
 
-from tests.api_fixtures import *  # noqa: F403 - fixtures
 from tests.conftest import X0, Y0
 from tests.test_api_checks import PROJECT
 from tests.test_api_concurrency import running_server, token
