@@ -67,6 +67,34 @@ class ClusterGeometryError(e.GeometryError):
         super().__init__(message, where=where, hint=hint)
 
 
+class OutlineRepairError(e.GeometryError):
+    """An invalid outline (a bow-tie, a ring crossing itself) whose repair would change its area
+    by more than the tolerance (HTTP 422): it is not saved. ``repaired`` is the repaired outline
+    (a shapely geometry in ``crs``, the zone CRS), offered to the user to accept by sending it;
+    ``drawn_m2`` and ``repaired_m2`` are the areas (m²) as drawn and as repaired; ``message_zh``
+    the message in Chinese (``details`` adds it to the error body)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        repaired: Any,
+        crs: str,
+        drawn_m2: float,
+        repaired_m2: float,
+        message_zh: str,
+        where: str | None = None,
+        hint: str | None = None,
+    ):
+        self.repaired = repaired
+        self.crs = crs
+        self.drawn_m2 = drawn_m2
+        self.repaired_m2 = repaired_m2
+        self.message_zh = message_zh
+        self.details = {"message_zh": message_zh}
+        super().__init__(message, where=where, hint=hint)
+
+
 class AdmissionRefusedError(e.ConflictError):
     """A project cannot be admitted (准入登记) or its admission revoked as asked (HTTP 409).
 
@@ -126,6 +154,7 @@ ERROR_TABLE: dict[type[e.ParksiteError], tuple[int, int]] = {
     e.CRSError: (422, 4),
     e.SchemaError: (422, 5),
     ClusterGeometryError: (422, 6),  # outside its park / overlapping a cluster
+    OutlineRepairError: (422, 6),  # invalid outline whose repair changes its area
     e.GeometryError: (422, 6),
     e.NoOverlapError: (422, 7),
     e.ConfigError: (422, 8),

@@ -15,6 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ZONE_FILE = ROOT / "data" / "zones" / "jiaokou.yaml"
 
 
+#: Reads that carry confidential figures: signed-in users only unless ``Settings.public_reads``.
+CONFIDENTIAL_READS: tuple[str, ...] = ("projects", "exports")
+
+
 def default_state_dir() -> Path:
     """Return the directory for the embedded database and job files (outside tracked files)."""
     return ROOT / "var"
@@ -76,9 +80,34 @@ class Settings(BaseSettings):
         "reverse proxies in front of parksite: only their X-Forwarded-For header names the client "
         "(login throttling); default none, the header is ignored",
     )
+    public_reads: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="confidential reads opened to anonymous users (comma-separated): "
+        "'projects' (GET /api/v1/projects…: investors' figures, check results and who checked), "
+        "'exports' (GET /api/v1/exports/…: the zone's files with enterprises' figures and project "
+        "verdicts), or 'all'; default none — they need a signed-in user (any role). Map layers are "
+        "public anyway unless require_login, which also overrides this",
+    )
     cors_origins: list[str] = Field(default_factory=list)
-    max_body_mb: float = 50.0
+    max_body_mb: float = Field(50.0, gt=0, description="largest request body (MB): file uploads")
+    max_json_mb: float = Field(
+        4.0,
+        gt=0,
+        description="largest JSON request body (MB): edits, checks (an outline of max_vertices "
+        "vertices is under 1 MB); larger ones are refused (413) before they are read",
+    )
     max_vertices: int = 20_000
+    repair_area_tolerance_share: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description="an invalid outline (crossing itself) is repaired only if that changes its area "
+        "by at most this share of it (or repair_area_tolerance_m2, whichever is larger); else the "
+        "edit is refused (422) with the repaired outline offered",
+    )
+    repair_area_tolerance_m2: float = Field(
+        1.0, ge=0, description="the smallest area change (m²) a repair may make (see the share)"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -98,6 +127,25 @@ class Settings(BaseSettings):
                         f"{entry!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
                     ) from None
             return entries
+        return value
+
+    @field_validator("public_reads", mode="before")
+    @classmethod
+    def _public_reads(cls, value: object) -> object:
+        """Accept a comma-separated string as well as a list; 'all' names every confidential read."""
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            names = [str(v).strip().lower() for v in value if str(v).strip()]
+            if "all" in names:
+                return list(CONFIDENTIAL_READS)
+            unknown = [n for n in names if n not in CONFIDENTIAL_READS]
+            if unknown:
+                raise ValueError(
+                    f"unknown read(s) {', '.join(map(repr, unknown))}: use "
+                    f"{', '.join(CONFIDENTIAL_READS)} or all (comma-separated)"
+                )
+            return names
         return value
 
     @model_validator(mode="after")

@@ -244,17 +244,18 @@ def test_audit_rows_and_project_listing(client):
     # re-admission after a revoke is a new admission
     assert admit(client, pid, ["SC-0001"]).status_code == 200
     other = check(client, "SC-101", B)["recorded"]["project_id"]
-    r = client.get("/api/v1/projects", params={"status": "admitted"})
+    viewer = auth(client, "viewer")  # projects are read signed in (any role)
+    r = client.get("/api/v1/projects", params={"status": "admitted"}, headers=viewer)
     assert r.status_code == 200
     assert [(p["id"], p["status"], p["admission"]["parcel_ids"]) for p in r.json()["projects"]] == [
         (pid, "admitted", ["SC-0001"])
     ]
-    everything = client.get("/api/v1/projects").json()
+    everything = client.get("/api/v1/projects", headers=viewer).json()
     assert everything["numberMatched"] == 2 and [p["id"] for p in everything["projects"]] == [other, pid]
-    d = client.get(f"/api/v1/projects/{pid}").json()
+    d = client.get(f"/api/v1/projects/{pid}", headers=viewer).json()
     assert d["name"] == "项目A" and [c["parcel_id"] for c in d["checks"]] == ["SC-0001"]
     assert [x["revoked_at"] is None for x in d["admissions"]] == [True, False]
-    assert client.get("/api/v1/projects/99999").status_code == 404
+    assert client.get("/api/v1/projects/99999", headers=viewer).status_code == 404
 
 
 # --------------------------------------------------------------------------- the scoring side (no database)

@@ -250,15 +250,62 @@ def test_bad_cluster_edits(client, body, status, error):
     assert etag_of(client, "/api/v1/clusters/sc-almg") == '"sc-almg-v1"'
 
 
-def test_a_self_intersecting_outline_is_repaired_and_says_so(client):
-    # a bow-tie over shuitou's free land: make_valid keeps both triangles
+def test_a_self_intersecting_outline_is_refused_with_the_repair_offered(client):
+    """A bow-tie's area as drawn is 0 (its lobes cancel); the repair's two triangles have
+    60 000 m²: 422 ``OutlineRepairError`` with the repaired outline in ``repair.geometry``, nothing
+    saved; sending that outline creates the cluster."""
     a, b = (X0 - 2400, Y0 + 50), (X0 - 2100, Y0 + 450)
     bowtie = shapely.Polygon([a, (b[0], a[1]), (a[0], b[1]), b, a])
     body = {"cluster_id": "st-bow", "park": "shuitou", "name": "x", "geometry": wgs84(bowtie)}
     r = client.post("/api/v1/clusters", json=body, headers=auth(client, "planner"))
+    assert r.status_code == 422, r.text
+    out = r.json()
+    assert out["error"] == "OutlineRepairError" and "Self-intersection" in out["message"]
+    assert "边界无效" in out["message_zh"] and "repair.geometry" in out["hint"]
+    assert (out["repair"]["area_m2_drawn"], out["repair"]["area_m2_repaired"]) == (0.0, 60_000.0)
+    offered = zone_geom(out["repair"]["geometry"])
+    assert offered.area == pytest.approx(60_000, rel=1e-4) and offered.is_valid
+    assert client.get("/api/v1/clusters/st-bow").status_code == 404
+    r = client.post(
+        "/api/v1/clusters",
+        json={**body, "geometry": out["repair"]["geometry"]},
+        headers=auth(client, "planner"),
+    )
     assert r.status_code == 201, r.text
-    assert r.json()["repairs"] and "Self-intersection" in r.json()["repairs"][0]
-    assert r.json()["properties"]["area_m2"] == pytest.approx(2 * 0.5 * 300 * 200, rel=1e-4)
+    assert r.json()["repairs"] == [] and r.json()["properties"]["area_m2"] == pytest.approx(60_000, rel=1e-4)
+
+
+def test_a_bowtie_edit_leaves_the_cluster_and_its_parcels_alone(client):
+    """Editing sc-smart into a bow-tie over its own land used to save two triangles and detach
+    the parcels outside them; now 422, version and parcels unchanged (parcels too)."""
+    before = {p: parcel_cluster(client, p) for p in ("SC-0002", "SC-105", "SC-114")}
+    a, b = (X0 + 520, Y0), (X0 + 1000, Y0 + 600)
+    bowtie = shapely.Polygon([a, (b[0], a[1]), (a[0], b[1]), b, a])
+    r = put(client, "/api/v1/clusters/sc-smart", {"geometry": wgs84(bowtie)}, tag='"sc-smart-v1"')
+    assert r.status_code == 422 and r.json()["error"] == "OutlineRepairError", r.text
+    assert etag_of(client, "/api/v1/clusters/sc-smart") == '"sc-smart-v1"'
+    assert {p: parcel_cluster(client, p) for p in before} == before
+    c, d = (X0 + 10, Y0 + 410), (X0 + 90, Y0 + 490)
+    r = put(
+        client,
+        "/api/v1/parcels/SC-101",
+        {"geometry": wgs84(shapely.Polygon([c, (d[0], c[1]), (c[0], d[1]), d, c]))},
+        tag='"SC-101-v1"',
+    )
+    assert r.status_code == 422 and r.json()["error"] == "OutlineRepairError", r.text
+    assert zone_geom(r.json()["repair"]["geometry"]).area == pytest.approx(3_200, rel=1e-4)
+    assert etag_of(client, "/api/v1/parcels/SC-101") == '"SC-101-v1"'
+
+
+def test_the_repair_tolerance_is_a_setting(fresh_db, tmp_path):
+    a, b = (X0 - 2400, Y0 + 50), (X0 - 2100, Y0 + 450)
+    bowtie = shapely.Polygon([a, (b[0], a[1]), (a[0], b[1]), b, a])
+    body = {"cluster_id": "st-bow", "park": "shuitou", "name": "x", "geometry": wgs84(bowtie)}
+    with make_client(fresh_db, tmp_path, repair_area_tolerance_share=1.0) as c:  # anything goes
+        r = c.post("/api/v1/clusters", json=body, headers=auth(c, "planner"))
+        assert r.status_code == 201, r.text
+        assert r.json()["repairs"] and "Self-intersection" in r.json()["repairs"][0]
+        assert r.json()["properties"]["area_m2"] == pytest.approx(60_000, rel=1e-4)
 
 
 def test_limits_on_vertices_and_body_size(fresh_db, tmp_path):

@@ -19,9 +19,9 @@ from app.db.edits import (
     update_cluster,
     update_parcel,
 )
-from app.db.geometry import from_db
+from app.db.geometry import RepairTolerance, from_db
 from app.db.models import AuditEntryRow, ClusterRow, EnterpriseRow, ParcelRow, UserRow
-from app.errors import ClusterGeometryError
+from app.errors import ClusterGeometryError, OutlineRepairError
 from gis.errors import ConflictError, GeometryError, LimitExceededError, NotFoundError, SchemaError
 from tests.conftest import X0, Y0
 
@@ -318,12 +318,54 @@ def test_admits_are_checked_against_the_positive_list(zone_db, admits, stored, e
         assert s.get(ClusterRow, cluster_id(s, "st-almg")).admits == stored
 
 
+def _small_loop():
+    """A 480 × 480 m square whose last edge crosses the first 2 m before the corner: a 2 m² loop."""
+    return Polygon(
+        [
+            (X0 - 2990, Y0 + 10),
+            (X0 - 2510, Y0 + 10),
+            (X0 - 2510, Y0 + 490),
+            (X0 - 2990, Y0 + 490),
+            (X0 - 2988, Y0 + 8),
+        ]
+    )
+
+
+def test_a_repair_that_changes_the_area_is_refused_with_the_repaired_outline(zone_db):
+    """A bow-tie's area as drawn is 0 (its lobes cancel); make_valid's two triangles have
+    125 000 m²: refused (OutlineRepairError, 422), nothing written, the repair offered."""
+    with zone_db() as s:
+        cid = cluster_id(s, "st-almg")
+        before = s.get(ClusterRow, cid).geom
+    with zone_db.begin() as s, pytest.raises(OutlineRepairError) as info:
+        update_cluster(s, cid, {"geometry": _bowtie()}, 1, "li")
+    err = info.value
+    assert isinstance(err, GeometryError) and "Self-intersection" in err.message
+    assert (err.drawn_m2, err.repaired_m2) == (0.0, pytest.approx(2 * 250 * 500 / 2))
+    assert err.repaired.is_valid and err.repaired.area == pytest.approx(125_000)
+    assert "修复后面积将由 0.0 变为 125,000.0 m²" in err.message_zh
+    with zone_db() as s:
+        c = s.get(ClusterRow, cid)
+        assert (c.version, c.geom) == (1, before) and audit_rows(s, "cluster", "st-almg") == []
+    with zone_db.begin() as s:  # the repaired outline, sent back, is taken as it is
+        result = update_cluster(s, cid, {"geometry": err.repaired}, 1, "li")
+    assert result.repairs == [] and result.state["area_m2"] == pytest.approx(125_000)
+    with zone_db.begin() as s, pytest.raises(OutlineRepairError):  # the tolerance is a parameter
+        update_cluster(s, cid, {"geometry": _bowtie()}, 2, "li", repair_tolerance=RepairTolerance(0.5, 1.0))
+    with zone_db.begin() as s:
+        result = update_cluster(
+            s, cid, {"geometry": _bowtie()}, 2, "li", repair_tolerance=RepairTolerance(1.0, 1.0)
+        )
+    assert result.repairs and result.state["area_m2"] == pytest.approx(125_000)
+
+
 def test_invalid_outline_is_repaired_and_the_repair_noted(zone_db):
+    """A small loop (4 m² of 229 920) is within the tolerance: repaired, saved and noted."""
     with zone_db.begin() as s:
         cid = cluster_id(s, "st-almg")
-        result = update_cluster(s, cid, {"geometry": _bowtie()}, 1, "li")
+        result = update_cluster(s, cid, {"geometry": _small_loop()}, 1, "li")
     assert len(result.repairs) == 1 and "Self-intersection" in result.repairs[0]
-    assert result.state["area_m2"] == pytest.approx(2 * 250 * 500 / 2)  # two triangles
+    assert result.state["area_m2"] == pytest.approx(229_924, abs=0.1)  # the loop is kept
     with zone_db() as s:
         assert from_db(s.get(ClusterRow, cid).geom).is_valid
         (entry,) = audit_rows(s, "cluster", "st-almg")

@@ -527,7 +527,7 @@ def test_replace_updates_in_place_and_keeps_history(zone_db, write_zone_sources,
         assert rows["SC-0001"].id == ids_before["SC-0001"] and rows["SC-0001"].version == 2
         assert rows["SC-0001"].area_m2 == 15_000.0
         assert rows["SC-0002"].version == 2 and rows["ST-0001"].version == 1
-        assert s.scalar(select(func.count()).select_from(RasterRefRow)) == 0  # replaced: no DEM given
+        assert s.scalar(select(func.count()).select_from(RasterRefRow)) == 1  # no DEM given: kept
         log = {
             (e.entity_key, e.action, e.version)
             for e in s.scalars(select(AuditEntryRow).where(AuditEntryRow.entity == "parcel"))
@@ -537,7 +537,101 @@ def test_replace_updates_in_place_and_keeps_history(zone_db, write_zone_sources,
         assert (e.before_attrs["status"], e.after_attrs["status"]) == ("existing", "vacant")
 
 
+def infrastructure_counts(factory) -> dict[str, int]:
+    with factory() as s:
+        rows = s.execute(
+            select(InfrastructureFeatureRow.layer, func.count()).group_by(InfrastructureFeatureRow.layer)
+        ).all()
+    return {layer: n for layer, n in rows}
+
+
+def test_a_replace_keeps_the_layers_the_sources_do_not_carry(zone_db, write_zone_sources, small_zone_layers):
+    """A GeoPackage without ``roads`` (and no DEM) replaces the rest; the roads and the DEM stay,
+    and the plan, given before the write, says so."""
+    before = infrastructure_counts(zone_db)
+    assert before["roads"] == 1
+    layers = {k: v for k, v in small_zone_layers.items() if k != "roads"}
+    layers["parcels"] = layers["parcels"][layers["parcels"]["parcel_id"] != "SC-0003"].copy()
+    plans = []
+
+    def on_plan(plan):
+        plans.append(plan)
+        assert infrastructure_counts(zone_db) == before  # told before anything is written
+
+    report = import_zone(
+        zone_db, write_zone_sources(layers, name="noroads", dem=False), replace=True, on_plan=on_plan
+    )
+    (plan,) = plans
+    assert plan.removed == {"parcels": 1}  # the other layers carried hold the same ids
+    assert plan.kept == ["roads", "dems"]
+    assert (
+        "roads: not in the sources — the 1 in the database are kept (pass --drop-missing to remove them)"
+        in (plan.lines())
+    )
+    assert any(n.startswith("roads: not in the sources") for n in report.notes)
+    assert infrastructure_counts(zone_db) == before
+    with zone_db() as s:
+        assert s.scalar(select(func.count()).select_from(RasterRefRow)) == 1
+        assert "SC-0003" not in set(s.scalars(select(ParcelRow.parcel_id)))
+
+
+def test_drop_missing_removes_the_layers_the_sources_do_not_carry(
+    zone_db, write_zone_sources, small_zone_layers
+):
+    layers = {k: v for k, v in small_zone_layers.items() if k != "roads"}
+    plans = []
+    import_zone(
+        zone_db,
+        write_zone_sources(layers, name="noroads", dem=False),
+        replace=True,
+        drop_missing=True,
+        on_plan=plans.append,
+    )
+    assert plans[0].removed["roads"] == 1 and plans[0].removed["dems"] == 1 and plans[0].kept == []
+    assert "roads: not in the sources — 1 to be removed (--drop-missing)" in plans[0].lines()
+    assert "roads" not in infrastructure_counts(zone_db)
+    with zone_db() as s:
+        assert s.scalar(select(func.count()).select_from(RasterRefRow)) == 0
+
+
 # --------------------------------------------------------------------------- the command
+
+
+def test_import_command_replace_without_roads(db_url, write_zone_sources):
+    """``parksite import --replace`` with a GeoPackage lacking ``roads``: the roads are kept and the
+    command says so before it writes; ``--drop-missing`` removes them, also said first."""
+    cli = typer.Typer()
+    register(cli)
+    full = write_zone_sources(core(synthetic_layers(), "roads"))
+    args = ["import", "--zone", str(full.zone_file), "--database-url", db_url, "--dem", str(full.dems[0])]
+    assert CliRunner().invoke(cli, [*args, "--layers", str(full.layers)]).exit_code == 0
+    engine_factory = _factory(db_url)
+    assert infrastructure_counts(engine_factory) == {"roads": 1}
+    noroads = write_zone_sources(core(synthetic_layers()), name="noroads")
+    kept = CliRunner().invoke(cli, [*args, "--layers", str(noroads.layers), "--replace"])
+    assert kept.exit_code == 0, kept.output
+    out = " ".join(kept.output.split())
+    assert "replacing zone jiaokou: 0 row(s) to be removed" in out
+    assert (
+        "roads: not in the sources — the 1 in the database are kept (pass --drop-missing to remove them)"
+        in out
+    )
+    assert out.index("replacing zone jiaokou") < out.index("OK zone jiaokou replaced")
+    assert infrastructure_counts(engine_factory) == {"roads": 1}
+    dropped = CliRunner().invoke(cli, [*args, "--layers", str(noroads.layers), "--replace", "--drop-missing"])
+    assert dropped.exit_code == 0, dropped.output
+    out = " ".join(dropped.output.split())
+    assert "replacing zone jiaokou: 1 row(s) to be removed" in out
+    assert "roads: not in the sources — 1 to be removed (--drop-missing)" in out
+    assert infrastructure_counts(engine_factory) == {}
+    alone = CliRunner().invoke(cli, [*args, "--layers", str(noroads.layers), "--drop-missing"])
+    assert isinstance(alone.exception, SchemaError) and "--drop-missing only applies" in str(alone.exception)
+
+
+def _factory(url: str):
+    from app.db.engine import make_engine, session_factory
+
+    return session_factory(make_engine(url))
 
 
 def test_import_command(db_url, write_zone_sources):

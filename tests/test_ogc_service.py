@@ -413,7 +413,7 @@ def test_mounts_on_the_api_application(zone_db, db_url):
     from app.api.factory import create_app
     from app.settings import Settings
 
-    app = create_app(Settings(database_url=db_url))
+    app = create_app(Settings(database_url=db_url, public_reads="exports"))  # exports open to all
     mount(app, get_session=db_session)
     client = TestClient(app)
     doc = client.get("/ogc/collections/parcels/items").json()

@@ -2,13 +2,22 @@
 
 Roles (cumulative, ``app.db.users.ACTIONS``): viewer reads; planner edits clusters and parcels;
 manager runs and records project checks, score runs and batch jobs; admin manages users and
-zone rules. Reads are open to anonymous users unless login is required
-(``PARKSITE_REQUIRE_LOGIN=1``); every write needs a bearer token: none → 401 (with
+zone rules. Map reads are open to anonymous users unless login is required
+(``PARKSITE_REQUIRE_LOGIN=1``); confidential reads (:func:`confidential`: recorded projects with
+their figures and checks, the exports) need a signed-in user of any role unless
+``PARKSITE_PUBLIC_READS`` opens them; every write needs a bearer token: none → 401 (with
 ``WWW-Authenticate: Bearer``), a role below the action's → 403.
 
 Write requests on SpatiaLite open their transaction with ``BEGIN IMMEDIATE``: concurrent writers
 queue for the database's single write lock (``busy_timeout``) instead of failing when a read
 transaction cannot be upgraded; the version check in the UPDATE then decides who wins.
+
+A request holds at most one pooled connection at a time (else as many requests as the pool has
+connections, each holding one and waiting for a second, wait for each other until the pool's
+timeout): the user is looked up in a session of its own that is closed before the request's
+session is opened (:func:`write_session` depends on :func:`optional_user`, so it comes first),
+and a route that reads and then writes writes in its own session (:func:`write_transaction`,
+which ends the read transaction first).
 """
 
 from __future__ import annotations
@@ -70,22 +79,14 @@ def db_session(state: StateDep) -> Iterator[Session]:
             session.rollback()
 
 
-def write_session(state: StateDep) -> Iterator[Session]:
-    """Yield a session for one write request (``BEGIN IMMEDIATE`` on SpatiaLite); the route commits."""
-    with state.factory() as session:
-        try:
-            tx.begin_write(session)
-            yield session
-        finally:
-            session.rollback()
-
-
 SessionDep = Annotated[Session, Depends(db_session)]
-WriteSessionDep = Annotated[Session, Depends(write_session)]
 
 
-def optional_user(state: StateDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> UserRow | None:
-    """Return the token's user, None without a token; 401 for a bad token or a disabled account."""
+def user_for_token(state: ApiState, token: str | None) -> UserRow | None:
+    """Return the token's user, None without a token; 401 for a bad token or a disabled account.
+
+    The user is read in a session of its own, closed before this returns.
+    """
     if token is None:
         return None
     name = decode_token(state.secret, token)
@@ -100,6 +101,43 @@ def optional_user(state: StateDep, token: Annotated[str | None, Depends(oauth2_s
     return user
 
 
+#: Where :class:`app.api.gate.RequestGate` leaves the user it resolved before the body was read
+#: (``request.state``): ``(token, user)``.
+GATE_USER = "parksite_gate_user"
+
+
+def optional_user(
+    request: Request, state: StateDep, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> UserRow | None:
+    """Return the token's user, None without a token; 401 for a bad token or a disabled account.
+
+    The user the request gate already resolved for this token is taken as it is.
+    """
+    seen = getattr(request.state, GATE_USER, None)
+    if seen is not None and token is not None and seen[0] == token:
+        return seen[1]
+    return user_for_token(state, token)
+
+
+def write_session(
+    state: StateDep, _user: Annotated[UserRow | None, Depends(optional_user)]
+) -> Iterator[Session]:
+    """Yield a session for one write request (``BEGIN IMMEDIATE`` on SpatiaLite); the route commits.
+
+    It depends on :func:`optional_user` only so that the user is looked up (and that session
+    closed) before this one takes its connection and the write lock.
+    """
+    with state.factory() as session:
+        try:
+            tx.begin_write(session)
+            yield session
+        finally:
+            session.rollback()
+
+
+WriteSessionDep = Annotated[Session, Depends(write_session)]
+
+
 def viewer(state: StateDep, user: Annotated[UserRow | None, Depends(optional_user)]) -> UserRow | None:
     """Return the user (None for anonymous reads); 401 when login is required and there is none."""
     if user is None and state.require_login:
@@ -111,6 +149,18 @@ def viewer(state: StateDep, user: Annotated[UserRow | None, Depends(optional_use
     return user
 
 
+Guard = Callable[[ApiState, UserRow | None], object]
+#: The attribute of a dependency that says who may call a route (:func:`guard_of`).
+GUARD_ATTR = "parksite_guard"
+
+
+def guard_of(dependency: Callable[..., Any]) -> Guard | None:
+    """Return the check a dependency makes of the user — ``check(state, user)``, raising 401/403 —
+    or None when it makes none. The request gate runs these checks before the body is read."""
+    return getattr(dependency, GUARD_ATTR, None)
+
+
+setattr(viewer, GUARD_ATTR, viewer)
 Viewer = Annotated[UserRow | None, Depends(viewer)]
 
 
@@ -134,6 +184,7 @@ def needs(action: str) -> Callable[..., UserRow]:
         return u
 
     dependency.__name__ = f"needs_{action}"
+    setattr(dependency, GUARD_ATTR, lambda _state, user: dependency(user))
     return dependency
 
 
@@ -144,7 +195,49 @@ JobSubmitter = Annotated[UserRow, Depends(needs("run_jobs"))]
 ScoreRunner = Annotated[UserRow, Depends(needs("run_scoring"))]
 
 
-def write_transaction(state: ApiState) -> AbstractContextManager[Session]:
-    """Return a context manager: one write transaction (see :mod:`app.api.tx`), committed on
-    success and rolled back on any error."""
-    return tx.write_transaction(state.factory)
+#: What each confidential read holds, for its 401 (English, Chinese).
+_CONFIDENTIAL_WHAT = {
+    "projects": (
+        "recorded projects carry investors' figures and check results",
+        "已登记项目含投资方数据和审查结果",
+    ),
+    "exports": (
+        "the exports carry enterprises' figures and project verdicts",
+        "导出文件含企业数据和项目审查结论",
+    ),
+}
+
+
+def confidential(kind: str) -> Callable[..., UserRow | None]:
+    """Return a dependency for a confidential read (``kind`` of ``CONFIDENTIAL_READS``): the user,
+    who must be signed in (any role) unless ``Settings.public_reads`` names ``kind`` — then also
+    None for anonymous, unless login is required for every read."""
+    what, what_zh = _CONFIDENTIAL_WHAT[kind]
+
+    def dependency(
+        state: StateDep, user: Annotated[UserRow | None, Depends(optional_user)]
+    ) -> UserRow | None:
+        if user is None and (state.require_login or kind not in state.settings.public_reads):
+            exc = NotAuthenticatedError(
+                f"{what}: log in to read them",
+                where="Authorization",
+                hint=f"log in (POST /api/v1/auth/token); an administrator can open them to everyone "
+                f"with PARKSITE_PUBLIC_READS={kind}",
+            )
+            exc.details = {"message_zh": f"{what_zh}，请登录后查看"}
+            raise exc
+        return user
+
+    dependency.__name__ = f"confidential_{kind}"
+    setattr(dependency, GUARD_ATTR, dependency)
+    return dependency
+
+
+ProjectReader = Annotated[UserRow | None, Depends(confidential("projects"))]
+
+
+def write_transaction(session: Session) -> AbstractContextManager[Session]:
+    """Return a context manager: one write transaction in the request's ``session`` (see
+    :func:`app.api.tx.write_in`: its read transaction ends first, so the request never holds two
+    connections), committed on success and rolled back on any error."""
+    return tx.write_in(session)

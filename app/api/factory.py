@@ -14,13 +14,17 @@ Errors: a domain error (``gis.errors.ParksiteError`` and the app's own) becomes
 ``{"error": type, "message", "where", "hint"}`` with the status of :data:`app.errors.ERROR_TABLE`
 (some add members: a 412 has ``current_version`` and ``feature``; a 422 about a cluster outline
 (``ClusterGeometryError``) has ``problem``: ``{kind: outside_park | overlap, park | cluster,
-area_m2, geometry}`` with the offending part in WGS 84). 401 answers carry ``WWW-Authenticate: Bearer``;
+area_m2, geometry}`` with the offending part in WGS 84; a 422 for an outline whose repair would
+change its area (``OutlineRepairError``) has ``repair``: ``{area_m2_drawn, area_m2_repaired,
+geometry}`` with the repaired outline in WGS 84, and ``message_zh``). 401 answers carry ``WWW-Authenticate: Bearer``;
 a login refused after too many failures (429, :mod:`app.api.throttle`, whose per-process counts
 live in ``app.state.login_throttle``) carries ``Retry-After`` and has ``retry_after`` (s) and
 ``message_zh``.
 Request validation errors (malformed JSON, wrong field types, unknown fields) keep FastAPI's own
-422 shape ``{"detail": [{"loc", "msg", "type"}]}``. Bodies larger than ``Settings.max_body_mb``
-are refused with 413 before they are read. CORS is closed unless ``Settings.cors_origins``.
+422 shape ``{"detail": [{"loc", "msg", "type"}]}``. A request with a body passes the request
+gate (:mod:`app.api.gate`) first: the user's role is checked (401/403) and the body's size
+(413: ``Settings.max_json_mb`` for JSON, ``Settings.max_body_mb`` for uploads) before it is read,
+and a JSON body with more arrays than any accepted geometry can have is refused unparsed. CORS is closed unless ``Settings.cors_origins``.
 """
 
 from __future__ import annotations
@@ -34,20 +38,21 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.deps import ApiState, login_required
+from app.api.gate import RequestGate, gated_routes
 from app.api.geojson import jsonable
 from app.db.spatialite import preload_native_libraries
 from app.errors import (
     ClusterGeometryError,
     LoginThrottledError,
     NotAuthenticatedError,
+    OutlineRepairError,
     VersionConflictError,
     http_status_for,
 )
 from app.settings import Settings, get_settings
-from gis.errors import LimitExceededError, ParksiteError
+from gis.errors import ParksiteError
 
 __all__ = ["API_PREFIX", "create_app", "error_body", "preload_native_libraries", "problem_of"]
 
@@ -64,7 +69,25 @@ def error_body(exc: ParksiteError) -> dict[str, Any]:
         body |= jsonable(details)
     if isinstance(exc, ClusterGeometryError):
         body["problem"] = problem_of(exc)
+    if isinstance(exc, OutlineRepairError):
+        body["repair"] = repair_of(exc)
     return body
+
+
+def repair_of(exc: OutlineRepairError) -> dict[str, Any]:
+    """Return the ``repair`` member of an outline refused because its repair changes its area:
+    the areas (m²) as drawn and as repaired, and the repaired outline (GeoJSON, WGS 84) that the
+    user may accept by sending it."""
+    import shapely
+
+    from app.api.geojson import to_wgs84
+
+    (g,) = to_wgs84([exc.repaired], exc.crs)
+    return {
+        "area_m2_drawn": round(exc.drawn_m2, 1),
+        "area_m2_repaired": round(exc.repaired_m2, 1),
+        "geometry": shapely.geometry.mapping(g),
+    }
 
 
 def problem_of(exc: ClusterGeometryError) -> dict[str, Any]:
@@ -86,6 +109,11 @@ def _headers(exc: ParksiteError) -> dict[str, str]:
     if isinstance(exc, LoginThrottledError):
         return {"Retry-After": str(exc.retry_after)}
     return {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticatedError) else {}
+
+
+def error_response(exc: ParksiteError) -> JSONResponse:
+    """Return the response of a domain error raised before any route ran (the request gate)."""
+    return JSONResponse(error_body(exc), status_code=http_status_for(exc), headers=_headers(exc))
 
 
 async def domain_error(request: Request, exc: Exception) -> JSONResponse:
@@ -123,66 +151,6 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         },
         status_code=500,
     )
-
-
-class BodyLimit:
-    """ASGI middleware: refuse request bodies larger than ``max_bytes`` with 413.
-
-    A declared ``Content-Length`` above the limit is answered at once, before the body is read.
-    A body streamed without one (chunked) is read up to the limit first — 413 as soon as it
-    passes it — and then handed to the app.
-    """
-
-    def __init__(self, app: ASGIApp, max_bytes: int):
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        exc = LimitExceededError(
-            f"the request body is larger than {self.max_bytes / 1e6:g} MB",
-            where="request body",
-            hint="send less data (PARKSITE_MAX_BODY_MB)",
-        )
-        await JSONResponse(error_body(exc), status_code=http_status_for(exc))(scope, receive, send)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or {})
-        length = headers.get(b"content-length")
-        if length is not None:
-            if length.isdigit() and int(length) > self.max_bytes:
-                await self._refuse(scope, receive, send)
-                return
-            await self.app(scope, receive, send)
-            return
-        if b"chunked" not in headers.get(b"transfer-encoding", b"").lower():
-            await self.app(scope, receive, send)
-            return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.max_bytes:
-                await self._refuse(scope, receive, send)
-                return
-            if not message.get("more_body", False):
-                break
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -240,8 +208,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         summary="工业园区选址与用地 — site selection and land use for 交口经济技术开发区",
         description=(
-            "Geometry is GeoJSON in WGS 84 (lon/lat). Reads are open to anonymous users unless "
-            "PARKSITE_REQUIRE_LOGIN; writes need a bearer token (POST /api/v1/auth/token). Roles: "
+            "Geometry is GeoJSON in WGS 84 (lon/lat). Map reads are open to anonymous users unless "
+            "PARKSITE_REQUIRE_LOGIN; recorded projects and the exports need a signed-in user unless "
+            "PARKSITE_PUBLIC_READS; writes need a bearer token (POST /api/v1/auth/token). Roles: "
             "viewer < planner (edit clusters and parcels) < manager (checks, score runs, batch jobs) "
             "< admin. Edits send If-Match with the ETag they read (412 if stale, 428 if missing). "
             "Errors are {error, message, where, hint}; request validation errors keep FastAPI's "
@@ -257,7 +226,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.trusted_proxies = TrustedProxies(settings.trusted_proxies)  # X-Forwarded-For from these
     app.add_exception_handler(ParksiteError, domain_error)
     app.add_exception_handler(Exception, unexpected_error)
-    for module in (
+    routers = (
         auth,
         routes_zone,
         routes_clusters,
@@ -267,7 +236,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_jobs,
         routes_rerun,
         routes_tiles,
-    ):
+    )
+    for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
     if settings.cors_origins:
         app.add_middleware(
@@ -278,20 +248,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match"],
             expose_headers=["ETag", "Location", "Retry-After"],
         )
-    app.add_middleware(BodyLimit, max_bytes=int(settings.max_body_mb * 1e6))
+    app.add_middleware(
+        RequestGate,
+        routes=gated_routes(API_PREFIX, [m.router for m in routers]),
+        max_body_bytes=int(settings.max_body_mb * 1e6),
+        max_json_bytes=int(settings.max_json_mb * 1e6),
+        max_vertices=settings.max_vertices,
+        respond=error_response,
+    )
     from fastapi import Depends
 
-    from app.api.deps import db_session, viewer
+    from app.api.deps import confidential, db_session, viewer
 
     _mount_optional(app, "app.web")
-    # the OGC API – Features service (/ogc) and the exports (/api/v1/exports/{kind}): reads, so
-    # open to anonymous users unless login is required, like the rest of the API
+    # the OGC API – Features service (/ogc): map layers, open to anonymous users unless login is
+    # required; the exports (/api/v1/exports/{kind}) carry enterprises' figures and project
+    # verdicts: signed-in users only unless PARKSITE_PUBLIC_READS=exports (the OGC landing page
+    # links them only then, so that nobody signed out is offered links that answer 401)
     _mount_optional(
         app,
         "app.ogc",
         get_session=db_session,
         dependencies=[Depends(viewer)],
-        export_dependencies=[Depends(viewer)],
+        export_dependencies=[Depends(confidential("exports"))],
+        link_exports="exports" in settings.public_reads and not settings.require_login,
     )
     return app
 

@@ -87,7 +87,7 @@ def post_check(body: CheckRequest, session: SessionDep, state: StateDep, user: C
     out = result.to_dict(body.lang)
     recorded = None
     if body.record:
-        with write_transaction(state) as ws:
+        with write_transaction(session) as ws:
             p = add_project(ws, zone.id, project, user)
             checks = [
                 record_check(

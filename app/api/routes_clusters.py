@@ -6,7 +6,9 @@ Writes need a planner (or higher) token and — except creation — ``If-Match``
 version being changed. Outlines are GeoJSON polygons in WGS 84, transformed to the zone CRS and
 checked by the edit functions (:mod:`app.db.edits`, one rule for every write, restores included)
 inside the write transaction, with the park row locked on PostGIS: at most
-``Settings.max_vertices`` vertices (413), a polygon (422, repaired when self-intersecting),
+``Settings.max_vertices`` vertices (413), a polygon (422; repaired when it crosses itself, unless
+the repair changes its area by more than ``Settings.repair_area_tolerance_*``: then 422
+``OutlineRepairError`` with the repaired outline offered as ``repair.geometry``),
 inside its park and not overlapping another cluster (422 ``ClusterGeometryError``; the body's
 ``problem`` names the park or the other cluster and gives the offending part as
 ``problem.geometry``, WGS 84). Slivers under 10 cm wide beyond the park or over a neighbour —
@@ -68,6 +70,7 @@ from app.db.edits import (
     restore,
     update_cluster,
 )
+from app.db.geometry import RepairTolerance
 from app.db.lookups import current_version
 from app.db.models import ZoneRow
 from app.db.undelete import undelete_cluster
@@ -213,6 +216,7 @@ def post_cluster(body: ClusterCreate, session: WriteSessionDep, state: StateDep,
         admits_encouraged_under_review=body.admits_encouraged_under_review,
         attrs=body.attrs,
         max_vertices=mv,
+        repair_tolerance=RepairTolerance.from_settings(state.settings),
     )
     return edited(session, zone, result, 201)
 
@@ -248,7 +252,10 @@ def put_cluster(
         changes["geometry"] = geometry_from_request(
             changes["geometry"], zone.crs, max_vertices=mv, where=f"{where}: geometry"
         )
-    result = update_cluster(session, c.id, changes, version, user, max_vertices=mv)
+    tolerance = RepairTolerance.from_settings(state.settings)
+    result = update_cluster(
+        session, c.id, changes, version, user, max_vertices=mv, repair_tolerance=tolerance
+    )
     return edited(session, zone, result)
 
 

@@ -136,7 +136,7 @@ def post_job(
     cfg = config_of(zone)
     shown = Path(file.filename or "upload").name or "upload"
     suffix = _SAFE.sub("", Path(shown).suffix.lower())[:10]
-    with write_transaction(state) as ws:
+    with write_transaction(session) as ws:
         job = create_job(
             ws,
             "score_file",
@@ -164,11 +164,11 @@ def post_job(
                 hint=f"upload parcels of zone {zone.id} ({zone.name})",
             )
     except ParksiteError as exc:
-        with write_transaction(state) as ws:
+        with write_transaction(session) as ws:
             fail_job(ws, job_id, f"{type(exc).__name__}: {_rename(exc, saved, shown)}")
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    with write_transaction(state) as ws:
+    with write_transaction(session) as ws:
         j = get_job(ws, job_id)
         j.input_path = str(saved)
         j.params = {**j.params, **message_params("queued"), "n_parcels": len(parcels)}
@@ -252,7 +252,7 @@ def get_job_result(
 )
 def post_score_run(session: SessionDep, state: StateDep, user: ScoreRunner) -> JSONResponse:
     zone = served_zone(session, state.settings)
-    with write_transaction(state) as ws:
+    with write_transaction(session) as ws:
         job_id = create_job(ws, "score_zone", user, zone_id=zone.id, params=message_params("queued")).id
     state.jobs.submit(job_id, score_zone_work(state.factory, zone.id, user.name))
     return JSONResponse(

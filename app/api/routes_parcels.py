@@ -43,6 +43,7 @@ from app.api.store import (
     served_zone,
 )
 from app.db.edits import EditResult, restore, update_parcel
+from app.db.geometry import RepairTolerance
 from app.db.lookups import current_version, parcel_row_id
 from app.db.models import ZoneRow
 from gis.errors import GeometryError, NotFoundError, SchemaError
@@ -182,7 +183,8 @@ def put_parcel(
         changes["geometry"] = geometry_from_request(
             changes["geometry"], zone.crs, max_vertices=mv, where=f"{where}: geometry"
         )
-    result = update_parcel(session, pid, changes, version, user, max_vertices=mv)
+    tolerance = RepairTolerance.from_settings(state.settings)
+    result = update_parcel(session, pid, changes, version, user, max_vertices=mv, repair_tolerance=tolerance)
     return _edited(session, zone, result, lang)
 
 

@@ -1,7 +1,9 @@
 """``/projects``: the recorded projects, their checks, and their admission (准入/入驻登记).
 
 * ``GET /projects`` (``status=submitted|admitted|revoked``), ``GET /projects/{id}`` — a project
-  with its recorded checks (newest first) and admissions (the active one first).
+  with its recorded checks (newest first) and admissions (the active one first). Investors'
+  figures and who checked them: a signed-in user (any role) only, unless
+  ``PARKSITE_PUBLIC_READS=projects`` (:func:`app.api.deps.confidential`).
 * ``POST /projects/{id}/admission`` (manager+) — admit the project on parcels it was checked
   on: refused (409, ``AdmissionRefusedError`` with ``reason``, ``message_zh``, ``message_en``)
   when its newest check there failed, a review verdict comes without a ``reason``, a parcel is
@@ -22,7 +24,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from app.api.deps import SessionDep, StateDep, Viewer, needs, write_transaction
+from app.api.deps import ProjectReader, SessionDep, StateDep, needs, write_transaction
 from app.api.models import ErrorBody, _In
 from app.api.routes_checks import site_ids
 from app.api.scores import capacity_ledger
@@ -149,12 +151,12 @@ def _detail(session: Session, p: ProjectRow) -> dict[str, Any]:
     "/projects",
     response_model=ProjectList,
     responses={401: {"model": ErrorBody}},
-    summary="The zone's recorded projects, newest first (filter by status, e.g. admitted)",
+    summary="The zone's recorded projects, newest first (filter by status, e.g. admitted; signed in)",
 )
 def list_projects(
     session: SessionDep,
     state: StateDep,
-    user: Viewer,
+    user: ProjectReader,
     status: Annotated[Literal["submitted", "admitted", "revoked"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -169,9 +171,9 @@ def list_projects(
     "/projects/{project_id}",
     response_model=ProjectDetail,
     responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
-    summary="A project with its recorded checks and admissions",
+    summary="A project with its recorded checks and admissions (signed in)",
 )
-def get_project(project_id: int, session: SessionDep, state: StateDep, user: Viewer) -> dict[str, Any]:
+def get_project(project_id: int, session: SessionDep, state: StateDep, user: ProjectReader) -> dict[str, Any]:
     zone = served_zone(session, state.settings)
     return _detail(session, project_in_zone(session, zone.id, project_id))
 
@@ -190,7 +192,7 @@ def post_admission(
     ids = site_ids(body.parcel_id, body.parcel_ids, "admission")
     zone = served_zone(session, state.settings)
     cfg = zone_rules(session, zone.id).config
-    with write_transaction(state) as ws:
+    with write_transaction(session) as ws:
         project_in_zone(ws, zone.id, project_id)
         lock_zone(ws, zone.id)
         ledger, _ = capacity_ledger(ws, zone.id, cfg)
@@ -212,7 +214,7 @@ def delete_admission(
     reason: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> dict[str, Any]:
     zone = served_zone(session, state.settings)
-    with write_transaction(state) as ws:
+    with write_transaction(session) as ws:
         project_in_zone(ws, zone.id, project_id)
         lock_zone(ws, zone.id)
         revoke_admission(ws, project_id, user, reason=reason)

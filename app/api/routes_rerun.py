@@ -80,7 +80,7 @@ def _rerun_score_file(session: Any, state: Any, user: UserRow, old: BatchJobRow)
     params = old.params or {}
     shown = params.get("input_name") or source.name
     layer, id_field = params.get("layer"), params.get("id_field")
-    with write_transaction(state) as ws:
+    with write_transaction(session) as ws:
         job_id = create_job(
             ws,
             "score_file",
@@ -108,11 +108,11 @@ def _rerun_score_file(session: Any, state: Any, user: UserRow, old: BatchJobRow)
                 hint=f"upload parcels of zone {zone.id} ({zone.name})",
             )
     except ParksiteError as exc:
-        with write_transaction(state) as ws:
+        with write_transaction(session) as ws:
             fail_job(ws, job_id, f"{type(exc).__name__}: {_rename(exc, saved, shown)}")
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    with write_transaction(state) as ws:
+    with write_transaction(session) as ws:
         j = get_job(ws, job_id)
         j.input_path = str(saved)
         j.params = {**j.params, **message_params("queued"), "n_parcels": len(parcels)}
@@ -128,7 +128,7 @@ def _rerun_score_file(session: Any, state: Any, user: UserRow, old: BatchJobRow)
 def _rerun_score_zone(session: Any, state: Any, user: UserRow, old: BatchJobRow) -> str:
     """Queue a new score run of the zone; return the new job's id."""
     zone = served_zone(session, state.settings)
-    with write_transaction(state) as ws:
+    with write_transaction(session) as ws:
         job_id = create_job(
             ws, "score_zone", user, zone_id=zone.id, params={"rerun_of": old.id, **message_params("queued")}
         ).id

@@ -5,6 +5,11 @@ between; otherwise it fails at once with "database is locked" (busy_timeout does
 Every write of the API, its jobs and its score runs therefore starts with ``BEGIN IMMEDIATE``
 on SpatiaLite: the write lock is taken first (waiting up to busy_timeout), then it reads and
 writes. PostgreSQL needs nothing of the sort (row locks and the version check decide).
+
+A request writes in its own session (:func:`write_in`): the read transaction it began is ended
+first, so that its connection goes back to the pool before the write takes one. A request never
+holds one connection while it waits for a second: as many requests as the pool has connections,
+each holding one and waiting for another, would wait for each other until the pool's timeout.
 """
 
 from __future__ import annotations
@@ -19,6 +24,26 @@ def begin_write(session: Session) -> None:
     """Start ``session``'s transaction as a writer (``BEGIN IMMEDIATE`` on SQLite; nothing else)."""
     if session.get_bind().dialect.name == "sqlite":
         session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def write_in(session: Session) -> Iterator[Session]:
+    """Yield ``session`` in one write transaction after ending its read transaction (its connection
+    goes back to the pool first); committed on success, rolled back on any error.
+
+    Objects read before stay loaded (sessions are made with ``expire_on_commit=False``). The read
+    part must not have changed anything: pending changes raise RuntimeError (a programming error:
+    they would be written outside the write transaction).
+    """
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a write transaction was begun on a session with changes made while reading")
+    session.commit()  # nothing to write: ends the read transaction and gives its connection back
+    try:
+        begin_write(session)
+        yield session
+        session.commit()
+    finally:
+        session.rollback()
 
 
 @contextmanager

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from app.settings import get_settings
+
+if TYPE_CHECKING:
+    from app.db.import_plan import ReplacePlan
 from gis.errors import SchemaError
 
 console = Console()
@@ -167,6 +171,14 @@ def _layer_files(items: list[str]) -> dict[str, Path]:
     return out
 
 
+def _print_plan(plan: ReplacePlan) -> None:
+    """Print what a replace will remove and keep, before it writes."""
+    head, *lines = plan.lines()
+    console.print(f"[yellow]{head}[/yellow]", highlight=False)
+    for line in lines:
+        console.print(f"  {line}", highlight=False)
+
+
 def import_command(
     zone: Path | None = typer.Option(None, "--zone", help="zone YAML file (default: PARKSITE_ZONE_FILE)"),
     layers: Path | None = typer.Option(
@@ -186,10 +198,20 @@ def import_command(
         "--replace",
         help="replace a zone already in the database (clusters and parcels keep their history)",
     ),
+    drop_missing: bool = typer.Option(
+        False,
+        "--drop-missing",
+        help="with --replace: also remove the layers (roads, rivers, …, DEMs) the sources do not "
+        "carry; without it they are kept",
+    ),
     user: str | None = typer.Option(None, "--user", help="name recorded in the audit log"),
     database_url: str | None = DatabaseUrl,
 ) -> None:
-    """导入 Import a zone: its rules and layers (and DEMs), checked first, written all or nothing."""
+    """导入 Import a zone: its rules and layers (and DEMs), checked first, written all or nothing.
+
+    A replace first prints what it will remove, per layer; a layer the sources do not carry is
+    kept unless --drop-missing.
+    """
     from app.db.engine import session_factory
     from app.db.importer import import_zone, sample_sources, sources_for_zone
 
@@ -199,6 +221,12 @@ def import_command(
             where="import",
             hint="use either --sample or your own files",
         )
+    if drop_missing and not replace:
+        raise SchemaError(
+            "--drop-missing only applies to a replace",
+            where="import",
+            hint="add --replace, or leave out --drop-missing",
+        )
     if sample:
         sources = sample_sources()
     else:
@@ -207,7 +235,14 @@ def import_command(
         )
     engine = _ready_engine(database_url)
     try:
-        report = import_zone(session_factory(engine), sources, replace=replace, user=_cli_user(user))
+        report = import_zone(
+            session_factory(engine),
+            sources,
+            replace=replace,
+            user=_cli_user(user),
+            drop_missing=drop_missing,
+            on_plan=_print_plan,
+        )
     finally:
         engine.dispose()
     lines = report.lines()

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from app.db import audit, messages
 from app.db.cluster_outline import check_cluster_outline
-from app.db.geometry import clean_polygon, to_db
+from app.db.geometry import RepairTolerance, clean_polygon, to_db
 from app.db.messages import Msg
 from app.db.models import CLUSTER_KINDS, ClusterRow, ParkRow, UserRow, ZoneRow, utcnow
 from app.db.parcel_assignment import reassign_parcels
@@ -88,6 +88,7 @@ def create_cluster(
     admits_encouraged_under_review: bool = False,
     attrs: dict[str, Any] | None = None,
     max_vertices: int | None = None,
+    repair_tolerance: RepairTolerance | None = None,
 ) -> EditResult:
     """Create a cluster (version 1) in park ``park_code`` of ``zone_id``; audit and re-assign.
 
@@ -109,7 +110,12 @@ def create_cluster(
             f"cluster {code!r} already exists in zone {zone_id}", where=where, hint="choose another code"
         )
     admits = checked_admits(session, zone_id, admits, where)
-    geom, repairs = clean_polygon(geometry, where=where, max_vertices=vertex_limit(max_vertices))
+    geom, repairs = clean_polygon(
+        geometry,
+        where=where,
+        max_vertices=vertex_limit(max_vertices),
+        repair_tolerance=repair_tolerance,
+    )
     geom, cuts = check_cluster_outline(session, park, geom, exclude_id=None, where=where)
     repairs = [*repairs, *cuts]
     area_m2, area_mu = area_m2_mu(geom)
@@ -159,6 +165,7 @@ def update_cluster(
     user: UserRow | str | None,
     *,
     max_vertices: int | None = None,
+    repair_tolerance: RepairTolerance | None = None,
     action: str = "update",
     note: str | None = None,
 ) -> EditResult:
@@ -203,7 +210,10 @@ def update_cluster(
                 hint="draw the cluster's outline",
             )
         new_geom, repairs = clean_polygon(
-            changes["geometry"], where=where, max_vertices=vertex_limit(max_vertices)
+            changes["geometry"],
+            where=where,
+            max_vertices=vertex_limit(max_vertices),
+            repair_tolerance=repair_tolerance,
         )
         new_geom, cuts = check_cluster_outline(session, park, new_geom, exclude_id=c.id, where=where)
         repairs = [*repairs, *cuts]

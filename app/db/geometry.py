@@ -3,12 +3,20 @@
 Polygon columns are ``MULTIPOLYGON``: single polygons are promoted on the way in. Geometry from
 users (API, edits) arrives as shapely objects, WKT or GeoJSON in the zone CRS and is checked by
 :func:`clean_polygon` (polygonal, vertex limit, repaired with ``make_valid`` when invalid).
+
+A repair that changes the outline's area by more than :class:`RepairTolerance` (the larger of
+``Settings.repair_area_tolerance_share`` of the area and ``Settings.repair_area_tolerance_m2``;
+default 1 % or 1 m²) is refused (``OutlineRepairError``, 422) with the repaired outline
+offered instead: a bow-tie's area as drawn (its two lobes cancel) is far from the two triangles
+``make_valid`` makes of it, and saving those would move parcels between clusters unasked. A
+repair within the tolerance (a spike, a duplicate vertex, a tiny loop) is made and reported.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import shapely
@@ -19,8 +27,29 @@ from shapely.geometry.base import BaseGeometry
 
 from app.db.messages import Msg
 from app.db.models import ZONE_SRID
+from app.errors import OutlineRepairError
+from app.settings import Settings, get_settings
 from gis.errors import GeometryError, LimitExceededError
 from gis.repair import keep_kind
+
+
+@dataclass(frozen=True)
+class RepairTolerance:
+    """How much a repair may change an outline's area: ``share`` (0–1) of the larger of the
+    areas as drawn and as repaired, but at least ``m2`` (m²)."""
+
+    share: float = 0.01
+    m2: float = 1.0
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> RepairTolerance:
+        """Return the tolerance of ``settings`` (default: the process settings)."""
+        s = settings or get_settings()
+        return cls(s.repair_area_tolerance_share, s.repair_area_tolerance_m2)
+
+    def allowed_m2(self, drawn_m2: float, repaired_m2: float) -> float:
+        """Return the largest area change (m²) allowed between the two areas."""
+        return max(self.share * max(drawn_m2, repaired_m2), self.m2)
 
 
 def as_shape(value: Any, *, where: str = "geometry") -> BaseGeometry:
@@ -74,14 +103,18 @@ def from_db(element: Any) -> BaseGeometry | None:
     return None if element is None else to_shape(element)
 
 
-def clean_polygon(value: Any, *, where: str, max_vertices: int) -> tuple[BaseGeometry, list[Msg]]:
+def clean_polygon(
+    value: Any, *, where: str, max_vertices: int, repair_tolerance: RepairTolerance | None = None
+) -> tuple[BaseGeometry, list[Msg]]:
     """Check a polygon from a user and return ``(MultiPolygon, repairs)``.
 
     Refuses (``GeometryError``) anything not a Polygon/MultiPolygon, and
     (``LimitExceededError``) more than ``max_vertices`` coordinates, before any other work. An
     invalid polygon is repaired with ``shapely.make_valid`` keeping its polygonal parts; the
     repair is described in ``repairs`` (``is_valid_reason`` and the area change in m²; each a
-    ``Msg``: English, with the Chinese text in ``.zh``).
+    ``Msg``: English, with the Chinese text in ``.zh``). A repair that changes the area by more
+    than ``repair_tolerance`` (default :meth:`RepairTolerance.from_settings`) is refused with
+    ``OutlineRepairError`` carrying the repaired outline.
     """
     geom = as_shape(value, where=where)
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
@@ -105,6 +138,21 @@ def clean_polygon(value: Any, *, where: str, max_vertices: int) -> tuple[BaseGeo
                 f"is invalid ({reason}) and nothing of it is left after repair",
                 where=where,
                 hint="redraw the outline",
+            )
+        tolerance = repair_tolerance or RepairTolerance.from_settings()
+        if abs(fixed.area - geom.area) > tolerance.allowed_m2(geom.area, fixed.area):
+            raise OutlineRepairError(
+                f"is invalid ({reason}); repairing it would change its area from {geom.area:,.1f} "
+                f"to {fixed.area:,.1f} m², so it was not saved",
+                where=where,
+                hint="redraw the outline so that it does not cross itself, or send the repaired "
+                "outline offered in `repair.geometry` to accept it",
+                repaired=to_multi(fixed),
+                crs=f"EPSG:{ZONE_SRID}",
+                drawn_m2=float(geom.area),
+                repaired_m2=float(fixed.area),
+                message_zh=f"{where}：边界无效（{reason}），修复后面积将由 {geom.area:,.1f} 变为 "
+                f"{fixed.area:,.1f} m²，未保存；请重画边界，或提交 repair.geometry 中的修复结果",
             )
         repairs.append(
             Msg(

@@ -368,14 +368,20 @@ def _delete_stale(
         session.delete(obj)
 
 
-def _write_infrastructure(session: Session, bundle: ZoneBundle) -> dict[str, int]:
-    """Replace the zone's infrastructure features with the layers' wholesale.
+def _write_infrastructure(session: Session, bundle: ZoneBundle, drop_missing: bool) -> dict[str, int]:
+    """Replace the zone's features of each infrastructure layer the bundle carries wholesale; a
+    layer it does not carry is kept, or removed with ``drop_missing``.
 
     Returns the number of features written per infrastructure layer present.
     """
     zid = bundle.zone_id
     counts: dict[str, int] = {}
-    session.execute(delete(InfrastructureFeatureRow).where(InfrastructureFeatureRow.zone_id == zid))
+    carried = [n for n in INFRASTRUCTURE if n in bundle.frames or drop_missing]
+    session.execute(
+        delete(InfrastructureFeatureRow).where(
+            InfrastructureFeatureRow.zone_id == zid, InfrastructureFeatureRow.layer.in_(carried)
+        )
+    )
     for name in INFRASTRUCTURE:
         gdf = bundle.frames.get(name)
         if gdf is None:
@@ -400,9 +406,12 @@ def _write_infrastructure(session: Session, bundle: ZoneBundle) -> dict[str, int
     return counts
 
 
-def _write_rasters(session: Session, bundle: ZoneBundle, parks: _Written) -> None:
-    """Replace the zone's DEM references; each DEM goes to the park its footprint overlaps most."""
+def _write_rasters(session: Session, bundle: ZoneBundle, parks: _Written, drop_missing: bool) -> None:
+    """Replace the zone's DEM references (kept when the bundle has none, unless ``drop_missing``);
+    each DEM goes to the park its footprint overlaps most."""
     zid = bundle.zone_id
+    if not bundle.rasters and not drop_missing:
+        return
     session.execute(delete(RasterRefRow).where(RasterRefRow.zone_id == zid))
     outlines = {code: parks.outlines.get(code) for code in parks.ids}
     for r in bundle.rasters:
@@ -460,12 +469,18 @@ def _audit_zone(
 
 
 def write_zone(
-    session: Session, bundle: ZoneBundle, *, replace: bool = False, user: UserRow | str | None = None
+    session: Session,
+    bundle: ZoneBundle,
+    *,
+    replace: bool = False,
+    user: UserRow | str | None = None,
+    drop_missing: bool = False,
 ) -> ImportReport:
     """Write a checked bundle in the caller's transaction (flushes, does not commit).
 
     Returns what was written (and on replace, what changed). Raises ``ConflictError`` when the
-    zone exists and ``replace`` is False.
+    zone exists and ``replace`` is False. Infrastructure layers and DEMs the bundle does not
+    carry are kept, unless ``drop_missing`` (:mod:`app.db.import_plan`).
     """
     if isinstance(user, UserRow):
         require(user, "import_zone")
@@ -482,8 +497,8 @@ def write_zone(
     enterprise_names, ent_ids = _write_enterprises(session, bundle)
     parcels = _write_parcels(session, bundle, parks.ids, clusters, ent_ids, user)
     _delete_stale(session, parks, clusters, parcels, user, zid)
-    report.counts = _write_infrastructure(session, bundle)
-    _write_rasters(session, bundle, parks)
+    report.counts = _write_infrastructure(session, bundle, drop_missing)
+    _write_rasters(session, bundle, parks, drop_missing)
     session.flush()
 
     report.counts = {

@@ -18,9 +18,13 @@ Re-import: a zone that is already in the database is refused unless ``replace=Tr
 (``parksite import --replace``). Replacing updates parks, clusters and parcels in place by their
 ids (``park_id``, ``cluster_id``, ``parcel_id``) so their history, scores and check results
 stay linked; a changed cluster or parcel gets a new version with an ``import`` audit entry; one
-no longer in the layers is deleted (audited). Infrastructure features and raster references are
-replaced wholesale. Clusters created in the application but absent from the zone file are
-deleted by a replace.
+no longer in the layers is deleted (audited). The features of each infrastructure layer the
+sources carry, and the DEM references when DEMs are given, are replaced wholesale; a layer the
+sources do not carry (a GeoPackage without ``roads``, no DEM) is kept unless ``drop_missing``
+(``--drop-missing``). Clusters created in the application but absent from the zone file are
+deleted by a replace. Before a replace writes anything, :func:`app.db.import_plan.replace_plan`
+counts what it will remove, per layer, and ``on_plan`` is called with it (the command prints
+it); the report's notes say which layers were kept.
 
 The steps live in their own modules: :mod:`app.db.import_layers` (what each layer must hold),
 :mod:`app.db.import_read` (reading sources into a ``ZoneBundle``), :mod:`app.db.import_checks`
@@ -29,9 +33,12 @@ The steps live in their own modules: :mod:`app.db.import_layers` (what each laye
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.import_layers import INFRASTRUCTURE, LAYERS, LayerSpec
+from app.db.import_plan import ReplacePlan, replace_plan
 from app.db.import_read import (
     ImportLimits,
     ImportSources,
@@ -54,10 +61,12 @@ __all__ = [
     "ImportSources",
     "LayerSpec",
     "RasterInfo",
+    "ReplacePlan",
     "ZoneBundle",
     "import_zone",
     "inspect_raster",
     "read_sources",
+    "replace_plan",
     "sample_sources",
     "sources_for_zone",
     "write_zone",
@@ -71,11 +80,15 @@ def import_zone(
     replace: bool = False,
     user: UserRow | str | None = None,
     limits: ImportLimits = ImportLimits(),
+    drop_missing: bool = False,
+    on_plan: Callable[[ReplacePlan], None] | None = None,
 ) -> ImportReport:
     """Read and check everything, then write the zone in one transaction; return the report.
 
     Nothing is written when any check fails, and a failure while writing rolls the whole
-    transaction back: the database is left as it was.
+    transaction back: the database is left as it was. When a zone is replaced, ``on_plan`` gets
+    what the replace will remove and keep (:class:`ReplacePlan`) before anything is written;
+    layers the sources do not carry are kept unless ``drop_missing``.
     """
     if not replace:  # fail fast, before reading the layers (write_zone checks again)
         zone_id = load_zone(sources.zone_file).zone.id
@@ -84,4 +97,12 @@ def import_zone(
                 raise zone_exists_error(zone_id)
     bundle = read_sources(sources, limits=limits)
     with factory() as session, session.begin():
-        return write_zone(session, bundle, replace=replace, user=user)
+        plan = None
+        if replace and session.get(ZoneRow, bundle.zone_id) is not None:
+            plan = replace_plan(session, bundle, drop_missing=drop_missing)
+            if on_plan is not None:
+                on_plan(plan)
+        report = write_zone(session, bundle, replace=replace, user=user, drop_missing=drop_missing)
+        if plan is not None:
+            report.notes += [f.line() for f in plan.layers if f.in_file is None]
+        return report

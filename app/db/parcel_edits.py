@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import audit, messages
-from app.db.geometry import clean_polygon, from_db, to_db
+from app.db.geometry import RepairTolerance, clean_polygon, from_db, to_db
 from app.db.messages import Msg
 from app.db.models import PARCEL_STATUSES, ClusterRow, EnterpriseRow, UserRow, utcnow
 from app.db.parcel_assignment import assign_cluster
@@ -55,6 +55,7 @@ def update_parcel(
     user: UserRow | str | None,
     *,
     max_vertices: int | None = None,
+    repair_tolerance: RepairTolerance | None = None,
     action: str = "update",
     note: str | None = None,
 ) -> EditResult:
@@ -109,7 +110,10 @@ def update_parcel(
     new_geom = old_geom
     if "geometry" in changes:
         new_geom, repairs = clean_polygon(
-            changes["geometry"], where=where, max_vertices=vertex_limit(max_vertices)
+            changes["geometry"],
+            where=where,
+            max_vertices=vertex_limit(max_vertices),
+            repair_tolerance=repair_tolerance,
         )
         values["geom"] = to_db(new_geom)
         values["area_m2"], values["area_mu"] = area_m2_mu(new_geom)

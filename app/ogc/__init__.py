@@ -29,26 +29,34 @@ def mount(
     prefix: str = PREFIX,
     exports_prefix: str = EXPORTS_PREFIX,
     export_dependencies: Sequence[Any] = (),
+    link_exports: bool = True,
+    exports: bool = True,
     **options: Any,
 ) -> FastAPI:
     """Add the feature service under ``prefix`` and ``GET {exports_prefix}/exports/{kind}`` to
     ``app``; return ``app``.
 
     ``get_session`` is the app's session dependency (default: ``app.state.session_factory``,
-    else the settings' database). ``export_dependencies`` guard the exports route (e.g. sign-in).
+    else the settings' database). ``export_dependencies`` guard the exports route (e.g. sign-in);
+    ``link_exports`` False leaves them out of the landing page (for anonymous visitors they
+    would answer 401); ``exports`` False leaves the exports route out altogether.
     Other ``options`` go to :func:`ogc_router` (``default_limit``, ``max_limit``, ``extra_crs``,
     ``static_url``).
     """
     app.include_router(
         ogc_router(
-            get_session=get_session, zone_id=zone_id, exports_url=f"{exports_prefix}/exports", **options
+            get_session=get_session,
+            zone_id=zone_id,
+            exports_url=f"{exports_prefix}/exports" if link_exports and exports else None,
+            **options,
         ),
         prefix=prefix,
     )
-    app.include_router(
-        exports_router(get_session=get_session, zone_id=zone_id, dependencies=export_dependencies),
-        prefix=exports_prefix,
-    )
+    if exports:
+        app.include_router(
+            exports_router(get_session=get_session, zone_id=zone_id, dependencies=export_dependencies),
+            prefix=exports_prefix,
+        )
     return app
 
 

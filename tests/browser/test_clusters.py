@@ -1,6 +1,7 @@
 """Editing 组团 boundaries on the map (planners): a refused overlap, deleting and drawing, the
 history and restoring a version, a stale edit (412) kept and re-applied, an edit on the park
-boundary, the admits checklist, and undeleting.
+boundary, the admits checklist, undeleting, and an outline crossing itself refused with its
+repair offered.
 
 These tests change the zone's clusters, in order: the module's server is theirs alone."""
 
@@ -403,3 +404,34 @@ def test_deleted_clusters_are_listed_and_one_is_restored(w: Watch, api: httpx.Cl
         "restore",
     ]
     w.shot("11_cluster_undeleted")
+
+
+def test_an_outline_crossing_itself_is_refused_and_the_repair_can_be_taken(
+    w: Watch, api: httpx.Client
+) -> None:
+    """A bow-tie outline (as an API client or a careless edit may send it) is refused with the
+    repaired outline drawn in dashed green and a button that saves it instead."""
+    cid = "sc-bio"
+    before = api.get(f"/clusters/{cid}").json()
+    sq = inner_square(shape(before["geometry"]), 0.6)
+    x0, y0, x1, y1 = sq.bounds
+    bowtie = {"type": "Polygon", "coordinates": [[[x0, y0], [x1, y0], [x0, y1], [x1, y1], [x0, y0]]]}
+    w.allow(r"status of 422")
+    w.goto("/")
+    login(w)
+    fit(w, sq.buffer(0.003), 16)
+    w.page.evaluate("([id, g]) => window.parksite.clusters.save(id, g)", [cid, bowtie])
+    w.page.wait_for_selector("#cluster-accept-repair")
+    shown = w.page.locator("#cluster-error-message").inner_text()
+    # the lobes (a lon/lat square in the zone CRS) nearly cancel: about 0 m² as drawn
+    m = re.match(r"边界自相交，修复后面积将由 ([\d.]+) m² 变为 ([\d,.]+) m²，未保存", shown)
+    assert m and float(m.group(1)) < 5 and float(m.group(2).replace(",", "")) > 1000, shown
+    assert w.page.locator("path.cluster-repair").count() == 1  # the repair, drawn in dashed green
+    w.shot("13_cluster_repair_offered")
+    assert api.get(f"/clusters/{cid}").json()["properties"]["version"] == before["properties"]["version"]
+    w.page.click("#cluster-accept-repair")
+    w.page.wait_for_selector(".toast[data-kind='ok']:has-text('边界已保存')")
+    after = api.get(f"/clusters/{cid}").json()
+    assert after["properties"]["version"] == before["properties"]["version"] + 1
+    assert zone_area_m2(shape(after["geometry"])) == pytest.approx(zone_area_m2(sq) / 2, rel=0.01)
+    assert w.page.locator("path.cluster-repair").count() == 0

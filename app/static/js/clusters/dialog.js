@@ -8,7 +8,7 @@ import { pick, t } from "../i18n.js";
 import { esc, num, toast } from "../ui.js";
 import { zone } from "../zone.js";
 import { KINDS, clusterId, pointInGeometry } from "./feature.js";
-import { reassignedText, refusalKnown, refusalText } from "./feedback.js";
+import { reassignedText, refusalKnown, refusalText, repairOf } from "./feedback.js";
 
 /** ClusterEditor's methods for the cluster dialog (mixed into its prototype). */
 export const dialogMethods = {
@@ -25,6 +25,7 @@ export const dialogMethods = {
   openCreate(layer) {
     this.pending = layer;
     this.pendingSaved = false;
+    this.acceptedRepair = null; // a repaired outline the planner chose to send instead
     this.editId = null;
     const form = this.modalEl.querySelector("form");
     if (this.lastModeEdit) ["code", "name", "name_en"].forEach((k) => { form[k].value = ""; });
@@ -75,7 +76,7 @@ export const dialogMethods = {
       cluster_id: form.code.value.trim(), park: form.park.value, name: form.name.value.trim(),
       name_en: form.name_en.value.trim() || null, kind: form.kind.value,
     };
-    const body = { ...props, geometry: layer.toGeoJSON(false).geometry };
+    const body = { ...props, geometry: this.acceptedRepair || layer.toGeoJSON(false).geometry };
     if (this.admitsTouched) body.admits = this.readAdmits();
     const btn = form.querySelector("button[type=submit]");
     btn.disabled = true;
@@ -92,8 +93,15 @@ export const dialogMethods = {
       await this.afterWrite(id);
     } catch (err) {
       const hint = err.hint && !refusalKnown(err) ? `<div>${esc(err.hint)}</div>` : "";
+      const repair = repairOf(err);
+      const accept = repair
+        ? `<div class="mt-2"><button type="button" class="btn btn-sm btn-success" id="cluster-accept-repair">${esc(t("cluster.accept_repair"))}</button></div>` : "";
       errBox.innerHTML = `<div class="alert alert-danger small mb-0" role="alert"><b>${esc(t("cluster.refused"))}</b>
-        <span id="cluster-create-error">${esc(refusalText(err))}</span>${hint}</div>`;
+        <span id="cluster-create-error">${esc(refusalText(err))}</span>${hint}${accept}</div>`;
+      errBox.querySelector("#cluster-accept-repair")?.addEventListener("click", () => {
+        this.acceptedRepair = repair.geometry; // sent as it is: the server takes it unchanged
+        this.create();
+      });
       form.querySelector("#cluster-keep-edit").classList.remove("d-none");
       this.showProblem(err);
     } finally {

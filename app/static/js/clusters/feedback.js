@@ -1,18 +1,32 @@
 // What a refused write looks like: the server validates every write, and a refusal (422) is shown
 // with its reason (composed in the page's language from the answer's `problem`) and the refused
-// part drawn in red; nothing is saved. A stale edit (412) goes to the conflict view (conflict.js).
+// part drawn in red; nothing is saved. An outline crossing itself whose repair would change its
+// area comes with the repaired outline (`repair`), drawn in dashed green with a button to save it.
+// A stale edit (412) goes to the conflict view (conflict.js).
 
 import { t } from "../i18n.js";
 import { esc, num, toast } from "../ui.js";
 import { parkName } from "../zone.js";
 
+/** Return the repair offered with a refused outline (`repair`: areas drawn and repaired, the
+ * repaired outline in WGS 84), or null. */
+export function repairOf(err) {
+  const repair = err && err.body && typeof err.body === "object" ? err.body.repair : null;
+  return repair && repair.geometry ? repair : null;
+}
+
 /**
  * Return the reason of a refused outline in the current language: composed from the 422's
- * `problem` (kind overlap | outside_park, the other cluster or park, area in m²), or the
- * server's own (English) message for a kind this page does not know.
+ * `problem` (kind overlap | outside_park, the other cluster or park, area in m²) or `repair`
+ * (an outline crossing itself whose repair changes its area), or the server's own (English)
+ * message for a kind this page does not know.
  */
 export function refusalText(err) {
   const problem = err && err.body && typeof err.body === "object" ? err.body.problem : null;
+  const repair = repairOf(err);
+  if (repair) {
+    return t("cluster.problem_repair", { drawn: num(repair.area_m2_drawn, 1), repaired: num(repair.area_m2_repaired, 1) });
+  }
   const area = problem ? num(problem.area_m2, 1) : "";
   if (problem && problem.kind === "overlap") return t("cluster.problem_overlap", { cluster: problem.cluster, area });
   if (problem && problem.kind === "outside_park") return t("cluster.problem_outside_park", { park: parkName(problem.park), area });
@@ -22,7 +36,7 @@ export function refusalText(err) {
 /** Return whether the refusal was composed here (then the server's English hint is left out). */
 export function refusalKnown(err) {
   const problem = err && err.body && typeof err.body === "object" ? err.body.problem : null;
-  return Boolean(problem && (problem.kind === "overlap" || problem.kind === "outside_park"));
+  return Boolean(repairOf(err) || (problem && (problem.kind === "overlap" || problem.kind === "outside_park")));
 }
 
 /** Return " · n parcels re-assigned" for an EditResponse (empty when none moved). */
@@ -45,9 +59,18 @@ export const feedbackMethods = {
     this.root.querySelector("#cluster-alert").innerHTML = "";
   },
 
-  /** Draw the part of an outline the server refused (outside the park, or the overlap), if given. */
+  /** Draw the part of an outline the server refused (outside the park, or the overlap), or
+   * the repaired outline it offers instead of one crossing itself, if given. */
   showProblem(err) {
     this.clearProblem();
+    const repair = repairOf(err);
+    if (repair) {
+      this.problemLayer = L.geoJSON({ type: "Feature", geometry: repair.geometry, properties: {} }, {
+        pane: "recommend", interactive: false,
+        style: { color: "#2e7d32", weight: 3, dashArray: "6 4", fillColor: "#2e7d32", fillOpacity: 0.2, className: "cluster-repair" },
+      }).addTo(this.map);
+      return;
+    }
     const problem = err && err.body && typeof err.body === "object" ? err.body.problem : null;
     if (!problem || !problem.geometry) return;
     this.problemLayer = L.geoJSON({ type: "Feature", geometry: problem.geometry, properties: {} }, {
@@ -72,7 +95,11 @@ export const feedbackMethods = {
     const text = refusalText(err);
     const hint = err.hint && !known ? `<div>${esc(err.hint)}</div>` : "";
     const where = err.where && !known ? `<div class="text-muted">${esc(err.where)}</div>` : "";
-    this.showAlert(`<b>${esc(t("cluster.refused"))}</b> <span id="cluster-error-message">${esc(text)}</span>${hint}${where}`);
+    const repair = repairOf(err);
+    const accept = repair && this.byId.has(id)
+      ? `<div class="mt-2"><button class="btn btn-sm btn-success" id="cluster-accept-repair">${esc(t("cluster.accept_repair"))}</button></div>` : "";
+    this.showAlert(`<b>${esc(t("cluster.refused"))}</b> <span id="cluster-error-message">${esc(text)}</span>${hint}${where}${accept}`);
+    this.root.querySelector("#cluster-accept-repair")?.addEventListener("click", () => this.save(id, repair.geometry));
     toast(`${t("cluster.refused")} ${text}`, "error", { hint: known ? null : err.hint });
     return null;
   },
