@@ -230,7 +230,7 @@ def test_audit_rows_and_project_listing(client):
             ("revoke", "admin"),
         ]
         admit_entry, revoke_entry = log[1], log[2]
-        assert admit_entry.before_attrs == {"status": "submitted"}
+        assert admit_entry.before_attrs == {"status": "reviewed"}  # saved with its check
         assert admit_entry.after_attrs["status"] == "admitted"
         assert admit_entry.after_attrs["admission"]["parcel_ids"] == ["SC-0001"]
         assert admit_entry.note_zh.startswith("登记准入：SC-0001（需复核）")

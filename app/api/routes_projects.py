@@ -1,7 +1,10 @@
 """``/projects``: the recorded projects, their checks, and their admission (准入/入驻登记).
 
-* ``GET /projects`` (``status=submitted|admitted|revoked``), ``GET /projects/{id}`` — a project
-  with its recorded checks (newest first) and admissions (the active one first). Investors'
+* ``POST /projects`` (manager+) — save a project to the register (项目库): with the site it was
+  checked on (``parcel_id``/``parcel_ids``) the check is run again and saved with it (status
+  ``reviewed``, 已审查), without one it is ``negotiating`` (洽谈). ``POST /check`` stores nothing.
+* ``GET /projects`` (``status=negotiating|reviewed|admitted|revoked``), ``GET /projects/{id}`` —
+  a project with its recorded checks (newest first) and admissions (the active one first). Investors'
   figures and who checked them: a signed-in user (any role) only, unless
   ``PARKSITE_PUBLIC_READS=projects`` (:func:`app.api.deps.confidential`).
 * ``POST /projects/{id}/admission`` (manager+) — admit the project on parcels it was checked
@@ -25,8 +28,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from app.api.deps import ProjectReader, SessionDep, StateDep, needs, write_transaction
-from app.api.models import ErrorBody, _In
-from app.api.routes_checks import site_ids
+from app.api.models import ErrorBody, ProjectSave, _In
+from app.api.routes_checks import check_on_site, save_checked, site_ids, zone_project
 from app.api.scores import capacity_ledger
 from app.api.store import served_zone
 from app.db.admissions import active_admission, admission_state, admit_project, lock_zone, revoke_admission
@@ -37,6 +40,7 @@ from app.db.rules import zone_rules
 router = APIRouter(tags=["projects"])
 
 Admitter = Annotated[UserRow, Depends(needs("admit_projects"))]
+Saver = Annotated[UserRow, Depends(needs("save_projects"))]
 
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody},
@@ -84,7 +88,9 @@ class ProjectOut(BaseModel):
     enterprise: str | None
     industry: str | None
     branch: str | None
-    status: str = Field(description="submitted, admitted or revoked")
+    status: Literal["negotiating", "reviewed", "admitted", "revoked"] = Field(
+        description="洽谈 negotiating, 已审查 reviewed, 已准入 admitted or 已撤销 revoked"
+    )
     investment_wan: float | None
     output_wan: float | None
     land_mu: float | None
@@ -157,7 +163,7 @@ def list_projects(
     session: SessionDep,
     state: StateDep,
     user: ProjectReader,
-    status: Annotated[Literal["submitted", "admitted", "revoked"] | None, Query()] = None,
+    status: Annotated[Literal["negotiating", "reviewed", "admitted", "revoked"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
@@ -165,6 +171,28 @@ def list_projects(
     total, rows = projects_page(session, zone.id, status=status, limit=limit, offset=offset)
     out = [_summary(session, p) for p in rows]
     return {"projects": out, "numberMatched": total, "numberReturned": len(out)}
+
+
+@router.post(
+    "/projects",
+    status_code=201,
+    response_model=ProjectDetail,
+    responses=_WRITE_ERRORS,
+    summary="Save a project to the register (项目库), with its check on a site if given (manager+)",
+)
+def post_project(body: ProjectSave, session: SessionDep, state: StateDep, user: Saver) -> dict[str, Any]:
+    """Save the project: with a site, checked again there and saved with the check (reviewed);
+    without one, as negotiating. Returns the saved project with its checks."""
+    if body.parcel_id is None and body.parcel_ids is None:
+        zone = served_zone(session, state.settings)
+        project, check = zone_project(zone_rules(session, zone.id).config, body.project), None
+    else:
+        ids = site_ids(body.parcel_id, body.parcel_ids, "project")
+        check = check_on_site(session, state, body.project, ids, body.lang)
+        zone, project = check.zone, check.project
+    with write_transaction(session) as ws:
+        saved = save_checked(ws, zone, project, check, user)
+        return _detail(ws, project_in_zone(ws, zone.id, saved["project_id"]))
 
 
 @router.get(
