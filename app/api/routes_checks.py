@@ -24,12 +24,12 @@ from sqlalchemy.orm import Session
 from app.api.deps import ApiState, Checker, SessionDep, StateDep, Viewer, write_transaction
 from app.api.geojson import jsonable, to_wgs84
 from app.api.models import CheckRequest, CheckResponse, ErrorBody, RecommendRequest, RecommendResponse
-from app.api.scores import admission_context
 from app.api.store import served_zone
 from app.db.models import UserRow, ZoneRow
 from app.db.records import add_project, record_check
 from app.db.rules import zone_rules
 from app.db.users import require
+from app.db.zone_state import admission_context
 from gis.errors import NotFoundError, SchemaError
 from scoring.admission import CheckResult, check_site
 from scoring.project import Project, classify_industry, parse_project, project_warnings

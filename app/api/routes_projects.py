@@ -15,7 +15,7 @@
 * ``DELETE /projects/{id}/admission`` (manager+) — revoke it: parcels and capacity come free.
 
 The admitted projects are drawn down from the capacity ledger that ``/check`` and
-``/recommend`` use (:func:`app.api.scores.capacity_ledger`).
+``/recommend`` use (:func:`app.db.zone_state.capacity_ledger`).
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from sqlalchemy.orm import Session
 from app.api.deps import ProjectReader, SessionDep, StateDep, needs, write_transaction
 from app.api.models import ErrorBody, ProjectSave, _In
 from app.api.routes_checks import check_on_site, save_checked, site_ids, zone_project
-from app.api.scores import capacity_ledger
 from app.api.store import served_zone
 from app.db.admissions import active_admission, admission_state, admit_project, lock_zone, revoke_admission
 from app.db.models import ProjectRow, UserRow
 from app.db.projects import project_admissions, project_checks, project_in_zone, projects_page
 from app.db.rules import zone_rules
+from app.db.zone_state import capacity_ledger
 
 router = APIRouter(tags=["projects"])
 
