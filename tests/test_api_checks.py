@@ -66,7 +66,7 @@ def test_a_check_is_computed_and_saved_only_when_asked(client):
     assert r.status_code == 201, r.text
     saved = r.json()
     assert saved["status"] == "reviewed" and [c["parcel_id"] for c in saved["checks"]] == ["SC-0001"]
-    assert saved["checks"][0]["verdict"] == "review"
+    assert saved["checks"][0]["verdict"] == "review" and saved["checked_parcel_ids"] == ["SC-0001"]
     out["recorded"] = {"project_id": saved["id"], "check_ids": [saved["checks"][0]["id"]]}
     with client.app.state.api.factory() as s:
         project = s.get(ProjectRow, out["recorded"]["project_id"])

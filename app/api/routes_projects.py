@@ -99,6 +99,12 @@ class ProjectOut(BaseModel):
     created_at: dt.datetime | None
     created_by: str | None
     admission: AdmissionOut | None = Field(None, description="the active admission, if any")
+    last_admission: AdmissionOut | None = Field(
+        None, description="the newest admission, active or revoked (a revoked project's former site)"
+    )
+    checked_parcel_ids: list[str] = Field(
+        default_factory=list, description="the parcels of its newest saved check (its site when reviewed)"
+    )
 
 
 class ProjectDetail(ProjectOut):
@@ -115,6 +121,9 @@ class ProjectList(BaseModel):
 
 def _summary(session: Session, p: ProjectRow) -> dict[str, Any]:
     active = active_admission(session, p.id)
+    admissions = project_admissions(session, p.id)
+    checks = project_checks(session, p.id)
+    newest = [c for c in checks if c.checked_at == checks[0].checked_at] if checks else []
     return {
         "id": p.id,
         "name": p.name,
@@ -130,6 +139,8 @@ def _summary(session: Session, p: ProjectRow) -> dict[str, Any]:
         "created_at": p.created_at,
         "created_by": p.created_by,
         "admission": admission_state(active),
+        "last_admission": admission_state(admissions[0] if admissions else None),
+        "checked_parcel_ids": sorted(c.parcel_code for c in newest if c.parcel_code),
     }
 
 

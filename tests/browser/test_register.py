@@ -118,8 +118,8 @@ def test_save_admit_find_and_revoke_a_project(w: Watch, api: httpx.Client, manag
     assert api.get(f"/projects/{saved['id']}").json()["status"] == "revoked"
     f.select_option("#register-status", "revoked")
     f.wait_for_selector(f".register-row[data-id='{saved['id']}'][data-status='revoked']")
-    assert f.locator(f".register-row[data-id='{saved['id']}'] .project-status").inner_text() == (
-        "已撤销" if zh else "revoked"
-    )
+    revoked = f.locator(f".register-row[data-id='{saved['id']}']")
+    assert revoked.locator(".project-status").inner_text() == ("已撤销" if zh else "revoked")
+    assert revoked.locator(".register-parcels s").inner_text() == pid  # its former site, struck through
     w.shot(f"{lang}_23_register_revoked")
     assert _admitted_outline(w, pid)["color"] != "#6a1b9a"

@@ -266,7 +266,7 @@ export class ProjectCheck {
         [t("admit.parcels"), `${d.parcel_ids.join(t("common.list_sep"))} (${num(d.area_mu, 2)} ${t("unit.mu")})`],
         [t("admit.power"), takes("power_capacity", "MVA")],
         [t("admit.water"), takes("water_supply", "m³/d")],
-      ])}${reason ? `<p class="mt-2 mb-0">${esc(t("admit.reason"))}: ${esc(reason)}</p>` : ""}`,
+      ])}${reason ? `<p class="mt-2 mb-0">${esc(t("admit.reason_given"))}${esc(t("common.colon"))}${esc(reason)}</p>` : ""}`,
       ok: t("admit.confirm"),
     });
     if (!ok) return;

@@ -24,5 +24,5 @@ export function confirmDialog({ title, html, ok, danger = false }) {
 
 /** Return a dialog body: one `<li>` per [label, value] pair. */
 export function factList(pairs) {
-  return `<ul class="mb-0">${pairs.map(([k, v]) => `<li><b>${esc(k)}</b>: ${esc(v)}</li>`).join("")}</ul>`;
+  return `<ul class="mb-0">${pairs.map(([k, v]) => `<li><b>${esc(k)}</b>${esc(t("common.colon"))}${esc(v)}</li>`).join("")}</ul>`;
 }

@@ -6,6 +6,7 @@ import { hasRole, onUserChange } from "./auth.js";
 import { confirmDialog, factList } from "./confirm.js";
 import { onLangChange, t } from "./i18n.js";
 import { esc, num, toast, toastError } from "./ui.js";
+import { branchName } from "./zone.js";
 
 const STATUS_BADGE = { negotiating: "secondary", reviewed: "info", admitted: "success", revoked: "dark" };
 
@@ -47,15 +48,22 @@ export class ProjectRegister {
     const canRevoke = hasRole("manager");
     const rows = this.projects.map((p) => {
       const adm = p.admission;
-      const parcels = adm ? adm.parcel_ids.join(t("common.list_sep")) : "—";
+      const last = p.last_admission;
+      const sep = t("common.list_sep");
+      // the site: admitted on, formerly admitted on (struck through), or checked on
+      const parcels = adm ? esc(adm.parcel_ids.join(sep))
+        : last ? `<s title="${esc(t("project_status.revoked"))}">${esc(last.parcel_ids.join(sep))}</s>`
+          : esc((p.checked_parcel_ids || []).join(sep) || "—");
       const revoke = canRevoke && p.status === "admitted"
         ? `<button type="button" class="btn btn-sm btn-outline-danger py-0 text-nowrap revoke-btn" data-id="${p.id}">${esc(t("register.revoke"))}</button>` : "";
       return `<tr class="register-row" data-id="${p.id}" data-status="${esc(p.status)}">
-        <td><b>${esc(p.name)}</b><div class="text-muted">${esc(p.industry || "—")}${p.branch ? ` · ${esc(p.branch)}` : ""}</div></td>
+        <td><b>${esc(p.name)}</b><div class="text-muted">${esc(p.industry ? branchName(p.industry) : "—")}${p.branch ? ` · ${esc(branchName(p.branch))}` : ""}</div></td>
         <td>${projectStatusBadge(p.status)}</td>
-        <td class="register-parcels">${esc(parcels)}</td>
+        <td class="register-parcels text-nowrap">${parcels}</td>
         <td class="text-end">${esc(p.investment_wan == null ? "—" : num(p.investment_wan, 0))}</td>
-        <td class="text-nowrap">${esc(day(p.created_at))}${adm ? `<div class="text-success">${esc(day(adm.admitted_at))}</div>` : ""}</td>
+        <td class="text-nowrap register-dates">${dated("register.date_saved", p.created_at, "")}${
+          last ? dated("register.date_admitted", last.admitted_at, "text-success") : ""}${
+          last && last.revoked_at ? dated("register.date_revoked", last.revoked_at, "text-muted") : ""}</td>
         <td>${revoke}</td></tr>`;
     }).join("");
     this.list.innerHTML = `<table class="table table-sm register-table"><thead><tr>
@@ -97,6 +105,11 @@ export function demandFacts(p) {
   if (p.power_kw != null) out.push([t("admit.power"), `${num(p.power_kw, 0)} kW`]);
   if (p.water_m3_per_day != null) out.push([t("admit.water"), `${num(p.water_m3_per_day, 0)} m³/d`]);
   return out;
+}
+
+/** One labelled date line of the register (登记 / 准入 / 撤销 and the day). */
+function dated(label, iso, cls) {
+  return `<div class="${cls}"><span class="text-muted">${esc(t(label))}</span> ${esc(day(iso))}</div>`;
 }
 
 function day(iso) {
