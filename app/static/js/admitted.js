@@ -2,6 +2,7 @@
 // kept here for the parcel layer (a distinct outline), its tooltip, the parcel panel and the legend.
 
 import { get } from "./api.js";
+import { hasRole } from "./auth.js";
 
 /** Outline of an admitted parcel on the map (and its legend swatch). */
 export const ADMITTED_COLOR = "#6a1b9a";
@@ -19,9 +20,10 @@ export function onAdmittedChange(fn) {
   listeners.push(fn);
 }
 
-/** Read the admitted projects again and tell the listeners; returns the number of parcels taken. */
+/** Read the admitted projects again and tell the listeners; returns the number of parcels taken.
+ * Recorded projects are confidential (a signed-in user reads them): signed out, none are marked. */
 export async function loadAdmitted() {
-  const data = await get("/projects", { params: { status: "admitted", limit: 1000 } });
+  const data = hasRole("viewer") ? await get("/projects", { params: { status: "admitted", limit: 1000 } }) : {};
   const next = new Map();
   for (const p of data.projects || []) {
     for (const id of (p.admission && p.admission.parcel_ids) || []) next.set(id, { id: p.id, name: p.name });

@@ -157,6 +157,7 @@ async function main() {
   async function registerChanged() {
     await Promise.all([register.load(), loadAdmitted().catch((err) => toastError(err))]);
   }
+  onUserChange(() => { registerChanged(); }); // the register is read by signed-in users only
   onAdmittedChange(() => {
     parcels.restyle();
     if (parcels.selected) showParcel(panelRoot, parcels.selected).catch(() => {});

@@ -2,7 +2,7 @@
 // investment, dates — filtered by status; a manager revokes an admission here (confirmed).
 
 import { request } from "./api.js";
-import { hasRole, onUserChange } from "./auth.js";
+import { hasRole } from "./auth.js";
 import { confirmDialog, factList } from "./confirm.js";
 import { onLangChange, t } from "./i18n.js";
 import { esc, num, toast, toastError } from "./ui.js";
@@ -26,11 +26,15 @@ export class ProjectRegister {
     this.filter.addEventListener("change", () => this.load());
     root.querySelector("#register-refresh").addEventListener("click", () => this.load());
     onLangChange(() => this.render());
-    onUserChange(() => this.render());
   }
 
-  /** Read the register again (with the chosen status filter) and show it. */
+  /** Read the register again (with the chosen status filter) and show it (signed-in users). */
   async load() {
+    if (!hasRole("viewer")) {
+      this.projects = [];
+      this.list.innerHTML = `<p class="text-muted" id="register-login">${esc(t("register.need_login"))}</p>`;
+      return;
+    }
     try {
       const data = await request("GET", "/projects", { params: { status: this.filter.value || undefined, limit: 500 } });
       this.projects = data.data.projects || [];
@@ -41,6 +45,7 @@ export class ProjectRegister {
   }
 
   render() {
+    if (!hasRole("viewer")) { this.load(); return; }
     if (!this.projects.length) {
       this.list.innerHTML = `<p class="text-muted" id="register-empty">${esc(t("register.empty"))}</p>`;
       return;
