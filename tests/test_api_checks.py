@@ -256,6 +256,10 @@ def test_a_project_saved_without_a_site_is_negotiating(client):
     r = client.post("/api/v1/projects", json={"project": PROJECT}, headers=auth(client, "manager"))
     assert r.status_code == 201, r.text
     assert (r.json()["status"], r.json()["checks"]) == ("negotiating", [])
-    listed = client.get("/api/v1/projects", params={"status": "negotiating"}).json()
+    viewer = auth(client, "viewer")  # recorded projects are read by signed-in users
+    listed = client.get("/api/v1/projects", params={"status": "negotiating"}, headers=viewer).json()
     assert [p["id"] for p in listed["projects"]] == [r.json()["id"]]
-    assert client.get("/api/v1/projects", params={"status": "reviewed"}).json()["numberMatched"] == 0
+    assert (
+        client.get("/api/v1/projects", params={"status": "reviewed"}, headers=viewer).json()["numberMatched"]
+        == 0
+    )

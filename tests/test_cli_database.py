@@ -95,10 +95,14 @@ def test_the_register_from_the_command_line(client, fresh_db, tmp_path):
     r = run(cli, ["projects", "list", "--status", "admitted", "--json"], env=env)
     ((row,),) = [json.loads(r.output)]
     assert (row["name"], row["parcel_ids"], row["water_m3_per_day"]) == ("项目A", ["SC-0001"], 500)
-    assert client.get(f"/api/v1/projects/{pid}").json()["admission"]["admitted_by"].startswith("cli")
+    assert (
+        client.get(f"/api/v1/projects/{pid}", headers=auth(client, "viewer"))
+        .json()["admission"]["admitted_by"]
+        .startswith("cli")
+    )
 
     r = run(cli, ["projects", "revoke", pid, "--reason", "企业放弃"], env=env)
     assert r.exit_code == 0 and "SC-0001" in r.output, r.output
-    assert client.get(f"/api/v1/projects/{pid}").json()["status"] == "revoked"
+    assert client.get(f"/api/v1/projects/{pid}", headers=auth(client, "viewer")).json()["status"] == "revoked"
     r = run(cli, ["projects", "list", "--status", "admitted"], env=env)
     assert r.exit_code == 0 and "项目A" not in r.output
