@@ -49,7 +49,7 @@ def test_save_admit_find_and_revoke_a_project(w: Watch, api: httpx.Client, manag
     w.goto("/")
     if not zh:
         f.click("#lang-btn")
-        f.wait_for_function("() => document.documentElement.lang.startsWith('en')")
+        f.wait_for_function("() => document.documentElement.lang.startsWith('en')", timeout=60_000)
     login(w, *manager)
 
     # choosing the industry pre-selects no branch; the form has the 表9-6 per-output fields
@@ -114,7 +114,7 @@ def test_save_admit_find_and_revoke_a_project(w: Watch, api: httpx.Client, manag
     f.wait_for_selector("#admit-modal.show")
     assert pid in f.locator("#admit-modal-body").inner_text()
     f.click("#admit-confirm")
-    f.wait_for_function("() => !document.querySelector('#parcel-admitted')")
+    f.wait_for_function("() => !document.querySelector('#parcel-admitted')", timeout=60_000)
     assert api.get(f"/projects/{saved['id']}").json()["status"] == "revoked"
     f.select_option("#register-status", "revoked")
     f.wait_for_selector(f".register-row[data-id='{saved['id']}'][data-status='revoked']")
