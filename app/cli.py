@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.weights",
     "app.commands.sample",
     "app.commands.admission",
+    "app.commands.projects",
     "app.commands.db",
     "app.commands.export",
     "app.commands.serve",

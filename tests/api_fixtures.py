@@ -35,7 +35,7 @@ from tests.conftest import POSTGIS_ENV, X0, Y0, _postgis_schema_url, synthetic_l
 from tests.rasters import north_up, write_raster
 
 PASSWORD = "correct-horse-9"
-ROLES = ("viewer", "planner", "manager", "admin")
+ROLES = ("viewer", "analyst", "planner", "manager", "admin")
 ZONE_ID = "jiaokou"
 
 #: The DEM: 10 m cells over X0 − 50 … X0 + 1050, Y0 − 50 … Y0 + 650.

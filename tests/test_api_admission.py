@@ -114,6 +114,9 @@ def test_capacity_draws_down_as_projects_are_admitted_and_comes_back_on_revoke(c
     )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "revoked" and r.json()["admission"] is None
+    assert (
+        r.json()["last_admission"]["parcel_ids"] == ["SC-0001"] and r.json()["last_admission"]["revoked_at"]
+    )
     (old,) = r.json()["admissions"]
     assert (old["revoked_by"], old["revoke_reason"]) == ("manager", "企业放弃") and old["revoked_at"]
     b2 = check(client, "SC-101", B)
@@ -230,7 +233,7 @@ def test_audit_rows_and_project_listing(client):
             ("revoke", "admin"),
         ]
         admit_entry, revoke_entry = log[1], log[2]
-        assert admit_entry.before_attrs == {"status": "submitted"}
+        assert admit_entry.before_attrs == {"status": "reviewed"}  # saved with its check
         assert admit_entry.after_attrs["status"] == "admitted"
         assert admit_entry.after_attrs["admission"]["parcel_ids"] == ["SC-0001"]
         assert admit_entry.note_zh.startswith("登记准入：SC-0001（需复核）")

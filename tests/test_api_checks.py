@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tests.api_fixtures import auth
 
@@ -26,11 +26,11 @@ def rules(result: dict) -> dict[str, dict]:
     return {r["rule"]: r for r in result["rules"]}
 
 
-def test_a_check_is_computed_and_recorded(client):
+def test_a_check_is_computed_and_saved_only_when_asked(client):
     r = client.post(
         "/api/v1/check",
         json={"parcel_id": "SC-0001", "project": PROJECT, "lang": "en"},
-        headers=auth(client, "manager"),
+        headers=auth(client, "viewer"),  # any signed-in user may check; nothing is stored
     )
     assert r.status_code == 200, r.text
     out = r.json()
@@ -56,6 +56,18 @@ def test_a_check_is_computed_and_recorded(client):
 
     from app.db.models import CheckResultRow, ProjectRow
 
+    assert out["recorded"] is None
+    with client.app.state.api.factory() as s:
+        assert s.scalar(select(func.count()).select_from(ProjectRow)) == 0
+        assert s.scalar(select(func.count()).select_from(CheckResultRow)) == 0
+    save = {"parcel_id": "SC-0001", "project": PROJECT, "lang": "en"}
+    assert client.post("/api/v1/projects", json=save, headers=auth(client, "planner")).status_code == 403
+    r = client.post("/api/v1/projects", json=save, headers=auth(client, "manager"))
+    assert r.status_code == 201, r.text
+    saved = r.json()
+    assert saved["status"] == "reviewed" and [c["parcel_id"] for c in saved["checks"]] == ["SC-0001"]
+    assert saved["checks"][0]["verdict"] == "review" and saved["checked_parcel_ids"] == ["SC-0001"]
+    out["recorded"] = {"project_id": saved["id"], "check_ids": [saved["checks"][0]["id"]]}
     with client.app.state.api.factory() as s:
         project = s.get(ProjectRow, out["recorded"]["project_id"])
         assert (project.name, project.investment_wan, project.land_mu, project.created_by) == (
@@ -238,3 +250,16 @@ def test_a_cluster_without_admits_makes_its_parcels_review_until_they_are_set(cl
     assert rules(r.json())["cluster"]["status"] == "fail"
     r = client.post("/api/v1/recommend", json={"project": ENERGY, "lang": "en"})
     assert r.status_code == 200 and r.json()["candidates"] == []
+
+
+def test_a_project_saved_without_a_site_is_negotiating(client):
+    r = client.post("/api/v1/projects", json={"project": PROJECT}, headers=auth(client, "manager"))
+    assert r.status_code == 201, r.text
+    assert (r.json()["status"], r.json()["checks"]) == ("negotiating", [])
+    viewer = auth(client, "viewer")  # recorded projects are read by signed-in users
+    listed = client.get("/api/v1/projects", params={"status": "negotiating"}, headers=viewer).json()
+    assert [p["id"] for p in listed["projects"]] == [r.json()["id"]]
+    assert (
+        client.get("/api/v1/projects", params={"status": "reviewed"}, headers=viewer).json()["numberMatched"]
+        == 0
+    )

@@ -305,3 +305,13 @@ def test_a_job_reports_its_step_in_english_and_chinese(fresh_db, tmp_path):
         release.set()
         done = wait_done(c, job_id)
         assert (done["status"], done["message"], done["message_zh"]) == ("done", "done", "已完成")
+
+
+def test_analysts_run_batch_jobs_viewers_do_not_and_score_runs_need_a_manager(client):
+    content = geojson_bytes(frame())
+    r = upload(client, "viewer.geojson", content, role="viewer")
+    assert r.status_code == 403 and "needs analyst" in r.json()["message"], r.text
+    r = upload(client, "analyst.geojson", content, role="analyst")
+    assert r.status_code == 202, r.text
+    assert wait_done(client, r.json()["job_id"], role="analyst")["status"] == "done"
+    assert client.post("/api/v1/score-runs", headers=auth(client, "analyst")).status_code == 403

@@ -62,6 +62,7 @@ COMMANDS = {
     "serve",
     "db",
     "user",
+    "projects",
     "export",
 }
 

@@ -28,16 +28,26 @@ from app.db.users import (
 from app.settings import Settings
 from gis.errors import ConflictError, NotFoundError, SchemaError
 
-# Who may do what: roles are cumulative (viewer < planner < manager < admin).
+# Who may do what: roles are cumulative (viewer < analyst < planner < manager < admin).
 PERMISSIONS = [
     ("viewer", "read", True),
     ("viewer", "edit_clusters", False),
-    ("viewer", "run_checks", False),
+    ("viewer", "run_checks", True),  # any signed-in user checks and recommends (not recorded)
+    ("viewer", "run_jobs", False),
+    ("viewer", "save_projects", False),
+    ("analyst", "run_jobs", True),
+    ("analyst", "edit_clusters", False),
+    ("analyst", "save_projects", False),
+    ("analyst", "admit_projects", False),
     ("planner", "edit_clusters", True),
+    ("planner", "save_projects", False),
+    ("planner", "admit_projects", False),
     ("planner", "edit_parcels", True),
     ("planner", "record_checks", False),
     ("manager", "run_checks", True),
     ("manager", "record_checks", True),
+    ("manager", "save_projects", True),
+    ("manager", "admit_projects", True),
     ("manager", "edit_parcels", True),
     ("manager", "manage_users", False),
     ("manager", "edit_zone_rules", False),
@@ -57,7 +67,7 @@ def test_can_refuses_unknown_names():
         can("root", "read")
     with pytest.raises(ValueError, match="unknown action 'fly'"):
         can("admin", "fly")
-    assert set(ACTIONS.values()) <= {"viewer", "planner", "manager", "admin"}
+    assert set(ACTIONS.values()) <= {"viewer", "analyst", "planner", "manager", "admin"}
 
 
 def test_passwords_are_argon2_hashed_and_checked(db_factory):
@@ -88,9 +98,9 @@ def test_disable_and_enable(db_factory):
         assert authenticate(s, "li", "password1").name == "li"
         set_role(s, "li", "viewer", by="admin")
         with pytest.raises(
-            PermissionDeniedError, match="role 'viewer' may not run checks \\(needs manager or above\\)"
+            PermissionDeniedError, match="role 'viewer' may not run jobs \\(needs analyst or above\\)"
         ):
-            require(li, "run_checks")
+            require(li, "run_jobs")
     with db_factory() as s:
         actions = [
             e.action
@@ -175,7 +185,7 @@ def test_db_commands(empty_db_url):
         assert result.exit_code == 0, result.output
         return " ".join(result.output.split())  # rich wraps the long URL
 
-    head = "0003"  # the newest migration (app/migrations/versions)
+    head = "0004"  # the newest migration (app/migrations/versions)
     out = run("db", "current")
     assert f"revision none, newest {head}" in out and "run `parksite db upgrade`" in out
     assert f"migrated from empty to revision {head}" in run("db", "upgrade")

@@ -1,8 +1,9 @@
 """FastAPI dependencies: the app's state, database sessions, the current user and role guards.
 
-Roles (cumulative, ``app.db.users.ACTIONS``): viewer reads; planner edits clusters and parcels;
-manager runs and records project checks, score runs and batch jobs; admin manages users and
-zone rules. Map reads are open to anonymous users unless login is required
+Roles (cumulative, ``app.db.users.ACTIONS``): viewer reads and, once signed in, runs checks and
+recommendations (not recorded); analyst runs batch jobs; planner edits clusters and parcels;
+manager saves projects to the register, admits and revokes them, and runs score runs; admin
+manages users and zone rules. Map reads are open to anonymous users unless login is required
 (``PARKSITE_REQUIRE_LOGIN=1``); confidential reads (:func:`confidential`: recorded projects with
 their figures and checks, the exports) need a signed-in user of any role unless
 ``PARKSITE_PUBLIC_READS`` opens them; every write needs a bearer token: none → 401 (with

@@ -389,7 +389,20 @@ class CheckRequest(_In):
         description="project file keys: name, industry, branch, investment_wan, output_wan, land_mu, …"
     )
     lang: Lang = "zh"
-    record: bool = True
+    record: bool = Field(
+        False,
+        description="also save the project and this check to the register (manager+); "
+        "by default a check is not stored — save it with POST /projects",
+    )
+
+
+class ProjectSave(_In):
+    project: dict[str, Any] = Field(description="the project, as for POST /check")
+    parcel_id: str | None = None
+    parcel_ids: list[str] | None = Field(
+        None, description="the site it was checked on: the check is run again and saved with it"
+    )
+    lang: Lang = "zh"
 
 
 class RuleOut(BaseModel):

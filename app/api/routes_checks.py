@@ -1,4 +1,6 @@
-"""``/check`` (admission check of a project on a parcel or site, recorded) and ``/recommend``.
+"""``/check`` (admission check of a project on a parcel or site, not stored unless asked) and
+``/recommend``; :func:`check_on_site` and :func:`save_checked` are shared with ``POST /projects``
+(the register, :mod:`app.api.routes_projects`).
 
 Both work on the zone's scored parcel table (the parcels as they are now, with the newest score
 run), the utility capacities of its substations and water layers, and the zone's rules with the
@@ -11,22 +13,25 @@ fails on them; recommendations leave them out).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import shapely
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
-from app.api.deps import Checker, SessionDep, StateDep, Viewer, write_transaction
+from app.api.deps import ApiState, Checker, SessionDep, StateDep, Viewer, write_transaction
 from app.api.geojson import jsonable, to_wgs84
 from app.api.models import CheckRequest, CheckResponse, ErrorBody, RecommendRequest, RecommendResponse
-from app.api.scores import admission_context
 from app.api.store import served_zone
+from app.db.models import UserRow, ZoneRow
 from app.db.records import add_project, record_check
 from app.db.rules import zone_rules
 from app.db.users import require
+from app.db.zone_state import admission_context
 from gis.errors import NotFoundError, SchemaError
-from scoring.admission import check_site
+from scoring.admission import CheckResult, check_site
 from scoring.project import Project, classify_industry, parse_project, project_warnings
 from scoring.recommend import recommend
 from scoring.zone import ZoneConfig
@@ -34,7 +39,8 @@ from scoring.zone import ZoneConfig
 router = APIRouter(tags=["checks"])
 
 
-def _project(cfg: ZoneConfig, data: dict[str, Any]) -> Project:
+def zone_project(cfg: ZoneConfig, data: dict[str, Any]) -> Project:
+    """Return the project ``data`` validated and classified against the zone (SchemaError if not)."""
     project = parse_project(data, where="project")
     classify_industry(cfg, project, where="project")  # SchemaError (with close names) if unclassifiable
     return project
@@ -55,48 +61,90 @@ def site_ids(parcel_id: str | None, parcel_ids: list[str] | None, where: str) ->
     return [str(i) for i in ids]
 
 
-@router.post(
-    "/check",
-    response_model=CheckResponse,
-    responses={
-        401: {"model": ErrorBody},
-        403: {"model": ErrorBody, "description": "role below manager"},
-        404: {"model": ErrorBody},
-        409: {"model": ErrorBody, "description": "zone not scored"},
-        422: {"model": ErrorBody},
-    },
-    summary="Check a project on a parcel (or a site of parcels) against the admission rules (manager+)",
-)
-def post_check(body: CheckRequest, session: SessionDep, state: StateDep, user: Checker) -> CheckResponse:
-    """Run every admission rule (表9-5, 表8-1, 表9-6, site, area, capacity) and record the result.
+@dataclass
+class SiteCheck:
+    """A project checked on a site: the zone, the project, the site's rows, the result and its
+    JSON (``out``, in the language asked for) and the context's notes."""
 
-    ``record`` (default true) stores the project and one check result per parcel of the site.
+    zone: ZoneRow
+    project: Project
+    rows: pd.DataFrame
+    result: CheckResult
+    out: dict[str, Any]
+    notes: list[str]
+
+
+def check_on_site(
+    session: Session, state: ApiState, data: dict[str, Any], ids: list[str], lang: str
+) -> SiteCheck:
+    """Return project ``data`` checked on parcels ``ids`` of the served zone (nothing stored).
+
+    Raises SchemaError for a bad project, NotFoundError for an unknown parcel, ConflictError when
+    the zone has never been scored.
     """
-    if body.record:
-        require(user, "record_checks")
     zone = served_zone(session, state.settings)
     cfg = zone_rules(session, zone.id).config
-    project = _project(cfg, body.project)
-    ids = site_ids(body.parcel_id, body.parcel_ids, "check")
+    project = zone_project(cfg, data)
     table, ledger, notes = admission_context(session, zone.id, cfg)
     missing = [i for i in ids if i not in set(table["parcel_id"])]
     if missing:
         raise NotFoundError(f"no parcel {', '.join(missing)} in zone {zone.id}", where="check: parcel_id")
     rows = table.set_index("parcel_id", drop=False).loc[ids].reset_index(drop=True)
-    result = check_site(cfg, pd.DataFrame(rows.drop(columns=rows.geometry.name)), project, ledger, body.lang)
-    out = result.to_dict(body.lang)
+    result = check_site(cfg, pd.DataFrame(rows.drop(columns=rows.geometry.name)), project, ledger, lang)
+    return SiteCheck(zone, project, rows, result, result.to_dict(lang), notes)
+
+
+def save_checked(
+    ws: Session, zone: ZoneRow, project: Project, check: SiteCheck | None, user: UserRow
+) -> dict:
+    """Save ``project`` to the register with its ``check`` (one check result per parcel; status
+    ``reviewed``), or without one (status ``negotiating``); return ``{project_id, check_ids}``."""
+    p = add_project(ws, zone.id, project, user)
+    checks = []
+    if check is not None:
+        checks = [
+            record_check(
+                ws,
+                p.id,
+                int(db_id),
+                check.result.verdict,
+                check.out["rules"],
+                user,
+                config_sha256=zone.config_sha256,
+            ).id
+            for db_id in check.rows["id"]
+        ]
+    return {"project_id": p.id, "check_ids": checks}
+
+
+@router.post(
+    "/check",
+    response_model=CheckResponse,
+    responses={
+        401: {"model": ErrorBody},
+        403: {"model": ErrorBody, "description": "record without manager rights"},
+        404: {"model": ErrorBody},
+        409: {"model": ErrorBody, "description": "zone not scored"},
+        422: {"model": ErrorBody},
+    },
+    summary="Check a project on a parcel (or a site of parcels) against the admission rules (signed in)",
+)
+def post_check(body: CheckRequest, session: SessionDep, state: StateDep, user: Checker) -> CheckResponse:
+    """Run every admission rule (表9-5, 表8-1, 表9-6, site, area, capacity); nothing is stored.
+
+    ``record`` (default false; manager+) also saves the project and one check result per parcel
+    to the register, as ``POST /projects`` with the site does.
+    """
+    if body.record:
+        require(user, "save_projects")
+    c = check_on_site(
+        session, state, body.project, site_ids(body.parcel_id, body.parcel_ids, "check"), body.lang
+    )
     recorded = None
     if body.record:
         with write_transaction(session) as ws:
-            p = add_project(ws, zone.id, project, user)
-            checks = [
-                record_check(
-                    ws, p.id, int(db_id), result.verdict, out["rules"], user, config_sha256=zone.config_sha256
-                ).id
-                for db_id in rows["id"]
-            ]
-        recorded = {"project_id": p.id, "check_ids": checks}
-    return CheckResponse(**out, notes=notes, warnings=project_warnings(project), recorded=recorded)
+            recorded = save_checked(ws, c.zone, c.project, c, user)
+    return CheckResponse(**c.out, notes=c.notes, warnings=project_warnings(c.project), recorded=recorded)
 
 
 @router.post(
@@ -115,7 +163,7 @@ def post_recommend(
     """Rank sites (single vacant parcels, or groups of adjacent ones) on which no rule fails."""
     zone = served_zone(session, state.settings)
     cfg = zone_rules(session, zone.id).config
-    project = _project(cfg, body.project)
+    project = zone_project(cfg, body.project)
     table, ledger, notes = admission_context(session, zone.id, cfg)
     rec = recommend(cfg, table, project, ledger=ledger, top=body.top, lang=body.lang)
     out = rec.to_dict(body.lang)

@@ -1,6 +1,6 @@
 """``/jobs`` (batch scoring of uploaded parcel files) and ``/score-runs`` (re-score the zone).
 
-Who may run them: managers and admins (action ``run_jobs`` / ``run_scoring``). Uploads are a
+Who may run them: analysts and above (``run_jobs``), managers and above for score runs (``run_scoring``). Uploads are a
 GeoPackage (``.gpkg``), GeoJSON (``.geojson``/``.json``) or zipped Shapefile (``.zip``) of
 polygons, at most ``Settings.max_body_mb``. The file is read and checked while the request
 waits — no CRS, not polygons, an unsafe zip (``..``, links, bombs), no parcel on the zone's DEMs

@@ -1,7 +1,10 @@
 """``/projects``: the recorded projects, their checks, and their admission (准入/入驻登记).
 
-* ``GET /projects`` (``status=submitted|admitted|revoked``), ``GET /projects/{id}`` — a project
-  with its recorded checks (newest first) and admissions (the active one first). Investors'
+* ``POST /projects`` (manager+) — save a project to the register (项目库): with the site it was
+  checked on (``parcel_id``/``parcel_ids``) the check is run again and saved with it (status
+  ``reviewed``, 已审查), without one it is ``negotiating`` (洽谈). ``POST /check`` stores nothing.
+* ``GET /projects`` (``status=negotiating|reviewed|admitted|revoked``), ``GET /projects/{id}`` —
+  a project with its recorded checks (newest first) and admissions (the active one first). Investors'
   figures and who checked them: a signed-in user (any role) only, unless
   ``PARKSITE_PUBLIC_READS=projects`` (:func:`app.api.deps.confidential`).
 * ``POST /projects/{id}/admission`` (manager+) — admit the project on parcels it was checked
@@ -12,7 +15,7 @@
 * ``DELETE /projects/{id}/admission`` (manager+) — revoke it: parcels and capacity come free.
 
 The admitted projects are drawn down from the capacity ledger that ``/check`` and
-``/recommend`` use (:func:`app.api.scores.capacity_ledger`).
+``/recommend`` use (:func:`app.db.zone_state.capacity_ledger`).
 """
 
 from __future__ import annotations
@@ -25,18 +28,19 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from app.api.deps import ProjectReader, SessionDep, StateDep, needs, write_transaction
-from app.api.models import ErrorBody, _In
-from app.api.routes_checks import site_ids
-from app.api.scores import capacity_ledger
+from app.api.models import ErrorBody, ProjectSave, _In
+from app.api.routes_checks import check_on_site, save_checked, site_ids, zone_project
 from app.api.store import served_zone
 from app.db.admissions import active_admission, admission_state, admit_project, lock_zone, revoke_admission
 from app.db.models import ProjectRow, UserRow
 from app.db.projects import project_admissions, project_checks, project_in_zone, projects_page
 from app.db.rules import zone_rules
+from app.db.zone_state import capacity_ledger
 
 router = APIRouter(tags=["projects"])
 
 Admitter = Annotated[UserRow, Depends(needs("admit_projects"))]
+Saver = Annotated[UserRow, Depends(needs("save_projects"))]
 
 _WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody},
@@ -84,7 +88,9 @@ class ProjectOut(BaseModel):
     enterprise: str | None
     industry: str | None
     branch: str | None
-    status: str = Field(description="submitted, admitted or revoked")
+    status: Literal["negotiating", "reviewed", "admitted", "revoked"] = Field(
+        description="洽谈 negotiating, 已审查 reviewed, 已准入 admitted or 已撤销 revoked"
+    )
     investment_wan: float | None
     output_wan: float | None
     land_mu: float | None
@@ -93,6 +99,12 @@ class ProjectOut(BaseModel):
     created_at: dt.datetime | None
     created_by: str | None
     admission: AdmissionOut | None = Field(None, description="the active admission, if any")
+    last_admission: AdmissionOut | None = Field(
+        None, description="the newest admission, active or revoked (a revoked project's former site)"
+    )
+    checked_parcel_ids: list[str] = Field(
+        default_factory=list, description="the parcels of its newest saved check (its site when reviewed)"
+    )
 
 
 class ProjectDetail(ProjectOut):
@@ -109,6 +121,9 @@ class ProjectList(BaseModel):
 
 def _summary(session: Session, p: ProjectRow) -> dict[str, Any]:
     active = active_admission(session, p.id)
+    admissions = project_admissions(session, p.id)
+    checks = project_checks(session, p.id)
+    newest = [c for c in checks if c.checked_at == checks[0].checked_at] if checks else []
     return {
         "id": p.id,
         "name": p.name,
@@ -124,6 +139,8 @@ def _summary(session: Session, p: ProjectRow) -> dict[str, Any]:
         "created_at": p.created_at,
         "created_by": p.created_by,
         "admission": admission_state(active),
+        "last_admission": admission_state(admissions[0] if admissions else None),
+        "checked_parcel_ids": sorted(c.parcel_code for c in newest if c.parcel_code),
     }
 
 
@@ -157,7 +174,7 @@ def list_projects(
     session: SessionDep,
     state: StateDep,
     user: ProjectReader,
-    status: Annotated[Literal["submitted", "admitted", "revoked"] | None, Query()] = None,
+    status: Annotated[Literal["negotiating", "reviewed", "admitted", "revoked"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
@@ -165,6 +182,28 @@ def list_projects(
     total, rows = projects_page(session, zone.id, status=status, limit=limit, offset=offset)
     out = [_summary(session, p) for p in rows]
     return {"projects": out, "numberMatched": total, "numberReturned": len(out)}
+
+
+@router.post(
+    "/projects",
+    status_code=201,
+    response_model=ProjectDetail,
+    responses=_WRITE_ERRORS,
+    summary="Save a project to the register (项目库), with its check on a site if given (manager+)",
+)
+def post_project(body: ProjectSave, session: SessionDep, state: StateDep, user: Saver) -> dict[str, Any]:
+    """Save the project: with a site, checked again there and saved with the check (reviewed);
+    without one, as negotiating. Returns the saved project with its checks."""
+    if body.parcel_id is None and body.parcel_ids is None:
+        zone = served_zone(session, state.settings)
+        project, check = zone_project(zone_rules(session, zone.id).config, body.project), None
+    else:
+        ids = site_ids(body.parcel_id, body.parcel_ids, "project")
+        check = check_on_site(session, state, body.project, ids, body.lang)
+        zone, project = check.zone, check.project
+    with write_transaction(session) as ws:
+        saved = save_checked(ws, zone, project, check, user)
+        return _detail(ws, project_in_zone(ws, zone.id, saved["project_id"]))
 
 
 @router.get(

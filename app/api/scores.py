@@ -37,13 +37,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.geojson import jsonable
 from app.api.tx import write_transaction
-from app.db.admissions import admitted_projects, replay, taken_parcels
 from app.db.layers import get_zone, load_layer, rasters, zone_config
-from app.db.models import ParcelRow, ParcelScoreRow, ParkRow, ScoreRunRow
+from app.db.models import ParcelRow, ParkRow
 from app.db.records import finish_score_run, save_scores, start_score_run
-from gis.errors import ConflictError, SchemaError
+from app.db.zone_state import admission_context, capacity_ledger, latest_run, latest_run_id, scored_table
+from gis.errors import SchemaError
 from scoring.batch import score_zone_parcels
-from scoring.capacity import CapacityLedger
 from scoring.context import ZONE_LAYERS, ZoneContext
 from scoring.parcels import prepare_parcels
 from scoring.suitability import resolve_weights
@@ -110,25 +109,6 @@ def zone_context(session: Session, zone_id: str) -> ZoneContext:
             while len(_CTX_CACHE) > _CTX_SIZE:
                 _CTX_CACHE.popitem(last=False)
         return ctx
-
-
-def latest_run(session: Session, zone_id: str) -> ScoreRunRow | None:
-    """Return the zone's newest score run with status ``done``, or None."""
-    return session.scalar(
-        select(ScoreRunRow)
-        .where(ScoreRunRow.zone_id == zone_id, ScoreRunRow.status == "done")
-        .order_by(ScoreRunRow.id.desc())
-        .limit(1)
-    )
-
-
-def latest_run_id(zone_id: str) -> Any:
-    """Return a scalar subquery: the id of the zone's newest ``done`` score run."""
-    return (
-        select(func.max(ScoreRunRow.id))
-        .where(ScoreRunRow.zone_id == zone_id, ScoreRunRow.status == "done")
-        .scalar_subquery()
-    )
 
 
 def _num(v: Any) -> float | None:
@@ -259,104 +239,6 @@ def run_scoring(
         with write_transaction(factory) as s:
             finish_score_run(s, run_id, error=str(exc)[:4000] or type(exc).__name__)
         raise
-
-
-def scored_table(session: Session, zone_id: str) -> gpd.GeoDataFrame:
-    """Return the zone's parcels with their current scores: the scored parcel table.
-
-    Columns as :func:`app.scoring_io.cache.load_scored_parcels` needs them for the admission check,
-    recommendation and 标准地 sheets: ``parcel_id``, ``park``, ``cluster``, ``status``,
-    ``enterprise``, ``land_use``, ``area_m2``, ``area_mu``, ``version``, ``score``, ``class``,
-    ``class_en``, ``rank``, ``eligible``, ``excluded``, ``reasons``, ``reasons_en``,
-    ``weakest``; geometry in the zone CRS. Raises ConflictError when the zone has never been
-    scored.
-    """
-    run = latest_run(session, zone_id)
-    if run is None:
-        raise ConflictError(
-            f"zone {zone_id} has not been scored yet",
-            where=f"zone {zone_id}",
-            hint="run a score run (POST /api/v1/score-runs, or restart `parksite serve`)",
-        )
-    parcels = load_layer(session, zone_id, "parcels")
-    b = ParcelScoreRow.breakdown
-    rows = session.execute(
-        select(
-            ParcelScoreRow.parcel_id,
-            ParcelScoreRow.score,
-            ParcelScoreRow.score_class,
-            ParcelScoreRow.excluded,
-            ParcelScoreRow.reasons,
-            b["class_en"].as_string(),
-            b["reasons_en"].as_string(),
-            b["weakest"].as_string(),
-            b["eligible"].as_boolean(),
-            b["rank"].as_float(),
-        ).where(ParcelScoreRow.run_id == run.id)
-    ).all()
-    scores = pd.DataFrame(
-        [(r[0], r[1], r[2], r[3], "; ".join(r[4] or []), r[5], r[6] or "", r[7], r[8], r[9]) for r in rows],
-        columns=[
-            "id",
-            "score",
-            "class",
-            "excluded",
-            "reasons",
-            "class_en",
-            "reasons_en",
-            "weakest",
-            "eligible",
-            "rank",
-        ],
-    )
-    table = parcels.merge(scores, on="id", how="left")
-    table["score"] = pd.to_numeric(table["score"], errors="coerce")
-    table["excluded"] = table["excluded"].astype(object).where(table["excluded"].notna(), None)
-    return gpd.GeoDataFrame(table, geometry=parcels.geometry.name, crs=parcels.crs)
-
-
-def capacity_ledger(
-    session: Session, zone_id: str, cfg: ZoneConfig
-) -> tuple[CapacityLedger | None, list[str]]:
-    """Return the zone's utility capacity ledger from its substations and water layers, with the
-    zone's admitted projects (active admissions, :mod:`app.db.admissions`) drawn down in
-    admission order.
-
-    Returns ``(ledger, notes)``; when the layers lack the capacity fields the ledger is None
-    (the capacity rules then say "review") and the note says why. A note counts the admitted
-    projects drawn down.
-    """
-    try:
-        subs = load_layer(session, zone_id, "substations")
-        water = load_layer(session, zone_id, "water")
-        ledger = CapacityLedger.from_layers(
-            cfg,
-            None if subs.empty else subs,
-            None if water.empty else water,
-            source="database: substations, water",
-        )
-    except SchemaError as exc:
-        return None, [f"utility capacity not checked: {exc}"]
-    admitted = admitted_projects(session, zone_id)
-    replay(ledger, admitted)
-    notes = [f"spare capacity after {len(admitted)} admitted project(s)"] if admitted else []
-    return ledger, notes
-
-
-def admission_context(
-    session: Session, zone_id: str, cfg: ZoneConfig
-) -> tuple[gpd.GeoDataFrame, CapacityLedger | None, list[str]]:
-    """Return what a check or recommendation sees: ``(table, ledger, notes)``.
-
-    ``table`` is :func:`scored_table` with ``admitted_project`` (the name of the project admitted
-    on each parcel, None where none is: such parcels fail ``parcel_vacant`` and are not offered);
-    ``ledger`` and ``notes`` are :func:`capacity_ledger`'s (admitted projects drawn down).
-    """
-    table = scored_table(session, zone_id)
-    taken = taken_parcels(session, zone_id)
-    table["admitted_project"] = [taken[c][1] if c in taken else None for c in table["parcel_id"]]
-    ledger, notes = capacity_ledger(session, zone_id, cfg)
-    return table, ledger, notes
 
 
 def zone_bounds(session: Session, zone_id: str) -> tuple[float, float, float, float] | None:

@@ -9,9 +9,11 @@ for machine output)::
     parksite plan-report   --zone ZONE --out OUT.xlsx|OUT.csv [--projects FILE] [--top N] [--lang zh|en]
                            [--allocate]
 
-Scored parcels come from ``app.scoring_io.cache.load_scored_parcels(zone_file)`` (imported when a
-command runs); utility capacities from the ``substations`` and ``water`` layers of the zone's
-GeoPackage (``data.layers``).
+With ``PARKSITE_DATABASE_URL`` set they read the database as the API does (rules with the edited
+clusters, the newest score run, admitted projects and the spare capacity after them); without it,
+scored parcels come from ``app.scoring_io.cache.load_scored_parcels(zone_file)`` and utility
+capacities from the ``substations`` and ``water`` layers of the zone's GeoPackage (``data.layers``).
+See :mod:`app.scoring_io.zone_state`.
 """
 
 from __future__ import annotations
@@ -57,17 +59,31 @@ def _zone_file(zone: Path | None) -> Path:
 
 
 def load_context(zone_file: Path, zone: Any = None) -> tuple[Any, pd.DataFrame, Any]:
-    """Return (zone config, scored parcels, capacity ledger or None) for a zone file."""
-    from app.scoring_io.cache import load_scored_parcels
-    from scoring.capacity import CapacityLedger
-    from scoring.zone import load_zone, zone_data_path
+    """Return (zone config, scored parcels, capacity ledger or None): from the database when
+    ``PARKSITE_DATABASE_URL`` is set (as the API sees it: edited clusters, admitted projects,
+    spare capacity after them), else from the zone file (:mod:`app.scoring_io.zone_state`)."""
+    from app.scoring_io.zone_state import read_zone_state
+    from app.settings import Settings
 
-    zone = zone if zone is not None else load_zone(zone_file)
-    parcels = load_scored_parcels(zone_file)
-    ledger = None
-    if zone.data.layers:
-        ledger = CapacityLedger.from_gpkg(zone, zone_data_path(zone_file, zone.data.layers))
-    return zone, parcels, ledger
+    state = read_zone_state(zone_file, Settings(), zone)
+    return state.config, state.parcels, state.ledger
+
+
+def project_and_context(project: Path, zone_file: Path) -> tuple[Any, Any, pd.DataFrame, Any]:
+    """Return (project, zone config, scored parcels, ledger): the project file validated against
+    the rules the check uses — from the zone file first (a bad project file fails before the
+    parcels load), or, with a database configured, against the database's rules."""
+    from app.settings import Settings
+    from scoring.project import load_project
+    from scoring.zone import load_zone
+
+    if Settings().database_url:
+        zcfg, parcels, ledger = load_context(zone_file)
+        return load_project(project, zcfg), zcfg, parcels, ledger
+    zcfg = load_zone(zone_file)
+    proj = load_project(project, zcfg)
+    zcfg, parcels, ledger = load_context(zone_file, zcfg)
+    return proj, zcfg, parcels, ledger
 
 
 def find_parcel(parcels: pd.DataFrame, parcel_id: str) -> pd.Series:
@@ -154,14 +170,10 @@ def check_cmd(
 ) -> None:
     """Check a project against one parcel: every admission rule, and the verdict."""
     from scoring.admission import check_project
-    from scoring.project import load_project, project_warnings
-    from scoring.zone import load_zone
+    from scoring.project import project_warnings
 
     lang = _check_lang(lang)
-    zone_file = _zone_file(zone)
-    zcfg = load_zone(zone_file)
-    proj = load_project(project, zcfg)  # a bad project file fails before the parcels load
-    zcfg, parcels, ledger = load_context(zone_file, zcfg)
+    proj, zcfg, parcels, ledger = project_and_context(project, _zone_file(zone))
     result = check_project(zcfg, find_parcel(parcels, parcel), proj, ledger, lang)
     if as_json:
         _echo_json(result.to_dict(lang))
@@ -179,15 +191,10 @@ def recommend_cmd(
     lang: str = typer.Option("zh", "--lang", help="zh or en"),
 ) -> None:
     """Rank the vacant parcels (and groups of adjacent parcels) that can take a project."""
-    from scoring.project import load_project
     from scoring.recommend import recommend
-    from scoring.zone import load_zone
 
     lang = _check_lang(lang)
-    zone_file = _zone_file(zone)
-    zcfg = load_zone(zone_file)
-    proj = load_project(project, zcfg)
-    zcfg, parcels, ledger = load_context(zone_file, zcfg)
+    proj, zcfg, parcels, ledger = project_and_context(project, _zone_file(zone))
     rec = recommend(zcfg, parcels, proj, ledger=ledger, top=top, lang=lang)
     if as_json:
         _echo_json(rec.to_dict(lang))

@@ -22,7 +22,9 @@ from gis.errors import SchemaError
 
 console = Console()
 db_app = typer.Typer(help="数据库 Database schema (SpatiaLite or PostGIS).", no_args_is_help=True)
-user_app = typer.Typer(help="用户 Users and roles (viewer, planner, manager, admin).", no_args_is_help=True)
+user_app = typer.Typer(
+    help="用户 Users and roles (viewer, analyst, planner, manager, admin).", no_args_is_help=True
+)
 
 DatabaseUrl = typer.Option(
     None,
@@ -254,7 +256,7 @@ def import_command(
 @user_app.command("add")
 def user_add(
     name: str = typer.Argument(..., help="user name"),
-    role: str = typer.Option(..., "--role", help="viewer | planner | manager | admin"),
+    role: str = typer.Option(..., "--role", help="viewer | analyst | planner | manager | admin"),
     password: str | None = typer.Option(None, "--password", help="password (prompted if omitted)"),
     database_url: str | None = DatabaseUrl,
 ) -> None:

@@ -23,7 +23,7 @@ def project_in_zone(session: Session, zone_id: str, project_id: int) -> ProjectR
         raise NotFoundError(
             f"no project with id {project_id} in zone {zone_id}",
             where="project",
-            hint="check the project first (POST /api/v1/check records it)",
+            hint="save the project first (POST /api/v1/projects)",
         )
     return p
 
@@ -33,7 +33,7 @@ def projects_page(
 ) -> tuple[int, list[ProjectRow]]:
     """Return ``(number matched, page)`` of the zone's projects, newest (highest id) first.
 
-    ``status`` (submitted, admitted, revoked) filters them when given.
+    ``status`` (negotiating, reviewed, admitted, revoked) filters them when given.
     """
     where = [ProjectRow.zone_id == zone_id] + ([ProjectRow.status == status] if status else [])
     total = session.scalar(select(func.count()).select_from(ProjectRow).where(*where)) or 0

@@ -62,13 +62,16 @@ def add_project(
     *,
     enterprise: str | None = None,
 ) -> ProjectRow:
-    """Store a validated project (``scoring.project.Project``) of ``zone_id``; return the row."""
-    actor = _actor(user, "run_checks")
+    """Save a validated project (``scoring.project.Project``) of ``zone_id`` to the register
+    (项目库) with status ``negotiating`` (洽谈; :func:`record_check` makes it ``reviewed``);
+    return the row."""
+    actor = _actor(user, "save_projects")
     data = project.model_dump(mode="json")
     row = ProjectRow(
         zone_id=zone_id,
         enterprise=enterprise,
         fields=data,
+        status="negotiating",
         created_by=actor,
         **{k: data.get(k) for k in PROJECT_COLUMNS},
     )
@@ -104,15 +107,19 @@ def record_check(
 ) -> CheckResultRow:
     """Record the result of checking a project (against a parcel, or the zone when None).
 
-    ``verdict`` is pass, fail or review; ``rules`` the per-rule results (JSON). Returns the row.
+    ``verdict`` is pass, fail or review; ``rules`` the per-rule results (JSON). A project still
+    ``negotiating`` (洽谈) becomes ``reviewed`` (已审查). Returns the row.
     """
     actor = _actor(user, "record_checks")
     if verdict not in VERDICTS:
         raise SchemaError(
             f"unknown verdict {verdict!r}", where="check", hint=f"use one of {', '.join(VERDICTS)}"
         )
-    if session.get(ProjectRow, project_id) is None:
+    project = session.get(ProjectRow, project_id)
+    if project is None:
         raise NotFoundError(f"no project with id {project_id}", where="check")
+    if project.status == "negotiating":
+        project.status = "reviewed"
     code = None
     if parcel_id is not None:
         code = session.scalar(select(ParcelRow.parcel_id).where(ParcelRow.id == parcel_id))

@@ -3,9 +3,12 @@
 Roles are cumulative, each including everything the roles before it may do:
 
 =========  ===========================================================================
-viewer     read the map, parcels, scores, projects and results
+viewer     read the map, parcels, scores, projects and results; once signed in, run project
+           checks and recommendations (not recorded)
+analyst    + run batch jobs
 planner    + edit clusters and parcels (create, change, delete, restore)
-manager    + run project checks and record their results; run scoring and batch jobs
+manager    + save projects to the register (项目库) with their checks, admit and revoke them;
+           run scoring
 admin      + manage users, change zone rules, import zones
 =========  ===========================================================================
 
@@ -33,11 +36,12 @@ ACTIONS: Final[dict[str, str]] = {
     "read": "viewer",
     "edit_clusters": "planner",
     "edit_parcels": "planner",
-    "run_checks": "manager",
+    "run_checks": "viewer",
     "record_checks": "manager",
+    "save_projects": "manager",
     "admit_projects": "manager",
     "run_scoring": "manager",
-    "run_jobs": "manager",
+    "run_jobs": "analyst",
     "manage_users": "admin",
     "edit_zone_rules": "admin",
     "import_zone": "admin",

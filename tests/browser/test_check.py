@@ -60,6 +60,9 @@ def test_a_checked_project_is_registered_as_admitted(w: Watch, api: httpx.Client
     check_project_on(w, pid, project)
     f = w.page
     f.click("#check-btn")
+    f.wait_for_selector("#check-result #save-btn")  # a check is stored only when saved
+    assert api.get("/projects").json()["numberMatched"] == 0
+    f.click("#save-btn")
     f.wait_for_selector("#check-result #admit-btn")
     assert f.locator("#admit-btn").inner_text().strip() == "登记准入"
     f.click("#admit-btn")  # no reason for a 需复核 verdict: asked for, nothing sent
@@ -67,12 +70,14 @@ def test_a_checked_project_is_registered_as_admitted(w: Watch, api: httpx.Client
     assert api.get("/projects", params={"status": "admitted"}).json()["numberMatched"] == 0
 
     # another project is admitted on the parcel meanwhile: the refusal is shown in Chinese
-    other = api.post("/check", json={"parcel_id": pid, "project": {**project, "name": "抢先项目"}}).json()
-    other_id = other["recorded"]["project_id"]
+    other = api.post("/projects", json={"parcel_id": pid, "project": {**project, "name": "抢先项目"}}).json()
+    other_id = other["id"]
     r = api.post(f"/projects/{other_id}/admission", json={"parcel_id": pid, "reason": "测试"})
     assert r.status_code == 200, r.text
     f.fill("#admit-reason", "污水处理厂扩建后复核")
     f.click("#admit-btn")
+    f.wait_for_selector("#admit-modal.show")
+    f.click("#admit-confirm")
     f.wait_for_function(
         "() => document.querySelector('#admit-refused')?.textContent.includes('已被已准入项目')"
     )
@@ -80,7 +85,10 @@ def test_a_checked_project_is_registered_as_admitted(w: Watch, api: httpx.Client
     w.shot("12_admission_refused")
 
     assert api.delete(f"/projects/{other_id}/admission").status_code == 200
+    f.wait_for_selector("#admit-modal", state="hidden")
     f.click("#admit-btn")
+    f.wait_for_selector("#admit-modal.show")
+    f.click("#admit-confirm")
     f.wait_for_selector(f".toast[data-kind='ok']:has-text('项目「{project['name']}」已登记准入：{pid}')")
     f.wait_for_selector("#admit-state")
     (mine,) = api.get("/projects", params={"status": "admitted"}).json()["projects"]

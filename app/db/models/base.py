@@ -19,7 +19,9 @@ ZONE_SRID = 4546
 #: JSON on SQLite, JSONB on PostgreSQL.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
-ROLES = ("viewer", "planner", "manager", "admin")
+ROLES = ("viewer", "analyst", "planner", "manager", "admin")  # analyst: migration 0004
+#: Project.status values (项目库): 洽谈, 已审查, 已准入, 已撤销 (migration 0004).
+PROJECT_STATUSES = ("negotiating", "reviewed", "admitted", "revoked")
 PARCEL_STATUSES = ("existing", "vacant", "reserved", "public")
 CLUSTER_KINDS = ("industrial", "public_service", "service", "reserve")
 INFRASTRUCTURE_LAYERS = ("roads", "rivers", "substations", "water", "places")

@@ -39,7 +39,9 @@ class ProjectRow(Base):
     energy_tce_per_wan: Mapped[float | None] = mapped_column(Float)
     water_m3_per_wan: Mapped[float | None] = mapped_column(Float)
     fields: Mapped[dict[str, Any]] = mapped_column(default=dict, comment="the project as submitted")
-    status: Mapped[str] = mapped_column(String(32), default="submitted")
+    #: 项目库 status, one of ``PROJECT_STATUSES``: negotiating (洽谈, saved without a check),
+    #: reviewed (已审查, saved with its check), admitted (已准入), revoked (已撤销).
+    status: Mapped[str] = mapped_column(String(32), default="negotiating")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str | None] = mapped_column(String(100))
 

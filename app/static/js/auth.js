@@ -4,7 +4,7 @@ import { get, getToken, onTokenChange, request, setToken } from "./api.js";
 import { lang, onLangChange, t } from "./i18n.js";
 import { autofocusDialog, esc, toast } from "./ui.js";
 
-const ROLES = ["viewer", "planner", "manager", "admin"];
+const ROLES = ["viewer", "analyst", "planner", "manager", "admin"];
 const listeners = new Set();
 let user = null;
 

@@ -1,22 +1,26 @@
-// 项目准入: the project form (industry / branch from the zone's positive list), the admission
-// check on the selected parcel (each rule's verdict in a table), registering the checked project
-// as admitted (登记准入, manager; a reason is asked for when the verdict is 需复核) and the
-// recommendation of fitting parcels and parcel groups, highlighted on the map with their rank.
+// 项目准入: the project form (industry / branch from the zone's positive list; every field a rule
+// reads), the admission check on the selected parcel (each rule's verdict in a table; any signed-in
+// user, nothing stored), saving the checked project to the register (保存到项目库, manager), admitting
+// it after a confirmation that names the parcels and the capacity it takes (登记准入, manager; a
+// reason is asked for when the verdict is 需复核) and the recommendation of fitting parcels and
+// parcel groups, highlighted on the map with their rank.
 
 import { request } from "./api.js";
 import { hasRole, onUserChange, openLogin } from "./auth.js";
+import { confirmDialog, factList } from "./confirm.js";
 import { lang, onLangChange, pick, t, tOr } from "./i18n.js";
 import { esc, num, sourceText, statusBadge, toast, unitText } from "./ui.js";
 import { clusterName, zone } from "./zone.js";
 
 const NUMBER_FIELDS = [
   "investment_wan", "output_wan", "tax_wan", "land_mu", "water_m3_per_day", "power_kw",
-  "waste_treatment_pct",
+  "waste_treatment_pct", "energy_tce_per_wan", "water_m3_per_wan",
 ];
 
 export class ProjectCheck {
-  constructor({ map, form, results, getParcel, onPick }) {
+  constructor({ map, form, results, getParcel, onPick, onAdmitted }) {
     this.map = map;
+    this.onAdmitted = onAdmitted || (() => {});
     this.form = form;
     this.results = results;
     this.getParcel = getParcel;
@@ -75,11 +79,11 @@ export class ProjectCheck {
     sel.innerHTML = `<option value="">${esc(t("check.branch_none"))}</option>${branches.map((b) => `<option value="${esc(b.name)}">${
       esc(pick(b))}${b.guidance && lang() === "zh" ? ` （${esc(b.guidance)}）` : ""}</option>`).join("")}`;
     if (keep && before) sel.value = before;
-    else if (branches.length) sel.value = branches[0].name;
+    else sel.value = ""; // no branch is pre-selected: the user chooses one (or none)
   }
 
   updateAccess() {
-    const ok = hasRole("manager");
+    const ok = hasRole("viewer"); // any signed-in user checks and recommends (nothing is stored)
     const note = this.form.querySelector("#check-access");
     note.innerHTML = ok ? "" : `${esc(t("check.need_manager"))} <a href="#" id="check-login">${esc(t("auth.login"))}</a>`;
     const link = note.querySelector("#check-login");
@@ -107,6 +111,7 @@ export class ProjectCheck {
     }
     const om = f.online_monitoring.value;
     p.online_monitoring = om === "" ? null : om === "true";
+    p.encouraged_description = f.encouraged_description.value.trim() || null;
     return p;
   }
 
@@ -153,7 +158,6 @@ export class ProjectCheck {
         ({ data } = await request("POST", "/check", {
           json: { parcel_ids: last.data.parcel_ids, project: last.project, lang: l, record: false },
         }));
-        data.recorded = last.data.recorded; // the record made by the first check
       } else {
         ({ data } = await request("POST", "/recommend", { json: { project: last.project, top: 5, lang: l } }));
       }
@@ -193,27 +197,56 @@ export class ProjectCheck {
       </tr></thead><tbody>${rules}</tbody></table></div>`;
     const btn = this.results.querySelector("#admit-btn");
     if (btn) btn.addEventListener("click", () => this.admit(d));
+    const save = this.results.querySelector("#save-btn");
+    if (save) save.addEventListener("click", () => this.save(d));
     this.results.scrollIntoView({ block: "start" });
   }
 
-  /** The 登记准入 part of a recorded check (managers only): reason (for 需复核) and button. */
+  /** The register part of a check (managers only): 保存到项目库, then — once saved — the reason
+   * (for 需复核) and 登记准入. */
   admitBox(d) {
-    if (!d.recorded || !hasRole("manager")) return "";
+    if (!hasRole("manager")) return "";
+    const saved = this.last.saved;
+    if (!saved) {
+      return `<div id="admit-box" class="mb-2"><button type="button" class="btn btn-sm btn-outline-primary" id="save-btn">
+        <i class="fa-solid fa-floppy-disk"></i> ${esc(t("register.save"))}</button>
+        <span class="small text-muted ms-1">${esc(t("register.save_hint"))}</span><div id="admit-error" class="mt-1"></div></div>`;
+    }
+    const savedNote = `<span class="small text-muted" id="saved-note">${esc(t("register.saved", { id: saved.id }))}</span>`;
     if (this.last.admitted) {
       return `<div id="admit-box" class="mb-2"><span class="badge text-bg-success" id="admit-state">
-        <i class="fa-solid fa-stamp"></i> ${esc(t("admit.admitted"))}</span></div>`;
+        <i class="fa-solid fa-stamp"></i> ${esc(t("admit.admitted"))}</span> ${savedNote}</div>`;
     }
-    if (d.verdict === "fail") return `<div id="admit-box" class="small text-muted mb-2">${esc(t("admit.not_for_fail"))}</div>`;
+    if (d.verdict === "fail") return `<div id="admit-box" class="small text-muted mb-2">${savedNote} · ${esc(t("admit.not_for_fail"))}</div>`;
     const reason = d.verdict === "review"
       ? `<textarea class="form-control form-control-sm mb-1" id="admit-reason" rows="2" maxlength="2000"
           placeholder="${esc(t("admit.reason"))}" aria-label="${esc(t("admit.reason"))}"></textarea>` : "";
-    return `<div id="admit-box" class="mb-2">${reason}
+    return `<div id="admit-box" class="mb-2"><div class="mb-1">${savedNote}</div>${reason}
       <button type="button" class="btn btn-sm btn-success" id="admit-btn">
         <i class="fa-solid fa-stamp"></i> ${esc(t("admit.button"))}</button>
       <div id="admit-error" class="mt-1"></div></div>`;
   }
 
-  /** Register the checked project as admitted on the checked parcels; show the refusal if any. */
+  /** Save the checked project with its check on the checked parcels (POST /projects). */
+  async save(d) {
+    const box = this.results.querySelector("#admit-box");
+    box.querySelector("#save-btn").disabled = true;
+    try {
+      const { data } = await request("POST", "/projects", {
+        json: { parcel_ids: d.parcel_ids, project: this.last.project, lang: lang() },
+      });
+      this.last.saved = data;
+      toast(t("register.saved", { id: data.id }), "ok");
+      this.renderCheck(d, this.last.parcel);
+      this.onAdmitted();
+    } catch (err) {
+      box.querySelector("#admit-error").innerHTML = `<div class="alert alert-danger py-1 px-2 small mb-0">${esc(err.message)}</div>`;
+      box.querySelector("#save-btn").disabled = false;
+    }
+  }
+
+  /** Ask for confirmation (the parcels and the capacity the project takes, as the check computed
+   * it), then register the saved project as admitted on the checked parcels; show a refusal. */
   async admit(d) {
     const box = this.results.querySelector("#admit-box");
     const field = box.querySelector("#admit-reason");
@@ -222,13 +255,29 @@ export class ProjectCheck {
     const reason = field ? field.value.trim() : "";
     const refuse = (text) => { errEl.innerHTML = `<div class="alert alert-danger py-1 px-2 small mb-0" id="admit-refused">${esc(text)}</div>`; };
     if (d.verdict === "review" && !reason) { refuse(t("admit.reason_needed")); field.focus(); return; }
+    const rule = (id) => (d.rules || []).find((r) => r.rule === id);
+    const takes = (id, unit) => {
+      const r = rule(id);
+      return r && typeof r.value === "number" ? `${num(r.value, 2)} ${unit}` : t("admit.not_declared");
+    };
+    const ok = await confirmDialog({
+      title: t("admit.confirm_title"),
+      html: `<p>${esc(t("admit.confirm_text", { name: d.project }))}</p>${factList([
+        [t("admit.parcels"), `${d.parcel_ids.join(t("common.list_sep"))} (${num(d.area_mu, 2)} ${t("unit.mu")})`],
+        [t("admit.power"), takes("power_capacity", "MVA")],
+        [t("admit.water"), takes("water_supply", "m³/d")],
+      ])}${reason ? `<p class="mt-2 mb-0">${esc(t("admit.reason_given"))}${esc(t("common.colon"))}${esc(reason)}</p>` : ""}`,
+      ok: t("admit.confirm"),
+    });
+    if (!ok) return;
     btn.disabled = true;
     try {
-      const { data } = await request("POST", `/projects/${d.recorded.project_id}/admission`,
+      const { data } = await request("POST", `/projects/${this.last.saved.id}/admission`,
         { json: { parcel_ids: d.parcel_ids, reason: reason || null } });
       this.last.admitted = data.admission;
       toast(t("admit.done", { name: data.name, parcels: data.admission.parcel_ids.join(t("common.list_sep")) }), "ok");
       this.renderCheck(d, this.last.parcel);
+      this.onAdmitted();
     } catch (err) {
       const body = err.body && typeof err.body === "object" ? err.body : {};
       refuse(lang() === "zh" && body.message_zh ? body.message_zh : err.message);

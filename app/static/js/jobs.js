@@ -187,12 +187,12 @@ async function upload(ev) {
   } catch (err) {
     toastError(err, t("jobs.upload_failed"));
   } finally {
-    btn.disabled = !hasRole("manager");
+    btn.disabled = !hasRole("analyst");
   }
 }
 
 function updateAccess() {
-  const ok = hasRole("manager");
+  const ok = hasRole("analyst");
   document.getElementById("upload-btn").disabled = !ok;
   const note = document.getElementById("jobs-access");
   note.innerHTML = ok ? "" : `${esc(t("jobs.need_manager"))} <a href="#" id="jobs-login">${esc(t("auth.login"))}</a>`;

@@ -1,6 +1,7 @@
 // The zone's reference layers (parks, roads, rivers with their control lines, substations,
 // water, places), the legend, and the mouse-coordinate read-out.
 
+import { ADMITTED_COLOR } from "./admitted.js";
 import { get } from "./api.js";
 import { onLangChange, pick, t, tOr } from "./i18n.js";
 import { esc, num, toastError } from "./ui.js";
@@ -200,7 +201,8 @@ export function legendControl(parcels, onMode, slopeShown = () => false) {
         <label class="form-check-label" for="style-${m}">${esc(t(`style.${m}`))}</label></div>`).join("");
       this.div.innerHTML = `<div class="legend-title">${esc(t("legend.title"))}</div>
         <div class="legend-modes">${modes}</div>
-        <ul class="legend-list" id="legend-parcels">${items.join("")}</ul>
+        <ul class="legend-list" id="legend-parcels">${items.join("")}
+          <li id="legend-admitted">${swatch(ADMITTED_COLOR, { line: true, dash: true })}${esc(t("legend.admitted"))}</li></ul>
         <ul class="legend-list legend-lines">
           <li>${swatch("#1b1b1b", { line: true })}${esc(t("layer.parks"))}</li>
           <li>${swatch("#555", { line: true, dash: true })}${esc(t("layer.clusters"))}</li>

@@ -3,6 +3,7 @@
 
 import { initAuth, onUserChange, openLogin } from "./auth.js";
 import { hillshadeLayer, osmLayer, slopeLayer, tiandituLayer } from "./basemaps.js";
+import { loadAdmitted, onAdmittedChange } from "./admitted.js";
 import { ProjectCheck } from "./check.js";
 import { ClusterEditor } from "./clusters/editor.js";
 import { initI18n, lang, onLangChange, pick, setLang, t } from "./i18n.js";
@@ -12,6 +13,7 @@ import {
 } from "./layers.js";
 import { showParcel } from "./panel.js";
 import { ParcelLayer, searchParcels, statusText } from "./parcels.js";
+import { ProjectRegister } from "./register.js";
 import { esc, toast, toastError } from "./ui.js";
 import { loadZone, zone, zoneBounds } from "./zone.js";
 
@@ -146,6 +148,19 @@ async function main() {
     map, form: document.getElementById("project-form"), results: document.getElementById("check-results"),
     getParcel: () => parcels.selected,
     onPick: (id) => parcels.select(id, { zoom: false, show: false }),
+    onAdmitted: () => registerChanged(),
+  });
+  const register = new ProjectRegister({
+    root: document.getElementById("register-panel"), onChanged: () => registerChanged(),
+  });
+  /** The register changed (saved, admitted, revoked): read it and the admitted parcels again. */
+  async function registerChanged() {
+    await Promise.all([register.load(), loadAdmitted().catch((err) => toastError(err))]);
+  }
+  onUserChange(() => { registerChanged(); }); // the register is read by signed-in users only
+  onAdmittedChange(() => {
+    parcels.restyle();
+    if (parcels.selected) showParcel(panelRoot, parcels.selected).catch(() => {});
   });
   overlays.recommend = check.highlight;
 
@@ -210,9 +225,10 @@ async function main() {
 
   await clusters.load();
   clusters.updateDrawControl();
+  await registerChanged();
   parcels.refresh();
 
-  window.parksite = { map, parcels, clusters, check, overlays, basemaps, zone, ready: true };
+  window.parksite = { map, parcels, clusters, check, register, overlays, basemaps, zone, ready: true };
   document.body.dataset.ready = "1";
   map.fire("parksite:ready");
 }

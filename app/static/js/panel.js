@@ -1,6 +1,7 @@
 // The parcel panel: a clicked parcel's facts, its score breakdown (Chart.js bars of each
 // criterion's contribution), exclusion reasons, slope and earthwork, distances and 标准地 sheet.
 
+import { admittedOf } from "./admitted.js";
 import { get } from "./api.js";
 import { lang, pick, t, tOr } from "./i18n.js";
 import { areaText, esc, num, pct, unitText } from "./ui.js";
@@ -183,7 +184,7 @@ export function renderParcel(root, feature) {
       <tr><th>${esc(t("parcel.area"))}</th><td id="parcel-area">${esc(areaText(p.area_m2, p.area_mu))}</td></tr>
       <tr><th>${esc(t("parcel.park"))}</th><td>${esc(parkName(p.park))}</td></tr>
       <tr><th>${esc(t("parcel.cluster"))}</th><td id="parcel-cluster">${esc(clusterName(p.cluster))}</td></tr>
-      <tr><th>${esc(t("parcel.status"))}</th><td>${esc(t(`status_parcel.${p.status}`))}</td></tr>
+      <tr><th>${esc(t("parcel.status"))}</th><td>${esc(t(`status_parcel.${p.status}`))}${admittedHtml(p.parcel_id)}</td></tr>
       <tr><th>${esc(t("parcel.enterprise"))}</th><td>${esc(p.enterprise || "—")}</td></tr>
       <tr><th>${esc(t("parcel.score"))}</th><td>${esc(num(p.score, 1))} (${esc(klass || "—")})${
         p.score_stale ? ` <span class="badge text-bg-warning">${esc(t("parcel.score_stale"))}</span>` : ""}</td></tr>
@@ -202,6 +203,12 @@ export function renderParcel(root, feature) {
 }
 
 /** Read parcel `id` from the API and render it; returns the Feature. */
+/** The 已准入 line of a parcel taken by an admitted project (its name), or "". */
+function admittedHtml(parcelId) {
+  const adm = admittedOf(parcelId);
+  return adm ? ` <span class="badge parcel-admitted-badge" id="parcel-admitted">${esc(t("project_status.admitted"))} · ${esc(adm.name)}</span>` : "";
+}
+
 export async function showParcel(root, id) {
   root.innerHTML = `<div class="text-muted p-2">${esc(t("panel.loading"))}</div>`;
   const f = await get(`/parcels/${encodeURIComponent(id)}`, { params: { lang: lang() } });

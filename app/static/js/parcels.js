@@ -1,6 +1,7 @@
 // The parcel layer: loaded from the API for the visible box only (bbox + paging) as the map
 // moves, styled by suitability class, status or cluster, with a selected parcel highlighted.
 
+import { ADMITTED_COLOR, admittedOf } from "./admitted.js";
 import { get } from "./api.js";
 import { t } from "./i18n.js";
 import { esc } from "./ui.js";
@@ -40,10 +41,13 @@ export class ParcelLayer {
     else if (this.mode === "cluster") fill = clusterColor(p.cluster);
     else fill = classColor(p.class, p.excluded);
     const sel = this.selected === p.parcel_id;
+    // taken by an admitted project: a thick purple outline (dashed; solid and thicker when selected)
+    const admitted = !!admittedOf(p.parcel_id);
     return {
-      pane: "parcels", color: sel ? "#00e5ff" : "#333333", weight: sel ? 3 : 0.7,
+      pane: "parcels", color: admitted ? ADMITTED_COLOR : sel ? "#00e5ff" : "#333333",
+      weight: admitted ? (sel ? 5 : 3.5) : sel ? 3 : 0.7,
       fillColor: fill, fillOpacity: sel ? 0.85 : 0.6,
-      dashArray: this.mode === "class" && p.excluded ? "3 3" : null,
+      dashArray: admitted ? (sel ? null : "6 3") : this.mode === "class" && p.excluded ? "3 3" : null,
     };
   }
 
@@ -71,7 +75,9 @@ export class ParcelLayer {
     layer.feature = feature;
     layer.bindTooltip(() => {
       const p = layer.feature.properties;
-      return `<b>${esc(p.parcel_id)}</b>${p.enterprise ? `<br>${esc(p.enterprise)}` : ""}`;
+      const adm = admittedOf(p.parcel_id);
+      return `<b>${esc(p.parcel_id)}</b>${p.enterprise ? `<br>${esc(p.enterprise)}` : ""}${
+        adm ? `<br><span class="admitted-tip">${esc(t("project_status.admitted"))} · ${esc(adm.name)}</span>` : ""}`;
     }, { sticky: true });
     layer.on("click", (ev) => {
       L.DomEvent.stopPropagation(ev);
