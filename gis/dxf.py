@@ -213,7 +213,8 @@ def read_dxf(
     frame = _read(p, enc, where)
     report = DxfReport(encoding=enc)
     if "PaperSpace" in frame.columns:
-        frame = frame[~frame["PaperSpace"].fillna(False).astype(bool)].reset_index(drop=True)
+        paper = frame["PaperSpace"].map(lambda v: bool(v) if v is not None and v == v else False)
+        frame = frame[~paper.astype(bool).to_numpy()].reset_index(drop=True)
     layer = frame["Layer"].astype(str).to_numpy() if "Layer" in frame.columns else np.full(len(frame), "0")
     subclasses = frame["SubClasses"] if "SubClasses" in frame.columns else pd.Series([None] * len(frame))
     geoms = np.asarray(frame.geometry.array, dtype=object)

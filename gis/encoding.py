@@ -25,6 +25,8 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from gis.errors import InputFileError
 
 #: How many bytes of a file are looked at (the header and the first records of a big table).
@@ -137,11 +139,14 @@ def cjk_share(text: str) -> float:
 
 
 def _decodes(chunks: list[bytes], codec: str) -> tuple[bool, str, int | None]:
-    """Return (all decode strictly, the decoded non-ASCII chunks joined, first bad chunk)."""
+    """Return (all decode strictly, the decoded non-ASCII chunks joined, first bad chunk).
+
+    A character cut at the end of a chunk is not an error: a ``.dbf`` field name has 10 bytes
+    and a value its field's width, and writers cut UTF-8 and GBK text there mid-character."""
     out = []
     for i, chunk in enumerate(chunks):
         try:
-            out.append(chunk.decode(codec))
+            out.append(decode_cut(chunk, codec))
         except UnicodeDecodeError:
             return False, "", i
     return True, " ".join(out), None
@@ -217,6 +222,37 @@ def choose_encoding(
         where=where,
         hint="pass --encoding with the encoding it was written in",
     )
+
+
+def decode_cut(raw: bytes, codec: str) -> str:
+    """Return ``raw`` decoded in ``codec``, dropping a character cut at its end (no error)."""
+    return codecs.getincrementaldecoder(codec)("strict").decode(raw, final=False)
+
+
+def transcode(frame: pd.DataFrame, codec: str) -> pd.DataFrame:
+    """Return ``frame`` (read with every byte as one Latin-1 character) with its column names
+    and text values decoded in ``codec`` (:func:`decode_cut`); repeated names get ``_2``, ``_3``."""
+    if codec in ("ascii", "latin-1"):
+        return frame
+    names: list[str] = []
+    for c in frame.columns:
+        name = decode_cut(c.encode("latin-1"), codec) if isinstance(c, str) else c
+        base, n = name, 1
+        while name in names:
+            n += 1
+            name = f"{base}_{n}"
+        names.append(name)
+    out = frame.copy()
+    geometry = getattr(frame, "_geometry_column_name", None)
+    for c in frame.columns:
+        if c != geometry and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c].dtype)):
+            out[c] = frame[c].map(
+                lambda v: decode_cut(v.encode("latin-1"), codec) if isinstance(v, str) else v
+            )
+    out.columns = names
+    if geometry is not None:
+        out = out.set_geometry(names[list(frame.columns).index(geometry)])
+    return out
 
 
 # --------------------------------------------------------------------------------- .dbf files

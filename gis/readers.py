@@ -21,7 +21,7 @@ import pyogrio.errors
 
 from gis.archive import ZipLimits, extracted_shapefile
 from gis.dxf import DxfOptions, DxfReport, read_dxf
-from gis.encoding import TextEncoding, shapefile_encoding
+from gis.encoding import TextEncoding, shapefile_encoding, transcode
 from gis.errors import InputFileError
 
 #: Accepted file name endings and the format they stand for.
@@ -127,11 +127,14 @@ def _read_file(path: Path, layer: str | None, fmt: str, where: str) -> gpd.GeoDa
 
 
 def _read_shapefile(shp: Path, encoding: str | None, where: str) -> tuple[gpd.GeoDataFrame, TextEncoding]:
+    """Read a Shapefile with its table's bytes taken one to one (Latin-1) and decoded here in the
+    chosen encoding (:func:`gis.encoding.transcode`): a field name cut mid-character at 10 bytes,
+    as writers do with UTF-8 and GBK names, loses the cut character instead of failing."""
     enc = shapefile_encoding(shp, given=encoding, where=where)
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Could not parse column", category=UserWarning)
-            return pyogrio.read_dataframe(shp, encoding=enc.gdal_name), enc
+            raw = pyogrio.read_dataframe(shp, encoding="ISO-8859-1")
     except (
         pyogrio.errors.DataSourceError,
         pyogrio.errors.DataLayerError,
@@ -144,6 +147,7 @@ def _read_shapefile(shp: Path, encoding: str | None, where: str) -> tuple[gpd.Ge
             where=where,
             hint="open it in QGIS to check it, and export it again",
         ) from exc
+    return transcode(raw, enc.codec), enc
 
 
 def check_vector_path(path: str | os.PathLike[str]) -> tuple[Path, str]:
