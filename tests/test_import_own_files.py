@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
 import shapely
 import typer
@@ -227,3 +228,23 @@ def test_a_failed_write_removes_the_mosaic_and_writes_nothing(files, tmp_path, d
     assert list((tmp_path / "dems").glob("*.tif")) == []
     with db_factory() as s:
         assert s.scalar(select(func.count()).select_from(ZoneRow)) == 0
+
+
+def test_an_invalid_geometry_is_repaired_and_shown(files, tmp_path):
+    """A parcel file in parksite's own schema, given as --layer, beside the mapped parks."""
+    bowtie = shapely.Polygon([(601_100, 4_157_100), (601_300, 4_157_300), (601_300, 4_157_100), (601_100, 4_157_300)])
+    frame = gpd.GeoDataFrame(
+        {"parcel_id": ["JC-91", "JC-92"], "park": ["main", "main"], "status": ["vacant", "vacant"]},
+        geometry=[bowtie, shapely.box(601_400, 4_157_100, 601_600, 4_157_300)],
+        crs="EPSG:4546",
+    )
+    path = tmp_path / "parcels.geojson"
+    frame.to_crs("EPSG:4326").to_file(path, driver="GeoJSON", engine="pyogrio")
+    mapping = MAPPING.split("  parcels:")[0]
+    request = _request(files, tmp_path, mapping)
+    request.layer_files = {"parcels": path}
+    report = plan_import(request).report
+    assert report.ok
+    (repair,) = [i for i in report.items if i.kind == "repair"]
+    assert repair.section == "parcels" and "Self-intersection" in repair.message.params["reason"]
+    assert repair.geometry is not None and report.counts["parcels"] == 2
