@@ -232,7 +232,9 @@ def test_a_failed_write_removes_the_mosaic_and_writes_nothing(files, tmp_path, d
 
 def test_an_invalid_geometry_is_repaired_and_shown(files, tmp_path):
     """A parcel file in parksite's own schema, given as --layer, beside the mapped parks."""
-    bowtie = shapely.Polygon([(601_100, 4_157_100), (601_300, 4_157_300), (601_300, 4_157_100), (601_100, 4_157_300)])
+    bowtie = shapely.Polygon(
+        [(601_100, 4_157_100), (601_300, 4_157_300), (601_300, 4_157_100), (601_100, 4_157_300)]
+    )
     frame = gpd.GeoDataFrame(
         {"parcel_id": ["JC-91", "JC-92"], "park": ["main", "main"], "status": ["vacant", "vacant"]},
         geometry=[bowtie, shapely.box(601_400, 4_157_100, 601_600, 4_157_300)],
