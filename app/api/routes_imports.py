@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from shapely.geometry import mapping as mapping_of
 
 from app.api.deps import StateDep, needs
 from app.api.models import ErrorBody
@@ -50,6 +51,8 @@ ALLOWED = frozenset(
     | {".tif", ".tiff", ".yaml", ".yml"}
 )
 MAX_FILES = 200
+#: Layers with more features than this are not drawn on the page's map (the report still counts them).
+MAX_OUTLINES = 20_000
 MAPPING_FILE = "mapping.yaml"
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _CHUNK = 1 << 20
@@ -121,7 +124,7 @@ def _plan(
         crs=crs or None,
         encoding=encoding or None,
         dem_resolution=dem_resolution,
-        dem_folder=Path(settings.state_dir) / "dems",
+        dem_folder=(Path(settings.state_dir) / "dems").resolve(),
     )
     return plan_import(request), mapping_file
 
@@ -131,18 +134,49 @@ def _answer(
 ) -> dict[str, Any]:
     lang = negotiate(request.headers.get("accept-language"))
     report = plan.report.to_dict(lang)
-    # Paths on the server are of no use to the page: files are named as uploaded.
-    prefix = str(folder) + "/"
+    # Paths on the server are of no use to the page: files are named as uploaded, and what
+    # parksite writes (DEM mosaics) relative to its state folder.
+    prefixes = (
+        str(folder.resolve()) + "/",
+        str(Path(request.app.state.api.settings.state_dir).resolve()) + "/",
+    )
+
+    def shown(text: str) -> str:
+        for prefix in prefixes:
+            text = text.replace(prefix, "")
+        return text
+
     for item in report["items"]:
-        item["text"] = item["text"].replace(prefix, "")
+        item["text"] = shown(item["text"])
     for feature in report["problems"]["features"]:
-        feature["properties"]["text"] = feature["properties"]["text"].replace(prefix, "")
+        feature["properties"]["text"] = shown(feature["properties"]["text"])
     return {
         "upload_id": upload_id,
         "files": sorted(p.name for p in folder.iterdir() if p.is_file()),
         "mapping": mapping.read_text(encoding="utf-8") if mapping else "",
         "report": report,
+        "layers": _outlines(plan),
     }
+
+
+def _outlines(plan: ImportPlan) -> dict[str, Any]:
+    """The parks' and parcels' outlines as read, in lon/lat (CRS84), for the page's map."""
+    out: dict[str, Any] = {}
+    for name, id_field in (("parks", "park_id"), ("clusters", "cluster_id"), ("parcels", "parcel_id")):
+        c = plan.converted.get(name)
+        if c is None or not len(c.frame) or len(c.frame) > MAX_OUTLINES:
+            continue
+        frame = c.frame.to_crs("OGC:CRS84")
+        ids = frame[id_field].astype(str).tolist() if id_field in frame.columns else [""] * len(frame)
+        out[name] = {
+            "type": "FeatureCollection",
+            "features": [
+                {"type": "Feature", "geometry": mapping_of(g), "properties": {"id": i}}
+                for g, i in zip(frame.geometry, ids)
+                if g is not None
+            ],
+        }
+    return out
 
 
 @router.post(

@@ -97,8 +97,8 @@ class DryRunReport:
     def to_dict(self, lang: str = "zh") -> dict[str, Any]:
         """Return the report as JSON-ready data: ``ok``, counts per layer and level, items with
         their texts rendered in ``lang`` (and message ids), and the problems on the ground as a
-        GeoJSON FeatureCollection (CRS84) whose features carry ``kind``, ``level``, ``ids`` and
-        ``text``."""
+        GeoJSON FeatureCollection (CRS84) whose features carry ``item`` (the item's position),
+        ``kind``, ``level``, ``ids`` and ``text``."""
         from app.i18n import render
 
         items = [
@@ -117,13 +117,14 @@ class DryRunReport:
                 "type": "Feature",
                 "geometry": i.geometry,
                 "properties": {
+                    "item": n,
                     "kind": i.kind,
                     "level": i.level,
                     "ids": list(i.ids),
-                    "text": render(i.message, lang),
+                    "text": render(i.message, lang).strip(),
                 },
             }
-            for i in self.items
+            for n, i in enumerate(self.items)
             if i.geometry is not None
         ]
         return {
