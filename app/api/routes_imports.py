@@ -7,12 +7,15 @@ answers with the dry-run report (:func:`app.sources.dry_run.plan_import`, render
 ``Accept-Language``): nothing is written to the database. ``POST /imports/{id}/dry-run`` runs it
 again with an edited mapping, CRS or encoding; ``POST /imports/{id}/import`` imports, all or
 nothing (``replace`` for a zone already in the database). The zone file is the served one
-(``Settings.zone_file``); DEM mosaics go to ``<state_dir>/dems/<zone>/``.
+(``Settings.zone_file``); DEM mosaics go to ``<state_dir>/dems/``. Uploads are kept
+:data:`KEEP_DAYS` days.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
+import time
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
@@ -54,6 +57,8 @@ MAX_FILES = 200
 #: Layers with more features than this are not drawn on the page's map (the report still counts them).
 MAX_OUTLINES = 20_000
 MAPPING_FILE = "mapping.yaml"
+#: Uploads are kept this many days (for dry runs again and a later import), then removed.
+KEEP_DAYS = 7
 _ID = re.compile(r"^[0-9a-f]{32}$")
 _CHUNK = 1 << 20
 
@@ -63,6 +68,16 @@ def _folder(state: Any, upload_id: str) -> Path:
     if not _ID.match(upload_id) or not folder.is_dir():
         raise NotFoundError("no such upload", where=f"upload {upload_id}", hint="upload the files again")
     return folder
+
+
+def _forget_old(root: Path) -> None:
+    """Remove uploads last touched more than :data:`KEEP_DAYS` days ago."""
+    if not root.is_dir():
+        return
+    cutoff = time.time() - KEEP_DAYS * 86_400
+    for folder in root.iterdir():
+        if folder.is_dir() and _ID.match(folder.name) and folder.stat().st_mtime < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _safe_name(name: str | None) -> str:
@@ -200,7 +215,9 @@ def upload(
     dem_resolution: Annotated[float | None, Form(description="cell size (m) of reprojected DEMs")] = None,
 ) -> dict[str, Any]:
     upload_id = uuid.uuid4().hex
-    folder = Path(state.settings.state_dir) / "imports" / upload_id
+    root = Path(state.settings.state_dir) / "imports"
+    _forget_old(root)
+    folder = root / upload_id
     folder.mkdir(parents=True)
     _save(files, folder, int(state.settings.max_body_mb * 1e6))
     plan, mapping_file = _plan(state, folder, mapping, crs, encoding, dem_resolution)
