@@ -4,10 +4,11 @@
 tables: XLSX, CSV; DEMs and tiles: GeoTIFF; optionally a field-mapping ``.yaml``) and the
 field mapping as text, stores them in ``<state_dir>/imports/<id>/`` under their base names and
 answers with the dry-run report (:func:`app.sources.dry_run.plan_import`, rendered in the
-``Accept-Language``): nothing is written to the database. ``POST /imports/{id}/dry-run`` runs it
-again with an edited mapping, CRS or encoding; ``POST /imports/{id}/import`` imports, all or
-nothing (``replace`` for a zone already in the database). The zone file is the served one
-(``Settings.zone_file``); DEM mosaics go to ``<state_dir>/dems/``. Uploads are kept
+``Accept-Language``): nothing is written to the database. An uploaded zone file (a ``.yaml``
+with a top-level ``zone:``) sets up a new zone; without one the served zone's file is used
+(``Settings.zone_file``). ``POST /imports/{id}/dry-run`` runs it again with an edited mapping,
+CRS or encoding; ``POST /imports/{id}/import`` imports, all or nothing (``replace`` for a zone
+already in the database). DEM mosaics go to ``<state_dir>/dems/``. Uploads are kept
 :data:`KEEP_DAYS` days.
 """
 
@@ -121,6 +122,16 @@ def _mapping(folder: Path, text: str | None) -> Path | None:
     return None
 
 
+def _zone_file(folder: Path) -> Path | None:
+    """An uploaded zone file (a YAML file with a top-level ``zone:``), for a new zone."""
+    for p in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+        if p.name != MAPPING_FILE and re.search(
+            r"^zone\s*:", p.read_text(encoding="utf-8", errors="replace"), re.M
+        ):
+            return p
+    return None
+
+
 def _plan(
     state: Any,
     folder: Path,
@@ -131,9 +142,10 @@ def _plan(
 ) -> tuple[ImportPlan, Path | None]:
     settings = state.settings
     mapping_file = _mapping(folder, mapping)
+    zone_file = _zone_file(folder) or Path(settings.zone_file)
     tiles = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".tif", ".tiff"))
     request = ImportRequest(
-        zone_file=Path(settings.zone_file),
+        zone_file=zone_file,
         mapping_file=mapping_file,
         dems=tiles or None,
         crs=crs or None,
