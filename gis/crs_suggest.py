@@ -240,23 +240,6 @@ def suggest_crs(
     return found[:limit]
 
 
-class UndeclaredCRSError(MissingCRSError):
-    """A layer has no CRS; ``suggestions`` are the CRSs its coordinates fit (best first)."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        where: str | None = None,
-        hint: str | None = None,
-        suggestions: list[CRSSuggestion] | None = None,
-        bounds: tuple[float, float, float, float] | None = None,
-    ):
-        super().__init__(message, where=where, hint=hint)
-        self.suggestions = list(suggestions or [])
-        self.bounds = bounds
-
-
 def _fmt(v: float) -> str:
     return f"{v:,.0f}".replace(",", " ") if abs(v) >= 1000 else f"{v:.4f}"
 
@@ -266,9 +249,11 @@ def undeclared_crs_error(
     *,
     where: str,
     near: tuple[float, float, float, float] | None = None,
-) -> UndeclaredCRSError:
-    """Return the error for a layer with no CRS whose coordinates span ``bounds``: it names the
-    coordinates and the CRSs they fit (see :func:`suggest_crs`), and asks for ``--crs``."""
+) -> MissingCRSError:
+    """Return the error for a layer with no CRS whose coordinates span ``bounds``: a
+    :class:`~gis.errors.MissingCRSError` (the class the API and CLI report) whose message names
+    the coordinates and the CRSs they fit (see :func:`suggest_crs`) and asks for ``--crs``; it
+    carries ``suggestions`` (best first) and ``bounds`` for reports (:func:`crs_suggestions`)."""
     xmin, ymin, xmax, ymax = bounds
     found = suggest_crs(bounds, near=near)
     coords = f"x {_fmt(xmin)}…{_fmt(xmax)}, y {_fmt(ymin)}…{_fmt(ymax)}"
@@ -282,7 +267,19 @@ def undeclared_crs_error(
     else:
         message = f"{start}: its coordinates ({coords}) fit no national CRS of China"
         hint = "the drawing may be in local engineering coordinates: georeference it, then pass --crs"
-    return UndeclaredCRSError(message, where=where, hint=hint, suggestions=found, bounds=bounds)
+    err = MissingCRSError(message, where=where, hint=hint)
+    err.suggestions = found  # type: ignore[attr-defined]
+    err.bounds = bounds  # type: ignore[attr-defined]
+    return err
+
+
+def crs_suggestions(
+    err: BaseException,
+) -> tuple[list[CRSSuggestion], tuple[float, float, float, float]] | None:
+    """Return ``(suggestions, bounds)`` of an error made by :func:`undeclared_crs_error`, else None."""
+    if isinstance(err, MissingCRSError) and hasattr(err, "suggestions") and hasattr(err, "bounds"):
+        return list(err.suggestions), tuple(err.bounds)  # type: ignore[return-value]
+    return None
 
 
 # ------------------------------------------------------------------------------ transformation

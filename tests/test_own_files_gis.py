@@ -13,10 +13,10 @@ import pyogrio
 import pytest
 from shapely import box
 
-from gis.crs_suggest import UndeclaredCRSError, gauss_kruger_crs, suggest_crs, transformation
+from gis.crs_suggest import crs_suggestions, gauss_kruger_crs, suggest_crs, transformation
 from gis.dxf import DxfOptions, read_dxf
 from gis.encoding import choose_encoding, shapefile_encoding, table_encoding
-from gis.errors import CRSError, InputFileError, SchemaError
+from gis.errors import CRSError, InputFileError, MissingCRSError, SchemaError
 from gis.fabric import check_fabric
 from gis.layers import read_layer
 from gis.overlay import majority_values
@@ -149,9 +149,11 @@ def test_suggestions_read_the_coordinates():
 
 def test_a_layer_without_crs_is_refused_with_the_right_suggestion(tmp_path):
     dxf = write_dxf(tmp_path / "plan.dxf")
-    with pytest.raises(UndeclaredCRSError) as err:
+    with pytest.raises(MissingCRSError) as err:
         read_layer(dxf, target_crs=ZONE_CRS, geometry="polygon")
-    assert err.value.suggestions[0].code == "EPSG:4525"
+    assert type(err.value) is MissingCRSError  # the class the API and CLI report
+    suggestions, bounds = crs_suggestions(err.value)
+    assert suggestions[0].code == "EPSG:4525" and bounds[0] > 37_000_000
     assert "has no CRS" in str(err.value) and "pass --crs EPSG:4525" in str(err.value)
     assert "eastings like 37 5xx xxx carry the zone prefix 37" in str(err.value)
     gdf, report = read_layer(dxf, target_crs=ZONE_CRS, geometry="polygon", crs="EPSG:4525")

@@ -18,7 +18,7 @@ from shapely.geometry import mapping as geojson
 from app.sources.convert import ConvertedLayer
 from app.sources.dems import DemPlan
 from app.sources.report import DryRunReport
-from gis.crs_suggest import CRSSuggestion, TransformInfo, UndeclaredCRSError
+from gis.crs_suggest import CRSSuggestion, TransformInfo, crs_suggestions
 from gis.dem_tiles import DemReport
 from gis.encoding import TextEncoding
 from gis.errors import ParksiteError
@@ -424,10 +424,11 @@ def suggestion_message(s: CRSSuggestion) -> Message:
 
 def error_items(report: DryRunReport, section: str, exc: ParksiteError) -> None:
     """A refusal: a missing CRS with its suggestions, or any other domain error."""
-    if isinstance(exc, UndeclaredCRSError):
-        b = exc.bounds or (np.nan,) * 4
+    found = crs_suggestions(exc)
+    if found is not None:
+        suggestions, b = found
         coords = f"x {b[0]:,.0f}…{b[2]:,.0f}, y {b[1]:,.0f}…{b[3]:,.0f}"
-        if exc.suggestions:
+        if suggestions:
             report.add(
                 "error",
                 section,
@@ -435,8 +436,8 @@ def error_items(report: DryRunReport, section: str, exc: ParksiteError) -> None:
                     "import.crs.missing",
                     where=exc.where or "",
                     coords=coords,
-                    suggestions=[suggestion_message(s) for s in exc.suggestions],
-                    best=exc.suggestions[0].code,
+                    suggestions=[suggestion_message(s) for s in suggestions],
+                    best=suggestions[0].code,
                 ),
             )
         else:

@@ -46,6 +46,7 @@ function setStatus(text, kind = "") {
 }
 
 function drawOutlines(layers) {
+  map.closePopup();
   outlines.clearLayers();
   const style = {
     parks: { color: "#198754", weight: 2, fill: false },
@@ -65,6 +66,7 @@ function drawOutlines(layers) {
 }
 
 function drawProblems(report) {
+  map.closePopup(); // a popup left open on a removed layer breaks Leaflet's next zoom
   problems.clearLayers();
   placed.clear();
   const bounds = [];
@@ -101,7 +103,7 @@ function renderReport() {
   }).join("");
   box.querySelectorAll("li.has-place").forEach((li) => li.addEventListener("click", () => {
     const layer = placed.get(Number(li.dataset.item));
-    map.fitBounds(layer.getBounds(), { maxZoom: 18, padding: [30, 30] });
+    map.fitBounds(layer.getBounds(), { maxZoom: 18, padding: [30, 30], animate: false });
     layer.openPopup(layer.getBounds().getCenter());
   }));
   document.getElementById("import-run-btn").disabled = !r.ok || !hasRole("admin");
@@ -112,7 +114,7 @@ function show(answer) {
   last = answer;
   if (answer.mapping) document.getElementById("import-mapping").value = answer.mapping;
   const bounds = [...drawOutlines(answer.layers), ...drawProblems(answer.report)];
-  if (bounds.length) map.fitBounds(bounds.reduce((a, b) => a.extend(b)), { padding: [20, 20] });
+  if (bounds.length) map.fitBounds(bounds.reduce((a, b) => a.extend(b)), { padding: [20, 20], animate: false });
   renderReport();
 }
 
