@@ -20,6 +20,7 @@ cli = typer.Typer(
 #: Command modules, each with ``register(cli)``; listed here so the CLI's shape is explicit.
 COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.zone",
+    "app.commands.zone_init",
     "app.commands.slope",
     "app.commands.score",
     "app.commands.weights",

@@ -1,8 +1,10 @@
-"""Reading vector layers (GeoPackage, GeoJSON, zipped Shapefile) into checked GeoDataFrames.
+"""Reading vector layers (GeoPackage, GeoJSON, Shapefile, DXF) into checked GeoDataFrames.
 
-``read_layer`` opens a file, ``prepare_layer`` applies the same rules to a GeoDataFrame that is
-already in memory. Both refuse, with a domain error naming file, layer, feature and field: a
-missing, empty or unknown file; a layer without features; a layer without CRS (never guessed);
+``read_layer`` opens a file (:func:`gis.readers.open_vector`), ``prepare_layer`` applies the same
+rules to a GeoDataFrame that is already in memory. Both refuse, with a domain error naming file,
+layer, feature and field: a missing, empty or unknown file; a layer without features; a layer
+without CRS (never guessed: the error lists the CRSs its coordinates fit,
+:mod:`gis.crs_suggest`, and the user's ``crs`` is taken only for a layer that declares none);
 missing required fields; NaN/±inf where a finite number is required (±inf is refused in every
 numeric field); null or empty geometries; geometries of the wrong kind. Then they reproject to the
 target CRS and repair invalid geometries, and return a ``LayerReport`` listing what was done.
@@ -13,34 +15,27 @@ Features are named 1-based in file order in messages ("feature 3 (parcel_id=SC-0
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
-import pyogrio.errors
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as ProjCRSError
 
-from gis.archive import ZipLimits, extracted_shapefile
+from gis.archive import ZipLimits
+from gis.crs_suggest import TransformInfo, area_of, transformation, undeclared_crs_error
+from gis.dxf import DxfOptions, DxfReport
+from gis.encoding import TextEncoding
 from gis.errors import CRSError, GeometryError, InputFileError, MissingCRSError, SchemaError
+from gis.readers import FORMATS, check_vector_path, open_vector
 from gis.repair import KIND_TYPE_IDS, GeometryKind, GeometryRepair, describe_features, repair_geometries
 
-#: Accepted file name endings and the format they stand for.
-FORMATS: dict[str, str] = {
-    ".gpkg": "GeoPackage",
-    ".geojson": "GeoJSON",
-    ".json": "GeoJSON",
-    ".zip": "zipped Shapefile",
-    ".shp": "Shapefile",
-}
+__all__ = ["FORMATS", "LayerReport", "crs_label", "parse_crs", "prepare_layer", "read_layer"]
 
 #: How far (degrees) a layer's extent may reach beyond its CRS's area of use before the CRS is
 #: taken to be wrong (e.g. zone-prefixed eastings declared as EPSG:4546 instead of EPSG:4525).
@@ -159,97 +154,31 @@ class LayerReport:
     repairs: list[GeometryRepair] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     id_field: str | None = None
+    crs_given: bool = False
+    transformation: TransformInfo | None = None
+    encoding: TextEncoding | None = None
+    dxf: DxfReport | None = None
 
     def lines(self) -> list[str]:
         """Return the report as human-readable lines."""
         name = f"{self.source}" + (f" [layer {self.layer}]" if self.layer else "")
         out = [f"read {self.features} features from {name} ({self.driver})"]
+        if self.crs_given:
+            out.append(f"no CRS declared: {self.source_crs} taken as given (--crs)")
         if self.reprojected:
             out.append(f"reprojected from {self.source_crs} to {self.crs}")
+            if self.transformation is not None and self.transformation.older_datum:
+                out.append(self.transformation.describe())
         else:
             out.append(f"CRS {self.crs}")
+        if self.encoding is not None and self.encoding.how != "ascii":
+            out.append(f"text encoding {self.encoding.describe()}")
         out += [f"repaired {r.describe(self.id_field)}" for r in self.repairs]
         out += self.notes
         return out
 
 
 # ----------------------------------------------------------------------------------- reading
-def _refuse_remote(raw: str) -> None:
-    if "://" in raw or raw.lower().startswith("/vsi"):
-        raise InputFileError(
-            "remote and GDAL virtual paths are not accepted",
-            where=raw,
-            hint="download the file and give a local path",
-        )
-
-
-def _check_magic(path: Path, fmt: str) -> None:
-    """Refuse a file whose first bytes do not match its format (e.g. a VRT posing as .gpkg)."""
-    with open(path, "rb") as fh:
-        head = fh.read(64)
-    ok = {
-        "GeoPackage": head.startswith(b"SQLite format 3\x00"),
-        "GeoJSON": head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"),
-        "Shapefile": head[:4] == b"\x00\x00\x27\x0a",
-    }[fmt]
-    if not ok:
-        raise InputFileError(
-            f"is not a {fmt} (its content does not match its name)",
-            where=str(path),
-            hint="export the layer again from QGIS",
-        )
-
-
-def _pick_gpkg_layer(path: Path, layer: str | None) -> str:
-    try:
-        listing = pyogrio.list_layers(path)
-    except pyogrio.errors.DataSourceError as exc:
-        raise InputFileError(
-            f"cannot be read as a GeoPackage ({exc})",
-            where=str(path),
-            hint="export the layer again from QGIS",
-        ) from exc
-    names = [str(n) for n, _ in listing]
-    spatial = [str(n) for n, g in listing if g is not None]
-    if layer is not None:
-        if layer not in names:
-            raise InputFileError(
-                f"has no layer {layer!r} (layers: {', '.join(names) or 'none'})",
-                where=str(path),
-                hint="check the layer name",
-            )
-        return layer
-    if len(spatial) == 1:
-        return spatial[0]
-    if not spatial:
-        raise InputFileError("has no layer with geometry", where=str(path), hint="export a spatial layer")
-    raise InputFileError(
-        f"has {len(spatial)} layers ({', '.join(spatial)}); name the one to read",
-        where=str(path),
-        hint="pass the layer name",
-    )
-
-
-def _read_file(path: Path, layer: str | None, fmt: str, where: str) -> gpd.GeoDataFrame:
-    try:
-        with warnings.catch_warnings():
-            # Mixed-type GeoJSON fields come back as text; _check_numbers names the bad values.
-            warnings.filterwarnings("ignore", message="Could not parse column", category=UserWarning)
-            return pyogrio.read_dataframe(path, layer=layer)
-    except (
-        pyogrio.errors.DataSourceError,
-        pyogrio.errors.DataLayerError,
-        pyogrio.errors.FieldError,
-        pyogrio.errors.FeatureError,
-        pyogrio.errors.GeometryError,
-    ) as exc:
-        raise InputFileError(
-            f"cannot be read as a {fmt} ({exc})",
-            where=where,
-            hint="open it in QGIS to check it, and export it again",
-        ) from exc
-
-
 def read_layer(
     path: str | os.PathLike[str],
     layer: str | None = None,
@@ -262,8 +191,11 @@ def read_layer(
     repair: bool = True,
     zip_limits: ZipLimits = ZipLimits(),
     check_extent: bool = True,
+    crs: Any = None,
+    encoding: str | None = None,
+    dxf: DxfOptions | None = None,
 ) -> tuple[gpd.GeoDataFrame, LayerReport]:
-    """Read one layer from a GeoPackage, GeoJSON, (zipped) Shapefile and check it.
+    """Read one layer from a GeoPackage, GeoJSON, (zipped) Shapefile or DXF drawing and check it.
 
     ``layer`` names the GeoPackage layer (required when it holds several spatial layers) or the
     Shapefile inside a zip (required when it holds several). ``target_crs`` (anything pyproj
@@ -273,46 +205,23 @@ def read_layer(
     ``id_field`` must exist, be non-null and unique, and names features in messages. With
     ``repair`` invalid geometries are repaired (else refused). With ``check_extent`` a layer whose
     coordinates lie far outside its declared CRS's area of use (a wrongly declared CRS) is
-    refused; turn it off only for synthetic data in made-up coordinates.
+    refused; turn it off only for synthetic data in made-up coordinates. ``crs`` is the CRS of
+    a layer that declares none (the user's ``--crs``; a declared CRS wins, see
+    :func:`prepare_layer`); ``encoding`` and ``dxf`` are passed to :func:`gis.readers.open_vector`.
 
     Returns ``(GeoDataFrame in target CRS, LayerReport)``. Raises InputFileError,
-    LimitExceededError (zip limits), MissingCRSError, CRSError, SchemaError, GeometryError.
+    LimitExceededError (zip limits), MissingCRSError (with the CRSs the coordinates fit),
+    CRSError, SchemaError, GeometryError.
     """
     raw = os.fspath(path)
-    _refuse_remote(raw)
-    p = Path(raw)
-    if not p.exists():
-        raise InputFileError("file not found", where=raw, hint="check the path")
-    if not p.is_file():
-        raise InputFileError("is not a file", where=raw, hint="give the path of a layer file")
-    if p.stat().st_size == 0:
-        raise InputFileError("is empty (0 bytes)", where=raw, hint="export the layer again")
+    check_vector_path(raw)
     target = parse_crs(target_crs, where="target CRS") if target_crs is not None else None
     if target is not None:
         require_projected(target, where=f"target CRS {crs_label(target)}")
-    suffix = p.suffix.lower()
-    fmt = FORMATS.get(suffix)
-    if fmt is None:
-        raise InputFileError(
-            f"has an unknown format {suffix or '(no extension)'!r}",
-            where=raw,
-            hint="give a GeoPackage (.gpkg), GeoJSON (.geojson) or zipped Shapefile (.zip)",
-        )
-    layer_name: str | None
-    if fmt == "zipped Shapefile":
-        with extracted_shapefile(p, layer, zip_limits) as shp:
-            _check_magic(shp, "Shapefile")
-            layer_name = shp.stem
-            where = f"{raw} [{layer_name}.shp]"
-            gdf = _read_file(shp, None, "Shapefile", where)
-    else:
-        _check_magic(p, fmt)
-        layer_name = _pick_gpkg_layer(p, layer) if fmt == "GeoPackage" else None
-        where = raw + (f" [layer {layer_name}]" if layer_name else "")
-        gdf = _read_file(p, layer_name, fmt, where)
+    opened = open_vector(raw, layer, encoding=encoding, dxf=dxf, zip_limits=zip_limits)
     gdf, report = prepare_layer(
-        gdf,
-        where=where,
+        opened.frame,
+        where=opened.where,
         target_crs=target,
         geometry=geometry,
         required=required,
@@ -320,8 +229,10 @@ def read_layer(
         id_field=id_field,
         repair=repair,
         check_extent=check_extent,
+        crs=crs,
     )
-    report.source, report.layer, report.driver = raw, layer_name, fmt
+    report.source, report.layer, report.driver = raw, opened.layer, opened.driver
+    report.encoding, report.dxf = opened.encoding, opened.dxf
     return gdf, report
 
 
@@ -432,20 +343,32 @@ def prepare_layer(
     id_field: str | None = None,
     repair: bool = True,
     check_extent: bool = True,
+    crs: Any = None,
 ) -> tuple[gpd.GeoDataFrame, LayerReport]:
     """Check, reproject and repair a GeoDataFrame by the rules of ``read_layer``.
 
-    ``where`` names the source in messages. Returns ``(GeoDataFrame, LayerReport)``; the frame
-    gets a fresh 0…n-1 index so positions and report rows agree.
+    ``where`` names the source in messages. ``crs`` is taken as the layer's CRS only when it
+    declares none (the declared CRS wins; a note says when the two differ); without either the
+    layer is refused with the CRSs its coordinates fit, near the target CRS's area of use
+    (:func:`gis.crs_suggest.undeclared_crs_error`). Returns ``(GeoDataFrame, LayerReport)``; the
+    frame gets a fresh 0…n-1 index so positions and report rows agree.
     """
     kinds = _kinds(geometry)
     gdf = gdf.reset_index(drop=True)
     if len(gdf) == 0:
         raise InputFileError("has no features", where=where, hint="export a layer with features")
+    given = parse_crs(crs, where="--crs") if crs is not None else None
+    crs_note = None
     if gdf.crs is None:
-        raise MissingCRSError(
-            "has no CRS; declare it (e.g. a .prj / assign EPSG:4546 in QGIS) and try again",
-            where=where,
+        if given is None:
+            bounds = tuple(float(v) for v in gdf.total_bounds)
+            near = area_of(target_crs) if target_crs is not None else None
+            raise undeclared_crs_error(bounds, where=where, near=near)  # type: ignore[arg-type]
+        gdf = gdf.set_crs(given)
+    elif given is not None and CRS.from_user_input(gdf.crs) != given:
+        crs_note = (
+            f"declares {crs_label(CRS.from_user_input(gdf.crs))}: the declared CRS is used, "
+            f"--crs {crs_label(given)} applies only to layers without one"
         )
     source_crs = CRS.from_user_input(gdf.crs)
     needed = list(dict.fromkeys([*required, *finite, *([id_field] if id_field else [])]))
@@ -506,7 +429,10 @@ def prepare_layer(
         source_crs=crs_label(source_crs),
         crs=crs_label(source_crs),
         id_field=id_field,
+        crs_given=given is not None and crs_note is None,
     )
+    if crs_note:
+        report.notes.append(crs_note)
     if target_crs is not None:
         target = parse_crs(target_crs, where="target CRS")
         if source_crs != target:
@@ -522,6 +448,7 @@ def prepare_layer(
                 )
             report.reprojected = True
             report.crs = crs_label(target)
+            report.transformation = transformation(source_crs, target)
     repair_kind = kinds[0] if len(kinds) == 1 else None
     if repair:
         gdf, report.repairs = repair_geometries(gdf, kind=repair_kind, id_field=id_field, where=where)

@@ -23,6 +23,7 @@ from gis.errors import ConfigError
 from scoring.ahp import AHPResult, ahp_weights, check_consistency
 from scoring.config_base import ConfigModel, NonNeg, Pct, Source, read_yaml, validate
 from scoring.functions import ValueFunction
+from scoring.land_codes import CodeTable
 from scoring.zone_places import County, Landmark
 
 _Model = ConfigModel
@@ -395,6 +396,9 @@ class ZoneConfig(_Model):
     admission: list[AdmissionCondition] = Field(min_length=1)
     targets: PlanTargets | None = None
     land_controls: LandControls | None = None
+    land_codes: dict[str, CodeTable] = Field(
+        default_factory=dict, description="code tables (dlbm: 三调 codes → status), scoring.land_codes"
+    )
     scoring: Scoring
 
     @model_validator(mode="after")

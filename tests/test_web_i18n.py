@@ -16,7 +16,10 @@ from app.web.texts import WEB_DOMAINS, domain_ids, web_catalog
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 #: Words of Latin letters a Chinese text writes so: units, file formats, names of products.
-LATIN_OK = frozenset({"kW", "DEM", "OpenStreetMap", "GeoPackage", "GeoJSON", "Shapefile", "tk"})
+LATIN_OK = frozenset(
+    {"kW", "DEM", "OpenStreetMap", "GeoPackage", "GeoJSON", "Shapefile", "tk"}
+    | {"DXF", "GBK", "UTF", "XLSX", "CSV", "GeoTIFF", "YAML", "CAD"}
+)
 #: The language button names the other language; a dash is a dash in both.
 SAME_OK = {"status_parcel.undefined"}
 OTHER_LANGUAGE_OK = {"lang.switch"}

@@ -21,7 +21,7 @@ from app.web.texts import web_catalog
 from scoring.recommend import RULE_LABELS
 
 JS_DIR = STATIC_DIR / "js"
-PAGES = ["/", "/jobs"]
+PAGES = ["/", "/jobs", "/import"]
 EXTERNAL = re.compile(r"""(?:https?:)?//[^\s"'<>)]+""", re.I)
 
 

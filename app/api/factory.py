@@ -159,6 +159,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth,
         routes_checks,
         routes_clusters,
+        routes_imports,
         routes_jobs,
         routes_parcels,
         routes_projects,
@@ -237,6 +238,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_jobs,
         routes_rerun,
         routes_tiles,
+        routes_imports,
     )
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)

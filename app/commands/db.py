@@ -7,8 +7,10 @@ file in the state directory) and brings the schema to the newest revision before
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -208,6 +210,23 @@ def import_command(
     ),
     user: str | None = typer.Option(None, "--user", help="name recorded in the audit log"),
     database_url: str | None = DatabaseUrl,
+    mapping: Path | None = typer.Option(
+        None, "--mapping", help="field-mapping YAML: which file is which layer, fields, codes, units"
+    ),
+    crs: str | None = typer.Option(
+        None, "--crs", help="CRS of layer files that declare none, e.g. EPSG:4525 (a declared CRS wins)"
+    ),
+    encoding: str | None = typer.Option(
+        None, "--encoding", help="text encoding of Shapefiles, DXF and CSV (default: declared, else detected)"
+    ),
+    dem_resolution: float | None = typer.Option(
+        None, "--dem-resolution", help="cell size (m) DEMs outside the zone CRS are reprojected to"
+    ),
+    dem_folder: Path | None = typer.Option(
+        None, "--dem-folder", help="where DEM mosaics are written (default: <zone id>/ beside the zone file)"
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="read and check everything, report, write nothing"),
+    lang: str = typer.Option("zh", "--lang", help="language of the dry-run report: zh or en"),
 ) -> None:
     """导入 Import a zone: its rules and layers (and DEMs), checked first, written all or nothing.
 
@@ -229,6 +248,40 @@ def import_command(
             where="import",
             hint="add --replace, or leave out --drop-missing",
         )
+    if not sample:
+        from app.commands.import_files import import_from_files, wants_plan
+
+        zone_file = zone or get_settings().zone_file
+        files = _layer_files(layer)
+        if wants_plan(
+            dry_run=dry_run,
+            mapping=mapping,
+            crs=crs,
+            encoding=encoding,
+            dem_resolution=dem_resolution,
+            layer_files=files,
+            dems=dem,
+            zone_crs=lambda: _zone_crs(zone_file),
+        ):
+            import_from_files(
+                lambda: _factory(database_url),
+                zone_file=zone_file,
+                mapping=mapping,
+                layers=layers,
+                layer_files=files,
+                dems=dem or None,
+                crs=crs,
+                encoding=encoding,
+                dem_resolution=dem_resolution,
+                dem_folder=dem_folder,
+                dry_run=dry_run,
+                replace=replace,
+                user=_cli_user(user),
+                lang=lang,
+                drop_missing=drop_missing,
+                on_plan=_print_plan,
+            )
+            return
     if sample:
         sources = sample_sources()
     else:
@@ -251,6 +304,24 @@ def import_command(
     console.print(f"[green]OK[/green] {lines[0]}")
     for line in lines[1:]:
         console.print(f"  {line}", highlight=False)
+
+
+def _zone_crs(zone_file: Path) -> str:
+    from scoring.zone import load_zone
+
+    return load_zone(zone_file).zone.crs
+
+
+@contextmanager
+def _factory(database_url: str | None) -> Iterator[Any]:
+    """A session factory on the migrated database, disposed of afterwards."""
+    from app.db.engine import session_factory
+
+    engine = _ready_engine(database_url)
+    try:
+        yield session_factory(engine)
+    finally:
+        engine.dispose()
 
 
 @user_app.command("add")

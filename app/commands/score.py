@@ -6,8 +6,14 @@
                    [--layers GPKG] [--dem DEM.tif …] --out OUT.gpkg|OUT.geojson|OUT.csv
                    [--sensitivity [--draws N] [--seed S]] [--batch-size N]
 
-PARCELS is a GeoPackage, GeoJSON or zipped Shapefile with a CRS (reprojected to the zone CRS,
-invalid polygons repaired and reported). Infrastructure layers come from the zone's GeoPackage
+PARCELS is a GeoPackage, GeoJSON, Shapefile (plain or zipped, its text in UTF-8 or GBK:
+declared, detected or ``--encoding``) or DXF drawing (closed polylines, ids from the labels
+inside them; ``--dxf-layer``, ``--dxf-label-layer``, ``--dxf-label-pattern``,
+``--dxf-attribute``), with a CRS — its own, else ``--crs`` (a file without one is refused with
+the CRSs its coordinates fit) — reprojected to the zone CRS, invalid polygons repaired and
+reported; ``--mapping`` reads it by a field mapping's ``parcels`` entry. ``--dem`` may be DEM
+tiles in a geographic CRS: they are mosaicked and reprojected to the zone CRS
+(``--dem-resolution``). Infrastructure layers come from the zone's GeoPackage
 (``data.layers``) unless ``--layers`` is given, DEMs from the zone file unless ``--dem`` is.
 Every input parcel comes out, scored or excluded with its reasons, with its measures (canonical
 column names with units), ``value_*`` and ``contrib_*`` columns; ``--sensitivity`` adds the
@@ -80,7 +86,7 @@ def register(cli: typer.Typer) -> None:
     @cli.command("score")
     def score(
         parcels: Path = typer.Argument(
-            ..., help="parcels: GeoPackage, GeoJSON or zipped Shapefile (with a CRS)"
+            ..., help="parcels: GeoPackage, GeoJSON, Shapefile (.shp or zipped) or DXF"
         ),
         out: Path = typer.Option(..., "--out", help="output .gpkg (zone CRS), .geojson (WGS 84) or .csv"),
         zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
@@ -94,7 +100,7 @@ def register(cli: typer.Typer) -> None:
             None, "--layers", help="GeoPackage with the infrastructure layers (default: the zone's)"
         ),
         dem: list[Path] = typer.Option(
-            None, "--dem", help="DEM GeoTIFF, repeatable (default: the zone's DEMs)"
+            None, "--dem", help="DEM GeoTIFF or tile (any CRS), repeatable (default: the zone's DEMs)"
         ),
         sensitivity: bool = typer.Option(
             False, "--sensitivity", help="add rank stability columns (one-at-a-time, Monte Carlo)"
@@ -109,10 +115,41 @@ def register(cli: typer.Typer) -> None:
         workers: int = typer.Option(
             1, "--workers", min=1, help="processes measuring parcel batches in parallel"
         ),
+        crs: str = typer.Option(
+            None, "--crs", help="CRS of PARCELS when the file declares none, e.g. EPSG:4525 (DXF)"
+        ),
+        encoding: str = typer.Option(
+            None, "--encoding", help="text encoding of a Shapefile or DXF (default: declared, else detected)"
+        ),
+        dxf_layer: list[str] = typer.Option(
+            None, "--dxf-layer", help="DXF layer with the parcel outlines, repeatable (default: all)"
+        ),
+        dxf_label_layer: list[str] = typer.Option(
+            None, "--dxf-label-layer", help="DXF layer with the parcel numbers (TEXT/MTEXT), repeatable"
+        ),
+        dxf_label_pattern: str = typer.Option(
+            None, "--dxf-label-pattern", help="regular expression a parcel number matches, e.g. 'JC-\\d+'"
+        ),
+        dxf_attribute: str = typer.Option(
+            None, "--dxf-attribute", help="block attribute tag holding the parcel number"
+        ),
+        mapping: Path = typer.Option(
+            None, "--mapping", help="field-mapping YAML: PARCELS is read by its 'parcels' entry"
+        ),
+        dem_resolution: float = typer.Option(
+            None, "--dem-resolution", help="cell size (m) DEMs outside the zone CRS are reprojected to"
+        ),
     ) -> None:
         """地块评分 Measure and score parcels: slope, earthwork, access, network, exclusions → score 0–100."""
         from app.scoring_io.parcel_files import output_format, write_scored_parcels
         from app.scoring_io.runs import score_file
+        from gis.dxf import DxfOptions
+
+        dxf = None
+        if dxf_layer or dxf_label_layer or dxf_label_pattern or dxf_attribute:
+            dxf = DxfOptions(
+                tuple(dxf_layer or ()), tuple(dxf_label_layer or ()), dxf_label_pattern, dxf_attribute
+            )
 
         try:
             output_format(out)  # refuse an unknown format before any work
@@ -143,6 +180,11 @@ def register(cli: typer.Typer) -> None:
                     n_draws=draws,
                     seed=seed,
                     progress=progress,
+                    crs=crs,
+                    encoding=encoding,
+                    dxf=dxf,
+                    mapping=mapping,
+                    dem_resolution=dem_resolution,
                 )
                 bar.update(task, description=f"写出 writing {out.name}")
                 t0 = time.perf_counter()

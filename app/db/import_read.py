@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from app.db.models import ZONE_SRID
 from app.settings import DEFAULT_ZONE_FILE
 from gis.archive import ZipLimits
 from gis.errors import ConfigError, InputFileError, SchemaError
-from gis.layers import LayerReport, crs_label, read_layer
+from gis.layers import LayerReport, crs_label, prepare_layer, read_layer
 from gis.raster import DEFAULT_MAX_CELLS, open_geotiff
 from scoring.zone import ZoneConfig, load_zone, zone_data_path
 
@@ -45,6 +45,9 @@ class ImportSources:
     layers: Path | None = None
     layer_files: dict[str, Path] = field(default_factory=dict)
     dems: list[Path] = field(default_factory=list)
+    #: Layers already read and mapped from the zone's own files (:mod:`app.sources.convert`),
+    #: each with the report of its reading; they take precedence over files of the same name.
+    frames: dict[str, tuple[gpd.GeoDataFrame, LayerReport]] = field(default_factory=dict)
 
 
 def sources_for_zone(
@@ -159,6 +162,9 @@ def _read_vectors(
     frames: dict[str, gpd.GeoDataFrame] = {}
     reports: dict[str, LayerReport] = {}
     for name, spec in LAYERS.items():
+        if name in sources.frames:
+            frames[name], reports[name] = _prepare_frame(name, *sources.frames[name], config)
+            continue
         if name in sources.layer_files:
             path = sources.layer_files[name]
             is_gpkg = path.suffix.lower() == ".gpkg" and path.is_file()
@@ -187,6 +193,31 @@ def _read_vectors(
         )
         frames[name], reports[name] = gdf, report
     return frames, reports
+
+
+def _prepare_frame(
+    name: str, frame: gpd.GeoDataFrame, first: LayerReport, config: ZoneConfig
+) -> tuple[gpd.GeoDataFrame, LayerReport]:
+    """Check a layer made from the zone's own files by its ``LAYERS`` rules; the report keeps
+    how it was read (source, CRS, encoding, repairs) and adds what this check did."""
+    spec = LAYERS[name]
+    gdf, report = prepare_layer(
+        frame,
+        where=first.source + (f" [layer {first.layer}]" if first.layer else ""),
+        target_crs=config.zone.crs,
+        geometry=spec.geometry,
+        required=spec.required,
+        finite=spec.finite,
+        id_field=spec.id_field,
+        repair=True,
+    )
+    return gdf, replace(
+        first,
+        features=report.features,
+        repairs=first.repairs + report.repairs,
+        notes=first.notes + report.notes,
+        id_field=spec.id_field,
+    )
 
 
 def _sha256(path: Path) -> str:

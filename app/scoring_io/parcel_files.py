@@ -1,6 +1,6 @@
 """Parcel files: reading a parcel layer for scoring, writing scored parcels.
 
-:func:`read_parcels` reads a parcel layer (GeoPackage, GeoJSON, zipped Shapefile) with
+:func:`read_parcels` reads a parcel layer (GeoPackage, GeoJSON, Shapefile, DXF) with
 :func:`gis.layers.read_layer` — a layer without CRS is refused, others are reprojected to the
 zone CRS and invalid geometry is repaired, each repair reported — and gives the parcels their ids
 (:func:`scoring.parcels.assign_ids`). :func:`write_scored_parcels` writes scored parcels
@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from gis.dxf import DxfOptions
 from gis.errors import InputFileError
 from gis.layers import read_layer
 from scoring.context import dedupe_notes
@@ -47,13 +48,23 @@ def read_parcels(
     *,
     layer: str | None = None,
     id_field: str | None = None,
+    crs: str | None = None,
+    encoding: str | None = None,
+    dxf: DxfOptions | None = None,
+    mapping: str | Path | None = None,
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Read a parcel layer (GeoPackage, GeoJSON, zipped Shapefile) for scoring in ``zone``.
+    """Read a parcel layer (GeoPackage, GeoJSON, Shapefile plain or zipped, DXF) for scoring in
+    ``zone``.
 
-    The layer must have a CRS (never guessed); it is reprojected to the zone CRS and invalid
-    polygons are repaired. Ids: ``id_field`` if given (must exist, unique, non-empty), else an
-    existing ``parcel_id`` field, else row numbers 1 … n; they are put in ``parcel_id`` (first
-    column). A GeoPackage with several layers is read at ``layer``, or at ``parcels``.
+    The layer must have a CRS — its own, else ``crs`` (never guessed: without either it is
+    refused with the CRSs its coordinates fit); it is reprojected to the zone CRS and invalid
+    polygons are repaired. ``encoding`` is the text encoding of a Shapefile's table or a
+    drawing (else declared or detected); ``dxf`` picks a drawing's layers and labels. With
+    ``mapping`` (a field-mapping file) the file is read and mapped by its ``parcels`` entry
+    (:mod:`app.sources.convert`). Ids: ``id_field`` if given (must exist, unique, non-empty),
+    else an existing ``parcel_id`` field (a drawing's ``label``), else row numbers 1 … n; they
+    are put in ``parcel_id`` (first column). A GeoPackage with several layers is read at
+    ``layer``, or at ``parcels``.
 
     Returns the parcels (index 0 … n − 1) and notes: what was read, reprojected, repaired (each
     repair with its parcel), how ids were made. Raises InputFileError, MissingCRSError,
@@ -61,11 +72,35 @@ def read_parcels(
     """
     p = Path(path)
     layer = _pick_parcel_layer(p, layer)
-    gdf, report = read_layer(p, layer, target_crs=zone.zone.crs, geometry="polygon", id_field=id_field)
+    if mapping is not None:
+        from app.sources.convert import convert_mapped
+
+        gdf, report = convert_mapped("parcels", mapping, zone, file=p, crs=crs, encoding=encoding)
+    else:
+        if id_field is None and p.suffix.lower() == ".dxf":
+            id_field = "label"  # the text inside each polygon
+        gdf, report = read_layer(
+            p,
+            layer,
+            target_crs=zone.zone.crs,
+            geometry="polygon",
+            id_field=id_field,
+            crs=crs,
+            encoding=encoding,
+            dxf=dxf,
+        )
     where = str(p) + (f" [layer {report.layer}]" if report.layer else "")
     notes = [f"read {report.features} parcel(s) from {where} ({report.driver}, {report.source_crs})"]
+    if report.crs_given:
+        notes.append(f"{where}: no CRS declared: {report.source_crs} taken from --crs")
     if report.reprojected:
         notes.append(f"{where}: reprojected from {report.source_crs} to {report.crs}")
+        if report.transformation is not None and report.transformation.older_datum:
+            notes.append(f"{where}: {report.transformation.describe()}")
+    if report.encoding is not None and report.encoding.how != "ascii":
+        notes.append(f"{where}: text encoding {report.encoding.describe()}")
+    if report.dxf is not None:
+        notes += [f"{where}: {line}" for line in report.dxf.lines()[1:]]
     notes += [f"{where}: {n}" for n in report.notes]
     gdf, id_notes = assign_ids(gdf, report, id_field, where)
     return gdf, dedupe_notes(notes + id_notes)

@@ -18,6 +18,7 @@ import shapely
 
 from app.scoring_io.parcel_files import read_parcels
 from app.scoring_io.zone_files import dem_extents, load_zone_context
+from gis.dxf import DxfOptions
 from gis.layers import geometry_array, parse_crs
 from scoring.batch import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, ProgressFn, ScoreRun, score_zone_parcels
 from scoring.measure import no_overlap_error
@@ -38,13 +39,30 @@ def score_file(
     n_draws: int = 1000,
     seed: int | None = 0,
     progress: ProgressFn | None = None,
+    crs: str | None = None,
+    encoding: str | None = None,
+    dxf: DxfOptions | None = None,
+    mapping: str | Path | None = None,
+    dem_resolution: float | None = None,
 ) -> ScoreRun:
     """Read parcels from a file and score them in the zone of ``zone_file`` (layers and DEMs of
-    the zone file unless ``layers_path`` / ``dem_paths`` are given). The summary's seconds and
-    steps include reading the parcels and loading the zone context."""
+    the zone file unless ``layers_path`` / ``dem_paths`` are given). ``crs``, ``encoding``,
+    ``dxf`` and ``mapping`` say how to read the parcels (:func:`read_parcels`); DEMs outside the
+    zone CRS (tiles in EPSG:4326) are mosaicked over the parcels and reprojected at
+    ``dem_resolution`` metres. The summary's seconds and steps include reading the parcels and
+    loading the zone context."""
     started = time.perf_counter()
     zone = load_zone(zone_file)
-    parcels, notes = read_parcels(parcels_path, zone, layer=layer, id_field=id_field)
+    parcels, notes = read_parcels(
+        parcels_path,
+        zone,
+        layer=layer,
+        id_field=id_field,
+        crs=crs,
+        encoding=encoding,
+        dxf=dxf,
+        mapping=mapping,
+    )
     # Parcels off every DEM fail here, from the DEM headers, before the layers are read.
     crs = parse_crs(zone.zone.crs, where="zone.crs")
     dems = list(dem_paths) if dem_paths else [zone_data_path(zone_file, d) for d in zone.data.dems]
@@ -56,7 +74,14 @@ def score_file(
     ):
         raise no_overlap_error(geoms, extents, crs)
     t0 = time.perf_counter()
-    ctx = load_zone_context(zone_file, layers_path=layers_path, dem_paths=dem_paths, zone=zone)
+    ctx = load_zone_context(
+        zone_file,
+        layers_path=layers_path,
+        dem_paths=dem_paths,
+        zone=zone,
+        dem_resolution=dem_resolution,
+        dem_clip=tuple(float(v) for v in parcels.total_bounds),  # type: ignore[arg-type]
+    )
     context_s = time.perf_counter() - t0
     run = score_zone_parcels(
         ctx,

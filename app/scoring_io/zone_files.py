@@ -16,6 +16,7 @@ import pyogrio
 from pyproj import CRS
 from rasterio.warp import transform_bounds
 
+from app.sources.dems import prepared_dem_paths
 from gis.errors import ConfigError, InputFileError
 from gis.layers import parse_crs, read_layer
 from gis.raster import DEFAULT_MAX_CELLS, open_geotiff
@@ -100,9 +101,14 @@ def load_zone_context(
     dem_paths: Sequence[str | Path] | None = None,
     zone: ZoneConfig | None = None,
     max_cells: int = DEFAULT_MAX_CELLS,
+    dem_resolution: float | None = None,
+    dem_clip: tuple[float, float, float, float] | None = None,
 ) -> ZoneContext:
     """Load a zone file's context: its layers (``data.layers``, or ``layers_path``) and DEMs
-    (``data.dems``, or ``dem_paths``). See :meth:`ZoneContext.build` for what is checked."""
+    (``data.dems``, or ``dem_paths``). DEMs outside the zone CRS (public tiles in EPSG:4326)
+    are mosaicked and reprojected at ``dem_resolution`` metres over ``dem_clip`` (zone CRS
+    bounds) first (:func:`app.sources.dems.prepared_dem_paths`). See :meth:`ZoneContext.build`
+    for what is checked."""
     zone_file = Path(zone_file)
     zone = zone if zone is not None else load_zone(zone_file)
     gpkg = Path(layers_path) if layers_path is not None else zone_layers_path(zone_file, zone)
@@ -117,6 +123,16 @@ def load_zone_context(
         dems, parse_crs(zone.zone.crs, where="zone.crs")
     )  # a bad DEM fails before the layers are read
     layers, notes = read_zone_layers(gpkg, zone)
-    return ZoneContext.build(
-        zone, layers, dems, zone_file=zone_file, notes=notes, max_cells=max_cells, check_layers=False
-    )
+    with prepared_dem_paths(dems, zone.zone.crs, resolution=dem_resolution, clip=dem_clip) as (
+        ready,
+        dem_notes,
+    ):
+        return ZoneContext.build(
+            zone,
+            layers,
+            ready,
+            zone_file=zone_file,
+            notes=notes + dem_notes,
+            max_cells=max_cells,
+            check_layers=False,
+        )

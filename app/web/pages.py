@@ -1,4 +1,4 @@
-"""Page routes (``/``, ``/jobs``) and the ``/static`` mount of the web map."""
+"""Page routes (``/``, ``/jobs``, ``/import``) and the ``/static`` mount of the web map."""
 
 from __future__ import annotations
 
@@ -75,7 +75,8 @@ def _page(templates: Jinja2Templates, version: str, request: Request, name: str,
 
 
 def mount(app: FastAPI) -> None:
-    """Add the map page (``/``), the batch-job page (``/jobs``), their texts (``/i18n/{lang}.json``)
+    """Add the map page (``/``), the batch-job page (``/jobs``), the import page (``/import``),
+    their texts (``/i18n/{lang}.json``)
     and ``/static`` to ``app``.
 
     The pages talk to the API under ``/api/v1`` from the browser; nothing here reads the database.
@@ -92,6 +93,10 @@ def mount(app: FastAPI) -> None:
     @app.get("/jobs", response_class=HTMLResponse, include_in_schema=False)
     def jobs_page(request: Request) -> HTMLResponse:
         return _page(templates, version, request, "jobs.html", "jobs")
+
+    @app.get("/import", response_class=HTMLResponse, include_in_schema=False)
+    def import_page(request: Request) -> HTMLResponse:
+        return _page(templates, version, request, "import.html", "import")
 
     @app.get("/i18n/{lang}.json", include_in_schema=False)
     def texts(lang: str, request: Request) -> Response:
