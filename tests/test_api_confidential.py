@@ -16,7 +16,7 @@ from tests.test_api_checks import PROJECT
 
 CONFIDENTIAL = [
     "/api/v1/projects",
-    "/api/v1/projects?status=submitted",
+    "/api/v1/projects?status=reviewed",
     "/api/v1/projects/{pid}",
     "/api/v1/exports/gpkg",
     "/api/v1/exports/xlsx",
@@ -33,7 +33,7 @@ def project_db(api_db, tmp_path_factory):
     with make_client(api_db, tmp_path_factory.mktemp("record")) as c:
         r = c.post(
             "/api/v1/check",
-            json={"parcel_id": "SC-0002", "project": {**PROJECT, "name": "保密项目"}},
+            json={"parcel_id": "SC-0002", "project": {**PROJECT, "name": "保密项目"}, "record": True},
             headers=auth(c, "manager"),
         )
         assert r.status_code == 200, r.text
