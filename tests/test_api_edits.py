@@ -71,16 +71,25 @@ def test_roles_guard_every_write(client):
             "planner",
         ),
         ("post", "/api/v1/parcels/SC-0001/restore/1", {"headers": {"If-Match": '"SC-0001-v1"'}}, "planner"),
-        ("post", "/api/v1/check", {"json": {"parcel_id": "SC-0001", "project": project}}, "manager"),
+        (
+            "post",
+            "/api/v1/check",
+            {"json": {"parcel_id": "SC-0001", "project": project, "record": True}},
+            "manager",
+        ),
         ("post", "/api/v1/score-runs", {}, "manager"),
         (
             "post",
             "/api/v1/jobs",
             {"files": {"file": ("p.geojson", b"{}", "application/geo+json")}},
-            "manager",
+            "analyst",
         ),
     ]
-    below = {"planner": ["viewer"], "manager": ["viewer", "planner"]}
+    below = {
+        "analyst": ["viewer"],
+        "planner": ["viewer", "analyst"],
+        "manager": ["viewer", "analyst", "planner"],
+    }
     for method, url, kwargs, needed in requests:
         r = getattr(client, method)(url, **kwargs)
         assert r.status_code == 401, (method, url, r.text)

@@ -95,8 +95,8 @@ def test_anonymous_and_viewer_bodies_are_refused_unread(app_client):
     r = call(app, "PUT", put, bad, spaces(24))
     assert (r["status"], r["taken"]) == (401, 0)
     upload = {"Content-Type": "multipart/form-data; boundary=x", "Content-Length": str(24 * MB)}
-    r = call(app, "POST", "/api/v1/jobs", {**upload, **auth(app_client, "planner")}, spaces(24))
-    assert (r["status"], r["taken"]) == (403, 0)  # jobs need a manager
+    r = call(app, "POST", "/api/v1/jobs", {**upload, **auth(app_client, "viewer")}, spaces(24))
+    assert (r["status"], r["taken"]) == (403, 0)  # jobs need an analyst
 
 
 def test_oversize_bodies_with_a_valid_token_are_refused_unread(app_client):

@@ -46,7 +46,11 @@ def test_concurrent_recorded_checks_all_answer_and_are_recorded(fresh_db, tmp_pa
                 try:
                     answers[i] = client.post(
                         "/api/v1/check",
-                        json={"parcel_id": "SC-0001", "project": {**PROJECT, "name": f"项目{i}"}},
+                        json={
+                            "parcel_id": "SC-0001",
+                            "project": {**PROJECT, "name": f"项目{i}"},
+                            "record": True,
+                        },
                         headers={"Authorization": f"Bearer {bearer}"},
                     )
                 except BaseException as exc:  # a timeout is a failure to report, not a crash
@@ -143,7 +147,9 @@ def test_no_request_holds_two_connections(fresh_db, tmp_path):
 
     with TestClient(tracker) as client:
         r = client.post(
-            "/api/v1/check", json={"parcel_id": "SC-0001", "project": PROJECT}, headers=bearer("manager")
+            "/api/v1/check",
+            json={"parcel_id": "SC-0001", "project": PROJECT, "record": True},
+            headers=bearer("manager"),
         )
         assert r.status_code == 200, r.text
         pid = r.json()["recorded"]["project_id"]
