@@ -420,14 +420,7 @@ def dem_items(report: DryRunReport, plan: DemPlan, will_write: Sequence[str]) ->
 
 def suggestion_message(s: CRSSuggestion) -> Message:
     """One suggested CRS, said in the user's language."""
-    if s.kind == "zone_prefix":
-        why = msg("import.crs.why.prefix", zone=s.zone)
-    elif s.kind == "central_meridian":
-        why = msg("import.crs.why.cm", cm=s.cm)
-    else:
-        why = msg("import.crs.why.degrees")
-    older = msg("import.crs.older", datum=s.datum) if s.older_datum else ""
-    return msg("import.crs.suggestion", code=s.code, name=s.name, why=why, older=older)
+    return s.message()
 
 
 def error_items(report: DryRunReport, section: str, exc: ParksiteError) -> None:
