@@ -189,7 +189,7 @@ def check_vector_path(path: str | os.PathLike[str]) -> tuple[Path, str]:
             where=raw,
             hint="give a GeoPackage (.gpkg), GeoJSON (.geojson), Shapefile (.shp or zipped .zip) "
             "or DXF drawing (.dxf)",
-            msg=msg("error.file.unknown_format_any", suffix=suffix or "—"),
+            msg=msg("error.file.unknown_format", suffix=suffix or "—"),
         )
     return p, fmt
 

@@ -58,6 +58,11 @@ NOT_IDS: dict[str, str] = {
 }
 
 
+def _not_an_id(value: str) -> bool:
+    """Module paths (``app.commands.…``) and page templates (``….html``) are not message ids."""
+    return value.startswith(("app.commands.", "app.sample.")) or value.endswith(".html")
+
+
 # --------------------------------------------------------------------------- the catalogue
 
 
@@ -195,7 +200,7 @@ def code_uses() -> dict[str, list[Use]]:
                 value = _const(node)
                 if value is None or id(node) in skip or not ID_RE.match(value):
                     continue
-                if value.split(".")[0] not in namespaces or value in NOT_IDS:
+                if value.split(".")[0] not in namespaces or value in NOT_IDS or _not_an_id(value):
                     continue
                 uses[value].append(Use(f"{rel}:{node.lineno}", known.get(id(node))))  # type: ignore[attr-defined]
     return uses

@@ -36,6 +36,7 @@ from gis.messages import msg
 #: The message ids naming the roles.
 ROLE_IDS: Final[dict[str, str]] = {
     "viewer": "role.viewer",
+    "analyst": "role.analyst",
     "planner": "role.planner",
     "manager": "role.manager",
     "admin": "role.admin",
