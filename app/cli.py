@@ -7,7 +7,9 @@ import sys
 
 import typer
 
+from app.commands.lang import LANG_HELP, current, error_line, set_lang
 from app.errors import exit_code_for
+from app.i18n import text
 from gis.errors import ParksiteError
 
 cli = typer.Typer(
@@ -16,6 +18,13 @@ cli = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@cli.callback()
+def _options(lang: str = typer.Option("zh", "--lang", help=LANG_HELP)) -> None:
+    """parksite — 工业园区选址与用地 GIS (site selection and land use for industrial parks)."""
+    set_lang(lang)
+
 
 #: Command modules, each with ``register(cli)``; listed here so the CLI's shape is explicit.
 COMMAND_MODULES: tuple[str, ...] = (
@@ -64,10 +73,10 @@ def main() -> None:
     try:
         rv = cli(standalone_mode=False)
     except ParksiteError as exc:
-        typer.secho(f"错误 error: {exc}", err=True, fg=typer.colors.RED)
+        typer.secho(error_line(exc), err=True, fg=typer.colors.RED)
         sys.exit(exit_code_for(exc))
     except typer.Abort:
-        typer.secho("aborted", err=True)
+        typer.secho(text("cli.aborted", current()), err=True)
         sys.exit(130)
     except SystemExit:
         raise

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from gis import errors as e
+from gis.messages import Message
 
 
 class VersionConflictError(e.ConflictError):
@@ -57,6 +58,7 @@ class ClusterGeometryError(e.GeometryError):
         cluster: str | None = None,
         where: str | None = None,
         hint: str | None = None,
+        msg: Message | None = None,
     ):
         self.kind = kind
         self.area_m2 = area_m2
@@ -64,15 +66,15 @@ class ClusterGeometryError(e.GeometryError):
         self.crs = crs
         self.park = park
         self.cluster = cluster
-        super().__init__(message, where=where, hint=hint)
+        super().__init__(message, where=where, hint=hint, msg=msg)
 
 
 class OutlineRepairError(e.GeometryError):
     """An invalid outline (a bow-tie, a ring crossing itself) whose repair would change its area
     by more than the tolerance (HTTP 422): it is not saved. ``repaired`` is the repaired outline
     (a shapely geometry in ``crs``, the zone CRS), offered to the user to accept by sending it;
-    ``drawn_m2`` and ``repaired_m2`` are the areas (m²) as drawn and as repaired; ``message_zh``
-    the message in Chinese (``details`` adds it to the error body)."""
+    ``drawn_m2`` and ``repaired_m2`` are the areas (m²) as drawn and as repaired; ``msg`` the
+    message users read."""
 
     def __init__(
         self,
@@ -82,7 +84,7 @@ class OutlineRepairError(e.GeometryError):
         crs: str,
         drawn_m2: float,
         repaired_m2: float,
-        message_zh: str,
+        msg: Message,
         where: str | None = None,
         hint: str | None = None,
     ):
@@ -90,9 +92,7 @@ class OutlineRepairError(e.GeometryError):
         self.crs = crs
         self.drawn_m2 = drawn_m2
         self.repaired_m2 = repaired_m2
-        self.message_zh = message_zh
-        self.details = {"message_zh": message_zh}
-        super().__init__(message, where=where, hint=hint)
+        super().__init__(message, where=where, hint=hint, msg=msg)
 
 
 class AdmissionRefusedError(e.ConflictError):
@@ -100,17 +100,16 @@ class AdmissionRefusedError(e.ConflictError):
 
     ``code`` says why (``check_failed``, ``reason_required``, ``not_checked``, ``not_vacant``,
     ``parcel_taken``, ``capacity``, ``already_admitted``, ``not_admitted``, ``mixed_parks``);
-    ``message_zh`` is the message in Chinese (``message`` is English). Both, with the code, go
-    into the error body as ``reason``, ``message_zh`` and ``message_en``.
+    ``msg`` is the message users read. The error body has the code as ``reason`` and, besides
+    ``message`` in the request's language, ``message_zh`` and ``message_en``.
     """
 
     def __init__(
-        self, message: str, *, code: str, message_zh: str, where: str | None = None, hint: str | None = None
+        self, message: str, *, code: str, msg: Message, where: str | None = None, hint: str | None = None
     ):
         self.code = code
-        self.message_zh = message_zh
-        self.details = {"reason": code, "message_en": message, "message_zh": message_zh}
-        super().__init__(message, where=where, hint=hint)
+        self.details = {"reason": code}
+        super().__init__(message, where=where, hint=hint, msg=msg)
 
 
 class PermissionDeniedError(e.ParksiteError):
@@ -128,22 +127,21 @@ class PreconditionRequiredError(e.ParksiteError):
 class LoginThrottledError(e.ParksiteError):
     """Too many failed logins for a user name or from a client address (HTTP 429): the attempt
     is refused without checking the password. ``retry_after`` is the wait in whole seconds (the
-    ``Retry-After`` header); ``details`` adds it and ``message_zh`` (the message in Chinese) to
-    the error body."""
+    ``Retry-After`` header); ``details`` adds it to the error body; ``msg`` is the message users
+    read (the body gives it in the request's language and in ``message_zh``/``message_en``)."""
 
     def __init__(
         self,
         message: str,
         *,
         retry_after: int,
-        message_zh: str,
+        msg: Message,
         where: str | None = None,
         hint: str | None = None,
     ):
         self.retry_after = retry_after
-        self.message_zh = message_zh
-        self.details = {"retry_after": retry_after, "message_zh": message_zh}
-        super().__init__(message, where=where, hint=hint)
+        self.details = {"retry_after": retry_after}
+        super().__init__(message, where=where, hint=hint, msg=msg)
 
 
 #: Domain error class → (HTTP status, CLI exit code). The most specific class wins.

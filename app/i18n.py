@@ -18,13 +18,20 @@ from typing import Any
 
 from babel.messages.pofile import read_po
 
-from gis.messages import Message
+from gis.messages import Joined, Message, Name
 
 LANGS: tuple[str, ...] = ("zh", "en")
 DEFAULT_LANG = "zh"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 #: How each language joins a list of items in a sentence.
 LIST_SEP: dict[str, str] = {"zh": "、", "en": ", "}
+#: The separators of :class:`gis.messages.Joined` per kind and language.
+SEPARATORS: dict[str, dict[str, str]] = {
+    "list": LIST_SEP,
+    "semicolon": {"zh": "；", "en": "; "},
+    "sentence": {"zh": "。", "en": ". "},
+    "line": {"zh": "\n", "en": "\n"},
+}
 
 
 class MissingMessageError(KeyError):
@@ -72,15 +79,20 @@ def text(id: str, lang: str = DEFAULT_LANG, /, **params: Any) -> str:
     return render(Message(id, params), lang)
 
 
-def render(message: Message | str | None, lang: str = DEFAULT_LANG) -> str:
+def render(message: Message | Name | Joined | str | None, lang: str = DEFAULT_LANG) -> str:
     """Return ``message`` in ``lang``; nested messages and lists in its parameters are rendered too.
 
-    A plain string is returned as it is (data such as a parcel id or a file name).
+    A :class:`Name` gives its text in ``lang``; a plain string is returned as it is (data such as
+    a parcel id or a file name); None gives "".
     """
     if message is None:
         return ""
     if isinstance(message, str):
         return message
+    if isinstance(message, Name):
+        return render(message.get(lang), lang)
+    if isinstance(message, Joined):
+        return SEPARATORS[message.sep][lang].join(str(_value(x, lang)) for x in message.items)
     try:
         template = catalog(lang)[message.id]
     except KeyError:
@@ -88,8 +100,21 @@ def render(message: Message | str | None, lang: str = DEFAULT_LANG) -> str:
     return template.format(**{k: _value(v, lang) for k, v in message.params.items()})
 
 
+def render_value(value: Any, lang: str = DEFAULT_LANG) -> Any:
+    """Return a data value for people reading ``lang``: messages and names rendered, lists and
+    dicts rendered item by item (kept as lists and dicts), anything else unchanged (numbers stay
+    numbers). Used on the JSON the domain returns (e.g. a check's ``to_dict()``)."""
+    if isinstance(value, Message | Name | Joined):
+        return render(value, lang)
+    if isinstance(value, list | tuple):
+        return [render_value(x, lang) for x in value]
+    if isinstance(value, dict):
+        return {k: render_value(v, lang) for k, v in value.items()}
+    return value
+
+
 def _value(v: Any, lang: str) -> Any:
-    if isinstance(v, Message):
+    if isinstance(v, Message | Name | Joined):
         return render(v, lang)
     if isinstance(v, list | tuple):
         return LIST_SEP[lang].join(str(_value(x, lang)) for x in v)

@@ -24,6 +24,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from app.errors import NotAuthenticatedError
 from app.settings import Settings
+from gis.messages import msg
 
 ALGORITHM = "HS256"
 SECRET_FILE = "secret_key"
@@ -109,12 +110,16 @@ def decode_token(secret: str, token: str) -> str:
         )
     except jwt.ExpiredSignatureError:
         raise NotAuthenticatedError(
-            "the token has expired", where="Authorization", hint="log in again (POST /api/v1/auth/token)"
+            "the token has expired",
+            where="Authorization",
+            hint="log in again (POST /api/v1/auth/token)",
+            msg=msg("error.login.expired"),
         ) from None
     except jwt.InvalidTokenError as exc:
         raise NotAuthenticatedError(
             f"the token is not valid ({exc})",
             where="Authorization",
             hint="log in again (POST /api/v1/auth/token)",
+            msg=msg("error.login.invalid"),
         ) from None
     return str(claims["sub"])

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from gis.errors import InputFileError, LimitExceededError
+from gis.messages import joined, msg
 
 #: Extensions (lower case) of the files that belong to one Shapefile; the first three are required.
 SHAPEFILE_REQUIRED = (".shp", ".shx", ".dbf")
@@ -42,6 +43,16 @@ class ZipLimits:
     max_ratio: float = 100.0
     ratio_floor_bytes: int = 1 * _MiB
     max_members: int = 10_000
+
+
+#: Why a zip member is refused (:func:`_member_problem`), as message ids.
+MEMBER_PROBLEM_IDS: dict[str, str] = {
+    "has an absolute path": "error.zip.absolute_path",
+    "has a '..' path component": "error.zip.parent_path",
+    "is a symbolic link": "error.zip.symlink",
+    "is not a regular file": "error.zip.special_file",
+    "is encrypted": "error.zip.encrypted",
+}
 
 
 def _member_problem(info: zipfile.ZipInfo) -> str | None:
@@ -78,19 +89,29 @@ def check_zip(path: Path, limits: ZipLimits = ZipLimits()) -> list[zipfile.ZipIn
             f"is not a readable zip archive ({exc})",
             where=where,
             hint="upload a .zip holding one Shapefile (.shp, .shx, .dbf, .prj)",
+            msg=msg("error.zip.unreadable", detail=str(exc)),
         ) from exc
     if len(infos) > limits.max_members:
         raise LimitExceededError(
             f"has {len(infos)} entries, more than the limit of {limits.max_members}",
             where=where,
+            msg=msg("error.zip.too_many_members", n=len(infos), limit=limits.max_members),
         )
     bad = [(i.filename, p) for i in infos if (p := _member_problem(i)) is not None]
     if bad:
         listed = "; ".join(f"{name!r} {problem}" for name, problem in bad[:10])
+        members = joined(
+            (
+                msg("error.zip.member", name=name, problem=msg(MEMBER_PROBLEM_IDS[problem]))
+                for name, problem in bad[:10]
+            ),
+            "semicolon",
+        )
         raise InputFileError(
             f"refused: member {listed}",
             where=where,
             hint="zip only the Shapefile's own files, with relative names and no links",
+            msg=msg("error.zip.refused_members", members=members),
         )
     files = [i for i in infos if not i.is_dir()]
     total = sum(i.file_size for i in files)
@@ -101,6 +122,11 @@ def check_zip(path: Path, limits: ZipLimits = ZipLimits()) -> list[zipfile.ZipIn
             f"{limits.max_total_bytes / _MiB:.1f} MiB",
             where=where,
             hint="split the layer or raise the limit",
+            msg=msg(
+                "error.zip.too_large",
+                size=f"{total / _MiB:.1f}",
+                limit=f"{limits.max_total_bytes / _MiB:.1f}",
+            ),
         )
     if total > limits.ratio_floor_bytes and total > limits.max_ratio * max(packed, 1):
         raise LimitExceededError(
@@ -108,6 +134,9 @@ def check_zip(path: Path, limits: ZipLimits = ZipLimits()) -> list[zipfile.ZipIn
             f"of {limits.max_ratio:.0f}:1",
             where=where,
             hint="this looks like a zip bomb",
+            msg=msg(
+                "error.zip.ratio", ratio=f"{total / max(packed, 1):.0f}", limit=f"{limits.max_ratio:.0f}"
+            ),
         )
     for i in files:
         if i.file_size > limits.ratio_floor_bytes and i.file_size > limits.max_ratio * max(
@@ -119,6 +148,12 @@ def check_zip(path: Path, limits: ZipLimits = ZipLimits()) -> list[zipfile.ZipIn
                 f"{limits.max_ratio:.0f}:1",
                 where=where,
                 hint="this looks like a zip bomb",
+                msg=msg(
+                    "error.zip.member_ratio",
+                    name=i.filename,
+                    ratio=f"{i.file_size / max(i.compress_size, 1):.0f}",
+                    limit=f"{limits.max_ratio:.0f}",
+                ),
             )
     return files
 
@@ -148,16 +183,19 @@ def shapefile_members(
     if not shps:
         all_shps = sorted(i.filename for i in files if i.filename.lower().endswith(".shp"))
         what = f"no Shapefile named {layer!r}" if layer else "no .shp file"
+        what_msg = msg("error.zip.no_named_shapefile", layer=layer) if layer else msg("error.zip.no_shp")
         raise InputFileError(
             f"holds {what} (Shapefiles in it: {', '.join(all_shps) or 'none'})",
             where=where,
             hint="zip the .shp with its .shx, .dbf and .prj",
+            msg=msg("error.zip.no_shapefile", what=what_msg, found=all_shps or "—"),
         )
     if len(shps) > 1:
         raise InputFileError(
             f"holds {len(shps)} Shapefiles ({', '.join(names)}); name the layer to read",
             where=where,
             hint="pass the layer name (the .shp file name without extension)",
+            msg=msg("error.zip.several_shapefiles", n=len(shps), names=names),
         )
     folder, stem, _ = _stem_and_ext(shps[0].filename)
     chosen: dict[str, zipfile.ZipInfo] = {}
@@ -169,6 +207,7 @@ def shapefile_members(
                     f"holds two {ext} files for Shapefile {stem!r}",
                     where=where,
                     hint="keep one copy of each file",
+                    msg=msg("error.zip.duplicate_file", ext=ext, stem=stem),
                 )
             chosen[ext] = i
     missing = [ext for ext in SHAPEFILE_REQUIRED if ext not in chosen]
@@ -177,6 +216,7 @@ def shapefile_members(
             f"Shapefile {stem!r} lacks its {', '.join(missing)} file(s)",
             where=where,
             hint="a Shapefile needs .shp, .shx and .dbf (and .prj for its CRS) side by side",
+            msg=msg("error.zip.missing_files", stem=stem, missing=missing),
         )
     return chosen
 
@@ -192,6 +232,7 @@ def _copy_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, dest: Path, budget:
                     f"member {info.filename!r} decompresses to more than declared / allowed",
                     where=where,
                     hint="the archive is corrupt or malicious",
+                    msg=msg("error.zip.member_overflow", name=info.filename),
                 )
             out.write(chunk)
     return written
@@ -222,5 +263,10 @@ def extracted_shapefile(
                         zf, info, Path(tmp) / f"{safe_stem}{ext}", min(budget, info.file_size), where
                     )
         except zipfile.BadZipFile as exc:
-            raise InputFileError(f"is corrupt ({exc})", where=where, hint="zip the Shapefile again") from exc
+            raise InputFileError(
+                f"is corrupt ({exc})",
+                where=where,
+                hint="zip the Shapefile again",
+                msg=msg("error.zip.corrupt", detail=str(exc)),
+            ) from exc
         yield Path(tmp) / f"{safe_stem}.shp"

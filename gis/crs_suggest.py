@@ -29,6 +29,7 @@ from pyproj.database import query_crs_info
 from pyproj.enums import PJType
 
 from gis.errors import MissingCRSError
+from gis.messages import Message, joined, msg
 
 #: Datums whose transformation to CGCS2000 PROJ knows only as a ballpark (no datum shift).
 OLDER_DATUMS = ("Xian 1980", "Beijing 1954")
@@ -77,6 +78,17 @@ class CRSSuggestion:
             why = "coordinates in degrees"
         shift = "; older datum: metre-level shift against CGCS2000" if self.older_datum else ""
         return f"{self.code} ({self.name}: {why}{shift})"
+
+    def message(self) -> Message:
+        """This suggestion said in the user's language (ids ``import.crs.…``)."""
+        if self.kind == "zone_prefix":
+            why = msg("import.crs.why.prefix", zone=self.zone)
+        elif self.kind == "central_meridian":
+            why = msg("import.crs.why.cm", cm=self.cm)
+        else:
+            why = msg("import.crs.why.degrees")
+        older = msg("import.crs.older", datum=self.datum) if self.older_datum else ""
+        return msg("import.crs.suggestion", code=self.code, name=self.name, why=why, older=older)
 
 
 @dataclass(frozen=True)
@@ -267,7 +279,17 @@ def undeclared_crs_error(
     else:
         message = f"{start}: its coordinates ({coords}) fit no national CRS of China"
         hint = "the drawing may be in local engineering coordinates: georeference it, then pass --crs"
-    err = MissingCRSError(message, where=where, hint=hint)
+    shown = (
+        msg(
+            "error.crs.missing_fits",
+            coords=coords,
+            suggestions=joined([s.message() for s in found], "semicolon"),
+            best=found[0].code,
+        )
+        if found
+        else msg("error.crs.missing_fits_none", coords=coords)
+    )
+    err = MissingCRSError(message, where=where, hint=hint, msg=shown)
     err.suggestions = found  # type: ignore[attr-defined]
     err.bounds = bounds  # type: ignore[attr-defined]
     return err

@@ -36,6 +36,7 @@ from rasterio.warp import transform_bounds
 
 from gis.crs_suggest import TransformInfo, transformation
 from gis.errors import CRSError, InputFileError, LimitExceededError, NoOverlapError
+from gis.messages import msg
 from gis.raster import DEFAULT_MAX_CELLS, Grid, open_geotiff, reproject_grid, require_metric_crs
 
 #: Elevations (metres) outside this range are not terrain on Earth (Dead Sea shore, Everest).
@@ -119,7 +120,11 @@ def _tile(path: Path, max_cells: int) -> tuple[DemTile, CRS, str | None, float, 
     with open_geotiff(path, max_cells=max_cells) as src:
         dtype = np.dtype(src.dtypes[0])
         if dtype.kind not in "iuf":
-            raise InputFileError(f"band 1 has data type {dtype}, not a number", where=str(path))
+            raise InputFileError(
+                f"band 1 has data type {dtype}, not a number",
+                where=str(path),
+                msg=msg("error.dem.not_numeric", dtype=str(dtype)),
+            )
         t = src.transform
         tile = DemTile(
             path=path,
@@ -163,7 +168,10 @@ def check_elevations(values: np.ndarray, *, where: str, declared_nodata: Sequenc
     valid = values[np.isfinite(values)]
     if valid.size == 0:
         raise NoOverlapError(
-            "has no elevation in the area needed", where=where, hint="give the tiles covering the zone"
+            "has no elevation in the area needed",
+            where=where,
+            hint="give the tiles covering the zone",
+            msg=msg("error.dem.no_elevation"),
         )
     for s in NODATA_SENTINELS:
         if any(d is not None and np.isclose(d, s) for d in declared_nodata):
@@ -174,6 +182,7 @@ def check_elevations(values: np.ndarray, *, where: str, declared_nodata: Sequenc
                 f"{n:,} cell(s) hold {s:g}, a no-data value the file does not declare",
                 where=where,
                 hint=f"declare it (gdal_edit.py -a_nodata {s:g} TILE.tif) and try again",
+                msg=msg("error.dem.undeclared_nodata", n=f"{n:,}", value=f"{s:g}"),
             )
     lo, hi = float(valid.min()), float(valid.max())
     if lo < ELEVATION_RANGE_M[0] or hi > ELEVATION_RANGE_M[1]:
@@ -182,6 +191,13 @@ def check_elevations(values: np.ndarray, *, where: str, declared_nodata: Sequenc
             f"{ELEVATION_RANGE_M[1]:g} m: not metres of terrain (feet? a scale factor? undeclared no data?)",
             where=where,
             hint="give the DEM in metres with its no-data value declared",
+            msg=msg(
+                "error.dem.not_metres",
+                low=f"{lo:,.1f}",
+                high=f"{hi:,.1f}",
+                min=f"{ELEVATION_RANGE_M[0]:g}",
+                max=f"{ELEVATION_RANGE_M[1]:g}",
+            ),
         )
 
 
@@ -203,9 +219,18 @@ def mosaic_dem(
     Raises InputFileError, MissingCRSError, CRSError, LimitExceededError, NoOverlapError.
     """
     if not paths:
-        raise InputFileError("no DEM given", where="--dem", hint="give the DEM tiles covering the zone")
+        raise InputFileError(
+            "no DEM given",
+            where="--dem",
+            hint="give the DEM tiles covering the zone",
+            msg=msg("error.dem.none_given"),
+        )
     if resolution is not None and not (0 < resolution <= 1000):
-        raise InputFileError(f"resolution {resolution} m is not in (0, 1000]", where="--dem-resolution")
+        raise InputFileError(
+            f"resolution {resolution} m is not in (0, 1000]",
+            where="--dem-resolution",
+            msg=msg("error.dem.resolution", resolution=resolution),
+        )
     dst = CRS.from_user_input(dst_crs)
     require_metric_crs(dst, f"target CRS {dst_crs}")
     read = [_tile(Path(p), max_cells) for p in paths]
@@ -217,18 +242,26 @@ def mosaic_dem(
                 f"is in {tile.crs} but {tiles[0].path.name} is in {tiles[0].crs}",
                 where=str(path),
                 hint="give tiles in one CRS (reproject the odd one with gdalwarp)",
+                msg=msg(
+                    "error.dem.mixed_crs",
+                    crs=str(tile.crs),
+                    other=tiles[0].path.name,
+                    other_crs=str(tiles[0].crs),
+                ),
             )
         if unit in FEET_UNITS:
             raise InputFileError(
                 f"its elevations are in {unit}, not metres",
                 where=str(path),
                 hint="convert to metres (gdal_calc.py --calc='A*0.3048') and try again",
+                msg=msg("error.dem.unit", unit=str(unit)),
             )
         if scale != 1.0 or offset != 0.0:
             raise InputFileError(
                 f"its band has scale {scale:g} and offset {offset:g}",
                 where=str(path),
                 hint="write the elevations in metres (gdal_translate -unscale)",
+                msg=msg("error.dem.scaled", scale=f"{scale:g}", offset=f"{offset:g}"),
             )
     area = None
     if clip is not None:
@@ -243,6 +276,7 @@ def mosaic_dem(
                 "no DEM tile covers the zone's layers",
                 where=", ".join(Path(p).name for p in paths),
                 hint="give the tiles that cover the zone",
+                msg=msg("error.dem.no_tile_covers"),
             )
     used = [t for t in tiles if t.used]
     left = max(min(t.bounds[0] for t in used), area[0]) if area else min(t.bounds[0] for t in used)
@@ -255,6 +289,7 @@ def mosaic_dem(
             f"the mosaic would be {cells:,.0f} cells, over the limit of {max_cells:,}",
             where="--dem",
             hint="give only the tiles covering the zone",
+            msg=msg("error.dem.too_many_cells", cells=f"{cells:,.0f}", limit=f"{max_cells:,}"),
         )
     with ExitStack() as stack:
         srcs = [stack.enter_context(rasterio.open(t.path)) for t in used]

@@ -36,6 +36,7 @@ import shapely
 
 from gis.encoding import TextEncoding, dxf_encoding
 from gis.errors import InputFileError
+from gis.messages import joined, msg
 
 #: Ends of a polyline closer than this (drawing units, metres) are taken as closed.
 CLOSE_TOLERANCE_M = 0.05
@@ -125,6 +126,7 @@ def _read(path: Path, encoding: TextEncoding, where: str) -> gpd.GeoDataFrame:
             f"cannot be read as a DXF drawing ({exc})",
             where=where,
             hint="save it from CAD as DXF (AutoCAD 2000–2018 DXF)",
+            msg=msg("error.dxf.unreadable", detail=str(exc)),
         ) from exc
 
 
@@ -225,13 +227,22 @@ def read_dxf(
     for name, kind in zip(layer, kinds):
         report.layers.setdefault(name, {}).setdefault(kind, 0)
         report.layers[name][kind] += 1
-    for what, names in (("layer", options.layers), ("label layer", options.label_layers)):
+    for what, what_id, names in (
+        ("layer", "dxf.what.layer", options.layers),
+        ("label layer", "dxf.what.label_layer", options.label_layers),
+    ):
         unknown = sorted(set(names) - set(layer))
         if unknown:
             raise InputFileError(
                 f"has no {what} {', '.join(map(repr, unknown))} (layers: {', '.join(sorted(set(layer)))})",
                 where=where,
                 hint="name the DXF layers as the drawing spells them",
+                msg=msg(
+                    "error.dxf.no_layer",
+                    what=msg(what_id),
+                    names=joined(list(unknown)),
+                    layers=joined(sorted(set(layer))),
+                ),
             )
     on_layers = np.isin(layer, options.layers) if options.layers else np.ones(len(layer), bool)
     polys, rows = _polygons(frame, kinds, on_layers & np.isin(kinds, ["polygon", "hatch", "line"]), report)
@@ -243,6 +254,7 @@ def read_dxf(
             f"has no closed polyline or hatch on {chosen}",
             where=where,
             hint="choose the layer(s) with the parcel outlines, and close the polylines in CAD",
+            msg=msg("error.dxf.no_outlines", layers=str(chosen)),
         )
     report.polygons = len(polys)
     texts, points = _label_points(frame, kinds, layer, geoms, options)

@@ -28,6 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from gis.errors import InputFileError
+from gis.messages import msg
 
 #: How many bytes of a file are looked at (the header and the first records of a big table).
 SCAN_BYTES = 32 * 1024 * 1024
@@ -125,6 +126,7 @@ def normalise_encoding(name: str, *, where: str = "--encoding") -> str:
                 f"{name!r} is not an encoding parksite knows",
                 where=where,
                 hint="use UTF-8 or GBK (GB18030)",
+                msg=msg("error.encoding.unknown", name=name),
             ) from None
     return codec
 
@@ -194,6 +196,7 @@ def choose_encoding(
                 f"its text is not valid {codec.upper()}{bad_at(bad)}",
                 where=where,
                 hint="give the encoding the file was written in (UTF-8 or GBK)",
+                msg=msg("error.encoding.invalid", codec=codec.upper(), at=bad_at(bad)),
             )
         return TextEncoding(codec, "given", declared, _sample(text))
     if not wide:
@@ -212,15 +215,20 @@ def choose_encoding(
         return TextEncoding("utf-8", "detected", declared, _sample(text_utf8))
     if chinese["gb18030"]:
         return TextEncoding("gb18030", "detected", declared, _sample(text_gb))
+    at = wide_labels[bad_gb].strip() if bad_gb is not None and wide_labels and wide_labels[bad_gb] else None
     reason = "is neither UTF-8 nor GBK" + (
-        f" (not GBK at {wide_labels[bad_gb].strip()})"
-        if bad_gb is not None and wide_labels and wide_labels[bad_gb]
-        else " (as GBK it does not read as Chinese)"
+        f" (not GBK at {at})" if at is not None else " (as GBK it does not read as Chinese)"
+    )
+    unsure = (
+        msg("error.encoding.neither_at", at=at)
+        if at is not None
+        else msg("error.encoding.neither_not_chinese")
     )
     raise InputFileError(
         f"its text {reason}",
         where=where,
         hint="pass --encoding with the encoding it was written in",
+        msg=unsure,
     )
 
 
@@ -267,7 +275,12 @@ def dbf_text(path: Path, *, max_bytes: int = SCAN_BYTES) -> tuple[list[bytes], l
     with open(path, "rb") as fh:
         data = fh.read(max_bytes)
     if len(data) < 33:
-        raise InputFileError("is not a dBASE table (too short)", where=str(path), hint="export it again")
+        raise InputFileError(
+            "is not a dBASE table (too short)",
+            where=str(path),
+            hint="export it again",
+            msg=msg("error.encoding.not_dbf"),
+        )
     n_records, header_len, record_len = struct.unpack("<IHH", data[4:12])
     ldid = data[29] or None
     fields: list[tuple[bytes, str, int, int]] = []  # name, type, offset in record, length
@@ -305,7 +318,12 @@ def shapefile_encoding(shp: Path, *, given: str | None = None, where: str | None
     """
     dbf = next((p for p in (shp.with_suffix(".dbf"), shp.with_suffix(".DBF")) if p.is_file()), None)
     if dbf is None:
-        raise InputFileError("has no .dbf beside it", where=str(shp), hint="copy the .dbf with the .shp")
+        raise InputFileError(
+            "has no .dbf beside it",
+            where=str(shp),
+            hint="copy the .dbf with the .shp",
+            msg=msg("error.encoding.no_dbf"),
+        )
     chunks, labels, ldid = dbf_text(dbf)
     declared, how = None, "cpg"
     cpg = next((p for p in (shp.with_suffix(".cpg"), shp.with_suffix(".CPG")) if p.is_file()), None)

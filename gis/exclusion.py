@@ -22,7 +22,8 @@ from pyproj import CRS
 
 from gis.errors import CRSError, SchemaError
 from gis.layers import crs_label, geometry_array, require_projected, require_same_crs
-from gis.repair import describe_features
+from gis.messages import Message, msg
+from gis.repair import describe_features, features_message
 
 #: Side (m) of the square tiles zones are cut into before intersecting.
 DEFAULT_TILE_M = 500.0
@@ -119,6 +120,7 @@ def river_zones(
                 f"lacks field {f!r}",
                 where="layer 'rivers'",
                 hint="rivers need a name and a control_distance_m",
+                msg=msg("error.rivers.field", field=f),
             )
     dist = pd.to_numeric(rivers[distance_field], errors="coerce").to_numpy(dtype=float)
     bad = np.flatnonzero(~(np.isfinite(dist) & (dist > 0)))
@@ -128,6 +130,11 @@ def river_zones(
             f"{describe_features(bad, list(rivers[name_field].to_numpy()[bad]), name_field)}",
             where="layer 'rivers'",
             hint="fill in the control-line distance from the river plan",
+            msg=msg(
+                "error.rivers.distance",
+                field=distance_field,
+                features=features_message(bad, list(rivers[name_field].to_numpy()[bad]), name_field),
+            ),
         )
     buffers = shapely.buffer(geometry_array(rivers), dist, cap_style="flat")
     names = rivers[name_field].astype(str).to_numpy()
@@ -230,16 +237,17 @@ def measure_exclusion(
                 f"the exclusion zones are in {crs_label(zones.crs)} but the parcels are in {crs_label(crs)}",
                 where="exclusion zones",
                 hint="build the zones from layers in the parcels' CRS",
+                msg=msg("error.exclusion.crs", zones_crs=crs_label(zones.crs), crs=crs_label(crs)),
             )
     geoms = geometry_array(parcels)
     area = shapely.area(geoms)
     out = pd.DataFrame(index=parcels.index)
-    notes: list[str] = []
+    notes: list[Message] = []
 
     if zones.river_names is None:
         out["river_share"] = np.nan
         out["river_name"] = None
-        notes.append("no 'rivers' layer: river_share and river_name are NaN")
+        notes.append(msg("note.no_layer_columns", layer="rivers", columns=["river_share", "river_name"]))
     else:
         per_river = area_inside(geoms, zones.river_pieces, zones.river_labels, len(zones.river_names))
         share = _share(area_inside(geoms, zones.river_union), area)
@@ -250,7 +258,7 @@ def measure_exclusion(
 
     if zones.park_union is None:
         out["outside_park_share"] = np.nan
-        notes.append("no 'parks' layer: outside_park_share is NaN")
+        notes.append(msg("note.no_layer_columns", layer="parks", columns=["outside_park_share"]))
     else:
         # Parks are large: most parcels lie wholly inside (or outside) them and skip the overlay.
         # (River control zones are narrow strips; there the test would cost more than it saves.)

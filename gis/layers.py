@@ -32,8 +32,16 @@ from gis.crs_suggest import TransformInfo, area_of, transformation, undeclared_c
 from gis.dxf import DxfOptions, DxfReport
 from gis.encoding import TextEncoding
 from gis.errors import CRSError, GeometryError, InputFileError, MissingCRSError, SchemaError
+from gis.messages import Message, joined, msg
 from gis.readers import FORMATS, check_vector_path, open_vector
-from gis.repair import KIND_TYPE_IDS, GeometryKind, GeometryRepair, describe_features, repair_geometries
+from gis.repair import (
+    KIND_TYPE_IDS,
+    GeometryKind,
+    GeometryRepair,
+    describe_features,
+    features_message,
+    repair_geometries,
+)
 
 __all__ = ["FORMATS", "LayerReport", "crs_label", "parse_crs", "prepare_layer", "read_layer"]
 
@@ -66,7 +74,9 @@ def crs_label(crs: CRS | None) -> str:
 def parse_crs(value: Any, *, where: str = "CRS") -> CRS:
     """Parse ``value`` (``"EPSG:4546"``, WKT, a pyproj CRS…) into a pyproj CRS or raise CRSError."""
     if value is None:
-        raise MissingCRSError("no CRS given", where=where, hint="give one, e.g. EPSG:4546")
+        raise MissingCRSError(
+            "no CRS given", where=where, hint="give one, e.g. EPSG:4546", msg=msg("error.crs.none_given")
+        )
     try:
         return CRS.from_user_input(value)
     except ProjCRSError as exc:
@@ -74,6 +84,7 @@ def parse_crs(value: Any, *, where: str = "CRS") -> CRS:
             f"{value!r} is not a CRS pyproj understands ({exc})",
             where=where,
             hint="use an authority code such as EPSG:4546",
+            msg=msg("error.crs.unknown", value=repr(value)),
         ) from exc
 
 
@@ -83,6 +94,7 @@ def require_projected(crs: CRS | None, *, where: str) -> CRS:
         raise MissingCRSError(
             "has no CRS; declare it (e.g. a .prj / assign EPSG:4546 in QGIS) and try again",
             where=where,
+            msg=msg("error.crs.missing"),
         )
     crs = CRS.from_user_input(crs)
     if not crs.is_projected:
@@ -91,6 +103,7 @@ def require_projected(crs: CRS | None, *, where: str) -> CRS:
             "CRS; distances and areas need a projected CRS in metres",
             where=where,
             hint="reproject to the zone's projected CRS (in metres)",
+            msg=msg("error.crs.not_projected", crs=crs_label(crs)),
         )
     units = {a.unit_name for a in crs.axis_info}
     if not units <= {"metre", "meter"}:
@@ -98,6 +111,7 @@ def require_projected(crs: CRS | None, *, where: str) -> CRS:
             f"is in {crs_label(crs)} whose unit is {', '.join(sorted(units))}, not metres",
             where=where,
             hint="reproject to the zone's projected CRS (in metres)",
+            msg=msg("error.crs.not_metres", crs=crs_label(crs), units=sorted(units)),
         )
     return crs
 
@@ -120,12 +134,19 @@ def require_same_crs(
             raise MissingCRSError(
                 "has no CRS; declare it (e.g. a .prj / assign EPSG:4546 in QGIS) and try again",
                 where=f"layer {name!r}",
+                msg=msg("error.crs.missing"),
             )
         if layer.crs != crs:
             raise CRSError(
                 f"is in {crs_label(layer.crs)} but {reference_name} are in {crs_label(crs)}",
                 where=f"layer {name!r}",
                 hint="read every layer with the same target CRS",
+                msg=msg(
+                    "error.crs.differs",
+                    crs=crs_label(layer.crs),
+                    reference=reference_name,
+                    reference_crs=crs_label(crs),
+                ),
             )
     return crs
 
@@ -263,6 +284,7 @@ def _show(value: Any) -> str:
 def _check_numbers(gdf: gpd.GeoDataFrame, finite: Sequence[str], id_field: str | None, where: str) -> None:
     """Refuse non-finite values in ``finite`` fields and ±inf in any numeric field."""
     problems = []
+    items: list[Message] = []
     for name in gdf.columns:
         if name == gdf.geometry.name:
             continue
@@ -271,10 +293,12 @@ def _check_numbers(gdf: gpd.GeoDataFrame, finite: Sequence[str], id_field: str |
             values = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
             bad = np.flatnonzero(~np.isfinite(values))
             need = "a finite number"
+            need_id = "error.layer.field_not_finite"
         elif pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
             values = col.to_numpy(dtype=float, na_value=np.nan)
             bad = np.flatnonzero(np.isinf(values))
             need = "finite (not ±inf)"
+            need_id = "error.layer.field_infinite"
         else:
             continue
         if bad.size:
@@ -285,9 +309,26 @@ def _check_numbers(gdf: gpd.GeoDataFrame, finite: Sequence[str], id_field: str |
             )
             more = f" and {bad.size - 10} more" if bad.size > 10 else ""
             problems.append(f"field {name!r} must be {need}: {shown}{more}")
+            values_shown = joined(
+                msg(
+                    "gis.feature_value",
+                    feature=features_message([b], _ids(gdf, id_field, np.array([b])), id_field),
+                    value=_show(v),
+                )
+                for b, v in zip(bad[:10], raw[:10])
+            )
+            shown_msg = (
+                msg("gis.features_more", items=values_shown, more=bad.size - 10)
+                if bad.size > 10
+                else values_shown
+            )
+            items.append(msg(need_id, field=str(name), values=shown_msg))
     if problems:
         raise SchemaError(
-            "; ".join(problems), where=where, hint="fill in or correct these values and try again"
+            "; ".join(problems),
+            where=where,
+            hint="fill in or correct these values and try again",
+            msg=msg("error.layer.bad_values", problems=joined(items, "semicolon")),
         )
 
 
@@ -307,6 +348,12 @@ def _check_extent(gdf: gpd.GeoDataFrame, crs: CRS, where: str) -> None:
                 f"x {xmin:,.0f}…{xmax:,.0f}, y {ymin:,.0f}…{ymax:,.0f}, which look projected",
                 where=where,
                 hint="declare the CRS the coordinates are really in (e.g. EPSG:4546)",
+                msg=msg(
+                    "error.crs.looks_projected",
+                    crs=crs_label(crs),
+                    x=f"{xmin:,.0f}…{xmax:,.0f}",
+                    y=f"{ymin:,.0f}…{ymax:,.0f}",
+                ),
             )
         return
     aou = crs.area_of_use
@@ -329,6 +376,13 @@ def _check_extent(gdf: gpd.GeoDataFrame, crs: CRS, where: str) -> None:
             where=where,
             hint="declare the CRS the data are really in (eastings with a zone prefix 37… are "
             "EPSG:4525, without prefix EPSG:4546)",
+            msg=msg(
+                "error.crs.outside_area",
+                crs=crs_label(crs),
+                x=f"{xmin:,.0f}…{xmax:,.0f}",
+                y=f"{ymin:,.0f}…{ymax:,.0f}",
+                area=aou.name,
+            ),
         )
 
 
@@ -356,7 +410,12 @@ def prepare_layer(
     kinds = _kinds(geometry)
     gdf = gdf.reset_index(drop=True)
     if len(gdf) == 0:
-        raise InputFileError("has no features", where=where, hint="export a layer with features")
+        raise InputFileError(
+            "has no features",
+            where=where,
+            hint="export a layer with features",
+            msg=msg("error.layer.no_features"),
+        )
     given = parse_crs(crs, where="--crs") if crs is not None else None
     crs_note = None
     if gdf.crs is None:
@@ -380,6 +439,7 @@ def prepare_layer(
             f"{', '.join(map(str, present)) or 'none'})",
             where=where,
             hint="add the fields (names are case-sensitive) and try again",
+            msg=msg("error.layer.missing_fields", missing=missing, present=[str(c) for c in present] or "—"),
         )
     if id_field:
         ids = gdf[id_field]
@@ -387,14 +447,23 @@ def prepare_layer(
         nul = np.flatnonzero(ids.isna().to_numpy())
         if nul.size or dup.size:
             parts = []
+            part_msgs: list[Message] = []
             if nul.size:
                 parts.append(f"empty in {describe_features(nul)}")
+                part_msgs.append(msg("error.layer.id_empty_in", features=features_message(nul)))
             if dup.size:
                 parts.append(f"repeated in {describe_features(dup, _ids(gdf, id_field, dup), id_field)}")
+                part_msgs.append(
+                    msg(
+                        "error.layer.id_repeated_in",
+                        features=features_message(dup, _ids(gdf, id_field, dup), id_field),
+                    )
+                )
             raise SchemaError(
                 f"id field {id_field!r} must be unique and non-empty: " + "; ".join(parts),
                 where=where,
                 hint="give each feature its own id",
+                msg=msg("error.layer.id_field", field=id_field, problems=joined(part_msgs, "semicolon")),
             )
     geoms = np.asarray(gdf.geometry.array, dtype=object)
     blank = np.flatnonzero(shapely.is_missing(geoms) | shapely.is_empty(geoms))
@@ -403,6 +472,10 @@ def prepare_layer(
             f"has null or empty geometry in {describe_features(blank, _ids(gdf, id_field, blank), id_field)}",
             where=where,
             hint="delete these features or draw their geometry",
+            msg=msg(
+                "error.layer.blank_geometry",
+                features=features_message(blank, _ids(gdf, id_field, blank), id_field),
+            ),
         )
     if kinds:
         allowed = [t for k in kinds for t in KIND_TYPE_IDS[k]]
@@ -416,6 +489,12 @@ def prepare_layer(
                 f"{describe_features(wrong, _ids(gdf, id_field, wrong), id_field)}",
                 where=where,
                 hint="export the right layer, or convert the geometries in QGIS",
+                msg=msg(
+                    "error.layer.wrong_geometry",
+                    want=want,
+                    found=found,
+                    features=features_message(wrong, _ids(gdf, id_field, wrong), id_field),
+                ),
             )
     _check_numbers(gdf, finite, id_field, where)
     if check_extent:
@@ -445,6 +524,12 @@ def prepare_layer(
                     f"reprojected from {crs_label(source_crs)} to {crs_label(target)}",
                     where=where,
                     hint="check the layer's declared CRS",
+                    msg=msg(
+                        "error.layer.reproject",
+                        features=features_message(bad, _ids(gdf, id_field, bad), id_field),
+                        source=crs_label(source_crs),
+                        target=crs_label(target),
+                    ),
                 )
             report.reprojected = True
             report.crs = crs_label(target)
@@ -460,5 +545,10 @@ def prepare_layer(
                 f" ({shapely.is_valid_reason(gdf.geometry.array[invalid[0]])})",
                 where=where,
                 hint="repair it (QGIS ▸ Fix Geometries) or read with repair on",
+                msg=msg(
+                    "error.layer.invalid_geometry",
+                    features=features_message(invalid, _ids(gdf, id_field, invalid), id_field),
+                    reason=shapely.is_valid_reason(gdf.geometry.array[invalid[0]]),
+                ),
             )
     return gdf, report

@@ -44,6 +44,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 
 from gis.errors import CRSError, GeometryError, SchemaError
 from gis.layers import crs_label, geometry_array, require_projected, require_same_crs
+from gis.messages import Message, msg
 from gis.proximity import line_segments
 
 #: Snap-rounding grid (m) used to node the road lines: line ends closer than this to another road
@@ -132,6 +133,7 @@ def build_network(
             "holds no LineString to build a road network from",
             where="layer 'roads'",
             hint="give the roads as lines",
+            msg=msg("error.network.no_lines"),
         )
     noded = shapely.union_all(parts, grid_size=grid_size_m)
     edges = shapely.get_parts(noded)
@@ -218,7 +220,7 @@ def _from_nodes(network: RoadNetwork, snap: Snap, node_dist: np.ndarray) -> np.n
     return np.where(ok, d + snap.access_m, np.nan)
 
 
-def distance_to_road(network: RoadNetwork, snap: Snap, road_name: str) -> tuple[np.ndarray, str | None]:
+def distance_to_road(network: RoadNetwork, snap: Snap, road_name: str) -> tuple[np.ndarray, Message | None]:
     """Network distance (m) from snapped parcels to the road named ``road_name``.
 
     Returns the distances and a note (or None). Distances are NaN with a note when no road has
@@ -230,7 +232,7 @@ def distance_to_road(network: RoadNetwork, snap: Snap, road_name: str) -> tuple[
         known = sorted({str(x) for x in network.name if x is not None})
         return (
             np.full(len(snap.edge), np.nan),
-            f"no road named {road_name!r} in the road layer (names: {', '.join(known[:20])})",
+            msg("note.no_road_named", road=road_name, names=known[:20]),
         )
     sources = np.unique(np.concatenate([network.u[on_road], network.v[on_road]]))
     node_dist = dijkstra(network.graph, directed=False, indices=sources, min_only=True)
@@ -288,7 +290,10 @@ def standard_destinations(
             out[kind] = None
         elif "kind" not in places.columns:
             raise SchemaError(
-                "lacks field 'kind'", where="layer 'places'", hint="places need kind = county_seat or gate"
+                "lacks field 'kind'",
+                where="layer 'places'",
+                hint="places need kind = county_seat or gate",
+                msg=msg("error.network.places_kind"),
             )
         else:
             out[kind] = places[places["kind"] == kind]
@@ -319,14 +324,15 @@ def measure_network(
             f"is in {crs_label(roads.crs)} but parcels are in {crs_label(crs)}",
             where="road network",
             hint="build the network from roads in the parcels' CRS",
+            msg=msg("error.network.crs", crs=crs_label(roads.crs), parcels_crs=crs_label(crs)),
         )
     out = pd.DataFrame(index=parcels.index)
-    notes: list[str] = []
+    notes: list[Message] = []
     columns = {key: f"net_dist_m_{key.lower()}" for key in destinations}
     if roads is None or (isinstance(roads, gpd.GeoDataFrame) and len(roads) == 0):
         for col in columns.values():
             out[col] = np.nan
-        notes.append("no road layer: network distances are NaN")
+        notes.append(msg("note.no_roads"))
         out.attrs["notes"] = notes
         return out
     network = roads if isinstance(roads, RoadNetwork) else build_network(roads)
@@ -337,26 +343,20 @@ def measure_network(
         if isinstance(dest, str):
             d, note = distance_to_road(network, snap, dest)
             if note:
-                notes.append(f"{col}: {note}; NaN")
+                notes.append(msg("note.column_nan", column=col, note=note))
         elif dest is None or len(dest) == 0:
             d = np.full(len(geoms), np.nan)
-            notes.append(f"{col}: no destination features; NaN")
+            notes.append(msg("note.no_destination", column=col))
         else:
             d, dest_snap = distance_to_points(network, snap, geometry_array(dest))
             legs = dest_snap.access_m
             if np.nanmin(legs) > 100.0:
-                notes.append(
-                    f"{col}: the nearest destination is {np.nanmin(legs):,.0f} m from "
-                    "the road network; that straight leg is included"
-                )
+                notes.append(msg("note.destination_far", column=col, distance=f"{np.nanmin(legs):,.0f}"))
         unreachable = int(np.isinf(d).sum())
         if unreachable:
-            notes.append(
-                f"{col}: {unreachable} parcel(s) cannot reach the destination on the "
-                "road network (disconnected roads); inf"
-            )
+            notes.append(msg("note.unreachable", column=col, n=unreachable))
         out[col] = d
     if network.n_components > 1:
-        notes.append(f"the road network has {network.n_components} disconnected parts")
+        notes.append(msg("note.network_parts", n=network.n_components))
     out.attrs["notes"] = notes
     return out

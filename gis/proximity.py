@@ -17,6 +17,7 @@ import shapely
 
 from gis.errors import SchemaError
 from gis.layers import geometry_array, require_same_crs
+from gis.messages import Message, msg
 
 #: Road classes of the zone's road layer; each gets a ``road_dist_m_{class}`` column.
 ROAD_CLASSES: tuple[str, ...] = ("provincial", "county", "township", "park", "link")
@@ -44,6 +45,14 @@ ACCESS_COLUMNS: tuple[str, ...] = (
     "wastewater_plant",
     "road_dist_m",
 )
+
+#: The measure columns a layer feeds, by kind, as message ids (for notes).
+WHAT_IDS: dict[str, str] = {
+    "power": "service.power",
+    "water": "service.water",
+    "wastewater": "service.wastewater",
+    "road": "note.what.road",
+}
 
 
 def line_segments(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -134,6 +143,7 @@ def distance_to_nearest(
             f"lacks field(s) {', '.join(missing)} needed for {column}",
             where=f"layer {layer_name!r}",
             hint="read the layer with these fields required",
+            msg=msg("error.proximity.fields", layer=layer_name, missing=missing, column=column),
         )
     dist, pos = nearest_feature(parcels, features)
     out[column] = dist
@@ -160,6 +170,7 @@ def _select(
             f"lacks field {field!r} needed to select {sorted(allowed)}",
             where=f"layer {name!r}",
             hint=f"add {field!r} or pass None to use all",
+            msg=msg("error.proximity.select_field", layer=name, field=field, allowed=sorted(allowed)),
         )
     return layer[layer[field].isin(list(allowed))]
 
@@ -189,17 +200,22 @@ def measure_access(
     the parcels' or the parcels' CRS is not projected in metres.
     """
     require_same_crs(parcels, layers)
-    notes: list[str] = []
+    notes: list[Message] = []
 
-    def pick(name: str, field: str, allowed: Collection[str] | None, what: str):
+    def pick(name: str, field: str, allowed: Collection[str] | None, kind: str):
+        what = msg(WHAT_IDS[kind])
         layer = layers.get(name)
         if layer is None:
-            notes.append(f"no {name!r} layer: {what} columns are NaN")
+            notes.append(msg("note.no_layer_what", layer=name, what=what))
             return None
         chosen = _select(layer, name, field, allowed)
         if chosen is None or len(chosen) == 0:
-            crit = "" if allowed is None else f" with {field} in {sorted(allowed)}"
-            notes.append(f"layer {name!r} has no feature{crit}: {what} columns are NaN")
+            if allowed is None:
+                notes.append(msg("note.no_feature", layer=name, what=what))
+            else:
+                notes.append(
+                    msg("note.no_feature_with", layer=name, field=field, allowed=sorted(allowed), what=what)
+                )
             return None
         return chosen
 
@@ -235,6 +251,7 @@ def measure_access(
                 "lacks field 'class' needed for road_dist_m_{class}",
                 where="layer 'roads'",
                 hint="add the road class field",
+                msg=msg("error.proximity.road_class"),
             )
         labels = roads["class"].astype("string").fillna("")
         classes += sorted(set(labels) - set(classes) - {""})
@@ -247,7 +264,7 @@ def measure_access(
     roads_out = {"road_dist_m": road_any}
     for cls in classes:
         if roads is not None and cls not in by_class:
-            notes.append(f"layer 'roads' has no road of class {cls!r}: road_dist_m_{cls} is NaN")
+            notes.append(msg("note.no_road_class", road_class=cls, column=f"road_dist_m_{cls}"))
         roads_out[f"road_dist_m_{cls}"] = by_class.get(cls, np.full(len(parcels), np.nan))
     parts.append(pd.DataFrame(roads_out, index=parcels.index))
     out = pd.concat(parts, axis=1)

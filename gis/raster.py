@@ -31,6 +31,7 @@ from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.warp import calculate_default_transform, reproject
 
 from gis.errors import CRSError, InputFileError, LimitExceededError, MissingCRSError
+from gis.messages import msg
 
 #: Default ceiling on width × height × bands of a raster we agree to open (400 M cells,
 #: e.g. 20 000 × 20 000; a float32 band of that size is 1.6 GB).
@@ -98,13 +99,21 @@ def check_local_path(path: str | Path, *, must_exist: bool = True) -> Path:
             "remote or GDAL-virtual paths are not accepted",
             where=text,
             hint="download the file and pass a local path",
+            msg=msg("error.file.remote"),
         )
     p = Path(text)
     if must_exist:
         if not p.exists():
-            raise InputFileError("file not found", where=text, hint="check the path")
+            raise InputFileError(
+                "file not found", where=text, hint="check the path", msg=msg("error.file.not_found")
+            )
         if not p.is_file():
-            raise InputFileError("not a regular file", where=text, hint="pass a GeoTIFF file")
+            raise InputFileError(
+                "not a regular file",
+                where=text,
+                hint="pass a GeoTIFF file",
+                msg=msg("error.raster.not_a_file"),
+            )
     return p
 
 
@@ -113,7 +122,11 @@ def _check_tiff_magic(p: Path) -> None:
         with p.open("rb") as fh:
             head = fh.read(64)
     except OSError as exc:
-        raise InputFileError(f"cannot read file: {exc.strerror}", where=str(p)) from exc
+        raise InputFileError(
+            f"cannot read file: {exc.strerror}",
+            where=str(p),
+            msg=msg("error.file.cannot_read", detail=str(exc.strerror)),
+        ) from exc
     if head[:4] in _TIFF_MAGIC:
         return
     what = "a GDAL VRT (XML)" if b"<VRTDataset" in head else "not a TIFF file"
@@ -121,6 +134,10 @@ def _check_tiff_magic(p: Path) -> None:
         f"not a GeoTIFF: the file is {what}",
         where=str(p),
         hint="only GeoTIFF DEMs are accepted; convert with gdal_translate -of GTiff",
+        msg=msg(
+            "error.raster.not_geotiff",
+            what=msg("error.raster.is_vrt") if b"<VRTDataset" in head else msg("error.raster.not_tiff"),
+        ),
     )
 
 
@@ -143,15 +160,24 @@ def open_geotiff(path: str | Path, *, max_cells: int = DEFAULT_MAX_CELLS) -> ras
             # NUM_THREADS: decompress tiles on all cores (a deflate 5000² DEM reads 2–3× faster).
             src = rasterio.open(p, driver="GTiff", num_threads="ALL_CPUS")
     except RasterioIOError as exc:
-        raise InputFileError(f"GDAL cannot open it as a GeoTIFF: {exc}", where=str(p)) from exc
+        raise InputFileError(
+            f"GDAL cannot open it as a GeoTIFF: {exc}",
+            where=str(p),
+            msg=msg("error.raster.gdal_cannot_open", detail=str(exc)),
+        ) from exc
     try:
         if src.driver != "GTiff":
-            raise InputFileError(f"opened by GDAL driver {src.driver}, not GTiff", where=str(p))
+            raise InputFileError(
+                f"opened by GDAL driver {src.driver}, not GTiff",
+                where=str(p),
+                msg=msg("error.raster.wrong_driver", driver=src.driver),
+            )
         if src.crs is None or not src.crs.to_wkt():
             raise MissingCRSError(
                 "the raster has no CRS",
                 where=str(p),
                 hint="assign the right one (e.g. gdal_edit.py -a_srs EPSG:4546); parksite never guesses",
+                msg=msg("error.raster.no_crs"),
             )
         t = src.transform
         if t.b != 0 or t.d != 0:
@@ -159,9 +185,15 @@ def open_geotiff(path: str | Path, *, max_cells: int = DEFAULT_MAX_CELLS) -> ras
                 "rotated or sheared geotransform",
                 where=str(p),
                 hint="warp it to a north-up grid (gdalwarp)",
+                msg=msg("error.raster.rotated"),
             )
         if t == Affine.identity():
-            raise InputFileError("the raster has no geotransform", where=str(p), hint="georeference it")
+            raise InputFileError(
+                "the raster has no geotransform",
+                where=str(p),
+                hint="georeference it",
+                msg=msg("error.raster.no_geotransform"),
+            )
         cells = src.width * src.height * src.count
         if cells > max_cells:
             raise LimitExceededError(
@@ -169,6 +201,12 @@ def open_geotiff(path: str | Path, *, max_cells: int = DEFAULT_MAX_CELLS) -> ras
                 f"limit of {max_cells:,}",
                 where=str(p),
                 hint="clip the DEM to the zone or raise the limit",
+                msg=msg(
+                    "error.raster.too_many_cells",
+                    size=f"{src.width} × {src.height} × {src.count}",
+                    cells=f"{cells:,}",
+                    limit=f"{max_cells:,}",
+                ),
             )
     except Exception:
         src.close()
@@ -184,16 +222,22 @@ def require_metric_crs(crs: CRS, where: str) -> None:
             where=where,
             hint="reproject to the zone's projected CRS first, e.g. read_dem(path, dst_crs='EPSG:4546') "
             "or `parksite slope DEM OUT --to-crs EPSG:4546`",
+            msg=msg("error.raster.geographic", crs=_crs_name(crs)),
         )
     try:
         unit, factor = crs.linear_units_factor
     except RasterioCRSError as exc:
-        raise CRSError(f"the CRS {_crs_name(crs)} has no linear unit", where=where) from exc
+        raise CRSError(
+            f"the CRS {_crs_name(crs)} has no linear unit",
+            where=where,
+            msg=msg("error.raster.no_linear_unit", crs=_crs_name(crs)),
+        ) from exc
     if not np.isclose(factor, 1.0):
         raise CRSError(
             f"the CRS {_crs_name(crs)} is in {unit}, not metres",
             where=where,
             hint="reproject to a metric CRS (e.g. EPSG:4546)",
+            msg=msg("error.raster.not_metres", crs=_crs_name(crs), unit=unit),
         )
 
 
@@ -204,10 +248,18 @@ def _crs_name(crs: CRS) -> str:
 
 def _read_band(src: rasterio.DatasetReader, band: int) -> np.ndarray:
     if not 1 <= band <= src.count:
-        raise InputFileError(f"band {band} does not exist ({src.count} band(s))", where=src.name)
+        raise InputFileError(
+            f"band {band} does not exist ({src.count} band(s))",
+            where=src.name,
+            msg=msg("error.raster.no_band", band=band, count=src.count),
+        )
     dtype = np.dtype(src.dtypes[band - 1])
     if dtype.kind not in "iuf":
-        raise InputFileError(f"band {band} has data type {dtype}, not a number", where=src.name)
+        raise InputFileError(
+            f"band {band} has data type {dtype}, not a number",
+            where=src.name,
+            msg=msg("error.raster.band_type", band=band, dtype=str(dtype)),
+        )
     raw = src.read(band)
     out = raw.astype(np.float32, copy=False)  # the same array when the DEM is float32
     flags = src.mask_flag_enums[band - 1]
@@ -266,7 +318,11 @@ def reproject_grid(
     try:
         dst = CRS.from_user_input(dst_crs)
     except RasterioCRSError as exc:
-        raise CRSError(f"unknown target CRS {dst_crs!r}", hint="use e.g. EPSG:4546") from exc
+        raise CRSError(
+            f"unknown target CRS {dst_crs!r}",
+            hint="use e.g. EPSG:4546",
+            msg=msg("error.raster.unknown_target_crs", crs=repr(dst_crs)),
+        ) from exc
     rows, cols = grid.shape
     left, bottom, right, top = grid.bounds
     res = None if resolution is None else (resolution, resolution)
@@ -282,6 +338,12 @@ def reproject_grid(
             f"limit of {max_cells:,}",
             where=grid.source,
             hint="choose a coarser resolution",
+            msg=msg(
+                "error.raster.reprojected_too_large",
+                size=f"{width} × {height}",
+                cells=f"{width * height:,}",
+                limit=f"{max_cells:,}",
+            ),
         )
     out = np.full((height, width), np.nan, dtype=np.float32)
     reproject(
@@ -350,7 +412,9 @@ def read_dem(
     """
     if dst_crs is not None:
         if band != 1:
-            raise InputFileError("reprojection reads band 1 only", where=str(path))
+            raise InputFileError(
+                "reprojection reads band 1 only", where=str(path), msg=msg("error.raster.band1_only")
+            )
         return reproject_dem(path, dst_crs, resolution=resolution, max_cells=max_cells)
     grid = read_grid(path, band=band, max_cells=max_cells)
     require_metric_crs(grid.crs, str(path))
@@ -372,7 +436,9 @@ def write_float_geotiff(
     """
     p = check_local_path(path, must_exist=False)
     if not p.parent.is_dir():
-        raise InputFileError("output directory does not exist", where=str(p.parent))
+        raise InputFileError(
+            "output directory does not exist", where=str(p.parent), msg=msg("error.file.no_output_dir")
+        )
     data = np.where(np.isnan(values), np.float32(nodata), values).astype(np.float32, copy=False)
     rows, cols = data.shape
     profile = dict(
@@ -398,5 +464,9 @@ def write_float_geotiff(
         with rasterio.open(p, "w", **profile) as dst:
             dst.write(data, 1)
     except RasterioIOError as exc:
-        raise InputFileError(f"cannot write GeoTIFF: {exc}", where=str(p)) from exc
+        raise InputFileError(
+            f"cannot write GeoTIFF: {exc}",
+            where=str(p),
+            msg=msg("error.raster.cannot_write", detail=str(exc)),
+        ) from exc
     return p

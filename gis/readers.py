@@ -23,6 +23,7 @@ from gis.archive import ZipLimits, extracted_shapefile
 from gis.dxf import DxfOptions, DxfReport, read_dxf
 from gis.encoding import TextEncoding, shapefile_encoding, transcode
 from gis.errors import InputFileError
+from gis.messages import msg
 
 #: Accepted file name endings and the format they stand for.
 FORMATS: dict[str, str] = {
@@ -56,6 +57,7 @@ def _refuse_remote(raw: str) -> None:
             "remote and GDAL virtual paths are not accepted",
             where=raw,
             hint="download the file and give a local path",
+            msg=msg("error.file.remote"),
         )
 
 
@@ -73,6 +75,7 @@ def _check_magic(path: Path, fmt: str) -> None:
             f"is not a {fmt} (its content does not match its name)",
             where=str(path),
             hint="export the layer again from QGIS",
+            msg=msg("error.file.content_mismatch", format=fmt),
         )
 
 
@@ -84,6 +87,7 @@ def _pick_gpkg_layer(path: Path, layer: str | None) -> str:
             f"cannot be read as a GeoPackage ({exc})",
             where=str(path),
             hint="export the layer again from QGIS",
+            msg=msg("error.file.not_gpkg", detail=str(exc)),
         ) from exc
     names = [str(n) for n, _ in listing]
     spatial = [str(n) for n, g in listing if g is not None]
@@ -93,16 +97,23 @@ def _pick_gpkg_layer(path: Path, layer: str | None) -> str:
                 f"has no layer {layer!r} (layers: {', '.join(names) or 'none'})",
                 where=str(path),
                 hint="check the layer name",
+                msg=msg("error.file.no_layer", layer=layer, layers=names or "—"),
             )
         return layer
     if len(spatial) == 1:
         return spatial[0]
     if not spatial:
-        raise InputFileError("has no layer with geometry", where=str(path), hint="export a spatial layer")
+        raise InputFileError(
+            "has no layer with geometry",
+            where=str(path),
+            hint="export a spatial layer",
+            msg=msg("error.file.no_spatial_layer"),
+        )
     raise InputFileError(
         f"has {len(spatial)} layers ({', '.join(spatial)}); name the one to read",
         where=str(path),
         hint="pass the layer name",
+        msg=msg("error.file.several_layers", n=len(spatial), layers=spatial),
     )
 
 
@@ -123,6 +134,7 @@ def _read_file(path: Path, layer: str | None, fmt: str, where: str) -> gpd.GeoDa
             f"cannot be read as a {fmt} ({exc})",
             where=where,
             hint="open it in QGIS to check it, and export it again",
+            msg=msg("error.file.unreadable", format=fmt, detail=str(exc)),
         ) from exc
 
 
@@ -146,6 +158,7 @@ def _read_shapefile(shp: Path, encoding: str | None, where: str) -> tuple[gpd.Ge
             f"cannot be read as a Shapefile ({exc})",
             where=where,
             hint="open it in QGIS to check it, and export it again",
+            msg=msg("error.file.unreadable", format="Shapefile", detail=str(exc)),
         ) from exc
     return transcode(raw, enc.codec), enc
 
@@ -157,11 +170,17 @@ def check_vector_path(path: str | os.PathLike[str]) -> tuple[Path, str]:
     _refuse_remote(raw)
     p = Path(raw)
     if not p.exists():
-        raise InputFileError("file not found", where=raw, hint="check the path")
+        raise InputFileError(
+            "file not found", where=raw, hint="check the path", msg=msg("error.file.not_found")
+        )
     if not p.is_file():
-        raise InputFileError("is not a file", where=raw, hint="give the path of a layer file")
+        raise InputFileError(
+            "is not a file", where=raw, hint="give the path of a layer file", msg=msg("error.file.not_a_file")
+        )
     if p.stat().st_size == 0:
-        raise InputFileError("is empty (0 bytes)", where=raw, hint="export the layer again")
+        raise InputFileError(
+            "is empty (0 bytes)", where=raw, hint="export the layer again", msg=msg("error.file.empty")
+        )
     suffix = p.suffix.lower()
     fmt = FORMATS.get(suffix)
     if fmt is None:
@@ -170,6 +189,7 @@ def check_vector_path(path: str | os.PathLike[str]) -> tuple[Path, str]:
             where=raw,
             hint="give a GeoPackage (.gpkg), GeoJSON (.geojson), Shapefile (.shp or zipped .zip) "
             "or DXF drawing (.dxf)",
+            msg=msg("error.file.unknown_format", suffix=suffix or "—"),
         )
     return p, fmt
 

@@ -16,6 +16,7 @@ import numpy as np
 import shapely
 
 from gis.errors import GeometryError
+from gis.messages import Joined, Message, joined, msg
 
 GeometryKind = Literal["polygon", "line", "point"]
 
@@ -51,6 +52,30 @@ def describe_features(
     return text
 
 
+def feature_message(position: int, feature_id: Any = None, id_field: str | None = None) -> Message:
+    """Return a feature as people read it (:func:`feature_label` as a message)."""
+    if id_field is not None and feature_id is not None:
+        return msg("gis.feature_id", n=position + 1, field=id_field, id=_plain(feature_id))
+    return msg("gis.feature", n=position + 1)
+
+
+def features_message(
+    positions: Sequence[int] | np.ndarray,
+    ids: Sequence[Any] | None = None,
+    id_field: str | None = None,
+    limit: int = 10,
+) -> Message | Joined:
+    """Return :func:`describe_features` as a message: at most ``limit`` features and a count of the rest."""
+    positions = list(positions)
+    items = joined(
+        feature_message(int(p), None if ids is None else ids[k], id_field)
+        for k, p in enumerate(positions[:limit])
+    )
+    if len(positions) > limit:
+        return msg("gis.features_more", items=items, more=len(positions) - limit)
+    return items
+
+
 @dataclass(frozen=True)
 class GeometryRepair:
     """One repaired geometry.
@@ -72,11 +97,22 @@ class GeometryRepair:
         return self.area_after_m2 - self.area_before_m2
 
     def describe(self, id_field: str | None = None) -> str:
-        """Return a one-line human description of the repair."""
+        """Return a one-line human description of the repair (English, for logs)."""
         return (
             f"{feature_label(self.row, self.feature_id, id_field)}: {self.reason}; repaired, "
             f"area {self.area_before_m2:,.1f} → {self.area_after_m2:,.1f} m² "
             f"({self.area_change_m2:+,.1f} m²)"
+        )
+
+    def message(self, id_field: str | None = None) -> Message:
+        """Return the repair as a message (feature, reason, areas in m² before and after)."""
+        return msg(
+            "gis.repaired",
+            feature=feature_message(self.row, self.feature_id, id_field),
+            reason=self.reason,
+            before=f"{self.area_before_m2:,.1f}",
+            after=f"{self.area_after_m2:,.1f}",
+            change=f"{self.area_change_m2:+,.1f}",
         )
 
 
@@ -163,12 +199,17 @@ def repair_geometries(
     ids = gdf[id_field].to_numpy()[invalid] if id_field else None
     if lost.any():
         bad = invalid[lost]
+        why = "; ".join(sorted(set(reasons[lost])))[:300]
         raise GeometryError(
             f"cannot repair {describe_features(bad, None if ids is None else ids[lost], id_field)}: "
-            f"nothing {'of kind ' + kind + ' ' if kind else ''}is left after make_valid "
-            f"({'; '.join(sorted(set(reasons[lost])))[:300]})",
+            f"nothing {'of kind ' + kind + ' ' if kind else ''}is left after make_valid ({why})",
             where=where,
             hint="redraw these features in QGIS (Vector ▸ Geometry Tools ▸ Check Validity)",
+            msg=msg(
+                "error.gis.unrepairable",
+                features=features_message(bad, None if ids is None else ids[lost], id_field),
+                reason=why,
+            ),
         )
     area_before = _areas_m2(before, gdf.crs)
     area_after = _areas_m2(fixed, gdf.crs)

@@ -26,6 +26,7 @@ import numpy as np
 from rasterio.crs import CRS
 
 from gis.errors import InputFileError
+from gis.messages import msg
 from gis.raster import DEFAULT_MAX_CELLS, Grid, read_dem, write_float_geotiff
 
 SlopeUnits = Literal["degrees", "percent"]
@@ -160,7 +161,9 @@ def write_slope(
     """
     _check_units(units)
     if Path(str(out_path)).resolve() == Path(str(dem_path)).resolve():
-        raise InputFileError("output would overwrite the input DEM", where=str(out_path))
+        raise InputFileError(
+            "output would overwrite the input DEM", where=str(out_path), msg=msg("error.slope.overwrite")
+        )
     dem = read_dem(dem_path, max_cells=max_cells, dst_crs=dst_crs, resolution=resolution)
     slope = slope_grid(dem, units)
     write_float_geotiff(out_path, slope.values, slope.transform, slope.crs)

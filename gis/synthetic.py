@@ -21,6 +21,7 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from gis.errors import GeometryError
+from gis.messages import msg
 
 #: Far distance (m) used to build half-planes; larger than any park or county.
 _FAR = 200_000.0
@@ -147,6 +148,7 @@ def side_of_line(line: LineString, direction: tuple[float, float]) -> Polygon:
             "line is not monotone across the requested side; the side polygon self-intersects",
             where="gis.synthetic.side_of_line",
             hint="use a straighter line or another direction",
+            msg=msg("error.synthetic.not_monotone"),
         )
     return poly
 

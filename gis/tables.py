@@ -22,6 +22,7 @@ import pandas as pd
 
 from gis.encoding import TextEncoding, table_encoding
 from gis.errors import InputFileError, SchemaError
+from gis.messages import msg
 
 #: Largest table file accepted (bytes).
 MAX_TABLE_BYTES = 100 * 1024 * 1024
@@ -58,17 +59,23 @@ def read_table(
             f"has an unknown table format {p.suffix or '(no extension)'!r}",
             where=where,
             hint="give an Excel workbook (.xlsx) or a CSV file (.csv)",
+            msg=msg("error.table.format", suffix=p.suffix or "—"),
         )
     if not p.is_file():
-        raise InputFileError("file not found", where=where, hint="check the path")
+        raise InputFileError(
+            "file not found", where=where, hint="check the path", msg=msg("error.file.not_found")
+        )
     size = p.stat().st_size
     if size == 0:
-        raise InputFileError("is empty (0 bytes)", where=where, hint="export the table again")
+        raise InputFileError(
+            "is empty (0 bytes)", where=where, hint="export the table again", msg=msg("error.table.empty")
+        )
     if size > MAX_TABLE_BYTES:
         raise InputFileError(
             f"is {size / 1e6:.0f} MB, more than {MAX_TABLE_BYTES / 1e6:.0f} MB",
             where=where,
             hint="keep only the sheet and columns to join",
+            msg=msg("error.table.too_large", size=f"{size / 1e6:.0f}", limit=f"{MAX_TABLE_BYTES / 1e6:.0f}"),
         )
     enc: TextEncoding | None = None
     try:
@@ -81,9 +88,19 @@ def read_table(
     except InputFileError:
         raise
     except ValueError as exc:  # an unknown sheet name, a malformed file
-        raise InputFileError(f"cannot be read as {fmt} ({exc})", where=where, hint="save it again") from exc
+        raise InputFileError(
+            f"cannot be read as {fmt} ({exc})",
+            where=where,
+            hint="save it again",
+            msg=msg("error.table.unreadable", format=fmt, detail=str(exc)),
+        ) from exc
     except Exception as exc:  # openpyxl's and pandas' parse errors have no common base
-        raise InputFileError(f"cannot be read as {fmt} ({exc})", where=where, hint="save it again") from exc
+        raise InputFileError(
+            f"cannot be read as {fmt} ({exc})",
+            where=where,
+            hint="save it again",
+            msg=msg("error.table.unreadable", format=fmt, detail=str(exc)),
+        ) from exc
     table.columns = [str(c).strip() for c in table.columns]
     return table, enc
 
@@ -132,13 +149,17 @@ def join_table(
     has, or a key the table repeats (a join must not pick one row silently)."""
     if on not in gdf.columns:
         raise SchemaError(
-            f"the layer has no field {on!r} to join on", where=where, hint="check the join's 'on'"
+            f"the layer has no field {on!r} to join on",
+            where=where,
+            hint="check the join's 'on'",
+            msg=msg("error.table.no_join_field", field=on),
         )
     if key not in table.columns:
         raise SchemaError(
             f"has no column {key!r} (columns: {', '.join(table.columns)})",
             where=where,
             hint="name the key column as the table's header spells it",
+            msg=msg("error.table.no_key", key=key, columns=[str(c) for c in table.columns]),
         )
     cols = list(columns) if columns is not None else [c for c in table.columns if c != key]
     missing = [c for c in cols if c not in table.columns]
@@ -147,6 +168,7 @@ def join_table(
             f"has no column(s) {', '.join(missing)} (columns: {', '.join(table.columns)})",
             where=where,
             hint="name the columns as the table's header spells them",
+            msg=msg("error.table.no_columns", missing=list(missing), columns=[str(c) for c in table.columns]),
         )
     clash = [c for c in cols if c in gdf.columns]
     if clash:
@@ -154,6 +176,7 @@ def join_table(
             f"column(s) {', '.join(clash)} are already fields of the layer",
             where=where,
             hint="map the layer's own field, or rename the column",
+            msg=msg("error.table.clash", columns=list(clash)),
         )
     keys = table[key].map(key_text)
     counts = keys.value_counts()
@@ -163,6 +186,7 @@ def join_table(
             f"key column {key!r} repeats {', '.join(repeated[:20])}",
             where=where,
             hint="keep one row per key",
+            msg=msg("error.table.repeated_key", key=key, values=list(repeated[:20])),
         )
     right = table.assign(_key=keys).dropna(subset=["_key"]).set_index("_key")[cols]
     left = gdf[on].map(key_text)

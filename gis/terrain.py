@@ -18,6 +18,7 @@ from gis.earthwork import (
 )
 from gis.errors import CRSError, MissingCRSError
 from gis.layers import crs_label, geometry_array
+from gis.messages import msg
 from gis.raster import DEFAULT_MAX_CELLS
 from gis.zonal import (
     DEFAULT_BATCH_SIZE,
@@ -101,6 +102,7 @@ def measure_terrain_on_surfaces(
                 "the parcel layer has no CRS",
                 where="parcels",
                 hint="set it (e.g. EPSG:4546); parksite never guesses",
+                msg=msg("error.parcels.no_crs"),
             )
         crs = CRS.from_user_input(parcels.crs)
         for surface in surfaces:
@@ -110,6 +112,7 @@ def measure_terrain_on_surfaces(
                     f"the parcels are in {crs_label(crs)} but the DEM is in {crs_label(dem_crs)}",
                     where=surface.source,
                     hint="reproject the parcels to the DEMs' CRS first",
+                    msg=msg("error.parcels.dem_crs", crs=crs_label(crs), dem_crs=crs_label(dem_crs)),
                 )
 
     def batch(part: np.ndarray, surface: TerrainSurface) -> pd.DataFrame:

@@ -40,6 +40,7 @@ from exactextract.writer import Writer
 from rasterio.crs import CRS
 
 from gis.errors import CRSError, GeometryError, MissingCRSError, NoOverlapError
+from gis.messages import msg
 from gis.raster import DEFAULT_MAX_CELLS, Grid, open_geotiff, read_dem, require_metric_crs
 from gis.slope import slope_grid
 
@@ -448,6 +449,7 @@ def _parcel_geometries(parcels: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[np.nd
             "the parcel layer has no CRS",
             where="parcels",
             hint="set it (e.g. EPSG:4546); parksite never guesses",
+            msg=msg("error.parcels.no_crs"),
         )
     geoms = np.asarray(parcels.geometry.values)
     bad_missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -457,6 +459,7 @@ def _parcel_geometries(parcels: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[np.nd
             f"{int(bad_missing.sum())} parcel(s) have no geometry, e.g. rows {labels}",
             where="parcels.geometry",
             hint="drop or repair them before measuring",
+            msg=msg("error.parcels.no_geometry", n=int(bad_missing.sum()), rows=labels),
         )
     types = shapely.get_type_id(geoms)
     bad_type = ~np.isin(types, (3, 6))  # Polygon, MultiPolygon
@@ -469,6 +472,9 @@ def _parcel_geometries(parcels: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[np.nd
             f"{list(parcels.index[i])}",
             where="parcels.geometry",
             hint="parcels must be Polygon or MultiPolygon",
+            msg=msg(
+                "error.parcels.not_polygons", n=int(bad_type.sum()), types=names, rows=list(parcels.index[i])
+            ),
         )
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
@@ -478,6 +484,13 @@ def _parcel_geometries(parcels: gpd.GeoDataFrame | gpd.GeoSeries) -> tuple[np.nd
             f"{shapely.is_valid_reason(geoms[i[0]])} (rows {list(parcels.index[i])})",
             where="parcels.geometry",
             hint="repair them first (e.g. shapely.make_valid); areas of invalid polygons are meaningless",
+            msg=msg(
+                "error.parcels.invalid",
+                n=int(invalid.sum()),
+                row=repr(parcels.index[i[0]]),
+                reason=shapely.is_valid_reason(geoms[i[0]]),
+                rows=list(parcels.index[i]),
+            ),
         )
     return geoms, parcels.crs
 
@@ -590,6 +603,7 @@ def measure_on_dems(
                 f"the parcels are in {crs.to_string()} but the DEM is in {h.crs.to_string()}",
                 where=h.path,
                 hint=f"reproject the parcels first: parcels.to_crs('{h.crs.to_string()}')",
+                msg=msg("error.parcels.dem_crs", crs=crs.to_string(), dem_crs=h.crs.to_string()),
             )
     if len(geoms) == 0:
         result = pd.DataFrame(np.nan, index=parcels.index, columns=list(columns))
@@ -603,6 +617,7 @@ def measure_on_dems(
             f"{tuple(round(v) for v in shapely.total_bounds(geoms))}, DEMs: {shown}",
             where="parcels",
             hint="check that parcels and DEMs are of the same zone and CRS",
+            msg=msg("error.parcels.no_dem_overlap", n=len(geoms)),
         )
     values = run_on_dems(
         geoms,

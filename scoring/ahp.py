@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gis.errors import ConfigError
+from gis.messages import msg
 
 #: Saaty's random consistency index RI for n = 1…15.
 RANDOM_INDEX: dict[int, float] = {
@@ -66,12 +67,24 @@ def ahp_weights(
     """
     a = np.asarray(matrix, dtype=float)
     if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] < 2:
-        raise ConfigError(f"must be a square matrix of at least 2×2, got shape {a.shape}", where=where)
+        raise ConfigError(
+            f"must be a square matrix of at least 2×2, got shape {a.shape}",
+            where=where,
+            msg=msg("error.ahp.not_square", shape=str(a.shape)),
+        )
     n = a.shape[0]
     if n > max(RANDOM_INDEX):
-        raise ConfigError(f"at most {max(RANDOM_INDEX)} criteria are supported, got {n}", where=where)
+        raise ConfigError(
+            f"at most {max(RANDOM_INDEX)} criteria are supported, got {n}",
+            where=where,
+            msg=msg("error.ahp.too_many", limit=max(RANDOM_INDEX), n=n),
+        )
     if not np.all(np.isfinite(a)) or np.any(a <= 0):
-        raise ConfigError("entries must be positive finite numbers (Saaty's 1/9 … 9 scale)", where=where)
+        raise ConfigError(
+            "entries must be positive finite numbers (Saaty's 1/9 … 9 scale)",
+            where=where,
+            msg=msg("error.ahp.not_positive"),
+        )
     names = [str(x) for x in labels] if labels is not None and len(labels) == n else None
 
     def cell(i: int, j: int) -> str:
@@ -80,7 +93,11 @@ def ahp_weights(
     bad_diag = np.flatnonzero(~np.isclose(np.diag(a), 1.0))
     if bad_diag.size:
         k = int(bad_diag[0])
-        raise ConfigError(f"diagonal entries must be 1, but {cell(k, k)} = {a[k, k]:g}", where=where)
+        raise ConfigError(
+            f"diagonal entries must be 1, but {cell(k, k)} = {a[k, k]:g}",
+            where=where,
+            msg=msg("error.ahp.diagonal", cell=cell(k, k), value=f"{a[k, k]:g}"),
+        )
     bad = np.argwhere(~np.isclose(a * a.T, 1.0, rtol=0.01))
     if bad.size:
         i, j = bad[0]
@@ -88,6 +105,14 @@ def ahp_weights(
             f"not reciprocal: {cell(i, j)} = {a[i, j]:g} but {cell(j, i)} = {a[j, i]:g} "
             f"(should be {1 / a[i, j]:.4g})",
             where=where,
+            msg=msg(
+                "error.ahp.not_reciprocal",
+                cell=cell(i, j),
+                value=f"{a[i, j]:g}",
+                other=cell(j, i),
+                other_value=f"{a[j, i]:g}",
+                expected=f"{1 / a[i, j]:.4g}",
+            ),
         )
     eigvals, eigvecs = np.linalg.eig(a)
     k = int(np.argmax(eigvals.real))
@@ -107,5 +132,11 @@ def check_consistency(result: AHPResult, *, where: str = "AHP matrix") -> AHPRes
             f"consistency ratio CR = {result.cr:.3f} exceeds {CR_LIMIT:.2f} "
             f"(λmax = {result.lambda_max:.3f}); revise the pairwise judgements",
             where=where,
+            msg=msg(
+                "error.ahp.inconsistent",
+                cr=f"{result.cr:.3f}",
+                limit=f"{CR_LIMIT:.2f}",
+                lam=f"{result.lambda_max:.3f}",
+            ),
         )
     return result

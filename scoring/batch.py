@@ -24,7 +24,8 @@ import pandas as pd
 
 from gis.errors import SchemaError
 from gis.layers import geometry_array
-from scoring.context import ZoneContext, dedupe_notes
+from gis.messages import Message, msg
+from scoring.context import Note, ZoneContext, dedupe_notes
 from scoring.measure import MEASURE_STEPS, check_crs, dem_overlap, measure_batch, no_overlap_error
 from scoring.parcels import ID_COLUMN
 from scoring.sensitivity import monte_carlo_from_inputs, oat_from_inputs
@@ -39,8 +40,16 @@ DEFAULT_BATCH_SIZE = 20_000
 #: other threads (a web server) is unsafe: so more workers are asked for explicitly.
 DEFAULT_WORKERS = 1
 
-#: Called after each step: (step description, units done, units in all).
-ProgressFn = Callable[[str, int, int], None]
+#: Called after each step: (step description as a message, units done, units in all).
+ProgressFn = Callable[[Message, int, int], None]
+
+#: The measuring steps as message ids (progress messages).
+STEP_IDS: dict[str, str] = {
+    "terrain": "job.step.terrain",
+    "access": "job.step.access",
+    "network": "job.step.network",
+    "exclusion": "job.step.exclusion",
+}
 
 
 @dataclass
@@ -64,7 +73,7 @@ class ScoreSummary:
     n_eligible: int
     seconds: float
     steps: dict[str, float] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     workers: int = 1
 
     @property
@@ -86,7 +95,7 @@ class ScoreSummary:
             "excluded_by_reason": dict(self.excluded_by_reason),
             "seconds": round(self.seconds, 3),
             "steps": {k: round(v, 3) for k, v in self.steps.items()},
-            "notes": list(self.notes),
+            "notes": [n.to_dict() if isinstance(n, Message) else n for n in self.notes],
             "workers": self.workers,
         }
 
@@ -138,7 +147,7 @@ def score_zone_parcels(
     n_draws: int = 1000,
     seed: int | None = 0,
     progress: ProgressFn | None = None,
-    notes: Sequence[str] = (),
+    notes: Sequence[Note] = (),
 ) -> ScoreRun:
     """Measure and score ``parcels`` in the zone of ``ctx``; return a :class:`ScoreRun`.
 
@@ -168,6 +177,7 @@ def score_zone_parcels(
             f"the parcels lack the id column {ID_COLUMN!r}",
             where="parcels",
             hint="read them with read_parcels, which makes the ids",
+            msg=msg("error.pipeline.no_ids", column=ID_COLUMN),
         )
     ids = parcels[ID_COLUMN]
     if ids.isna().any() or ids.duplicated().any():
@@ -176,6 +186,7 @@ def score_zone_parcels(
             f"parcel ids must be unique and non-empty (repeated: {dup})",
             where=f"parcels.{ID_COLUMN}",
             hint="give each parcel its own id",
+            msg=msg("error.pipeline.repeated_ids", repeated=[str(d) for d in dup]),
         )
     check_crs(ctx, parcels)
     parcels = parcels.reset_index(drop=True)
@@ -188,9 +199,7 @@ def score_zone_parcels(
     workers = max(1, int(workers))
     run_notes = list(notes)
     if workers > 1 and not can_fork():
-        run_notes.append(
-            f"workers={workers} ignored: processes cannot be forked here; measured in one process"
-        )
+        run_notes.append(msg("note.workers_ignored", workers=workers))
         workers = 1
     if workers == 1 or n < 2:
         workers = 1
@@ -206,14 +215,14 @@ def score_zone_parcels(
     without_dem: list[Any] = []
     if workers == 1:
         for b, (start, stop) in enumerate(bounds):
-            label = f"batch {b + 1}/{len(bounds)} ({stop - start} parcels)"
+            batch = {"batch": b + 1, "batches": len(bounds), "parcels": stop - start}
 
-            def on_step(step: str, seconds: float, label: str = label) -> None:
+            def on_step(step: str, seconds: float, batch: dict[str, int] = batch) -> None:
                 nonlocal units
                 _add(steps, step, seconds)
                 units += 1
                 if progress is not None:
-                    progress(f"{label}: {step}", units, total)
+                    progress(msg("job.batch", step=msg(STEP_IDS[step]), **batch), units, total)
 
             m = measure_batch(ctx, parcels.iloc[start:stop], on_step=on_step)
             run_notes += m.attrs.get("notes", [])
@@ -237,7 +246,11 @@ def score_zone_parcels(
                     _add(steps, step, seconds)
                 units += len(MEASURE_STEPS)
                 if progress is not None:
-                    progress(f"part {done}/{len(bounds)} measured ({workers} processes)", units, total)
+                    progress(
+                        msg("job.part_measured", part=done, parts=len(bounds), processes=workers),
+                        units,
+                        total,
+                    )
         for m, attrs in results:  # type: ignore[misc]
             m.attrs = attrs
             run_notes += attrs.get("notes", [])
@@ -246,12 +259,9 @@ def score_zone_parcels(
         steps["measure"] = time.perf_counter() - t0
     measures = pd.concat(parts) if len(parts) > 1 else parts[0]
     if without_dem:
-        shown = ", ".join(str(ids.iloc[i]) for i in without_dem[:10])
-        more = f" and {len(without_dem) - 10} more" if len(without_dem) > 10 else ""
-        run_notes.append(
-            f"{len(without_dem)} parcel(s) lie outside every DEM and have no terrain "
-            f"measures (scored as 0 on slope and earthwork): {shown}{more}"
-        )
+        shown = [str(ids.iloc[i]) for i in without_dem[:10]]
+        more = msg("note.and_more", n=len(without_dem) - 10) if len(without_dem) > 10 else ""
+        run_notes.append(msg("note.without_dem", n=len(without_dem), parcels=shown, more=more))
 
     t0 = time.perf_counter()
     measures.index = pd.Index(parcels[ID_COLUMN].to_numpy(), name=ID_COLUMN)
@@ -260,7 +270,7 @@ def score_zone_parcels(
     _add(steps, "scoring", time.perf_counter() - t0)
     units += 1
     if progress is not None:
-        progress("scoring", units, total)
+        progress(msg("job.step.scoring"), units, total)
 
     extra: list[pd.DataFrame] = []
     if sensitivity:
@@ -285,7 +295,7 @@ def score_zone_parcels(
         _add(steps, "sensitivity", time.perf_counter() - t0)
         units += 1
         if progress is not None:
-            progress("sensitivity", units, total)
+            progress(msg("job.step.sensitivity"), units, total)
 
     out = _assemble(parcels, measures, result, extra, run_notes)
     hits = inp.constraints.hits
@@ -314,7 +324,7 @@ def _assemble(
     measures: pd.DataFrame,
     result: pd.DataFrame,
     extra: list[pd.DataFrame],
-    notes: list[str],
+    notes: list[Note],
 ) -> gpd.GeoDataFrame:
     """Input attributes + results + measures + value/contrib (+ sensitivity) + geometry."""
     core = [c for c in result.columns if not c.startswith(("value_", "contrib_"))]
@@ -324,7 +334,7 @@ def _assemble(
     replaced = [c for c in attrs.columns if c in computed]
     surprising = [c for c in replaced if c not in ("area_m2", "area_mu")]
     if surprising:
-        notes.append(f"input column(s) {', '.join(surprising)} replaced by the computed values")
+        notes.append(msg("note.columns_replaced", columns=surprising))
     attrs = attrs.drop(columns=replaced)
     frames = [attrs, result[core], measures, result[detail], *extra]
     for f in frames[1:]:

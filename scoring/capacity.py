@@ -23,6 +23,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from gis.errors import ConflictError, InputFileError, NotFoundError, SchemaError
+from gis.messages import Joined, Message, Name, joined, msg
 from scoring.project import Project
 from scoring.zone import ZoneConfig
 
@@ -32,18 +33,37 @@ DEFAULT_POWER_FACTOR: float = 0.9
 DEFAULT_WASTEWATER_RATIO: float = 0.8
 
 Service = Literal["power", "water", "wastewater"]
+SERVICES: tuple[Service, ...] = ("power", "water", "wastewater")
 SERVICE_UNITS: dict[str, str] = {"power": "MVA", "water": "m³/d", "wastewater": "m³/d"}
+#: Each service as a message id (供电 / power …).
+SERVICE_IDS: dict[str, str] = {
+    "power": "service.power",
+    "water": "service.water",
+    "wastewater": "service.wastewater",
+}
+#: A project's demand on each service as a message id (用电负荷 / power load …).
+DEMAND_IDS: dict[str, str] = {
+    "power": "capacity.power_load",
+    "water": "capacity.water_demand",
+    "wastewater": "capacity.wastewater",
+}
 
 SUBSTATION_FIELDS = ("name", "status", "capacity_mva", "load_mva")
 WATER_FIELDS = ("name", "kind", "status", "capacity_m3_per_day", "used_m3_per_day")
 
 
-#: Facility statuses (layer field ``status``) as the Chinese messages name them.
-FACILITY_STATUS_ZH: dict[str, str] = {
-    "in_service": "在运",
-    "planned": "为规划设施",
-    "under_construction": "在建",
-    "out_of_service": "已停用",
+#: Facility statuses (layer field ``status``) and the message ids naming them.
+FACILITY_STATUS_IDS: dict[str, str] = {
+    "in_service": "facility.status.in_service",
+    "planned": "facility.status.planned",
+    "under_construction": "facility.status.under_construction",
+    "out_of_service": "facility.status.out_of_service",
+}
+#: What serves each service, as message ids.
+FACILITY_KIND_IDS: dict[str, str] = {
+    "power": "facility.substation",
+    "water": "facility.water_source",
+    "wastewater": "facility.wastewater_plant",
 }
 
 
@@ -74,8 +94,7 @@ class Supply:
     service: Service
     spare: float | None
     facilities: tuple[str, ...]
-    reason_zh: str | None = None
-    reason_en: str | None = None
+    reason: Message | Joined | None = None
 
     @property
     def unit(self) -> str:
@@ -123,11 +142,15 @@ class CapacityLedger:
     def __post_init__(self) -> None:
         if not 0 < self.power_factor <= 1:
             raise SchemaError(
-                f"power_factor must be in (0, 1], got {self.power_factor}", where="CapacityLedger"
+                f"power_factor must be in (0, 1], got {self.power_factor}",
+                where="CapacityLedger",
+                msg=msg("error.capacity.power_factor", value=self.power_factor),
             )
         if not 0 <= self.wastewater_ratio <= 1:
             raise SchemaError(
-                f"wastewater_ratio must be in [0, 1], got {self.wastewater_ratio}", where="CapacityLedger"
+                f"wastewater_ratio must be in [0, 1], got {self.wastewater_ratio}",
+                where="CapacityLedger",
+                msg=msg("error.capacity.wastewater_ratio", value=self.wastewater_ratio),
             )
 
     # ---- construction
@@ -193,6 +216,7 @@ class CapacityLedger:
                 "zone layers file not found",
                 where=str(path),
                 hint="generate the sample data or fix data.layers in the zone file",
+                msg=msg("error.capacity.no_layers_file"),
             )
         names = {str(n) for n in pyogrio.list_layers(path)[:, 0]}
         tables = {}
@@ -233,45 +257,41 @@ class CapacityLedger:
         """Return the spare capacity of ``service`` for a park, or the reason it is unknown."""
         park = next((p for p in self.zone.parks if p.id == park_id), None)
         if park is None:
+            known = [p.id for p in self.zone.parks]
             raise NotFoundError(
                 f"park {park_id!r} is not a park of zone {self.zone.zone.id}",
                 where="CapacityLedger",
-                hint=f"parks: {[p.id for p in self.zone.parks]}",
+                hint=f"parks: {known}",
+                msg=msg("error.capacity.unknown_park", park=park_id, zone=self.zone.zone.id, known=known),
             )
         if service == "power":
             names = [park.services.substation] if park.services.substation else []
-            what_zh, what_en = "变电站", "substation"
         elif service == "water":
             names = list(park.services.water)
-            what_zh, what_en = "供水水源", "water source"
         else:
             names = [park.services.wastewater_plant] if park.services.wastewater_plant else []
-            what_zh, what_en = "污水处理厂", "wastewater plant"
         if not names:
+            what = msg(FACILITY_KIND_IDS[service])
             return Supply(
-                service,
-                None,
-                (),
-                f"区划文件未给{park.name}指定服务的{what_zh}",
-                f"the zone file names no {what_en} serving {park.name_en}",
+                service, None, (), msg("capacity.no_facility", park=Name(park.name, park.name_en), what=what)
             )
-        spare, used_names, problems_zh, problems_en = 0.0, [], [], []
+        spare, used_names, problems = 0.0, [], []
         for name in names:
             fac = self.facilities.get(name)
             if fac is None:
-                problems_zh.append(f"{name}不在图层中")
-                problems_en.append(f"{name} is not in the {self.source} layer")
+                problems.append(msg("capacity.not_in_layer", name=name, layer=self.source))
             elif not fac.in_service:
-                problems_zh.append(f"{name}{FACILITY_STATUS_ZH.get(fac.status, fac.status)}，未投运")
-                problems_en.append(f"{name} is {fac.status}, not in service")
+                status = (
+                    msg(FACILITY_STATUS_IDS[fac.status]) if fac.status in FACILITY_STATUS_IDS else fac.status
+                )
+                problems.append(msg("capacity.not_in_service", name=name, status=status))
             elif fac.spare is None:
-                problems_zh.append(f"{name}无容量数据")
-                problems_en.append(f"{name} has no recorded capacity")
+                problems.append(msg("capacity.no_capacity", name=name))
             else:
                 spare += fac.spare
                 used_names.append(name)
         if not used_names:
-            return Supply(service, None, tuple(names), "；".join(problems_zh), "; ".join(problems_en))
+            return Supply(service, None, tuple(names), joined(problems, "semicolon"))
         return Supply(service, spare, tuple(used_names))
 
     def fits(self, park_id: str, project: Project) -> dict[Service, bool | None]:
@@ -282,6 +302,11 @@ class CapacityLedger:
             need, sup = demand.of(service), self.supply(park_id, service)
             out[service] = None if need is None or sup.spare is None else need <= sup.spare + 1e-9
         return out
+
+    def park_name(self, park_id: str) -> Name | str:
+        """Return a park's name in each language (its id when the zone has no such park)."""
+        park = next((p for p in self.zone.parks if p.id == park_id), None)
+        return park_id if park is None else Name(park.name, park.name_en)
 
     def admitted_in(self, park_id: str) -> list[AdmittedProject]:
         """Return the projects admitted so far in ``park_id``, in admission order."""
@@ -305,16 +330,32 @@ class CapacityLedger:
         capacity is unknown nothing is drawn."""
         demand = self.demand(project)
         fits = self.fits(park_id, project)
-        over = [s for s, ok in fits.items() if ok is False]
+        over = [s for s in SERVICES if fits[s] is False]
         if over and not force:
             details = ", ".join(
                 f"{s}: needs {demand.of(s):.2f} {SERVICE_UNITS[s]}, spare {self.supply(park_id, s).spare:.2f}"
                 for s in over
             )
+            shortfalls = [
+                msg(
+                    "capacity.shortfall",
+                    what=msg(DEMAND_IDS[s]),
+                    need=f"{demand.of(s):.2f}",
+                    spare=f"{self.supply(park_id, s).spare:.2f}",
+                    unit=SERVICE_UNITS[s],
+                )
+                for s in over
+            ]
             raise ConflictError(
                 f"project {project.name!r} does not fit the spare capacity of {park_id}: {details}",
                 where="CapacityLedger.admit",
                 hint="check the project first; admit only projects whose capacity rules pass",
+                msg=msg(
+                    "error.capacity.does_not_fit",
+                    project=project.name,
+                    park=self.park_name(park_id),
+                    shortfalls=joined(shortfalls, "semicolon"),
+                ),
             )
         drawn: dict[str, float] = {}
         for service in ("power", "water", "wastewater"):
@@ -344,6 +385,7 @@ def _require(df: pd.DataFrame, fields: tuple[str, ...], layer: str) -> None:
             f"layer {layer!r} lacks field(s) {missing}",
             where=layer,
             hint=f"the {layer} layer needs {list(fields)} (docs/architecture.md)",
+            msg=msg("error.capacity.fields", layer=layer, missing=missing, fields=list(fields)),
         )
 
 
@@ -353,7 +395,13 @@ def _capacity(value: Any, where: str) -> float | None:
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise SchemaError(f"{value!r} is not a number", where=where) from None
+        raise SchemaError(
+            f"{value!r} is not a number", where=where, msg=msg("error.capacity.not_number", value=repr(value))
+        ) from None
     if not math.isfinite(x) or x < 0:
-        raise SchemaError(f"{value!r} must be a finite number ≥ 0", where=where)
+        raise SchemaError(
+            f"{value!r} must be a finite number ≥ 0",
+            where=where,
+            msg=msg("error.capacity.negative", value=repr(value)),
+        )
     return x

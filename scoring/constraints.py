@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from gis.errors import ConfigError, SchemaError
+from gis.messages import joined, msg
 from scoring.zone import Constraint
 
 _OPS: dict[str, Callable[[Any, Any], Any]] = {  # elementwise on arrays: (values, threshold) → bool array
@@ -50,11 +51,15 @@ def require_columns(measures: pd.DataFrame, needed: Iterable[tuple[str, str]]) -
             missing.setdefault(column, []).append(used_by)
     if missing:
         listed = ", ".join(f"'{col}' (needed by {', '.join(users)})" for col, users in missing.items())
+        missing_msgs = joined(
+            msg("error.measures.missing_column", column=col, users=users) for col, users in missing.items()
+        )
         raise SchemaError(
             f"missing measure column(s): {listed}",
             where="parcel measures",
             hint="compute the measures with the gis/ measure functions, or correct the "
             "measure names in the zone file's scoring section",
+            msg=msg("error.measures.missing", columns=missing_msgs),
         )
 
 
@@ -71,6 +76,14 @@ def numeric_measure(measures: pd.DataFrame, column: str, used_by: str) -> np.nda
             f"{measures.index[k]!r} has {raw.iloc[k]!r} ({int(bad.sum())} non-numeric value(s))",
             where="parcel measures",
             hint="recompute the measure; missing values should be empty (NaN), not text",
+            msg=msg(
+                "error.measures.not_numeric",
+                column=column,
+                used_by=used_by,
+                parcel=repr(measures.index[k]),
+                value=repr(raw.iloc[k]),
+                n=int(bad.sum()),
+            ),
         )
     return num.to_numpy(dtype=float, na_value=np.nan)
 
@@ -175,6 +188,7 @@ def _constraint_measure(measures: pd.DataFrame, con: Constraint, where: str) -> 
                 f"operator {con.op!r} needs a number, but value is the text {con.value!r}",
                 where=where,
                 hint="use == or != with a text value, or give a number",
+                msg=msg("error.constraint.text_value", op=con.op, value=repr(con.value)),
             )
         col = measures[con.measure]
         missing = col.isna().to_numpy()
@@ -223,4 +237,11 @@ def _format(template: str, value: object, name: object, where: str) -> str:
             f"{type(exc).__name__}: {exc}",
             where=where,
             hint="use only {value} and {name}, e.g. {value:.0%} for a share",
+            msg=msg(
+                "error.constraint.template",
+                template=repr(template),
+                value=repr(value),
+                name=repr(name),
+                detail=f"{type(exc).__name__}: {exc}",
+            ),
         ) from None

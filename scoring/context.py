@@ -21,6 +21,7 @@ from pyproj import CRS
 from gis.errors import InputFileError
 from gis.exclusion import ExclusionZones, exclusion_zones
 from gis.layers import LayerReport, crs_label, parse_crs, prepare_layer
+from gis.messages import Message, msg
 from gis.network import RoadNetwork, build_network
 from gis.raster import DEFAULT_MAX_CELLS, open_geotiff, read_dem
 from gis.repair import GeometryKind
@@ -47,7 +48,11 @@ ZONE_LAYERS: dict[str, LayerSpec] = {
 }
 
 
-def dedupe_notes(items: Sequence[str]) -> list[str]:
+#: A note of a run: a message (rendered at the edge), or plain text.
+Note = Message | str
+
+
+def dedupe_notes(items: Sequence[Note]) -> list[Note]:
     """Return the non-empty ``items`` once each, in first-seen order."""
     return list(dict.fromkeys(i for i in items if i))
 
@@ -77,7 +82,7 @@ class ZoneContext:
     destinations: dict[str, gpd.GeoDataFrame | str | None]
     zone_file: Path | None = None
     dem_paths: list[Path] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
     exclusion: ExclusionZones | None = None
 
     @property
@@ -105,7 +110,7 @@ class ZoneContext:
         dem_paths: Sequence[str | Path],
         *,
         zone_file: str | Path | None = None,
-        notes: Sequence[str] = (),
+        notes: Sequence[Note] = (),
         max_cells: int = DEFAULT_MAX_CELLS,
         check_layers: bool = True,
     ) -> ZoneContext:
@@ -125,7 +130,7 @@ class ZoneContext:
             gdf = layers.get(name)
             if gdf is None or len(gdf) == 0:
                 prepared[name] = None
-                notes.append(f"no {name!r} layer: the measures that need it are NaN")
+                notes.append(msg("note.layer_missing", layer=name))
                 continue
             if check_layers or gdf.crs is None or CRS.from_user_input(gdf.crs) != crs:
                 gdf, report = prepare_layer(
@@ -142,6 +147,7 @@ class ZoneContext:
                 "no DEM to measure slope and earthwork on",
                 where="zone file data.dems",
                 hint="list the zone's DEMs under data.dems in the zone file, or pass --dem DEM.tif",
+                msg=msg("error.pipeline.no_dem"),
             )
         paths = [Path(p) for p in dem_paths]
         surfaces = []
@@ -181,24 +187,31 @@ class ZoneContext:
         return self.exclusion
 
 
-def _load_surface(path: Path, crs: CRS, max_cells: int) -> tuple[TerrainSurface, str | None]:
+def _load_surface(path: Path, crs: CRS, max_cells: int) -> tuple[TerrainSurface, Note | None]:
     """Read a DEM into ``crs`` with its slope computed; return it and a note if it was reprojected."""
     note = None
     with open_geotiff(path, max_cells=max_cells) as src:
         src_crs = CRS.from_user_input(src.crs.to_wkt())
         if src_crs != crs:
-            note = f"{path}: DEM reprojected from {crs_label(src_crs)} to {crs_label(crs)} (bilinear)"
+            note = msg(
+                "note.dem_reprojected", path=path.name, source=crs_label(src_crs), target=crs_label(crs)
+            )
     surface = TerrainSurface(read_dem(path, dst_crs=crs, max_cells=max_cells))
     _ = surface.slope_deg  # computed here, once, not in the first batch
     return surface, note
 
 
-def layer_report_notes(report: LayerReport) -> list[str]:
+def layer_where(source: str, layer: str | None) -> Note:
+    """Name a file, and its layer if one was picked, for a note ("f.gpkg（图层 parcels）")."""
+    return msg("where.layer", file=source, layer=layer) if layer else source
+
+
+def layer_report_notes(report: LayerReport) -> list[Note]:
     """The noteworthy lines of a layer report: reprojection, repairs and the reader's notes."""
-    name = report.source + (f" [layer {report.layer}]" if report.layer else "")
-    out = []
+    name = layer_where(report.source, report.layer)
+    out: list[Note] = []
     if report.reprojected:
-        out.append(f"{name}: reprojected from {report.source_crs} to {report.crs}")
-    out += [f"{name}: repaired {r.describe(report.id_field)}" for r in report.repairs]
-    out += [f"{name}: {n}" for n in report.notes]
+        out.append(msg("note.reprojected", where=name, source=report.source_crs, target=report.crs))
+    out += [msg("note.at", where=name, note=r.message(report.id_field)) for r in report.repairs]
+    out += [msg("note.at", where=name, note=n) for n in report.notes]
     return out

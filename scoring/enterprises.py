@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from gis.errors import ConfigError
+from gis.messages import msg
 from scoring.config_base import ConfigModel, NonNeg, Slug, Source, read_yaml, validate
 from scoring.zone import ZoneConfig, load_zone, zone_data_path
 
@@ -63,7 +64,9 @@ def load_enterprises(zone_file: Path | str, zone: ZoneConfig | None = None) -> E
     data = read_yaml(path, "enterprises file", hint)
     if not isinstance(data, dict):
         raise ConfigError(
-            "the enterprises file must be a YAML mapping with table, source, enterprises", where=str(path)
+            "the enterprises file must be a YAML mapping with table, source, enterprises",
+            where=str(path),
+            msg=msg("error.enterprises.not_mapping"),
         )
     table = validate(EnterpriseTable, data, path, "the enterprises file")
     parks = {p.id for p in zone.parks}
@@ -74,5 +77,6 @@ def load_enterprises(zone_file: Path | str, zone: ZoneConfig | None = None) -> E
         raise ConfigError(
             f"not a park of zone {zone.zone.id} ({', '.join(sorted(parks))}): {'; '.join(bad)}",
             where=str(path),
+            msg=msg("error.enterprises.unknown_park", zone=zone.zone.id, parks=sorted(parks), rows=bad),
         )
     return table

@@ -22,12 +22,13 @@ from pyproj import CRS
 from gis.errors import CRSError, MissingCRSError, NoOverlapError
 from gis.exclusion import measure_exclusion
 from gis.layers import crs_label, geometry_array
+from gis.messages import msg
 from gis.network import RoadNetwork, measure_network
 from gis.proximity import measure_access
 from gis.terrain import measure_terrain_on_surfaces
 from gis.units import MU_M2
 from gis.zonal import dem_overlap_areas
-from scoring.context import ZoneContext, dedupe_notes
+from scoring.context import Note, ZoneContext, dedupe_notes
 from scoring.zone import ZoneConfig
 
 #: The measuring steps of one batch, in order (names used for progress and timings).
@@ -45,6 +46,7 @@ def no_overlap_error(
         f"{tuple(round(v) for v in shapely.total_bounds(geoms))} ({crs_label(crs)}), DEMs: {shown}",
         where="parcels",
         hint="check that the parcels belong to this zone (or pass its DEMs with --dem)",
+        msg=msg("error.pipeline.no_overlap", n=len(geoms), crs=crs_label(crs)),
     )
 
 
@@ -61,12 +63,14 @@ def check_crs(ctx: ZoneContext, parcels: gpd.GeoDataFrame | gpd.GeoSeries) -> No
             "the parcels have no CRS",
             where="parcels",
             hint=f"read them with read_parcels (reprojects to {crs_label(ctx.crs)})",
+            msg=msg("error.parcels.no_crs"),
         )
     if CRS.from_user_input(parcels.crs) != ctx.crs:
         raise CRSError(
             f"the parcels are in {crs_label(parcels.crs)}, the zone in {crs_label(ctx.crs)}",
             where="parcels",
             hint="read them with read_parcels, which reprojects them",
+            msg=msg("error.pipeline.crs", crs=crs_label(parcels.crs), zone_crs=crs_label(ctx.crs)),
         )
 
 
@@ -91,7 +95,7 @@ def measure_batch(
     check_crs(ctx, parcels)
     geoms = geometry_array(parcels)
     index = parcels.index
-    notes: list[str] = []
+    notes: list[Note] = []
 
     def done(step: str, t0: float) -> float:
         t1 = time.perf_counter()

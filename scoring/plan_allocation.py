@@ -18,24 +18,20 @@ from typing import Any
 import pandas as pd
 
 from gis.errors import ConflictError
-from scoring.admission import AVAILABLE_STATUSES, cluster_admits, fmt
-from scoring.capacity import SERVICE_UNITS, CapacityLedger
+from gis.messages import Joined, Message, Name, joined, msg
+from scoring.admission import AVAILABLE_STATUSES, cluster_admits, fmt, rule_label
+from scoring.capacity import SERVICE_IDS, SERVICE_UNITS, SERVICES, CapacityLedger
 from scoring.project import Classification, Project, classify_industry
-from scoring.recommend import Recommendation, recommend, rule_label
+from scoring.recommend import Recommendation, recommend
 from scoring.zone import ZoneConfig
 
-#: Allocation outcomes (zh, en): placed, or why not.
-CAUSES: dict[str, tuple[str, str]] = {
-    "placed": ("已分配", "placed"),
-    "no_land": ("无准入用地", "no admitting land"),
-    "land_taken": ("用地已被前序项目占用", "land taken by earlier projects"),
-    "capacity": ("容量不足", "capacity"),
-    "rules": ("单独也无合适地块", "no site even alone"),
-}
-SERVICE_NAMES: dict[str, tuple[str, str]] = {
-    "power": ("供电", "power"),
-    "water": ("供水", "water"),
-    "wastewater": ("污水处理", "wastewater"),
+#: Allocation outcomes: placed, or why not; each with the message id naming it.
+CAUSES: dict[str, str] = {
+    "placed": "plan.cause.placed",
+    "no_land": "plan.cause.no_land",
+    "land_taken": "plan.cause.land_taken",
+    "capacity": "plan.cause.capacity",
+    "rules": "plan.cause.rules",
 }
 
 
@@ -51,28 +47,27 @@ class Allocation:
     parcel_ids: tuple[str, ...] = ()
     park: str | None = None
     cluster: str | None = None
-    park_name: tuple[str, str] | None = None
-    cluster_name: tuple[str, str] | None = None
+    park_name: Name | None = None
+    cluster_name: Name | None = None
     area_mu: float = 0.0
     drawn: dict[str, float] = field(default_factory=dict)
     drawn_units: dict[str, str] = field(default_factory=dict)
-    reason_zh: str = ""
-    reason_en: str = ""
+    reason: Message | None = None
 
-    def reason(self, lang: str = "zh") -> str:
-        return self.reason_zh if lang == "zh" else self.reason_en
+    def cause_label(self) -> Message:
+        """Return the outcome as a message (已分配 / placed, or why not)."""
+        return msg(CAUSES[self.cause])
 
-    def cause_label(self, lang: str = "zh") -> str:
-        zh, en = CAUSES[self.cause]
-        return zh if lang == "zh" else en
-
-    def drawn_text(self, lang: str = "zh") -> str | None:
-        """Return "facility amount unit; …", or None when nothing was drawn."""
+    def drawn_text(self) -> Joined | None:
+        """Return "facility amount unit; …" as joined items, or None when nothing was drawn."""
         if not self.drawn:
             return None
-        sep = "；" if lang == "zh" else "; "
-        return sep.join(
-            f"{name} {fmt(v)} {self.drawn_units.get(name, '')}".rstrip() for name, v in self.drawn.items()
+        return joined(
+            (
+                msg("plan.drawn_item", facility=name, amount=fmt(v), unit=self.drawn_units.get(name, ""))
+                for name, v in self.drawn.items()
+            ),
+            "semicolon",
         )
 
 
@@ -92,13 +87,12 @@ class CapacityLeft:
     with the reason)."""
 
     park: str
-    park_name: tuple[str, str]
+    park_name: Name
     service: str
     unit: str
     spare_before: float | None
     spare_after: float | None
-    reason_zh: str | None = None
-    reason_en: str | None = None
+    reason: Message | Joined | None = None
 
 
 @dataclass(frozen=True)
@@ -111,7 +105,7 @@ class AllocationSummary:
     not_placed: int
     causes: dict[str, int]
     land_mu: dict[str | None, float]
-    park_names: dict[str | None, tuple[str, str]]
+    park_names: dict[str | None, Name | Message]
     capacity: tuple[CapacityLeft, ...]
     drawn: dict[str, float] = field(default_factory=dict)
 
@@ -119,39 +113,29 @@ class AllocationSummary:
     def total_mu(self) -> float:
         return sum(self.land_mu.values())
 
-    def rows(self, lang: str = "zh") -> list[list[Any]]:
-        """Return the summary as label/value rows (a sheet or a printed list)."""
-        zh = lang == "zh"
+    def rows(self) -> list[list[Any]]:
+        """Return the summary as label/value rows (a sheet or a printed list); labels (and values
+        that are texts) are messages, areas in 亩 rounded to 0.01."""
         out: list[list[Any]] = [
-            ["已分配项目" if zh else "projects placed", self.placed],
-            ["未分配项目" if zh else "projects not placed", self.not_placed],
+            [msg("plan.summary.placed"), self.placed],
+            [msg("plan.summary.not_placed"), self.not_placed],
         ]
         for cause, n in self.causes.items():
             if cause != "placed" and n:
-                label = CAUSES[cause][0 if zh else 1]
-                out.append([f"未分配：{label}" if zh else f"not placed: {label}", n])
+                out.append([msg("plan.summary.not_placed_cause", cause=msg(CAUSES[cause])), n])
         for park, mu in self.land_mu.items():
-            name = self.park_names[park][0 if zh else 1]
-            out.append([f"{name} 分配用地（亩）" if zh else f"{name} land allocated (亩)", round(mu, 2)])
-        out.append(["合计分配用地（亩）" if zh else "total land allocated (亩)", round(self.total_mu, 2)])
+            out.append([msg("plan.summary.land", park=self.park_names[park]), round(mu, 2)])
+        out.append([msg("plan.summary.total_land"), round(self.total_mu, 2)])
         for c in self.capacity:
-            name = c.park_name[0 if zh else 1]
-            svc = SERVICE_NAMES[c.service][0 if zh else 1]
-            label = f"{name} {svc}剩余容量（{c.unit}）" if zh else f"{name} spare {svc} ({c.unit})"
+            label = msg(
+                "plan.summary.spare", park=c.park_name, service=msg(SERVICE_IDS[c.service]), unit=c.unit
+            )
             if c.spare_after is None:
-                out.append([label, (f"未知：{c.reason_zh}" if zh else f"unknown: {c.reason_en}")])
+                out.append([label, msg("plan.summary.unknown", reason=c.reason)])
             else:
                 out.append([label, round(c.spare_after, 2)])
         if self.capacity and self.placed and not self.drawn:
-            out.append(
-                [
-                    "说明" if zh else "note",
-                    "未扣减任何容量：已分配项目均未申报用电、用水量（规划附件未给出），或容量未知"
-                    if zh
-                    else "no capacity was drawn: no placed project declares power or water (the plan's "
-                    "appendix gives none), or the capacity is unknown",
-                ]
-            )
+            out.append([msg("plan.summary.note"), msg("plan.summary.nothing_drawn")])
         return out
 
 
@@ -163,7 +147,6 @@ def allocate_projects(
     ledger: CapacityLedger | None = None,
     classifications: Sequence[Classification] | None = None,
     top: int = 3,
-    lang: str = "zh",
     **recommend_options: Any,
 ) -> tuple[list[AllocationStep], AllocationSummary]:
     """Place ``projects`` one after another, in the order given; return the steps and the summary.
@@ -184,18 +167,14 @@ def allocate_projects(
     for i, project in enumerate(projects):
         cls = classifications[i] if classifications is not None else classify_industry(zone, project)
         free = table[~ids.isin(taken)] if taken else table
-        rec = recommend(
-            zone, free, project, ledger=shared, top=top, lang=lang, classification=cls, **recommend_options
-        )
+        rec = recommend(zone, free, project, ledger=shared, top=top, classification=cls, **recommend_options)
         best = rec.candidates[0] if rec.candidates else None
         if best is not None and best.verdict != "fail":
             alloc = _place(shared, parks, clusters, project, best)
             if alloc.placed:
                 taken.update({pid: project.name for pid in best.parcel_ids})
         elif best is not None:  # not reached: candidates fail no rule
-            alloc = Allocation(
-                False, "rules", reason_zh="首选地块结论为不通过", reason_en="the best site fails"
-            )
+            alloc = Allocation(False, "rules", reason=msg("plan.best_fails"))
         else:
             alone = recommend(
                 zone,
@@ -203,7 +182,6 @@ def allocate_projects(
                 project,
                 ledger=None if ledger is None else ledger.copy(),
                 top=top,
-                lang=lang,
                 classification=cls,
                 **recommend_options,
             )
@@ -214,9 +192,12 @@ def allocate_projects(
 
 def _names(
     zone_parks: dict[str, Any], clusters: dict[str, Any], park: str | None, cluster: str | None
-) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
+) -> tuple[Name | None, Name | None]:
     p, c = zone_parks.get(park or ""), clusters.get(cluster or "")
-    return ((p.name, p.name_en) if p is not None else None, (c.name, c.name_en) if c is not None else None)
+    return (
+        Name(p.name, p.name_en) if p is not None else None,
+        Name(c.name, c.name_en) if c is not None else None,
+    )
 
 
 def _place(
@@ -228,36 +209,28 @@ def _place(
 ) -> Allocation:
     """Allocate ``best`` (a Candidate) to ``project``; draw its demand from ``shared``."""
     park_name, cluster_name = _names(parks, clusters, best.park, best.cluster)
-    park_zh = park_name[0] if park_name else best.park or "—"
-    where_zh = park_zh + (cluster_name[0] if cluster_name else best.cluster or "")
-    where_en = ", ".join(
-        x
-        for x in (park_name[1] if park_name else best.park, cluster_name[1] if cluster_name else best.cluster)
-        if x
+    where = msg(
+        "plan.where",
+        park=park_name or best.park or "—",
+        cluster=cluster_name or best.cluster or "—",
     )
     ids = "+".join(best.parcel_ids)
     drawn: dict[str, float] = {}
-    note_zh, note_en = "", ""
+    note: Message | str = ""
     if shared is None:
-        note_zh, note_en = "；未提供容量数据，未扣减容量", "; no capacity data: nothing drawn"
+        note = msg("plan.note.no_capacity_data")
     elif best.park not in parks:
-        note_zh, note_en = "；地块不属于任何园区，未扣减容量", "; the site lies in no park: nothing drawn"
+        note = msg("plan.note.no_park")
     else:
         try:
             record = shared.admit(best.park, project, best.parcel_ids)
         except ConflictError as exc:
             return Allocation(
-                False,
-                "capacity",
-                reason_zh=f"未分配：容量不足（{exc.message}）",
-                reason_en=f"not placed: capacity ({exc.message})",
+                False, "capacity", reason=msg("plan.not_placed_capacity", reason=exc.user_message())
             )
         drawn = dict(record.drawn)
         if not drawn:
-            note_zh, note_en = (
-                "；未扣减容量（项目未申报用电、用水，或容量未知）",
-                "; nothing drawn (no power or water declared, or capacity unknown)",
-            )
+            note = msg("plan.note.nothing_drawn")
     units = {} if shared is None else {n: SERVICE_UNITS[shared.facilities[n].service] for n in drawn}
     alloc = Allocation(
         True,
@@ -272,12 +245,9 @@ def _place(
         units,
     )
     if drawn:
-        note_zh = "；扣减 " + (alloc.drawn_text("zh") or "")
-        note_en = "; drew " + (alloc.drawn_text("en") or "")
+        note = msg("plan.note.drew", drawn=alloc.drawn_text())
     return replace(
-        alloc,
-        reason_zh=f"分配 {ids}（{where_zh}，{fmt(best.area_mu)} 亩）{note_zh}",
-        reason_en=f"allocated {ids} ({where_en}, {fmt(best.area_mu)} 亩){note_en}",
+        alloc, reason=msg("plan.allocated", parcels=ids, where=where, area=fmt(best.area_mu), note=note)
     )
 
 
@@ -310,21 +280,21 @@ def _not_placed(
     the starting capacity (as in the independent report). Causes: no admitting land at all
     ("no_land"); no site even on its own ("rules"); its own best sites all went to earlier projects
     ("land_taken"); one of them is still free but now fails the capacity left ("capacity")."""
-    miss_zh, miss_en = miss_reason(rec)
+    miss = miss_reason(rec)
+    why: Message | Joined
     if not _admitting_parks(zone, table, cls):
         cause = "no_land"
-        zh, en = "没有准入本项目的组团空闲地块", "no vacant parcel in a cluster that admits the project"
+        why = msg("plan.why.no_land")
     elif not alone.candidates:
         cause = "rules"
-        zh, en = "与其他项目的分配无关", "not due to the other projects"
+        why = msg("plan.why.rules")
     elif all(any(pid in taken for pid in c.parcel_ids) for c in alone.candidates):
         sites = ["+".join(c.parcel_ids) for c in alone.candidates]
         takers = list(
             dict.fromkeys(taken[pid] for c in alone.candidates for pid in c.parcel_ids if pid in taken)
         )
         cause = "land_taken"
-        zh = f"单独评估时的推荐地块（{'、'.join(sites)}）已分配给前序项目（{'、'.join(takers)}）"
-        en = f"its own best sites ({', '.join(sites)}) went to earlier projects ({', '.join(takers)})"
+        why = msg("plan.why.land_taken", sites=sites, takers=takers)
     else:
         free_parks = {
             c.park
@@ -334,46 +304,43 @@ def _not_placed(
         short = _capacity_short(shared, zone, project, free_parks)
         cause = "capacity"
         if short:
-            zh, en = "；".join(short[0].values()), "; ".join(short[1].values())
+            why = joined(short.values(), "semicolon")
         else:  # not expected: a free site that passed alone fails now only through the shared ledger
-            zh, en = (
-                "前序项目用去的容量使其余地块不再满足规则",
-                "the capacity used by earlier projects rules out the free sites",
-            )
-    label_zh, label_en = CAUSES[cause]
+            why = msg("plan.why.capacity_used")
     return Allocation(
-        False,
-        cause,
-        reason_zh=f"未分配（{label_zh}）：{zh}。{miss_zh}",
-        reason_en=f"not placed ({label_en}): {en}. {miss_en}",
+        False, cause, reason=msg("plan.not_placed", cause=msg(CAUSES[cause]), why=why, miss=miss)
     )
 
 
 def _capacity_short(
     shared: CapacityLedger | None, zone: ZoneConfig, project: Project, park_ids: set[str]
-) -> tuple[dict[str, str], dict[str, str]] | None:
+) -> dict[str, Message] | None:
     """Return, for each park of ``park_ids`` where some known demand exceeds the spare capacity
-    left, the shortfall text (zh, en); None without a ledger."""
+    left, the shortfall as a message; None without a ledger."""
     if shared is None or not park_ids:
         return None
     names = {p.id: p for p in zone.parks}
     demand = shared.demand(project)
-    zh: dict[str, str] = {}
-    en: dict[str, str] = {}
+    out: dict[str, Message] = {}
     for pid in sorted(park_ids):
         if pid not in names:
             continue
-        over = [s for s, ok in shared.fits(pid, project).items() if ok is False]
+        fits = shared.fits(pid, project)
+        over = [s for s in SERVICES if fits[s] is False]
         if not over:
             continue
-        parts_zh, parts_en = [], []
-        for s in over:
-            unit, spare, need = SERVICE_UNITS[s], shared.supply(pid, s).spare, demand.of(s)
-            parts_zh.append(f"{SERVICE_NAMES[s][0]}需 {fmt(need)} {unit} > 剩余 {fmt(spare)} {unit}")
-            parts_en.append(f"{SERVICE_NAMES[s][1]} needs {fmt(need)} {unit} > {fmt(spare)} {unit} spare")
-        zh[pid] = f"{names[pid].name}{'、'.join(parts_zh)}（已扣除前序项目用量）"
-        en[pid] = f"{names[pid].name_en}: {', '.join(parts_en)} (after earlier projects)"
-    return zh, en
+        parts = [
+            msg(
+                "plan.shortfall_part",
+                what=msg(SERVICE_IDS[s]),
+                need=fmt(demand.of(s)),
+                spare=fmt(shared.supply(pid, s).spare),
+                unit=SERVICE_UNITS[s],
+            )
+            for s in over
+        ]
+        out[pid] = msg("plan.shortfall", park=Name(names[pid].name, names[pid].name_en), parts=parts)
+    return out
 
 
 def _summary(
@@ -381,29 +348,22 @@ def _summary(
 ) -> AllocationSummary:
     causes = {k: 0 for k in CAUSES}
     land: dict[str | None, float] = {p.id: 0.0 for p in zone.parks}
-    names: dict[str | None, tuple[str, str]] = {p.id: (p.name, p.name_en) for p in zone.parks}
+    names: dict[str | None, Name | Message] = {p.id: Name(p.name, p.name_en) for p in zone.parks}
     for st in steps:
         a = st.allocation
         causes[a.cause] += 1
         if a.placed:
             key = a.park if a.park in land else None
             land[key] = land.get(key, 0.0) + a.area_mu
-            names.setdefault(key, a.park_name or ("无园区", "no park"))
+            names.setdefault(key, a.park_name or msg("plan.no_park"))
     cap: list[CapacityLeft] = []
     if before is not None and after is not None:
         for p in zone.parks:
-            for s in ("power", "water", "wastewater"):
+            for s in SERVICES:
                 was, left = before.supply(p.id, s), after.supply(p.id, s)
                 cap.append(
                     CapacityLeft(
-                        p.id,
-                        (p.name, p.name_en),
-                        s,
-                        SERVICE_UNITS[s],
-                        was.spare,
-                        left.spare,
-                        left.reason_zh,
-                        left.reason_en,
+                        p.id, Name(p.name, p.name_en), s, SERVICE_UNITS[s], was.spare, left.spare, left.reason
                     )
                 )
     drawn: dict[str, float] = {}
@@ -414,24 +374,20 @@ def _summary(
     return AllocationSummary(placed, len(steps) - placed, causes, land, names, tuple(cap), drawn)
 
 
-def miss_reason(rec: Recommendation) -> tuple[str, str]:
-    """Return why ``rec`` has no candidate (zh, en): its note and the nearest miss's failing rules,
-    or the nearest miss's area against the demand (亩)."""
-    zh, en = [rec.note_zh], [rec.note_en]
+def miss_reason(rec: Recommendation) -> Joined:
+    """Return why ``rec`` has no candidate: its note and the nearest miss's failing rules, or the
+    nearest miss's area against the demand (亩), as sentences."""
+    parts: list[Message] = [rec.note] if rec.note is not None else []
     if rec.closest is not None:
         c = rec.closest
         fails = [r for r in c.rules if r.status == "fail"]
         ids = "+".join(c.parcel_ids)
         if fails:
-            zh.append(
-                f"最接近的地块 {ids}："
-                + "；".join(f"{rule_label(r.rule, 'zh')}：{r.message_zh}" for r in fails)
+            rules = joined(
+                (msg("plan.rule_failed", rule=msg(rule_label(r.rule)), message=r.message) for r in fails),
+                "semicolon",
             )
-            en.append(
-                f"nearest miss {ids}: "
-                + "; ".join(f"{rule_label(r.rule, 'en')}: {r.message_en}" for r in fails)
-            )
+            parts.append(msg("plan.miss_rules", parcels=ids, rules=rules))
         else:
-            zh.append(f"最接近的地块 {ids} 面积 {fmt(c.area_mu)} 亩 < 需求 {fmt(rec.demand_mu)} 亩")
-            en.append(f"nearest miss {ids} has {fmt(c.area_mu)} 亩 < demand {fmt(rec.demand_mu)} 亩")
-    return "。".join(x for x in zh if x), ". ".join(x for x in en if x)
+            parts.append(msg("plan.miss_area", parcels=ids, area=fmt(c.area_mu), demand=fmt(rec.demand_mu)))
+    return joined(parts, "sentence")

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gis.errors import InputFileError, SchemaError
+from gis.messages import msg
 from gis.units import yi_to_wan
 from scoring.project import Project
 
@@ -73,13 +74,21 @@ def load_plan_projects(path: Path | str = PLAN_PROJECTS_FILE) -> list[PlanProjec
     field; repeated numbers)."""
     path = Path(path)
     if not path.is_file():
-        raise InputFileError("plan projects file not found", where=str(path))
+        raise InputFileError(
+            "plan projects file not found", where=str(path), msg=msg("error.plan_projects.not_found")
+        )
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise InputFileError(f"not valid YAML: {exc}", where=str(path)) from None
+        raise InputFileError(
+            f"not valid YAML: {exc}", where=str(path), msg=msg("error.file.bad_yaml", detail=str(exc))
+        ) from None
     if not isinstance(data, dict) or not isinstance(data.get("projects"), list):
-        raise SchemaError("the file must be a mapping with a 'projects' list", where=str(path))
+        raise SchemaError(
+            "the file must be a mapping with a 'projects' list",
+            where=str(path),
+            msg=msg("error.plan_projects.not_mapping"),
+        )
     out: list[PlanProject] = []
     for i, rec in enumerate(data["projects"]):
         label = f"{path}: projects[{i}]" + (f" (number {rec.get('number')})" if isinstance(rec, dict) else "")
@@ -87,9 +96,15 @@ def load_plan_projects(path: Path | str = PLAN_PROJECTS_FILE) -> list[PlanProjec
             out.append(PlanProject.model_validate(rec))
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise SchemaError(problems, where=label) from None
+            raise SchemaError(
+                problems, where=label, msg=msg("error.plan_projects.record", problems=problems)
+            ) from None
     numbers = [p.number for p in out]
     repeated = sorted({n for n in numbers if numbers.count(n) > 1})
     if repeated:
-        raise SchemaError(f"project numbers repeated: {repeated}", where=str(path))
+        raise SchemaError(
+            f"project numbers repeated: {repeated}",
+            where=str(path),
+            msg=msg("error.plan_projects.repeated", numbers=repeated),
+        )
     return sorted(out, key=lambda p: p.number)

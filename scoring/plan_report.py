@@ -2,9 +2,10 @@
 
 :func:`plan_report` runs every :class:`scoring.plan_projects.PlanProject` through
 :func:`scoring.recommend.recommend` and returns one :class:`PlanReportRow` per project: the
-largest justified area, the best parcels/groups, the verdict and why. :meth:`PlanReport.to_records`
-gives the rows with Chinese or English headers and units; :func:`plan_report_table` renders a rich
-table. Writing it to CSV or XLSX is :func:`app.exports.plan_report.write_plan_report`.
+largest justified area, the best parcels/groups, the verdict and why (a message).
+:meth:`PlanReport.to_records` gives the rows by column key (:data:`COLUMNS`, each with the message
+id of its header); rendering them in a language — the CSV/XLSX file and the printed table — is
+:mod:`app.exports.plan_report`.
 
 By default each project is evaluated on its own (a fresh view of the capacity ledger): the report
 answers "where could this project go", not "where would all 47 go together". With
@@ -21,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from scoring.admission import fmt
+from gis.messages import Joined, Message, Name, msg
 from scoring.capacity import CapacityLedger
 from scoring.plan_allocation import Allocation, AllocationSummary, allocate_projects, miss_reason
 from scoring.plan_projects import PlanProject
@@ -29,17 +30,60 @@ from scoring.project import classify_industry
 from scoring.recommend import Recommendation, recommend
 from scoring.zone import ZoneConfig
 
+#: The report's columns: key and the message id of its header (units in it).
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("number", "plan.col.number"),
+    ("name", "plan.col.name"),
+    ("group", "plan.col.group"),
+    ("industry", "plan.col.industry"),
+    ("phase", "plan.col.phase"),
+    ("investment_yi", "plan.col.investment_yi"),
+    ("output_yi", "plan.col.output_yi"),
+    ("investment_wan", "plan.col.investment_wan"),
+    ("output_wan", "plan.col.output_wan"),
+    ("plan_land_mu", "plan.col.plan_land_mu"),
+    ("max_justified_mu", "plan.col.max_justified_mu"),
+    ("intensity_basis", "plan.col.intensity_basis"),
+    ("demand_mu", "plan.col.demand_mu"),
+    ("best_sites", "plan.col.best_sites"),
+    ("best_area_mu", "plan.col.best_area_mu"),
+    ("best_score", "plan.col.best_score"),
+    ("best_weakest", "plan.col.best_weakest"),
+    ("verdict", "plan.col.verdict"),
+    ("reason", "plan.col.reason"),
+    ("mapping_note", "plan.col.mapping_note"),
+)
+#: The columns added in allocate mode.
+ALLOC_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("allocation", "plan.col.allocation"),
+    ("allocated_parcels", "plan.col.allocated_parcels"),
+    ("allocated_park", "plan.col.allocated_park"),
+    ("allocated_cluster", "plan.col.allocated_cluster"),
+    ("allocated_mu", "plan.col.allocated_mu"),
+    ("allocated_investment_wan_per_mu", "plan.col.allocated_investment_wan_per_mu"),
+    ("allocated_output_wan_per_mu", "plan.col.allocated_output_wan_per_mu"),
+    ("capacity_drawn", "plan.col.capacity_drawn"),
+    ("allocation_reason", "plan.col.allocation_reason"),
+)
+#: A verdict as message ids.
+VERDICT_IDS: dict[str, str] = {"pass": "status.pass", "review": "status.review", "fail": "status.fail"}
+#: The plan's 建设时序 as message ids.
+PHASE_IDS: dict[str, str] = {
+    "计划实施": "plan.phase.planned",
+    "谋划储备": "plan.phase.prepared",
+    "前期储备": "plan.phase.early",
+}
+
 
 @dataclass(frozen=True)
 class PlanReportRow:
-    """One plan project's outcome."""
+    """One plan project's outcome: its industry label and the reason are messages."""
 
     plan: PlanProject
-    industry_label: str
+    industry_label: Message | Name | str
     recommendation: Recommendation
     verdict: str
-    reason_zh: str
-    reason_en: str
+    reason: Message | Joined
     allocation: Allocation | None = None
 
     @property
@@ -50,15 +94,11 @@ class PlanReportRow:
         """Return the ``n`` best sites as "A" or "A+B" strings."""
         return ["+".join(c.parcel_ids) for c in self.recommendation.candidates[:n]]
 
-    def reason(self, lang: str = "zh") -> str:
-        return self.reason_zh if lang == "zh" else self.reason_en
-
 
 @dataclass(frozen=True)
 class PlanReport:
     zone: str
     rows: tuple[PlanReportRow, ...]
-    lang: str = "zh"
     summary: AllocationSummary | None = None
 
     @property
@@ -66,11 +106,9 @@ class PlanReport:
         """Return True for a report made with ``allocate=True``."""
         return self.summary is not None
 
-    def headers(self, lang: str | None = None) -> tuple[str, ...]:
-        """Return the column names: the allocation columns are added in allocate mode."""
-        zh = (lang or self.lang) == "zh"
-        base = HEADERS_ZH if zh else HEADERS_EN
-        return base + ((ALLOC_HEADERS_ZH if zh else ALLOC_HEADERS_EN) if self.allocated else ())
+    def columns(self) -> tuple[tuple[str, str], ...]:
+        """Return the columns (key, header message id); the allocation columns in allocate mode."""
+        return COLUMNS + (ALLOC_COLUMNS if self.allocated else ())
 
     def counts(self) -> dict[str, int]:
         """Return how many projects got each verdict."""
@@ -79,10 +117,10 @@ class PlanReport:
             out[r.verdict] += 1
         return out
 
-    def to_records(self, lang: str | None = None) -> list[dict[str, Any]]:
-        """Return one dict per project with Chinese (``lang="zh"``) or English column names."""
-        lang = lang or self.lang
-        heads = self.headers(lang)
+    def to_records(self) -> list[dict[str, Any]]:
+        """Return one dict per project by column key: figures (亿元, 万元, 亩 rounded to 0.01) and
+        texts as messages or names (render them at the edge)."""
+        keys = [k for k, _ in self.columns()]
         recs = []
         for r in self.rows:
             p, rec = r.plan, r.recommendation
@@ -92,7 +130,7 @@ class PlanReport:
                 p.name,
                 p.group,
                 r.industry_label,
-                p.phase,
+                msg(PHASE_IDS[p.phase], phase=p.phase) if p.phase in PHASE_IDS else p.phase,
                 p.investment_yi,
                 p.output_yi,
                 p.investment_wan,
@@ -105,88 +143,18 @@ class PlanReport:
                 None if best is None else round(best.area_mu, 2),
                 None if best is None else round(best.score, 1),
                 None if best is None else best.weakest,
-                VERDICT_ZH[r.verdict] if lang == "zh" else r.verdict,
-                r.reason(lang),
+                msg(VERDICT_IDS[r.verdict]),
+                r.reason,
                 p.note,
             ]
             if self.allocated:
-                values += _allocation_values(r.allocation, p, lang)
-            recs.append(dict(zip(heads, values)))
+                values += _allocation_values(r.allocation, p)
+            recs.append(dict(zip(keys, values)))
         return recs
 
-    def to_dataframe(self, lang: str | None = None) -> pd.DataFrame:
-        return pd.DataFrame.from_records(self.to_records(lang))
-
-
-HEADERS_ZH: tuple[str, ...] = (
-    "序号",
-    "项目名称",
-    "产业分组",
-    "产业大类/二级产业方向",
-    "建设时序",
-    "投资（亿元）",
-    "年产值（亿元/年）",
-    "投资（万元）",
-    "年产值（万元/年）",
-    "规划占地（亩）",
-    "最大可支撑用地（亩）",
-    "强度依据",
-    "用地需求（亩）",
-    "推荐地块/组合",
-    "首选面积（亩）",
-    "首选适宜性得分",
-    "首选最弱项",
-    "结论",
-    "说明",
-    "产业归类备注",
-)
-HEADERS_EN: tuple[str, ...] = (
-    "no",
-    "name",
-    "group",
-    "industry",
-    "phase",
-    "investment_yi",
-    "output_yi",
-    "investment_wan",
-    "output_wan",
-    "plan_land_mu",
-    "max_justified_mu",
-    "intensity_basis",
-    "demand_mu",
-    "best_sites",
-    "best_area_mu",
-    "best_score",
-    "best_weakest",
-    "verdict",
-    "reason",
-    "mapping_note",
-)
-VERDICT_ZH = {"pass": "通过", "review": "复核", "fail": "不通过"}
-
-
-ALLOC_HEADERS_ZH: tuple[str, ...] = (
-    "分配结果",
-    "分配地块",
-    "分配园区",
-    "分配组团",
-    "分配面积（亩）",
-    "分配用地投资强度（万元/亩）",
-    "分配用地产出强度（万元/亩）",
-    "扣减容量",
-    "分配说明",
-)
-ALLOC_HEADERS_EN: tuple[str, ...] = (
-    "allocation",
-    "allocated_parcels",
-    "allocated_park",
-    "allocated_cluster",
-    "allocated_mu",
-    "allocated_investment_wan_per_mu",
-    "allocated_output_wan_per_mu",
-    "capacity_drawn",
-    "allocation_reason",
-)
+    def to_dataframe(self) -> pd.DataFrame:
+        """Return :meth:`to_records` as a DataFrame (texts still messages)."""
+        return pd.DataFrame.from_records(self.to_records())
 
 
 def plan_report(
@@ -196,7 +164,6 @@ def plan_report(
     *,
     ledger: CapacityLedger | None = None,
     top: int = 3,
-    lang: str = "zh",
     allocate: bool = False,
     **recommend_options: Any,
 ) -> PlanReport:
@@ -215,14 +182,7 @@ def plan_report(
     ]
     if allocate:
         steps, summary = allocate_projects(
-            zone,
-            parcels,
-            converted,
-            ledger=ledger,
-            classifications=classes,
-            top=top,
-            lang=lang,
-            **recommend_options,
+            zone, parcels, converted, ledger=ledger, classifications=classes, top=top, **recommend_options
         )
         recs: list[Recommendation] = [st.recommendation for st in steps]
         allocations: list[Allocation | None] = [st.allocation for st in steps]
@@ -235,7 +195,6 @@ def plan_report(
                 pr,
                 ledger=None if ledger is None else ledger.copy(),
                 top=top,
-                lang=lang,
                 classification=cls,
                 **recommend_options,
             )
@@ -244,80 +203,30 @@ def plan_report(
         allocations = [None] * len(plans)
     rows = []
     for plan, cls, rec, alloc in zip(plans, classes, recs, allocations):
+        reason: Message | Joined
         if rec.candidates:
             best = rec.candidates[0]
-            verdict = best.verdict
-            reason_zh, reason_en = best.reason_zh, best.reason_en
+            verdict, reason = best.verdict, best.reason
         else:
-            verdict = "fail"
-            reason_zh, reason_en = miss_reason(rec)
-        rows.append(PlanReportRow(plan, cls.label(lang), rec, verdict, reason_zh, reason_en, alloc))
-    return PlanReport(zone.zone.id, tuple(rows), lang, summary)
+            verdict, reason = "fail", miss_reason(rec)
+        rows.append(PlanReportRow(plan, cls.label(), rec, verdict, reason, alloc))
+    return PlanReport(zone.zone.id, tuple(rows), summary)
 
 
-def _allocation_values(a: Allocation | None, p: PlanProject, lang: str) -> list[Any]:
-    """Return the allocation columns of one row (see :data:`ALLOC_HEADERS_ZH`)."""
+def _allocation_values(a: Allocation | None, p: PlanProject) -> list[Any]:
+    """Return the allocation columns of one row (see :data:`ALLOC_COLUMNS`)."""
     if a is None:
-        return [None] * len(ALLOC_HEADERS_ZH)
-    k = 0 if lang == "zh" else 1
+        return [None] * len(ALLOC_COLUMNS)
     if not a.placed:
-        return [a.cause_label(lang), None, None, None, None, None, None, None, a.reason(lang)]
+        return [a.cause_label(), None, None, None, None, None, None, None, a.reason]
     return [
-        a.cause_label(lang),
+        a.cause_label(),
         "+".join(a.parcel_ids),
-        a.park_name[k] if a.park_name else a.park,
-        a.cluster_name[k] if a.cluster_name else a.cluster,
+        a.park_name or a.park,
+        a.cluster_name or a.cluster,
         round(a.area_mu, 2),
         round(p.investment_wan / a.area_mu, 1) if a.area_mu > 0 else None,
         round(p.output_wan / a.area_mu, 1) if a.area_mu > 0 else None,
-        a.drawn_text(lang),
-        a.reason(lang),
+        a.drawn_text(),
+        a.reason,
     ]
-
-
-def plan_report_table(report: PlanReport, lang: str | None = None):
-    """Return a rich Table of the report (number, name, justified area, best sites, verdict; in
-    allocate mode also the allocated parcels, their 亩 and the outcome)."""
-    from rich.table import Table
-
-    lang = lang or report.lang
-    zh = lang == "zh"
-    table = Table(
-        title="规划项目选址（附件 产业发展项目汇总表）" if zh else "Plan projects (appendix)",
-        show_lines=False,
-    )
-    for head, numeric in (
-        ("序号" if zh else "No", True),
-        ("项目名称" if zh else "Project", False),
-        ("投资 万元" if zh else "Invest 万元", True),
-        ("产值 万元/年" if zh else "Output 万元/yr", True),
-        ("可支撑 亩" if zh else "Justified 亩", True),
-        ("推荐地块" if zh else "Best sites", False),
-        ("结论" if zh else "Verdict", False),
-    ):
-        table.add_column(head, justify="right" if numeric else "left")
-    if report.allocated:
-        table.add_column("分配地块" if zh else "Allocated")
-        table.add_column("分配 亩" if zh else "Alloc. 亩", justify="right")
-        table.add_column("分配结果" if zh else "Allocation")
-    colors = {"pass": "green", "review": "yellow", "fail": "red"}
-    for r in report.rows:
-        p = r.plan
-        v = VERDICT_ZH[r.verdict] if zh else r.verdict
-        cells = [
-            str(p.number),
-            p.name,
-            fmt(p.investment_wan, 0),
-            fmt(p.output_wan, 0),
-            fmt(r.max_justified_mu, 1),
-            "; ".join(r.best()) or "—",
-            f"[{colors[r.verdict]}]{v}[/]",
-        ]
-        if report.allocated:
-            a = r.allocation
-            if a is not None and a.placed:
-                cells += ["+".join(a.parcel_ids), fmt(a.area_mu, 1), f"[green]{a.cause_label(lang)}[/]"]
-            else:
-                cells += ["—", "—", f"[red]{a.cause_label(lang) if a else '—'}[/]"]
-        table.add_row(*cells)
-    return table

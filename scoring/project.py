@@ -41,6 +41,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gis.errors import InputFileError, SchemaError
+from gis.messages import Message, Name, joined, msg
 from scoring.zone import AdmissionCondition, Branch, Industry, ZoneConfig
 
 #: Industry texts that mean the positive list's catch-all (besides the zone's catch_all name).
@@ -97,6 +98,30 @@ _UNIT_FACTORS: dict[str, tuple[str, float]] = {
     "%": ("%", 1.0),
     "％": ("%", 1.0),
 }
+#: The unit of each figure as people read it (message ids where the unit is a word).
+FIELD_UNIT_IDS: dict[str, str] = {
+    "investment_wan": "unit.wan",
+    "output_wan": "unit.wan_per_year",
+    "tax_wan": "unit.wan_per_year",
+    "land_mu": "unit.mu",
+    "energy_tce_per_wan": "unit.tce_per_wan",
+    "water_m3_per_wan": "unit.m3_per_wan",
+}
+
+
+def field_unit(field: str) -> Message | str:
+    """Return the unit of a project figure as people read it (万元 / wan yuan, m³/d …)."""
+    return msg(FIELD_UNIT_IDS[field]) if field in FIELD_UNIT_IDS else _FIELD_UNITS[field]
+
+
+class InvalidValue(ValueError):
+    """A project value pydantic refuses, with the message users read (``msg``)."""
+
+    def __init__(self, text: str, message: Message):
+        super().__init__(text)
+        self.msg = message
+
+
 _NUMBER_WITH_UNIT = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*(\S.*?)?\s*$")
 
 
@@ -141,7 +166,10 @@ class Project(BaseModel):
         """Accept numbers (and plain numeric strings); explain strings that carry a unit."""
         field = info.field_name
         if isinstance(v, bool):
-            raise ValueError(f"{v!r} is a yes/no value; give a number in {_FIELD_UNITS[field]}")
+            raise InvalidValue(
+                f"{v!r} is a yes/no value; give a number in {_FIELD_UNITS[field]}",
+                msg("error.project.bool_for_number", value=repr(v), unit=field_unit(field)),
+            )
         if isinstance(v, str):
             return _number_from_text(v, field)
         return v
@@ -150,9 +178,10 @@ class Project(BaseModel):
     @classmethod
     def _percent_not_fraction(cls, v: float | None) -> float | None:
         if v is not None and 0 < v <= 1:
-            raise ValueError(
+            raise InvalidValue(
                 f"{v} looks like a fraction; 三废达标处理率 is a percentage 0–100 "
-                f"(write {_fmt(v * 100)} for {_fmt(v * 100)} %)"
+                f"(write {_fmt(v * 100)} for {_fmt(v * 100)} %)",
+                msg("error.project.fraction", value=_fmt(v), pct=_fmt(v * 100)),
             )
         return v
 
@@ -165,7 +194,10 @@ class Project(BaseModel):
                 return True
             if word in {"no", "n", "false", "0", "否", "无", "未安装", "没有"}:
                 return False
-            raise ValueError(f"{v!r} is not yes/no; write true or false (是/否)")
+            raise InvalidValue(
+                f"{v!r} is not yes/no; write true or false (是/否)",
+                msg("error.project.not_yes_no", value=repr(v)),
+            )
         return v
 
 
@@ -183,9 +215,18 @@ def _number_from_text(text: str, field: str) -> float:
         base = "万元" if unit.startswith("万元") else unit
         if found and found[0] == base:
             value = float(m.group(1)) * found[1]
-            raise ValueError(f"{text!r} is text with a unit; give a plain number in {unit}: {_fmt(value)}")
-        raise ValueError(f"{text!r} is text with the unit {written!r}; give a plain number in {unit}")
-    raise ValueError(f"{text!r} is not a number; give a plain number in {unit}")
+            raise InvalidValue(
+                f"{text!r} is text with a unit; give a plain number in {unit}: {_fmt(value)}",
+                msg("error.project.unit_convert", text=repr(text), unit=field_unit(field), value=_fmt(value)),
+            )
+        raise InvalidValue(
+            f"{text!r} is text with the unit {written!r}; give a plain number in {unit}",
+            msg("error.project.unit_text", text=repr(text), written=repr(written), unit=field_unit(field)),
+        )
+    raise InvalidValue(
+        f"{text!r} is not a number; give a plain number in {unit}",
+        msg("error.project.not_number", text=repr(text), unit=field_unit(field)),
+    )
 
 
 def _fmt(x: float) -> str:
@@ -203,36 +244,65 @@ def parse_project(data: object, *, where: str = "<project>") -> Project:
         raise SchemaError(
             "a project file must be one mapping of name, industry, branch, investment_wan, …",
             where=where,
+            msg=msg("error.project.not_mapping"),
         )
     try:
         return Project.model_validate(data)
     except ValidationError as exc:
-        raise SchemaError(_format_errors(exc, data), where=where) from None
+        text, message = _format_errors(exc, data)
+        raise SchemaError(text, where=where, msg=message) from None
 
 
-def _format_errors(exc: ValidationError, data: dict) -> str:
+def _format_errors(exc: ValidationError, data: dict) -> tuple[str, Message]:
+    """Return the problems of a project as English text (for logs) and as a message."""
     lines = [f"{exc.error_count()} problem(s) in the project"]
+    items: list[Message] = []
     known = list(Project.model_fields)
     for err in exc.errors():
         loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
         kind = err["type"]
-        msg = err["msg"].removeprefix("Value error, ")
+        text = err["msg"].removeprefix("Value error, ")
+        problem: Message = msg("error.project.invalid", detail=text)
         if kind == "extra_forbidden":
             close = difflib.get_close_matches(loc, known, n=2, cutoff=0.5)
-            msg = "unknown field" + (f"; did you mean {' or '.join(close)}?" if close else "")
-            if loc.endswith("_yi") or "亿" in loc:
-                msg += " (amounts are written in 万元: 1 亿元 = 10000 万元)"
+            text = "unknown field" + (f"; did you mean {' or '.join(close)}?" if close else "")
+            yi = loc.endswith("_yi") or "亿" in loc
+            if yi:
+                text += " (amounts are written in 万元: 1 亿元 = 10000 万元)"
+            problem = msg(
+                "error.project.unknown_field",
+                close=msg("error.project.did_you_mean", names=close) if close else "",
+                yi=msg("error.project.yi_note") if yi else "",
+            )
         elif kind == "missing":
             unit = _FIELD_UNITS.get(loc)
-            msg = "required" + (f"; give the amount in {unit}" if unit else "")
+            text = "required" + (f"; give the amount in {unit}" if unit else "")
+            problem = msg(
+                "error.project.required",
+                unit=msg("error.project.give_unit", unit=field_unit(loc)) if unit else "",
+            )
         elif kind in {"greater_than", "greater_than_equal"}:
-            msg = f"{data.get(loc)!r} is not allowed: {msg.lower()}"
-            if loc in MONEY_FIELDS or loc == "land_mu":
-                msg += f" (money and land cannot be negative or zero; unit {_FIELD_UNITS[loc]})"
+            text = f"{data.get(loc)!r} is not allowed: {text.lower()}"
+            money = loc in MONEY_FIELDS or loc == "land_mu"
+            if money:
+                text += f" (money and land cannot be negative or zero; unit {_FIELD_UNITS[loc]})"
+            limit = (err.get("ctx") or {}).get("gt", (err.get("ctx") or {}).get("ge"))
+            problem = msg(
+                "error.project.greater_than" if kind == "greater_than" else "error.project.at_least",
+                value=repr(data.get(loc)),
+                limit=limit,
+                note=msg("error.project.money_note", unit=field_unit(loc)) if money else "",
+            )
         elif kind == "less_than_equal" and loc == "waste_treatment_pct":
-            msg = f"{data.get(loc)!r} %: a percentage cannot exceed 100"
-        lines.append(f"  - {loc}: {msg}")
-    return "\n".join(lines)
+            text = f"{data.get(loc)!r} %: a percentage cannot exceed 100"
+            problem = msg("error.project.pct_over", value=repr(data.get(loc)))
+        elif kind == "value_error" and isinstance((err.get("ctx") or {}).get("error"), InvalidValue):
+            problem = err["ctx"]["error"].msg
+        lines.append(f"  - {loc}: {text}")
+        items.append(msg("error.project.problem", field=loc, problem=problem))
+    return "\n".join(lines), msg(
+        "error.project.problems", n=exc.error_count(), problems=joined(items, "line")
+    )
 
 
 def read_project_file(path: Path | str) -> dict:
@@ -243,21 +313,31 @@ def read_project_file(path: Path | str) -> dict:
             "project file not found",
             where=str(path),
             hint="give a YAML or JSON project file (see tests/data/projects/)",
+            msg=msg("error.project.not_found"),
         )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise InputFileError("not UTF-8 text", where=str(path), hint="save the file as UTF-8") from None
+        raise InputFileError(
+            "not UTF-8 text", where=str(path), hint="save the file as UTF-8", msg=msg("error.file.not_utf8")
+        ) from None
     try:
         data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
     except json.JSONDecodeError as exc:
-        raise InputFileError(f"not valid JSON: {exc.msg}", where=f"{path}:{exc.lineno}:{exc.colno}") from None
+        raise InputFileError(
+            f"not valid JSON: {exc.msg}",
+            where=f"{path}:{exc.lineno}:{exc.colno}",
+            msg=msg("error.file.bad_json", detail=exc.msg),
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
-        raise InputFileError(f"not valid YAML: {getattr(exc, 'problem', exc)}", where=where) from None
+        problem = str(getattr(exc, "problem", exc))
+        raise InputFileError(
+            f"not valid YAML: {problem}", where=where, msg=msg("error.file.bad_yaml", detail=problem)
+        ) from None
     if data is None:
-        raise InputFileError("the project file is empty", where=str(path))
+        raise InputFileError("the project file is empty", where=str(path), msg=msg("error.project.empty"))
     return data
 
 
@@ -273,13 +353,16 @@ def load_project(path: Path | str, zone: ZoneConfig | None = None) -> Project:
     return project
 
 
-def project_warnings(project: Project) -> list[str]:
-    """Return plausibility warnings (English) that are not errors, e.g. money that looks like 亿元."""
+def project_warnings(project: Project) -> list[Message]:
+    """Return plausibility warnings that are not errors, e.g. money that looks like 亿元."""
     out = []
     if project.investment_wan < PLAUSIBLE_MIN_INVESTMENT_WAN:
         out.append(
-            f"investment_wan is {_fmt(project.investment_wan)} 万元 — is it in 亿元? "
-            f"({_fmt(project.investment_wan)} 亿元 = {_fmt(project.investment_wan * 10_000)} 万元)"
+            msg(
+                "project.warning.yi",
+                value=_fmt(project.investment_wan),
+                wan=_fmt(project.investment_wan * 10_000),
+            )
         )
     return out
 
@@ -306,18 +389,19 @@ class Classification:
     industry_text: str | None
     branch_text: str | None
 
-    def label(self, lang: str = "zh") -> str:
-        """Return the industry as a short label, e.g. "铝镁新材料 / 铝基新材料"."""
+    def label(self) -> Message | Name | str:
+        """Return the industry as a short label in each language, e.g. "铝镁新材料 / 铝基新材料"
+        (the project's own words when it is not on the list)."""
         if self.kind == "encouraged":
-            return "其它国家鼓励发展的产业项目" if lang == "zh" else "other nationally encouraged project"
+            return msg("industry.encouraged")
         if self.industry is None:
             return " / ".join(x for x in (self.industry_text, self.branch_text) if x)
-        ind = self.industry.name if lang == "zh" else self.industry.name_en
+        ind = self.industry
         if self.branch is not None:
-            return f"{ind} / {self.branch.name if lang == 'zh' else self.branch.name_en}"
+            return Name(f"{ind.name} / {self.branch.name}", f"{ind.name_en} / {self.branch.name_en}")
         if self.branch_text:
-            return f"{ind} / {self.branch_text}"
-        return ind
+            return Name(f"{ind.name} / {self.branch_text}", f"{ind.name_en} / {self.branch_text}")
+        return Name(ind.name, ind.name_en)
 
 
 def _norm(text: str) -> str:
@@ -382,6 +466,9 @@ def classify_industry(zone: ZoneConfig, project: Project, *, where: str | None =
     pl = zone.positive_list
     ind_text, br_text = project.industry, project.branch
     catch_all_name = pl.catch_all.name if pl.catch_all else "其它国家鼓励发展的产业项目"
+    catch_all: Message | Name = (
+        Name(pl.catch_all.name, pl.catch_all.name_en) if pl.catch_all else msg("industry.encouraged")
+    )
 
     # the catch-all: "其它国家鼓励发展的产业项目" with a free description
     if _is_catch_all(zone, ind_text) or (
@@ -391,18 +478,21 @@ def classify_industry(zone: ZoneConfig, project: Project, *, where: str | None =
             raise SchemaError(
                 "this zone's positive list has no catch-all for other encouraged projects",
                 where=f"{where}: industry",
+                msg=msg("error.project.no_catch_all"),
             )
         if not project.encouraged_description:
             raise SchemaError(
                 f"industry is {catch_all_name!r} but encouraged_description is missing",
                 where=f"{where}: encouraged_description",
                 hint="describe what the project makes, e.g. 装配式建筑构件",
+                msg=msg("error.project.no_description", name=catch_all),
             )
         if br_text:
             raise SchemaError(
                 f"{catch_all_name} has no 二级产业方向; remove branch {br_text!r} "
                 "or describe it in encouraged_description",
                 where=f"{where}: branch",
+                msg=msg("error.project.catch_all_branch", name=catch_all, branch=br_text),
             )
         return Classification("encouraged", None, None, None, ind_text, None)
 
@@ -411,6 +501,7 @@ def classify_industry(zone: ZoneConfig, project: Project, *, where: str | None =
             "encouraged_description is only for projects whose industry is "
             f"{catch_all_name!r} (or 'other'); this project names industry {ind_text!r}",
             where=f"{where}: encouraged_description",
+            msg=msg("error.project.description_not_catch_all", name=catch_all, industry=ind_text or ""),
         )
 
     industry: Industry | None = None
@@ -421,6 +512,7 @@ def classify_industry(zone: ZoneConfig, project: Project, *, where: str | None =
                 where=f"{where}: industry",
                 hint=f"give the 产业大类 from the positive list, or {catch_all_name!r} "
                 "with encouraged_description",
+                msg=msg("error.project.no_industry", name=catch_all),
             )
         owners = _branch_owners(zone, br_text)
         if not owners:
@@ -430,6 +522,11 @@ def classify_industry(zone: ZoneConfig, project: Project, *, where: str | None =
                 where=f"{where}: industry",
                 hint=(f"did you mean branch {' or '.join(close)}? " if close else "")
                 + "give the 产业大类 in industry",
+                msg=msg(
+                    "error.project.branch_without_industry",
+                    branch=br_text,
+                    close=msg("error.project.did_you_mean", names=close) if close else "",
+                ),
             )
         industry = owners[0][0]
     else:
@@ -442,6 +539,9 @@ def classify_industry(zone: ZoneConfig, project: Project, *, where: str | None =
                     f"{ind_text!r} is a 二级产业方向 (branch) of {i.name}, not a 产业大类",
                     where=f"{where}: industry",
                     hint=f"write industry: {i.name} and branch: {b.name}",
+                    msg=msg(
+                        "error.project.industry_is_branch", text=ind_text, industry=i.name, branch=b.name
+                    ),
                 )
             names = [n for i in pl.industries for n in (i.name, *i.aliases)]
             close = _near(ind_text, names)
@@ -457,6 +557,14 @@ def classify_industry(zone: ZoneConfig, project: Project, *, where: str | None =
                     where=f"{where}: industry",
                     hint=" ".join(hint) + " — write the exact name (an industry not on the list is "
                     "written by its own name and is checked as outside the list)",
+                    msg=msg(
+                        "error.project.industry_close",
+                        text=ind_text,
+                        close=msg("error.project.did_you_mean", names=close) if close else "",
+                        branches=msg("error.project.close_branches", names=branch_close)
+                        if branch_close
+                        else "",
+                    ),
                 )
             return Classification("outside", None, None, None, ind_text, br_text)
 
@@ -471,6 +579,13 @@ def classify_industry(zone: ZoneConfig, project: Project, *, where: str | None =
                 where=f"{where}: branch",
                 hint=f"write industry: {owners[0][0].name}, or pick a branch of {industry.name}: "
                 + ", ".join(b.name for b in industry.branches),
+                msg=msg(
+                    "error.project.branch_elsewhere",
+                    branch=br_text,
+                    owner=owners[0][0].name,
+                    industry=industry.name,
+                    branches=[b.name for b in industry.branches],
+                ),
             )
         close = _near(br_text, [b.name for b in industry.branches])
         if close:
@@ -478,6 +593,12 @@ def classify_industry(zone: ZoneConfig, project: Project, *, where: str | None =
                 f"branch {br_text!r} is not a 二级产业方向 of {industry.name} but is close to one",
                 where=f"{where}: branch",
                 hint=f"did you mean {' or '.join(close)}?",
+                msg=msg(
+                    "error.project.branch_close",
+                    branch=br_text,
+                    industry=industry.name,
+                    close=msg("error.project.did_you_mean", names=close),
+                ),
             )
         # a listed industry, an unlisted direction: checkable, the positive-list rule fails
         return Classification(

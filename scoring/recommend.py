@@ -44,6 +44,7 @@ import pandas as pd
 import shapely
 
 from gis.errors import CRSError, MissingCRSError, SchemaError
+from gis.messages import Message, Name, msg
 from scoring.admission import (
     AVAILABLE_STATUSES,
     CheckResult,
@@ -54,6 +55,7 @@ from scoring.admission import (
     fmt,
     justified_area,
     require_parcel_columns,
+    rule_label,
     unset_admits_message,
 )
 from scoring.capacity import CapacityLedger
@@ -73,30 +75,6 @@ DEFAULT_MAX_GROUP_PARCELS: int = 8
 
 _EPS = 1e-9
 
-RULE_LABELS: dict[str, tuple[str, str]] = {
-    "positive_list": ("正面清单", "positive list"),
-    "cluster": ("功能组团", "cluster"),
-    "investment_intensity": ("投资强度", "investment intensity"),
-    "output_intensity": ("产出强度", "output intensity"),
-    "online_monitoring": ("在线监测", "online monitoring"),
-    "waste_treatment": ("三废处理率", "三废 treatment"),
-    "water_energy": ("单位产值水耗能耗", "water/energy per output"),
-    "parcel_vacant": ("空闲用地", "vacant"),
-    "site_constraints": ("硬约束", "site constraints"),
-    "suitability": ("适宜性", "suitability"),
-    "land_demand": ("用地需求", "land demand"),
-    "area_justified": ("可支撑用地", "justified area"),
-    "power_capacity": ("供电容量", "power capacity"),
-    "water_supply": ("供水能力", "water supply"),
-    "wastewater_capacity": ("污水处理能力", "wastewater capacity"),
-}
-
-
-def rule_label(rule: str, lang: str = "zh") -> str:
-    """Return a rule id's short display name."""
-    zh, en = RULE_LABELS.get(rule, (rule, rule))
-    return zh if lang == "zh" else en
-
 
 @dataclass(frozen=True)
 class Candidate:
@@ -113,26 +91,23 @@ class Candidate:
     compactness: float
     rank_value: float
     surplus_mu: float
-    weakest: str | None
-    reason_zh: str
-    reason_en: str
+    weakest: Message | Name | None
+    reason: Message
     check: CheckResult
 
     @property
     def verdict(self) -> str:
         return self.check.verdict
 
-    def reason(self, lang: str = "zh") -> str:
-        return self.reason_zh if lang == "zh" else self.reason_en
-
-    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """Return the candidate as JSON data (areas in 亩); texts are still messages."""
         return {
             "rank": self.rank,
             "parcel_ids": list(self.parcel_ids),
             "area_mu": round(self.area_mu, 4),
             "score": round(self.score, 2),
             "weakest": self.weakest,
-            "reason": self.reason(lang),
+            "reason": self.reason,
             "verdict": self.verdict,
             "kind": self.kind,
             "park": self.park,
@@ -155,26 +130,23 @@ class Recommendation:
     candidates: tuple[Candidate, ...]
     searched_groups: bool
     closest: CheckResult | None
-    note_zh: str = ""
-    note_en: str = ""
+    note: Message | None = None
 
     @property
     def max_justified_mu(self) -> float | None:
         return None if self.justified is None else self.justified.mu
 
-    def note(self, lang: str = "zh") -> str:
-        return self.note_zh if lang == "zh" else self.note_en
-
-    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """Return the recommendation as JSON data (areas in 亩); texts are still messages."""
         return {
             "project": self.project,
             "demand_mu": round(self.demand_mu, 4),
             "demand_declared": self.demand_declared,
             "max_justified_mu": None if self.justified is None else round(self.justified.mu, 4),
             "searched_groups": self.searched_groups,
-            "candidates": [c.to_dict(lang) for c in self.candidates],
-            "closest": None if self.closest is None else self.closest.to_dict(lang),
-            "note": self.note(lang),
+            "candidates": [c.to_dict() for c in self.candidates],
+            "closest": None if self.closest is None else self.closest.to_dict(),
+            "note": self.note,
         }
 
 
@@ -196,12 +168,14 @@ def adjacency_graph(
             "the parcel layer has no CRS",
             where="parcels",
             hint="set the zone's projected CRS (e.g. EPSG:4546) on the layer",
+            msg=msg("error.parcels.no_crs"),
         )
     if not parcels.crs.is_projected:
         raise CRSError(
             f"adjacency needs metres; the parcel layer is in {parcels.crs.name}",
             where="parcels",
             hint="reproject to the zone's projected CRS",
+            msg=msg("error.recommend.not_metres", crs=parcels.crs.name),
         )
     gdf = gpd.GeoDataFrame(
         {"parcel_id": parcels["parcel_id"].astype(str).to_numpy()},
@@ -296,7 +270,6 @@ def recommend(
     edge_tolerance_m: float = DEFAULT_EDGE_TOLERANCE_M,
     max_group_parcels: int = DEFAULT_MAX_GROUP_PARCELS,
     undeclared_fill: float = DEFAULT_UNDECLARED_FILL,
-    lang: str = "zh",
     classification: Classification | None = None,
 ) -> Recommendation:
     """Return the ``top`` best sites for ``project`` among the vacant parcels of ``parcels``.
@@ -305,10 +278,12 @@ def recommend(
     a plain DataFrame disables groups). Areas in 亩. See the module docstring for the rules."""
     require_parcel_columns(parcels)
     if top < 1:
-        raise SchemaError(f"top must be ≥ 1, got {top}", where="top")
+        raise SchemaError(f"top must be ≥ 1, got {top}", where="top", msg=msg("error.recommend.top", top=top))
     if not 0 < undeclared_fill <= 1:
         raise SchemaError(
-            f"undeclared_fill must be in (0, 1], got {undeclared_fill}", where="undeclared_fill"
+            f"undeclared_fill must be in (0, 1], got {undeclared_fill}",
+            where="undeclared_fill",
+            msg=msg("error.recommend.fill", value=undeclared_fill),
         )
     cls = classification or classify_industry(zone, project)
     ja = justified_area(zone, project, cls)
@@ -322,6 +297,7 @@ def recommend(
             "the project declares no land demand and its industry has no intensity threshold to derive one",
             where=f"project {project.name!r}: land_mu",
             hint="give land_mu (亩)",
+            msg=msg("error.recommend.no_demand", project=project.name),
         )
 
     table = parcels.reset_index(drop=True)
@@ -340,7 +316,7 @@ def recommend(
     def check(pid: str) -> CheckResult:
         if pid not in checks:
             site = Site.from_records([records[pid]])
-            checks[pid] = evaluate_site(zone, site, project, ledger, lang, classification=cls)
+            checks[pid] = evaluate_site(zone, site, project, ledger, classification=cls)
         return checks[pid]
 
     def hopeless(pid: str) -> bool:
@@ -355,14 +331,11 @@ def recommend(
         out.append(_entry("parcel", (pid,), [records[pid]], checks[pid], demand, 1.0, zone))
 
     searched = False
-    note_zh = note_en = ""
+    note: Message | None = None
     own_cluster_single = any(_tier(checks[p]) == 0 for p in singles)
     if groups == "always" or (groups == "auto" and not own_cluster_single):
         if not geo:
-            note_zh, note_en = (
-                "地块表无几何，未搜索相邻地块组合",
-                "no geometry: groups of adjacent parcels not searched",
-            )
+            note = msg("recommend.no_geometry")
         else:
             searched = True
             # a group member fails no rule but the land demand (it is too small on its own)
@@ -391,9 +364,7 @@ def recommend(
                     graph, areas, scores, demand, ja.mu if ja else None, max_parcels=max_group_parcels
                 ):
                     recs = [records[m] for m in members]
-                    chk = evaluate_site(
-                        zone, Site.from_records(recs), project, ledger, lang, classification=cls
-                    )
+                    chk = evaluate_site(zone, Site.from_records(recs), project, ledger, classification=cls)
                     if chk.verdict == "fail":
                         continue
                     out.append(
@@ -421,16 +392,12 @@ def recommend(
             return (fails, -_num(records[pid]["score"]), -c.area_mu, pid)
 
         closest = check(min(ids, key=miss))
-    if not candidates and not note_zh:
+    if not candidates and note is None:
         if not ids:
-            note_zh, note_en = "没有空闲地块", "there are no vacant parcels"
+            note = msg("recommend.no_vacant")
         else:
-            note_zh = f"没有地块或相邻地块组合（≤{max_group_parcels}块）满足全部规则并达到 {fmt(demand)} 亩"
-            note_en = (
-                f"no parcel or group of up to {max_group_parcels} adjacent parcels passes the rules "
-                f"and reaches {fmt(demand)} 亩"
-            )
-    return Recommendation(project.name, demand, declared, ja, candidates, searched, closest, note_zh, note_en)
+            note = msg("recommend.none_fits", parcels=max_group_parcels, demand=fmt(demand))
+    return Recommendation(project.name, demand, declared, ja, candidates, searched, closest, note)
 
 
 def _tier(chk: CheckResult) -> int:
@@ -454,15 +421,20 @@ def _compactness(geoms: list[Any]) -> float:
     return float(shapely.area(arr).sum() / hull) if hull > 0 else 1.0
 
 
-def _weakest(zone: ZoneConfig, recs: list[dict[str, Any]], lang: str) -> str | None:
-    """Return the weakest criterion of the lowest-scoring member (criterion names for ids)."""
+def _weakest(zone: ZoneConfig, recs: list[dict[str, Any]]) -> Message | Name | None:
+    """Return the weakest criterion of the lowest-scoring member (its name; for a group, with
+    the member's id)."""
     k = int(np.argmin([_num(r.get("score")) for r in recs]))
     w = recs[k].get("weakest")
     if w is None or (isinstance(w, float) and math.isnan(w)):
         return None
-    names = {c.id: (c.name if lang == "zh" else c.name_en) for c in zone.scoring.criteria}
-    text = names.get(str(w), str(w))
-    return f"{recs[k]['parcel_id']}: {text}" if len(recs) > 1 else text
+    names = {c.id: Name(c.name, c.name_en) for c in zone.scoring.criteria}
+    name = names.get(str(w), Name(str(w), str(w)))
+    return (
+        msg("recommend.weakest_of", parcel=str(recs[k]["parcel_id"]), criterion=name)
+        if len(recs) > 1
+        else name
+    )
 
 
 def _entry(
@@ -474,7 +446,6 @@ def _entry(
     compactness: float,
     zone: ZoneConfig,
 ) -> dict[str, Any]:
-    lang = chk.lang
     areas = np.array([_num(r.get("area_mu")) for r in recs])
     scores = np.array([_num(r.get("score")) for r in recs])
     area = float(areas.sum())
@@ -483,11 +454,11 @@ def _entry(
     surplus = area - demand
     park = None if recs[0].get("park") is None else str(recs[0]["park"])
     cluster = None if recs[0].get("cluster") is None else str(recs[0]["cluster"])
-    cl_name = cl_name_en = cluster or "—"
+    cl_name: Name | str = cluster or "—"
     unset = None
     for _, c in zone.clusters():
         if c.id == cluster:
-            cl_name, cl_name_en = c.name, c.name_en
+            cl_name = Name(c.name, c.name_en)
             unset = c if c.admits_unset else None
     review = [r.rule for r in chk.rules if r.status == "review"]
 
@@ -495,41 +466,43 @@ def _entry(
         v = recs[0].get(col)
         return v if len(recs) == 1 and isinstance(v, str) else ""
 
-    klass = klass_of("class")
-    klass_en = klass_of("class_en") or klass
+    klass, klass_en = klass_of("class"), klass_of("class_en") or klass_of("class")
     ja = chk.max_justified_mu
+    justified = "" if ja is None else msg("recommend.reason.justified", justified=fmt(ja))
+    rules = (
+        msg("recommend.reason.review", rules=[msg(rule_label(r)) for r in review])
+        if review
+        else msg("recommend.reason.all_pass")
+    )
+    unset_note = "" if unset is None else msg("recommend.reason.unset", note=unset_admits_message(unset))
     if kind == "parcel":
-        zh = (
-            f"单一地块，位于{cl_name}；{fmt(area)} 亩 ≥ 需求 {fmt(demand)} 亩（余 {fmt(surplus)} 亩）；"
-            f"适宜性 {fmt(score, 1)}" + (f"（{klass}）" if klass else "")
-        )
-        en = (
-            f"single parcel in {cl_name_en}; {fmt(area)} 亩 ≥ demand {fmt(demand)} 亩 "
-            f"({fmt(surplus)} 亩 left over); suitability {fmt(score, 1)}"
-            + (f" ({klass_en})" if klass_en else "")
+        klass_text = msg("recommend.reason.class", klass=Name(klass, klass_en)) if klass else ""
+        reason = msg(
+            "recommend.reason.parcel",
+            cluster=cl_name,
+            klass=klass_text,
+            justified=justified,
+            rules=rules,
+            unset=unset_note,
+            area=fmt(area),
+            demand=fmt(demand),
+            left=fmt(surplus),
+            score=fmt(score, 1),
         )
     else:
-        zh = (
-            f"{len(ids)} 块相邻地块（同在{cl_name}，单块面积均不足）合计 {fmt(area)} 亩 ≥ 需求 {fmt(demand)} 亩"
-            f"（余 {fmt(surplus)} 亩）；面积加权适宜性 {fmt(score, 1)}；紧凑度 {fmt(compactness)}"
+        reason = msg(
+            "recommend.reason.group",
+            n=len(ids),
+            cluster=cl_name,
+            compactness=fmt(compactness),
+            justified=justified,
+            rules=rules,
+            unset=unset_note,
+            area=fmt(area),
+            demand=fmt(demand),
+            left=fmt(surplus),
+            score=fmt(score, 1),
         )
-        en = (
-            f"{len(ids)} adjacent parcels in {cl_name_en} (no single parcel is big enough) total "
-            f"{fmt(area)} 亩 ≥ demand {fmt(demand)} 亩 ({fmt(surplus)} 亩 left over); area-weighted "
-            f"suitability {fmt(score, 1)}; compactness {fmt(compactness)}"
-        )
-    if ja is not None:
-        zh += f"；项目可支撑最大用地 {fmt(ja)} 亩"
-        en += f"; the project justifies up to {fmt(ja)} 亩"
-    if review:
-        zh += "；需复核：" + "、".join(rule_label(r, "zh") for r in review)
-        en += "; review: " + ", ".join(rule_label(r, "en") for r in review)
-    else:
-        zh += "；全部规则通过"
-        en += "; every rule passes"
-    if unset is not None:
-        zh += "；" + unset_admits_message(unset, "zh")
-        en += "; " + unset_admits_message(unset, "en")
     return {
         "kind": kind,
         "parcel_ids": tuple(ids),
@@ -541,8 +514,7 @@ def _entry(
         "compactness": compactness,
         "rank_value": score * fit * compactness,
         "surplus_mu": surplus,
-        "weakest": _weakest(zone, recs, lang),
-        "reason_zh": zh,
-        "reason_en": en,
+        "weakest": _weakest(zone, recs),
+        "reason": reason,
         "check": chk,
     }

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from gis.errors import ConfigError
+from gis.messages import msg
 from scoring.suitability import EXCLUDED_CLASS, ScoringInputs, class_index, prepare, rank_scores
 from scoring.zone import Scoring
 
@@ -92,7 +93,11 @@ def oat_from_inputs(inp: ScoringInputs, *, steps: Sequence[float] = DEFAULT_STEP
     """:func:`one_at_a_time` on already prepared inputs."""
     steps = [float(s) for s in steps]
     if not steps or any(not np.isfinite(s) or s <= -1 for s in steps):
-        raise ConfigError(f"steps must be finite changes greater than −100 %, got {steps}", where="steps")
+        raise ConfigError(
+            f"steps must be finite changes greater than −100 %, got {steps}",
+            where="steps",
+            msg=msg("error.sensitivity.steps", steps=steps),
+        )
     ids = inp.ids
     w0 = inp.weights
     labels = [(j, s) for j in range(len(ids)) for s in steps]
@@ -163,15 +168,27 @@ def draw_weights(
     out = np.zeros((n_draws, w.size))
     if scheme == "dirichlet":
         if not concentration > 0:
-            raise ConfigError(f"concentration must be > 0, got {concentration}", where="concentration")
+            raise ConfigError(
+                f"concentration must be > 0, got {concentration}",
+                where="concentration",
+                msg=msg("error.sensitivity.concentration", value=concentration),
+            )
         out[:, pos] = rng.dirichlet(concentration * w[pos], size=n_draws)
     elif scheme == "uniform":
         if not 0 <= spread < 1:
-            raise ConfigError(f"spread must be in [0, 1), got {spread}", where="spread")
+            raise ConfigError(
+                f"spread must be in [0, 1), got {spread}",
+                where="spread",
+                msg=msg("error.sensitivity.spread", value=spread),
+            )
         scaled = w[pos] * rng.uniform(1.0 - spread, 1.0 + spread, size=(n_draws, int(pos.sum())))
         out[:, pos] = scaled / scaled.sum(axis=1, keepdims=True)
     else:
-        raise ConfigError(f"unknown scheme {scheme!r}; use 'dirichlet' or 'uniform'", where="scheme")
+        raise ConfigError(
+            f"unknown scheme {scheme!r}; use 'dirichlet' or 'uniform'",
+            where="scheme",
+            msg=msg("error.sensitivity.scheme", scheme=repr(scheme)),
+        )
     return out
 
 
@@ -234,9 +251,17 @@ def monte_carlo_from_inputs(
 ) -> MonteCarloResult:
     """:func:`monte_carlo` on already prepared inputs."""
     if n_draws < 1:
-        raise ConfigError(f"n_draws must be at least 1, got {n_draws}", where="n_draws")
+        raise ConfigError(
+            f"n_draws must be at least 1, got {n_draws}",
+            where="n_draws",
+            msg=msg("error.sensitivity.draws", value=n_draws),
+        )
     if top_k < 1:
-        raise ConfigError(f"top_k must be at least 1, got {top_k}", where="top_k")
+        raise ConfigError(
+            f"top_k must be at least 1, got {top_k}",
+            where="top_k",
+            msg=msg("error.sensitivity.top_k", value=top_k),
+        )
     rng = np.random.default_rng(seed)
     W = draw_weights(inp.weights, n_draws, rng, scheme=scheme, concentration=concentration, spread=spread)
 

@@ -19,7 +19,10 @@ from typing import Any
 import pandas as pd
 
 from gis.errors import ConflictError, SchemaError
+from gis.messages import Joined, Message, Name, joined, msg
 from scoring.admission import fmt, unset_admits_message
+from scoring.citations import cite
+from scoring.rules_site import parcel_status
 from scoring.zone import AdmissionCondition, Cluster, Industry, ZoneConfig
 
 
@@ -39,7 +42,7 @@ class IndicatorRow:
     waste_treatment_pct_min: float | None
     water_energy: str | None
     reference: bool
-    source: str
+    source: Joined
     review: bool = False  # admitted only under review (产业备用地)
 
     def to_dict(self) -> dict[str, Any]:
@@ -68,33 +71,29 @@ class StandardLandSheet:
     parcel_id: str
     park: str | None
     cluster: str
-    cluster_name: str
-    cluster_name_en: str
+    cluster_name: Name
     area_mu: float
     score: float | None
     score_class: str | None
     excluded: bool | None
     rows: tuple[IndicatorRow, ...]
     land_controls: dict[str, Any] | None
-    notes_zh: tuple[str, ...] = field(default_factory=tuple)
-    notes_en: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[Message, ...] = field(default_factory=tuple)
 
-    def notes(self, lang: str = "zh") -> tuple[str, ...]:
-        return self.notes_zh if lang == "zh" else self.notes_en
-
-    def to_dict(self, lang: str = "zh") -> dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
+        """Return the sheet as JSON data (money in 万元, areas in 亩); texts are still messages."""
         return {
             "parcel_id": self.parcel_id,
             "park": self.park,
             "cluster": self.cluster,
-            "cluster_name": self.cluster_name if lang == "zh" else self.cluster_name_en,
+            "cluster_name": self.cluster_name,
             "area_mu": _r(self.area_mu),
             "score": None if self.score is None else round(self.score, 2),
             "class": self.score_class,
             "excluded": self.excluded,
             "industries": [r.to_dict() for r in self.rows],
             "land_controls": self.land_controls,
-            "notes": list(self.notes(lang)),
+            "notes": list(self.notes),
         }
 
 
@@ -103,7 +102,7 @@ def _r(x: float | None) -> float | None:
 
 
 def _rows_for_industry(
-    zone: ZoneConfig, ind: Industry, branches: list[str] | None, area: float, source: str
+    zone: ZoneConfig, ind: Industry, branches: list[str] | None, area: float, source: Name
 ) -> list[IndicatorRow]:
     """Return one IndicatorRow per 表9-6 row that applies to the admitted branches."""
     names = branches if branches is not None else [b.name for b in ind.branches]
@@ -128,7 +127,7 @@ def _row(
     branches: tuple[str, ...],
     cond: AdmissionCondition | None,
     area: float,
-    source: str,
+    source: Name,
     review: bool = False,
 ) -> IndicatorRow:
     if cond is not None:
@@ -146,7 +145,7 @@ def _row(
             cond.waste_treatment_pct_min,
             cond.water_energy,
             False,
-            f"{source}; {cond.source}",
+            joined([source, cite(cond.source)], "semicolon"),
             review,
         )
     t = zone.targets
@@ -165,7 +164,7 @@ def _row(
         None,
         None,
         True,
-        f"{source}; {t.source} (reference)" if t else source,
+        joined([source, msg("source.reference", cite=cite(t.source))] if t else [source], "semicolon"),
         review,
     )
 
@@ -179,12 +178,25 @@ def standard_land_sheet(zone: ZoneConfig, parcel_row: pd.Series) -> StandardLand
     status = str(parcel_row.get("status"))
     if status not in ("vacant", "reserved"):
         ent = parcel_row.get("enterprise")
+        ent = ent if isinstance(ent, str) and ent else None
         raise ConflictError(
             f"parcel {pid} is {status}"
-            + (f" ({ent})" if isinstance(ent, str) and ent else "")
+            + (f" ({ent})" if ent else "")
             + "; 标准地 sheets are for vacant parcels",
             where=f"parcel {pid}",
             hint="choose a vacant parcel (status = vacant)",
+            msg=msg(
+                "error.standard_land.not_vacant",
+                parcel=pid,
+                status=msg(
+                    "rule.parcel_vacant.item_enterprise",
+                    parcel=pid,
+                    status=parcel_status(status),
+                    enterprise=ent,
+                )
+                if ent
+                else msg("rule.parcel_vacant.item", parcel=pid, status=parcel_status(status)),
+            ),
         )
     cluster_id = parcel_row.get("cluster")
     cl: Cluster | None = next((c for _, c in zone.clusters() if c.id == cluster_id), None)
@@ -192,23 +204,29 @@ def standard_land_sheet(zone: ZoneConfig, parcel_row: pd.Series) -> StandardLand
         raise SchemaError(
             f"parcel {pid} lies in cluster {cluster_id!r}, which is not in zone {zone.zone.id}",
             where=f"parcel {pid}: cluster",
+            msg=msg(
+                "error.standard_land.unknown_cluster", parcel=pid, cluster=str(cluster_id), zone=zone.zone.id
+            ),
         )
     area = float(parcel_row["area_mu"])
     if not area > 0:
-        raise SchemaError(f"area_mu must be > 0, got {area}", where=f"parcel {pid}: area_mu")
+        raise SchemaError(
+            f"area_mu must be > 0, got {area}",
+            where=f"parcel {pid}: area_mu",
+            msg=msg("error.standard_land.area", parcel=pid, area=area),
+        )
 
     rows: list[IndicatorRow] = []
     for adm in cl.admits or []:
         ind = zone.find_industry(adm.industry)
         if ind is not None:
-            rows += _rows_for_industry(zone, ind, adm.branches, area, cl.source)
-    notes_zh, notes_en = [], []
+            rows += _rows_for_industry(zone, ind, adm.branches, area, cite(cl.source))
+    name = Name(cl.name, cl.name_en)
+    notes: list[Message] = []
     if cl.admits_unset:
-        notes_zh.append(unset_admits_message(cl, "zh"))
-        notes_en.append(unset_admits_message(cl, "en"))
+        notes.append(unset_admits_message(cl))
     if status == "reserved":
-        notes_zh.append("该地块为预留用地，复核后方可作为标准地出让")
-        notes_en.append("the parcel is reserved land: it may be offered as standard land only after review")
+        notes.append(msg("standard_land.reserved"))
     if cl.admits_encouraged_under_review:
         ca = zone.positive_list.catch_all
         rows.append(
@@ -219,20 +237,14 @@ def standard_land_sheet(zone: ZoneConfig, parcel_row: pd.Series) -> StandardLand
                 (),
                 None,
                 area,
-                cl.source,
+                cite(cl.source),
                 review=True,
             )
         )
-        notes_zh.append(
-            f"{cl.name}预留给国家鼓励发展的产业项目，逐项复核；表9-6 无对应行，投资、产出强度按表6-1参考值"
-        )
-        notes_en.append(
-            f"{cl.name_en} is reserved for nationally encouraged projects, reviewed case by case; "
-            "表9-6 has no row: intensities are the 表6-1 reference targets"
-        )
+        notes.append(msg("standard_land.encouraged", cluster=name))
     if any(r.reference and not r.review for r in rows):
-        notes_zh.append("标注“参考”的产业在表9-6中无准入条件，投资、产出强度按表6-1 2025年目标参考")
-        notes_en.append("industries marked 'reference' have no 表9-6 row: intensities are the 表6-1 targets")
+        year = zone.targets.year if zone.targets is not None else "—"
+        notes.append(msg("standard_land.reference", year=year))
 
     score = _float_or_none(parcel_row.get("score"))
     excluded = parcel_row.get("excluded")
@@ -240,14 +252,10 @@ def standard_land_sheet(zone: ZoneConfig, parcel_row: pd.Series) -> StandardLand
         None if excluded is None or (isinstance(excluded, float) and math.isnan(excluded)) else bool(excluded)
     )
     if excluded:
-        notes_zh.append("注意：该地块被选址硬约束排除，不宜作为标准地出让")
-        notes_en.append(
-            "warning: the parcel is excluded by the site constraints; not fit to offer as standard land"
-        )
+        notes.append(msg("standard_land.excluded"))
     elif score is not None and score < zone.scoring.min_score:
-        notes_zh.append(f"注意：适宜性得分 {fmt(score, 1)} 低于最低分 {fmt(zone.scoring.min_score, 1)}")
-        notes_en.append(
-            f"warning: suitability {fmt(score, 1)} is below the minimum {fmt(zone.scoring.min_score, 1)}"
+        notes.append(
+            msg("standard_land.low_score", score=fmt(score, 1), threshold=fmt(zone.scoring.min_score, 1))
         )
     lc = zone.land_controls
     controls = (
@@ -257,7 +265,7 @@ def standard_land_sheet(zone: ZoneConfig, parcel_row: pd.Series) -> StandardLand
             "building_coefficient_min_pct": lc.building_coefficient_min_pct,
             "admin_living_max_pct": lc.admin_living_max_pct,
             "green_ratio_max_pct": lc.green_ratio_max_pct,
-            "source": lc.source,
+            "source": cite(lc.source),
         }
     )
     klass = parcel_row.get("class")
@@ -265,16 +273,14 @@ def standard_land_sheet(zone: ZoneConfig, parcel_row: pd.Series) -> StandardLand
         parcel_id=pid,
         park=None if parcel_row.get("park") is None else str(parcel_row.get("park")),
         cluster=cl.id,
-        cluster_name=cl.name,
-        cluster_name_en=cl.name_en,
+        cluster_name=name,
         area_mu=area,
         score=score,
         score_class=klass if isinstance(klass, str) else None,
         excluded=excluded,
         rows=tuple(rows),
         land_controls=controls,
-        notes_zh=tuple(notes_zh),
-        notes_en=tuple(notes_en),
+        notes=tuple(notes),
     )
 
 

@@ -30,6 +30,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from gis.errors import ConfigError, NotFoundError, SchemaError
+from gis.messages import msg
 from scoring.combine import METHODS, Method, aggregate, contributions
 from scoring.constraints import (
     ConstraintOutcome,
@@ -96,12 +97,17 @@ def resolve_weights(cfg: Scoring, weights: Mapping[str, float] | None = None) ->
                 + (f"; unknown: {unknown}" if unknown else "")
                 + (f"; missing: {absent}" if absent else ""),
                 where="weights",
+                msg=msg(
+                    "error.weights.criteria", criteria=ids, unknown=unknown or "—", missing=absent or "—"
+                ),
             )
         by_id = dict(weights)
     w = np.array([float(by_id[i]) for i in ids])
     if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
         raise ConfigError(
-            f"weights must be finite, ≥ 0 and not all 0, got {dict(zip(ids, w.tolist()))}", where="weights"
+            f"weights must be finite, ≥ 0 and not all 0, got {dict(zip(ids, w.tolist()))}",
+            where="weights",
+            msg=msg("error.weights.values", weights=", ".join(f"{k}={v:g}" for k, v in zip(ids, w.tolist()))),
         )
     return w / w.sum()
 
@@ -110,7 +116,11 @@ def resolve_method(cfg: Scoring, method: str | None = None) -> tuple[Method, np.
     """Return the scoring method (``method`` or the zone's) and its OWA order weights (or None)."""
     m = method or cfg.method
     if m not in METHODS:
-        raise ConfigError(f"unknown scoring method {m!r}; use one of {list(METHODS)}", where="method")
+        raise ConfigError(
+            f"unknown scoring method {m!r}; use one of {list(METHODS)}",
+            where="method",
+            msg=msg("error.scoring.method", method=repr(m), methods=list(METHODS)),
+        )
     if m != "owa":
         return m, None  # type: ignore[return-value]
     o = cfg.owa_order_weights
@@ -118,6 +128,7 @@ def resolve_method(cfg: Scoring, method: str | None = None) -> tuple[Method, np.
         raise ConfigError(
             f"method 'owa' needs owa_order_weights, one per criterion ({len(cfg.criteria)}), not all 0",
             where="scoring.owa_order_weights",
+            msg=msg("error.scoring.owa", n=len(cfg.criteria)),
         )
     return "owa", np.asarray(o, dtype=float)
 
@@ -160,12 +171,16 @@ def prepare(
     bad weights, method or constraint messages.
     """
     if not isinstance(measures, pd.DataFrame):
-        raise SchemaError(f"parcel measures must be a pandas DataFrame, got {type(measures).__name__}")
+        raise SchemaError(
+            f"parcel measures must be a pandas DataFrame, got {type(measures).__name__}",
+            msg=msg("error.measures.not_frame", kind=type(measures).__name__),
+        )
     dup = measures.index[measures.index.duplicated()]
     if len(dup):
         raise SchemaError(
             f"parcel ids must be unique, repeated: {list(dict.fromkeys(dup))[:5]}",
             where="parcel measures (index)",
+            msg=msg("error.measures.repeated_ids", repeated=[str(d) for d in list(dict.fromkeys(dup))[:5]]),
         )
     require_columns(measures, criterion_columns(cfg) + constraint_columns(cfg.constraints))
     m, o = resolve_method(cfg, method)
@@ -299,7 +314,11 @@ def parcel_breakdown(
     None if missing), ``unit``, ``value`` (0–1), ``weight`` (sum 1), ``contribution`` (score
     points) and ``no_data``. NotFoundError if the parcel is not in ``measures``."""
     if parcel_id not in measures.index:
-        raise NotFoundError(f"parcel {parcel_id!r} is not in the parcel measures", where="parcel measures")
+        raise NotFoundError(
+            f"parcel {parcel_id!r} is not in the parcel measures",
+            where="parcel measures",
+            msg=msg("error.measures.no_parcel", parcel=parcel_id),
+        )
     row = measures.loc[[parcel_id]]
     inp = prepare(row, cfg, method=method, weights=weights)
     contrib = contributions(inp.values, inp.weights, inp.method, inp.order_weights)[0]

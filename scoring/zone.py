@@ -20,6 +20,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError as PyprojCRSError
 
 from gis.errors import ConfigError
+from gis.messages import msg
 from scoring.ahp import AHPResult, ahp_weights, check_consistency
 from scoring.config_base import ConfigModel, NonNeg, Pct, Source, read_yaml, validate
 from scoring.functions import ValueFunction
@@ -467,7 +468,9 @@ def parse_zone(data: object, *, path: Path | str = "<zone>") -> ZoneConfig:
     path = Path(path)
     if not isinstance(data, dict):
         raise ConfigError(
-            "the zone file must be a YAML mapping with zone, parks, positive_list, …", where=str(path)
+            "the zone file must be a YAML mapping with zone, parks, positive_list, …",
+            where=str(path),
+            msg=msg("error.zone.not_mapping"),
         )
     return validate(ZoneConfig, data, path, "the zone file")
 

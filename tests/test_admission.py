@@ -15,6 +15,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from app.i18n import render, render_value
 from gis.errors import ConflictError, SchemaError
 from scoring.admission import check_project, check_site, justified_area, worst
 from scoring.capacity import CapacityLedger
@@ -39,6 +40,16 @@ def status_of(result, rule):
     return result.rule(rule).status
 
 
+def zh(x) -> str:
+    """A rule outcome's message (or any message or name) in Chinese."""
+    return render(getattr(x, "message", x), "zh")
+
+
+def en(x) -> str:
+    """A rule outcome's message (or any message or name) in English."""
+    return render(getattr(x, "message", x), "en")
+
+
 # --------------------------------------------------------------------------- verdicts
 
 
@@ -49,7 +60,7 @@ def test_plan_project_1_passes_on_20_mu():
     assert r.rule("investment_intensity").value == pytest.approx(3000.0)  # 60000 / 20
     assert r.rule("output_intensity").value == pytest.approx(7500.0)  # 150000 / 20
     assert r.max_justified_mu == pytest.approx(240.0)  # min(60000/250, 150000/200)
-    assert r.rule("investment_intensity").message_zh == "投资强度 3000 万元/亩 ≥ 250 万元/亩"
+    assert zh(r.rule("investment_intensity")) == "投资强度 3000 万元/亩 ≥ 250 万元/亩"
 
 
 def test_review_verdict_when_figures_are_undeclared():
@@ -70,26 +81,31 @@ def test_fail_beats_review():
 
 
 def test_json_shape_and_language():
-    r = check_project(jiaokou(), row(), project(), ledger(), lang="en")
-    d = r.to_dict()
+    r = check_project(jiaokou(), row(), project(), ledger())
+    d = render_value(r.to_dict(), "en")
     assert set(d) >= {"verdict", "max_justified_mu", "rules"}
     assert d["verdict"] == "pass" and d["max_justified_mu"] == 240.0
+    assert d["max_justified_basis"] == "Table 9-6, Al-Mg new materials"
     rule = d["rules"][2]
-    assert set(rule) == {"rule", "status", "value", "threshold", "unit", "source", "message", "message_en"}
+    assert set(rule) == {"rule", "status", "value", "threshold", "unit", "source", "message"}
     assert rule == {
         "rule": "investment_intensity",
         "status": "pass",
         "value": 3000.0,
         "threshold": 250.0,
-        "unit": "万元/亩",
-        "source": "表9-6 铝镁新材料产业",
-        "message": "investment intensity 3000 万元/亩 ≥ 250 万元/亩",
-        "message_en": "investment intensity 3000 万元/亩 ≥ 250 万元/亩",
+        "unit": "10k yuan/mu",
+        "source": "Table 9-6, Al-Mg new materials",
+        "message": "investment intensity 3000 10k yuan/mu ≥ 250 10k yuan/mu",
     }
-    assert r.to_dict("zh")["rules"][2]["message"] == "投资强度 3000 万元/亩 ≥ 250 万元/亩"
+    z = render_value(r.to_dict(), "zh")["rules"][2]
+    assert (z["unit"], z["source"], z["message"]) == (
+        "万元/亩",
+        "表9-6 铝镁新材料产业",
+        "投资强度 3000 万元/亩 ≥ 250 万元/亩",
+    )
     json.dumps(d, ensure_ascii=False)
-    with pytest.raises(SchemaError):
-        check_project(jiaokou(), row(), project(), lang="fr")
+    with pytest.raises(ValueError, match="unknown language"):
+        render_value(r.to_dict(), "fr")
 
 
 # --------------------------------------------------------------------------- intensity (表9-6)
@@ -134,10 +150,7 @@ def test_intensity_thresholds(industry, branch, cluster, investment, output, are
 
 def test_intensity_fail_message_says_what_is_needed():
     r = check_project(jiaokou(), row(mu=300), project(land_mu=None), ledger())
-    assert (
-        r.rule("investment_intensity").message_zh
-        == "投资强度 200 万元/亩 < 250 万元/亩；300 亩需至少 75000 万元"
-    )
+    assert zh(r.rule("investment_intensity")) == "投资强度 200 万元/亩 < 250 万元/亩；300 亩需至少 75000 万元"
 
 
 def test_industry_without_a_row_goes_to_review_with_the_reference_targets():
@@ -148,12 +161,12 @@ def test_industry_without_a_row_goes_to_review_with_the_reference_targets():
     r = check_project(jiaokou(), row(mu=50, cluster="sc-service"), p, ledger())
     inv = r.rule("investment_intensity")
     assert (inv.status, inv.value, inv.threshold) == ("review", 400.0, 200.0)
-    assert "表9-6未给出" in inv.message_zh and "参考表6-1目标 ≥200 万元/亩" in inv.message_zh
-    assert "gives no investment intensity threshold" in inv.message_en
+    assert "表9-6未给出" in zh(inv) and "参考表6-1目标 ≥200 万元/亩" in zh(inv)
+    assert "gives no investment intensity threshold" in en(inv)
     assert status_of(r, "output_intensity") == "review"
     assert status_of(r, "online_monitoring") == "review" and status_of(r, "waste_treatment") == "review"
     assert r.max_justified_mu == pytest.approx(100.0)  # min(20000/200, 30000/300), reference
-    assert r.justified.reference is True and "表6-1" in r.justified.basis
+    assert r.justified.reference is True and "表6-1" in zh(r.justified.basis)
     assert r.verdict == "review"
 
 
@@ -182,14 +195,17 @@ def test_waste_fail_message():
     r = check_project(jiaokou(), row(cluster="st-hitech"), p, ledger())
     w = r.rule("waste_treatment")
     assert (w.value, w.threshold, w.unit) == (99.0, 100.0, "%")
-    assert w.message_zh == "“三废”达标处理率 99% < 100%"
+    assert zh(w) == "“三废”达标处理率 99% < 100%"
 
 
 def test_water_energy_rule_only_when_declared():
     assert "water_energy" not in [x.rule for x in check_project(jiaokou(), row(), project(), ledger()).rules]
     r = check_project(jiaokou(), row(), project(energy_tce_per_wan=0.35), ledger())
     we = r.rule("water_energy")
-    assert we.status == "review" and we.value == "0.35 tce/万元" and "铝行业规范条件" in we.threshold
+    assert we.status == "review" and zh(we.value) == "0.35 tce/万元" and "铝行业规范条件" in zh(we.threshold)
+    assert (
+        en(we.value) == "0.35 tce per 10k yuan" and en(we.threshold) == "the industry norms (Table 9-6 note)"
+    )
 
 
 # --------------------------------------------------------------------------- positive list and cluster
@@ -232,18 +248,18 @@ def test_outside_list_fails_with_reason():
     r = check_project(jiaokou(), row(), project(industry="煤焦化", branch=None), ledger())
     assert r.verdict == "fail"
     pl = r.rule("positive_list")
-    assert pl.message_zh == "“煤焦化”不在产业准入正面清单内（表9-5），清单外产业原则上不予支持"
-    assert pl.source == "表9-5"
+    assert zh(pl) == "“煤焦化”不在产业准入正面清单内（表9-5），清单外产业原则上不予支持"
+    assert (zh(pl.source), en(pl.source)) == ("表9-5", "Table 9-5")
 
 
 def test_controlled_branch_message():
     r = check_project(jiaokou(), row(), project(branch="氧化铝"), ledger())
-    assert "规模控制" in r.rule("positive_list").message_zh and r.verdict == "review"
+    assert "规模控制" in zh(r.rule("positive_list")) and r.verdict == "review"
 
 
 def test_wrong_cluster_says_where_it_belongs():
     r = check_project(jiaokou(), row(cluster="sc-bio"), project(), ledger())
-    msg = r.rule("cluster").message_zh
+    msg = zh(r.rule("cluster"))
     assert msg.startswith("生物健康产业组团不接纳铝镁新材料 / 铝基新材料")
     assert "可布局于：铝镁新材料组团、铝镁新材料产业组团" in msg
 
@@ -252,10 +268,10 @@ def test_reserve_land_review_message():
     p = project(industry="other", branch=None, encouraged_description="装配式建筑")
     r = check_project(jiaokou(), row(cluster="sc-reserve"), p, ledger())
     assert (
-        r.rule("cluster").message_zh
+        zh(r.rule("cluster"))
         == "产业备用地预留给国家鼓励发展的产业项目，其它国家鼓励发展的产业项目需复核后布局"
     )
-    assert r.rule("positive_list").message_zh == "“装配式建筑”按“其它国家鼓励发展的产业项目”申报，需逐项复核"
+    assert zh(r.rule("positive_list")) == "“装配式建筑”按“其它国家鼓励发展的产业项目”申报，需逐项复核"
 
 
 def test_unknown_cluster_is_a_data_error():
@@ -302,7 +318,7 @@ def test_parcel_table_columns_are_required():
 def test_parcel_rules(kw, rule, status, part):
     r = check_project(jiaokou(), row(**kw), project(), ledger())
     assert r.rule(rule).status == status
-    assert part in r.rule(rule).message_zh
+    assert part in zh(r.rule(rule))
 
 
 # --------------------------------------------------------------------------- area
@@ -312,7 +328,7 @@ def test_land_demand_not_covered():
     r = check_project(jiaokou(), row(mu=20), project(land_mu=30), ledger())
     ld = r.rule("land_demand")
     assert (ld.status, ld.value, ld.threshold) == ("fail", 20.0, 30.0)
-    assert ld.message_zh == "地块 20 亩 < 用地需求 30 亩，差 10 亩"
+    assert zh(ld) == "地块 20 亩 < 用地需求 30 亩，差 10 亩"
 
 
 def test_land_demand_undeclared_is_review():
@@ -325,11 +341,11 @@ def test_oversized_parcel_is_review_with_the_excess_and_intensity_fails():
     r = check_project(jiaokou(), row(mu=300), project(land_mu=250), ledger())
     aj = r.rule("area_justified")
     assert (aj.status, aj.value, aj.threshold) == ("review", 300.0, 240.0)
-    assert aj.message_zh == (
+    assert zh(aj) == (
         "地块 300 亩，超出项目可支撑的最大用地 240 亩 60 亩（25%），按表9-6本地块上投资/产出强度不达标"
         "；项目申报用地 250 亩本身已超出 240 亩"
     )
-    assert "60 亩 (25 %) larger" in aj.message_en
+    assert "60 mu (25 %) larger" in en(aj)
     assert status_of(r, "investment_intensity") == "fail"  # 60000/300 = 200 < 250
     assert status_of(r, "output_intensity") == "pass"  # 150000/300 = 500 ≥ 200
     assert r.verdict == "fail"
@@ -353,7 +369,7 @@ def test_capacity_pass_at_the_limit():
     r = check_project(jiaokou(), row(), p, ledger())
     pc = r.rule("power_capacity")
     assert (pc.status, pc.value, pc.threshold, pc.unit) == ("pass", pytest.approx(10.0), 10.0, "MVA")
-    assert pc.message_zh == "用电负荷 10 MVA（9000 kW ÷ 功率因数 0.9） ≤ 双池110kV变电站剩余容量 10 MVA"
+    assert zh(pc) == "用电负荷 10 MVA（9000 kW ÷ 功率因数 0.9） ≤ 双池110kV变电站剩余容量 10 MVA"
     assert (status_of(r, "water_supply"), status_of(r, "wastewater_capacity")) == ("pass", "pass")
     assert r.rule("wastewater_capacity").value == pytest.approx(1000.0)
 
@@ -364,7 +380,7 @@ def test_capacity_fail():
     assert r.rule("power_capacity").status == "fail"  # 10.11 MVA > 10
     assert r.rule("water_supply").status == "fail"  # 2100 > 2000
     assert r.rule("wastewater_capacity").status == "fail"  # 1680 > 1000
-    assert r.rule("wastewater_capacity").message_zh == (
+    assert zh(r.rule("wastewater_capacity")) == (
         "污水量 1680 m³/d（用水 2100 m³/d × 0.8） > 交口县第二污水处理厂剩余容量 1000 m³/d"
     )
 
@@ -374,9 +390,9 @@ def test_capacity_review_when_no_facility_in_service():
     p = project(industry="铝镁新材料", branch="镁基新材料（含镁铝合金）")
     r = check_project(jiaokou(), row(cluster="st-almg"), p, ledger())
     assert r.rule("power_capacity").status == "review"
-    assert "水头110kV变电站为规划设施，未投运" in r.rule("power_capacity").message_zh
-    assert "西山水库 is planned, not in service" in r.rule("water_supply").message_en
-    assert r.rule("wastewater_capacity").message_en.endswith(
+    assert "水头110kV变电站为规划设施，未投运" in zh(r.rule("power_capacity"))
+    assert "西山水库 is planned, not in service" in en(r.rule("water_supply"))
+    assert en(r.rule("wastewater_capacity")).endswith(
         "the zone file names no wastewater plant serving Shuitou park; review"
     )
 
@@ -388,7 +404,7 @@ def test_capacity_without_ledger_or_declared_demand_is_review():
     ] * 3
     assert r.verdict == "review"
     r = check_project(jiaokou(), row(), project(power_kw=None, water_m3_per_day=None), ledger())
-    assert r.rule("power_capacity").message_zh == "项目未申报用电负荷（power_kw）"
+    assert zh(r.rule("power_capacity")) == "项目未申报用电负荷"
 
 
 def test_capacity_drawdown_second_project_no_longer_fits():
@@ -448,7 +464,7 @@ def test_group_site_uses_total_area_and_every_member():
     r = check_site(jiaokou(), parcels, project(land_mu=200), ledger())
     assert r.area_mu == 200 and r.parcel_ids == ("A", "B")
     assert r.rule("investment_intensity").value == pytest.approx(300.0)  # 60000 / 200
-    assert r.rule("suitability").value == 55.0 and "最低：B" in r.rule("suitability").message_zh
+    assert r.rule("suitability").value == 55.0 and "最低：B" in zh(r.rule("suitability"))
     mixed = make_parcels(parcel("A"), parcel("B", cluster="sc-bio", col=1))
     with pytest.raises(SchemaError, match="one cluster"):
         check_site(jiaokou(), mixed, project())
@@ -581,10 +597,7 @@ def test_cluster_whose_admits_are_not_set_is_review(industry, branch, status):
     assert rule.status == status
     if status == "review":
         assert rule.threshold is None
+        assert zh(rule) == "生物健康产业组团尚未设定准入产业，需复核：请在地图上为该组团填写准入产业"
         assert (
-            rule.message_zh
-            == "生物健康产业组团（sc-bio）尚未设定准入产业，需复核：请在地图上为该组团填写准入产业"
-        )
-        assert rule.message_en == (
-            f"{cl.name_en} (sc-bio) admits nothing yet: review — set the industries it admits on the map"
+            en(rule) == f"{cl.name_en} admits nothing yet: review — set the industries it admits on the map"
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from app.i18n import render
 from tests.api_fixtures import auth
 
 BASE = {
@@ -137,8 +138,11 @@ def test_capacity_refused_at_admission_when_another_was_admitted_since_the_check
     assert r.status_code == 409, r.text
     body = r.json()
     assert body["reason"] == "capacity"
-    assert "power 15.00 MVA > spare 10.00 MVA" in body["message"] and "1 admitted" in body["message"]
+    assert (
+        "power load 15.00 MVA > spare 10.00 MVA" in body["message_en"] and "1 admitted" in body["message_en"]
+    )
     assert "用电负荷 15.00 MVA > 剩余容量 10.00 MVA" in body["message_zh"]
+    assert body["message"] == body["message_zh"]  # the answer's language: Chinese unless asked otherwise
     assert snapshot(client) == before
 
 
@@ -237,6 +241,7 @@ def test_audit_rows_and_project_listing(client):
         assert admit_entry.after_attrs["status"] == "admitted"
         assert admit_entry.after_attrs["admission"]["parcel_ids"] == ["SC-0001"]
         assert admit_entry.note_zh.startswith("登记准入：SC-0001（需复核）")
+        assert admit_entry.note.startswith("admitted on SC-0001 (review)")
         assert revoke_entry.after_attrs["admission"]["revoked_by"] == "admin"
         assert revoke_entry.note_zh == "撤销准入：SC-0001"
         (adm,) = s.scalars(select(ProjectAdmissionRow))
@@ -286,18 +291,19 @@ def test_a_parcel_taken_by_an_admitted_project_is_not_vacant_and_not_recommended
     free = make_parcels(parcel("P1")).iloc[0]
     taken = free.copy()
     taken["admitted_project"] = "项目A"
-    r = check_project(jiaokou(), taken, project(), lang="en")
+    r = check_project(jiaokou(), taken, project())
     pv = r.rule("parcel_vacant")
-    assert (pv.status, pv.value) == ("fail", "admitted")
-    assert pv.message_zh == "P1已登记准入项目「项目A」，不是空闲用地"
+    assert (pv.status, render(pv.value, "en")) == ("fail", "admitted")
+    assert render(pv.message, "zh") == "P1已登记准入项目「项目A」，不是空闲用地"
+    assert render(pv.message, "en") == "P1 is taken by the admitted project '项目A', not vacant"
     assert check_project(jiaokou(), free, project()).rule("parcel_vacant").status == "pass"
     table = make_parcels(parcel("P1"), parcel("P2"))
     assert [
-        c["parcel_ids"] for c in recommend(jiaokou(), table, project(), top=5).to_dict("en")["candidates"]
+        c["parcel_ids"] for c in recommend(jiaokou(), table, project(), top=5).to_dict()["candidates"]
     ] == [["P1"], ["P2"]]
     table["admitted_project"] = ["项目A", None]
     rec = recommend(jiaokou(), table, project(), top=5)
-    assert [c["parcel_ids"] for c in rec.to_dict("en")["candidates"]] == [["P2"]]
+    assert [c["parcel_ids"] for c in rec.to_dict()["candidates"]] == [["P2"]]
 
 
 def test_the_routes_are_in_the_openapi_document(ro_client):

@@ -184,7 +184,7 @@ def test_undelete_is_409_while_the_cluster_exists_and_404_if_never_deleted(clien
     assert r.status_code == 409 and r.json()["error"] == "ConflictError", r.text
     r = undelete(client, "st-nothing")
     assert r.status_code == 404 and r.json()["error"] == "NotFoundError", r.text
-    assert "/clusters/deleted" in r.json()["hint"]
+    assert r.json()["message"] == "开发区中没有已删除的组团 st-nothing"
     assert db_state(client, "sc-almg")[1] == n0
 
     # deleted, then a new cluster with the same id: it is present again, so not listed and 409
@@ -210,7 +210,7 @@ def test_a_second_undelete_is_409(client):
     delete(client, "st-almg", '"st-almg-v1"')
     assert undelete(client, "st-almg").status_code == 201
     r = undelete(client, "st-almg")
-    assert r.status_code == 409 and "exists" in r.json()["message"], r.text
+    assert r.status_code == 409 and "仍存在" in r.json()["message"], r.text
     assert client.get("/api/v1/clusters/st-almg").headers["etag"] == '"st-almg-v3"'
 
 

@@ -173,5 +173,5 @@ def test_two_clients_move_neighbouring_cluster_edges(fresh_db, tmp_path):
         statuses = sorted(a.status_code for a in answers)
         assert statuses == [200, 422], [a.text for a in answers]
         loser = next(a for a in answers if a.status_code != 200).json()
-        assert loser["error"] == "ClusterGeometryError" and "overlaps" in loser["message"]
+        assert loser["error"] == "ClusterGeometryError" and "重叠" in loser["message"]
         assert loser["problem"]["kind"] == "overlap" and loser["problem"]["area_m2"] > 0

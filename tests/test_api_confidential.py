@@ -52,8 +52,8 @@ def test_anonymous_users_cannot_read_project_figures_or_exports(project_db, tmp_
             assert r.status_code == 401, (url, r.text[:200])
             body = r.json()
             assert body["error"] == "NotAuthenticatedError" and r.headers["www-authenticate"] == "Bearer"
-            assert "log in" in body["message"] and "PARKSITE_PUBLIC_READS" in body["hint"]
-            assert "请登录" in body["message_zh"]
+            assert "请登录" in body["message"] and body["message"] == body["message_zh"]
+            assert "log in" in body["message_en"] and "PARKSITE_PUBLIC_READS" in body["message_en"]
             assert "保密项目" not in r.text
         for url in MAP_LAYERS:
             assert c.get(url).status_code == 200, url

@@ -11,6 +11,8 @@ from pyproj import Transformer
 from shapely.geometry import mapping, shape
 from sqlalchemy import select
 
+from app.db.users import ROLE_IDS
+from app.i18n import text
 from tests.api_fixtures import auth, make_client
 from tests.conftest import X0, Y0
 
@@ -98,7 +100,8 @@ def test_roles_guard_every_write(client):
             headers = {**kwargs.get("headers", {}), **auth(client, role)}
             r = getattr(client, method)(url, **{**kwargs, "headers": headers})
             assert r.status_code == 403, (method, url, role, r.text)
-            assert r.json()["error"] == "PermissionDeniedError" and needed in r.json()["message"]
+            assert r.json()["error"] == "PermissionDeniedError"
+            assert text(ROLE_IDS[needed], "zh") in r.json()["message"]
     assert etag_of(client, "/api/v1/clusters/sc-almg") == '"sc-almg-v1"'
     assert etag_of(client, "/api/v1/parcels/SC-0001") == '"SC-0001-v1"'
     assert client.get("/api/v1/jobs", headers=auth(client, "manager")).json()["jobs"] == []
@@ -112,7 +115,7 @@ def test_a_disabled_account_loses_access_at_once(client):
     with client.app.state.api.factory.begin() as s:
         disable_user(s, "planner", by="test")
     r = client.get("/api/v1/me", headers=headers)
-    assert r.status_code == 401 and "disabled" in r.json()["message"]
+    assert r.status_code == 401 and "已停用" in r.json()["message"]
 
 
 # --------------------------------------------------------------------------- clusters
@@ -270,7 +273,7 @@ def test_a_self_intersecting_outline_is_refused_with_the_repair_offered(client):
     assert r.status_code == 422, r.text
     out = r.json()
     assert out["error"] == "OutlineRepairError" and "Self-intersection" in out["message"]
-    assert "边界无效" in out["message_zh"] and "repair.geometry" in out["hint"]
+    assert "边界无效" in out["message_zh"] and "repaired outline offered" in out["message_en"]
     assert (out["repair"]["area_m2_drawn"], out["repair"]["area_m2_repaired"]) == (0.0, 60_000.0)
     offered = zone_geom(out["repair"]["geometry"])
     assert offered.area == pytest.approx(60_000, rel=1e-4) and offered.is_valid
@@ -328,7 +331,7 @@ def test_limits_on_vertices_and_body_size(fresh_db, tmp_path):
     with make_client(fresh_db, tmp_path / "a", max_vertices=50) as c:
         r = c.post("/api/v1/clusters", json=body, headers=auth(c, "planner"))
         assert r.status_code == 413 and r.json()["error"] == "LimitExceededError"
-        assert "60 vertices" in r.json()["message"] and "50" in r.json()["message"]
+        assert "60 个顶点" in r.json()["message"] and "50" in r.json()["message"]
     with make_client(fresh_db, tmp_path / "b", max_body_mb=0.002) as c:  # 2000 bytes
         r = c.post("/api/v1/clusters", json=body, headers=auth(c, "planner"))
         assert r.status_code == 413 and r.json()["error"] == "LimitExceededError"
@@ -383,8 +386,8 @@ def test_history_and_restore_make_a_new_audited_version(client):
         (4, "restore", "admin"),
     ]
     assert h["versions"][2]["attrs"]["area_m2"] == pytest.approx(270_000, rel=1e-6)
-    assert "restored version 1" in h["versions"][3]["note"]
-    # the notes in both languages: note = note_en (English), note_zh (Chinese)
+    assert h["versions"][3]["note"] == "恢复到第 1 版"  # in the request's language: Chinese by default
+    # the notes in both languages: note_en (English), note_zh (Chinese)
     assert (h["versions"][3]["note_en"], h["versions"][3]["note_zh"]) == (
         "restored version 1",
         "恢复到第 1 版",
@@ -611,9 +614,14 @@ def test_slivers_over_a_neighbour_are_cut_real_overlaps_refused(client, east_edg
     assert r.status_code == status, r.text
     if status == 200:
         assert r.json()["properties"]["area_m2"] == pytest.approx(300_000, abs=0.5)
-        assert any("sliver over cluster sc-smart" in note for note in r.json()["repairs"])
+        # the note names the clusters by name (English in repairs, Chinese in repairs_zh)
+        assert any(
+            "sliver over Smart manufacturing and resource recycling cluster" in note
+            for note in r.json()["repairs"]
+        )
+        assert any("重叠的细长碎片" in note and "亩" in note for note in r.json()["repairs_zh"])
         h = client.get("/api/v1/clusters/sc-almg/history").json()
-        assert "sliver" in h["versions"][-1]["note"]
+        assert "细长碎片" in h["versions"][-1]["note"]  # Chinese unless asked otherwise
     else:
         assert r.json()["problem"]["area_m2"] == pytest.approx(300.0, rel=1e-2)
 

@@ -134,7 +134,7 @@ def test_a_polygon_with_too_many_vertices_is_refused_before_parsing(app_client):
     finally:
         tracemalloc.stop()
     assert (r["status"], r["json"]["error"]) == (413, "LimitExceededError")
-    assert "200,002 arrays" in r["json"]["message"]  # the brackets in "name" are not counted
+    assert "200,002 arrays" in r["json"]["message_en"]  # the brackets in "name" are not counted
     assert peak < 15 * MB, peak  # parsing it would build 200 000 lists (tens of MB)
 
 

@@ -149,13 +149,15 @@ def test_an_input_deleted_by_policy_cannot_be_rerun_and_says_why(fresh_db, tmp_p
     state = tmp_path / "state"
     job = _killed_job(fresh_db, state, geojson_bytes(frame()))
     with make_client(fresh_db, state, interrupted_job_inputs="delete") as c:
-        r = c.post(f"/api/v1/jobs/{job}/rerun", headers=auth(c, "manager"))
+        r = c.post(f"/api/v1/jobs/{job}/rerun", headers=auth(c, "manager") | {"Accept-Language": "en"})
         assert r.status_code == 409
         body = r.json()
-        assert body["message"] == (
-            f"the input file of job {job} was deleted at a server start (PARKSITE_INTERRUPTED_JOB_INPUTS=delete)"
+        assert (
+            body["message"]
+            == "the input file of this job was deleted at a server start: upload the file again"
         )
-        assert body["hint"] == "upload the file again (POST /api/v1/jobs)"
+        r = c.post(f"/api/v1/jobs/{job}/rerun", headers=auth(c, "manager"))
+        assert r.json()["message"] == "该任务的输入文件已在服务器启动时删除：请重新上传文件"
         assert not (state / "jobs" / job).exists()
 
 
@@ -178,9 +180,12 @@ def test_rerun_refusals(client, tmp_path):
         s.get(BatchJobRow, theirs).status = "failed"
         odd = create_job(s, "export", "manager").id
         s.get(BatchJobRow, odd).status = "done"
+    en = auth(client, "manager") | {"Accept-Language": "en"}
+    r = client.post(f"/api/v1/jobs/{running}/rerun", headers=en)
+    assert r.status_code == 409 and r.json()["message"] == "the job has not finished: wait until it has"
     r = client.post(f"/api/v1/jobs/{running}/rerun", headers=auth(client, "manager"))
-    assert r.status_code == 409 and r.json()["message"] == f"job {running} is running"
-    r = client.post(f"/api/v1/jobs/{odd}/rerun", headers=auth(client, "manager"))
+    assert r.json()["message"] == "任务尚未结束：请等待其完成"
+    r = client.post(f"/api/v1/jobs/{odd}/rerun", headers=en)
     assert r.status_code == 409 and "cannot be re-run" in r.json()["message"]
     assert client.post(f"/api/v1/jobs/{theirs}/rerun", headers=auth(client, "manager")).status_code == 404
     # an admin sees everyone's jobs and may re-run them: a score run of the zone here
@@ -193,5 +198,7 @@ def test_rerun_refusals(client, tmp_path):
     with client.app.state.api.factory() as s:
         folder = s.get(BatchJobRow, done).input_path
     shutil.rmtree(str(folder).rsplit("/", 1)[0])
-    r = client.post(url, headers=auth(client, "manager"))
-    assert r.status_code == 409 and r.json()["message"] == f"the input file of job {done} is no longer kept"
+    r = client.post(url, headers=en)
+    assert r.status_code == 409 and r.json()["message"] == (
+        "the input file of this job is no longer kept: upload the file again"
+    )

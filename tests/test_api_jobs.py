@@ -4,6 +4,7 @@ runs of the zone, and jobs a stopped server left behind."""
 from __future__ import annotations
 
 import io
+import re
 import time
 import warnings
 import zipfile
@@ -14,6 +15,8 @@ import pyogrio
 import pytest
 from shapely import Point, box
 
+from app.i18n import render
+from gis.messages import msg
 from tests.api_fixtures import auth, make_client
 from tests.conftest import X0, Y0
 
@@ -43,6 +46,10 @@ def gpkg_bytes(gdf: gpd.GeoDataFrame, tmp_path) -> bytes:
         warnings.simplefilter("ignore")  # pyogrio warns about a layer without CRS
         gdf.to_file(path, driver="GPKG", layer="parcels")
     return path.read_bytes()
+
+
+#: Chinese characters (a text in Chinese has some).
+CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def upload(client, name: str, content: bytes, role: str = "manager", **form):
@@ -161,13 +168,23 @@ def test_bad_uploads_are_refused_naming_the_file(client, tmp_path, name, content
     r = upload(client, name, content)
     assert r.status_code == status, r.text
     body = r.json()
-    assert body["error"] == error and words in (body["message"] + (body["where"] or ""))
+    # the refusal is in Chinese by default: no English sentence, no CLI flag
+    assert body["error"] == error and CJK.search(body["message"]) and "--" not in body["message"]
     assert name in (body["where"] or "") + body["message"]
     assert "/jobs/" not in str(body)  # no server paths
     (job,) = client.get("/api/v1/jobs", headers=auth(client, "manager")).json()["jobs"]
-    assert job["status"] == "failed" and error in job["error"]
-    r = client.get(f"/api/v1/jobs/{job['job_id']}/result", headers=auth(client, "manager"))
-    assert r.status_code == 409 and "failed" in r.json()["message"]
+    assert job["status"] == "failed" and job["error"] == body["message"]
+    # the same job read in English says the same in English
+    (job_en,) = client.get("/api/v1/jobs", params={"lang": "en"}, headers=auth(client, "manager")).json()[
+        "jobs"
+    ]
+    assert words in job_en["error"] + (body["where"] or "") and not CJK.search(
+        job_en["error"].replace(name, "")
+    )
+    r = client.get(
+        f"/api/v1/jobs/{job['job_id']}/result", headers={**auth(client, "manager"), "Accept-Language": "en"}
+    )
+    assert r.status_code == 409 and "did not finish" in r.json()["message"]
 
 
 def test_uploads_are_capped(fresh_db, tmp_path):
@@ -215,7 +232,7 @@ def test_jobs_left_running_are_marked_interrupted_at_startup(fresh_db, tmp_path)
     engine.dispose()
     with make_client(fresh_db, tmp_path / "s") as c:
         jobs = {j["job_id"]: j for j in c.get("/api/v1/jobs", headers=auth(c, "manager")).json()["jobs"]}
-    assert jobs[running]["status"] == "interrupted" and "stopped" in jobs[running]["error"]
+    assert jobs[running]["status"] == "interrupted" and "服务器在任务完成前停止" in jobs[running]["error"]
     assert jobs[queued]["status"] == "interrupted"
     assert jobs[done]["status"] == "done"
 
@@ -250,27 +267,42 @@ def test_stopping_the_server_interrupts_a_running_job(fresh_db, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("message", "zh"),
+    ("message", "en", "zh"),
     [
-        ("queued", "排队中"),
-        ("checking the upload", "正在检查上传的文件"),
-        ("batch 1/3 (20000 parcels): terrain", "第 1/3 批（20000 个地块）：地形（坡度、土方）"),
-        ("batch 2/2 (7 parcels): exclusion", "第 2/2 批（7 个地块）：排除条件"),
-        ("part 2/4 measured (2 processes)", "第 2/4 部分已量测（2 个进程）"),
-        ("scoring", "正在评分"),
-        ("writing the results", "正在写出结果"),
-        ("done", "已完成"),
-        ("something new", "something new"),  # unknown: left in English
+        (msg("job.queued"), "queued", "排队中"),
+        (msg("job.checking"), "checking the upload", "正在检查上传的文件"),
+        (
+            msg("job.batch", batch=1, batches=3, parcels=20000, step=msg("job.step.terrain")),
+            "batch 1/3 (20000 parcels): terrain",
+            "第 1/3 批（20000 个地块）：地形（坡度、土方）",
+        ),
+        (
+            msg("job.batch", batch=2, batches=2, parcels=7, step=msg("job.step.exclusion")),
+            "batch 2/2 (7 parcels): exclusion",
+            "第 2/2 批（7 个地块）：排除条件",
+        ),
+        (
+            msg("job.part_measured", part=2, parts=4, processes=2),
+            "part 2/4 measured (2 processes)",
+            "第 2/4 部分已量测（2 个进程）",
+        ),
+        (msg("job.step.scoring"), "scoring", "正在评分"),
+        (msg("job.writing"), "writing the results", "正在写出结果"),
+        (msg("job.done"), "done", "已完成"),
     ],
 )
-def test_job_messages_in_chinese(message, zh):
-    from app.db.messages import job_message_zh
+def test_job_messages_in_both_languages(message, en, zh):
+    """A job's step is stored as id + parameters and rendered in each language."""
+    from app.api.jobs import message_params
+    from gis.messages import from_dict
 
-    assert job_message_zh(message) == zh
+    stored = message_params(message)
+    assert (stored["message"], stored["message_zh"]) == (en, zh)
+    assert render(from_dict(stored["msg"]), "zh") == zh and render(from_dict(stored["msg"]), "en") == en
 
 
 def test_a_job_reports_its_step_in_english_and_chinese(fresh_db, tmp_path):
-    """GET /jobs/{id}: message (= message_en) in English, message_zh in Chinese."""
+    """GET /jobs/{id}: message in the request's language, message_en and message_zh in both."""
     import threading
 
     from app.api.jobs import JobContext, message_params
@@ -280,16 +312,20 @@ def test_a_job_reports_its_step_in_english_and_chinese(fresh_db, tmp_path):
     with make_client(fresh_db, tmp_path / "s") as c:
         state = c.app.state.api
         with state.factory.begin() as s:
-            job_id = create_job(s, "test", "manager", params=message_params("queued")).id
+            job_id = create_job(s, "test", "manager", params=message_params(msg("job.queued"))).id
         queued = c.get(f"/api/v1/jobs/{job_id}", headers=auth(c, "manager")).json()
         assert (queued["message"], queued["message_en"], queued["message_zh"]) == (
-            "queued",
+            "排队中",
             "queued",
             "排队中",
         )
+        queued_en = c.get(
+            f"/api/v1/jobs/{job_id}", headers={**auth(c, "manager"), "Accept-Language": "en"}
+        ).json()
+        assert queued_en["message"] == "queued"
 
         def work(ctx: JobContext):
-            ctx.progress("batch 1/2 (20 parcels): terrain", 1, 5)
+            ctx.progress(msg("job.batch", batch=1, batches=2, parcels=20, step=msg("job.step.terrain")), 1, 5)
             release.wait(10)
             return {}
 
@@ -297,20 +333,21 @@ def test_a_job_reports_its_step_in_english_and_chinese(fresh_db, tmp_path):
         deadline = time.monotonic() + 10
         while (j := c.get(f"/api/v1/jobs/{job_id}", headers=auth(c, "manager")).json())[
             "status"
-        ] != "running" or j["message"] == "queued":
+        ] != "running" or j["message_en"] == "queued":
             assert time.monotonic() < deadline, j
             time.sleep(0.05)
-        assert (j["message"], j["message_en"]) == ("batch 1/2 (20 parcels): terrain",) * 2
-        assert j["message_zh"] == "第 1/2 批（20 个地块）：地形（坡度、土方）"
+        assert j["message_en"] == "batch 1/2 (20 parcels): terrain"
+        assert j["message"] == j["message_zh"] == "第 1/2 批（20 个地块）：地形（坡度、土方）"
         release.set()
         done = wait_done(c, job_id)
-        assert (done["status"], done["message"], done["message_zh"]) == ("done", "done", "已完成")
+        assert (done["status"], done["message_en"], done["message_zh"]) == ("done", "done", "已完成")
 
 
 def test_analysts_run_batch_jobs_viewers_do_not_and_score_runs_need_a_manager(client):
     content = geojson_bytes(frame())
     r = upload(client, "viewer.geojson", content, role="viewer")
-    assert r.status_code == 403 and "needs analyst" in r.json()["message"], r.text
+    assert r.status_code == 403 and "分析人员" in r.json()["message"], r.text
+    assert "needs analyst" in r.json()["message_en"]
     r = upload(client, "analyst.geojson", content, role="analyst")
     assert r.status_code == 202, r.text
     assert wait_done(client, r.json()["job_id"], role="analyst")["status"] == "done"

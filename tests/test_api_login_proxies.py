@@ -55,13 +55,13 @@ def test_a_rotating_header_from_an_untrusted_peer_changes_nothing(fresh_db, tmp_
         # 60 guesses, a new name and a new "address" each time: the address is locked after 20
         answers = [login(local, f"ghost-{k}", WRONG, f"203.0.113.{k}") for k in range(60)]
         assert [r.status_code for r in answers] == [401] * 15 + [429] * 45  # 5 + 15 = 20 failures
-        assert answers[-1].json()["message"].startswith(ADDRESS_LOCKED)
+        assert answers[-1].json()["message_en"].startswith(ADDRESS_LOCKED)
         throttle = app.state.login_throttle
         assert all(throttle.failures(address=f"203.0.113.{k}") == 0 for k in range(60))
         # locked out: the right password with a made-up header is refused too, unchecked
         for header in (None, "192.0.2.44", "192.0.2.44, 10.0.0.1", "::1"):
             r = login(local, "admin", PASSWORD, header)
-            assert r.status_code == 429 and r.json()["message"].startswith(ADDRESS_LOCKED), header
+            assert r.status_code == 429 and r.json()["message_en"].startswith(ADDRESS_LOCKED), header
         other = TestClient(app, client=("192.0.2.44", 40001))  # a real other address still logs in
         assert login(other, "admin", PASSWORD).status_code == 200
 
@@ -78,7 +78,7 @@ def test_a_trusted_proxys_header_names_the_client(fresh_db, tmp_path):
         assert login(proxy, "ghost-x", WRONG, "198.51.100.1, 203.0.113.5, 10.0.0.9").status_code == 401
         assert throttle.failures(address="198.51.100.1") == 0
         r = login(proxy, "admin", PASSWORD, "203.0.113.5")  # the 20th failure locked 203.0.113.5
-        assert r.status_code == 429 and r.json()["message"].startswith(ADDRESS_LOCKED)
+        assert r.status_code == 429 and r.json()["message_en"].startswith(ADDRESS_LOCKED)
         # another client behind the same proxy is not locked out
         assert login(proxy, "admin", PASSWORD, "203.0.113.6").status_code == 200
         # the proxy's own requests without the header count under the proxy's address
@@ -97,7 +97,7 @@ def test_ipv6_clients_are_counted_by_their_64_network(fresh_db, tmp_path):
         for k in range(1, 21):
             assert login(proxy, f"ghost-{k}", WRONG, f"2001:db8:1:2::{k:x}").status_code == 401
         r = login(proxy, "admin", PASSWORD, "[2001:db8:1:2:ffff::1]:51000")
-        assert r.status_code == 429 and r.json()["message"].startswith(ADDRESS_LOCKED)
+        assert r.status_code == 429 and r.json()["message_en"].startswith(ADDRESS_LOCKED)
         assert login(proxy, "admin", PASSWORD, "2001:db8:1:3::1").status_code == 200
 
 
@@ -177,7 +177,7 @@ def test_serve_does_not_let_uvicorn_trust_the_header_from_localhost(fresh_db, tm
             codes = [login(http, f"ghost-{k}", WRONG, f"198.51.100.{k}").status_code for k in range(25)]
             assert codes == [401] * 20 + [429] * 5
             r = login(http, "admin", PASSWORD, "192.0.2.200")
-            assert r.status_code == 429 and r.json()["message"].startswith(ADDRESS_LOCKED)
+            assert r.status_code == 429 and r.json()["message_en"].startswith(ADDRESS_LOCKED)
             assert r.json()["message_zh"].startswith("您所在的网络地址")
     finally:
         server.should_exit = True

@@ -290,7 +290,9 @@ def test_existing_parcel_has_no_standard_land_sheet(ro_client):
     assert p["standard_land"] is None and p["enterprise"] == "天鹏冶炼"
     r = ro_client.get("/api/v1/parcels/SC-0002/standard-land")
     assert r.status_code == 409 and r.json()["error"] == "ConflictError"
-    assert "existing" in r.json()["message"]
+    assert "已建用地" in r.json()["message"]  # Chinese unless asked otherwise
+    r = ro_client.get("/api/v1/parcels/SC-0002/standard-land", params={"lang": "en"})
+    assert "SC-0002 is existing" in r.json()["message"] and "vacant" in r.json()["message"]
     ok = ro_client.get("/api/v1/parcels/SC-101/standard-land", params={"lang": "en"})
     assert ok.status_code == 200 and ok.json()["area_mu"] == pytest.approx(9.6)
 
@@ -410,7 +412,7 @@ def test_bad_logins_are_401_alike(ro_client, user, password):
 @pytest.mark.parametrize("header", ["Bearer not-a-jwt", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.x"])
 def test_a_bad_token_is_401_even_for_reads(ro_client, header):
     r = ro_client.get("/api/v1/parcels", headers={"Authorization": header})
-    assert r.status_code == 401 and "token" in r.json()["message"]
+    assert r.status_code == 401 and "登录凭证无效" in r.json()["message"]
 
 
 def test_an_expired_token_is_401(ro_client):
@@ -425,7 +427,7 @@ def test_an_expired_token_is_401(ro_client):
         algorithm="HS256",
     )
     r = ro_client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
-    assert r.status_code == 401 and "expired" in r.json()["message"]
+    assert r.status_code == 401 and "登录已过期" in r.json()["message"]
 
 
 def test_me_without_a_token_is_401(ro_client):

@@ -22,6 +22,7 @@ from app.db.edits import (
 from app.db.geometry import RepairTolerance, from_db
 from app.db.models import AuditEntryRow, ClusterRow, EnterpriseRow, ParcelRow, UserRow
 from app.errors import ClusterGeometryError, OutlineRepairError
+from app.i18n import render
 from gis.errors import ConflictError, GeometryError, LimitExceededError, NotFoundError, SchemaError
 from tests.conftest import X0, Y0
 
@@ -230,12 +231,19 @@ def test_slivers_over_a_neighbour_are_cut_real_overlaps_refused(zone_db, east_ed
     with zone_db.begin() as s:
         r = update_cluster(s, cid, {"geometry": box(X0, Y0, east_edge, Y0 + 600)}, 1, "li")
     assert r.state["area_m2"] == pytest.approx(300_000, abs=0.01)
-    (cut,) = r.repairs
-    assert cut == "cluster sc-almg: cut 24.00 m² of sliver over cluster sc-smart"  # 0.04 × 600 m
-    assert cut.zh == "cluster sc-almg：裁去与组团 sc-smart 重叠的细长碎片 24.00 m²"
+    (cut,) = r.repairs  # 0.04 × 600 m; clusters named by name, the area in 亩 too
+    assert render(cut, "en") == (
+        "Al-Mg new materials cluster: cut 24.00 m² (0.04 mu) of sliver over "
+        "Smart manufacturing and resource recycling cluster"
+    )
+    assert (
+        render(cut, "zh")
+        == "“铝镁新材料产业组团”：裁去与“智能制造及资源综合利用组团”重叠的细长碎片 24.00 m²（0.04 亩）"
+    )
     with zone_db() as s:
         (entry,) = audit_rows(s, "cluster", "sc-almg")
-        assert (entry.note, entry.note_zh) == (str(cut), cut.zh)
+        assert (entry.note, entry.note_zh) == (render(cut, "en"), render(cut, "zh"))
+        assert entry.note_message == cut.to_dict()  # stored as id + parameters
 
 
 def test_a_restore_that_now_overlaps_is_refused_like_an_edit(zone_db):
@@ -343,7 +351,7 @@ def test_a_repair_that_changes_the_area_is_refused_with_the_repaired_outline(zon
     assert isinstance(err, GeometryError) and "Self-intersection" in err.message
     assert (err.drawn_m2, err.repaired_m2) == (0.0, pytest.approx(2 * 250 * 500 / 2))
     assert err.repaired.is_valid and err.repaired.area == pytest.approx(125_000)
-    assert "修复后面积将由 0.0 变为 125,000.0 m²" in err.message_zh
+    assert "修复后面积将由 0.0 变为 125,000.0 m²" in render(err.msg, "zh")
     with zone_db() as s:
         c = s.get(ClusterRow, cid)
         assert (c.version, c.geom) == (1, before) and audit_rows(s, "cluster", "st-almg") == []
@@ -364,7 +372,7 @@ def test_invalid_outline_is_repaired_and_the_repair_noted(zone_db):
     with zone_db.begin() as s:
         cid = cluster_id(s, "st-almg")
         result = update_cluster(s, cid, {"geometry": _small_loop()}, 1, "li")
-    assert len(result.repairs) == 1 and "Self-intersection" in result.repairs[0]
+    assert len(result.repairs) == 1 and "Self-intersection" in render(result.repairs[0], "en")
     assert result.state["area_m2"] == pytest.approx(229_924, abs=0.1)  # the loop is kept
     with zone_db() as s:
         assert from_db(s.get(ClusterRow, cid).geom).is_valid
@@ -498,10 +506,8 @@ def test_history_and_restore_make_a_new_version(zone_db):
         last = audit_rows(s, "cluster", "sc-almg")[-1]
         assert (last.action, last.version, last.note) == ("restore", 4, "restored version 1")
         assert last.note_zh == "恢复到第 1 版"
-        assert (history(s, "cluster", cid)[-1].note, history(s, "cluster", cid)[-1].note_zh) == (
-            "restored version 1",
-            "恢复到第 1 版",
-        )
+        note = history(s, "cluster", cid)[-1].note
+        assert (render(note, "en"), render(note, "zh")) == ("restored version 1", "恢复到第 1 版")
         assert last.before_attrs["name"] == "v3"
         assert [v.version for v in history(s, "cluster", cid)] == [1, 2, 3, 4]
         # The outline went back, so SC-0003 (60 % inside) is back in sc-almg.

@@ -9,6 +9,7 @@ import shapely
 import shapely.affinity
 from shapely import LineString, box
 
+from app.i18n import render
 from gis.errors import CRSError, SchemaError
 from gis.exclusion import area_inside, exclusion_zones, measure_exclusion, river_zones, tile
 
@@ -103,9 +104,9 @@ def test_many_parcels_at_once_keep_their_index():
 def test_missing_layers_give_nan_and_notes():
     out = measure_exclusion(parcels_at((0, 0)), None, parks_of((0, 0, 1, 1)).iloc[:0])
     assert out[["river_share", "outside_park_share"]].isna().all().all()
-    assert out.attrs["notes"] == [
-        "no 'rivers' layer: river_share and river_name are NaN",
-        "no 'parks' layer: outside_park_share is NaN",
+    assert [render(n, "en") for n in out.attrs["notes"]] == [
+        "no 'rivers' layer: NaN in river_share, river_name",
+        "no 'parks' layer: NaN in outside_park_share",
     ]
 
 

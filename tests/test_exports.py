@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from pathlib import Path
 
@@ -41,6 +42,7 @@ from app.exports import export_zone
 from app.exports.labels import CHECK_HEADERS, SCORE_HEADERS, shapefile_field_map, short_name
 from app.exports.shapefile import fit_bytes
 from app.exports.workbook import _width
+from app.i18n import text
 from app.ogc import mount
 from tests.conftest import X0, Y0, write_zone_files
 
@@ -135,6 +137,15 @@ def zone(zone_db):
     return db_factory
 
 
+#: Chinese characters.
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def headers(columns: dict[str, str], lang: str) -> list[str]:
+    """The headers of a table's columns (message ids) in ``lang``."""
+    return [text(v, lang) for v in columns.values()]
+
+
 def export(factory, kind: str, out: Path, **options) -> Path:
     with factory() as s:
         return export_zone(s, "jiaokou", kind, out, **options)
@@ -215,7 +226,7 @@ def test_geopackage_holds_every_layer_scores_and_checks(zone, tmp_path):
         "fail",
         "不通过",
         200.0,
-        "investment_intensity: 投资强度 200 万元/亩 低于 250 万元/亩",
+        "投资强度：投资强度 200 万元/亩 低于 250 万元/亩",  # the rule by its name, not its id
         "张工",
     ]
     info = dict(pyogrio.read_dataframe(out, layer="export_info", read_geometry=False).values)
@@ -364,13 +375,13 @@ def test_scores_csv_opens_in_excel(zone, tmp_path):
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
     df = pd.read_csv(out, encoding="utf-8-sig", dtype={"地块编号": str})
-    assert list(df.columns) == list(SCORE_HEADERS.values())
+    assert list(df.columns) == headers(SCORE_HEADERS, "zh")
     assert df["地块编号"].tolist() == ["SC-0001", "SC-0002", "SC-0003", "ST-0001"]
     row = df.set_index("地块编号").loc["SC-0002"]
     assert row[["园区", "组团", "状态", "企业", "等级", "是否排除"]].tolist() == [
         "双池镇园区",
         "智能制造及资源综合利用组团",
-        "已建",
+        "已建用地",
         "天鹏冶炼",
         "中",
         "否",
@@ -381,14 +392,28 @@ def test_scores_csv_opens_in_excel(zone, tmp_path):
         300.0,
     )
     en = pd.read_csv(export(factory, "csv", tmp_path / "en.csv", headers="en"), encoding="utf-8-sig")
-    assert list(en.columns) == list(SCORE_HEADERS)
+    assert list(en.columns) == headers(SCORE_HEADERS, "en")
+    # English columns, English values: names, status, land use, class, yes/no, reasons
+    er = en.set_index("Parcel ID")
+    assert er.loc["SC-0002", ["Park", "Status", "Land use", "Excluded"]].tolist() == [
+        "Shuangchi park",
+        "existing",
+        "M3",  # a land use code the catalogue does not know is shown as written
+        "no",
+    ]
+    assert not any(
+        CJK.search(str(v))
+        for v in er.drop(columns=["Enterprise", "Cluster", "Class", "Exclusion reasons"]).to_numpy().ravel()
+    )
+    # numbers for people: areas to 0.01 亩
+    assert all(round(v, 2) == v for v in df["面积（亩）"].dropna())
 
 
 def test_verdicts_csv(zone, tmp_path):
     factory = zone
     out = export(factory, "csv", tmp_path / "verdicts.csv", table="verdicts")
     df = pd.read_csv(out, encoding="utf-8-sig")
-    assert list(df.columns) == list(CHECK_HEADERS.values())
+    assert list(df.columns) == headers(CHECK_HEADERS, "zh")
     assert df[["项目名称", "地块编号", "园区", "审查结论", "投资强度（万元/亩）", "审查时间（UTC）"]].iloc[
         0
     ].tolist() == [
@@ -410,7 +435,7 @@ def test_workbook_one_sheet_per_park(zone, tmp_path):
     assert wb.sheetnames == ["汇总", "双池镇园区", "水头镇园区", "项目审查", "说明"]
     ws = wb["双池镇园区"]
     headers = [c.value for c in ws[1]]
-    assert headers == list(SCORE_HEADERS.values())
+    assert headers == globals()["headers"](SCORE_HEADERS, "zh")
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref == "A1:P4"
     assert all(c.font.bold for c in ws[1])
     rows = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
@@ -439,7 +464,7 @@ def test_workbook_one_sheet_per_park(zone, tmp_path):
         1,
     )
     checks = wb["项目审查"]
-    assert [c.value for c in checks[1]] == list(CHECK_HEADERS.values())
+    assert [c.value for c in checks[1]] == globals()["headers"](CHECK_HEADERS, "zh")
     assert checks.cell(row=2, column=list(CHECK_HEADERS).index("verdict_label") + 1).value == "不通过"
 
 

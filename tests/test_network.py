@@ -26,6 +26,7 @@ import pytest
 import shapely
 from shapely import LineString, Point, Polygon
 
+from app.i18n import render
 from gis.errors import CRSError
 from gis.network import (
     build_network,
@@ -38,6 +39,11 @@ from gis.network import (
 CRS = "EPSG:4546"
 X0, Y0 = 500_000.0, 4_080_000.0
 R2 = math.sqrt(2.0)
+
+
+def en_notes(out) -> list[str]:
+    """The notes of a measure table in English."""
+    return [render(n, "en") for n in out.attrs["notes"]]
 
 
 def at(x: float, y: float) -> tuple[float, float]:
@@ -129,8 +135,8 @@ def test_distance_to_named_road_by_hand(roads, parcels):
     assert (
         "net_dist_m_s224: 1 parcel(s) cannot reach the destination on the road network "
         "(disconnected roads); inf"
-    ) in out.attrs["notes"]
-    assert "the road network has 2 disconnected parts" in out.attrs["notes"]
+    ) in en_notes(out)
+    assert "the road network has 2 disconnected parts" in en_notes(out)
 
 
 def test_distance_to_points_uses_legs_and_the_diagonal(roads, parcels):
@@ -171,7 +177,7 @@ def test_far_destination_adds_the_straight_leg_and_says_so(roads, parcels):
     assert (
         "net_dist_m_county_seat: the nearest destination is 10,000 m from the road network; "
         "that straight leg is included"
-    ) in out.attrs["notes"]
+    ) in en_notes(out)
 
 
 def test_missing_destinations_give_nan_and_notes(roads, parcels):
@@ -181,12 +187,12 @@ def test_missing_destinations_give_nan_and_notes(roads, parcels):
         {"s224": "G209", **{k: v for k, v in standard_destinations(None).items() if k != "s224"}},
     )
     assert out.isna().all().all()
-    notes = " | ".join(out.attrs["notes"])
+    notes = " | ".join(en_notes(out))
     assert "net_dist_m_s224: no road named 'G209' in the road layer" in notes
     assert "net_dist_m_county_seat: no destination features; NaN" in notes
     empty = measure_network(parcels, None, {"s224": "S224"})
     assert empty["net_dist_m_s224"].isna().all()
-    assert empty.attrs["notes"] == ["no road layer: network distances are NaN"]
+    assert en_notes(empty) == ["no road layer: network distances are NaN"]
 
 
 def test_network_distances_agree_with_networkx(roads):

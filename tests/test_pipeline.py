@@ -29,6 +29,7 @@ import pytest
 import yaml
 from shapely.geometry import LineString, Point, box
 
+from app.i18n import render
 from app.scoring_io.cache import load_scored_parcels
 from app.scoring_io.parcel_files import read_parcels, write_scored_parcels
 from app.scoring_io.runs import score_file
@@ -53,6 +54,11 @@ PARCEL_BOXES: dict[str, tuple[float, float, float, float]] = {
     "RIVER": (100, 350, 200, 450),
     "OUTSIDE": (1050, 350, 1150, 450),
 }
+
+
+def en(note) -> str:
+    """A note or progress message in English (plain text notes as they are)."""
+    return render(note, "en")
 
 
 def at(x: float, y: float) -> tuple[float, float]:
@@ -308,7 +314,8 @@ def test_progress_reports_every_batch_and_step(ctx, prepared):
     )
     assert len(seen) == 3 * 4 + 2 and all(t == 14 for _, _, t in seen)
     assert [d for _, d, _ in seen] == list(range(1, 15))
-    assert seen[0][0] == "batch 1/3 (2 parcels): terrain" and seen[-1][0] == "sensitivity"
+    assert en(seen[0][0]) == "batch 1/3 (2 parcels): terrain" and en(seen[-1][0]) == "sensitivity"
+    assert render(seen[0][0], "zh") == "第 1/3 批（2 个地块）：地形（坡度、土方）"
 
 
 @pytest.mark.parametrize("workers, batch_size, parts", [(2, 100, 2), (2, 2, 3), (3, 100, 3), (8, 100, 5)])
@@ -330,7 +337,7 @@ def test_worker_processes_give_the_same_result_as_one_process(ctx, prepared, wor
     assert run.summary.notes == one.summary.notes
     # One progress step per part (its four measuring steps at once), then the scoring.
     assert [d for _, d, _ in seen] == [4 * k for k in range(1, parts + 1)] + [4 * parts + 1]
-    assert seen[0][0].startswith(f"part 1/{parts} measured") and seen[-1][0] == "scoring"
+    assert en(seen[0][0]).startswith(f"part 1/{parts} measured") and en(seen[-1][0]) == "scoring"
     assert (
         run.summary.workers == min(workers, parts) and run.summary.to_dict()["workers"] == run.summary.workers
     )
@@ -393,7 +400,7 @@ def test_measure_parcels_without_a_context(zone_dir):
     assert m.loc["OUTSIDE", "slope_mean_pct"] == pytest.approx(30.0, abs=1e-3)
     # Without roads, rivers, water and places their measures are NaN, and the notes say why.
     assert m[["road_dist_m", "net_dist_m_gate", "river_share", "water_dist_m"]].isna().all().all()
-    assert "no 'roads' layer: the measures that need it are NaN" in m.attrs["notes"]
+    assert "no 'roads' layer: the measures that need it are NaN" in [en(n) for n in m.attrs["notes"]]
 
 
 def test_context_pickles_for_workers(ctx, prepared):
@@ -411,8 +418,9 @@ def test_parcels_are_reprojected_and_ids_numbered(ctx, tmp_path):
     wgs.to_file(path, driver="GeoJSON")
     parcels, notes = read_parcels(path, ctx.zone)
     assert parcels.crs.to_epsg() == 4546 and list(parcels["parcel_id"]) == [1, 2]
-    assert any("reprojected from EPSG:4326 to EPSG:4546" in n for n in notes)
-    assert any("numbered by row (1 … 2)" in n for n in notes)
+    assert any("reprojected from EPSG:4326 to EPSG:4546" in en(n) for n in notes)
+    assert any("numbered by row (1 … 2)" in en(n) for n in notes)
+    assert not any("--id-field" in en(n) or "--id-field" in render(n, "zh") for n in notes)
     m = measure_batch(ctx, parcels)
     assert m["power_dist_m"].iloc[0] == pytest.approx(50.0, abs=0.01)
 
@@ -427,11 +435,11 @@ def test_id_field_and_repairs_are_reported(ctx, tmp_path):
     path = write_gpkg(tmp_path / "lots.gpkg", {"lots": gdf})
     parcels, notes = read_parcels(path, ctx.zone, id_field="lot")
     assert list(parcels["parcel_id"]) == ["L-1", "L-2"]
-    repaired = [n for n in notes if "repaired" in n]
+    repaired = [en(n) for n in notes if "repaired" in en(n)]
     assert len(repaired) == 1 and "feature 1 (lot=L-1)" in repaired[0] and "Self-intersection" in repaired[0]
     run = score_zone_parcels(ctx, parcels, notes=notes)
     assert run.parcels["area_m2"].iloc[0] == pytest.approx(5000.0)  # two triangles of the bow-tie
-    assert any("repaired" in n for n in run.summary.notes)
+    assert any("repaired" in en(n) for n in run.summary.notes)
 
 
 @pytest.mark.parametrize(
@@ -473,7 +481,7 @@ def test_parcels_partly_off_the_dem_get_nan_terrain_and_a_note(ctx):
     run = score_zone_parcels(ctx, parcels)
     off = run.parcels.set_index("parcel_id").loc["OFF"]
     assert math.isnan(off["slope_mean_deg"]) and "no data for slope" in off["notes"]
-    assert any("1 parcel(s) lie outside every DEM" in n and "OFF" in n for n in run.summary.notes)
+    assert any("1 parcel(s) lie outside every DEM" in en(n) and "OFF" in en(n) for n in run.summary.notes)
 
 
 def test_parcels_in_another_crs_are_refused_by_measure_batch(ctx):
@@ -486,7 +494,7 @@ def test_missing_layers_are_noted_and_give_nan(tmp_path):
     del layers["rivers"], layers["places"]
     zone_file = make_zone(tmp_path / "z", layers=layers)
     ctx = load_zone_context(zone_file)
-    assert any("no layer 'rivers'" in n for n in ctx.notes)
+    assert any("has no layer rivers" in en(n) for n in ctx.notes)
     parcels, _ = prepare_parcels(parcels_frame(["FLAT", "RIVER"]), ctx.zone)
     run = score_zone_parcels(ctx, parcels)
     s = run.parcels.set_index("parcel_id")
@@ -621,7 +629,7 @@ def test_a_dem_in_another_crs_is_reprojected_to_the_zone_crs(zone_dir, prepared,
     utm = read_dem(zone_dir / "dem.tif", dst_crs="EPSG:32649", resolution=10.0)
     path = write_float_geotiff(tmp_path / "dem_utm.tif", utm.values, utm.transform, utm.crs)
     ctx = ZoneContext.build(load_zone(zone_dir / "zone.yaml"), {}, [path])
-    assert any("DEM reprojected from EPSG:32649 to EPSG:4546" in n for n in ctx.notes)
+    assert any("DEM reprojected from EPSG:32649 to EPSG:4546" in en(n) for n in ctx.notes)
     m = measure_batch(ctx, prepared).set_axis(prepared["parcel_id"])
     # Two bilinear resamplings keep a plane a plane: the slopes survive.
     assert m.loc["MID", "slope_mean_pct"] == pytest.approx(12.0, abs=0.05)

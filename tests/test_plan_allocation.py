@@ -8,18 +8,26 @@ import pytest
 from openpyxl import load_workbook
 from rich.console import Console
 
-from app.exports.plan_report import write_plan_report
+from app.exports.plan_report import plan_report_table, report_records, write_plan_report
+from app.i18n import render, render_value, text
 from scoring.plan_allocation import allocate_projects
 from scoring.plan_projects import PlanProject, load_plan_projects
-from scoring.plan_report import (
-    ALLOC_HEADERS_EN,
-    ALLOC_HEADERS_ZH,
-    HEADERS_EN,
-    HEADERS_ZH,
-    plan_report,
-    plan_report_table,
-)
+from scoring.plan_report import ALLOC_COLUMNS, COLUMNS, plan_report
 from tests.admission_fixtures import ZONE_FILE, jiaokou, ledger, make_parcels, parcel, project
+
+#: The report's headers in each language (with and without the allocation columns).
+HEADERS_ZH = tuple(text(m, "zh") for _, m in COLUMNS)
+HEADERS_EN = tuple(text(m, "en") for _, m in COLUMNS)
+ALLOC_HEADERS_ZH = tuple(text(m, "zh") for _, m in ALLOC_COLUMNS)
+ALLOC_HEADERS_EN = tuple(text(m, "en") for _, m in ALLOC_COLUMNS)
+
+
+def zh(message) -> str:
+    return render(message, "zh")
+
+
+def en(message) -> str:
+    return render(message, "en")
 
 
 def plan_project(number: int, **kw) -> PlanProject:
@@ -58,7 +66,8 @@ def test_independent_mode_gives_the_same_best_parcel_to_everyone():
     report = plan_report(jiaokou(), two_parcels(), plans, ledger=ledger())
     assert [r.best(1) for r in report.rows] == [["A"], ["A"], ["A"]]
     assert report.summary is None and all(r.allocation is None for r in report.rows)
-    assert list(report.to_records()[0]) == list(HEADERS_ZH)
+    assert list(report.to_records()[0]) == [k for k, _ in COLUMNS]
+    assert list(report_records(report)[0]) == list(HEADERS_ZH)
 
 
 def test_first_project_gets_the_best_parcel_the_second_the_next(competing):
@@ -67,8 +76,8 @@ def test_first_project_gets_the_best_parcel_the_second_the_next(competing):
     assert (a2.placed, a2.parcel_ids, a2.area_mu) == (True, ("B",), 25.0)
     # the third finds no land left: its own best sites (A, B) went to projects 1 and 2
     assert not a3.placed and a3.cause == "land_taken" and a3.parcel_ids == ()
-    assert "单独评估时的推荐地块（A、B）已分配给前序项目（1. 铝基项目1、2. 铝基项目2）" in a3.reason_zh
-    assert "its own best sites (A, B) went to earlier projects (1. 铝基项目1, 2. 铝基项目2)" in a3.reason_en
+    assert "单独评估时的推荐地块（A、B）已分配给前序项目（1. 铝基项目1、2. 铝基项目2）" in zh(a3.reason)
+    assert "its own best sites (A, B) went to earlier projects (1. 铝基项目1, 2. 铝基项目2)" in en(a3.reason)
     assert [r.verdict for r in competing.rows] == ["review", "review", "fail"]
     assert competing.rows[1].best() == ["B"]  # the second project never sees A
 
@@ -86,14 +95,16 @@ def test_summary_totals(competing):
     assert (power.spare_before, power.spare_after, power.unit) == (10.0, 10.0, "MVA")
     st_power = next(c for c in s.capacity if c.park == "shuitou" and c.service == "power")
     assert (
-        st_power.spare_after is None and "规划设施" in st_power.reason_zh and "planned" in st_power.reason_en
+        st_power.spare_after is None
+        and "规划设施" in zh(st_power.reason)
+        and "planned" in en(st_power.reason)
     )
-    rows = dict((k, v) for k, v in s.rows("zh"))
+    rows = dict((zh(k), render_value(v, "zh")) for k, v in s.rows())
     assert rows["已分配项目"] == 2 and rows["未分配项目"] == 1 and rows["双池镇园区 分配用地（亩）"] == 50.0
     assert rows["双池镇园区 供电剩余容量（MVA）"] == 10.0 and rows["未分配：用地已被前序项目占用"] == 1
     assert rows["说明"].startswith("未扣减任何容量")
-    en = dict((k, v) for k, v in s.rows("en"))
-    assert en["projects placed"] == 2 and en["Shuangchi park land allocated (亩)"] == 50.0
+    english = dict((en(k), render_value(v, "en")) for k, v in s.rows())
+    assert english["projects placed"] == 2 and english["Shuangchi park land allocated (mu)"] == 50.0
 
 
 def test_order_decides(competing):
@@ -114,10 +125,10 @@ def test_capacity_runs_out():
     assert a1.drawn["双池110kV变电站"] == pytest.approx(9.0) and a1.drawn_units["双池110kV变电站"] == "MVA"
     assert a1.drawn["双池岩溶水井"] == pytest.approx(500.0)  # water 500 m³/d
     assert a1.drawn["交口县第二污水处理厂"] == pytest.approx(400.0)  # 0.8 × 500 m³/d
-    assert "扣减 双池110kV变电站 9 MVA" in a1.reason_zh
+    assert "扣减 双池110kV变电站 9 MVA" in zh(a1.reason)
     assert not a2.placed and a2.cause == "capacity"
-    assert "双池镇园区供电需 5 MVA > 剩余 1 MVA" in a2.reason_zh
-    assert "power needs 5 MVA > 1 MVA spare" in a2.reason_en
+    assert "双池镇园区供电需 5 MVA > 剩余 1 MVA" in zh(a2.reason)
+    assert "power needs 5 MVA > 1 MVA spare" in en(a2.reason)
     assert steps[1].recommendation.candidates == ()  # B is free, but fails the power rule now
     assert steps[1].recommendation.closest.rule("power_capacity").status == "fail"
     # alone, project 2 is placed
@@ -140,8 +151,10 @@ def test_no_admitting_land():
     report = plan_report(jiaokou(), two_parcels(), [p], ledger=ledger(), allocate=True)
     a = report.rows[0].allocation
     assert not a.placed and a.cause == "no_land"
-    assert a.reason_zh.startswith("未分配（无准入用地）：没有准入本项目的组团空闲地块")
-    assert a.reason_en.startswith("not placed (no admitting land): no vacant parcel in a cluster that admits")
+    assert zh(a.reason).startswith("未分配（无准入用地）：没有准入本项目的组团空闲地块")
+    assert en(a.reason).startswith(
+        "not placed (no admitting land): no vacant parcel in a cluster that admits"
+    )
 
 
 def test_too_big_even_alone():
@@ -149,12 +162,12 @@ def test_too_big_even_alone():
     p = plan_project(1, investment_yi=10, output_yi=10, land_mu=None)
     report = plan_report(jiaokou(), two_parcels(), [p], ledger=ledger(), allocate=True)
     a = report.rows[0].allocation
-    assert not a.placed and a.cause == "rules" and "与其他项目的分配无关" in a.reason_zh
-    assert "320 亩" in a.reason_zh
+    assert not a.placed and a.cause == "rules" and "与其他项目的分配无关" in zh(a.reason)
+    assert "320 亩" in zh(a.reason) and "320 mu" in en(a.reason)
 
 
 def test_records_and_files(competing, tmp_path):
-    recs = competing.to_records("zh")
+    recs = report_records(competing, "zh")
     assert list(recs[0]) == list(HEADERS_ZH + ALLOC_HEADERS_ZH)
     r1 = recs[0]
     assert (r1["分配结果"], r1["分配地块"], r1["分配园区"], r1["分配组团"], r1["分配面积（亩）"]) == (
@@ -167,10 +180,10 @@ def test_records_and_files(competing, tmp_path):
     # 10000 万元 on 25 亩
     assert r1["分配用地投资强度（万元/亩）"] == 400.0 and r1["分配用地产出强度（万元/亩）"] == 400.0
     assert recs[2]["分配结果"] == "用地已被前序项目占用" and recs[2]["分配地块"] is None
-    en = competing.to_records("en")
-    assert list(en[0]) == list(HEADERS_EN + ALLOC_HEADERS_EN)
-    assert en[1]["allocation"] == "placed" and en[1]["allocated_parcels"] == "B"
-    assert en[1]["allocated_park"] == "Shuangchi park" and en[1]["allocated_mu"] == 25.0
+    english = report_records(competing, "en")
+    assert list(english[0]) == list(HEADERS_EN + ALLOC_HEADERS_EN)
+    assert english[1]["Allocation"] == "placed" and english[1]["Allocated parcels"] == "B"
+    assert english[1]["Allocated park"] == "Shuangchi park" and english[1]["Allocated area (mu)"] == 25.0
 
     path = write_plan_report(competing, tmp_path / "alloc.csv")
     with path.open(encoding="utf-8-sig", newline="") as fh:
@@ -180,9 +193,9 @@ def test_records_and_files(competing, tmp_path):
 
     xlsx = write_plan_report(competing, tmp_path / "alloc.xlsx", lang="en")
     wb = load_workbook(xlsx)
-    assert [c.value for c in wb["plan projects"][1]] == list(HEADERS_EN + ALLOC_HEADERS_EN)
-    summary = {r[0]: r[1] for r in wb["summary"].iter_rows(values_only=True) if r[0]}
-    assert summary["projects placed"] == 2 and summary["Shuangchi park land allocated (亩)"] == 50
+    assert [c.value for c in wb["Plan projects"][1]] == list(HEADERS_EN + ALLOC_HEADERS_EN)
+    summary = {r[0]: r[1] for r in wb["Summary"].iter_rows(values_only=True) if r[0]}
+    assert summary["projects placed"] == 2 and summary["Shuangchi park land allocated (mu)"] == 50
 
     console = Console(record=True, width=220)
     console.print(plan_report_table(competing))
@@ -223,5 +236,5 @@ def test_xlsx_colours_the_allocation_column(competing, tmp_path):
     assert [ws[i][col].value for i in (2, 3, 4)] == ["已分配", "已分配", "用地已被前序项目占用"]
     assert ws[2][col].fill.fgColor.rgb.endswith("C6EFCE") and ws[4][col].fill.fgColor.rgb.endswith("FFC7CE")
     summary = [list(r) for r in wb["汇总"].iter_rows(values_only=True)]
-    assert summary[1:4] == [["通过 pass", 0], ["复核 review", 2], ["不通过 fail", 1]]
+    assert summary[1:4] == [["通过", 0], ["需复核", 2], ["不通过", 1]]
     assert ["已分配项目", 2] in summary and ["合计分配用地（亩）", 50] in summary

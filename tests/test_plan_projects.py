@@ -12,13 +12,17 @@ from openpyxl import load_workbook
 from rich.console import Console
 from typer.testing import CliRunner
 
-from app.exports.plan_report import write_plan_report
+from app.exports.plan_report import plan_report_table, report_records, write_plan_report
+from app.i18n import render, text
 from gis.errors import InputFileError, SchemaError
 from scoring.admission import justified_area
 from scoring.plan_projects import PLAN_PROJECTS_FILE, load_plan_projects
-from scoring.plan_report import HEADERS_ZH, plan_report, plan_report_table
+from scoring.plan_report import COLUMNS, plan_report
 from scoring.project import classify_industry
 from tests.admission_fixtures import jiaokou, layers, ledger, make_parcels, parcel, write_zone_with_layers
+
+#: The report's headers in Chinese.
+HEADERS_ZH = tuple(text(m, "zh") for _, m in COLUMNS)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +86,8 @@ def test_conversion_to_wan(plan):
 def test_project_1_justifies_240_mu(plan):
     ja = justified_area(jiaokou(), plan[1].to_project())
     assert ja.mu == pytest.approx(240.0)  # min(60000/250, 150000/200)
-    assert ja.basis == "表9-6 铝镁新材料产业"
+    assert render(ja.basis, "zh") == "表9-6 铝镁新材料产业"
+    assert render(ja.basis, "en") == "Table 9-6, Al-Mg new materials"
 
 
 def test_every_project_classifies_and_catch_alls_have_notes(plan):
@@ -140,13 +145,16 @@ def test_plan_report_rows(report):
     # №4: min(2000000/250, 850000/200) = 4250 亩 — no site is that large
     r4 = rows[4]
     assert r4.max_justified_mu == pytest.approx(4250.0) and r4.verdict == "fail" and r4.best() == []
-    assert "3400 亩" in r4.reason_zh and "最接近的地块 AL-2" in r4.reason_zh
+    assert "3400 亩" in render(r4.reason, "zh") and "最接近的地块 AL-2" in render(r4.reason, "zh")
+    assert "nearest miss AL-2" in render(r4.reason, "en") and "亩" not in render(r4.reason, "en")
     # №25 declares 45 亩 (占地45亩): 智能制造 220/280 justifies min(20000/220, 30000/280) = 90.91;
     # its cluster has no parcel, but 产业备用地 RS-1 (50 亩) takes listed projects under review
     assert rows[25].recommendation.demand_mu == 45 and rows[25].best() == ["RS-1"]
     assert rows[25].recommendation.candidates[0].check.rule("cluster").status == "review"
     # №2: 64 亩 justified (16000/250), demand 51.2 > RS-1's 50 亩 and AL-1/AL-2 are too large
-    assert rows[2].verdict == "fail" and "最接近的地块 RS-1 面积 50 亩 < 需求 51.2 亩" in rows[2].reason_zh
+    assert rows[2].verdict == "fail" and "最接近的地块 RS-1 面积 50 亩 < 需求 51.2 亩" in render(
+        rows[2].reason, "zh"
+    )
     # №39 (catch-all): min(10000/200, 15000/300) = 50 → RS-1 exactly
     assert rows[39].best() == ["RS-1"]
     assert report.counts() == {"pass": 0, "review": 5, "fail": 42}
@@ -162,7 +170,7 @@ def test_write_csv_and_xlsx(report, tmp_path):
         rows[0]["序号"] == "1" and rows[0]["投资（亿元）"] == "6.0" and rows[0]["投资（万元）"] == "60000.0"
     )
     assert rows[0]["最大可支撑用地（亩）"] == "240.0" and rows[0]["推荐地块/组合"] == "AL-1"
-    assert rows[0]["结论"] == "复核" and rows[3]["结论"] == "不通过"
+    assert rows[0]["结论"] == "需复核" and rows[3]["结论"] == "不通过"
 
     xlsx = write_plan_report(report, tmp_path / "plan.xlsx")
     wb = load_workbook(xlsx)
@@ -172,18 +180,27 @@ def test_write_csv_and_xlsx(report, tmp_path):
     assert [c.value for c in ws[5]][:3] == [4, "年产10万吨镁铝合金生产项目", "铝镁新材料类规划项目"]
     verdict_col = HEADERS_ZH.index("结论")
     assert ws[5][verdict_col].value == "不通过" and ws[5][verdict_col].fill.fgColor.rgb.endswith("FFC7CE")
-    assert [[c.value for c in r] for r in wb["汇总"].iter_rows()][1:] == [
-        ["通过 pass", 0],
-        ["复核 review", 5],
-        ["不通过 fail", 42],
+    assert [[c.value for c in r] for r in wb["汇总"].iter_rows()] == [
+        ["区划", "jiaokou"],
+        ["通过", 0],
+        ["需复核", 5],
+        ["不通过", 42],
     ]
     with pytest.raises(InputFileError, match="unknown report format"):
         write_plan_report(report, tmp_path / "plan.ods")
 
 
 def test_english_records_and_rich_table(report):
-    rec = report.to_records("en")[0]
-    assert rec["no"] == 1 and rec["max_justified_mu"] == 240.0 and rec["verdict"] == "review"
+    rec = report.to_records()[0]  # by column key, texts as messages
+    assert (
+        rec["number"] == 1 and rec["max_justified_mu"] == 240.0 and render(rec["verdict"], "en") == "review"
+    )
+    english = report_records(report, "en")[0]
+    assert (
+        english["No."] == 1
+        and english["Verdict"] == "review"
+        and english["Phase"] == "planned for implementation"
+    )
     console = Console(record=True, width=220)
     console.print(plan_report_table(report))
     text = console.export_text()
@@ -204,7 +221,7 @@ def test_cli_plan_report(tmp_path, monkeypatch):
     )
     assert res.exit_code == 0, res.output
     assert out.is_file() and load_workbook(out)["规划项目选址"].max_row == 48
-    assert "通过 0，复核 5，不通过 42" in res.output
+    assert "通过 0，需复核 5，不通过 42" in res.output
     res = CliRunner().invoke(app, ["plan-report", "--zone", str(zone_file), "--out", str(tmp_path / "r.txt")])
     assert res.exit_code != 0
 
@@ -224,7 +241,7 @@ def test_plan_report_allocate(plan):
         a = rows[n].allocation
         assert (
             a.cause == "land_taken"
-            and "（RS-1）已分配给前序项目（8. 年产10万吨高端耐火材料项目）" in a.reason_zh
+            and "（RS-1）已分配给前序项目（8. 年产10万吨高端耐火材料项目）" in render(a.reason, "zh")
         )
     assert rows[2].allocation.cause == "rules"  # 51.2 亩 > RS-1 even alone
     s = report.summary
@@ -272,7 +289,7 @@ def test_cli_plan_report_allocate(tmp_path, monkeypatch):
     )
     assert res.exit_code == 0, res.output
     with (tmp_path / "a.csv").open(encoding="utf-8-sig", newline="") as fh:
-        assert next(csv.DictReader(fh))["allocated_parcels"] == "AL-1"
+        assert next(csv.DictReader(fh))["Allocated parcels"] == "AL-1"
     assert "projects placed: 3" in res.output
     # without --allocate the CSV has no allocation columns
     res = CliRunner().invoke(app, ["plan-report", "--zone", str(zone_file), "--out", str(tmp_path / "b.csv")])

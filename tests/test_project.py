@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from app.i18n import render
 from gis.errors import InputFileError, SchemaError
 from scoring.project import (
     Project,
@@ -88,6 +89,10 @@ def test_bad_fields_name_the_field_and_the_fix(data, expected):
     assert text.startswith("p.yaml: ")
     for part in expected:
         assert part in text
+    # users read the same problems in their language, naming the field
+    field = expected[0].split(":")[0]
+    assert field in render(err.value.user_message(), "zh") and "项目文件有" in render(err.value.msg, "zh")
+    assert field in render(err.value.user_message(), "en")
 
 
 def test_numeric_strings_are_numbers():
@@ -102,6 +107,11 @@ def test_all_problems_reported_at_once():
     assert "3 problem(s)" in text
     assert (
         "investment_wan" in text and "output_wan: required" in text and "investment_yi: unknown field" in text
+    )
+    zh = render(err.value.msg, "zh")
+    assert zh.startswith("项目文件有 3 处问题：\n") and "  - output_wan：必填；请以 万元/年 填写" in zh
+    assert (
+        "  - investment_yi：未知字段；是否应为 investment_wan？（金额以万元填写：1 亿元 = 10000 万元）" in zh
     )
 
 
@@ -132,9 +142,11 @@ def test_unreadable_files(tmp_path, content, suffix, exc, part):
 
 
 def test_warning_for_money_that_looks_like_yi():
-    assert project_warnings(Project(**with_(investment_wan=6))) == [
-        "investment_wan is 6 万元 — is it in 亿元? (6 亿元 = 60000 万元)"
-    ]
+    (w,) = project_warnings(Project(**with_(investment_wan=6)))
+    assert render(w, "zh") == "投资额为 6 万元——是否按亿元填写了？（6 亿元 = 60000 万元）"
+    assert (
+        render(w, "en") == "investment_wan is 6 10k yuan — is it in 100M yuan? (6 100M yuan = 60000 10k yuan)"
+    )
     assert project_warnings(Project(**GOOD)) == []
 
 
@@ -209,6 +221,7 @@ def test_unclassifiable_industry_is_an_error_with_close_names(industry, branch, 
     assert text.startswith("x.yaml")
     for part in parts:
         assert part in text
+    assert err.value.msg is not None and render(err.value.msg, "zh") and render(err.value.msg, "en")
 
 
 def test_load_with_zone_classifies(tmp_path):
@@ -224,5 +237,5 @@ def test_load_with_zone_classifies(tmp_path):
 
 def test_label():
     c = classify_industry(jiaokou(), Project(**GOOD))
-    assert c.label("zh") == "铝镁新材料 / 铝基新材料"
-    assert c.label("en") == "Al-Mg new materials / Aluminium-based new materials"
+    assert render(c.label(), "zh") == "铝镁新材料 / 铝基新材料"
+    assert render(c.label(), "en") == "Al-Mg new materials / Aluminium-based new materials"

@@ -10,11 +10,17 @@ import pandas as pd
 import pytest
 from shapely import LineString, Point, box
 
+from app.i18n import render
 from gis.errors import CRSError, MissingCRSError, SchemaError
 from gis.proximity import ROAD_CLASSES, distance_to_nearest, measure_access, nearest_feature
 
 CRS = "EPSG:4546"
 X0, Y0 = 500_000.0, 4_080_000.0
+
+
+def en_notes(out) -> list[str]:
+    """The notes of a measure table in English."""
+    return [render(n, "en") for n in out.attrs["notes"]]
 
 
 def square_parcels(*origins: tuple[float, float], size: float = 100.0) -> gpd.GeoDataFrame:
@@ -109,7 +115,7 @@ def test_measure_access_gives_hand_computed_distances(layers):
     np.testing.assert_allclose(out["road_dist_m_county"], [500.0, 1_500.0])
     # Classes absent from the layer: NaN columns with a note each.
     assert out["road_dist_m_township"].isna().all() and out["road_dist_m_link"].isna().all()
-    assert "layer 'roads' has no road of class 'township': road_dist_m_township is NaN" in out.attrs["notes"]
+    assert "layer 'roads' has no road of class 'township': road_dist_m_township is NaN" in en_notes(out)
     assert [c for c in out.columns if c.startswith("road_dist_m_")] == [
         f"road_dist_m_{c}" for c in ROAD_CLASSES
     ]
@@ -145,7 +151,7 @@ def test_missing_layer_gives_nan_columns_and_a_note(layers, drop, empty_cols, no
     layers = {k: v for k, v in layers.items() if k != drop}
     out = measure_access(square_parcels((0, 0)), layers)
     assert out[empty_cols].isna().all().all()
-    assert note in out.attrs["notes"]
+    assert note in en_notes(out)
     others = [c for c in ("power_dist_m", "water_dist_m", "road_dist_m") if c not in empty_cols]
     assert out[others].notna().all().all()
 
@@ -155,13 +161,12 @@ def test_empty_layer_and_filter_without_match_give_nan_and_note(layers):
     layers["water"] = layers["water"][layers["water"]["kind"] != "wastewater_plant"]
     out = measure_access(square_parcels((0, 0)), layers)
     assert out["power_dist_m"].isna().all() and out["wastewater_plant"].isna().all()
-    assert (
-        "layer 'substations' has no feature with status in ['in_service']: power columns are NaN"
-        in out.attrs["notes"]
+    assert "layer 'substations' has no feature with status in in_service: power columns are NaN" in en_notes(
+        out
     )
     assert (
-        "layer 'water' has no feature with kind in ['wastewater_plant']: wastewater columns are NaN"
-        in out.attrs["notes"]
+        "layer 'water' has no feature with kind in wastewater_plant: wastewater columns are NaN"
+        in en_notes(out)
     )
     assert out["water_dist_m"].iloc[0] == 250.0
 

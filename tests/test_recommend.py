@@ -11,6 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from app.i18n import render, render_value
 from gis.errors import CRSError, MissingCRSError, SchemaError
 from scoring.recommend import adjacency_graph, grow_groups, recommend
 from scoring.zone import ZoneConfig
@@ -94,9 +95,9 @@ def test_no_single_parcel_fits_two_adjacent_do():
     s = side_m(30)
     assert c.compactness == pytest.approx(2 * s / (2 * s + ROAD_M))
     assert c.rank_value == pytest.approx(70.0 * 50 / 60 * c.compactness)
-    assert c.weakest == "B: 坡度"
+    assert render(c.weakest, "zh") == "B：坡度" and render(c.weakest, "en") == "B: Slope"
     assert c.check.rule("investment_intensity").value == pytest.approx(1000.0)  # 60000 / 60 亩
-    assert c.reason_zh.startswith(
+    assert render(c.reason, "zh").startswith(
         "2 块相邻地块（同在铝镁新材料产业组团，单块面积均不足）合计 60 亩 ≥ 需求 50 亩（余 10 亩）"
     )
 
@@ -105,7 +106,7 @@ def test_group_larger_than_the_justified_area_is_not_offered():
     # 13750 万元 justifies 55 亩 (÷250): A+B = 60 亩 is too large, and no parcel is 50 亩
     rec = recommend(jiaokou(), grid(), project(land_mu=50, investment_wan=13750), ledger=ledger())
     assert rec.candidates == ()
-    assert rec.note_zh == "没有地块或相邻地块组合（≤8块）满足全部规则并达到 50 亩"
+    assert render(rec.note, "zh") == "没有地块或相邻地块组合（≤8块）满足全部规则并达到 50 亩"
     assert rec.closest is not None and rec.closest.parcel_ids == ("E",)  # fewest fails, best score
     assert rec.closest.failed_rules() == ["land_demand"]
 
@@ -124,7 +125,7 @@ def test_plain_dataframe_disables_groups():
     rec = recommend(
         jiaokou(), pd.DataFrame(grid().drop(columns="geometry")), project(land_mu=50), ledger=ledger()
     )
-    assert rec.candidates == () and "no geometry" in rec.note_en
+    assert rec.candidates == () and "no geometry" in render(rec.note, "en")
 
 
 # --------------------------------------------------------------------------- ranking of single parcels
@@ -193,8 +194,8 @@ def test_review_candidates_say_what_to_review():
     rec = recommend(jiaokou(), parcels, project(land_mu=25, online_monitoring=None), ledger=ledger())
     c = rec.candidates[0]
     assert c.verdict == "review" and c.to_dict()["review"] == ["online_monitoring"]
-    assert c.reason_zh.endswith("需复核：在线监测")
-    assert c.reason_en.endswith("review: online monitoring")
+    assert render(c.reason, "zh").endswith("需复核：在线监测")
+    assert render(c.reason, "en").endswith("review: online monitoring")
 
 
 def test_undeclared_demand_uses_share_of_justified_area():
@@ -213,8 +214,8 @@ def test_undeclared_demand_uses_share_of_justified_area():
 
 
 def test_json_shape():
-    rec = recommend(jiaokou(), grid(), project(land_mu=50), ledger=ledger(), lang="en")
-    d = rec.to_dict("en")
+    rec = recommend(jiaokou(), grid(), project(land_mu=50), ledger=ledger())
+    d = render_value(rec.to_dict(), "en")
     json.dumps(d, ensure_ascii=False)
     assert d["demand_mu"] == 50 and d["max_justified_mu"] == 240
     cand = d["candidates"][0]
@@ -255,7 +256,7 @@ def test_cli_recommend(tmp_path, monkeypatch):
     assert math.isclose(d["candidates"][0]["area_mu"], 24.0)
     res = CliRunner().invoke(app, args + ["--lang", "en"], env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
-    assert "SC-0001+SC-0002" in res.output and "demand 20 亩" in res.output
+    assert "SC-0001+SC-0002" in res.output and "demand 20 mu" in res.output
 
 
 def test_cli_recommend_on_the_sample_zone():
@@ -299,14 +300,14 @@ def test_cluster_whose_admits_are_not_set_ranks_after_an_admitting_cluster():
     parcels = make_parcels(
         parcel("UN", mu=45, score=95, col=0, cluster="sc-bio"), parcel("AL", mu=45, score=60, col=3)
     )
-    rec = recommend(zone, parcels, project(land_mu=40), ledger=ledger(), lang="en")
+    rec = recommend(zone, parcels, project(land_mu=40), ledger=ledger())
     assert [c.parcel_ids for c in rec.candidates] == [("AL",), ("UN",)]
     assert [c.check.rule("cluster").status for c in rec.candidates] == ["pass", "review"]
     un = rec.candidates[1]
     assert "cluster" in un.to_dict()["review"]
-    assert un.reason_en.endswith(
-        "(sc-bio) admits nothing yet: review — set the industries it admits on the map"
+    assert render(un.reason, "en").endswith(
+        "Bio-health cluster admits nothing yet: review — set the industries it admits on the map"
     )
-    assert un.reason_zh.endswith(
-        "生物健康产业组团（sc-bio）尚未设定准入产业，需复核：请在地图上为该组团填写准入产业"
+    assert render(un.reason, "zh").endswith(
+        "生物健康产业组团尚未设定准入产业，需复核：请在地图上为该组团填写准入产业"
     )

@@ -517,7 +517,7 @@ def test_sample_command_writes_the_files(tmp_path):
     missing = CliRunner().invoke(
         cli, ["sample", "--zone", str(tmp_path / "none.yaml"), "--out-dir", str(tmp_path)]
     )
-    assert missing.exit_code != 0 and "zone file not found" in missing.output
+    assert missing.exit_code != 0 and "找不到区划文件" in missing.output
 
 
 # ----------------------------------------------------------------------------- gis.synthetic

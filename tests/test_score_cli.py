@@ -5,6 +5,7 @@ after which OUT does not exist (or is unchanged)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -36,8 +37,9 @@ def zone(tmp_path_factory) -> Path:
     return make_zone(tmp_path_factory.mktemp("zone"))
 
 
-def run(cli: typer.Typer, *args: object):
-    return CliRunner().invoke(cli, ["score", *map(str, args)], env={"COLUMNS": "200"})
+def run(cli: typer.Typer, *args: object, lang: str = "en"):
+    """Run ``parksite score`` with ``--lang`` (English by default: the assertions are in English)."""
+    return CliRunner().invoke(cli, ["score", *map(str, args), "--lang", lang], env={"COLUMNS": "200"})
 
 
 def test_scores_the_zone_parcels_to_a_geopackage(cli, zone, tmp_path):
@@ -67,10 +69,15 @@ def test_scores_the_zone_parcels_to_a_geopackage(cli, zone, tmp_path):
     assert s.loc["FLAT", "power_dist_m"] == pytest.approx(50.0)
     assert s.loc["RIVER", "excluded"] and "回龙河" in s.loc["RIVER", "reasons"]
     # The summary: counts per class, exclusions by constraint, time taken.
-    assert "排除 excluded │              3" in res.stdout
+    assert re.search(r"excluded\s*│\s*3", res.stdout)
     assert "excluded by constraint: steep 2, river 1, outside 1" in res.stdout
     assert "time taken" in res.stdout and "parcels/s" in res.stdout
     assert "[layer parcels]" in res.stdout  # the parcels layer of a multi-layer GeoPackage
+    # in Chinese (the default of the parksite command) the same summary, one language only
+    zh = run(cli, zone.parent / "layers.gpkg", "--zone", zone, "--out", tmp_path / "zh.gpkg", lang="zh")
+    assert zh.exit_code == 0, zh.output
+    assert re.search(r"排除\s*│\s*3", zh.stdout) and "排除原因：steep 2, river 1, outside 1" in zh.stdout
+    assert "用时" in zh.stdout and "time taken" not in zh.stdout and "excluded" not in zh.stdout
 
 
 def test_geojson_in_wgs84_without_ids(cli, zone, tmp_path):
@@ -242,7 +249,7 @@ def test_bad_inputs_exit_non_zero_and_write_nothing(cli, zone, tmp_path, make_ar
     res = run(cli, *make_args(tmp_path, zone), "--out", out)
     assert res.exit_code == code, res.output
     assert message in res.stderr
-    assert res.stderr.startswith("错误 error:")
+    assert res.stderr.startswith("error:")
     assert [p.name for p in out.parent.iterdir()] == (["scored.gpkg"] if existing else [])
     if existing:
         assert out.read_bytes() == b"previous result"

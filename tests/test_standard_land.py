@@ -8,6 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+from app.i18n import render, render_value
 from gis.errors import ConflictError, SchemaError
 from scoring.standard_land import standard_land_sheet
 from tests.admission_fixtures import jiaokou, layers, make_parcels, parcel, write_zone_with_layers
@@ -34,7 +35,7 @@ def test_almg_cluster_sheet():
     assert s.land_controls["building_coefficient_min_pct"] == 30
     assert s.land_controls["admin_living_max_pct"] == 7
     assert s.land_controls["green_ratio_max_pct"] == 20
-    assert s.score == 72.5 and s.notes_zh == ()
+    assert s.score == 72.5 and s.notes == ()
 
 
 def test_service_cluster_splits_branches_by_table_row():
@@ -47,7 +48,7 @@ def test_service_cluster_splits_branches_by_table_row():
         (("高科技服务业", "商贸服务"), None, 2000.0, 3000.0, True),
     ]
     assert s.rows[1].online_monitoring_required is None
-    assert any("表6-1" in n for n in s.notes_zh)
+    assert any("表6-1" in render(n, "zh") for n in s.notes)
 
 
 def test_hitech_cluster_has_three_industries():
@@ -71,17 +72,19 @@ def test_reserve_land_sheet_is_review():
         8000.0,
         12000.0,
     )
-    assert s.notes_zh[0].startswith("产业备用地预留给国家鼓励发展的产业项目")
+    assert render(s.notes[0], "zh").startswith("产业备用地预留给国家鼓励发展的产业项目")
 
 
 def test_reserved_parcel_gets_a_note():
     s = sheet_of(mu=40, cluster="sc-reserve", status="reserved")
-    assert s.notes_zh[0] == "该地块为预留用地，复核后方可作为标准地出让"
+    assert render(s.notes[0], "zh") == "该地块为预留用地，复核后方可作为标准地出让"
 
 
 def test_warnings_for_excluded_or_low_score():
-    assert sheet_of(excluded=True).notes_zh[-1] == "注意：该地块被选址硬约束排除，不宜作为标准地出让"
-    assert sheet_of(score=42.0).notes_en[-1] == "warning: suitability 42 is below the minimum 50"
+    assert (
+        render(sheet_of(excluded=True).notes[-1], "zh") == "注意：该地块被选址硬约束排除，不宜作为标准地出让"
+    )
+    assert render(sheet_of(score=42.0).notes[-1], "en") == "warning: suitability 42 is below the minimum 50"
 
 
 @pytest.mark.parametrize(
@@ -99,7 +102,7 @@ def test_errors(kw, exc, part):
 
 
 def test_json():
-    d = sheet_of(mu=100).to_dict("en")
+    d = render_value(sheet_of(mu=100).to_dict(), "en")
     json.dumps(d, ensure_ascii=False)
     assert d["cluster_name"] == "Al-Mg new materials cluster"
     assert d["industries"][0]["min_investment_wan"] == 25000.0

@@ -18,7 +18,7 @@ from app.db.models import CLUSTER_KINDS, JOB_STATUSES, PARCEL_STATUSES, ROLES
 from app.web import STATIC_DIR, TEMPLATES_DIR, mount
 from app.web.pages import BASEMAP_IMG_SOURCES, CSP
 from app.web.texts import web_catalog
-from scoring.recommend import RULE_LABELS
+from scoring.admission import RULES
 
 JS_DIR = STATIC_DIR / "js"
 PAGES = ["/", "/jobs", "/import"]
@@ -288,7 +288,7 @@ def test_every_text_the_pages_use_exists() -> None:
         ("jobs.status", JOB_STATUSES),
         ("kind", CLUSTER_KINDS),
         ("role", ROLES),
-        ("rule", tuple(RULE_LABELS)),
+        ("rule", tuple(r.id for r in RULES)),
         ("status", ("pass", "fail", "review")),
         ("style", ("class", "status", "cluster")),
         (

@@ -81,10 +81,16 @@ def test_table_for_a_consistent_matrix(cli, write):
         "CI = 0.0294",
         "RI = 1.32",
         "CR = 0.0223",
-        "acceptable",
+        "一致性可接受",
+        "权重",
     ):
         assert text in r.stdout, text
-    assert "not acceptable" not in r.stdout
+    assert "不可接受" not in r.stdout and "weight" not in r.stdout
+    en = CliRunner().invoke(
+        cli, ["weights", "--ahp", write(DRINKS_CSV), "--lang", "en"], env={"COLUMNS": "120"}
+    )
+    assert "consistency acceptable" in en.stdout and "AHP weights" in en.stdout
+    assert "not acceptable" not in en.stdout and "权重" not in en.stdout
 
 
 def test_json_for_a_consistent_matrix(cli, write):
@@ -102,7 +108,7 @@ def test_json_for_a_consistent_matrix(cli, write):
 
 @pytest.mark.parametrize("as_json", [False, True])
 def test_inconsistent_matrix_exits_nonzero_showing_the_cr(cli, write, as_json):
-    args = ["weights", "--ahp", write(HOUSE_CSV)] + (["--json"] if as_json else [])
+    args = ["weights", "--ahp", write(HOUSE_CSV), "--lang", "en"] + (["--json"] if as_json else [])
     r = CliRunner().invoke(cli, args, env={"COLUMNS": "120"})
     assert r.exit_code == 8  # ConfigError in app/errors.py
     assert "CR = 0.169 exceeds 0.10" in r.stderr
@@ -140,7 +146,7 @@ CASES = [
     ("id,a,b\na,1,-2\nb,-1/2,1\n", 5, "row 'a', column 'b': '-2' must be a positive number"),
     ("id,a,b\na,1,inf\nb,0,1\n", 5, "row 'a', column 'b': 'inf' must be a positive number"),
     ("id,a,b\nb,1,2\na,1/2,1\n", 5, "row 1 is for 'b' but column 1 is 'a'"),
-    ("id,a,a\na,1,2\na,1/2,1\n", 5, "criterion ids repeated in the header: ['a']"),
+    ("id,a,a\na,1,2\na,1/2,1\n", 5, "criterion ids repeated in the header: a"),
     ("id,a\na,1\n", 5, "at least 2 are needed"),
     ("id,a,,c\na,1,1,1\nb,1,1,1\nc,1,1,1\n", 5, "header column 3 has no criterion id"),
     ("id,a,b,c\na,1,2,3\nb,1/2,1,2\nc,1/2,1/2,1\n", 8, "not reciprocal: a[a,c] = 3 but a[c,a] = 0.5"),
@@ -153,7 +159,7 @@ CASES = [
 @pytest.mark.parametrize(("text", "code", "message"), CASES, ids=[m[:40] for _, _, m in CASES])
 def test_bad_files_exit_nonzero_saying_where(cli, write, text, code, message):
     path = write(text)
-    r = CliRunner().invoke(cli, ["weights", "--ahp", path], env={"COLUMNS": "400"})
+    r = CliRunner().invoke(cli, ["weights", "--ahp", path, "--lang", "en"], env={"COLUMNS": "400"})
     assert r.exit_code == code, r.output
     err = " ".join(r.stderr.split())  # undo any wrapping
     assert message in err

@@ -293,8 +293,24 @@ def test_console_script_exit_code_of_a_command_that_reports_its_own_error(tmp_pa
         text=True,
     )
     assert r.returncode == 2, r.stderr
-    assert "is empty" in r.stderr
+    assert "文件为空" in r.stderr and "is empty" not in r.stderr  # Chinese by default
     assert not (tmp_path / "x.gpkg").exists()
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "--lang",
+            "en",
+            "score",
+            str(empty),
+            "--out",
+            str(tmp_path / "x.gpkg"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 2 and "is empty" in r.stderr and "文件为空" not in r.stderr, r.stderr
 
 
 def test_county_and_landmarks_as_the_plan_prints_them(zone):

@@ -133,15 +133,17 @@ def test_the_drawing_is_scored_with_tiles_like_with_the_zone_dem(cli, zone, tmp_
 
 def test_a_drawing_without_crs_is_refused_with_the_suggestion(cli, zone, tmp_path):
     out, files = zone
-    res = run(cli, "score", files["dxf"], "--zone", out, "--out", tmp_path / "x.csv")
+    res = run(cli, "score", files["dxf"], "--zone", out, "--out", tmp_path / "x.csv", "--lang", "en")
     assert res.exit_code == 4 and "pass --crs EPSG:4525" in res.output
+    zh = run(cli, "score", files["dxf"], "--zone", out, "--out", tmp_path / "x.csv")
+    assert zh.exit_code == 4 and "若数据确为 EPSG:4525" in zh.output and "--crs" not in zh.output
     assert not (tmp_path / "x.csv").exists()
 
 
 def test_a_gbk_shapefile_and_the_mapped_plan_are_scored(cli, zone, tmp_path):
     out, files = zone
     res = _score(cli, files["parcel_shp"], tmp_path / "shp.csv", out, "--id-field", "地块编号")
-    assert "GB18030 (detected; nothing declared)" in res.output
+    assert "文字编码 GB18030（自动识别，文件未声明）" in res.output
     table = pd.read_csv(tmp_path / "shp.csv", encoding="utf-8-sig").set_index("parcel_id")
     assert table.loc["JC-01", "权利人"] == OWNER["JC-01"] and sorted(table.index) == sorted(PARCELS)
     mapped = _score(cli, files["dxf"], tmp_path / "mapped.gpkg", out, "--mapping", files["mapping"])

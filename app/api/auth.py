@@ -24,6 +24,7 @@ from app.db.models import UserRow
 from app.db.users import authenticate
 from app.errors import NotAuthenticatedError
 from app.security import create_token
+from gis.messages import msg
 
 router = APIRouter(tags=["auth"])
 
@@ -67,6 +68,7 @@ def login(
             "wrong user name or password, or the account is disabled",
             where="login",
             hint="check the user name and password",
+            msg=msg("error.login.failed"),
         )
     throttle.succeeded(attempt)
     session.commit()

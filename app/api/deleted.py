@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.api.geojson import collection_text, feature_text, geometry_json
 from app.api.models import Feature, FeatureCollection
+from app.db.audit import note_text
 from app.db.models import ZoneRow
 from app.db.undelete import DeletedCluster, deleted_clusters
 
@@ -32,10 +33,8 @@ class DeletedClusterProperties(BaseModel):
     deleted_by: str | None
     area_m2: float | None = Field(description="m², computed in the zone CRS")
     area_mu: float | None = Field(description="亩 (1 亩 = 10000/15 m²)")
-    note: str | None = Field(description="the deletion's audit note, English")
-    note_zh: str | None = Field(
-        None, description="the same in Chinese (English where there is no translation)"
-    )
+    note: str | None = Field(description="the deletion's audit note, in the request's language")
+    note_zh: str | None = Field(None, description="the same in Chinese")
 
 
 class DeletedClusterFeature(Feature):
@@ -46,8 +45,9 @@ class DeletedClusterCollection(FeatureCollection):
     features: list[DeletedClusterFeature]
 
 
-def deleted_properties(d: DeletedCluster) -> dict[str, Any]:
-    """Return the Feature properties of a deleted cluster (areas rounded like live clusters)."""
+def deleted_properties(d: DeletedCluster, lang: str = "zh") -> dict[str, Any]:
+    """Return the Feature properties of a deleted cluster (areas rounded like live clusters; the
+    note in ``lang``)."""
     a = d.attrs
     return {
         "cluster_id": d.code,
@@ -61,16 +61,16 @@ def deleted_properties(d: DeletedCluster) -> dict[str, Any]:
         "deleted_by": d.deleted_by,
         "area_m2": None if d.area_m2 is None else round(d.area_m2, 2),
         "area_mu": None if d.area_mu is None else round(d.area_mu, 4),
-        "note": d.note,
-        "note_zh": d.note_zh,
+        "note": note_text(d.note, lang),
+        "note_zh": note_text(d.note, "zh"),
     }
 
 
-def deleted_collection(session: Session, zone: ZoneRow) -> str:
+def deleted_collection(session: Session, zone: ZoneRow, lang: str = "zh") -> str:
     """Return the zone's deleted clusters (newest deletion first) as FeatureCollection text."""
     rows = deleted_clusters(session, zone.id)
     texts = geometry_json([d.geometry for d in rows], zone.crs)
-    feats = [feature_text(d.code, g, deleted_properties(d)) for d, g in zip(rows, texts)]
+    feats = [feature_text(d.code, g, deleted_properties(d, lang)) for d, g in zip(rows, texts)]
     return collection_text(feats, {"numberMatched": len(feats), "numberReturned": len(feats)})
 
 

@@ -39,6 +39,7 @@ from app.db.users import find_user, require
 from app.errors import NotAuthenticatedError
 from app.security import decode_token
 from app.settings import Settings
+from gis.messages import msg
 
 TOKEN_URL = "/api/v1/auth/token"
 
@@ -98,6 +99,7 @@ def user_for_token(state: ApiState, token: str | None) -> UserRow | None:
             f"the account {name!r} no longer exists or is disabled",
             where="Authorization",
             hint="log in with an active account",
+            msg=msg("error.login.account_gone", name=name),
         )
     return user
 
@@ -146,6 +148,7 @@ def viewer(state: StateDep, user: Annotated[UserRow | None, Depends(optional_use
             "this server requires login, also for reading",
             where="Authorization",
             hint="log in (POST /api/v1/auth/token)",
+            msg=msg("error.login.required"),
         )
     return user
 
@@ -172,6 +175,7 @@ def require_user(user: UserRow | None) -> UserRow:
             "you are not logged in",
             where="Authorization",
             hint="log in (POST /api/v1/auth/token) and send the bearer token",
+            msg=msg("error.login.not_logged_in"),
         )
     return user
 
@@ -196,16 +200,10 @@ JobSubmitter = Annotated[UserRow, Depends(needs("run_jobs"))]
 ScoreRunner = Annotated[UserRow, Depends(needs("run_scoring"))]
 
 
-#: What each confidential read holds, for its 401 (English, Chinese).
+#: What each confidential read holds, for its 401 (English for logs, and its message id).
 _CONFIDENTIAL_WHAT = {
-    "projects": (
-        "recorded projects carry investors' figures and check results",
-        "已登记项目含投资方数据和审查结果",
-    ),
-    "exports": (
-        "the exports carry enterprises' figures and project verdicts",
-        "导出文件含企业数据和项目审查结论",
-    ),
+    "projects": ("recorded projects carry investors' figures and check results", "confidential.projects"),
+    "exports": ("the exports carry enterprises' figures and project verdicts", "confidential.exports"),
 }
 
 
@@ -213,7 +211,7 @@ def confidential(kind: str) -> Callable[..., UserRow | None]:
     """Return a dependency for a confidential read (``kind`` of ``CONFIDENTIAL_READS``): the user,
     who must be signed in (any role) unless ``Settings.public_reads`` names ``kind`` — then also
     None for anonymous, unless login is required for every read."""
-    what, what_zh = _CONFIDENTIAL_WHAT[kind]
+    what, what_id = _CONFIDENTIAL_WHAT[kind]
 
     def dependency(
         state: StateDep, user: Annotated[UserRow | None, Depends(optional_user)]
@@ -224,8 +222,8 @@ def confidential(kind: str) -> Callable[..., UserRow | None]:
                 where="Authorization",
                 hint=f"log in (POST /api/v1/auth/token); an administrator can open them to everyone "
                 f"with PARKSITE_PUBLIC_READS={kind}",
+                msg=msg("error.login.confidential", what=msg(what_id), kind=kind),
             )
-            exc.details = {"message_zh": f"{what_zh}，请登录后查看"}
             raise exc
         return user
 

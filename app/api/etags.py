@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from app.errors import PreconditionRequiredError
+from gis.messages import msg
 
 _TAG = re.compile(r'^"(?P<key>.+)-v(?P<version>\d+)"$')
 
@@ -35,6 +36,7 @@ def expected_version(if_match: str | None, key: str, *, where: str) -> int:
             "the request has no If-Match header",
             where=where,
             hint="send If-Match with the ETag of the version you edited (GET it first)",
+            msg=msg("error.etag.missing"),
         )
     tags = _tags(if_match)
     if tags == ["*"] or not tags:
@@ -42,6 +44,7 @@ def expected_version(if_match: str | None, key: str, *, where: str) -> int:
             f"If-Match {if_match!r} names no version",
             where=where,
             hint='send the ETag you read, e.g. If-Match: "SC-0001-v3"; "*" is not accepted',
+            msg=msg("error.etag.unknown", value=if_match),
         )
     for tag in tags:
         m = _TAG.match(tag)  # weak tags (W/"…") never match: If-Match compares strongly

@@ -11,7 +11,9 @@ with the exports (``app.ogc.mount``: ``/ogc``, ``/api/v1/exports``) are mounted 
 packages exist. Run one worker process per database: background jobs live in the process.
 
 Errors: a domain error (``gis.errors.ParksiteError`` and the app's own) becomes
-``{"error": type, "message", "where", "hint"}`` with the status of :data:`app.errors.ERROR_TABLE`
+``{"error": type, "message", "where", "hint"}`` with the status of :data:`app.errors.ERROR_TABLE`;
+``message`` is in the request's language (``?lang=``, else ``Accept-Language``, else Chinese) when
+the error carries a catalogue message (:func:`error_body`)
 (some add members: a 412 has ``current_version`` and ``feature``; a 422 about a cluster outline
 (``ClusterGeometryError``) has ``problem``: ``{kind: outside_park | overlap, park | cluster,
 area_m2, geometry}`` with the offending part in WGS 84; a 422 for an outline whose repair would
@@ -38,12 +40,14 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope
 
 from app.api.deps import ApiState, login_required
 from app.api.gate import RequestGate, gated_routes
 from app.api.geojson import jsonable
 from app.db.spatialite import preload_native_libraries
 from app.errors import (
+    AdmissionRefusedError,
     ClusterGeometryError,
     LoginThrottledError,
     NotAuthenticatedError,
@@ -51,6 +55,7 @@ from app.errors import (
     VersionConflictError,
     http_status_for,
 )
+from app.i18n import DEFAULT_LANG, render
 from app.settings import Settings, get_settings
 from gis.errors import ParksiteError
 
@@ -60,13 +65,32 @@ API_PREFIX = "/api/v1"
 log = logging.getLogger("parksite.api")
 
 
-def error_body(exc: ParksiteError) -> dict[str, Any]:
+def error_body(exc: ParksiteError, lang: str = DEFAULT_LANG) -> dict[str, Any]:
     """Return the JSON body of a domain error (plus any ``details`` the raiser attached, and the
-    ``problem`` of a ``ClusterGeometryError``)."""
-    body = {"error": type(exc).__name__, "message": exc.message, "where": exc.where, "hint": exc.hint}
+    ``problem`` of a ``ClusterGeometryError``).
+
+    An error with a catalogue message (``exc.msg``) says what is wrong and what to do in
+    ``message``, in ``lang``, with no separate ``hint``, and in both languages in ``message_zh``
+    and ``message_en``; others keep their English ``message`` and ``hint``."""
+    if exc.msg is not None:
+        body = {
+            "error": type(exc).__name__,
+            "message": render(exc.msg, lang),
+            "where": exc.where,
+            "hint": None,
+            "message_zh": render(exc.msg, "zh"),
+            "message_en": render(exc.msg, "en"),
+        }
+    else:
+        body = {"error": type(exc).__name__, "message": exc.message, "where": exc.where, "hint": exc.hint}
     details = getattr(exc, "details", None)
     if isinstance(details, dict):
         body |= jsonable(details)
+    if isinstance(exc, AdmissionRefusedError):
+        body |= {
+            "message_zh": render(exc.user_message(), "zh"),
+            "message_en": render(exc.user_message(), "en"),
+        }
     if isinstance(exc, ClusterGeometryError):
         body["problem"] = problem_of(exc)
     if isinstance(exc, OutlineRepairError):
@@ -111,16 +135,22 @@ def _headers(exc: ParksiteError) -> dict[str, str]:
     return {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticatedError) else {}
 
 
-def error_response(exc: ParksiteError) -> JSONResponse:
-    """Return the response of a domain error raised before any route ran (the request gate)."""
-    return JSONResponse(error_body(exc), status_code=http_status_for(exc), headers=_headers(exc))
+def error_response(exc: ParksiteError, scope: Scope) -> JSONResponse:
+    """Return the response of a domain error raised before any route ran (the request gate), in
+    the request's language."""
+    from app.api.lang import request_lang
+
+    body = error_body(exc, request_lang(Request(scope)))
+    return JSONResponse(body, status_code=http_status_for(exc), headers=_headers(exc))
 
 
 async def domain_error(request: Request, exc: Exception) -> JSONResponse:
     """Exception handler: a domain error → its status (ERROR_TABLE) and body."""
     assert isinstance(exc, ParksiteError)
+    from app.api.lang import request_lang
+
     status = http_status_for(exc)
-    body = error_body(exc)
+    body = error_body(exc, request_lang(request))
     headers = _headers(exc)
     if isinstance(exc, VersionConflictError):
         from app.api.features import current_feature

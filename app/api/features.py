@@ -26,6 +26,7 @@ from app.api.store import (
 )
 from app.db.models import ClusterRow, ParcelRow, ParcelScoreRow, ZoneRow
 from app.db.rules import zone_rules
+from app.i18n import render, render_value
 from gis.errors import ParksiteError
 from scoring.standard_land import standard_land_sheet
 
@@ -46,7 +47,7 @@ def cluster_feature(session: Session, zone: ZoneRow, code: str) -> tuple[dict[st
 def standard_land(session: Session, zone: ZoneRow, row: pd.Series, lang: str) -> dict[str, Any]:
     """Return the 标准地 sheet of a parcel row with the zone's clusters as the database has them
     (a cluster that admits nothing yet gets a sheet without industries, and a note saying so)."""
-    return standard_land_sheet(zone_rules(session, zone.id).config, row).to_dict(lang)
+    return render_value(standard_land_sheet(zone_rules(session, zone.id).config, row).to_dict(), lang)
 
 
 def _sheet(session: Session, zone: ZoneRow, props: dict[str, Any], lang: str) -> dict[str, Any] | None:
@@ -62,7 +63,7 @@ def _sheet(session: Session, zone: ZoneRow, props: dict[str, Any], lang: str) ->
     try:
         return standard_land(session, zone, row, lang)
     except ParksiteError as exc:  # e.g. a parcel in no cluster: say why there is no sheet
-        return {"error": type(exc).__name__, "message": str(exc)}
+        return {"error": type(exc).__name__, "message": render(exc.user_message(), lang)}
 
 
 def parcel_feature(
@@ -115,10 +116,8 @@ if TYPE_CHECKING:  # pragma: no cover
 def edit_body(feature: dict[str, Any], result: EditResult) -> dict[str, Any]:
     """Return an edited entity's Feature with what the edit did: ``action`` and the geometry
     ``repairs`` (English) and ``repairs_zh`` (the same in Chinese)."""
-    from app.db import messages
-
     return feature | {
         "action": result.action,
-        "repairs": [str(r) for r in result.repairs],
-        "repairs_zh": [messages.zh(r) for r in result.repairs],
+        "repairs": [render(r, "en") for r in result.repairs],
+        "repairs_zh": [render(r, "zh") for r in result.repairs],
     }

@@ -36,13 +36,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.deps import GATE_USER, ApiState, Guard, guard_of, user_for_token
 from gis.errors import LimitExceededError, ParksiteError
+from gis.messages import msg
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Arrays a JSON body may hold besides those of its geometry (lists of parcel ids, admits, …).
 SPARE_ARRAYS = 1000
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
-Respond = Callable[[ParksiteError], Response]
+#: Answer a domain error raised in the gate (the request's scope gives its language).
+Respond = Callable[[ParksiteError, Scope], Response]
 
 
 def json_arrays(body: bytes) -> int:
@@ -136,6 +138,7 @@ class RequestGate:
             f"the request body is larger than {limit / 1e6:g} MB",
             where="request body",
             hint="send less data (PARKSITE_MAX_JSON_MB for edits and checks, PARKSITE_MAX_BODY_MB for uploads)",
+            msg=msg("error.request.too_large", mb=f"{limit / 1e6:g}"),
         )
 
     def _too_many_arrays(self, n: int) -> LimitExceededError:
@@ -144,6 +147,11 @@ class RequestGate:
             f"{(self.max_arrays - SPARE_ARRAYS) // 2:,} vertices can have",
             where="request body",
             hint="simplify the outline (QGIS ▸ Simplify)",
+            msg=msg(
+                "error.request.too_many_arrays",
+                n=f"{n:,}",
+                limit=f"{(self.max_arrays - SPARE_ARRAYS) // 2:,}",
+            ),
         )
 
     async def _read(self, receive: Receive, limit: int) -> bytes:
@@ -187,7 +195,7 @@ class RequestGate:
             if is_json and (n := json_arrays(body)) > self.max_arrays:
                 raise self._too_many_arrays(n)
         except ParksiteError as exc:
-            await self.respond(exc)(scope, receive, send)
+            await self.respond(exc, scope)(scope, receive, send)
             return
         await self.app(scope, _replay(body, receive), send)
 

@@ -25,6 +25,7 @@ from shapely.geometry import shape as shape_from_geojson
 from shapely.geometry.base import BaseGeometry
 
 from gis.errors import CRSError, GeometryError, LimitExceededError, SchemaError
+from gis.messages import msg
 
 #: The CRS of every geometry the API sends or accepts: WGS 84 longitude/latitude (RFC 7946).
 WGS84 = "OGC:CRS84"
@@ -53,7 +54,11 @@ def _transformer(src: str, dst: str) -> Transformer:
     try:
         chosen = Transformer.from_crs(CRS.from_user_input(src), CRS.from_user_input(dst), always_xy=True)
     except ProjCRSError as exc:  # a zone row with a CRS pyproj does not know
-        raise CRSError(f"cannot transform between {src} and {dst} ({exc})", where="zone CRS") from exc
+        raise CRSError(
+            f"cannot transform between {src} and {dst} ({exc})",
+            where="zone CRS",
+            msg=msg("error.geojson.transform", source=str(src), target=str(dst)),
+        ) from exc
     return Transformer.from_pipeline(chosen.definition) if chosen.definition else chosen
 
 
@@ -120,6 +125,7 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
             f"bbox {text!r} is not four numbers minx,miny,maxx,maxy",
             where="bbox",
             hint="give WGS 84 longitudes and latitudes, e.g. bbox=111.4,36.9,111.6,37.1",
+            msg=msg("error.bbox.not_four", text=text),
         )
     minx, miny, maxx, maxy = values
     if not (-180 <= minx < maxx <= 180 and -90 <= miny < maxy <= 90):
@@ -127,6 +133,7 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
             f"bbox {text!r} is not a WGS 84 box with min < max",
             where="bbox",
             hint="longitudes −180…180 first, then latitudes −90…90",
+            msg=msg("error.bbox.not_wgs84", text=text),
         )
     return minx, miny, maxx, maxy
 
@@ -137,7 +144,9 @@ def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
 def _count_positions(coords: Any, depth: int = 0) -> int:
     """Return the number of positions in a GeoJSON ``coordinates`` array (no geometry built)."""
     if depth > 6:
-        raise GeometryError("coordinates are nested too deeply", where="geometry")
+        raise GeometryError(
+            "coordinates are nested too deeply", where="geometry", msg=msg("error.geojson.too_deep")
+        )
     if not isinstance(coords, (list, tuple)) or not coords:
         return 0
     if isinstance(coords[0], (int, float)) and not isinstance(coords[0], bool):
@@ -170,6 +179,7 @@ def geometry_from_request(
             "is not a GeoJSON geometry object",
             where=where,
             hint='send {"type": "Polygon", "coordinates": [...]} in WGS 84',
+            msg=msg("error.geojson.not_object"),
         )
     n = count_vertices(obj)
     if n > max_vertices:
@@ -177,12 +187,14 @@ def geometry_from_request(
             f"has {n:,} vertices, more than the limit of {max_vertices:,}",
             where=where,
             hint="simplify the outline (QGIS ▸ Simplify)",
+            msg=msg("error.geometry.too_many_vertices", n=f"{n:,}", limit=f"{max_vertices:,}"),
         )
     if "crs" in obj:
         raise CRSError(
             "has a 'crs' member; GeoJSON geometries must be WGS 84 longitude/latitude",
             where=where,
             hint="drop 'crs' and send WGS 84 coordinates (RFC 7946)",
+            msg=msg("error.geojson.crs_member"),
         )
     geo = obj.get("geometry") if obj.get("type") == "Feature" else obj
     if not isinstance(geo, Mapping) or geo.get("type") not in GEOMETRY_TYPES:
@@ -190,18 +202,24 @@ def geometry_from_request(
             f"has type {obj.get('type')!r}, not a GeoJSON geometry",
             where=where,
             hint=f"use one of {', '.join(GEOMETRY_TYPES)}",
+            msg=msg("error.geojson.bad_type", type=str(obj.get("type")), types=list(GEOMETRY_TYPES)),
         )
     try:
         geom = shape_from_geojson(geo)
     except Exception as exc:  # shapely raises several types for malformed coordinates
         raise GeometryError(
-            f"cannot be read as GeoJSON ({exc})", where=where, hint="check the coordinates arrays"
+            f"cannot be read as GeoJSON ({exc})",
+            where=where,
+            hint="check the coordinates arrays",
+            msg=msg("error.geojson.unreadable", detail=str(exc)),
         ) from exc
     if geom.is_empty:
-        raise GeometryError("is empty", where=where, hint="draw the geometry")
+        raise GeometryError(
+            "is empty", where=where, hint="draw the geometry", msg=msg("error.geometry.empty")
+        )
     xy = shapely.get_coordinates(geom)
     if not np.isfinite(xy).all():
-        raise GeometryError("has non-finite coordinates", where=where)
+        raise GeometryError("has non-finite coordinates", where=where, msg=msg("error.geojson.not_finite"))
     minx, miny = xy.min(axis=0)
     maxx, maxy = xy.max(axis=0)
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
@@ -210,6 +228,7 @@ def geometry_from_request(
             "longitude/latitude",
             where=where,
             hint="send GeoJSON in WGS 84 (lon, lat); the server transforms it to the zone CRS",
+            msg=msg("error.geojson.not_lonlat"),
         )
     return to_zone(shapely.force_2d(geom), zone_crs)
 

@@ -7,15 +7,22 @@ from sqlalchemy.orm import Session
 
 from app.api.geojson import jsonable, to_wgs84
 from app.api.models import HistoryResponse
+from app.db.audit import note_text
 from app.db.edits import history
 from app.db.models import ZoneRow
 
 
 def history_response(
-    session: Session, zone: ZoneRow, entity: str, entity_id: int, key: str, current_version: int | None
+    session: Session,
+    zone: ZoneRow,
+    entity: str,
+    entity_id: int,
+    key: str,
+    current_version: int | None,
+    lang: str = "zh",
 ) -> HistoryResponse:
     """Return every version of an entity, oldest first, each with its state, WGS 84 geometry and
-    note (``note`` and ``note_en`` English, ``note_zh`` Chinese)."""
+    note (``note`` in ``lang``; ``note_en`` and ``note_zh`` in English and Chinese)."""
     versions = history(session, entity, entity_id)
     geoms = to_wgs84([v.geometry for v in versions], zone.crs)
     return HistoryResponse(
@@ -30,9 +37,9 @@ def history_response(
                 "at": v.at,
                 "attrs": jsonable(v.attrs) if v.attrs is not None else None,
                 "geometry": None if g is None else shapely.geometry.mapping(g),
-                "note": v.note,
-                "note_en": v.note,
-                "note_zh": v.note_zh or v.note,
+                "note": note_text(v.note, lang),
+                "note_en": note_text(v.note, "en"),
+                "note_zh": note_text(v.note, "zh"),
             }
             for v, g in zip(versions, geoms)
         ],

@@ -7,8 +7,10 @@ the event loop. Each job's files live in ``<state_dir>/jobs/<job_id>/``: the upl
 ``scored.csv`` (attributes and WGS 84 centroids).
 
 Progress (0–1) and a message saying the current step are written at most every
-``PROGRESS_EVERY_S`` seconds, in English (``params["message"]``) and Chinese
-(``params["message_zh"]``, :func:`app.db.messages.job_message_zh`). When the server shuts down, running jobs stop at their next step
+``PROGRESS_EVERY_S`` seconds: the message (id + parameters, ``params["msg"]``, ids ``job.…``)
+with its English and Chinese texts beside it (``params["message"]``, ``params["message_zh"]``);
+a failure's message likewise (``params["error_msg"]``, the English text in ``error``). The API
+renders both in the reader's language. When the server shuts down, running jobs stop at their next step
 and are marked ``interrupted``; jobs a crashed server left queued or running are marked
 ``interrupted`` at the next start (:func:`mark_interrupted`) — they are never resumed silently.
 The runner serves one process: run the API with one worker process per database.
@@ -30,9 +32,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.tx import write_transaction
 from app.db.jobs import fail_job, finish_job, get_job, interrupt_unfinished, set_progress, start_job
-from app.db.messages import job_message_zh
 from app.db.models import BatchJobRow, utcnow
+from app.i18n import render
 from gis.errors import ParksiteError
+from gis.messages import Message, msg
 
 JOB_WORKERS = 2
 PROGRESS_EVERY_S = 0.5
@@ -77,13 +80,17 @@ def interrupt_job(session: Session, job_id: str) -> None:
     )
 
 
-def message_params(message: str) -> dict[str, str | None]:
-    """Return a job message as job parameters: ``message`` (English) and ``message_zh``."""
-    return {"message": message, "message_zh": job_message_zh(message)}
+def message_params(message: Message | str) -> dict[str, Any]:
+    """Return a job message as job parameters: ``msg`` (id + parameters), and its texts
+    ``message`` (English) and ``message_zh`` (Chinese) for readers that do not render. Plain
+    text (a test's or a tool's own words) is kept as it is, with no ``msg``."""
+    if isinstance(message, str):
+        return {"msg": None, "message": message, "message_zh": message}
+    return {"msg": message.to_dict(), "message": render(message, "en"), "message_zh": render(message, "zh")}
 
 
-def set_message(session: Session, job_id: str, message: str, **params: Any) -> BatchJobRow:
-    """Store a progress message (English and Chinese) and other parameters in the job's ``params``."""
+def set_message(session: Session, job_id: str, message: Message | str, **params: Any) -> BatchJobRow:
+    """Store a progress message and other parameters in the job's ``params``."""
     job = get_job(session, job_id)
     job.params = {**(job.params or {}), **message_params(message), **params}
     session.flush()
@@ -126,16 +133,17 @@ class JobRunner:
             _update(
                 self.factory,
                 job_id,
-                lambda s: (set_message(s, job_id, "done", **params), finish_job(s, job_id, output)),
+                lambda s: (set_message(s, job_id, msg("job.done"), **params), finish_job(s, job_id, output)),
             )
         except JobInterrupted:
             _update(self.factory, job_id, lambda s: interrupt_job(s, job_id))
         except ParksiteError as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-            _update(self.factory, job_id, lambda s: fail_job(s, job_id, reason))
+            reason, message = f"{type(exc).__name__}: {exc}", exc.user_message()
+            _update(self.factory, job_id, lambda s: fail_job(s, job_id, reason, message))
         except Exception as exc:  # a bug must still end the job, not leave it "running"
             reason = f"internal error: {type(exc).__name__}: {exc}"
-            _update(self.factory, job_id, lambda s: fail_job(s, job_id, reason))
+            internal = msg("job.error.internal", kind=type(exc).__name__)
+            _update(self.factory, job_id, lambda s: fail_job(s, job_id, reason, internal))
             raise
 
 
@@ -147,7 +155,7 @@ class JobContext:
         self.job_id = job_id
         self._last = 0.0
 
-    def progress(self, step: str, done: int, total: int) -> None:
+    def progress(self, step: Message | str, done: int, total: int) -> None:
         """Record progress ``done/total`` with a message (throttled); raise JobInterrupted when stopping."""
         if self.runner.stopping.is_set():
             raise JobInterrupted()
@@ -164,7 +172,11 @@ class JobContext:
 
 
 def score_file_work(
-    factory: sessionmaker[Session], zone_id: str, parcels: gpd.GeoDataFrame, notes: list[str], out_dir: Path
+    factory: sessionmaker[Session],
+    zone_id: str,
+    parcels: gpd.GeoDataFrame,
+    notes: list[Message | str],
+    out_dir: Path,
 ) -> Callable[[JobContext], dict[str, Any]]:
     """Return the work of a batch scoring job: score ``parcels`` (read and checked at upload) in
     the stored zone and write the result files into ``out_dir``."""
@@ -176,9 +188,9 @@ def score_file_work(
 
         with factory() as session:
             zctx = zone_context(session, zone_id)
-        ctx.progress("measuring", 0, 1)
+        ctx.progress(msg("job.measuring"), 0, 1)
         run = score_zone_parcels(zctx, parcels, progress=ctx.progress, notes=notes)
-        ctx.progress("writing the results", 1, 1)
+        ctx.progress(msg("job.writing"), 1, 1)
         tmp = out_dir / "partial"
         tmp.mkdir(parents=True, exist_ok=True)
         for name in RESULT_FILES.values():

@@ -365,11 +365,11 @@ class HistoryEntry(BaseModel):
     at: dt.datetime | None
     attrs: dict[str, Any] | None
     geometry: dict[str, Any] | None = Field(description="WGS 84 GeoJSON (None after a deletion)")
-    note: str | None = Field(description="what the write noted (restored version, repairs, …), English")
-    note_en: str | None = Field(None, description="the note in English (= note)")
-    note_zh: str | None = Field(
-        None, description="the note in Chinese (English where there is no translation)"
+    note: str | None = Field(
+        description="what the write noted (restored version, repairs, …), in the request's language"
     )
+    note_en: str | None = Field(None, description="the note in English")
+    note_zh: str | None = Field(None, description="the note in Chinese (a user's own note as written)")
 
 
 class HistoryResponse(BaseModel):
@@ -388,7 +388,7 @@ class CheckRequest(_In):
     project: dict[str, Any] = Field(
         description="project file keys: name, industry, branch, investment_wan, output_wan, land_mu, …"
     )
-    lang: Lang = "zh"
+    lang: Lang | None = Field(None, description="zh or en (default: Accept-Language, else zh)")
     record: bool = Field(
         False,
         description="also save the project and this check to the register (manager+); "
@@ -402,7 +402,7 @@ class ProjectSave(_In):
     parcel_ids: list[str] | None = Field(
         None, description="the site it was checked on: the check is run again and saved with it"
     )
-    lang: Lang = "zh"
+    lang: Lang | None = Field(None, description="zh or en (default: Accept-Language, else zh)")
 
 
 class RuleOut(BaseModel):
@@ -413,7 +413,6 @@ class RuleOut(BaseModel):
     unit: str | None
     source: str
     message: str
-    message_en: str
 
 
 class CheckResponse(BaseModel):
@@ -432,7 +431,7 @@ class CheckResponse(BaseModel):
 class RecommendRequest(_In):
     project: dict[str, Any]
     top: int = Field(5, ge=1, le=50)
-    lang: Lang = "zh"
+    lang: Lang | None = Field(None, description="zh or en (default: Accept-Language, else zh)")
 
 
 class CandidateOut(BaseModel):

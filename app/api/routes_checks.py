@@ -18,11 +18,12 @@ from typing import Any
 
 import pandas as pd
 import shapely
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 
 from app.api.deps import ApiState, Checker, SessionDep, StateDep, Viewer, write_transaction
 from app.api.geojson import jsonable, to_wgs84
+from app.api.lang import request_lang
 from app.api.models import CheckRequest, CheckResponse, ErrorBody, RecommendRequest, RecommendResponse
 from app.api.store import served_zone
 from app.db.models import UserRow, ZoneRow
@@ -30,7 +31,9 @@ from app.db.records import add_project, record_check
 from app.db.rules import zone_rules
 from app.db.users import require
 from app.db.zone_state import admission_context
+from app.i18n import render_value
 from gis.errors import NotFoundError, SchemaError
+from gis.messages import joined, msg, plain
 from scoring.admission import CheckResult, check_site
 from scoring.project import Project, classify_industry, parse_project, project_warnings
 from scoring.recommend import recommend
@@ -54,30 +57,36 @@ def site_ids(parcel_id: str | None, parcel_ids: list[str] | None, where: str) ->
             "give either parcel_id or parcel_ids",
             where=where,
             hint='e.g. {"parcel_id": "SC-0001"} or {"parcel_ids": ["SC-101", "SC-102"]}',
+            msg=msg("error.check.parcel_or_parcels"),
         )
     ids = [parcel_id] if parcel_id is not None else list(dict.fromkeys(parcel_ids or []))
     if not ids:
-        raise SchemaError("parcel_ids is empty", where=f"{where}: parcel_ids")
+        raise SchemaError(
+            "parcel_ids is empty", where=f"{where}: parcel_ids", msg=msg("error.check.no_parcels")
+        )
     return [str(i) for i in ids]
 
 
 @dataclass
 class SiteCheck:
-    """A project checked on a site: the zone, the project, the site's rows, the result and its
-    JSON (``out``, in the language asked for) and the context's notes."""
+    """A project checked on a site: the zone, the project, the site's rows, the result, its JSON
+    (``out``, rendered in the language asked for), its rules as stored (``stored_rules``: messages
+    as JSON, shown later in any language) and the context's notes (rendered)."""
 
     zone: ZoneRow
     project: Project
     rows: pd.DataFrame
     result: CheckResult
     out: dict[str, Any]
+    stored_rules: list[dict[str, Any]]
     notes: list[str]
 
 
 def check_on_site(
     session: Session, state: ApiState, data: dict[str, Any], ids: list[str], lang: str
 ) -> SiteCheck:
-    """Return project ``data`` checked on parcels ``ids`` of the served zone (nothing stored).
+    """Return project ``data`` checked on parcels ``ids`` of the served zone (nothing stored),
+    its texts in ``lang``.
 
     Raises SchemaError for a bad project, NotFoundError for an unknown parcel, ConflictError when
     the zone has never been scored.
@@ -88,10 +97,23 @@ def check_on_site(
     table, ledger, notes = admission_context(session, zone.id, cfg)
     missing = [i for i in ids if i not in set(table["parcel_id"])]
     if missing:
-        raise NotFoundError(f"no parcel {', '.join(missing)} in zone {zone.id}", where="check: parcel_id")
+        raise NotFoundError(
+            f"no parcel {', '.join(missing)} in zone {zone.id}",
+            where="check: parcel_id",
+            msg=msg("error.parcel.not_found", parcel=joined(missing)),
+        )
     rows = table.set_index("parcel_id", drop=False).loc[ids].reset_index(drop=True)
-    result = check_site(cfg, pd.DataFrame(rows.drop(columns=rows.geometry.name)), project, ledger, lang)
-    return SiteCheck(zone, project, rows, result, result.to_dict(lang), notes)
+    result = check_site(cfg, pd.DataFrame(rows.drop(columns=rows.geometry.name)), project, ledger)
+    data_out = result.to_dict()
+    return SiteCheck(
+        zone,
+        project,
+        rows,
+        result,
+        render_value(data_out, lang),
+        plain(data_out["rules"]),
+        render_value(notes, lang),
+    )
 
 
 def save_checked(
@@ -108,7 +130,7 @@ def save_checked(
                 p.id,
                 int(db_id),
                 check.result.verdict,
-                check.out["rules"],
+                check.stored_rules,
                 user,
                 config_sha256=zone.config_sha256,
             ).id
@@ -129,22 +151,29 @@ def save_checked(
     },
     summary="Check a project on a parcel (or a site of parcels) against the admission rules (signed in)",
 )
-def post_check(body: CheckRequest, session: SessionDep, state: StateDep, user: Checker) -> CheckResponse:
+def post_check(
+    body: CheckRequest, request: Request, session: SessionDep, state: StateDep, user: Checker
+) -> CheckResponse:
     """Run every admission rule (表9-5, 表8-1, 表9-6, site, area, capacity); nothing is stored.
 
     ``record`` (default false; manager+) also saves the project and one check result per parcel
-    to the register, as ``POST /projects`` with the site does.
+    to the register, as ``POST /projects`` with the site does. Texts are in ``lang`` (default:
+    ``Accept-Language``, else Chinese).
     """
     if body.record:
         require(user, "save_projects")
-    c = check_on_site(
-        session, state, body.project, site_ids(body.parcel_id, body.parcel_ids, "check"), body.lang
-    )
+    lang = body.lang or request_lang(request)
+    c = check_on_site(session, state, body.project, site_ids(body.parcel_id, body.parcel_ids, "check"), lang)
     recorded = None
     if body.record:
         with write_transaction(session) as ws:
             recorded = save_checked(ws, c.zone, c.project, c, user)
-    return CheckResponse(**c.out, notes=c.notes, warnings=project_warnings(c.project), recorded=recorded)
+    return CheckResponse(
+        **c.out,
+        notes=c.notes,
+        warnings=render_value(project_warnings(c.project), lang),
+        recorded=recorded,
+    )
 
 
 @router.post(
@@ -158,18 +187,21 @@ def post_check(body: CheckRequest, session: SessionDep, state: StateDep, user: C
     summary="Where should this project go? The best parcels or groups of adjacent parcels",
 )
 def post_recommend(
-    body: RecommendRequest, session: SessionDep, state: StateDep, user: Viewer
+    body: RecommendRequest, request: Request, session: SessionDep, state: StateDep, user: Viewer
 ) -> dict[str, Any]:
-    """Rank sites (single vacant parcels, or groups of adjacent ones) on which no rule fails."""
+    """Rank sites (single vacant parcels, or groups of adjacent ones) on which no rule fails.
+
+    Texts are in ``lang`` (default: ``Accept-Language``, else Chinese)."""
+    lang = body.lang or request_lang(request)
     zone = served_zone(session, state.settings)
     cfg = zone_rules(session, zone.id).config
     project = zone_project(cfg, body.project)
     table, ledger, notes = admission_context(session, zone.id, cfg)
-    rec = recommend(cfg, table, project, ledger=ledger, top=body.top, lang=body.lang)
-    out = rec.to_dict(body.lang)
+    rec = recommend(cfg, table, project, ledger=ledger, top=body.top)
+    out = render_value(rec.to_dict(), lang)
     geoms = dict(zip(table["parcel_id"], table.geometry))
     sites = [shapely.union_all([geoms[p] for p in c["parcel_ids"]]) for c in out["candidates"]]
     for c, g in zip(out["candidates"], to_wgs84(sites, zone.crs)):
         c["geometry"] = shapely.geometry.mapping(g)
-    out["notes"] = notes
+    out["notes"] = render_value(notes, lang)
     return jsonable(out)

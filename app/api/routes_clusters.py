@@ -42,6 +42,7 @@ from app.api.geojson import (
     geometry_json,
 )
 from app.api.history import history_response
+from app.api.lang import LangDep
 from app.api.models import (
     ClusterCollection,
     ClusterCreate,
@@ -75,6 +76,7 @@ from app.db.lookups import current_version
 from app.db.models import ZoneRow
 from app.db.undelete import undelete_cluster
 from gis.errors import SchemaError
+from gis.messages import msg
 
 router = APIRouter(tags=["clusters"])
 
@@ -150,13 +152,15 @@ def list_clusters(
     responses={200: {"model": DeletedClusterCollection, "content": {GEOJSON: {}}}},
     summary="Deleted clusters (组团) that can be restored, as a GeoJSON FeatureCollection in WGS 84",
 )
-def list_deleted_clusters(session: SessionDep, state: StateDep, user: Viewer) -> GeoJSONResponse:
+def list_deleted_clusters(
+    session: SessionDep, state: StateDep, user: Viewer, lang: LangDep
+) -> GeoJSONResponse:
     """Return the zone's deleted clusters whose code is not in use again, newest deletion first:
     their last state (name, park, kind, outline), ``version`` (the deletion's, as ``DELETE``
     answered), ``deleted_at``/``deleted_by`` and the area in m² and 亩. Readable by whoever can
     read a cluster's history."""
     zone = served_zone(session, state.settings)
-    return GeoJSONResponse(deleted_collection(session, zone))
+    return GeoJSONResponse(deleted_collection(session, zone, lang))
 
 
 @router.get(
@@ -245,6 +249,7 @@ def put_cluster(
             "the request changes nothing",
             where=where,
             hint='send the fields to change, e.g. {"name": …} or {"geometry": …}',
+            msg=msg("error.edit.nothing"),
         )
     c, _, _ = find_cluster(session, zone.id, cluster_id)
     mv = state.settings.max_vertices
@@ -292,11 +297,13 @@ def delete_cluster_route(
     responses={404: {"model": ErrorBody}},
     summary="Every version of a cluster (also deleted ones)",
 )
-def cluster_history(cluster_id: str, session: SessionDep, state: StateDep, user: Viewer) -> HistoryResponse:
+def cluster_history(
+    cluster_id: str, session: SessionDep, state: StateDep, user: Viewer, lang: LangDep
+) -> HistoryResponse:
     zone = served_zone(session, state.settings)
     eid = entity_id_by_key(session, zone.id, "cluster", cluster_id)
     return history_response(
-        session, zone, "cluster", eid, cluster_id, current_version(session, "cluster", eid)
+        session, zone, "cluster", eid, cluster_id, current_version(session, "cluster", eid), lang
     )
 
 

@@ -19,12 +19,12 @@ from app.api.etags import etag, expected_version, matches
 from app.api.features import edit_body, parcel_feature, standard_land
 from app.api.geojson import bbox_to_zone, collection_text, feature_text, geometry_from_request, geometry_json
 from app.api.history import history_response
+from app.api.lang import LangDep
 from app.api.models import (
     ConflictBody,
     EditedParcel,
     ErrorBody,
     HistoryResponse,
-    Lang,
     ParcelCollection,
     ParcelDetail,
     ParcelUpdate,
@@ -47,6 +47,7 @@ from app.db.geometry import RepairTolerance
 from app.db.lookups import current_version, parcel_row_id
 from app.db.models import ZoneRow
 from gis.errors import GeometryError, NotFoundError, SchemaError
+from gis.messages import msg
 
 router = APIRouter(tags=["parcels"])
 
@@ -130,7 +131,7 @@ def get_parcel(
     state: StateDep,
     user: Viewer,
     parcel_id: str,
-    lang: Lang = "zh",
+    lang: LangDep,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Any:
     zone = served_zone(session, state.settings)
@@ -154,8 +155,8 @@ def put_parcel(
     session: WriteSessionDep,
     state: StateDep,
     user: ParcelEditor,
+    lang: LangDep,
     if_match: Annotated[str | None, Header()] = None,
-    lang: Lang = "zh",
 ) -> Any:
     """Change the fields sent (null clears enterprise/land use/cluster); returns the parcel."""
     zone = served_zone(session, state.settings)
@@ -167,10 +168,15 @@ def put_parcel(
             "the request changes nothing",
             where=where,
             hint='send the fields to change, e.g. {"status": "existing"}',
+            msg=msg("error.edit.nothing"),
         )
     pid = parcel_row_id(session, zone.id, parcel_id)
     if pid is None:
-        raise NotFoundError(f"no parcel {parcel_id!r} in zone {zone.id}", where=where)
+        raise NotFoundError(
+            f"no parcel {parcel_id!r} in zone {zone.id}",
+            where=where,
+            msg=msg("error.parcel.not_found", parcel=parcel_id),
+        )
     for key in ("status", "geometry"):
         if key in changes and changes[key] is None:
             raise (
@@ -194,10 +200,14 @@ def put_parcel(
     responses={404: {"model": ErrorBody}},
     summary="Every version of a parcel",
 )
-def parcel_history(parcel_id: str, session: SessionDep, state: StateDep, user: Viewer) -> HistoryResponse:
+def parcel_history(
+    parcel_id: str, session: SessionDep, state: StateDep, user: Viewer, lang: LangDep
+) -> HistoryResponse:
     zone = served_zone(session, state.settings)
     eid = entity_id_by_key(session, zone.id, "parcel", parcel_id)
-    return history_response(session, zone, "parcel", eid, parcel_id, current_version(session, "parcel", eid))
+    return history_response(
+        session, zone, "parcel", eid, parcel_id, current_version(session, "parcel", eid), lang
+    )
 
 
 @router.post(
@@ -212,8 +222,8 @@ def restore_parcel(
     session: WriteSessionDep,
     state: StateDep,
     user: ParcelEditor,
+    lang: LangDep,
     if_match: Annotated[str | None, Header()] = None,
-    lang: Lang = "zh",
 ) -> Any:
     zone = served_zone(session, state.settings)
     expected = expected_version(if_match, parcel_id, where=f"parcel {parcel_id}")
@@ -232,11 +242,15 @@ def restore_parcel(
     summary="The parcel's 标准地 sheet: the indicators an investor commits to",
 )
 def get_standard_land(
-    parcel_id: str, session: SessionDep, state: StateDep, user: Viewer, lang: Lang = "zh"
+    parcel_id: str, session: SessionDep, state: StateDep, user: Viewer, lang: LangDep
 ) -> dict[str, Any]:
     zone = served_zone(session, state.settings)
     table = scored_table(session, zone.id)
     hit = table[table["parcel_id"] == parcel_id]
     if hit.empty:
-        raise NotFoundError(f"no parcel {parcel_id!r} in zone {zone.id}", where=f"parcel {parcel_id}")
+        raise NotFoundError(
+            f"no parcel {parcel_id!r} in zone {zone.id}",
+            where=f"parcel {parcel_id}",
+            msg=msg("error.parcel.not_found", parcel=parcel_id),
+        )
     return standard_land(session, zone, hit.iloc[0], lang)

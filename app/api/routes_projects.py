@@ -28,6 +28,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from app.api.deps import ProjectReader, SessionDep, StateDep, needs, write_transaction
+from app.api.lang import LangDep
 from app.api.models import ErrorBody, ProjectSave, _In
 from app.api.routes_checks import check_on_site, save_checked, site_ids, zone_project
 from app.api.store import served_zone
@@ -36,6 +37,8 @@ from app.db.models import ProjectRow, UserRow
 from app.db.projects import project_admissions, project_checks, project_in_zone, projects_page
 from app.db.rules import zone_rules
 from app.db.zone_state import capacity_ledger
+from app.i18n import render_value
+from gis.messages import from_dict
 
 router = APIRouter(tags=["projects"])
 
@@ -144,7 +147,7 @@ def _summary(session: Session, p: ProjectRow) -> dict[str, Any]:
     }
 
 
-def _detail(session: Session, p: ProjectRow) -> dict[str, Any]:
+def _detail(session: Session, p: ProjectRow, lang: str = "zh") -> dict[str, Any]:
     checks = project_checks(session, p.id)
     return {
         **_summary(session, p),
@@ -154,7 +157,7 @@ def _detail(session: Session, p: ProjectRow) -> dict[str, Any]:
                 "id": c.id,
                 "parcel_id": c.parcel_code,
                 "verdict": c.verdict,
-                "rules": c.rules,
+                "rules": render_value(from_dict(c.rules), lang),
                 "checked_at": c.checked_at,
                 "checked_by": c.checked_by,
             }
@@ -191,19 +194,23 @@ def list_projects(
     responses=_WRITE_ERRORS,
     summary="Save a project to the register (项目库), with its check on a site if given (manager+)",
 )
-def post_project(body: ProjectSave, session: SessionDep, state: StateDep, user: Saver) -> dict[str, Any]:
+def post_project(
+    body: ProjectSave, session: SessionDep, state: StateDep, user: Saver, lang: LangDep
+) -> dict[str, Any]:
     """Save the project: with a site, checked again there and saved with the check (reviewed);
-    without one, as negotiating. Returns the saved project with its checks."""
+    without one, as negotiating. Returns the saved project with its checks, texts in ``lang``
+    (the body's ``lang``, else the query's or ``Accept-Language``, else Chinese)."""
+    lang = body.lang or lang
     if body.parcel_id is None and body.parcel_ids is None:
         zone = served_zone(session, state.settings)
         project, check = zone_project(zone_rules(session, zone.id).config, body.project), None
     else:
         ids = site_ids(body.parcel_id, body.parcel_ids, "project")
-        check = check_on_site(session, state, body.project, ids, body.lang)
+        check = check_on_site(session, state, body.project, ids, lang)
         zone, project = check.zone, check.project
     with write_transaction(session) as ws:
         saved = save_checked(ws, zone, project, check, user)
-        return _detail(ws, project_in_zone(ws, zone.id, saved["project_id"]))
+        return _detail(ws, project_in_zone(ws, zone.id, saved["project_id"]), lang)
 
 
 @router.get(
@@ -212,9 +219,11 @@ def post_project(body: ProjectSave, session: SessionDep, state: StateDep, user: 
     responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}},
     summary="A project with its recorded checks and admissions (signed in)",
 )
-def get_project(project_id: int, session: SessionDep, state: StateDep, user: ProjectReader) -> dict[str, Any]:
+def get_project(
+    project_id: int, session: SessionDep, state: StateDep, user: ProjectReader, lang: LangDep
+) -> dict[str, Any]:
     zone = served_zone(session, state.settings)
-    return _detail(session, project_in_zone(session, zone.id, project_id))
+    return _detail(session, project_in_zone(session, zone.id, project_id), lang)
 
 
 @router.post(
@@ -224,7 +233,12 @@ def get_project(project_id: int, session: SessionDep, state: StateDep, user: Pro
     summary="Admit (准入登记) a checked project on its parcels (manager+)",
 )
 def post_admission(
-    project_id: int, body: AdmissionRequest, session: SessionDep, state: StateDep, user: Admitter
+    project_id: int,
+    body: AdmissionRequest,
+    session: SessionDep,
+    state: StateDep,
+    user: Admitter,
+    lang: LangDep,
 ) -> dict[str, Any]:
     """Admit the project on the parcels it was checked on; its demand is drawn from the spare
     capacity that later checks and recommendations see."""
@@ -236,7 +250,7 @@ def post_admission(
         lock_zone(ws, zone.id)
         ledger, _ = capacity_ledger(ws, zone.id, cfg)
         admit_project(ws, project_id, ids, user, ledger, reason=body.reason)
-        return _detail(ws, project_in_zone(ws, zone.id, project_id))
+        return _detail(ws, project_in_zone(ws, zone.id, project_id), lang)
 
 
 @router.delete(
@@ -250,6 +264,7 @@ def delete_admission(
     session: SessionDep,
     state: StateDep,
     user: Admitter,
+    lang: LangDep,
     reason: Annotated[str | None, Query(max_length=2000)] = None,
 ) -> dict[str, Any]:
     zone = served_zone(session, state.settings)
@@ -257,4 +272,4 @@ def delete_admission(
         project_in_zone(ws, zone.id, project_id)
         lock_zone(ws, zone.id)
         revoke_admission(ws, project_id, user, reason=reason)
-        return _detail(ws, project_in_zone(ws, zone.id, project_id))
+        return _detail(ws, project_in_zone(ws, zone.id, project_id), lang)

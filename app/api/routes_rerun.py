@@ -33,6 +33,7 @@ from app.db.models import BatchJobRow, UserRow
 from app.db.users import require
 from app.scoring_io.parcel_files import read_parcels
 from gis.errors import ConflictError, NoOverlapError, ParksiteError
+from gis.messages import Name, msg, replace_text
 from scoring.measure import dem_overlap
 
 router = APIRouter(tags=["jobs"])
@@ -54,15 +55,17 @@ def _stored_input(old: BatchJobRow) -> Path:
     path = Path(old.input_path) if old.input_path else None
     if path is not None and path.is_file():
         return path
+    deleted = bool((old.params or {}).get("input_deleted"))
     why = (
         "was deleted at a server start (PARKSITE_INTERRUPTED_JOB_INPUTS=delete)"
-        if (old.params or {}).get("input_deleted")
+        if deleted
         else "is no longer kept"
     )
     raise ConflictError(
         f"the input file of job {old.id} {why}",
         where=f"job {old.id}",
         hint="upload the file again (POST /api/v1/jobs)",
+        msg=msg("error.rerun.input_deleted") if deleted else msg("error.rerun.input_gone"),
     )
 
 
@@ -75,6 +78,7 @@ def _rerun_score_file(session: Any, state: Any, user: UserRow, old: BatchJobRow)
             f"job {old.id} scored parcels of zone {old.zone_id}; this server serves zone {zone.id}",
             where=f"job {old.id}",
             hint="upload the file again for this zone",
+            msg=msg("error.rerun.other_zone", zone=old.zone_id, served=zone.id),
         )
     cfg = config_of(zone)
     params = old.params or {}
@@ -91,7 +95,7 @@ def _rerun_score_file(session: Any, state: Any, user: UserRow, old: BatchJobRow)
                 "layer": layer,
                 "id_field": id_field,
                 "rerun_of": old.id,
-                **message_params("checking the upload"),
+                **message_params(msg("job.checking")),
             },
         ).id
     folder = job_dir(state.settings.state_dir, job_id)
@@ -106,20 +110,24 @@ def _rerun_score_file(session: Any, state: Any, user: UserRow, old: BatchJobRow)
                 f"none of the {len(parcels)} parcels lies on the zone's DEMs",
                 where=shown,
                 hint=f"upload parcels of zone {zone.id} ({zone.name})",
+                msg=msg(
+                    "error.job.off_zone", n=len(parcels), zone=Name(zone.name, zone.name_en or zone.name)
+                ),
             )
     except ParksiteError as exc:
         with write_transaction(session) as ws:
-            fail_job(ws, job_id, f"{type(exc).__name__}: {_rename(exc, saved, shown)}")
+            exc = _rename(exc, saved, shown)
+            fail_job(ws, job_id, f"{type(exc).__name__}: {exc}", exc.user_message())
         shutil.rmtree(folder, ignore_errors=True)
         raise
     with write_transaction(session) as ws:
         j = get_job(ws, job_id)
         j.input_path = str(saved)
-        j.params = {**j.params, **message_params("queued"), "n_parcels": len(parcels)}
+        j.params = {**j.params, **message_params(msg("job.queued")), "n_parcels": len(parcels)}
     state.jobs.submit(
         job_id,
         score_file_work(
-            state.factory, zone.id, parcels, [n.replace(str(saved), shown) for n in notes], folder
+            state.factory, zone.id, parcels, [replace_text(n, str(saved), shown) for n in notes], folder
         ),
     )
     return job_id
@@ -130,7 +138,11 @@ def _rerun_score_zone(session: Any, state: Any, user: UserRow, old: BatchJobRow)
     zone = served_zone(session, state.settings)
     with write_transaction(session) as ws:
         job_id = create_job(
-            ws, "score_zone", user, zone_id=zone.id, params={"rerun_of": old.id, **message_params("queued")}
+            ws,
+            "score_zone",
+            user,
+            zone_id=zone.id,
+            params={"rerun_of": old.id, **message_params(msg("job.queued"))},
         ).id
     state.jobs.submit(job_id, score_zone_work(state.factory, zone.id, user.name))
     return job_id
@@ -157,7 +169,10 @@ def rerun_job(job_id: str, session: SessionDep, state: StateDep, user: JobSubmit
     old = _own_job(session, job_id, user)
     if old.status in ("queued", "running"):
         raise ConflictError(
-            f"job {job_id} is {old.status}", where=f"job {job_id}", hint="wait until it has finished"
+            f"job {job_id} is {old.status}",
+            where=f"job {job_id}",
+            hint="wait until it has finished",
+            msg=msg("error.rerun.unfinished"),
         )
     action = RERUNNABLE.get(old.kind)
     if action is None:
@@ -165,6 +180,7 @@ def rerun_job(job_id: str, session: SessionDep, state: StateDep, user: JobSubmit
             f"job {job_id} is of kind {old.kind!r}, which cannot be re-run",
             where=f"job {job_id}",
             hint="start it again the way it was started",
+            msg=msg("error.rerun.kind", kind=old.kind),
         )
     require(user, action)
     if old.kind == "score_file":

@@ -31,6 +31,7 @@ from app.db.models import ScoreRunRow
 from app.db.rules import zone_rules
 from gis.errors import NotFoundError
 from gis.exclusion import river_zones
+from gis.messages import msg
 from scoring.suitability import resolve_weights
 
 router = APIRouter()
@@ -228,7 +229,12 @@ def get_layer(
     ``river`` hard constraint.
     """
     if name not in LAYER_NAMES:
-        raise NotFoundError(f"no layer {name!r}", where="layers", hint=f"layers are {', '.join(LAYER_NAMES)}")
+        raise NotFoundError(
+            f"no layer {name!r}",
+            where="layers",
+            hint=f"layers are {', '.join(LAYER_NAMES)}",
+            msg=msg("error.layer.unknown", layer=name, layers=list(LAYER_NAMES)),
+        )
     zone = served_zone(session, state.settings)
     box = parse_bbox(bbox)
     gdf = load_layer(session, zone.id, "rivers" if name == "rivers-control" else name)

@@ -42,6 +42,7 @@ from app.db.models import ParcelRow, ParkRow
 from app.db.records import finish_score_run, save_scores, start_score_run
 from app.db.zone_state import admission_context, capacity_ledger, latest_run, latest_run_id, scored_table
 from gis.errors import SchemaError
+from gis.messages import msg
 from scoring.batch import score_zone_parcels
 from scoring.context import ZONE_LAYERS, ZoneContext
 from scoring.parcels import prepare_parcels
@@ -102,7 +103,7 @@ def zone_context(session: Session, zone_id: str) -> ZoneContext:
         cfg = zone_config(session, zone_id)
         layers = {name: load_layer(session, zone_id, name) for name in ZONE_LAYERS}
         ctx = ZoneContext.build(
-            cfg, layers, [r.path for r in refs], notes=[f"zone {zone_id} read from the database"]
+            cfg, layers, [r.path for r in refs], notes=[msg("note.zone_from_database", zone=zone_id)]
         )
         with _CTX_LOCK:
             _CTX_CACHE[key] = ctx
@@ -217,6 +218,7 @@ def run_scoring(
                 f"zone {zone_id} has no parcels to score",
                 where=f"zone {zone_id}",
                 hint="import the zone's parcels layer",
+                msg=msg("error.zone.no_parcels"),
             )
         base = gpd.GeoDataFrame(parcels[["parcel_id", "id"]], geometry=parcels.geometry, crs=parcels.crs)
         prepared, notes = prepare_parcels(base, cfg, id_field="parcel_id", where=f"zone {zone_id} parcels")

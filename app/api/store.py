@@ -23,9 +23,11 @@ from sqlalchemy.orm import Session, aliased
 from app.api.scores import geom_sha1, latest_run_id
 from app.db.layers import get_zone
 from app.db.models import ZONE_SRID, AuditEntryRow, ClusterRow, ParcelRow, ParcelScoreRow, ParkRow, ZoneRow
+from app.db.notes import ENTITY_IDS
 from app.db.rules import stored_config
 from app.settings import Settings
 from gis.errors import NotFoundError
+from gis.messages import msg
 from scoring.suitability import EXCLUDED_CLASS, EXCLUDED_CLASS_EN
 from scoring.zone import ZoneConfig, load_zone
 
@@ -46,6 +48,7 @@ def served_zone(session: Session, settings: Settings) -> ZoneRow:
             "the database holds no zone",
             where="database",
             hint="import one: `parksite import --sample` (or restart `parksite serve`)",
+            msg=msg("error.db.no_zone"),
         )
     zone_id = ids[0]
     if len(ids) > 1:
@@ -255,6 +258,7 @@ def find_cluster(session: Session, zone_id: str, code: str) -> tuple[ClusterRow,
             f"no cluster {code!r} in zone {zone_id}",
             where=f"cluster {code}",
             hint="list them with GET /api/v1/clusters",
+            msg=msg("error.cluster.not_found", cluster=code),
         )
     return row[0], row[1], row[2]
 
@@ -267,6 +271,7 @@ def find_parcel(session: Session, zone_id: str, code: str) -> Any:
             f"no parcel {code!r} in zone {zone_id}",
             where=f"parcel {code}",
             hint="list them with GET /api/v1/parcels",
+            msg=msg("error.parcel.not_found", parcel=code),
         )
     return row
 
@@ -292,7 +297,13 @@ def entity_id_by_key(session: Session, zone_id: str, entity: str, key: str) -> i
     )
     if logged is None:
         raise NotFoundError(
-            f"no {entity} {key!r} in zone {zone_id}, now or in its history", where=f"{entity} {key}"
+            f"no {entity} {key!r} in zone {zone_id}, now or in its history",
+            where=f"{entity} {key}",
+            msg=msg(
+                "error.history.not_found",
+                what=msg(ENTITY_IDS[entity]) if entity in ENTITY_IDS else entity,
+                key=str(key),
+            ),
         )
     return int(logged)
 
@@ -308,5 +319,6 @@ def park_of(session: Session, zone_id: str, code: str) -> ParkRow:
             f"no park {code!r} in zone {zone_id} (parks: {', '.join(known)})",
             where="park",
             hint="give one of the zone's park ids",
+            msg=msg("error.park.not_found", park=code, parks=list(known)),
         )
     return park

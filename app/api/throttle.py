@@ -49,6 +49,7 @@ from fastapi import Request
 from app.api.proxies import TrustedProxies, address_key
 from app.errors import LoginThrottledError
 from app.settings import Settings
+from gis.messages import Name, msg
 
 #: A clock: returns the current time in seconds (only differences matter).
 Clock = Callable[[], float]
@@ -224,7 +225,7 @@ class LoginThrottle:
             return LoginThrottledError(
                 f"too many failed logins for this user name; try again in {en}",
                 retry_after=seconds,
-                message_zh=f"该用户名登录失败次数过多，请 {zh}后再试",
+                msg=msg("error.login.throttled_user", wait=Name(zh, en)),
                 where="login",
                 hint="wait, then log in with the right password",
             )
@@ -232,7 +233,7 @@ class LoginThrottle:
             f"too many failed logins from your network address (shared by everyone behind the "
             f"same router); try again in {en}",
             retry_after=seconds,
-            message_zh=f"您所在的网络地址（同一路由器后的所有人共用）登录失败次数过多，请 {zh}后再试",
+            msg=msg("error.login.throttled_address", wait=Name(zh, en)),
             where="login",
             hint="wait, then log in with the right user name and password; if many people share "
             "this address, an administrator can raise PARKSITE_LOGIN_MAX_FAILURES_PER_ADDRESS",

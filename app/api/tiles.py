@@ -33,6 +33,7 @@ from rasterio.io import MemoryFile
 from rasterio.warp import reproject, transform_bounds
 
 from gis.errors import NotFoundError
+from gis.messages import msg
 from gis.slope import horn_gradient
 from gis.zonal import TerrainSurface
 
@@ -58,7 +59,10 @@ def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     """Return the web mercator bounds (m) of XYZ tile ``z/x/y``; NotFoundError outside the pyramid."""
     if not 0 <= z <= MAX_ZOOM or not (0 <= x < 2**z) or not (0 <= y < 2**z):
         raise NotFoundError(
-            f"no tile {z}/{x}/{y}", where="tiles", hint=f"zoom 0–{MAX_ZOOM}, x and y 0 … 2^z − 1"
+            f"no tile {z}/{x}/{y}",
+            where="tiles",
+            hint=f"zoom 0–{MAX_ZOOM}, x and y 0 … 2^z − 1",
+            msg=msg("error.tile.not_found", tile=f"{z}/{x}/{y}", max_zoom=MAX_ZOOM),
         )
     size = 2 * ORIGIN / 2**z
     left = -ORIGIN + x * size

@@ -27,13 +27,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from app.commands.lang import LANG_HELP, set_lang
+from app.i18n import render, render_value, text
 from gis.errors import NotFoundError, SchemaError
+from gis.messages import joined, msg
 
 if TYPE_CHECKING:  # pandas is loaded by the commands (with the scored parcels), not at startup
     import pandas as pd
 
 _STATUS_STYLE = {"pass": "green", "review": "yellow", "fail": "red"}
-_STATUS_ZH = {"pass": "通过", "review": "复核", "fail": "不通过"}
+#: A verdict or rule status as message ids.
+STATUS_IDS = {"pass": "status.pass", "review": "status.review", "fail": "status.fail"}
 
 
 def _console() -> Console:
@@ -41,13 +45,11 @@ def _console() -> Console:
 
 
 def _status(s: str, lang: str) -> str:
-    return f"[{_STATUS_STYLE[s]}]{_STATUS_ZH[s] if lang == 'zh' else s}[/]"
+    return f"[{_STATUS_STYLE[s]}]{text(STATUS_IDS[s], lang)}[/]"
 
 
 def _check_lang(lang: str) -> str:
-    if lang not in ("zh", "en"):
-        raise typer.BadParameter("--lang must be zh or en")
-    return lang
+    return set_lang(lang)
 
 
 def _zone_file(zone: Path | None) -> Path:
@@ -89,7 +91,11 @@ def project_and_context(project: Path, zone_file: Path) -> tuple[Any, Any, pd.Da
 def find_parcel(parcels: pd.DataFrame, parcel_id: str) -> pd.Series:
     """Return the row of ``parcel_id``; NotFoundError naming close ids otherwise."""
     if "parcel_id" not in parcels.columns:
-        raise SchemaError("the parcel table has no parcel_id column", where="parcels")
+        raise SchemaError(
+            "the parcel table has no parcel_id column",
+            where="parcels",
+            msg=msg("error.cli.no_parcel_id"),
+        )
     ids = parcels["parcel_id"].astype(str)
     hit = parcels[ids == parcel_id]
     if hit.empty:
@@ -100,50 +106,60 @@ def find_parcel(parcels: pd.DataFrame, parcel_id: str) -> pd.Series:
             hint=f"did you mean {', '.join(close)}?"
             if close
             else "list parcel ids with the zone's parcels layer",
+            msg=msg("error.cli.parcel_close", parcel=parcel_id, close=close)
+            if close
+            else msg("error.cli.parcel_unknown", parcel=parcel_id),
         )
     return hit.iloc[0]
 
 
-def _echo_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+def _echo_json(data: Any, lang: str) -> None:
+    """Print domain JSON (its messages and names rendered in ``lang``)."""
+    typer.echo(json.dumps(render_value(data, lang), ensure_ascii=False, indent=2, default=str))
 
 
 def _print_check(result: Any, lang: str) -> None:
-    from scoring.admission import fmt
-    from scoring.recommend import rule_label
+    from scoring.admission import fmt, rule_label
 
-    zh = lang == "zh"
     con = _console()
-    head = (
-        f"项目 {result.project} × 地块 {'+'.join(result.parcel_ids)}（{fmt(result.area_mu)} 亩）：结论 "
-        if zh
-        else f"{result.project} on {'+'.join(result.parcel_ids)} ({fmt(result.area_mu)} 亩): verdict "
+    head = text(
+        "cli.check.head",
+        lang,
+        project=result.project,
+        parcels="+".join(result.parcel_ids),
+        area=fmt(result.area_mu),
     )
     con.print(head + _status(result.verdict, lang))
     if result.justified is not None:
         con.print(
-            f"项目可支撑的最大用地 {fmt(result.justified.mu)} 亩（{result.justified.basis}）"
-            if zh
-            else f"largest justified area {fmt(result.justified.mu)} 亩 ({result.justified.basis})"
+            text(
+                "cli.check.justified",
+                lang,
+                area=fmt(result.justified.mu),
+                basis=render(result.justified.basis, lang),
+            )
         )
     table = Table(show_lines=False, expand=True)
-    for col, ratio in zip(
-        ("规则", "状态", "值", "门槛", "说明", "依据")
-        if zh
-        else ("rule", "status", "value", "threshold", "message", "source"),
-        (0, 0, 2, 2, 5, 2),
-    ):
-        table.add_column(col, overflow="fold", ratio=ratio or None, no_wrap=ratio == 0)
+    heads = (
+        "cli.col.rule",
+        "cli.col.status",
+        "cli.col.value",
+        "cli.col.threshold",
+        "cli.col.message",
+        "cli.col.source",
+    )
+    for col, ratio in zip(heads, (0, 0, 2, 2, 5, 2)):
+        table.add_column(text(col, lang), overflow="fold", ratio=ratio or None, no_wrap=ratio == 0)
     for r in result.rules:
-        unit = f" {r.unit}" if r.unit else ""
+        unit = f" {render(r.unit, lang)}" if r.unit else ""
         value, thr = _cell(r.value, lang), _cell(r.threshold, lang)
         table.add_row(
-            rule_label(r.rule, lang),
+            text(rule_label(r.rule), lang),
             _status(r.status, lang),
             value + (unit if value != "—" else ""),
             thr + (unit if thr != "—" else ""),
-            r.message(lang),
-            r.source,
+            render(r.message, lang),
+            render(r.source, lang),
         )
     con.print(table)
 
@@ -155,10 +171,10 @@ def _cell(v: Any, lang: str) -> str:
     if v is None:
         return "—"
     if isinstance(v, bool):
-        return ("是" if v else "否") if lang == "zh" else ("yes" if v else "no")
+        return text("common.yes" if v else "common.no", lang)
     if isinstance(v, float):
         return fmt(v)
-    return str(v)
+    return str(render_value(v, lang))
 
 
 def check_cmd(
@@ -166,7 +182,7 @@ def check_cmd(
     project: Path = typer.Option(..., "--project", help="project file (YAML or JSON)"),
     zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
-    lang: str = typer.Option("zh", "--lang", help="zh or en"),
+    lang: str = typer.Option("zh", "--lang", help=LANG_HELP),
 ) -> None:
     """Check a project against one parcel: every admission rule, and the verdict."""
     from scoring.admission import check_project
@@ -174,12 +190,12 @@ def check_cmd(
 
     lang = _check_lang(lang)
     proj, zcfg, parcels, ledger = project_and_context(project, _zone_file(zone))
-    result = check_project(zcfg, find_parcel(parcels, parcel), proj, ledger, lang)
+    result = check_project(zcfg, find_parcel(parcels, parcel), proj, ledger)
     if as_json:
-        _echo_json(result.to_dict(lang))
+        _echo_json(result.to_dict(), lang)
         return
     for w in project_warnings(proj):
-        _console().print(f"[yellow]warning:[/] {w}")
+        _console().print(f"[yellow]{text('cli.warning', lang, text=render(w, lang))}[/]")
     _print_check(result, lang)
 
 
@@ -188,16 +204,16 @@ def recommend_cmd(
     zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
     top: int = typer.Option(5, "--top", min=1, help="number of candidates"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
-    lang: str = typer.Option("zh", "--lang", help="zh or en"),
+    lang: str = typer.Option("zh", "--lang", help=LANG_HELP),
 ) -> None:
     """Rank the vacant parcels (and groups of adjacent parcels) that can take a project."""
     from scoring.recommend import recommend
 
     lang = _check_lang(lang)
     proj, zcfg, parcels, ledger = project_and_context(project, _zone_file(zone))
-    rec = recommend(zcfg, parcels, proj, ledger=ledger, top=top, lang=lang)
+    rec = recommend(zcfg, parcels, proj, ledger=ledger, top=top)
     if as_json:
-        _echo_json(rec.to_dict(lang))
+        _echo_json(rec.to_dict(), lang)
         return
     _print_recommendation(rec, proj, lang)
 
@@ -208,43 +224,46 @@ def _print_recommendation(rec: Any, proj: Any, lang: str) -> None:
     from scoring.admission import fmt
     from scoring.project import project_warnings
 
-    zh = lang == "zh"
     con = _console()
     for w in project_warnings(proj):
-        con.print(f"[yellow]warning:[/] {w}")
-    demand = fmt(rec.demand_mu) + (
-        " 亩"
-        if rec.demand_declared
-        else (" 亩（未申报，按可支撑用地的比例）" if zh else " 亩 (undeclared: share of the justified area)")
-    )
+        con.print(f"[yellow]{text('cli.warning', lang, text=render(w, lang))}[/]")
+    demand_id = "cli.recommend.demand" if rec.demand_declared else "cli.recommend.demand_undeclared"
     con.print(
-        f"项目 {rec.project}：用地需求 {demand}；可支撑最大用地 {fmt(rec.max_justified_mu)} 亩"
-        if zh
-        else f"{rec.project}: demand {demand}; largest justified area {fmt(rec.max_justified_mu)} 亩"
+        text(
+            "cli.recommend.head",
+            lang,
+            project=rec.project,
+            demand=text(demand_id, lang, area=fmt(rec.demand_mu)),
+            justified=fmt(rec.max_justified_mu),
+        )
     )
     if not rec.candidates:
-        con.print(f"[red]{rec.note(lang)}[/]")
+        con.print(f"[red]{render(rec.note, lang)}[/]")
         if rec.closest is not None:
-            con.print("最接近的地块：" if zh else "nearest miss:")
+            con.print(text("cli.recommend.nearest", lang))
             _print_check(rec.closest, lang)
         return
     table = Table(expand=True)
-    for col, ratio in zip(
-        ("名次", "地块", "面积 亩", "得分", "最弱项", "结论", "理由")
-        if zh
-        else ("rank", "parcels", "area 亩", "score", "weakest", "verdict", "reason"),
-        (0, 2, 0, 0, 2, 0, 5),
-    ):
-        table.add_column(col, overflow="fold", ratio=ratio or None, no_wrap=ratio == 0)
+    heads = (
+        "cli.col.rank",
+        "cli.col.parcels",
+        "cli.col.area_mu",
+        "cli.col.score",
+        "cli.col.weakest",
+        "cli.col.verdict",
+        "cli.col.reason",
+    )
+    for col, ratio in zip(heads, (0, 2, 0, 0, 2, 0, 5)):
+        table.add_column(text(col, lang), overflow="fold", ratio=ratio or None, no_wrap=ratio == 0)
     for c in rec.candidates:
         table.add_row(
             str(c.rank),
             "+".join(c.parcel_ids),
             fmt(c.area_mu),
             fmt(c.score, 1),
-            c.weakest or "—",
+            render(c.weakest, lang) or "—",
             _status(c.verdict, lang),
-            c.reason(lang),
+            render(c.reason, lang),
         )
     con.print(table)
 
@@ -253,7 +272,7 @@ def standard_land_cmd(
     parcel: str = typer.Option(..., "--parcel", help="parcel id of a vacant parcel"),
     zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
-    lang: str = typer.Option("zh", "--lang", help="zh or en"),
+    lang: str = typer.Option("zh", "--lang", help=LANG_HELP),
 ) -> None:
     """Print a vacant parcel's 标准地 sheet: the indicators an investor commits to."""
     from scoring.standard_land import standard_land_sheet
@@ -262,7 +281,7 @@ def standard_land_cmd(
     zcfg, parcels, _ = load_context(_zone_file(zone))
     sheet = standard_land_sheet(zcfg, find_parcel(parcels, parcel))
     if as_json:
-        _echo_json(sheet.to_dict(lang))
+        _echo_json(sheet.to_dict(), lang)
         return
     _print_standard_land(sheet, lang)
 
@@ -271,75 +290,69 @@ def _print_standard_land(sheet: Any, lang: str) -> None:
     """Print a 标准地 sheet: heading, the indicator table per industry, land controls and notes."""
     from scoring.admission import fmt
 
-    zh = lang == "zh"
     con = _console()
     con.print(
-        f"标准地控制指标：地块 {sheet.parcel_id}，{sheet.cluster_name}，{fmt(sheet.area_mu)} 亩，"
-        f"适宜性 {fmt(sheet.score, 1)}"
-        if zh
-        else f"Standard-land sheet: parcel {sheet.parcel_id}, {sheet.cluster_name_en}, "
-        f"{fmt(sheet.area_mu)} 亩, suitability {fmt(sheet.score, 1)}"
+        text(
+            "cli.standard_land.head",
+            lang,
+            parcel=sheet.parcel_id,
+            cluster=render(sheet.cluster_name, lang),
+            area=fmt(sheet.area_mu),
+            score=fmt(sheet.score, 1),
+        )
     )
     table = Table()
-    for col in (
-        (
-            "产业",
-            "方向",
-            "投资强度 万元/亩",
-            "最低总投资 万元",
-            "产出强度 万元/亩",
-            "最低年产值 万元",
-            "在线监测",
-            "三废 %",
-            "依据",
-        )
-        if zh
-        else (
-            "industry",
-            "branches",
-            "invest 万元/亩",
-            "min invest 万元",
-            "output 万元/亩",
-            "min output 万元/yr",
-            "monitoring",
-            "三废 %",
-            "source",
-        )
-    ):
-        table.add_column(col, overflow="fold")
+    heads = (
+        "cli.col.industry",
+        "cli.col.branches",
+        "cli.col.investment_intensity",
+        "cli.col.min_investment",
+        "cli.col.output_intensity",
+        "cli.col.min_output",
+        "cli.col.monitoring",
+        "cli.col.waste_pct",
+        "cli.col.source",
+    )
+    for col in heads:
+        table.add_column(text(col, lang), overflow="fold")
     for r in sheet.rows:
-        ref = ("（参考）" if zh else " (ref.)") if r.reference else ""
+        ref = text("cli.standard_land.reference", lang) if r.reference else ""
         mon = (
             "—"
             if r.online_monitoring_required is None
-            else (
-                ("安装" if zh else "required") if r.online_monitoring_required else ("不要求" if zh else "no")
+            else text(
+                "cli.standard_land.required"
+                if r.online_monitoring_required
+                else "cli.standard_land.not_required",
+                lang,
             )
         )
         table.add_row(
-            r.industry if zh else r.industry_en,
-            "、".join(r.branches) or ("全部" if zh else "all"),
+            r.industry_en if lang == "en" else r.industry,
+            render(joined(r.branches), lang) if r.branches else text("cli.standard_land.all", lang),
             fmt(r.investment_intensity_wan_per_mu) + ref,
             fmt(r.min_investment_wan, 0),
             fmt(r.output_intensity_wan_per_mu) + ref,
             fmt(r.min_output_wan, 0),
             mon,
             "—" if r.waste_treatment_pct_min is None else f"≥{fmt(r.waste_treatment_pct_min)}",
-            r.source,
+            render(r.source, lang),
         )
     con.print(table)
     lc = sheet.land_controls
     if lc:
         con.print(
-            f"用地控制：建筑系数 ≥{fmt(lc['building_coefficient_min_pct'])}%，行政办公及生活服务设施用地 "
-            f"≤{fmt(lc['admin_living_max_pct'])}%，绿地率 ≤{fmt(lc['green_ratio_max_pct'])}%（{lc['source']}）"
-            if zh
-            else f"land controls: building coefficient ≥{fmt(lc['building_coefficient_min_pct'])} %, "
-            f"admin/living ≤{fmt(lc['admin_living_max_pct'])} %, green ratio "
-            f"≤{fmt(lc['green_ratio_max_pct'])} % ({lc['source']})"
+            text(
+                "cli.standard_land.controls",
+                lang,
+                building=fmt(lc["building_coefficient_min_pct"]),
+                admin=fmt(lc["admin_living_max_pct"]),
+                green=fmt(lc["green_ratio_max_pct"]),
+                source=render(lc["source"], lang),
+            )
         )
-    for n in sheet.notes(lang):
-        con.print(f"[yellow]{n}[/]")
+    for n in sheet.notes:
+        con.print(f"[yellow]{render(n, lang)}[/]")
 
 
 def plan_report_cmd(
@@ -347,7 +360,7 @@ def plan_report_cmd(
     zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
     projects: Path = typer.Option(None, "--projects", help="plan projects file (default: bundled)"),
     top: int = typer.Option(3, "--top", min=1, help="sites listed per project"),
-    lang: str = typer.Option("zh", "--lang", help="zh or en (headers and reasons)"),
+    lang: str = typer.Option("zh", "--lang", help=LANG_HELP),
     allocate: bool = typer.Option(
         False,
         "--allocate",
@@ -362,7 +375,7 @@ def plan_report_cmd(
 
     lang = _check_lang(lang)
     if out.suffix.lower() not in (".xlsx", ".csv"):
-        raise typer.BadParameter("--out must end in .xlsx or .csv")
+        raise typer.BadParameter(text("cli.plan_report.bad_out", lang))
     zcfg, parcels, ledger = load_context(_zone_file(zone))
     report = plan_report(
         zcfg,
@@ -370,27 +383,38 @@ def plan_report_cmd(
         load_plan_projects(projects or PLAN_PROJECTS_FILE),
         ledger=ledger,
         top=top,
-        lang=lang,
         allocate=allocate,
     )
-    path = write_plan_report(report, out)
+    path = write_plan_report(report, out, lang=lang)
     _print_plan_report(report, path, lang)
 
 
 def _print_plan_report(report: Any, path: Path, lang: str) -> None:
     """Print the plan report's table, its allocation summary (if any) and the verdict counts."""
-    from scoring.plan_report import plan_report_table
+    from app.exports.plan_report import plan_report_table
 
     con = _console()
     con.print(plan_report_table(report, lang))
     if report.summary is not None:
-        for label, value in report.summary.rows(lang):
-            con.print(f"{label}：{value}" if lang == "zh" else f"{label}: {value}")
+        for label, value in report.summary.rows():
+            con.print(
+                text(
+                    "cli.plan_report.summary_row",
+                    lang,
+                    label=render(label, lang),
+                    value=render_value(value, lang),
+                )
+            )
     c = report.counts()
     con.print(
-        f"已写出 {path}：通过 {c['pass']}，复核 {c['review']}，不通过 {c['fail']}"
-        if lang == "zh"
-        else f"wrote {path}: pass {c['pass']}, review {c['review']}, fail {c['fail']}"
+        text(
+            "cli.plan_report.wrote",
+            lang,
+            path=str(path),
+            passed=c["pass"],
+            review=c["review"],
+            failed=c["fail"],
+        )
     )
 
 

@@ -13,7 +13,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from app.commands.lang import LANG_HELP, current, error_line, set_lang
 from app.errors import exit_code_for
+from app.i18n import text
 from app.settings import get_settings
 from gis.errors import ParksiteError
 
@@ -50,7 +52,7 @@ def _run(kind: str, out: Path, zone: str | None, database_url: str | None, **opt
             data = load_zone_data(session, z.id)
         path = write_kind(data, kind, out, **options)
     except ParksiteError as exc:
-        err_console.print(f"[red]错误 error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        err_console.print(f"[red]{escape(error_line(exc))}[/red]", highlight=False, soft_wrap=True)
         raise typer.Exit(exit_code_for(exc)) from exc
     finally:
         engine.dispose()
@@ -85,20 +87,29 @@ def export_csv(
     out: Path = Out,
     zone: str | None = ZoneOpt,
     table: str = typer.Option("scores", "--table", help="scores | verdicts"),
-    headers: str = typer.Option("zh", "--headers", help="zh (中文表头) | en (column keys)"),
+    headers: str = typer.Option(
+        None, "--headers", help="zh | en: the language of headers and values (= --lang)"
+    ),
+    lang: str = typer.Option(None, "--lang", help=LANG_HELP),
     database_url: str | None = DatabaseUrl,
 ) -> None:
-    """Parcel scores or project verdicts as CSV (UTF-8 with BOM for Excel)."""
-    if table not in ("scores", "verdicts") or headers not in ("zh", "en"):
-        err_console.print("[red]错误 error:[/red] --table is scores|verdicts, --headers is zh|en")
+    """Parcel scores or project verdicts as CSV (UTF-8 with BOM for Excel), in one language."""
+    language = set_lang(lang or headers or current())
+    if table not in ("scores", "verdicts"):
+        err_console.print(f"[red]{text('cli.export.bad_table', language)}[/red]")
         raise typer.Exit(2)
-    _run("csv", out, zone, database_url, table=table, headers=headers)
+    _run("csv", out, zone, database_url, table=table, lang=language)
 
 
 @export_app.command("xlsx")
-def export_xlsx(out: Path = Out, zone: str | None = ZoneOpt, database_url: str | None = DatabaseUrl) -> None:
-    """Workbook: summary, one sheet per park, project verdicts, notes."""
-    _run("xlsx", out, zone, database_url)
+def export_xlsx(
+    out: Path = Out,
+    zone: str | None = ZoneOpt,
+    lang: str = typer.Option(None, "--lang", help=LANG_HELP),
+    database_url: str | None = DatabaseUrl,
+) -> None:
+    """Workbook: summary, one sheet per park, project verdicts, notes (in one language)."""
+    _run("xlsx", out, zone, database_url, lang=set_lang(lang or current()))
 
 
 def register(cli: typer.Typer) -> None:

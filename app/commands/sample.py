@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from app.commands.lang import error_line
 from app.errors import exit_code_for
 from app.settings import DEFAULT_ZONE_FILE, ROOT
 from gis.errors import ParksiteError
@@ -53,7 +54,7 @@ def register(cli: typer.Typer) -> None:
             sample_zone = build_sample(seed, zone)
             paths = write_sample(sample_zone, out_dir)
         except ParksiteError as exc:
-            err_console.print(f"[red]错误 error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            err_console.print(f"[red]{escape(error_line(exc))}[/red]", highlight=False, soft_wrap=True)
             raise typer.Exit(exit_code_for(exc)) from exc
         counts = ", ".join(f"{name} {len(sample_zone.layers[name])}" for name in LAYERS)
         table = Table(title=f"sample zone, seed {seed} (illustrative — not survey data)")

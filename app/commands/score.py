@@ -33,8 +33,11 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from app.commands.lang import LANG_HELP, current, error_line, set_lang
 from app.errors import exit_code_for
+from app.i18n import render, text
 from gis.errors import ParksiteError
+from gis.messages import Message
 
 if TYPE_CHECKING:  # scoring.batch loads geopandas, rasterio, scipy…: imported by the command
     from scoring.batch import ScoreSummary
@@ -56,26 +59,34 @@ def _zone_file(zone: Path | None) -> Path:
     return get_settings().zone_file
 
 
-def print_summary(summary: ScoreSummary, out: Path, con: Console = console) -> None:
-    """Print counts per class, exclusions by reason, notes and time taken."""
-    con.print(f"{summary.n_parcels} 地块 parcels → {escape(str(out))}", soft_wrap=True)
+def print_summary(summary: ScoreSummary, out: Path, con: Console = console, lang: str = "zh") -> None:
+    """Print counts per class, exclusions by reason, notes and time taken, in ``lang``."""
+    con.print(escape(text("cli.score.parcels", lang, n=summary.n_parcels, out=str(out))), soft_wrap=True)
     table = Table()
-    table.add_column("等级 class")
-    table.add_column("地块数 parcels", justify="right")
+    table.add_column(text("cli.score.class", lang))
+    table.add_column(text("cli.score.count", lang), justify="right")
     for name, count in summary.by_class.items():
-        table.add_row(f"{name} {summary.class_names_en.get(name, '')}", str(count))
+        table.add_row(summary.class_names_en.get(name, name) if lang == "en" else name, str(count))
     con.print(table)
     if summary.excluded_by_reason:
         reasons = ", ".join(f"{cid} {n}" for cid, n in summary.excluded_by_reason.items())
-        con.print(f"排除原因 excluded by constraint: {escape(reasons)}")
-    con.print(f"可供地 eligible (not excluded, score ≥ min_score): {summary.n_eligible}")
+        con.print(escape(text("cli.score.excluded_by", lang, reasons=reasons)))
+    con.print(escape(text("cli.score.eligible", lang, n=summary.n_eligible)))
     if summary.notes:
-        con.print("说明 notes:")
+        con.print(text("cli.score.notes", lang))
         for note in summary.notes:
-            con.print(f"  - {escape(note)}", soft_wrap=True)
+            con.print(f"  - {escape(render(note, lang))}", soft_wrap=True)
     steps = ", ".join(f"{k} {v:.2f} s" for k, v in summary.steps.items())
     con.print(
-        f"用时 time taken: {summary.seconds:.2f} s ({summary.parcels_per_second:,.0f} parcels/s; {steps})",
+        escape(
+            text(
+                "cli.score.time",
+                lang,
+                seconds=f"{summary.seconds:.2f}",
+                rate=f"{summary.parcels_per_second:,.0f}",
+                steps=steps,
+            )
+        ),
         soft_wrap=True,
     )
 
@@ -139,6 +150,7 @@ def register(cli: typer.Typer) -> None:
         dem_resolution: float = typer.Option(
             None, "--dem-resolution", help="cell size (m) DEMs outside the zone CRS are reprojected to"
         ),
+        lang: str = typer.Option(None, "--lang", help=LANG_HELP),
     ) -> None:
         """地块评分 Measure and score parcels: slope, earthwork, access, network, exclusions → score 0–100."""
         from app.scoring_io.parcel_files import output_format, write_scored_parcels
@@ -151,6 +163,7 @@ def register(cli: typer.Typer) -> None:
                 tuple(dxf_layer or ()), tuple(dxf_label_layer or ()), dxf_label_pattern, dxf_attribute
             )
 
+        lang = set_lang(lang) if lang else current()
         try:
             output_format(out)  # refuse an unknown format before any work
             with Progress(
@@ -162,10 +175,10 @@ def register(cli: typer.Typer) -> None:
                 transient=True,
                 disable=not err_console.is_terminal,
             ) as bar:
-                task = bar.add_task("读取 reading parcels and zone layers", total=None)
+                task = bar.add_task(text("cli.score.reading", lang), total=None)
 
-                def progress(step: str, done: int, total: int) -> None:
-                    bar.update(task, description=step, completed=done, total=total)
+                def progress(step: Message, done: int, total: int) -> None:
+                    bar.update(task, description=render(step, lang), completed=done, total=total)
 
                 run = score_file(
                     parcels,
@@ -186,13 +199,13 @@ def register(cli: typer.Typer) -> None:
                     mapping=mapping,
                     dem_resolution=dem_resolution,
                 )
-                bar.update(task, description=f"写出 writing {out.name}")
+                bar.update(task, description=text("cli.score.writing", lang, name=out.name))
                 t0 = time.perf_counter()
                 write_scored_parcels(run.parcels, out)
                 run.summary.steps["write"] = time.perf_counter() - t0
                 run.summary.seconds += run.summary.steps["write"]
         except ParksiteError as exc:
-            err_console.print(f"[red]错误 error:[/red] {escape(str(exc))}", soft_wrap=True)
+            err_console.print(f"[red]{escape(error_line(exc, lang))}[/red]", soft_wrap=True)
             raise typer.Exit(exit_code_for(exc)) from exc
         console.print(f"[green]OK[/green] {escape(str(out))}")
-        print_summary(run.summary, out)
+        print_summary(run.summary, out, lang=lang)

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from app.commands.lang import error_line
 from app.errors import exit_code_for
 from gis.errors import ParksiteError
 
@@ -53,7 +54,7 @@ def register(cli: typer.Typer) -> None:
                 dem, out, units=units.value, dst_crs=to_crs, resolution=resolution, max_cells=max_cells
             )
         except ParksiteError as exc:
-            err_console.print(f"[red]错误 error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            err_console.print(f"[red]{escape(error_line(exc))}[/red]", highlight=False, soft_wrap=True)
             raise typer.Exit(exit_code_for(exc)) from exc
         valid = grid.values[~np.isnan(grid.values)]
         unit = "°" if units is Units.degrees else "%"

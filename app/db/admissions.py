@@ -30,7 +30,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.audit import record
-from app.db.messages import Msg
 from app.db.models import (
     AdmissionParcelRow,
     CheckResultRow,
@@ -46,13 +45,16 @@ from app.db.records import project_spec
 from app.db.users import require
 from app.errors import AdmissionRefusedError
 from gis.errors import NotFoundError, SchemaError
-from scoring.admission import AVAILABLE_STATUSES, PARCEL_STATUS_ZH
-from scoring.capacity import SERVICE_UNITS, CapacityLedger
+from gis.messages import Message, joined, msg
+from scoring.admission import AVAILABLE_STATUSES
+from scoring.capacity import DEMAND_IDS, SERVICE_UNITS, CapacityLedger
 from scoring.project import Project as ProjectSpec
+from scoring.rules_site import parcel_status
 
 #: Project.status of an admitted project, and of one whose admission was revoked.
 ADMITTED, REVOKED = "admitted", "revoked"
-_SERVICE_ZH = {"power": "用电负荷", "water": "用水量", "wastewater": "污水量"}
+#: A check's verdict as message ids (audit notes).
+_VERDICT_IDS = {"pass": "status.pass", "review": "status.review", "fail": "status.fail"}
 
 
 @dataclass(frozen=True)
@@ -73,8 +75,10 @@ def _actor(user: UserRow | str | None) -> str | None:
     return user
 
 
-def _refuse(code: str, en: str, zh: str, where: str, hint: str | None = None) -> AdmissionRefusedError:
-    return AdmissionRefusedError(en, code=code, message_zh=zh, where=where, hint=hint)
+def _refuse(
+    code: str, en: str, message: Message, where: str, hint: str | None = None
+) -> AdmissionRefusedError:
+    return AdmissionRefusedError(en, code=code, msg=message, where=where, hint=hint)
 
 
 def active_admission(session: Session, project_id: int) -> ProjectAdmissionRow | None:
@@ -161,6 +165,7 @@ def _project(session: Session, project_id: int, where: str) -> ProjectRow:
             f"no project with id {project_id}",
             where=where,
             hint="check the project first (POST /api/v1/check records it)",
+            msg=msg("error.project.no_record", id=project_id),
         )
     return p
 
@@ -187,13 +192,18 @@ def admit_project(
     where = f"project {project_id}: admission"
     codes = list(dict.fromkeys(str(c) for c in parcel_codes))
     if not codes:
-        raise SchemaError("no parcels given", where=where, hint='e.g. {"parcel_ids": ["SC-0001"]}')
+        raise SchemaError(
+            "no parcels given",
+            where=where,
+            hint='e.g. {"parcel_ids": ["SC-0001"]}',
+            msg=msg("error.admit.no_parcels"),
+        )
     project = _project(session, project_id, where)
     if active_admission(session, project_id) is not None:
         raise _refuse(
             "already_admitted",
             f"project {project.name!r} is already admitted",
-            f"项目「{project.name}」已登记准入",
+            msg("admission.refused.already_admitted", project=project.name),
             where,
             "revoke the admission first to admit it on other parcels",
         )
@@ -205,13 +215,17 @@ def admit_project(
     by_code = {p.parcel_id: (p, park) for p, park in rows}
     missing = [c for c in codes if c not in by_code]
     if missing:
-        raise NotFoundError(f"no parcel {', '.join(missing)} in zone {project.zone_id}", where=where)
+        raise NotFoundError(
+            f"no parcel {', '.join(missing)} in zone {project.zone_id}",
+            where=where,
+            msg=msg("error.parcel.not_found", parcel=joined(missing)),
+        )
     parks = {by_code[c][1] for c in codes}
     if len(parks) > 1:
         raise _refuse(
             "mixed_parks",
             f"the parcels lie in more than one park ({', '.join(sorted(parks))})",
-            f"地块分属多个园区（{'、'.join(sorted(parks))}）",
+            msg("admission.refused.mixed_parks", parks=sorted(parks)),
             where,
         )
     park = parks.pop()
@@ -229,7 +243,7 @@ def admit_project(
             raise _refuse(
                 "not_checked",
                 f"project {project.name!r} has no recorded check on parcel {c}",
-                f"项目「{project.name}」在地块 {c} 上没有准入核查记录",
+                msg("admission.refused.not_checked", project=project.name, parcel=c),
                 where,
                 "check the project on these parcels first (POST /api/v1/check)",
             )
@@ -241,7 +255,7 @@ def admit_project(
         raise _refuse(
             "check_failed",
             f"the admission check of project {project.name!r} on {', '.join(failed)} failed",
-            f"项目「{project.name}」在地块 {'、'.join(failed)} 上的准入核查未通过，不能登记准入",
+            msg("admission.refused.check_failed", project=project.name, parcels=failed),
             where,
             "a project whose check fails cannot be admitted",
         )
@@ -250,7 +264,7 @@ def admit_project(
         raise _refuse(
             "reason_required",
             f"the admission check of project {project.name!r} needs review: give the reason for admitting it",
-            f"项目「{project.name}」的准入核查结论为需复核：请填写准入理由",
+            msg("admission.refused.reason_required", project=project.name),
             where,
             'send {"reason": "…"} with the admission',
         )
@@ -261,7 +275,16 @@ def admit_project(
         raise _refuse(
             "not_vacant",
             "; ".join(f"parcel {c} is {s}" for c, s in unavailable) + ": not vacant",
-            "；".join(f"地块 {c} 为{PARCEL_STATUS_ZH.get(s, s)}" for c, s in unavailable) + "，不是空闲用地",
+            msg(
+                "admission.refused.not_vacant",
+                parcels=joined(
+                    [
+                        msg("admission.parcel_status", parcel=c, status=parcel_status(s))
+                        for c, s in unavailable
+                    ],
+                    "semicolon",
+                ),
+            ),
             where,
         )
     taken = taken_parcels(session, project.zone_id)
@@ -270,7 +293,13 @@ def admit_project(
         raise _refuse(
             "parcel_taken",
             "; ".join(f"parcel {c} is taken by admitted project {n!r} (id {i})" for c, (i, n) in held),
-            "；".join(f"地块 {c} 已被已准入项目「{n}」（编号 {i}）占用" for c, (i, n) in held),
+            msg(
+                "admission.refused.parcel_taken",
+                parcels=joined(
+                    [msg("admission.parcel_taken", parcel=c, project=n, id=i) for c, (i, n) in held],
+                    "semicolon",
+                ),
+            ),
             where,
         )
 
@@ -287,16 +316,27 @@ def admit_project(
                 f"{ledger.supply(park, s).spare:.2f} {SERVICE_UNITS[s]}"
                 for s in over
             )
-            zh = "；".join(
-                f"{_SERVICE_ZH[s]} {demand.of(s):.2f} {SERVICE_UNITS[s]} > 剩余容量 "
-                f"{ledger.supply(park, s).spare:.2f} {SERVICE_UNITS[s]}"
+            shortfalls = [
+                msg(
+                    "admission.shortfall",
+                    what=msg(DEMAND_IDS[s]),
+                    need=f"{demand.of(s):.2f}",
+                    spare=f"{ledger.supply(park, s).spare:.2f}",
+                    unit=SERVICE_UNITS[s],
+                )
                 for s in over
-            )
+            ]
             raise _refuse(
                 "capacity",
                 f"project {project.name!r} no longer fits the spare capacity of {park} after "
                 f"{n} admitted project(s): {en}",
-                f"扣除 {n} 个已准入项目后，项目「{project.name}」超出{park}剩余容量：{zh}",
+                msg(
+                    "admission.refused.capacity",
+                    n=n,
+                    project=project.name,
+                    park=ledger.park_name(park),
+                    shortfalls=joined(shortfalls, "semicolon"),
+                ),
                 where,
                 "check the project again; revoke an admission or raise the capacity",
             )
@@ -327,15 +367,11 @@ def admit_project(
         zone_id=project.zone_id,
         before_attrs={"status": before_status},
         after_attrs={"status": ADMITTED, "admission": admission_state(admission)},
-        note=Msg(
-            f"admitted on {', '.join(codes)} ({verdict})" + (f": {reason}" if reason else ""),
-            f"登记准入：{'、'.join(codes)}（{_VERDICT_ZH[verdict]}）" + (f"：{reason}" if reason else ""),
-        ),
+        note=msg("audit.admitted_because", parcels=codes, verdict=msg(_VERDICT_IDS[verdict]), reason=reason)
+        if reason
+        else msg("audit.admitted", parcels=codes, verdict=msg(_VERDICT_IDS[verdict])),
     )
     return admission
-
-
-_VERDICT_ZH = {"pass": "通过", "review": "需复核", "fail": "不通过"}
 
 
 def revoke_admission(
@@ -354,7 +390,7 @@ def revoke_admission(
         raise _refuse(
             "not_admitted",
             f"project {project.name!r} is not admitted",
-            f"项目「{project.name}」未登记准入",
+            msg("admission.refused.not_admitted", project=project.name),
             where,
         )
     before = admission_state(admission)
@@ -374,11 +410,8 @@ def revoke_admission(
         zone_id=project.zone_id,
         before_attrs={"status": ADMITTED, "admission": before},
         after_attrs={"status": REVOKED, "admission": admission_state(admission)},
-        note=Msg(
-            f"admission on {', '.join(codes)} revoked"
-            + (f": {admission.revoke_reason}" if admission.revoke_reason else ""),
-            f"撤销准入：{'、'.join(codes)}"
-            + (f"：{admission.revoke_reason}" if admission.revoke_reason else ""),
-        ),
+        note=msg("audit.revoked_because", parcels=codes, reason=admission.revoke_reason)
+        if admission.revoke_reason
+        else msg("audit.revoked", parcels=codes),
     )
     return admission

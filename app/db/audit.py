@@ -3,8 +3,10 @@
 Each write of a cluster or parcel records the attributes (JSON) and the geometry (WKT in the zone
 CRS, EPSG:4546, full precision) before and after it, and the entity's version after it
 (creation: 1; deletion: the deleted version + 1). Other writes (users, imports) record what
-changed without a version. Notes are kept in English (``note``) and Chinese (``note_zh``, from a
-:class:`app.db.messages.Msg` note; null when the note has no translation).
+changed without a version. A note is a message (:mod:`app.db.notes`: id + parameters, naming
+clusters and parks by name) kept as JSON in ``note_message`` and rendered in English (``note``)
+and Chinese (``note_zh``) beside it; a plain-text note (a user's own words) has no
+``note_message`` and no ``note_zh``. :func:`note_text` gives a note in the reader's language.
 """
 
 from __future__ import annotations
@@ -20,8 +22,10 @@ import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import messages
 from app.db.models import AuditEntryRow, utcnow
+from app.db.notes import Note, before_first_edit
+from app.i18n import render
+from gis.messages import Joined, Message, from_dict
 
 
 def jsonable(value: Any) -> Any:
@@ -65,16 +69,14 @@ def record(
     after_attrs: Mapping[str, Any] | None = None,
     before_geom: Any = None,
     after_geom: Any = None,
-    note: str | None = None,
-    note_zh: str | None = None,
+    note: Note | None = None,
 ) -> AuditEntryRow:
     """Add one audit entry to ``session`` (flushed with the write it describes) and return it.
 
     ``before_geom``/``after_geom`` are shapely geometries in the zone CRS (stored as WKT).
-    ``note`` is English; its Chinese text is ``note_zh``, else the note's own (a ``Msg``).
+    ``note`` is a message (stored as JSON and rendered in English and Chinese) or plain text.
     """
-    if note_zh is None and isinstance(note, messages.Msg):
-        note_zh = note.zh
+    message = note if isinstance(note, Message | Joined) else None
     entry = AuditEntryRow(
         at=utcnow(),
         user_name=user,
@@ -88,8 +90,9 @@ def record(
         after_attrs=None if after_attrs is None else jsonable(after_attrs),
         before_wkt=to_wkt(before_geom),
         after_wkt=to_wkt(after_geom),
-        note=None if note is None else str(note),
-        note_zh=note_zh,
+        note=None if note is None else render(note, "en"),
+        note_zh=None if message is None else render(message, "zh"),
+        note_message=None if message is None else message.to_dict(),
     )
     session.add(entry)
     session.flush()
@@ -101,8 +104,8 @@ class Version:
     """One version of an entity as the audit log knows it.
 
     ``attrs``/``geometry`` are the state after the write (None after a deletion); ``geometry``
-    is a shapely geometry in the zone CRS. ``note`` is English, ``note_zh`` Chinese (the English
-    note when it has no translation).
+    is a shapely geometry in the zone CRS. ``note`` is the note as written (a message, or plain
+    text; :func:`note_text` renders it).
     """
 
     version: int
@@ -111,11 +114,10 @@ class Version:
     at: Any
     attrs: dict[str, Any] | None
     geometry: Any
-    note: str | None
-    note_zh: str | None = None
+    note: Note | None
 
-    def as_dict(self) -> dict[str, Any]:
-        """Return the version as JSON-ready data (geometry as WKT)."""
+    def as_dict(self, lang: str = "zh") -> dict[str, Any]:
+        """Return the version as JSON-ready data (geometry as WKT, the note in ``lang``)."""
         return {
             "version": self.version,
             "action": self.action,
@@ -123,8 +125,7 @@ class Version:
             "at": self.at.isoformat() if self.at else None,
             "attrs": self.attrs,
             "geometry_wkt": to_wkt(self.geometry),
-            "note": self.note,
-            "note_zh": self.note_zh,
+            "note": note_text(self.note, lang),
         }
 
 
@@ -151,23 +152,26 @@ def versions(session: Session, entity: str, entity_id: Any) -> list[Version]:
             continue
         if e.version - 1 >= 1 and e.version - 1 not in out and e.before_attrs is not None:
             out[e.version - 1] = Version(
-                e.version - 1, "import", None, None, e.before_attrs, _geom(e.before_wkt), *BEFORE_FIRST_EDIT
+                e.version - 1, "import", None, None, e.before_attrs, _geom(e.before_wkt), before_first_edit()
             )
         out[e.version] = Version(
-            e.version,
-            e.action,
-            e.user_name,
-            e.at,
-            e.after_attrs,
-            _geom(e.after_wkt),
-            e.note,
-            e.note_zh or e.note,
+            e.version, e.action, e.user_name, e.at, e.after_attrs, _geom(e.after_wkt), note_of(e)
         )
     return [out[v] for v in sorted(out)]
 
 
-#: The note of a version recovered from the first edit's ``before`` state (English, Chinese).
-BEFORE_FIRST_EDIT = ("state before the first recorded edit", "首次记录的修改之前的状态")
+def note_of(entry: AuditEntryRow) -> Note | None:
+    """Return an entry's note as written: its message (from ``note_message``), else its text."""
+    if entry.note_message:
+        stored = from_dict(entry.note_message)
+        if isinstance(stored, Message | Joined):
+            return stored
+    return entry.note
+
+
+def note_text(note: Note | None, lang: str) -> str | None:
+    """Return a note in ``lang`` (plain text as written; None for no note)."""
+    return None if note is None else render(note, lang)
 
 
 def _geom(wkt: str | None) -> Any:

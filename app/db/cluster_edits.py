@@ -17,10 +17,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.db import audit, messages
+from app.db import audit, notes
 from app.db.cluster_outline import check_cluster_outline
 from app.db.geometry import RepairTolerance, clean_polygon, to_db
-from app.db.messages import Msg
 from app.db.models import CLUSTER_KINDS, ClusterRow, ParkRow, UserRow, ZoneRow, utcnow
 from app.db.parcel_assignment import reassign_parcels
 from app.db.rules import check_admits, stored_config
@@ -36,6 +35,7 @@ from app.db.versioning import (
     vertex_limit,
 )
 from gis.errors import ConflictError, GeometryError, NotFoundError, SchemaError
+from gis.messages import Message, Name, msg
 
 CLUSTER_EDITABLE = (
     "name",
@@ -55,7 +55,9 @@ def checked_admits(session: Session, zone_id: str, admits: Any, where: str) -> l
         return None
     zone = session.get(ZoneRow, zone_id)
     if zone is None:
-        raise NotFoundError(f"no zone {zone_id!r}", where=where)
+        raise NotFoundError(
+            f"no zone {zone_id!r}", where=where, msg=msg("error.zone.not_found", zone=zone_id)
+        )
     return check_admits(stored_config(zone), admits, where=where)
 
 
@@ -68,7 +70,7 @@ def lock_park(session: Session, park_id: int) -> ParkRow:
         .execution_options(populate_existing=True)
     )
     if park is None:
-        raise NotFoundError(f"no park with id {park_id}")
+        raise NotFoundError(f"no park with id {park_id}", msg=msg("error.park.no_id", id=park_id))
     return park
 
 
@@ -100,23 +102,37 @@ def create_cluster(
     actor = actor_name(user, "edit_clusters")
     where = f"cluster {code}"
     if kind not in CLUSTER_KINDS:
-        raise SchemaError(f"unknown kind {kind!r}", where=where, hint=f"use one of {CLUSTER_KINDS}")
+        raise SchemaError(
+            f"unknown kind {kind!r}",
+            where=where,
+            hint=f"use one of {CLUSTER_KINDS}",
+            msg=msg("error.cluster.kind", kind=kind, kinds=list(CLUSTER_KINDS)),
+        )
     park_id = session.scalar(select(ParkRow.id).where(ParkRow.zone_id == zone_id, ParkRow.code == park_code))
     if park_id is None:
-        raise NotFoundError(f"no park {park_code!r} in zone {zone_id!r}", where=where)
+        raise NotFoundError(
+            f"no park {park_code!r} in zone {zone_id!r}",
+            where=where,
+            msg=msg("error.park.not_in_zone", park=park_code),
+        )
     park = lock_park(session, park_id)
     if session.scalar(select(ClusterRow.id).where(ClusterRow.zone_id == zone_id, ClusterRow.code == code)):
         raise ConflictError(
-            f"cluster {code!r} already exists in zone {zone_id}", where=where, hint="choose another code"
+            f"cluster {code!r} already exists in zone {zone_id}",
+            where=where,
+            hint="choose another code",
+            msg=msg("error.cluster.exists", cluster=code),
         )
     admits = checked_admits(session, zone_id, admits, where)
+    shown = Name(name, name_en or name)
     geom, repairs = clean_polygon(
         geometry,
         where=where,
         max_vertices=vertex_limit(max_vertices),
         repair_tolerance=repair_tolerance,
+        subject=msg("audit.cluster", cluster=shown),
     )
-    geom, cuts = check_cluster_outline(session, park, geom, exclude_id=None, where=where)
+    geom, cuts = check_cluster_outline(session, park, geom, exclude_id=None, where=where, name=shown)
     repairs = [*repairs, *cuts]
     area_m2, area_mu = area_m2_mu(geom)
     c = ClusterRow(
@@ -151,9 +167,9 @@ def create_cluster(
         version=1,
         after_attrs=after,
         after_geom=geom,
-        note=messages.join(repairs),
+        note=notes.join(repairs),
     )
-    moved = reassign_parcels(session, park, [geom], set(), actor, messages.cluster_created(code))
+    moved = reassign_parcels(session, park, [geom], set(), actor, notes.cluster_created(shown))
     return EditResult("cluster", c.id, code, "create", 1, after, audit.to_wkt(geom), repairs, moved)
 
 
@@ -167,7 +183,7 @@ def update_cluster(
     max_vertices: int | None = None,
     repair_tolerance: RepairTolerance | None = None,
     action: str = "update",
-    note: str | None = None,
+    note: notes.Note | None = None,
 ) -> EditResult:
     """Apply ``changes`` to a cluster that must still be at ``expected_version``.
 
@@ -176,7 +192,7 @@ def update_cluster(
     (default ``Settings.max_vertices``), repaired if invalid, slivers cut, inside its park, no
     overlap with another cluster beyond ``OVERLAP_TOLERANCE_M2``) and the parcels are
     re-assigned; ``admits`` is checked against the positive list (None: not set yet). ``note``
-    (English, or a ``Msg`` with its Chinese text) goes into the audit entry. Returns an
+    (a message, or a user's own text) goes into the audit entry. Returns an
     ``EditResult``; raises ``VersionConflictError`` when someone else wrote first,
     ``ClusterGeometryError`` for an outline outside the park or over another cluster,
     ``GeometryError``/``LimitExceededError``/``SchemaError`` for bad input, ``NotFoundError``
@@ -193,13 +209,19 @@ def update_cluster(
     values: dict[str, Any] = {k: v for k, v in changes.items() if k != "geometry"}
     if "kind" in values and values["kind"] not in CLUSTER_KINDS:
         raise SchemaError(
-            f"unknown kind {values['kind']!r}", where=where, hint=f"use one of {', '.join(CLUSTER_KINDS)}"
+            f"unknown kind {values['kind']!r}",
+            where=where,
+            hint=f"use one of {', '.join(CLUSTER_KINDS)}",
+            msg=msg("error.cluster.kind", kind=str(values["kind"]), kinds=list(CLUSTER_KINDS)),
         )
     if "name" in values and not str(values["name"] or "").strip():
-        raise SchemaError("the name is empty", where=where, hint="give the cluster a name")
+        raise SchemaError(
+            "the name is empty", where=where, hint="give the cluster a name", msg=msg("error.cluster.no_name")
+        )
     if "admits" in values:
         values["admits"] = checked_admits(session, c.zone_id, values["admits"], where)
-    repairs: list[Msg] = []
+    repairs: list[Message] = []
+    shown = notes.name_of(c)
     new_geom = old_geom
     geometry_changed = "geometry" in changes
     if geometry_changed:
@@ -208,14 +230,18 @@ def update_cluster(
                 "a cluster needs an outline; null is not accepted",
                 where=f"{where}: geometry",
                 hint="draw the cluster's outline",
+                msg=msg("error.cluster.no_outline"),
             )
         new_geom, repairs = clean_polygon(
             changes["geometry"],
             where=where,
             max_vertices=vertex_limit(max_vertices),
             repair_tolerance=repair_tolerance,
+            subject=msg("audit.cluster", cluster=shown),
         )
-        new_geom, cuts = check_cluster_outline(session, park, new_geom, exclude_id=c.id, where=where)
+        new_geom, cuts = check_cluster_outline(
+            session, park, new_geom, exclude_id=c.id, where=where, name=shown
+        )
         repairs = [*repairs, *cuts]
         values["geom"] = to_db(new_geom)
         values["area_m2"], values["area_mu"] = area_m2_mu(new_geom)
@@ -237,7 +263,7 @@ def update_cluster(
         after_attrs=after,
         before_geom=old_geom,
         after_geom=geom,
-        note=messages.join([note, *repairs]),
+        note=notes.join([note, *repairs]),
     )
     moved = []
     if geometry_changed:
@@ -247,7 +273,7 @@ def update_cluster(
             [old_geom, new_geom],
             {c.id},
             actor,
-            messages.cluster_outline_changed(c.code, version),
+            notes.cluster_outline_changed(notes.name_of(c), version),
         )
     return EditResult("cluster", c.id, c.code, action, version, after, audit.to_wkt(geom), repairs, moved)
 
@@ -267,12 +293,12 @@ def delete_cluster(
         raise conflict_error(session, "cluster", cluster_id, expected_version)
     park = lock_park(session, c.park_id)
     before, geom = cluster_state(c)
-    code, zone_id = c.code, c.zone_id
+    code, zone_id, shown = c.code, c.zone_id, notes.name_of(c)
     version = versioned_update(
         session, "cluster", cluster_id, expected_version, {"updated_at": utcnow(), "updated_by": actor}
     )
     moved = reassign_parcels(
-        session, park, [geom], {cluster_id}, actor, messages.cluster_deleted(code), exclude=cluster_id
+        session, park, [geom], {cluster_id}, actor, notes.cluster_deleted(shown), exclude=cluster_id
     )
     session.execute(
         delete(ClusterRow).where(ClusterRow.id == cluster_id).execution_options(synchronize_session=False)

@@ -15,11 +15,12 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.db import notes
 from app.db.geometry import from_db, to_multi
-from app.db.messages import Msg
 from app.db.models import ZONE_SRID, ClusterRow, ParkRow
 from app.errors import ClusterGeometryError
 from gis.errors import GeometryError
+from gis.messages import Message, Name, msg
 from gis.repair import keep_kind
 
 #: Overlap between two clusters tolerated as digitising noise, m².
@@ -42,39 +43,48 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry | None:
 
 
 def check_cluster_outline(
-    session: Session, park: ParkRow, geom: BaseGeometry, *, exclude_id: int | None, where: str
-) -> tuple[BaseGeometry, list[Msg]]:
+    session: Session,
+    park: ParkRow,
+    geom: BaseGeometry,
+    *,
+    exclude_id: int | None,
+    where: str,
+    name: Name | str | None = None,
+) -> tuple[BaseGeometry, list[Message]]:
     """Check a (cleaned) cluster outline against its park and the zone's other clusters.
 
     Returns ``(outline, notes)``: slivers thinner than 2 × ``SNAP_M`` outside the park or over
     another cluster are cut off, each cut noted. Raises ``ClusterGeometryError`` (422) when more
     than ``OUTSIDE_PARK_TOLERANCE_M2`` lies outside the park or more than
     ``OVERLAP_TOLERANCE_M2`` over another cluster (``exclude_id`` is the cluster itself), and
-    ``GeometryError`` when nothing is left.
+    ``GeometryError`` when nothing is left. ``name`` is the cluster's name in the notes.
     """
     crs = f"EPSG:{ZONE_SRID}"
-    notes: list[Msg] = []
+    subject = name if name is not None else where
+    cuts: list[Message] = []
     park_geom = from_db(park.geom)
     if park_geom is not None:
         outside = geom.difference(park_geom)
         if outside.area > 0 and _sliver(outside):
-            notes.append(
-                Msg(
-                    f"{where}: cut {outside.area:,.2f} m² of sliver outside park {park.code}",
-                    f"{where}：裁去园区 {park.code} 外的细长碎片 {outside.area:,.2f} m²",
-                )
-            )
+            cuts.append(notes.sliver_outside_park(subject, notes.name_of(park), outside.area))
             geom = _polygonal(geom.intersection(park_geom))
             if geom is None:
                 raise GeometryError(
                     "nothing is left of the outline inside the park",
                     where=where,
                     hint="draw the cluster inside its park",
+                    msg=msg("error.cluster.nothing_in_park", cluster=subject, park=notes.name_of(park)),
                 )
             outside = geom.difference(park_geom)
         if outside.area > OUTSIDE_PARK_TOLERANCE_M2:
             raise ClusterGeometryError(
                 f"extends {outside.area:,.1f} m² outside its park {park.code} ({park.name})",
+                msg=msg(
+                    "error.cluster.outside_park",
+                    cluster=subject,
+                    park=notes.name_of(park),
+                    area=notes.area(outside.area),
+                ),
                 kind="outside_park",
                 park=park.code,
                 area_m2=float(outside.area),
@@ -84,11 +94,11 @@ def check_cluster_outline(
                 hint="keep the cluster inside the park boundary",
             )
     others = session.execute(
-        select(ClusterRow.id, ClusterRow.code, ClusterRow.geom)
+        select(ClusterRow.id, ClusterRow.code, ClusterRow.geom, ClusterRow.name, ClusterRow.name_en)
         .where(ClusterRow.zone_id == park.zone_id, ClusterRow.geom.is_not(None))
         .order_by(ClusterRow.code)
     ).all()
-    for oid, code, g in others:
+    for oid, code, g, other_name, other_name_en in others:
         if oid == exclude_id:
             continue
         other = from_db(g)
@@ -96,23 +106,27 @@ def check_cluster_outline(
             continue
         overlap = other.intersection(geom)
         if overlap.area > 0 and _sliver(overlap):
-            notes.append(
-                Msg(
-                    f"{where}: cut {overlap.area:,.2f} m² of sliver over cluster {code}",
-                    f"{where}：裁去与组团 {code} 重叠的细长碎片 {overlap.area:,.2f} m²",
-                )
-            )
+            other_shown = Name(other_name or code, other_name_en or other_name or code)
+            cuts.append(notes.sliver_over_cluster(subject, other_shown, overlap.area))
             geom = _polygonal(geom.difference(other))
             if geom is None:
                 raise GeometryError(
                     f"nothing is left of the outline beside cluster {code}",
                     where=where,
                     hint="draw the cluster on free land of its park",
+                    msg=msg("error.cluster.nothing_beside", cluster=subject, other=other_shown),
                 )
             overlap = other.intersection(geom)
         if overlap.area > OVERLAP_TOLERANCE_M2:
             raise ClusterGeometryError(
                 f"overlaps cluster {code} by {overlap.area:,.1f} m² (tolerance {OVERLAP_TOLERANCE_M2:g} m²)",
+                msg=msg(
+                    "error.cluster.overlap",
+                    cluster=subject,
+                    other=Name(other_name or code, other_name_en or other_name or code),
+                    area=notes.area(overlap.area),
+                    tolerance=f"{OVERLAP_TOLERANCE_M2:g}",
+                ),
                 kind="overlap",
                 cluster=code,
                 area_m2=float(overlap.area),
@@ -121,4 +135,4 @@ def check_cluster_outline(
                 where=where,
                 hint="move the shared edge so the clusters only touch",
             )
-    return geom, notes
+    return geom, cuts

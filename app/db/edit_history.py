@@ -5,12 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import audit, messages
+from app.db import audit, notes
 from app.db.cluster_edits import CLUSTER_EDITABLE, update_cluster
 from app.db.models import ClusterRow, UserRow
+from app.db.notes import ENTITY_IDS
 from app.db.parcel_edits import PARCEL_EDITABLE, update_parcel
 from app.db.versioning import ENTITIES, EditResult, entity_state
 from gis.errors import NotFoundError, SchemaError
+from gis.messages import msg
 
 
 def history(session: Session, entity: str, entity_id: int) -> list[audit.Version]:
@@ -32,12 +34,15 @@ def history(session: Session, entity: str, entity_id: int) -> list[audit.Version
                 obj.updated_at,
                 attrs,
                 geom,
-                "current state",
-                "当前状态",
+                notes.current_state(),
             )
         )
     if not out:
-        raise NotFoundError(f"no {entity} with id {entity_id} and no history of one", where=entity)
+        raise NotFoundError(
+            f"no {entity} with id {entity_id} and no history of one",
+            where=entity,
+            msg=msg("error.history.none", what=msg(ENTITY_IDS[entity]), id=entity_id),
+        )
     return sorted(out, key=lambda v: v.version)
 
 
@@ -62,10 +67,21 @@ def restore(
             f"{entity} {entity_id} has no version {version} to restore",
             where=entity,
             hint=f"versions: {sorted(past)}",
+            msg=msg(
+                "error.history.no_version",
+                what=msg(ENTITY_IDS[entity]),
+                id=entity_id,
+                version=version,
+                versions=sorted(past),
+            ),
         )
     obj = session.get(ENTITIES[entity], entity_id, populate_existing=True)
     if obj is None:
-        raise NotFoundError(f"{entity} {entity_id} was deleted; it cannot be restored here", where=entity)
+        raise NotFoundError(
+            f"{entity} {entity_id} was deleted; it cannot be restored here",
+            where=entity,
+            msg=msg("error.history.deleted", what=msg(ENTITY_IDS[entity]), id=entity_id),
+        )
     expected = obj.version if expected_version is None else expected_version
     old = past[version]
     fields = CLUSTER_EDITABLE if entity == "cluster" else PARCEL_EDITABLE
@@ -83,7 +99,7 @@ def restore(
         del changes["cluster"]  # that cluster is gone: assign by the rule instead
     if old.geometry is not None:
         changes["geometry"] = old.geometry
-    note = messages.restored(version)
+    note = notes.restored(version)
     if entity == "cluster":
         return update_cluster(
             session, entity_id, changes, expected, user, action="restore", note=note, max_vertices=10**9

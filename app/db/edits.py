@@ -23,7 +23,7 @@ A cluster's ``admits`` (the industries it admits, 表8-1) is checked against the
 positive list (:func:`app.db.rules.check_admits`); null means "not set yet".
 
 Every write records an audit entry (:mod:`app.db.audit`) with the state before and after and
-notes in English and Chinese (:mod:`app.db.messages`).
+a note as a catalogue message (:mod:`app.db.notes`), rendered in the reader's language.
 Functions here flush but never commit: the caller owns the transaction, and on any error rolls
 it back (``with factory.begin() as session: …``).
 

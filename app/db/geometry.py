@@ -25,11 +25,12 @@ from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry import shape as shape_from_geojson
 from shapely.geometry.base import BaseGeometry
 
-from app.db.messages import Msg
+from app.db import notes
 from app.db.models import ZONE_SRID
 from app.errors import OutlineRepairError
 from app.settings import Settings, get_settings
 from gis.errors import GeometryError, LimitExceededError
+from gis.messages import Message, Name, msg
 from gis.repair import keep_kind
 
 
@@ -77,9 +78,12 @@ def as_shape(value: Any, *, where: str = "geometry") -> BaseGeometry:
             f"cannot be read as a geometry ({exc})",
             where=where,
             hint="send GeoJSON or WKT in the zone CRS (EPSG:4546)",
+            msg=msg("error.geometry.unreadable", detail=str(exc)),
         ) from exc
     if geom is None or geom.is_empty:
-        raise GeometryError("is empty", where=where, hint="draw the geometry")
+        raise GeometryError(
+            "is empty", where=where, hint="draw the geometry", msg=msg("error.geometry.empty")
+        )
     return geom
 
 
@@ -104,22 +108,31 @@ def from_db(element: Any) -> BaseGeometry | None:
 
 
 def clean_polygon(
-    value: Any, *, where: str, max_vertices: int, repair_tolerance: RepairTolerance | None = None
-) -> tuple[BaseGeometry, list[Msg]]:
+    value: Any,
+    *,
+    where: str,
+    max_vertices: int,
+    repair_tolerance: RepairTolerance | None = None,
+    subject: Name | Message | str | None = None,
+) -> tuple[BaseGeometry, list[Message]]:
     """Check a polygon from a user and return ``(MultiPolygon, repairs)``.
 
     Refuses (``GeometryError``) anything not a Polygon/MultiPolygon, and
     (``LimitExceededError``) more than ``max_vertices`` coordinates, before any other work. An
     invalid polygon is repaired with ``shapely.make_valid`` keeping its polygonal parts; the
-    repair is described in ``repairs`` (``is_valid_reason`` and the area change in m²; each a
-    ``Msg``: English, with the Chinese text in ``.zh``). A repair that changes the area by more
-    than ``repair_tolerance`` (default :meth:`RepairTolerance.from_settings`) is refused with
-    ``OutlineRepairError`` carrying the repaired outline.
+    repair is described in ``repairs`` (messages naming ``subject`` — the cluster or parcel,
+    ``where`` if not given — with ``is_valid_reason`` and the area in m² and 亩 before and after).
+    A repair that changes the area by more than ``repair_tolerance`` (default
+    :meth:`RepairTolerance.from_settings`) is refused with ``OutlineRepairError`` carrying the
+    repaired outline.
     """
     geom = as_shape(value, where=where)
     if geom.geom_type not in ("Polygon", "MultiPolygon"):
         raise GeometryError(
-            f"must be a Polygon or MultiPolygon, not a {geom.geom_type}", where=where, hint="draw an area"
+            f"must be a Polygon or MultiPolygon, not a {geom.geom_type}",
+            where=where,
+            hint="draw an area",
+            msg=msg("error.geometry.not_polygon", kind=geom.geom_type),
         )
     n = int(shapely.get_num_coordinates(geom))
     if n > max_vertices:
@@ -127,9 +140,10 @@ def clean_polygon(
             f"has {n:,} vertices, more than the limit of {max_vertices:,}",
             where=where,
             hint="simplify the outline (QGIS ▸ Simplify)",
+            msg=msg("error.geometry.too_many_vertices", n=f"{n:,}", limit=f"{max_vertices:,}"),
         )
     geom = shapely.force_2d(geom)
-    repairs: list[Msg] = []
+    repairs: list[Message] = []
     if not geom.is_valid:
         reason = shapely.is_valid_reason(geom)
         fixed = keep_kind([shapely.make_valid(geom)], "polygon")[0]
@@ -138,6 +152,7 @@ def clean_polygon(
                 f"is invalid ({reason}) and nothing of it is left after repair",
                 where=where,
                 hint="redraw the outline",
+                msg=msg("error.geometry.nothing_left", reason=reason),
             )
         tolerance = repair_tolerance or RepairTolerance.from_settings()
         if abs(fixed.area - geom.area) > tolerance.allowed_m2(geom.area, fixed.area):
@@ -151,14 +166,15 @@ def clean_polygon(
                 crs=f"EPSG:{ZONE_SRID}",
                 drawn_m2=float(geom.area),
                 repaired_m2=float(fixed.area),
-                message_zh=f"{where}：边界无效（{reason}），修复后面积将由 {geom.area:,.1f} 变为 "
-                f"{fixed.area:,.1f} m²，未保存；请重画边界，或提交 repair.geometry 中的修复结果",
+                msg=msg(
+                    "error.geometry.repair_changes_area",
+                    reason=reason,
+                    drawn=f"{geom.area:,.1f}",
+                    repaired=f"{fixed.area:,.1f}",
+                ),
             )
         repairs.append(
-            Msg(
-                f"{where}: {reason}; repaired, area {geom.area:,.1f} → {fixed.area:,.1f} m²",
-                f"{where}：几何无效（{reason}），已修复，面积 {geom.area:,.1f} → {fixed.area:,.1f} m²",
-            )
+            notes.repaired(subject if subject is not None else where, reason, geom.area, fixed.area)
         )
         geom = fixed
     return to_multi(geom), repairs

@@ -19,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from app.db import audit, messages
+from app.db import audit, notes
 from app.db.geometry import to_db
 from app.db.import_layers import INFRASTRUCTURE, LAYERS, PARCEL_COLUMNS, field_text, key_text
 from app.db.import_read import ZoneBundle
@@ -116,7 +116,7 @@ def _upsert_versioned(
         after_attrs=after,
         before_geom=old_geom,
         after_geom=geom,
-        note=messages.zone_reimported(),
+        note=notes.zone_reimported(),
     )
     counts["updated"] += 1
 
@@ -136,7 +136,7 @@ def _delete_versioned(session: Session, entity: str, obj: Any, user: str | None,
         version=obj.version + 1,
         before_attrs=before,
         before_geom=geom,
-        note=messages.not_in_reimport(),
+        note=notes.not_in_reimport(),
     )
     session.expunge(obj)
 

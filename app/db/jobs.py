@@ -1,7 +1,8 @@
 """Batch jobs: queued → running → done | failed, or interrupted when the server stopped.
 
 A job row records its kind, parameters, input and output paths, progress (0–1), error and
-timestamps. :func:`interrupt_unfinished` is called once at server start: jobs that were queued or
+timestamps. Its progress message and error are kept as messages in ``params`` (``msg``,
+``error_msg``: id + parameters) beside English text, and rendered when read. :func:`interrupt_unfinished` is called once at server start: jobs that were queued or
 running when the process died are marked ``interrupted`` (never silently resumed).
 """
 
@@ -18,6 +19,7 @@ from app.db.audit import jsonable
 from app.db.models import BatchJobRow, UserRow, utcnow
 from app.db.users import require
 from gis.errors import ConflictError, NotFoundError, SchemaError
+from gis.messages import Message
 
 #: Allowed status changes.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -99,9 +101,14 @@ def finish_job(session: Session, job_id: str, output_path: str | None = None) ->
     return _move(session, job_id, "done", progress=1.0, output_path=output_path, finished_at=utcnow())
 
 
-def fail_job(session: Session, job_id: str, error: str) -> BatchJobRow:
-    """Mark a queued or running job failed with ``error``."""
-    return _move(session, job_id, "failed", error=error, finished_at=utcnow())
+def fail_job(session: Session, job_id: str, error: str, message: Message | None = None) -> BatchJobRow:
+    """Mark a queued or running job failed with ``error`` (English, for logs) and the message
+    users read (kept as JSON in ``params["error_msg"]``, rendered in their language)."""
+    job = _move(session, job_id, "failed", error=error, finished_at=utcnow())
+    if message is not None:
+        job.params = {**(job.params or {}), "error_msg": message.to_dict()}
+        session.flush()
+    return job
 
 
 def interrupt_unfinished(session: Session) -> int:

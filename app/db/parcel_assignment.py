@@ -14,7 +14,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import audit
+from app.db import audit, notes
 from app.db.geometry import from_db
 from app.db.models import ClusterRow, ParcelRow, ParkRow, utcnow
 from app.db.versioning import parcel_state, versioned_update
@@ -43,7 +43,7 @@ def reassign_parcels(
     touched: list[BaseGeometry | None],
     cluster_ids: set[int],
     user: str | None,
-    note: str,
+    note: notes.Note,
     exclude: int | None = None,
 ) -> list[tuple[str, str | None, str | None]]:
     """Re-assign the park's parcels in ``cluster_ids`` or touching ``touched`` outlines.

@@ -10,9 +10,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import audit, messages
+from app.db import audit, notes
 from app.db.geometry import RepairTolerance, clean_polygon, from_db, to_db
-from app.db.messages import Msg
 from app.db.models import PARCEL_STATUSES, ClusterRow, EnterpriseRow, UserRow, utcnow
 from app.db.parcel_assignment import assign_cluster
 from app.db.versioning import (
@@ -27,6 +26,7 @@ from app.db.versioning import (
     vertex_limit,
 )
 from gis.errors import SchemaError
+from gis.messages import Message, msg
 
 PARCEL_EDITABLE = ("status", "enterprise", "land_use", "cluster", "attrs", "geometry")
 
@@ -57,7 +57,7 @@ def update_parcel(
     max_vertices: int | None = None,
     repair_tolerance: RepairTolerance | None = None,
     action: str = "update",
-    note: str | None = None,
+    note: notes.Note | None = None,
 ) -> EditResult:
     """Apply ``changes`` to a parcel that must still be at ``expected_version``.
 
@@ -82,6 +82,7 @@ def update_parcel(
                 f"unknown status {changes['status']!r}",
                 where=where,
                 hint=f"use one of {', '.join(PARCEL_STATUSES)}",
+                msg=msg("error.parcel.status", status=str(changes["status"]), statuses=list(PARCEL_STATUSES)),
             )
         values["status"] = changes["status"]
     if "enterprise" in changes:
@@ -104,9 +105,10 @@ def update_parcel(
                     f"no cluster {code!r} in the parcel's park",
                     where=where,
                     hint="pick a cluster of the same park",
+                    msg=msg("error.parcel.cluster_elsewhere", cluster=code),
                 )
             values["cluster_id"] = cid
-    repairs: list[Msg] = []
+    repairs: list[Message] = []
     new_geom = old_geom
     if "geometry" in changes:
         new_geom, repairs = clean_polygon(
@@ -114,6 +116,7 @@ def update_parcel(
             where=where,
             max_vertices=vertex_limit(max_vertices),
             repair_tolerance=repair_tolerance,
+            subject=msg("audit.parcel", parcel=p.parcel_id),
         )
         values["geom"] = to_db(new_geom)
         values["area_m2"], values["area_mu"] = area_m2_mu(new_geom)
@@ -145,6 +148,6 @@ def update_parcel(
         after_attrs=after,
         before_geom=old_geom,
         after_geom=geom,
-        note=messages.join([note, *repairs]),
+        note=notes.join([note, *repairs]),
     )
     return EditResult("parcel", p.id, p.parcel_id, action, version, after, audit.to_wkt(geom), repairs)

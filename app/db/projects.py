@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.db.models import CheckResultRow, ProjectAdmissionRow, ProjectRow
 from gis.errors import NotFoundError
+from gis.messages import msg
 
 
 def project_in_zone(session: Session, zone_id: str, project_id: int) -> ProjectRow:
@@ -24,6 +25,7 @@ def project_in_zone(session: Session, zone_id: str, project_id: int) -> ProjectR
             f"no project with id {project_id} in zone {zone_id}",
             where="project",
             hint="save the project first (POST /api/v1/projects)",
+            msg=msg("error.project.no_record", id=project_id),
         )
     return p
 

@@ -26,6 +26,7 @@ from app.db.models import (
 )
 from app.db.users import require
 from gis.errors import ConflictError, NotFoundError, SchemaError
+from gis.messages import msg
 from scoring.project import Project as ProjectSpec
 
 #: Project columns filled from a ``scoring.project.Project`` (same names).
@@ -117,14 +118,20 @@ def record_check(
         )
     project = session.get(ProjectRow, project_id)
     if project is None:
-        raise NotFoundError(f"no project with id {project_id}", where="check")
+        raise NotFoundError(
+            f"no project with id {project_id}",
+            where="check",
+            msg=msg("error.project.no_record", id=project_id),
+        )
     if project.status == "negotiating":
         project.status = "reviewed"
     code = None
     if parcel_id is not None:
         code = session.scalar(select(ParcelRow.parcel_id).where(ParcelRow.id == parcel_id))
         if code is None:
-            raise NotFoundError(f"no parcel with id {parcel_id}", where="check")
+            raise NotFoundError(
+                f"no parcel with id {parcel_id}", where="check", msg=msg("error.parcel.no_id", id=parcel_id)
+            )
     row = CheckResultRow(
         project_id=project_id,
         parcel_id=parcel_id,

@@ -29,13 +29,15 @@ from sqlalchemy.orm import Session
 
 from app.db.models import ClusterRow, ParkRow, ZoneRow
 from gis.errors import ConfigError, NotFoundError, SchemaError
+from gis.messages import joined, msg
+from scoring.citations import ADMITS_EDITED, DRAWN_ON_MAP
 from scoring.zone import Admit, ZoneConfig, parse_zone
 from scoring.zone import Cluster as ClusterRule
 
-#: ``source`` of a cluster drawn on the map (it is in no table of the plan).
-DRAWN_SOURCE = "地图上绘制的组团 (drawn on the map)"
+#: ``source`` of a cluster drawn on the map (it is in no table of the plan; shown by its message).
+DRAWN_SOURCE = DRAWN_ON_MAP
 #: Added to the ``source`` of a zone-file cluster whose admitted industries were edited.
-EDITED_SOURCE = "准入产业已在地图上修改 (admits edited on the map)"
+EDITED_SOURCE = ADMITS_EDITED
 
 _CONFIG_CACHE: dict[tuple[str, str], ZoneConfig] = {}
 _CONFIG_LOCK = threading.Lock()
@@ -57,7 +59,9 @@ def _zone(session: Session, zone_id: str) -> ZoneRow:
     zone = session.get(ZoneRow, zone_id)
     if zone is None:
         raise NotFoundError(
-            f"no zone {zone_id!r} in the database", hint="import it with `parksite import --zone FILE`"
+            f"no zone {zone_id!r} in the database",
+            hint="import it with `parksite import --zone FILE`",
+            msg=msg("error.zone.not_found", zone=zone_id),
         )
     return zone
 
@@ -75,6 +79,7 @@ def check_admits(cfg: ZoneConfig, admits: Any, *, where: str) -> list[dict[str, 
             "admits must be a list of {industry, branches}",
             where=f"{where}: admits",
             hint='e.g. [{"industry": "铝镁新材料", "branches": ["铝基新材料"]}]',
+            msg=msg("error.admits.not_list"),
         )
     out = []
     for i, item in enumerate(admits):
@@ -89,6 +94,7 @@ def check_admits(cfg: ZoneConfig, admits: Any, *, where: str) -> list[dict[str, 
                 f"not an admitted industry ({problems})",
                 where=at,
                 hint='give {"industry": …, "branches": […] or null}',
+                msg=msg("error.admits.item", problems=problems),
             ) from None
         ind = cfg.find_industry(adm.industry)
         if ind is None:
@@ -97,6 +103,7 @@ def check_admits(cfg: ZoneConfig, admits: Any, *, where: str) -> list[dict[str, 
                 f"{adm.industry!r} is not an industry of the positive list",
                 where=at,
                 hint=f"industries: {names}",
+                msg=msg("error.admits.industry", industry=adm.industry, industries=names),
             )
         bad = [b for b in adm.branches or [] if ind.branch(b) is None]
         if bad:
@@ -104,6 +111,12 @@ def check_admits(cfg: ZoneConfig, admits: Any, *, where: str) -> list[dict[str, 
                 f"{', '.join(map(repr, bad))} is not a 二级产业方向 of {ind.name}",
                 where=at,
                 hint=f"branches: {', '.join(b.name for b in ind.branches)}",
+                msg=msg(
+                    "error.admits.branch",
+                    branches=joined(bad),
+                    industry=ind.name,
+                    listed=joined([b.name for b in ind.branches]),
+                ),
             )
         out.append(adm.model_dump(mode="json"))
     return out
@@ -173,4 +186,5 @@ def _rule(cfg: ZoneConfig, c: ClusterRow, in_file: ClusterRule | None) -> Cluste
             f"the stored cluster cannot be used as a rule: {exc.errors()[0]['msg']}",
             where=where,
             hint="edit the cluster (PUT /api/v1/clusters/…)",
+            msg=msg("error.admits.stored", detail=str(exc.errors()[0]["msg"])),
         ) from None

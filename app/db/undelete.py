@@ -28,15 +28,15 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db import audit, messages
+from app.db import audit, notes
 from app.db.cluster_edits import checked_admits, lock_park
 from app.db.cluster_outline import check_cluster_outline
 from app.db.geometry import clean_polygon, to_db
-from app.db.messages import Msg
 from app.db.models import CLUSTER_KINDS, AuditEntryRow, ClusterRow, ParkRow, utcnow
 from app.db.parcel_assignment import reassign_parcels
 from app.db.versioning import EditResult, actor_name, area_m2_mu, cluster_state
 from gis.errors import ConflictError, NotFoundError, SchemaError
+from gis.messages import Message, Name, msg
 
 __all__ = ["DeletedCluster", "deleted_clusters", "undelete_cluster", "undeleted_note"]
 
@@ -52,8 +52,8 @@ class DeletedCluster:
     restored state is ``version - 1``); ``attrs`` the attributes before the deletion;
     ``geometry`` the outline in the zone CRS (None for a cluster that had none);
     ``area_m2`` (m², computed from ``geometry`` in the zone CRS) and ``area_mu`` (亩).
-    ``park`` is the park's code, None when the park is gone; ``note``/``note_zh`` the deletion's
-    audit note in English / Chinese (a re-import's "not in re-import"; None for an edit).
+    ``park`` is the park's code, None when the park is gone; ``note`` the deletion's audit note
+    (a re-import's "not in re-import"; None for an edit).
     """
 
     entity_id: int
@@ -66,13 +66,12 @@ class DeletedCluster:
     geometry: BaseGeometry | None
     area_m2: float | None
     area_mu: float | None
-    note: str | None
-    note_zh: str | None
+    note: notes.Note | None
 
 
-def undeleted_note(version: int) -> Msg:
+def undeleted_note(version: int) -> Message:
     """The audit note of an undelete: ``restored version N after its deletion``."""
-    return Msg(f"restored version {version} after its deletion", f"删除后恢复第 {version} 版")
+    return notes.undeleted(version)
 
 
 def _latest_entries(zone_id: str) -> Any:
@@ -105,8 +104,7 @@ def _deleted(entry: AuditEntryRow, park_codes: dict[int, str]) -> DeletedCluster
         geometry=geom,
         area_m2=area_m2,
         area_mu=area_mu,
-        note=entry.note,
-        note_zh=entry.note_zh or entry.note,
+        note=audit.note_of(entry),
     )
 
 
@@ -164,12 +162,14 @@ def _exists_again(session: Session, zone_id: str, code: str, entity_id: int | No
             f"cluster {code!r} exists (version {version}); only a deleted cluster can be restored",
             where=where,
             hint="edit it, or restore one of its versions from its history",
+            msg=msg("error.undelete.exists", cluster=code, version=version),
         )
     if entity_id is not None and session.get(ClusterRow, entity_id) is not None:
         raise ConflictError(
             f"the database id of deleted cluster {code!r} is in use again",
             where=where,
             hint="draw the cluster anew",
+            msg=msg("error.undelete.id_reused", cluster=code),
         )
 
 
@@ -196,6 +196,7 @@ def undelete_cluster(
             f"no deleted cluster {code!r} in zone {zone_id}",
             where=where,
             hint="list them with GET /api/v1/clusters/deleted",
+            msg=msg("error.undelete.not_found", cluster=code),
         )
     entity_id = int(last.entity_id)
     before = dict(last.before_attrs or {})
@@ -207,28 +208,39 @@ def undelete_cluster(
             f"the park of deleted cluster {code!r} no longer exists",
             where=where,
             hint="draw the cluster anew in one of the zone's parks",
+            msg=msg("error.undelete.no_park", cluster=code),
         )
     park = lock_park(session, park)  # serialises concurrent undeletes on PostgreSQL
     _exists_again(session, zone_id, code, entity_id, where)
     kind = before.get("kind") or "industrial"
     if kind not in CLUSTER_KINDS:
         raise SchemaError(
-            f"unknown kind {kind!r}", where=where, hint=f"use one of {', '.join(CLUSTER_KINDS)}"
+            f"unknown kind {kind!r}",
+            where=where,
+            hint=f"use one of {', '.join(CLUSTER_KINDS)}",
+            msg=msg("error.cluster.kind", kind=kind, kinds=list(CLUSTER_KINDS)),
         )
     name = str(before.get("name") or "").strip()
     if not name:
         raise SchemaError(
-            "the deleted cluster has no name", where=where, hint="draw the cluster anew with a name"
+            "the deleted cluster has no name",
+            where=where,
+            hint="draw the cluster anew with a name",
+            msg=msg("error.undelete.no_name"),
         )
     admits = checked_admits(session, zone_id, before.get("admits"), where)
     restored_version = int(last.version) - 1
-    repairs: list[Msg] = []
+    repairs: list[Message] = []
     geom = None if last.before_wkt is None else shapely.from_wkt(last.before_wkt)
+    shown = Name(name, before.get("name_en") or name)
     if geom is not None:
         geom, repairs = clean_polygon(
-            geom, where=where, max_vertices=_NO_VERTEX_LIMIT if max_vertices is None else max_vertices
+            geom,
+            where=where,
+            max_vertices=_NO_VERTEX_LIMIT if max_vertices is None else max_vertices,
+            subject=msg("audit.cluster", cluster=shown),
         )
-        geom, cuts = check_cluster_outline(session, park, geom, exclude_id=None, where=where)
+        geom, cuts = check_cluster_outline(session, park, geom, exclude_id=None, where=where, name=shown)
         repairs = [*repairs, *cuts]
     area_m2, area_mu = area_m2_mu(geom)
     version = int(last.version) + 1
@@ -256,7 +268,10 @@ def undelete_cluster(
         session.flush()
     except IntegrityError as exc:  # restored meanwhile by a writer the park lock did not queue
         raise ConflictError(
-            f"cluster {code!r} was restored or re-created meanwhile", where=where, hint="reload the clusters"
+            f"cluster {code!r} was restored or re-created meanwhile",
+            where=where,
+            hint="reload the clusters",
+            msg=msg("error.undelete.meanwhile", cluster=code),
         ) from exc
     after, _ = cluster_state(c)
     audit.record(
@@ -270,7 +285,7 @@ def undelete_cluster(
         version=version,
         after_attrs=after,
         after_geom=geom,
-        note=messages.join([undeleted_note(restored_version), *repairs]),
+        note=notes.join([undeleted_note(restored_version), *repairs]),
     )
     moved = (
         []

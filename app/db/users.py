@@ -30,8 +30,17 @@ from app.errors import PermissionDeniedError
 from app.security import hash_password, needs_rehash, verify_password
 from app.settings import Settings
 from gis.errors import ConflictError, NotFoundError, SchemaError
+from gis.messages import msg
 
 #: Actions and the lowest role allowed to do them (roles are cumulative, see module doc).
+#: The message ids naming the roles.
+ROLE_IDS: Final[dict[str, str]] = {
+    "viewer": "role.viewer",
+    "analyst": "role.analyst",
+    "planner": "role.planner",
+    "manager": "role.manager",
+    "admin": "role.admin",
+}
 ACTIONS: Final[dict[str, str]] = {
     "read": "viewer",
     "edit_clusters": "planner",
@@ -64,12 +73,17 @@ def can(role: str, action: str) -> bool:
 def require(user: UserRow, action: str) -> None:
     """Raise ``PermissionDeniedError`` unless the (enabled) ``user`` may do ``action``."""
     if user.disabled:
-        raise PermissionDeniedError("the account is disabled", where=f"user {user.name!r}")
+        raise PermissionDeniedError(
+            "the account is disabled", where=f"user {user.name!r}", msg=msg("error.user.disabled")
+        )
     if not can(user.role, action):
         raise PermissionDeniedError(
             f"role {user.role!r} may not {action.replace('_', ' ')} (needs {ACTIONS[action]} or above)",
             where=f"user {user.name!r}",
             hint="ask an administrator for a role that allows it",
+            msg=msg(
+                "error.user.not_allowed", role=msg(ROLE_IDS[user.role]), needs=msg(ROLE_IDS[ACTIONS[action]])
+            ),
         )
 
 
@@ -79,13 +93,17 @@ def _check_password(password: str, name: str) -> None:
             f"the password must have at least {MIN_PASSWORD_LENGTH} characters",
             where=f"user {name!r}",
             hint="choose a longer password",
+            msg=msg("error.user.password_short", n=MIN_PASSWORD_LENGTH),
         )
 
 
 def _check_role(role: str, name: str) -> None:
     if role not in ROLES:
         raise SchemaError(
-            f"unknown role {role!r}", where=f"user {name!r}", hint=f"use one of {', '.join(ROLES)}"
+            f"unknown role {role!r}",
+            where=f"user {name!r}",
+            hint=f"use one of {', '.join(ROLES)}",
+            msg=msg("error.user.role", role=role, roles=list(ROLES)),
         )
 
 
@@ -98,7 +116,9 @@ def get_user(session: Session, name: str) -> UserRow:
     """Return the user called ``name``; NotFoundError if there is none."""
     user = find_user(session, name)
     if user is None:
-        raise NotFoundError(f"no user {name!r}", hint="see `parksite user list`")
+        raise NotFoundError(
+            f"no user {name!r}", hint="see `parksite user list`", msg=msg("error.user.not_found", name=name)
+        )
     return user
 
 
@@ -110,7 +130,9 @@ def add_user(session: Session, name: str, role: str, password: str, *, by: str |
     """
     name = name.strip()
     if not name:
-        raise SchemaError("the user name is empty", where="user", hint="give a name")
+        raise SchemaError(
+            "the user name is empty", where="user", hint="give a name", msg=msg("error.user.no_name")
+        )
     _check_role(role, name)
     _check_password(password, name)
     if session.scalar(select(UserRow.id).where(UserRow.name == name)) is not None:
@@ -118,6 +140,7 @@ def add_user(session: Session, name: str, role: str, password: str, *, by: str |
             f"user {name!r} already exists",
             where=f"user {name!r}",
             hint="choose another name, or disable/enable the existing user",
+            msg=msg("error.user.exists", name=name),
         )
     user = UserRow(name=name, role=role, password_hash=hash_password(password), disabled=False)
     session.add(user)

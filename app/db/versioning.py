@@ -22,10 +22,12 @@ from sqlalchemy.orm import Session
 from app.db import audit
 from app.db.geometry import from_db
 from app.db.models import ClusterRow, ParcelRow, UserRow
+from app.db.notes import ENTITY_IDS
 from app.db.users import require
 from app.errors import VersionConflictError
 from app.settings import get_settings
 from gis.errors import NotFoundError, SchemaError
+from gis.messages import Message, joined, msg
 from gis.units import MU_M2
 
 #: The versioned entities by name (as the audit log names them).
@@ -37,8 +39,8 @@ class EditResult:
     """What a write did: the entity, its new version and state, repairs, re-assigned parcels.
 
     ``state`` holds the attributes after the write and ``geometry_wkt`` the geometry (zone CRS);
-    ``repairs`` what was done to the outline (repairs, slivers cut; each a ``Msg``, English with
-    ``.zh``); ``reassigned`` lists ``(parcel_id, old cluster code, new cluster code)``.
+    ``repairs`` what was done to the outline (repairs, slivers cut; each a message, rendered at
+    the edge); ``reassigned`` lists ``(parcel_id, old cluster code, new cluster code)``.
     """
 
     entity: str
@@ -48,7 +50,7 @@ class EditResult:
     version: int
     state: dict[str, Any] | None
     geometry_wkt: str | None
-    repairs: list[str] = field(default_factory=list)
+    repairs: list[Message] = field(default_factory=list)
     reassigned: list[tuple[str, str | None, str | None]] = field(default_factory=list)
 
 
@@ -114,7 +116,11 @@ def load_entity(session: Session, entity: str, entity_id: int) -> Any:
     model = ENTITIES[entity]
     obj = session.get(model, entity_id, populate_existing=True)
     if obj is None:
-        raise NotFoundError(f"no {entity} with id {entity_id}", where=entity)
+        raise NotFoundError(
+            f"no {entity} with id {entity_id}",
+            where=entity,
+            msg=msg("error.history.no_entity", what=msg(ENTITY_IDS[entity]), id=entity_id),
+        )
     return obj
 
 
@@ -183,6 +189,7 @@ def refuse_unknown_fields(changes: Mapping[str, Any], allowed: tuple[str, ...], 
             f"cannot change field(s) {', '.join(bad)}",
             where=entity,
             hint=f"editable fields: {', '.join(allowed)}",
+            msg=msg("error.edit.fields", fields=joined(bad), allowed=joined(allowed)),
         )
 
 

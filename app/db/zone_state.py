@@ -20,6 +20,7 @@ from app.db.admissions import admitted_projects, replay, taken_parcels
 from app.db.layers import load_layer
 from app.db.models import ParcelScoreRow, ScoreRunRow
 from gis.errors import ConflictError, SchemaError
+from gis.messages import Message, msg
 from scoring.capacity import CapacityLedger
 from scoring.zone import ZoneConfig
 
@@ -59,6 +60,7 @@ def scored_table(session: Session, zone_id: str) -> gpd.GeoDataFrame:
             f"zone {zone_id} has not been scored yet",
             where=f"zone {zone_id}",
             hint="run a score run (POST /api/v1/score-runs, or restart `parksite serve`)",
+            msg=msg("error.zone.not_scored"),
         )
     parcels = load_layer(session, zone_id, "parcels")
     b = ParcelScoreRow.breakdown
@@ -99,12 +101,12 @@ def scored_table(session: Session, zone_id: str) -> gpd.GeoDataFrame:
 
 def capacity_ledger(
     session: Session, zone_id: str, cfg: ZoneConfig
-) -> tuple[CapacityLedger | None, list[str]]:
+) -> tuple[CapacityLedger | None, list[Message]]:
     """Return the zone's utility capacity ledger from its substations and water layers, with the
     zone's admitted projects (active admissions, :mod:`app.db.admissions`) drawn down in
     admission order.
 
-    Returns ``(ledger, notes)``; when the layers lack the capacity fields the ledger is None
+    Returns ``(ledger, notes)`` (notes are messages); when the layers lack the capacity fields the ledger is None
     (the capacity rules then say "review") and the note says why. A note counts the admitted
     projects drawn down.
     """
@@ -118,16 +120,16 @@ def capacity_ledger(
             source="database: substations, water",
         )
     except SchemaError as exc:
-        return None, [f"utility capacity not checked: {exc}"]
+        return None, [msg("check.note.no_capacity", reason=exc.user_message())]
     admitted = admitted_projects(session, zone_id)
     replay(ledger, admitted)
-    notes = [f"spare capacity after {len(admitted)} admitted project(s)"] if admitted else []
+    notes = [msg("check.note.admitted", n=len(admitted))] if admitted else []
     return ledger, notes
 
 
 def admission_context(
     session: Session, zone_id: str, cfg: ZoneConfig
-) -> tuple[gpd.GeoDataFrame, CapacityLedger | None, list[str]]:
+) -> tuple[gpd.GeoDataFrame, CapacityLedger | None, list[Message]]:
     """Return what a check or recommendation sees: ``(table, ledger, notes)``.
 
     ``table`` is :func:`scored_table` with ``admitted_project`` (the name of the project admitted

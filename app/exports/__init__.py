@@ -34,18 +34,18 @@ KINDS: dict[str, tuple[str, str]] = {
 def write_kind(data: ZoneData, kind: str, out: str | Path, **options: Any) -> Path:
     """Write ``data`` as ``kind`` (gpkg, shapefile, csv, xlsx) to ``out``; return the path.
 
-    Options: shapefile ``crs``; csv ``table`` ("scores"/"verdicts") and ``headers`` ("zh"/"en").
+    Options: shapefile ``crs``; csv ``table`` ("scores"/"verdicts"); csv and xlsx ``lang`` ("zh"/
+    "en": headers and values; ``headers`` is the csv option's older name).
     """
+    lang = options.get("lang") or options.get("headers") or "zh"
     if kind == "gpkg":
         return write_geopackage(data, out)
     if kind == "shapefile":
         return write_shapefile_zip(data, out, crs=options.get("crs"))
     if kind == "csv":
-        return write_csv(
-            data, out, table=options.get("table", "scores"), headers=options.get("headers", "zh")
-        )
+        return write_csv(data, out, table=options.get("table", "scores"), headers=lang)
     if kind == "xlsx":
-        return write_workbook(data, out)
+        return write_workbook(data, out, lang)
     raise ValueError(f"unknown export kind {kind!r}; kinds are {', '.join(KINDS)}")
 
 

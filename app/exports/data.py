@@ -50,6 +50,10 @@ class ZoneData:
     park_names: dict[str, str]
     cluster_names: dict[str, str]
     class_names: list[str] = field(default_factory=list)
+    #: English names (parks, clusters; score classes by their Chinese name) for English tables.
+    park_names_en: dict[str, str] = field(default_factory=dict)
+    cluster_names_en: dict[str, str] = field(default_factory=dict)
+    class_names_en: dict[str, str] = field(default_factory=dict)
     exported_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
 
@@ -89,7 +93,7 @@ def _scores(
 ) -> gpd.GeoDataFrame:
     cols = ["parcel_id", *SCORE_COLUMNS]
     if run is None:
-        s = pd.DataFrame(columns=cols)
+        s = pd.DataFrame(columns=[*cols, "reasons_en"])
     else:
         rows = session.execute(
             select(
@@ -98,17 +102,27 @@ def _scores(
                 ParcelScoreRow.score_class,
                 ParcelScoreRow.excluded,
                 ParcelScoreRow.reasons,
+                ParcelScoreRow.breakdown,
             )
             .join(ParcelScoreRow, ParcelScoreRow.parcel_id == ParcelRow.id)
             .where(ParcelRow.zone_id == zone_id, ParcelScoreRow.run_id == run.id)
         ).all()
-        s = pd.DataFrame([(p, sc, cl, ex, reasons_text(r)) for p, sc, cl, ex, r in rows], columns=cols)
+        s = pd.DataFrame(
+            [(p, sc, cl, ex, reasons_text(r), reasons_text(_en_reasons(b))) for p, sc, cl, ex, r, b in rows],
+            columns=[*cols, "reasons_en"],
+        )
     out = parcels.merge(s, on="parcel_id", how="left")
     out["score"] = pd.to_numeric(out["score"], errors="coerce").astype("float64")
     out["excluded"] = out["excluded"].astype("boolean")
     figures = _enterprise_figures(session, zone_id)
     out = out.merge(figures, on="enterprise", how="left")
     return gpd.GeoDataFrame(out, geometry="geometry", crs=parcels.crs)
+
+
+def _en_reasons(breakdown: dict | None) -> list[str]:
+    """Return a score's exclusion reasons in English (the breakdown's "; "-joined ``reasons_en``)."""
+    text = (breakdown or {}).get("reasons_en") or ""
+    return [r.strip() for r in str(text).split(";") if r.strip()]
 
 
 def _checks(session: Session, zone_id: str) -> pd.DataFrame:
@@ -176,18 +190,8 @@ def _checks(session: Session, zone_id: str) -> pd.DataFrame:
                 "parcel_id": parcel,
                 "park": park,
                 "verdict": verdict,
-                "failed_rules": "；".join(
-                    f"{r.get('rule')}: {r.get('message') or r.get('message_en') or ''}"
-                    for r in problems
-                    if r.get("status") == "fail"
-                )
-                or None,
-                "review_rules": "；".join(
-                    f"{r.get('rule')}: {r.get('message') or r.get('message_en') or ''}"
-                    for r in problems
-                    if r.get("status") == "review"
-                )
-                or None,
+                "failed_rules": [r for r in problems if r.get("status") == "fail"],
+                "review_rules": [r for r in problems if r.get("status") == "review"],
                 "checked_at": checked_at,
                 "checked_by": checked_by,
             }
@@ -231,6 +235,10 @@ def load_zone_data(session: Session, zone_id: str) -> ZoneData:
     for code, name in session.execute(select(ParkRow.code, ParkRow.name).where(ParkRow.zone_id == zone_id)):
         park_names.setdefault(code, name)
     cluster_names = dict(zip(layers["clusters"]["cluster_id"], layers["clusters"]["name"]))
+    parks, clusters = layers["parks"], layers["clusters"]
+    park_names_en = dict(zip(parks["park_id"], _english(parks)))
+    cluster_names_en = dict(zip(clusters["cluster_id"], _english(clusters)))
+    classes = zone.config.get("scoring", {}).get("classes", [])
     return ZoneData(
         zone_id=zone.id,
         zone_name=zone.name,
@@ -242,5 +250,14 @@ def load_zone_data(session: Session, zone_id: str) -> ZoneData:
         checks=_checks(session, zone_id),
         park_names=park_names,
         cluster_names=cluster_names,
-        class_names=[c["name"] for c in zone.config.get("scoring", {}).get("classes", [])],
+        class_names=[c["name"] for c in classes],
+        park_names_en=park_names_en,
+        cluster_names_en=cluster_names_en,
+        class_names_en={c["name"]: c.get("name_en") or c["name"] for c in classes},
     )
+
+
+def _english(layer: pd.DataFrame) -> list[str]:
+    """Return a layer's English names (``name_en``, else ``name``)."""
+    en = layer["name_en"] if "name_en" in layer.columns else pd.Series([None] * len(layer), index=layer.index)
+    return [e if isinstance(e, str) and e else n for e, n in zip(en, layer["name"])]

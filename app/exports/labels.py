@@ -1,4 +1,5 @@
-"""Column headers (Chinese, with units), value labels and the Shapefile field-name map.
+"""Column headers (message ids: Chinese or English, with units), value labels, rounding and the
+Shapefile field-name map.
 
 The tables of the CSV and XLSX exports share these headers. Shapefile (dBASE) field names are
 at most 10 characters: :data:`SHAPEFILE_FIELDS` maps each parcel column to its field name; a
@@ -12,51 +13,72 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-#: Parcel score table: column → header (Chinese, unit in full-width brackets).
+#: Parcel score table: its columns, each with the message id of its header (units in it).
 SCORE_HEADERS: dict[str, str] = {
-    "parcel_id": "地块编号",
-    "park_name": "园区",
-    "cluster_name": "组团",
-    "status_label": "状态",
-    "land_use": "用地性质",
-    "area_mu": "面积（亩）",
-    "area_m2": "面积（m²）",
-    "enterprise": "企业",
-    "score": "适宜性得分（0–100）",
-    "score_class": "等级",
-    "excluded_label": "是否排除",
-    "reasons": "排除原因",
-    "investment_wan_per_mu": "投资强度（万元/亩）",
-    "output_wan_per_mu": "产出强度（万元/亩）",
-    "tax_wan_per_mu": "税收强度（万元/亩）",
-    "figures_year": "企业数据年份",
+    "parcel_id": "export.col.parcel_id",
+    "park_name": "export.col.park_name",
+    "cluster_name": "export.col.cluster_name",
+    "status_label": "export.col.status",
+    "land_use": "export.col.land_use",
+    "area_mu": "export.col.area_mu",
+    "area_m2": "export.col.area_m2",
+    "enterprise": "export.col.enterprise",
+    "score": "export.col.score",
+    "score_class": "export.col.score_class",
+    "excluded_label": "export.col.excluded",
+    "reasons": "export.col.reasons",
+    "investment_wan_per_mu": "export.col.investment_wan_per_mu",
+    "output_wan_per_mu": "export.col.output_wan_per_mu",
+    "tax_wan_per_mu": "export.col.tax_wan_per_mu",
+    "figures_year": "export.col.figures_year",
 }
 
-#: Project check table: column → header.
+#: Project check table: its columns, each with the message id of its header.
 CHECK_HEADERS: dict[str, str] = {
-    "project_id": "项目编号",
-    "project": "项目名称",
-    "enterprise": "企业",
-    "industry": "产业",
-    "branch": "产业方向",
-    "land_mu": "用地面积（亩）",
-    "investment_wan": "总投资（万元）",
-    "investment_wan_per_mu": "投资强度（万元/亩）",
-    "output_wan_per_year": "年产值（万元）",
-    "output_wan_per_mu": "产出强度（万元/亩）",
-    "tax_wan_per_year": "年税收（万元）",
-    "parcel_id": "地块编号",
-    "park_name": "园区",
-    "verdict_label": "审查结论",
-    "failed_rules": "不符合项",
-    "review_rules": "需审查项",
-    "checked_at": "审查时间（UTC）",
-    "checked_by": "审查人",
+    "project_id": "export.col.project_id",
+    "project": "export.col.project",
+    "enterprise": "export.col.enterprise",
+    "industry": "export.col.industry",
+    "branch": "export.col.branch",
+    "land_mu": "export.col.land_mu",
+    "investment_wan": "export.col.investment_wan",
+    "investment_wan_per_mu": "export.col.investment_wan_per_mu",
+    "output_wan_per_year": "export.col.output_wan_per_year",
+    "output_wan_per_mu": "export.col.output_wan_per_mu",
+    "tax_wan_per_year": "export.col.tax_wan_per_year",
+    "parcel_id": "export.col.parcel_id",
+    "park_name": "export.col.park_name",
+    "verdict_label": "export.col.verdict",
+    "failed_rules": "export.col.failed_rules",
+    "review_rules": "export.col.review_rules",
+    "checked_at": "export.col.checked_at",
+    "checked_by": "export.col.checked_by",
 }
 
-STATUS_LABELS = {"existing": "已建", "vacant": "空闲", "reserved": "预留", "public": "公共设施"}
-VERDICT_LABELS = {"pass": "通过", "fail": "不通过", "review": "需审查"}
-YES_NO = {True: "是", False: "否"}
+#: Columns rounded for people in CSV and XLSX (decimals): areas to 0.01 亩 (and 0.01 m²), money
+#: per 亩 to 0.01 万元, scores to 0.01. Machine formats (GeoPackage, Shapefile) keep exact values.
+ROUNDING: dict[str, int] = {
+    "area_mu": 2,
+    "area_m2": 2,
+    "land_mu": 2,
+    "score": 2,
+    "investment_wan": 2,
+    "investment_wan_per_mu": 2,
+    "output_wan_per_year": 2,
+    "output_wan_per_mu": 2,
+    "tax_wan_per_year": 2,
+    "tax_wan_per_mu": 2,
+}
+
+#: Known land uses (the parcels' ``land_use`` codes) as message ids; other values are shown as written.
+LAND_USE_IDS: dict[str, str] = {
+    "industrial": "land_use.industrial",
+    "commercial": "land_use.commercial",
+    "utility": "land_use.utility",
+    "public": "land_use.public",
+    "reserve": "land_use.reserve",
+    "residential": "land_use.residential",
+}
 
 #: Parcel column → Shapefile field name (≤ 10 characters). Documented in README ("Exchange files").
 SHAPEFILE_FIELDS: dict[str, str] = {

@@ -23,18 +23,17 @@ import pyogrio
 from app.exports.data import ZoneData
 from app.exports.labels import SCORE_HEADERS, shapefile_field_map
 from app.exports.tables import atomic_path
+from app.i18n import text
 
 DBF_TEXT_BYTES = 254
 LAYER = "parcels"
 _COMPONENTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+#: Column → message id of its header in fields.csv.
 _HEADER_OF = {
-    "park_name": SCORE_HEADERS["park_name"],
-    "cluster_name": SCORE_HEADERS["cluster_name"],
-    "status": "状态",
-    "park": "园区编号",
-    "cluster": "组团编号",
-    "excluded": "是否排除（1=是）",
-    "score_class": SCORE_HEADERS["score_class"],
+    "status": "export.col.status",
+    "park": "export.col.park_id",
+    "cluster": "export.col.cluster_id",
+    "excluded": "export.col.excluded_flag",
     **{k: v for k, v in SCORE_HEADERS.items() if k not in ("status_label", "excluded_label")},
 }
 
@@ -73,7 +72,7 @@ def write_shapefile_zip(data: ZoneData, out: str | Path, *, crs: str | None = No
         {
             "column": list(names),
             "shapefile_field": list(names.values()),
-            "header": [_HEADER_OF.get(c, c) for c in names],
+            "header": [text(_HEADER_OF[c], "zh") if c in _HEADER_OF else c for c in names],
         }
     )
     with tempfile.TemporaryDirectory() as work, atomic_path(out) as tmp:

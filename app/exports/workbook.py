@@ -1,10 +1,10 @@
-"""The zone as an Excel workbook a zone office files (openpyxl).
+"""The zone as an Excel workbook a zone office files (openpyxl), in one language (Chinese by default).
 
-Sheets: ``汇总`` (per park: parcels, areas in 亩, count per score class), one sheet per park named
-by the park (its parcels: Chinese headers with units, e.g. 面积（亩）, 投资强度（万元/亩）),
-``项目审查`` (project verdicts) and ``说明`` (zone, export time, score run, units). Every table
-has a bold header row that stays frozen while scrolling, an auto-filter, number formats and
-column widths fitted to the content (a Chinese character counts two).
+Sheets: ``汇总`` / Summary (per park: parcels, areas in 亩, count per score class), one sheet per
+park named by the park (its parcels: headers with units, e.g. 面积（亩）, 投资强度（万元/亩）),
+``项目审查`` / Project checks and ``说明`` / Notes (zone, export time, score run, units). Every
+table has a bold header row that stays frozen while scrolling, an auto-filter, number formats
+and column widths fitted to the content (a Chinese character counts two).
 """
 
 from __future__ import annotations
@@ -21,18 +21,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from app.exports.data import ZoneData
 from app.exports.gpkg import info_rows
-from app.exports.labels import CHECK_HEADERS, SCORE_HEADERS
-from app.exports.tables import atomic_path, check_rows, labelled, score_rows
-from scoring.suitability import EXCLUDED_CLASS
+from app.exports.labels import CHECK_HEADERS, ROUNDING, SCORE_HEADERS
+from app.exports.tables import Lang, atomic_path, check_rows, labelled, score_rows
+from app.i18n import text
+from scoring.suitability import EXCLUDED_CLASS, EXCLUDED_CLASS_EN
 
-#: Number formats by header unit.
-_FORMATS = {
-    "（亩）": "#,##0.00",
-    "（m²）": "#,##0.00",
-    "（万元/亩）": "#,##0.00",
-    "（万元）": "#,##0.00",
-    "（0–100）": "0.00",
-}
+#: Number format of the columns rounded for people (:data:`app.exports.labels.ROUNDING`).
+_FORMAT = "#,##0.00"
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 _SHEET_BAD = re.compile(r"[\[\]:*?/\\]")
 MAX_WIDTH = 60
@@ -51,8 +46,9 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def write_table(ws: Worksheet, df: pd.DataFrame) -> None:
-    """Write ``df`` (headers = its columns) to ``ws``: frozen bold header, filter, formats, widths."""
+def write_table(ws: Worksheet, df: pd.DataFrame, decimal_columns: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    """Write ``df`` (headers = its columns) to ``ws``: frozen bold header, filter, widths, and the
+    number format "#,##0.00" in ``decimal_columns`` (headers)."""
     ws.append(list(df.columns))
     for row in df.itertuples(index=False):
         ws.append([_clean(v) for v in row])
@@ -64,11 +60,10 @@ def write_table(ws: Worksheet, df: pd.DataFrame) -> None:
     if len(df.columns):
         ws.auto_filter.ref = f"A1:{get_column_letter(len(df.columns))}{max(1, len(df) + 1)}"
     for j, header in enumerate(df.columns, start=1):
-        fmt = next((f for unit, f in _FORMATS.items() if str(header).endswith(unit)), None)
         letter = get_column_letter(j)
-        if fmt:
+        if header in decimal_columns:
             for cell in ws[letter][1:]:
-                cell.number_format = fmt
+                cell.number_format = _FORMAT
         longest = max([_width(header)] + [_width(v) for v in df.iloc[:, j - 1]])
         ws.column_dimensions[letter].width = min(MAX_WIDTH, longest + 2)
 
@@ -84,53 +79,76 @@ def sheet_title(name: str, taken: set[str]) -> str:
     return title
 
 
-def summary_rows(data: ZoneData, rows: pd.DataFrame) -> pd.DataFrame:
+def _decimal_headers(headers: dict[str, str], lang: Lang) -> set[str]:
+    return {text(v, lang) for k, v in headers.items() if k in ROUNDING}
+
+
+def summary_rows(data: ZoneData, rows: pd.DataFrame, lang: Lang = "zh") -> pd.DataFrame:
     """Return per park: parcels, total and vacant area (亩), and parcels per score class."""
     classes = [*data.class_names, EXCLUDED_CLASS]
+    shown = {**data.class_names_en, EXCLUDED_CLASS: EXCLUDED_CLASS_EN} if lang == "en" else {}
+    names = {**data.park_names, **(data.park_names_en if lang == "en" else {})}
     out = []
     for park, grp in rows.groupby("park", sort=True):
         rec: dict[str, Any] = {
-            "园区": data.park_names.get(park, park),
-            "地块数": len(grp),
-            "总面积（亩）": float(grp["area_mu"].sum()),
-            "空闲面积（亩）": float(grp.loc[grp["status_label"] == "空闲", "area_mu"].sum()),
+            text("export.summary.park", lang): names.get(park, park),
+            text("export.summary.parcels", lang): len(grp),
+            text("export.summary.area_mu", lang): round(float(grp["area_mu"].sum()), 2),
+            text("export.summary.vacant_mu", lang): round(
+                float(grp.loc[grp["status"] == "vacant", "area_mu"].sum()), 2
+            ),
         }
         for c in classes:
-            rec[f"{c}（块）"] = int((grp["score_class"] == c).sum())
-        rec["未评分（块）"] = int(grp["score_class"].isna().sum())
+            klass = shown.get(c, c)
+            rec[text("export.summary.class_count", lang, klass=klass)] = int(
+                (grp["score_class"] == klass).sum()
+            )
+        rec[text("export.summary.unscored", lang)] = int(grp["score_class"].isna().sum())
         out.append(rec)
     return pd.DataFrame(out)
 
 
-def write_workbook(data: ZoneData, out: str | Path) -> Path:
-    """Write the zone's workbook (.xlsx) to ``out``; return its path."""
-    rows = score_rows(data)
+def write_workbook(data: ZoneData, out: str | Path, lang: Lang = "zh") -> Path:
+    """Write the zone's workbook (.xlsx) in ``lang`` to ``out``; return its path."""
+    rows = score_rows(data, lang)
     wb = Workbook()
     summary = wb.active
-    summary.title = "汇总"
-    taken = {"汇总", "项目审查", "说明"}
-    write_table(summary, summary_rows(data, rows))
+    summary.title = text("export.sheet.summary", lang)
+    checks_title, notes_title = text("export.sheet.checks", lang), text("export.sheet.notes", lang)
+    taken = {summary.title, checks_title, notes_title}
+    area_headers = {text("export.summary.area_mu", lang), text("export.summary.vacant_mu", lang)}
+    write_table(summary, summary_rows(data, rows, lang), area_headers)
+    names = {**data.park_names, **(data.park_names_en if lang == "en" else {})}
     for park in sorted(set(rows["park"]) | set(data.park_names)):
-        ws = wb.create_sheet(sheet_title(data.park_names.get(park, park), taken))
-        write_table(ws, labelled(rows[rows["park"] == park], SCORE_HEADERS))
-    write_table(wb.create_sheet("项目审查"), labelled(check_rows(data), CHECK_HEADERS))
-    info = info_rows(data).rename(columns={"key": "项目", "value": "内容"})
+        ws = wb.create_sheet(sheet_title(names.get(park, park), taken))
+        write_table(
+            ws,
+            labelled(rows[rows["park"] == park], SCORE_HEADERS, lang),
+            _decimal_headers(SCORE_HEADERS, lang),
+        )
+    write_table(
+        wb.create_sheet(checks_title),
+        labelled(check_rows(data, lang), CHECK_HEADERS, lang),
+        _decimal_headers(CHECK_HEADERS, lang),
+    )
+    item, value = text("export.notes.item", lang), text("export.notes.value", lang)
+    info = info_rows(data).rename(columns={"key": item, "value": value})
     info = pd.concat(
         [
             info,
             pd.DataFrame(
                 [
-                    ("面积单位", "亩（1 亩 = 10000/15 m²）与 m²"),
-                    ("金额单位", "万元"),
-                    ("适宜性得分", "0–100，越高越适宜；排除的地块不参与排序"),
-                    ("投资/产出/税收强度", "企业最近一年数据 ÷ 用地面积（万元/亩）"),
+                    (text("export.notes.area_unit", lang), text("export.notes.area_unit_value", lang)),
+                    (text("export.notes.money_unit", lang), text("export.notes.money_unit_value", lang)),
+                    (text("export.notes.score", lang), text("export.notes.score_value", lang)),
+                    (text("export.notes.intensity", lang), text("export.notes.intensity_value", lang)),
                 ],
-                columns=["项目", "内容"],
+                columns=[item, value],
             ),
         ],
         ignore_index=True,
     )
-    write_table(wb.create_sheet("说明"), info)
+    write_table(wb.create_sheet(notes_title), info)
     with atomic_path(out) as tmp:
         wb.save(tmp)
     return Path(out)

@@ -1,7 +1,8 @@
 """``GET /api/v1/exports/{kind}``: the zone's exchange files over HTTP.
 
 ``kind`` is ``gpkg`` (whole zone), ``shapefile`` (parcels, zipped), ``csv`` (``table=scores`` or
-``verdicts``; ``headers=zh`` or ``en``) or ``xlsx`` (workbook). The file is written to a
+``verdicts``) or ``xlsx`` (workbook). CSV and XLSX are in one language, headers and values:
+``lang`` (``headers``, its older name, for CSV), else ``Accept-Language``, else Chinese. The file is written to a
 temporary directory, sent, and deleted after the response. ``zone`` picks the zone (default as
 for the OGC service: the only zone, else the settings' zone file).
 """
@@ -15,13 +16,14 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import FileResponse, JSONResponse, Response
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from app.errors import http_status_for
 from app.exports import KINDS, export_zone
+from app.i18n import negotiate, render
 from app.ogc.deps import default_session, resolve_zone
 from gis.errors import ParksiteError
 
@@ -49,12 +51,17 @@ def exports_router(
         kind: Literal["gpkg", "shapefile", "csv", "xlsx"],
         zone: str | None = Query(None, description="zone id (default: the published zone)"),
         table: Literal["scores", "verdicts"] = Query("scores", description="csv: which table"),
-        headers: Literal["zh", "en"] = Query("zh", description="csv: Chinese headers or keys"),
+        headers: Literal["zh", "en"] | None = Query(None, description="csv: the language (= lang)"),
+        lang: Literal["zh", "en"] | None = Query(
+            None, description="csv, xlsx: zh or en (headers and values)"
+        ),
         crs: str | None = Query(
             None, description="shapefile: output CRS, e.g. EPSG:4490 (default: the zone CRS)"
         ),
         session: Session = session_dep,
+        accept_language: str | None = Header(None),
     ) -> Response:
+        language = lang or headers or negotiate(accept_language)
         work = Path(tempfile.mkdtemp(prefix="parksite-export-"))
         try:
             z = resolve_zone(session, zone or zone_id)
@@ -63,11 +70,13 @@ def exports_router(
                 f"{z.id}_{table}" if kind == "csv" else (f"{z.id}_parcels" if kind == "shapefile" else z.id)
             )
             path = export_zone(
-                session, z.id, kind, work / f"{stem}{suffix}", table=table, headers=headers, crs=crs
+                session, z.id, kind, work / f"{stem}{suffix}", table=table, lang=language, crs=crs
             )
         except ParksiteError as exc:
             shutil.rmtree(work, ignore_errors=True)
-            return JSONResponse({"detail": str(exc)}, status_code=http_status_for(exc))
+            return JSONResponse(
+                {"detail": render(exc.user_message(), language)}, status_code=http_status_for(exc)
+            )
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise

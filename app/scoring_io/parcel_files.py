@@ -22,7 +22,8 @@ import pyogrio
 from gis.dxf import DxfOptions
 from gis.errors import InputFileError
 from gis.layers import read_layer
-from scoring.context import dedupe_notes
+from gis.messages import msg
+from scoring.context import Note, dedupe_notes, layer_where
 from scoring.parcels import assign_ids
 from scoring.zone import ZoneConfig
 
@@ -90,19 +91,27 @@ def read_parcels(
             dxf=dxf,
         )
     where = str(p) + (f" [layer {report.layer}]" if report.layer else "")
-    notes = [f"read {report.features} parcel(s) from {where} ({report.driver}, {report.source_crs})"]
+    shown = layer_where(str(p), report.layer)
+    notes: list[Note] = [
+        msg("note.read", n=report.features, where=shown, driver=report.driver, crs=report.source_crs)
+    ]
     if report.crs_given:
-        notes.append(f"{where}: no CRS declared: {report.source_crs} taken from --crs")
+        notes.append(msg("note.at", where=shown, note=msg("import.layer.crs_given", crs=report.source_crs)))
     if report.reprojected:
-        notes.append(f"{where}: reprojected from {report.source_crs} to {report.crs}")
+        notes.append(msg("note.reprojected", where=shown, source=report.source_crs, target=report.crs))
         if report.transformation is not None and report.transformation.older_datum:
-            notes.append(f"{where}: {report.transformation.describe()}")
+            older = msg("import.layer.older_datum", datum=report.transformation.older_datum)
+            notes.append(msg("note.at", where=shown, note=older))
     if report.encoding is not None and report.encoding.how != "ascii":
-        notes.append(f"{where}: text encoding {report.encoding.describe()}")
+        from app.sources.findings import encoding_message
+
+        notes.append(msg("note.at", where=shown, note=encoding_message(report.encoding)))
     if report.dxf is not None:
-        notes += [f"{where}: {line}" for line in report.dxf.lines()[1:]]
-    notes += [f"{where}: {n}" for n in report.notes]
-    gdf, id_notes = assign_ids(gdf, report, id_field, where)
+        from app.sources.findings import dxf_messages
+
+        notes += [msg("note.at", where=shown, note=m) for _, m in dxf_messages(report.dxf)]
+    notes += [msg("note.at", where=shown, note=n) for n in report.notes]
+    gdf, id_notes = assign_ids(gdf, report, id_field, where, shown)
     return gdf, dedupe_notes(notes + id_notes)
 
 
@@ -121,15 +130,22 @@ def output_format(out: str | Path) -> str:
             f"unknown output format {p.suffix or '(no extension)'!r}",
             where=str(p),
             hint="name the output .gpkg (GeoPackage, zone CRS), .geojson (WGS 84) or .csv (attributes)",
+            msg=msg("error.output.unknown_format", suffix=p.suffix or "—"),
         )
     if not p.parent.exists() or not p.parent.is_dir():
         raise InputFileError(
             "the output folder does not exist",
             where=str(p.parent),
             hint="create it first, or write elsewhere",
+            msg=msg("error.output.no_folder"),
         )
     if p.exists() and p.is_dir():
-        raise InputFileError("is a folder, not a file", where=str(p), hint="give a file name")
+        raise InputFileError(
+            "is a folder, not a file",
+            where=str(p),
+            hint="give a file name",
+            msg=msg("error.output.is_folder"),
+        )
     return fmt
 
 

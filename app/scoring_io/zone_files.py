@@ -19,8 +19,9 @@ from rasterio.warp import transform_bounds
 from app.sources.dems import prepared_dem_paths
 from gis.errors import ConfigError, InputFileError
 from gis.layers import parse_crs, read_layer
+from gis.messages import msg
 from gis.raster import DEFAULT_MAX_CELLS, open_geotiff
-from scoring.context import ZONE_LAYERS, ZoneContext, layer_report_notes
+from scoring.context import ZONE_LAYERS, Note, ZoneContext, layer_report_notes
 from scoring.zone import ZoneConfig, load_zone, zone_data_path
 
 
@@ -31,13 +32,14 @@ def zone_layers_path(zone_file: str | Path, zone: ZoneConfig) -> Path:
             "the zone file names no layers GeoPackage (data.layers)",
             where=str(zone_file),
             hint="add data.layers to the zone file, or pass --layers GPKG",
+            msg=msg("error.pipeline.no_layers"),
         )
     return zone_data_path(zone_file, zone.data.layers)
 
 
 def read_zone_layers(
     gpkg: str | Path, zone: ZoneConfig
-) -> tuple[dict[str, gpd.GeoDataFrame | None], list[str]]:
+) -> tuple[dict[str, gpd.GeoDataFrame | None], list[Note]]:
     """Read the ``ZONE_LAYERS`` from a GeoPackage into the zone CRS.
 
     Returns the layers (None for a layer the file lacks) and notes (absent layers,
@@ -50,6 +52,7 @@ def read_zone_layers(
             "zone layers GeoPackage not found",
             where=str(path),
             hint="check data.layers in the zone file or the --layers path",
+            msg=msg("error.pipeline.layers_not_found"),
         )
     try:
         present = {str(n) for n, _ in pyogrio.list_layers(path)}
@@ -58,13 +61,14 @@ def read_zone_layers(
             f"cannot be read as a GeoPackage ({exc})",
             where=str(path),
             hint="give the zone's GeoPackage (.gpkg)",
+            msg=msg("error.file.not_gpkg", detail=str(exc)),
         ) from exc
     layers: dict[str, gpd.GeoDataFrame | None] = {}
-    notes: list[str] = []
+    notes: list[Note] = []
     for name, spec in ZONE_LAYERS.items():
         if name not in present:
             layers[name] = None
-            notes.append(f"{path} has no layer {name!r}: the measures that need it are NaN")
+            notes.append(msg("note.gpkg_no_layer", path=path.name, layer=name))
             continue
         gdf, report = read_layer(
             path, name, target_crs=zone.zone.crs, geometry=spec.geometry, required=spec.required
@@ -118,6 +122,7 @@ def load_zone_context(
             "no DEM to measure slope and earthwork on",
             where=f"{zone_file} data.dems",
             hint="list the zone's DEMs under data.dems in the zone file, or pass --dem DEM.tif",
+            msg=msg("error.pipeline.no_dem"),
         )
     dem_extents(
         dems, parse_crs(zone.zone.crs, where="zone.crs")

@@ -23,13 +23,13 @@ class ZoneState:
     """What a check sees: the zone's rules (``ZoneConfig``), the scored parcel table (zone CRS,
     ``admitted_project`` set on parcels taken by an admitted project when read from a
     database), the capacity ledger (None when the layers lack capacities), where it was read
-    (``"database"`` or ``"files"``) and notes."""
+    (``"database"`` or ``"files"``) and notes (messages)."""
 
     config: Any
     parcels: Any
     ledger: Any
     source: str
-    notes: list[str] = field(default_factory=list)
+    notes: list[Any] = field(default_factory=list)
 
 
 def state_from_files(zone_file: Path, zone: Any = None) -> ZoneState:
@@ -65,7 +65,9 @@ def state_from_database(settings: Settings) -> ZoneState:
             table, ledger, notes = admission_context(session, zone.id, cfg)
     finally:
         engine.dispose()
-    return ZoneState(cfg, table, ledger, "database", [f"zone {zone.id} read from the database", *notes])
+    from gis.messages import msg
+
+    return ZoneState(cfg, table, ledger, "database", [msg("note.zone_from_database", zone=zone.id), *notes])
 
 
 def read_zone_state(zone_file: Path, settings: Settings, zone: Any = None) -> ZoneState:

@@ -20,6 +20,7 @@ from app.sources.dems import DemPlan
 from app.sources.report import DryRunReport
 from gis.crs_suggest import CRSSuggestion, TransformInfo, crs_suggestions
 from gis.dem_tiles import DemReport
+from gis.dxf import DxfReport
 from gis.encoding import TextEncoding
 from gis.errors import ParksiteError
 from gis.fabric import FabricLimits, check_fabric
@@ -93,22 +94,29 @@ def reading_items(report: DryRunReport, section: str, r: LayerReport) -> None:
         level = "warning" if r.encoding.how == "detected" and r.encoding.declared else "info"
         report.add(level, section, encoding_message(r.encoding))
     if r.dxf is not None:
-        d = r.dxf
-        layers = [
-            msg(
-                "import.dxf.layer",
-                layer=n,
-                kinds=[msg(f"import.dxf.kind.{k}", count=c) for k, c in kinds.items()],
-            )
-            for n, kinds in sorted(d.layers.items())
-        ]
-        report.add("info", section, msg("import.dxf.layers", layers=layers))
-        report.add("info", section, msg("import.dxf.polygons", count=d.polygons))
-        for key, count in (("closed", d.closed_gaps), ("open", d.open_skipped), ("duplicates", d.duplicates)):
-            if count:
-                report.add(
-                    "warning" if key == "open" else "info", section, msg(f"import.dxf.{key}", count=count)
-                )
+        for level, m in dxf_messages(r.dxf):
+            report.add(level, section, m)
+
+
+def dxf_messages(d: DxfReport) -> list[tuple[str, Message]]:
+    """What reading a DXF found, as (level, message): its layers and what they hold, the
+    polygons made, polylines closed or left open, duplicates."""
+    layers = [
+        msg(
+            "import.dxf.layer",
+            layer=n,
+            kinds=[msg(f"import.dxf.kind.{k}", count=c) for k, c in kinds.items()],
+        )
+        for n, kinds in sorted(d.layers.items())
+    ]
+    out: list[tuple[str, Message]] = [
+        ("info", msg("import.dxf.layers", layers=layers)),
+        ("info", msg("import.dxf.polygons", count=d.polygons)),
+    ]
+    for key, count in (("closed", d.closed_gaps), ("open", d.open_skipped), ("duplicates", d.duplicates)):
+        if count:
+            out.append(("warning" if key == "open" else "info", msg(f"import.dxf.{key}", count=count)))
+    return out
 
 
 def repair_items(
@@ -412,14 +420,7 @@ def dem_items(report: DryRunReport, plan: DemPlan, will_write: Sequence[str]) ->
 
 def suggestion_message(s: CRSSuggestion) -> Message:
     """One suggested CRS, said in the user's language."""
-    if s.kind == "zone_prefix":
-        why = msg("import.crs.why.prefix", zone=s.zone)
-    elif s.kind == "central_meridian":
-        why = msg("import.crs.why.cm", cm=s.cm)
-    else:
-        why = msg("import.crs.why.degrees")
-    older = msg("import.crs.older", datum=s.datum) if s.older_datum else ""
-    return msg("import.crs.suggestion", code=s.code, name=s.name, why=why, older=older)
+    return s.message()
 
 
 def error_items(report: DryRunReport, section: str, exc: ParksiteError) -> None:

@@ -50,5 +50,8 @@ class AuditEntryRow(Base):
     after_wkt: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
     note_zh: Mapped[str | None] = mapped_column(Text, comment="the note in Chinese (null: none)")
+    note_message: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONType, comment="the note as a message: {id, params} (null: plain text or none)"
+    )
 
     __table_args__ = (UniqueConstraint("entity", "entity_id", "version"),)
