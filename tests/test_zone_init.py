@@ -20,6 +20,8 @@ from app.commands import db as db_commands
 from app.commands import score as score_commands
 from app.commands import zone as zone_commands
 from app.commands import zone_init
+from app.commands.lang import set_lang
+from app.i18n import DEFAULT_LANG
 from gis.units import MU_M2
 from scoring.zone import load_zone
 from tests.own_data import OWNER, PARCELS, STATUS, write_zone_files
@@ -34,6 +36,9 @@ def cli() -> typer.Typer:
 
 
 def run(cli: typer.Typer, *args: object):
+    # parksite's root callback sets the language of each run (zh unless --lang); this app has no
+    # root callback, so reset it here: one command's --lang en must not carry over to the next
+    set_lang(DEFAULT_LANG)
     return CliRunner().invoke(cli, [str(a) for a in args], env={"COLUMNS": "200"})
 
 
