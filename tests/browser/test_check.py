@@ -89,8 +89,11 @@ def test_a_checked_project_is_registered_as_admitted(w: Watch, api: httpx.Client
     f.click("#admit-btn")
     f.wait_for_selector("#admit-modal.show")
     f.click("#admit-confirm")
-    f.wait_for_selector(f".toast[data-kind='ok']:has-text('项目「{project['name']}」已登记准入：{pid}')")
-    f.wait_for_selector("#admit-state")
+    # the admission writes and re-reads capacity: allow for a loaded CI machine
+    f.wait_for_selector(
+        f".toast[data-kind='ok']:has-text('项目「{project['name']}」已登记准入：{pid}')", timeout=60_000
+    )
+    f.wait_for_selector("#admit-state", timeout=60_000)
     (mine,) = api.get("/projects", params={"status": "admitted"}).json()["projects"]
     assert (mine["name"], mine["admission"]["parcel_ids"], mine["admission"]["reason"]) == (
         project["name"],
