@@ -20,8 +20,9 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from gis.crs import crs_label, require_projected, require_same_crs
 from gis.errors import CRSError, SchemaError
-from gis.layers import crs_label, geometry_array, require_projected, require_same_crs
+from gis.layers import geometry_array
 from gis.messages import Message, msg
 from gis.repair import describe_features, features_message
 

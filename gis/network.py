@@ -42,8 +42,9 @@ import shapely
 from pyproj import CRS
 from scipy.sparse.csgraph import connected_components, dijkstra
 
+from gis.crs import crs_label, require_projected, require_same_crs
 from gis.errors import CRSError, GeometryError, SchemaError
-from gis.layers import crs_label, geometry_array, require_projected, require_same_crs
+from gis.layers import geometry_array
 from gis.messages import Message, msg
 from gis.proximity import line_segments
 

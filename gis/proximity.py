@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gis.crs import require_same_crs
 from gis.errors import SchemaError
-from gis.layers import geometry_array, require_same_crs
+from gis.layers import geometry_array
 from gis.messages import Message, msg
 
 #: Road classes of the zone's road layer; each gets a ``road_dist_m_{class}`` column.

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from pyproj import CRS
 
+from gis.crs import crs_label
 from gis.earthwork import (
     DEFAULT_PLANNED_LIMIT_PCT,
     EARTHWORK_COLUMNS,
@@ -17,7 +18,7 @@ from gis.earthwork import (
     earthwork_from_cells,
 )
 from gis.errors import CRSError, MissingCRSError
-from gis.layers import crs_label, geometry_array
+from gis.layers import geometry_array
 from gis.messages import msg
 from gis.raster import DEFAULT_MAX_CELLS
 from gis.zonal import (

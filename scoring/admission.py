@@ -53,7 +53,8 @@ import pandas as pd  # type: ignore[import-untyped]
 from scoring import rules_plan as plan
 from scoring import rules_site as site_rules
 from scoring.capacity import CapacityLedger
-from scoring.project import Classification, Project, classify_industry
+from scoring.industry import Classification, classify_industry
+from scoring.project import Project
 from scoring.rulebook import SEVERITY, Rule, RuleInputs, RuleResult, Status, fmt, worst
 from scoring.rules_plan import cluster_admits, unset_admits_message
 from scoring.site import AVAILABLE_STATUSES, PARCEL_COLUMNS, Site, require_parcel_columns

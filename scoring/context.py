@@ -18,9 +18,10 @@ from pathlib import Path
 import geopandas as gpd
 from pyproj import CRS
 
+from gis.crs import crs_label, parse_crs
 from gis.errors import InputFileError
 from gis.exclusion import ExclusionZones, exclusion_zones
-from gis.layers import LayerReport, crs_label, parse_crs, prepare_layer
+from gis.layers import LayerReport, prepare_layer
 from gis.messages import Message, msg
 from gis.network import RoadNetwork, build_network
 from gis.raster import DEFAULT_MAX_CELLS, open_geotiff, read_dem

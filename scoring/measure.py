@@ -19,9 +19,10 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from gis.crs import crs_label
 from gis.errors import CRSError, MissingCRSError, NoOverlapError
 from gis.exclusion import measure_exclusion
-from gis.layers import crs_label, geometry_array
+from gis.layers import geometry_array
 from gis.messages import msg
 from gis.network import RoadNetwork, measure_network
 from gis.proximity import measure_access

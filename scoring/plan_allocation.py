@@ -21,7 +21,8 @@ from gis.errors import ConflictError
 from gis.messages import Joined, Message, Name, joined, msg
 from scoring.admission import AVAILABLE_STATUSES, cluster_admits, fmt, rule_label
 from scoring.capacity import SERVICE_IDS, SERVICE_UNITS, SERVICES, CapacityLedger
-from scoring.project import Classification, Project, classify_industry
+from scoring.industry import Classification, classify_industry
+from scoring.project import Project
 from scoring.recommend import Recommendation, recommend
 from scoring.zone import ZoneConfig
 

@@ -24,9 +24,9 @@ import pandas as pd
 
 from gis.messages import Joined, Message, Name, msg
 from scoring.capacity import CapacityLedger
+from scoring.industry import classify_industry
 from scoring.plan_allocation import Allocation, AllocationSummary, allocate_projects, miss_reason
 from scoring.plan_projects import PlanProject
-from scoring.project import classify_industry
 from scoring.recommend import Recommendation, recommend
 from scoring.zone import ZoneConfig
 

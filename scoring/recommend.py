@@ -59,7 +59,8 @@ from scoring.admission import (
     unset_admits_message,
 )
 from scoring.capacity import CapacityLedger
-from scoring.project import Classification, Project, classify_industry
+from scoring.industry import Classification, classify_industry
+from scoring.project import Project
 from scoring.zone import ZoneConfig
 
 #: Parcels within this distance (m) may be adjacent (parcels are separated by road corridors).

@@ -17,7 +17,8 @@ from typing import Any, Literal, cast
 
 from gis.messages import Joined, Message, Name
 from scoring.capacity import CapacityLedger
-from scoring.project import Classification, Project
+from scoring.industry import Classification
+from scoring.project import Project
 from scoring.site import Site
 from scoring.thresholds import JustifiedArea, Thresholds
 from scoring.zone import ZoneConfig

@@ -10,7 +10,7 @@ from __future__ import annotations
 from gis.errors import SchemaError
 from gis.messages import Message, Name, joined, msg
 from scoring.citations import cite, table
-from scoring.project import Classification
+from scoring.industry import Classification
 from scoring.rulebook import RuleInputs, RuleResult, Shown, Status, against, fmt
 from scoring.zone import Cluster, Park, ZoneConfig
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from gis.messages import Message, Name, msg
 from scoring.citations import cite
-from scoring.project import Classification, Project, classify_industry
+from scoring.industry import Classification, classify_industry
+from scoring.project import Project
 from scoring.zone import ZoneConfig
 
 

@@ -19,7 +19,7 @@ from app.i18n import render, render_value
 from gis.errors import ConflictError, SchemaError
 from scoring.admission import check_project, check_site, justified_area, worst
 from scoring.capacity import CapacityLedger
-from scoring.project import classify_industry
+from scoring.industry import classify_industry
 from tests.admission_fixtures import (
     PROJECTS_DIR,
     jiaokou,

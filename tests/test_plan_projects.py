@@ -16,9 +16,9 @@ from app.exports.plan_report import plan_report_table, report_records, write_pla
 from app.i18n import render, text
 from gis.errors import InputFileError, SchemaError
 from scoring.admission import justified_area
+from scoring.industry import classify_industry
 from scoring.plan_projects import PLAN_PROJECTS_FILE, load_plan_projects
 from scoring.plan_report import COLUMNS, plan_report
-from scoring.project import classify_industry
 from tests.admission_fixtures import jiaokou, layers, ledger, make_parcels, parcel, write_zone_with_layers
 
 #: The report's headers in Chinese.

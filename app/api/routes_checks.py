@@ -35,7 +35,8 @@ from app.i18n import render_value
 from gis.errors import NotFoundError, SchemaError
 from gis.messages import joined, msg, plain
 from scoring.admission import CheckResult, check_site
-from scoring.project import Project, classify_industry, parse_project, project_warnings
+from scoring.industry import classify_industry
+from scoring.project import Project, parse_project, project_warnings
 from scoring.recommend import recommend
 from scoring.zone import ZoneConfig
 

@@ -21,8 +21,9 @@ from app.db.import_layers import LAYERS
 from app.db.models import ZONE_SRID
 from app.settings import DEFAULT_ZONE_FILE
 from gis.archive import ZipLimits
+from gis.crs import crs_label
 from gis.errors import ConfigError, InputFileError, SchemaError
-from gis.layers import LayerReport, crs_label, prepare_layer, read_layer
+from gis.layers import LayerReport, prepare_layer, read_layer
 from gis.raster import DEFAULT_MAX_CELLS, open_geotiff
 from scoring.zone import ZoneConfig, load_zone, zone_data_path
 

@@ -18,8 +18,9 @@ import shapely
 
 from app.scoring_io.parcel_files import read_parcels
 from app.scoring_io.zone_files import dem_extents, load_zone_context
+from gis.crs import parse_crs
 from gis.dxf import DxfOptions
-from gis.layers import geometry_array, parse_crs
+from gis.layers import geometry_array
 from scoring.batch import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, ProgressFn, ScoreRun, score_zone_parcels
 from scoring.measure import no_overlap_error
 from scoring.zone import load_zone, zone_data_path

@@ -17,8 +17,9 @@ from pyproj import CRS
 from rasterio.warp import transform_bounds
 
 from app.sources.dems import prepared_dem_paths
+from gis.crs import parse_crs
 from gis.errors import ConfigError, InputFileError
-from gis.layers import parse_crs, read_layer
+from gis.layers import read_layer
 from gis.messages import msg
 from gis.raster import DEFAULT_MAX_CELLS, open_geotiff
 from scoring.context import ZONE_LAYERS, Note, ZoneContext, layer_report_notes
