@@ -96,6 +96,9 @@ def check_admits(cfg: ZoneConfig, admits: Any, *, where: str) -> list[dict[str, 
                 hint='give {"industry": …, "branches": […] or null}',
                 msg=msg("error.admits.item", problems=problems),
             ) from None
+        if cfg.is_catch_all(adm.industry) and adm.encouraged and not adm.branches:
+            out.append(adm.model_dump(mode="json"))  # the catch-all, by 表8-1's words (3D打印 …)
+            continue
         ind = cfg.find_industry(adm.industry)
         if ind is None:
             names = ", ".join(x.name for x in cfg.positive_list.industries)
