@@ -79,6 +79,15 @@ class Admit(_Model):
     basis: AdmitBasis | None = None
     note: str | None = Field(None, description="why, for an entry that is the zone file's judgement")
 
+    def stored(self) -> dict[str, object]:
+        """Return the entry as stored (JSON): ``industry`` and ``branches``, and ``encouraged``,
+        ``basis`` and ``note`` only when set."""
+        out: dict[str, object] = {"industry": self.industry, "branches": self.branches}
+        for key in ("encouraged", "basis", "note"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out
+
 
 class Cluster(_Model):
     id: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")]

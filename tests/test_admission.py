@@ -610,3 +610,29 @@ def test_cluster_whose_admits_are_not_set_is_review(industry, branch, status):
         assert (
             en(rule) == f"{cl.name_en} admits nothing yet: review — set the industries it admits on the map"
         )
+
+
+def test_cli_check_json_and_text_say_what_to_fill(cli_zone, tmp_path):
+    """``parksite check`` on a project file without 三废 and power: ``--json`` gives needs_data with
+    the fields; the table says 需补充资料 and names the form fields (in the chosen language)."""
+    app, zone_file = cli_zone
+    f = tmp_path / "short.yaml"
+    f.write_text(
+        "name: 缺资料\nindustry: 铝镁新材料\nbranch: 铝基新材料\ninvestment_wan: 60000\noutput_wan: 150000\n"
+        "land_mu: 20\nwater_m3_per_day: 500\nonline_monitoring: true\n",
+        encoding="utf-8",
+    )
+    args = ["check", "--zone", str(zone_file), "--parcel", "SC-0001", "--project", str(f)]
+    res = CliRunner().invoke(app, [*args, "--json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert (d["verdict"], d["missing_fields"]) == ("needs_data", ["waste_treatment_pct", "power_kw"])
+    assert {r["rule"]: r["fields"] for r in d["rules"] if r["fields"]} == {
+        "waste_treatment": ["waste_treatment_pct"],
+        "power_capacity": ["power_kw"],
+    }
+    res = CliRunner().invoke(app, args, env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    assert "需补充资料" in res.output and "请填写“用电负荷（kW）”" in res.output
+    res = CliRunner().invoke(app, [*args, "--lang", "en"], env={"COLUMNS": "250"})
+    assert "needs data" in res.output and "fill in “Power load (kW)”" in res.output

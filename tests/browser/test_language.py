@@ -295,7 +295,9 @@ def test_check_and_recommendation_are_asked_again_in_the_new_language(
     answer = _asked_in(got.value, "en")
     page.wait_for_function(
         "(v) => document.querySelector('#check-verdict')?.textContent.trim() === v",
-        arg={"pass": "pass", "fail": "fail", "review": "review"}[answer["verdict"]],
+        arg={"pass": "pass", "fail": "fail", "review": "review", "needs_data": "needs data"}[
+            answer["verdict"]
+        ],
     )
     shown = page.locator(".rules-table .rule-msg").all_inner_texts()
     assert [s.split("\n")[0].rsplit(" · ", 1)[0].strip() for s in shown] == [

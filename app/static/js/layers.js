@@ -103,7 +103,9 @@ export function riversLayer() {
 
 function marker(latlng, icon, color, illustrative = false) {
   return L.marker(latlng, {
-    icon: L.AwesomeMarkers.icon({ icon, prefix: "fa", markerColor: color, extraClasses: illustrative ? "illustrative" : "" }),
+    icon: L.AwesomeMarkers.icon({
+      icon, prefix: "fa", markerColor: color, className: illustrative ? "awesome-marker illustrative" : "awesome-marker",
+    }),
   });
 }
 
