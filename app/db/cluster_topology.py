@@ -75,6 +75,13 @@ class TopologyEdit:
         return [(pid, first[pid], last[pid]) for pid in first if first[pid] != last[pid]]
 
 
+def current_versions(session: Session, zone_id: str) -> dict[str, int]:
+    """Return ``{cluster id: version}`` of every cluster of the zone as it is now (for a scripted
+    edit that acts on the current state: the CLI without ``--if-match``)."""
+    rows = session.execute(select(ClusterRow.code, ClusterRow.version).where(ClusterRow.zone_id == zone_id))
+    return {code: version for code, version in rows}
+
+
 def _missing_versions(rows: Sequence[ClusterRow], versions: Mapping[str, int]) -> None:
     """Raise PreconditionRequiredError naming the clusters of ``rows`` without a version."""
     missing = [r for r in rows if r.code not in versions]
@@ -312,7 +319,8 @@ def _yield_neighbours(
 
 
 def _part_fields(c: ClusterRow, given: Mapping[str, Any], where: str) -> dict[str, Any]:
-    """Return the fields of a new part: those given, the original cluster's for the rest."""
+    """Return the fields of a new part: those given, the original cluster's for the rest (but
+    no English name when only a new Chinese one is given)."""
     unknown = sorted(set(given) - set(PART_FIELDS) - {"cluster_id"})
     if unknown:
         raise SchemaError(
@@ -330,6 +338,8 @@ def _part_fields(c: ClusterRow, given: Mapping[str, Any], where: str) -> dict[st
         "admits_encouraged_under_review": c.admits_encouraged_under_review,
         "attrs": c.attrs,
     }
+    if "name" in given and "name_en" not in given:
+        inherited["name_en"] = None  # a new name: the old English one would name another cluster
     return inherited | {k: v for k, v in given.items() if k in PART_FIELDS}
 
 
@@ -474,7 +484,7 @@ def merge_clusters(
         )
     merged = merge_polygons(ga, gb, subject=notes.name_of(a), other=notes.name_of(b))
     given = _part_fields(a, fields, where)
-    changes = {k: v for k, v in given.items() if k in fields}
+    changes = {k: v for k, v in given.items() if k in fields or (k == "name_en" and "name" in fields)}
     note = msg("audit.cluster_merged", cluster=notes.name_of(a), other=notes.name_of(b))
     edit = TopologyEdit()
     edit.deleted.append(delete_cluster(session, b.id, versions[b.code], user, note=note))
@@ -496,6 +506,7 @@ __all__ = [
     "PART_FIELDS",
     "TopologyEdit",
     "create_with_yield",
+    "current_versions",
     "merge_clusters",
     "reshape_cluster",
     "split_cluster",
