@@ -166,6 +166,7 @@ def test_a_racing_edit_of_either_cluster_is_412_and_nothing_is_half_saved(client
     r = put_feature(client, "sc-almg", feat, tags)
     assert r.status_code == 412, r.text
     assert r.json()["feature"]["id"] == "sc-smart" and r.json()["current_version"] == 2
+    assert "组团“改名”已被他人修改（现为第 2 版" in r.json()["message"]  # named, not coded
     assert versions(client, "sc-almg", "sc-smart") == {"sc-almg": 1, "sc-smart": 2}
     assert outline(client, "sc-almg").symmetric_difference(before_a).area < 0.01
     assert outline(client, "sc-smart").symmetric_difference(before_s).area < 0.01
