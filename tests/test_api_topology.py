@@ -297,6 +297,28 @@ def test_split_along_a_line_keeps_the_area_and_parcels_follow(client):
     assert parcel_cluster(client, "SC-0001") == "sc-almg"
 
 
+def test_a_stale_split_is_412_and_a_merge_of_clusters_apart_is_refused_by_name(client):
+    h = auth(client, "planner")
+    body = {
+        "line": wgs84(LineString([(X0 + 250, Y0 - 50), (X0 + 250, Y0 + 650)])),
+        "parts": [{"cluster_id": "sc-west", "name": "西区"}, {"cluster_id": "sc-almg", "name": "东区"}],
+    }
+    r = client.post("/api/v1/clusters/sc-almg/split", json=body, headers=h | {"If-Match": '"sc-almg-v0"'})
+    assert r.status_code == 412 and client.get("/api/v1/clusters/sc-west").status_code == 404
+    r = client.post("/api/v1/clusters/sc-almg/split", json=body, headers=h | {"If-Match": '"sc-almg-v1"'})
+    assert r.status_code == 200, r.text
+    # sc-west (X0 … X0+250) and sc-smart (X0+500 …) are of one park but share no edge
+    r = client.post(
+        "/api/v1/clusters/sc-west/merge",
+        json={"with": "sc-smart"},
+        headers=h | {"If-Match": '"sc-west-v1", "sc-smart-v1"'},
+    )
+    assert r.status_code == 422, r.text
+    smart = cluster(client, "sc-smart")["properties"]["name"]
+    assert "“西区”与“" + smart + "”没有公共边" in r.json()["message"]
+    assert versions(client, "sc-west", "sc-smart") == {"sc-west": 1, "sc-smart": 1}
+
+
 def test_a_line_that_does_not_cross_is_refused_by_name(client):
     r = client.post(
         "/api/v1/clusters/sc-almg/split",
