@@ -427,3 +427,26 @@ def test_the_openapi_document_has_the_topological_edits(client):
     assert {"neighbours", "Content-Crs", "If-Match"} <= names
     assert "428" in put["responses"] and "412" in put["responses"]
     assert "ClusterFeatureIn" in str(put["requestBody"])
+
+
+def test_outlines_simplified_for_editing_keep_their_shared_edges(client):
+    """sc-almg's east edge at X0+620 drawn with a vertex every 10 m, every other one 2 cm east:
+    sc-smart yields and gets the same dense edge. Simplified within 0.5 m (both together) the
+    edge is straight again in both, still shared: no overlap, no gap, 2 cm off at most."""
+    ys = [Y0 + 10 * k for k in range(61)]
+    east = [(X0 + 620 + (0.02 if k % 2 else 0.0), y) for k, y in enumerate(ys)]
+    ring = [(X0, Y0), *east, (X0, Y0 + 600), (X0, Y0)]
+    dense = shapely.Polygon(ring)
+    r = put_feature(client, "sc-almg", reshaped(client, "sc-almg", dense), ['"sc-almg-v1"', '"sc-smart-v1"'])
+    assert r.status_code == 200, r.text
+    assert shapely.get_num_coordinates(outline(client, "sc-smart")) > 60
+    feats = client.get("/api/v1/clusters?park=shuangchi&simplify=0.5").json()["features"]
+    shown = {f["id"]: f for f in feats}
+    a, s = zone_geom(shown["sc-almg"]["geometry"]), zone_geom(shown["sc-smart"]["geometry"])
+    assert shapely.get_num_coordinates(a) <= 6 and shapely.get_num_coordinates(s) <= 6
+    assert a.intersection(s).area < 0.01 and abs(shapely.union(a, s).area - PARK_SC.area) < 1
+    assert shown["sc-almg"]["properties"]["simplify_m"] == 0.5
+    assert 0.015 <= shown["sc-almg"]["properties"]["deviation_m"] <= 0.025
+    one = client.get("/api/v1/clusters/sc-smart?simplify=0.5").json()
+    assert zone_geom(one["geometry"]).symmetric_difference(s).area < 0.01
+    assert client.get("/api/v1/clusters/sc-smart").json()["properties"].get("simplify_m") is None

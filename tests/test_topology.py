@@ -1,16 +1,19 @@
-"""gis.topology on small rectangles (metres): reshape with yield, split along a line, merge."""
+"""gis.topology on small rectangles (metres): reshape with yield, split along a line, merge, a
+tiling simplified together."""
 
 from __future__ import annotations
 
 import pytest
+import shapely
 from shapely import box
-from shapely.geometry import LineString
+from shapely.geometry import LineString, Polygon
 
 from gis.errors import GeometryError
 from gis.topology import (
     across_moved_edge,
     merge_polygons,
     reshape_with_yield,
+    simplify_tiling,
     split_polygon,
     without_hairlines,
 )
@@ -96,3 +99,17 @@ def test_without_hairlines_keeps_only_real_parts():
     """A 2 cm strip up the side of a block: the part beside the block is part of it, the rest goes."""
     g = box(0, 0, 100, 100).union(box(100, 0, 100.02, 500))
     assert without_hairlines(g).symmetric_difference(box(0, 0, 100.02, 100)).area < 1e-3
+
+
+def test_a_tiling_simplified_together_keeps_its_shared_edge_within_the_tolerance():
+    """A shared edge at x = 500 with a vertex every 10 m, every other one 0.3 m east."""
+    edge = [(500 + (0.3 if k % 2 else 0.0), 10 * k) for k in range(61)]
+    west = Polygon([(0, 0), *edge, (0, 600)])
+    east = Polygon([*edge, (1000, 600), (1000, 0)])
+    (w, e), dev = simplify_tiling([west, east], 0.5)
+    assert shapely.get_num_coordinates(w) <= 6 and shapely.get_num_coordinates(e) <= 6
+    assert w.intersection(e).area < 1e-6 and abs(w.union(e).area - 600_000) < 1e-6
+    assert max(dev) <= 0.5 and dev[0] >= 0.29
+    (w, e), dev = simplify_tiling([west, east], 0.1)  # the bumps are larger than 0.1 m: kept
+    assert shapely.get_num_coordinates(w) > 60 and max(dev) <= 0.1
+    assert simplify_tiling([None, east], 0.5)[0][0] is None

@@ -1,5 +1,5 @@
-"""What the cluster write routes share: reading a PUT Feature into changes, and the answer of a
-write — the cluster as a Feature with its ETag, every cluster the write changed (each with its new
+"""What the cluster routes share: outlines simplified for editing, reading a PUT Feature into
+changes, and the answer of a write — the cluster as a Feature with its ETag, every cluster the write changed (each with its new
 ETag), the parcels that changed cluster and the land left in no cluster."""
 
 from __future__ import annotations
@@ -22,14 +22,35 @@ from app.db.cluster_outline import SNAP_M
 from app.db.cluster_topology import TopologyEdit
 from app.db.geometry import from_db
 from app.db.models import ClusterRow, ParkRow, ZoneRow
+from app.db.unassigned import park_outlines
 from app.db.versioning import EditResult
 from gis.errors import SchemaError
 from gis.messages import msg
+from gis.topology import simplify_tiling
 from gis.units import MU_M2
 
 #: A PUT geometry this close to the stored outline (Hausdorff distance, m) is no change: what a
 #: WGS 84 round trip at 8 decimals (about 1 mm) does to it.
 SAME_OUTLINE_M = SNAP_M / 10
+
+
+def simplified_outlines(
+    session: Session, park_ids: Iterable[int], tolerance_m: float
+) -> dict[str, tuple[Any, float]]:
+    """Return ``{cluster id: (outline, deviation m)}`` of every cluster of the parks, simplified
+    together within ``tolerance_m`` (:func:`gis.topology.simplify_tiling`: shared edges stay
+    shared), for editing; a PUT of such an outline saves exactly it."""
+    out: dict[str, tuple[Any, float]] = {}
+    for rows in park_outlines(session, park_ids).values():
+        geoms, dev = simplify_tiling([g for _, g in rows], tolerance_m)
+        out |= {code: (g, d) for (code, _), g, d in zip(rows, geoms, dev)}
+    return out
+
+
+def simplified_properties(props: dict[str, Any], tolerance_m: float, deviation_m: float) -> dict[str, Any]:
+    """Return a cluster's properties with ``simplify_m`` (the tolerance asked, m) and
+    ``deviation_m`` (how far the outline shown lies from the stored one at most, m)."""
+    return props | {"simplify_m": tolerance_m, "deviation_m": round(deviation_m, 3)}
 
 
 def changed_cluster(result: EditResult) -> dict[str, Any]:
@@ -165,4 +186,12 @@ def feature_changes(
     return changes, ignored
 
 
-__all__ = ["changed_cluster", "edit_response", "feature_changes", "reassigned_list", "unchanged_response"]
+__all__ = [
+    "changed_cluster",
+    "edit_response",
+    "feature_changes",
+    "reassigned_list",
+    "simplified_outlines",
+    "simplified_properties",
+    "unchanged_response",
+]

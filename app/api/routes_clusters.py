@@ -30,7 +30,13 @@ from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from app.api.cluster_writes import edit_response, feature_changes, unchanged_response
+from app.api.cluster_writes import (
+    edit_response,
+    feature_changes,
+    simplified_outlines,
+    simplified_properties,
+    unchanged_response,
+)
 from app.api.deleted import DeletedClusterCollection, deleted_collection
 from app.api.deps import Planner, SessionDep, StateDep, Viewer, WriteSessionDep
 from app.api.etags import IfMatch, expected_version, matches, tag_versions
@@ -38,6 +44,7 @@ from app.api.features import cluster_feature
 from app.api.geojson import (
     bbox_to_zone,
     collection_text,
+    feature,
     feature_text,
     geometry_from_request,
     geometry_json,
@@ -120,6 +127,20 @@ ContentCrs = Annotated[
 ]
 
 
+#: ``?simplify=``: outlines simplified for editing, in metres.
+SimplifyQuery = Annotated[
+    float | None,
+    Query(
+        gt=0,
+        le=5,
+        description="simplify the outlines for editing within this tolerance (m, zone CRS): every "
+        "cluster of the park together, so shared edges stay shared; properties simplify_m and "
+        "deviation_m (how far the outline shown lies from the stored one at most). A PUT of the "
+        "outline shown saves exactly it (with neighbours=yield the neighbours follow).",
+    ),
+]
+
+
 def edited(session: Session, zone: ZoneRow, result: EditResult, status: int = 200) -> JSONResponse:
     """Return one written cluster as :func:`app.api.cluster_writes.edit_response` does."""
     return edit_response(session, zone, TopologyEdit(written=[result]), status)
@@ -165,6 +186,7 @@ def list_clusters(
     user: Viewer,
     paging: Paging,
     park: Annotated[str | None, Query(description="park id(s), comma-separated")] = None,
+    simplify: SimplifyQuery = None,
 ) -> GeoJSONResponse:
     """Return the zone's clusters ordered by cluster_id, paged, optionally within ``bbox``.
 
@@ -175,8 +197,15 @@ def list_clusters(
     area = bbox_to_zone(paging.bbox, zone.crs) if paging.bbox else None
     page = clusters_page(session, zone.id, area=area, park=park, limit=paging.limit, offset=paging.offset)
     geoms = shapely.from_wkb(np.array([None if w is None else bytes(w) for *_, w in page.rows], dtype=object))
+    props = [cluster_properties(c, pc) for c, pc, _ in page.rows]
+    if simplify is not None:
+        shown = simplified_outlines(session, {c.park_id for c, _, _ in page.rows}, simplify)
+        for k, (c, _, _) in enumerate(page.rows):
+            if c.code in shown:
+                geoms[k], dev = shown[c.code]
+                props[k] = simplified_properties(props[k], simplify, dev)
     texts = geometry_json(geoms, zone.crs)
-    feats = [feature_text(c.code, g, cluster_properties(c, pc)) for (c, pc, _), g in zip(page.rows, texts)]
+    feats = [feature_text(c.code, g, p) for (c, _, _), g, p in zip(page.rows, texts, props)]
     return GeoJSONResponse(
         collection_text(
             feats,
@@ -223,11 +252,18 @@ def get_cluster(
     user: Viewer,
     cluster_id: str,
     if_none_match: Annotated[str | None, Header()] = None,
+    simplify: SimplifyQuery = None,
 ) -> Any:
+    """Return the cluster; with ``simplify`` its outline as simplified for editing (with all the
+    park's clusters, so the edges it shares stay shared)."""
     zone = served_zone(session, state.settings)
     feat, tag = cluster_feature(session, zone, cluster_id)
     if matches(if_none_match, tag):
         return Response(status_code=304, headers={"ETag": tag})
+    if simplify is not None and feat["geometry"] is not None:
+        c, _, _ = find_cluster(session, zone.id, cluster_id)
+        geom, dev = simplified_outlines(session, [c.park_id], simplify)[cluster_id]
+        feat = feature(cluster_id, geom, simplified_properties(feat["properties"], simplify, dev), zone.crs)
     return JSONResponse(feat, headers={"ETag": tag}, media_type=GEOJSON)
 
 
