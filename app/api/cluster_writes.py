@@ -16,16 +16,18 @@ from app.api.features import cluster_feature, edit_body
 from app.api.geojson import geometry_from_request, request_crs
 from app.api.models_topology import CLUSTER_READ_ONLY, ClusterFeatureIn
 from app.api.routes_zone import GEOJSON
+from app.api.store import park_of
 from app.db import notes
 from app.db.cluster_edits import CLUSTER_EDITABLE
 from app.db.cluster_outline import SNAP_M
 from app.db.cluster_topology import TopologyEdit
 from app.db.geometry import from_db
 from app.db.models import ClusterRow, ParkRow, ZoneRow
-from app.db.unassigned import park_outlines
+from app.db.notes import name_of
+from app.db.unassigned import park_outlines, park_where_drawn
 from app.db.versioning import EditResult
-from gis.errors import SchemaError
-from gis.messages import msg
+from gis.errors import GeometryError, SchemaError
+from gis.messages import Name, msg
 from gis.topology import simplify_tiling
 from gis.units import MU_M2
 
@@ -51,6 +53,33 @@ def simplified_properties(props: dict[str, Any], tolerance_m: float, deviation_m
     """Return a cluster's properties with ``simplify_m`` (the tolerance asked, m) and
     ``deviation_m`` (how far the outline shown lies from the stored one at most, m)."""
     return props | {"simplify_m": tolerance_m, "deviation_m": round(deviation_m, 3)}
+
+
+def drawn_park(session: Session, zone_id: str, geom: Any, given: str | None, name: Name) -> ParkRow:
+    """Return the park a new cluster's outline (zone CRS) is drawn in.
+
+    ``given`` (the request's ``park``) must be that park: another is refused naming both parks;
+    an unknown one is NotFoundError naming the zone's parks. An outline in no park is refused.
+    """
+    park = park_where_drawn(session, zone_id, geom)
+    if park is None:
+        if given is not None:
+            park_of(session, zone_id, given)  # NotFoundError naming the parks
+        raise GeometryError(
+            "the outline lies in no park",
+            where="geometry",
+            hint="draw the cluster inside a park",
+            msg=msg("error.cluster.in_no_park", cluster=name),
+        )
+    if given is not None and given != park.code:
+        other = park_of(session, zone_id, given)
+        raise GeometryError(
+            f"the outline is drawn in park {park.code}, not {given}",
+            where="park",
+            hint="leave park out: it is the park the outline is drawn in",
+            msg=msg("error.cluster.drawn_elsewhere", cluster=name, park=name_of(park), given=name_of(other)),
+        )
+    return park
 
 
 def changed_cluster(result: EditResult) -> dict[str, Any]:
@@ -188,6 +217,7 @@ def feature_changes(
 
 __all__ = [
     "changed_cluster",
+    "drawn_park",
     "edit_response",
     "feature_changes",
     "reassigned_list",

@@ -31,6 +31,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from app.api.cluster_writes import (
+    drawn_park,
     edit_response,
     feature_changes,
     simplified_outlines,
@@ -84,12 +85,10 @@ from app.db.edits import (
 )
 from app.db.geometry import RepairTolerance
 from app.db.lookups import current_version
-from app.db.models import ParkRow, ZoneRow
-from app.db.notes import name_of
-from app.db.unassigned import park_where_drawn
+from app.db.models import ZoneRow
 from app.db.undelete import undelete_cluster
 from app.db.versioning import conflict_error
-from gis.errors import GeometryError, SchemaError
+from gis.errors import SchemaError
 from gis.messages import Name, msg
 
 router = APIRouter(tags=["clusters"])
@@ -144,33 +143,6 @@ SimplifyQuery = Annotated[
 def edited(session: Session, zone: ZoneRow, result: EditResult, status: int = 200) -> JSONResponse:
     """Return one written cluster as :func:`app.api.cluster_writes.edit_response` does."""
     return edit_response(session, zone, TopologyEdit(written=[result]), status)
-
-
-def drawn_park(session: Session, zone_id: str, geom: Any, given: str | None, name: Name) -> ParkRow:
-    """Return the park a new cluster's outline (zone CRS) is drawn in.
-
-    ``given`` (the request's ``park``) must be that park: another is refused naming both parks;
-    an unknown one is NotFoundError naming the zone's parks. An outline in no park is refused.
-    """
-    park = park_where_drawn(session, zone_id, geom)
-    if park is None:
-        if given is not None:
-            park_of(session, zone_id, given)  # NotFoundError naming the parks
-        raise GeometryError(
-            "the outline lies in no park",
-            where="geometry",
-            hint="draw the cluster inside a park",
-            msg=msg("error.cluster.in_no_park", cluster=name),
-        )
-    if given is not None and given != park.code:
-        other = park_of(session, zone_id, given)
-        raise GeometryError(
-            f"the outline is drawn in park {park.code}, not {given}",
-            where="park",
-            hint="leave park out: it is the park the outline is drawn in",
-            msg=msg("error.cluster.drawn_elsewhere", cluster=name, park=name_of(park), given=name_of(other)),
-        )
-    return park
 
 
 @router.get(

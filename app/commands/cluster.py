@@ -213,7 +213,7 @@ def cluster_split(
 ) -> None:
     """Split a cluster along a line into two clusters (areas add up; parcels follow)."""
     from app.api.store import find_cluster
-    from app.db.cluster_topology import split_cluster
+    from app.db.cluster_split_merge import split_cluster
 
     lang = set_lang(lang) if lang else current()
     settings = Settings()
@@ -241,7 +241,7 @@ def cluster_merge(
 ) -> None:
     """Merge two neighbouring clusters of one park: the second is deleted, its parcels move."""
     from app.api.store import find_cluster
-    from app.db.cluster_topology import merge_clusters
+    from app.db.cluster_split_merge import merge_clusters
 
     lang = set_lang(lang) if lang else current()
     fields = {k: v for k, v in (("name", name), ("name_en", name_en)) if v is not None}
