@@ -413,6 +413,46 @@ class RuleOut(BaseModel):
     unit: str | None
     source: str
     message: str
+    level: Literal["warning"] | None = Field(
+        None, description='"warning": a pass a planner must see (a partial constraint), shown in amber'
+    )
+
+
+class LandDeductionOut(BaseModel):
+    kind: Literal["outside_park", "river", "steep"]
+    name: str | None = Field(description="the river's name (river parts)")
+    area_m2: float
+    area_mu: float
+    label: str
+
+
+class LandSplitOut(BaseModel):
+    granted_mu: float = Field(description="gross area of the granted piece (亩)")
+    granted_net_mu: float = Field(description="its net buildable area: the declared demand (亩)")
+    remainder_mu: float
+    remainder_net_mu: float
+    min_remainder_mu: float | None
+    granted_road_m: float = Field(description="distance of the granted piece to the nearest road (m)")
+    remainder_road_m: float
+    road_access_m: float | None
+
+
+class LandOut(BaseModel):
+    """The land basis: which area the intensities are computed on, and why."""
+
+    parcel_mu: float = Field(description="gross area of the site (亩)")
+    net_mu: float = Field(description="net buildable area: gross minus the constrained parts (亩)")
+    granted_mu: float = Field(description="the area the intensity rules divide by (亩)")
+    declared_mu: float | None = Field(description="the project's declared land demand (亩)")
+    basis: Literal["split", "net"]
+    basis_label: str
+    reason: str
+    computed_from: Literal["geometry", "measures"]
+    deductions: list[LandDeductionOut]
+    split: LandSplitOut | None
+    geometry: dict[str, Any] | None = Field(
+        None, description="constrained parts, granted piece, remainder and cut: GeoJSON, WGS 84"
+    )
 
 
 class CheckResponse(BaseModel):
@@ -422,6 +462,7 @@ class CheckResponse(BaseModel):
     verdict: Literal["pass", "fail", "review"]
     max_justified_mu: float | None
     max_justified_basis: str | None
+    land: LandOut | None = None
     rules: list[RuleOut]
     notes: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)

@@ -2,6 +2,10 @@
 ``/recommend``; :func:`check_on_site` and :func:`save_checked` are shared with ``POST /projects``
 (the register, :mod:`app.api.routes_projects`).
 
+A check states its land basis (:mod:`scoring.land`): the site's gross, net buildable and
+granted area, cut from the zone's layers (the measuring context of :mod:`app.api.scores`), with
+the constrained parts and a proposed split drawn as GeoJSON in WGS 84 (``land.geometry``).
+
 Both work on the zone's scored parcel table (the parcels as they are now, with the newest score
 run), the utility capacities of its substations and water layers, and the zone's rules with the
 clusters of the database (:func:`app.db.rules.zone_rules`): a cluster drawn on the map admits
@@ -23,8 +27,10 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import ApiState, Checker, SessionDep, StateDep, Viewer, write_transaction
 from app.api.geojson import jsonable, to_wgs84
+from app.api.land import land_features
 from app.api.lang import request_lang
 from app.api.models import CheckRequest, CheckResponse, ErrorBody, RecommendRequest, RecommendResponse
+from app.api.scores import zone_context
 from app.api.store import served_zone
 from app.db.models import UserRow, ZoneRow
 from app.db.records import add_project, record_check
@@ -36,6 +42,7 @@ from gis.errors import NotFoundError, SchemaError
 from gis.messages import joined, msg, plain
 from scoring.admission import CheckResult, check_site
 from scoring.industry import classify_industry
+from scoring.land import land_on_context
 from scoring.project import Project, parse_project, project_warnings
 from scoring.recommend import recommend
 from scoring.zone import ZoneConfig
@@ -104,8 +111,11 @@ def check_on_site(
             msg=msg("error.parcel.not_found", parcel=joined(missing)),
         )
     rows = table.set_index("parcel_id", drop=False).loc[ids].reset_index(drop=True)
-    result = check_site(cfg, pd.DataFrame(rows.drop(columns=rows.geometry.name)), project, ledger)
+    site_geom = shapely.union_all(rows.geometry.to_numpy())
+    land = land_on_context(zone_context(session, zone.id), cfg, site_geom, project.land_mu)
+    result = check_site(cfg, pd.DataFrame(rows.drop(columns=rows.geometry.name)), project, ledger, land=land)
     data_out = result.to_dict()
+    data_out["land"]["geometry"] = land_features(land, zone.crs)
     return SiteCheck(
         zone,
         project,
