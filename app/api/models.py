@@ -396,6 +396,15 @@ class CheckRequest(_In):
     )
 
 
+class LandRequest(_In):
+    parcel_id: str | None = None
+    parcel_ids: list[str] | None = Field(None, description="a site of adjacent parcels in one cluster")
+    land_mu: float | None = Field(None, ge=0, description="the declared land demand (亩)")
+    investment_wan: float | None = Field(None, ge=0, description="investment (万元), for the formula")
+    output_wan: float | None = Field(None, ge=0, description="annual output (万元), for the formula")
+    lang: Lang | None = Field(None, description="zh or en (default: Accept-Language, else zh)")
+
+
 class ProjectSave(_In):
     project: dict[str, Any] = Field(description="the project, as for POST /check")
     parcel_id: str | None = None
@@ -452,6 +461,13 @@ class LandOut(BaseModel):
     split: LandSplitOut | None
     geometry: dict[str, Any] | None = Field(
         None, description="constrained parts, granted piece, remainder and cut: GeoJSON, WGS 84"
+    )
+
+
+class LandResponse(LandOut):
+    formulas: dict[str, str] = Field(
+        default_factory=dict,
+        description="投资强度/产出强度 on the granted area, as the check's intensity rules write them",
     )
 
 
