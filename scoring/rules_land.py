@@ -71,7 +71,7 @@ def rule_inside_parks(x: RuleInputs) -> RuleResult | None:
         return None
     tol = x.zone.land.outside_tolerance_m2 if x.zone.land is not None else 1.0
     out_m2 = land.outside_m2
-    params = {"m2": fmt(out_m2, 1), "mu": fmt(out_m2 / MU_M2), "tol": fmt(tol, 1)}
+    params = {"m2": fmt(out_m2, 1), "mu": fmt(out_m2 / MU_M2, 4), "tol": fmt(tol, 1)}
     if out_m2 > tol:
         return RuleResult(
             "inside_parks",
