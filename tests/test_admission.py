@@ -334,7 +334,7 @@ def test_land_demand_not_covered():
     r = check_project(jiaokou(), row(mu=20), project(land_mu=30), ledger())
     ld = r.rule("land_demand")
     assert (ld.status, ld.value, ld.threshold) == ("fail", 20.0, 30.0)
-    assert zh(ld) == "地块 20 亩 < 用地需求 30 亩，差 10 亩"
+    assert zh(ld) == "地块可建设净用地 20 亩 < 用地需求 30 亩，差 10 亩"
 
 
 def test_land_demand_undeclared_is_review():

@@ -2,7 +2,7 @@
 // (the server's formula on the area the project would be granted, POST /check/land), the basis
 // block above the rules, and the constrained parts and proposed split drawn on the map
 // (river control zones, steep land and the part outside the parks hatched red; the granted
-// piece green, the remainder grey, the cut dashed).
+// piece blue, the remainder grey, the cut dashed).
 
 import { request } from "./api.js";
 import { lang, t } from "./i18n.js";
@@ -25,8 +25,8 @@ function ensureHatch() {
 
 const STYLES = {
   deduction: { color: "#b71c1c", weight: 2, fillOpacity: 1, className: "land-deduction" },
-  granted: { color: "#2e7d32", weight: 3, dashArray: "6 4", fill: true, fillColor: "#66bb6a", fillOpacity: 0.12, className: "land-granted" },
-  remainder: { color: "#616161", weight: 2, dashArray: "2 4", fill: false, className: "land-remainder" },
+  granted: { color: "#0d47a1", weight: 3, dashArray: "6 4", fill: true, fillColor: "#1e88e5", fillOpacity: 0.35, className: "land-granted" },
+  remainder: { color: "#424242", weight: 2, dashArray: "2 4", fill: true, fillColor: "#9e9e9e", fillOpacity: 0.35, className: "land-remainder" },
   cut: { color: "#212121", weight: 3, dashArray: "8 6", className: "land-cut" },
 };
 
@@ -56,6 +56,7 @@ export class LandOverlay {
       },
     }).eachLayer((l) => this.layer.addLayer(l));
     if (!this.map.hasLayer(this.layer)) this.layer.addTo(this.map);
+    this.map.fitBounds(this.layer.getBounds(), { padding: [80, 80], maxZoom: 17, animate: false });
   }
 }
 
