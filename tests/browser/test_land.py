@@ -63,6 +63,19 @@ def test_the_form_and_the_verdict_state_the_land_basis(w: Watch, api: httpx.Clie
     assert ("10 亩" if zh else "10 mu") in f.locator("#intensity-hint .hint-basis").inner_text()
     w.shot(f"{lang}_30_land_hint_whole_parcel")
 
+    # SC-0183's panel: not excluded, but its part in 大麦郊河's control line is named and scales
+    # the score (no longer "no exclusion" without a word)
+    parcel = api.get("/parcels/SC-0183").json()["properties"]
+    assert 0 < parcel["land_factor"] < 1
+    f.fill("#search-input", "SC-0183")
+    f.press("#search-input", "Enter")
+    f.click("#tab-parcel-btn")
+    f.wait_for_selector("#parcel-partial")
+    partial = f.locator("#parcel-partial").inner_text()
+    assert "大麦郊河" in partial and f"{100 * parcel['land_factor']:.1f}".rstrip("0").rstrip(".") in partial
+    assert float(f.locator("#parcel-score").inner_text()) == pytest.approx(parcel["score"], abs=0.05)
+    w.shot(f"{lang}_29_parcel_partly_constrained")
+
     # SC-0183: 30 亩 split off; the part in 大麦郊河's control line is a warning, drawn hatched
     check_project_on(w, "SC-0183", PROJECT)
     want = (
