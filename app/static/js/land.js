@@ -13,14 +13,13 @@ const HATCH_ID = "land-hatch";
 /** Put the red hatch pattern the constrained parts are filled with into the page (once). */
 function ensureHatch() {
   if (document.getElementById(HATCH_ID)) return;
-  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-  svg.setAttribute("width", "0");
-  svg.setAttribute("height", "0");
-  svg.style.position = "absolute";
-  svg.innerHTML = `<defs><pattern id="${HATCH_ID}" patternUnits="userSpaceOnUse" width="8" height="8"
-    patternTransform="rotate(45)"><rect width="8" height="8" fill="rgba(211,47,47,0.18)"/>
-    <line x1="0" y1="0" x2="0" y2="8" stroke="#d32f2f" stroke-width="3"/></pattern></defs>`;
-  document.body.appendChild(svg);
+  // parsed as HTML, the <svg> element gets the SVG namespace without naming it
+  const holder = document.createElement("div");
+  holder.innerHTML = `<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>
+    <pattern id="${HATCH_ID}" patternUnits="userSpaceOnUse" width="8" height="8" patternTransform="rotate(45)">
+    <rect width="8" height="8" fill="rgba(211,47,47,0.18)"/>
+    <line x1="0" y1="0" x2="0" y2="8" stroke="#d32f2f" stroke-width="3"/></pattern></defs></svg>`;
+  document.body.appendChild(holder.firstElementChild);
 }
 
 const STYLES = {
