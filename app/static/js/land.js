@@ -93,6 +93,7 @@ export class IntensityHint {
     const out = project.output_wan > 0 ? project.output_wan : null;
     if (!inv && !out) { this.el.textContent = ""; return; }
     if (!parcel || !canAsk) { this.local(inv, out, project.land_mu); return; }
+    if (this.shownLang !== lang()) this.el.textContent = ""; // never a hint in the other language
     const seq = ++this.seq;
     this.timer = setTimeout(async () => {
       try {
@@ -101,6 +102,7 @@ export class IntensityHint {
         });
         if (seq !== this.seq) return;
         const f = data.formulas || {};
+        this.shownLang = lang();
         this.el.innerHTML = `${[f.investment_intensity, f.output_intensity].filter(Boolean).map((s) => `<div class="hint-formula">${esc(s)}</div>`).join("")}
           <div class="hint-basis">${esc(data.reason)}</div>`;
       } catch {
@@ -110,6 +112,7 @@ export class IntensityHint {
   }
 
   local(inv, out, land) {
+    this.shownLang = lang();
     if (!(land > 0)) { this.el.textContent = ""; return; }
     const parts = [];
     if (inv) parts.push(t("land.formula_declared", { name: t("rule.investment_intensity"), amount: num(inv, 2), area: num(land, 2), value: num(inv / land, 2) }));
