@@ -11,9 +11,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.api.land_models import LandOut, LandRequest, LandResponse
 from scoring.zone import AdmissionCondition, PositiveList
 
 Lang = Literal["zh", "en"]
+
+__all__ = ["LandOut", "LandRequest", "LandResponse"]  # re-exported: the land basis (app.api.land_models)
 
 
 class _In(BaseModel):
@@ -396,15 +399,6 @@ class CheckRequest(_In):
     )
 
 
-class LandRequest(_In):
-    parcel_id: str | None = None
-    parcel_ids: list[str] | None = Field(None, description="a site of adjacent parcels in one cluster")
-    land_mu: float | None = Field(None, ge=0, description="the declared land demand (亩)")
-    investment_wan: float | None = Field(None, ge=0, description="investment (万元), for the formula")
-    output_wan: float | None = Field(None, ge=0, description="annual output (万元), for the formula")
-    lang: Lang | None = Field(None, description="zh or en (default: Accept-Language, else zh)")
-
-
 class ProjectSave(_In):
     project: dict[str, Any] = Field(description="the project, as for POST /check")
     parcel_id: str | None = None
@@ -424,50 +418,6 @@ class RuleOut(BaseModel):
     message: str
     level: Literal["warning"] | None = Field(
         None, description='"warning": a pass a planner must see (a partial constraint), shown in amber'
-    )
-
-
-class LandDeductionOut(BaseModel):
-    kind: Literal["outside_park", "river", "steep"]
-    name: str | None = Field(description="the river's name (river parts)")
-    area_m2: float
-    area_mu: float
-    label: str
-
-
-class LandSplitOut(BaseModel):
-    granted_mu: float = Field(description="gross area of the granted piece (亩)")
-    granted_net_mu: float = Field(description="its net buildable area: the declared demand (亩)")
-    remainder_mu: float
-    remainder_net_mu: float
-    min_remainder_mu: float | None
-    granted_road_m: float = Field(description="distance of the granted piece to the nearest road (m)")
-    remainder_road_m: float
-    road_access_m: float | None
-
-
-class LandOut(BaseModel):
-    """The land basis: which area the intensities are computed on, and why."""
-
-    parcel_mu: float = Field(description="gross area of the site (亩)")
-    net_mu: float = Field(description="net buildable area: gross minus the constrained parts (亩)")
-    granted_mu: float = Field(description="the area the intensity rules divide by (亩)")
-    declared_mu: float | None = Field(description="the project's declared land demand (亩)")
-    basis: Literal["split", "net"]
-    basis_label: str
-    reason: str
-    computed_from: Literal["geometry", "measures"]
-    deductions: list[LandDeductionOut]
-    split: LandSplitOut | None
-    geometry: dict[str, Any] | None = Field(
-        None, description="constrained parts, granted piece, remainder and cut: GeoJSON, WGS 84"
-    )
-
-
-class LandResponse(LandOut):
-    formulas: dict[str, str] = Field(
-        default_factory=dict,
-        description="投资强度/产出强度 on the granted area, as the check's intensity rules write them",
     )
 
 
