@@ -348,7 +348,7 @@ def test_oversized_parcel_is_review_with_the_excess_and_intensity_fails():
     aj = r.rule("area_justified")
     assert (aj.status, aj.value, aj.threshold) == ("review", 300.0, 240.0)
     assert zh(aj) == (
-        "地块 300 亩，超出项目可支撑的最大用地 240 亩 60 亩（25%），按表9-6本地块上投资/产出强度不达标"
+        "供地 300 亩，超出项目可支撑的最大用地 240 亩 60 亩（25%），按表9-6本地块上投资/产出强度不达标"
         "；项目申报用地 250 亩本身已超出 240 亩"
     )
     assert "60 mu (25 %) larger" in en(aj)
