@@ -67,6 +67,8 @@ class RuleResult:
     message: Message
     #: The project fields to fill (``land_mu`` …) when the status is ``needs_data``.
     fields: tuple[str, ...] = ()
+    #: "warning" for a pass that a planner must see (a partial constraint), else None.
+    level: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the outcome as JSON data whose texts are still messages (render at the edge)."""
@@ -79,6 +81,7 @@ class RuleResult:
             "source": self.source,
             "message": self.message,
             "fields": list(self.fields),
+            "level": self.level,
         }
 
 
@@ -131,6 +134,9 @@ class RuleInputs:
     thresholds: Thresholds
     justified: JustifiedArea | None
     ledger: CapacityLedger | None
+    #: The land basis (:class:`scoring.land.LandBasis`; typed Any here, since scoring.land
+    #: builds on this module) the area rules divide by.
+    land: Any = None
 
 
 RuleFn = Callable[[RuleInputs], "RuleResult | None"]

@@ -11,10 +11,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.api.land_models import LandOut, LandRequest, LandResponse
 from scoring.rulebook import Status
 from scoring.zone import AdmissionCondition, PositiveList
 
 Lang = Literal["zh", "en"]
+
+__all__ = ["LandOut", "LandRequest", "LandResponse"]  # re-exported: the land basis (app.api.land_models)
 
 
 class _In(BaseModel):
@@ -445,6 +448,9 @@ class RuleOut(BaseModel):
     fields: list[str] = Field(
         default_factory=list, description="needs_data: the project fields to fill (land_mu …)"
     )
+    level: Literal["warning"] | None = Field(
+        None, description='"warning": a pass a planner must see (a partial constraint), shown in amber'
+    )
 
 
 class CheckResponse(BaseModel):
@@ -457,6 +463,7 @@ class CheckResponse(BaseModel):
     missing_fields: list[str] = Field(
         default_factory=list, description="the fields the needs_data rules ask for, each once"
     )
+    land: LandOut | None = None
     rules: list[RuleOut]
     notes: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
