@@ -383,6 +383,9 @@ class ZoneData(_Model):
     enterprises: str | None = Field(
         default=None, description="YAML list of the existing enterprises (表2-1), read by scoring.enterprises"
     )
+    evaluation: str | None = Field(
+        default=None, description="YAML of the 亩均效益 evaluation method, read by scoring.evaluation_method"
+    )
 
 
 # --------------------------------------------------------------------------- the zone
