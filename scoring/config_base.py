@@ -41,6 +41,8 @@ FILE_KIND_IDS: dict[str, str] = {
     "the enterprises file": "config.enterprises_file",
     "evaluation file": "config.evaluation_file",
     "the evaluation file": "config.evaluation_file",
+    "zone report file": "config.zone_report_file",
+    "the zone report file": "config.zone_report_file",
 }
 
 

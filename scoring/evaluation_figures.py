@@ -31,6 +31,9 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "scale": ("规模", "scale"),
     "producing_year": ("投产年份", "producing_year"),
     "kind": ("行业类型", "kind"),
+    # Beyond the evaluation (optional): for the zone report and 表6-1 progress.
+    "output_wan": ("工业总产值（万元）", "output_wan"),
+    "investment_wan": ("累计固定资产投资（万元）", "investment_wan"),
 }
 NUMBER_FIELDS = (
     "land_mu",
@@ -42,6 +45,8 @@ NUMBER_FIELDS = (
     "emissions_t",
     "employees",
     "rnd_wan",
+    "output_wan",
+    "investment_wan",
 )
 REQUIRED = ("enterprise", "land_mu", "scale")
 #: 规模 as written → group id.
@@ -51,7 +56,8 @@ SCALES = {"规上": "above", "规下": "below", "above": "above", "below": "belo
 @dataclass(frozen=True)
 class Figures:
     """One enterprise's figures for one year: land in 亩, money in 万元, energy in tce, power in
-    万 kWh, emissions in t, employees as people; None where the table leaves the cell empty.
+    万 kWh, emissions in t, employees as people, output (工业总产值) and cumulative fixed-asset
+    investment in 万元; None where the table leaves the cell empty.
     ``scale`` is ``above`` (规上) or ``below`` (规下); ``kind`` e.g. 公用事业 or None."""
 
     enterprise: str
@@ -67,6 +73,8 @@ class Figures:
     rnd_wan: float | None = None
     producing_year: int | None = None
     kind: str | None = None
+    output_wan: float | None = None
+    investment_wan: float | None = None
 
     def get(self, field: str) -> float | None:
         """Return the figure ``field`` (a number field), None when missing."""

@@ -386,6 +386,9 @@ class ZoneData(_Model):
     evaluation: str | None = Field(
         default=None, description="YAML of the 亩均效益 evaluation method, read by scoring.evaluation_method"
     )
+    zone_report: str | None = Field(
+        default=None, description="YAML of the zone report (TD/T 1029, 表6-1), read by scoring.zone_report"
+    )
 
 
 # --------------------------------------------------------------------------- the zone

@@ -130,3 +130,38 @@ def test_evaluate_a_file_alone_json_and_workbook(tmp_path: Path):
     first = dict(zip(head, rows[1], strict=True))
     assert first["企业名称"] == "甲" and first["综合得分"] == 83.33 and first["类别"] == "A"
     assert first["亩均税收 得分"] == 50
+
+
+def test_zone_report_cli(zone_db, db_url, tmp_path: Path):
+    _enterprises(zone_db, "甲", "乙", "丙")
+    good = tmp_path / "good.csv"
+    good.write_text(GOOD, encoding="utf-8")
+    assert _run("figures", "import", str(good), "--year", "2025", "--database-url", db_url).exit_code == 0
+    r = _run(
+        "zone-report",
+        "--year",
+        "2025",
+        "--json",
+        "--zone",
+        ZONE_FILE,
+        "--database-url",
+        db_url,
+        "--lang",
+        "en",
+    )
+    assert r.exit_code == 0, r.output
+    rep = json.loads(r.output)
+    assert {"year", "areas", "progress", "targets_year", "baseline_year"} <= set(rep)
+    assert [a["id"] for a in rep["areas"]] == ["shuitou", "shuangchi", "zone"]
+    zone = next(a for a in rep["areas"] if a["id"] == "zone")
+    # The small zone: SC-0002 (100 m × 100 m = 15 亩, M3, 天鹏冶炼) is the only occupied parcel.
+    assert zone["inputs"]["built_mu"] == 15 and zone["inputs"]["industrial_built_mu"] == 15
+    ind = {i["id"]: i for i in zone["indicators"]}
+    assert ind["industrial_share"]["value"] == 100
+    # 甲, 乙, 丙 occupy no parcel: no tax on industrial land to report.
+    assert ind["industrial_tax"]["value"] is None and ind["industrial_tax"]["no_data"].startswith("no data")
+    progress = {p["id"]: p for p in rep["progress"]}
+    assert progress["tax_total"]["current"] == 0.0061  # (40 + 20 + 1) 万元
+    assert progress["developed_mu"]["current"] == 15 and progress["developed_mu"]["baseline"] == 1092
+    r = _run("zone-report", "--year", "2025", "--zone", ZONE_FILE, "--database-url", db_url)
+    assert r.exit_code == 0 and "工业用地率" in r.output and "表6-1" in r.output

@@ -189,6 +189,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth,
         routes_checks,
         routes_clusters,
+        routes_evaluation,
         routes_imports,
         routes_jobs,
         routes_parcels,
@@ -269,6 +270,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_rerun,
         routes_tiles,
         routes_imports,
+        routes_evaluation,
     )
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)

@@ -151,7 +151,59 @@ def figures_import(
     typer.echo(text("figures.cli.imported", lang, year=year, n=len(rows), added=added, updated=updated))
 
 
+def zone_report_cmd(
+    year: int = typer.Option(..., "--year", help="the year reported"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    zone: Path | None = ZoneOption,
+    database_url: str | None = DatabaseUrl,
+    lang: str = typer.Option("", "--lang", help=LANG_HELP),
+) -> None:
+    """开发区土地集约利用评价 (TD/T 1029) per park and zone, and progress toward 表6-1, from the
+    database's parcels and the year's figures; "no data" where an input is missing."""
+    from app.api.store import served_zone
+    from app.db.engine import session_factory
+    from app.i18n import render_value
+    from app.scoring_io.evaluation import zone_report_in_db
+    from app.settings import Settings
+
+    lang = set_lang(lang) if lang else current()
+    engine = _ready_engine(database_url)
+    try:
+        with session_factory(engine)() as s:
+            report = zone_report_in_db(s, served_zone(s, Settings()).id, _zone_file(zone), year)
+    finally:
+        engine.dispose()
+    report = render_value(report, lang)
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    con = Console(highlight=False, soft_wrap=False)
+    con.print(text("report.cli.head", lang, year=year, title=report["title"]))
+    zh = lang == "zh"
+    for area in report["areas"]:
+        table = Table(title=area["name"] if zh else area["name_en"])
+        for col in ("report.col.indicator", "report.col.value", "report.col.unit", "report.col.note"):
+            table.add_column(text(col, lang))
+        for ind in area["indicators"]:
+            value = "" if ind["value"] is None else f"{ind['value']:,.2f}"
+            table.add_row(ind["name"] if zh else ind["name_en"], value, ind["unit"], ind["no_data"] or "")
+        con.print(table)
+    table = Table(title=text("report.cli.progress", lang))
+    table.add_column(text("report.col.indicator", lang))
+    table.add_column(text("report.col.baseline", lang, year=report["baseline_year"]))
+    table.add_column(text("report.col.current", lang))
+    table.add_column(text("report.col.target", lang, year=report["targets_year"]))
+    table.add_column(text("report.col.unit", lang))
+    for p in report["progress"]:
+        cells = ["" if p[k] is None else f"{p[k]:,.2f}" for k in ("baseline", "current", "target")]
+        table.add_row(p["name"] if zh else p["name_en"], *cells, p["unit"])
+    con.print(table)
+    if report.get("illustrative"):
+        con.print(text("report.cli.illustrative", lang))
+
+
 def register(cli: typer.Typer) -> None:
-    """Add ``evaluate`` and the ``figures`` group to ``cli``."""
+    """Add ``evaluate``, ``zone-report`` and the ``figures`` group to ``cli``."""
     cli.command("evaluate")(evaluate_cmd)
+    cli.command("zone-report")(zone_report_cmd)
     cli.add_typer(figures_app, name="figures")

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
+import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.audit import record
-from app.db.models import EnterpriseRow, EnterpriseYearlyRow
+from app.db.models import EnterpriseRow, EnterpriseYearlyRow, ParcelRow, ParkRow
 from gis.errors import InputFileError
 from gis.messages import joined, msg
 from scoring.evaluation_figures import COLUMNS, Figures
@@ -33,6 +34,8 @@ STORED = (
     "scale",
     "producing_year",
     "kind",
+    "output_wan",
+    "investment_wan",
 )
 
 
@@ -53,6 +56,8 @@ def _figures(name: str, row: EnterpriseYearlyRow) -> Figures | None:
         rnd_wan=row.rd_wan,
         producing_year=row.producing_year,
         kind=row.kind,
+        output_wan=row.output_wan,
+        investment_wan=row.investment_wan,
     )
 
 
@@ -158,3 +163,43 @@ def import_figures(
         },
     )
     return added, updated
+
+
+def parcel_table(session: Session, zone_id: str) -> pd.DataFrame:
+    """Return the zone's parcels as the zone report reads them: park (its code), status,
+    land_use, area_mu (亩) and enterprise (the occupant's name, else the parcel's enterprise
+    text)."""
+    rows = session.execute(
+        select(
+            ParkRow.code,
+            ParcelRow.status,
+            ParcelRow.land_use,
+            ParcelRow.area_mu,
+            EnterpriseRow.name,
+            ParcelRow.enterprise,
+        )
+        .join(ParkRow, ParcelRow.park_id == ParkRow.id)
+        .outerjoin(EnterpriseRow, ParcelRow.enterprise_id == EnterpriseRow.id)
+        .where(ParcelRow.zone_id == zone_id)
+    ).all()
+    return pd.DataFrame(
+        [(park, status, use, area, occupant or text) for park, status, use, area, occupant, text in rows],
+        columns=["park", "status", "land_use", "area_mu", "enterprise"],
+    )
+
+
+def enterprise_parcels(session: Session, zone_id: str) -> dict[str, list[str]]:
+    """Return enterprise name → the parcel ids it occupies (for the map coloured by class)."""
+    rows = session.execute(
+        select(EnterpriseRow.name, ParcelRow.enterprise, ParcelRow.parcel_id)
+        .select_from(ParcelRow)
+        .outerjoin(EnterpriseRow, ParcelRow.enterprise_id == EnterpriseRow.id)
+        .where(ParcelRow.zone_id == zone_id)
+        .order_by(ParcelRow.parcel_id)
+    ).all()
+    out: dict[str, list[str]] = defaultdict(list)
+    for occupant, text, pid in rows:
+        name = occupant or text
+        if name:
+            out[name].append(pid)
+    return dict(out)
