@@ -165,3 +165,19 @@ def test_zone_report_cli(zone_db, db_url, tmp_path: Path):
     assert progress["developed_mu"]["current"] == 15 and progress["developed_mu"]["baseline"] == 1092
     r = _run("zone-report", "--year", "2025", "--zone", ZONE_FILE, "--database-url", db_url)
     assert r.exit_code == 0 and "工业用地率" in r.output and "表6-1" in r.output
+
+
+def test_evaluate_reads_an_xlsx_with_chinese_headers(tmp_path: Path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(HEAD_ZH.split(","))
+    for line in GOOD.splitlines()[1:]:
+        ws.append([None if c == "" else c for c in line.split(",")])
+    path = tmp_path / "figures.xlsx"
+    wb.save(path)
+    r = _run("evaluate", "--year", "2025", "--figures", str(path), "--zone", ZONE_FILE, "--json")
+    assert r.exit_code == 0, r.output
+    got = {e["name"]: e for e in json.loads(r.output)["enterprises"]}
+    assert (got["甲"]["score"], got["乙"]["score"]) == (83.33, 29.17)  # as from the CSV
