@@ -64,6 +64,9 @@ COMMANDS = {
     "user",
     "projects",
     "cluster",
+    "evaluate",
+    "figures",
+    "zone-report",
     "export",
 }
 
