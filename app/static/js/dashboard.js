@@ -263,6 +263,10 @@ function render() {
   renderLists();
   renderSupervision();
   renderMap().catch((err) => toastError(err));
+  // what is on screen, for tests and scripts: the year and the language it was drawn in
+  const main = document.getElementById("dash-main");
+  main.dataset.year = state.year ?? "";
+  main.dataset.lang = lang();
 }
 
 async function main() {
