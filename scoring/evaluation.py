@@ -126,6 +126,7 @@ class Evaluation:
                         "benchmark": _opt(self.benchmarks[g][i.id]),
                         "cap": m.cap,
                         "unit": i.unit,
+                        "unit_en": i.unit_en or i.unit,
                         "source": i.benchmark.source,
                     }
                     for g in GROUPS

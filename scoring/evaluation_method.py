@@ -78,6 +78,7 @@ class Indicator(ConfigModel):
     denominator: FigureField
     scale: Annotated[float, Field(gt=0)] = Field(default=1.0, description="e.g. 100 for a percentage")
     unit: str = Field(min_length=1, description="e.g. 万元/亩")
+    unit_en: str | None = Field(default=None, description="the unit in English, e.g. 10k yuan/mu")
     weight: Annotated[float, Field(gt=0)]
     benchmark: Benchmark
     source: Source

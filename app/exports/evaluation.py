@@ -33,7 +33,9 @@ def _class_label(e: EnterpriseResult, lang: Lang) -> str:
     if e.klass is None:
         return ""
     if e.klass == "T":
-        return text("eval.class_t", lang) + (f" ({text(EXEMPT_IDS[e.exempt], lang)})" if e.exempt else "")
+        if e.exempt:
+            return text("eval.class_t_why", lang, reason=text(EXEMPT_IDS[e.exempt], lang))
+        return text("eval.class_t", lang)
     return e.klass
 
 
@@ -52,7 +54,8 @@ def group_rows(ev: Evaluation, group: str, lang: Lang) -> pd.DataFrame:
         for ind in inds:
             item = e.items[ind.id]
             label = _name(ind.name, ind.name_en, lang)
-            row[text("eval.col.value", lang, indicator=label, unit=ind.unit)] = (
+            unit = ind.unit if lang == "zh" else (ind.unit_en or ind.unit)
+            row[text("eval.col.value", lang, indicator=label, unit=unit)] = (
                 None if item.value is None else round(item.value, 2)
             )
             row[text("eval.col.benchmark", lang, indicator=label)] = round(item.benchmark, 2)
@@ -103,7 +106,7 @@ def method_rows(ev: Evaluation, lang: Lang) -> pd.DataFrame:
                 {
                     text("eval.col.group", lang): text(GROUP_IDS[g], lang),
                     text("eval.col.item", lang): _name(ind.name, ind.name_en, lang),
-                    text("eval.col.unit", lang): ind.unit,
+                    text("eval.col.unit", lang): ind.unit if lang == "zh" else (ind.unit_en or ind.unit),
                     text("eval.col.weight_only", lang): ind.weight,
                     text("eval.col.benchmark_only", lang): _round(ev.benchmarks[g][ind.id]),
                     text("eval.col.cap", lang): m.cap,
