@@ -113,7 +113,8 @@ def test_evaluate_a_file_alone_json_and_workbook(tmp_path: Path):
     )
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
-    assert set(data) == {"year", "method", "enterprises"} and data["year"] == 2025
+    assert {"year", "method", "enterprises"} <= set(data) and data["year"] == 2025
+    assert data["illustrative"] is False
     assert {"indicators", "classes"} <= set(data["method"])
     ind = data["method"]["indicators"][0]
     assert {"id", "name", "weight", "benchmark", "cap", "unit"} <= set(ind)

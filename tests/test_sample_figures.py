@@ -23,7 +23,7 @@ def test_sample_figures_are_deterministic_and_cover_the_industrial_enterprises()
     assert "山西道尔铝业有限公司" not in {f.enterprise for f in a[YEARS[0]]}  # producing from the last year
 
 
-def test_the_sample_import_writes_them_labelled(db_factory):
+def test_the_sample_import_writes_them_labelled(db_factory, db_url, tmp_path):
     sources = sample_sources()
     report = import_zone(db_factory, sources)
     n = write_sample_figures(db_factory, report.zone_id, sources.zone_file)
@@ -42,3 +42,16 @@ def test_the_sample_import_writes_them_labelled(db_factory):
         assert rep["illustrative"] is True
         zone = next(a for a in rep["areas"] if a["id"] == "zone")
         assert {i["id"]: i["value"] for i in zone["indicators"]}["industrial_tax"] is not None
+
+    # the command line and the workbook say so too
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+
+    out = tmp_path / "eval.xlsx"
+    r = CliRunner().invoke(cli, ["evaluate", "--year", "2025", "--database-url", db_url, "--xlsx", str(out)])
+    assert r.exit_code == 0, r.output
+    assert "示意数据" in r.output
+    rows = list(load_workbook(out)["规上企业"].iter_rows(values_only=True))
+    assert "示意数据" in str(rows[-1][0])

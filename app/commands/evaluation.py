@@ -34,12 +34,13 @@ def _zone_file(zone: Path | None) -> Path:
     return get_settings().zone_file
 
 
-def evaluation_from_db(database_url: str | None, zone_file: Path, year: int) -> Any:
+def evaluation_from_db(database_url: str | None, zone_file: Path, year: int) -> tuple[Any, bool]:
     """Return the evaluation of ``year`` from the database's figures (every year, for benchmarks
-    derived from the year before)."""
+    derived from the year before) and whether those figures are the sample's illustrative ones."""
     from app.api.store import served_zone
     from app.db.engine import session_factory
-    from app.db.figures import figures_by_year
+    from app.db.figures import figures_by_year, figures_sources
+    from app.scoring_io.evaluation import ILLUSTRATIVE
     from app.settings import Settings
     from scoring.evaluation import evaluate
     from scoring.evaluation_method import load_method
@@ -48,10 +49,12 @@ def evaluation_from_db(database_url: str | None, zone_file: Path, year: int) -> 
     engine = _ready_engine(database_url)
     try:
         with session_factory(engine)() as s:
-            by_year = figures_by_year(s, served_zone(s, Settings()).id)
+            zone_id = served_zone(s, Settings()).id
+            by_year = figures_by_year(s, zone_id)
+            illustrative = any(ILLUSTRATIVE in src for src in figures_sources(s, zone_id, year))
     finally:
         engine.dispose()
-    return evaluate(method, year, by_year)
+    return evaluate(method, year, by_year), illustrative
 
 
 def evaluate_cmd(
@@ -73,18 +76,21 @@ def evaluate_cmd(
 
     lang = set_lang(lang) if lang else current()
     zone_file = _zone_file(zone)
+    illustrative = False
     if figures is not None:
         ev = evaluate(load_method(zone_file), year, {year: read_figures(figures, year)})
     else:
-        ev = evaluation_from_db(database_url, zone_file, year)
+        ev, illustrative = evaluation_from_db(database_url, zone_file, year)
     if xlsx is not None:
         from app.exports.evaluation import write_evaluation
 
-        write_evaluation(ev, xlsx, lang)  # type: ignore[arg-type]
+        write_evaluation(ev, xlsx, lang, illustrative=illustrative)  # type: ignore[arg-type]
     if as_json:
-        typer.echo(json.dumps(ev.to_dict(), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(ev.to_dict() | {"illustrative": illustrative}, ensure_ascii=False, indent=2))
         return
     _print(ev, lang)
+    if illustrative:
+        typer.echo(text("report.cli.illustrative", lang))
     if xlsx is not None:
         typer.echo(text("eval.cli.written", lang, path=str(xlsx)))
 

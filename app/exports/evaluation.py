@@ -129,9 +129,11 @@ def _round(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
 
 
-def write_evaluation(ev: Evaluation, out: str | Path, lang: Lang = "zh") -> Path:
+def write_evaluation(
+    ev: Evaluation, out: str | Path, lang: Lang = "zh", *, illustrative: bool = False
+) -> Path:
     """Write the evaluation to the XLSX ``out`` (written whole, then moved into place) and return
-    its path."""
+    its path. ``illustrative``: the figures are the sample's invented ones — every sheet says so."""
     wb = Workbook()
     wb.remove(wb.active)  # type: ignore[arg-type]
     taken: set[str] = set()
@@ -152,6 +154,10 @@ def write_evaluation(ev: Evaluation, out: str | Path, lang: Lang = "zh") -> Path
     write_table(ws, method_rows(ev, lang))
     ws.append([])
     ws.append([text("eval.sheet.note", lang, year=ev.year, title=ev.method.title, source=ev.method.source)])
+    if illustrative:
+        for sheet in wb.worksheets:
+            sheet.append([])
+            sheet.append([text("report.cli.illustrative", lang)])
     target = Path(out)
     with atomic_path(target) as tmp:
         wb.save(tmp)
