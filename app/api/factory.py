@@ -191,6 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_clusters,
         routes_imports,
         routes_jobs,
+        routes_land,
         routes_parcels,
         routes_projects,
         routes_rerun,
@@ -269,6 +270,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_rerun,
         routes_tiles,
         routes_imports,
+        routes_land,
     )
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
