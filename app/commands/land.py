@@ -15,7 +15,6 @@ from typing import Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from app.commands.db import DatabaseUrl, _cli_user, _ready_engine
 from app.commands.lang import current
@@ -92,34 +91,26 @@ def supervise(
     if not report["cases"]:
         console.print(text("supervision.none", lang, as_of=report["as_of"]))
         return
-    table = Table(title=text("supervision.title_as_of", lang, as_of=report["as_of"]))
-    for key in (
-        "rule",
-        "enterprise",
-        "parcels",
-        "since",
-        "days_overdue",
-        "action",
-        "next_deadline",
-        "source",
-    ):
-        table.add_column(text(f"supervision.col.{key}", lang), overflow="fold")
-    for c in report["cases"]:
+    console.print(text("supervision.title_as_of", lang, as_of=report["as_of"]), style="bold")
+    col = {
+        k: text(f"supervision.col.{k}", lang)
+        for k in ("since", "days_overdue", "action", "next_deadline", "source")
+    }
+    for i, c in enumerate(report["cases"], 1):
         rule = rules[c["rule"]]
         action = text(f"supervision.action.{c['action']}", lang)
         if c["fee_wan"] is not None:
             action += " " + text("supervision.fee", lang, fee=f"{c['fee_wan']:,.2f}")
-        table.add_row(
-            rule.name_en if lang == "en" else rule.name,
-            c["enterprise"],
-            "、".join(c["parcel_ids"]),
-            c["since"],
-            str(c["days_overdue"]),
-            action,
-            c["next_deadline"] or "—",
-            c["source"],
+        console.print(
+            f"{i}. {rule.name_en if lang == 'en' else rule.name} — {c['enterprise']} ({'、'.join(c['parcel_ids'])})",
+            style="bold",
         )
-    console.print(table)
+        console.print(
+            f"   {col['since']} {c['since']} · {col['days_overdue']} {c['days_overdue']} · "
+            f"{col['next_deadline']} {c['next_deadline'] or '—'}"
+        )
+        console.print(f"   {col['action']}: {action}")
+        console.print(f"   {col['source']}: {c['source']}")
 
 
 def register(cli: typer.Typer) -> None:
