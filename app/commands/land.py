@@ -100,7 +100,7 @@ def supervise(
         rule = rules[c["rule"]]
         action = text(f"supervision.action.{c['action']}", lang)
         if c["fee_wan"] is not None:
-            action += " " + text("supervision.fee", lang, fee=f"{c['fee_wan']:,.2f}")
+            action += text("supervision.fee", lang, fee=f"{c['fee_wan']:,.2f}")
         console.print(
             f"{i}. {rule.name_en if lang == 'en' else rule.name} — {c['enterprise']} ({'、'.join(c['parcel_ids'])})",
             style="bold",

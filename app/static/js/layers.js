@@ -205,7 +205,7 @@ export function legendControl(parcels, onMode, slopeShown = () => false) {
         <ul class="legend-list" id="legend-parcels">${items.join("")}
           <li id="legend-admitted">${swatch(ADMITTED_COLOR, { line: true, dash: true })}${esc(t("legend.admitted"))}</li>
           <li id="legend-idle">${swatch(IDLE_COLOR, { line: true })}${esc(t("legend.supervision_idle"))}</li>
-          <li id="legend-overdue">${swatch(OVERDUE_COLOR, { line: true })}${esc(t("legend.supervision_overdue"))}</li></ul>
+          <li id="legend-overdue">${swatch(OVERDUE_COLOR, { line: true, dash: true })}${esc(t("legend.supervision_overdue"))}</li></ul>
         <ul class="legend-list legend-lines">
           <li>${swatch("#1b1b1b", { line: true })}${esc(t("layer.parks"))}</li>
           <li>${swatch("#555", { line: true, dash: true })}${esc(t("layer.clusters"))}</li>

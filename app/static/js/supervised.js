@@ -1,14 +1,17 @@
 // Parcels with a supervision case today (供后监管): read from GET /supervision (signed in), kept here
-// for the parcel layer (a red outline for idle land, orange for overdue completion or production),
+// for the parcel layer (a pink outline for idle land, dashed orange for overdue completion or
+// production — colours the roads do not use),
 // its tooltip and the legend.
 
 import { get } from "./api.js";
 import { hasRole } from "./auth.js";
 
 /** Outline of an idle parcel (idle_not_started, idle_takeback, idle_stalled) and its legend swatch. */
-export const IDLE_COLOR = "#d32f2f";
+export const IDLE_COLOR = "#e91e63";
 /** Outline of a parcel overdue for completion or production (not_completed, not_producing, …). */
-export const OVERDUE_COLOR = "#ef6c00";
+export const OVERDUE_COLOR = "#ff6d00";
+/** Dash pattern of an overdue parcel's outline (an idle one is solid). */
+export const OVERDUE_DASH = "8 4";
 const IDLE_RULES = new Set(["idle_not_started", "idle_takeback", "idle_stalled"]);
 
 let byParcel = new Map(); // parcel_id → {rule, enterprise, idle}
@@ -19,10 +22,11 @@ export function supervisedOf(parcelId) {
   return byParcel.get(parcelId) || null;
 }
 
-/** Return the outline colour of a supervised parcel, or null. */
-export function supervisedColor(parcelId) {
+/** Return the outline of a supervised parcel ({color, dash}), or null. */
+export function supervisedOutline(parcelId) {
   const c = byParcel.get(parcelId);
-  return c ? (c.idle ? IDLE_COLOR : OVERDUE_COLOR) : null;
+  if (!c) return null;
+  return c.idle ? { color: IDLE_COLOR, dash: null } : { color: OVERDUE_COLOR, dash: OVERDUE_DASH };
 }
 
 /** Call `fn()` whenever the cases were read again. */

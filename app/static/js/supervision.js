@@ -22,9 +22,9 @@ function ruleName(id) {
 }
 
 function rowHtml(c) {
-  const fee = c.fee_wan == null ? "" : ` ${t("supervision.fee", { fee: num(c.fee_wan, 2) })}`;
+  const fee = c.fee_wan == null ? "" : t("supervision.fee", { fee: num(c.fee_wan, 2) });
   const sample = illustrative.has(key(c.enterprise, c.parcel_ids))
-    ? ` <span class="badge text-bg-warning illustrative-badge">${esc(t("supervision.illustrative"))}</span>` : "";
+    ? ` <span class="badge text-bg-warning illustrative-badge" title="${esc(t("supervision.illustrative"))}">${esc(t("supervision.illustrative_short"))}</span>` : "";
   const status = `<span class="badge text-bg-${STATUS_CLASS[c.status] || "secondary"}">${esc(t(`supervision.status.${c.status}`))}</span>`;
   return `<tr data-rule="${esc(c.rule)}" data-enterprise="${esc(c.enterprise)}">
     <td>${status} ${esc(ruleName(c.rule))}</td>
@@ -33,7 +33,8 @@ function rowHtml(c) {
     <td class="text-nowrap">${esc(c.since)}</td>
     <td class="text-end days-overdue">${esc(num(c.days_overdue, 0))}</td>
     <td>${esc(t(`supervision.action.${c.action}`))}${esc(fee)}</td>
-    <td class="text-nowrap">${esc(c.next_deadline || "—")}</td>
+    <td class="text-nowrap${c.next_deadline && report && c.next_deadline < report.as_of ? " text-danger fw-bold deadline-passed" : ""}">${
+      esc(c.next_deadline || "—")}</td>
     <td class="small text-muted">${esc(c.source)}</td>
   </tr>`;
 }
