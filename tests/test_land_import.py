@@ -214,3 +214,79 @@ def test_cli_land_import_and_supervise_json(zone_db, db_url, tmp_path):
     assert text.exit_code == 0 and "Propose taking the land back" in text.output
     bad_day = run(cli, ["supervise", "--as-of", "2025-02-30"], env=env)
     assert bad_day.exit_code == 2
+
+
+def test_committed_indicators_come_from_the_admission_on_the_parcels(zone_db, tmp_path):
+    """A project admitted on SC-0001 (6 亿元 investment, 15 亿元/年 output, 3 000 万元/年 tax on
+    200 亩: 300, 750 and 15 万元/亩; 铝镁新材料 → 表9-6 minimums 250 and 200 万元/亩) is what a
+    contract on SC-0001 commits to."""
+    from app.db.models import AdmissionParcelRow, ProjectAdmissionRow
+    from app.db.records import add_project
+    from app.db.users import add_user
+    from scoring.project import Project
+
+    spec = Project(
+        name="铝基新材料项目",
+        industry="铝镁新材料",
+        branch="铝基新材料",
+        investment_wan=60_000,
+        output_wan=150_000,
+        tax_wan=3_000,
+        land_mu=200,
+    )
+    with zone_db.begin() as s:
+        manager = add_user(s, "m", "manager", "password1")
+        project = add_project(s, "jiaokou", spec, manager)
+        admission = ProjectAdmissionRow(
+            project_id=project.id, zone_id="jiaokou", park="shuangchi", verdict="pass", admitted_by="m"
+        )
+        admission.parcels = [AdmissionParcelRow(parcel_code="SC-0001")]
+        s.add(admission)
+        project_id = project.id
+    do_import(zone_db, write_csv(tmp_path, GOOD))
+    with zone_db() as s:
+        jia = next(c for c in land_contracts(s, "jiaokou") if c.enterprise == "甲公司")
+        c = jia.committed
+    assert (c["basis"], c["project_id"], c["industry"]) == ("admission", project_id, "铝镁新材料")
+    assert (c["project_investment_intensity_wan_per_mu"], c["project_output_intensity_wan_per_mu"]) == (
+        300,
+        750,
+    )
+    assert c["project_tax_per_mu_wan"] == 15
+    assert (c["investment_intensity_wan_per_mu"], c["output_intensity_wan_per_mu"]) == (250, 200)
+    assert "表9-6" in c["source"]
+
+
+def test_sample_contracts_one_idle_one_overdue_one_on_time():
+    """The illustrative contracts, dated from 2026-12-07: idle since 2026-10-08 (agreed start
+    2025-10-08 = 2025-12-07 − 60 days), not completed since 2026-09-08 (started 2024-09-08 =
+    2024-12-07 − 90 days), the third started 2026-05-21 (200 days before) and on time."""
+    import datetime as dt
+
+    from app.sample.contracts import sample_contract_table
+    from scoring.land_contracts import parse_contracts
+    from scoring.supervision import LandContract, supervise
+    from scoring.zone import load_zone
+
+    day = dt.date(2026, 12, 7)
+    parcels = [("SC-0001", 15.0), ("SC-0003", 10.0), ("ST-0001", 20.0)]
+    table = sample_contract_table(parcels, day)
+    assert table.equals(sample_contract_table(parcels, day))  # deterministic
+    records = parse_contracts(table, {p for p, _ in parcels})
+    skip = {"floor_area_m2", "footprint_m2"}  # not read by the rules
+    contracts = [
+        LandContract(
+            enterprise=r.enterprise,
+            parcel_ids=r.parcel_ids,
+            **{k: v for k, v in r.values.items() if k not in skip},
+        )
+        for r in records
+    ]
+    rules = load_zone("data/zones/jiaokou.yaml").supervision
+    cases = supervise(contracts, rules, day)
+    assert [(c.enterprise, c.rule, c.since.isoformat(), c.days_overdue) for c in cases] == [
+        ("示例闲置企业（虚构）", "idle_not_started", "2026-10-08", 60),
+        ("示例逾期企业（虚构）", "not_completed", "2026-09-08", 90),
+    ]
+    assert cases[0].fee_wan == pytest.approx(15 * 12 * 0.2)  # price 12 万元/亩 × 15 亩, fee 20 %
+    assert records[2].values["started"] == dt.date(2026, 5, 21)

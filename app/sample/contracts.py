@@ -102,11 +102,12 @@ def sample_parcels(session: Session, zone_id: str) -> list[tuple[str, float]]:
 
 def load_sample_contracts(factory: sessionmaker[Session], zone_id: str, today: dt.date | None = None) -> int:
     """Import the illustrative contracts into a zone that has none; return how many were added
-    (0 when the zone already has contracts)."""
+    (0 when the zone already has contracts, or fewer than 3 vacant industrial parcels)."""
     with factory.begin() as s:
-        if land_contracts(s, zone_id):
+        parcels = sample_parcels(s, zone_id)
+        if land_contracts(s, zone_id) or len(parcels) < 3:
             return 0
-        table = sample_contract_table(sample_parcels(s, zone_id), today or dt.date.today())
+        table = sample_contract_table(parcels, today or dt.date.today())
         counts = import_contract_table(
             s, zone_id, zone_rules(s, zone_id).config, table, SAMPLE_USER, illustrative=True
         )
