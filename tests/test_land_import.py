@@ -111,6 +111,9 @@ def test_progress_update_is_audited_and_committed_kept(zone_db, tmp_path):
         assert (entry.entity_id, entry.version, entry.user_name) == (str(yi.id), 2, "tester")
         assert entry.before_attrs["completed"] is None and entry.after_attrs["completed"] == "2024-05-20"
         assert (entry.before_attrs["investment_wan"], entry.after_attrs["investment_wan"]) == (2000, 5800)
+        # completed, investment, developed area: 3 fields changed
+        assert entry.note == "Land contract progress updated by import: 乙公司 (3 field(s) changed)"
+        assert entry.note_zh == "导入更新供地合同进度：乙公司（3 项变更）"
 
 
 BAD = [

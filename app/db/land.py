@@ -30,6 +30,7 @@ from app.db.models import (
     UserRow,
     utcnow,
 )
+from app.db.notes import land_contract_progress, land_contract_recorded
 from app.db.records import project_spec
 from gis.errors import ConfigError
 from gis.messages import msg
@@ -201,6 +202,7 @@ def import_contracts(
                 zone_id=zone_id,
                 version=1,
                 after_attrs=_attrs(row),
+                note=land_contract_recorded(row.enterprise, rec.parcel_ids),
             )
             counts["created"] += 1
             continue
@@ -225,6 +227,7 @@ def import_contracts(
             version=row.version,
             before_attrs=before,
             after_attrs=_attrs(row),
+            note=land_contract_progress(row.enterprise, len(changed)),
         )
         counts["updated"] += 1
     return counts

@@ -88,6 +88,12 @@ def test_map_marks_idle_and_overdue_parcels(w: Watch, api: httpx.Client) -> None
             arg=[pid, color],
         )
         if rule == "idle_not_started":
+            # the parcel panel says so too, with a link to the list
+            w.page.evaluate("(id) => window.parksite.parcels.select(id, {zoom: false})", pid)
+            badge = w.page.locator("#parcel-supervised")
+            badge.wait_for()
+            assert badge.inner_text() == "供后监管 · 闲置 · 示例闲置企业（虚构）"
+            assert badge.get_attribute("href").endswith("/supervision")
             w.shot("supervision_map_idle")
     assert w.page.locator("#legend-idle").count() == 1 and w.page.locator("#legend-overdue").count() == 1
     w.shot("supervision_map_overdue")

@@ -14,10 +14,10 @@ export const OVERDUE_COLOR = "#ff6d00";
 export const OVERDUE_DASH = "8 4";
 const IDLE_RULES = new Set(["idle_not_started", "idle_takeback", "idle_stalled"]);
 
-let byParcel = new Map(); // parcel_id → {rule, enterprise, idle}
+let byParcel = new Map(); // parcel_id → {rule, status, enterprise, idle}
 const listeners = [];
 
-/** Return today's case on `parcelId` ({rule, enterprise, idle}), or null. An idle case wins. */
+/** Return today's case on `parcelId` ({rule, status, enterprise, idle}), or null. An idle case wins. */
 export function supervisedOf(parcelId) {
   return byParcel.get(parcelId) || null;
 }
@@ -49,7 +49,7 @@ export async function loadSupervised() {
     const idle = IDLE_RULES.has(c.rule);
     for (const id of c.parcel_ids || []) {
       const had = next.get(id);
-      if (!had || (idle && !had.idle)) next.set(id, { rule: c.rule, enterprise: c.enterprise, idle });
+      if (!had || (idle && !had.idle)) next.set(id, { rule: c.rule, status: c.status, enterprise: c.enterprise, idle });
     }
   }
   byParcel = next;
