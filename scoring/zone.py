@@ -26,6 +26,7 @@ from scoring.config_base import ConfigModel, NonNeg, Pct, Source, read_yaml, val
 from scoring.functions import ValueFunction
 from scoring.land_codes import CodeTable
 from scoring.land_config import LandFactor, LandRules
+from scoring.supervision import SupervisionRules
 from scoring.zone_places import County, Landmark
 
 _Model = ConfigModel
@@ -406,6 +407,9 @@ class ZoneConfig(_Model):
         default_factory=dict, description="code tables (dlbm: 三调 codes → status), scoring.land_codes"
     )
     scoring: Scoring
+    supervision: SupervisionRules | None = Field(
+        None, description="供后监管 rules (idle land, clearance, 达产复核), scoring.supervision"
+    )
 
     @model_validator(mode="after")
     def _references(self) -> ZoneConfig:
