@@ -37,6 +37,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.admission",
     "app.commands.projects",
     "app.commands.evaluation",
+    "app.commands.land",
     "app.commands.cluster",
     "app.commands.db",
     "app.commands.export",

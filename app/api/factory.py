@@ -193,6 +193,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_evaluation,
         routes_imports,
         routes_jobs,
+        routes_land,
         routes_parcels,
         routes_projects,
         routes_rerun,
@@ -273,6 +274,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_tiles,
         routes_imports,
         routes_evaluation,
+        routes_land,
     )
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)

@@ -302,6 +302,11 @@ def import_command(
             from app.sample.figures import write_sample_figures
 
             figures = write_sample_figures(session_factory(engine), report.zone_id, sources.zone_file)
+
+            from app.sample.contracts import load_sample_contracts
+
+            added = load_sample_contracts(session_factory(engine), report.zone_id)
+            console.print(f"[green]OK[/green] {added} illustrative land contracts (示例供地合同，虚构) added")
     finally:
         engine.dispose()
     lines = report.lines()

@@ -77,6 +77,10 @@ def prepare(settings: Settings, *, out: Console = console) -> None:
             out.print(f"illustrative 亩均效益 figures written for {n} enterprise-years (sample, invented)")
             out.print(f"[green]OK[/green] {report.lines()[0]} ({time.perf_counter() - t0:.1f} s)")
             zones = [report.zone_id]
+            from app.sample.contracts import load_sample_contracts
+
+            added = load_sample_contracts(factory, report.zone_id)
+            out.print(f"[green]OK[/green] {added} illustrative land contracts (示例供地合同，虚构) added")
         for zone_id in zones:
             with factory() as s:
                 scored = latest_run(s, zone_id) is not None

@@ -3,7 +3,7 @@ number beside the per-pollutant ``emissions``), 规模 (规上 ``above`` / 规�
 行业类型 (e.g. 公用事业). Nullable columns: no table rebuild on SQLite.
 
 Revision ID: 0007
-Revises: 0005 (re-chained after 0006 when the supervision branch is merged)
+Revises: 0006
 Create Date: 2026-12-07
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "0007"
-down_revision: str | Sequence[str] | None = "0005"
+down_revision: str | Sequence[str] | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
