@@ -67,6 +67,8 @@ COMMANDS = {
     "evaluate",
     "figures",
     "zone-report",
+    "land",
+    "supervise",
     "export",
 }
 
