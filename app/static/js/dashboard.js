@@ -172,6 +172,13 @@ const RULE_KEYS = {
   not_producing: "dash.rule.not_producing", under_committed: "dash.rule.under_committed",
 };
 
+/** The supervision actions (zone file ids) and their texts (web.po, shared with the supervision page). */
+const ACTION_KEYS = {
+  idle_fee: "supervision.action.idle_fee", takeback: "supervision.action.takeback",
+  resume_development: "supervision.action.resume_development", clearance_list: "supervision.action.clearance_list",
+  clearance: "supervision.action.clearance", cancel_incentives: "supervision.action.cancel_incentives",
+};
+
 function groupName(scope) {
   return GROUP_KEYS[scope] ? t(GROUP_KEYS[scope]) : scope;
 }
@@ -248,7 +255,7 @@ function renderSupervision() {
     <th class="text-end">${esc(t("dash.col.fee"))}</th><th>${esc(t("dash.col.deadline"))}</th></tr></thead><tbody>${
     cases.map((c) => `<tr data-case="${esc(c.rule)}"><td>${esc(c.enterprise)}</td><td>${esc((c.parcel_ids || []).join(", "))}</td>
       <td>${esc(ruleName(c.rule))}</td><td>${esc(c.since || "")}</td><td class="text-end">${cell(c.days_overdue, 0)}</td>
-      <td>${esc(c.action || "")}</td><td class="text-end">${cell(c.fee_wan)}</td><td>${esc(c.next_deadline || "")}</td></tr>`).join("")
+      <td>${esc(ACTION_KEYS[c.action] ? t(ACTION_KEYS[c.action]) : c.action || "")}</td><td class="text-end">${cell(c.fee_wan)}</td><td>${esc(c.next_deadline || "")}</td></tr>`).join("")
   }</tbody></table>`;
 }
 
