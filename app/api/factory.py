@@ -190,10 +190,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_checks,
         routes_cluster_topology,
         routes_clusters,
+        routes_contracts,
         routes_evaluation,
         routes_imports,
         routes_jobs,
-        routes_land,
         routes_parcels,
         routes_projects,
         routes_rerun,
@@ -274,7 +274,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_tiles,
         routes_imports,
         routes_evaluation,
-        routes_land,
+        routes_contracts,
     )
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
