@@ -26,6 +26,7 @@ from scoring.config_base import ConfigModel, NonNeg, Pct, Source, read_yaml, val
 from scoring.functions import ValueFunction
 from scoring.land_codes import CodeTable
 from scoring.land_config import LandFactor, LandRules
+from scoring.supervision import SupervisionRules
 from scoring.zone_places import County, Landmark
 
 _Model = ConfigModel
@@ -452,6 +453,12 @@ class ZoneData(_Model):
     enterprises: str | None = Field(
         default=None, description="YAML list of the existing enterprises (表2-1), read by scoring.enterprises"
     )
+    evaluation: str | None = Field(
+        default=None, description="YAML of the 亩均效益 evaluation method, read by scoring.evaluation_method"
+    )
+    zone_report: str | None = Field(
+        default=None, description="YAML of the zone report (TD/T 1029, 表6-1), read by scoring.zone_report"
+    )
 
 
 # --------------------------------------------------------------------------- the zone
@@ -472,6 +479,9 @@ class ZoneConfig(_Model):
         default_factory=dict, description="code tables (dlbm: 三调 codes → status), scoring.land_codes"
     )
     scoring: Scoring
+    supervision: SupervisionRules | None = Field(
+        None, description="供后监管 rules (idle land, clearance, 达产复核), scoring.supervision"
+    )
 
     @model_validator(mode="after")
     def _references(self) -> ZoneConfig:

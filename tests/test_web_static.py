@@ -22,7 +22,7 @@ from scoring.admission import RULES
 from scoring.rulebook import STATUSES
 
 JS_DIR = STATIC_DIR / "js"
-PAGES = ["/", "/jobs", "/import"]
+PAGES = ["/", "/jobs", "/dashboard", "/import"]
 EXTERNAL = re.compile(r"""(?:https?:)?//[^\s"'<>)]+""", re.I)
 
 

@@ -5,8 +5,8 @@ Only the check constraints on ``check_results.verdict`` and ``project_admissions
 (one more allowed value). PostgreSQL drops and re-adds them; SQLite has its stored table
 definitions edited in place, as in 0004 (a looser CHECK needs no table rebuild).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-07
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 from sqlalchemy import Connection
 
 # revision identifiers, used by Alembic.
-revision: str = "0006"
-down_revision: str | Sequence[str] | None = "0005"
+revision: str = "0008"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
