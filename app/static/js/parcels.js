@@ -70,7 +70,8 @@ export class ParcelLayer {
           && old.feature.properties.cluster === feature.properties.cluster) return;
       this.group.removeLayer(old);
     }
-    const layer = L.geoJSON(feature, { pane: "parcels", style: (f) => this.style(f) }).getLayers()[0];
+    // snapIgnore: false — parcel edges are snap targets of the cluster tools
+    const layer = L.geoJSON(feature, { pane: "parcels", snapIgnore: false, style: (f) => this.style(f) }).getLayers()[0];
     if (!layer) return;
     layer.feature = feature;
     layer.bindTooltip(() => {

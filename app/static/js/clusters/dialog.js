@@ -6,8 +6,10 @@ import { request } from "../api.js";
 import { hasRole } from "../auth.js";
 import { pick, t } from "../i18n.js";
 import { esc, num, toast } from "../ui.js";
-import { zone } from "../zone.js";
-import { KINDS, clusterId, pointInGeometry } from "./feature.js";
+import { parkName, zone } from "../zone.js";
+import { KINDS, clusterId } from "./feature.js";
+import { MU_M2, areaM2 } from "./outline.js";
+import { changedIds } from "./edit.js";
 import { reassignedText, refusalKnown, refusalText, repairOf } from "./feedback.js";
 
 /** ClusterEditor's methods for the cluster dialog (mixed into its prototype). */
@@ -33,24 +35,22 @@ export const dialogMethods = {
     this.setModalMode(form, false);
     // a draft kept after a refusal re-opens with the planner's choice of industries
     if (!this.admitsDraft) this.renderAdmits(null, { set: false });
-    const c = layer.getBounds().getCenter();
+    const geom = layer.toGeoJSON(false).geometry;
     const parkSel = form.park;
-    parkSel.innerHTML = zone.parks.map((p) => `<option value="${esc(p.id)}">${esc(pick(p))}</option>`).join("");
-    let inPark = null;
-    if (this.parksLayer) {
-      this.parksLayer.eachLayer((pl) => {
-        if (pl.feature && pointInGeometry([c.lng, c.lat], pl.feature.geometry)) {
-          inPark = pl.feature.properties.park_id ?? pl.feature.properties.id ?? pl.feature.id;
-        }
-      });
-    }
-    if (inPark) parkSel.value = inPark;
+    parkSel.innerHTML = `<option value="">${esc(t("cluster.park_choose"))}</option>`
+      + zone.parks.map((p) => `<option value="${esc(p.id)}">${esc(pick(p))}</option>`).join("");
+    parkSel.value = "";
+    this.parkAt(geom).then((park) => {
+      if (this.pending !== layer) return;
+      parkSel.value = park || "";
+      form.querySelector("#cluster-modal-park-note").textContent = park ? t("cluster.park_from_shape", { park: parkName(park) }) : t("cluster.park_none");
+    });
     form.kind.innerHTML = KINDS.map((k) => `<option value="${k}">${esc(t(`kind.${k}`))}</option>`).join("");
     form.querySelector("#cluster-modal-error").innerHTML = "";
     form.querySelector("#cluster-keep-edit").classList.add("d-none");
-    const latlngs = layer.getLatLngs()[0] || [];
-    const m2 = L.GeometryUtil && latlngs.length > 2 ? L.GeometryUtil.geodesicArea(latlngs) : null;
-    form.querySelector("#cluster-modal-area").textContent = m2 ? t("cluster.drawn_area", { mu: num(m2 / (10000 / 15), 1) }) : "";
+    form.querySelector("#cluster-yield-row").classList.remove("d-none");
+    const m2 = areaM2(geom);
+    form.querySelector("#cluster-modal-area").textContent = m2 ? t("cluster.drawn_area", { mu: num(m2 / MU_M2, 1), m2: num(m2, 0) }) : "";
     this.modal.show();
   },
 
@@ -77,18 +77,22 @@ export const dialogMethods = {
       name_en: form.name_en.value.trim() || null, kind: form.kind.value,
     };
     const body = { ...props, geometry: this.acceptedRepair || layer.toGeoJSON(false).geometry };
-    if (this.admitsTouched) body.admits = this.readAdmits();
+    if (this.admits().touched) body.admits = this.readAdmits();
     const btn = form.querySelector("button[type=submit]");
     btn.disabled = true;
     this.clearProblem();
+    const follow = form.querySelector("#c-yield").checked;
     try {
-      const { data } = await request("POST", "/clusters", { json: body });
+      const headers = follow ? { "If-Match": this.parkTags(props.park) } : {};
+      const { data } = await request("POST", "/clusters", { json: body, params: follow ? { neighbours: "yield" } : undefined, headers });
       this.pendingSaved = true;
       this.admitsDraft = false;
       this.group.removeLayer(layer);
       this.modal.hide();
       const id = (data && data.type === "Feature" && clusterId(data)) || props.cluster_id;
-      toast(t("cluster.created", { name: props.name || id }) + reassignedText(data), "ok");
+      const others = changedIds(data, id).map((o) => this.nameOf(o));
+      toast(t("cluster.created", { name: props.name || id })
+        + (others.length ? ` · ${t("cluster.neighbours_changed", { names: others.join("、") })}` : "") + reassignedText(data), "ok");
       this.clearAlert();
       await this.afterWrite(id);
     } catch (err) {
@@ -129,6 +133,8 @@ export const dialogMethods = {
     form.name_en.value = p.name_en || "";
     form.querySelector("#cluster-modal-error").innerHTML = "";
     form.querySelector("#cluster-keep-edit").classList.add("d-none");
+    form.querySelector("#cluster-yield-row").classList.add("d-none");
+    form.querySelector("#cluster-modal-park-note").textContent = "";
     form.querySelector("#cluster-modal-area").textContent = p.area_mu != null ? t("cluster.area_is", { mu: num(p.area_mu, 1) }) : "";
     this.renderAdmits(p.admits ?? null, { set: p.admits != null });
     this.modal.show();
@@ -149,7 +155,7 @@ export const dialogMethods = {
     if (name && name !== p.name) body.name = name;
     if (nameEn !== (p.name_en || null)) body.name_en = nameEn;
     if (form.kind.value !== p.kind) body.kind = form.kind.value;
-    if (this.admitsTouched) body.admits = this.readAdmits();
+    if (this.admits().touched) body.admits = this.readAdmits();
     if (!Object.keys(body).length) { this.modal.hide(); return; }
     const btn = form.querySelector("button[type=submit]");
     btn.disabled = true;

@@ -4,9 +4,10 @@
 // area comes with the repaired outline (`repair`), drawn in dashed green with a button to save it.
 // A stale edit (412) goes to the conflict view (conflict.js).
 
-import { t } from "../i18n.js";
+import { pick, t } from "../i18n.js";
 import { esc, num, toast } from "../ui.js";
-import { parkName } from "../zone.js";
+import { clusterOf, parkName } from "../zone.js";
+import { MU_M2 } from "./outline.js";
 
 /** Return the repair offered with a refused outline (`repair`: areas drawn and repaired, the
  * repaired outline in WGS 84), or null. */
@@ -27,10 +28,17 @@ export function refusalText(err) {
   if (repair) {
     return t("cluster.problem_repair", { drawn: num(repair.area_m2_drawn, 1), repaired: num(repair.area_m2_repaired, 1) });
   }
-  const area = problem ? num(problem.area_m2, 1) : "";
-  if (problem && problem.kind === "overlap") return t("cluster.problem_overlap", { cluster: problem.cluster, area });
-  if (problem && problem.kind === "outside_park") return t("cluster.problem_outside_park", { park: parkName(problem.park), area });
+  const m2 = problem ? Number(problem.area_m2) : NaN;
+  const area = { area: num(m2, 1), mu: num(problem && problem.area_mu != null ? problem.area_mu : m2 / MU_M2, 2) };
+  if (problem && problem.kind === "overlap") return t("cluster.problem_overlap", { cluster: clusterName(problem.cluster), ...area });
+  if (problem && problem.kind === "outside_park") return t("cluster.problem_outside_park", { park: parkName(problem.park), ...area });
   return err && err.message ? err.message : String(err);
+}
+
+/** Return cluster `id`'s name in the page's language (its code when the page does not know it). */
+export function clusterName(id) {
+  const c = clusterOf(id);
+  return (c && pick(c)) || id;
 }
 
 /** Return whether the refusal was composed here (then the server's English hint is left out). */

@@ -1,0 +1,187 @@
+// Splitting a cluster along a drawn line and merging two adjacent clusters of one park, each
+// through a dialog (#parts-modal) choosing the codes, names and admitted industries of the
+// result: POST /clusters/{id}/split {line, parts: [left of the line as drawn, right]} and
+// POST /clusters/{id}/merge {with, name, …}, conditional on the versions of every cluster involved.
+
+import { request } from "../api.js";
+import { hasRole } from "../auth.js";
+import { t } from "../i18n.js";
+import { esc, num, toast } from "../ui.js";
+import { AdmitsChecklist } from "./admits.js";
+import { reassignedText } from "./feedback.js";
+import { pointInGeometry } from "./feature.js";
+import { DRAW_STYLE, drawShape } from "./geoman.js";
+
+/** Return [left, right]: points (L.LatLng) a little either side of the line's first segment whose
+ * middle lies inside `geom`, left and right as the line was drawn (null when none is inside). */
+function sidesOf(map, line, geom) {
+  const pts = line.map((ll) => map.latLngToContainerPoint(ll));
+  for (let i = 1; i < pts.length; i++) {
+    const mid = pts[i - 1].add(pts[i]).divideBy(2);
+    const llMid = map.containerPointToLatLng(mid);
+    if (!pointInGeometry([llMid.lng, llMid.lat], geom)) continue;
+    const d = pts[i].subtract(pts[i - 1]);
+    const len = Math.hypot(d.x, d.y) || 1;
+    const left = L.point(d.y / len, -d.x / len).multiplyBy(22); // screen y points down
+    return [map.containerPointToLatLng(mid.add(left)), map.containerPointToLatLng(mid.subtract(left))];
+  }
+  return null;
+}
+
+/** Return a numbered marker ("1", "2") for a part of a split. */
+function partMarker(latlng, n) {
+  return L.marker(latlng, {
+    interactive: false, keyboard: false,
+    icon: L.divIcon({ className: "split-part-label", html: `<span>${n}</span>`, iconSize: [24, 24] }),
+  });
+}
+
+/** ClusterEditor's methods for split and merge (mixed into its prototype). */
+export const partsMethods = {
+  /** Return the parts dialog's Bootstrap modal (wired on first use). */
+  partsModal() {
+    if (!this.partsModalObj) {
+      const el = document.getElementById("parts-modal");
+      this.partsEl = el;
+      this.partsModalObj = window.bootstrap.Modal.getOrCreateInstance(el);
+      el.querySelector("form").addEventListener("submit", (ev) => { ev.preventDefault(); this.partsSubmit(); });
+      el.addEventListener("hidden.bs.modal", () => this.clearSplitLine());
+    }
+    return this.partsModalObj;
+  },
+
+  /** Remove the split line and its part numbers from the map. */
+  clearSplitLine() {
+    if (this.splitLayer) { this.map.removeLayer(this.splitLayer); this.splitLayer = null; }
+  },
+
+  /** Return the HTML of one part's fields (code, name, English name, kind) and admits box. */
+  partFields(k, title, p, { code, codeFixed }) {
+    return `<div class="col-md-6 part" data-part="${k}"><div class="fw-semibold mb-1">${esc(title)}</div>
+      <div class="row g-2">
+        <div class="col-6"><label class="form-label mb-0" for="part-${k}-code">${esc(t("cluster.code"))}</label>
+          <input class="form-control form-control-sm" id="part-${k}-code" value="${esc(code)}" pattern="[a-z][a-z0-9_-]*" ${codeFixed ? "disabled" : ""} required></div>
+        <div class="col-6"><label class="form-label mb-0" for="part-${k}-name">${esc(t("cluster.name"))}</label>
+          <input class="form-control form-control-sm" id="part-${k}-name" value="${esc(p.name || "")}" required></div>
+        <div class="col-12"><label class="form-label mb-0" for="part-${k}-name-en">${esc(t("cluster.name_en"))}</label>
+          <input class="form-control form-control-sm" id="part-${k}-name-en" value="${esc(p.name_en || "")}"></div>
+      </div><div class="mt-2" id="part-${k}-admits"></div></div>`;
+  },
+
+  /** Open the dialog with `parts` ([{title, props, code, codeFixed}]); `mode` split | merge. */
+  openParts(mode, id, parts, { withChoices = null } = {}) {
+    this.partsModal();
+    const el = this.partsEl;
+    const name = this.nameOf(id);
+    this.partsState = { mode, id };
+    el.querySelector("#parts-modal-title").textContent = t(mode === "split" ? "parts.split_title" : "parts.merge_title", { name });
+    el.querySelector("#parts-modal-text").textContent = t(mode === "split" ? "parts.split_text" : "parts.merge_text");
+    el.querySelector("#parts-save").textContent = t(mode === "split" ? "parts.split_save" : "parts.merge_save");
+    el.querySelector("#parts-modal-error").innerHTML = "";
+    const withBox = el.querySelector("#parts-modal-with");
+    withBox.innerHTML = withChoices ? `<label class="form-label mb-0" for="parts-with">${esc(t("parts.merge_with"))}</label>
+      <select class="form-select form-select-sm" id="parts-with">${withChoices.map((o) => `<option value="${esc(o)}">${esc(this.nameOf(o))} · ${esc(num(this.byId.get(o).feature.properties.area_mu, 0))} ${esc(t("unit.mu"))}</option>`).join("")}</select>` : "";
+    el.querySelector("#parts-modal-parts").innerHTML = parts.map((p, k) => this.partFields(k + 1, p.title, p.props, p)).join("");
+    this.partsAdmits = parts.map((p, k) => {
+      const list = new AdmitsChecklist(el.querySelector(`#part-${k + 1}-admits`), `part-${k + 1}-adm`);
+      list.render(p.props.admits ?? null, { set: p.props.admits != null });
+      return list;
+    });
+    this.partsModalObj.show();
+  },
+
+  /** Return part `k`'s fields from the dialog (admits only when set or changed). */
+  readPart(k) {
+    const el = this.partsEl;
+    const v = (s) => el.querySelector(`#part-${k}-${s}`).value.trim();
+    const out = { cluster_id: v("code"), name: v("name"), name_en: v("name-en") || null };
+    const admits = this.partsAdmits[k - 1];
+    const read = admits.read();
+    if (admits.touched || read !== null) out.admits = read;
+    return out;
+  },
+
+  /** Let the planner draw a line across cluster `id`, then open the split dialog. */
+  async startSplit(id) {
+    const layer = this.byId.get(id);
+    if (!layer || !hasRole("planner")) return;
+    if (this.edit) this.cancelEdit();
+    this.select(id);
+    this.editing = true;
+    const line = await drawShape(this.map, "Line", { hint: t("draw.split_hint", { name: this.nameOf(id) }) });
+    this.editing = false;
+    if (!line) return;
+    const latlngs = line.getLatLngs();
+    this.clearSplitLine();
+    this.splitLayer = L.featureGroup([L.polyline(latlngs, { ...DRAW_STYLE, dashArray: "8 4", className: "split-line" })]);
+    const sides = sidesOf(this.map, latlngs, layer.feature.geometry);
+    if (sides) sides.forEach((ll, k) => this.splitLayer.addLayer(partMarker(ll, k + 1)));
+    this.splitLayer.addTo(this.map);
+    this.splitLine = line.toGeoJSON(false).geometry;
+    const p = layer.feature.properties || {};
+    const base = { admits: p.admits ?? null };
+    this.openParts("split", id, [
+      { title: t("parts.part", { n: 1 }), props: { ...base, name: p.name, name_en: p.name_en }, code: id, codeFixed: false },
+      { title: t("parts.part", { n: 2 }), props: { ...base, name: "", name_en: "" }, code: `${id}-2`, codeFixed: false },
+    ]);
+  },
+
+  /** Open the merge dialog for cluster `id` (its neighbours of the same park to choose from). */
+  openMerge(id) {
+    const layer = this.byId.get(id);
+    if (!layer || !hasRole("planner")) return;
+    if (this.edit) this.cancelEdit();
+    const choices = this.neighboursOf(id);
+    if (!choices.length) { toast(t("parts.no_neighbours", { name: this.nameOf(id) }), "warn"); return; }
+    const p = layer.feature.properties || {};
+    this.openParts("merge", id, [{ title: t("cluster.name"), props: p, code: id, codeFixed: true }], { withChoices: choices });
+  },
+
+  /** Send the dialog's split or merge; a refusal stays in the dialog. */
+  async partsSubmit() {
+    const { mode, id } = this.partsState;
+    const el = this.partsEl;
+    const btn = el.querySelector("#parts-save");
+    const errBox = el.querySelector("#parts-modal-error");
+    errBox.innerHTML = "";
+    btn.disabled = true;
+    try {
+      if (mode === "split") await this.sendSplit(id);
+      else await this.sendMerge(id, el.querySelector("#parts-with").value);
+      this.partsModalObj.hide();
+    } catch (err) {
+      if (err.status === 412) { this.partsModalObj.hide(); this.showError(id, err); return; }
+      errBox.innerHTML = `<div class="alert alert-danger small mb-0" role="alert"><b>${esc(t("cluster.refused"))}</b>
+        <span id="parts-error">${esc(err.message || String(err))}</span>${err.hint ? `<div>${esc(err.hint)}</div>` : ""}</div>`;
+    } finally {
+      btn.disabled = false;
+    }
+  },
+
+  /** POST the split of cluster `id` along the drawn line into the dialog's two parts. */
+  async sendSplit(id) {
+    const name = this.nameOf(id);
+    const parts = [this.readPart(1), this.readPart(2)];
+    const res = await request("POST", `/clusters/${encodeURIComponent(id)}/split`, {
+      json: { line: this.splitLine, parts }, headers: { "If-Match": await this.etagFor(id) },
+    });
+    toast(t("parts.split_done", { name, a: parts[0].name, b: parts[1].name }) + reassignedText(res.data), "ok");
+    this.clearAlert();
+    await this.afterWrite(parts[0].cluster_id);
+  },
+
+  /** POST the merge of cluster `other` into cluster `id`, with the dialog's name and admits. */
+  async sendMerge(id, other) {
+    const a = this.nameOf(id);
+    const b = this.nameOf(other);
+    const fields = this.readPart(1);
+    delete fields.cluster_id; // the merged cluster keeps this one's id
+    const tags = [await this.etagFor(id), await this.etagFor(other)].join(", ");
+    const res = await request("POST", `/clusters/${encodeURIComponent(id)}/merge`, {
+      json: { with: other, ...fields }, headers: { "If-Match": tags },
+    });
+    toast(t("parts.merged", { a, b, name: fields.name || a }) + reassignedText(res.data), "ok");
+    this.clearAlert();
+    await this.afterWrite(id);
+  },
+};
