@@ -58,21 +58,21 @@ export const conflictMethods = {
     }
     const who = current && current.properties ? current.properties.updated_by : null;
     const version = current && current.properties ? current.properties.version : "?";
-    this.showAlert(`<div id="cluster-conflict"><b>${esc(t("cluster.stale_title"))}</b>
+    this.showAlert(() => `<div id="cluster-conflict"><b>${esc(t("cluster.stale_title"))}</b>
       <div>${esc(t("cluster.stale_text", { name, version, who: who || t("cluster.someone") }))}</div>
       ${mine ? `<div class="mt-2 d-flex gap-2 flex-wrap">
         <button class="btn btn-sm btn-warning" id="conflict-reapply">${esc(t("cluster.reapply"))}</button>
-        <button class="btn btn-sm btn-outline-secondary" id="conflict-discard">${esc(t("cluster.take_theirs"))}</button></div>` : ""}</div>`, "warning");
-    const box = this.root.querySelector("#cluster-alert");
-    box.querySelector("#conflict-reapply")?.addEventListener("click", async () => {
-      const c = this.conflicts.get(id);
-      if (!c) return;
-      await this.save(id, c.mine.geometry, { etag: c.etag, neighbours: c.mine.neighbours });
-    });
-    box.querySelector("#conflict-discard")?.addEventListener("click", () => {
-      this.dropConflict(id);
-      this.clearAlert();
-      toast(t("cluster.took_theirs"), "info");
+        <button class="btn btn-sm btn-outline-secondary" id="conflict-discard">${esc(t("cluster.take_theirs"))}</button></div>` : ""}</div>`,
+    "warning", (box) => {
+      box.querySelector("#conflict-reapply")?.addEventListener("click", async () => {
+        const c = this.conflicts.get(id);
+        if (c) await this.save(id, c.mine.geometry, { etag: c.etag, neighbours: c.mine.neighbours });
+      });
+      box.querySelector("#conflict-discard")?.addEventListener("click", () => {
+        this.dropConflict(id);
+        this.clearAlert();
+        toast(t("cluster.took_theirs"), "info");
+      });
     });
     this.select(id);
     return null;

@@ -73,7 +73,8 @@ export const dialogMethods = {
     const errBox = form.querySelector("#cluster-modal-error");
     errBox.innerHTML = "";
     const props = {
-      cluster_id: form.code.value.trim(), park: form.park.value, name: form.name.value.trim(),
+      // no park chosen: the server takes the park the outline is drawn in
+      cluster_id: form.code.value.trim(), park: form.park.value || null, name: form.name.value.trim(),
       name_en: form.name_en.value.trim() || null, kind: form.kind.value,
     };
     const body = { ...props, geometry: this.acceptedRepair || layer.toGeoJSON(false).geometry };

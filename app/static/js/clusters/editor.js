@@ -61,6 +61,7 @@ export class ClusterEditor {
     this.admitsDraft = false; // a kept draft re-opens with the planner's admits
     this.lastModeEdit = false; // the dialog last edited a cluster (its fields need emptying)
     this.problemLayer = null; // the refused part of an outline, drawn in red
+    this.alert = null; // the alert shown in the 组团 tab: {render, kind, wire} (feedback.js)
     this.modalEl.querySelector("form").addEventListener("submit", (ev) => {
       ev.preventDefault();
       if (this.editId) this.update(); else this.create();
@@ -83,6 +84,7 @@ export class ClusterEditor {
       this.renderList();
       this.renderDeleted();
       this.restyle();
+      this.renderAlert();
       if (this.edit) { this.showEditBar(); this.showEditCounts(); }
       if (this.selected) this.showHistory(this.selected);
     });

@@ -55,16 +55,28 @@ export function reassignedText(data) {
 
 /** ClusterEditor's methods that show a refused write (mixed into its prototype). */
 export const feedbackMethods = {
-  /** Show `html` in the 组团 tab's alert box (and switch to that tab). */
-  showAlert(html, kind = "danger") {
-    const box = this.root.querySelector("#cluster-alert");
-    box.innerHTML = `<div class="alert alert-${kind} small" role="alert">${html}</div>`;
+  /**
+   * Show `render()` (HTML in the current language) in the 组团 tab's alert box and switch to that
+   * tab; `wire(box)` then adds the buttons' handlers. Both run again after a language switch.
+   */
+  showAlert(render, kind = "danger", wire = null) {
+    this.alert = { render, kind, wire };
+    this.renderAlert();
     document.querySelector('[data-bs-target="#tab-clusters"]')?.click();
+  },
+
+  /** Write the alert shown (showAlert) in the current language. */
+  renderAlert() {
+    const box = this.root.querySelector("#cluster-alert");
+    if (!this.alert) { box.innerHTML = ""; return; }
+    box.innerHTML = `<div class="alert alert-${this.alert.kind} small" role="alert">${this.alert.render()}</div>`;
+    if (this.alert.wire) this.alert.wire(box);
   },
 
   /** Empty the 组团 tab's alert box. */
   clearAlert() {
-    this.root.querySelector("#cluster-alert").innerHTML = "";
+    this.alert = null;
+    this.renderAlert();
   },
 
   /** Draw the part of an outline the server refused (outside the park, or the overlap), or
@@ -100,14 +112,16 @@ export const feedbackMethods = {
     if (err.status === 412) return this.showConflict(id, err);
     this.showProblem(err);
     const known = refusalKnown(err);
-    const text = refusalText(err);
-    const hint = err.hint && !known ? `<div>${esc(err.hint)}</div>` : "";
-    const where = err.where && !known ? `<div class="text-muted">${esc(err.where)}</div>` : "";
     const repair = repairOf(err);
-    const accept = repair && this.byId.has(id)
-      ? `<div class="mt-2"><button class="btn btn-sm btn-success" id="cluster-accept-repair">${esc(t("cluster.accept_repair"))}</button></div>` : "";
-    this.showAlert(`<b>${esc(t("cluster.refused"))}</b> <span id="cluster-error-message">${esc(text)}</span>${hint}${where}${accept}`);
-    this.root.querySelector("#cluster-accept-repair")?.addEventListener("click", () => this.save(id, repair.geometry));
+    const canRepair = repair && this.byId.has(id);
+    this.showAlert(() => {
+      const hint = err.hint && !known ? `<div>${esc(err.hint)}</div>` : "";
+      const where = err.where && !known ? `<div class="text-muted">${esc(err.where)}</div>` : "";
+      const accept = canRepair
+        ? `<div class="mt-2"><button class="btn btn-sm btn-success" id="cluster-accept-repair">${esc(t("cluster.accept_repair"))}</button></div>` : "";
+      return `<b>${esc(t("cluster.refused"))}</b> <span id="cluster-error-message">${esc(refusalText(err))}</span>${hint}${where}${accept}`;
+    }, "danger", (box) => box.querySelector("#cluster-accept-repair")?.addEventListener("click", () => this.save(id, repair.geometry)));
+    const text = refusalText(err);
     toast(`${t("cluster.refused")} ${text}`, "error", { hint: known ? null : err.hint });
     return null;
   },

@@ -9,7 +9,7 @@ import { parkName } from "../zone.js";
 import { MU_M2, areaM2 } from "./outline.js";
 
 /** Where the API lists unassigned land (GeoJSON FeatureCollection, WGS 84). */
-export const UNASSIGNED_PATH = "/clusters/unassigned";
+export const UNASSIGNED_PATH = "/unassigned";
 
 /** The style of unassigned land. */
 const STYLE = {
