@@ -52,8 +52,9 @@ export const conflictMethods = {
     if (mine) {
       const draft = L.geoJSON({ type: "Feature", geometry: mine.geometry, properties: {} }, {
         pane: "clusters", interactive: false,
-        style: { color: "#ff6d00", weight: 3, dashArray: "6 6", fillOpacity: 0.1, className: "conflict-mine" },
+        style: { color: "#ff6d00", weight: 4, dashArray: "2 7", fillColor: "#ff6d00", fillOpacity: 0.22, className: "conflict-mine" },
       }).addTo(this.map);
+      draft.bindTooltip(() => esc(t("cluster.mine_label")), { permanent: true, direction: "center", className: "conflict-mine-label" });
       this.conflicts.set(id, { mine, layer: draft, etag });
     }
     const who = current && current.properties ? current.properties.updated_by : null;
