@@ -81,6 +81,8 @@ export class ParcelLayer {
         adm ? `<br><span class="admitted-tip">${esc(t("project_status.admitted"))} · ${esc(adm.name)}</span>` : ""}`;
     }, { sticky: true });
     layer.on("click", (ev) => {
+      // while an outline is drawn (cluster tools), a click places a vertex: let it reach the map
+      if (this.map.pm && this.map.pm.globalDrawModeEnabled()) return;
       L.DomEvent.stopPropagation(ev);
       this.select(id, { zoom: false });
     });

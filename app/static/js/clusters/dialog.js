@@ -101,8 +101,10 @@ export const dialogMethods = {
       const repair = repairOf(err);
       const accept = repair
         ? `<div class="mt-2"><button type="button" class="btn btn-sm btn-success" id="cluster-accept-repair">${esc(t("cluster.accept_repair"))}</button></div>` : "";
+      const problem = err.body && typeof err.body === "object" ? err.body.problem : null;
+      const yieldHint = problem && problem.kind === "overlap" && !follow ? `<div id="cluster-yield-hint">${esc(t("cluster.yield_hint"))}</div>` : "";
       errBox.innerHTML = `<div class="alert alert-danger small mb-0" role="alert"><b>${esc(t("cluster.refused"))}</b>
-        <span id="cluster-create-error">${esc(refusalText(err))}</span>${hint}${accept}</div>`;
+        <span id="cluster-create-error">${esc(refusalText(err))}</span>${hint}${yieldHint}${accept}</div>`;
       errBox.querySelector("#cluster-accept-repair")?.addEventListener("click", () => {
         this.acceptedRepair = repair.geometry; // sent as it is: the server takes it unchanged
         this.create();

@@ -1,6 +1,6 @@
 // Editing one cluster's outline (planners): only the selected cluster shows vertex handles, its
-// outline simplified within a tolerance (metres, zone CRS) shown and set in the edit bar; what is
-// shown is what is saved. Saving with "neighbours follow" (`?neighbours=yield`) moves a shared
+// outline simplified within a tolerance (metres, zone CRS) shown and set in the edit bar — along
+// the park boundary within 5 cm, so the outline keeps to it; what is shown is what is saved. Saving with "neighbours follow" (`?neighbours=yield`) moves a shared
 // edge for both clusters: land the new outline covers is taken from the neighbours, land it gives
 // up goes to the neighbour across the moved edge (or stays unassigned in the park).
 
@@ -9,7 +9,7 @@ import { hasRole } from "../auth.js";
 import { pick, t } from "../i18n.js";
 import { esc, toast } from "../ui.js";
 import { reassignedText } from "./feedback.js";
-import { DEFAULT_TOLERANCE_M, copyLatLngs, simplifyLatLngs, vertexCount } from "./outline.js";
+import { DEFAULT_TOLERANCE_M, copyLatLngs, projectedRings, simplifyLatLngs, vertexCount } from "./outline.js";
 
 /** Return the ids of the clusters a write changed (besides `id`), from its answer: `changed`
  * ([{id | cluster_id}] or {id: etag}) or `clusters` (Features). */
@@ -30,7 +30,12 @@ export const editMethods = {
     if (!layer || !hasRole("planner")) return;
     if (this.edit) this.cancelEdit();
     this.select(id);
-    this.edit = { id, layer, original: copyLatLngs(layer.getLatLngs()), tol: this.tolerance ?? DEFAULT_TOLERANCE_M, dirty: false };
+    const park = (await this.parkFeatures()).find((f) => (f.id ?? f.properties.park_id) === this.parkOfCluster(id));
+    if (this.edit) this.cancelEdit();
+    this.edit = {
+      id, layer, original: copyLatLngs(layer.getLatLngs()), tol: this.tolerance ?? DEFAULT_TOLERANCE_M, dirty: false,
+      edges: park && park.geometry ? projectedRings(park.geometry) : [], // the park boundary, kept to
+    };
     this.editing = true;
     layer.setStyle({ dashArray: null, weight: 3, fillOpacity: 0.15 });
     this.showEditBar();
@@ -46,7 +51,7 @@ export const editMethods = {
     e.tol = tol;
     this.tolerance = tol;
     e.layer.pm.disable();
-    e.layer.setLatLngs(simplifyLatLngs(copyLatLngs(e.original), tol));
+    e.layer.setLatLngs(simplifyLatLngs(copyLatLngs(e.original), tol, e.edges));
     e.dirty = false;
     e.layer.pm.enable({ snappable: true, allowSelfIntersection: false, draggable: false, removeVertexOn: "contextmenu" });
     this.showEditCounts();

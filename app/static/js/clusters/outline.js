@@ -38,23 +38,27 @@ function segDist2(p, a, b) {
   return dx * dx + dy * dy;
 }
 
-/** Return the indices of `pts` ([x, y]) Douglas–Peucker keeps within `tol` metres, first and
- * last included, in order. */
-function keepIndices(pts, tol) {
+/** The tolerance (metres) a vertex on the park boundary is simplified within, whatever the
+ * planner's: an outline along the park edge must keep to it, as the server cuts off only slivers
+ * thinner than 2 × 5 cm beyond the park (app.db.cluster_outline.SNAP_M) and refuses more. */
+export const PARK_EDGE_TOLERANCE_M = 0.05;
+
+/** Return the indices of `pts` ([x, y]) Douglas–Peucker keeps, point k within `tols[k]` metres of
+ * the simplified line, first and last included, in order. */
+function keepIndices(pts, tols) {
   const keep = new Uint8Array(pts.length);
   keep[0] = 1;
   keep[pts.length - 1] = 1;
   const stack = [[0, pts.length - 1]];
-  const tol2 = tol * tol;
   while (stack.length) {
     const [i, j] = stack.pop();
-    let worst = -1;
+    let worst = 1;
     let at = -1;
     for (let k = i + 1; k < j; k++) {
-      const d = segDist2(pts[k], pts[i], pts[j]);
-      if (d > worst) { worst = d; at = k; }
+      const excess = segDist2(pts[k], pts[i], pts[j]) / (tols[k] * tols[k] || 1e-18);
+      if (excess > worst) { worst = excess; at = k; }
     }
-    if (at >= 0 && worst > tol2) {
+    if (at >= 0) {
       keep[at] = 1;
       stack.push([i, at], [at, j]);
     }
@@ -62,15 +66,33 @@ function keepIndices(pts, tol) {
   return [...keep.keys()].filter((k) => keep[k]);
 }
 
+/** Return the distance (m) from point `p` to the nearest segment of `rings` (arrays of [x, y]). */
+function distanceToRings(p, rings) {
+  let best = Infinity;
+  for (const r of rings) {
+    for (let i = 1; i < r.length; i++) best = Math.min(best, segDist2(p, r[i - 1], r[i]));
+  }
+  return Math.sqrt(best);
+}
+
+/** Return the rings ([x, y], zone CRS) of a GeoJSON Polygon / MultiPolygon in WGS 84. */
+export function projectedRings(geom) {
+  const { fwd } = projection();
+  const polys = geom.type === "Polygon" ? [geom.coordinates] : geom.type === "MultiPolygon" ? geom.coordinates : [];
+  return polys.flat().map((ring) => ring.map((c) => fwd(c)));
+}
+
 /**
  * Return ring `latlngs` (L.LatLng[], open: Leaflet's rings do not repeat the first vertex)
- * simplified within `tol` metres in the zone CRS; at least 4 vertices are kept (or all, when the
- * ring has fewer). The vertices kept are the ring's own, unmoved.
+ * simplified within `tol` metres in the zone CRS — within PARK_EDGE_TOLERANCE_M where a vertex
+ * lies on `edges` (the park's rings, projectedRings) — keeping at least 4 vertices (or all, when
+ * the ring has fewer). The vertices kept are the ring's own, unmoved.
  */
-export function simplifyRing(latlngs, tol) {
+export function simplifyRing(latlngs, tol, edges = []) {
   if (!(tol > 0) || latlngs.length <= 4) return latlngs.slice();
   const { fwd } = projection();
   const xy = latlngs.map((ll) => fwd([ll.lng, ll.lat]));
+  const tols = xy.map((p) => (edges.length && distanceToRings(p, edges) < PARK_EDGE_TOLERANCE_M ? Math.min(tol, PARK_EDGE_TOLERANCE_M) : tol));
   // split the closed ring at its first vertex and the vertex farthest from it
   let far = 1;
   let best = -1;
@@ -78,17 +100,17 @@ export function simplifyRing(latlngs, tol) {
     const d = (p[0] - xy[0][0]) ** 2 + (p[1] - xy[0][1]) ** 2;
     if (d > best) { best = d; far = k; }
   });
-  const first = keepIndices(xy.slice(0, far + 1), tol);
-  const second = keepIndices([...xy.slice(far), xy[0]], tol).map((k) => k + far);
+  const first = keepIndices(xy.slice(0, far + 1), tols.slice(0, far + 1));
+  const second = keepIndices([...xy.slice(far), xy[0]], [...tols.slice(far), tols[0]]).map((k) => k + far);
   const idx = [...first, ...second.slice(1, -1)];
   if (idx.length < 4) return latlngs.slice();
   return idx.map((k) => latlngs[k]);
 }
 
 /** Return Leaflet polygon lat/lngs (rings, or polygons of rings) simplified ring by ring. */
-export function simplifyLatLngs(latlngs, tol) {
-  if (latlngs.length && Array.isArray(latlngs[0])) return latlngs.map((x) => simplifyLatLngs(x, tol));
-  return simplifyRing(latlngs, tol);
+export function simplifyLatLngs(latlngs, tol, edges = []) {
+  if (latlngs.length && Array.isArray(latlngs[0])) return latlngs.map((x) => simplifyLatLngs(x, tol, edges));
+  return simplifyRing(latlngs, tol, edges);
 }
 
 /** Return the number of vertices of Leaflet polygon lat/lngs. */

@@ -6,7 +6,7 @@
 import { request } from "../api.js";
 import { hasRole } from "../auth.js";
 import { t } from "../i18n.js";
-import { esc, num, toast } from "../ui.js";
+import { autofocusDialog, esc, num, toast } from "../ui.js";
 import { AdmitsChecklist } from "./admits.js";
 import { reassignedText } from "./feedback.js";
 import { pointInGeometry } from "./feature.js";
@@ -46,6 +46,8 @@ export const partsMethods = {
       this.partsModalObj = window.bootstrap.Modal.getOrCreateInstance(el);
       el.querySelector("form").addEventListener("submit", (ev) => { ev.preventDefault(); this.partsSubmit(); });
       el.addEventListener("hidden.bs.modal", () => this.clearSplitLine());
+      // split: the first part's code; merge: the neighbour to merge with
+      autofocusDialog(el, () => el.querySelector(this.partsState.mode === "merge" ? "#parts-with" : "#part-1-code"));
     }
     return this.partsModalObj;
   },
