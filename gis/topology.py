@@ -16,7 +16,7 @@ a :class:`gis.messages.Name`) is who the message names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -257,7 +257,47 @@ def merge_polygons(a: BaseGeometry, b: BaseGeometry, *, subject: Any = "", other
     return merged
 
 
+#: Visvalingam–Whyatt tolerances tried for a coverage, as multiples of the deviation allowed.
+COVERAGE_STEPS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+
+
+def simplify_tiling(
+    geoms: Sequence[BaseGeometry | None], tolerance_m: float
+) -> tuple[list[BaseGeometry | None], list[float]]:
+    """Return the polygons of a tiling simplified together so that none moves more than
+    ``tolerance_m`` (m), and each one's largest deviation from its original (Hausdorff, m).
+
+    A valid coverage (no overlaps, shared edges with the same vertices) is simplified with
+    ``shapely.coverage_simplify`` (Visvalingam–Whyatt on the shared edges, so neighbours keep one
+    edge and no gap or overlap opens), with the largest of ``COVERAGE_STEPS`` × ``tolerance_m``
+    whose deviation stays within ``tolerance_m``; otherwise each polygon alone
+    (Douglas–Peucker, topology kept). None stays None.
+    """
+    keep = [i for i, g in enumerate(geoms) if g is not None and not g.is_empty]
+    arr = np.array([geoms[i] for i in keep], dtype=object)
+    out: list[BaseGeometry | None] = list(geoms)
+    dev = [0.0] * len(geoms)
+    if len(arr) == 0:
+        return out, dev
+    best, best_dev = arr, np.zeros(len(arr))
+    if shapely.coverage_is_valid(arr):
+        for step in COVERAGE_STEPS:
+            simple = shapely.coverage_simplify(arr, tolerance_m * step)
+            d = shapely.hausdorff_distance(arr, simple)
+            if float(d.max()) > tolerance_m:
+                break
+            best, best_dev = simple, d
+    else:
+        best = shapely.simplify(arr, tolerance_m, preserve_topology=True)
+        best_dev = shapely.hausdorff_distance(arr, best)
+    for k, i in enumerate(keep):
+        out[i] = best[k]
+        dev[i] = float(best_dev[k])
+    return out, dev
+
+
 __all__ = [
+    "simplify_tiling",
     "without_hairlines",
     "across_moved_edge",
     "CRUMB_M2",

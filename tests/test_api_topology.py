@@ -166,6 +166,7 @@ def test_a_racing_edit_of_either_cluster_is_412_and_nothing_is_half_saved(client
     r = put_feature(client, "sc-almg", feat, tags)
     assert r.status_code == 412, r.text
     assert r.json()["feature"]["id"] == "sc-smart" and r.json()["current_version"] == 2
+    assert "组团“改名”已被他人修改（现为第 2 版" in r.json()["message"]  # named, not coded
     assert versions(client, "sc-almg", "sc-smart") == {"sc-almg": 1, "sc-smart": 2}
     assert outline(client, "sc-almg").symmetric_difference(before_a).area < 0.01
     assert outline(client, "sc-smart").symmetric_difference(before_s).area < 0.01
@@ -296,6 +297,28 @@ def test_split_along_a_line_keeps_the_area_and_parcels_follow(client):
     assert parcel_cluster(client, "SC-0001") == "sc-almg"
 
 
+def test_a_stale_split_is_412_and_a_merge_of_clusters_apart_is_refused_by_name(client):
+    h = auth(client, "planner")
+    body = {
+        "line": wgs84(LineString([(X0 + 250, Y0 - 50), (X0 + 250, Y0 + 650)])),
+        "parts": [{"cluster_id": "sc-west", "name": "西区"}, {"cluster_id": "sc-almg", "name": "东区"}],
+    }
+    r = client.post("/api/v1/clusters/sc-almg/split", json=body, headers=h | {"If-Match": '"sc-almg-v0"'})
+    assert r.status_code == 412 and client.get("/api/v1/clusters/sc-west").status_code == 404
+    r = client.post("/api/v1/clusters/sc-almg/split", json=body, headers=h | {"If-Match": '"sc-almg-v1"'})
+    assert r.status_code == 200, r.text
+    # sc-west (X0 … X0+250) and sc-smart (X0+500 …) are of one park but share no edge
+    r = client.post(
+        "/api/v1/clusters/sc-west/merge",
+        json={"with": "sc-smart"},
+        headers=h | {"If-Match": '"sc-west-v1", "sc-smart-v1"'},
+    )
+    assert r.status_code == 422, r.text
+    smart = cluster(client, "sc-smart")["properties"]["name"]
+    assert "“西区”与“" + smart + "”没有公共边" in r.json()["message"]
+    assert versions(client, "sc-west", "sc-smart") == {"sc-west": 1, "sc-smart": 1}
+
+
 def test_a_line_that_does_not_cross_is_refused_by_name(client):
     r = client.post(
         "/api/v1/clusters/sc-almg/split",
@@ -404,3 +427,26 @@ def test_the_openapi_document_has_the_topological_edits(client):
     assert {"neighbours", "Content-Crs", "If-Match"} <= names
     assert "428" in put["responses"] and "412" in put["responses"]
     assert "ClusterFeatureIn" in str(put["requestBody"])
+
+
+def test_outlines_simplified_for_editing_keep_their_shared_edges(client):
+    """sc-almg's east edge at X0+620 drawn with a vertex every 10 m, every other one 2 cm east:
+    sc-smart yields and gets the same dense edge. Simplified within 0.5 m (both together) the
+    edge is straight again in both, still shared: no overlap, no gap, 2 cm off at most."""
+    ys = [Y0 + 10 * k for k in range(61)]
+    east = [(X0 + 620 + (0.02 if k % 2 else 0.0), y) for k, y in enumerate(ys)]
+    ring = [(X0, Y0), *east, (X0, Y0 + 600), (X0, Y0)]
+    dense = shapely.Polygon(ring)
+    r = put_feature(client, "sc-almg", reshaped(client, "sc-almg", dense), ['"sc-almg-v1"', '"sc-smart-v1"'])
+    assert r.status_code == 200, r.text
+    assert shapely.get_num_coordinates(outline(client, "sc-smart")) > 60
+    feats = client.get("/api/v1/clusters?park=shuangchi&simplify=0.5").json()["features"]
+    shown = {f["id"]: f for f in feats}
+    a, s = zone_geom(shown["sc-almg"]["geometry"]), zone_geom(shown["sc-smart"]["geometry"])
+    assert shapely.get_num_coordinates(a) <= 6 and shapely.get_num_coordinates(s) <= 6
+    assert a.intersection(s).area < 0.01 and abs(shapely.union(a, s).area - PARK_SC.area) < 1
+    assert shown["sc-almg"]["properties"]["simplify_m"] == 0.5
+    assert 0.015 <= shown["sc-almg"]["properties"]["deviation_m"] <= 0.025
+    one = client.get("/api/v1/clusters/sc-smart?simplify=0.5").json()
+    assert zone_geom(one["geometry"]).symmetric_difference(s).area < 0.01
+    assert client.get("/api/v1/clusters/sc-smart").json()["properties"].get("simplify_m") is None

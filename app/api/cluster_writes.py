@@ -1,5 +1,5 @@
-"""What the cluster write routes share: reading a PUT Feature into changes, and the answer of a
-write — the cluster as a Feature with its ETag, every cluster the write changed (each with its new
+"""What the cluster routes share: outlines simplified for editing, reading a PUT Feature into
+changes, and the answer of a write — the cluster as a Feature with its ETag, every cluster the write changed (each with its new
 ETag), the parcels that changed cluster and the land left in no cluster."""
 
 from __future__ import annotations
@@ -16,20 +16,70 @@ from app.api.features import cluster_feature, edit_body
 from app.api.geojson import geometry_from_request, request_crs
 from app.api.models_topology import CLUSTER_READ_ONLY, ClusterFeatureIn
 from app.api.routes_zone import GEOJSON
+from app.api.store import park_of
 from app.db import notes
 from app.db.cluster_edits import CLUSTER_EDITABLE
 from app.db.cluster_outline import SNAP_M
 from app.db.cluster_topology import TopologyEdit
 from app.db.geometry import from_db
 from app.db.models import ClusterRow, ParkRow, ZoneRow
+from app.db.notes import name_of
+from app.db.unassigned import park_outlines, park_where_drawn
 from app.db.versioning import EditResult
-from gis.errors import SchemaError
-from gis.messages import msg
+from gis.errors import GeometryError, SchemaError
+from gis.messages import Name, msg
+from gis.topology import simplify_tiling
 from gis.units import MU_M2
 
 #: A PUT geometry this close to the stored outline (Hausdorff distance, m) is no change: what a
 #: WGS 84 round trip at 8 decimals (about 1 mm) does to it.
 SAME_OUTLINE_M = SNAP_M / 10
+
+
+def simplified_outlines(
+    session: Session, park_ids: Iterable[int], tolerance_m: float
+) -> dict[str, tuple[Any, float]]:
+    """Return ``{cluster id: (outline, deviation m)}`` of every cluster of the parks, simplified
+    together within ``tolerance_m`` (:func:`gis.topology.simplify_tiling`: shared edges stay
+    shared), for editing; a PUT of such an outline saves exactly it."""
+    out: dict[str, tuple[Any, float]] = {}
+    for rows in park_outlines(session, park_ids).values():
+        geoms, dev = simplify_tiling([g for _, g in rows], tolerance_m)
+        out |= {code: (g, d) for (code, _), g, d in zip(rows, geoms, dev)}
+    return out
+
+
+def simplified_properties(props: dict[str, Any], tolerance_m: float, deviation_m: float) -> dict[str, Any]:
+    """Return a cluster's properties with ``simplify_m`` (the tolerance asked, m) and
+    ``deviation_m`` (how far the outline shown lies from the stored one at most, m)."""
+    return props | {"simplify_m": tolerance_m, "deviation_m": round(deviation_m, 3)}
+
+
+def drawn_park(session: Session, zone_id: str, geom: Any, given: str | None, name: Name) -> ParkRow:
+    """Return the park a new cluster's outline (zone CRS) is drawn in.
+
+    ``given`` (the request's ``park``) must be that park: another is refused naming both parks;
+    an unknown one is NotFoundError naming the zone's parks. An outline in no park is refused.
+    """
+    park = park_where_drawn(session, zone_id, geom)
+    if park is None:
+        if given is not None:
+            park_of(session, zone_id, given)  # NotFoundError naming the parks
+        raise GeometryError(
+            "the outline lies in no park",
+            where="geometry",
+            hint="draw the cluster inside a park",
+            msg=msg("error.cluster.in_no_park", cluster=name),
+        )
+    if given is not None and given != park.code:
+        other = park_of(session, zone_id, given)
+        raise GeometryError(
+            f"the outline is drawn in park {park.code}, not {given}",
+            where="park",
+            hint="leave park out: it is the park the outline is drawn in",
+            msg=msg("error.cluster.drawn_elsewhere", cluster=name, park=name_of(park), given=name_of(other)),
+        )
+    return park
 
 
 def changed_cluster(result: EditResult) -> dict[str, Any]:
@@ -165,4 +215,13 @@ def feature_changes(
     return changes, ignored
 
 
-__all__ = ["changed_cluster", "edit_response", "feature_changes", "reassigned_list", "unchanged_response"]
+__all__ = [
+    "changed_cluster",
+    "drawn_park",
+    "edit_response",
+    "feature_changes",
+    "reassigned_list",
+    "simplified_outlines",
+    "simplified_properties",
+    "unchanged_response",
+]

@@ -11,7 +11,17 @@ from app.api.models import ChangedCluster, ClusterFeature, Feature, FeatureColle
 
 #: Properties of a cluster Feature the server keeps (sent back as GET gave them: ignored, or
 #: checked when they say something — ``cluster_id``, ``park``).
-CLUSTER_READ_ONLY = ("cluster_id", "park", "area_m2", "area_mu", "version", "updated_at", "updated_by")
+CLUSTER_READ_ONLY = (
+    "cluster_id",
+    "park",
+    "area_m2",
+    "area_mu",
+    "version",
+    "updated_at",
+    "updated_by",
+    "simplify_m",
+    "deviation_m",
+)
 
 IF_MATCH_MAP = Field(
     None,

@@ -27,7 +27,7 @@ from app.api.models_topology import ClusterMerge, ClusterSplit, SplitResult, Una
 from app.api.routes_clusters import ERRORS, PRECONDITIONS, ContentCrs
 from app.api.routes_zone import GEOJSON, GeoJSONResponse
 from app.api.store import find_cluster, park_of, served_zone
-from app.db.cluster_topology import merge_clusters, split_cluster
+from app.db.cluster_split_merge import merge_clusters, split_cluster
 from app.db.unassigned import unassigned_land
 
 router = APIRouter(tags=["clusters"])

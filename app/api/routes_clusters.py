@@ -30,7 +30,14 @@ from fastapi import APIRouter, Body, Header, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from app.api.cluster_writes import edit_response, feature_changes, unchanged_response
+from app.api.cluster_writes import (
+    drawn_park,
+    edit_response,
+    feature_changes,
+    simplified_outlines,
+    simplified_properties,
+    unchanged_response,
+)
 from app.api.deleted import DeletedClusterCollection, deleted_collection
 from app.api.deps import Planner, SessionDep, StateDep, Viewer, WriteSessionDep
 from app.api.etags import IfMatch, expected_version, matches, tag_versions
@@ -38,6 +45,7 @@ from app.api.features import cluster_feature
 from app.api.geojson import (
     bbox_to_zone,
     collection_text,
+    feature,
     feature_text,
     geometry_from_request,
     geometry_json,
@@ -77,12 +85,10 @@ from app.db.edits import (
 )
 from app.db.geometry import RepairTolerance
 from app.db.lookups import current_version
-from app.db.models import ParkRow, ZoneRow
-from app.db.notes import name_of
-from app.db.unassigned import park_where_drawn
+from app.db.models import ZoneRow
 from app.db.undelete import undelete_cluster
 from app.db.versioning import conflict_error
-from gis.errors import GeometryError, SchemaError
+from gis.errors import SchemaError
 from gis.messages import Name, msg
 
 router = APIRouter(tags=["clusters"])
@@ -120,36 +126,23 @@ ContentCrs = Annotated[
 ]
 
 
+#: ``?simplify=``: outlines simplified for editing, in metres.
+SimplifyQuery = Annotated[
+    float | None,
+    Query(
+        gt=0,
+        le=5,
+        description="simplify the outlines for editing within this tolerance (m, zone CRS): every "
+        "cluster of the park together, so shared edges stay shared; properties simplify_m and "
+        "deviation_m (how far the outline shown lies from the stored one at most). A PUT of the "
+        "outline shown saves exactly it (with neighbours=yield the neighbours follow).",
+    ),
+]
+
+
 def edited(session: Session, zone: ZoneRow, result: EditResult, status: int = 200) -> JSONResponse:
     """Return one written cluster as :func:`app.api.cluster_writes.edit_response` does."""
     return edit_response(session, zone, TopologyEdit(written=[result]), status)
-
-
-def drawn_park(session: Session, zone_id: str, geom: Any, given: str | None, name: Name) -> ParkRow:
-    """Return the park a new cluster's outline (zone CRS) is drawn in.
-
-    ``given`` (the request's ``park``) must be that park: another is refused naming both parks;
-    an unknown one is NotFoundError naming the zone's parks. An outline in no park is refused.
-    """
-    park = park_where_drawn(session, zone_id, geom)
-    if park is None:
-        if given is not None:
-            park_of(session, zone_id, given)  # NotFoundError naming the parks
-        raise GeometryError(
-            "the outline lies in no park",
-            where="geometry",
-            hint="draw the cluster inside a park",
-            msg=msg("error.cluster.in_no_park", cluster=name),
-        )
-    if given is not None and given != park.code:
-        other = park_of(session, zone_id, given)
-        raise GeometryError(
-            f"the outline is drawn in park {park.code}, not {given}",
-            where="park",
-            hint="leave park out: it is the park the outline is drawn in",
-            msg=msg("error.cluster.drawn_elsewhere", cluster=name, park=name_of(park), given=name_of(other)),
-        )
-    return park
 
 
 @router.get(
@@ -165,6 +158,7 @@ def list_clusters(
     user: Viewer,
     paging: Paging,
     park: Annotated[str | None, Query(description="park id(s), comma-separated")] = None,
+    simplify: SimplifyQuery = None,
 ) -> GeoJSONResponse:
     """Return the zone's clusters ordered by cluster_id, paged, optionally within ``bbox``.
 
@@ -175,8 +169,15 @@ def list_clusters(
     area = bbox_to_zone(paging.bbox, zone.crs) if paging.bbox else None
     page = clusters_page(session, zone.id, area=area, park=park, limit=paging.limit, offset=paging.offset)
     geoms = shapely.from_wkb(np.array([None if w is None else bytes(w) for *_, w in page.rows], dtype=object))
+    props = [cluster_properties(c, pc) for c, pc, _ in page.rows]
+    if simplify is not None:
+        shown = simplified_outlines(session, {c.park_id for c, _, _ in page.rows}, simplify)
+        for k, (c, _, _) in enumerate(page.rows):
+            if c.code in shown:
+                geoms[k], dev = shown[c.code]
+                props[k] = simplified_properties(props[k], simplify, dev)
     texts = geometry_json(geoms, zone.crs)
-    feats = [feature_text(c.code, g, cluster_properties(c, pc)) for (c, pc, _), g in zip(page.rows, texts)]
+    feats = [feature_text(c.code, g, p) for (c, _, _), g, p in zip(page.rows, texts, props)]
     return GeoJSONResponse(
         collection_text(
             feats,
@@ -223,11 +224,18 @@ def get_cluster(
     user: Viewer,
     cluster_id: str,
     if_none_match: Annotated[str | None, Header()] = None,
+    simplify: SimplifyQuery = None,
 ) -> Any:
+    """Return the cluster; with ``simplify`` its outline as simplified for editing (with all the
+    park's clusters, so the edges it shares stay shared)."""
     zone = served_zone(session, state.settings)
     feat, tag = cluster_feature(session, zone, cluster_id)
     if matches(if_none_match, tag):
         return Response(status_code=304, headers={"ETag": tag})
+    if simplify is not None and feat["geometry"] is not None:
+        c, _, _ = find_cluster(session, zone.id, cluster_id)
+        geom, dev = simplified_outlines(session, [c.park_id], simplify)[cluster_id]
+        feat = feature(cluster_id, geom, simplified_properties(feat["properties"], simplify, dev), zone.crs)
     return JSONResponse(feat, headers={"ETag": tag}, media_type=GEOJSON)
 
 

@@ -1,4 +1,5 @@
-"""Land of a park in no cluster (未划入组团的用地), and the park a drawn outline lies in.
+"""Land of a park in no cluster (未划入组团的用地), the park a drawn outline lies in, and the
+outlines of a park's clusters (the tiling, for editing).
 
 Unassigned land is what a park's outline holds beyond the union of its clusters: land a cluster
 gave up with no neighbour across the moved edge (:func:`app.db.cluster_topology.reshape_cluster`),
@@ -8,6 +9,7 @@ shows; parts thinner than 2 × ``SNAP_M`` (hairlines along shared edges) are lef
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import shapely
@@ -82,4 +84,18 @@ def park_where_drawn(session: Session, zone_id: str, geom: BaseGeometry) -> Park
     return best
 
 
-__all__ = ["Unassigned", "park_where_drawn", "unassigned_land"]
+def park_outlines(session: Session, park_ids: Iterable[int]) -> dict[int, list[tuple[str, BaseGeometry]]]:
+    """Return the outlines (zone CRS) of every cluster of each park, by park row id, ordered by
+    cluster id (clusters without an outline left out)."""
+    out: dict[int, list[tuple[str, BaseGeometry]]] = {int(p): [] for p in park_ids}
+    rows = session.execute(
+        select(ClusterRow.park_id, ClusterRow.code, ClusterRow.geom)
+        .where(ClusterRow.park_id.in_(list(out)), ClusterRow.geom.is_not(None))
+        .order_by(ClusterRow.code)
+    )
+    for park_id, code, geom in rows:
+        out[park_id].append((code, from_db(geom)))
+    return out
+
+
+__all__ = ["Unassigned", "park_outlines", "park_where_drawn", "unassigned_land"]
