@@ -724,7 +724,13 @@ def test_dragging_a_shared_vertex_moves_the_edge_for_both_clusters(w: Watch, api
     assert after[other]["properties"]["version"] == before[other]["properties"]["version"] + 1
     assert a1.area > a0.area + 20 and b1.area < b0.area - 20
     assert a1.intersection(b1).area < 0.01  # no overlap
-    assert a1.union(b1).area == pytest.approx(a0.union(b0).area, abs=1.0)  # no gap
+    # the park's clusters still cover what they covered (no gap) without overlapping; other
+    # neighbours may have traded slivers (within the 0.5 m the outline was simplified within)
+    park = before[cid]["properties"]["park"]
+    in_park0 = [to_zone(shape(f["geometry"])) for f in before.values() if f["properties"]["park"] == park]
+    in_park1 = [to_zone(shape(f["geometry"])) for f in after.values() if f["properties"]["park"] == park]
+    assert shapely.union_all(in_park1).area == pytest.approx(shapely.union_all(in_park0).area, abs=1.0)
+    assert sum(g.area for g in in_park1) == pytest.approx(shapely.union_all(in_park1).area, abs=0.1)
     # the moved vertex is on both outlines now
     moved = shapely.Point(target)
     assert a1.exterior.distance(moved) < 0.05 and b1.boundary.distance(moved) < 0.05
