@@ -58,6 +58,15 @@ export class AdmitsChecklist {
     this.showState();
   }
 
+  /** Write the checklist again in the current language, keeping what is ticked and chosen. */
+  relabel() {
+    const { touched, unset } = this;
+    this.render(this.read(), { set: !unset });
+    this.touched = touched;
+    this.unset = unset;
+    this.showState();
+  }
+
   /** Keep industry and branch ticks consistent, and remember that the planner chose. */
   onChange(ev) {
     const el = ev.target;

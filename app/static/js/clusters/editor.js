@@ -85,6 +85,8 @@ export class ClusterEditor {
       this.renderDeleted();
       this.restyle();
       this.renderAlert();
+      if (this.modalEl.classList.contains("show")) this.relabelDialog();
+      this.relabelParts();
       if (this.edit) { this.showEditBar(); this.showEditCounts(); }
       if (this.selected) this.showHistory(this.selected);
     });

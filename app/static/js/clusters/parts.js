@@ -70,26 +70,57 @@ export const partsMethods = {
       </div><div class="mt-2" id="part-${k}-admits"></div></div>`;
   },
 
-  /** Open the dialog with `parts` ([{title, props, code, codeFixed}]); `mode` split | merge. */
+  /** Open the dialog with `parts` ([{props, code, codeFixed}]); `mode` split | merge. */
   openParts(mode, id, parts, { withChoices = null } = {}) {
     this.partsModal();
+    this.partsState = { mode, id, parts, withChoices };
+    this.renderParts();
+    this.partsModalObj.show();
+  },
+
+  /** Write the parts dialog in the current language (`keep`: the planner's entries so far). */
+  renderParts(keep = null) {
+    const { mode, id, parts, withChoices } = this.partsState;
     const el = this.partsEl;
     const name = this.nameOf(id);
-    this.partsState = { mode, id };
     el.querySelector("#parts-modal-title").textContent = t(mode === "split" ? "parts.split_title" : "parts.merge_title", { name });
     el.querySelector("#parts-modal-text").textContent = t(mode === "split" ? "parts.split_text" : "parts.merge_text");
     el.querySelector("#parts-save").textContent = t(mode === "split" ? "parts.split_save" : "parts.merge_save");
-    el.querySelector("#parts-modal-error").innerHTML = "";
+    if (!keep) el.querySelector("#parts-modal-error").innerHTML = "";
     const withBox = el.querySelector("#parts-modal-with");
     withBox.innerHTML = withChoices ? `<label class="form-label mb-0" for="parts-with">${esc(t("parts.merge_with"))}</label>
       <select class="form-select form-select-sm" id="parts-with">${withChoices.map((o) => `<option value="${esc(o)}">${esc(this.nameOf(o))} · ${esc(num(this.byId.get(o).feature.properties.area_mu, 0))} ${esc(t("unit.mu"))}</option>`).join("")}</select>` : "";
-    el.querySelector("#parts-modal-parts").innerHTML = parts.map((p, k) => this.partFields(k + 1, p.title, p.props, p)).join("");
+    const titles = parts.map((p, k) => (mode === "split" ? t("parts.part", { n: k + 1 }) : t("cluster.name")));
+    el.querySelector("#parts-modal-parts").innerHTML = parts.map((p, k) => this.partFields(k + 1, titles[k], p.props, p)).join("");
     this.partsAdmits = parts.map((p, k) => {
       const list = new AdmitsChecklist(el.querySelector(`#part-${k + 1}-admits`), `part-${k + 1}-adm`);
       list.render(p.props.admits ?? null, { set: p.props.admits != null });
       return list;
     });
-    this.partsModalObj.show();
+    if (!keep) return;
+    if (keep.with && withBox.querySelector("#parts-with")) withBox.querySelector("#parts-with").value = keep.with;
+    keep.parts.forEach((v, k) => {
+      ["code", "name", "name-en"].forEach((f) => { el.querySelector(`#part-${k + 1}-${f}`).value = v[f]; });
+      const list = this.partsAdmits[k];
+      list.render(v.admits, { set: !v.unset });
+      list.touched = v.touched;
+      list.unset = v.unset;
+      list.showState();
+    });
+  },
+
+  /** Write the open parts dialog again in the current language, keeping the planner's entries. */
+  relabelParts() {
+    if (!this.partsState || !this.partsEl.classList.contains("show")) return;
+    const el = this.partsEl;
+    const keep = {
+      with: el.querySelector("#parts-with")?.value,
+      parts: this.partsAdmits.map((list, k) => ({
+        ...Object.fromEntries(["code", "name", "name-en"].map((f) => [f, el.querySelector(`#part-${k + 1}-${f}`).value])),
+        admits: list.read(), touched: list.touched, unset: list.unset,
+      })),
+    };
+    this.renderParts(keep);
   },
 
   /** Return part `k`'s fields from the dialog (admits only when set or changed). */
@@ -123,8 +154,8 @@ export const partsMethods = {
     const p = layer.feature.properties || {};
     const base = { admits: p.admits ?? null };
     this.openParts("split", id, [
-      { title: t("parts.part", { n: 1 }), props: { ...base, name: p.name, name_en: p.name_en }, code: id, codeFixed: false },
-      { title: t("parts.part", { n: 2 }), props: { ...base, name: "", name_en: "" }, code: `${id}-2`, codeFixed: false },
+      { props: { ...base, name: p.name, name_en: p.name_en }, code: id, codeFixed: false },
+      { props: { ...base, name: "", name_en: "" }, code: `${id}-2`, codeFixed: false },
     ]);
   },
 
@@ -136,7 +167,7 @@ export const partsMethods = {
     const choices = this.neighboursOf(id);
     if (!choices.length) { toast(t("parts.no_neighbours", { name: this.nameOf(id) }), "warn"); return; }
     const p = layer.feature.properties || {};
-    this.openParts("merge", id, [{ title: t("cluster.name"), props: p, code: id, codeFixed: true }], { withChoices: choices });
+    this.openParts("merge", id, [{ props: p, code: id, codeFixed: true }], { withChoices: choices });
   },
 
   /** Send the dialog's split or merge; a refusal stays in the dialog. */
