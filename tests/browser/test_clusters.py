@@ -732,8 +732,13 @@ def test_dragging_a_shared_vertex_moves_the_edge_for_both_clusters(w: Watch, api
     assert shapely.union_all(in_park1).area == pytest.approx(shapely.union_all(in_park0).area, abs=1.0)
     assert sum(g.area for g in in_park1) == pytest.approx(shapely.union_all(in_park1).area, abs=0.1)
     # the moved vertex is on both outlines now
-    moved = shapely.Point(target)
-    assert a1.boundary.distance(moved) < 0.05 and b1.boundary.distance(moved) < 0.05
+    # (where the mouse let go: within a pixel, about 1 m at zoom 17, of the target)
+    moved = min(
+        (shapely.Point(c) for part in getattr(a1, "geoms", [a1]) for c in part.exterior.coords),
+        key=lambda v: v.distance(shapely.Point(target)),
+    )
+    assert moved.distance(shapely.Point(target)) < 2.0
+    assert b1.boundary.distance(moved) < 0.05
     w.page.reload()
     w.page.wait_for_selector("body[data-ready='1']")
     w.page.click("#tab-clusters-btn")

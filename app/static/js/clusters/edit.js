@@ -37,11 +37,21 @@ export const editMethods = {
       edges: park && park.geometry ? projectedRings(park.geometry) : [], // the park boundary, kept to
     };
     this.editing = true;
-    layer.setStyle({ dashArray: null, weight: 3, fillOpacity: 0.15 });
+    this.setPane(layer, "recommend"); // above the parcels while edited
+    layer.setStyle({ dashArray: null, weight: 4, fillOpacity: 0.2 });
     this.showEditBar();
     this.applyTolerance(this.edit.tol);
     layer.on("pm:edit", this.onOutlineEdited, this);
     await this.prefetchEtags();
+  },
+
+  /** Move `layer` to map pane `pane` (drawn again there, if on the map). */
+  setPane(layer, pane) {
+    if (layer.options.pane === pane) return;
+    const shown = this.group.hasLayer(layer);
+    if (shown) this.group.removeLayer(layer);
+    layer.options.pane = pane;
+    if (shown) this.group.addLayer(layer);
   },
 
   /** Show cluster being edited simplified within `tol` metres (from its outline as read). */
@@ -109,6 +119,7 @@ export const editMethods = {
     e.layer.off("pm:edit", this.onOutlineEdited, this);
     e.layer.pm.disable();
     if (restore) e.layer.setLatLngs(e.original);
+    this.setPane(e.layer, "clusters");
     e.layer.setStyle(this.style(e.layer.feature));
     this.edit = null;
     this.editing = false;

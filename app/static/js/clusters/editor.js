@@ -85,6 +85,7 @@ export class ClusterEditor {
       this.renderDeleted();
       this.restyle();
       this.renderAlert();
+      this.unassigned?.eachLayer((l) => l.getTooltip()?.update()); // permanent labels
       if (this.modalEl.classList.contains("show")) this.relabelDialog();
       this.relabelParts();
       if (this.edit) { this.showEditBar(); this.showEditCounts(); }

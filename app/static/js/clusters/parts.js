@@ -75,6 +75,12 @@ export const partsMethods = {
     this.partsModal();
     this.partsState = { mode, id, parts, withChoices };
     this.renderParts();
+    // show the cluster (and the neighbours to merge with) left of the dialog, which sits at the right
+    const bounds = this.byId.get(id).getBounds();
+    (withChoices || []).forEach((o) => bounds.extend(this.byId.get(o).getBounds()));
+    const mapBox = this.map.getContainer().getBoundingClientRect();
+    const hidden = Math.max(0, mapBox.right - (window.innerWidth - 820));
+    this.map.fitBounds(bounds, { paddingTopLeft: [30, 60], paddingBottomRight: [Math.min(hidden + 30, mapBox.width * 0.6), 30], animate: false });
     this.partsModalObj.show();
   },
 

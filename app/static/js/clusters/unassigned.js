@@ -1,6 +1,6 @@
 // Land inside a park that no cluster holds (left when an outline shrank with no neighbour across
-// the moved edge): read from the API after every load and drawn in grey, dashed, with its area in
-// 亩 on hover, so a gap is never invisible.
+// the moved edge): read from the API after every load and drawn white with a red dashed edge above
+// the parcels, labelled with its park and area in 亩, so a gap is never invisible.
 
 import { ApiError, get } from "../api.js";
 import { t } from "../i18n.js";
@@ -13,9 +13,12 @@ export const UNASSIGNED_PATH = "/unassigned";
 
 /** The style of unassigned land. */
 const STYLE = {
-  pane: "clusters", color: "#616161", weight: 1.5, dashArray: "2 4", fillColor: "#9e9e9e", fillOpacity: 0.35,
+  pane: "recommend", color: "#c62828", weight: 2, dashArray: "4 4", fillColor: "#ffffff", fillOpacity: 0.6,
   className: "cluster-unassigned", interactive: true,
 };
+
+/** Parts at least this large (m²) carry a label on the map; smaller ones say it on hover. */
+const LABEL_M2 = 500;
 
 /** ClusterEditor's methods for unassigned land (mixed into its prototype). */
 export const unassignedMethods = {
@@ -37,9 +40,10 @@ export const unassignedMethods = {
       if (!f.geometry) continue;
       const p = f.properties || {};
       const m2 = p.area_m2 ?? areaM2(f.geometry);
+      const text = () => `${esc(t("cluster.unassigned", { park: parkName(p.park ?? p.park_id) }))} · ${esc(num(p.area_mu ?? m2 / MU_M2, 2))} ${esc(t("unit.mu"))}`;
       L.geoJSON(f, { style: STYLE }).eachLayer((l) => {
-        l.bindTooltip(() => `${esc(t("cluster.unassigned", { park: parkName(p.park ?? p.park_id) }))} · ${esc(num(p.area_mu ?? m2 / MU_M2, 2))} ${esc(t("unit.mu"))}`,
-          { sticky: true });
+        l.bindTooltip(text, m2 >= LABEL_M2
+          ? { permanent: true, direction: "center", className: "unassigned-label" } : { sticky: true });
         this.unassigned.addLayer(l);
       });
     }
