@@ -38,7 +38,8 @@ export const editMethods = {
     };
     this.editing = true;
     this.setPane(layer, "recommend"); // above the parcels while edited
-    layer.setStyle({ dashArray: null, weight: 4, fillOpacity: 0.2 });
+    // the drawing colour, whatever the cluster's: it stands out over parcels coloured by score
+    layer.setStyle({ color: "#e040fb", fillColor: "#e040fb", dashArray: null, weight: 3, fillOpacity: 0.12 });
     this.showEditBar();
     this.applyTolerance(this.edit.tol);
     layer.on("pm:edit", this.onOutlineEdited, this);

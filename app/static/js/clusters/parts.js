@@ -152,7 +152,7 @@ export const partsMethods = {
     if (!line) return;
     const latlngs = line.getLatLngs();
     this.clearSplitLine();
-    this.splitLayer = L.featureGroup([L.polyline(latlngs, { ...DRAW_STYLE, dashArray: "8 4", className: "split-line" })]);
+    this.splitLayer = L.featureGroup([L.polyline(latlngs, { ...DRAW_STYLE, pane: "recommend", dashArray: "8 4", className: "split-line" })]);
     const sides = sidesOf(this.map, latlngs, layer.feature.geometry);
     if (sides) sides.forEach((ll, k) => this.splitLayer.addLayer(partMarker(ll, k + 1)));
     this.splitLayer.addTo(this.map);
