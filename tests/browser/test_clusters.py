@@ -240,6 +240,42 @@ def test_edit_mode_shows_handles_for_one_cluster_only(w: Watch, api: httpx.Clien
     assert api.get(f"/clusters/{cid}").json()["properties"]["version"] == before["properties"]["version"]
 
 
+def test_drawing_snaps_to_the_park_boundary(w: Watch, api: httpx.Client) -> None:
+    """A point clicked a few pixels beside the park boundary while drawing lands on it (Geoman
+    snapping to the park boundary, parcel edges and roads); with Alt held it stays where clicked."""
+    parks = {f["id"]: f for f in api.get("/parks").json()["features"]}
+    park = to_zone(shape(parks["shuangchi"]["geometry"]))
+    edge = largest_part(park).exterior
+    p = edge.interpolate(0.6, normalized=True)
+    lon, lat = TO_WGS.transform(p.x, p.y)
+    w.goto("/")
+    login(w)
+    w.page.evaluate(
+        "([lat, lon]) => window.parksite.map.setView([lat, lon], 18, {animate: false})", [lat, lon]
+    )
+    w.page.wait_for_timeout(500)
+
+    def first_vertex(alt: bool) -> float:
+        w.page.click("#tool-draw")
+        w.page.wait_for_selector("#draw-bar")
+        x, y = to_page(w, lon, lat)
+        if alt:
+            w.page.keyboard.down("Alt")
+        w.page.mouse.move(x + 6, y + 6, steps=3)
+        w.page.mouse.click(x + 6, y + 6)
+        if alt:
+            w.page.keyboard.up("Alt")
+        ll = w.page.evaluate(
+            "() => { const p = window.parksite.map.pm.Draw.Polygon._layer.getLatLngs()[0]; return [p.lng, p.lat]; }"
+        )
+        w.page.click("#draw-cancel")
+        return edge.distance(shapely.Point(TO_ZONE.transform(*ll)))
+
+    assert first_vertex(alt=False) < 0.01  # snapped onto the boundary
+    assert first_vertex(alt=True) > 2  # 6 px beside it at zoom 18 (about 0.6 m a pixel)
+    assert w.page.locator("#draw-bar").count() == 0
+
+
 def test_overlapping_cluster_is_refused_then_saved_with_neighbours_yield(w: Watch, api: httpx.Client) -> None:
     """A new cluster drawn inside 铝镁新材料产业组团 is refused, the message naming that cluster with
     the overlap in 亩; with "neighbours give up" ticked it is saved and the neighbour shrinks."""
