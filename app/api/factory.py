@@ -192,6 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_clusters,
         routes_imports,
         routes_jobs,
+        routes_land,
         routes_parcels,
         routes_projects,
         routes_rerun,
@@ -271,6 +272,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_rerun,
         routes_tiles,
         routes_imports,
+        routes_land,
     )
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)
