@@ -55,8 +55,7 @@ def _css_urls(text: str) -> list[str]:
     # a quoted url(...) is taken whole, so the fragments (url(%23id)) inside an SVG data URL are
     # not mistaken for files
     urls = [
-        a or b or c
-        for a, b, c in re.findall(r"""url\(\s*(?:'([^']*)'|"([^"]*)"|([^'")\s]+))\s*\)""", text)
+        a or b or c for a, b, c in re.findall(r"""url\(\s*(?:'([^']*)'|"([^"]*)"|([^'")\s]+))\s*\)""", text)
     ]
     urls += re.findall(r"""@import\s+['"]([^'"]+)['"]""", text)
     return urls
