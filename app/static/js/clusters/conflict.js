@@ -4,7 +4,7 @@
 // (on the current versions) or to drop it for the current one.
 
 import { ApiError, getWithEtag } from "../api.js";
-import { pick, t } from "../i18n.js";
+import { t } from "../i18n.js";
 import { esc, toast } from "../ui.js";
 
 /** ClusterEditor's methods for versions and stale edits (mixed into its prototype). */
@@ -42,7 +42,6 @@ export const conflictMethods = {
       etag = r.etag;
     } catch { /* deleted meanwhile: keep what the 412 said */ }
     const old = this.byId.get(id);
-    const name = (old && pick(old.feature.properties)) || id;
     // mine: {geometry, neighbours} of the refused save, or an outline kept after a refusal
     const unsaved = old && old.unsaved ? { geometry: old.unsaved, neighbours: null } : null;
     const mine = err.mine || unsaved;
@@ -60,7 +59,7 @@ export const conflictMethods = {
     const who = current && current.properties ? current.properties.updated_by : null;
     const version = current && current.properties ? current.properties.version : "?";
     this.showAlert(() => `<div id="cluster-conflict"><b>${esc(t("cluster.stale_title"))}</b>
-      <div>${esc(t("cluster.stale_text", { name, version, who: who || t("cluster.someone") }))}</div>
+      <div>${esc(t("cluster.stale_text", { name: this.nameOf(id), version, who: who || t("cluster.someone") }))}</div>
       ${mine ? `<div class="mt-2 d-flex gap-2 flex-wrap">
         <button class="btn btn-sm btn-warning" id="conflict-reapply">${esc(t("cluster.reapply"))}</button>
         <button class="btn btn-sm btn-outline-secondary" id="conflict-discard">${esc(t("cluster.take_theirs"))}</button></div>` : ""}</div>`,

@@ -85,7 +85,9 @@ export class ClusterEditor {
       this.renderDeleted();
       this.restyle();
       this.renderAlert();
-      this.unassigned?.eachLayer((l) => l.getTooltip()?.update()); // permanent labels
+      // permanent labels: unassigned land, a stale edit's kept outline
+      this.unassigned?.eachLayer((l) => l.getTooltip()?.update());
+      this.conflicts.forEach((c) => c.layer.getTooltip()?.update());
       if (this.modalEl.classList.contains("show")) this.relabelDialog();
       this.relabelParts();
       if (this.edit) { this.showEditBar(); this.showEditCounts(); }

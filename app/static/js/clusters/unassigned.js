@@ -13,7 +13,7 @@ export const UNASSIGNED_PATH = "/unassigned";
 
 /** The style of unassigned land. */
 const STYLE = {
-  pane: "recommend", color: "#c62828", weight: 2, dashArray: "4 4", fillColor: "#ffffff", fillOpacity: 0.6,
+  pane: "recommend", color: "#c62828", weight: 2, dashArray: "4 4", fillColor: "#ffffff", fillOpacity: 0.4,
   className: "cluster-unassigned", interactive: true,
 };
 
