@@ -1,4 +1,4 @@
-"""Land contracts imported from XLSX/CSV (``parksite land import``, app/db/land.py) on SpatiaLite and
+"""Land contracts imported from XLSX/CSV (``parksite land import``, app/db/contracts.py) on SpatiaLite and
 PostGIS: all rows or none, bad rows named by row and column, progress updates audited, committed
 标准地 indicators kept as signed; ``parksite supervise --json`` on what was imported.
 
@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from app.commands.lang import error_line
-from app.db.land import import_contract_table, land_contracts, supervision_report
+from app.db.contracts import import_contract_table, land_contracts, supervision_report
 from app.db.models import AuditEntryRow, LandContractParcelRow, LandContractRow
 from app.db.rules import zone_rules
 from gis.errors import SchemaError

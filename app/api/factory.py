@@ -190,9 +190,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_checks,
         routes_cluster_topology,
         routes_clusters,
+        routes_contracts,
+        routes_evaluation,
         routes_imports,
         routes_jobs,
-        routes_land,
         routes_parcels,
         routes_projects,
         routes_rerun,
@@ -272,7 +273,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_rerun,
         routes_tiles,
         routes_imports,
-        routes_land,
+        routes_evaluation,
+        routes_contracts,
     )
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)

@@ -46,8 +46,8 @@ def land_import(
 ) -> None:
     """Import land contracts and their progress; every row is checked, and one bad row refuses
     the file (nothing is written)."""
+    from app.db.contracts import import_contract_table
     from app.db.engine import session_factory, transaction
-    from app.db.land import import_contract_table
     from app.db.rules import zone_rules
     from gis.tables import read_table
 
@@ -70,8 +70,8 @@ def supervise(
     database_url: str | None = DatabaseUrl,
 ) -> None:
     """List the supervision cases (idle land, clearance, 达产复核) on a date."""
+    from app.db.contracts import supervision_report, supervision_rules
     from app.db.engine import session_factory
-    from app.db.land import supervision_report, supervision_rules
     from app.db.rules import zone_rules
 
     day = parse_day(as_of)

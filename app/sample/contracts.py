@@ -21,7 +21,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db.land import import_contract_table, land_contracts
+from app.db.contracts import import_contract_table, land_contracts
 from app.db.models import ClusterRow, ParcelRow
 from app.db.rules import zone_rules
 from scoring.supervision import add_years

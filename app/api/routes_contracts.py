@@ -22,7 +22,13 @@ from fastapi import APIRouter, Depends, File, Query, UploadFile
 from app.api.deps import SessionDep, StateDep, needs, write_transaction
 from app.api.models import ErrorBody
 from app.api.store import served_zone
-from app.db.land import contract_dict, import_contract_table, land_contracts, rules_dict, supervision_report
+from app.db.contracts import (
+    contract_dict,
+    import_contract_table,
+    land_contracts,
+    rules_dict,
+    supervision_report,
+)
 from app.db.models import UserRow
 from app.db.rules import zone_rules
 from gis.errors import InputFileError, LimitExceededError
