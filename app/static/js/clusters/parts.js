@@ -96,14 +96,16 @@ export const partsMethods = {
     const withBox = el.querySelector("#parts-modal-with");
     withBox.innerHTML = withChoices ? `<label class="form-label mb-0" for="parts-with">${esc(t("parts.merge_with"))}</label>
       <select class="form-select form-select-sm" id="parts-with">${withChoices.map((o) => `<option value="${esc(o)}">${esc(this.nameOf(o))} · ${esc(num(this.byId.get(o).feature.properties.area_mu, 0))} ${esc(t("unit.mu"))}</option>`).join("")}</select>` : "";
-    const titles = parts.map((p, k) => (mode === "split" ? t("parts.part", { n: k + 1 }) : t("cluster.name")));
+    const titles = parts.map((p, k) => (mode === "split" ? t("parts.part", { n: k + 1 }) : t("parts.merged_as")));
     el.querySelector("#parts-modal-parts").innerHTML = parts.map((p, k) => this.partFields(k + 1, titles[k], p.props, p)).join("");
     this.partsAdmits = parts.map((p, k) => {
       const list = new AdmitsChecklist(el.querySelector(`#part-${k + 1}-admits`), `part-${k + 1}-adm`);
       list.render(p.props.admits ?? null, { set: p.props.admits != null });
       return list;
     });
-    if (!keep) return;
+    const withSel = withBox.querySelector("#parts-with");
+    if (withSel) withSel.addEventListener("change", () => this.showMergePair());
+    if (!keep) { this.showMergePair(); return; }
     if (keep.with && withBox.querySelector("#parts-with")) withBox.querySelector("#parts-with").value = keep.with;
     keep.parts.forEach((v, k) => {
       ["code", "name", "name-en"].forEach((f) => { el.querySelector(`#part-${k + 1}-${f}`).value = v[f]; });
@@ -113,6 +115,17 @@ export const partsMethods = {
       list.unset = v.unset;
       list.showState();
     });
+    this.showMergePair();
+  },
+
+  /** Outline the cluster and the neighbour chosen to merge with (dashed, drawing colour). */
+  showMergePair() {
+    const sel = this.partsEl.querySelector("#parts-with");
+    if (this.partsState.mode !== "merge" || !sel) return; // a split keeps its line
+    this.clearSplitLine();
+    const style = { ...DRAW_STYLE, pane: "recommend", dashArray: "6 4", fillOpacity: 0.15, className: "merge-pair" };
+    this.splitLayer = L.featureGroup([this.partsState.id, sel.value].map((c) => L.geoJSON(this.byId.get(c).feature, { style })));
+    this.splitLayer.addTo(this.map);
   },
 
   /** Write the open parts dialog again in the current language, keeping the planner's entries. */
