@@ -142,14 +142,15 @@ export const partsMethods = {
     this.renderParts(keep);
   },
 
-  /** Return part `k`'s fields from the dialog (admits only when set or changed). */
+  /** Return part `k`'s fields from the dialog (admits only when changed). */
   readPart(k) {
     const el = this.partsEl;
     const v = (s) => el.querySelector(`#part-${k}-${s}`).value.trim();
     const out = { cluster_id: v("code"), name: v("name"), name_en: v("name-en") || null };
+    // admits only when the planner changed them: otherwise the server keeps the cluster's own
+    // (with their basis, 表8-1 or 本系统判断)
     const admits = this.partsAdmits[k - 1];
-    const read = admits.read();
-    if (admits.touched || read !== null) out.admits = read;
+    if (admits.touched) out.admits = admits.read();
     return out;
   },
 
