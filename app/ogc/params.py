@@ -2,8 +2,10 @@
 
 Unknown parameters, repeated parameters and invalid values are refused with 400
 (``/req/core/query-param-unknown``, ``/req/core/query-param-invalid``) through
-:class:`InvalidParameter`, a :class:`gis.errors.ParksiteError` (400 in ``app/errors.py``).
-A ``limit`` above the maximum is not an error: the maximum is used (Part 1, 7.15.3).
+:class:`InvalidParameter`, an :class:`app.errors.InvalidParameterError` (400 in ``app/errors.py``).
+A ``limit`` above the maximum is not an error: the maximum is used (Part 1, 7.15.3); an
+``offset`` or ``limit`` beyond :data:`MAX_INTEGER` is refused (400), so that no number the
+database cannot hold reaches it. An empty ``datetime=`` is taken as absent.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from dataclasses import dataclass
 
 from starlette.datastructures import QueryParams
 
+from app.errors import InvalidParameterError
 from app.ogc.crs import CRS84_URI, UnknownCRS, from_input_axes, service_crs, uri_for
-from gis.errors import ParksiteError
+from gis.messages import msg
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+#: The largest ``offset`` or ``limit`` taken (as the API's, :mod:`app.api.bounds`): 2³¹ − 1.
+MAX_INTEGER = 2**31 - 1
 
 #: Parameters each kind of resource accepts.
 PARAMS_ITEMS = frozenset({"f", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime"})
@@ -27,7 +32,7 @@ PARAMS_ITEM = frozenset({"f", "crs"})
 PARAMS_PLAIN = frozenset({"f"})
 
 
-class InvalidParameter(ParksiteError):
+class InvalidParameter(InvalidParameterError):
     """A query parameter is unknown, repeated or has an invalid value (HTTP 400)."""
 
 
@@ -59,9 +64,18 @@ def _int(params: Mapping[str, str], name: str, default: int, minimum: int) -> in
         raise InvalidParameter(
             f"{name}={raw!r} is not an integer", where=name, hint=f"give a whole number ≥ {minimum}"
         ) from None
-    if value < minimum:
+    if not minimum <= value <= MAX_INTEGER:
         raise InvalidParameter(
-            f"{name}={value} is below {minimum}", where=name, hint=f"give a whole number ≥ {minimum}"
+            f"{name}={value} is outside {minimum} … {MAX_INTEGER}",
+            where=name,
+            hint=f"give a whole number from {minimum} to {MAX_INTEGER}",
+            msg=msg(
+                "error.ogc.integer_range",
+                name=name,
+                value=raw.strip()[:40],
+                minimum=minimum,
+                maximum=MAX_INTEGER,
+            ),
         )
     return value
 
@@ -177,7 +191,7 @@ def parse_datetime(params: Mapping[str, str]) -> tuple[dt.datetime | None, dt.da
     The collections hold no time-stamped features, so a valid ``datetime`` selects nothing out.
     """
     raw = params.get("datetime")
-    if raw is None:
+    if raw is None or not raw.strip():  # datetime= (empty) is the parameter left out
         return None
     if "/" in raw:
         a, _, b = raw.partition("/")
@@ -187,7 +201,11 @@ def parse_datetime(params: Mapping[str, str]) -> tuple[dt.datetime | None, dt.da
         if start and end and start > end:
             raise InvalidParameter(f"datetime={raw!r}: the start is after the end", where="datetime")
         return start, end
-    if raw in ("", ".."):
-        raise InvalidParameter(f"datetime={raw!r} is empty", where="datetime")
+    if raw == "..":
+        raise InvalidParameter(
+            "datetime='..' is an open interval without an end",
+            where="datetime",
+            hint="leave datetime out, or give a date, a date-time or an interval such as ../2024-12-31",
+        )
     t = _instant(raw)
     return t, t
