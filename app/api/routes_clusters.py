@@ -26,10 +26,11 @@ from typing import Annotated, Any
 
 import numpy as np
 import shapely
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
+from app.api.bounds import Version
 from app.api.deleted import DeletedClusterCollection, deleted_collection
 from app.api.deps import Planner, SessionDep, StateDep, Viewer, WriteSessionDep
 from app.api.etags import expected_version, matches
@@ -315,7 +316,7 @@ def cluster_history(
 )
 def restore_cluster(
     cluster_id: str,
-    version: Annotated[int, Path(ge=1)],
+    version: Version,
     session: WriteSessionDep,
     state: StateDep,
     user: Planner,
