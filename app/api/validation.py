@@ -18,12 +18,13 @@ error type, ``message`` in the request's language). Texts are catalogue messages
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from app.errors import InvalidBodyError, InvalidParameterError
 from gis.errors import ParksiteError
-from gis.messages import Message, msg
+from gis.messages import Message, joined, msg
 
 #: pydantic error type → (catalogue id, the ``ctx`` key its text names as ``limit``).
 _IDS: dict[str, tuple[str, str | None]] = {
@@ -75,11 +76,14 @@ def _item(error: dict[str, Any]) -> dict[str, Any]:
     mid, key = _IDS.get(kind, ("error.request.other", None))
     ctx = error.get("ctx") or {}
     limit = ctx.get(key) if key else None
+    shown: Any = _shown(limit, 200) if limit is not None else ""
+    if key == "expected" and isinstance(limit, str) and re.findall(r"'([^']*)'", limit):
+        shown = joined(re.findall(r"'([^']*)'", limit))  # "'a', 'b' or 'c'" → a、b、c / a, b, c
     message: Message = msg(
         mid,
         field=field,
         value=_shown(error.get("input")),
-        limit=_shown(limit, 200) if limit is not None else "",
+        limit=shown,
         detail=str(error.get("msg", "")),
     )
     return {"loc": loc, "in": where, "field": field, "type": kind, "message": message}

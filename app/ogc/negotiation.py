@@ -9,7 +9,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from app.ogc.params import InvalidParameter
-from gis.messages import msg
+from gis.messages import joined, msg
 
 JSON = "json"
 HTML = "html"
@@ -58,7 +58,7 @@ def _refuse_format(f: str, allowed: tuple[str, ...]) -> InvalidParameter:
         f"f={f!r} is not an encoding of this resource: the allowed values are {shown}",
         where="f",
         hint=f"use f={' or f='.join(allowed)}",
-        msg=msg("error.ogc.format", value=f, allowed=shown),
+        msg=msg("error.ogc.format", value=f, allowed=joined(list(allowed))),
     )
 
 
