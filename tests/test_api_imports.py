@@ -4,9 +4,11 @@ imported all or nothing; others may not."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from app.db.engine import make_engine, session_factory
 from app.db.layers import load_layer
@@ -102,3 +104,48 @@ def test_uploads_are_for_admins_and_only_known_files(client, files):
         client.post("/api/v1/imports/" + "0" * 32 + "/dry-run", headers=auth(client, "admin")).status_code
         == 404
     )
+
+
+def test_the_field_table_and_its_choices(client, files):
+    headers = {**auth(client, "admin"), "Accept-Language": "zh"}
+    r = client.post("/api/v1/imports", files=_uploads(files), data={"mapping": MAPPING}, headers=headers)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    parcels = body["fields"]["parcels"]
+    # the DXF's label, the ledger's columns (joined) and the DLTB code (overlaid) are on offer
+    assert {"label", "权利人", "投资额", "DLBM"} <= set(parcels["sources"])
+    rows = {row["field"]: row for row in parcels["targets"]}
+    assert (rows["enterprise"]["source"], rows["status"]["how"], rows["park"]["how"]) == (
+        "权利人",
+        "codes",
+        "value",
+    )
+    assert body["fields"]["parks"]["targets"][0] == {
+        "field": "park_id", "required": True, "source": "园区代码", "how": "field", "value": None,
+    }  # fmt: skip
+
+    # enterprise left empty, the parks' English name from 园区名称: written into the mapping
+    choices = {"parcels": {"enterprise": ""}, "parks": {"name_en": "园区名称"}}
+    r = client.post(
+        f"/api/v1/imports/{body['upload_id']}/dry-run", data={"choices": json.dumps(choices)}, headers=headers
+    )
+    assert r.status_code == 200, r.text
+    again = r.json()
+    written = yaml.safe_load(again["mapping"])["layers"]
+    assert "enterprise" not in written["parcels"]["fields"]
+    assert written["parks"]["fields"] == {"park_id": "园区代码", "name": "园区名称", "name_en": "园区名称"}
+    assert written["parcels"]["fields"]["status"] == {"field": "DLBM", "codes": "dlbm", "take": "status"}
+    rows = {row["field"]: row for row in again["fields"]["parcels"]["targets"]}
+    assert rows["enterprise"]["source"] is None
+    unmapped = [i["text"] for i in again["report"]["items"] if i["id"] == "import.field.unmapped"]
+    assert any("权利人" in t for t in unmapped)  # the field no longer used is reported as such
+    assert again["report"]["ok"]
+
+    bad = client.post(
+        f"/api/v1/imports/{body['upload_id']}/dry-run",
+        data={"choices": json.dumps({"parcels": {"colour": "权利人"}})},
+        headers=headers,
+    )
+    assert bad.status_code == 422 and bad.json()["message"] == "colour 不是图层 parcels 的字段"
+    bad = client.post(f"/api/v1/imports/{body['upload_id']}/dry-run", data={"choices": "[1"}, headers=headers)
+    assert bad.status_code == 422 and "JSON" in bad.json()["message"]

@@ -7,13 +7,16 @@ answers with the dry-run report (:func:`app.sources.dry_run.plan_import`, render
 ``Accept-Language``): nothing is written to the database. An uploaded zone file (a ``.yaml``
 with a top-level ``zone:``) sets up a new zone; without one the served zone's file is used
 (``Settings.zone_file``). ``POST /imports/{id}/dry-run`` runs it again with an edited mapping,
-CRS or encoding; ``POST /imports/{id}/import`` imports, all or nothing (``replace`` for a zone
+CRS or encoding, and with the choices made in the page's field table (``choices``: JSON
+``{layer: {target: source field}}``, written into the mapping by
+:func:`app.sources.mapping_edit.apply_choices`); ``POST /imports/{id}/import`` imports, all or nothing (``replace`` for a zone
 already in the database). DEM mosaics go to ``<state_dir>/dems/``. Uploads are kept
 :data:`KEEP_DAYS` days.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
@@ -29,7 +32,9 @@ from app.api.models import ErrorBody
 from app.db.models import UserRow
 from app.i18n import negotiate
 from app.sources.dry_run import ImportPlan, ImportRequest, plan_import, run_import
-from gis.errors import InputFileError, LimitExceededError, NotFoundError
+from app.sources.mapping_edit import apply_choices, field_table
+from gis.errors import ConfigError, InputFileError, LimitExceededError, NotFoundError
+from gis.messages import msg
 
 router = APIRouter(tags=["imports"])
 
@@ -177,13 +182,34 @@ def _answer(
         item["text"] = shown(item["text"])
     for feature in report["problems"]["features"]:
         feature["properties"]["text"] = shown(feature["properties"]["text"])
+    text = mapping.read_text(encoding="utf-8") if mapping else ""
     return {
         "upload_id": upload_id,
         "files": sorted(p.name for p in folder.iterdir() if p.is_file()),
-        "mapping": mapping.read_text(encoding="utf-8") if mapping else "",
+        "mapping": text,
+        "fields": field_table(text, plan.converted),
         "report": report,
         "layers": _outlines(plan),
     }
+
+
+def _chosen(folder: Path, mapping: str | None, choices: str | None) -> str | None:
+    """The mapping text with the field table's ``choices`` (JSON) made, or ``mapping`` as given."""
+    if not choices or not choices.strip():
+        return mapping
+    try:
+        chosen = json.loads(choices)
+    except json.JSONDecodeError as e:
+        chosen = e
+    if not isinstance(chosen, dict) or not all(isinstance(v, dict) for v in chosen.values()):
+        raise ConfigError(
+            "choices must be a JSON object {layer: {target field: source field}}",
+            where="choices",
+            msg=msg("import.mapping.bad_choices"),
+        )
+    current = _mapping(folder, mapping)
+    text = current.read_text(encoding="utf-8") if current else ""
+    return apply_choices(text, chosen)
 
 
 def _outlines(plan: ImportPlan) -> dict[str, Any]:
@@ -250,8 +276,12 @@ def dry_run(
     crs: Annotated[str | None, Form()] = None,
     encoding: Annotated[str | None, Form()] = None,
     dem_resolution: Annotated[float | None, Form()] = None,
+    choices: Annotated[
+        str | None, Form(description="the field table's choices, JSON {layer: {target field: source field}}")
+    ] = None,
 ) -> dict[str, Any]:
     folder = _folder(state, upload_id)
+    mapping = _chosen(folder, mapping, choices)
     plan, mapping_file = _plan(state, folder, mapping, crs, encoding, dem_resolution)
     return _answer(request, upload_id, folder, plan, mapping_file)
 

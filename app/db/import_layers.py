@@ -19,7 +19,9 @@ class LayerSpec:
     """What a zone layer must hold: geometry kind(s), id field, required and finite fields.
 
     ``kind_field``/``name_field``/``status_field`` are the fields kept in the infrastructure
-    table's own columns; every other field goes to ``attrs`` under its own name.
+    table's own columns; every other field goes to ``attrs`` under its own name. ``optional``
+    names the fields parksite reads when a layer has them (offered in the import page's field
+    table beside the required ones).
     """
 
     name: str
@@ -29,15 +31,34 @@ class LayerSpec:
     finite: tuple[str, ...] = ()
     mandatory: bool = False
     kind_field: str | None = None
+    optional: tuple[str, ...] = ()
 
 
 LAYERS: dict[str, LayerSpec] = {
     s.name: s
     for s in (
-        LayerSpec("parks", ("polygon",), "park_id", ("park_id",), mandatory=True),
-        LayerSpec("clusters", ("polygon",), "cluster_id", ("cluster_id", "park_id"), mandatory=True),
-        LayerSpec("parcels", ("polygon",), "parcel_id", ("parcel_id", "park", "status"), mandatory=True),
-        LayerSpec("roads", ("line",), "road_id", ("road_id", "class"), kind_field="class"),
+        LayerSpec(
+            "parks", ("polygon",), "park_id", ("park_id",), mandatory=True, optional=("name", "name_en")
+        ),
+        LayerSpec(
+            "clusters",
+            ("polygon",),
+            "cluster_id",
+            ("cluster_id", "park_id"),
+            mandatory=True,
+            optional=("name", "name_en", "kind"),
+        ),
+        LayerSpec(
+            "parcels",
+            ("polygon",),
+            "parcel_id",
+            ("parcel_id", "park", "status"),
+            mandatory=True,
+            optional=("cluster", "enterprise", "land_use", "declared_area_m2"),
+        ),
+        LayerSpec(
+            "roads", ("line",), "road_id", ("road_id", "class"), kind_field="class", optional=("name",)
+        ),
         LayerSpec(
             "rivers",
             ("line",),

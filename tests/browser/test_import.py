@@ -104,3 +104,44 @@ def test_upload_dry_run_edit_and_import(w: Watch, files: list[str]) -> None:
     finally:
         engine.dispose()
     assert imported["status"].to_dict() == STATUS
+
+
+def test_fields_chosen_in_the_field_table(w: Watch, files: list[str]) -> None:
+    w.goto("/import")
+    login(w)
+    w.page.set_input_files("#import-files", files)
+    w.page.fill("#import-mapping", MAPPING)
+    w.page.click("#import-upload-btn")
+    _verdict(w, ok=True)
+    table = w.page.locator("#import-field-table table[data-layer='parcels']")
+    assert "地块" in table.locator("caption").inner_text()
+    assert "地块编号 (parcel_id)" in table.inner_text() and "必填" in table.inner_text()
+    enterprise = "#fld-parcels-enterprise"
+    assert w.page.input_value(enterprise) == "权利人"
+    # the status comes through the 三调 code table: the note says so beside its source field
+    assert "经代码表转换" in table.locator("tr[data-target='status']").inner_text()
+    w.page.select_option(enterprise, "")
+    w.page.select_option("#fld-parks-name_en", "园区名称")
+    _rerun(w)
+    _verdict(w, ok=True)
+    mapping = w.page.input_value("#import-mapping")
+    assert "enterprise:" not in mapping and "name_en: 园区名称" in mapping
+    assert w.page.input_value(enterprise) == ""
+    assert "权利人" in w.page.inner_text("#import-report")  # now among the fields not imported
+    w.page.locator("#import-field-table").scroll_into_view_if_needed()
+    w.shot("import-field-table-zh")
+
+    w.page.click("#lang-btn")
+    w.page.wait_for_function(
+        "() => document.querySelector('#import-field-table summary')?.textContent === 'Field table'"
+    )
+    assert "Parcel ID (parcel_id)" in w.page.inner_text("#import-field-table")
+    w.shot("import-field-table-en")
+
+    # a hand edit of the YAML takes over: the table says so and its choices are not sent
+    w.page.fill("#import-mapping", mapping.replace("name_en: 园区名称", "name_en: 园区代码"))
+    w.page.wait_for_selector("#import-fields-stale")
+    assert w.page.is_disabled(enterprise)
+    _rerun(w)
+    _verdict(w, ok=True)
+    assert w.page.input_value("#fld-parks-name_en") == "园区代码"

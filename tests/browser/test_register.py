@@ -123,3 +123,20 @@ def test_save_admit_find_and_revoke_a_project(w: Watch, api: httpx.Client, manag
     assert revoked.locator(".register-parcels s").inner_text() == pid  # its former site, struck through
     w.shot(f"{lang}_23_register_revoked")
     assert _admitted_outline(w, pid)["color"] != "#6a1b9a"
+
+
+def test_a_confirmation_clicked_while_the_dialog_fades_in_is_kept(w: Watch) -> None:
+    # Bootstrap ignores hide() during the fade-in; a confirm click that early (a quick user, a
+    # loaded machine) once left the dialog open and the admission unsent
+    w.goto("/")
+    answer = w.page.evaluate(
+        """async () => {
+            const { confirmDialog } = await import('/static/js/confirm.js');
+            const asked = confirmDialog({ title: 'T', html: '<p>B</p>', ok: 'OK' });
+            document.querySelector('#admit-confirm').click();
+            const late = new Promise((r) => setTimeout(() => r('still open after 10 s'), 10000));
+            return await Promise.race([asked, late]);
+        }"""
+    )
+    assert answer is True
+    w.page.wait_for_selector("#admit-modal", state="hidden")

@@ -15,9 +15,18 @@ export function confirmDialog({ title, html, ok, danger = false }) {
   const modal = bootstrap.Modal.getOrCreateInstance(el);
   return new Promise((resolve) => {
     let answer = false;
-    const yes = () => { answer = true; modal.hide(); };
+    let shown = false;
+    // Bootstrap ignores hide() while the dialog is still fading in: a click that quick (a fast
+    // user, or a loaded machine) is remembered and the dialog closes once it is fully shown.
+    const yes = () => { answer = true; if (shown) modal.hide(); };
+    const onShown = () => { shown = true; if (answer) modal.hide(); };
+    el.addEventListener("shown.bs.modal", onShown, { once: true });
     btn.addEventListener("click", yes, { once: true });
-    el.addEventListener("hidden.bs.modal", () => { btn.removeEventListener("click", yes); resolve(answer); }, { once: true });
+    el.addEventListener("hidden.bs.modal", () => {
+      btn.removeEventListener("click", yes);
+      el.removeEventListener("shown.bs.modal", onShown);
+      resolve(answer);
+    }, { once: true });
     modal.show();
   });
 }

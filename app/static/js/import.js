@@ -4,6 +4,7 @@
 
 import { request } from "./api.js";
 import { hasRole, initAuth, onUserChange, openLogin } from "./auth.js";
+import { fieldChoices, markFieldTableStale, renderFieldTable } from "./import_fields.js";
 import { initI18n, lang, onLangChange, setLang, t } from "./i18n.js";
 import { esc, toast, toastError } from "./ui.js";
 
@@ -27,9 +28,12 @@ function initMap() {
   problems = L.layerGroup().addTo(map);
 }
 
-/** The form's parameters: the mapping as edited, CRS, encoding, DEM resolution. */
-function params() {
+/** The form's parameters: the mapping as edited, CRS, encoding, DEM resolution; with
+ * `withChoices`, the field table's changed choices too (the server writes them into the mapping). */
+function params(withChoices = false) {
   const form = new FormData();
+  const choices = withChoices ? fieldChoices(document.getElementById("import-fields")) : null;
+  if (choices) form.append("choices", JSON.stringify(choices));
   const mapping = document.getElementById("import-mapping").value;
   if (mapping.trim()) form.append("mapping", mapping);
   for (const [id, name] of [["import-crs", "crs"], ["import-encoding", "encoding"], ["import-resolution", "dem_resolution"]]) {
@@ -113,6 +117,7 @@ function renderReport() {
 function show(answer) {
   last = answer;
   if (answer.mapping) document.getElementById("import-mapping").value = answer.mapping;
+  renderFieldTable(document.getElementById("import-fields"), answer.fields || {});
   const bounds = [...drawOutlines(answer.layers), ...drawProblems(answer.report)];
   if (bounds.length) map.fitBounds(bounds.reduce((a, b) => a.extend(b)), { padding: [20, 20], animate: false });
   renderReport();
@@ -150,7 +155,7 @@ async function upload(ev) {
 async function rerun() {
   if (!last) return;
   try {
-    const data = await send(`/imports/${encodeURIComponent(last.upload_id)}/dry-run`, params(), t("zoneimport.checking"));
+    const data = await send(`/imports/${encodeURIComponent(last.upload_id)}/dry-run`, params(true), t("zoneimport.checking"));
     setStatus(data.report.ok ? t("zoneimport.ready") : t("zoneimport.fix_first"), data.report.ok ? "ok" : "error");
   } catch (err) {
     toastError(err, t("zoneimport.failed"));
@@ -210,6 +215,8 @@ async function main() {
   onUserChange(updateAccess);
   // the report is written by the API in the language asked for: ask again after a switch
   onLangChange(() => { updateAccess(); showChosen(); if (last) rerun(); });
+  // the table shows the mapping as last run: hand edits of the YAML take over until the next run
+  document.getElementById("import-mapping").addEventListener("input", () => markFieldTableStale(document.getElementById("import-fields")));
   updateAccess();
   window.parksiteImport = { last: () => last };
   document.body.dataset.ready = "1";
