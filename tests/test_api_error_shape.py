@@ -195,3 +195,21 @@ def test_ogc_errors_carry_the_api_error_shape_too(ro_client):
     body = r.json()
     assert body["code"] == "NotFound" and body["description"]
     assert SHAPE <= set(body) and body["error"] == "NotFoundError"
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("zh", "bbox=1,2,3 应为 4 个（或 6 个）有限数字：minx,miny,maxx,maxy，按 bbox-crs 的轴序"),
+        (
+            "en",
+            "bbox=1,2,3 must be 4 (or 6) finite numbers: minx,miny,maxx,maxy in the axis order of bbox-crs",
+        ),
+    ],
+)
+def test_ogc_parameter_errors_are_in_the_request_language(ro_client, lang, expected):
+    r = ro_client.get("/ogc/collections/parcels/items?bbox=1,2,3&f=json", headers={"Accept-Language": lang})
+    assert r.status_code == 400
+    body = r.json()
+    assert body["message"] == expected and body["where"] == "bbox"
+    assert "4 or 6 finite numbers" in body["description"]  # the OGC exception text stays English
