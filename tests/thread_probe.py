@@ -4,11 +4,6 @@ so that a crash (a segfault of GEOS) is seen by the test as an exit code instead
 ``python -m tests.thread_probe exclusion THREADS ROUNDS`` — measure the same parcels against one
 :class:`gis.exclusion.ExclusionZones` from THREADS threads, ROUNDS times each; prints
 ``{"ok": true, "same": <all results equal to the single-threaded one>}``.
-
-``python -m tests.thread_probe api DATABASE_URL STATE_DIR JOBS`` — start the application on the
-database (the API test zone), upload JOBS parcel files at once from as many threads
-(``POST /api/v1/jobs``: the job runner scores two at a time in threads, sharing the zone's cached
-context) while other threads ask ``/api/v1/recommend``; prints the jobs' statuses and their river shares.
 """
 
 from __future__ import annotations
@@ -16,9 +11,6 @@ from __future__ import annotations
 import json
 import sys
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -79,59 +71,10 @@ def probe_exclusion(threads: int, rounds: int) -> dict:
     return {"ok": True, "same": all(same) and len(same) == threads * rounds}
 
 
-def probe_api(url: str, state_dir: str, jobs: int) -> dict:
-    from tests.api_fixtures import auth, make_client
-
-    with make_client(url, Path(state_dir)) as client:
-        headers = auth(client, "manager")
-
-        def submit(k: int) -> str:
-            body = grid_parcels(120, k).to_crs("OGC:CRS84").to_json().encode()
-            r = client.post(
-                "/api/v1/jobs",
-                files={"file": (f"p{k}.geojson", body, "application/geo+json")},
-                headers=headers,
-            )
-            assert r.status_code == 202, r.text
-            return r.json()["job_id"]
-
-        def recommend(_: int) -> int:
-            project = {
-                "name": "并发",
-                "industry": "铝镁新材料",
-                "investment_wan": 9000,
-                "output_wan": 12000,
-                "land_mu": 10,
-            }
-            return client.post("/api/v1/recommend", json={"project": project}, headers=headers).status_code
-
-        with ThreadPoolExecutor(jobs + 4) as pool:
-            ids = list(pool.map(submit, range(jobs)))
-            codes = list(pool.map(recommend, range(8)))
-        statuses = {}
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            statuses = {i: client.get(f"/api/v1/jobs/{i}", headers=headers).json()["status"] for i in ids}
-            if all(s not in ("queued", "running") for s in statuses.values()):
-                break
-            time.sleep(0.2)
-        shares = {}
-        for i in ids:
-            r = client.get(f"/api/v1/jobs/{i}/result?format=geojson", headers=headers)
-            if r.status_code == 200:
-                props = [f["properties"] for f in r.json()["features"]]
-                shares[i] = round(sum(p.get("river_share") or 0.0 for p in props), 6)
-        return {"ok": True, "statuses": list(statuses.values()), "recommend": codes, "shares": shares}
-
-
 def main(argv: list[str]) -> None:
-    kind = argv[0]
-    if kind == "exclusion":
-        out = probe_exclusion(int(argv[1]), int(argv[2]))
-
-    else:
-        out = probe_api(argv[1], argv[2], int(argv[3]))
-    print(json.dumps(out))
+    if argv[:1] != ["exclusion"]:
+        raise SystemExit(f"unknown probe {argv[:1]}: use exclusion THREADS ROUNDS")
+    print(json.dumps(probe_exclusion(int(argv[1]), int(argv[2]))))
 
 
 if __name__ == "__main__":
