@@ -213,3 +213,24 @@ def test_ogc_parameter_errors_are_in_the_request_language(ro_client, lang, expec
     body = r.json()
     assert body["message"] == expected and body["where"] == "bbox"
     assert "4 or 6 finite numbers" in body["description"]  # the OGC exception text stays English
+
+
+def test_an_unexpected_error_is_a_500_in_the_same_shape(api_db, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from app.api.factory import create_app
+    from app.settings import Settings
+
+    app = create_app(Settings(database_url=api_db, state_dir=tmp_path, secret_key="k" * 48))
+
+    def boom() -> None:
+        raise RuntimeError("a defect")
+
+    app.add_api_route("/api/v1/boom", boom)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/api/v1/boom", headers={"Accept-Language": "en"})
+    assert r.status_code == 500
+    body = r.json()
+    assert body["error"] == "InternalError" and body["where"] == "GET /api/v1/boom"
+    assert body["message"].startswith("the server failed to answer this request")
+    assert body["message_zh"].startswith("服务器未能完成此请求") and "a defect" not in r.text

@@ -62,6 +62,7 @@ from app.errors import (
 from app.i18n import DEFAULT_LANG, render
 from app.settings import Settings, get_settings
 from gis.errors import ParksiteError
+from gis.messages import msg
 
 __all__ = ["API_PREFIX", "create_app", "error_body", "preload_native_libraries", "problem_of"]
 
@@ -187,13 +188,18 @@ async def http_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """Exception handler: anything else is a 500 with a short body (details in the log)."""
+    from app.api.lang import request_lang
+
     log.exception("unhandled error on %s %s", request.method, request.url.path)
+    message = msg("error.server")
     return JSONResponse(
         {
             "error": "InternalError",
-            "message": "the server failed to answer this request",
+            "message": render(message, request_lang(request)),
             "where": f"{request.method} {request.url.path}",
             "hint": "see the server log",
+            "message_zh": render(message, "zh"),
+            "message_en": render(message, "en"),
         },
         status_code=500,
     )

@@ -5,8 +5,8 @@
 ``lang`` (``headers``, its older name, for CSV), else ``Accept-Language``, else Chinese. The file is written to a
 temporary directory, sent, and deleted after the response. ``zone`` picks the zone (default as
 for the OGC service: the only zone, else the settings' zone file). A domain error (no such zone,
-…) propagates to the application's handler (``app.api.factory``; ``app.ogc.standalone``), which
-answers in the one error shape of :mod:`app.error_shape`.
+…) propagates to the application's handler (``app.api.factory``'s, else the one
+:func:`app.ogc.mount` adds), which answers in the one error shape of :mod:`app.error_shape`.
 """
 
 from __future__ import annotations
