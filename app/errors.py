@@ -29,13 +29,14 @@ class VersionConflictError(e.ConflictError):
         current_state: dict[str, Any] | None,
         where: str | None = None,
         hint: str | None = None,
+        msg: Message | None = None,
     ):
         self.entity = entity
         self.entity_id = entity_id
         self.expected_version = expected_version
         self.current_version = current_version
         self.current_state = current_state
-        super().__init__(message, where=where, hint=hint)
+        super().__init__(message, where=where, hint=hint, msg=msg)
 
 
 class ClusterGeometryError(e.GeometryError):

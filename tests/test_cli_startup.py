@@ -63,6 +63,7 @@ COMMANDS = {
     "db",
     "user",
     "projects",
+    "cluster",
     "export",
 }
 

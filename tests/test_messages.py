@@ -34,6 +34,7 @@ CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 #: column and field paths), with why.
 NOT_IDS: dict[str, str] = {
     "app.commands.admission": "module path",
+    "app.commands.cluster": "module path",
     "app.commands.db": "module path",
     "app.commands.export": "module path",
     "app.commands.sample": "module path",

@@ -210,6 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.api import (
         auth,
         routes_checks,
+        routes_cluster_topology,
         routes_clusters,
         routes_imports,
         routes_jobs,
@@ -293,6 +294,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth,
         routes_zone,
         routes_clusters,
+        routes_cluster_topology,
         routes_parcels,
         routes_checks,
         routes_projects,

@@ -7,6 +7,8 @@ a body (``POST``, ``PUT``, ``PATCH``, ``DELETE``) it
    (:func:`app.api.deps.guard_of`: a role for writes, login for reads when required), resolves
    the user from the ``Authorization`` header and runs those checks: 401 / 403 at once, the
    body unread (the route's own dependencies take the resolved user as it is);
+   then, for a route that takes ``If-Match`` (:data:`app.api.etags.IfMatch`), that the header
+   is there: 428 at once, so a missing ``If-Match`` is 428 even when the body is bad;
 2. checks the declared ``Content-Length`` against the limit: ``Settings.max_body_mb`` for
    uploads (``multipart/form-data``), ``Settings.max_json_mb`` (or the former, if smaller) for
    every other body — 413 at once, the body unread; a body without a length (chunked) is read
@@ -35,6 +37,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.deps import GATE_USER, ApiState, Guard, guard_of, user_for_token
+from app.api.etags import if_match_header, require_if_match
 from gis.errors import LimitExceededError, ParksiteError
 from gis.messages import msg
 
@@ -65,13 +68,20 @@ def _guards(dependant: Any, seen: set[int] | None = None) -> list[Guard]:
     return found
 
 
+def _takes_if_match(dependant: Any) -> bool:
+    """Return whether a route's dependency tree reads ``If-Match`` (:data:`app.api.etags.IfMatch`)."""
+    return any(dep.call is if_match_header or _takes_if_match(dep) for dep in dependant.dependencies)
+
+
 @dataclass(frozen=True)
 class GatedRoute:
-    """A route that takes a body: its methods, its path pattern and its user checks."""
+    """A route that takes a body: its methods, its path pattern, its user checks and whether it
+    needs ``If-Match``."""
 
     methods: frozenset[str]
     pattern: re.Pattern[str]
     guards: tuple[Guard, ...]
+    if_match: bool = False
 
 
 def gated_routes(prefix: str, routers: Iterable[APIRouter]) -> list[GatedRoute]:
@@ -81,7 +91,14 @@ def gated_routes(prefix: str, routers: Iterable[APIRouter]) -> list[GatedRoute]:
         for route in router.routes:
             if isinstance(route, APIRoute) and route.methods & BODY_METHODS:
                 pattern, _, _ = compile_path(prefix + route.path)
-                out.append(GatedRoute(frozenset(route.methods), pattern, tuple(_guards(route.dependant))))
+                out.append(
+                    GatedRoute(
+                        frozenset(route.methods),
+                        pattern,
+                        tuple(_guards(route.dependant)),
+                        _takes_if_match(route.dependant),
+                    )
+                )
     return out
 
 
@@ -111,12 +128,24 @@ class RequestGate:
 
     # ----------------------------------------------------------------- who
 
-    def guards_for(self, method: str, path: str) -> tuple[Guard, ...]:
-        """Return the user checks of the route a request goes to (none for an unknown path)."""
+    def route_for(self, method: str, path: str) -> GatedRoute | None:
+        """Return the route a request goes to (None for an unknown path)."""
         for route in self.routes:
             if method in route.methods and route.pattern.match(path):
-                return route.guards
-        return ()
+                return route
+        return None
+
+    def guards_for(self, method: str, path: str) -> tuple[Guard, ...]:
+        """Return the user checks of the route a request goes to (none for an unknown path)."""
+        route = self.route_for(method, path)
+        return route.guards if route is not None else ()
+
+    @staticmethod
+    def _check_if_match(scope: Scope, route: GatedRoute | None) -> None:
+        if route is None or not route.if_match:
+            return
+        values = [v.decode("latin-1") for k, v in scope.get("headers") or [] if k.lower() == b"if-match"]
+        require_if_match(", ".join(values), where="If-Match")
 
     async def _check_user(self, scope: Scope, headers: dict[bytes, bytes]) -> None:
         guards = self.guards_for(scope["method"], scope["path"])
@@ -185,6 +214,7 @@ class RequestGate:
         chunked = length is None and b"chunked" in headers.get(b"transfer-encoding", b"").lower()
         try:
             await self._check_user(scope, headers)
+            self._check_if_match(scope, self.route_for(scope["method"], scope["path"]))
             if length is not None and length.isdigit() and int(length) > limit:
                 raise self._too_large(limit)
             is_json = kind == b"application/json" or kind.endswith(b"+json")

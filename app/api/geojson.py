@@ -62,6 +62,16 @@ def _transformer(src: str, dst: str) -> Transformer:
     return Transformer.from_pipeline(chosen.definition) if chosen.definition else chosen
 
 
+@lru_cache(maxsize=32)
+def _same_crs(a: str, b: str) -> bool:
+    return bool(CRS.from_user_input(a).equals(CRS.from_user_input(b)))
+
+
+@lru_cache(maxsize=32)
+def _geographic(crs: str) -> bool:
+    return bool(CRS.from_user_input(crs).is_geographic)
+
+
 def to_wgs84(geoms: Sequence[BaseGeometry | None] | np.ndarray, zone_crs: str) -> np.ndarray:
     """Return the geometries (zone CRS) transformed to WGS 84 and rounded to ``DECIMALS``."""
     arr = np.asarray(geoms, dtype=object)
@@ -76,9 +86,11 @@ def to_wgs84(geoms: Sequence[BaseGeometry | None] | np.ndarray, zone_crs: str) -
     return shapely.transform(arr, fn)
 
 
-def to_zone(geom: BaseGeometry, zone_crs: str) -> BaseGeometry:
-    """Return a WGS 84 geometry transformed to the zone CRS."""
-    tr = _transformer(WGS84, zone_crs)
+def to_zone(geom: BaseGeometry, zone_crs: str, source: str = WGS84) -> BaseGeometry:
+    """Return a geometry in ``source`` (default WGS 84) transformed to the zone CRS."""
+    if source != WGS84 and _same_crs(source, zone_crs):
+        return geom
+    tr = _transformer(source, zone_crs)
 
     def fn(coords: np.ndarray) -> np.ndarray:
         x, y = tr.transform(coords[:, 0], coords[:, 1])
@@ -163,16 +175,63 @@ def count_vertices(obj: Mapping[str, Any]) -> int:
     return _count_positions(obj.get("coordinates"))
 
 
-def geometry_from_request(
-    obj: Any, zone_crs: str, *, max_vertices: int, where: str = "geometry"
-) -> BaseGeometry:
-    """Return a GeoJSON geometry (or Feature) in WGS 84 from a request, in the zone CRS.
+def request_crs(content_crs: str | None, member: Any = None, *, where: str = "crs") -> str | None:
+    """Return the CRS a request declares for its geometries, None when it declares none (WGS 84).
 
-    Refuses, naming ``where``: anything not a GeoJSON geometry object (GeometryError), more than
-    ``max_vertices`` positions (LimitExceededError, checked first), a ``crs`` member
-    (CRSError — RFC 7946 GeoJSON is always WGS 84) and coordinates outside −180…180 / −90…90
-    (CRSError: projected coordinates sent as GeoJSON). The geometry is not repaired here; the
-    edit functions check and repair it in the zone CRS.
+    ``member`` is a GeoJSON ``crs`` member (``{"type": "name", "properties": {"name": …}}``, as
+    GDAL writes it), ``content_crs`` the ``Content-Crs`` header (``<URI>``, OGC API – Features
+    Part 4); both accept ``EPSG:4546``, ``urn:ogc:def:crs:EPSG::4546`` and
+    ``http://www.opengis.net/def/crs/EPSG/0/4546``. Raises CRSError for a CRS PROJ does not know
+    or for two that differ.
+    """
+    found: list[str] = []
+    if member is not None:
+        name = member.get("properties", {}).get("name") if isinstance(member, Mapping) else None
+        if not isinstance(name, str) or not name.strip():
+            raise CRSError(
+                f"the crs member {member!r} has no name",
+                where=where,
+                hint='give {"type": "name", "properties": {"name": "EPSG:4546"}}',
+                msg=msg("error.geojson.crs_unknown", crs=str(member)),
+            )
+        found.append(name.strip())
+    if content_crs is not None and content_crs.strip():
+        found.append(content_crs.strip().strip("<>").strip())
+    if not found:
+        return None
+    crss = []
+    for text in found:
+        try:
+            crss.append(CRS.from_user_input(text))
+        except ProjCRSError as exc:
+            raise CRSError(
+                f"unknown CRS {text!r}",
+                where=where,
+                hint="give an EPSG code, e.g. EPSG:4546",
+                msg=msg("error.geojson.crs_unknown", crs=text),
+            ) from exc
+    if len(crss) == 2 and not crss[0].equals(crss[1]):
+        raise CRSError(
+            f"the crs member ({found[0]}) and Content-Crs ({found[1]}) differ",
+            where=where,
+            hint="declare the CRS once",
+            msg=msg("error.geojson.crs_differ", member=found[0], header=found[1]),
+        )
+    return crss[0].to_string()
+
+
+def geometry_from_request(
+    obj: Any, zone_crs: str, *, max_vertices: int, where: str = "geometry", crs: str | None = None
+) -> BaseGeometry:
+    """Return a GeoJSON geometry (or Feature) from a request, in the zone CRS.
+
+    ``crs`` is the CRS the request declared (:func:`request_crs`); None means WGS 84 as RFC 7946
+    has it. Refuses, naming ``where``: anything not a GeoJSON geometry object (GeometryError),
+    more than ``max_vertices`` positions (LimitExceededError, checked first), a ``crs`` member
+    on the geometry when the request declared none (CRSError — RFC 7946 GeoJSON is WGS 84) and,
+    in a geographic CRS, coordinates outside −180…180 / −90…90 (CRSError: projected coordinates
+    sent as GeoJSON). The geometry is not repaired here; the edit functions check and repair it
+    in the zone CRS.
     """
     if not isinstance(obj, Mapping) or "type" not in obj:
         raise GeometryError(
@@ -189,7 +248,7 @@ def geometry_from_request(
             hint="simplify the outline (QGIS ▸ Simplify)",
             msg=msg("error.geometry.too_many_vertices", n=f"{n:,}", limit=f"{max_vertices:,}"),
         )
-    if "crs" in obj:
+    if "crs" in obj and crs is None:
         raise CRSError(
             "has a 'crs' member; GeoJSON geometries must be WGS 84 longitude/latitude",
             where=where,
@@ -222,7 +281,9 @@ def geometry_from_request(
         raise GeometryError("has non-finite coordinates", where=where, msg=msg("error.geojson.not_finite"))
     minx, miny = xy.min(axis=0)
     maxx, maxy = xy.max(axis=0)
-    if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
+    source = WGS84 if crs is None else crs
+    geographic = crs is None or _geographic(crs)
+    if geographic and (minx < -180 or maxx > 180 or miny < -90 or maxy > 90):
         raise CRSError(
             f"coordinates ({minx:.1f}, {miny:.1f}) … ({maxx:.1f}, {maxy:.1f}) are not WGS 84 "
             "longitude/latitude",
@@ -230,7 +291,7 @@ def geometry_from_request(
             hint="send GeoJSON in WGS 84 (lon, lat); the server transforms it to the zone CRS",
             msg=msg("error.geojson.not_lonlat"),
         )
-    return to_zone(shapely.force_2d(geom), zone_crs)
+    return to_zone(shapely.force_2d(geom), zone_crs, source)
 
 
 # --------------------------------------------------------------------------- output

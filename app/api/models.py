@@ -11,9 +11,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.api.land_models import LandOut, LandRequest, LandResponse
 from scoring.zone import AdmissionCondition, PositiveList
 
 Lang = Literal["zh", "en"]
+
+__all__ = ["LandOut", "LandRequest", "LandResponse"]  # re-exported: the land basis (app.api.land_models)
 
 
 class _In(BaseModel):
@@ -299,7 +302,11 @@ RESERVED_CLUSTER_IDS = frozenset({"deleted"})
 
 class ClusterCreate(_In):
     cluster_id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64, examples=["sc-new"])
-    park: str = Field(description="park id, e.g. shuangchi")
+    park: str | None = Field(
+        None,
+        description="park id, e.g. shuangchi; omitted: the park the outline is drawn in (a park "
+        "given that is not where the outline lies is refused, naming both)",
+    )
     name: str = Field(min_length=1)
     name_en: str | None = None
     kind: Literal["industrial", "public_service", "service", "reserve"] = "industrial"
@@ -345,16 +352,40 @@ class ParcelUpdate(_In):
     geometry: dict[str, Any] | None = Field(None, description="Polygon/MultiPolygon GeoJSON in WGS 84")
 
 
+class ChangedCluster(BaseModel):
+    """A cluster an edit wrote or deleted, with its new ETag (send it as If-Match next time)."""
+
+    cluster_id: str
+    name: str | None
+    name_en: str | None
+    action: str = Field(description="create, update, delete (or unchanged)")
+    version: int
+    etag: str | None = Field(description='"<id>-v<version>"; null for a deleted cluster')
+    area_m2: float | None
+    area_mu: float | None
+
+
 class EditedCluster(ClusterFeature):
     """A written cluster: the Feature (as GET gives it) plus what the write did."""
 
-    action: str = Field(description="create, update or restore")
+    action: str = Field(description="create, update, restore (unchanged: the PUT changed nothing)")
     repairs: list[str] = Field(
         description="repairs of the outline (self-intersections, slivers cut), English"
     )
     repairs_zh: list[str] = Field(default_factory=list, description="the same in Chinese")
     reassigned: list[dict[str, str | None]] = Field(
         description="parcels that changed cluster: [{parcel_id, from, to}]"
+    )
+    clusters: list[ChangedCluster] = Field(
+        default_factory=list,
+        description="every cluster the edit changed (this one first, then neighbours that yielded "
+        "or received land, or the cluster merged in), each with its new ETag",
+    )
+    unassigned_m2: float = Field(0.0, description="land this edit left in no cluster, m²")
+    unassigned_mu: float = Field(0.0, description="the same in 亩")
+    ignored: list[str] = Field(
+        default_factory=list,
+        description="properties of a PUT Feature that are neither editable nor read-only",
     )
 
 
@@ -428,6 +459,9 @@ class RuleOut(BaseModel):
     unit: str | None
     source: str
     message: str
+    level: Literal["warning"] | None = Field(
+        None, description='"warning": a pass a planner must see (a partial constraint), shown in amber'
+    )
 
 
 class CheckResponse(BaseModel):
@@ -437,6 +471,7 @@ class CheckResponse(BaseModel):
     verdict: Literal["pass", "fail", "review"]
     max_justified_mu: float | None
     max_justified_basis: str | None
+    land: LandOut | None = None
     rules: list[RuleOut]
     notes: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)

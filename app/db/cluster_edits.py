@@ -91,13 +91,15 @@ def create_cluster(
     attrs: dict[str, Any] | None = None,
     max_vertices: int | None = None,
     repair_tolerance: RepairTolerance | None = None,
+    note: notes.Note | None = None,
 ) -> EditResult:
     """Create a cluster (version 1) in park ``park_code`` of ``zone_id``; audit and re-assign.
 
     The outline is checked like an edit (polygon, vertex limit, repaired if invalid, slivers cut,
     inside the park, no overlap: ``ClusterGeometryError``). ``admits`` None means "not set yet"
     (the admission check then says "review"); a list is checked against the positive list
-    (``SchemaError``). Raises ``ConflictError`` if ``code`` is taken in the zone.
+    (``SchemaError``). Raises ``ConflictError`` if ``code`` is taken in the zone. ``note`` goes
+    into the audit entry (e.g. the split it came from).
     """
     actor = actor_name(user, "edit_clusters")
     where = f"cluster {code}"
@@ -167,7 +169,7 @@ def create_cluster(
         version=1,
         after_attrs=after,
         after_geom=geom,
-        note=notes.join(repairs),
+        note=notes.join([note, *repairs]),
     )
     moved = reassign_parcels(session, park, [geom], set(), actor, notes.cluster_created(shown))
     return EditResult("cluster", c.id, code, "create", 1, after, audit.to_wkt(geom), repairs, moved)
@@ -279,13 +281,18 @@ def update_cluster(
 
 
 def delete_cluster(
-    session: Session, cluster_id: int, expected_version: int, user: UserRow | str | None
+    session: Session,
+    cluster_id: int,
+    expected_version: int,
+    user: UserRow | str | None,
+    *,
+    note: notes.Note | None = None,
 ) -> EditResult:
     """Delete a cluster still at ``expected_version``; its parcels are re-assigned (or none).
 
     The version check claims the row first (``UPDATE … WHERE version = ?``); the parcels are
     then re-assigned as versioned, audited writes, and the row is deleted. The audit entry
-    keeps the deleted state (version = deleted version + 1, ``after`` empty).
+    keeps the deleted state (version = deleted version + 1, ``after`` empty) and ``note``.
     """
     actor = actor_name(user, "edit_clusters")
     c = load_entity(session, "cluster", cluster_id)
@@ -315,5 +322,6 @@ def delete_cluster(
         version=version,
         before_attrs=before,
         before_geom=geom,
+        note=note,
     )
     return EditResult("cluster", cluster_id, code, "delete", version, None, None, [], moved)

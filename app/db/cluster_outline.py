@@ -42,22 +42,14 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry | None:
     return None if kept is None or kept.is_empty else to_multi(kept)
 
 
-def check_cluster_outline(
-    session: Session,
-    park: ParkRow,
-    geom: BaseGeometry,
-    *,
-    exclude_id: int | None,
-    where: str,
-    name: Name | str | None = None,
+def fit_in_park(
+    park: ParkRow, geom: BaseGeometry, *, where: str, name: Name | str | None = None
 ) -> tuple[BaseGeometry, list[Message]]:
-    """Check a (cleaned) cluster outline against its park and the zone's other clusters.
+    """Return ``(outline, notes)``: a (cleaned) cluster outline checked against its park.
 
-    Returns ``(outline, notes)``: slivers thinner than 2 × ``SNAP_M`` outside the park or over
-    another cluster are cut off, each cut noted. Raises ``ClusterGeometryError`` (422) when more
-    than ``OUTSIDE_PARK_TOLERANCE_M2`` lies outside the park or more than
-    ``OVERLAP_TOLERANCE_M2`` over another cluster (``exclude_id`` is the cluster itself), and
-    ``GeometryError`` when nothing is left. ``name`` is the cluster's name in the notes.
+    A sliver thinner than 2 × ``SNAP_M`` outside the park is cut off (noted); more than
+    ``OUTSIDE_PARK_TOLERANCE_M2`` outside is refused (``ClusterGeometryError``, naming the park
+    and giving the area in m² and 亩); ``GeometryError`` when nothing is left inside.
     """
     crs = f"EPSG:{ZONE_SRID}"
     subject = name if name is not None else where
@@ -93,6 +85,29 @@ def check_cluster_outline(
                 where=where,
                 hint="keep the cluster inside the park boundary",
             )
+    return geom, cuts
+
+
+def check_cluster_outline(
+    session: Session,
+    park: ParkRow,
+    geom: BaseGeometry,
+    *,
+    exclude_id: int | None,
+    where: str,
+    name: Name | str | None = None,
+) -> tuple[BaseGeometry, list[Message]]:
+    """Check a (cleaned) cluster outline against its park and the zone's other clusters.
+
+    Returns ``(outline, notes)``: slivers thinner than 2 × ``SNAP_M`` outside the park or over
+    another cluster are cut off, each cut noted. Raises ``ClusterGeometryError`` (422) when more
+    than ``OUTSIDE_PARK_TOLERANCE_M2`` lies outside the park or more than
+    ``OVERLAP_TOLERANCE_M2`` over another cluster (``exclude_id`` is the cluster itself), and
+    ``GeometryError`` when nothing is left. ``name`` is the cluster's name in the notes.
+    """
+    crs = f"EPSG:{ZONE_SRID}"
+    subject = name if name is not None else where
+    geom, cuts = fit_in_park(park, geom, where=where, name=name)
     others = session.execute(
         select(ClusterRow.id, ClusterRow.code, ClusterRow.geom, ClusterRow.name, ClusterRow.name_en)
         .where(ClusterRow.zone_id == park.zone_id, ClusterRow.geom.is_not(None))

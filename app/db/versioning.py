@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from app.db import audit
 from app.db.geometry import from_db
 from app.db.models import ClusterRow, ParcelRow, UserRow
-from app.db.notes import ENTITY_IDS
+from app.db.notes import ENTITY_IDS, name_of
 from app.db.users import require
 from app.errors import VersionConflictError
 from app.settings import get_settings
@@ -138,6 +138,7 @@ def conflict_error(session: Session, entity: str, entity_id: int, expected: int)
             current_state=None,
             where=f"{entity} {entity_id}",
             hint="reload the map",
+            msg=msg("error.version.deleted", what=msg(ENTITY_IDS[entity])),
         )
     attrs, geom = entity_state(session, entity, obj)
     state = {**attrs, "geometry_wkt": audit.to_wkt(geom)}
@@ -151,6 +152,13 @@ def conflict_error(session: Session, entity: str, entity_id: int, expected: int)
         current_state=state,
         where=f"{entity} {key}",
         hint="reload it, re-apply your change and save again",
+        msg=msg(
+            "error.version.conflict",
+            what=msg(ENTITY_IDS[entity]),
+            name=name_of(obj) if entity == "cluster" else key,
+            expected=expected,
+            current=obj.version,
+        ),
     )
 
 

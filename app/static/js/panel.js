@@ -56,7 +56,34 @@ function measuresHtml(measures) {
   }).join("");
 }
 
-function breakdownTable(breakdown) {
+/** The breakdown's last row: the score scaled by the buildable share (net ÷ gross area), when
+ * part of the parcel is constrained. */
+function landFactorRow(p) {
+  const f = p.land_factor;
+  if (typeof f !== "number" || f >= 1) return "";
+  return `<tr class="land-factor-row"><td>${esc(t("breakdown.land_factor"))}</td><td class="text-end">${esc(num(100 * f, 1))} %</td>
+    <td class="text-end">× ${esc(num(f, 3))}</td><td></td><td class="text-end">−${esc(num(p.land_deduction, 1))}</td></tr>`;
+}
+
+/** The constrained parts of a parcel that is not excluded (river control line, steep land, outside
+ * the parks): named with their shares, and what they took off the score. */
+function partialHtml(p) {
+  const m = p.measures || {};
+  const f = p.land_factor;
+  if (p.excluded || typeof f !== "number" || f >= 1) return "";
+  const pct = (x) => num(100 * x, 1);
+  const mu = (x) => num(x * (p.area_mu || 0), 2);
+  const parts = [];
+  if (m.river_share > 0) parts.push(t("panel.part_river", { name: m.river_name || "", pct: pct(m.river_share), mu: mu(m.river_share) }));
+  if (m.outside_park_share > 0) parts.push(t("panel.part_outside", { pct: pct(m.outside_park_share), mu: mu(m.outside_park_share) }));
+  const steep = 1 - f - (m.river_share || 0) - (m.outside_park_share || 0);
+  if (steep > 0.0005) parts.push(t("panel.part_steep", { pct: pct(steep), mu: mu(steep) }));
+  return `<div class="alert alert-warning py-1 px-2 small mb-2" id="parcel-partial">${esc(t("panel.partial", {
+    parts: parts.join(t("common.list_sep")), pct: pct(f), points: num(p.land_deduction, 1),
+  }))}</div>`;
+}
+
+function breakdownTable(breakdown, p = {}) {
   return `<table class="table table-sm breakdown-table"><thead><tr>
     <th>${esc(t("breakdown.criterion"))}</th><th class="text-end">${esc(t("breakdown.raw"))}</th>
     <th class="text-end">${esc(t("breakdown.value"))}</th><th class="text-end">${esc(t("breakdown.weight"))}</th>
@@ -64,7 +91,7 @@ function breakdownTable(breakdown) {
       <td>${esc(pick(b))}</td>
       <td class="text-end">${esc(typeof b.raw === "number" ? num(b.raw, 1) : b.raw ?? "—")} ${esc(unitText(b.unit))}</td>
       <td class="text-end">${esc(num(b.value, 2))}</td><td class="text-end">${esc(num(b.weight, 3))}</td>
-      <td class="text-end">${esc(num(b.contribution, 1))}</td></tr>`).join("")}</tbody></table>`;
+      <td class="text-end">${esc(num(b.contribution, 1))}</td></tr>`).join("")}${landFactorRow(p)}</tbody></table>`;
 }
 
 /** Split a chart label into lines of about `width` characters (at spaces; Chinese anywhere), so
@@ -191,9 +218,9 @@ export function renderParcel(root, feature) {
     </table>
     <h6 class="panel-h">${esc(t("panel.breakdown"))}</h6>
     <div class="chart-box"><canvas id="breakdown-chart" aria-label="${esc(t("panel.breakdown"))}"></canvas></div>
-    <details class="small mb-2"><summary>${esc(t("breakdown.table"))}</summary>${breakdownTable(breakdown)}</details>
+    <details class="small mb-2"><summary>${esc(t("breakdown.table"))}</summary>${breakdownTable(breakdown, p)}</details>
     <h6 class="panel-h">${esc(t("panel.exclusions"))}</h6>
-    <div id="parcel-reasons">${reasons.length
+    ${partialHtml(p)}<div id="parcel-reasons">${reasons.length
       ? `<ul class="text-danger small">${reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul>`
       : `<p class="small text-muted">${esc(t("panel.no_exclusions"))}</p>`}</div>
     ${measuresHtml(p.measures)}
