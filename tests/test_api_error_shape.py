@@ -63,9 +63,7 @@ def test_every_error_is_declared_as_error_body(ro_client):
     for path, item in doc["paths"].items():
         for method, op in item.items():
             responses = op["responses"]
-            assert {"401", "403", "404", "500"} <= set(responses), (method, path)
-            if op.get("parameters"):
-                assert "400" in responses, (method, path)
+            assert {"400", "401", "403", "404", "500"} <= set(responses), (method, path)
             if op.get("requestBody"):
                 assert {"413", "422"} <= set(responses), (method, path)
             for status, response in responses.items():

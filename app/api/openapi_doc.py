@@ -13,8 +13,8 @@ for every operation under the API prefix (so for routes added later too):
 * gives every error one schema, :class:`app.api.models.ErrorBody`, in ``application/json``
   (what the handlers send, whatever the route's media type), instead of FastAPI's
   ``HTTPValidationError``;
-* adds the errors any operation may answer: 400 (a parameter malformed or out of its bounds),
-  401 and 403 (sign-in and roles; ``PARKSITE_REQUIRE_LOGIN`` closes every read), 404 (no such
+* adds the errors any operation may answer: 400 (a parameter malformed or out of its bounds,
+  an input refused: a domain error's default status), 401 and 403 (sign-in and roles; ``PARKSITE_REQUIRE_LOGIN`` closes every read), 404 (no such
   entity, no zone imported), 500; an operation with a body also 413 (too large) and 422;
 * gives response headers without a schema (``ETag``) a string schema.
 """
@@ -36,12 +36,13 @@ _FASTAPI_ERRORS = ("#/components/schemas/HTTPValidationError", "#/components/sch
 
 #: Errors every operation may answer, with what they mean.
 _ALWAYS = {
+    "400": "a parameter is malformed or out of its bounds (see errors), or the input is refused "
+    "(a file of a format not taken, …)",
     "401": "not signed in, or the token is invalid or expired (every read when login is required)",
     "403": "the user's role does not allow this",
     "404": "no such entity, or no zone imported yet",
     "500": "the server failed (details in its log)",
 }
-_WITH_PARAMETERS = {"400": "a path or query parameter is malformed or out of its bounds (see errors)"}
 _WITH_BODY = {
     "413": "the body is too large, or its geometry has too many vertices",
     "422": "the body does not match its schema (see errors), or its content is refused",
@@ -96,8 +97,6 @@ def _error_response(response: dict[str, Any], description: str) -> dict[str, Any
 def _fix_operation(op: dict[str, Any], collection_ref: str | None) -> None:
     responses: dict[str, Any] = op.setdefault("responses", {})
     extra = dict(_ALWAYS)
-    if op.get("parameters"):
-        extra |= _WITH_PARAMETERS
     if op.get("requestBody"):
         extra |= _WITH_BODY
     for status, description in extra.items():
