@@ -196,6 +196,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_projects,
         routes_rerun,
         routes_tiles,
+        routes_vector_tiles,
         routes_zone,
     )
     from app.api.jobs import JobRunner
@@ -270,6 +271,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_jobs,
         routes_rerun,
         routes_tiles,
+        routes_vector_tiles,
         routes_imports,
     )
     for module in routers:
