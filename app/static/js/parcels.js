@@ -4,6 +4,7 @@
 import { ADMITTED_COLOR, admittedOf } from "./admitted.js";
 import { get } from "./api.js";
 import { t } from "./i18n.js";
+import { ParcelTiles } from "./parcel_tiles.js";
 import { esc } from "./ui.js";
 import { STATUS_COLORS, classColor, clusterColor } from "./zone.js";
 
@@ -30,6 +31,14 @@ export class ParcelLayer {
     this.abort = null;
     this.generation = 0;
     this.group = L.featureGroup([], { pane: "parcels" });
+    // big views: vector tiles instead of GeoJSON (parcel_tiles.js); `vector` says which is shown
+    this.vector = false;
+    this.vectorProps = new Map();
+    this.tiles = new ParcelTiles(map, {
+      styleOf: (props) => this.style({ properties: props }),
+      onClick: (id, props) => { this.vectorProps.set(id, props); this.select(id, { zoom: false }); },
+      onDrawn: () => this.map.fire("parcels:drawn"),
+    });
     this.map.on("moveend", () => this.refresh());
   }
 
@@ -59,6 +68,29 @@ export class ParcelLayer {
 
   restyle() {
     this.byId.forEach((layer) => layer.setStyle(this.style(layer.feature)));
+    if (this.vector) this.tiles.redraw();
+  }
+
+  /** Show the parcels of this view from vector tiles (GeoJSON parcels are dropped). */
+  _showVector(matched) {
+    const grid = this.tiles.gridLayer();
+    if (!this.vector) {
+      this.group.clearLayers();
+      this.byId.clear();
+      this.vector = true;
+    }
+    if (!this.group.hasLayer(grid)) this.group.addLayer(grid);
+    this.matched = matched;
+    this.truncated = false;
+    this.onStatus({ vector: true, matched, zoomIn: this.map.getZoom() < this.tiles.minZoom() });
+    this.map.fire("parcels:loaded");
+  }
+
+  /** Back to GeoJSON parcels (a view small enough). */
+  _hideVector() {
+    if (!this.vector) return;
+    this.vector = false;
+    if (this.tiles.layer) this.group.removeLayer(this.tiles.layer);
   }
 
   _add(feature) {
@@ -112,6 +144,22 @@ export class ParcelLayer {
     const bounds = this.map.getBounds().pad(0.15);
     const bbox = [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()]
       .map((x) => x.toFixed(6)).join(",");
+    try {
+      if (!this.tiles.info) await this.tiles.load();
+      if (gen !== this.generation) return;
+      if (this.tiles.mayWant()) {
+        // count the view's parcels (one row read) before choosing GeoJSON or vector tiles
+        const probe = await get("/parcels", { params: { bbox, limit: 1 }, signal: controller.signal });
+        if (gen !== this.generation) return;
+        const matched = probe.numberMatched ?? null;
+        if (this.tiles.wanted(matched)) { this._showVector(matched); return; }
+      }
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      this.onStatus({ error: err });
+      return;
+    }
+    this._hideVector();
     this.loading = true;
     this.onStatus({ loading: true, loaded: this.byId.size });
     let offset = 0;
@@ -146,9 +194,11 @@ export class ParcelLayer {
   }
 
   /** Drop every kept parcel and load the view again (after edits that re-assign parcels). */
-  reload() {
+  async reload() {
     this.group.clearLayers();
     this.byId.clear();
+    this.vectorProps.clear();
+    if (this.tiles.info) await this.tiles.load().catch(() => {}); // a new data version: new tile URLs
     return this.refresh();
   }
 
@@ -158,7 +208,10 @@ export class ParcelLayer {
     const prev = this.selected;
     this.selected = id;
     if (prev && this.byId.has(prev)) this.byId.get(prev).setStyle(this.style(this.byId.get(prev).feature));
-    if (feature && !this.byId.has(id)) this._add(feature);
+    if (this.vector) {
+      if (feature) this.vectorProps.set(id, feature.properties);
+      this.tiles.highlight(id, this.vectorProps.get(id));
+    } else if (feature && !this.byId.has(id)) this._add(feature);
     const layer = this.byId.get(id);
     if (layer) {
       layer.setStyle(this.style(layer.feature));
@@ -173,13 +226,14 @@ export class ParcelLayer {
   clearSelection() {
     const prev = this.selected;
     this.selected = null;
+    if (this.vector) this.tiles.highlight(null);
     if (prev && this.byId.has(prev)) this.byId.get(prev).setStyle(this.style(this.byId.get(prev).feature));
   }
 
   /** Return a parcel's kept feature properties, or null. */
   props(id) {
     const layer = this.byId.get(id);
-    return layer ? layer.feature.properties : null;
+    return layer ? layer.feature.properties : this.vectorProps.get(id) || null;
   }
 }
 
@@ -221,6 +275,7 @@ export async function searchParcels(query) {
 export function statusText(s) {
   if (s.error) return t("parcels.load_error", { message: s.error.message });
   if (s.zoomIn) return t("parcels.zoom_in");
+  if (s.vector) return t("parcels.vector", { matched: s.matched ?? "?" });
   if (s.loading) return t("parcels.loading");
   const base = t("parcels.loaded", { n: s.loaded, matched: s.matched ?? "?" });
   return s.truncated ? `${base} ${t("parcels.truncated")}` : base;
