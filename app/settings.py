@@ -115,7 +115,7 @@ class Settings(BaseSettings):
         "instead of GeoJSON when its view holds more parcels than this (0: always vector tiles)",
     )
     vector_tiles_min_zoom: int = Field(
-        12, ge=0, le=22, description="below this zoom the map shows no vector-tile parcels (zoom in)"
+        14, ge=0, le=22, description="below this zoom the map shows no vector-tile parcels (zoom in)"
     )
     host: str = "127.0.0.1"
     port: int = 8000

@@ -70,7 +70,7 @@ export class ParcelTiles {
   }
 
   minZoom() {
-    return this.info ? this.info.min_zoom : 12;
+    return this.info ? this.info.min_zoom : 14;
   }
 
   /** The VectorGrid layer (made on first use). */
