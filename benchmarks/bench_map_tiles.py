@@ -276,6 +276,15 @@ def time_browser(url: str, bounds: tuple[float, float, float, float], zoom: int)
                         if (!tiles.layer) { setTimeout(wait, 20); return; }
                         tiles.layer.once("load", () => {
                           r.all_tiles_ms = performance.now() - t0; r.drawn = tiles.drawn;
+                          // when the server answered: the view's count and its tiles (ms from t0)
+                          const res = performance.getEntriesByType("resource").filter((e) => e.startTime >= t0);
+                          const probe = res.find((e) => e.name.includes("/tiles/vector.json?bbox"));
+                          const mvt = res.filter((e) => e.name.includes(".mvt"));
+                          r.probe_done_ms = probe ? probe.responseEnd - t0 : null;
+                          r.tiles_asked = mvt.length;
+                          r.first_tile_ms = mvt.length ? Math.min(...mvt.map((e) => e.responseEnd)) - t0 : null;
+                          r.tile_wait_ms_median = mvt.length
+                            ? mvt.map((e) => e.responseEnd - e.startTime).sort((a, b) => a - b)[Math.floor(mvt.length / 2)] : null;
                           r.vector = ps.parcels.vector; r.matched = ps.parcels.matched; resolve(r);
                         });
                       };

@@ -142,6 +142,20 @@ def test_cache_headers_follow_the_data_version(ro_client):
         info["url"].format(layer="parcels", z=Z, x=tx, y=ty)
         == f"/api/v1/tiles/parcels/{Z}/{tx}/{ty}.mvt?v={info['version']}"
     )
+    # a view's parcels counted (bounding boxes meeting it): a box inside SC-0001 holds it alone,
+    # one over the whole test area all 22
+    (lon0, lat0), (lon1, lat1) = (
+        TO_LONLAT.transform(X0 + 140, Y0 + 140),
+        TO_LONLAT.transform(X0 + 160, Y0 + 160),
+    )
+    one = ro_client.get("/api/v1/tiles/vector.json", params={"bbox": f"{lon0},{lat0},{lon1},{lat1}"}).json()
+    assert one["in_view"] == 1 and info["in_view"] is None
+    (lon0, lat0), (lon1, lat1) = (
+        TO_LONLAT.transform(X0 - 5000, Y0 - 1000),
+        TO_LONLAT.transform(X0 + 3000, Y0 + 2000),
+    )
+    everything = ro_client.get("/api/v1/tiles/vector.json", params={"bbox": f"{lon0},{lat0},{lon1},{lat1}"})
+    assert everything.json()["in_view"] == 22
     kept = ro_client.get(f"{url}?v={info['version']}")
     assert "immutable" in kept.headers["cache-control"]
     plain = ro_client.get(url)

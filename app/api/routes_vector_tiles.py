@@ -10,10 +10,11 @@ from fastapi.responses import Response
 
 from app.api.deps import SessionDep, StateDep, Viewer
 from app.api.etags import matches
+from app.api.geojson import bbox_to_zone, parse_bbox
 from app.api.models import ErrorBody
 from app.api.store import served_zone
 from app.api.vector_tiles import build_tile, check_tile
-from app.db.tile_layers import VECTOR_LAYERS, data_version, parcel_count
+from app.db.tile_layers import VECTOR_LAYERS, data_version, parcel_count, parcels_in_box
 
 router = APIRouter(tags=["tiles"])
 
@@ -26,13 +27,26 @@ IMMUTABLE = 365 * 24 * 3600
     "/tiles/vector.json",
     summary="The vector tiles' URL template, layers, the zone's data version and the map's switch",
 )
-def vector_tiles_info(session: SessionDep, state: StateDep, user: Viewer) -> dict[str, Any]:
+def vector_tiles_info(
+    session: SessionDep,
+    state: StateDep,
+    user: Viewer,
+    bbox: Annotated[
+        str | None, Query(description="a map view minLon,minLat,maxLon,maxLat (WGS 84): count its parcels")
+    ] = None,
+) -> dict[str, Any]:
     """Return ``url`` (with ``v`` = the data version), ``layers``, ``version``, ``parcels`` (the
-    zone's count), ``vector_above`` (a view with more parcels than this uses vector tiles) and
-    ``min_zoom`` (below it no parcel tiles are drawn)."""
+    zone's count), ``vector_above`` (a view with more parcels than this uses vector tiles),
+    ``min_zoom`` (below it no parcel tiles are drawn) and, given ``bbox``, ``in_view``: the
+    parcels whose bounding box meets it (spatial index only: cheap, an upper bound)."""
     zone = served_zone(session, state.settings)
     version = data_version(session, zone)
+    in_view = None
+    if bbox:
+        area = bbox_to_zone(parse_bbox(bbox), zone.crs)
+        in_view = parcels_in_box(session, zone.id, area.bounds)
     return {
+        "in_view": in_view,
         "url": f"/api/v1/tiles/{{layer}}/{{z}}/{{x}}/{{y}}.mvt?v={version}",
         "layers": list(VECTOR_LAYERS),
         "version": version,

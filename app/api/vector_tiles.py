@@ -14,6 +14,8 @@ version, so the map asks for new URLs and never sees a stale tile.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import shapely
 from pyproj import Transformer
@@ -28,6 +30,9 @@ from gis.vector_tiles import BUFFER, EXTENT, encode_tile
 
 _TO_MERCATOR = Transformer.from_crs(ZONE_SRID, 3857, always_xy=True)
 _FROM_MERCATOR = Transformer.from_crs(3857, ZONE_SRID, always_xy=True)
+#: Python encoding holds the GIL: tiles built one at a time reach the map one after another
+#: (the first after one tile's time) instead of all together after all of them.
+_ENCODING = threading.Lock()
 
 
 def check_tile(layer: str, z: int, x: int, y: int) -> None:
@@ -65,9 +70,12 @@ def build_tile(session: Session, zone_id: str, layer: str, z: int, x: int, y: in
     box = _FROM_MERCATOR.transform_bounds(
         bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad, densify_pts=21
     )
-    rows = tile_rows(session, zone_id, layer, box)
-    if not rows:
-        return b""
-    geoms = shapely.from_wkb(np.array([wkb for wkb, _ in rows], dtype=object))
-    merc = shapely.transform(geoms, lambda xy: np.column_stack(_TO_MERCATOR.transform(xy[:, 0], xy[:, 1])))
-    return encode_tile({layer: (list(merc), [props for _, props in rows])}, bounds)
+    with _ENCODING:
+        rows = tile_rows(session, zone_id, layer, box)
+        if not rows:
+            return b""
+        geoms = shapely.from_wkb(np.array([wkb for wkb, _ in rows], dtype=object))
+        merc = shapely.transform(
+            geoms, lambda xy: np.column_stack(_TO_MERCATOR.transform(xy[:, 0], xy[:, 1]))
+        )
+        return encode_tile({layer: (list(merc), [props for _, props in rows])}, bounds)

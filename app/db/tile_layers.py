@@ -53,6 +53,25 @@ def parcel_count(session: Session, zone_id: str) -> int:
     return int(session.scalar(select(func.count(ParcelRow.id)).where(ParcelRow.zone_id == zone_id)) or 0)
 
 
+def parcels_in_box(session: Session, zone_id: str, box: tuple[float, float, float, float]) -> int:
+    """Return how many of the zone's parcels have a bounding box meeting ``box`` (zone CRS m):
+    the spatial index only, a cheap estimate of what a map view holds."""
+    minx, miny, maxx, maxy = box
+    stmt = select(func.count(ParcelRow.id)).where(ParcelRow.zone_id == zone_id)
+    if session.get_bind().dialect.name == "sqlite":
+        stmt = stmt.where(
+            ParcelRow.id.in_(
+                text(
+                    "SELECT rowid FROM SpatialIndex WHERE f_table_name = 'parcels' AND f_geometry_column = 'geom' "
+                    "AND search_frame = BuildMbr(:minx, :miny, :maxx, :maxy, :srid)"
+                ).bindparams(minx=minx, miny=miny, maxx=maxx, maxy=maxy, srid=ZONE_SRID)
+            )
+        )
+    else:
+        stmt = stmt.where(ParcelRow.geom.op("&&")(func.ST_MakeEnvelope(minx, miny, maxx, maxy, ZONE_SRID)))
+    return int(session.scalar(stmt) or 0)
+
+
 def _layer_select(zone_id: str, layer: str) -> tuple[Select, Any]:
     """Return the SELECT of a layer's attribute columns (labelled as the tile names them) and
     its geometry column (zone CRS)."""

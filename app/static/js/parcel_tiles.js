@@ -43,11 +43,14 @@ export class ParcelTiles {
     this.highlighted = null;
   }
 
-  /** Read the tiles' URL, the data version and the switch (GET /tiles/vector.json). */
-  async load() {
-    this.info = await get("/tiles/vector.json");
-    if (this.layer) this.layer.setUrl(this.url());
-    return this.info;
+  /** Read the tiles' URL, the data version, the switch and, given a view's `bbox`, how many
+   * parcels it holds (GET /tiles/vector.json); a new version gives the tiles new URLs. */
+  async load(bbox = null, signal = undefined) {
+    const info = await get("/tiles/vector.json", { params: bbox ? { bbox } : {}, signal });
+    const changed = this.info && this.info.version !== info.version;
+    this.info = info;
+    if (this.layer && changed) this.layer.setUrl(this.url());
+    return info;
   }
 
   url() {

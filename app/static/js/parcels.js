@@ -148,11 +148,10 @@ export class ParcelLayer {
       if (!this.tiles.info) await this.tiles.load();
       if (gen !== this.generation) return;
       if (this.tiles.mayWant()) {
-        // count the view's parcels (one row read) before choosing GeoJSON or vector tiles
-        const probe = await get("/parcels", { params: { bbox, limit: 1 }, signal: controller.signal });
+        // count the view's parcels (spatial index only) before choosing GeoJSON or vector tiles
+        const info = await this.tiles.load(bbox, controller.signal);
         if (gen !== this.generation) return;
-        const matched = probe.numberMatched ?? null;
-        if (this.tiles.wanted(matched)) { this._showVector(matched); return; }
+        if (this.tiles.wanted(info.in_view)) { this._showVector(info.in_view); return; }
       }
     } catch (err) {
       if (err.name === "AbortError") return;
