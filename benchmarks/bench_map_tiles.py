@@ -11,9 +11,11 @@ timed). Then a fresh ``parksite serve`` is started on it and timed:
   (built by PostGIS ``ST_AsMVT`` or SpatiaLite + Python encoding), then **cached**: the same
   again (the server's tile cache), and **revalidated**: with ``If-None-Match`` (304). p50/p95/max.
 * **Chromium** (Playwright, Debian's chromium): the map page opened fresh (no browser cache) and
-  zoomed to a view of the grid at ``--zoom``: time from the view change to the first parcels
-  drawn from vector tiles and to all its tiles drawn; for comparison the same view forced to
-  GeoJSON (``?parcels=geojson``: pages of 500, at most 10 pages) until its parcels are loaded.
+  moved to a view of the grid's centre at ``--zoom``: time from the view change to the first
+  parcels drawn from vector tiles and to all its tiles drawn (``auto``: the map chose vector
+  tiles itself; ``auto_no_basemap``: the same without the hillshade basemap, whose tiles the same
+  server renders at the same time); for comparison the same view forced to GeoJSON
+  (``?parcels=geojson``: pages of 500, at most 10 pages) until its parcels are loaded.
 
 Run from the repository root (takes minutes; the machine may be shared, so it prints the load)::
 
@@ -250,7 +252,7 @@ def time_browser(url: str, bounds: tuple[float, float, float, float], zoom: int)
     out: dict[str, Any] = {}
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--disable-gpu"])
-        for mode in ("auto", "geojson"):
+        for mode in ("auto", "auto_no_basemap", "geojson"):
             ctx = b.new_context(viewport={"width": 1400, "height": 900})
             page = ctx.new_page()
             page.set_default_timeout(180_000)
@@ -290,6 +292,8 @@ def time_browser(url: str, bounds: tuple[float, float, float, float], zoom: int)
                       };
                       wait();
                     }
+                    // without the hillshade basemap, whose tiles the same server renders meanwhile
+                    if (mode === "auto_no_basemap") m.removeLayer(ps.basemaps.hillshade);
                     m.setView([lat, lon], z, { animate: false });
                     setTimeout(() => resolve({ ...r, timeout: true }), 170000);
                 })""",
