@@ -190,6 +190,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_checks,
         routes_cluster_topology,
         routes_clusters,
+        routes_contracts,
+        routes_evaluation,
         routes_imports,
         routes_jobs,
         routes_parcels,
@@ -273,6 +275,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_tiles,
         routes_vector_tiles,
         routes_imports,
+        routes_evaluation,
+        routes_contracts,
     )
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)

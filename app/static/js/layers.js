@@ -2,8 +2,9 @@
 // water, places), the legend, and the mouse-coordinate read-out.
 
 import { ADMITTED_COLOR } from "./admitted.js";
+import { IDLE_COLOR, OVERDUE_COLOR } from "./supervised.js";
 import { get } from "./api.js";
-import { onLangChange, pick, t, tOr } from "./i18n.js";
+import { lang, onLangChange, pick, t, tOr } from "./i18n.js";
 import { esc, num, toastError } from "./ui.js";
 import {
   CLASS_COLORS, EXCLUDED_COLOR, STATUS_COLORS, clusterColor, zone,
@@ -101,20 +102,30 @@ export function riversLayer() {
   }, "rivers");
 }
 
-function marker(latlng, icon, color) {
+function marker(latlng, icon, color, illustrative = false) {
   return L.marker(latlng, {
-    icon: L.AwesomeMarkers.icon({ icon, prefix: "fa", markerColor: color }),
+    icon: L.AwesomeMarkers.icon({
+      icon, prefix: "fa", markerColor: color, className: illustrative ? "awesome-marker illustrative" : "awesome-marker",
+    }),
   });
+}
+
+/** A facility the plan does not name (the zone file marks it illustrative): a line saying so. */
+function illustrativeNote(p) {
+  if (!p.illustrative) return "";
+  const note = lang() === "en" ? p.illustrative_note_en : p.illustrative_note;
+  return `<div class="small text-secondary illustrative-note"><i class="fa-regular fa-square"></i> ${esc(t("infra.illustrative"))}${
+    note ? `<br>${esc(note)}` : ""}</div>`;
 }
 
 /** Substations as markers, with voltage, capacity and load. */
 export function substationsLayer() {
   return lazyLayer("/layers/substations", (group, fc) => {
     L.geoJSON(fc, {
-      pointToLayer: (f, ll) => marker(ll, "bolt", f.properties.status === "planned" ? "lightgray" : "orange"),
+      pointToLayer: (f, ll) => marker(ll, "bolt", f.properties.status === "planned" ? "lightgray" : "orange", f.properties.illustrative),
       onEachFeature: (f, layer) => {
         const p = f.properties;
-        layer.bindPopup(() => `<b>${esc(p.name)}</b>${popupTable([
+        layer.bindPopup(() => `<b>${esc(p.name)}</b>${illustrativeNote(p)}${popupTable([
           [t("infra.voltage"), p.voltage_kv ? `${p.voltage_kv} kV` : null],
           [t("infra.status"), t(`infra.status.${p.status}`)],
           [t("infra.capacity"), p.capacity_mva != null ? `${num(p.capacity_mva)} MVA` : null],
@@ -135,11 +146,11 @@ export function waterLayer() {
       style: { color: "#17becf", weight: 2.5, dashArray: "2 5" },
       pointToLayer: (f, ll) => {
         const [icon, color] = WATER_ICONS[f.properties.kind] || ["droplet", "blue"];
-        return marker(ll, icon, color);
+        return marker(ll, icon, color, f.properties.illustrative);
       },
       onEachFeature: (f, layer) => {
         const p = f.properties;
-        layer.bindPopup(() => `<b>${esc(p.name)}</b>${popupTable([
+        layer.bindPopup(() => `<b>${esc(p.name)}</b>${illustrativeNote(p)}${popupTable([
           [t("infra.kind"), t(`water.${p.kind}`)],
           [t("infra.status"), p.status ? tOr(`infra.status.${p.status}`, p.status) : null],
           [t("infra.capacity"), p.capacity_m3_per_day != null ? `${num(p.capacity_m3_per_day, 0)} m³/d` : null],
@@ -202,7 +213,9 @@ export function legendControl(parcels, onMode, slopeShown = () => false) {
       this.div.innerHTML = `<div class="legend-title">${esc(t("legend.title"))}</div>
         <div class="legend-modes">${modes}</div>
         <ul class="legend-list" id="legend-parcels">${items.join("")}
-          <li id="legend-admitted">${swatch(ADMITTED_COLOR, { line: true, dash: true })}${esc(t("legend.admitted"))}</li></ul>
+          <li id="legend-admitted">${swatch(ADMITTED_COLOR, { line: true, dash: true })}${esc(t("legend.admitted"))}</li>
+          <li id="legend-idle">${swatch(IDLE_COLOR, { line: true })}${esc(t("legend.supervision_idle"))}</li>
+          <li id="legend-overdue">${swatch(OVERDUE_COLOR, { line: true, dash: true })}${esc(t("legend.supervision_overdue"))}</li></ul>
         <ul class="legend-list legend-lines">
           <li>${swatch("#1b1b1b", { line: true })}${esc(t("layer.parks"))}</li>
           <li>${swatch("#555", { line: true, dash: true })}${esc(t("layer.clusters"))}</li>
@@ -212,6 +225,7 @@ export function legendControl(parcels, onMode, slopeShown = () => false) {
           <li>${swatch(RIVER_COLOR, { line: true })}${esc(t("layer.rivers_short"))}
               <span class="lg-band"></span>${esc(t("layer.control_line"))}</li>
           <li>${swatch("#17becf", { line: true, dash: true })}${esc(t("water.main"))}</li>
+          <li id="legend-illustrative"><span class="lg-illustrative"></span>${esc(t("legend.illustrative"))}</li>
         </ul>${slopeShown() ? slopeLegend() : ""}`;
       this.div.querySelectorAll("input[name=parcel-style]").forEach((el) => {
         el.addEventListener("change", () => onMode(el.value));

@@ -3,6 +3,7 @@
 
 import { admittedOf } from "./admitted.js";
 import { get } from "./api.js";
+import { supervisedOf } from "./supervised.js";
 import { lang, pick, t, tOr } from "./i18n.js";
 import { areaText, esc, num, pct, unitText } from "./ui.js";
 import { branchName, classColor, clusterName, parkName } from "./zone.js";
@@ -211,7 +212,7 @@ export function renderParcel(root, feature) {
       <tr><th>${esc(t("parcel.area"))}</th><td id="parcel-area">${esc(areaText(p.area_m2, p.area_mu))}</td></tr>
       <tr><th>${esc(t("parcel.park"))}</th><td>${esc(parkName(p.park))}</td></tr>
       <tr><th>${esc(t("parcel.cluster"))}</th><td id="parcel-cluster">${esc(clusterName(p.cluster))}</td></tr>
-      <tr><th>${esc(t("parcel.status"))}</th><td>${esc(t(`status_parcel.${p.status}`))}${admittedHtml(p.parcel_id)}</td></tr>
+      <tr><th>${esc(t("parcel.status"))}</th><td>${esc(t(`status_parcel.${p.status}`))}${admittedHtml(p.parcel_id)}${supervisedHtml(p.parcel_id)}</td></tr>
       <tr><th>${esc(t("parcel.enterprise"))}</th><td>${esc(p.enterprise || "—")}</td></tr>
       <tr><th>${esc(t("parcel.score"))}</th><td>${esc(num(p.score, 1))} (${esc(klass || "—")})${
         p.score_stale ? ` <span class="badge text-bg-warning">${esc(t("parcel.score_stale"))}</span>` : ""}</td></tr>
@@ -234,6 +235,15 @@ export function renderParcel(root, feature) {
 function admittedHtml(parcelId) {
   const adm = admittedOf(parcelId);
   return adm ? ` <span class="badge parcel-admitted-badge" id="parcel-admitted">${esc(t("project_status.admitted"))} · ${esc(adm.name)}</span>` : "";
+}
+
+/** The 供后监管 line of a parcel with a supervision case today (its status and enterprise), or "". */
+function supervisedHtml(parcelId) {
+  const c = supervisedOf(parcelId);
+  if (!c) return "";
+  const root = (document.body.dataset.static || "/static").replace(/\/static$/, "");
+  return ` <a class="badge text-bg-${c.idle ? "danger" : "warning"} text-decoration-none" id="parcel-supervised" href="${root}/supervision">${
+    esc(t("parcel.supervision"))} · ${esc(t(`supervision.status.${c.status}`))} · ${esc(c.enterprise)}</a>`;
 }
 
 export async function showParcel(root, id) {
