@@ -4,7 +4,8 @@ attributes the web map styles and opens them by, and the zone's data version.
 PostGIS builds the whole tile itself (``ST_AsMVTGeom`` + ``ST_AsMVT``, :func:`postgis_tile`);
 SpatiaLite returns the features in the tile's box (:func:`tile_rows`) for
 :mod:`gis.vector_tiles` to encode. Both select the same columns, so both backends give the same
-attributes (``tests/test_api_vector_tiles.py`` decodes tiles of both).
+attributes (``tests/test_api_vector_tiles.py`` decodes tiles of both). Tiles are keyed by the
+data version of :mod:`app.db.data_version` (the same token as the layers' ETags).
 """
 
 from __future__ import annotations
@@ -16,14 +17,11 @@ from sqlalchemy.orm import Session, aliased
 
 from app.db.models import (
     ZONE_SRID,
-    AuditEntryRow,
     ClusterRow,
     InfrastructureFeatureRow,
     ParcelRow,
     ParcelScoreRow,
     ParkRow,
-    ScoreRunRow,
-    ZoneRow,
 )
 from app.db.zone_state import latest_run_id
 
@@ -35,17 +33,6 @@ VECTOR_LAYERS = ("parcels", "clusters", "parks", *INFRASTRUCTURE_TILES)
 _TABLES = {"parcels": "parcels", "clusters": "clusters", "parks": "parks"} | {
     name: "infrastructure" for name in INFRASTRUCTURE_TILES
 }
-
-
-def data_version(session: Session, zone: ZoneRow) -> str:
-    """Return the zone's data version: its import, its newest audited write (every versioned
-    edit of a cluster or parcel is audited) and its newest score run. Any edit, score run or
-    re-import changes it, so tiles keyed by it are never stale."""
-    edit = session.scalar(select(func.max(AuditEntryRow.id)).where(AuditEntryRow.zone_id == zone.id))
-    run = session.scalar(
-        select(func.max(ScoreRunRow.id)).where(ScoreRunRow.zone_id == zone.id, ScoreRunRow.status == "done")
-    )
-    return f"{int(zone.imported_at.timestamp())}.{edit or 0}.{run or 0}"
 
 
 def parcel_count(session: Session, zone_id: str) -> int:
