@@ -224,6 +224,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_projects,
         routes_rerun,
         routes_tiles,
+        routes_vector_tiles,
         routes_zone,
     )
     from app.api.jobs import JobRunner
@@ -308,6 +309,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_jobs,
         routes_rerun,
         routes_tiles,
+        routes_vector_tiles,
         routes_imports,
         routes_evaluation,
         routes_contracts,
