@@ -123,8 +123,8 @@ class Settings(BaseSettings):
         None,
         ge=1,
         le=64,
-        description="server worker processes of `parksite serve` (default: default_workers(), "
-        "min(4, CPU count))",
+        description="server worker processes of `parksite serve` (default 1; min(4, CPU count) "
+        "suits a busy office, but the login throttle then counts failures per worker)",
     )
     recover_on_start: bool = Field(
         True,

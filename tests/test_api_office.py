@@ -109,6 +109,12 @@ def test_workers_option_is_passed_to_uvicorn(monkeypatch, tmp_path, empty_db_url
         assert args == ("app.api.factory:create_app",) and kwargs["factory"] is True
         assert (kwargs["workers"], kwargs["port"], kwargs["reload"]) == (3, 8124, False)
         assert os.environ["PARKSITE_RECOVER_ON_START"] == "0"  # the workers never mark jobs again
+        # without --workers: one worker — the login throttle counts per process (opt-in for more)
+        monkeypatch.delenv("PARKSITE_WORKERS", raising=False)
+        get_settings.cache_clear()
+        one = CliRunner().invoke(cli, ["serve", "--port", "8125"])
+        assert one.exit_code == 0, one.output
+        assert "worker processes" not in one.output and calls[-1][1].get("workers") in (None, 1)
         bad = CliRunner().invoke(cli, ["serve", "--workers", "0"])
         assert bad.exit_code == 2 and "workers" in bad.output.lower()
     finally:

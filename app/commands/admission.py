@@ -31,7 +31,6 @@ from app.commands.lang import LANG_HELP, set_lang
 from app.i18n import render, render_value, text
 from gis.errors import NotFoundError, ParksiteError, SchemaError
 from gis.messages import joined, msg
-from scoring.rulebook import STATUS_IDS
 
 if TYPE_CHECKING:  # pandas is loaded by the commands (with the scored parcels), not at startup
     import pandas as pd
@@ -44,6 +43,8 @@ def _console() -> Console:
 
 
 def _status(s: str, lang: str) -> str:
+    from scoring.rulebook import STATUS_IDS  # scoring pulls numpy in: not at CLI start-up
+
     return f"[{_STATUS_STYLE[s]}]{text(STATUS_IDS[s], lang)}[/]"
 
 

@@ -38,10 +38,13 @@ def sample_sources() -> ImportSources:
 
 
 def default_workers() -> int:
-    """Return the default number of server worker processes: min(4, usable CPUs).
+    """Return the number of worker processes suggested for a machine: min(4, usable CPUs).
 
-    Each worker holds its own zone context (DEMs, slope, road network, built on first use) and
-    tile cache, so more workers cost memory; requests are spread over them by the kernel."""
+    ``parksite serve`` runs one worker unless told otherwise (``--workers``, ``PARKSITE_WORKERS``):
+    the login throttle counts failures in each process, so with N workers a name may be guessed
+    N times as often before it is locked out (app/api/throttle.py). Each worker holds its own
+    zone context (DEMs, slope, road network, built on first use) and tile cache, so more
+    workers cost memory; requests are spread over them by the kernel."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
@@ -142,7 +145,7 @@ def register(cli: typer.Typer) -> None:
             "--workers",
             min=1,
             max=64,
-            help="worker processes (default PARKSITE_WORKERS, else min(4, CPU count)); 1 serves in this process",
+            help=f"worker processes (default PARKSITE_WORKERS, else 1; {default_workers()} suit this machine, but the login throttle then counts per worker)",
         ),
         database_url: str | None = typer.Option(
             None,
@@ -158,7 +161,7 @@ def register(cli: typer.Typer) -> None:
         updates = {k: v for k, v in (("host", host), ("port", port), ("database_url", database_url)) if v}
         if updates:
             settings = settings.model_copy(update=updates)
-        n = 1 if reload else (workers or settings.workers or default_workers())
+        n = 1 if reload else (workers or settings.workers or 1)
         prepare(settings)
         url = f"http://{settings.host}:{settings.port}/"
         console.print(
