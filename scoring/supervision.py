@@ -19,8 +19,15 @@ rule                    anchor date         applies when (on ``as_of``)
 ``under_committed``     production start    ``years`` after producing, investment to date <
                                             ``investment_share_below`` (80 %) of the planned
                                             total, or investment per 亩 under the committed
-                                            minimum intensity
+                                            minimum intensity; or, from ``tax_after_years`` (3)
+                                            after producing, the latest full year's 亩均税收
+                                            under the contracted one
 ======================  ==================  ===================================================
+
+The 亩均税收 of a year is the enterprise's tax ÷ its land (万元/亩, from the yearly figures:
+:attr:`LandContract.tax_per_mu_by_year`); the contracted one is the committed
+``tax_per_mu_wan``, else the admitted project's own ``project_tax_per_mu_wan``. The latest full
+year is the newest year with figures that ended before ``as_of``.
 
 A progress date after ``as_of`` counts as "not yet". ``since`` is the anchor plus ``years``
 (a year is a calendar year: 29 February → 28 February); ``days_overdue`` is the days from
@@ -69,6 +76,9 @@ class SupervisionRule(ConfigModel):
     fee_share: Share | None = Field(None, description="土地闲置费 as a share of the land price")
     developed_share_below: Share | None = None
     investment_share_below: Share | None = None
+    tax_after_years: Annotated[int, Field(ge=0)] | None = Field(
+        None, description="years of production after which the contracted 亩均税收 is reviewed"
+    )
     replaces: list[str] = Field(default_factory=list, description="rules this one supersedes")
     source: Source
 
@@ -113,6 +123,7 @@ class LandContract:
     developed_mu: float | None = None
     committed: Mapping[str, Any] = field(default_factory=dict)
     id: int | None = None
+    tax_per_mu_by_year: Mapping[int, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -209,6 +220,29 @@ def _under_committed(c: LandContract, r: SupervisionRule, as_of: dt.date) -> dt.
     return c.producing if below_plan or below_minimum else None
 
 
+def _tax_below_contract(c: LandContract, r: SupervisionRule, as_of: dt.date) -> dt.date | None:
+    """The anchor that puts ``since`` at ``tax_after_years`` after production started, when the
+    latest full year's 亩均税收 is under the contracted one; else None."""
+    contracted = c.committed.get("tax_per_mu_wan", c.committed.get("project_tax_per_mu_wan"))
+    if r.tax_after_years is None or contracted is None or c.producing is None or not _by(c.producing, as_of):
+        return None
+    if as_of < add_years(c.producing, r.tax_after_years):
+        return None
+    years = [y for y in c.tax_per_mu_by_year if dt.date(y, 12, 31) < as_of]
+    if not years or c.tax_per_mu_by_year[max(years)] >= float(contracted):
+        return None
+    return add_years(c.producing, max(r.tax_after_years - r.years, 0))
+
+
+def _under_committed_any(c: LandContract, r: SupervisionRule, as_of: dt.date) -> dt.date | None:
+    """达产复核: the investment checks (from production start), else the tax check."""
+    if c.investment_wan is not None:
+        anchor = _under_committed(c, r, as_of)
+        if anchor is not None:
+            return anchor
+    return _tax_below_contract(c, r, as_of)
+
+
 #: What each rule measures from: returns the anchor date when the rule's condition holds on
 #: ``as_of`` (the period is checked by :func:`supervise`), else None.
 ANCHORS: dict[str, Callable[[LandContract, SupervisionRule, dt.date], dt.date | None]] = {
@@ -217,7 +251,7 @@ ANCHORS: dict[str, Callable[[LandContract, SupervisionRule, dt.date], dt.date | 
     "idle_stalled": _idle_stalled,
     "not_completed": _not_completed,
     "not_producing": _not_producing,
-    "under_committed": _under_committed,
+    "under_committed": _under_committed_any,
 }
 
 

@@ -293,3 +293,44 @@ def test_sample_contracts_one_idle_one_overdue_one_on_time():
     ]
     assert cases[0].fee_wan == pytest.approx(15 * 12 * 0.2)  # price 12 万元/亩 × 15 亩, fee 20 %
     assert records[2].values["started"] == dt.date(2026, 5, 21)
+
+
+def test_tax_per_mu_under_the_admission_three_years_after_production(zone_db, tmp_path):
+    """甲 commits to the admitted project's 15 万元/亩 tax (3 000 ÷ 200); producing from 2023-06-01
+    with its investment on target (4 000 ÷ 15 = 266.7 ≥ 250), its 2026 figures give 150 ÷ 15 =
+    10 万元/亩: under the contract from 2026-06-01 (第九章: 投产3年以上), judged on 2027-01-01."""
+    from app.db.models import AdmissionParcelRow, EnterpriseRow, EnterpriseYearlyRow, ProjectAdmissionRow
+    from app.db.records import add_project
+    from app.db.users import add_user
+    from scoring.project import Project
+
+    spec = Project(name="铝基新材料项目", industry="铝镁新材料", branch="铝基新材料", investment_wan=60_000,
+                   output_wan=150_000, tax_wan=3_000, land_mu=200)  # fmt: skip
+    with zone_db.begin() as s:
+        project = add_project(s, "jiaokou", spec, add_user(s, "m", "manager", "password1"))
+        admission = ProjectAdmissionRow(
+            project_id=project.id, zone_id="jiaokou", park="shuangchi", verdict="pass", admitted_by="m"
+        )
+        admission.parcels = [AdmissionParcelRow(parcel_code="SC-0001")]
+        s.add(admission)
+    producing = [
+        "甲公司,SC-0001,15,2023-01-10,150,2023-03-01,2025-03-01,2023-03-01,2023-05-01,2023-06-01,4000,4000,15,"
+    ]
+    do_import(zone_db, write_csv(tmp_path, producing))
+
+    def cases(day: str) -> list[tuple[str, str]]:
+        with zone_db() as s:
+            cfg = zone_rules(s, "jiaokou").config
+            report = supervision_report(s, "jiaokou", cfg, pd.Timestamp(day).date())
+        return [(c["rule"], c["since"]) for c in report["cases"]]
+
+    assert cases("2027-01-01") == []  # no yearly figures: nothing to judge the tax by
+    with zone_db.begin() as s:
+        ent = s.scalar(select(EnterpriseRow).where(EnterpriseRow.name == "甲公司"))
+        if ent is None:
+            ent = EnterpriseRow(zone_id="jiaokou", name="甲公司", attrs={})
+            s.add(ent)
+            s.flush()
+        s.add(EnterpriseYearlyRow(enterprise_id=ent.id, year=2026, tax_wan=150.0, land_mu=15.0))
+    assert cases("2026-12-31") == []  # 2026 is not a full year yet
+    assert cases("2027-01-01") == [("under_committed", "2026-06-01")]

@@ -144,3 +144,49 @@ def test_add_years():
     assert add_years(D("2024-02-29"), 1) == D("2025-02-28")
     assert add_years(D("2024-02-29"), 4) == D("2028-02-29")
     assert add_years(D("2023-05-31"), -1) == D("2022-05-31")
+
+
+# 投产3年以上达不到合同约定的亩均税收指标: producing 2025-06-01, contracted 亩均税收 5 万元/亩, the
+# investment on target (9 000 ≥ 8 000 and 9 000 / 30 = 300 ≥ 200). From 2028-06-01 the latest
+# full year's figures are judged: 2027 at 4.5 < 5 → a case since 2028-06-01; at 5.0 → none.
+TAXED = {
+    **PRODUCING,
+    "investment_wan": 9000.0,
+    "committed": {"investment_intensity_wan_per_mu": 200, "tax_per_mu_wan": 5},
+}
+
+
+@pytest.mark.parametrize(
+    ("case", "tax_by_year", "as_of", "expected"),
+    [
+        ("3 years less a day", {2026: 3.0, 2027: 4.5}, "2028-05-31", []),
+        (
+            "3 full years, 2027 under",
+            {2026: 3.0, 2027: 4.5},
+            "2028-06-01",
+            [("under_committed", "2028-06-01", 0)],
+        ),
+        ("3 years + 30 days", {2027: 4.5}, "2028-07-01", [("under_committed", "2028-06-01", 30)]),
+        ("2027 exactly on the contract", {2026: 3.0, 2027: 5.0}, "2028-06-01", []),
+        ("only 2028 given, not yet a full year", {2028: 1.0}, "2028-12-30", []),
+        (
+            "2028 a full year by 2029",
+            {2027: 6.0, 2028: 4.9},
+            "2029-01-01",
+            [("under_committed", "2028-06-01", 214)],
+        ),
+        ("no figures at all", {}, "2029-01-01", []),
+    ],
+)
+def test_tax_per_mu_below_the_contract_after_three_years(case, tax_by_year, as_of, expected):
+    contract = LandContract(**{**BASE, **TAXED}, tax_per_mu_by_year=tax_by_year)
+    got = [(c.rule, c.since.isoformat(), c.days_overdue) for c in contract_cases(contract, RULES, D(as_of))]
+    assert got == expected, case
+
+
+def test_tax_rule_uses_the_admitted_projects_own_tax_when_no_contracted_figure():
+    committed = {"investment_intensity_wan_per_mu": 200, "project_tax_per_mu_wan": 8.0}
+    contract = LandContract(**{**BASE, **TAXED, "committed": committed}, tax_per_mu_by_year={2027: 7.9})
+    assert [c.rule for c in contract_cases(contract, RULES, D("2028-06-01"))] == ["under_committed"]
+    no_commitment = LandContract(**{**BASE, **TAXED, "committed": {}}, tax_per_mu_by_year={2027: 0.1})
+    assert contract_cases(no_commitment, RULES, D("2028-06-01")) == []

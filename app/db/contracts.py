@@ -12,7 +12,7 @@ after attributes and the contract's version.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from app.db.audit import record
 from app.db.models import (
     AdmissionParcelRow,
     EnterpriseRow,
+    EnterpriseYearlyRow,
     LandContractParcelRow,
     LandContractRow,
     ParcelRow,
@@ -70,9 +71,11 @@ def parcel_codes(row: LandContractRow) -> tuple[str, ...]:
     return tuple(p.parcel_code for p in row.parcels)
 
 
-def contract_facts(row: LandContractRow) -> LandContract:
-    """Return the contract as :class:`scoring.supervision.LandContract` (what the rules read)."""
+def contract_facts(row: LandContractRow, tax_per_mu: Mapping[int, float] | None = None) -> LandContract:
+    """Return the contract as :class:`scoring.supervision.LandContract` (what the rules read);
+    ``tax_per_mu`` is the enterprise's 亩均税收 by year (万元/亩)."""
     return LandContract(
+        tax_per_mu_by_year=dict(tax_per_mu or {}),
         id=row.id,
         enterprise=row.enterprise,
         parcel_ids=parcel_codes(row),
@@ -262,10 +265,37 @@ def supervision_rules(config: ZoneConfig) -> SupervisionRules:
     return config.supervision
 
 
+def tax_per_mu_by_enterprise(session: Session, zone_id: str) -> dict[str, dict[int, float]]:
+    """Return enterprise name → year → 亩均税收 (tax ÷ land, 万元/亩) from the yearly figures
+    that give both."""
+    rows = session.execute(
+        select(
+            EnterpriseRow.name,
+            EnterpriseYearlyRow.year,
+            EnterpriseYearlyRow.tax_wan,
+            EnterpriseYearlyRow.land_mu,
+        )
+        .join(EnterpriseYearlyRow, EnterpriseYearlyRow.enterprise_id == EnterpriseRow.id)
+        .where(EnterpriseRow.zone_id == zone_id)
+    ).all()
+    out: dict[str, dict[int, float]] = {}
+    for name, year, tax, land in rows:
+        if tax is not None and land:
+            out.setdefault(name, {})[year] = tax / land
+    return out
+
+
+def supervised_contracts(session: Session, zone_id: str) -> list[LandContract]:
+    """Return the zone's contracts as the supervision rules read them, with each enterprise's
+    yearly 亩均税收."""
+    tax = tax_per_mu_by_enterprise(session, zone_id)
+    return [contract_facts(c, tax.get(c.enterprise)) for c in land_contracts(session, zone_id)]
+
+
 def supervision_report(session: Session, zone_id: str, config: ZoneConfig, as_of: dt.date) -> dict[str, Any]:
     """Return ``{"as_of", "cases": [Case.to_dict()]}`` for the zone's contracts on ``as_of``."""
     rules = supervision_rules(config)
-    contracts = [contract_facts(c) for c in land_contracts(session, zone_id)]
+    contracts = supervised_contracts(session, zone_id)
     return {"as_of": as_of.isoformat(), "cases": [c.to_dict() for c in supervise(contracts, rules, as_of)]}
 
 

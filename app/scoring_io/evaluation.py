@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.db.contracts import contract_facts, land_contracts, supervision_rules
+from app.db.contracts import supervised_contracts, supervision_rules
 from app.db.figures import enterprise_parcels, figures_by_year, figures_sources, parcel_table
 from scoring.evaluation import Evaluation, evaluate
 from scoring.evaluation_method import load_method
@@ -61,7 +61,7 @@ def zone_report_in_db(session: Session, zone_id: str, zone_file: Path | str, yea
     zone = load_zone(zone_file)
     figures = figures_by_year(session, zone_id).get(year, [])
     as_of = min(dt.date.today(), dt.date(year, 12, 31))
-    contracts = [contract_facts(row) for row in land_contracts(session, zone_id)]
+    contracts = supervised_contracts(session, zone_id)
     supply = None
     if contracts and zone.supervision is not None:  # idle land needs the zone's supervision rules
         supply = supply_facts(contracts, supervise(contracts, supervision_rules(zone), as_of), as_of)
