@@ -194,6 +194,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_jobs,
         routes_parcels,
         routes_projects,
+        routes_reports,
         routes_rerun,
         routes_tiles,
         routes_zone,
@@ -271,6 +272,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_rerun,
         routes_tiles,
         routes_imports,
+        routes_reports,
     )
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)

@@ -1,0 +1,65 @@
+"""What a report reads, from the zone files (the CLI without a database).
+
+:func:`parcel_inputs_from_files` gives the scored parcel (the process-wide cache of
+:mod:`app.scoring_io.cache`), its breakdown (:func:`scoring.suitability.parcel_breakdown`) and
+the layers and DEMs the maps are drawn from. The database's counterpart is
+:func:`app.api.reports.parcel_inputs_from_database`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pyogrio
+
+from app.reports.parcel import ParcelFacts, ZoneMaps, find_row
+from app.scoring_io.cache import load_scored_parcels
+from app.scoring_io.zone_files import load_zone_context, zone_layers_path
+from scoring.parcels import ID_COLUMN
+from scoring.suitability import parcel_breakdown
+from scoring.zone import ZoneConfig, load_zone
+
+
+@dataclass
+class ParcelInputs:
+    """Everything :func:`app.reports.parcel.parcel_report` needs for one parcel."""
+
+    zone: ZoneConfig
+    facts: ParcelFacts
+    geometry: Any
+    crs: Any
+    maps: ZoneMaps
+    illustrative: bool
+
+
+def is_illustrative(row: Any) -> bool:
+    """Return True when a parcel row comes from the sample generator (``area_source`` is
+    ``illustrative``): the report then says its data is illustrative."""
+    return str(row.get("area_source") or "") == "illustrative"
+
+
+def maps_from_context(ctx: Any, extra: dict[str, gpd.GeoDataFrame | None]) -> ZoneMaps:
+    """Return the map inputs of a :class:`scoring.context.ZoneContext` plus ``extra`` layers
+    (``clusters``, ``parcels``) already in the zone CRS."""
+    layers = dict(ctx.layers) | extra
+    return ZoneMaps(layers, [s.dem for s in ctx.surfaces], [s.slope_deg for s in ctx.surfaces])
+
+
+def parcel_inputs_from_files(zone_file: Path, parcel_id: str) -> ParcelInputs:
+    """Return the inputs of the site report of ``parcel_id`` from a zone file, its GeoPackage
+    and DEMs (NotFoundError if the zone has no such parcel)."""
+    zone = load_zone(zone_file)
+    scored = load_scored_parcels(zone_file)
+    row = find_row(scored, parcel_id)
+    measures = scored.set_index(ID_COLUMN, drop=False)
+    breakdown = parcel_breakdown(measures, zone.scoring, row[ID_COLUMN])
+    ctx = load_zone_context(zone_file, zone=zone)
+    gpkg = zone_layers_path(zone_file, zone)
+    present = {str(n) for n, _ in pyogrio.list_layers(gpkg)}
+    clusters = gpd.read_file(gpkg, layer="clusters").to_crs(ctx.crs) if "clusters" in present else None
+    maps = maps_from_context(ctx, {"clusters": clusters, "parcels": scored[[ID_COLUMN, "geometry"]]})
+    facts = ParcelFacts(row.drop(labels="geometry").to_dict(), breakdown)
+    return ParcelInputs(zone, facts, row.geometry, scored.crs, maps, is_illustrative(row))
