@@ -65,6 +65,7 @@ COMMANDS = {
     "projects",
     "cluster",
     "export",
+    "report",
 }
 
 _MARK = "@@modules@@"
