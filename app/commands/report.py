@@ -3,11 +3,17 @@
 ::
 
     parksite report parcel ID --out F.pdf [--zone ZONE.yaml] [--date YYYY-MM-DD] [--lang zh|en]
+    parksite report project --project FILE --parcel ID [--parcel ID …] --out F.pdf [--top N]
 
 ``report parcel`` writes the 地块选址报告 of one parcel of the zone file's own parcels (scored
 from the zone's GeoPackage and DEMs): location and slope-class maps, slope, earthwork,
 distances, constraints, the suitability breakdown and the 标准地 sheet. The PDF is written
 under a temporary name and renamed into place, so a failed run leaves no file.
+
+``report project`` writes the 项目准入审查意见 of a project file on a site (one parcel or
+adjacent ones): the project's figures, the verdict, every rule with value, threshold and
+source, the land basis, the recommended sites on a map and a signature block. With
+``PARKSITE_DATABASE_URL`` set, the check sees the database's zone state, as ``parksite check``.
 """
 
 from __future__ import annotations
@@ -58,11 +64,7 @@ def parcel(
     from app.reports.sources import parcel_inputs_from_files
 
     lang = set_lang(lang) if lang else current()
-    try:
-        on = dt.date.fromisoformat(date) if date else None
-    except ValueError:
-        err_console.print(escape(text("cli.report.bad_date", lang, value=date)))
-        raise typer.Exit(2) from None
+    on = _date(date, lang)
     try:
         inp = parcel_inputs_from_files(_zone_file(zone), parcel_id)
         data = parcel_report(
@@ -80,6 +82,52 @@ def parcel(
         err_console.print(f"[red]{escape(error_line(exc, lang))}[/red]", soft_wrap=True)
         raise typer.Exit(exit_code_for(exc)) from exc
     console.print(escape(text("cli.report.written", lang, path=str(out), kb=f"{len(data) / 1024:,.0f}")))
+
+
+@report_app.command("project")
+def project(
+    project_file: Path = typer.Option(..., "--project", help="project file (YAML or JSON)"),
+    parcel: list[str] = typer.Option(..., "--parcel", help="parcel id of the site, repeatable (adjacent parcels)"),
+    out: Path = typer.Option(..., "--out", "-o", help="PDF file to write"),
+    zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
+    top: int = typer.Option(5, "--top", min=1, help="recommended sites shown"),
+    date: str = typer.Option(None, "--date", help="date printed in the header, YYYY-MM-DD (default: today)"),
+    lang: str = typer.Option(None, "--lang", help=LANG_HELP),
+) -> None:
+    """项目准入审查意见 The review opinion of a project on a site as a PDF (rules, land, recommendations)."""
+    from app.reports.review import review_report
+    from app.reports.sources import review_inputs_from_files
+
+    lang = set_lang(lang) if lang else current()
+    on = _date(date, lang)
+    try:
+        inp = review_inputs_from_files(project_file, _zone_file(zone), list(dict.fromkeys(parcel)), top=top)
+        data = review_report(
+            inp.zone,
+            inp.project,
+            inp.parcels,
+            inp.site_ids,
+            inp.result,
+            inp.recommendation,
+            inp.maps,
+            lang=lang,
+            on=on,
+            illustrative=inp.illustrative,
+        )
+        write_atomically(out, data)
+    except ParksiteError as exc:
+        err_console.print(f"[red]{escape(error_line(exc, lang))}[/red]", soft_wrap=True)
+        raise typer.Exit(exit_code_for(exc)) from exc
+    console.print(escape(text("cli.report.written", lang, path=str(out), kb=f"{len(data) / 1024:,.0f}")))
+
+
+def _date(value: str | None, lang: str) -> dt.date | None:
+    """Return ``--date`` as a date (None: today); exit 2 with a message when it is not one."""
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        err_console.print(escape(text("cli.report.bad_date", lang, value=value)))
+        raise typer.Exit(2) from None
 
 
 def register(cli: typer.Typer) -> None:

@@ -56,10 +56,57 @@ def parcel_inputs_from_files(zone_file: Path, parcel_id: str) -> ParcelInputs:
     row = find_row(scored, parcel_id)
     measures = scored.set_index(ID_COLUMN, drop=False)
     breakdown = parcel_breakdown(measures, zone.scoring, row[ID_COLUMN])
+    maps = zone_maps_from_files(zone_file, zone, scored)
+    facts = ParcelFacts(row.drop(labels="geometry").to_dict(), breakdown)
+    return ParcelInputs(zone, facts, row.geometry, scored.crs, maps, is_illustrative(row))
+
+
+@dataclass
+class ReviewInputs:
+    """Everything :func:`app.reports.review.review_report` needs for one project on one site."""
+
+    zone: ZoneConfig
+    project: Any
+    parcels: gpd.GeoDataFrame
+    site_ids: list[str]
+    result: Any
+    recommendation: Any
+    maps: ZoneMaps
+    illustrative: bool
+
+
+def zone_maps_from_files(zone_file: Path, zone: ZoneConfig, parcels: gpd.GeoDataFrame) -> ZoneMaps:
+    """Return the map inputs of a zone file: its context's layers and DEMs, its clusters layer
+    and ``parcels`` (zone CRS)."""
     ctx = load_zone_context(zone_file, zone=zone)
     gpkg = zone_layers_path(zone_file, zone)
     present = {str(n) for n, _ in pyogrio.list_layers(gpkg)}
     clusters = gpd.read_file(gpkg, layer="clusters").to_crs(ctx.crs) if "clusters" in present else None
-    maps = maps_from_context(ctx, {"clusters": clusters, "parcels": scored[[ID_COLUMN, "geometry"]]})
-    facts = ParcelFacts(row.drop(labels="geometry").to_dict(), breakdown)
-    return ParcelInputs(zone, facts, row.geometry, scored.crs, maps, is_illustrative(row))
+    return maps_from_context(ctx, {"clusters": clusters, "parcels": parcels[[ID_COLUMN, "geometry"]]})
+
+
+def review_inputs_from_files(
+    project_file: Path, zone_file: Path, site_ids: list[str], *, top: int = 5
+) -> ReviewInputs:
+    """Return the inputs of the review opinion of the project in ``project_file`` on the parcels
+    ``site_ids``: checked (:func:`scoring.admission.check_site`) and recommended
+    (:func:`scoring.recommend.recommend`, ``top`` sites) on the zone state the CLI's ``check``
+    sees (the database's when ``PARKSITE_DATABASE_URL`` is set, else the zone files)."""
+    import pandas as pd
+
+    from app.scoring_io.zone_state import read_zone_state
+    from app.settings import Settings
+    from scoring.admission import check_site
+    from scoring.project import load_project
+    from scoring.recommend import recommend
+
+    zone = load_zone(zone_file)
+    project = load_project(project_file, zone)
+    state = read_zone_state(zone_file, Settings(), zone)
+    parcels = state.parcels
+    rows = pd.DataFrame([find_row(parcels, pid).drop(labels=parcels.geometry.name) for pid in site_ids])
+    result = check_site(state.config, rows.reset_index(drop=True), project, state.ledger)
+    rec = recommend(state.config, parcels, project, ledger=state.ledger, top=top)
+    illustrative = bool(rows.apply(is_illustrative, axis=1).any())
+    maps = zone_maps_from_files(zone_file, zone, parcels)
+    return ReviewInputs(state.config, project, parcels, site_ids, result, rec, maps, illustrative)

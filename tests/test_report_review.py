@@ -1,0 +1,107 @@
+"""The 项目准入审查意见 (app/reports/review.py) of ``parksite report project`` for the sample zone
+and the plan's project №1 (tests/data/projects/almg_ok.yaml), read back with pdftotext and
+pdfplumber: the project's figures, the verdict, one row per admission rule, the land basis,
+the recommended sites with their map, the signature block. First pages written as PNGs to
+tests/_artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from app.commands.report import register
+from app.i18n import text
+from scoring.admission import RULES, rule_label
+from tests.test_report_parcel import ZONE_FILE, first_page_png, needs_poppler, pages_with_images, pdf_text
+
+PROJECT = Path(__file__).resolve().parent / "data" / "projects" / "almg_ok.yaml"
+
+
+@pytest.fixture(scope="module")
+def cli() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    return app
+
+
+def run(cli, *args):
+    return CliRunner().invoke(cli, ["report", "project", *map(str, args)], env={"COLUMNS": "200"})
+
+
+def table_rows(pdf: Path) -> list[list[str | None]]:
+    """Every row of every table in the PDF (pdfplumber), cells as text."""
+    import pdfplumber
+
+    with pdfplumber.open(pdf) as doc:
+        return [row for page in doc.pages for table in page.extract_tables() for row in table]
+
+
+@needs_poppler
+def test_review_opinion_of_a_site_under_review(cli, tmp_path):
+    # SC-0018 is the first site recommended for project №1 (a 表9-6 figure needs review there)
+    out = tmp_path / "review.pdf"
+    res = run(cli, "--project", PROJECT, "--parcel", "SC-0018", "--zone", ZONE_FILE, "--out", out,
+              "--date", "2026-03-03", "--lang", "zh")
+    assert res.exit_code == 0, res.output
+    txt = pdf_text(out)
+    flat = re.sub(r"\s+", "", txt)
+    for want in ("项目准入审查意见", "交口经济技术开发区", "2026-03-03", "年产10万吨铝基新材料项目", "SC-0018",
+                 "60,000万元", "150,000万元/年", "20.00亩",  # the project's figures
+                 "审查结论：需复核", "二、准入条件逐项审查", "项目可支撑的最大用地", "240.00亩",
+                 "三、推荐地块", "#1", "经办人", "审核人", "审查单位（盖章）", "示例（示意）数据"):
+        assert want in flat, want
+    # every admission rule is a row of the rules table, named as the catalogue names it, with
+    # its outcome (通过 / 需复核 / 不通过) beside it
+    rows = table_rows(out)
+    outcomes = {re.sub(r"\s+", "", r[0] or ""): re.sub(r"\s+", "", r[1] or "") for r in rows if len(r) == 6}
+    for rule in RULES:
+        name = re.sub(r"\s+", "", text(rule_label(rule.id), "zh"))
+        assert outcomes.get(name) in ("通过", "需复核", "不通过"), (rule.id, name)
+    assert "需复核" in outcomes.values()
+    assert "表9-6" in flat and "表8-1" in flat  # the rules' sources
+    pages = pages_with_images(out)
+    with_map = [i for i, (t, n) in enumerate(pages) if "推荐地块" in t and n >= 1]
+    assert with_map, "the recommended sites' page has its map"
+    assert pages[0][1] == 0  # the first page is the project and the verdict, no figure
+    first_page_png(out, "report_review_zh_p1")
+    # the map page as a PNG too, to look at
+    import subprocess
+
+    from tests.test_report_parcel import SHOTS
+
+    n = with_map[0] + 1
+    subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", str(n), "-l", str(n), "-singlefile", str(out),
+                    str(SHOTS / "report_review_zh_map")], check=True)
+
+
+@needs_poppler
+def test_review_opinion_of_a_failing_site_and_in_english(cli, tmp_path):
+    out = tmp_path / "fail.pdf"
+    assert run(cli, "--project", PROJECT, "--parcel", "SC-0001", "--zone", ZONE_FILE, "--out", out).exit_code == 0
+    flat = re.sub(r"\s+", "", pdf_text(out))
+    assert "审查结论：不通过" in flat and "不同意按现方案准入" in flat
+    en = tmp_path / "en.pdf"
+    res = run(cli, "--project", PROJECT, "--parcel", "SC-0018", "--zone", ZONE_FILE, "--out", en, "--lang", "en")
+    assert res.exit_code == 0, res.output
+    t = pdf_text(en)
+    for want in ("Project admission review opinion", "Verdict: review", "Admission conditions", "Recommended parcels",
+                 "Reviewed by"):
+        assert want in t, want
+    assert "项目准入审查意见" not in t
+    first_page_png(en, "report_review_en_p1")
+
+
+def test_review_opinion_of_an_unknown_parcel_is_refused(cli, tmp_path):
+    out = tmp_path / "x.pdf"
+    res = run(cli, "--project", PROJECT, "--parcel", "NOPE-1", "--zone", ZONE_FILE, "--out", out, "--lang", "en")
+    assert res.exit_code != 0 and "NOPE-1" in res.output
+    assert not out.exists()
