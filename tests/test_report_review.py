@@ -105,3 +105,49 @@ def test_review_opinion_of_an_unknown_parcel_is_refused(cli, tmp_path):
     res = run(cli, "--project", PROJECT, "--parcel", "NOPE-1", "--zone", ZONE_FILE, "--out", out, "--lang", "en")
     assert res.exit_code != 0 and "NOPE-1" in res.output
     assert not out.exists()
+
+
+# --------------------------------------------------------------------------- the API
+
+
+@needs_poppler
+def test_api_review_opinion_of_a_check_and_of_a_saved_project(client, tmp_path):
+    """On the synthetic zone of tests/api_fixtures.py: SC-0001 is 15 亩; 60 000 万元 ÷ 15 亩 = 4 000
+    万元/亩 against 250 (表9-6), verdict review (the wastewater plant is not in the layers)."""
+    from tests.api_fixtures import auth
+    from tests.test_api_checks import PROJECT
+
+    body = {"parcel_id": "SC-0001", "project": PROJECT}
+    assert client.post("/api/v1/reports/review", json=body).status_code == 401  # signed in, as a check
+    r = client.post("/api/v1/reports/review", json=body, params={"date": "2026-03-04"}, headers=auth(client, "viewer"))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/pdf"
+    assert 'filename="review-SC-0001-zh.pdf"' in r.headers["content-disposition"]
+    out = tmp_path / "api.pdf"
+    out.write_bytes(r.content)
+    flat = re.sub(r"\s+", "", pdf_text(out))
+    for want in ("项目准入审查意见", "2026-03-04", PROJECT["name"], "SC-0001", "审查结论：需复核", "15.00亩",
+                 "240.00亩", "开发区数据库"):
+        assert want in flat, want
+    rows = [[re.sub(r"\s+", "", c or "") for c in r_] for r_ in table_rows(out) if len(r_) == 6]
+    checked = client.post("/api/v1/check", json=body, headers=auth(client, "viewer")).json()["rules"]
+    assert len(rows) == len(checked) + 1  # the header and one row per rule the check applied
+    assert [r_[0] for r_ in rows[1:]] == [re.sub(r"\s+", "", text(rule_label(c["rule"]), "zh")) for c in checked]
+    inv = next(r_ for r_ in rows if r_[0] == text(rule_label("investment_intensity"), "zh"))
+    assert inv[1] == "通过" and inv[2].startswith("4,000") and inv[3].startswith("250")
+    first_page_png(out, "report_review_api_zh_p1")
+
+    # saved to the register with its check, then printed from the saved project
+    saved = client.post("/api/v1/projects", json=body, headers=auth(client, "manager"))
+    assert saved.status_code == 201, saved.text
+    pid = saved.json()["id"]
+    again = client.get(f"/api/v1/reports/projects/{pid}", headers={**auth(client, "viewer"), "Accept-Language": "en"})
+    assert again.status_code == 200, again.text
+    (tmp_path / "saved.pdf").write_bytes(again.content)
+    t = pdf_text(tmp_path / "saved.pdf")
+    assert "Project admission review opinion" in t and "SC-0001" in t and "Verdict: review" in t
+    # a saved project without a check has no site: say so
+    bare = client.post("/api/v1/projects", json={"project": PROJECT}, headers=auth(client, "manager"))
+    r = client.get(f"/api/v1/reports/projects/{bare.json()['id']}", headers=auth(client, "viewer"))
+    assert r.status_code == 422 and "parcel=" in r.text
+    assert client.get("/api/v1/reports/projects/99999", headers=auth(client, "viewer")).status_code == 404
