@@ -49,15 +49,44 @@ def table_rows(pdf: Path) -> list[list[str | None]]:
 def test_review_opinion_of_a_site_under_review(cli, tmp_path):
     # SC-0018 is the first site recommended for project №1 (a 表9-6 figure needs review there)
     out = tmp_path / "review.pdf"
-    res = run(cli, "--project", PROJECT, "--parcel", "SC-0018", "--zone", ZONE_FILE, "--out", out,
-              "--date", "2026-03-03", "--lang", "zh")
+    res = run(
+        cli,
+        "--project",
+        PROJECT,
+        "--parcel",
+        "SC-0018",
+        "--zone",
+        ZONE_FILE,
+        "--out",
+        out,
+        "--date",
+        "2026-03-03",
+        "--lang",
+        "zh",
+    )
     assert res.exit_code == 0, res.output
     txt = pdf_text(out)
     flat = re.sub(r"\s+", "", txt)
-    for want in ("项目准入审查意见", "交口经济技术开发区", "2026-03-03", "年产10万吨铝基新材料项目", "SC-0018",
-                 "60,000万元", "150,000万元/年", "20.00亩",  # the project's figures
-                 "审查结论：需复核", "二、准入条件逐项审查", "项目可支撑的最大用地", "240.00亩",
-                 "三、推荐地块", "#1", "经办人", "审核人", "审查单位（盖章）", "示例（示意）数据"):
+    for want in (
+        "项目准入审查意见",
+        "交口经济技术开发区",
+        "2026-03-03",
+        "年产10万吨铝基新材料项目",
+        "SC-0018",
+        "60,000万元",
+        "150,000万元/年",
+        "20.00亩",  # the project's figures
+        "审查结论：需复核",
+        "二、准入条件逐项审查",
+        "项目可支撑的最大用地",
+        "240.00亩",
+        "三、推荐地块",
+        "#1",
+        "经办人",
+        "审核人",
+        "审查单位（盖章）",
+        "示例（示意）数据",
+    ):
         assert want in flat, want
     # every admission rule is a row of the rules table, named as the catalogue names it, with
     # its outcome (通过 / 需复核 / 不通过) beside it
@@ -79,22 +108,46 @@ def test_review_opinion_of_a_site_under_review(cli, tmp_path):
     from tests.test_report_parcel import SHOTS
 
     n = with_map[0] + 1
-    subprocess.run(["pdftoppm", "-png", "-r", "70", "-f", str(n), "-l", str(n), "-singlefile", str(out),
-                    str(SHOTS / "report_review_zh_map")], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "70",
+            "-f",
+            str(n),
+            "-l",
+            str(n),
+            "-singlefile",
+            str(out),
+            str(SHOTS / "report_review_zh_map"),
+        ],
+        check=True,
+    )
 
 
 @needs_poppler
 def test_review_opinion_of_a_failing_site_and_in_english(cli, tmp_path):
     out = tmp_path / "fail.pdf"
-    assert run(cli, "--project", PROJECT, "--parcel", "SC-0001", "--zone", ZONE_FILE, "--out", out).exit_code == 0
+    assert (
+        run(cli, "--project", PROJECT, "--parcel", "SC-0001", "--zone", ZONE_FILE, "--out", out).exit_code
+        == 0
+    )
     flat = re.sub(r"\s+", "", pdf_text(out))
     assert "审查结论：不通过" in flat and "不同意按现方案准入" in flat
     en = tmp_path / "en.pdf"
-    res = run(cli, "--project", PROJECT, "--parcel", "SC-0018", "--zone", ZONE_FILE, "--out", en, "--lang", "en")
+    res = run(
+        cli, "--project", PROJECT, "--parcel", "SC-0018", "--zone", ZONE_FILE, "--out", en, "--lang", "en"
+    )
     assert res.exit_code == 0, res.output
     t = pdf_text(en)
-    for want in ("Project admission review opinion", "Verdict: review", "Admission conditions", "Recommended parcels",
-                 "Reviewed by"):
+    for want in (
+        "Project admission review opinion",
+        "Verdict: review",
+        "Admission conditions",
+        "Recommended parcels",
+        "Reviewed by",
+    ):
         assert want in t, want
     assert "项目准入审查意见" not in t
     first_page_png(en, "report_review_en_p1")
@@ -102,7 +155,9 @@ def test_review_opinion_of_a_failing_site_and_in_english(cli, tmp_path):
 
 def test_review_opinion_of_an_unknown_parcel_is_refused(cli, tmp_path):
     out = tmp_path / "x.pdf"
-    res = run(cli, "--project", PROJECT, "--parcel", "NOPE-1", "--zone", ZONE_FILE, "--out", out, "--lang", "en")
+    res = run(
+        cli, "--project", PROJECT, "--parcel", "NOPE-1", "--zone", ZONE_FILE, "--out", out, "--lang", "en"
+    )
     assert res.exit_code != 0 and "NOPE-1" in res.output
     assert not out.exists()
 
@@ -119,20 +174,32 @@ def test_api_review_opinion_of_a_check_and_of_a_saved_project(client, tmp_path):
 
     body = {"parcel_id": "SC-0001", "project": PROJECT}
     assert client.post("/api/v1/reports/review", json=body).status_code == 401  # signed in, as a check
-    r = client.post("/api/v1/reports/review", json=body, params={"date": "2026-03-04"}, headers=auth(client, "viewer"))
+    r = client.post(
+        "/api/v1/reports/review", json=body, params={"date": "2026-03-04"}, headers=auth(client, "viewer")
+    )
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/pdf"
     assert 'filename="review-SC-0001-zh.pdf"' in r.headers["content-disposition"]
     out = tmp_path / "api.pdf"
     out.write_bytes(r.content)
     flat = re.sub(r"\s+", "", pdf_text(out))
-    for want in ("项目准入审查意见", "2026-03-04", PROJECT["name"], "SC-0001", "审查结论：需复核", "15.00亩",
-                 "240.00亩", "开发区数据库"):
+    for want in (
+        "项目准入审查意见",
+        "2026-03-04",
+        PROJECT["name"],
+        "SC-0001",
+        "审查结论：需复核",
+        "15.00亩",
+        "240.00亩",
+        "开发区数据库",
+    ):
         assert want in flat, want
     rows = [[re.sub(r"\s+", "", c or "") for c in r_] for r_ in table_rows(out) if len(r_) == 6]
     checked = client.post("/api/v1/check", json=body, headers=auth(client, "viewer")).json()["rules"]
     assert len(rows) == len(checked) + 1  # the header and one row per rule the check applied
-    assert [r_[0] for r_ in rows[1:]] == [re.sub(r"\s+", "", text(rule_label(c["rule"]), "zh")) for c in checked]
+    assert [r_[0] for r_ in rows[1:]] == [
+        re.sub(r"\s+", "", text(rule_label(c["rule"]), "zh")) for c in checked
+    ]
     inv = next(r_ for r_ in rows if r_[0] == text(rule_label("investment_intensity"), "zh"))
     assert inv[1] == "通过" and inv[2].startswith("4,000") and inv[3].startswith("250")
     first_page_png(out, "report_review_api_zh_p1")
@@ -141,7 +208,9 @@ def test_api_review_opinion_of_a_check_and_of_a_saved_project(client, tmp_path):
     saved = client.post("/api/v1/projects", json=body, headers=auth(client, "manager"))
     assert saved.status_code == 201, saved.text
     pid = saved.json()["id"]
-    again = client.get(f"/api/v1/reports/projects/{pid}", headers={**auth(client, "viewer"), "Accept-Language": "en"})
+    again = client.get(
+        f"/api/v1/reports/projects/{pid}", headers={**auth(client, "viewer"), "Accept-Language": "en"}
+    )
     assert again.status_code == 200, again.text
     (tmp_path / "saved.pdf").write_bytes(again.content)
     t = pdf_text(tmp_path / "saved.pdf")

@@ -87,7 +87,9 @@ def parcel(
 @report_app.command("project")
 def project(
     project_file: Path = typer.Option(..., "--project", help="project file (YAML or JSON)"),
-    parcel: list[str] = typer.Option(..., "--parcel", help="parcel id of the site, repeatable (adjacent parcels)"),
+    parcel: list[str] = typer.Option(
+        ..., "--parcel", help="parcel id of the site, repeatable (adjacent parcels)"
+    ),
     out: Path = typer.Option(..., "--out", "-o", help="PDF file to write"),
     zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
     top: int = typer.Option(5, "--top", min=1, help="recommended sites shown"),

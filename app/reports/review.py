@@ -106,7 +106,11 @@ def land_rows(check: dict[str, Any], lang: str) -> list[tuple[str, str]]:
         rows.append(
             (
                 text("report.review.justified", lang),
-                _paren(f"{number(check['max_justified_mu'], 2)} {mu}", str(check.get("max_justified_basis") or ""), lang),
+                _paren(
+                    f"{number(check['max_justified_mu'], 2)} {mu}",
+                    str(check.get("max_justified_basis") or ""),
+                    lang,
+                ),
             )
         )
     land = check.get("land")
@@ -169,11 +173,15 @@ def review_map(
     # the map shows the site and the recommended sites near it (within NEAR_M); sites farther
     # away (e.g. in the other park) are in the table, and alone on the map only with no site
     near = [g for _, g in cands if shapely.distance(g, site) <= NEAR_M] if not site.is_empty else []
-    focus = shapely.union_all([site, *near]) if not site.is_empty else shapely.union_all([g for _, g in cands])
+    focus = (
+        shapely.union_all([site, *near]) if not site.is_empty else shapely.union_all([g for _, g in cands])
+    )
     name_col = "name_en" if lang == "en" else "name"
     clusters = maps.layers.get("clusters")
     layers = [
-        MapLayer(maps.layers.get("parks"), text("report.map.park", lang), "#6b4f2a", 1.4, linestyle="--", zorder=1),
+        MapLayer(
+            maps.layers.get("parks"), text("report.map.park", lang), "#6b4f2a", 1.4, linestyle="--", zorder=1
+        ),
         MapLayer(
             clusters,
             text("report.map.clusters", lang),
@@ -185,10 +193,26 @@ def review_map(
         MapLayer(maps.layers.get("parcels"), None, "#a0aec0", 0.3, zorder=2),
         MapLayer(maps.layers.get("rivers"), text("report.map.rivers", lang), "#2b6cb0", 1.4, zorder=3),
         MapLayer(maps.layers.get("roads"), text("report.map.roads", lang), "#4a4a4a", 1.1, zorder=4),
-        MapLayer(cand_gdf, text("report.map.candidates", lang), "#2b6cb0", 1.8, fill="#bee3f8", alpha=0.8, zorder=5, label_field="label"),
-        MapLayer(site_gdf, text("report.map.site", lang), "#c53030", 2.2, fill="#feb2b2", alpha=0.8, zorder=6),
+        MapLayer(
+            cand_gdf,
+            text("report.map.candidates", lang),
+            "#2b6cb0",
+            1.8,
+            fill="#bee3f8",
+            alpha=0.8,
+            zorder=5,
+            label_field="label",
+        ),
+        MapLayer(
+            site_gdf, text("report.map.site", lang), "#c53030", 2.2, fill="#feb2b2", alpha=0.8, zorder=6
+        ),
     ]
-    png = location_map(maps.dems, layers, padded_extent(focus, margin=0.12, min_size_m=800), metres=text("report.metres", lang))
+    png = location_map(
+        maps.dems,
+        layers,
+        padded_extent(focus, margin=0.12, min_size_m=800),
+        metres=text("report.metres", lang),
+    )
     return png_uri(png)
 
 
