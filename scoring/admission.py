@@ -15,8 +15,10 @@ id, inputs, threshold source and message ids; functions in :mod:`scoring.rules_p
 * ``cluster`` — 表8-1: the site's cluster admits the industry/branch → pass; 产业备用地 admits
   encouraged projects under review → review; a cluster whose ``admits`` are not set yet (null:
   drawn on the map without them) → review, "admits nothing yet"; otherwise fail.
-* ``investment_intensity``, ``output_intensity`` — 表9-6: investment (output) ÷ site area in 亩 ≥
-  the industry's threshold. Industries without a 表9-6 row (e.g. 高科技服务业) → review; the
+* ``investment_intensity``, ``output_intensity`` — 表9-6: investment (output) ÷ the granted area
+  in 亩 (the land basis, :mod:`scoring.land`: the declared demand when the parcel is split, else
+  the whole net area; the value on the declared demand is stated beside it) ≥ the industry's
+  threshold. Industries without a 表9-6 row (e.g. 高科技服务业) → review; the
   表6-1 targets are shown as the reference threshold.
 * ``online_monitoring``, ``waste_treatment`` — 表9-6: monitoring installed when required; 三废
   达标处理率 ≥ the row's minimum. Undeclared → review.
@@ -27,7 +29,14 @@ id, inputs, threshold source and message ids; functions in :mod:`scoring.rules_p
   ``existing``/``public``, or taken by an admitted project (optional column
   ``admitted_project``: its name) → fail), not excluded by the zone's hard constraints, and scored ≥
   ``scoring.min_score``.
-* ``land_demand`` — the site covers the project's declared land demand (``land_mu``).
+* ``inside_parks`` — 表9-5 功能区外严禁布局: the part of the site outside the parks is at most
+  the zone's survey tolerance (``land.outside_tolerance_m2``, m²), else fail.
+* ``encroachment`` — the parts of the site in a river control zone, over the natural-slope
+  limit or outside the parks: a pass with ``level: "warning"`` naming them (亩, m², the river),
+  deducted from the net buildable area. It does not block: the land basis already leaves them
+  out, and a planner sees them.
+* ``land_demand`` — the site's net buildable area covers the project's declared land demand
+  (``land_mu``).
 * ``area_justified`` — the largest area the project can justify is
   ``min(investment ÷ investment threshold, output ÷ output threshold)`` 亩. A larger site is
   "review" with the excess stated, never "fail" by itself: with a 表9-6 row the intensity rules
@@ -38,8 +47,8 @@ id, inputs, threshold source and message ids; functions in :mod:`scoring.rules_p
   → review with the reason.
 
 JSON (:meth:`CheckResult.to_dict`): ``{"verdict", "max_justified_mu", "max_justified_basis",
-"parcel_ids", "area_mu", "project", "rules": [{"rule", "status", "value", "threshold", "unit",
-"source", "message"}]}``, its texts still messages: the edge renders them
+"parcel_ids", "area_mu", "project", "land": {…} (:meth:`scoring.land.LandBasis.to_dict`),
+"rules": [{"rule", "status", "value", "threshold", "unit", "source", "message", "level"}]}``, its texts still messages: the edge renders them
 (:func:`app.i18n.render_value`).
 """
 
@@ -50,10 +59,12 @@ from typing import Any
 
 import pandas as pd  # type: ignore[import-untyped]
 
+from scoring import rules_land as land_rules
 from scoring import rules_plan as plan
 from scoring import rules_site as site_rules
 from scoring.capacity import CapacityLedger
 from scoring.industry import Classification, classify_industry
+from scoring.land import LandBasis, land_from_site
 from scoring.project import Project
 from scoring.rulebook import SEVERITY, Rule, RuleInputs, RuleResult, Status, fmt, worst
 from scoring.rules_plan import cluster_admits, unset_admits_message
@@ -220,6 +231,22 @@ RULES: tuple[Rule, ...] = (
         site_rules.rule_suitability,
     ),
     Rule(
+        "inside_parks",
+        "rule.inside_parks",
+        ("land.outside_m2", "zone.land.outside_tolerance_m2"),
+        "表9-5 (功能区外严禁布局)",
+        ("rule.inside_parks.pass", "rule.inside_parks.fail"),
+        land_rules.rule_inside_parks,
+    ),
+    Rule(
+        "encroachment",
+        "rule.encroachment",
+        ("land.deductions",),
+        "zone land.source",
+        ("rule.encroachment.none", "rule.encroachment.warning"),
+        land_rules.rule_encroachment,
+    ),
+    Rule(
         "land_demand",
         "rule.land_demand",
         ("project.land_mu", "site.area_mu"),
@@ -283,6 +310,7 @@ class CheckResult:
     verdict: Status
     justified: JustifiedArea | None
     rules: tuple[RuleResult, ...]
+    land: LandBasis | None = None
 
     @property
     def max_justified_mu(self) -> float | None:
@@ -310,6 +338,7 @@ class CheckResult:
             "verdict": self.verdict,
             "max_justified_mu": None if self.justified is None else round(self.justified.mu, 4),
             "max_justified_basis": None if self.justified is None else self.justified.basis,
+            "land": None if self.land is None else self.land.to_dict(),
             "rules": [r.to_dict() for r in self.rules],
         }
 
@@ -324,12 +353,17 @@ def check_site(
     ledger: CapacityLedger | None = None,
     *,
     classification: Classification | None = None,
+    land: LandBasis | None = None,
 ) -> CheckResult:
     """Check ``project`` on the site made of parcel ``rows`` (one cluster; areas summed).
 
     Returns a CheckResult whose rules are listed in the module docstring. ``classification``
-    may be passed to avoid re-classifying the project for every site."""
-    return evaluate_site(zone, Site.from_rows(rows), project, ledger, classification=classification)
+    may be passed to avoid re-classifying the project for every site; ``land`` is the land basis
+    cut from the layers (:func:`scoring.land.land_basis`), else it is taken from the rows'
+    measures (:func:`scoring.land.land_from_site`, no split)."""
+    return evaluate_site(
+        zone, Site.from_rows(rows), project, ledger, classification=classification, land=land
+    )
 
 
 def evaluate_site(
@@ -339,9 +373,12 @@ def evaluate_site(
     ledger: CapacityLedger | None = None,
     *,
     classification: Classification | None = None,
+    land: LandBasis | None = None,
 ) -> CheckResult:
     """Check ``project`` on an already built :class:`Site`; see :func:`check_site`."""
     cls = classification or classify_industry(zone, project)
+    if land is None:
+        land = land_from_site(zone, site, project.land_mu)
     inputs = RuleInputs(
         zone=zone,
         project=project,
@@ -350,6 +387,7 @@ def evaluate_site(
         thresholds=thresholds_for(zone, cls),
         justified=justified_area(zone, project, cls),
         ledger=ledger,
+        land=land,
     )
     results = [r for r in (rule.check(inputs) for rule in RULES) if r is not None]
     return CheckResult(
@@ -359,6 +397,7 @@ def evaluate_site(
         verdict=worst([r.status for r in results]),
         justified=inputs.justified,
         rules=tuple(results),
+        land=land,
     )
 
 
@@ -367,9 +406,12 @@ def check_project(
     parcel_row: pd.Series | pd.DataFrame,
     project: Project,
     ledger: CapacityLedger | None = None,
+    *,
+    land: LandBasis | None = None,
 ) -> CheckResult:
     """Check ``project`` on one parcel (a row of the scored parcel table) and return the result.
 
-    Money in 万元, areas in 亩. Without ``ledger`` the capacity rules are "review"."""
+    Money in 万元, areas in 亩. Without ``ledger`` the capacity rules are "review"; ``land`` as
+    for :func:`check_site`."""
     rows = parcel_row.to_frame().T if isinstance(parcel_row, pd.Series) else parcel_row
-    return check_site(zone, rows, project, ledger)
+    return check_site(zone, rows, project, ledger, land=land)

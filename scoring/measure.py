@@ -22,6 +22,7 @@ from pyproj import CRS
 from gis.crs import crs_label
 from gis.errors import CRSError, MissingCRSError, NoOverlapError
 from gis.exclusion import measure_exclusion
+from gis.land import buildable_shares
 from gis.layers import geometry_array
 from gis.messages import msg
 from gis.network import RoadNetwork, measure_network
@@ -87,7 +88,8 @@ def measure_batch(
     the terrain columns of :func:`gis.terrain.measure_terrain` (°, %, shares 0–1, m³, m³/亩),
     the access columns of :func:`gis.proximity.measure_access` (m, kV, names),
     ``net_dist_m_{destination}`` (m) of :func:`gis.network.measure_network` and the exclusion
-    facts of :func:`gis.exclusion.measure_exclusion` (shares 0–1, river name).
+    facts of :func:`gis.exclusion.measure_exclusion` (shares 0–1, river name) and
+    ``buildable_share`` (0–1, net ÷ gross area, :func:`gis.land.buildable_shares`).
 
     ``result.attrs``: ``notes`` (missing layers, unreachable parcels …) and
     ``without_dem`` (labels of the parcels no DEM covers: their terrain columns are NaN).
@@ -132,6 +134,17 @@ def measure_batch(
     exclusion = measure_exclusion(parcels, zones=ctx.exclusion_zones())
     notes += exclusion.attrs.get("notes", [])
     parts.append(exclusion)
+    land = ctx.zone.land
+    exclusion["buildable_share"] = buildable_shares(
+        geoms,
+        ctx.exclusion_zones(),
+        [s.slope_deg for s in ctx.surfaces],
+        ctx.natural_limit_pct,
+        river_share=exclusion["river_share"].to_numpy(dtype=float),
+        outside_share=exclusion["outside_park_share"].to_numpy(dtype=float),
+        steep_share=terrain["slope_over_limit_share"].to_numpy(dtype=float),
+        deduct=land.deduct if land is not None else ("outside_park", "river", "steep"),
+    )
     done("exclusion", t)
 
     out = pd.concat(parts, axis=1)

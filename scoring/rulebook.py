@@ -57,6 +57,8 @@ class RuleResult:
     unit: Shown | None
     source: Shown
     message: Message
+    #: "warning" for a pass that a planner must see (a partial constraint), else None.
+    level: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the outcome as JSON data whose texts are still messages (render at the edge)."""
@@ -68,6 +70,7 @@ class RuleResult:
             "unit": self.unit,
             "source": self.source,
             "message": self.message,
+            "level": self.level,
         }
 
 
@@ -90,6 +93,9 @@ class RuleInputs:
     thresholds: Thresholds
     justified: JustifiedArea | None
     ledger: CapacityLedger | None
+    #: The land basis (:class:`scoring.land.LandBasis`; typed Any here, since scoring.land
+    #: builds on this module) the area rules divide by.
+    land: Any = None
 
 
 RuleFn = Callable[[RuleInputs], "RuleResult | None"]

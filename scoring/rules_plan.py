@@ -215,11 +215,39 @@ def cluster_or_error(zone: ZoneConfig, cluster_id: str) -> Cluster:
 # --------------------------------------------------------------------------- 表9-6
 
 
+def granted_area(x: RuleInputs) -> tuple[float, Shown]:
+    """Return the area (亩) the intensity rules divide by and what it is: the land basis's
+    granted area (申报用地 for a split, 整块净用地 otherwise), or the site's area without one."""
+    if x.land is not None:
+        return x.land.granted_mu, x.land.basis_label()
+    return x.site.area_mu, msg("land.basis.site")
+
+
+def intensity_formula(name: Shown, amount: float, area: float, basis: Shown) -> Message:
+    """Return "投资强度 = 9000 万元 ÷ 30 亩（申报用地）= 300 万元/亩" as a message."""
+    return msg(
+        "rule.intensity.formula",
+        name=name,
+        amount=fmt(amount),
+        area=fmt(area),
+        basis=basis,
+        value=fmt(amount / area),
+    )
+
+
 def _intensity(x: RuleInputs, rule: str, amount: float, threshold: float | None) -> RuleResult:
-    site, th = x.site, x.thresholds
-    value = amount / site.area_mu
+    th = x.thresholds
+    area, basis = granted_area(x)
+    value = amount / area
     name = (
         msg("rule.investment_intensity") if rule == "investment_intensity" else msg("rule.output_intensity")
+    )
+    formula = intensity_formula(name, amount, area, basis)
+    declared = x.land.declared_mu if x.land is not None else None
+    on_declared: Shown = (
+        msg("rule.intensity.on_declared", declared=fmt(declared), value=fmt(amount / declared))
+        if declared and abs(declared - area) > 0.005
+        else ""
     )
     if th.reference:
         ref = (
@@ -244,6 +272,8 @@ def _intensity(x: RuleInputs, rule: str, amount: float, threshold: float | None)
                 name=name,
                 value=fmt(value),
                 reference=ref,
+                formula=formula,
+                declared=on_declared,
             ),
         )
     assert threshold is not None
@@ -258,8 +288,10 @@ def _intensity(x: RuleInputs, rule: str, amount: float, threshold: float | None)
             "name": name,
             "value": fmt(value),
             "threshold": fmt(threshold),
-            "area": fmt(site.area_mu),
-            "need": fmt(threshold * site.area_mu),
+            "area": fmt(area),
+            "need": fmt(threshold * area),
+            "formula": formula,
+            "declared": on_declared,
         },
     )
 

@@ -126,8 +126,10 @@ def rule_suitability(x: RuleInputs) -> RuleResult:
 
 
 def rule_land_demand(x: RuleInputs) -> RuleResult:
-    """The site covers the project's declared land demand (review when it declares none)."""
-    a, d = x.site.area_mu, x.project.land_mu
+    """The site's net buildable area (its area without a land basis) covers the project's
+    declared land demand (review when it declares none)."""
+    a = x.land.net_mu if x.land is not None else x.site.area_mu
+    d = x.project.land_mu
     source = msg("source.land_demand")
     if d is None:
         return RuleResult(
@@ -147,7 +149,8 @@ def rule_land_demand(x: RuleInputs) -> RuleResult:
 def rule_area_justified(x: RuleInputs) -> RuleResult:
     """The site is no larger than the area the project's investment and output justify; a larger
     site is review with the excess stated (never fail by itself)."""
-    a, ja, d = x.site.area_mu, x.justified, x.project.land_mu
+    a = x.land.granted_mu if x.land is not None else x.site.area_mu
+    ja, d = x.justified, x.project.land_mu
     if ja is None:
         return RuleResult(
             "area_justified", "review", a, None, UNIT_MU, table("9-6"), msg("rule.area_justified.unknown")

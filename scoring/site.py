@@ -3,7 +3,8 @@
 A site is made of rows of the scored parcel table (``parcel_id``, ``park``, ``cluster``,
 ``status``, ``area_mu``, ``score``, ``excluded``, ``reasons``, ``weakest``; optional
 ``reasons_en``, ``enterprise`` and ``admitted_project``: the name of a project already admitted
-on the parcel).
+on the parcel; optional land measures of the score run — ``buildable_share``, ``river_share``,
+``river_name``, ``outside_park_share`` — read by :func:`scoring.land.land_from_site`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,18 @@ PARCEL_STATUS_IDS: dict[str, str] = {
 
 
 @dataclass(frozen=True)
+class ParcelLand:
+    """A parcel's land measures from the score run (shares 0–1 of its area; NaN when unknown)."""
+
+    parcel_id: str
+    area_mu: float
+    buildable_share: float = math.nan
+    river_share: float = math.nan
+    river_name: str | None = None
+    outside_park_share: float = math.nan
+
+
+@dataclass(frozen=True)
 class Site:
     """One parcel or a group of parcels in one cluster, as the rules see it."""
 
@@ -49,6 +62,8 @@ class Site:
     reasons_en: tuple[str, ...] = ()
     #: Per parcel, the project already admitted on it (optional column ``admitted_project``).
     admitted: tuple[str | None, ...] = ()
+    #: Per parcel, its land measures (:class:`ParcelLand`).
+    land: tuple[ParcelLand, ...] = ()
 
     @classmethod
     def from_rows(cls, rows: pd.DataFrame) -> Site:
@@ -104,6 +119,17 @@ class Site:
             reasons=reasons,
             reasons_en=reasons_en,
             admitted=tuple(_str_or_none(r.get("admitted_project")) for r in records),
+            land=tuple(
+                ParcelLand(
+                    str(r["parcel_id"]),
+                    a,
+                    _float(r.get("buildable_share")),
+                    _float(r.get("river_share")),
+                    _str_or_none(r.get("river_name")),
+                    _float(r.get("outside_park_share")),
+                )
+                for r, a in zip(records, areas)
+            ),
         )
 
 

@@ -18,6 +18,11 @@ Choices (documented here because planners will ask):
   the first listed); it is left empty for excluded parcels, whose reasons say what is wrong.
 - Contributions: see :func:`scoring.combine.contributions` (exact for weighted sum and OWA,
   proportional for weighted product); they sum to the unrounded score.
+- With ``scoring.land_factor`` in the zone file the combined score is multiplied by the
+  parcel's buildable share (net ÷ gross area: river control zones, steep land and the part
+  outside the parks deducted, :mod:`scoring.land`): column ``land_factor`` (0–1; 1 where the
+  measure is missing) and ``land_deduction`` (score points taken off). Contributions are scaled
+  by the same factor, so they still sum to the score.
 """
 
 from __future__ import annotations
@@ -63,6 +68,8 @@ class ScoringInputs:
     order_weights: np.ndarray | None
     constraints: ConstraintOutcome
     cfg: Scoring
+    #: (n,) factor 0–1 the combined score is multiplied by (``scoring.land_factor``), or None.
+    land_factor: np.ndarray | None = None
 
     @property
     def ids(self) -> list[str]:
@@ -76,7 +83,10 @@ class ScoringInputs:
         """Return rounded scores 0–100: (n,) for the chosen or a given (m,) weight vector,
         (n, k) for a (k, m) stack of weight vectors."""
         w = self.weights if weights is None else weights
-        return np.round(aggregate(self.values, w, self.method, self.order_weights), SCORE_DECIMALS)
+        raw = aggregate(self.values, w, self.method, self.order_weights)
+        if self.land_factor is not None:
+            raw = raw * (self.land_factor if raw.ndim == 1 else self.land_factor[:, None])
+        return np.round(raw, SCORE_DECIMALS)
 
 
 # --------------------------------------------------------------------------- settings
@@ -182,7 +192,12 @@ def prepare(
             where="parcel measures (index)",
             msg=msg("error.measures.repeated_ids", repeated=[str(d) for d in list(dict.fromkeys(dup))[:5]]),
         )
-    require_columns(measures, criterion_columns(cfg) + constraint_columns(cfg.constraints))
+    land_cols = [(cfg.land_factor.measure, "scoring.land_factor")] if cfg.land_factor else []
+    require_columns(measures, criterion_columns(cfg) + constraint_columns(cfg.constraints) + land_cols)
+    factor = None
+    if cfg.land_factor is not None:
+        share = numeric_measure(measures, cfg.land_factor.measure, "scoring.land_factor")
+        factor = np.clip(np.where(np.isnan(share), 1.0, share), 0.0, 1.0)
     m, o = resolve_method(cfg, method)
     w = resolve_weights(cfg, weights)
     values, missing = criterion_values(measures, cfg)
@@ -196,6 +211,7 @@ def prepare(
         order_weights=o,
         constraints=evaluate_constraints(measures, cfg.constraints),
         cfg=cfg,
+        land_factor=factor,
     )
 
 
@@ -280,6 +296,9 @@ def result_frame(inp: ScoringInputs) -> pd.DataFrame:
         n,
     )
     contrib = contributions(inp.values, inp.weights, inp.method, inp.order_weights)
+    factor = np.ones(n) if inp.land_factor is None else inp.land_factor
+    unscaled = contrib.sum(axis=1)
+    contrib = contrib * factor[:, None]
 
     cols: dict[str, object] = {
         "score": score,
@@ -293,6 +312,8 @@ def result_frame(inp: ScoringInputs) -> pd.DataFrame:
         "weakest": weakest,
         "notes": notes,
         "notes_zh": notes_zh,
+        "land_factor": factor,
+        "land_deduction": unscaled * (1.0 - factor),
     }
     for j, cid in enumerate(inp.ids):
         cols[f"value_{cid}"] = inp.values[:, j]
@@ -312,7 +333,8 @@ def parcel_breakdown(
     """Return one parcel's score breakdown, one dict per criterion in zone order, with keys
     ``criterion``, ``name``, ``name_en``, ``measure`` (column), ``raw`` (the measure in ``unit``,
     None if missing), ``unit``, ``value`` (0–1), ``weight`` (sum 1), ``contribution`` (score
-    points) and ``no_data``. NotFoundError if the parcel is not in ``measures``."""
+    points, scaled by the land factor) and ``no_data``. NotFoundError if the parcel is not in
+    ``measures``."""
     if parcel_id not in measures.index:
         raise NotFoundError(
             f"parcel {parcel_id!r} is not in the parcel measures",
@@ -322,6 +344,8 @@ def parcel_breakdown(
     row = measures.loc[[parcel_id]]
     inp = prepare(row, cfg, method=method, weights=weights)
     contrib = contributions(inp.values, inp.weights, inp.method, inp.order_weights)[0]
+    if inp.land_factor is not None:
+        contrib = contrib * inp.land_factor[0]
     out: list[dict[str, object]] = []
     for j, c in enumerate(inp.criteria):
         raw = row[c.measure].iloc[0]

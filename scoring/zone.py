@@ -25,6 +25,8 @@ from scoring.ahp import AHPResult, ahp_weights, check_consistency
 from scoring.config_base import ConfigModel, NonNeg, Pct, Source, read_yaml, validate
 from scoring.functions import ValueFunction
 from scoring.land_codes import CodeTable
+from scoring.land_config import LandFactor, LandRules
+from scoring.supervision import SupervisionRules
 from scoring.zone_places import County, Landmark
 
 _Model = ConfigModel
@@ -314,6 +316,9 @@ class Scoring(_Model):
     destinations: dict[str, NetworkDestination] = Field(default_factory=dict)
     criteria: list[Criterion] = Field(min_length=1)
     constraints: list[Constraint] = Field(default_factory=list)
+    land_factor: LandFactor | None = Field(
+        default=None, description="scale the score by the buildable share (scoring.land_config)"
+    )
     source: Source
 
     @model_validator(mode="after")
@@ -397,10 +402,14 @@ class ZoneConfig(_Model):
     admission: list[AdmissionCondition] = Field(min_length=1)
     targets: PlanTargets | None = None
     land_controls: LandControls | None = None
+    land: LandRules | None = Field(default=None, description="the land basis of a check (scoring.land)")
     land_codes: dict[str, CodeTable] = Field(
         default_factory=dict, description="code tables (dlbm: 三调 codes → status), scoring.land_codes"
     )
     scoring: Scoring
+    supervision: SupervisionRules | None = Field(
+        None, description="供后监管 rules (idle land, clearance, 达产复核), scoring.supervision"
+    )
 
     @model_validator(mode="after")
     def _references(self) -> ZoneConfig:

@@ -60,7 +60,9 @@ def test_plan_project_1_passes_on_20_mu():
     assert r.rule("investment_intensity").value == pytest.approx(3000.0)  # 60000 / 20
     assert r.rule("output_intensity").value == pytest.approx(7500.0)  # 150000 / 20
     assert r.max_justified_mu == pytest.approx(240.0)  # min(60000/250, 150000/200)
-    assert zh(r.rule("investment_intensity")) == "投资强度 3000 万元/亩 ≥ 250 万元/亩"
+    assert zh(r.rule("investment_intensity")) == (
+        "投资强度 = 60000 万元 ÷ 20 亩（整块可建设净用地）= 3000 万元/亩 ≥ 250 万元/亩"
+    )
 
 
 def test_review_verdict_when_figures_are_undeclared():
@@ -87,7 +89,7 @@ def test_json_shape_and_language():
     assert d["verdict"] == "pass" and d["max_justified_mu"] == 240.0
     assert d["max_justified_basis"] == "Table 9-6, Al-Mg new materials"
     rule = d["rules"][2]
-    assert set(rule) == {"rule", "status", "value", "threshold", "unit", "source", "message"}
+    assert set(rule) == {"rule", "status", "value", "threshold", "unit", "source", "message", "level"}
     assert rule == {
         "rule": "investment_intensity",
         "status": "pass",
@@ -95,13 +97,15 @@ def test_json_shape_and_language():
         "threshold": 250.0,
         "unit": "10k yuan/mu",
         "source": "Table 9-6, Al-Mg new materials",
-        "message": "investment intensity 3000 10k yuan/mu ≥ 250 10k yuan/mu",
+        "message": "investment intensity = 60000 10k yuan ÷ 20 mu (whole net buildable land) = "
+        "3000 10k yuan/mu ≥ 250 10k yuan/mu",
+        "level": None,
     }
     z = render_value(r.to_dict(), "zh")["rules"][2]
     assert (z["unit"], z["source"], z["message"]) == (
         "万元/亩",
         "表9-6 铝镁新材料产业",
-        "投资强度 3000 万元/亩 ≥ 250 万元/亩",
+        "投资强度 = 60000 万元 ÷ 20 亩（整块可建设净用地）= 3000 万元/亩 ≥ 250 万元/亩",
     )
     json.dumps(d, ensure_ascii=False)
     with pytest.raises(ValueError, match="unknown language"):
@@ -150,7 +154,9 @@ def test_intensity_thresholds(industry, branch, cluster, investment, output, are
 
 def test_intensity_fail_message_says_what_is_needed():
     r = check_project(jiaokou(), row(mu=300), project(land_mu=None), ledger())
-    assert zh(r.rule("investment_intensity")) == "投资强度 200 万元/亩 < 250 万元/亩；300 亩需至少 75000 万元"
+    assert zh(r.rule("investment_intensity")) == (
+        "投资强度 = 60000 万元 ÷ 300 亩（整块可建设净用地）= 200 万元/亩 < 250 万元/亩；300 亩需至少 75000 万元"
+    )
 
 
 def test_industry_without_a_row_goes_to_review_with_the_reference_targets():
@@ -328,7 +334,7 @@ def test_land_demand_not_covered():
     r = check_project(jiaokou(), row(mu=20), project(land_mu=30), ledger())
     ld = r.rule("land_demand")
     assert (ld.status, ld.value, ld.threshold) == ("fail", 20.0, 30.0)
-    assert zh(ld) == "地块 20 亩 < 用地需求 30 亩，差 10 亩"
+    assert zh(ld) == "地块可建设净用地 20 亩 < 用地需求 30 亩，差 10 亩"
 
 
 def test_land_demand_undeclared_is_review():
@@ -342,7 +348,7 @@ def test_oversized_parcel_is_review_with_the_excess_and_intensity_fails():
     aj = r.rule("area_justified")
     assert (aj.status, aj.value, aj.threshold) == ("review", 300.0, 240.0)
     assert zh(aj) == (
-        "地块 300 亩，超出项目可支撑的最大用地 240 亩 60 亩（25%），按表9-6本地块上投资/产出强度不达标"
+        "供地 300 亩，超出项目可支撑的最大用地 240 亩 60 亩（25%），按表9-6本地块上投资/产出强度不达标"
         "；项目申报用地 250 亩本身已超出 240 亩"
     )
     assert "60 mu (25 %) larger" in en(aj)

@@ -52,7 +52,10 @@ def test_a_check_is_computed_and_saved_only_when_asked(client):
     assert (by["water_supply"]["status"], by["water_supply"]["threshold"]) == ("pass", 800.0)
     assert by["wastewater_capacity"]["status"] == "review"  # 交口县第二污水处理厂 is not in the layers
     assert out["verdict"] == "review"
-    assert "investment intensity 4000" in by["investment_intensity"]["message"]
+    assert (
+        "investment intensity = 60000 10k yuan ÷ 15 mu (whole net buildable land) = 4000"
+        in by["investment_intensity"]["message"]
+    )
 
     from app.db.models import CheckResultRow, ProjectRow
 
@@ -266,3 +269,109 @@ def test_a_project_saved_without_a_site_is_negotiating(client):
         client.get("/api/v1/projects", params={"status": "reviewed"}, headers=viewer).json()["numberMatched"]
         == 0
     )
+
+
+def test_the_check_states_its_land_basis(client):
+    # SC-0001 is 100 × 100 m = 15 亩 inside 双池 with no river and no steep land: net 15 亩;
+    # 10 亩 declared would leave 5 亩 < 10, so the whole 15 亩 are granted: 60000 ÷ 15 = 4000
+    r = client.post(
+        "/api/v1/check",
+        json={"parcel_id": "SC-0001", "project": PROJECT, "lang": "zh"},
+        headers=auth(client, "viewer"),
+    )
+    assert r.status_code == 200, r.text
+    out = r.json()
+    land = out["land"]
+    assert (land["parcel_mu"], land["net_mu"], land["granted_mu"], land["declared_mu"]) == (
+        15.0,
+        15.0,
+        15.0,
+        10.0,
+    )
+    assert (land["basis"], land["split"], land["deductions"], land["computed_from"]) == (
+        "net",
+        None,
+        [],
+        "geometry",
+    )
+    assert (
+        land["reason"]
+        == "申报用地 10 亩，分割后剩余 5 亩，小于最小剩余 10 亩，不宜分割，按整块可建设净用地 15 亩计"
+    )
+    assert land["geometry"] == {"type": "FeatureCollection", "features": []}
+    by = rules(out)
+    assert by["investment_intensity"]["message"].startswith(
+        "投资强度 = 60000 万元 ÷ 15 亩（整块可建设净用地）= 4000"
+    )
+    assert "按申报用地 10 亩计为 6000 万元/亩" in by["investment_intensity"]["message"]
+    assert (by["inside_parks"]["status"], by["encroachment"]["level"]) == ("pass", None)
+    # the form's hint asks for the same formula before the check
+    h = client.post(
+        "/api/v1/check/land",
+        json={
+            "parcel_id": "SC-0001",
+            "land_mu": 10,
+            "investment_wan": 60000,
+            "output_wan": 150000,
+            "lang": "zh",
+        },
+        headers=auth(client, "viewer"),
+    )
+    assert h.status_code == 200, h.text
+    hint = h.json()
+    assert (
+        hint["formulas"]["investment_intensity"]
+        == "投资强度 = 60000 万元 ÷ 15 亩（整块可建设净用地）= 4000 万元/亩"
+    )
+    assert hint["formulas"]["investment_intensity"] in by["investment_intensity"]["message"]
+    assert hint["granted_mu"] == 15.0
+    assert client.post("/api/v1/check/land", json={"parcel_id": "SC-0001"}).status_code == 401
+    schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    assert {"parcel_mu", "net_mu", "granted_mu", "declared_mu", "basis", "split"} <= set(
+        schema["LandOut"]["properties"]
+    )
+
+
+def test_a_parcel_reaching_outside_the_park_fails_and_the_part_is_drawn(client):
+    # SC-0001 moved 50 m north: y from Y0 + 550 to Y0 + 650, the park ends at Y0 + 600, so
+    # 100 × 50 = 5 000 m² (7.5 亩) lie outside: inside_parks fails, the part is deducted and drawn
+    import numpy as np
+    import shapely
+    from pyproj import Transformer
+    from shapely import box
+    from shapely.geometry import mapping, shape
+
+    from tests.conftest import X0, Y0
+
+    to_wgs = Transformer.from_crs("EPSG:4546", "OGC:CRS84", always_xy=True)
+    to_zone = Transformer.from_crs("OGC:CRS84", "EPSG:4546", always_xy=True)
+    moved = box(X0 + 100, Y0 + 550, X0 + 200, Y0 + 650)
+    geo = shapely.transform(moved, lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
+    r = client.put(
+        "/api/v1/parcels/SC-0001",
+        json={"geometry": mapping(geo)},
+        headers=auth(client, "planner") | {"If-Match": '"SC-0001-v1"'},
+    )
+    assert r.status_code == 200, r.text
+    r = client.post(
+        "/api/v1/check",
+        json={"parcel_id": "SC-0001", "project": PROJECT, "lang": "en"},
+        headers=auth(client, "viewer"),
+    )
+    assert r.status_code == 200, r.text
+    out = r.json()
+    by = rules(out)
+    assert by["inside_parks"]["status"] == "fail" and out["verdict"] == "fail"
+    assert by["inside_parks"]["value"] == pytest.approx(5000.0, rel=1e-3)
+    assert "outside the parks" in by["inside_parks"]["message"]
+    [part] = out["land"]["deductions"]
+    assert part["kind"] == "outside_park" and part["area_mu"] == pytest.approx(7.5, rel=1e-3)
+    assert out["land"]["net_mu"] == pytest.approx(7.5, rel=1e-3)
+    [feat] = out["land"]["geometry"]["features"]
+    assert feat["properties"]["role"] == "deduction"
+    drawn = shapely.transform(
+        shape(feat["geometry"]), lambda c: np.column_stack(to_zone.transform(c[:, 0], c[:, 1]))
+    )
+    assert drawn.area == pytest.approx(5000.0, rel=1e-3)
+    assert drawn.bounds == pytest.approx((X0 + 100, Y0 + 600, X0 + 200, Y0 + 650), abs=0.05)
+    assert by["encroachment"]["level"] == "warning"

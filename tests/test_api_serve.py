@@ -45,7 +45,7 @@ def _db(url: str):
 def test_serve_prepares_an_empty_database_in_dev_mode(serve_cli, empty_db_url, monkeypatch):
     from fastapi import FastAPI
 
-    from app.db.models import ScoreRunRow, UserRow, ZoneRow
+    from app.db.models import LandContractRow, ScoreRunRow, UserRow, ZoneRow
     from app.db.users import DEV_ADMIN_PASSWORD
 
     cli, calls = serve_cli
@@ -55,6 +55,7 @@ def test_serve_prepares_an_empty_database_in_dev_mode(serve_cli, empty_db_url, m
     out = result.output
     assert "importing the bundled sample zone" in out and "zone jiaokou created" in out
     assert "score run" in out and "22 parcels" in out
+    assert "3 illustrative land contracts" in out  # app/sample/contracts.py: idle, overdue, on time
     assert DEV_ADMIN_PASSWORD in out and "DEVELOPMENT MODE" in out
     assert "http://127.0.0.1:8123/" in out
     ((args, kwargs),) = calls
@@ -69,6 +70,8 @@ def test_serve_prepares_an_empty_database_in_dev_mode(serve_cli, empty_db_url, m
                 == 1
             )
             assert [(u.name, u.role) for u in s.scalars(select(UserRow))] == [("admin", "admin")]
+            illustrative = s.scalars(select(LandContractRow.illustrative)).all()
+            assert illustrative == [True, True, True]
     finally:
         engine.dispose()
 

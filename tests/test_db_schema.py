@@ -35,6 +35,8 @@ TABLES = {
     "audit_log",
     "project_admissions",
     "admission_parcels",
+    "land_contracts",  # migration 0006
+    "land_contract_parcels",
 }
 GEOMETRY_TABLES = {
     "parks": "MULTIPOLYGON",
@@ -181,7 +183,7 @@ def test_spatial_metadata_is_initialised_once(tmp_path):
 
 
 #: Tables whose ids the audit log is keyed on: an id must never be handed out twice.
-AUDITED_TABLES = {"clusters", "parcels", "projects", "users"}
+AUDITED_TABLES = {"clusters", "parcels", "projects", "users", "land_contracts"}
 
 
 def test_audited_tables_never_reuse_an_id(tmp_path):

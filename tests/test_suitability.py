@@ -597,6 +597,7 @@ def test_twenty_thousand_parcels_score_fast():
             "river_share": rng.uniform(0, 0.3, n),
             "river_name": rng.choice(["段纯河", "回龙河", None], n),
             "outside_park_share": rng.uniform(0, 0.06, n),
+            "buildable_share": rng.uniform(0.5, 1.0, n),
         },
         index=pd.Index([f"SC-{i:05d}" for i in range(n)], name="parcel_id"),
     )

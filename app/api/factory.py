@@ -190,6 +190,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_checks,
         routes_cluster_topology,
         routes_clusters,
+        routes_contracts,
         routes_imports,
         routes_jobs,
         routes_parcels,
@@ -272,6 +273,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_rerun,
         routes_tiles,
         routes_imports,
+        routes_contracts,
         routes_reports,
     )
     for module in routers:

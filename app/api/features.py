@@ -91,6 +91,8 @@ def parcel_feature(
             "reasons_en": [s.strip() for s in (b.get("reasons_en") or "").split(";") if s.strip()],
             "notes": (b.get("notes_zh") if lang == "zh" else b.get("notes")) or None,
             "breakdown": b.get("criteria") or [],
+            "land_factor": b.get("land_factor"),
+            "land_deduction": b.get("land_deduction"),
             "measures": b.get("measures") or {},
         }
         props["standard_land"] = _sheet(session, zone, props, lang)

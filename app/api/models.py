@@ -11,9 +11,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.api.land_models import LandOut, LandRequest, LandResponse
 from scoring.zone import AdmissionCondition, PositiveList
 
 Lang = Literal["zh", "en"]
+
+__all__ = ["LandOut", "LandRequest", "LandResponse"]  # re-exported: the land basis (app.api.land_models)
 
 
 class _In(BaseModel):
@@ -441,6 +444,9 @@ class RuleOut(BaseModel):
     unit: str | None
     source: str
     message: str
+    level: Literal["warning"] | None = Field(
+        None, description='"warning": a pass a planner must see (a partial constraint), shown in amber'
+    )
 
 
 class CheckResponse(BaseModel):
@@ -450,6 +456,7 @@ class CheckResponse(BaseModel):
     verdict: Literal["pass", "fail", "review"]
     max_justified_mu: float | None
     max_justified_basis: str | None
+    land: LandOut | None = None
     rules: list[RuleOut]
     notes: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)

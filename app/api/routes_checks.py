@@ -2,6 +2,10 @@
 ``/recommend``; :func:`check_on_site` and :func:`save_checked` are shared with ``POST /projects``
 (the register, :mod:`app.api.routes_projects`).
 
+A check states its land basis (:mod:`scoring.land`): the site's gross, net buildable and
+granted area, cut from the zone's layers (the measuring context of :mod:`app.api.scores`), with
+the constrained parts and a proposed split drawn as GeoJSON in WGS 84 (``land.geometry``).
+
 Both work on the zone's scored parcel table (the parcels as they are now, with the newest score
 run), the utility capacities of its substations and water layers, and the zone's rules with the
 clusters of the database (:func:`app.db.rules.zone_rules`): a cluster drawn on the map admits
@@ -23,21 +27,33 @@ from sqlalchemy.orm import Session
 
 from app.api.deps import ApiState, Checker, SessionDep, StateDep, Viewer, write_transaction
 from app.api.geojson import jsonable, to_wgs84
+from app.api.land import land_features
 from app.api.lang import request_lang
-from app.api.models import CheckRequest, CheckResponse, ErrorBody, RecommendRequest, RecommendResponse
+from app.api.models import (
+    CheckRequest,
+    CheckResponse,
+    ErrorBody,
+    LandRequest,
+    LandResponse,
+    RecommendRequest,
+    RecommendResponse,
+)
+from app.api.scores import zone_context
 from app.api.store import served_zone
 from app.db.models import UserRow, ZoneRow
 from app.db.records import add_project, record_check
 from app.db.rules import zone_rules
 from app.db.users import require
-from app.db.zone_state import admission_context
+from app.db.zone_state import admission_context, scored_table
 from app.i18n import render_value
 from gis.errors import NotFoundError, SchemaError
 from gis.messages import joined, msg, plain
 from scoring.admission import CheckResult, check_site
 from scoring.industry import classify_industry
+from scoring.land import LandBasis, land_on_context
 from scoring.project import Project, parse_project, project_warnings
 from scoring.recommend import recommend
+from scoring.rules_plan import intensity_formula
 from scoring.zone import ZoneConfig
 
 router = APIRouter(tags=["checks"])
@@ -83,6 +99,27 @@ class SiteCheck:
     notes: list[str]
 
 
+def site_rows(table: pd.DataFrame, ids: list[str], zone_id: str) -> pd.DataFrame:
+    """Return the rows of parcels ``ids`` (in that order); NotFoundError naming unknown ones."""
+    missing = [i for i in ids if i not in set(table["parcel_id"])]
+    if missing:
+        raise NotFoundError(
+            f"no parcel {', '.join(missing)} in zone {zone_id}",
+            where="check: parcel_id",
+            msg=msg("error.parcel.not_found", parcel=joined(missing)),
+        )
+    return table.set_index("parcel_id", drop=False).loc[ids].reset_index(drop=True)
+
+
+def site_land(
+    session: Session, zone: ZoneRow, cfg: ZoneConfig, rows: Any, declared_mu: float | None
+) -> LandBasis:
+    """Return the land basis of the site made of ``rows`` (parcels with geometry, zone CRS),
+    cut from the zone's measuring context (:func:`scoring.land.land_on_context`)."""
+    site_geom = shapely.union_all(rows.geometry.to_numpy())
+    return land_on_context(zone_context(session, zone.id), cfg, site_geom, declared_mu)
+
+
 def check_on_site(
     session: Session, state: ApiState, data: dict[str, Any], ids: list[str], lang: str
 ) -> SiteCheck:
@@ -96,16 +133,11 @@ def check_on_site(
     cfg = zone_rules(session, zone.id).config
     project = zone_project(cfg, data)
     table, ledger, notes = admission_context(session, zone.id, cfg)
-    missing = [i for i in ids if i not in set(table["parcel_id"])]
-    if missing:
-        raise NotFoundError(
-            f"no parcel {', '.join(missing)} in zone {zone.id}",
-            where="check: parcel_id",
-            msg=msg("error.parcel.not_found", parcel=joined(missing)),
-        )
-    rows = table.set_index("parcel_id", drop=False).loc[ids].reset_index(drop=True)
-    result = check_site(cfg, pd.DataFrame(rows.drop(columns=rows.geometry.name)), project, ledger)
+    rows = site_rows(table, ids, zone.id)
+    land = site_land(session, zone, cfg, rows, project.land_mu)
+    result = check_site(cfg, pd.DataFrame(rows.drop(columns=rows.geometry.name)), project, ledger, land=land)
     data_out = result.to_dict()
+    data_out["land"]["geometry"] = land_features(land, zone.crs)
     return SiteCheck(
         zone,
         project,
@@ -175,6 +207,34 @@ def post_check(
         warnings=render_value(project_warnings(c.project), lang),
         recorded=recorded,
     )
+
+
+@router.post(
+    "/check/land",
+    response_model=LandResponse,
+    responses={401: {"model": ErrorBody}, 404: {"model": ErrorBody}, 409: {"model": ErrorBody}},
+    summary="The land basis of a parcel (or site) for a declared demand: gross, net, granted area",
+)
+def post_land(
+    body: LandRequest, request: Request, session: SessionDep, state: StateDep, user: Checker
+) -> LandResponse:
+    """Return the land basis ``/check`` would state (the form's hint shows it before a check),
+    with the intensity formulas on the granted area when investment/output are given."""
+    lang = body.lang or request_lang(request)
+    zone = served_zone(session, state.settings)
+    cfg = zone_rules(session, zone.id).config
+    table = scored_table(session, zone.id)
+    rows = site_rows(table, site_ids(body.parcel_id, body.parcel_ids, "check/land"), zone.id)
+    land = site_land(session, zone, cfg, rows, body.land_mu)
+    out = land.to_dict() | {"geometry": land_features(land, zone.crs)}
+    formulas = {}
+    for key, amount, name in (
+        ("investment_intensity", body.investment_wan, "rule.investment_intensity"),
+        ("output_intensity", body.output_wan, "rule.output_intensity"),
+    ):
+        if amount and land.granted_mu > 0:
+            formulas[key] = intensity_formula(msg(name), amount, land.granted_mu, land.basis_label())
+    return LandResponse(**render_value(out | {"formulas": formulas}, lang))
 
 
 @router.post(

@@ -9,6 +9,7 @@ per parcel: ``score`` (0–100), ``score_class`` (Chinese class name), ``exclude
     {"class_en", "reasons_en" ("; "-joined), "rank", "eligible", "weakest", "notes", "notes_zh",
      "criteria": [{criterion, name, name_en, measure, raw, unit, value, weight, contribution,
                    no_data}],            # as scoring.suitability.parcel_breakdown
+     "land_factor", "land_deduction",    # buildable share the score was scaled by; points taken off
      "measures": {column: value},        # the canonical measure columns (m, °, m³, shares)
      "geom_sha1": "…"}                   # hash of the parcel geometry that was measured
 
@@ -62,6 +63,8 @@ RESULT_COLUMNS = (
     "weakest",
     "notes",
     "notes_zh",
+    "land_factor",
+    "land_deduction",
 )
 
 ProgressFn = Callable[[str, int, int], None]
@@ -170,6 +173,8 @@ def _records(
             "notes": row.get("notes") or "",
             "notes_zh": row.get("notes_zh") or "",
             "criteria": criteria,
+            "land_factor": _num(row.get("land_factor")),
+            "land_deduction": _num(row.get("land_deduction")),
             "measures": {k: row.get(k) for k in measure_cols},
             "geom_sha1": hashes.get(db_id),
         }

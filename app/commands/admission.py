@@ -29,7 +29,7 @@ from rich.table import Table
 
 from app.commands.lang import LANG_HELP, set_lang
 from app.i18n import render, render_value, text
-from gis.errors import NotFoundError, SchemaError
+from gis.errors import NotFoundError, ParksiteError, SchemaError
 from gis.messages import joined, msg
 
 if TYPE_CHECKING:  # pandas is loaded by the commands (with the scored parcels), not at startup
@@ -139,6 +139,19 @@ def _print_check(result: Any, lang: str) -> None:
                 basis=render(result.justified.basis, lang),
             )
         )
+    if result.land is not None:
+        land = result.land
+        con.print(
+            text(
+                "cli.check.land",
+                lang,
+                parcel=fmt(land.parcel_mu),
+                net=fmt(land.net_mu),
+                granted=fmt(land.granted_mu),
+                basis=render(land.basis_label(), lang),
+                reason=render(land.reason, lang),
+            )
+        )
     table = Table(show_lines=False, expand=True)
     heads = (
         "cli.col.rule",
@@ -185,17 +198,32 @@ def check_cmd(
     lang: str = typer.Option("zh", "--lang", help=LANG_HELP),
 ) -> None:
     """Check a project against one parcel: every admission rule, and the verdict."""
+    from app.scoring_io.zone_state import measuring_context
+    from app.settings import Settings
     from scoring.admission import check_project
+    from scoring.land import land_on_context
     from scoring.project import project_warnings
 
     lang = _check_lang(lang)
-    proj, zcfg, parcels, ledger = project_and_context(project, _zone_file(zone))
-    result = check_project(zcfg, find_parcel(parcels, parcel), proj, ledger)
+    zone_file = _zone_file(zone)
+    proj, zcfg, parcels, ledger = project_and_context(project, zone_file)
+    row = find_parcel(parcels, parcel)
+    land, why = None, None
+    if "geometry" in row.index and row["geometry"] is not None:
+        try:
+            ctx = measuring_context(zone_file, Settings(), zcfg)
+        except ParksiteError as exc:  # no layers or DEMs to cut from: the score run's measures
+            why = exc.user_message()
+        else:
+            land = land_on_context(ctx, zcfg, row["geometry"], proj.land_mu)
+    result = check_project(zcfg, row, proj, ledger, land=land)
     if as_json:
         _echo_json(result.to_dict(), lang)
         return
     for w in project_warnings(proj):
         _console().print(f"[yellow]{text('cli.warning', lang, text=render(w, lang))}[/]")
+    if why is not None:
+        _console().print(f"[yellow]{text('cli.check.land_measures', lang, reason=render(why, lang))}[/]")
     _print_check(result, lang)
 
 

@@ -298,6 +298,11 @@ def import_command(
             drop_missing=drop_missing,
             on_plan=_print_plan,
         )
+        if sample:
+            from app.sample.contracts import load_sample_contracts
+
+            added = load_sample_contracts(session_factory(engine), report.zone_id)
+            console.print(f"[green]OK[/green] {added} illustrative land contracts (示例供地合同，虚构) added")
     finally:
         engine.dispose()
     lines = report.lines()

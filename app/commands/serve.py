@@ -72,6 +72,10 @@ def prepare(settings: Settings, *, out: Console = console) -> None:
             report = import_zone(factory, sample_sources(), user="parksite serve")
             out.print(f"[green]OK[/green] {report.lines()[0]} ({time.perf_counter() - t0:.1f} s)")
             zones = [report.zone_id]
+            from app.sample.contracts import load_sample_contracts
+
+            added = load_sample_contracts(factory, report.zone_id)
+            out.print(f"[green]OK[/green] {added} illustrative land contracts (示例供地合同，虚构) added")
         for zone_id in zones:
             with factory() as s:
                 scored = latest_run(s, zone_id) is not None

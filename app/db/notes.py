@@ -103,3 +103,14 @@ def sliver_over_cluster(cluster: Name | str, other: Name, m2: float) -> Message:
 def repaired(subject: Name | str, reason: str, before_m2: float, after_m2: float) -> Message:
     """An invalid outline was repaired (``reason``: GEOS ``is_valid_reason``)."""
     return msg("audit.repaired", subject=subject, reason=reason, before=area(before_m2), after=area(after_m2))
+
+
+def land_contract_recorded(enterprise: str, parcels: Iterable[str]) -> Message:
+    """The note of a land contract recorded by an import."""
+    return msg("audit.land_contract_recorded", enterprise=enterprise, parcels=joined(parcels))
+
+
+def land_contract_progress(enterprise: str, changed: int) -> Message:
+    """The note of a contract's progress updated by an import (how many fields changed; the
+    entry's before/after attributes hold them)."""
+    return msg("audit.land_contract_progress", enterprise=enterprise, n=changed)

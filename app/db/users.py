@@ -49,6 +49,7 @@ ACTIONS: Final[dict[str, str]] = {
     "record_checks": "manager",
     "save_projects": "manager",
     "admit_projects": "manager",
+    "import_land": "manager",
     "run_scoring": "manager",
     "run_jobs": "analyst",
     "manage_users": "admin",

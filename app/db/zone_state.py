@@ -24,6 +24,9 @@ from gis.messages import Message, msg
 from scoring.capacity import CapacityLedger
 from scoring.zone import ZoneConfig
 
+#: The land measures of a score run read back with the scores (``breakdown.measures``).
+LAND_MEASURES: tuple[str, ...] = ("buildable_share", "river_share", "river_name", "outside_park_share")
+
 
 def latest_run(session: Session, zone_id: str) -> ScoreRunRow | None:
     """Return the zone's newest score run with status ``done``, or None."""
@@ -51,7 +54,9 @@ def scored_table(session: Session, zone_id: str) -> gpd.GeoDataFrame:
     recommendation and 标准地 sheets: ``parcel_id``, ``park``, ``cluster``, ``status``,
     ``enterprise``, ``land_use``, ``area_m2``, ``area_mu``, ``version``, ``score``, ``class``,
     ``class_en``, ``rank``, ``eligible``, ``excluded``, ``reasons``, ``reasons_en``,
-    ``weakest``; geometry in the zone CRS. Raises ConflictError when the zone has never been
+    ``weakest``, and the land measures :data:`LAND_MEASURES` (buildable share, river share and
+    name, share outside the parks: the land basis of :func:`scoring.land.land_from_site`);
+    geometry in the zone CRS. Raises ConflictError when the zone has never been
     scored.
     """
     run = latest_run(session, zone_id)
@@ -76,10 +81,14 @@ def scored_table(session: Session, zone_id: str) -> gpd.GeoDataFrame:
             b["weakest"].as_string(),
             b["eligible"].as_boolean(),
             b["rank"].as_float(),
+            b["measures"]["buildable_share"].as_float(),
+            b["measures"]["river_share"].as_float(),
+            b["measures"]["river_name"].as_string(),
+            b["measures"]["outside_park_share"].as_float(),
         ).where(ParcelScoreRow.run_id == run.id)
     ).all()
     scores = pd.DataFrame(
-        [(r[0], r[1], r[2], r[3], "; ".join(r[4] or []), r[5], r[6] or "", r[7], r[8], r[9]) for r in rows],
+        [(r[0], r[1], r[2], r[3], "; ".join(r[4] or []), *r[5:]) for r in rows],
         columns=[
             "id",
             "score",
@@ -91,8 +100,10 @@ def scored_table(session: Session, zone_id: str) -> gpd.GeoDataFrame:
             "weakest",
             "eligible",
             "rank",
+            *LAND_MEASURES,
         ],
     )
+    scores["reasons_en"] = scores["reasons_en"].fillna("")
     table = parcels.merge(scores, on="id", how="left")
     table["score"] = pd.to_numeric(table["score"], errors="coerce")
     table["excluded"] = table["excluded"].astype(object).where(table["excluded"].notna(), None)

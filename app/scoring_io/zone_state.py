@@ -70,6 +70,27 @@ def state_from_database(settings: Settings) -> ZoneState:
     return ZoneState(cfg, table, ledger, "database", [msg("note.zone_from_database", zone=zone.id), *notes])
 
 
+def measuring_context(zone_file: Path, settings: Settings, zone: Any = None) -> Any:
+    """Return the zone's measuring context (:class:`scoring.context.ZoneContext`: layers, DEMs
+    with slope, roads) the land basis of a check is cut from: the database's zone (as the API
+    builds it) when ``settings.database_url`` is set, else the zone file's GeoPackage and DEMs."""
+    if settings.database_url:
+        from app.api.scores import zone_context
+        from app.api.store import served_zone
+        from app.db.engine import make_engine, session_factory
+
+        s = settings.model_copy(update={"zone_file": zone_file})
+        engine = make_engine(s.resolved_database_url())
+        try:
+            with session_factory(engine)() as session:
+                return zone_context(session, served_zone(session, s).id)
+        finally:
+            engine.dispose()
+    from app.scoring_io.zone_files import load_zone_context
+
+    return load_zone_context(zone_file, zone=zone)
+
+
 def read_zone_state(zone_file: Path, settings: Settings, zone: Any = None) -> ZoneState:
     """Return the zone state: from the database when ``settings.database_url`` is set (the zone
     there that ``zone_file`` names, or its only one), else from ``zone_file``."""

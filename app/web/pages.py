@@ -1,4 +1,4 @@
-"""Page routes (``/``, ``/jobs``, ``/import``) and the ``/static`` mount of the web map."""
+"""Page routes (``/``, ``/jobs``, ``/import``, ``/supervision``) and the ``/static`` mount of the web map."""
 
 from __future__ import annotations
 
@@ -76,8 +76,8 @@ def _page(templates: Jinja2Templates, version: str, request: Request, name: str,
 
 def mount(app: FastAPI) -> None:
     """Add the map page (``/``), the batch-job page (``/jobs``), the import page (``/import``),
-    their texts (``/i18n/{lang}.json``)
-    and ``/static`` to ``app``.
+    the supervision list (``/supervision``), their texts (``/i18n/{lang}.json``) and ``/static``
+    to ``app``.
 
     The pages talk to the API under ``/api/v1`` from the browser; nothing here reads the database.
     """
@@ -97,6 +97,10 @@ def mount(app: FastAPI) -> None:
     @app.get("/import", response_class=HTMLResponse, include_in_schema=False)
     def import_page(request: Request) -> HTMLResponse:
         return _page(templates, version, request, "import.html", "import")
+
+    @app.get("/supervision", response_class=HTMLResponse, include_in_schema=False)
+    def supervision_page(request: Request) -> HTMLResponse:
+        return _page(templates, version, request, "supervision.html", "supervision")
 
     @app.get("/i18n/{lang}.json", include_in_schema=False)
     def texts(lang: str, request: Request) -> Response:

@@ -20,7 +20,8 @@ def test_project_check_shows_verdict_table_and_recommendation(w: Watch, api: htt
     login(w)
     check_project_on(w, pid, project)
     f = w.page
-    assert "投资强度" in f.locator("#intensity-hint").inner_text()
+    # the hint asks the server for the land basis (the verdict's own formula): wait for it
+    f.wait_for_function("() => document.querySelector('#intensity-hint').textContent.includes('投资强度 =')")
     f.click("#check-btn")
     f.wait_for_selector("#check-result")
     rows = f.locator(".rules-table tbody tr[data-rule]")

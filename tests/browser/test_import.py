@@ -115,7 +115,11 @@ def test_fields_chosen_in_the_field_table(w: Watch, files: list[str]) -> None:
     _verdict(w, ok=True)
     table = w.page.locator("#import-field-table table[data-layer='parcels']")
     assert "地块" in table.locator("caption").inner_text()
-    assert "地块编号 (parcel_id)" in table.inner_text() and "必填" in table.inner_text()
+    assert (
+        "地块编号 (parcel_id)" in table.inner_text()
+        and "系统字段" in table.inner_text()
+        and "必填" in table.inner_text()
+    )
     enterprise = "#fld-parcels-enterprise"
     assert w.page.input_value(enterprise) == "权利人"
     # the status comes through the 三调 code table: the note says so beside its source field

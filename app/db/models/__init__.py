@@ -29,7 +29,8 @@ the map without them): the admission check then says "review", not "fail".
 
 The classes live in modules by subject — :mod:`~app.db.models.base` (base, types, constants,
 ``VersionedMixin``), :mod:`~app.db.models.layout` (zone, parks, clusters, parcels, enterprises,
-infrastructure, rasters), :mod:`~app.db.models.projects` (projects, checks, admissions),
+infrastructure, rasters), :mod:`~app.db.models.land` (land contracts and their
+parcels), :mod:`~app.db.models.projects` (projects, checks, admissions),
 :mod:`~app.db.models.runs` (score runs, batch jobs), :mod:`~app.db.models.users` (users, audit
 log) — and are all imported here, so ``Base.metadata`` holds every table.
 """
@@ -53,6 +54,7 @@ from app.db.models.base import (
     polygons,
     utcnow,
 )
+from app.db.models.land import SUPPLY_KINDS, LandContractParcelRow, LandContractRow
 from app.db.models.layout import (
     ClusterRow,
     EnterpriseRow,
@@ -75,6 +77,7 @@ __all__ = [
     "PROJECT_STATUSES",
     "ROLES",
     "RUN_STATUSES",
+    "SUPPLY_KINDS",
     "VERDICTS",
     "ZONE_SRID",
     "AdmissionParcelRow",
@@ -86,6 +89,8 @@ __all__ = [
     "EnterpriseRow",
     "EnterpriseYearlyRow",
     "InfrastructureFeatureRow",
+    "LandContractParcelRow",
+    "LandContractRow",
     "JSONType",
     "ParcelRow",
     "ParcelScoreRow",

@@ -9,6 +9,7 @@ import { download, request } from "./api.js";
 import { hasRole, onUserChange, openLogin } from "./auth.js";
 import { confirmDialog, factList } from "./confirm.js";
 import { lang, onLangChange, pick, t, tOr } from "./i18n.js";
+import { IntensityHint, LandOverlay, landBlock } from "./land.js";
 import { esc, num, saveBlob, sourceText, statusBadge, toast, toastError, unitText } from "./ui.js";
 import { clusterName, zone } from "./zone.js";
 
@@ -27,6 +28,8 @@ export class ProjectCheck {
     this.onPick = onPick;
     this.last = null; // {kind: "check" | "recommend", data}
     this.highlight = L.featureGroup([], { pane: "recommend" });
+    this.landOverlay = new LandOverlay(map);
+    this.hint = new IntensityHint(form.querySelector("#intensity-hint"));
     this.fillIndustries();
     form.industry.addEventListener("change", () => this.fillBranches());
     form.addEventListener("submit", (ev) => { ev.preventDefault(); this.check(); });
@@ -49,16 +52,13 @@ export class ProjectCheck {
     this.updateAccess();
   }
 
-  /** Show 投资强度 and 产出强度 (万元/亩) of the form's figures when the land demand is given. */
+  /** Show 投资强度 and 产出强度 as the check will compute them: on the chosen parcel, the area the
+   * project would be granted (the server's land basis); without one, the declared land. */
   intensityHint() {
     const f = this.form;
-    const land = Number(f.land_mu.value);
-    const el = f.querySelector("#intensity-hint");
-    if (!(land > 0)) { el.textContent = ""; return; }
-    const parts = [];
-    if (Number(f.investment_wan.value) > 0) parts.push(t("check.investment_intensity", { v: num(Number(f.investment_wan.value) / land, 1) }));
-    if (Number(f.output_wan.value) > 0) parts.push(t("check.output_intensity", { v: num(Number(f.output_wan.value) / land, 1) }));
-    el.textContent = parts.join(" · ");
+    const n = (el) => (el.value.trim() === "" ? null : Number(el.value));
+    this.hint.update({ investment_wan: n(f.investment_wan), output_wan: n(f.output_wan), land_mu: n(f.land_mu) },
+      this.getParcel(), hasRole("viewer"));
   }
 
   fillIndustries(keep = false) {
@@ -99,6 +99,7 @@ export class ProjectCheck {
     const el = this.form.querySelector("#check-parcel");
     el.textContent = id ? id : t("check.no_parcel");
     el.classList.toggle("text-muted", !id);
+    if (id !== this.hintParcel) { this.hintParcel = id; this.intensityHint(); }
   }
 
   /** Return the project of the form as the API expects it (numbers or null). */
@@ -178,17 +179,21 @@ export class ProjectCheck {
   }
 
   renderCheck(d, parcel) {
-    const rules = (d.rules || []).map((r) => `<tr class="rule-row rule-${esc(r.status)}" data-rule="${esc(r.rule)}">
-        <td class="text-nowrap fw-semibold">${esc(tOr(`rule.${r.rule}`, r.rule))}</td><td>${statusBadge(r.status)}</td>
+    const level = (r) => (r.level ? ` level-${esc(r.level)}` : "");
+    const badge = (r) => (r.level === "warning"
+      ? `${statusBadge(r.status)} <span class="badge text-bg-warning level-badge">${esc(t("check.warning"))}</span>` : statusBadge(r.status));
+    const rules = (d.rules || []).map((r) => `<tr class="rule-row rule-${esc(r.status)}${level(r)}" data-rule="${esc(r.rule)}">
+        <td class="text-nowrap fw-semibold">${esc(tOr(`rule.${r.rule}`, r.rule))}</td><td class="text-nowrap">${badge(r)}</td>
         <td class="text-end">${esc(fmtVal(r.value))}${unitHtml(r.unit)}</td>
         <td class="text-end">${esc(fmtVal(r.threshold))}</td></tr>
-      <tr class="rule-msg rule-${esc(r.status)}"><td colspan="4" class="small">${esc(r.message || "")}
+      <tr class="rule-msg rule-${esc(r.status)}${level(r)}"><td colspan="4" class="small">${esc(r.message || "")}
         <span class="text-muted rule-source">· ${esc(sourceText(r.source))}</span></td></tr>`).join("");
     this.results.innerHTML = `<div id="check-result">
       <div class="d-flex align-items-center gap-2 mb-2">
         <span>${esc(t("check.verdict_for", { parcel }))}</span>
         <span id="check-verdict" class="fs-5">${statusBadge(d.verdict)}</span>
       </div>
+      ${landBlock(d.land)}
       ${d.max_justified_mu != null ? `<div class="small mb-2">${esc(t("check.max_justified", { mu: num(d.max_justified_mu, 2) }))}</div>` : ""}
       ${this.admitBox(d)}
       <table class="table table-sm rules-table"><thead><tr>
@@ -202,6 +207,7 @@ export class ProjectCheck {
     if (btn) btn.addEventListener("click", () => this.admit(d));
     const save = this.results.querySelector("#save-btn");
     if (save) save.addEventListener("click", () => this.save(d));
+    this.landOverlay.draw(d.land);
     this.results.scrollIntoView({ block: "start" });
   }
 
@@ -307,6 +313,7 @@ export class ProjectCheck {
   }
 
   renderRecommend(d) {
+    this.landOverlay.clear();
     const cands = d.candidates || [];
     const items = cands.map((c) => `<li class="list-group-item candidate" data-rank="${c.rank}">
         <div class="d-flex align-items-center gap-2"><span class="rank-badge">${c.rank}</span>

@@ -2,6 +2,7 @@
 // water, places), the legend, and the mouse-coordinate read-out.
 
 import { ADMITTED_COLOR } from "./admitted.js";
+import { IDLE_COLOR, OVERDUE_COLOR } from "./supervised.js";
 import { get } from "./api.js";
 import { onLangChange, pick, t, tOr } from "./i18n.js";
 import { esc, num, toastError } from "./ui.js";
@@ -202,7 +203,9 @@ export function legendControl(parcels, onMode, slopeShown = () => false) {
       this.div.innerHTML = `<div class="legend-title">${esc(t("legend.title"))}</div>
         <div class="legend-modes">${modes}</div>
         <ul class="legend-list" id="legend-parcels">${items.join("")}
-          <li id="legend-admitted">${swatch(ADMITTED_COLOR, { line: true, dash: true })}${esc(t("legend.admitted"))}</li></ul>
+          <li id="legend-admitted">${swatch(ADMITTED_COLOR, { line: true, dash: true })}${esc(t("legend.admitted"))}</li>
+          <li id="legend-idle">${swatch(IDLE_COLOR, { line: true })}${esc(t("legend.supervision_idle"))}</li>
+          <li id="legend-overdue">${swatch(OVERDUE_COLOR, { line: true, dash: true })}${esc(t("legend.supervision_overdue"))}</li></ul>
         <ul class="legend-list legend-lines">
           <li>${swatch("#1b1b1b", { line: true })}${esc(t("layer.parks"))}</li>
           <li>${swatch("#555", { line: true, dash: true })}${esc(t("layer.clusters"))}</li>

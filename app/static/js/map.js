@@ -4,6 +4,7 @@
 import { initAuth, onUserChange, openLogin } from "./auth.js";
 import { hillshadeLayer, osmLayer, slopeLayer, tiandituLayer } from "./basemaps.js";
 import { loadAdmitted, onAdmittedChange } from "./admitted.js";
+import { loadSupervised, onSupervisedChange } from "./supervised.js";
 import { ProjectCheck } from "./check.js";
 import { ClusterEditor } from "./clusters/editor.js";
 import { initI18n, lang, onLangChange, pick, setLang, t } from "./i18n.js";
@@ -157,7 +158,11 @@ async function main() {
   async function registerChanged() {
     await Promise.all([register.load(), loadAdmitted().catch((err) => toastError(err))]);
   }
-  onUserChange(() => { registerChanged(); }); // the register is read by signed-in users only
+  onUserChange(() => { // the register and the supervision cases are read by signed-in users only
+    registerChanged();
+    loadSupervised().catch((err) => toastError(err));
+  });
+  onSupervisedChange(() => parcels.restyle());
   onAdmittedChange(() => {
     parcels.restyle();
     if (parcels.selected) showParcel(panelRoot, parcels.selected).catch(() => {});
@@ -225,7 +230,7 @@ async function main() {
 
   await clusters.load();
   clusters.updateDrawControl();
-  await registerChanged();
+  await Promise.all([registerChanged(), loadSupervised().catch((err) => toastError(err))]);
   parcels.refresh();
 
   window.parksite = { map, parcels, clusters, check, register, overlays, basemaps, zone, ready: true };

@@ -3,6 +3,7 @@
 
 import { admittedOf } from "./admitted.js";
 import { download, get } from "./api.js";
+import { supervisedOf } from "./supervised.js";
 import { lang, pick, t, tOr } from "./i18n.js";
 import { areaText, esc, num, pct, saveBlob, toastError, unitText } from "./ui.js";
 import { branchName, classColor, clusterName, parkName } from "./zone.js";
@@ -56,7 +57,34 @@ function measuresHtml(measures) {
   }).join("");
 }
 
-function breakdownTable(breakdown) {
+/** The breakdown's last row: the score scaled by the buildable share (net ÷ gross area), when
+ * part of the parcel is constrained. */
+function landFactorRow(p) {
+  const f = p.land_factor;
+  if (typeof f !== "number" || f >= 1) return "";
+  return `<tr class="land-factor-row"><td>${esc(t("breakdown.land_factor"))}</td><td class="text-end">${esc(num(100 * f, 1))} %</td>
+    <td class="text-end">× ${esc(num(f, 3))}</td><td></td><td class="text-end">−${esc(num(p.land_deduction, 1))}</td></tr>`;
+}
+
+/** The constrained parts of a parcel that is not excluded (river control line, steep land, outside
+ * the parks): named with their shares, and what they took off the score. */
+function partialHtml(p) {
+  const m = p.measures || {};
+  const f = p.land_factor;
+  if (p.excluded || typeof f !== "number" || f >= 1) return "";
+  const pct = (x) => num(100 * x, 1);
+  const mu = (x) => num(x * (p.area_mu || 0), 2);
+  const parts = [];
+  if (m.river_share > 0) parts.push(t("panel.part_river", { name: m.river_name || "", pct: pct(m.river_share), mu: mu(m.river_share) }));
+  if (m.outside_park_share > 0) parts.push(t("panel.part_outside", { pct: pct(m.outside_park_share), mu: mu(m.outside_park_share) }));
+  const steep = 1 - f - (m.river_share || 0) - (m.outside_park_share || 0);
+  if (steep > 0.0005) parts.push(t("panel.part_steep", { pct: pct(steep), mu: mu(steep) }));
+  return `<div class="alert alert-warning py-1 px-2 small mb-2" id="parcel-partial">${esc(t("panel.partial", {
+    parts: parts.join(t("common.list_sep")), pct: pct(f), points: num(p.land_deduction, 1),
+  }))}</div>`;
+}
+
+function breakdownTable(breakdown, p = {}) {
   return `<table class="table table-sm breakdown-table"><thead><tr>
     <th>${esc(t("breakdown.criterion"))}</th><th class="text-end">${esc(t("breakdown.raw"))}</th>
     <th class="text-end">${esc(t("breakdown.value"))}</th><th class="text-end">${esc(t("breakdown.weight"))}</th>
@@ -64,7 +92,7 @@ function breakdownTable(breakdown) {
       <td>${esc(pick(b))}</td>
       <td class="text-end">${esc(typeof b.raw === "number" ? num(b.raw, 1) : b.raw ?? "—")} ${esc(unitText(b.unit))}</td>
       <td class="text-end">${esc(num(b.value, 2))}</td><td class="text-end">${esc(num(b.weight, 3))}</td>
-      <td class="text-end">${esc(num(b.contribution, 1))}</td></tr>`).join("")}</tbody></table>`;
+      <td class="text-end">${esc(num(b.contribution, 1))}</td></tr>`).join("")}${landFactorRow(p)}</tbody></table>`;
 }
 
 /** Split a chart label into lines of about `width` characters (at spaces; Chinese anywhere), so
@@ -184,16 +212,16 @@ export function renderParcel(root, feature) {
       <tr><th>${esc(t("parcel.area"))}</th><td id="parcel-area">${esc(areaText(p.area_m2, p.area_mu))}</td></tr>
       <tr><th>${esc(t("parcel.park"))}</th><td>${esc(parkName(p.park))}</td></tr>
       <tr><th>${esc(t("parcel.cluster"))}</th><td id="parcel-cluster">${esc(clusterName(p.cluster))}</td></tr>
-      <tr><th>${esc(t("parcel.status"))}</th><td>${esc(t(`status_parcel.${p.status}`))}${admittedHtml(p.parcel_id)}</td></tr>
+      <tr><th>${esc(t("parcel.status"))}</th><td>${esc(t(`status_parcel.${p.status}`))}${admittedHtml(p.parcel_id)}${supervisedHtml(p.parcel_id)}</td></tr>
       <tr><th>${esc(t("parcel.enterprise"))}</th><td>${esc(p.enterprise || "—")}</td></tr>
       <tr><th>${esc(t("parcel.score"))}</th><td>${esc(num(p.score, 1))} (${esc(klass || "—")})${
         p.score_stale ? ` <span class="badge text-bg-warning">${esc(t("parcel.score_stale"))}</span>` : ""}</td></tr>
     </table>
     <h6 class="panel-h">${esc(t("panel.breakdown"))}</h6>
     <div class="chart-box"><canvas id="breakdown-chart" aria-label="${esc(t("panel.breakdown"))}"></canvas></div>
-    <details class="small mb-2"><summary>${esc(t("breakdown.table"))}</summary>${breakdownTable(breakdown)}</details>
+    <details class="small mb-2"><summary>${esc(t("breakdown.table"))}</summary>${breakdownTable(breakdown, p)}</details>
     <h6 class="panel-h">${esc(t("panel.exclusions"))}</h6>
-    <div id="parcel-reasons">${reasons.length
+    ${partialHtml(p)}<div id="parcel-reasons">${reasons.length
       ? `<ul class="text-danger small">${reasons.map((r) => `<li>${esc(r)}</li>`).join("")}</ul>`
       : `<p class="small text-muted">${esc(t("panel.no_exclusions"))}</p>`}</div>
     ${measuresHtml(p.measures)}
@@ -226,6 +254,15 @@ async function downloadReport(button, parcelId) {
 function admittedHtml(parcelId) {
   const adm = admittedOf(parcelId);
   return adm ? ` <span class="badge parcel-admitted-badge" id="parcel-admitted">${esc(t("project_status.admitted"))} · ${esc(adm.name)}</span>` : "";
+}
+
+/** The 供后监管 line of a parcel with a supervision case today (its status and enterprise), or "". */
+function supervisedHtml(parcelId) {
+  const c = supervisedOf(parcelId);
+  if (!c) return "";
+  const root = (document.body.dataset.static || "/static").replace(/\/static$/, "");
+  return ` <a class="badge text-bg-${c.idle ? "danger" : "warning"} text-decoration-none" id="parcel-supervised" href="${root}/supervision">${
+    esc(t("parcel.supervision"))} · ${esc(t(`supervision.status.${c.status}`))} · ${esc(c.enterprise)}</a>`;
 }
 
 export async function showParcel(root, id) {

@@ -3,6 +3,7 @@
 
 import { ADMITTED_COLOR, admittedOf } from "./admitted.js";
 import { get } from "./api.js";
+import { supervisedOf, supervisedOutline } from "./supervised.js";
 import { t } from "./i18n.js";
 import { esc } from "./ui.js";
 import { STATUS_COLORS, classColor, clusterColor } from "./zone.js";
@@ -43,11 +44,14 @@ export class ParcelLayer {
     const sel = this.selected === p.parcel_id;
     // taken by an admitted project: a thick purple outline (dashed; solid and thicker when selected)
     const admitted = !!admittedOf(p.parcel_id);
+    // a supervision case today (供后监管): pink for idle land, dashed orange for overdue (thick)
+    const supervised = admitted ? null : supervisedOutline(p.parcel_id);
     return {
-      pane: "parcels", color: admitted ? ADMITTED_COLOR : sel ? "#00e5ff" : "#333333",
-      weight: admitted ? (sel ? 5 : 3.5) : sel ? 3 : 0.7,
+      pane: "parcels", color: admitted ? ADMITTED_COLOR : supervised ? supervised.color : sel ? "#00e5ff" : "#333333",
+      weight: admitted ? (sel ? 5 : 3.5) : supervised ? (sel ? 5 : 3.5) : sel ? 3 : 0.7,
       fillColor: fill, fillOpacity: sel ? 0.85 : 0.6,
-      dashArray: admitted ? (sel ? null : "6 3") : this.mode === "class" && p.excluded ? "3 3" : null,
+      dashArray: admitted ? (sel ? null : "6 3") : supervised ? supervised.dash
+        : this.mode === "class" && p.excluded ? "3 3" : null,
     };
   }
 
@@ -76,8 +80,10 @@ export class ParcelLayer {
     layer.bindTooltip(() => {
       const p = layer.feature.properties;
       const adm = admittedOf(p.parcel_id);
+      const sup = supervisedOf(p.parcel_id);
       return `<b>${esc(p.parcel_id)}</b>${p.enterprise ? `<br>${esc(p.enterprise)}` : ""}${
-        adm ? `<br><span class="admitted-tip">${esc(t("project_status.admitted"))} · ${esc(adm.name)}</span>` : ""}`;
+        adm ? `<br><span class="admitted-tip">${esc(t("project_status.admitted"))} · ${esc(adm.name)}</span>` : ""}${
+        sup ? `<br><span class="supervised-tip">${esc(t("parcel.supervision"))} · ${esc(sup.enterprise)}</span>` : ""}`;
     }, { sticky: true });
     layer.on("click", (ev) => {
       L.DomEvent.stopPropagation(ev);
