@@ -99,36 +99,52 @@ def rule_rows(check: dict[str, Any], lang: str) -> list[dict[str, str]]:
 
 def land_rows(check: dict[str, Any], lang: str) -> list[tuple[str, str]]:
     """Return the land basis: the site's area, the most land the project justifies and why, and
-    each figure of the check's ``land`` block where the check has one (areas in 亩)."""
+    the check's ``land`` block where it has one (parcel, net and granted areas, the basis, each
+    deduction and a proposed split; areas in 亩). ``check`` is rendered."""
     mu = text("report.mu", lang)
-    rows = [(text("report.review.site_area", lang), f"{number(check.get('area_mu'), 2)} {mu}")]
+
+    def area(v: Any) -> str:
+        return f"{number(v, 2)} {mu}"
+
+    rows = [(text("report.review.site_area", lang), area(check.get("area_mu")))]
     if check.get("max_justified_mu") is not None:
         rows.append(
             (
                 text("report.review.justified", lang),
-                _paren(
-                    f"{number(check['max_justified_mu'], 2)} {mu}",
-                    str(check.get("max_justified_basis") or ""),
-                    lang,
-                ),
+                _paren(area(check["max_justified_mu"]), str(check.get("max_justified_basis") or ""), lang),
             )
         )
     land = check.get("land")
-    if isinstance(land, dict):
-        for key, value in land.items():
-            label = text(f"report.land.{key}", lang) if f"report.land.{key}" in _ids(lang) else key
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                shown = f"{number(value, 2)} {mu}" if key.endswith("_mu") else number(value, 2)
-            else:
-                shown = _cell(value, lang)
-            rows.append((label, shown))
+    if not isinstance(land, dict):
+        return rows
+    rows.append((text("report.land.parcel_mu", lang), area(land.get("parcel_mu"))))
+    rows.append((text("report.land.net_mu", lang), area(land.get("net_mu"))))
+    if land.get("declared_mu") is not None:
+        rows.append((text("report.land.declared_mu", lang), area(land["declared_mu"])))
+    granted = area(land.get("granted_mu"))
+    why = "；".join(str(x) for x in (land.get("basis_label"), land.get("reason")) if x)
+    rows.append((text("report.land.granted_mu", lang), _paren(granted, why, lang)))
+    deductions = [str(d.get("label") or "") for d in land.get("deductions") or [] if isinstance(d, dict)]
+    rows.append(
+        (
+            text("report.land.encroachments", lang),
+            ("；" if lang == "zh" else "; ").join(deductions) if deductions else text("report.none", lang),
+        )
+    )
+    split = land.get("split")
+    if isinstance(split, dict):
+        rows.append(
+            (
+                text("report.land.split", lang),
+                text(
+                    "report.land.split_value",
+                    lang,
+                    granted=number(split.get("granted_mu"), 2),
+                    remainder=number(split.get("remainder_mu"), 2),
+                ),
+            )
+        )
     return rows
-
-
-def _ids(lang: str) -> set[str]:
-    from app.i18n import catalog
-
-    return set(catalog(lang))
 
 
 def candidate_rows(rec: dict[str, Any], zone: ZoneConfig, lang: str) -> list[dict[str, str]]:

@@ -14,6 +14,7 @@ from typing import Any
 
 import geopandas as gpd
 import pyogrio
+import shapely
 
 from app.reports.parcel import ParcelFacts, ZoneMaps, find_row
 from app.scoring_io.cache import load_scored_parcels
@@ -94,9 +95,11 @@ def review_inputs_from_files(
     sees (the database's when ``PARKSITE_DATABASE_URL`` is set, else the zone files)."""
     import pandas as pd
 
-    from app.scoring_io.zone_state import read_zone_state
+    from app.scoring_io.zone_state import measuring_context, read_zone_state
     from app.settings import Settings
+    from gis.errors import ParksiteError
     from scoring.admission import check_site
+    from scoring.land import land_on_context
     from scoring.project import load_project
     from scoring.recommend import recommend
 
@@ -104,9 +107,18 @@ def review_inputs_from_files(
     project = load_project(project_file, zone)
     state = read_zone_state(zone_file, Settings(), zone)
     parcels = state.parcels
-    rows = pd.DataFrame([find_row(parcels, pid).drop(labels=parcels.geometry.name) for pid in site_ids])
-    result = check_site(state.config, rows.reset_index(drop=True), project, state.ledger)
+    hits = [find_row(parcels, pid) for pid in site_ids]
+    rows = pd.DataFrame([h.drop(labels=parcels.geometry.name) for h in hits])
+    maps = zone_maps_from_files(zone_file, zone, parcels)
+    land = None
+    try:  # the land basis cut from the zone's layers, as `parksite check` does
+        ctx = measuring_context(zone_file, Settings(), state.config)
+    except ParksiteError:  # no layers or DEMs to cut from: the check uses the score run's measures
+        ctx = None
+    if ctx is not None:
+        site = shapely.union_all([h.geometry for h in hits])
+        land = land_on_context(ctx, state.config, site, project.land_mu)
+    result = check_site(state.config, rows.reset_index(drop=True), project, state.ledger, land=land)
     rec = recommend(state.config, parcels, project, ledger=state.ledger, top=top)
     illustrative = bool(rows.apply(is_illustrative, axis=1).any())
-    maps = zone_maps_from_files(zone_file, zone, parcels)
     return ReviewInputs(state.config, project, parcels, site_ids, result, rec, maps, illustrative)
