@@ -36,6 +36,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.sample",
     "app.commands.admission",
     "app.commands.projects",
+    "app.commands.evaluation",
     "app.commands.land",
     "app.commands.cluster",
     "app.commands.db",

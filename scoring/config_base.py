@@ -39,6 +39,10 @@ FILE_KIND_IDS: dict[str, str] = {
     "the zone file": "config.zone_file",
     "enterprises file": "config.enterprises_file",
     "the enterprises file": "config.enterprises_file",
+    "evaluation file": "config.evaluation_file",
+    "the evaluation file": "config.evaluation_file",
+    "zone report file": "config.zone_report_file",
+    "the zone report file": "config.zone_report_file",
 }
 
 

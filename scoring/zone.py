@@ -388,6 +388,12 @@ class ZoneData(_Model):
     enterprises: str | None = Field(
         default=None, description="YAML list of the existing enterprises (表2-1), read by scoring.enterprises"
     )
+    evaluation: str | None = Field(
+        default=None, description="YAML of the 亩均效益 evaluation method, read by scoring.evaluation_method"
+    )
+    zone_report: str | None = Field(
+        default=None, description="YAML of the zone report (TD/T 1029, 表6-1), read by scoring.zone_report"
+    )
 
 
 # --------------------------------------------------------------------------- the zone

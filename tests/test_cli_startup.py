@@ -64,6 +64,11 @@ COMMANDS = {
     "user",
     "projects",
     "cluster",
+    "evaluate",
+    "figures",
+    "zone-report",
+    "land",
+    "supervise",
     "export",
     "report",
 }

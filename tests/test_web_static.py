@@ -21,7 +21,7 @@ from app.web.texts import web_catalog
 from scoring.admission import RULES
 
 JS_DIR = STATIC_DIR / "js"
-PAGES = ["/", "/jobs", "/import"]
+PAGES = ["/", "/jobs", "/dashboard", "/import"]
 EXTERNAL = re.compile(r"""(?:https?:)?//[^\s"'<>)]+""", re.I)
 
 

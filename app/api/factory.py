@@ -191,6 +191,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_cluster_topology,
         routes_clusters,
         routes_contracts,
+        routes_evaluation,
         routes_imports,
         routes_jobs,
         routes_parcels,
@@ -273,6 +274,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_rerun,
         routes_tiles,
         routes_imports,
+        routes_evaluation,
         routes_contracts,
         routes_reports,
     )

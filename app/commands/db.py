@@ -299,6 +299,10 @@ def import_command(
             on_plan=_print_plan,
         )
         if sample:
+            from app.sample.figures import write_sample_figures
+
+            figures = write_sample_figures(session_factory(engine), report.zone_id, sources.zone_file)
+
             from app.sample.contracts import load_sample_contracts
 
             added = load_sample_contracts(session_factory(engine), report.zone_id)
@@ -306,6 +310,11 @@ def import_command(
     finally:
         engine.dispose()
     lines = report.lines()
+    if sample:
+        from app.commands.lang import current as current_lang
+        from app.i18n import text
+
+        lines.append(text("sample.figures_written", current_lang(), n=figures))
     console.print(f"[green]OK[/green] {lines[0]}")
     for line in lines[1:]:
         console.print(f"  {line}", highlight=False)

@@ -8,7 +8,7 @@ viewer     read the map, parcels, scores, projects and results; once signed in, 
 analyst    + run batch jobs
 planner    + edit clusters and parcels (create, change, delete, restore)
 manager    + save projects to the register (项目库) with their checks, admit and revoke them;
-           run scoring
+           run scoring; import the yearly 亩均效益 figures
 admin      + manage users, change zone rules, import zones
 =========  ===========================================================================
 
@@ -51,6 +51,7 @@ ACTIONS: Final[dict[str, str]] = {
     "admit_projects": "manager",
     "import_land": "manager",
     "run_scoring": "manager",
+    "import_figures": "manager",
     "run_jobs": "analyst",
     "manage_users": "admin",
     "edit_zone_rules": "admin",

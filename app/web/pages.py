@@ -1,4 +1,4 @@
-"""Page routes (``/``, ``/jobs``, ``/import``, ``/supervision``) and the ``/static`` mount of the web map."""
+"""Page routes (``/``, ``/jobs``, ``/dashboard``, ``/import``, ``/supervision``) and the ``/static`` mount of the web map."""
 
 from __future__ import annotations
 
@@ -93,6 +93,10 @@ def mount(app: FastAPI) -> None:
     @app.get("/jobs", response_class=HTMLResponse, include_in_schema=False)
     def jobs_page(request: Request) -> HTMLResponse:
         return _page(templates, version, request, "jobs.html", "jobs")
+
+    @app.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
+    def dashboard_page(request: Request) -> HTMLResponse:
+        return _page(templates, version, request, "dashboard.html", "dashboard")
 
     @app.get("/import", response_class=HTMLResponse, include_in_schema=False)
     def import_page(request: Request) -> HTMLResponse:

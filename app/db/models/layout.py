@@ -136,6 +136,13 @@ class EnterpriseYearlyRow(Base):
     emissions: Mapped[dict[str, Any]] = mapped_column(default=dict, comment="pollutant → t")
     employees: Mapped[int | None] = mapped_column(Integer)
     rd_wan: Mapped[float | None] = mapped_column(Float, comment="R&D spending, 万元")
+    value_added_wan: Mapped[float | None] = mapped_column(Float, comment="工业增加值, 万元")
+    revenue_wan: Mapped[float | None] = mapped_column(Float, comment="营业收入, 万元")
+    power_10k_kwh: Mapped[float | None] = mapped_column(Float, comment="用电量, 万 kWh")
+    emissions_t: Mapped[float | None] = mapped_column(Float, comment="主要污染物排放, t")
+    scale: Mapped[str | None] = mapped_column(String(8), comment="above (规上) | below (规下)")
+    producing_year: Mapped[int | None] = mapped_column(Integer, comment="投产年份")
+    kind: Mapped[str | None] = mapped_column(String(50), comment="行业类型, e.g. 公用事业")
     source: Mapped[str | None] = mapped_column(String(200))
 
     enterprise: Mapped[EnterpriseRow] = relationship(back_populates="yearly")

@@ -1,0 +1,63 @@
+"""The 亩均效益 evaluation and the zone report from the database (the API and the CLI share
+these): figures from ``enterprise_yearly``, parcels from ``parcels``, the method and the report's
+targets from the zone file (``data.evaluation``, ``data.zone_report``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.db.figures import enterprise_parcels, figures_by_year, figures_sources, parcel_table
+from scoring.evaluation import Evaluation, evaluate
+from scoring.evaluation_method import load_method
+from scoring.zone import load_zone
+from scoring.zone_report import load_report_config, parks_of, zone_report
+
+#: The ``source`` the sample writes on its figures (they are illustrative, and say so).
+ILLUSTRATIVE = "illustrative"
+
+
+def evaluation_in_db(session: Session, zone_id: str, zone_file: Path | str, year: int) -> Evaluation:
+    """Return the evaluation of ``year`` from the zone's figures (all years: a benchmark may
+    derive from the year before). InputFileError when the year has no figures."""
+    return evaluate(load_method(zone_file), year, figures_by_year(session, zone_id))
+
+
+def evaluation_json(session: Session, zone_id: str, zone_file: Path | str, year: int) -> dict[str, Any]:
+    """Return the evaluation of ``year`` as JSON, with ``parcel_ids`` per enterprise (for the
+    map), ``illustrative`` (True when the figures are the sample's) and ``years`` (the years with
+    figures)."""
+    ev = evaluation_in_db(session, zone_id, zone_file, year)
+    data = ev.to_dict()
+    parcels = enterprise_parcels(session, zone_id)
+    for e in data["enterprises"]:
+        e["parcel_ids"] = parcels.get(e["name"], [])
+    data["illustrative"] = any(ILLUSTRATIVE in s for s in figures_sources(session, zone_id, year))
+    data["years"] = sorted(figures_by_year(session, zone_id))
+    return data
+
+
+def evaluation_trend(session: Session, zone_id: str, zone_file: Path | str) -> list[dict[str, Any]]:
+    """Return per year with figures: ``{"year", "counts": {class: n}, "enterprises"}`` (evaluated
+    with the method as it is now)."""
+    method = load_method(zone_file)
+    by_year = figures_by_year(session, zone_id)
+    out = []
+    for year in sorted(by_year):
+        ev = evaluate(method, year, by_year)
+        out.append({"year": year, "counts": ev.class_counts(), "enterprises": len(ev.enterprises)})
+    return out
+
+
+def zone_report_in_db(session: Session, zone_id: str, zone_file: Path | str, year: int) -> dict[str, Any]:
+    """Return the zone report of ``year`` (see :func:`scoring.zone_report.zone_report`) from the
+    database's parcels and figures, with ``illustrative`` as above."""
+    zone = load_zone(zone_file)
+    figures = figures_by_year(session, zone_id).get(year, [])
+    report = zone_report(
+        load_report_config(zone_file, zone), parks_of(zone), parcel_table(session, zone_id), figures, year
+    )
+    report["illustrative"] = any(ILLUSTRATIVE in s for s in figures_sources(session, zone_id, year))
+    return report

@@ -1,0 +1,286 @@
+"""The zone as a whole: 开发区土地集约利用评价 indicators (TD/T 1029-2015) per park and for the zone,
+and progress toward the plan's 表6-1 targets against its 2021 baseline.
+
+The indicators, targets and baseline are the zone's data (``data.zone_report``, for Jiaokou
+``data/zones/jiaokou/zone_report.yaml``); the formulas are here, keyed by indicator id:
+
+- land: 开发区土地总面积 = the park's ``area_km2`` × 1500 亩; 已建成城镇建设用地 = parcels with
+  status ``existing`` (occupied and built); 已建成工业用地 = those whose land use is one of the
+  file's ``industrial_land_uses`` (``industrial``, GB 50137 M/M1/M2/M3, 三调 0601);
+- ``industrial_share`` 工业用地率 = 已建成工业用地 ÷ 已建成城镇建设用地 × 100 (%);
+- ``industrial_investment`` 工业用地固定资产投入强度 = Σ 累计固定资产投资 of the enterprises on built
+  industrial parcels ÷ 已建成工业用地 (万元/亩); ``industrial_tax`` 工业用地地均税收 likewise with
+  税收. An enterprise counts in the park holding most of its built industrial land;
+- 土地开发率 needs the land that meets supply conditions, 土地供应率 / 土地建成率 / 土地闲置率 the land
+  contracts, 综合容积率 / 建筑密度 / 工业用地综合容积率 / 工业用地建筑系数 the floor areas and
+  footprints: none of these is in the data yet, so each is reported with ``value`` None and the
+  reason (a message), never estimated.
+
+表6-1 progress (zone only) from the year's figures: 工业总产值 Σ output ÷ 10⁴ (亿元), 规上工业增加值
+Σ value added of 规上 ÷ 10⁴, 税收 Σ tax ÷ 10⁴, 规上企业数量, 工业用地产出强度 / 投资强度 / 税收强度
+= Σ output / investment / tax ÷ Σ 用地面积 over the enterprises that give both (万元/亩), 已开发面积
+= Σ area of the parcels with status ``existing`` (亩).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+from pydantic import Field
+
+from gis.errors import ConfigError
+from gis.messages import Message, msg
+from scoring.config_base import ConfigModel, NonNeg, Slug, Source, read_yaml, validate
+from scoring.evaluation_figures import Figures
+from scoring.zone import ZoneConfig, load_zone, zone_data_path
+
+MU_PER_KM2 = 1500.0
+IndicatorId = Literal[
+    "development_rate",
+    "supply_rate",
+    "built_rate",
+    "industrial_share",
+    "floor_area_ratio",
+    "building_density",
+    "industrial_far",
+    "industrial_coverage",
+    "industrial_investment",
+    "industrial_tax",
+    "idle_rate",
+]
+ProgressId = Literal[
+    "output_total",
+    "value_added_above",
+    "tax_total",
+    "above_count",
+    "output_intensity",
+    "investment_intensity",
+    "tax_intensity",
+    "developed_mu",
+]
+#: Indicators whose inputs are not in the data yet → the reason (message id).
+NO_DATA: dict[str, str] = {
+    "development_rate": "zone_report.no_data.serviced",
+    "supply_rate": "zone_report.no_data.contracts",
+    "built_rate": "zone_report.no_data.contracts",
+    "idle_rate": "zone_report.no_data.contracts",
+    "floor_area_ratio": "zone_report.no_data.buildings",
+    "building_density": "zone_report.no_data.buildings",
+    "industrial_far": "zone_report.no_data.buildings",
+    "industrial_coverage": "zone_report.no_data.buildings",
+}
+
+
+class ReportIndicator(ConfigModel):
+    """A TD/T 1029 indicator: its id (the formula), names, unit and source."""
+
+    id: IndicatorId
+    name: str
+    name_en: str
+    unit: str
+    source: Source
+
+
+class ProgressItem(ConfigModel):
+    """A 表6-1 figure: the 2025 target (None: the plan sets none) and the 2021 baseline."""
+
+    id: ProgressId
+    name: str
+    name_en: str
+    unit: str
+    target: NonNeg | None = None
+    baseline: NonNeg | None = None
+    attribute: str | None = Field(default=None, description="预期性 / 参考性 / 约束性")
+    source: Source
+
+
+class ZoneReportConfig(ConfigModel):
+    """The zone report's file."""
+
+    title: str
+    source: Source
+    indicators: list[ReportIndicator] = Field(min_length=1)
+    targets_year: Annotated[int, Field(ge=2000)]
+    baseline_year: Annotated[int, Field(ge=2000)]
+    progress: list[ProgressItem] = Field(min_length=1)
+    industrial_land_uses: list[str] = Field(
+        min_length=1, description="parcel land_use values that are 工业用地"
+    )
+    industrial_land_uses_source: Source
+
+
+def load_report_config(zone_file: Path | str, zone: ZoneConfig | None = None) -> ZoneReportConfig:
+    """Return the zone report's configuration (the zone file's ``data.zone_report``).
+    ConfigError when the zone names none or the file is missing or invalid."""
+    zone = zone if zone is not None else load_zone(zone_file)
+    if zone.data.zone_report is None:
+        raise ConfigError(
+            "the zone file names no zone report (data.zone_report)",
+            where=str(zone_file),
+            hint="add data.zone_report: <file>.yaml to the zone file",
+            msg=msg("error.zone_report.no_config", path=str(zone_file)),
+        )
+    path = zone_data_path(zone_file, zone.data.zone_report)
+    data = read_yaml(path, "zone report file", f"fix data.zone_report in {zone_file}")
+    return validate(ZoneReportConfig, data, path, "the zone report file")
+
+
+@dataclass(frozen=True)
+class ParkArea:
+    """A park as the report needs it: id, names and its total area (亩)."""
+
+    id: Slug
+    name: str
+    name_en: str
+    area_mu: float
+
+
+def parks_of(zone: ZoneConfig) -> list[ParkArea]:
+    """Return the zone's parks with their total area: ``area_km2`` × 1500 亩."""
+    return [ParkArea(p.id, p.name, p.name_en, p.area_km2 * MU_PER_KM2) for p in zone.parks]
+
+
+def _ratio(num: float | None, den: float, scale: float = 1.0) -> float | None:
+    return None if num is None or den <= 0 else scale * num / den
+
+
+def _located(parcels: pd.DataFrame) -> dict[str, str]:
+    """Return enterprise name → the park holding most of its built industrial land."""
+    ind = parcels[(parcels["status"] == "existing") & parcels["industrial"]]
+    ind = ind[ind["enterprise"].notna()]
+    area = ind.groupby(["enterprise", "park"])["area_mu"].sum().reset_index()
+    area = area.sort_values(["enterprise", "area_mu", "park"], ascending=[True, False, True])
+    return dict(area.drop_duplicates("enterprise")[["enterprise", "park"]].itertuples(index=False, name=None))
+
+
+def _sum(figures: Sequence[Figures], field: str) -> float | None:
+    values = [f.get(field) for f in figures]
+    given = [v for v in values if v is not None]
+    return sum(given) if given else None
+
+
+def _indicators(
+    cfg: ZoneReportConfig, total_mu: float, parcels: pd.DataFrame, figures: Sequence[Figures]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    built = parcels[parcels["status"] == "existing"]
+    built_mu = float(built["area_mu"].sum())
+    ind_mu = float(built[built["industrial"]]["area_mu"].sum())
+    inputs = {
+        "total_mu": round(total_mu, 2),
+        "built_mu": round(built_mu, 2),
+        "industrial_built_mu": round(ind_mu, 2),
+        "enterprises_with_figures": len(figures),
+    }
+    computed: dict[str, tuple[float | None, Message | None]] = {}
+    share = _ratio(ind_mu, built_mu, 100)
+    computed["industrial_share"] = (share, None if share is not None else msg("zone_report.no_data.no_built"))
+    for iid, field in (("industrial_investment", "investment_wan"), ("industrial_tax", "tax_wan")):
+        total = _sum(figures, field)
+        value = _ratio(total, ind_mu)
+        reason = None
+        if total is None:
+            reason = msg("zone_report.no_data.figures")
+        elif value is None:
+            reason = msg("zone_report.no_data.no_built")
+        computed[iid] = (value, reason)
+    out = []
+    for ind in cfg.indicators:
+        value, reason = computed.get(ind.id, (None, msg(NO_DATA.get(ind.id, "zone_report.no_data.figures"))))
+        out.append(
+            {
+                "id": ind.id,
+                "name": ind.name,
+                "name_en": ind.name_en,
+                "unit": ind.unit,
+                "value": None if value is None else round(value, 2),
+                "no_data": reason,
+                "source": ind.source,
+            }
+        )
+    return inputs, out
+
+
+def _progress(
+    cfg: ZoneReportConfig, parcels: pd.DataFrame, figures: Sequence[Figures]
+) -> list[dict[str, Any]]:
+    def per_mu(field: str) -> float | None:
+        both = [f for f in figures if f.get(field) is not None]
+        return _ratio(sum(f.get(field) or 0.0 for f in both), sum(f.land_mu for f in both))
+
+    above = [f for f in figures if f.scale == "above"]
+    current: dict[str, float | None] = {
+        "output_total": _ratio(_sum(figures, "output_wan"), 1e4),
+        "value_added_above": _ratio(_sum(above, "value_added_wan"), 1e4),
+        "tax_total": _ratio(_sum(figures, "tax_wan"), 1e4),
+        "above_count": float(len(above)) if figures else None,
+        "output_intensity": per_mu("output_wan"),
+        "investment_intensity": per_mu("investment_wan"),
+        "tax_intensity": per_mu("tax_wan"),
+        "developed_mu": float(parcels[parcels["status"] == "existing"]["area_mu"].sum()),
+    }
+    out = []
+    for p in cfg.progress:
+        value = current[p.id]
+        out.append(
+            {
+                "id": p.id,
+                "name": p.name,
+                "name_en": p.name_en,
+                "unit": p.unit,
+                "baseline": p.baseline,
+                "target": p.target,
+                "current": None if value is None else round(value, 4),
+                "share_of_target": None if value is None or not p.target else round(value / p.target, 4),
+                "met": None if value is None or p.target is None else value >= p.target,
+                "attribute": p.attribute,
+                "source": p.source,
+            }
+        )
+    return out
+
+
+def zone_report(
+    cfg: ZoneReportConfig,
+    parks: Sequence[ParkArea],
+    parcels: pd.DataFrame,
+    figures: Sequence[Figures],
+    year: int,
+) -> dict[str, Any]:
+    """Return the report for ``year``: ``{"year", "title", "source", "targets_year",
+    "baseline_year", "areas": [{"id", "name", "name_en", "inputs", "indicators": [...]}, …] (each
+    park, then ``zone``), "progress": [...]}``. ``parcels`` has columns park, status, land_use,
+    area_mu (亩) and enterprise; ``figures`` are the year's. Indicators without data carry
+    ``value`` None and ``no_data`` (a message)."""
+    parcels = parcels.assign(industrial=parcels["land_use"].isin(cfg.industrial_land_uses))
+    located = _located(parcels)
+    by_park: dict[str, list[Figures]] = defaultdict(list)
+    for f in figures:
+        if f.enterprise in located:
+            by_park[located[f.enterprise]].append(f)
+    areas = []
+    for park in parks:
+        inputs, rows = _indicators(
+            cfg, park.area_mu, parcels[parcels["park"] == park.id], by_park.get(park.id, [])
+        )
+        areas.append(
+            {"id": park.id, "name": park.name, "name_en": park.name_en, "inputs": inputs, "indicators": rows}
+        )
+    located_figs = [f for f in figures if f.enterprise in located]
+    inputs, rows = _indicators(cfg, sum(p.area_mu for p in parks), parcels, located_figs)
+    areas.append(
+        {"id": "zone", "name": "全区", "name_en": "whole zone", "inputs": inputs, "indicators": rows}
+    )
+    return {
+        "year": year,
+        "title": cfg.title,
+        "source": cfg.source,
+        "targets_year": cfg.targets_year,
+        "baseline_year": cfg.baseline_year,
+        "areas": areas,
+        "progress": _progress(cfg, parcels, figures),
+    }

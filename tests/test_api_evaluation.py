@@ -1,0 +1,73 @@
+"""``/api/v1/figures`` (managers), ``/api/v1/evaluation``, ``/evaluation/trend`` and
+``/zone-report`` (signed-in users) on the synthetic zone of tests/api_fixtures.py, whose only
+enterprises are 天鹏冶炼 (SC-0002, 15 亩 of M3) and 山西某铝业 (extra parcels of M2)."""
+
+from __future__ import annotations
+
+from tests.api_fixtures import auth
+
+HEAD = "enterprise,land_mu,tax_wan,power_10k_kwh,scale,producing_year\n"
+# 规下 both (亩均税收 50 + 单位电耗税收 50; benchmarks 2 × the group's value of the year):
+# tax/亩 = (30 + 30) / (15 + 30) = 1.333 → benchmark 2.667; tax/power = 60 / (10 + 30) = 1.5 → 3.
+# 天鹏冶炼: 2 / 2.667 = 0.75 → 37.5; 3 / 3 = 1 → 50 → 87.5.
+# 山西某铝业: 1 / 2.667 = 0.375 → 18.75; 1 / 3 → 16.67 → 35.42.
+CSV = HEAD + "天鹏冶炼,15,30,10,规下,2010\n山西某铝业,30,30,30,规下,2012\n"
+
+
+def test_figures_import_needs_a_manager_and_refuses_bad_rows(client):
+    files = {"file": ("f.csv", CSV.encode(), "text/csv")}
+    assert client.post("/api/v1/figures?year=2025", files=files).status_code == 401
+    r = client.post("/api/v1/figures?year=2025", files=files, headers=auth(client, "planner"))
+    assert r.status_code == 403
+    bad = HEAD + "天鹏冶炼,15,30,10,规下,2010\n无名厂,30,30,30,规下,2012\n"
+    r = client.post(
+        "/api/v1/figures?year=2025&lang=en",
+        files={"file": ("bad.csv", bad.encode(), "text/csv")},
+        headers=auth(client, "manager"),
+    )
+    assert r.status_code in (400, 422), r.text
+    assert "row 3" in r.text and "无名厂" in r.text
+    r = client.get("/api/v1/evaluation?year=2025", headers=auth(client, "viewer"))
+    assert r.status_code >= 400  # nothing was written: no figures for 2025
+
+
+def test_evaluation_and_zone_report(client):
+    r = client.post(
+        "/api/v1/figures?year=2025",
+        files={"file": ("f.csv", CSV.encode(), "text/csv")},
+        headers=auth(client, "manager"),
+    )
+    assert r.status_code == 200, r.text
+    assert (r.json()["added"], r.json()["updated"]) == (2, 0)
+    assert client.get("/api/v1/evaluation?year=2025").status_code == 401
+    r = client.get("/api/v1/evaluation?year=2025&lang=en", headers=auth(client, "viewer"))
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert {"year", "method", "enterprises"} <= set(data) and data["illustrative"] is False
+    got = {e["name"]: e for e in data["enterprises"]}
+    assert (got["天鹏冶炼"]["score"], got["天鹏冶炼"]["rank"], got["天鹏冶炼"]["class"]) == (87.5, 1, "A")
+    assert (got["山西某铝业"]["score"], got["山西某铝业"]["class"]) == (35.42, "B")  # share ahead 1/2
+    assert got["天鹏冶炼"]["parcel_ids"] == ["SC-0002"]
+    assert data["years"] == [2025]
+    trend = client.get("/api/v1/evaluation/trend", headers=auth(client, "viewer")).json()
+    assert trend["years"] == [
+        {"year": 2025, "counts": {"A": 1, "B": 1, "C": 0, "D": 0, "T": 0}, "enterprises": 2}
+    ]
+
+    r = client.get("/api/v1/zone-report?year=2025&lang=en", headers=auth(client, "viewer"))
+    assert r.status_code == 200, r.text
+    rep = r.json()
+    zone = next(a for a in rep["areas"] if a["id"] == "zone")
+    ind = {i["id"]: i for i in zone["indicators"]}
+    assert ind["industrial_share"]["value"] == 100  # every occupied parcel is M2 or M3
+    mu = zone["inputs"]["industrial_built_mu"]
+    assert ind["industrial_tax"]["value"] == round(60 / mu, 2)
+    assert ind["supply_rate"]["value"] is None and ind["supply_rate"]["no_data"].startswith(
+        "no data: needs a land contract for all supplied land"
+    )
+    progress = {p["id"]: p for p in rep["progress"]}
+    assert progress["tax_total"]["current"] == 0.006  # 60 万元 = 0.006 亿元
+    assert progress["tax_intensity"]["current"] == round(60 / 45, 4)
+    assert (
+        progress["output_intensity"]["baseline"] == 316.52 and progress["output_intensity"]["current"] is None
+    )
