@@ -116,7 +116,7 @@ def summary_rows(zone: ZoneConfig, row: dict[str, Any], lang: str) -> list[tuple
         (text("report.parcel.cluster", lang), _name(zone, "cluster", row.get("cluster"), lang)),
         (
             text("report.parcel.status", lang),
-            text(f"report.status.{status}", lang) if status in STATUSES else str(status or "—"),
+            text(STATUSES[status], lang) if status in STATUSES else str(status or "—"),
         ),
         (
             text("report.parcel.area", lang),
@@ -127,8 +127,13 @@ def summary_rows(zone: ZoneConfig, row: dict[str, Any], lang: str) -> list[tuple
     ]
 
 
-#: Parcel statuses with a name in the catalogue (report.status.*).
-STATUSES = ("vacant", "reserved", "existing", "public")
+#: Parcel statuses and their names in the catalogue.
+STATUSES = {
+    "vacant": "report.status.vacant",
+    "reserved": "report.status.reserved",
+    "existing": "report.status.existing",
+    "public": "report.status.public",
+}
 
 
 def verdict(row: dict[str, Any], lang: str) -> tuple[str, bool]:

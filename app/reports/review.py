@@ -27,6 +27,13 @@ from scoring.zone import ZoneConfig
 #: Verdicts and rule outcomes: their names in the catalogue (web.po).
 STATUS_IDS = {"pass": "status.pass", "review": "status.review", "fail": "status.fail"}
 
+#: The opinion sentence of each verdict.
+OPINION_IDS = {
+    "pass": "report.review.opinion_pass",
+    "review": "report.review.opinion_review",
+    "fail": "report.review.opinion_fail",
+}
+
 #: Recommended sites within this distance (m) of the checked site share its map.
 NEAR_M = 2500.0
 
@@ -265,7 +272,7 @@ def review_report(
         project=project_rows(project, lang),
         verdict=text(STATUS_IDS[verdict], lang),
         verdict_key=verdict,
-        opinion=text(f"report.review.opinion_{verdict}", lang, project=project.name, site="+".join(site_ids)),
+        opinion=text(OPINION_IDS[verdict], lang, project=project.name, site="+".join(site_ids)),
         rules=rule_rows(check, lang),
         land=land_rows(check, lang),
         candidates=candidate_rows(recd, zone, lang),
