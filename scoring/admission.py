@@ -1,29 +1,41 @@
 """Does this project fit this parcel? The admission rules of the plan, one project × one site.
 
 A *site* is one parcel or a group of adjacent parcels in one cluster (:class:`scoring.site.Site`,
-rows of the scored parcel table). Each rule returns pass / fail / review with the measured value,
-the threshold, the unit, its source (as the plan cites it, or 本系统默认值) and a message — a
-catalogue id with parameters (:mod:`gis.messages`), rendered in the user's language at the edge;
-the verdict is the worst rule (fail > review > pass).
+rows of the scored parcel table). Each rule returns one of four statuses
+(:data:`scoring.rulebook.STATUSES`) with the measured value, the threshold, the unit, its source
+(as the plan cites it, or 本系统默认值) and a message — a catalogue id with parameters
+(:mod:`gis.messages`), rendered in the user's language at the edge:
+
+* ``pass``; ``fail``;
+* ``review`` — a person must judge: 规模控制, the catch-all, 产业备用地 and reserved land, a cluster
+  whose admits are not set, an industry without a 表9-6 row, a figure to compare with norms;
+* ``needs_data`` — the project did not declare a figure the rule needs; the outcome's ``fields``
+  lists the project fields to fill and its message names them (the form's labels).
+
+The verdict is the worst rule: fail > needs_data > review > pass.
 
 The rules are the table :data:`RULES` (in order; each a :class:`scoring.rulebook.Rule` with its
 id, inputs, threshold source and message ids; functions in :mod:`scoring.rules_plan` and
 :mod:`scoring.rules_site`):
 
-* ``positive_list`` — 表9-5: on the list → pass; 规模控制 (e.g. 氧化铝), a listed 产业大类 without a
-  二级产业方向, or "其它国家鼓励发展的产业项目" → review; not on the list → fail.
+* ``positive_list`` — 表9-5: on the list → pass; 规模控制 (e.g. 氧化铝) or "其它国家鼓励发展的产业项目"
+  → review; a listed 产业大类 without a 二级产业方向 → needs_data (branch); not on the list → fail.
 * ``cluster`` — 表8-1: the site's cluster admits the industry/branch → pass; 产业备用地 admits
   encouraged projects under review → review; a cluster whose ``admits`` are not set yet (null:
-  drawn on the map without them) → review, "admits nothing yet"; otherwise fail.
+  drawn on the map without them) → review, "admits nothing yet"; a cluster that admits only some
+  二级产业方向 of the industry and a project naming none → needs_data (branch); otherwise fail.
+* ``park`` — only for a project that names a park (``park``: the plan's №46 水头商业综合体): the
+  site lies in that park → pass, else fail.
 * ``investment_intensity``, ``output_intensity`` — 表9-6: investment (output) ÷ the granted area
   in 亩 (the land basis, :mod:`scoring.land`: the declared demand when the parcel is split, else
   the whole net area; the value on the declared demand is stated beside it) ≥ the industry's
   threshold. Industries without a 表9-6 row (e.g. 高科技服务业) → review; the
   表6-1 targets are shown as the reference threshold.
 * ``online_monitoring``, ``waste_treatment`` — 表9-6: monitoring installed when required; 三废
-  达标处理率 ≥ the row's minimum. Undeclared → review.
-* ``water_energy`` — only when the project declares energy/water use per 万元: the plan sets no
-  number (it refers to industry norms), so it is always "review".
+  达标处理率 ≥ the row's minimum. Undeclared → needs_data.
+* ``water_energy`` — 表9-6's 单位产值水耗/能耗 column (one merged cell for every row: industry norms,
+  no number, the zone file's ``water_energy`` on each row): only when the project declares energy
+  or water use per 万元, and then always "review" against the row's norm.
 * ``parcel_vacant``, ``site_constraints``, ``suitability`` — every parcel vacant (``reserved``
   land, e.g. the sample's 产业备用地 parcels, → review: it is released only after review;
   ``existing``/``public``, or taken by an admitted project (optional column
@@ -36,19 +48,20 @@ id, inputs, threshold source and message ids; functions in :mod:`scoring.rules_p
   deducted from the net buildable area. It does not block: the land basis already leaves them
   out, and a planner sees them.
 * ``land_demand`` — the site's net buildable area covers the project's declared land demand
-  (``land_mu``).
+  (``land_mu``; undeclared → needs_data).
 * ``area_justified`` — the largest area the project can justify is
   ``min(investment ÷ investment threshold, output ÷ output threshold)`` 亩. A larger site is
   "review" with the excess stated, never "fail" by itself: with a 表9-6 row the intensity rules
   already fail on such a site, and this rule says by how much the site is oversized.
 * ``power_capacity``, ``water_supply``, ``wastewater_capacity`` — the project's load and water
   fit the spare capacity of the park's substation, water sources and wastewater plant, from a
-  :class:`scoring.capacity.CapacityLedger`; without a ledger, or with no facility in service,
-  → review with the reason.
+  :class:`scoring.capacity.CapacityLedger`; the figure undeclared → needs_data; without a
+  ledger, or with no facility in service, → review with the reason.
 
 JSON (:meth:`CheckResult.to_dict`): ``{"verdict", "max_justified_mu", "max_justified_basis",
-"parcel_ids", "area_mu", "project", "land": {…} (:meth:`scoring.land.LandBasis.to_dict`),
-"rules": [{"rule", "status", "value", "threshold", "unit", "source", "message", "level"}]}``, its texts still messages: the edge renders them
+"missing_fields", "parcel_ids", "area_mu", "project", "land": {…}
+(:meth:`scoring.land.LandBasis.to_dict`), "rules": [{"rule", "status", "value", "threshold",
+"unit", "source", "message", "fields", "level"}]}``, its texts still messages: the edge renders them
 (:func:`app.i18n.render_value`).
 """
 
@@ -66,7 +79,17 @@ from scoring.capacity import CapacityLedger
 from scoring.industry import Classification, classify_industry
 from scoring.land import LandBasis, land_from_site
 from scoring.project import Project
-from scoring.rulebook import SEVERITY, Rule, RuleInputs, RuleResult, Status, fmt, worst
+from scoring.rulebook import (
+    SEVERITY,
+    STATUS_IDS,
+    STATUSES,
+    Rule,
+    RuleInputs,
+    RuleResult,
+    Status,
+    fmt,
+    worst,
+)
 from scoring.rules_plan import cluster_admits, unset_admits_message
 from scoring.site import AVAILABLE_STATUSES, PARCEL_COLUMNS, Site, require_parcel_columns
 from scoring.thresholds import JustifiedArea, Thresholds, justified_area, thresholds_for
@@ -78,6 +101,8 @@ __all__ = [
     "REVIEW_ONLY_RULES",
     "RULES",
     "SEVERITY",
+    "STATUSES",
+    "STATUS_IDS",
     "CheckResult",
     "JustifiedArea",
     "Rule",
@@ -142,6 +167,14 @@ RULES: tuple[Rule, ...] = (
             "rule.cluster.fail_elsewhere",
         ),
         plan.rule_cluster,
+    ),
+    Rule(
+        "park",
+        "rule.park",
+        ("project.park", "site.park"),
+        "the project's named park",
+        ("rule.park.pass", "rule.park.fail"),
+        site_rules.rule_park,
     ),
     Rule(
         "investment_intensity",
@@ -289,7 +322,7 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
-#: Rules that can only give "pass" or "review" (never "fail").
+#: Rules that never give "fail" (only pass, review or needs_data).
 REVIEW_ONLY_RULES: frozenset[str] = frozenset(r.id for r in RULES if r.review_only)
 
 _BY_ID: dict[str, Rule] = {r.id: r for r in RULES}
@@ -302,7 +335,8 @@ def rule_label(rule_id: str) -> str:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """The rules' outcomes for one project on one site; ``verdict`` is the worst status."""
+    """The rules' outcomes for one project on one site; ``verdict`` is the worst status
+    (fail > needs_data > review > pass)."""
 
     project: str
     parcel_ids: tuple[str, ...]
@@ -329,6 +363,10 @@ class CheckResult:
     def failed_rules(self) -> list[str]:
         return [r.rule for r in self.rules if r.status == "fail"]
 
+    def missing_fields(self) -> list[str]:
+        """Return the project fields the ``needs_data`` rules ask for, each once, in rule order."""
+        return list(dict.fromkeys(f for r in self.rules if r.status == "needs_data" for f in r.fields))
+
     def to_dict(self) -> dict[str, Any]:
         """Return the check as JSON data (areas in 亩, 4 decimals); texts are still messages."""
         return {
@@ -338,6 +376,7 @@ class CheckResult:
             "verdict": self.verdict,
             "max_justified_mu": None if self.justified is None else round(self.justified.mu, 4),
             "max_justified_basis": None if self.justified is None else self.justified.basis,
+            "missing_fields": self.missing_fields(),
             "land": None if self.land is None else self.land.to_dict(),
             "rules": [r.to_dict() for r in self.rules],
         }

@@ -57,6 +57,9 @@ class Classification:
     condition: AdmissionCondition | None
     industry_text: str | None
     branch_text: str | None
+    #: What a catch-all project is (its ``encouraged_description``), matched against the words a
+    #: cluster admits (表8-1's directions, e.g. 3D打印).
+    description: str | None = None
 
     def label(self) -> Message | Name | str:
         """Return the industry as a short label in each language, e.g. "铝镁新材料 / 铝基新材料"
@@ -165,7 +168,9 @@ def classify_industry(
                 where=f"{where}: branch",
                 msg=msg("error.project.catch_all_branch", name=catch_all, branch=br_text),
             )
-        return Classification("encouraged", None, None, None, ind_text, None)
+        return Classification(
+            "encouraged", None, None, None, ind_text, None, _norm(project.encouraged_description)
+        )
 
     if project.encouraged_description:
         raise SchemaError(

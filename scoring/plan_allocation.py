@@ -1,7 +1,8 @@
 """Allocate mode of the plan report: the plan's projects placed one after another.
 
-:func:`allocate_projects` places projects in the order given (the appendix order, 序号 — the
-plan file has no priority field; 建设时序 is shown, not used to reorder): each sees only the
+:func:`allocate_projects` places projects in the order given (the plan report gives them in the
+plan's 建设时序 — 计划实施, 谋划储备, 前期储备, as the zone file's ``project_phases`` lists them — and
+by 序号 within each, :func:`scoring.plan_report.allocation_order`): each sees only the
 parcels still free and ONE shared copy of the capacity ledger; its top candidate (verdict not
 fail) is allocated — its parcels leave the table and its demand is drawn down with
 :meth:`scoring.capacity.CapacityLedger.admit`. Each project gets an :class:`Allocation` saying
@@ -22,7 +23,7 @@ from gis.messages import Joined, Message, Name, joined, msg
 from scoring.admission import AVAILABLE_STATUSES, cluster_admits, fmt, rule_label
 from scoring.capacity import SERVICE_IDS, SERVICE_UNITS, SERVICES, CapacityLedger
 from scoring.industry import Classification, classify_industry
-from scoring.project import Project
+from scoring.project import Project, project_park
 from scoring.recommend import Recommendation, recommend
 from scoring.zone import ZoneConfig
 
@@ -54,6 +55,8 @@ class Allocation:
     drawn: dict[str, float] = field(default_factory=dict)
     drawn_units: dict[str, str] = field(default_factory=dict)
     reason: Message | None = None
+    #: The project's place in the allocation order (1 = first placed; 0 when not set).
+    order: int = 0
 
     def cause_label(self) -> Message:
         """Return the outcome as a message (已分配 / placed, or why not)."""
@@ -252,18 +255,22 @@ def _place(
     )
 
 
-def _admitting_parks(zone: ZoneConfig, table: pd.DataFrame, cls: Classification) -> dict[str, str | None]:
+def _admitting_parks(
+    zone: ZoneConfig, table: pd.DataFrame, cls: Classification, park: str | None = None
+) -> dict[str, str | None]:
     """Return the available parcels (id → park) of ``table`` whose cluster admits the project
-    (pass or review)."""
+    (anything but fail), only those in ``park`` when the project names one."""
     avail = table[table["status"].astype(str).isin(AVAILABLE_STATUSES)]
     if "admitted_project" in avail.columns:
         avail = avail[avail["admitted_project"].isna()]
     clusters = {c.id: c for _, c in zone.clusters()}
     out: dict[str, str | None] = {}
-    for pid, cl, park in zip(avail["parcel_id"], avail["cluster"], avail.get("park", [None] * len(avail))):
+    for pid, cl, pk in zip(avail["parcel_id"], avail["cluster"], avail.get("park", [None] * len(avail))):
         c = clusters.get(str(cl))
         if c is not None and cluster_admits(zone, c, cls) != "fail":
-            out[str(pid)] = None if park is None or (isinstance(park, float) and pd.isna(park)) else str(park)
+            out[str(pid)] = None if pk is None or (isinstance(pk, float) and pd.isna(pk)) else str(pk)
+    if park is not None:
+        out = {k: v for k, v in out.items() if v == park}
     return out
 
 
@@ -283,7 +290,7 @@ def _not_placed(
     ("land_taken"); one of them is still free but now fails the capacity left ("capacity")."""
     miss = miss_reason(rec)
     why: Message | Joined
-    if not _admitting_parks(zone, table, cls):
+    if not _admitting_parks(zone, table, cls, project_park(zone, project)):
         cause = "no_land"
         why = msg("plan.why.no_land")
     elif not alone.candidates:

@@ -41,6 +41,7 @@ class PlanProject(BaseModel):
     branch: str | None = None
     encouraged_description: str | None = None
     land_mu: float | None = Field(None, gt=0, description="占地, 亩, where the plan gives it")
+    park: str | None = Field(None, description="the park the plan names for it (park id or name)")
     note: str | None = None
 
     @property
@@ -63,6 +64,7 @@ class PlanProject(BaseModel):
             investment_wan=self.investment_wan,
             output_wan=self.output_wan,
             land_mu=self.land_mu,
+            park=self.park,
             note=self.note,
         )
 

@@ -5,17 +5,18 @@ File format (YAML or JSON, one mapping), money in 万元, areas in 亩::
 
     name: 年产10万吨铝基新材料项目
     industry: 铝镁新材料            # 产业大类 (name or alias from the positive list)
-    branch: 铝基新材料              # 二级产业方向 (optional: without it the positive-list rule is "review")
+    branch: 铝基新材料              # 二级产业方向 (optional: without it the positive-list rule is "needs_data")
     investment_wan: 60000          # total fixed-asset investment, 万元 (required, > 0)
     output_wan: 150000             # expected annual output, 万元/年 (required, > 0)
     tax_wan: 3000                  # annual tax, 万元/年 (optional)
-    land_mu: 200                   # land demand, 亩 (optional: undeclared → "review")
+    land_mu: 200                   # land demand, 亩 (optional: undeclared → "needs_data")
     water_m3_per_day: 500          # water demand, m³/d (optional)
     power_kw: 8000                 # power load, kW (optional)
     online_monitoring: true        # main pollutants monitored online (optional: yes/no/是/否)
     waste_treatment_pct: 98        # 三废达标处理率, percent 0–100 (optional)
     energy_tce_per_wan: 0.3        # optional: energy use, tce per 万元 of output
     water_m3_per_wan: 2.0          # optional: water use, m³ per 万元 of output
+    park: 双池镇园区                 # optional: the park it is planned for (id or name); only there
 
 A project outside the positive list is written with its own industry name (e.g. ``industry:
 煤焦化``) and is *checkable*: it classifies as ``outside`` and the check fails. A project of the
@@ -100,6 +101,24 @@ FIELD_UNIT_IDS: dict[str, str] = {
     "water_m3_per_wan": "unit.m3_per_wan",
 }
 
+#: The form label of each project figure (message ids of the web form, used by ``needs_data``
+#: outcomes to name the field to fill).
+FIELD_LABEL_IDS: dict[str, str] = {
+    "industry": "project.industry",
+    "branch": "project.branch",
+    "encouraged_description": "project.encouraged",
+    "investment_wan": "project.investment",
+    "output_wan": "project.output",
+    "tax_wan": "project.tax",
+    "land_mu": "project.land",
+    "water_m3_per_day": "project.water",
+    "power_kw": "project.power",
+    "online_monitoring": "project.monitoring",
+    "waste_treatment_pct": "project.waste",
+    "energy_tce_per_wan": "project.energy_per_wan",
+    "water_m3_per_wan": "project.water_per_wan",
+}
+
 
 def field_unit(field: str) -> Message | str:
     """Return the unit of a project figure as people read it (万元 / wan yuan, m³/d …)."""
@@ -121,7 +140,8 @@ class Project(BaseModel):
     """A project asking for land. Money in 万元, land in 亩, water in m³/d, power in kW.
 
     ``None`` for an optional figure means "not declared": the rule that needs it returns
-    "review", never a guessed pass.
+    "needs_data" naming the field, never a guessed pass. ``park`` (a park id or name of the zone,
+    optional) keeps the project to that park (:func:`project_park`).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -142,9 +162,12 @@ class Project(BaseModel):
     waste_treatment_pct: float | None = Field(None, ge=0, le=100, description="三废达标处理率, %")
     energy_tce_per_wan: float | None = Field(None, ge=0, description="energy use, tce per 万元 output")
     water_m3_per_wan: float | None = Field(None, ge=0, description="water use, m³ per 万元 output")
+    park: str | None = Field(
+        None, description="the park the project is planned for (park id or name): it is placed only there"
+    )
     note: str | None = None
 
-    @field_validator("name", "industry", "branch", "encouraged_description", mode="before")
+    @field_validator("name", "industry", "branch", "encouraged_description", "park", mode="before")
     @classmethod
     def _strip(cls, v: object) -> object:
         if isinstance(v, str):
@@ -334,15 +357,35 @@ def read_project_file(path: Path | str) -> dict:
 
 
 def load_project(path: Path | str, zone: ZoneConfig | None = None) -> Project:
-    """Read and validate a project file; with ``zone``, also classify its industry.
+    """Read and validate a project file; with ``zone``, also classify its industry and resolve
+    its park.
 
     Returns the Project. Raises InputFileError (missing/unreadable file) or SchemaError (bad
-    fields, or an industry/branch that cannot be classified against ``zone``)."""
+    fields, an industry/branch that cannot be classified against ``zone``, an unknown park)."""
     path = Path(path)
     project = parse_project(read_project_file(path), where=str(path))
     if zone is not None:
         classify_industry(zone, project, where=str(path))
+        project_park(zone, project, where=str(path))
     return project
+
+
+def project_park(zone: ZoneConfig, project: Project, *, where: str | None = None) -> str | None:
+    """Return the id of the park ``project`` names (by id, name or English name), None when it
+    names none. SchemaError naming ``where`` (the file or row) and the zone's parks otherwise."""
+    if project.park is None:
+        return None
+    key = project.park.strip()
+    for p in zone.parks:
+        if key in {p.id, p.name, p.name_en} or key.lower() in {p.id.lower(), p.name_en.lower()}:
+            return p.id
+    known = [f"{p.id} ({p.name})" for p in zone.parks]
+    raise SchemaError(
+        f"park {key!r} is not a park of zone {zone.zone.id}",
+        where=f"{where or f'project {project.name!r}'}: park",
+        hint=f"give one of {', '.join(known)}, or leave park out",
+        msg=msg("error.project.unknown_park", park=key, parks=joined(known)),
+    )
 
 
 def project_warnings(project: Project) -> list[Message]:

@@ -2,7 +2,9 @@
 
 :func:`recommend` checks the project (:func:`scoring.admission.check_site`) on every vacant (or
 reserved, → review) parcel of the scored parcel table. A *candidate* is a site on which no rule fails (review-only outcomes
-are allowed and reported) and whose area covers the project's demand.
+are allowed and reported) and whose area covers the project's demand. A ``needs_data`` outcome
+(a figure the project did not declare) does not change the ranking: it is the project's, the
+same on every site; the candidate's verdict and reason say which fields to fill.
 
 * **Demand.** The project's ``land_mu``; when it declares none, ``undeclared_fill`` (0.8, a
   parksite default) × the largest area its investment and output justify — a project is assumed
@@ -27,7 +29,8 @@ are allowed and reported) and whose area covers the project's demand.
 
 JSON (:meth:`Recommendation.to_dict`): ``{"project", "demand_mu", "demand_declared",
 "max_justified_mu", "searched_groups", "candidates": [{"rank", "parcel_ids", "area_mu", "score",
-"weakest", "reason", "verdict", "kind", "park", "cluster", "surplus_mu", "review"}], "closest"}``;
+"weakest", "reason", "verdict", "kind", "park", "cluster", "surplus_mu", "review", "needs_data",
+"missing_fields"}], "closest"}``;
 ``closest`` is the check of the nearest miss when there is no candidate.
 """
 
@@ -60,7 +63,8 @@ from scoring.admission import (
 )
 from scoring.capacity import CapacityLedger
 from scoring.industry import Classification, classify_industry
-from scoring.project import Project
+from scoring.project import Project, project_park
+from scoring.rulebook import Shown, field_labels
 from scoring.zone import ZoneConfig
 
 #: Parcels within this distance (m) may be adjacent (parcels are separated by road corridors).
@@ -117,6 +121,8 @@ class Candidate:
             "fit": round(self.fit, 4),
             "compactness": round(self.compactness, 4),
             "review": [r.rule for r in self.check.rules if r.status == "review"],
+            "needs_data": [r.rule for r in self.check.rules if r.status == "needs_data"],
+            "missing_fields": self.check.missing_fields(),
         }
 
 
@@ -320,8 +326,13 @@ def recommend(
             checks[pid] = evaluate_site(zone, site, project, ledger, classification=cls)
         return checks[pid]
 
+    named_park = project_park(zone, project)
+
     def hopeless(pid: str) -> bool:
-        """A parcel whose cluster cannot admit the project (checked fully only for the nearest miss)."""
+        """A parcel whose cluster cannot admit the project, or outside the park the project names
+        (checked fully only for the nearest miss)."""
+        if named_park is not None and str(records[pid].get("park")) != named_park:
+            return True
         cl = known_clusters.get(str(records[pid].get("cluster")))
         return cl is not None and cluster_admits(zone, cl, cls) == "fail"
 
@@ -392,7 +403,9 @@ def recommend(
             fails = len(c.failed_rules()) + (0 if c.area_mu + _EPS >= demand else 1)
             return (fails, -_num(records[pid]["score"]), -c.area_mu, pid)
 
-        closest = check(min(ids, key=miss))
+        # a project that names a park misses nearest there, when that park has any parcel left
+        near = [pid for pid in ids if named_park is None or str(records[pid].get("park")) == named_park]
+        closest = check(min(near or ids, key=miss))
     if not candidates and note is None:
         if not ids:
             note = msg("recommend.no_vacant")
@@ -470,11 +483,14 @@ def _entry(
     klass, klass_en = klass_of("class"), klass_of("class_en") or klass_of("class")
     ja = chk.max_justified_mu
     justified = "" if ja is None else msg("recommend.reason.justified", justified=fmt(ja))
-    rules = (
-        msg("recommend.reason.review", rules=[msg(rule_label(r)) for r in review])
-        if review
-        else msg("recommend.reason.all_pass")
+    missing = chk.missing_fields()
+    rules: Shown = (
+        msg("recommend.reason.review", rules=[msg(rule_label(r)) for r in review]) if review else ""
     )
+    if missing:
+        rules = msg("recommend.reason.needs_data", fields=field_labels(missing), review=rules)
+    elif not review:
+        rules = msg("recommend.reason.all_pass")
     unset_note = "" if unset is None else msg("recommend.reason.unset", note=unset_admits_message(unset))
     if kind == "parcel":
         klass_text = msg("recommend.reason.class", klass=Name(klass, klass_en)) if klass else ""

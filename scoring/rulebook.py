@@ -15,16 +15,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
-from gis.messages import Joined, Message, Name
+from gis.messages import Joined, Message, Name, joined, msg
 from scoring.capacity import CapacityLedger
 from scoring.industry import Classification
-from scoring.project import Project
+from scoring.project import FIELD_LABEL_IDS, Project
 from scoring.site import Site
 from scoring.thresholds import JustifiedArea, Thresholds
 from scoring.zone import ZoneConfig
 
-Status = Literal["pass", "fail", "review"]
-SEVERITY: dict[str, int] = {"pass": 0, "review": 1, "fail": 2}
+#: A rule's outcome and a check's verdict: ``pass``; ``review`` (a person must judge: 规模控制, the
+#: catch-all, reserve land …); ``needs_data`` (the project did not declare a figure the rule
+#: needs — the outcome names the field to fill); ``fail``.
+Status = Literal["pass", "needs_data", "review", "fail"]
+#: Every status, mildest first (the order of :data:`SEVERITY`).
+STATUSES: tuple[Status, ...] = ("pass", "review", "needs_data", "fail")
+#: How bad a status is: the verdict is the worst rule (fail > needs_data > review > pass).
+SEVERITY: dict[str, int] = {s: i for i, s in enumerate(STATUSES)}
+#: The message id naming each status (需复核, 需补充资料 …).
+STATUS_IDS: dict[str, str] = {s: f"status.{s}" for s in STATUSES}
 #: Tolerance of the comparisons (values within it of a threshold meet it).
 EPS = 1e-9
 
@@ -33,7 +41,7 @@ Shown = Message | Name | Joined | str
 
 
 def worst(statuses: list[str] | tuple[str, ...]) -> Status:
-    """Return the worst status (fail > review > pass); "pass" for none."""
+    """Return the worst status (fail > needs_data > review > pass); "pass" for none."""
     return cast(Status, max(statuses, key=SEVERITY.__getitem__, default="pass"))
 
 
@@ -57,6 +65,8 @@ class RuleResult:
     unit: Shown | None
     source: Shown
     message: Message
+    #: The project fields to fill (``land_mu`` …) when the status is ``needs_data``.
+    fields: tuple[str, ...] = ()
     #: "warning" for a pass that a planner must see (a partial constraint), else None.
     level: str | None = None
 
@@ -70,8 +80,39 @@ class RuleResult:
             "unit": self.unit,
             "source": self.source,
             "message": self.message,
+            "fields": list(self.fields),
             "level": self.level,
         }
+
+
+def field_labels(fields: tuple[str, ...] | list[str]) -> Joined:
+    """Return the form labels of project ``fields`` (用地需求（亩） …) as a list in a sentence."""
+    return joined([msg(FIELD_LABEL_IDS[f]) for f in fields])
+
+
+def needs_data(
+    rule: str,
+    fields: tuple[str, ...],
+    *,
+    value: Any = None,
+    threshold: Any = None,
+    unit: Shown | None = None,
+    source: Shown,
+    message: str,
+    params: Mapping[str, Any] | None = None,
+) -> RuleResult:
+    """Return a ``needs_data`` outcome: the project did not declare ``fields``; ``message`` (an id)
+    gets ``params`` and ``field`` (the fields' form labels, in the user's language at the edge)."""
+    return RuleResult(
+        rule,
+        "needs_data",
+        value,
+        threshold,
+        unit,
+        source,
+        msg(message, field=field_labels(fields), **(params or {})),
+        fields,
+    )
 
 
 def _jsonable(v: Any) -> Any:

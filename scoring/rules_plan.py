@@ -11,8 +11,8 @@ from gis.errors import SchemaError
 from gis.messages import Message, Name, joined, msg
 from scoring.citations import cite, table
 from scoring.industry import Classification
-from scoring.rulebook import RuleInputs, RuleResult, Shown, Status, against, fmt
-from scoring.zone import Cluster, Park, ZoneConfig
+from scoring.rulebook import RuleInputs, RuleResult, Shown, Status, against, fmt, needs_data
+from scoring.zone import Admit, Cluster, Park, ZoneConfig
 
 #: 发展导向 levels (the zone file's ``level``) and the message ids naming them in English.
 GUIDANCE_IDS: dict[str, str] = {
@@ -71,12 +71,14 @@ def rule_positive_list(x: RuleInputs) -> RuleResult:
                     listed=listed,
                 ),
             )
-        return _pl(
-            "review",
-            label,
-            listed,
-            cite(ind.source),
-            msg("rule.positive_list.no_branch", industry=industry, listed=listed),
+        return needs_data(
+            "positive_list",
+            ("branch",),
+            value=label,
+            threshold=listed,
+            source=cite(ind.source),
+            message="rule.positive_list.no_branch",
+            params={"industry": industry, "listed": listed},
         )
     if cls.kind == "encouraged":
         ca = zone.positive_list.catch_all
@@ -115,11 +117,61 @@ def unset_admits_message(cl: Cluster) -> Message:
     return msg("rule.cluster.unset", cluster=cluster_name(cl))
 
 
+def catch_all_name(zone: ZoneConfig) -> Shown:
+    """Return the positive list's catch-all (其它国家鼓励发展的产业项目) in each language."""
+    ca = zone.positive_list.catch_all
+    return Name(ca.name, ca.name_en) if ca else msg("industry.encouraged")
+
+
+def encouraged_entry(zone: ZoneConfig, cl: Cluster, cls: Classification) -> Admit | None:
+    """Return the cluster's catch-all entry whose words (表8-1's directions, e.g. 3D打印) the
+    catch-all project's description contains; None otherwise (or for another kind of project)."""
+    if cls.kind != "encouraged" or not cls.description:
+        return None
+    for a in cl.admits or []:
+        if zone.is_catch_all(a.industry) and any(w in cls.description for w in a.encouraged or []):
+            return a
+    return None
+
+
+def admitted_entry(zone: ZoneConfig, cl: Cluster, cls: Classification) -> Admit | None:
+    """Return the entry of ``cl.admits`` that admits the classified project, or None."""
+    hit = encouraged_entry(zone, cl, cls)
+    if hit is not None or cls.industry is None:
+        return hit
+    for a in cl.admits or []:
+        if zone.find_industry(a.industry) == cls.industry:
+            if a.branches is None or (cls.branch is not None and cls.branch.name in a.branches):
+                return a
+    return None
+
+
+def admit_basis(a: Admit | None) -> Shown:
+    """Return whose judgement an admitted entry is: 表8-1, or 本系统判断 with the zone file's note
+    ("" when unstated)."""
+    if a is None or a.basis is None:
+        return ""
+    if a.basis == "plan":
+        return msg("admit.basis.plan")
+    return msg("admit.basis.parksite", note=a.note or "")
+
+
 def admits_text(zone: ZoneConfig, cl: Cluster) -> Shown:
-    """Return what a cluster admits: its industries (with their 二级产业方向) and 产业备用地's
-    encouraged projects, or "none"."""
+    """Return what a cluster admits: its industries (with their 二级产业方向, or for the catch-all
+    the words of 表8-1), each marked 本系统判断 when it is the zone file's judgement, and 产业备用地's
+    encouraged projects; or "none"."""
     parts: list[Shown] = []
     for a in cl.admits or []:
+        if zone.is_catch_all(a.industry):
+            parts.append(
+                msg(
+                    "cluster.admits_words",
+                    name=catch_all_name(zone),
+                    words=joined(a.encouraged or []),
+                    basis=msg("admit.mark.parksite") if a.basis == "parksite" else "",
+                )
+            )
+            continue
         ind = zone.find_industry(a.industry)
         name: Shown = Name(ind.name, ind.name_en) if ind else a.industry
         if a.branches:
@@ -128,6 +180,8 @@ def admits_text(zone: ZoneConfig, cl: Cluster) -> Shown:
                 br = ind.branch(b) if ind else None
                 brs.append(Name(br.name, br.name_en) if br else b)
             name = msg("cluster.admits_with_branches", industry=name, branches=brs)
+        if a.basis == "parksite":
+            name = msg("cluster.admits_marked", name=name, mark=msg("admit.mark.parksite"))
         parts.append(name)
     if cl.admits_encouraged_under_review:
         parts.append(msg("cluster.admits_encouraged"))
@@ -138,6 +192,9 @@ def admitting_clusters(zone: ZoneConfig, cls: Classification) -> list[tuple[Park
     """Return the (park, cluster) pairs whose ``admits`` name the project's industry and branch."""
     out = []
     for park, cl in zone.clusters():
+        if encouraged_entry(zone, cl, cls) is not None:
+            out.append((park, cl))
+            continue
         for a in cl.admits or []:
             if cls.industry is not None and zone.find_industry(a.industry) == cls.industry:
                 if a.branches is None or cls.branch is None or cls.branch.name in a.branches:
@@ -147,21 +204,22 @@ def admitting_clusters(zone: ZoneConfig, cls: Classification) -> list[tuple[Park
 
 
 def cluster_admits(zone: ZoneConfig, cl: Cluster, cls: Classification) -> Status:
-    """Return whether cluster ``cl`` admits the classified project: pass, review or fail (表8-1)."""
+    """Return whether cluster ``cl`` admits the classified project (表8-1): pass; needs_data when
+    the cluster admits only some 二级产业方向 of the project's industry and the project names none;
+    review for 产业备用地 or a cluster whose admits are not set yet; else fail."""
     if cls.kind == "outside":
         return "fail"
     if cls.kind == "industry_only" and cls.branch_text:
         return "fail"  # a listed industry's unlisted direction is outside the list
-    entry = None
-    if cls.industry is not None:
-        entry = next((a for a in cl.admits or [] if zone.find_industry(a.industry) == cls.industry), None)
-    if entry is not None:
-        if entry.branches is None:
-            return "pass"
-        if cls.branch is None:
-            return "review"
-        if cls.branch.name in entry.branches:
-            return "pass"
+    if encouraged_entry(zone, cl, cls) is not None:
+        return "pass"  # 表8-1 names what the catch-all project is (3D打印 …) in this cluster
+    entries = []
+    if cls.industry is not None:  # one industry may have several entries (each with its basis)
+        entries = [a for a in cl.admits or [] if zone.find_industry(a.industry) == cls.industry]
+    if admitted_entry(zone, cl, cls) is not None:
+        return "pass"
+    if entries and cls.branch is None:
+        return "needs_data"  # the cluster admits some branches: the project must name its own
     if cl.admits is None or cl.admits_encouraged_under_review:
         return "review"  # not set yet, or 产业备用地
     return "fail"
@@ -175,7 +233,7 @@ def rule_cluster(x: RuleInputs) -> RuleResult:
     cl = cluster_or_error(zone, site.cluster)
     status = cluster_admits(zone, cl, cls)
     name, admits, label = cluster_name(cl), admits_text(zone, cl), cls.label()
-    source = cite(cl.source)
+    source: Shown = cite(cl.source)
     if status == "review" and cl.admits_unset:
         return RuleResult("cluster", status, name, None, None, source, unset_admits_message(cl))
     elsewhere = [] if status == "pass" else admitting_clusters(zone, cls)
@@ -183,14 +241,25 @@ def rule_cluster(x: RuleInputs) -> RuleResult:
         msg("cluster.in_park", cluster=cluster_name(c), park=Name(p.name, p.name_en)) for p, c in elsewhere
     ]
     if status == "pass":
-        m = msg("rule.cluster.pass", cluster=name, label=label)
+        entry = admitted_entry(zone, cl, cls)
+        m = msg("rule.cluster.pass", cluster=name, label=label, basis=admit_basis(entry))
+        if entry is not None and entry.basis == "parksite":
+            source = msg("source.parksite_judgement", source=source)
     elif status == "review" and cl.admits_encouraged_under_review:
         if where:
             m = msg("rule.cluster.reserve_elsewhere", cluster=name, label=label, where=where)
         else:
             m = msg("rule.cluster.reserve", cluster=name, label=label)
-    elif status == "review":
-        m = msg("rule.cluster.no_branch", cluster=name, admits=admits)
+    elif status == "needs_data":
+        return needs_data(
+            "cluster",
+            ("branch",),
+            value=name,
+            threshold=admits,
+            source=source,
+            message="rule.cluster.no_branch",
+            params={"cluster": name, "admits": admits},
+        )
     elif where:
         m = msg("rule.cluster.fail_elsewhere", cluster=name, label=label, admits=admits, where=where)
     else:
@@ -335,8 +404,12 @@ def rule_online_monitoring(x: RuleInputs) -> RuleResult:
             "online_monitoring", "pass", mon, False, None, src, msg("rule.online_monitoring.not_required")
         )
     if mon is None:
-        return RuleResult(
-            "online_monitoring", "review", None, True, None, src, msg("rule.online_monitoring.undeclared")
+        return needs_data(
+            "online_monitoring",
+            ("online_monitoring",),
+            threshold=True,
+            source=src,
+            message="rule.online_monitoring.undeclared",
         )
     if mon:
         return RuleResult(
@@ -366,14 +439,14 @@ def rule_waste_treatment(x: RuleInputs) -> RuleResult:
         )
     thr, src = cond.waste_treatment_pct_min, _condition_source(x)
     if pct is None:
-        return RuleResult(
+        return needs_data(
             "waste_treatment",
-            "review",
-            None,
-            thr,
-            "%",
-            src,
-            msg("rule.waste_treatment.undeclared", threshold=fmt(thr)),
+            ("waste_treatment_pct",),
+            threshold=thr,
+            unit="%",
+            source=src,
+            message="rule.waste_treatment.undeclared",
+            params={"threshold": fmt(thr)},
         )
     return against(
         "waste_treatment",
@@ -387,29 +460,28 @@ def rule_waste_treatment(x: RuleInputs) -> RuleResult:
 
 
 def rule_water_energy(x: RuleInputs) -> RuleResult | None:
-    """Energy and water use per 万元 of output, when declared: the plan sets no number (表9-6
-    note: industry norms), so always review. None when the project declares neither."""
+    """Energy and water use per 万元 of output, when declared, against the 表9-6 norm (one merged
+    cell for every row: industry norms and cleaner-production standards, no number): always
+    review — a person compares them with the norm. None when the project declares neither (the
+    plan sets no figure a project could be said to lack)."""
     p, cond = x.project, x.classification.condition
     if p.energy_tce_per_wan is None and p.water_m3_per_wan is None:
         return None
+    written = cond.water_energy if cond and cond.water_energy else None
+    norm = Name(written or msg("rule.water_energy.default_norm"), msg("rule.water_energy.norms"))
+    source = msg("source.table_note", table=table("9-6"))
     parts: list[Shown] = []
     if p.energy_tce_per_wan is not None:
         parts.append(msg("rule.water_energy.energy", value=fmt(p.energy_tce_per_wan, 4)))
     if p.water_m3_per_wan is not None:
         parts.append(msg("rule.water_energy.water", value=fmt(p.water_m3_per_wan, 4)))
     value = joined(parts, "semicolon")
-    written = cond.water_energy if cond and cond.water_energy else None
-    norm = Name(written or msg("rule.water_energy.default_norm"), msg("rule.water_energy.norms"))
-    against_norm = Name(
-        written.removeprefix("参考") if written else msg("rule.water_energy.default_norm"),
-        msg("rule.water_energy.norms"),
-    )
     return RuleResult(
         "water_energy",
         "review",
         value,
         norm,
         None,
-        msg("source.table_note", table=table("9-6")),
-        msg("rule.water_energy.review", value=value, norm=against_norm),
+        source,
+        msg("rule.water_energy.review", value=value, norm=norm),
     )

@@ -12,8 +12,10 @@ import math
 from gis.messages import Message, Name, joined, msg
 from scoring.capacity import Service
 from scoring.citations import table
-from scoring.rulebook import EPS, RuleInputs, RuleResult, Shown, against, fmt
+from scoring.project import project_park
+from scoring.rulebook import EPS, RuleInputs, RuleResult, Shown, against, fmt, needs_data
 from scoring.site import AVAILABLE_STATUSES, PARCEL_STATUS_IDS, truthy
+from scoring.zone import ZoneConfig
 
 UNIT_MU = msg("unit.mu")
 UNIT_POINTS = msg("unit.points")
@@ -122,18 +124,45 @@ def rule_suitability(x: RuleInputs) -> RuleResult:
     )
 
 
+def rule_park(x: RuleInputs) -> RuleResult | None:
+    """The site lies in the park the project names (``project.park``); None when it names none."""
+    named = project_park(x.zone, x.project)
+    if named is None:
+        return None
+    want = x.zone.park(named)
+    want_name = Name(want.name, want.name_en)
+    source = msg("source.project_park")
+    if x.site.park == named:
+        return RuleResult(
+            "park", "pass", want_name, want_name, None, source, msg("rule.park.pass", park=want_name)
+        )
+    here: Shown = msg("common.none")
+    if x.site.park is not None and any(p.id == x.site.park for p in x.zone.parks):
+        p = x.zone.park(x.site.park)
+        here = Name(p.name, p.name_en)
+    return RuleResult(
+        "park", "fail", here, want_name, None, source, msg("rule.park.fail", park=want_name, here=here)
+    )
+
+
 # --------------------------------------------------------------------------- the area
 
 
 def rule_land_demand(x: RuleInputs) -> RuleResult:
     """The site's net buildable area (its area without a land basis) covers the project's
-    declared land demand (review when it declares none)."""
+    declared land demand (needs_data when it declares none)."""
     a = x.land.net_mu if x.land is not None else x.site.area_mu
     d = x.project.land_mu
     source = msg("source.land_demand")
     if d is None:
-        return RuleResult(
-            "land_demand", "review", a, None, UNIT_MU, source, msg("rule.land_demand.undeclared", area=fmt(a))
+        return needs_data(
+            "land_demand",
+            ("land_mu",),
+            value=a,
+            unit=UNIT_MU,
+            source=source,
+            message="rule.land_demand.undeclared",
+            params={"area": fmt(a)},
         )
     return against(
         "land_demand",
@@ -210,14 +239,13 @@ def _capacity(x: RuleInputs, rule: str, service: Service, what_id: str, field_na
     src = capacity_source(ledger.power_factor, ledger.wastewater_ratio, service)
     need = ledger.demand(project).of(service)
     if need is None:
-        return RuleResult(
+        return needs_data(
             rule,
-            "review",
-            None,
-            None,
-            unit,
-            src,
-            msg("rule.capacity.undeclared", what=what, field=field_name),
+            (field_name,),
+            unit=unit,
+            source=src,
+            message="rule.capacity.undeclared",
+            params={"what": what},
         )
     if site.park is None:
         return RuleResult(rule, "review", need, None, unit, src, msg("rule.capacity.no_park"))
@@ -255,12 +283,19 @@ def _capacity(x: RuleInputs, rule: str, service: Service, what_id: str, field_na
             "need": fmt(need),
             "unit": unit,
             "how": how,
-            "facilities": list(sup.facilities),
+            "facilities": [facility_name(x.zone, n) for n in sup.facilities],
             "spare": fmt(sup.spare),
             "after": after,
         },
         at_most=True,
     )
+
+
+def facility_name(zone: ZoneConfig, name: str) -> Shown:
+    """Return a facility's name, marked illustrative when the zone file says the plan does not
+    name it (``services.facilities``: the sample's 水头 substation, 双池 karst wells …)."""
+    f = zone.facility(name)
+    return msg("facility.illustrative", name=name) if f is not None and f.illustrative else name
 
 
 def capacity_source(power_factor: float, wastewater_ratio: float, service: Service) -> Message:

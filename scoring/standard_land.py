@@ -101,6 +101,23 @@ def _r(x: float | None) -> float | None:
     return None if x is None else round(x, 4)
 
 
+def _admitted_industries(zone: ZoneConfig, cl: Cluster) -> list[tuple[Industry, list[str] | None]]:
+    """Return the industries a cluster admits, each once (entries of one industry merged), with
+    the admitted 二级产业方向 in the entries' order (None: all of them)."""
+    merged: dict[str, tuple[Industry, list[str] | None]] = {}
+    for adm in cl.admits or []:
+        ind = zone.find_industry(adm.industry)
+        if ind is None:
+            continue
+        _, had = merged.get(ind.name, (ind, []))
+        brs = None if had is None or adm.branches is None else had + [b for b in adm.branches if b not in had]
+        merged[ind.name] = (ind, brs)
+    return [
+        (ind, None if brs is not None and set(brs) == {b.name for b in ind.branches} else brs)
+        for ind, brs in merged.values()
+    ]
+
+
 def _rows_for_industry(
     zone: ZoneConfig, ind: Industry, branches: list[str] | None, area: float, source: Name
 ) -> list[IndicatorRow]:
@@ -217,10 +234,14 @@ def standard_land_sheet(zone: ZoneConfig, parcel_row: pd.Series) -> StandardLand
         )
 
     rows: list[IndicatorRow] = []
+    for ind, branches in _admitted_industries(zone, cl):
+        rows += _rows_for_industry(zone, ind, branches, area, cite(cl.source))
+    ca = zone.positive_list.catch_all
     for adm in cl.admits or []:
-        ind = zone.find_industry(adm.industry)
-        if ind is not None:
-            rows += _rows_for_industry(zone, ind, adm.branches, area, cite(cl.source))
+        if zone.is_catch_all(adm.industry) and adm.encouraged and ca is not None:
+            # 表8-1's words for catch-all projects (3D打印 …): admitted, the positive list under review
+            words = tuple(adm.encouraged)
+            rows.append(_row(zone, ca.name, ca.name_en, words, None, area, cite(cl.source), review=True))
     name = Name(cl.name, cl.name_en)
     notes: list[Message] = []
     if cl.admits_unset:

@@ -59,11 +59,36 @@ class ZoneInfo(_Model):
         return v
 
 
+#: Whose judgement an admitted industry is: the plan's table (表8-1 names it in the cluster's
+#: directions) or the zone file's own reading (本系统判断).
+AdmitBasis = Literal["plan", "parksite"]
+
+
 class Admit(_Model):
-    """An industry (产业大类) a cluster admits; ``branches`` limits it to some 二级产业方向."""
+    """An industry (产业大类) a cluster admits; ``branches`` limits it to some 二级产业方向.
+
+    ``industry`` may be the positive list's catch-all (其它国家鼓励发展的产业项目) with
+    ``encouraged``: the words of 表8-1's directions (3D打印 …) a catch-all project's description
+    must contain to be admitted here. ``basis`` says whose judgement the entry is (``plan``: 表8-1
+    names it; ``parksite``: the zone file's own reading, with ``note`` saying why); null when
+    unstated (an entry written on the map)."""
 
     industry: str
     branches: list[str] | None = None
+    encouraged: list[str] | None = Field(
+        None, description="catch-all only: words of 表8-1 a project's encouraged_description must contain"
+    )
+    basis: AdmitBasis | None = None
+    note: str | None = Field(None, description="why, for an entry that is the zone file's judgement")
+
+    def stored(self) -> dict[str, object]:
+        """Return the entry as stored (JSON): ``industry`` and ``branches``, and ``encouraged``,
+        ``basis`` and ``note`` only when set."""
+        out: dict[str, object] = {"industry": self.industry, "branches": self.branches}
+        for key in ("encouraged", "basis", "note"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        return out
 
 
 class Cluster(_Model):
@@ -105,6 +130,9 @@ class ParkServices(_Model):
     wastewater_capacity_future_m3_per_day: NonNeg | None = Field(
         default=None, description="design capacity after planned works (远期)"
     )
+    facilities: list[ServiceFacility] = Field(
+        default_factory=list, description="which of the names above the plan names (else illustrative)"
+    )
     source: Source | None = None
 
     @model_validator(mode="after")
@@ -116,6 +144,24 @@ class ParkServices(_Model):
         )
         if self.source is None and any(v is not None for v in figures):
             raise ValueError("services with figures (kV, m³/d) need a source")
+        return self
+
+
+class ServiceFacility(_Model):
+    """A facility the zone file names among a park's services, and whether the plan names it:
+    ``illustrative`` facilities are the sample's (the plan does not name them), ``note`` and
+    ``note_en`` say what the plan says instead."""
+
+    name: str
+    illustrative: bool = False
+    note: str | None = None
+    note_en: str | None = None
+    source: Source
+
+    @model_validator(mode="after")
+    def _illustrative_has_note(self) -> ServiceFacility:
+        if self.illustrative and not (self.note and self.note_en):
+            raise ValueError(f"illustrative facility {self.name!r} needs note and note_en")
         return self
 
 
@@ -197,6 +243,25 @@ class AdmissionCondition(_Model):
     waste_treatment_pct_min: Pct
     water_energy: str | None = Field(None, description="单位产值水耗/能耗: per industry norms")
     source: Source
+
+
+class ProjectPhase(_Model):
+    """A 建设时序 of the plan's project list (计划实施 …)."""
+
+    name: str
+    name_en: str
+
+
+class ProjectPhases(_Model):
+    """The plan's 建设时序 in the order projects are placed (``parksite plan-report --allocate``)."""
+
+    order: list[ProjectPhase] = Field(min_length=1)
+    source: Source
+
+    def rank(self, phase: str) -> int:
+        """Return the place of ``phase`` in :attr:`order` (phases not listed come last)."""
+        names = [p.name for p in self.order]
+        return names.index(phase) if phase in names else len(names)
 
 
 class PlanTargets(_Model):
@@ -407,6 +472,7 @@ class ZoneConfig(_Model):
     positive_list: PositiveList
     admission: list[AdmissionCondition] = Field(min_length=1)
     targets: PlanTargets | None = None
+    project_phases: ProjectPhases | None = None
     land_controls: LandControls | None = None
     land: LandRules | None = Field(default=None, description="the land basis of a check (scoring.land)")
     land_codes: dict[str, CodeTable] = Field(
@@ -442,6 +508,15 @@ class ZoneConfig(_Model):
             for c_i, cl in enumerate(park.clusters):
                 for a_i, adm in enumerate(cl.admits or []):
                     where = f"parks.{p_i}.clusters.{c_i}.admits.{a_i}"
+                    if self.is_catch_all(adm.industry):
+                        if not adm.encouraged or adm.branches:
+                            problems.append(
+                                f"{where}: the catch-all {adm.industry!r} is admitted by words "
+                                "(encouraged: [3D打印, …]), without branches"
+                            )
+                        continue
+                    if adm.encouraged:
+                        problems.append(f"{where}.encouraged: only for the catch-all, not {adm.industry!r}")
                     admitted = self.find_industry(adm.industry)
                     if admitted is None:
                         problems.append(f"{where}.industry: {adm.industry!r} is not on the positive list")
@@ -461,6 +536,19 @@ class ZoneConfig(_Model):
         for ind in self.positive_list.industries:
             if name == ind.name or name in ind.aliases:
                 return ind
+        return None
+
+    def is_catch_all(self, name: str) -> bool:
+        """Return True when ``name`` is the positive list's catch-all (其它国家鼓励发展的产业项目)."""
+        ca = self.positive_list.catch_all
+        return ca is not None and name in {ca.name, ca.name_en}
+
+    def facility(self, name: str) -> ServiceFacility | None:
+        """Return what the zone file says of a service facility named ``name`` (None: nothing)."""
+        for p in self.parks:
+            for f in p.services.facilities:
+                if f.name == name:
+                    return f
         return None
 
     def admission_for(self, industry: Industry, branch: Branch | None = None) -> AdmissionCondition | None:

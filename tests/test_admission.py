@@ -65,10 +65,14 @@ def test_plan_project_1_passes_on_20_mu():
     )
 
 
-def test_review_verdict_when_figures_are_undeclared():
+def test_needs_data_verdict_names_the_field_to_fill():
     r = check_project(jiaokou(), row(), project(online_monitoring=None), ledger())
-    assert r.verdict == "review"
-    assert [x.rule for x in r.with_status("review")] == ["online_monitoring"]
+    assert r.verdict == "needs_data"
+    assert [x.rule for x in r.with_status("needs_data")] == ["online_monitoring"]
+    assert r.rule("online_monitoring").fields == ("online_monitoring",)
+    assert r.missing_fields() == ["online_monitoring"]
+    assert zh(r.rule("online_monitoring")).endswith("请填写“在线监测”")
+    assert render(r.rule("online_monitoring").message, "en").endswith("fill in “Online monitoring”")
 
 
 def test_fail_beats_review():
@@ -89,7 +93,17 @@ def test_json_shape_and_language():
     assert d["verdict"] == "pass" and d["max_justified_mu"] == 240.0
     assert d["max_justified_basis"] == "Table 9-6, Al-Mg new materials"
     rule = d["rules"][2]
-    assert set(rule) == {"rule", "status", "value", "threshold", "unit", "source", "message", "level"}
+    assert set(rule) == {
+        "rule",
+        "status",
+        "value",
+        "threshold",
+        "unit",
+        "source",
+        "message",
+        "fields",
+        "level",
+    }
     assert rule == {
         "rule": "investment_intensity",
         "status": "pass",
@@ -99,6 +113,7 @@ def test_json_shape_and_language():
         "source": "Table 9-6, Al-Mg new materials",
         "message": "investment intensity = 60000 10k yuan ÷ 20 mu (whole net buildable land) = "
         "3000 10k yuan/mu ≥ 250 10k yuan/mu",
+        "fields": [],
         "level": None,
     }
     z = render_value(r.to_dict(), "zh")["rules"][2]
@@ -186,7 +201,7 @@ def test_industry_without_a_row_goes_to_review_with_the_reference_targets():
         (("高技术产业（制造）", "光电产业", "st-hitech"), 100, True, "pass", "pass"),
         (("铝镁新材料", "铝基新材料", "sc-almg"), 98, True, "pass", "pass"),  # ≥98
         (("铝镁新材料", "铝基新材料", "sc-almg"), 97.5, False, "fail", "fail"),
-        (("新能源产业", "风光分布式开发", "st-newenergy"), None, None, "review", "review"),
+        (("新能源产业", "风光分布式开发", "st-newenergy"), None, None, "needs_data", "needs_data"),
     ],
 )
 def test_monitoring_and_waste(branch_industry, pct, monitoring, waste_status, mon_status):
@@ -221,7 +236,7 @@ def test_water_energy_rule_only_when_declared():
     "industry, branch, description, cluster, pl_status, cl_status",
     [
         ("铝镁新材料", "氧化铝", None, "sc-almg", "review", "pass"),  # 规模控制
-        ("铝镁新材料", None, None, "sc-almg", "review", "pass"),  # no branch
+        ("铝镁新材料", None, None, "sc-almg", "needs_data", "pass"),  # no branch: fill it in
         ("铝镁新材料", "电解铝", None, "sc-almg", "fail", "fail"),  # listed industry, unlisted direction
         ("煤焦化", None, None, "sc-almg", "fail", "fail"),  # outside the list
         ("other", None, "装配式建筑", "sc-reserve", "review", "review"),  # 产业备用地
@@ -239,7 +254,7 @@ def test_water_energy_rule_only_when_declared():
         ),  # Shuitou admits Mg and Al materials only
         ("智能制造产业", "智能消费设备", None, "st-hitech", "pass", "pass"),
         ("智能制造产业", "智能铸造", None, "st-hitech", "pass", "fail"),
-        ("智能制造产业", None, None, "st-hitech", "review", "review"),
+        ("智能制造产业", None, None, "st-hitech", "needs_data", "needs_data"),  # admits some branches
         ("资源综合利用产业", "有机肥饲料生产", None, "sc-almg", "pass", "fail"),  # sc-almg: 赤泥 only
         ("资源综合利用产业", "有机肥饲料生产", None, "sc-smart", "pass", "pass"),
     ],
@@ -337,9 +352,13 @@ def test_land_demand_not_covered():
     assert zh(ld) == "地块可建设净用地 20 亩 < 用地需求 30 亩，差 10 亩"
 
 
-def test_land_demand_undeclared_is_review():
+def test_land_demand_undeclared_needs_data():
     r = check_project(jiaokou(), row(mu=20), project(land_mu=None), ledger())
-    assert status_of(r, "land_demand") == "review"
+    assert status_of(r, "land_demand") == "needs_data"
+    assert r.rule("land_demand").fields == ("land_mu",)
+    assert zh(r.rule("land_demand")) == (
+        "项目未申报用地需求（地块可建设净用地 20 亩）：需补充资料，请填写“用地需求（亩）”"
+    )
 
 
 def test_oversized_parcel_is_review_with_the_excess_and_intensity_fails():
@@ -410,7 +429,9 @@ def test_capacity_without_ledger_or_declared_demand_is_review():
     ] * 3
     assert r.verdict == "review"
     r = check_project(jiaokou(), row(), project(power_kw=None, water_m3_per_day=None), ledger())
-    assert zh(r.rule("power_capacity")) == "项目未申报用电负荷"
+    assert r.verdict == "needs_data"
+    assert zh(r.rule("power_capacity")) == "项目未申报用电负荷：需补充资料，请填写“用电负荷（kW）”"
+    assert r.missing_fields() == ["power_kw", "water_m3_per_day"]
 
 
 def test_capacity_drawdown_second_project_no_longer_fits():
@@ -607,3 +628,29 @@ def test_cluster_whose_admits_are_not_set_is_review(industry, branch, status):
         assert (
             en(rule) == f"{cl.name_en} admits nothing yet: review — set the industries it admits on the map"
         )
+
+
+def test_cli_check_json_and_text_say_what_to_fill(cli_zone, tmp_path):
+    """``parksite check`` on a project file without 三废 and power: ``--json`` gives needs_data with
+    the fields; the table says 需补充资料 and names the form fields (in the chosen language)."""
+    app, zone_file = cli_zone
+    f = tmp_path / "short.yaml"
+    f.write_text(
+        "name: 缺资料\nindustry: 铝镁新材料\nbranch: 铝基新材料\ninvestment_wan: 60000\noutput_wan: 150000\n"
+        "land_mu: 20\nwater_m3_per_day: 500\nonline_monitoring: true\n",
+        encoding="utf-8",
+    )
+    args = ["check", "--zone", str(zone_file), "--parcel", "SC-0001", "--project", str(f)]
+    res = CliRunner().invoke(app, [*args, "--json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.output)
+    assert (d["verdict"], d["missing_fields"]) == ("needs_data", ["waste_treatment_pct", "power_kw"])
+    assert {r["rule"]: r["fields"] for r in d["rules"] if r["fields"]} == {
+        "waste_treatment": ["waste_treatment_pct"],
+        "power_capacity": ["power_kw"],
+    }
+    res = CliRunner().invoke(app, args, env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    assert "需补充资料" in res.output and "请填写“用电负荷（kW）”" in res.output
+    res = CliRunner().invoke(app, [*args, "--lang", "en"], env={"COLUMNS": "250"})
+    assert "needs data" in res.output and "fill in “Power load (kW)”" in res.output

@@ -306,11 +306,35 @@ def test_a_parcel_taken_by_an_admitted_project_is_not_vacant_and_not_recommended
     assert [c["parcel_ids"] for c in rec.to_dict()["candidates"]] == [["P2"]]
 
 
+def test_a_check_that_needs_data_is_recorded_and_refused_at_admission(client):
+    """A project that declares no 三废达标处理率 and no power load: the check says needs_data and
+    names the fields (in the answer's language); it is stored as such and cannot be admitted."""
+    short = {**A, "name": "缺资料项目", "waste_treatment_pct": None, "power_kw": None}
+    d = check(client, "SC-0001", short, lang="zh")
+    assert d["verdict"] == "needs_data" and d["missing_fields"] == ["waste_treatment_pct", "power_kw"]
+    by_rule = rules(d)
+    assert by_rule["waste_treatment"]["status"] == "needs_data"
+    assert by_rule["waste_treatment"]["fields"] == ["waste_treatment_pct"]
+    assert by_rule["waste_treatment"]["message"].endswith("请填写“三废达标处理率（%）”")
+    assert by_rule["power_capacity"]["fields"] == ["power_kw"]
+    assert by_rule["investment_intensity"]["fields"] == []
+    before = snapshot(client)
+    r = admit(client, d["recorded"]["project_id"], ["SC-0001"], reason=REASON)
+    assert (r.status_code, r.json()["reason"]) == (409, "needs_data"), r.text
+    assert "三废达标处理率（%）、用电负荷（kW）" in r.json()["message_zh"]
+    assert "Three wastes treated to standard (%), Power load (kW)" in r.json()["message_en"]
+    assert snapshot(client) == before
+
+
 def test_the_routes_are_in_the_openapi_document(ro_client):
     paths = ro_client.get("/api/v1/openapi.json").json()["paths"]
     assert set(paths["/api/v1/projects/{project_id}/admission"]) == {"post", "delete"}
     assert "409" in paths["/api/v1/projects/{project_id}/admission"]["post"]["responses"]
     assert "get" in paths["/api/v1/projects"] and "get" in paths["/api/v1/projects/{project_id}"]
+    schemas = ro_client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+    statuses = ["pass", "needs_data", "review", "fail"]
+    assert schemas["CheckResponse"]["properties"]["verdict"]["enum"] == statuses
+    assert schemas["RuleOut"]["properties"]["status"]["enum"] == statuses
 
 
 def test_two_admissions_racing_for_the_last_capacity_one_wins(client, fresh_db, tmp_path):

@@ -9,6 +9,7 @@ The synthetic zone (tests/api_fixtures.py): 双池岩溶水井 2000 − 1200 = 8
 
 from __future__ import annotations
 
+import csv
 import json
 
 from typer.testing import CliRunner
@@ -109,3 +110,48 @@ def test_the_register_from_the_command_line(client, fresh_db, tmp_path):
     assert client.get(f"/api/v1/projects/{pid}", headers=auth(client, "viewer")).json()["status"] == "revoked"
     r = run(cli, ["projects", "list", "--status", "admitted"], env=env)
     assert r.exit_code == 0 and "项目A" not in r.output
+
+
+def test_standard_land_and_plan_report_read_the_database(client, fresh_db, tmp_path):
+    """``parksite standard-land`` and ``plan-report`` with ``PARKSITE_DATABASE_URL`` see a cluster
+    edited on the map and a parcel taken by an admission, as the API does."""
+    # a planner narrows 智能制造及资源综合利用组团 to 智能铸造 on the map
+    tag = client.get("/api/v1/clusters/sc-smart", headers=auth(client, "viewer")).headers["ETag"]
+    r = client.put(
+        "/api/v1/clusters/sc-smart",
+        json={"admits": [{"industry": "智能制造产业", "branches": ["智能铸造"]}]},
+        headers={**auth(client, "planner"), "If-Match": tag},
+    )
+    assert r.status_code == 200, r.text
+    sheet = cli_json(fresh_db, tmp_path, "standard-land", "--parcel", "SC-106")
+    assert [(x["industry"], x["branches"]) for x in sheet["industries"]] == [("智能制造产业", ["智能铸造"])]
+    api = client.get(
+        "/api/v1/parcels/SC-106/standard-land", params={"lang": "en"}, headers=auth(client, "viewer")
+    ).json()
+    assert sheet["industries"] == api["industries"]
+
+    def best_sites() -> set[str]:
+        out = tmp_path / "plan.csv"
+        r = CliRunner().invoke(
+            cli, ["plan-report", "--out", str(out), "--lang", "en"], env={"PARKSITE_DATABASE_URL": fresh_db}
+        )
+        assert r.exit_code == 0, (r.output, r.exception)
+        with out.open(encoding="utf-8-sig") as fh:
+            rows = list(csv.DictReader(fh))
+        assert len(rows) == 47
+        return {
+            pid for row in rows for site in row["Best sites"].split("; ") if site for pid in site.split("+")
+        }
+
+    assert "SC-101" in best_sites()
+    saved = client.post(
+        "/api/v1/projects", json={"parcel_id": "SC-101", "project": B}, headers=auth(client, "manager")
+    )
+    assert saved.status_code == 201, saved.text
+    r = client.post(
+        f"/api/v1/projects/{saved.json()['id']}/admission",
+        json={"parcel_ids": ["SC-101"], "reason": REASON},
+        headers=auth(client, "manager"),
+    )
+    assert r.status_code == 200, r.text
+    assert "SC-101" not in best_sites()  # taken by the admitted project

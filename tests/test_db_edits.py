@@ -298,6 +298,23 @@ def test_a_new_cluster_never_reuses_the_id_of_a_deleted_one(zone_db):
             None,
         ),
         ([{"industry": "新能源产业"}], [{"industry": "新能源产业", "branches": None}], None),
+        # 表8-1's words for the catch-all (3D打印), and whose judgement an entry is, are kept
+        (
+            [
+                {"industry": "其它国家鼓励发展的产业项目", "encouraged": ["3D打印"], "basis": "plan"},
+                {"industry": "现代服务业", "branches": ["高科技服务业"], "basis": "parksite", "note": "孵化"},
+            ],
+            [
+                {
+                    "industry": "其它国家鼓励发展的产业项目",
+                    "branches": None,
+                    "encouraged": ["3D打印"],
+                    "basis": "plan",
+                },
+                {"industry": "现代服务业", "branches": ["高科技服务业"], "basis": "parksite", "note": "孵化"},
+            ],
+            None,
+        ),
         ([{"industry": "造纸"}], None, "'造纸' is not an industry of the positive list"),
         (
             [{"industry": "铝镁新材料", "branches": ["钢铁"]}],

@@ -426,6 +426,40 @@ def test_verdicts_csv(zone, tmp_path):
     ]
 
 
+def test_verdicts_csv_says_needs_data_apart_from_review(zone, tmp_path):
+    factory = zone
+    with factory.begin() as s:
+        project = s.scalars(select(ProjectRow)).one()
+        parcel = s.scalars(select(ParcelRow).where(ParcelRow.parcel_id == "SC-0002")).one()
+        s.add(
+            CheckResultRow(
+                project_id=project.id,
+                parcel_id=parcel.id,
+                parcel_code="SC-0002",
+                verdict="needs_data",
+                checked_at=dt.datetime(2025, 3, 3, 8, 30, tzinfo=dt.UTC),
+                checked_by="张工",
+                rules=[
+                    {
+                        "rule": "waste_treatment",
+                        "status": "needs_data",
+                        "message": "项目未申报“三废”达标处理率：需补充资料",
+                        "fields": ["waste_treatment_pct"],
+                    },
+                    {"rule": "positive_list", "status": "review", "message": "规模控制"},
+                ],
+            )
+        )
+    out = export(factory, "csv", tmp_path / "verdicts.csv", table="verdicts")
+    df = pd.read_csv(out, encoding="utf-8-sig").set_index("地块编号")
+    assert df.loc["SC-0002", ["审查结论", "需补充资料项", "需审查项"]].tolist() == [
+        "需补充资料",
+        "三废处理率：项目未申报“三废”达标处理率：需补充资料",
+        "产业准入正面清单：规模控制",
+    ]
+    assert df.loc["SC-0001", "审查结论"] == "不通过" and pd.isna(df.loc["SC-0001", "需补充资料项"])
+
+
 # --------------------------------------------------------------------------- XLSX
 
 

@@ -12,7 +12,7 @@ from app.exports.plan_report import plan_report_table, report_records, write_pla
 from app.i18n import render, render_value, text
 from scoring.plan_allocation import allocate_projects
 from scoring.plan_projects import PlanProject, load_plan_projects
-from scoring.plan_report import ALLOC_COLUMNS, COLUMNS, plan_report
+from scoring.plan_report import ALLOC_COLUMNS, COLUMNS, allocation_order, plan_report
 from tests.admission_fixtures import ZONE_FILE, jiaokou, ledger, make_parcels, parcel, project
 
 #: The report's headers in each language (with and without the allocation columns).
@@ -78,7 +78,8 @@ def test_first_project_gets_the_best_parcel_the_second_the_next(competing):
     assert not a3.placed and a3.cause == "land_taken" and a3.parcel_ids == ()
     assert "单独评估时的推荐地块（A、B）已分配给前序项目（1. 铝基项目1、2. 铝基项目2）" in zh(a3.reason)
     assert "its own best sites (A, B) went to earlier projects (1. 铝基项目1, 2. 铝基项目2)" in en(a3.reason)
-    assert [r.verdict for r in competing.rows] == ["review", "review", "fail"]
+    # the plan projects declare no power or water (nor monitoring, 三废): they need data
+    assert [r.verdict for r in competing.rows] == ["needs_data", "needs_data", "fail"]
     assert competing.rows[1].best() == ["B"]  # the second project never sees A
 
 
@@ -107,10 +108,33 @@ def test_summary_totals(competing):
     assert english["projects placed"] == 2 and english["Shuangchi park land allocated (mu)"] == 50.0
 
 
-def test_order_decides(competing):
-    plans = [plan_project(2), plan_project(1)]
+@pytest.mark.parametrize(
+    "phases, expected",
+    [
+        # same 建设时序: 序号 decides, whatever the order of the file
+        (("计划实施", "计划实施"), [(1, ("A",), 1), (2, ("B",), 2)]),
+        # 计划实施 before 谋划储备 before 前期储备 (the zone file's project_phases), then 序号
+        (("谋划储备", "计划实施"), [(1, ("B",), 2), (2, ("A",), 1)]),
+        (("前期储备", "谋划储备"), [(1, ("B",), 2), (2, ("A",), 1)]),
+        (("计划实施", "前期储备"), [(1, ("A",), 1), (2, ("B",), 2)]),
+    ],
+)
+def test_phase_order_decides(phases, expected):
+    plans = [plan_project(2, phase=phases[1]), plan_project(1, phase=phases[0])]
     report = plan_report(jiaokou(), two_parcels(), plans, ledger=ledger(), allocate=True)
-    assert [(r.plan.number, r.allocation.parcel_ids) for r in report.rows] == [(2, ("A",)), (1, ("B",))]
+    rows = sorted(report.rows, key=lambda r: r.plan.number)
+    assert [(r.plan.number, r.allocation.parcel_ids, r.allocation.order) for r in rows] == expected
+
+
+def test_phase_order_is_read_from_the_zone_file():
+    z = jiaokou()
+    assert [p.name for p in z.project_phases.order] == ["计划实施", "谋划储备", "前期储备"]
+    reordered = z.model_copy(
+        update={"project_phases": z.project_phases.model_copy(update={"order": z.project_phases.order[::-1]})}
+    )
+    plans = [plan_project(1, phase="计划实施"), plan_project(2, phase="前期储备")]
+    assert allocation_order(z, plans) == [0, 1]
+    assert allocation_order(reordered, plans) == [1, 0]
 
 
 def test_capacity_runs_out():
@@ -238,5 +262,7 @@ def test_xlsx_colours_the_allocation_column(competing, tmp_path):
     assert [ws[i][col].value for i in (2, 3, 4)] == ["已分配", "已分配", "用地已被前序项目占用"]
     assert ws[2][col].fill.fgColor.rgb.endswith("C6EFCE") and ws[4][col].fill.fgColor.rgb.endswith("FFC7CE")
     summary = [list(r) for r in wb["汇总"].iter_rows(values_only=True)]
-    assert summary[1:4] == [["通过", 0], ["需复核", 2], ["不通过", 1]]
+    assert summary[1:5] == [["通过", 0], ["需补充资料", 2], ["需复核", 0], ["不通过", 1]]
+    why = [list(r) for r in wb["原因"].iter_rows(values_only=True)]
+    assert why[0][:2] == ["不通过", 1] and why[1][:2] == ["需补充资料", 2]
     assert ["已分配项目", 2] in summary and ["合计分配用地（亩）", 50] in summary

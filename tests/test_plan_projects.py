@@ -137,7 +137,7 @@ def test_plan_report_rows(report):
     # №1: justifies 240 亩, demand 0.8 × 240 = 192; AL-1 (200) fits, AL-2 (300) is too large
     r1 = rows[1]
     assert r1.max_justified_mu == pytest.approx(240.0) and r1.best() == ["AL-1"]
-    assert r1.verdict == "review"  # monitoring, 三废, power, water are not in the plan
+    assert r1.verdict == "needs_data"  # monitoring, 三废, power, water are not in the plan
     # №8 (catch-all, 表6-1 reference 200/300): min(12000/200, 18000/300) = 60, demand 48 → RS-1 (50)
     assert rows[8].max_justified_mu == pytest.approx(60.0) and rows[8].best() == ["RS-1"]
     # №28 生物健康 280/330: min(4000/280, 7000/330) = 14.29, demand 11.43 → BIO-1 (12)
@@ -157,8 +157,8 @@ def test_plan_report_rows(report):
     )
     # №39 (catch-all): min(10000/200, 15000/300) = 50 → RS-1 exactly
     assert rows[39].best() == ["RS-1"]
-    assert report.counts() == {"pass": 0, "review": 5, "fail": 42}
-    assert sorted(n for n, r in rows.items() if r.verdict == "review") == [1, 8, 25, 28, 39]
+    assert report.counts() == {"pass": 0, "review": 0, "needs_data": 5, "fail": 42}
+    assert sorted(n for n, r in rows.items() if r.verdict == "needs_data") == [1, 8, 25, 28, 39]
 
 
 def test_write_csv_and_xlsx(report, tmp_path):
@@ -170,7 +170,7 @@ def test_write_csv_and_xlsx(report, tmp_path):
         rows[0]["序号"] == "1" and rows[0]["投资（亿元）"] == "6.0" and rows[0]["投资（万元）"] == "60000.0"
     )
     assert rows[0]["最大可支撑用地（亩）"] == "240.0" and rows[0]["推荐地块/组合"] == "AL-1"
-    assert rows[0]["结论"] == "需复核" and rows[3]["结论"] == "不通过"
+    assert rows[0]["结论"] == "需补充资料" and rows[3]["结论"] == "不通过"
 
     xlsx = write_plan_report(report, tmp_path / "plan.xlsx")
     wb = load_workbook(xlsx)
@@ -183,7 +183,8 @@ def test_write_csv_and_xlsx(report, tmp_path):
     assert [[c.value for c in r] for r in wb["汇总"].iter_rows()] == [
         ["区划", "jiaokou"],
         ["通过", 0],
-        ["需复核", 5],
+        ["需补充资料", 5],
+        ["需复核", 0],
         ["不通过", 42],
     ]
     with pytest.raises(InputFileError, match="unknown report format"):
@@ -193,12 +194,14 @@ def test_write_csv_and_xlsx(report, tmp_path):
 def test_english_records_and_rich_table(report):
     rec = report.to_records()[0]  # by column key, texts as messages
     assert (
-        rec["number"] == 1 and rec["max_justified_mu"] == 240.0 and render(rec["verdict"], "en") == "review"
+        rec["number"] == 1
+        and rec["max_justified_mu"] == 240.0
+        and render(rec["verdict"], "en") == "needs data"
     )
     english = report_records(report, "en")[0]
     assert (
         english["No."] == 1
-        and english["Verdict"] == "review"
+        and english["Verdict"] == "needs data"
         and english["Phase"] == "planned for implementation"
     )
     console = Console(record=True, width=220)
@@ -221,7 +224,7 @@ def test_cli_plan_report(tmp_path, monkeypatch):
     )
     assert res.exit_code == 0, res.output
     assert out.is_file() and load_workbook(out)["规划项目选址"].max_row == 48
-    assert "通过 0，需复核 5，不通过 42" in res.output
+    assert "通过 0，需补充资料 5，需复核 0，不通过 42" in res.output
     res = CliRunner().invoke(app, ["plan-report", "--zone", str(zone_file), "--out", str(tmp_path / "r.txt")])
     assert res.exit_code != 0
 
@@ -246,7 +249,7 @@ def test_plan_report_allocate(plan):
     assert rows[2].allocation.cause == "rules"  # 51.2 亩 > RS-1 even alone
     s = report.summary
     assert (s.placed, s.not_placed) == (3, 44) and s.land_mu == {"shuitou": 0.0, "shuangchi": 262.0}
-    assert report.counts() == {"pass": 0, "review": 3, "fail": 44}
+    assert report.counts() == {"pass": 0, "review": 0, "needs_data": 3, "fail": 44}
 
 
 def test_cli_plan_report_allocate(tmp_path, monkeypatch):

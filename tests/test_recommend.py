@@ -193,9 +193,11 @@ def test_review_candidates_say_what_to_review():
     parcels = make_parcels(parcel("A", mu=30))
     rec = recommend(jiaokou(), parcels, project(land_mu=25, online_monitoring=None), ledger=ledger())
     c = rec.candidates[0]
-    assert c.verdict == "review" and c.to_dict()["review"] == ["online_monitoring"]
-    assert render(c.reason, "zh").endswith("需复核：在线监测")
-    assert render(c.reason, "en").endswith("review: online monitoring")
+    # an undeclared figure is the project's, the same on every site: needs_data, the field named
+    assert c.verdict == "needs_data" and c.to_dict()["needs_data"] == ["online_monitoring"]
+    assert c.to_dict()["missing_fields"] == ["online_monitoring"]
+    assert render(c.reason, "zh").endswith("需补充资料：在线监测")
+    assert render(c.reason, "en").endswith("needs data: Online monitoring")
 
 
 def test_undeclared_demand_uses_share_of_justified_area():
@@ -207,7 +209,7 @@ def test_undeclared_demand_uses_share_of_justified_area():
     rec = recommend(jiaokou(), parcels, p, ledger=ledger())
     assert rec.demand_mu == pytest.approx(32.0) and rec.demand_declared is False
     assert [c.parcel_ids for c in rec.candidates] == [("S35",)]  # 30 < 32; 45 > 40 fails intensity
-    assert rec.candidates[0].verdict == "review"  # land demand not declared
+    assert rec.candidates[0].verdict == "needs_data"  # land demand not declared
     assert recommend(jiaokou(), parcels, p, ledger=ledger(), undeclared_fill=0.7).demand_mu == pytest.approx(
         28.0
     )

@@ -46,17 +46,20 @@ def test_service_cluster_splits_branches_by_table_row():
     ] == [
         (("现代物流",), "现代物流", 2500.0, 3000.0, False),
         (("高科技服务业", "商贸服务"), None, 2000.0, 3000.0, True),
+        (("3D打印",), None, 2000.0, 3000.0, True),  # 表8-1's words for a catch-all project
     ]
+    assert (s.rows[2].industry, s.rows[2].review) == ("其它国家鼓励发展的产业项目", True)
     assert s.rows[1].online_monitoring_required is None
     assert any("表6-1" in render(n, "zh") for n in s.notes)
 
 
-def test_hitech_cluster_has_three_industries():
+def test_hitech_cluster_has_three_industries_and_3d_printing():
     s = sheet_of(mu=50, cluster="st-hitech")
     assert [(r.industry, r.min_investment_wan, r.min_output_wan) for r in s.rows] == [
         ("高技术产业（制造）", 14000.0, 20000.0),  # 50 × 280 / 400
         ("智能制造产业", 11000.0, 14000.0),  # 50 × 220 / 280
         ("现代服务业", 10000.0, 15000.0),  # 高科技服务业: 表6-1 reference
+        ("其它国家鼓励发展的产业项目", 10000.0, 15000.0),  # 3D打印 (表8-1), under review
     ]
     assert s.rows[1].branches == ("智能消费设备", "高性能通用零部件", "新能源汽车零部件")
 

@@ -19,6 +19,7 @@ from app.web import STATIC_DIR, TEMPLATES_DIR, mount
 from app.web.pages import BASEMAP_IMG_SOURCES, CSP
 from app.web.texts import web_catalog
 from scoring.admission import RULES
+from scoring.rulebook import STATUSES
 
 JS_DIR = STATIC_DIR / "js"
 PAGES = ["/", "/jobs", "/dashboard", "/import"]
@@ -289,7 +290,7 @@ def test_every_text_the_pages_use_exists() -> None:
         ("kind", CLUSTER_KINDS),
         ("role", ROLES),
         ("rule", tuple(r.id for r in RULES)),
-        ("status", ("pass", "fail", "review")),
+        ("status", STATUSES),
         ("style", ("class", "status", "cluster")),
         (
             "layer",

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.api.land_models import LandOut, LandRequest, LandResponse
+from scoring.rulebook import Status
 from scoring.zone import AdmissionCondition, PositiveList
 
 Lang = Literal["zh", "en"]
@@ -438,12 +439,15 @@ class ProjectSave(_In):
 
 class RuleOut(BaseModel):
     rule: str
-    status: Literal["pass", "fail", "review"]
+    status: Status
     value: Any
     threshold: Any
     unit: str | None
     source: str
     message: str
+    fields: list[str] = Field(
+        default_factory=list, description="needs_data: the project fields to fill (land_mu …)"
+    )
     level: Literal["warning"] | None = Field(
         None, description='"warning": a pass a planner must see (a partial constraint), shown in amber'
     )
@@ -453,9 +457,12 @@ class CheckResponse(BaseModel):
     project: str
     parcel_ids: list[str]
     area_mu: float
-    verdict: Literal["pass", "fail", "review"]
+    verdict: Status
     max_justified_mu: float | None
     max_justified_basis: str | None
+    missing_fields: list[str] = Field(
+        default_factory=list, description="the fields the needs_data rules ask for, each once"
+    )
     land: LandOut | None = None
     rules: list[RuleOut]
     notes: list[str] = Field(default_factory=list)
@@ -478,7 +485,7 @@ class CandidateOut(BaseModel):
     score: float
     weakest: str | None
     reason: str
-    verdict: str
+    verdict: Status
     geometry: dict[str, Any] | None = Field(description="the site (union of its parcels), WGS 84")
 
 

@@ -39,6 +39,7 @@ from app.db.rules import zone_rules
 from app.db.zone_state import capacity_ledger
 from app.i18n import render_value
 from gis.messages import from_dict
+from scoring.rulebook import Status
 
 router = APIRouter(tags=["projects"])
 
@@ -65,7 +66,7 @@ class AdmissionRequest(_In):
 class CheckOut(BaseModel):
     id: int
     parcel_id: str | None
-    verdict: Literal["pass", "fail", "review"]
+    verdict: Status
     rules: list[dict[str, Any]]
     checked_at: dt.datetime | None
     checked_by: str | None
@@ -76,7 +77,7 @@ class AdmissionOut(BaseModel):
     park: str
     parcel_ids: list[str]
     check_id: int | None
-    verdict: Literal["pass", "fail", "review"]
+    verdict: Status
     reason: str | None
     admitted_at: str | None
     admitted_by: str | None

@@ -28,11 +28,12 @@ from app.api.store import park_properties, parks_page, served_zone
 from app.db.layers import load_layer
 from app.db.lookups import outlined_cluster_codes
 from app.db.models import ScoreRunRow
-from app.db.rules import zone_rules
+from app.db.rules import stored_config, zone_rules
 from gis.errors import NotFoundError
 from gis.exclusion import river_zones
 from gis.messages import msg
 from scoring.suitability import resolve_weights
+from scoring.zone import ZoneConfig
 
 router = APIRouter()
 
@@ -208,6 +209,17 @@ def list_parks(
     )
 
 
+def _mark_illustrative(props, config: ZoneConfig):  # type: ignore[no-untyped-def]
+    """Return the facility properties with ``illustrative`` (bool) and, for an illustrative one,
+    ``illustrative_note`` / ``illustrative_note_en``: what the zone file says the plan says."""
+    out = props.copy()
+    facts = [config.facility(str(n)) for n in out["name"]]
+    out["illustrative"] = [bool(f and f.illustrative) for f in facts]
+    out["illustrative_note"] = [f.note if f and f.illustrative else None for f in facts]
+    out["illustrative_note_en"] = [f.note_en if f and f.illustrative else None for f in facts]
+    return out
+
+
 @router.get(
     "/layers/{name}",
     tags=["features"],
@@ -226,7 +238,9 @@ def get_layer(
 
     ``rivers-control`` holds one polygon per river: its centre line buffered by
     ``control_distance_m`` on each side (the river control line, flat caps), as used by the
-    ``river`` hard constraint.
+    ``river`` hard constraint. ``substations`` and ``water`` features carry ``illustrative``: true
+    for a facility the zone file marks as not named by the plan (with ``illustrative_note`` and
+    ``illustrative_note_en``).
     """
     if name not in LAYER_NAMES:
         raise NotFoundError(
@@ -252,6 +266,8 @@ def get_layer(
         keep = gdf.intersects(bbox_to_zone(box, zone.crs)).to_numpy()
         gdf, ids = gdf[keep], [i for i, k in zip(ids, keep) if k]
     props = gdf.drop(columns=[c for c in ("id", gdf.geometry.name) if c in gdf.columns])
+    if name in ("substations", "water") and len(props):
+        props = _mark_illustrative(props, stored_config(zone))
     texts = geometry_json(gdf.geometry.to_numpy(), zone.crs)
     feats = [feature_text(fid, g, row) for fid, g, row in zip(ids, texts, props.to_dict("records"))]
     return GeoJSONResponse(

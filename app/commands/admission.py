@@ -31,13 +31,12 @@ from app.commands.lang import LANG_HELP, set_lang
 from app.i18n import render, render_value, text
 from gis.errors import NotFoundError, ParksiteError, SchemaError
 from gis.messages import joined, msg
+from scoring.rulebook import STATUS_IDS
 
 if TYPE_CHECKING:  # pandas is loaded by the commands (with the scored parcels), not at startup
     import pandas as pd
 
-_STATUS_STYLE = {"pass": "green", "review": "yellow", "fail": "red"}
-#: A verdict or rule status as message ids.
-STATUS_IDS = {"pass": "status.pass", "review": "status.review", "fail": "status.fail"}
+_STATUS_STYLE = {"pass": "green", "review": "yellow", "needs_data": "magenta", "fail": "red"}
 
 
 def _console() -> Console:
@@ -440,10 +439,13 @@ def _print_plan_report(report: Any, path: Path, lang: str) -> None:
             lang,
             path=str(path),
             passed=c["pass"],
+            needs_data=c["needs_data"],
             review=c["review"],
             failed=c["fail"],
         )
     )
+    for group in report.reasons():
+        con.print(f"  [{_STATUS_STYLE[group.verdict]}]•[/] " + render(group.message(), lang))
 
 
 def register(cli: typer.Typer) -> None:

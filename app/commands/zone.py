@@ -59,7 +59,11 @@ def render_zone(z: ZoneConfig, out: Console) -> None:
     for p in z.parks:
         for c in p.clusters:
             admits = "; ".join(
-                a.industry + (f"（{'、'.join(a.branches)}）" if a.branches else "") for a in c.admits or []
+                a.industry
+                + (f"（{'、'.join(a.branches)}）" if a.branches else "")
+                + (f"：{'、'.join(a.encouraged)}（表8-1）" if a.encouraged else "")
+                + (" [本系统判断 parksite's judgement]" if a.basis == "parksite" else "")
+                for a in c.admits or []
             )
             if c.admits_encouraged_under_review:
                 admits = (admits + "; " if admits else "") + "国家鼓励类项目（需审查 review）"

@@ -49,12 +49,13 @@ from gis.messages import Message, joined, msg
 from scoring.admission import AVAILABLE_STATUSES
 from scoring.capacity import DEMAND_IDS, SERVICE_UNITS, CapacityLedger
 from scoring.project import Project as ProjectSpec
+from scoring.rulebook import STATUS_IDS, field_labels, worst
 from scoring.rules_site import parcel_status
 
 #: Project.status of an admitted project, and of one whose admission was revoked.
 ADMITTED, REVOKED = "admitted", "revoked"
 #: A check's verdict as message ids (audit notes).
-_VERDICT_IDS = {"pass": "status.pass", "review": "status.review", "fail": "status.fail"}
+_VERDICT_IDS: dict[str, str] = dict(STATUS_IDS)
 
 
 @dataclass(frozen=True)
@@ -248,8 +249,7 @@ def admit_project(
                 "check the project on these parcels first (POST /api/v1/check)",
             )
         checks[c] = chk
-    verdicts = {chk.verdict for chk in checks.values()}
-    verdict = "fail" if "fail" in verdicts else "review" if "review" in verdicts else "pass"
+    verdict = worst([chk.verdict for chk in checks.values()])
     if verdict == "fail":
         failed = [c for c, chk in checks.items() if chk.verdict == "fail"]
         raise _refuse(
@@ -258,6 +258,23 @@ def admit_project(
             msg("admission.refused.check_failed", project=project.name, parcels=failed),
             where,
             "a project whose check fails cannot be admitted",
+        )
+    if verdict == "needs_data":
+        fields = list(
+            dict.fromkeys(
+                f
+                for chk in checks.values()
+                for r in chk.rules or []
+                if isinstance(r, dict) and r.get("status") == "needs_data"
+                for f in r.get("fields") or []
+            )
+        )
+        raise _refuse(
+            "needs_data",
+            f"the admission check of project {project.name!r} needs data: {', '.join(fields) or '?'}",
+            msg("admission.refused.needs_data", project=project.name, fields=field_labels(fields)),
+            where,
+            "declare the missing figures, check the project again and save it",
         )
     reason = (reason or "").strip() or None
     if verdict == "review" and reason is None:

@@ -251,7 +251,7 @@ def _write_clusters(
             name_en=c.name_en,
             kind=c.kind,
             directions=c.directions,
-            admits=None if c.admits is None else [a.model_dump(mode="json") for a in c.admits],
+            admits=None if c.admits is None else [a.stored() for a in c.admits],
             admits_encouraged_under_review=c.admits_encouraged_under_review,
             attrs=cl_attrs.get(c.id, {}),
             geom=to_db(g),

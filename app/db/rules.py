@@ -96,6 +96,9 @@ def check_admits(cfg: ZoneConfig, admits: Any, *, where: str) -> list[dict[str, 
                 hint='give {"industry": …, "branches": […] or null}',
                 msg=msg("error.admits.item", problems=problems),
             ) from None
+        if cfg.is_catch_all(adm.industry) and adm.encouraged and not adm.branches:
+            out.append(adm.stored())  # the catch-all, by 表8-1's words (3D打印 …)
+            continue
         ind = cfg.find_industry(adm.industry)
         if ind is None:
             names = ", ".join(x.name for x in cfg.positive_list.industries)
@@ -118,7 +121,7 @@ def check_admits(cfg: ZoneConfig, admits: Any, *, where: str) -> list[dict[str, 
                     listed=joined([b.name for b in ind.branches]),
                 ),
             )
-        out.append(adm.model_dump(mode="json"))
+        out.append(adm.stored())
     return out
 
 
@@ -165,7 +168,7 @@ def _rule(cfg: ZoneConfig, c: ClusterRow, in_file: ClusterRule | None) -> Cluste
     source = DRAWN_SOURCE
     if in_file is not None:
         source = in_file.source
-        if admits != [a.model_dump(mode="json") for a in in_file.admits or []]:
+        if admits != [a.stored() for a in in_file.admits or []]:
             source = f"{source}; {EDITED_SOURCE}"
     try:
         return ClusterRule.model_validate(

@@ -50,6 +50,7 @@ CHECK_HEADERS: dict[str, str] = {
     "park_name": "export.col.park_name",
     "verdict_label": "export.col.verdict",
     "failed_rules": "export.col.failed_rules",
+    "needs_data_rules": "export.col.needs_data_rules",
     "review_rules": "export.col.review_rules",
     "checked_at": "export.col.checked_at",
     "checked_by": "export.col.checked_by",

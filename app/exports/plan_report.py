@@ -30,7 +30,7 @@ WIDTHS: dict[str, int] = {
     "capacity_drawn": 30,
 }
 #: Fill colours of the verdicts.
-FILLS: dict[str, str] = {"pass": "C6EFCE", "review": "FFEB9C", "fail": "FFC7CE"}
+FILLS: dict[str, str] = {"pass": "C6EFCE", "review": "FFEB9C", "needs_data": "D9E1F2", "fail": "FFC7CE"}
 
 
 def headers(report: PlanReport, lang: str = "zh") -> list[str]:
@@ -96,8 +96,15 @@ def write_plan_report(report: PlanReport, path: Path | str, *, lang: str = "zh")
     counts = report.counts()
     summary = wb.create_sheet(text("plan.sheet.summary", lang))
     summary.append([text("plan.summary.zone", lang), report.zone])
-    for k in ("pass", "review", "fail"):
+    for k in ("pass", "needs_data", "review", "fail"):
         summary.append([text(VERDICT_IDS[k], lang), counts[k]])
+    groups = report.reasons()
+    if groups:  # why, grouped by verdict: a sheet of its own (verdict, how many, why)
+        why = wb.create_sheet(text("plan.summary.why", lang))
+        for g in groups:
+            why.append([text(VERDICT_IDS[g.verdict], lang), len(g.numbers), render(g.message(), lang)])
+            why.cell(row=why.max_row, column=1).fill = PatternFill("solid", fgColor=FILLS[g.verdict])
+        why.column_dimensions["C"].width = 100
     if report.summary is not None:  # allocate mode
         summary.append([])
         for row_values in report.summary.rows():
@@ -126,7 +133,7 @@ def plan_report_table(report: PlanReport, lang: str = "zh") -> Any:
         table.add_column(text("plan.table.allocated", lang))
         table.add_column(text("plan.table.allocated_mu", lang), justify="right")
         table.add_column(text("plan.table.allocation", lang))
-    colors = {"pass": "green", "review": "yellow", "fail": "red"}
+    colors = {"pass": "green", "review": "yellow", "needs_data": "magenta", "fail": "red"}
     for r in report.rows:
         p = r.plan
         cells = [

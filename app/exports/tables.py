@@ -22,6 +22,7 @@ from app.exports.labels import CHECK_HEADERS, LAND_USE_IDS, ROUNDING, SCORE_HEAD
 from app.i18n import render, text
 from gis.messages import Message, from_dict, joined, msg
 from scoring.admission import RULES
+from scoring.rulebook import STATUS_IDS
 from scoring.site import PARCEL_STATUS_IDS
 from scoring.suitability import EXCLUDED_CLASS, EXCLUDED_CLASS_EN
 
@@ -30,7 +31,7 @@ Lang = Literal["zh", "en"]
 Headers = Lang
 Table = Literal["scores", "verdicts"]
 #: A check's verdict as message ids.
-VERDICT_IDS = {"pass": "status.pass", "review": "status.review", "fail": "status.fail"}
+VERDICT_IDS = STATUS_IDS
 #: The admission rules' ids and the message ids of their short names (``rule.<id>``).
 RULE_LABELS = {r.id: r.label for r in RULES}
 
@@ -131,6 +132,7 @@ def check_rows(data: ZoneData, lang: Lang = "zh") -> pd.DataFrame:
     c["park_name"] = c["park"].map(park_names).fillna(c["park"])
     c["verdict_label"] = c["verdict"].map(lambda v: text(VERDICT_IDS[v], lang) if v in VERDICT_IDS else v)
     c["failed_rules"] = c["failed_rules"].map(lambda r: rules_text(r, lang))
+    c["needs_data_rules"] = c["needs_data_rules"].map(lambda r: rules_text(r, lang))
     c["review_rules"] = c["review_rules"].map(lambda r: rules_text(r, lang))
     c["checked_at"] = c["checked_at"].map(
         lambda t: None if t is None or pd.isna(t) else t.strftime("%Y-%m-%d %H:%M:%S")

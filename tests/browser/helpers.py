@@ -173,3 +173,6 @@ def check_project_on(w: Watch, pid: str, project: dict[str, Any]) -> None:
     f.fill("#f-land", str(project["land_mu"]))
     f.select_option("#f-monitoring", "true" if project["online_monitoring"] else "false")
     f.fill("#f-waste", str(project["waste_treatment_pct"]))
+    for key, sel in (("power_kw", "#f-power"), ("water_m3_per_day", "#f-water")):
+        if project.get(key) is not None:
+            f.fill(sel, str(project[key]))

@@ -27,7 +27,7 @@ CLUSTER_KINDS = ("industrial", "public_service", "service", "reserve")
 INFRASTRUCTURE_LAYERS = ("roads", "rivers", "substations", "water", "places")
 JOB_STATUSES = ("queued", "running", "done", "failed", "interrupted")
 RUN_STATUSES = ("running", "done", "failed", "interrupted")  # interrupted: migration 0003
-VERDICTS = ("pass", "fail", "review")
+VERDICTS = ("pass", "fail", "review", "needs_data")  # needs_data: migration 0008
 
 
 def utcnow() -> dt.datetime:

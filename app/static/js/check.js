@@ -31,6 +31,7 @@ export class ProjectCheck {
     this.landOverlay = new LandOverlay(map);
     this.hint = new IntensityHint(form.querySelector("#intensity-hint"));
     this.fillIndustries();
+    this.fillParks();
     form.industry.addEventListener("change", () => this.fillBranches());
     form.addEventListener("submit", (ev) => { ev.preventDefault(); this.check(); });
     form.querySelector("#recommend-btn").addEventListener("click", () => this.recommend());
@@ -39,7 +40,7 @@ export class ProjectCheck {
       // the default project name follows the language unless the user typed one
       if (this.form.project_name.value === this.defaultName) this.form.project_name.value = t("check.default_name");
       this.defaultName = t("check.default_name");
-      this.fillIndustries(true); this.updateAccess(); this.intensityHint();
+      this.fillIndustries(true); this.fillParks(); this.updateAccess(); this.intensityHint();
       this.refresh(l);
     });
     onUserChange(() => {
@@ -69,6 +70,15 @@ export class ProjectCheck {
     sel.innerHTML = opts.join("");
     if (keep && before) sel.value = before;
     this.fillBranches(keep);
+  }
+
+  /** The park a project may name (只在指定园区选址); none by default. */
+  fillParks() {
+    const sel = this.form.project_park;
+    const before = sel.value;
+    sel.innerHTML = `<option value="">${esc(t("project.park_any"))}</option>${zone.parks.map((p) =>
+      `<option value="${esc(p.id)}">${esc(pick(p))}</option>`).join("")}`;
+    sel.value = before;
   }
 
   fillBranches(keep = false) {
@@ -113,6 +123,7 @@ export class ProjectCheck {
     const om = f.online_monitoring.value;
     p.online_monitoring = om === "" ? null : om === "true";
     p.encouraged_description = f.encouraged_description.value.trim() || null;
+    p.park = f.project_park.value || null;
     return p;
   }
 
@@ -195,6 +206,7 @@ export class ProjectCheck {
       </div>
       ${landBlock(d.land)}
       ${d.max_justified_mu != null ? `<div class="small mb-2">${esc(t("check.max_justified", { mu: num(d.max_justified_mu, 2) }))}</div>` : ""}
+      ${missingBox(d.missing_fields)}
       ${this.admitBox(d)}
       <table class="table table-sm rules-table"><thead><tr>
         <th>${esc(t("check.rule"))}</th><th>${esc(t("check.status"))}</th><th class="text-end">${esc(t("check.value"))}</th>
@@ -203,6 +215,7 @@ export class ProjectCheck {
       <div class="d-grid mb-2"><button type="button" class="btn btn-sm btn-outline-primary" id="review-pdf-btn">
         <i class="fa-solid fa-file-pdf"></i> ${esc(t("check.review_pdf"))}</button></div></div>`;
     this.results.querySelector("#review-pdf-btn").addEventListener("click", (ev) => this.reviewPdf(ev.currentTarget, d));
+    this.markMissing(d.missing_fields || []);
     const btn = this.results.querySelector("#admit-btn");
     if (btn) btn.addEventListener("click", () => this.admit(d));
     const save = this.results.querySelector("#save-btn");
@@ -229,6 +242,15 @@ export class ProjectCheck {
     }
   }
 
+  /** Outline the form fields a needs_data rule asks for (until the next check). */
+  markMissing(fields) {
+    this.form.querySelectorAll(".needs-data").forEach((el) => el.classList.remove("needs-data"));
+    for (const f of fields) {
+      const el = this.form.elements[f === "park" ? "project_park" : f];
+      if (el && el.classList) el.classList.add("needs-data");
+    }
+  }
+
   /** The register part of a check (managers only): 保存到项目库, then — once saved — the reason
    * (for 需复核) and 登记准入. */
   admitBox(d) {
@@ -245,6 +267,7 @@ export class ProjectCheck {
         <i class="fa-solid fa-stamp"></i> ${esc(t("admit.admitted"))}</span> ${savedNote}</div>`;
     }
     if (d.verdict === "fail") return `<div id="admit-box" class="small text-muted mb-2">${savedNote} · ${esc(t("admit.not_for_fail"))}</div>`;
+    if (d.verdict === "needs_data") return `<div id="admit-box" class="small text-muted mb-2">${savedNote} · ${esc(t("admit.not_for_needs_data"))}</div>`;
     const reason = d.verdict === "review"
       ? `<textarea class="form-control form-control-sm mb-1" id="admit-reason" rows="2" maxlength="2000"
           placeholder="${esc(t("admit.reason"))}" aria-label="${esc(t("admit.reason"))}"></textarea>` : "";
@@ -379,6 +402,22 @@ export class ProjectCheck {
     this.highlight.clearLayers();
   }
 }
+
+/** 需补充资料: the form fields the project must fill (their labels), or "" when none. */
+function missingBox(fields) {
+  if (!fields || !fields.length) return "";
+  const names = fields.map((f) => tOr(FIELD_LABELS[f] || "", f)).join(t("common.list_sep"));
+  return `<div class="alert alert-info py-1 px-2 small mb-2" id="check-missing">${esc(t("check.needs_data", { fields: names }))}</div>`;
+}
+
+/** The catalogue ids of the form's labels, by project field. */
+const FIELD_LABELS = {
+  industry: "project.industry", branch: "project.branch", encouraged_description: "project.encouraged",
+  investment_wan: "project.investment", output_wan: "project.output", tax_wan: "project.tax",
+  land_mu: "project.land", water_m3_per_day: "project.water", power_kw: "project.power",
+  online_monitoring: "project.monitoring", waste_treatment_pct: "project.waste",
+  energy_tce_per_wan: "project.energy_per_wan", water_m3_per_wan: "project.water_per_wan", park: "project.park",
+};
 
 /** A rule value's unit: beside a short one (%, 分), under a long one (万元/亩). */
 function unitHtml(unit) {

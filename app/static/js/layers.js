@@ -4,7 +4,7 @@
 import { ADMITTED_COLOR } from "./admitted.js";
 import { IDLE_COLOR, OVERDUE_COLOR } from "./supervised.js";
 import { get } from "./api.js";
-import { onLangChange, pick, t, tOr } from "./i18n.js";
+import { lang, onLangChange, pick, t, tOr } from "./i18n.js";
 import { esc, num, toastError } from "./ui.js";
 import {
   CLASS_COLORS, EXCLUDED_COLOR, STATUS_COLORS, clusterColor, zone,
@@ -102,20 +102,30 @@ export function riversLayer() {
   }, "rivers");
 }
 
-function marker(latlng, icon, color) {
+function marker(latlng, icon, color, illustrative = false) {
   return L.marker(latlng, {
-    icon: L.AwesomeMarkers.icon({ icon, prefix: "fa", markerColor: color }),
+    icon: L.AwesomeMarkers.icon({
+      icon, prefix: "fa", markerColor: color, className: illustrative ? "awesome-marker illustrative" : "awesome-marker",
+    }),
   });
+}
+
+/** A facility the plan does not name (the zone file marks it illustrative): a line saying so. */
+function illustrativeNote(p) {
+  if (!p.illustrative) return "";
+  const note = lang() === "en" ? p.illustrative_note_en : p.illustrative_note;
+  return `<div class="small text-secondary illustrative-note"><i class="fa-regular fa-square"></i> ${esc(t("infra.illustrative"))}${
+    note ? `<br>${esc(note)}` : ""}</div>`;
 }
 
 /** Substations as markers, with voltage, capacity and load. */
 export function substationsLayer() {
   return lazyLayer("/layers/substations", (group, fc) => {
     L.geoJSON(fc, {
-      pointToLayer: (f, ll) => marker(ll, "bolt", f.properties.status === "planned" ? "lightgray" : "orange"),
+      pointToLayer: (f, ll) => marker(ll, "bolt", f.properties.status === "planned" ? "lightgray" : "orange", f.properties.illustrative),
       onEachFeature: (f, layer) => {
         const p = f.properties;
-        layer.bindPopup(() => `<b>${esc(p.name)}</b>${popupTable([
+        layer.bindPopup(() => `<b>${esc(p.name)}</b>${illustrativeNote(p)}${popupTable([
           [t("infra.voltage"), p.voltage_kv ? `${p.voltage_kv} kV` : null],
           [t("infra.status"), t(`infra.status.${p.status}`)],
           [t("infra.capacity"), p.capacity_mva != null ? `${num(p.capacity_mva)} MVA` : null],
@@ -136,11 +146,11 @@ export function waterLayer() {
       style: { color: "#17becf", weight: 2.5, dashArray: "2 5" },
       pointToLayer: (f, ll) => {
         const [icon, color] = WATER_ICONS[f.properties.kind] || ["droplet", "blue"];
-        return marker(ll, icon, color);
+        return marker(ll, icon, color, f.properties.illustrative);
       },
       onEachFeature: (f, layer) => {
         const p = f.properties;
-        layer.bindPopup(() => `<b>${esc(p.name)}</b>${popupTable([
+        layer.bindPopup(() => `<b>${esc(p.name)}</b>${illustrativeNote(p)}${popupTable([
           [t("infra.kind"), t(`water.${p.kind}`)],
           [t("infra.status"), p.status ? tOr(`infra.status.${p.status}`, p.status) : null],
           [t("infra.capacity"), p.capacity_m3_per_day != null ? `${num(p.capacity_m3_per_day, 0)} m³/d` : null],
@@ -215,6 +225,7 @@ export function legendControl(parcels, onMode, slopeShown = () => false) {
           <li>${swatch(RIVER_COLOR, { line: true })}${esc(t("layer.rivers_short"))}
               <span class="lg-band"></span>${esc(t("layer.control_line"))}</li>
           <li>${swatch("#17becf", { line: true, dash: true })}${esc(t("water.main"))}</li>
+          <li id="legend-illustrative"><span class="lg-illustrative"></span>${esc(t("legend.illustrative"))}</li>
         </ul>${slopeShown() ? slopeLegend() : ""}`;
       this.div.querySelectorAll("input[name=parcel-style]").forEach((el) => {
         el.addEventListener("change", () => onMode(el.value));

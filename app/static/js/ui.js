@@ -87,9 +87,11 @@ export function toastError(err, prefix = "") {
   toast(prefix ? `${prefix}: ${msg}` : msg, "error", { hint: err && err.hint });
 }
 
-const STATUS_CLASS = { pass: "success", fail: "danger", review: "warning" };
+// 需补充资料 (needs_data: the project did not declare a figure) is blue, 需复核 (review: a person
+// must judge) amber, so that the two never look alike.
+const STATUS_CLASS = { pass: "success", fail: "danger", review: "warning", needs_data: "info" };
 
-/** Return an HTML badge for a rule status (pass / fail / review). */
+/** Return an HTML badge for a rule status (pass / needs_data / review / fail). */
 export function statusBadge(status) {
   const c = STATUS_CLASS[status] || "secondary";
   return `<span class="badge text-bg-${c} status-${esc(status)}">${esc(t(`status.${status}`))}</span>`;

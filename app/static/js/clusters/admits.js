@@ -30,7 +30,18 @@ export const admitsMethods = {
     const box = this.admitsBox();
     this.admitsTouched = false;
     this.admitsUnset = !set;
-    const byName = new Map((admits || []).map((a) => [a.industry, a]));
+    // one row per industry: the zone file may give an industry in several entries (each with its
+    // basis, 表8-1 or 本系统判断) — their branches are merged; entries that admit the catch-all by
+    // 表8-1's words (3D打印 …) are not in the checklist and are kept as they are
+    const byName = new Map();
+    for (const a of admits || []) {
+      const had = byName.get(a.industry);
+      const branches = had && (had.branches === null || !a.branches) ? null
+        : [...(had ? had.branches : []), ...(a.branches || [])];
+      byName.set(a.industry, { industry: a.industry, branches: a.branches || had ? branches : null });
+    }
+    const known = new Set(zone.industries.map((i) => i.name));
+    this.keptAdmits = (admits || []).filter((a) => !known.has(a.industry));
     const rows = zone.industries.map((ind, i) => {
       const a = byName.get(ind.name);
       const chosen = new Set(a && a.branches ? a.branches : []);
@@ -92,6 +103,6 @@ export const admitsMethods = {
       const branches = [...box.querySelectorAll("input.admit-branch:checked")]
         .filter((b) => b.dataset.industry === x.dataset.industry).map((b) => b.dataset.branch);
       return { industry: x.dataset.industry, branches: branches.length ? branches : null };
-    });
+    }).concat(this.keptAdmits || []);
   },
 };
