@@ -22,16 +22,15 @@ from gis.figures import MapLayer, location_map, padded_extent
 from scoring.admission import CheckResult, rule_label
 from scoring.project import Project
 from scoring.recommend import Recommendation
+from scoring.rulebook import STATUS_IDS
 from scoring.zone import ZoneConfig
-
-#: Verdicts and rule outcomes: their names in the catalogue (web.po).
-STATUS_IDS = {"pass": "status.pass", "review": "status.review", "fail": "status.fail"}
 
 #: The opinion sentence of each verdict.
 OPINION_IDS = {
     "pass": "report.review.opinion_pass",
     "review": "report.review.opinion_review",
     "fail": "report.review.opinion_fail",
+    "needs_data": "report.review.opinion_needs_data",
 }
 
 #: Recommended sites within this distance (m) of the checked site share its map.
