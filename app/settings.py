@@ -110,6 +110,19 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int | None = Field(
+        None,
+        ge=1,
+        le=64,
+        description="server worker processes of `parksite serve` (default: default_workers(), "
+        "min(4, CPU count))",
+    )
+    recover_on_start: bool = Field(
+        True,
+        description="mark jobs left unfinished as interrupted when the app starts; `parksite serve` "
+        "with several workers does it once before they start and sets this off in them, so a "
+        "worker restarted later never interrupts another worker's running jobs",
+    )
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

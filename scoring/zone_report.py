@@ -11,10 +11,15 @@ The indicators, targets and baseline are the zone's data (``data.zone_report``, 
 - ``industrial_investment`` 工业用地固定资产投入强度 = Σ 累计固定资产投资 of the enterprises on built
   industrial parcels ÷ 已建成工业用地 (万元/亩); ``industrial_tax`` 工业用地地均税收 likewise with
   税收. An enterprise counts in the park holding most of its built industrial land;
-- 土地开发率 needs the land that meets supply conditions, 土地供应率 / 土地建成率 / 土地闲置率 the land
-  contracts, 综合容积率 / 建筑密度 / 工业用地综合容积率 / 工业用地建筑系数 the floor areas and
-  footprints: none of these is in the data yet, so each is reported with ``value`` None and the
-  reason (a message), never estimated.
+- with land contracts (:class:`SupplyFacts`): 已供应国有建设用地 = the built parcels (status
+  ``existing``) and the contracted ones; ``built_rate`` 土地建成率 = (built + contracted and
+  completed) ÷ 已供应 × 100; ``idle_rate`` 土地闲置率 = contracted parcels under an idle case
+  (闲置土地: ``idle_not_started``, ``idle_takeback``, ``idle_stalled``) ÷ 已供应 × 100. Without
+  any contract on record both are "no data";
+- 土地开发率 and 土地供应率 need the land that meets supply conditions, 综合容积率 / 建筑密度 /
+  工业用地综合容积率 / 工业用地建筑系数 the floor areas and footprints of every built parcel: these
+  are not in the data, so each is reported with ``value`` None and the reason (a message),
+  never estimated.
 
 表6-1 progress (zone only) from the year's figures: 工业总产值 Σ output ÷ 10⁴ (亿元), 规上工业增加值
 Σ value added of 规上 ÷ 10⁴, 税收 Σ tax ÷ 10⁴, 规上企业数量, 工业用地产出强度 / 投资强度 / 税收强度
@@ -24,6 +29,7 @@ The indicators, targets and baseline are the zone's data (``data.zone_report``, 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +43,7 @@ from gis.errors import ConfigError
 from gis.messages import Message, msg
 from scoring.config_base import ConfigModel, NonNeg, Slug, Source, read_yaml, validate
 from scoring.evaluation_figures import Figures
+from scoring.supervision import Case, LandContract
 from scoring.zone import ZoneConfig, load_zone, zone_data_path
 
 MU_PER_KM2 = 1500.0
@@ -66,7 +73,7 @@ ProgressId = Literal[
 #: Indicators whose inputs are not in the data yet → the reason (message id).
 NO_DATA: dict[str, str] = {
     "development_rate": "zone_report.no_data.serviced",
-    "supply_rate": "zone_report.no_data.contracts",
+    "supply_rate": "zone_report.no_data.serviced",
     "built_rate": "zone_report.no_data.contracts",
     "idle_rate": "zone_report.no_data.contracts",
     "floor_area_ratio": "zone_report.no_data.buildings",
@@ -164,19 +171,80 @@ def _sum(figures: Sequence[Figures], field: str) -> float | None:
     return sum(given) if given else None
 
 
+@dataclass(frozen=True)
+class SupplyFacts:
+    """What the land contracts say on the report's date: ``contracted`` parcel ids (supplied),
+    ``completed`` (their buildings completed) and ``idle`` (a case of an idle rule applies)."""
+
+    contracted: frozenset[str] = frozenset()
+    completed: frozenset[str] = frozenset()
+    idle: frozenset[str] = frozenset()
+
+
+#: The supervision rules whose cases make land idle (闲置土地) for 土地闲置率.
+IDLE_RULES = frozenset({"idle_not_started", "idle_takeback", "idle_stalled"})
+
+
+def supply_facts(contracts: Sequence[LandContract], cases: Sequence[Case], as_of: dt.date) -> SupplyFacts:
+    """Return the parcels supplied by ``contracts``, those whose contract reported completion on
+    or before ``as_of``, and those under an idle case in ``cases`` (the cases of that date)."""
+    idle_contracts = {(c.enterprise, c.parcel_ids) for c in cases if c.rule in IDLE_RULES}
+    return SupplyFacts(
+        contracted=frozenset(p for c in contracts for p in c.parcel_ids),
+        completed=frozenset(
+            p for c in contracts if c.completed is not None and c.completed <= as_of for p in c.parcel_ids
+        ),
+        idle=frozenset(
+            p for c in contracts if (c.enterprise, c.parcel_ids) in idle_contracts for p in c.parcel_ids
+        ),
+    )
+
+
+def _supply(
+    parcels: pd.DataFrame, supply: SupplyFacts | None
+) -> tuple[dict[str, Any], dict[str, tuple[float | None, Message | None]]]:
+    """土地建成率 and 土地闲置率 from the contracts: supplied land is the built parcels (status
+    existing) and the contracted ones; built is the existing and the contracted ones completed;
+    idle the contracted ones under an idle case. No contracts at all → no data (built land
+    alone would make every rate look perfect)."""
+    if supply is None or not supply.contracted:
+        return {}, {}
+    ids = parcels["parcel_id"].astype(str)
+    existing = parcels["status"] == "existing"
+    supplied = existing | ids.isin(supply.contracted)
+    built = existing | ids.isin(supply.completed)
+    idle = ids.isin(supply.idle) & ~existing
+    supplied_mu = float(parcels.loc[supplied, "area_mu"].sum())
+    built_mu = float(parcels.loc[supplied & built, "area_mu"].sum())
+    idle_mu = float(parcels.loc[idle, "area_mu"].sum())
+    none = msg("zone_report.no_data.no_supplied")
+    built_rate = _ratio(built_mu, supplied_mu, 100)
+    idle_rate = _ratio(idle_mu, supplied_mu, 100)
+    inputs = {"supplied_mu": round(supplied_mu, 2), "idle_mu": round(idle_mu, 2)}
+    return inputs, {
+        "built_rate": (built_rate, None if built_rate is not None else none),
+        "idle_rate": (idle_rate, None if idle_rate is not None else none),
+    }
+
+
 def _indicators(
-    cfg: ZoneReportConfig, total_mu: float, parcels: pd.DataFrame, figures: Sequence[Figures]
+    cfg: ZoneReportConfig,
+    total_mu: float,
+    parcels: pd.DataFrame,
+    figures: Sequence[Figures],
+    supply: SupplyFacts | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     built = parcels[parcels["status"] == "existing"]
     built_mu = float(built["area_mu"].sum())
     ind_mu = float(built[built["industrial"]]["area_mu"].sum())
+    supply_inputs, computed = _supply(parcels, supply)
     inputs = {
         "total_mu": round(total_mu, 2),
         "built_mu": round(built_mu, 2),
         "industrial_built_mu": round(ind_mu, 2),
         "enterprises_with_figures": len(figures),
+        **supply_inputs,
     }
-    computed: dict[str, tuple[float | None, Message | None]] = {}
     share = _ratio(ind_mu, built_mu, 100)
     computed["industrial_share"] = (share, None if share is not None else msg("zone_report.no_data.no_built"))
     for iid, field in (("industrial_investment", "investment_wan"), ("industrial_tax", "tax_wan")):
@@ -250,12 +318,14 @@ def zone_report(
     parcels: pd.DataFrame,
     figures: Sequence[Figures],
     year: int,
+    supply: SupplyFacts | None = None,
 ) -> dict[str, Any]:
     """Return the report for ``year``: ``{"year", "title", "source", "targets_year",
     "baseline_year", "areas": [{"id", "name", "name_en", "inputs", "indicators": [...]}, …] (each
     park, then ``zone``), "progress": [...]}``. ``parcels`` has columns park, status, land_use,
     area_mu (亩) and enterprise; ``figures`` are the year's. Indicators without data carry
-    ``value`` None and ``no_data`` (a message)."""
+    ``value`` None and ``no_data`` (a message). ``supply`` (:func:`supply_facts`; needs a
+    ``parcel_id`` column in ``parcels``) gives 土地建成率 and 土地闲置率."""
     parcels = parcels.assign(industrial=parcels["land_use"].isin(cfg.industrial_land_uses))
     located = _located(parcels)
     by_park: dict[str, list[Figures]] = defaultdict(list)
@@ -265,13 +335,13 @@ def zone_report(
     areas = []
     for park in parks:
         inputs, rows = _indicators(
-            cfg, park.area_mu, parcels[parcels["park"] == park.id], by_park.get(park.id, [])
+            cfg, park.area_mu, parcels[parcels["park"] == park.id], by_park.get(park.id, []), supply
         )
         areas.append(
             {"id": park.id, "name": park.name, "name_en": park.name_en, "inputs": inputs, "indicators": rows}
         )
     located_figs = [f for f in figures if f.enterprise in located]
-    inputs, rows = _indicators(cfg, sum(p.area_mu for p in parks), parcels, located_figs)
+    inputs, rows = _indicators(cfg, sum(p.area_mu for p in parks), parcels, located_figs, supply)
     areas.append(
         {"id": "zone", "name": "全区", "name_en": "whole zone", "inputs": inputs, "indicators": rows}
     )

@@ -63,8 +63,9 @@ def test_evaluation_and_zone_report(client):
     mu = zone["inputs"]["industrial_built_mu"]
     assert ind["industrial_tax"]["value"] == round(60 / mu, 2)
     assert ind["supply_rate"]["value"] is None and ind["supply_rate"]["no_data"].startswith(
-        "no data: needs a land contract for all supplied land"
+        "no data: needs the land that meets supply conditions"
     )
+    assert ind["built_rate"]["no_data"].startswith("no data: no land contracts on record")
     progress = {p["id"]: p for p in rep["progress"]}
     assert progress["tax_total"]["current"] == 0.006  # 60 万元 = 0.006 亿元
     assert progress["tax_intensity"]["current"] == round(60 / 45, 4)

@@ -28,6 +28,8 @@ def serve_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setattr(serve, "sample_sources", lambda: write_api_zone(tmp_path / "sample"))
     monkeypatch.setenv("PARKSITE_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.delenv("PARKSITE_DEV_MODE", raising=False)
+    monkeypatch.setenv("PARKSITE_WORKERS", "1")  # in this process (several: tests/test_api_office.py)
+    monkeypatch.setenv("PARKSITE_RECOVER_ON_START", "1")  # serve may set it off: restored afterwards
     get_settings.cache_clear()
     cli = typer.Typer()
     serve.register(cli)
@@ -116,9 +118,12 @@ def test_serve_with_reload_runs_the_app_factory(serve_cli, empty_db_url, monkeyp
         "host": "0.0.0.0",
         "port": 9000,
         "reload": True,
+        "workers": None,
         "proxy_headers": False,
     }
     import os
+
+    assert os.environ["PARKSITE_RECOVER_ON_START"] == "0"  # done once by prepare, not by the child
 
     assert os.environ["PARKSITE_DATABASE_URL"] == empty_db_url  # the reloader's child reads it
 

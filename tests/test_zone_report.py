@@ -4,12 +4,15 @@ progress against the targets and the 2021 baseline of the zone file."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
 from scoring.evaluation_figures import Figures
 from scoring.zone import load_zone
-from scoring.zone_report import ParkArea, load_report_config, parks_of, zone_report
+from scoring.supervision import LandContract, supervise
+from scoring.zone_report import ParkArea, load_report_config, parks_of, supply_facts, zone_report
 
 ZONE_FILE = "data/zones/jiaokou.yaml"
 
@@ -81,7 +84,7 @@ def test_indicators_without_data_say_so(report):
     zone = _ind(report, "zone")
     reasons = {
         "development_rate": "zone_report.no_data.serviced",
-        "supply_rate": "zone_report.no_data.contracts",
+        "supply_rate": "zone_report.no_data.serviced",
         "built_rate": "zone_report.no_data.contracts",
         "idle_rate": "zone_report.no_data.contracts",
         "floor_area_ratio": "zone_report.no_data.buildings",
@@ -112,3 +115,46 @@ def test_progress_against_table_6_1(report):
 def test_jiaokou_parks_areas():
     parks = {p.id: p.area_mu for p in parks_of(load_zone(ZONE_FILE))}
     assert parks == {"shuitou": pytest.approx(3.96 * 1500), "shuangchi": pytest.approx(6.53 * 1500)}
+
+
+def test_built_and_idle_rates_from_the_land_contracts():
+    # p1: A built 30; B contracted and completed 50; C contracted, never started 20 (idle);
+    # D neither 40. p2: E built 20; F contracted, started, not completed 10.
+    parcels = pd.DataFrame(
+        [
+            ("p1", "existing", "industrial", 30, "甲", "A"),
+            ("p1", "vacant", "industrial", 50, None, "B"),
+            ("p1", "vacant", "industrial", 20, None, "C"),
+            ("p1", "vacant", "industrial", 40, None, "D"),
+            ("p2", "existing", "industrial", 20, "丙", "E"),
+            ("p2", "vacant", "industrial", 10, None, "F"),
+        ],
+        columns=["park", "status", "land_use", "area_mu", "enterprise", "parcel_id"],
+    )
+    d = dt.date
+    contracts = [
+        LandContract(
+            "乙", ("B",), 50, 500, agreed_start=d(2021, 3, 1), started=d(2021, 3, 1), completed=d(2022, 9, 1)
+        ),
+        LandContract("丁", ("C",), 20, 200, agreed_start=d(2022, 1, 1)),
+        LandContract("戊", ("F",), 10, 100, agreed_start=d(2023, 3, 1), started=d(2023, 4, 1)),
+    ]
+    as_of = d(2023, 6, 1)
+    cases = supervise(contracts, load_zone(ZONE_FILE).supervision, as_of)
+    assert [(c.enterprise, c.rule) for c in cases] == [("丁", "idle_not_started")]  # 1 year past 2022-01-01
+    supply = supply_facts(contracts, cases, as_of)
+    assert (supply.contracted, supply.completed, supply.idle) == ({"B", "C", "F"}, {"B"}, {"C"})
+
+    report = zone_report(load_report_config(ZONE_FILE), PARKS, parcels, [], 2023, supply)
+    p1, p2, zone = _ind(report, "p1"), _ind(report, "p2"), _ind(report, "zone")
+    # p1: supplied 30 + 50 + 20 = 100 亩, built 30 + 50 = 80 → 80 %, idle 20 → 20 %
+    assert (p1["_inputs"]["supplied_mu"], p1["_inputs"]["idle_mu"]) == (100, 20)
+    assert (p1["built_rate"]["value"], p1["idle_rate"]["value"]) == (80, 20)
+    # p2: supplied 20 + 10 = 30, built 20 → 66.67 %, none idle
+    assert (p2["built_rate"]["value"], p2["idle_rate"]["value"]) == (66.67, 0)
+    # zone: 100 of 130 built → 76.92 %; 20 of 130 idle → 15.38 %
+    assert (zone["built_rate"]["value"], zone["idle_rate"]["value"]) == (76.92, 15.38)
+    assert zone["supply_rate"]["no_data"].id == "zone_report.no_data.serviced"  # still needs serviced land
+    # completion reported after the date does not count yet
+    early = supply_facts(contracts, cases, d(2022, 8, 31))
+    assert early.completed == frozenset()

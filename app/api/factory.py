@@ -8,7 +8,10 @@ it checks that the database answers (``app.db.probe``) and its schema is current
 ``interrupted`` (``app.api.recover``); at shutdown it stops the job runner and
 disposes of the engine. The map's pages (``app.web.mount``) and the OGC API – Features service
 with the exports (``app.ogc.mount``: ``/ogc``, ``/api/v1/exports``) are mounted when those
-packages exist. Run one worker process per database: background jobs live in the process.
+packages exist. Background jobs live in the process that started them (their state in the
+database); `parksite serve --workers N` runs N such processes on one database. Responses over
+1 KB are gzip-compressed when the client accepts it (PNG tiles are not); the static layers get
+ETags and 304s (:mod:`app.api.layer_etags`).
 
 Errors: a domain error (``gis.errors.ParksiteError`` and the app's own) becomes
 ``{"error": type, "message", "where", "hint"}`` with the status of :data:`app.errors.ERROR_TABLE`;
@@ -38,6 +41,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
@@ -229,8 +233,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         probe(engine)  # DatabaseUnavailableError: unreachable, missing, no PostGIS
         require_current(engine)  # ConfigError naming `parksite db upgrade` on an old schema
-        for line in recover(factory, settings).lines():  # jobs, score runs, inputs (by policy)
-            log.warning("%s", line)
+        if settings.recover_on_start:  # off in `parksite serve --workers N` (done once before)
+            for line in recover(factory, settings).lines():  # jobs, score runs, inputs (by policy)
+                log.warning("%s", line)
         state.jobs = JobRunner(factory)
         try:
             yield
@@ -297,6 +302,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_vertices=settings.max_vertices,
         respond=error_response,
     )
+    from app.api.layer_etags import LayerETags
+
+    app.add_middleware(LayerETags, prefix=API_PREFIX)  # 304s for parks, clusters, layers
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)  # not PNG tiles
     from fastapi import Depends
 
     from app.api.deps import confidential, db_session, viewer

@@ -37,6 +37,18 @@ def sample_sources() -> ImportSources:
     return bundled()
 
 
+def default_workers() -> int:
+    """Return the default number of server worker processes: min(4, usable CPUs).
+
+    Each worker holds its own zone context (DEMs, slope, road network, built on first use) and
+    tile cache, so more workers cost memory; requests are spread over them by the kernel."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
+
+
 def prepare(settings: Settings, *, out: Console = console) -> None:
     """Migrate, import and score the sample zone if needed, mark interrupted jobs, dev admin.
 
@@ -125,6 +137,13 @@ def register(cli: typer.Typer) -> None:
         ),
         port: int | None = typer.Option(None, "--port", help="port (default PARKSITE_PORT, 8000)"),
         reload: bool = typer.Option(False, "--reload", help="restart on code changes (development)"),
+        workers: int | None = typer.Option(
+            None,
+            "--workers",
+            min=1,
+            max=64,
+            help="worker processes (default PARKSITE_WORKERS, else min(4, CPU count)); 1 serves in this process",
+        ),
         database_url: str | None = typer.Option(
             None,
             "--database-url",
@@ -139,22 +158,27 @@ def register(cli: typer.Typer) -> None:
         updates = {k: v for k, v in (("host", host), ("port", port), ("database_url", database_url)) if v}
         if updates:
             settings = settings.model_copy(update=updates)
+        n = 1 if reload else (workers or settings.workers or default_workers())
         prepare(settings)
         url = f"http://{settings.host}:{settings.port}/"
         console.print(
             f"[bold green]parksite[/bold green] serving the map at [link={url}]{url}[/link] "
-            f"and the API at {url}api/v1/docs (Ctrl-C stops)"
+            f"and the API at {url}api/v1/docs with {n} worker process{'es' if n > 1 else ''} (Ctrl-C stops)"
         )
-        if reload:
-            # the reloader imports the app in a child process: pass the options by environment
+        if reload or n > 1:
+            # the reloader and the workers import the app in child processes: pass the options by
+            # environment; jobs were marked interrupted once above (prepare), never again by a worker
             if settings.database_url:
                 os.environ["PARKSITE_DATABASE_URL"] = settings.database_url
+            os.environ["PARKSITE_RECOVER_ON_START"] = "0"
+            get_settings.cache_clear()
             uvicorn.run(
                 "app.api.factory:create_app",
                 factory=True,
                 host=settings.host,
                 port=settings.port,
-                reload=True,
+                reload=reload,
+                workers=None if reload else n,
                 proxy_headers=False,  # the app reads X-Forwarded-For from trusted proxies only
             )
         else:

@@ -167,10 +167,11 @@ def import_figures(
 
 def parcel_table(session: Session, zone_id: str) -> pd.DataFrame:
     """Return the zone's parcels as the zone report reads them: park (its code), status,
-    land_use, area_mu (亩) and enterprise (the occupant's name, else the parcel's enterprise
-    text)."""
+    land_use, area_mu (亩), enterprise (the occupant's name, else the parcel's enterprise text)
+    and parcel_id."""
     rows = session.execute(
         select(
+            ParcelRow.parcel_id,
             ParkRow.code,
             ParcelRow.status,
             ParcelRow.land_use,
@@ -183,8 +184,11 @@ def parcel_table(session: Session, zone_id: str) -> pd.DataFrame:
         .where(ParcelRow.zone_id == zone_id)
     ).all()
     return pd.DataFrame(
-        [(park, status, use, area, occupant or text) for park, status, use, area, occupant, text in rows],
-        columns=["park", "status", "land_use", "area_mu", "enterprise"],
+        [
+            (park, status, use, area, occupant or text, pid)
+            for pid, park, status, use, area, occupant, text in rows
+        ],
+        columns=["park", "status", "land_use", "area_mu", "enterprise", "parcel_id"],
     )
 
 

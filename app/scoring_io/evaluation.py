@@ -4,16 +4,19 @@ targets from the zone file (``data.evaluation``, ``data.zone_report``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.db.contracts import contract_facts, land_contracts, supervision_rules
 from app.db.figures import enterprise_parcels, figures_by_year, figures_sources, parcel_table
 from scoring.evaluation import Evaluation, evaluate
 from scoring.evaluation_method import load_method
+from scoring.supervision import supervise
 from scoring.zone import load_zone
-from scoring.zone_report import load_report_config, parks_of, zone_report
+from scoring.zone_report import load_report_config, parks_of, supply_facts, zone_report
 
 #: The ``source`` the sample writes on its figures (they are illustrative, and say so).
 ILLUSTRATIVE = "illustrative"
@@ -53,11 +56,23 @@ def evaluation_trend(session: Session, zone_id: str, zone_file: Path | str) -> l
 
 def zone_report_in_db(session: Session, zone_id: str, zone_file: Path | str, year: int) -> dict[str, Any]:
     """Return the zone report of ``year`` (see :func:`scoring.zone_report.zone_report`) from the
-    database's parcels and figures, with ``illustrative`` as above."""
+    database's parcels, figures and land contracts (supervised as of the year's end, or today
+    for the current year: ``as_of``), with ``illustrative`` as above."""
     zone = load_zone(zone_file)
     figures = figures_by_year(session, zone_id).get(year, [])
+    as_of = min(dt.date.today(), dt.date(year, 12, 31))
+    contracts = [contract_facts(row) for row in land_contracts(session, zone_id)]
+    supply = None
+    if contracts and zone.supervision is not None:  # idle land needs the zone's supervision rules
+        supply = supply_facts(contracts, supervise(contracts, supervision_rules(zone), as_of), as_of)
     report = zone_report(
-        load_report_config(zone_file, zone), parks_of(zone), parcel_table(session, zone_id), figures, year
+        load_report_config(zone_file, zone),
+        parks_of(zone),
+        parcel_table(session, zone_id),
+        figures,
+        year,
+        supply,
     )
+    report["as_of"] = as_of.isoformat()
     report["illustrative"] = any(ILLUSTRATIVE in s for s in figures_sources(session, zone_id, year))
     return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Final
 
@@ -10,6 +11,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.staticfiles import PathLike
+from starlette.types import Scope
 
 from app.i18n import LANGS
 from app.web.texts import catalogue_digest, web_catalog_json
@@ -54,6 +57,26 @@ def asset_version(static_dir: Path = STATIC_DIR) -> str:
     return h.hexdigest()[:10]
 
 
+class VersionedStatic(StaticFiles):
+    """``/static``: files asked for with the current ``?v=<asset version>`` (the pages'
+    ``static()`` URLs) are cached by browsers for a year (``immutable``): a new version is a new
+    URL. Others (no or an old ``v``) are revalidated (``no-cache``; the ETag and 304 are
+    Starlette's, from the file's size and time)."""
+
+    def __init__(self, *, directory: str, version: str) -> None:
+        super().__init__(directory=directory)
+        self.version = version
+
+    def file_response(
+        self, full_path: PathLike, stat_result: os.stat_result, scope: Scope, status_code: int = 200
+    ) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        query = scope.get("query_string", b"").decode("latin-1")
+        current = f"v={self.version}" in query.split("&")
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if current else "no-cache"
+        return response
+
+
 def _page(templates: Jinja2Templates, version: str, request: Request, name: str, page: str) -> HTMLResponse:
     root = request.scope.get("root_path", "").rstrip("/")
     response = templates.TemplateResponse(
@@ -84,7 +107,7 @@ def mount(app: FastAPI) -> None:
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     version = asset_version()
 
-    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    app.mount("/static", VersionedStatic(directory=str(STATIC_DIR), version=version), name="static")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def map_page(request: Request) -> HTMLResponse:

@@ -194,7 +194,7 @@ export class ProjectCheck {
     const badge = (r) => (r.level === "warning"
       ? `${statusBadge(r.status)} <span class="badge text-bg-warning level-badge">${esc(t("check.warning"))}</span>` : statusBadge(r.status));
     const rules = (d.rules || []).map((r) => `<tr class="rule-row rule-${esc(r.status)}${level(r)}" data-rule="${esc(r.rule)}">
-        <td class="text-nowrap fw-semibold">${esc(tOr(`rule.${r.rule}`, r.rule))}</td><td class="text-nowrap">${badge(r)}</td>
+        <td class="fw-semibold">${esc(tOr(`rule.${r.rule}`, r.rule))}</td><td class="text-nowrap">${badge(r)}</td>
         <td class="text-end">${esc(fmtVal(r.value))}${unitHtml(r.unit)}</td>
         <td class="text-end">${esc(fmtVal(r.threshold))}</td></tr>
       <tr class="rule-msg rule-${esc(r.status)}${level(r)}"><td colspan="4" class="small">${esc(r.message || "")}
@@ -208,7 +208,7 @@ export class ProjectCheck {
       ${d.max_justified_mu != null ? `<div class="small mb-2">${esc(t("check.max_justified", { mu: num(d.max_justified_mu, 2) }))}</div>` : ""}
       ${missingBox(d.missing_fields)}
       ${this.admitBox(d)}
-      <table class="table table-sm rules-table"><thead><tr>
+      <table class="table table-sm rules-table"><colgroup><col class="c-rule"><col class="c-status"><col class="c-value"><col class="c-threshold"></colgroup><thead><tr>
         <th>${esc(t("check.rule"))}</th><th>${esc(t("check.status"))}</th><th class="text-end">${esc(t("check.value"))}</th>
         <th class="text-end">${esc(t("check.threshold"))}</th>
       </tr></thead><tbody>${rules}</tbody></table>
