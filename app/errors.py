@@ -125,6 +125,43 @@ class PreconditionRequiredError(e.ParksiteError):
     """A write without ``If-Match``: the client must say which version it changes (HTTP 428)."""
 
 
+class InvalidParameterError(e.ParksiteError):
+    """A path, query or header parameter is missing, malformed or out of its range (HTTP 400):
+    ids and paging numbers beyond their bounds, an unknown encoding, an unknown enum value.
+    ``details`` may carry ``errors``, one item per offending field."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        where: str | None = None,
+        hint: str | None = None,
+        msg: Message | None = None,
+        details: dict[str, Any] | None = None,
+    ):
+        if details is not None:
+            self.details = details
+        super().__init__(message, where=where, hint=hint, msg=msg)
+
+
+class InvalidBodyError(e.SchemaError):
+    """A request body is not valid JSON or does not match its schema (HTTP 422): wrong types,
+    unknown fields, values out of range. ``details`` carries ``errors``, one item per field."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        where: str | None = None,
+        hint: str | None = None,
+        msg: Message | None = None,
+        details: dict[str, Any] | None = None,
+    ):
+        if details is not None:
+            self.details = details
+        super().__init__(message, where=where, hint=hint, msg=msg)
+
+
 class LoginThrottledError(e.ParksiteError):
     """Too many failed logins for a user name or from a client address (HTTP 429): the attempt
     is refused without checking the password. ``retry_after`` is the wait in whole seconds (the
@@ -148,6 +185,8 @@ class LoginThrottledError(e.ParksiteError):
 #: Domain error class → (HTTP status, CLI exit code). The most specific class wins.
 ERROR_TABLE: dict[type[e.ParksiteError], tuple[int, int]] = {
     e.NotFoundError: (404, 3),
+    InvalidParameterError: (400, 2),  # a path/query parameter malformed or out of range
+    InvalidBodyError: (422, 5),  # a request body not matching its schema
     e.InputFileError: (400, 2),
     e.MissingCRSError: (422, 4),
     e.CRSError: (422, 4),

@@ -8,10 +8,18 @@ rest are intersected pairwise in one vectorised call. Shares are fractions 0–1
 
 The tiled zones depend only on the layers: :func:`exclusion_zones` builds them once per zone and
 :func:`measure_exclusion` reuses them for every batch of parcels (``zones=``).
+
+Threads: the zones are shared by every request thread of the server, but GEOS prepared geometries
+are not thread-safe (a prepared polygon builds its indexes lazily, on first use; two threads using
+one at once crashed the server process with a segfault). The shared zones are therefore never
+prepared nor used directly: each thread measures with copies of its own
+(:meth:`ExclusionZones.own`), made and prepared on its first use and kept for its next calls.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -53,6 +61,7 @@ def tile(geom: shapely.Geometry, size_m: float = DEFAULT_TILE_M) -> np.ndarray:
     ys = np.arange(ymin, ymax, size_m)
     gx, gy = np.meshgrid(xs, ys)
     boxes = shapely.box(gx.ravel(), gy.ravel(), gx.ravel() + size_m, gy.ravel() + size_m)
+    was_prepared = bool(shapely.is_prepared(geom))
     shapely.prepare(geom)
     boxes = boxes[shapely.intersects(geom, boxes)]
     # A box inside the zone is its own piece; only boxes across the zone's edge need an overlay.
@@ -60,6 +69,8 @@ def tile(geom: shapely.Geometry, size_m: float = DEFAULT_TILE_M) -> np.ndarray:
     edge = ~shapely.contains(geom, boxes)
     pieces[edge] = shapely.intersection(geom, boxes[edge])
     pieces = pieces[~shapely.is_empty(pieces) & (shapely.area(pieces) > 0)]
+    if not was_prepared:  # leave the caller's geometry as it came (it may be shared later)
+        shapely.destroy_prepared(geom)
     return pieces
 
 
@@ -163,6 +174,43 @@ class ExclusionZones:
     park_zone: shapely.Geometry | None
     park_union: np.ndarray | None
 
+    def own(self) -> ExclusionZones:
+        """Return this thread's own copy of the zones, its geometries prepared (made on the
+        thread's first call, then reused): GEOS objects that no other thread touches."""
+        mine: dict[int, tuple[weakref.ref[ExclusionZones], ExclusionZones]]
+        mine = _THREAD.__dict__.setdefault("zones", {})
+        hit = mine.get(id(self))
+        if hit is not None and hit[0]() is self:
+            return hit[1]
+        for key in [k for k, (ref, _) in mine.items() if ref() is None]:  # zones no longer used
+            del mine[key]
+        copy = ExclusionZones(
+            crs=self.crs,
+            tile_m=self.tile_m,
+            river_names=self.river_names,
+            river_pieces=_prepared_copy(self.river_pieces),
+            river_labels=self.river_labels,
+            river_union=_prepared_copy(self.river_union),
+            park_zone=None if self.park_zone is None else _prepared_copy(np.array([self.park_zone]))[0],
+            park_union=None if self.park_union is None else _prepared_copy(self.park_union),
+        )
+        mine[id(self)] = (weakref.ref(self), copy)
+        return copy
+
+
+#: Per-thread copies of shared zones (:meth:`ExclusionZones.own`).
+_THREAD = threading.local()
+
+
+def _prepared_copy(geoms: np.ndarray) -> np.ndarray:
+    """Return new GEOS geometries equal to ``geoms`` (through WKB, exact), prepared."""
+    out = shapely.from_wkb(shapely.to_wkb(np.asarray(geoms, dtype=object)))
+    out = np.asarray(out, dtype=object).reshape(-1)
+    present = ~shapely.is_missing(out)
+    if present.any():
+        shapely.prepare(out[present])
+    return out
+
 
 def exclusion_zones(
     rivers: gpd.GeoDataFrame | None, parks: gpd.GeoDataFrame | None, *, tile_m: float = DEFAULT_TILE_M
@@ -192,10 +240,7 @@ def exclusion_zones(
     if "parks" in present:
         park_zone = shapely.union_all(geometry_array(parks))
         park_union = tile(park_zone, tile_m)
-    # Prepared here, once: later calls (possibly from several threads) find them prepared.
-    for geoms in (pieces, river_union, park_union, np.array([park_zone], dtype=object)):
-        if geoms is not None:
-            shapely.prepare(geoms[~shapely.is_missing(geoms)])
+    # Not prepared: shared by threads, they are only copied (ExclusionZones.own), never used.
     return ExclusionZones(
         crs=crs,
         tile_m=float(tile_m),
@@ -240,6 +285,7 @@ def measure_exclusion(
                 hint="build the zones from layers in the parcels' CRS",
                 msg=msg("error.exclusion.crs", zones_crs=crs_label(zones.crs), crs=crs_label(crs)),
             )
+    zones = zones.own()  # this thread's prepared copies: GEOS prepared geometries are not thread-safe
     geoms = geometry_array(parcels)
     area = shapely.area(geoms)
     out = pd.DataFrame(index=parcels.index)

@@ -110,6 +110,8 @@ def land_parts(
     (degrees) of the zone's DEMs and ``limit_pct`` the natural-slope limit (%; None: no steep
     part). Parts of zero area are left out.
     """
+    if zones is not None:  # this thread's own copies: the zone's are shared by threads (gis.exclusion)
+        zones = zones.own()
     rest = geom
     parts: list[Encroachment] = []
 

@@ -171,9 +171,18 @@ def build_network(
         segments=segments,
         segment_edge=segment_edge,
         segment_start_m=segment_start,
-        tree=shapely.STRtree(segments),
+        tree=built_tree(segments),
         crs=crs,
     )
+
+
+def built_tree(geoms: np.ndarray) -> shapely.STRtree:
+    """Return an STRtree of ``geoms``, built now. GEOS builds a tree on its first query, and two
+    threads querying a shared tree for the first time at once would both build it (a crash): one
+    query here, while the tree is not yet shared, leaves only read-only queries for later."""
+    tree = shapely.STRtree(geoms)
+    tree.query(shapely.box(0.0, 0.0, 0.0, 0.0))
+    return tree
 
 
 @dataclass(frozen=True)

@@ -60,7 +60,12 @@ def without_hairlines(geom: BaseGeometry | None, width: float = EDGE_SNAP_M) -> 
     if geom is None or geom.is_empty:
         return None
     opened = geom.buffer(-width, join_style="mitre").buffer(width, join_style="mitre")
-    return polygonal(opened.intersection(geom))
+    try:
+        return polygonal(opened.intersection(geom))
+    except shapely.errors.GEOSException:
+        # edges within a hair of each other (an outline simplified for editing beside its
+        # neighbour's) can defeat the floating-point overlay: snap-round to 1 µm instead
+        return polygonal(shapely.intersection(opened, geom, grid_size=1e-6))
 
 
 def shared_edge_m(a: BaseGeometry, b: BaseGeometry, snap: float = EDGE_SNAP_M) -> float:

@@ -254,7 +254,7 @@ def test_a_cluster_cannot_take_the_code_of_the_deleted_list(client):
         headers=auth(client, "planner"),
     )
     assert r.status_code == 422, r.text
-    assert "reserved" in str(r.json()["detail"])
+    assert r.json()["error"] == "InvalidBodyError" and "reserved" in r.json()["message"]
     assert client.get("/api/v1/clusters").json()["numberMatched"] == len(
         client.get("/api/v1/zone").json()["clusters"]
     )

@@ -258,7 +258,7 @@ def test_bad_cluster_edits(client, body, status, error):
     if error:
         assert r.json()["error"] == error and r.json()["message"]
     else:
-        assert r.json()["detail"][0]["loc"][0] == "body"
+        assert r.json()["error"] == "InvalidBodyError" and r.json()["errors"][0]["loc"][0] == "body"
     assert etag_of(client, "/api/v1/clusters/sc-almg") == '"sc-almg-v1"'
 
 

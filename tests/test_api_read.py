@@ -245,9 +245,9 @@ def test_paging_with_a_bbox_and_an_offset_past_the_end(ro_client):
         ({"bbox": "a,b,c,d"}, 422, "SchemaError"),
         ({"bbox": "112,37,111,38"}, 422, "SchemaError"),  # min > max
         ({"bbox": "540000,4090000,541000,4091000"}, 422, "SchemaError"),  # projected numbers
-        ({"limit": 0}, 422, None),
-        ({"limit": 5001}, 422, None),
-        ({"offset": -1}, 422, None),
+        ({"limit": 0}, 400, None),
+        ({"limit": 5001}, 400, None),
+        ({"offset": -1}, 400, None),
     ],
 )
 def test_bad_collection_parameters(ro_client, query, status, kind):
@@ -256,8 +256,9 @@ def test_bad_collection_parameters(ro_client, query, status, kind):
     body = r.json()
     if kind:  # domain errors: {error, message, where, hint}
         assert body["error"] == kind and body["where"] == "bbox" and body["message"]
-    else:  # request validation keeps FastAPI's shape
-        assert isinstance(body["detail"], list) and body["detail"][0]["loc"][0] == "query"
+    else:  # request validation: the same shape, with the fields in errors (issue 16)
+        assert body["error"] == "InvalidParameterError" and body["message"]
+        assert body["errors"][0]["loc"][0] == "query" and body["where"] == f"query: {next(iter(query))}"
 
 
 # --------------------------------------------------------------------------- details

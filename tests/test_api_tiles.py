@@ -111,7 +111,8 @@ def test_tiles_are_cached(ro_client):
     [
         ("/api/v1/tiles/slope/3/100/1.png", 404),
         ("/api/v1/tiles/slope/23/0/0.png", 404),
-        ("/api/v1/tiles/aspect/3/1/1.png", 422),
+        ("/api/v1/tiles/aspect/3/1/1.png", 400),  # a path parameter not in its enum (issue 16)
+        ("/api/v1/tiles/slope/25/0/0.png", 400),  # beyond the deepest zoom (app.api.bounds)
     ],
 )
 def test_bad_tile_requests(ro_client, url, status):

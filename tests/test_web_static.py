@@ -53,7 +53,11 @@ def _refs(html: str) -> list[tuple[str, str, str]]:
 
 
 def _css_urls(text: str) -> list[str]:
-    urls = re.findall(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)""", text)
+    # a quoted url(...) is taken whole, so the fragments (url(%23id)) inside an SVG data URL are
+    # not mistaken for files
+    urls = [
+        a or b or c for a, b, c in re.findall(r"""url\(\s*(?:'([^']*)'|"([^"]*)"|([^'")\s]+))\s*\)""", text)
+    ]
     urls += re.findall(r"""@import\s+['"]([^'"]+)['"]""", text)
     return urls
 
@@ -101,7 +105,7 @@ def test_map_page_loads_the_vendored_libraries(client: TestClient) -> None:
     html = client.get("/").text
     for lib in (
         "vendor/leaflet/leaflet.js",
-        "vendor/leaflet-draw/leaflet.draw.js",
+        "vendor/leaflet-geoman/leaflet-geoman.min.js",
         "vendor/chartjs/chart.umd.js",
         "vendor/proj4/proj4.js",
         "vendor/bootstrap/bootstrap.bundle.min.js",
@@ -197,7 +201,7 @@ def test_css_list_covers_the_vendored_styles() -> None:
     assert {
         "css/app.css",
         "vendor/leaflet/leaflet.css",
-        "vendor/leaflet-draw/leaflet.draw.css",
+        "vendor/leaflet-geoman/leaflet-geoman.css",
         "vendor/bootstrap/bootstrap.min.css",
         "vendor/fontawesome/css/all.min.css",
     } <= set(CSS_FILES)

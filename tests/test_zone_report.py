@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from scoring.evaluation_figures import Figures
-from scoring.zone import load_zone
 from scoring.supervision import LandContract, supervise
+from scoring.zone import load_zone
 from scoring.zone_report import ParkArea, load_report_config, parks_of, supply_facts, zone_report
 
 ZONE_FILE = "data/zones/jiaokou.yaml"

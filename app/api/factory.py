@@ -25,8 +25,12 @@ geometry}`` with the repaired outline in WGS 84, and ``message_zh``). 401 answer
 a login refused after too many failures (429, :mod:`app.api.throttle`, whose per-process counts
 live in ``app.state.login_throttle``) carries ``Retry-After`` and has ``retry_after`` (s) and
 ``message_zh``.
-Request validation errors (malformed JSON, wrong field types, unknown fields) keep FastAPI's own
-422 shape ``{"detail": [{"loc", "msg", "type"}]}``. A request with a body passes the request
+Request validation errors have the same shape (:mod:`app.api.validation`): 400
+(``InvalidParameterError``) for a path or query parameter that is malformed or out of its bounds
+(every id and paging number is bounded, :mod:`app.api.bounds`), 422 (``InvalidBodyError``) for a
+body, with ``errors`` listing each field; so do the framework's own 404/405
+(:func:`app.error_shape.http_error_body`). The OpenAPI document (:mod:`app.api.openapi_doc`) is
+served at ``/api/v1/openapi.json`` and ``/openapi.json``. A request with a body passes the request
 gate (:mod:`app.api.gate`) first: the user's role is checked (401/403) and the body's size
 (413: ``Settings.max_json_mb`` for JSON, ``Settings.max_body_mb`` for uploads) before it is read,
 and a JSON body with more arrays than any accepted geometry can have is refused unparsed. CORS is closed unless ``Settings.cors_origins``.
@@ -48,8 +52,8 @@ from starlette.types import Scope
 
 from app.api.deps import ApiState, login_required
 from app.api.gate import RequestGate, gated_routes
-from app.api.geojson import jsonable
 from app.db.spatialite import preload_native_libraries
+from app.error_shape import base_error_body, http_error_body
 from app.errors import (
     AdmissionRefusedError,
     ClusterGeometryError,
@@ -62,6 +66,7 @@ from app.errors import (
 from app.i18n import DEFAULT_LANG, render
 from app.settings import Settings, get_settings
 from gis.errors import ParksiteError
+from gis.messages import msg
 
 __all__ = ["API_PREFIX", "create_app", "error_body", "preload_native_libraries", "problem_of"]
 
@@ -70,26 +75,11 @@ log = logging.getLogger("parksite.api")
 
 
 def error_body(exc: ParksiteError, lang: str = DEFAULT_LANG) -> dict[str, Any]:
-    """Return the JSON body of a domain error (plus any ``details`` the raiser attached, and the
-    ``problem`` of a ``ClusterGeometryError``).
-
-    An error with a catalogue message (``exc.msg``) says what is wrong and what to do in
-    ``message``, in ``lang``, with no separate ``hint``, and in both languages in ``message_zh``
-    and ``message_en``; others keep their English ``message`` and ``hint``."""
-    if exc.msg is not None:
-        body = {
-            "error": type(exc).__name__,
-            "message": render(exc.msg, lang),
-            "where": exc.where,
-            "hint": None,
-            "message_zh": render(exc.msg, "zh"),
-            "message_en": render(exc.msg, "en"),
-        }
-    else:
-        body = {"error": type(exc).__name__, "message": exc.message, "where": exc.where, "hint": exc.hint}
-    details = getattr(exc, "details", None)
-    if isinstance(details, dict):
-        body |= jsonable(details)
+    """Return the JSON body of a domain error (:func:`app.error_shape.base_error_body`: ``error``,
+    ``message`` in ``lang``, ``where``, ``hint``, any ``details`` the raiser attached), with the
+    ``message_zh``/``message_en`` of a refused admission, the ``problem`` of a
+    ``ClusterGeometryError`` and the ``repair`` of an ``OutlineRepairError``."""
+    body = base_error_body(exc, lang)
     if isinstance(exc, AdmissionRefusedError):
         body |= {
             "message_zh": render(exc.user_message(), "zh"),
@@ -173,15 +163,47 @@ async def domain_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """Exception handler: a request that fails FastAPI's validation → the one error shape
+    (:mod:`app.api.validation`: 400 for parameters, 422 for bodies), in the request's language."""
+    from fastapi.exceptions import RequestValidationError
+
+    from app.api.lang import request_lang
+    from app.api.validation import request_error
+
+    assert isinstance(exc, RequestValidationError)
+    err = request_error(list(exc.errors()))
+    return JSONResponse(error_body(err, request_lang(request)), status_code=http_status_for(err))
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Exception handler: an HTTP error the framework raised (no such path, method not allowed)
+    → the one error shape, in the request's language."""
+    from starlette.exceptions import HTTPException
+
+    from app.api.lang import request_lang
+
+    assert isinstance(exc, HTTPException)
+    body = http_error_body(
+        exc.status_code, exc.detail, f"{request.method} {request.url.path}", request_lang(request)
+    )
+    return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """Exception handler: anything else is a 500 with a short body (details in the log)."""
+    from app.api.lang import request_lang
+
     log.exception("unhandled error on %s %s", request.method, request.url.path)
+    message = msg("error.server")
     return JSONResponse(
         {
             "error": "InternalError",
-            "message": "the server failed to answer this request",
+            "message": render(message, request_lang(request)),
             "where": f"{request.method} {request.url.path}",
             "hint": "see the server log",
+            "message_zh": render(message, "zh"),
+            "message_en": render(message, "en"),
         },
         status_code=500,
     )
@@ -254,8 +276,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "viewer (signed in: checks, recommendations) < analyst (batch jobs) < planner (edit clusters "
             "and parcels) < manager (save, admit and revoke projects; score runs) "
             "< admin. Edits send If-Match with the ETag they read (412 if stale, 428 if missing). "
-            "Errors are {error, message, where, hint}; request validation errors keep FastAPI's "
-            "422 {detail: [...]} shape."
+            "Every error, request validation included, is one JSON shape: {error, message, where, "
+            "hint} (message in the request's language: ?lang=, else Accept-Language, else zh; "
+            "message_zh and message_en give both), plus errors: [{loc, in, field, type, message}] "
+            "for a request that does not match this document: 400 for a path or query parameter "
+            "(ids and paging numbers are bounded), 422 for a body. This document is also served "
+            "at /openapi.json; the OGC API – Features service has its own at /ogc/api."
         ),
         lifespan=lifespan,
         openapi_url=f"{API_PREFIX}/openapi.json",
@@ -265,7 +291,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.api = state
     app.state.login_throttle = LoginThrottle.from_settings(settings)  # failed logins, this process
     app.state.trusted_proxies = TrustedProxies(settings.trusted_proxies)  # X-Forwarded-For from these
+    from fastapi.exceptions import RequestValidationError
+    from starlette.exceptions import HTTPException
+
     app.add_exception_handler(ParksiteError, domain_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(HTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)
     routers = (
         auth,
@@ -309,7 +340,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from fastapi import Depends
 
     from app.api.deps import confidential, db_session, viewer
+    from app.api.openapi_doc import install as install_openapi
 
+    install_openapi(app, API_PREFIX)  # exact GeoJSON and error schemas; also at /openapi.json
     _mount_optional(app, "app.web")
     # the OGC API – Features service (/ogc): map layers, open to anonymous users unless login is
     # required; the exports (/api/v1/exports/{kind}) carry enterprises' figures and project

@@ -27,15 +27,30 @@ class _In(BaseModel):
 # --------------------------------------------------------------------------- errors and auth
 
 
+class FieldError(BaseModel):
+    """One field of a request that does not match the API document."""
+
+    loc: list[str] = Field(description='where, e.g. ["query", "offset"] or ["body", "project", "name"]')
+    in_: str = Field(alias="in", description="path, query, header or body")
+    field: str = Field(description="the field's name (a dotted path in a body)")
+    type: str = Field(description="what is wrong (pydantic's error type, e.g. less_than_equal)")
+    message: str = Field(description="what is wrong, in the request's language")
+
+
 class ErrorBody(BaseModel):
-    """Every domain error: its type, what is wrong, where and what to do."""
+    """Every error, request validation included: its type, what is wrong, where and what to do."""
 
     model_config = ConfigDict(extra="allow")
 
-    error: str = Field(description="error type, e.g. GeometryError, VersionConflictError")
-    message: str
+    error: str = Field(description="error type, e.g. NotFoundError, InvalidParameterError, SchemaError")
+    message: str = Field(description="what is wrong and what to do, in the request's language")
     where: str | None = None
-    hint: str | None = None
+    hint: str | None = Field(None, description="what to do (English; null when message says it)")
+    message_zh: str | None = Field(None, description="the message in Chinese")
+    message_en: str | None = Field(None, description="the message in English")
+    errors: list[FieldError] | None = Field(
+        None, description="request validation (400 parameters, 422 body): one item per field"
+    )
 
 
 class ConflictBody(ErrorBody):

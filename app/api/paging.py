@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
 
+from app.api.bounds import Offset
 from app.api.geojson import parse_bbox
 
 DEFAULT_LIMIT = 500
@@ -31,7 +32,7 @@ def page_params(
         str | None, Query(description="WGS 84 minx,miny,maxx,maxy", examples=["111.40,36.90,111.60,37.10"])
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="features per page")] = DEFAULT_LIMIT,
-    offset: Annotated[int, Query(ge=0, description="features to skip")] = 0,
+    offset: Offset = 0,
 ) -> PageParams:
     """Return the parsed paging parameters (SchemaError 422 for a malformed bbox)."""
     return PageParams(parse_bbox(bbox), limit, offset)

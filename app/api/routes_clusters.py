@@ -26,10 +26,11 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import shapely
-from fastapi import APIRouter, Body, Header, Path, Query, Request
+from fastapi import APIRouter, Body, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
+from app.api.bounds import Version
 from app.api.cluster_writes import (
     drawn_park,
     edit_response,
@@ -433,7 +434,7 @@ def cluster_history(
 )
 def restore_cluster(
     cluster_id: str,
-    version: Annotated[int, Path(ge=1)],
+    version: Version,
     session: WriteSessionDep,
     state: StateDep,
     user: Planner,

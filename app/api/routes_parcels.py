@@ -11,9 +11,10 @@ from typing import Annotated, Any
 
 import numpy as np
 import shapely
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from app.api.bounds import Version
 from app.api.deps import ParcelEditor, SessionDep, StateDep, Viewer, WriteSessionDep
 from app.api.etags import etag, expected_version, matches
 from app.api.features import edit_body, parcel_feature, standard_land
@@ -218,7 +219,7 @@ def parcel_history(
 )
 def restore_parcel(
     parcel_id: str,
-    version: Annotated[int, Path(ge=1)],
+    version: Version,
     session: WriteSessionDep,
     state: StateDep,
     user: ParcelEditor,

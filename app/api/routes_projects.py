@@ -27,6 +27,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from app.api.bounds import Offset, ProjectId
 from app.api.deps import ProjectReader, SessionDep, StateDep, needs, write_transaction
 from app.api.lang import LangDep
 from app.api.models import ErrorBody, ProjectSave, _In
@@ -180,7 +181,7 @@ def list_projects(
     user: ProjectReader,
     status: Annotated[Literal["negotiating", "reviewed", "admitted", "revoked"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     zone = served_zone(session, state.settings)
     total, rows = projects_page(session, zone.id, status=status, limit=limit, offset=offset)
@@ -221,7 +222,7 @@ def post_project(
     summary="A project with its recorded checks and admissions (signed in)",
 )
 def get_project(
-    project_id: int, session: SessionDep, state: StateDep, user: ProjectReader, lang: LangDep
+    project_id: ProjectId, session: SessionDep, state: StateDep, user: ProjectReader, lang: LangDep
 ) -> dict[str, Any]:
     zone = served_zone(session, state.settings)
     return _detail(session, project_in_zone(session, zone.id, project_id), lang)
@@ -234,7 +235,7 @@ def get_project(
     summary="Admit (准入登记) a checked project on its parcels (manager+)",
 )
 def post_admission(
-    project_id: int,
+    project_id: ProjectId,
     body: AdmissionRequest,
     session: SessionDep,
     state: StateDep,
@@ -261,7 +262,7 @@ def post_admission(
     summary="Revoke a project's admission (manager+): its parcels and capacity come free",
 )
 def delete_admission(
-    project_id: int,
+    project_id: ProjectId,
     session: SessionDep,
     state: StateDep,
     user: Admitter,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from fastapi.responses import Response
 
+from app.api.bounds import TileXY, TileZ
 from app.api.deps import SessionDep, StateDep, Viewer
 from app.api.models import ErrorBody
 from app.api.scores import zone_context
@@ -27,9 +28,9 @@ router = APIRouter(tags=["tiles"])
 )
 def get_tile(
     kind: Literal["hillshade", "slope"],
-    z: Annotated[int, Path(ge=0)],
-    x: Annotated[int, Path(ge=0)],
-    y: Annotated[int, Path(ge=0)],
+    z: TileZ,
+    x: TileXY,
+    y: TileXY,
     session: SessionDep,
     state: StateDep,
     user: Viewer,

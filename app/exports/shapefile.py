@@ -24,6 +24,7 @@ from app.exports.data import ZoneData
 from app.exports.labels import SCORE_HEADERS, shapefile_field_map
 from app.exports.tables import atomic_path
 from app.i18n import text
+from gis.crs import parse_crs
 
 DBF_TEXT_BYTES = 254
 LAYER = "parcels"
@@ -64,8 +65,8 @@ def parcel_frame(data: ZoneData) -> gpd.GeoDataFrame:
 def write_shapefile_zip(data: ZoneData, out: str | Path, *, crs: str | None = None) -> Path:
     """Write the zipped Shapefile of the zone's parcels to ``out``; return its path."""
     gdf = parcel_frame(data)
-    if crs:
-        gdf = gdf.to_crs(crs)
+    if crs:  # refused with CRSError (422) unless pyproj knows it, before anything is written
+        gdf = gdf.to_crs(parse_crs(crs, where="crs"))
     names = shapefile_field_map(c for c in gdf.columns if c != "geometry")
     shp = gdf.rename(columns=names)
     fields = pd.DataFrame(

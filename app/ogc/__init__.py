@@ -14,8 +14,10 @@ from typing import Any
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
+from app.error_shape import domain_error_response
 from app.ogc.exports_api import exports_router
 from app.ogc.router import CONFORMANCE, ogc_router
+from gis.errors import ParksiteError
 
 PREFIX = "/ogc"
 EXPORTS_PREFIX = "/api/v1"
@@ -40,6 +42,8 @@ def mount(
     else the settings' database). ``export_dependencies`` guard the exports route (e.g. sign-in);
     ``link_exports`` False leaves them out of the landing page (for anonymous visitors they
     would answer 401); ``exports`` False leaves the exports route out altogether.
+    A domain error raised by the exports is answered in the one error shape
+    (:func:`app.error_shape.domain_error_response`) unless ``app`` has its own handler.
     Other ``options`` go to :func:`ogc_router` (``default_limit``, ``max_limit``, ``extra_crs``,
     ``static_url``).
     """
@@ -52,6 +56,8 @@ def mount(
         ),
         prefix=prefix,
     )
+    if ParksiteError not in app.exception_handlers:  # the API's own handler, else the one shape
+        app.add_exception_handler(ParksiteError, domain_error_response)
     if exports:
         app.include_router(
             exports_router(get_session=get_session, zone_id=zone_id, dependencies=export_dependencies),

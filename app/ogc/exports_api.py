@@ -4,7 +4,9 @@
 ``verdicts``) or ``xlsx`` (workbook). CSV and XLSX are in one language, headers and values:
 ``lang`` (``headers``, its older name, for CSV), else ``Accept-Language``, else Chinese. The file is written to a
 temporary directory, sent, and deleted after the response. ``zone`` picks the zone (default as
-for the OGC service: the only zone, else the settings' zone file).
+for the OGC service: the only zone, else the settings' zone file). A domain error (no such zone,
+…) propagates to the application's handler (``app.api.factory``'s, else the one
+:func:`app.ogc.mount` adds), which answers in the one error shape of :mod:`app.error_shape`.
 """
 
 from __future__ import annotations
@@ -17,15 +19,13 @@ from typing import Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Header, Query
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, Response
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from app.errors import http_status_for
 from app.exports import KINDS, export_zone
-from app.i18n import negotiate, render
+from app.i18n import negotiate
 from app.ogc.deps import default_session, resolve_zone
-from gis.errors import ParksiteError
 
 
 def exports_router(
@@ -72,12 +72,7 @@ def exports_router(
             path = export_zone(
                 session, z.id, kind, work / f"{stem}{suffix}", table=table, lang=language, crs=crs
             )
-        except ParksiteError as exc:
-            shutil.rmtree(work, ignore_errors=True)
-            return JSONResponse(
-                {"detail": render(exc.user_message(), language)}, status_code=http_status_for(exc)
-            )
-        except BaseException:
+        except BaseException:  # a domain error reaches the app's handler: the one error shape
             shutil.rmtree(work, ignore_errors=True)
             raise
         return FileResponse(

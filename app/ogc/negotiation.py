@@ -1,7 +1,7 @@
 """Choosing the encoding of a response: ``f=json|html`` first, else the ``Accept`` header.
 
 Browsers (``text/html`` first) get HTML; GDAL/QGIS (``application/geo+json, application/json``)
-and anything that accepts ``*/*`` get JSON. An unknown ``f`` is a 400.
+and anything that accepts ``*/*`` get JSON. An unknown ``f`` is a 400 naming the allowed values.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from app.ogc.params import InvalidParameter
+from gis.messages import joined, msg
 
 JSON = "json"
 HTML = "html"
@@ -51,6 +52,24 @@ def _accept(header: str) -> list[tuple[str, float]]:
     return [(m, q) for m, q, _ in sorted(out, key=lambda t: (-t[1], t[2])) if q > 0]
 
 
+def _refuse_format(f: str, allowed: tuple[str, ...]) -> InvalidParameter:
+    shown = ", ".join(allowed)
+    return InvalidParameter(
+        f"f={f!r} is not an encoding of this resource: the allowed values are {shown}",
+        where="f",
+        hint=f"use f={' or f='.join(allowed)}",
+        msg=msg("error.ogc.format", value=f, allowed=joined(list(allowed))),
+    )
+
+
+def require_json(request: Request) -> None:
+    """Refuse an ``f`` other than ``json`` (400) for a resource that has only a JSON encoding
+    (a collection's JSON Schema)."""
+    f = request.query_params.get("f")
+    if f is not None and _F.get(f.strip().lower()) != JSON:
+        raise _refuse_format(f, ("json",))
+
+
 def negotiate(request: Request) -> str:
     """Return ``"json"`` or ``"html"`` for the request (``f`` wins over ``Accept``)."""
     f = request.query_params.get("f")
@@ -58,9 +77,7 @@ def negotiate(request: Request) -> str:
         try:
             return _F[f.strip().lower()]
         except KeyError:
-            raise InvalidParameter(
-                f"f={f!r} is not an encoding of this service", where="f", hint="use f=json or f=html"
-            ) from None
+            raise _refuse_format(f, (JSON, HTML)) from None
     header = request.headers.get("accept")
     if not header:
         return JSON

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.ogc.collections import COLLECTIONS
+from app.ogc.params import MAX_INTEGER
 
 OPENAPI_MEDIA_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 
@@ -162,7 +163,7 @@ def build_openapi(
                 "summary": f"{spec.title} {spec.title_en}: JSON Schema of a feature",
                 "operationId": f"get_{cid}_schema",
                 "tags": [cid],
-                "parameters": [_ref("f")],
+                "parameters": [_ref("f-json")],
                 "responses": _responses(
                     "application/schema+json", {"type": "object"}, html=False, not_found=True
                 ),
@@ -182,8 +183,23 @@ def build_openapi(
     links = {"type": "array", "items": {"$ref": "#/components/schemas/link"}}
     exception = {
         "type": "object",
-        "required": ["code"],
-        "properties": {"code": {"type": "string"}, "description": {"type": "string"}},
+        "description": "the OGC exception document and, in the same object, the application's "
+        "error shape {error, message, where, hint} (message in the Accept-Language's language)",
+        "required": ["code", "error", "message"],
+        "properties": {
+            "code": {"type": "string"},
+            "description": {"type": "string"},
+            "error": {"type": "string"},
+            "message": {"type": "string"},
+            "where": {"type": "string", "nullable": True},
+            "hint": {"type": "string", "nullable": True},
+            "message_zh": {"type": "string"},
+            "message_en": {"type": "string"},
+        },
+    }
+    error_content = {
+        "application/json": {"schema": {"$ref": "#/components/schemas/exception"}},
+        "text/html": {"schema": {"type": "string"}},
     }
     crs_param = {"type": "string", "format": "uri", "enum": crs_list}
     return {
@@ -208,6 +224,15 @@ def build_openapi(
                     "required": False,
                     "description": "encoding of the response (overrides the Accept header)",
                     "schema": {"type": "string", "enum": ["json", "html"]},
+                    "style": "form",
+                    "explode": False,
+                },
+                "f-json": {
+                    "name": "f",
+                    "in": "query",
+                    "required": False,
+                    "description": "encoding of the response: a JSON Schema has only JSON",
+                    "schema": {"type": "string", "enum": ["json"]},
                     "style": "form",
                     "explode": False,
                 },
@@ -263,7 +288,7 @@ def build_openapi(
                     "style": "form",
                     "explode": False,
                     "description": "number of features to skip",
-                    "schema": {"type": "integer", "minimum": 0, "default": 0},
+                    "schema": {"type": "integer", "minimum": 0, "maximum": MAX_INTEGER, "default": 0},
                 },
                 "datetime": {
                     "name": "datetime",
@@ -355,15 +380,15 @@ def build_openapi(
             "responses": {
                 "InvalidParameter": {
                     "description": "a query parameter is unknown or invalid",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/exception"}}},
+                    "content": error_content,
                 },
                 "NotFound": {
                     "description": "no such collection or feature",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/exception"}}},
+                    "content": error_content,
                 },
                 "ServerError": {
                     "description": "a server error",
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/exception"}}},
+                    "content": error_content,
                 },
             },
         },

@@ -2,8 +2,10 @@
 
 Unknown parameters, repeated parameters and invalid values are refused with 400
 (``/req/core/query-param-unknown``, ``/req/core/query-param-invalid``) through
-:class:`InvalidParameter`, a :class:`gis.errors.ParksiteError` (400 in ``app/errors.py``).
-A ``limit`` above the maximum is not an error: the maximum is used (Part 1, 7.15.3).
+:class:`InvalidParameter`, an :class:`app.errors.InvalidParameterError` (400 in ``app/errors.py``).
+A ``limit`` above the maximum is not an error: the maximum is used (Part 1, 7.15.3); an
+``offset`` or ``limit`` beyond :data:`MAX_INTEGER` is refused (400), so that no number the
+database cannot hold reaches it. An empty ``datetime=`` is taken as absent.
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from dataclasses import dataclass
 
 from starlette.datastructures import QueryParams
 
+from app.errors import InvalidParameterError
 from app.ogc.crs import CRS84_URI, UnknownCRS, from_input_axes, service_crs, uri_for
-from gis.errors import ParksiteError
+from gis.messages import joined, msg
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+#: The largest ``offset`` or ``limit`` taken (as the API's, :mod:`app.api.bounds`): 2³¹ − 1.
+MAX_INTEGER = 2**31 - 1
 
 #: Parameters each kind of resource accepts.
 PARAMS_ITEMS = frozenset({"f", "bbox", "bbox-crs", "crs", "limit", "offset", "datetime"})
@@ -27,8 +32,13 @@ PARAMS_ITEM = frozenset({"f", "crs"})
 PARAMS_PLAIN = frozenset({"f"})
 
 
-class InvalidParameter(ParksiteError):
+class InvalidParameter(InvalidParameterError):
     """A query parameter is unknown, repeated or has an invalid value (HTTP 400)."""
+
+
+def _cut(text: str, limit: int = 80) -> str:
+    """Return ``text`` cut to ``limit`` characters (… marks a cut), for messages."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def check_known(params: QueryParams, allowed: Collection[str]) -> None:
@@ -39,6 +49,7 @@ def check_known(params: QueryParams, allowed: Collection[str]) -> None:
             f"unknown query parameter(s) {', '.join(unknown)}",
             where="query",
             hint=f"this resource takes {', '.join(sorted(allowed))}",
+            msg=msg("error.ogc.unknown_params", names=joined(unknown), allowed=joined(sorted(allowed))),
         )
     repeated = sorted({k for k in params.keys() if len(params.getlist(k)) > 1})
     if repeated:
@@ -46,6 +57,7 @@ def check_known(params: QueryParams, allowed: Collection[str]) -> None:
             f"parameter(s) given more than once: {', '.join(repeated)}",
             where="query",
             hint="give each parameter once",
+            msg=msg("error.ogc.repeated", names=joined(repeated)),
         )
 
 
@@ -57,11 +69,23 @@ def _int(params: Mapping[str, str], name: str, default: int, minimum: int) -> in
         value = int(raw.strip())
     except ValueError:
         raise InvalidParameter(
-            f"{name}={raw!r} is not an integer", where=name, hint=f"give a whole number ≥ {minimum}"
+            f"{name}={raw!r} is not an integer",
+            where=name,
+            hint=f"give a whole number ≥ {minimum}",
+            msg=msg("error.ogc.not_integer", name=name, value=_cut(raw), minimum=minimum),
         ) from None
-    if value < minimum:
+    if not minimum <= value <= MAX_INTEGER:
         raise InvalidParameter(
-            f"{name}={value} is below {minimum}", where=name, hint=f"give a whole number ≥ {minimum}"
+            f"{name}={value} is outside {minimum} … {MAX_INTEGER}",
+            where=name,
+            hint=f"give a whole number from {minimum} to {MAX_INTEGER}",
+            msg=msg(
+                "error.ogc.integer_range",
+                name=name,
+                value=_cut(raw.strip()),
+                minimum=minimum,
+                maximum=MAX_INTEGER,
+            ),
         )
     return value
 
@@ -93,6 +117,7 @@ def parse_crs_param(
             f"{name}={raw!r} is not a CRS this collection offers",
             where=name,
             hint=f"use one of {', '.join(offered)}",
+            msg=msg("error.ogc.crs_not_offered", name=name, value=_cut(raw), offered=joined(list(offered))),
         )
     return uri
 
@@ -122,12 +147,14 @@ def parse_bbox(params: Mapping[str, str], bbox_crs: str) -> BBox | None:
             f"bbox={raw!r} is not a list of numbers",
             where="bbox",
             hint="give minx,miny,maxx,maxy in the axis order of bbox-crs",
+            msg=msg("error.ogc.bbox_numbers", value=_cut(raw)),
         ) from None
     if len(values) not in (4, 6) or not all(math.isfinite(v) for v in values):
         raise InvalidParameter(
             f"bbox={raw!r} must hold 4 or 6 finite numbers",
             where="bbox",
             hint="give minx,miny,maxx,maxy in the axis order of bbox-crs",
+            msg=msg("error.ogc.bbox_numbers", value=_cut(raw)),
         )
     if len(values) == 6:
         values = [values[0], values[1], values[3], values[4]]
@@ -139,20 +166,27 @@ def parse_bbox(params: Mapping[str, str], bbox_crs: str) -> BBox | None:
                 f"bbox={raw!r}: latitude outside ±90°",
                 where="bbox",
                 hint="check the axis order of bbox-crs (CRS84 is lon,lat)",
+                msg=msg("error.ogc.bbox_latitude", value=_cut(raw)),
             )
         if not (-180 <= minx <= 180 and -180 <= maxx <= 180):
-            raise InvalidParameter(f"bbox={raw!r}: longitude outside ±180°", where="bbox")
+            raise InvalidParameter(
+                f"bbox={raw!r}: longitude outside ±180°",
+                where="bbox",
+                msg=msg("error.ogc.bbox_longitude", value=_cut(raw)),
+            )
         if miny > maxy:
             raise InvalidParameter(
                 f"bbox={raw!r}: the lower latitude exceeds the upper",
                 where="bbox",
                 hint="give the lower corner first",
+                msg=msg("error.ogc.bbox_order", value=_cut(raw)),
             )
     elif minx > maxx or miny > maxy:
         raise InvalidParameter(
             f"bbox={raw!r}: the lower corner exceeds the upper",
             where="bbox",
             hint="give the lower corner first, in the axis order of bbox-crs",
+            msg=msg("error.ogc.bbox_order", value=_cut(raw)),
         )
     return BBox((minx, miny, maxx, maxy), bbox_crs)
 
@@ -167,6 +201,7 @@ def _instant(text: str) -> dt.datetime | None:
             f"datetime {text!r} is not an RFC 3339 date or date-time",
             where="datetime",
             hint="e.g. 2024-05-01T00:00:00Z or 2024-01-01/2024-12-31 or ../2024-12-31",
+            msg=msg("error.ogc.datetime", value=_cut(text)),
         ) from None
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
@@ -177,17 +212,30 @@ def parse_datetime(params: Mapping[str, str]) -> tuple[dt.datetime | None, dt.da
     The collections hold no time-stamped features, so a valid ``datetime`` selects nothing out.
     """
     raw = params.get("datetime")
-    if raw is None:
+    if raw is None or not raw.strip():  # datetime= (empty) is the parameter left out
         return None
     if "/" in raw:
         a, _, b = raw.partition("/")
         start, end = _instant(a), _instant(b)
         if start is None and end is None and (a, b) != ("..", ".."):
-            raise InvalidParameter(f"datetime={raw!r}: an interval needs at least one end", where="datetime")
+            raise InvalidParameter(
+                f"datetime={raw!r}: an interval needs at least one end",
+                where="datetime",
+                msg=msg("error.ogc.datetime_open", value=_cut(raw)),
+            )
         if start and end and start > end:
-            raise InvalidParameter(f"datetime={raw!r}: the start is after the end", where="datetime")
+            raise InvalidParameter(
+                f"datetime={raw!r}: the start is after the end",
+                where="datetime",
+                msg=msg("error.ogc.datetime_order", value=_cut(raw)),
+            )
         return start, end
-    if raw in ("", ".."):
-        raise InvalidParameter(f"datetime={raw!r} is empty", where="datetime")
+    if raw == "..":
+        raise InvalidParameter(
+            "datetime='..' is an open interval without an end",
+            where="datetime",
+            hint="leave datetime out, or give a date, a date-time or an interval such as ../2024-12-31",
+            msg=msg("error.ogc.datetime_open", value=".."),
+        )
     t = _instant(raw)
     return t, t

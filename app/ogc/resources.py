@@ -20,7 +20,7 @@ from app.ogc import params as P
 from app.ogc.collections import COLLECTIONS
 from app.ogc.crs import CRS84_URI, bbox_in_storage, uri_for
 from app.ogc.deps import resolve_zone
-from app.ogc.negotiation import HTML, negotiate
+from app.ogc.negotiation import HTML, negotiate, require_json
 from app.ogc.openapi import OPENAPI_MEDIA_TYPE, build_openapi
 from app.ogc.service import (
     CONFORMANCE,
@@ -167,6 +167,7 @@ def collection(svc: OGCService, request: Request, session: Session, collection_i
 def schema(svc: OGCService, request: Request, session: Session, collection_id: str) -> Response:
     """The JSON Schema of a collection's features (``describedby``)."""
     P.check_known(request.query_params, P.PARAMS_PLAIN)
+    require_json(request)  # a JSON Schema has no HTML page: f=html or f=AAA is a 400
     zid, _, _ = zone_context(svc, session)
     source = ZoneFeatures(session, zid, collection_id)
     return svc.json(svc.schema_doc(svc.base(request), source.spec, svc.fields(source)), SCHEMA_TYPE)

@@ -1,6 +1,10 @@
 """The OGC API – Features service's state and its documents: paging limits, CRSs, links,
 HTML pages (Jinja templates), JSON bodies, the OGC exception document, collection and schema
 documents, and features encoded as GeoJSON in a requested CRS.
+
+An error is the OGC exception document ``{"code", "description"}`` and, in the same object, the
+application's one error shape (:mod:`app.error_shape`: ``error``, ``message`` in the
+``Accept-Language``'s language, ``where``, ``hint``), or an HTML page when HTML was asked for.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from fastapi.templating import Jinja2Templates
 from shapely.geometry import mapping
 from starlette.requests import Request
 
+from app.error_shape import base_error_body
 from app.errors import http_status_for
+from app.i18n import negotiate as negotiate_lang
 from app.ogc.collections import CollectionSpec, Field
 from app.ogc.crs import CRS84_URI, bounds_to_crs84, service_crs, to_output_axes, transform_gis, uri_for
 from app.ogc.negotiation import HTML, negotiate
@@ -138,7 +144,9 @@ class OGCService:
                 {"title": code, "status": status, "message": str(exc)},
                 status_code=status,
             )
-        body = json.dumps({"code": code, "description": str(exc)}, ensure_ascii=False)
+        lang = negotiate_lang(request.headers.get("accept-language"))
+        doc = {"code": code, "description": str(exc), **base_error_body(exc, lang)}
+        body = json.dumps(doc, ensure_ascii=False)
         return Response(body.encode("utf-8"), status_code=status, media_type=JSON_TYPE)
 
     # ------------------------------------------------------------------ documents

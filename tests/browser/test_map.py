@@ -26,7 +26,7 @@ def test_map_loads_offline_in_chinese(w: Watch) -> None:
     legend = page.locator(".legend-control").inner_text()
     for word in ("优", "良", "中", "差", "排除", "园区边界", "组团边界"):
         assert word in legend
-    assert page.locator(".leaflet-draw").count() == 0
+    assert page.locator("#cluster-tools").count() == 0
     assert "地块：已显示" in page.locator("#parcel-status").inner_text()
     # the default basemap is the zone's own hillshade
     assert any("/api/v1/tiles/hillshade/" in u for u in w.requests)

@@ -25,17 +25,12 @@ export class ApiError extends Error {
   }
 }
 
-/** Return the readable message of an error body: {message} | {detail: str | [{msg}]} | text. */
+/** Return the readable message of an error body — the API's one shape {error, message, where,
+ * hint, errors?}, message in the request's language — or of a text (a proxy's error page). */
 export function errorText(body) {
   if (!body) return "";
   if (typeof body === "string") return body;
   if (body.message) return String(body.message);
-  const d = body.detail;
-  if (typeof d === "string") return d;
-  if (Array.isArray(d)) {
-    return d.map((e) => `${(e.loc || []).slice(1).join(".")}: ${e.msg}`).join("; ");
-  }
-  if (d && typeof d === "object" && d.message) return String(d.message);
   return body.error ? String(body.error) : "";
 }
 

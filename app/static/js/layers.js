@@ -49,7 +49,7 @@ function popupTable(rows) {
 export function parksLayer() {
   const group = lazyLayer("/parks", (g, fc) => {
     L.geoJSON(fc, {
-      pane: "parks", interactive: false,
+      pane: "parks", interactive: false, snapIgnore: false, // a snap target of the cluster tools
       style: { color: "#1b1b1b", weight: 2.5, fillColor: "#ffffff", fillOpacity: 0.04 },
       onEachFeature: (f, layer) => {
         layer.bindTooltip(() => esc(pick(f.properties)), {
@@ -67,7 +67,7 @@ export function parksLayer() {
 export function roadsLayer() {
   return lazyLayer("/layers/roads", (group, fc) => {
     L.geoJSON(fc, {
-      pane: "infra",
+      pane: "infra", snapIgnore: false, // a snap target of the cluster tools
       style: (f) => ({ ...(ROAD_STYLES[f.properties.class] || ROAD_STYLES.link), opacity: 0.9 }),
       onEachFeature: (f, layer) => {
         const p = f.properties;

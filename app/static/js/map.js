@@ -21,7 +21,8 @@ import { loadZone, zone, zoneBounds } from "./zone.js";
 const PANES = { parks: 402, clusters: 404, parcels: 410, infra: 420, recommend: 430, recommendLabels: 650 };
 
 function makeMap() {
-  const map = L.map("map", { zoomControl: true, attributionControl: true, minZoom: 7, maxZoom: 19 });
+  // pmIgnore: false — Leaflet-Geoman is opted in layer by layer (clusters/geoman.js), the map too
+  const map = L.map("map", { zoomControl: true, attributionControl: true, minZoom: 7, maxZoom: 19, pmIgnore: false });
   map.attributionControl.setPrefix(false);
   for (const [name, z] of Object.entries(PANES)) map.createPane(name).style.zIndex = z;
   return map;

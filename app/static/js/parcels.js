@@ -74,7 +74,8 @@ export class ParcelLayer {
           && old.feature.properties.cluster === feature.properties.cluster) return;
       this.group.removeLayer(old);
     }
-    const layer = L.geoJSON(feature, { pane: "parcels", style: (f) => this.style(f) }).getLayers()[0];
+    // snapIgnore: false — parcel edges are snap targets of the cluster tools
+    const layer = L.geoJSON(feature, { pane: "parcels", snapIgnore: false, style: (f) => this.style(f) }).getLayers()[0];
     if (!layer) return;
     layer.feature = feature;
     layer.bindTooltip(() => {
@@ -86,6 +87,8 @@ export class ParcelLayer {
         sup ? `<br><span class="supervised-tip">${esc(t("parcel.supervision"))} · ${esc(sup.enterprise)}</span>` : ""}`;
     }, { sticky: true });
     layer.on("click", (ev) => {
+      // while an outline is drawn (cluster tools), a click places a vertex: let it reach the map
+      if (this.map.pm && this.map.pm.globalDrawModeEnabled()) return;
       L.DomEvent.stopPropagation(ev);
       this.select(id, { zoom: false });
     });

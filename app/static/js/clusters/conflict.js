@@ -1,6 +1,7 @@
 // Stale edits (412: someone saved first). Every write is conditional on the version the page
-// showed (If-Match with its ETag); a stale one keeps the user's outline next to the current one
-// and offers to re-apply it or to take the current one.
+// showed (If-Match with its ETag, and those of the neighbours that follow an edge); a stale one
+// keeps the user's outline next to the current one (orange, dashed) and offers to re-apply it
+// (on the current versions) or to drop it for the current one.
 
 import { ApiError, getWithEtag } from "../api.js";
 import { t } from "../i18n.js";
@@ -40,34 +41,38 @@ export const conflictMethods = {
       current = r.data;
       etag = r.etag;
     } catch { /* deleted meanwhile: keep what the 412 said */ }
-    const mine = err.mine || (this.byId.get(id) && this.byId.get(id).unsaved) || null;
+    const old = this.byId.get(id);
+    // mine: {geometry, neighbours} of the refused save, or an outline kept after a refusal
+    const unsaved = old && old.unsaved ? { geometry: old.unsaved, neighbours: null } : null;
+    const mine = err.mine || unsaved;
     // Show the current version as the cluster, and the user's outline as a draft beside it.
     await this.load();
     this.dropConflict(id);
     if (mine) {
-      const draft = L.geoJSON({ type: "Feature", geometry: mine, properties: {} }, {
+      const draft = L.geoJSON({ type: "Feature", geometry: mine.geometry, properties: {} }, {
         pane: "clusters", interactive: false,
-        style: { color: "#ff6d00", weight: 3, dashArray: "6 6", fillOpacity: 0.1, className: "conflict-mine" },
+        style: { color: "#ff6d00", weight: 4, dashArray: "2 7", fillColor: "#ff6d00", fillOpacity: 0.22, className: "conflict-mine" },
       }).addTo(this.map);
+      draft.bindTooltip(() => esc(t("cluster.mine_label")), { permanent: true, direction: "center", className: "conflict-mine-label" });
       this.conflicts.set(id, { mine, layer: draft, etag });
     }
     const who = current && current.properties ? current.properties.updated_by : null;
     const version = current && current.properties ? current.properties.version : "?";
-    this.showAlert(`<div id="cluster-conflict"><b>${esc(t("cluster.stale_title"))}</b>
-      <div>${esc(t("cluster.stale_text", { id, version, who: who || t("cluster.someone") }))}</div>
+    this.showAlert(() => `<div id="cluster-conflict"><b>${esc(t("cluster.stale_title"))}</b>
+      <div>${esc(t("cluster.stale_text", { name: this.nameOf(id), version, who: who || t("cluster.someone") }))}</div>
       ${mine ? `<div class="mt-2 d-flex gap-2 flex-wrap">
         <button class="btn btn-sm btn-warning" id="conflict-reapply">${esc(t("cluster.reapply"))}</button>
-        <button class="btn btn-sm btn-outline-secondary" id="conflict-discard">${esc(t("cluster.take_theirs"))}</button></div>` : ""}</div>`, "warning");
-    const box = this.root.querySelector("#cluster-alert");
-    box.querySelector("#conflict-reapply")?.addEventListener("click", async () => {
-      const c = this.conflicts.get(id);
-      if (!c) return;
-      await this.save(id, c.mine, { etag: c.etag });
-    });
-    box.querySelector("#conflict-discard")?.addEventListener("click", () => {
-      this.dropConflict(id);
-      this.clearAlert();
-      toast(t("cluster.took_theirs"), "info");
+        <button class="btn btn-sm btn-outline-secondary" id="conflict-discard">${esc(t("cluster.take_theirs"))}</button></div>` : ""}</div>`,
+    "warning", (box) => {
+      box.querySelector("#conflict-reapply")?.addEventListener("click", async () => {
+        const c = this.conflicts.get(id);
+        if (c) await this.save(id, c.mine.geometry, { etag: c.etag, neighbours: c.mine.neighbours });
+      });
+      box.querySelector("#conflict-discard")?.addEventListener("click", () => {
+        this.dropConflict(id);
+        this.clearAlert();
+        toast(t("cluster.took_theirs"), "info");
+      });
     });
     this.select(id);
     return null;

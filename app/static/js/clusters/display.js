@@ -13,7 +13,7 @@ export const displayMethods = {
   /** Return the Leaflet path style of cluster Feature `f` (its colour, dashed). */
   style(f) {
     return {
-      pane: "clusters", color: clusterColor(clusterId(f)), weight: 2.5, dashArray: "8 5",
+      pane: "clusters", pmIgnore: false, color: clusterColor(clusterId(f)), weight: 2.5, dashArray: "8 5",
       fillColor: clusterColor(clusterId(f)), fillOpacity: 0.06,
     };
   },
@@ -29,6 +29,7 @@ export const displayMethods = {
   /** Read every cluster (GET /clusters) and redraw them; merges names into the zone's list. */
   async load() {
     const fc = await get("/clusters");
+    if (this.edit) this.endEdit({ restore: false });
     this.features = fc.features || [];
     this.group.clearLayers();
     this.byId.clear();
@@ -42,7 +43,8 @@ export const displayMethods = {
       else zone.clusters.push(rec);
     }
     this.renderList();
-    await this.loadDeleted();
+    this.updateTools();
+    await Promise.all([this.loadDeleted(), this.loadUnassigned()]);
     this.map.fire("clusters:loaded");
   },
 
@@ -50,10 +52,10 @@ export const displayMethods = {
   addFeature(f) {
     const id = clusterId(f);
     if (f.geometry && f.geometry.type === "MultiPolygon" && f.geometry.coordinates.length === 1) {
-      // One part: edit it as a polygon (Leaflet.draw cannot edit multi-polygons).
+      // One part: edit it as a polygon (one ring of handles).
       f = { ...f, geometry: { type: "Polygon", coordinates: f.geometry.coordinates[0] } };
     }
-    const layer = L.geoJSON(f, { pane: "clusters", style: (ff) => this.style(ff) }).getLayers()[0];
+    const layer = L.geoJSON(f, { pane: "clusters", pmIgnore: false, style: (ff) => this.style(ff) }).getLayers()[0];
     if (!layer) return null;
     layer.feature = f;
     layer.clusterId = id;
@@ -92,6 +94,7 @@ export const displayMethods = {
   select(id, { zoom = false } = {}) {
     this.selected = id;
     this.renderList();
+    this.updateTools();
     const layer = this.byId.get(id);
     if (layer && zoom) this.map.fitBounds(layer.getBounds(), { padding: [30, 30], maxZoom: 17 });
     this.map.fire("cluster:selected", { id });

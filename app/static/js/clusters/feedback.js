@@ -4,9 +4,10 @@
 // area comes with the repaired outline (`repair`), drawn in dashed green with a button to save it.
 // A stale edit (412) goes to the conflict view (conflict.js).
 
-import { t } from "../i18n.js";
+import { pick, t } from "../i18n.js";
 import { esc, num, toast } from "../ui.js";
-import { parkName } from "../zone.js";
+import { clusterOf, parkName } from "../zone.js";
+import { MU_M2 } from "./outline.js";
 
 /** Return the repair offered with a refused outline (`repair`: areas drawn and repaired, the
  * repaired outline in WGS 84), or null. */
@@ -27,10 +28,17 @@ export function refusalText(err) {
   if (repair) {
     return t("cluster.problem_repair", { drawn: num(repair.area_m2_drawn, 1), repaired: num(repair.area_m2_repaired, 1) });
   }
-  const area = problem ? num(problem.area_m2, 1) : "";
-  if (problem && problem.kind === "overlap") return t("cluster.problem_overlap", { cluster: problem.cluster, area });
-  if (problem && problem.kind === "outside_park") return t("cluster.problem_outside_park", { park: parkName(problem.park), area });
+  const m2 = problem ? Number(problem.area_m2) : NaN;
+  const area = { area: num(m2, 1), mu: num(problem && problem.area_mu != null ? problem.area_mu : m2 / MU_M2, 2) };
+  if (problem && problem.kind === "overlap") return t("cluster.problem_overlap", { cluster: clusterName(problem.cluster), ...area });
+  if (problem && problem.kind === "outside_park") return t("cluster.problem_outside_park", { park: parkName(problem.park), ...area });
   return err && err.message ? err.message : String(err);
+}
+
+/** Return cluster `id`'s name in the page's language (its code when the page does not know it). */
+export function clusterName(id) {
+  const c = clusterOf(id);
+  return (c && pick(c)) || id;
 }
 
 /** Return whether the refusal was composed here (then the server's English hint is left out). */
@@ -47,16 +55,28 @@ export function reassignedText(data) {
 
 /** ClusterEditor's methods that show a refused write (mixed into its prototype). */
 export const feedbackMethods = {
-  /** Show `html` in the 组团 tab's alert box (and switch to that tab). */
-  showAlert(html, kind = "danger") {
-    const box = this.root.querySelector("#cluster-alert");
-    box.innerHTML = `<div class="alert alert-${kind} small" role="alert">${html}</div>`;
+  /**
+   * Show `render()` (HTML in the current language) in the 组团 tab's alert box and switch to that
+   * tab; `wire(box)` then adds the buttons' handlers. Both run again after a language switch.
+   */
+  showAlert(render, kind = "danger", wire = null) {
+    this.alert = { render, kind, wire };
+    this.renderAlert();
     document.querySelector('[data-bs-target="#tab-clusters"]')?.click();
+  },
+
+  /** Write the alert shown (showAlert) in the current language. */
+  renderAlert() {
+    const box = this.root.querySelector("#cluster-alert");
+    if (!this.alert) { box.innerHTML = ""; return; }
+    box.innerHTML = `<div class="alert alert-${this.alert.kind} small" role="alert">${this.alert.render()}</div>`;
+    if (this.alert.wire) this.alert.wire(box);
   },
 
   /** Empty the 组团 tab's alert box. */
   clearAlert() {
-    this.root.querySelector("#cluster-alert").innerHTML = "";
+    this.alert = null;
+    this.renderAlert();
   },
 
   /** Draw the part of an outline the server refused (outside the park, or the overlap), or
@@ -92,14 +112,16 @@ export const feedbackMethods = {
     if (err.status === 412) return this.showConflict(id, err);
     this.showProblem(err);
     const known = refusalKnown(err);
-    const text = refusalText(err);
-    const hint = err.hint && !known ? `<div>${esc(err.hint)}</div>` : "";
-    const where = err.where && !known ? `<div class="text-muted">${esc(err.where)}</div>` : "";
     const repair = repairOf(err);
-    const accept = repair && this.byId.has(id)
-      ? `<div class="mt-2"><button class="btn btn-sm btn-success" id="cluster-accept-repair">${esc(t("cluster.accept_repair"))}</button></div>` : "";
-    this.showAlert(`<b>${esc(t("cluster.refused"))}</b> <span id="cluster-error-message">${esc(text)}</span>${hint}${where}${accept}`);
-    this.root.querySelector("#cluster-accept-repair")?.addEventListener("click", () => this.save(id, repair.geometry));
+    const canRepair = repair && this.byId.has(id);
+    this.showAlert(() => {
+      const hint = err.hint && !known ? `<div>${esc(err.hint)}</div>` : "";
+      const where = err.where && !known ? `<div class="text-muted">${esc(err.where)}</div>` : "";
+      const accept = canRepair
+        ? `<div class="mt-2"><button class="btn btn-sm btn-success" id="cluster-accept-repair">${esc(t("cluster.accept_repair"))}</button></div>` : "";
+      return `<b>${esc(t("cluster.refused"))}</b> <span id="cluster-error-message">${esc(refusalText(err))}</span>${hint}${where}${accept}`;
+    }, "danger", (box) => box.querySelector("#cluster-accept-repair")?.addEventListener("click", () => this.save(id, repair.geometry)));
+    const text = refusalText(err);
     toast(`${t("cluster.refused")} ${text}`, "error", { hint: known ? null : err.hint });
     return null;
   },
