@@ -113,6 +113,10 @@ class AdmissionRefusedError(e.ConflictError):
         super().__init__(message, where=where, hint=hint, msg=msg)
 
 
+class BadTileError(e.ParksiteError):
+    """A tile address outside the pyramid or a layer that is not tiled (HTTP 400)."""
+
+
 class PermissionDeniedError(e.ParksiteError):
     """The user's role does not allow the action (HTTP 403)."""
 
@@ -188,6 +192,7 @@ ERROR_TABLE: dict[type[e.ParksiteError], tuple[int, int]] = {
     InvalidParameterError: (400, 2),  # a path/query parameter malformed or out of range
     InvalidBodyError: (422, 5),  # a request body not matching its schema
     e.InputFileError: (400, 2),
+    BadTileError: (400, 2),
     e.MissingCRSError: (422, 4),
     e.CRSError: (422, 4),
     e.SchemaError: (422, 5),

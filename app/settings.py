@@ -108,6 +108,15 @@ class Settings(BaseSettings):
     repair_area_tolerance_m2: float = Field(
         1.0, ge=0, description="the smallest area change (m²) a repair may make (see the share)"
     )
+    vector_tiles_above: int = Field(
+        3000,
+        ge=0,
+        description="the web map draws parcels from vector tiles (/api/v1/tiles/parcels/{z}/{x}/{y}.mvt) "
+        "instead of GeoJSON when its view holds more parcels than this (0: always vector tiles)",
+    )
+    vector_tiles_min_zoom: int = Field(
+        14, ge=0, le=22, description="below this zoom the map shows no vector-tile parcels (zoom in)"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int | None = Field(

@@ -225,6 +225,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_reports,
         routes_rerun,
         routes_tiles,
+        routes_vector_tiles,
         routes_zone,
     )
     from app.api.jobs import JobRunner
@@ -309,6 +310,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_jobs,
         routes_rerun,
         routes_tiles,
+        routes_vector_tiles,
         routes_imports,
         routes_evaluation,
         routes_contracts,

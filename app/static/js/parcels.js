@@ -5,6 +5,7 @@ import { ADMITTED_COLOR, admittedOf } from "./admitted.js";
 import { get } from "./api.js";
 import { supervisedOf, supervisedOutline } from "./supervised.js";
 import { t } from "./i18n.js";
+import { ParcelTiles } from "./parcel_tiles.js";
 import { esc } from "./ui.js";
 import { STATUS_COLORS, classColor, clusterColor } from "./zone.js";
 
@@ -31,6 +32,14 @@ export class ParcelLayer {
     this.abort = null;
     this.generation = 0;
     this.group = L.featureGroup([], { pane: "parcels" });
+    // big views: vector tiles instead of GeoJSON (parcel_tiles.js); `vector` says which is shown
+    this.vector = false;
+    this.vectorProps = new Map();
+    this.tiles = new ParcelTiles(map, {
+      styleOf: (props) => this.style({ properties: props }),
+      onClick: (id, props) => { this.vectorProps.set(id, props); this.select(id, { zoom: false }); },
+      onDrawn: () => this.map.fire("parcels:drawn"),
+    });
     this.map.on("moveend", () => this.refresh());
   }
 
@@ -63,6 +72,29 @@ export class ParcelLayer {
 
   restyle() {
     this.byId.forEach((layer) => layer.setStyle(this.style(layer.feature)));
+    if (this.vector) this.tiles.redraw();
+  }
+
+  /** Show the parcels of this view from vector tiles (GeoJSON parcels are dropped). */
+  _showVector(matched) {
+    const grid = this.tiles.gridLayer();
+    if (!this.vector) {
+      this.group.clearLayers();
+      this.byId.clear();
+      this.vector = true;
+    }
+    if (!this.group.hasLayer(grid)) this.group.addLayer(grid);
+    this.matched = matched;
+    this.truncated = false;
+    this.onStatus({ vector: true, matched, zoomIn: this.map.getZoom() < this.tiles.minZoom() });
+    this.map.fire("parcels:loaded");
+  }
+
+  /** Back to GeoJSON parcels (a view small enough). */
+  _hideVector() {
+    if (!this.vector) return;
+    this.vector = false;
+    if (this.tiles.layer) this.group.removeLayer(this.tiles.layer);
   }
 
   _add(feature) {
@@ -121,6 +153,21 @@ export class ParcelLayer {
     const bounds = this.map.getBounds().pad(0.15);
     const bbox = [bounds.getWest(), bounds.getSouth(), bounds.getEast(), bounds.getNorth()]
       .map((x) => x.toFixed(6)).join(",");
+    try {
+      if (!this.tiles.info) await this.tiles.load();
+      if (gen !== this.generation) return;
+      if (this.tiles.mayWant()) {
+        // count the view's parcels (spatial index only) before choosing GeoJSON or vector tiles
+        const info = await this.tiles.load(bbox, controller.signal);
+        if (gen !== this.generation) return;
+        if (this.tiles.wanted(info.in_view)) { this._showVector(info.in_view); return; }
+      }
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      this.onStatus({ error: err });
+      return;
+    }
+    this._hideVector();
     this.loading = true;
     this.onStatus({ loading: true, loaded: this.byId.size });
     let offset = 0;
@@ -155,9 +202,11 @@ export class ParcelLayer {
   }
 
   /** Drop every kept parcel and load the view again (after edits that re-assign parcels). */
-  reload() {
+  async reload() {
     this.group.clearLayers();
     this.byId.clear();
+    this.vectorProps.clear();
+    if (this.tiles.info) await this.tiles.load().catch(() => {}); // a new data version: new tile URLs
     return this.refresh();
   }
 
@@ -167,7 +216,10 @@ export class ParcelLayer {
     const prev = this.selected;
     this.selected = id;
     if (prev && this.byId.has(prev)) this.byId.get(prev).setStyle(this.style(this.byId.get(prev).feature));
-    if (feature && !this.byId.has(id)) this._add(feature);
+    if (this.vector) {
+      if (feature) this.vectorProps.set(id, feature.properties);
+      this.tiles.highlight(id, this.vectorProps.get(id));
+    } else if (feature && !this.byId.has(id)) this._add(feature);
     const layer = this.byId.get(id);
     if (layer) {
       layer.setStyle(this.style(layer.feature));
@@ -182,13 +234,14 @@ export class ParcelLayer {
   clearSelection() {
     const prev = this.selected;
     this.selected = null;
+    if (this.vector) this.tiles.highlight(null);
     if (prev && this.byId.has(prev)) this.byId.get(prev).setStyle(this.style(this.byId.get(prev).feature));
   }
 
   /** Return a parcel's kept feature properties, or null. */
   props(id) {
     const layer = this.byId.get(id);
-    return layer ? layer.feature.properties : null;
+    return layer ? layer.feature.properties : this.vectorProps.get(id) || null;
   }
 }
 
@@ -230,6 +283,7 @@ export async function searchParcels(query) {
 export function statusText(s) {
   if (s.error) return t("parcels.load_error", { message: s.error.message });
   if (s.zoomIn) return t("parcels.zoom_in");
+  if (s.vector) return t("parcels.vector", { matched: s.matched ?? "?" });
   if (s.loading) return t("parcels.loading");
   const base = t("parcels.loaded", { n: s.loaded, matched: s.matched ?? "?" });
   return s.truncated ? `${base} ${t("parcels.truncated")}` : base;

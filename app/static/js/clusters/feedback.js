@@ -29,9 +29,10 @@ export function refusalText(err) {
     return t("cluster.problem_repair", { drawn: num(repair.area_m2_drawn, 1), repaired: num(repair.area_m2_repaired, 1) });
   }
   const m2 = problem ? Number(problem.area_m2) : NaN;
-  const area = { area: num(m2, 1), mu: num(problem && problem.area_mu != null ? problem.area_mu : m2 / MU_M2, 2) };
-  if (problem && problem.kind === "overlap") return t("cluster.problem_overlap", { cluster: clusterName(problem.cluster), ...area });
-  if (problem && problem.kind === "outside_park") return t("cluster.problem_outside_park", { park: parkName(problem.park), ...area });
+  const area = num(m2, 1);
+  const mu = num(problem && problem.area_mu != null ? problem.area_mu : m2 / MU_M2, 2);
+  if (problem && problem.kind === "overlap") return t("cluster.problem_overlap", { cluster: clusterName(problem.cluster), area, mu });
+  if (problem && problem.kind === "outside_park") return t("cluster.problem_outside_park", { park: parkName(problem.park), area, mu });
   return err && err.message ? err.message : String(err);
 }
 
