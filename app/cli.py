@@ -41,6 +41,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.cluster",
     "app.commands.db",
     "app.commands.export",
+    "app.commands.report",
     "app.commands.serve",
 )
 

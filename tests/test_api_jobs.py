@@ -82,7 +82,15 @@ def test_upload_score_and_download(client, tmp_path):
     assert status["status"] == "done", status
     assert status["progress"] == 1.0 and status["error"] is None and status["input_name"] == "地块.geojson"
     assert status["counts"]["n_parcels"] == 3 and status["counts"]["n_excluded"] == 0
-    assert set(status["results"]) == {"gpkg", "geojson", "csv"}
+    assert set(status["results"]) == {"gpkg", "geojson", "csv", "html"}
+    # the self-contained interactive map of the result (app/exports/result_map.py)
+    from app.exports.result_map import asset_urls
+
+    page = client.get(status["results"]["html"], headers=auth(client, "manager"))
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "_map.html" in page.headers["content-disposition"]
+    assert asset_urls(page.text) == [] and all(f'"{pid}"' in page.text for pid in ("U-1", "U-2", "U-3"))
+    assert "地块评分结果" in page.text and "排除" in page.text  # the legend, in the uploader's language (zh)
 
     gpkg = client.get(status["results"]["gpkg"], headers=auth(client, "manager"))
     assert gpkg.status_code == 200 and "地块_scored.gpkg" in gpkg.headers["content-disposition"].replace(

@@ -70,6 +70,7 @@ COMMANDS = {
     "land",
     "supervise",
     "export",
+    "report",
 }
 
 _MARK = "@@modules@@"

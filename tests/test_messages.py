@@ -37,6 +37,7 @@ NOT_IDS: dict[str, str] = {
     "app.commands.cluster": "module path",
     "app.commands.db": "module path",
     "app.commands.export": "module path",
+    "app.commands.report": "module path",
     "app.commands.sample": "module path",
     "app.commands.score": "module path",
     "app.commands.serve": "module path",

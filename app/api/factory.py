@@ -222,6 +222,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_jobs,
         routes_parcels,
         routes_projects,
+        routes_reports,
         routes_rerun,
         routes_tiles,
         routes_vector_tiles,
@@ -313,6 +314,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_imports,
         routes_evaluation,
         routes_contracts,
+        routes_reports,
     )
     for module in routers:
         app.include_router(module.router, prefix=API_PREFIX)

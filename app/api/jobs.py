@@ -40,8 +40,17 @@ from gis.messages import Message, msg
 JOB_WORKERS = 2
 PROGRESS_EVERY_S = 0.5
 #: Result files of a batch scoring job, by ``format`` query value.
-RESULT_FILES = {"gpkg": "scored.gpkg", "geojson": "scored.geojson", "csv": "scored.csv"}
+#: ``html`` is the self-contained interactive map (app/exports/result_map.py).
+RESULT_FILES = {
+    "gpkg": "scored.gpkg",
+    "geojson": "scored.geojson",
+    "csv": "scored.csv",
+    "html": "result.html",
+}
+#: The result files written by :func:`app.scoring_io.parcel_files.write_scored_parcels`.
+TABLE_FORMATS = ("gpkg", "geojson", "csv")
 MEDIA_TYPES = {
+    "html": "text/html; charset=utf-8",
     "gpkg": "application/geopackage+sqlite3",
     "geojson": "application/geo+json",
     "csv": "text/csv; charset=utf-8",
@@ -177,12 +186,15 @@ def score_file_work(
     parcels: gpd.GeoDataFrame,
     notes: list[Message | str],
     out_dir: Path,
+    lang: str = "zh",
 ) -> Callable[[JobContext], dict[str, Any]]:
     """Return the work of a batch scoring job: score ``parcels`` (read and checked at upload) in
-    the stored zone and write the result files into ``out_dir``."""
+    the stored zone and write the result files into ``out_dir``: the scored table in each of
+    ``TABLE_FORMATS`` and the interactive map (``result.html``, in ``lang``, the uploader's)."""
 
     def work(ctx: JobContext) -> dict[str, Any]:
         from app.api.scores import zone_context
+        from app.exports.result_map import write_result_map
         from app.scoring_io.parcel_files import write_scored_parcels
         from scoring.batch import score_zone_parcels
 
@@ -193,8 +205,10 @@ def score_file_work(
         ctx.progress(msg("job.writing"), 1, 1)
         tmp = out_dir / "partial"
         tmp.mkdir(parents=True, exist_ok=True)
-        for name in RESULT_FILES.values():
-            write_scored_parcels(run.parcels, tmp / name)
+        for fmt in TABLE_FORMATS:
+            write_scored_parcels(run.parcels, tmp / RESULT_FILES[fmt])
+        dems = [s.dem for s in zctx.surfaces]
+        write_result_map(run.parcels, zctx.zone, tmp / RESULT_FILES["html"], dems=dems, lang=lang)
         for name in RESULT_FILES.values():
             (tmp / name).replace(out_dir / name)
         shutil.rmtree(tmp, ignore_errors=True)

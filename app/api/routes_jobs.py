@@ -151,6 +151,7 @@ def post_job(
     session: SessionDep,
     state: StateDep,
     user: JobSubmitter,
+    lang: LangDep,
     file: Annotated[UploadFile, File(description="the parcels: .gpkg, .geojson or .zip (Shapefile)")],
     layer: Annotated[str | None, Form(description="GeoPackage layer or Shapefile inside the zip")] = None,
     id_field: Annotated[
@@ -204,7 +205,7 @@ def post_job(
     state.jobs.submit(
         job_id,
         score_file_work(
-            state.factory, zone.id, parcels, [replace_text(n, str(saved), shown) for n in notes], folder
+            state.factory, zone.id, parcels, [replace_text(n, str(saved), shown) for n in notes], folder, lang
         ),
     )
     return JSONResponse(
@@ -245,14 +246,14 @@ def get_job_status(job_id: str, session: SessionDep, user: Viewer, lang: LangDep
         404: {"model": ErrorBody},
         409: {"model": ErrorBody, "description": "not done"},
     },
-    summary="Download a done job's scored parcels: gpkg (zone CRS), geojson (WGS 84) or csv",
+    summary="Download a done job's scored parcels: gpkg (zone CRS), geojson (WGS 84), csv, or html (a self-contained interactive map)",
 )
 def get_job_result(
     job_id: str,
     session: SessionDep,
     state: StateDep,
     user: Viewer,
-    format: Annotated[Literal["gpkg", "geojson", "csv"], Query()] = "gpkg",
+    format: Annotated[Literal["gpkg", "geojson", "csv", "html"], Query()] = "gpkg",
 ) -> FileResponse:
     job = _own_job(session, job_id, require_user(user))
     if job.kind != "score_file":
@@ -277,7 +278,8 @@ def get_job_result(
             msg=msg("error.job.result_missing", format=format),
         )
     stem = Path((job.params or {}).get("input_name") or "parcels").stem
-    return FileResponse(path, media_type=MEDIA_TYPES[format], filename=f"{stem}_scored.{format}")
+    name = f"{stem}_map.html" if format == "html" else f"{stem}_scored.{format}"
+    return FileResponse(path, media_type=MEDIA_TYPES[format], filename=name)
 
 
 @router.post(

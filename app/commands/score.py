@@ -4,7 +4,7 @@
 
     parksite score PARCELS [--zone ZONE.yaml] [--layer NAME] [--id-field FIELD]
                    [--layers GPKG] [--dem DEM.tif …] --out OUT.gpkg|OUT.geojson|OUT.csv
-                   [--sensitivity [--draws N] [--seed S]] [--batch-size N]
+                   [--sensitivity [--draws N] [--seed S]] [--batch-size N] [--map RESULT.html]
 
 PARCELS is a GeoPackage, GeoJSON, Shapefile (plain or zipped, its text in UTF-8 or GBK:
 declared, detected or ``--encoding``) or DXF drawing (closed polylines, ids from the labels
@@ -17,7 +17,9 @@ tiles in a geographic CRS: they are mosaicked and reprojected to the zone CRS
 (``data.layers``) unless ``--layers`` is given, DEMs from the zone file unless ``--dem`` is.
 Every input parcel comes out, scored or excluded with its reasons, with its measures (canonical
 column names with units), ``value_*`` and ``contrib_*`` columns; ``--sensitivity`` adds the
-rank stability columns ``oat_*`` and ``mc_*``. The output is written under a temporary name
+rank stability columns ``oat_*`` and ``mc_*``. ``--map`` also writes one self-contained
+interactive map (folium; no internet needed to open it): parcels by class, popups with the
+score and breakdown, a legend, the hillshade (:mod:`app.exports.result_map`). The output is written under a temporary name
 and renamed into place only on success, so a failed run leaves no file (or the old one).
 """
 
@@ -150,6 +152,9 @@ def register(cli: typer.Typer) -> None:
         dem_resolution: float = typer.Option(
             None, "--dem-resolution", help="cell size (m) DEMs outside the zone CRS are reprojected to"
         ),
+        result_map: Path = typer.Option(
+            None, "--map", help="also write a self-contained interactive map (.html) of the result"
+        ),
         lang: str = typer.Option(None, "--lang", help=LANG_HELP),
     ) -> None:
         """地块评分 Measure and score parcels: slope, earthwork, access, network, exclusions → score 0–100."""
@@ -166,6 +171,10 @@ def register(cli: typer.Typer) -> None:
         lang = set_lang(lang) if lang else current()
         try:
             output_format(out)  # refuse an unknown format before any work
+            if result_map is not None and result_map.suffix.lower() not in (".html", ".htm"):
+                err_console.print(escape(text("cli.score.map_not_html", lang, name=result_map.name)))
+                raise typer.Exit(2)
+            contexts: list = []
             with Progress(
                 TextColumn("[progress.description]{task.description}"),
                 BarColumn(),
@@ -198,14 +207,23 @@ def register(cli: typer.Typer) -> None:
                     dxf=dxf,
                     mapping=mapping,
                     dem_resolution=dem_resolution,
+                    context_out=contexts,
                 )
                 bar.update(task, description=text("cli.score.writing", lang, name=out.name))
                 t0 = time.perf_counter()
                 write_scored_parcels(run.parcels, out)
+                if result_map is not None:
+                    from app.exports.result_map import write_result_map
+
+                    zone_cfg = contexts[0].zone
+                    dems = [s.dem for s in contexts[0].surfaces]
+                    write_result_map(run.parcels, zone_cfg, result_map, dems=dems, lang=lang)
                 run.summary.steps["write"] = time.perf_counter() - t0
                 run.summary.seconds += run.summary.steps["write"]
         except ParksiteError as exc:
             err_console.print(f"[red]{escape(error_line(exc, lang))}[/red]", soft_wrap=True)
             raise typer.Exit(exit_code_for(exc)) from exc
         console.print(f"[green]OK[/green] {escape(str(out))}")
+        if result_map is not None:
+            console.print(f"[green]OK[/green] {escape(str(result_map))}")
         print_summary(run.summary, out, lang=lang)

@@ -22,6 +22,7 @@ from gis.crs import parse_crs
 from gis.dxf import DxfOptions
 from gis.layers import geometry_array
 from scoring.batch import DEFAULT_BATCH_SIZE, DEFAULT_WORKERS, ProgressFn, ScoreRun, score_zone_parcels
+from scoring.context import ZoneContext
 from scoring.measure import no_overlap_error
 from scoring.zone import load_zone, zone_data_path
 
@@ -45,13 +46,15 @@ def score_file(
     dxf: DxfOptions | None = None,
     mapping: str | Path | None = None,
     dem_resolution: float | None = None,
+    context_out: list[ZoneContext] | None = None,
 ) -> ScoreRun:
     """Read parcels from a file and score them in the zone of ``zone_file`` (layers and DEMs of
     the zone file unless ``layers_path`` / ``dem_paths`` are given). ``crs``, ``encoding``,
     ``dxf`` and ``mapping`` say how to read the parcels (:func:`read_parcels`); DEMs outside the
     zone CRS (tiles in EPSG:4326) are mosaicked over the parcels and reprojected at
     ``dem_resolution`` metres. The summary's seconds and steps include reading the parcels and
-    loading the zone context."""
+    loading the zone context. The context measured in is appended to ``context_out`` when given
+    (e.g. for its DEMs, to draw a hillshade)."""
     started = time.perf_counter()
     zone = load_zone(zone_file)
     parcels, notes = read_parcels(
@@ -84,6 +87,8 @@ def score_file(
         dem_clip=tuple(float(v) for v in parcels.total_bounds),  # type: ignore[arg-type]
     )
     context_s = time.perf_counter() - t0
+    if context_out is not None:
+        context_out.append(ctx)
     run = score_zone_parcels(
         ctx,
         parcels,

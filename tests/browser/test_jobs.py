@@ -49,6 +49,30 @@ def test_batch_upload_completes_and_downloads(w: Watch, tmp_path: Path) -> None:
     dl.value.save_as(csv_path)
     assert len(csv_path.read_text(encoding="utf-8-sig").strip().splitlines()) == 1 + len(sample)
 
+    # the self-contained map (app/exports/result_map.py): every parcel, nothing from the internet
+    from app.exports.result_map import asset_urls
+
+    with w.page.expect_download() as dl:
+        row.locator(".download-btn[data-format='html']").click()
+    map_path = tmp_path / "map.html"
+    dl.value.save_as(map_path)
+    assert dl.value.suggested_filename == "my_parcels_map.html"
+    doc = map_path.read_text(encoding="utf-8")
+    assert asset_urls(doc) == [] and all(pid in doc for pid in sample["parcel_id"])
+
+    # the finished job's parcels on a map in the page itself, coloured by class
+    row.locator(".map-btn").click()
+    w.page.wait_for_selector("#job-map-box[data-state='shown']")
+    assert w.page.locator("#job-map-box").get_attribute("data-count") == str(len(sample))
+    assert w.page.locator("#job-map path.leaflet-interactive").count() == len(sample)
+    assert "my_parcels.gpkg" in w.page.locator("#job-map-title").inner_text()
+    assert "优" in w.page.locator("#job-map-legend").inner_text()
+    fills = w.page.eval_on_selector_all(
+        "#job-map path.leaflet-interactive", "ps => ps.map(p => p.getAttribute('fill'))"
+    )
+    assert all(f and f != "#cccccc" for f in fills)  # every parcel has its class colour
+    w.shot("12_job_map")
+
     # a reload finds the job again, from the API
     w.page.reload()
     w.page.wait_for_selector("body[data-ready='1']")

@@ -97,12 +97,19 @@ export const get = (path, options) => request("GET", path, options).then((r) => 
 /** GET that also returns the ETag: {data, etag}. */
 export const getWithEtag = (path, options) => request("GET", path, options);
 
-/** Fetch a file answer (with the login token) and return it as {blob, filename}. */
-export async function download(path, params) {
+/** Fetch a file answer (with the login token) and return it as {blob, filename}; with `json`
+ * the request is a POST of that body (e.g. the review opinion of a check). */
+export async function download(path, params, json) {
   const headers = { "Accept-Language": lang() };
   const token = getToken();
   if (token) headers.Authorization = `Bearer ${token}`;
-  const res = await fetch(url(path, params), { headers, credentials: "same-origin" });
+  const init = { headers, credentials: "same-origin" };
+  if (json !== undefined) {
+    init.method = "POST";
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(json);
+  }
+  const res = await fetch(url(path, params), init);
   if (!res.ok) throw new ApiError(res.status, await parse(res), res.statusText);
   const cd = res.headers.get("content-disposition") || "";
   const m = /filename\*=UTF-8''([^;]+)|filename="?([^";]+)"?/i.exec(cd);

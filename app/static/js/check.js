@@ -5,12 +5,12 @@
 // reason is asked for when the verdict is 需复核) and the recommendation of fitting parcels and
 // parcel groups, highlighted on the map with their rank.
 
-import { request } from "./api.js";
+import { download, request } from "./api.js";
 import { hasRole, onUserChange, openLogin } from "./auth.js";
 import { confirmDialog, factList } from "./confirm.js";
 import { lang, onLangChange, pick, t, tOr } from "./i18n.js";
 import { IntensityHint, LandOverlay, landBlock } from "./land.js";
-import { esc, num, sourceText, statusBadge, toast, unitText } from "./ui.js";
+import { esc, num, saveBlob, sourceText, statusBadge, toast, toastError, unitText } from "./ui.js";
 import { clusterName, zone } from "./zone.js";
 
 const NUMBER_FIELDS = [
@@ -211,7 +211,10 @@ export class ProjectCheck {
       <table class="table table-sm rules-table"><colgroup><col class="c-rule"><col class="c-status"><col class="c-value"><col class="c-threshold"></colgroup><thead><tr>
         <th>${esc(t("check.rule"))}</th><th>${esc(t("check.status"))}</th><th class="text-end">${esc(t("check.value"))}</th>
         <th class="text-end">${esc(t("check.threshold"))}</th>
-      </tr></thead><tbody>${rules}</tbody></table></div>`;
+      </tr></thead><tbody>${rules}</tbody></table>
+      <div class="d-grid mb-2"><button type="button" class="btn btn-sm btn-outline-primary" id="review-pdf-btn">
+        <i class="fa-solid fa-file-pdf"></i> ${esc(t("check.review_pdf"))}</button></div></div>`;
+    this.results.querySelector("#review-pdf-btn").addEventListener("click", (ev) => this.reviewPdf(ev.currentTarget, d));
     this.markMissing(d.missing_fields || []);
     const btn = this.results.querySelector("#admit-btn");
     if (btn) btn.addEventListener("click", () => this.admit(d));
@@ -219,6 +222,24 @@ export class ProjectCheck {
     if (save) save.addEventListener("click", () => this.save(d));
     this.landOverlay.draw(d.land);
     this.results.scrollIntoView({ block: "start" });
+  }
+
+  /** Download the 项目准入审查意见 of the check shown (POST /reports/review: the same project and
+   * site, checked again and not recorded), in the page's language. */
+  async reviewPdf(button, d) {
+    const label = button.innerHTML;
+    button.disabled = true;
+    button.textContent = t("check.review_making");
+    try {
+      const body = { parcel_ids: d.parcel_ids, project: this.last.project, lang: lang() };
+      const { blob, filename } = await download("/reports/review", undefined, body);
+      saveBlob(blob, filename || `review-${d.parcel_ids.join("+")}.pdf`);
+    } catch (err) {
+      toastError(err);
+    } finally {
+      button.disabled = false;
+      button.innerHTML = label;
+    }
   }
 
   /** Outline the form fields a needs_data rule asks for (until the next check). */

@@ -6,9 +6,10 @@ import { download, get, request } from "./api.js";
 import { hasRole, initAuth, onUserChange, openLogin } from "./auth.js";
 import { initI18n, lang, onLangChange, pick, setLang, t } from "./i18n.js";
 import { esc, fmtTime, num, saveBlob, toast, toastError } from "./ui.js";
+import { showJobMap } from "./job_map.js";
 import { loadZone, zone } from "./zone.js";
 
-const FORMATS = ["gpkg", "geojson", "csv"];
+const FORMATS = ["gpkg", "geojson", "csv", "html"];
 const ACTIVE = new Set(["queued", "running"]);
 const STATUS_CLASS = { queued: "secondary", running: "primary", done: "success", failed: "danger", interrupted: "warning" };
 const POLL_MS = 1000;
@@ -73,7 +74,9 @@ function rowHtml(j) {
     : ACTIVE.has(status) ? jobMessage(j) : "";
   const links = status === "done"
     ? FORMATS.map((f) => `<button class="btn btn-sm btn-outline-success me-1 download-btn" data-id="${esc(id)}" data-format="${f}">
-        <i class="fa-solid fa-download"></i> ${f.toUpperCase()}</button>`).join("")
+        <i class="fa-solid fa-download"></i> ${f === "html" ? esc(t("jobs.format_html")) : f.toUpperCase()}</button>`).join("")
+      + `<button class="btn btn-sm btn-outline-primary map-btn" data-id="${esc(id)}" data-name="${esc(name)}">
+        <i class="fa-solid fa-map"></i> ${esc(t("jobs.show_map"))}</button>`
     : "";
   return `<tr data-job="${esc(id)}" data-status="${esc(status)}">
     <td class="small">${esc(name)}<div class="text-muted">${esc(id)}</div></td>
@@ -99,6 +102,9 @@ function render() {
   }
   body.innerHTML = jobs.map(rowHtml).join("");
   body.querySelectorAll(".download-btn").forEach((b) => b.addEventListener("click", () => fetchResult(b.dataset.id, b.dataset.format)));
+  body.querySelectorAll(".map-btn").forEach((b) => b.addEventListener("click", () => {
+    showJobMap(b.dataset.id, b.dataset.name).catch((err) => toastError(err, t("jobs.map_failed")));
+  }));
   renderWatched();
 }
 

@@ -2,10 +2,10 @@
 // criterion's contribution), exclusion reasons, slope and earthwork, distances and 标准地 sheet.
 
 import { admittedOf } from "./admitted.js";
-import { get } from "./api.js";
+import { download, get } from "./api.js";
 import { supervisedOf } from "./supervised.js";
 import { lang, pick, t, tOr } from "./i18n.js";
-import { areaText, esc, num, pct, unitText } from "./ui.js";
+import { areaText, esc, num, pct, saveBlob, toastError, unitText } from "./ui.js";
 import { branchName, classColor, clusterName, parkName } from "./zone.js";
 
 let chart = null;
@@ -226,8 +226,27 @@ export function renderParcel(root, feature) {
       : `<p class="small text-muted">${esc(t("panel.no_exclusions"))}</p>`}</div>
     ${measuresHtml(p.measures)}
     <h6 class="panel-h">${esc(t("panel.standard_land"))}</h6>
-    ${standardLandHtml(p.standard_land, p)}`;
+    ${standardLandHtml(p.standard_land, p)}
+    <div class="d-grid mt-2 mb-3"><button type="button" class="btn btn-outline-primary btn-sm" id="parcel-report">${
+      esc(t("panel.report_pdf"))}</button></div>`;
   drawChart(root.querySelector("#breakdown-chart"), breakdown);
+  root.querySelector("#parcel-report").addEventListener("click", (ev) => downloadReport(ev.currentTarget, p.parcel_id));
+}
+
+/** Download the parcel's 地块选址报告 (GET /reports/parcels/{id}, a PDF in the page's language). */
+async function downloadReport(button, parcelId) {
+  const label = button.textContent;
+  button.disabled = true;
+  button.textContent = t("panel.report_making");
+  try {
+    const { blob, filename } = await download(`/reports/parcels/${encodeURIComponent(parcelId)}`, { lang: lang() });
+    saveBlob(blob, filename || `parcel-${parcelId}.pdf`);
+  } catch (err) {
+    toastError(err);
+  } finally {
+    button.disabled = false;
+    button.textContent = label;
+  }
 }
 
 /** Read parcel `id` from the API and render it; returns the Feature. */
