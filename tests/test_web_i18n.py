@@ -18,7 +18,7 @@ CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\
 #: Words of Latin letters a Chinese text writes so: units, file formats, names of products.
 LATIN_OK = frozenset(
     {"kW", "DEM", "OpenStreetMap", "GeoPackage", "GeoJSON", "Shapefile", "tk"}
-    | {"DXF", "GBK", "UTF", "XLSX", "CSV", "GeoTIFF", "YAML", "CAD"}
+    | {"DXF", "GBK", "UTF", "XLSX", "CSV", "GeoTIFF", "YAML", "CAD", "PDF", "HTML"}  # file formats
     | {"TD"}  # a standard's code, TD/T 1029 (开发区土地集约利用评价规程)
 )
 #: The language button names the other language; a dash is a dash in both.
