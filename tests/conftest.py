@@ -392,3 +392,14 @@ def zone_db(db_factory: sessionmaker[Session], zone_bundle) -> sessionmaker[Sess
     with db_factory.begin() as session:
         write_bundle(session, zone_bundle, user="fixture")
     return db_factory
+
+
+@pytest.fixture(autouse=True)
+def _cli_language_reset():
+    """Every test starts in the default language: a CLI run with ``--lang en`` leaves the
+    module-level choice set (``parksite``'s root callback resets it, a test's own Typer app does
+    not), so a later test would read English."""
+    from app.commands import lang
+
+    lang._state["lang"] = lang.DEFAULT_LANG
+    yield

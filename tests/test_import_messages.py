@@ -59,6 +59,6 @@ def test_english_has_no_chinese_and_chinese_is_chinese():
     assert [k for k, v in en.items() if cjk.search(v)] == []
     # Names of formats, tools and options, and the "xx" of "37 5xx xxx", stay as they are.
     latin_ok = {"DEM", "DXF", "PROJ", "CGCS", "ASCII", "parksite", "dry", "run", "crs", "encoding"}
-    latin_ok |= {"dem", "resolution", "cpg", "dbf", "xx", "xxx"}
+    latin_ok |= {"dem", "resolution", "cpg", "dbf", "xx", "xxx", "JSON", "YAML"}
     words = {k: set(re.findall(r"[A-Za-z]{2,}", PLACEHOLDER.sub("", v))) - latin_ok for k, v in zh.items()}
     assert {k: w for k, w in words.items() if w} == {}

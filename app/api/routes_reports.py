@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from app.api.bounds import ProjectId
 from app.api.deps import ApiState, Checker, SessionDep, StateDep, Viewer
 from app.api.lang import LangDep, request_lang
 from app.api.models import CheckRequest, ErrorBody
@@ -134,7 +135,7 @@ def review_opinion(
     summary="项目准入审查意见 of a saved project, on its recorded site (or the parcels given)",
 )
 def saved_project_review(
-    project_id: int,
+    project_id: ProjectId,
     session: SessionDep,
     state: StateDep,
     user: Checker,

@@ -44,7 +44,7 @@ CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\
 #: Words of Latin letters a Chinese page writes so: units, file formats, OpenStreetMap's name.
 LATIN_OK = frozenset(
     {"km", "kV", "kW", "MVA", "DEM", "EPSG", "OpenStreetMap", "GeoPackage", "GeoJSON", "Shapefile"}
-    | {"GPKG", "GEOJSON", "CSV", "tk"}
+    | {"GPKG", "GEOJSON", "CSV", "tk", "PDF", "HTML"}  # file formats, written as they are
     | {"CJJ"}  # the designation of a national standard (CJJ 83-2016), as EPSG is of a CRS
 )
 #: The example in the cluster dialog's code field (a code is written in Latin letters).
