@@ -423,6 +423,9 @@ def test_cli_writes_slope(make_raster, tmp_path: Path, units: str, expected: flo
 def test_cli_bad_input_exits_with_the_domain_error(
     tmp_path: Path, kind: str, exit_code: int, message: str
 ) -> None:
+    from app.commands.lang import set_lang
+
+    set_lang("en")  # this Typer app has no --lang: the messages are asserted in English
     path = _bad_input(kind, tmp_path)
     out = tmp_path / "out.tif"
     result = CliRunner().invoke(_cli(), ["slope", str(path), str(out)])

@@ -167,6 +167,9 @@ def test_bad_files_exit_nonzero_saying_where(cli, write, text, code, message):
 
 
 def test_missing_file(cli, tmp_path):
+    from app.commands.lang import set_lang
+
+    set_lang("en")  # messages asserted in English (the test app has no --lang)
     path = str(tmp_path / "nope.csv")
     r = CliRunner().invoke(cli, ["weights", "--ahp", path])
     assert r.exit_code == 2
@@ -174,6 +177,9 @@ def test_missing_file(cli, tmp_path):
 
 
 def test_not_utf8(cli, tmp_path):
+    from app.commands.lang import set_lang
+
+    set_lang("en")  # messages asserted in English (the test app has no --lang)
     p = tmp_path / "gbk.csv"
     p.write_bytes("准则,坡度,道路\n坡度,1,3\n道路,1/3,1\n".encode("gbk"))
     r = CliRunner().invoke(cli, ["weights", "--ahp", str(p)])
