@@ -19,6 +19,7 @@ source, the land basis, the recommended sites on a map and a signature block. Wi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -65,9 +66,10 @@ def parcel(
 
     lang = set_lang(lang) if lang else current()
     on = _date(date, lang)
-    try:
+
+    def build() -> bytes:
         inp = parcel_inputs_from_files(_zone_file(zone), parcel_id)
-        data = parcel_report(
+        return parcel_report(
             inp.zone,
             inp.facts,
             inp.geometry,
@@ -77,11 +79,8 @@ def parcel(
             on=on,
             illustrative=inp.illustrative,
         )
-        write_atomically(out, data)
-    except ParksiteError as exc:
-        err_console.print(f"[red]{escape(error_line(exc, lang))}[/red]", soft_wrap=True)
-        raise typer.Exit(exit_code_for(exc)) from exc
-    console.print(escape(text("cli.report.written", lang, path=str(out), kb=f"{len(data) / 1024:,.0f}")))
+
+    _write(build, out, lang)
 
 
 @report_app.command("project")
@@ -102,9 +101,10 @@ def project(
 
     lang = set_lang(lang) if lang else current()
     on = _date(date, lang)
-    try:
+
+    def build() -> bytes:
         inp = review_inputs_from_files(project_file, _zone_file(zone), list(dict.fromkeys(parcel)), top=top)
-        data = review_report(
+        return review_report(
             inp.zone,
             inp.project,
             inp.parcels,
@@ -116,6 +116,15 @@ def project(
             on=on,
             illustrative=inp.illustrative,
         )
+
+    _write(build, out, lang)
+
+
+def _write(build: Callable[[], bytes], out: Path, lang: str) -> None:
+    """Write the PDF ``build`` returns to ``out`` (atomically) and say so; a domain error is one
+    line in ``lang`` and its exit code, with nothing written."""
+    try:
+        data = build()
         write_atomically(out, data)
     except ParksiteError as exc:
         err_console.print(f"[red]{escape(error_line(exc, lang))}[/red]", soft_wrap=True)
