@@ -33,6 +33,7 @@ from app.db.versioning import (
     refuse_unknown_fields,
     versioned_update,
     vertex_limit,
+    write_version,
 )
 from gis.errors import ConflictError, GeometryError, NotFoundError, SchemaError
 from gis.messages import Message, Name, msg
@@ -247,37 +248,30 @@ def update_cluster(
         repairs = [*repairs, *cuts]
         values["geom"] = to_db(new_geom)
         values["area_m2"], values["area_mu"] = area_m2_mu(new_geom)
-    values["updated_at"] = utcnow()
-    values["updated_by"] = actor
-    version = versioned_update(session, "cluster", cluster_id, expected_version, values)
-    c = load_entity(session, "cluster", cluster_id)
-    after, geom = cluster_state(c)
-    audit.record(
+    result = write_version(
         session,
-        user=actor,
+        "cluster",
+        cluster_id,
+        expected_version,
+        values,
+        actor,
         action=action,
-        entity="cluster",
-        entity_id=c.id,
-        entity_key=c.code,
-        zone_id=c.zone_id,
-        version=version,
-        before_attrs=before,
-        after_attrs=after,
+        before=before,
         before_geom=old_geom,
-        after_geom=geom,
         note=notes.join([note, *repairs]),
+        repairs=repairs,
     )
-    moved = []
     if geometry_changed:
-        moved = reassign_parcels(
+        c = load_entity(session, "cluster", cluster_id)
+        result.reassigned = reassign_parcels(
             session,
             park,
             [old_geom, new_geom],
             {c.id},
             actor,
-            notes.cluster_outline_changed(notes.name_of(c), version),
+            notes.cluster_outline_changed(notes.name_of(c), result.version),
         )
-    return EditResult("cluster", c.id, c.code, action, version, after, audit.to_wkt(geom), repairs, moved)
+    return result
 
 
 def delete_cluster(

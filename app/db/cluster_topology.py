@@ -29,11 +29,11 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import audit, notes
+from app.db import notes
 from app.db.cluster_edits import create_cluster, lock_park, update_cluster
 from app.db.cluster_outline import fit_in_park
 from app.db.geometry import RepairTolerance, clean_polygon, from_db, to_db
-from app.db.models import ClusterRow, ParkRow, UserRow, utcnow
+from app.db.models import ClusterRow, ParkRow, UserRow
 from app.db.versioning import (
     EditResult,
     actor_name,
@@ -41,8 +41,8 @@ from app.db.versioning import (
     cluster_state,
     conflict_error,
     load_entity,
-    versioned_update,
     vertex_limit,
+    write_version,
 )
 from app.errors import PreconditionRequiredError
 from gis.errors import GeometryError, SchemaError
@@ -121,32 +121,19 @@ def _write_outline(
     """Write a neighbour's new outline (already checked by the topology) as a new, audited version."""
     before, old_geom = cluster_state(row)
     area_m2, area_mu = area_m2_mu(geom)
-    values = {
-        "geom": to_db(geom),
-        "area_m2": area_m2,
-        "area_mu": area_mu,
-        "updated_at": utcnow(),
-        "updated_by": actor,
-    }
-    version = versioned_update(session, "cluster", row.id, expected, values)
-    row = load_entity(session, "cluster", row.id)
-    after, new_geom = cluster_state(row)
-    audit.record(
+    values = {"geom": to_db(geom), "area_m2": area_m2, "area_mu": area_mu}
+    return write_version(
         session,
-        user=actor,
+        "cluster",
+        row.id,
+        expected,
+        values,
+        actor,
         action="update",
-        entity="cluster",
-        entity_id=row.id,
-        entity_key=row.code,
-        zone_id=row.zone_id,
-        version=version,
-        before_attrs=before,
-        after_attrs=after,
+        before=before,
         before_geom=old_geom,
-        after_geom=new_geom,
         note=note,
     )
-    return EditResult("cluster", row.id, row.code, "update", version, after, audit.to_wkt(new_geom))
 
 
 def reshape_cluster(

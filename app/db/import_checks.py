@@ -9,12 +9,12 @@ from collections.abc import Mapping
 
 import geopandas as gpd
 
-from app.db.import_layers import key_text
 from app.db.models import PARCEL_STATUSES
 from app.db.parcel_assignment import ASSIGN_MIN_SHARE
 from gis.errors import SchemaError
 from gis.layers import LayerReport
 from gis.repair import describe_features
+from gis.tables import key_text
 from scoring.zone import ZoneConfig
 
 

@@ -10,7 +10,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 
@@ -81,21 +80,6 @@ INFRASTRUCTURE = ("roads", "rivers", "substations", "water", "places")
 
 #: Parcel fields stored in their own columns (the rest go to ``attrs``); areas are recomputed.
 PARCEL_COLUMNS = {"parcel_id", "park", "cluster", "status", "area_m2", "area_mu", "enterprise", "land_use"}
-
-
-def key_text(value: Any) -> str | None:
-    """Return an id/code field value as text (None for empty): 7.0 → "7", " a " → "a"."""
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        if math.isnan(value):
-            return None
-        if value.is_integer():
-            return str(int(value))
-    text = str(value).strip()
-    return text or None
 
 
 def field_text(value: Any) -> str | None:

@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.import_layers import INFRASTRUCTURE, LAYERS, key_text
+from app.db.import_layers import INFRASTRUCTURE, LAYERS
 from app.db.import_read import ZoneBundle
 from app.db.models import ClusterRow, InfrastructureFeatureRow, ParcelRow, ParkRow, RasterRefRow
+from gis.tables import key_text
 
 
 @dataclass(frozen=True)

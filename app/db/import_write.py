@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.db import audit, notes
 from app.db.geometry import to_db
-from app.db.import_layers import INFRASTRUCTURE, LAYERS, PARCEL_COLUMNS, field_text, key_text
+from app.db.import_layers import INFRASTRUCTURE, LAYERS, PARCEL_COLUMNS, field_text
 from app.db.import_read import ZoneBundle
 from app.db.models import (
     ZONE_SRID,
@@ -39,6 +39,7 @@ from app.db.parcel_assignment import assign_cluster
 from app.db.users import require
 from app.db.versioning import cluster_state, parcel_state, versioned_update
 from gis.errors import ConflictError
+from gis.tables import key_text
 from gis.units import MU_M2
 
 #: Counts of a versioned layer's rows on re-import, by what happened to them.

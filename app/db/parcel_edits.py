@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db import audit, notes
+from app.db import notes
 from app.db.geometry import RepairTolerance, clean_polygon, from_db, to_db
-from app.db.models import PARCEL_STATUSES, ClusterRow, EnterpriseRow, UserRow, utcnow
+from app.db.models import PARCEL_STATUSES, ClusterRow, EnterpriseRow, UserRow
 from app.db.parcel_assignment import assign_cluster
 from app.db.versioning import (
     EditResult,
@@ -22,8 +22,8 @@ from app.db.versioning import (
     load_entity,
     parcel_state,
     refuse_unknown_fields,
-    versioned_update,
     vertex_limit,
+    write_version,
 )
 from gis.errors import SchemaError
 from gis.messages import Message, msg
@@ -130,24 +130,16 @@ def update_parcel(
                 ).all()
             ]
             values["cluster_id"] = assign_cluster(new_geom, shapes)
-    values["updated_at"] = utcnow()
-    values["updated_by"] = actor
-    version = versioned_update(session, "parcel", parcel_id, expected_version, values)
-    p = load_entity(session, "parcel", parcel_id)
-    after, geom = parcel_state(session, p)
-    audit.record(
+    return write_version(
         session,
-        user=actor,
+        "parcel",
+        parcel_id,
+        expected_version,
+        values,
+        actor,
         action=action,
-        entity="parcel",
-        entity_id=p.id,
-        entity_key=p.parcel_id,
-        zone_id=p.zone_id,
-        version=version,
-        before_attrs=before,
-        after_attrs=after,
+        before=before,
         before_geom=old_geom,
-        after_geom=geom,
         note=notes.join([note, *repairs]),
+        repairs=repairs,
     )
-    return EditResult("parcel", p.id, p.parcel_id, action, version, after, audit.to_wkt(geom), repairs)

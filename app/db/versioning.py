@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from app.db import audit
 from app.db.geometry import from_db
-from app.db.models import ClusterRow, ParcelRow, UserRow
-from app.db.notes import ENTITY_IDS, name_of
+from app.db.models import ClusterRow, ParcelRow, UserRow, utcnow
+from app.db.notes import ENTITY_IDS, Note, name_of
 from app.db.users import require
 from app.errors import VersionConflictError
 from app.settings import get_settings
@@ -180,6 +180,50 @@ def versioned_update(
     if result.rowcount != 1:
         raise conflict_error(session, entity, entity_id, expected)
     return expected + 1
+
+
+def write_version(
+    session: Session,
+    entity: str,
+    entity_id: int,
+    expected: int,
+    values: Mapping[str, Any],
+    actor: str | None,
+    *,
+    action: str,
+    before: Mapping[str, Any] | None,
+    before_geom: BaseGeometry | None,
+    note: Note | None = None,
+    repairs: list[Message] | None = None,
+) -> EditResult:
+    """Write ``values`` to a cluster/parcel row still at ``expected`` (stamping who and when),
+    re-read it and record the audit entry (before → after, with ``note``).
+
+    Returns the EditResult of the new version; raises ``VersionConflictError`` when the row
+    moved on. The one place where an edit of an existing row becomes a version.
+    """
+    version = versioned_update(
+        session, entity, entity_id, expected, {**values, "updated_at": utcnow(), "updated_by": actor}
+    )
+    obj = load_entity(session, entity, entity_id)
+    after, geom = entity_state(session, entity, obj)
+    key = obj.code if entity == "cluster" else obj.parcel_id
+    audit.record(
+        session,
+        user=actor,
+        action=action,
+        entity=entity,
+        entity_id=obj.id,
+        entity_key=key,
+        zone_id=obj.zone_id,
+        version=version,
+        before_attrs=before,
+        after_attrs=after,
+        before_geom=before_geom,
+        after_geom=geom,
+        note=note,
+    )
+    return EditResult(entity, obj.id, key, action, version, after, audit.to_wkt(geom), list(repairs or []))
 
 
 def area_m2_mu(geom: BaseGeometry | None) -> tuple[float | None, float | None]:
