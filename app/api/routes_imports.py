@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from pydantic import BaseModel, Field
 from shapely.geometry import mapping as mapping_of
 
 from app.api.deps import StateDep, needs
@@ -137,25 +138,41 @@ def _zone_file(folder: Path) -> Path | None:
     return None
 
 
-def _plan(
-    state: Any,
-    folder: Path,
-    mapping: str | None,
-    crs: str | None,
-    encoding: str | None,
-    dem_resolution: float | None,
-) -> tuple[ImportPlan, Path | None]:
+class ImportForm(BaseModel):
+    """The options of an upload's dry run and import (form fields; all optional)."""
+
+    mapping: str | None = Field(None, description="the field mapping (YAML)")
+    crs: str | None = Field(None, description="CRS of files that declare none")
+    encoding: str | None = Field(None, description="text encoding of files that do not say")
+    dem_resolution: float | None = Field(None, description="cell size (m) of reprojected DEMs")
+
+
+class DryRunForm(ImportForm):
+    """A dry run again: the options, and the field table's choices."""
+
+    choices: str | None = Field(
+        None, description="the field table's choices, JSON {layer: {target field: source field}}"
+    )
+
+
+class ImportNowForm(ImportForm):
+    """The import itself: the options, and whether to replace a zone already in the database."""
+
+    replace: bool = Field(False, description="replace the zone if it is in the database")
+
+
+def _plan(state: Any, folder: Path, form: ImportForm) -> tuple[ImportPlan, Path | None]:
     settings = state.settings
-    mapping_file = _mapping(folder, mapping)
+    mapping_file = _mapping(folder, form.mapping)
     zone_file = _zone_file(folder) or Path(settings.zone_file)
     tiles = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".tif", ".tiff"))
     request = ImportRequest(
         zone_file=zone_file,
         mapping_file=mapping_file,
         dems=tiles or None,
-        crs=crs or None,
-        encoding=encoding or None,
-        dem_resolution=dem_resolution,
+        crs=form.crs or None,
+        encoding=form.encoding or None,
+        dem_resolution=form.dem_resolution,
         dem_folder=(Path(settings.state_dir) / "dems").resolve(),
     )
     return plan_import(request), mapping_file
@@ -247,10 +264,7 @@ def upload(
     state: StateDep,
     user: Importer,
     files: Annotated[list[UploadFile], File(description="layers, tables, DEM tiles, a mapping .yaml")],
-    mapping: Annotated[str | None, Form(description="the field mapping (YAML)")] = None,
-    crs: Annotated[str | None, Form(description="CRS of files that declare none")] = None,
-    encoding: Annotated[str | None, Form(description="text encoding of files that do not say")] = None,
-    dem_resolution: Annotated[float | None, Form(description="cell size (m) of reprojected DEMs")] = None,
+    form: Annotated[ImportForm, Form()],
 ) -> dict[str, Any]:
     upload_id = uuid.uuid4().hex
     root = Path(state.settings.state_dir) / "imports"
@@ -258,7 +272,7 @@ def upload(
     folder = root / upload_id
     folder.mkdir(parents=True)
     _save(files, folder, int(state.settings.max_body_mb * 1e6))
-    plan, mapping_file = _plan(state, folder, mapping, crs, encoding, dem_resolution)
+    plan, mapping_file = _plan(state, folder, form)
     return _answer(request, upload_id, folder, plan, mapping_file)
 
 
@@ -272,17 +286,11 @@ def dry_run(
     state: StateDep,
     user: Importer,
     upload_id: str,
-    mapping: Annotated[str | None, Form()] = None,
-    crs: Annotated[str | None, Form()] = None,
-    encoding: Annotated[str | None, Form()] = None,
-    dem_resolution: Annotated[float | None, Form()] = None,
-    choices: Annotated[
-        str | None, Form(description="the field table's choices, JSON {layer: {target field: source field}}")
-    ] = None,
+    form: Annotated[DryRunForm, Form()],
 ) -> dict[str, Any]:
     folder = _folder(state, upload_id)
-    mapping = _chosen(folder, mapping, choices)
-    plan, mapping_file = _plan(state, folder, mapping, crs, encoding, dem_resolution)
+    form.mapping = _chosen(folder, form.mapping, form.choices)
+    plan, mapping_file = _plan(state, folder, form)
     return _answer(request, upload_id, folder, plan, mapping_file)
 
 
@@ -296,15 +304,11 @@ def import_upload(
     state: StateDep,
     user: Importer,
     upload_id: str,
-    mapping: Annotated[str | None, Form()] = None,
-    crs: Annotated[str | None, Form()] = None,
-    encoding: Annotated[str | None, Form()] = None,
-    dem_resolution: Annotated[float | None, Form()] = None,
-    replace: Annotated[bool, Form(description="replace the zone if it is in the database")] = False,
+    form: Annotated[ImportNowForm, Form()],
 ) -> dict[str, Any]:
     folder = _folder(state, upload_id)
-    plan, mapping_file = _plan(state, folder, mapping, crs, encoding, dem_resolution)
-    result = run_import(state.factory, plan, replace=replace, user=user.name)
+    plan, mapping_file = _plan(state, folder, form)
+    result = run_import(state.factory, plan, replace=form.replace, user=user.name)
     answer = _answer(request, upload_id, folder, plan, mapping_file)
     answer["imported"] = {"zone_id": result.zone_id, "action": result.action, "counts": result.counts}
     return answer
