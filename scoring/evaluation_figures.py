@@ -141,7 +141,7 @@ def figures_rows_error(problems: Sequence[tuple[int, str, Message]], where: str)
         msg=msg("error.figures.bad", path=where, problems=joined(lines, "line")),
     )
     err.details = {  # type: ignore[attr-defined]
-        "problems": [{"row": r, "column": col, "problem": m.to_dict()} for r, col, m in problems]
+        "problems": [{"row": r, "column": col, "problem": m.to_dict(), "text": m} for r, col, m in problems]
     }
     return err
 

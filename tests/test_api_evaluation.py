@@ -89,6 +89,7 @@ def test_figures_dry_run_checks_everything_and_keeps_nothing(client):
     assert [(p["row"], p["column"], p["problem"]["id"]) for p in r.json()["problems"]] == [
         (3, "land_mu", "error.figures.negative")
     ]
+    assert r.json()["problems"][0]["text"] == "“-3”为负数"  # rendered in the answer's language (zh)
     unknown = HEAD + "天鹏冶炼,15,30,10,规下,2010\n无名厂,30,30,30,规下,2012\n"
     r = client.post(
         "/api/v1/figures?year=2025&dry_run=true",
@@ -98,6 +99,7 @@ def test_figures_dry_run_checks_everything_and_keeps_nothing(client):
     assert [(p["row"], p["column"], p["problem"]["id"]) for p in r.json()["problems"]] == [
         (3, "企业名称", "error.figures.unknown_enterprise")
     ]
+    assert r.json()["problems"][0]["text"].startswith("本开发区没有企业“无名厂”")
     r = client.post(
         "/api/v1/figures?year=2025&dry_run=true&lang=en",
         files={"file": ("f.csv", CSV.encode(), "text/csv")},
@@ -131,13 +133,21 @@ def test_evaluation_map_colours_each_enterprise_parcels_by_class(client):
     assert [c["id"] for c in fc["classes"]] == ["A", "B", "C", "D"]
     by_id = {f["id"]: f for f in fc["features"]}
     tp = by_id["SC-0002"]["properties"]
-    assert (tp["enterprise"], tp["class"], tp["score"], tp["rank"], tp["scope"]) == ("天鹏冶炼", "A", 87.5, 1, "below")
+    assert (tp["enterprise"], tp["class"], tp["score"], tp["rank"], tp["scope"]) == (
+        "天鹏冶炼",
+        "A",
+        87.5,
+        1,
+        "below",
+    )
     ev = client.get("/api/v1/evaluation?year=2025", headers=viewer).json()
     alu = next(e for e in ev["enterprises"] if e["name"] == "山西某铝业")
     assert alu["parcel_ids"] and sorted(
         f["id"] for f in fc["features"] if f["properties"]["enterprise"] == "山西某铝业"
     ) == sorted(alu["parcel_ids"])
-    assert {f["properties"]["class"] for f in fc["features"] if f["properties"]["enterprise"] == "山西某铝业"} == {"B"}
+    assert {
+        f["properties"]["class"] for f in fc["features"] if f["properties"]["enterprise"] == "山西某铝业"
+    } == {"B"}
     # the outline is the parcel's own, in WGS 84 (the same as /parcels/{id})
     parcel = client.get("/api/v1/parcels/SC-0002", headers=viewer).json()
     assert shape(by_id["SC-0002"]["geometry"]).equals_exact(shape(parcel["geometry"]), 1e-7)

@@ -118,6 +118,7 @@ def test_dry_run_checks_and_keeps_nothing(client):
     )
     assert bad.status_code == 422
     assert [(p["row"], p["column"]) for p in bad.json()["problems"]] == [(3, "地块编号"), (3, "签订日期")]
+    assert bad.json()["problems"][0]["text"] == "数据库中没有地块 SC-999"
     r = client.post(
         "/api/v1/land/contracts/import?dry_run=true",
         files={"file": ("c.csv", GOOD.encode("utf-8"), "text/csv")},
