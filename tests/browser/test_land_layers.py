@@ -229,3 +229,35 @@ def test_figures_upload_refuses_a_bad_row_then_imports(
     )
     assert year in api.get("/evaluation/map").json()["years"]
     w.shot(f"land_figures_upload_done_{lang}")
+
+
+def test_contracts_upload_on_the_supervision_page(w: Watch, api: httpx.Client, tmp_path) -> None:
+    w.allow(r"401|422|400|Unauthorized|Unprocessable|Bad Request")  # before login; the refused file
+    held = {p for c in api.get("/land/contracts").json()["contracts"] for p in c["parcel_ids"]}
+    vacant = api.get("/parcels", params={"status": "vacant", "limit": 50}).json()["features"]
+    pid = next(f["properties"]["parcel_id"] for f in vacant if f["properties"]["parcel_id"] not in held)
+    head = "企业名称,地块编号,面积（亩）,签订日期,出让价款（万元）,约定开工日期,实际开工日期\n"
+    bad = tmp_path / "bad.csv"
+    bad.write_text(head + "测试企业,SC-9999,5,2026-01-01,50,2026-03-01,\n", encoding="utf-8")
+    good = tmp_path / "good.csv"
+    soon = dt.date.today() + dt.timedelta(days=30)
+    good.write_text(head + f"测试企业,{pid},5,{dt.date.today()},50,{soon},\n", encoding="utf-8")
+    w.goto("/supervision")
+    login(w)
+    w.page.wait_for_selector("#contracts-import form")
+    w.page.set_input_files("#contracts-import-file", str(bad))
+    w.page.click("#contracts-import-check")
+    row = w.page.locator("#contracts-import .table-import-problems tr[data-row='2']")
+    row.wait_for()
+    assert row.get_attribute("data-column") == "地块编号" and "SC-9999" in row.inner_text()
+    assert w.page.locator("#contracts-import-run").is_disabled()
+    w.shot("land_contracts_upload_refused_zh")
+    w.page.set_input_files("#contracts-import-file", str(good))
+    w.page.click("#contracts-import-check")
+    w.page.wait_for_selector("#contracts-import .table-import-status[data-dry-run='1']")
+    assert "测试企业" not in {c["enterprise"] for c in api.get("/land/contracts").json()["contracts"]}
+    w.page.click("#contracts-import-run")
+    w.page.wait_for_selector("#contracts-import .table-import-status[data-dry-run='0']")
+    assert "新增 1 份合同" in w.page.locator("#contracts-import .table-import-status").inner_text()
+    got = [c for c in api.get("/land/contracts").json()["contracts"] if c["enterprise"] == "测试企业"]
+    assert [c["parcel_ids"] for c in got] == [[pid]]

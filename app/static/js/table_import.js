@@ -51,7 +51,7 @@ export function tableImport(root, kind, { onImported = () => {}, defaultYear = (
         <div><div class="form-label mb-0">${esc(t("tableimport.file"))}</div>
           <input class="visually-hidden" type="file" accept=".xlsx,.csv" id="${kind}-import-file">
           <div class="input-group input-group-sm"><label class="btn btn-outline-secondary" for="${kind}-import-file">
-            <i class="fa-solid fa-folder-open"></i> ${esc(t("zoneimport.choose"))}</label>
+            <i class="fa-solid fa-folder-open"></i> ${esc(t("tableimport.choose"))}</label>
             <span class="form-control text-truncate" id="${kind}-import-name" style="max-width:16em"></span></div></div>
         <button class="btn btn-sm btn-primary" type="submit" id="${kind}-import-check">
           <i class="fa-solid fa-list-check"></i> ${esc(t("tableimport.check"))}</button>
@@ -75,7 +75,7 @@ export function tableImport(root, kind, { onImported = () => {}, defaultYear = (
     if (!box) return;
     const file = fileInput && fileInput.files[0];
     const name = root.querySelector(`#${kind}-import-name`);
-    name.textContent = file ? file.name : t("zoneimport.no_files");
+    name.textContent = file ? file.name : t("tableimport.no_file");
     name.classList.toggle("text-muted", !file);
     root.querySelector(`#${kind}-import-check`).disabled = state.busy;
     root.querySelector(`#${kind}-import-run`).disabled = !(state.checked && !state.busy && state.answer && state.answer.dry_run);
