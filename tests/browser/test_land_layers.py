@@ -197,6 +197,12 @@ def test_figures_upload_refuses_a_bad_row_then_imports(
     login(w)
     if lang == "en":
         _english(w)
+        # the dashboard reads its notes again in English: let it finish (the screenshots show it)
+        w.page.wait_for_function(
+            "() => document.getElementById('dash-main').dataset.lang === 'en'"
+            " && document.getElementById('dash-zone').textContent.includes('no data: needs')",
+            timeout=60_000,
+        )
     w.page.wait_for_selector("#figures-import form")
     w.page.fill("#figures-import-year", str(year))
     w.page.dispatch_event("#figures-import-year", "change")
