@@ -129,6 +129,23 @@ def _cell(raw: Any) -> str | None:
     return text or None
 
 
+def figures_rows_error(problems: Sequence[tuple[int, str, Message]], where: str) -> InputFileError:
+    """Return the error refusing a figures table for ``problems`` (row, column header, what is
+    wrong), which it keeps as ``details["problems"]`` (JSON: row, column and the problem as
+    ``{id, params}``, added to the API's error body) beside the message listing them."""
+    lines = [msg("error.figures.cell", row=r, column=col, problem=m) for r, col, m in problems]
+    err = InputFileError(
+        f"{len(problems)} problem(s) in the figures table",
+        where=where,
+        hint="correct the cells named and import the whole file again; nothing was written",
+        msg=msg("error.figures.bad", path=where, problems=joined(lines, "line")),
+    )
+    err.details = {  # type: ignore[attr-defined]
+        "problems": [{"row": r, "column": col, "problem": m.to_dict(), "text": m} for r, col, m in problems]
+    }
+    return err
+
+
 def parse_figures(
     rows: Sequence[Mapping[str, Any]], headers: Sequence[str], *, year: int, where: str
 ) -> list[Figures]:
@@ -145,6 +162,7 @@ def parse_figures(
         )
     out: list[Figures] = []
     names: dict[str, int] = {}
+    cells_bad: list[tuple[int, str, Message]] = []
     for i, row in enumerate(rows):
         rownum = i + 2
         cells = {field: _cell(row.get(h)) for h, field in columns.items()}
@@ -154,6 +172,7 @@ def parse_figures(
         def bad(field: str, what: Message, _rownum: int = rownum) -> None:
             header = next((h for h, f in columns.items() if f == field), COLUMNS[field][0])
             problems.append(msg("error.figures.cell", row=_rownum, column=header, problem=what))
+            cells_bad.append((_rownum, header, what))
 
         values: dict[str, Any] = {}
         for field in REQUIRED:
@@ -200,12 +219,7 @@ def parse_figures(
         if not problems:
             out.append(Figures(**values))
     if problems:
-        raise InputFileError(
-            f"{len(problems)} problem(s) in the figures table",
-            where=where,
-            hint="correct the cells named and import the whole file again; nothing was written",
-            msg=msg("error.figures.bad", path=where, problems=joined(problems, "line")),
-        )
+        raise figures_rows_error(cells_bad, where)
     if not out:
         raise InputFileError(
             "the figures table has no rows", where=where, msg=msg("error.figures.no_rows", path=where)

@@ -233,7 +233,7 @@ def _header(columns: dict[str, str], field: str) -> str:
 def contract_rows_error(problems: list[Problem]) -> SchemaError:
     """Return the error refusing a table for ``problems`` (row, column, what is wrong), which it
     keeps as ``problems`` for callers that list them (and as ``details["problems"]``, JSON: row,
-    column and the problem as ``{id, params}``, which the API adds to its error body)."""
+    column, the problem as ``{id, params}`` and as ``text`` (rendered in the answer's language), which the API adds to its error body)."""
     lines = [msg("error.land.row", row=r, column=col, problem=m) for r, col, m in problems]
     err = SchemaError(
         f"{len(problems)} problem(s) in the contracts table; nothing was imported",
@@ -243,7 +243,7 @@ def contract_rows_error(problems: list[Problem]) -> SchemaError:
     )
     err.problems = problems  # type: ignore[attr-defined]
     err.details = {  # type: ignore[attr-defined]
-        "problems": [{"row": r, "column": col, "problem": m.to_dict()} for r, col, m in problems]
+        "problems": [{"row": r, "column": col, "problem": m.to_dict(), "text": m} for r, col, m in problems]
     }
     return err
 

@@ -4,6 +4,8 @@ enterprises are 天鹏冶炼 (SC-0002, 15 亩 of M3) and 山西某铝业 (extra 
 
 from __future__ import annotations
 
+from shapely.geometry import shape
+
 from tests.api_fixtures import auth
 
 HEAD = "enterprise,land_mu,tax_wan,power_10k_kwh,scale,producing_year\n"
@@ -72,3 +74,83 @@ def test_evaluation_and_zone_report(client):
     assert (
         progress["output_intensity"]["baseline"] == 316.52 and progress["output_intensity"]["current"] is None
     )
+
+
+def test_figures_dry_run_checks_everything_and_keeps_nothing(client):
+    manager = auth(client, "manager")
+    bad = HEAD + "天鹏冶炼,15,30,10,规下,2010\n无名厂,-3,30,30,规下,2012\n"
+    r = client.post(
+        "/api/v1/figures?year=2025&dry_run=true",
+        files={"file": ("bad.csv", bad.encode(), "text/csv")},
+        headers=manager,
+    )
+    assert r.status_code in (400, 422), r.text
+    # each bad cell by row and column (the file's header), what is wrong as a catalogue message
+    assert [(p["row"], p["column"], p["problem"]["id"]) for p in r.json()["problems"]] == [
+        (3, "land_mu", "error.figures.negative")
+    ]
+    assert r.json()["problems"][0]["text"] == "“-3”为负数"  # rendered in the answer's language (zh)
+    unknown = HEAD + "天鹏冶炼,15,30,10,规下,2010\n无名厂,30,30,30,规下,2012\n"
+    r = client.post(
+        "/api/v1/figures?year=2025&dry_run=true",
+        files={"file": ("u.csv", unknown.encode(), "text/csv")},
+        headers=manager,
+    )
+    assert [(p["row"], p["column"], p["problem"]["id"]) for p in r.json()["problems"]] == [
+        (3, "企业名称", "error.figures.unknown_enterprise")
+    ]
+    assert r.json()["problems"][0]["text"].startswith("本开发区没有企业“无名厂”")
+    r = client.post(
+        "/api/v1/figures?year=2025&dry_run=true&lang=en",
+        files={"file": ("f.csv", CSV.encode(), "text/csv")},
+        headers=manager,
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["added"], body["updated"], body["dry_run"]) == (2, 0, True)
+    assert "dry run, nothing written" in body["message"]
+    trend = client.get("/api/v1/evaluation/trend", headers=auth(client, "viewer")).json()
+    assert trend["years"] == []  # the dry run kept nothing
+    r = client.post(
+        "/api/v1/figures?year=2025", files={"file": ("f.csv", CSV.encode(), "text/csv")}, headers=manager
+    )
+    assert (r.json()["added"], r.json()["dry_run"]) == (2, False)
+
+
+def test_evaluation_map_colours_each_enterprise_parcels_by_class(client):
+    viewer = auth(client, "viewer")
+    assert client.get("/api/v1/evaluation/map").status_code == 401
+    empty = client.get("/api/v1/evaluation/map", headers=viewer)
+    assert empty.status_code == 200 and empty.headers["content-type"].startswith("application/geo+json")
+    assert (empty.json()["year"], empty.json()["features"]) == (None, [])
+    client.post(
+        "/api/v1/figures?year=2025",
+        files={"file": ("f.csv", CSV.encode(), "text/csv")},
+        headers=auth(client, "manager"),
+    )
+    fc = client.get("/api/v1/evaluation/map", headers=viewer).json()  # the latest year: 2025
+    assert (fc["year"], fc["years"], fc["illustrative"]) == (2025, [2025], False)
+    assert [c["id"] for c in fc["classes"]] == ["A", "B", "C", "D"]
+    by_id = {f["id"]: f for f in fc["features"]}
+    tp = by_id["SC-0002"]["properties"]
+    assert (tp["enterprise"], tp["class"], tp["score"], tp["rank"], tp["scope"]) == (
+        "天鹏冶炼",
+        "A",
+        87.5,
+        1,
+        "below",
+    )
+    ev = client.get("/api/v1/evaluation?year=2025", headers=viewer).json()
+    alu = next(e for e in ev["enterprises"] if e["name"] == "山西某铝业")
+    assert alu["parcel_ids"] and sorted(
+        f["id"] for f in fc["features"] if f["properties"]["enterprise"] == "山西某铝业"
+    ) == sorted(alu["parcel_ids"])
+    assert {
+        f["properties"]["class"] for f in fc["features"] if f["properties"]["enterprise"] == "山西某铝业"
+    } == {"B"}
+    # the outline is the parcel's own, in WGS 84 (the same as /parcels/{id})
+    parcel = client.get("/api/v1/parcels/SC-0002", headers=viewer).json()
+    assert shape(by_id["SC-0002"]["geometry"]).equals_exact(shape(parcel["geometry"]), 1e-7)
+    lon, lat = shape(by_id["SC-0002"]["geometry"]).centroid.coords[0]
+    assert 100 < lon < 125 and 30 < lat < 45
+    assert client.get("/api/v1/evaluation/map?year=2024", headers=viewer).status_code >= 400

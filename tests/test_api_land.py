@@ -10,6 +10,8 @@ On 2025-02-01: 甲 is idle since 2025-01-15 (17 days, fee 20 % × 80 = 16 万元
 
 from __future__ import annotations
 
+from shapely.geometry import shape
+
 from tests.api_fixtures import auth
 
 HEADER = "企业名称,地块编号,面积（亩）,签订日期,出让价款（万元）,约定开工日期,实际开工日期"
@@ -57,7 +59,7 @@ def test_bad_file_is_refused_with_rows_and_columns_and_nothing_written(client):
 def test_import_then_supervision_json(client):
     r = upload(client, GOOD)
     assert r.status_code == 200, r.text
-    assert r.json() == {"created": 2, "updated": 0, "unchanged": 0}
+    assert r.json() == {"created": 2, "updated": 0, "unchanged": 0, "dry_run": False}
     contracts = client.get("/api/v1/land/contracts", headers=auth(client, "viewer")).json()["contracts"]
     assert [(c["enterprise"], c["parcel_ids"], c["agreed_start"], c["started"]) for c in contracts] == [
         ("乙公司", ["SC-102", "SC-103"], "2023-01-15", "2023-02-01"),
@@ -105,4 +107,56 @@ def test_import_then_supervision_json(client):
     assert [r["id"] for r in rules["rules"]][:2] == ["idle_takeback", "idle_not_started"]
     assert all(r["source"] for r in rules["rules"])
     # importing again changes nothing
-    assert upload(client, GOOD).json() == {"created": 0, "updated": 0, "unchanged": 2}
+    assert upload(client, GOOD).json() == {"created": 0, "updated": 0, "unchanged": 2, "dry_run": False}
+
+
+def test_dry_run_checks_and_keeps_nothing(client):
+    bad = client.post(
+        "/api/v1/land/contracts/import?dry_run=true",
+        files={"file": ("c.csv", BAD.encode("utf-8"), "text/csv")},
+        headers=auth(client, "manager"),
+    )
+    assert bad.status_code == 422
+    assert [(p["row"], p["column"]) for p in bad.json()["problems"]] == [(3, "地块编号"), (3, "签订日期")]
+    assert bad.json()["problems"][0]["text"] == "数据库中没有地块 SC-999"
+    r = client.post(
+        "/api/v1/land/contracts/import?dry_run=true",
+        files={"file": ("c.csv", GOOD.encode("utf-8"), "text/csv")},
+        headers=auth(client, "manager"),
+    )
+    assert r.status_code == 200 and r.json() == {"created": 2, "updated": 0, "unchanged": 0, "dry_run": True}
+    assert client.get("/api/v1/land/contracts", headers=auth(client, "viewer")).json()["contracts"] == []
+    assert upload(client, GOOD).json() == {"created": 2, "updated": 0, "unchanged": 0, "dry_run": False}
+
+
+def test_supervision_map_marks_the_parcels_of_each_case(client):
+    viewer = auth(client, "viewer")
+    assert client.get("/api/v1/supervision/map").status_code == 401
+    upload(client, GOOD)
+    r = client.get("/api/v1/supervision/map", params={"as_of": "2025-02-01"}, headers=viewer)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/geo+json")
+    fc = r.json()
+    assert fc["as_of"] == "2025-02-01"
+    got = {f["id"]: f["properties"] for f in fc["features"]}
+    assert sorted(got) == ["SC-101:idle_not_started", "SC-102:not_completed", "SC-103:not_completed"]
+    idle = got["SC-101:idle_not_started"]
+    assert (idle["parcel_id"], idle["enterprise"], idle["since"], idle["days_overdue"]) == (
+        "SC-101",
+        "甲公司",
+        "2025-01-15",
+        17,
+    )
+    assert (idle["action"], idle["fee_wan"], idle["next_deadline"], idle["illustrative"]) == (
+        "idle_fee",
+        16.0,
+        "2026-01-15",
+        False,
+    )
+    assert idle["rule_name"] == "闲置土地：满一年未动工" and idle["rule_name_en"]
+    assert got["SC-102:not_completed"]["parcels"] == ["SC-102", "SC-103"]
+    # the outline is the parcel's own, 80 × 80 m, in WGS 84
+    parcel = client.get("/api/v1/parcels/SC-101", headers=viewer).json()
+    geom = next(f["geometry"] for f in fc["features"] if f["id"] == "SC-101:idle_not_started")
+    assert shape(geom).equals_exact(shape(parcel["geometry"]), 1e-7)
+    before = client.get("/api/v1/supervision/map", params={"as_of": "2025-01-14"}, headers=viewer).json()
+    assert before["features"] == []

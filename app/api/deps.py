@@ -235,6 +235,12 @@ def confidential(kind: str) -> Callable[..., UserRow | None]:
 ProjectReader = Annotated[UserRow | None, Depends(confidential("projects"))]
 
 
+def import_transaction(session: Session, dry_run: bool) -> AbstractContextManager[Session]:
+    """Return :func:`write_transaction`, or for a dry run the same transaction rolled back at the
+    end (:func:`app.api.tx.dry_run_in`): an import checked in full and nothing kept."""
+    return tx.dry_run_in(session) if dry_run else tx.write_in(session)
+
+
 def write_transaction(session: Session) -> AbstractContextManager[Session]:
     """Return a context manager: one write transaction in the request's ``session`` (see
     :func:`app.api.tx.write_in`: its read transaction ends first, so the request never holds two

@@ -4,9 +4,13 @@
   标准地 indicators and progress (dates ``YYYY-MM-DD``, money 万元, areas 亩).
 * ``POST /land/contracts/import`` (manager+) — an XLSX or CSV file of contracts and progress
   (``parksite land import``'s columns): every row checked, all or nothing (422 with the rows,
-  columns and problems in ``problems``); returns the counts created / updated / unchanged.
+  columns and problems in ``problems``); returns the counts created / updated / unchanged and
+  ``dry_run``. With ``dry_run=true`` everything is checked and written in a transaction that is
+  rolled back: the same answer (or error), nothing kept.
 * ``GET /supervision?as_of=YYYY-MM-DD`` (signed in; default today) — ``{"as_of", "cases"}``, the
   JSON of ``parksite supervise --json``.
+* ``GET /supervision/map?as_of=YYYY-MM-DD`` (signed in; default today) — the parcels with a case
+  as GeoJSON (WGS 84) for the web map's 闲置/逾期地块 layer (:func:`app.api.land_map.supervision_map`).
 * ``GET /supervision/rules`` (signed in) — the zone's supervision rules (names, periods, sources).
 """
 
@@ -17,9 +21,10 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
-from app.api.deps import SessionDep, StateDep, needs, write_transaction
+from app.api.deps import SessionDep, StateDep, import_transaction, needs
+from app.api.land_map import supervision_map
 from app.api.models import ErrorBody
 from app.api.store import served_zone
 from app.db.contracts import (
@@ -63,6 +68,7 @@ def import_contracts_file(
     state: StateDep,
     user: LandImporter,
     file: Annotated[UploadFile, File(description="contracts and progress, .xlsx or .csv")],
+    dry_run: Annotated[bool, Query(description="check everything, keep nothing")] = False,
 ) -> dict[str, Any]:
     suffix = Path((file.filename or "").replace("\\", "/")).suffix.lower()
     if suffix not in (".xlsx", ".csv"):
@@ -84,9 +90,9 @@ def import_contracts_file(
         frame, _ = read_table(path)
     zone = served_zone(session, state.settings)
     config = zone_rules(session, zone.id).config
-    with write_transaction(session) as ws:
+    with import_transaction(session, dry_run) as ws:
         counts = import_contract_table(ws, zone.id, config, frame, user)
-    return counts
+    return {**counts, "dry_run": dry_run}
 
 
 @router.get(
@@ -103,6 +109,28 @@ def get_supervision(
     zone = served_zone(session, state.settings)
     config = zone_rules(session, zone.id).config
     return supervision_report(session, zone.id, config, as_of or dt.date.today())
+
+
+@router.get(
+    "/supervision/map",
+    responses={
+        200: {"content": {"application/geo+json": {}}},
+        401: {"model": ErrorBody},
+        422: {"model": ErrorBody},
+    },
+    response_class=Response,
+    summary="The parcels with a supervision case on a date, as GeoJSON in WGS 84 (signed in)",
+)
+def get_supervision_map(
+    session: SessionDep,
+    state: StateDep,
+    user: Reader,
+    as_of: Annotated[dt.date | None, Query(description="YYYY-MM-DD; default today")] = None,
+) -> Response:
+    zone = served_zone(session, state.settings)
+    config = zone_rules(session, zone.id).config
+    body = supervision_map(session, zone, config, as_of or dt.date.today())
+    return Response(body, media_type="application/geo+json")
 
 
 @router.get(

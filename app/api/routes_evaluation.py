@@ -1,5 +1,6 @@
-"""``/evaluation``, ``/evaluation/trend``, ``/zone-report`` (signed-in users) and ``/figures``
-(managers): the 亩均效益 evaluation, the zone report and a year's figures imported."""
+"""``/evaluation``, ``/evaluation/trend``, ``/evaluation/map``, ``/zone-report`` (signed-in users)
+and ``/figures`` (managers): the 亩均效益 evaluation, its map layer, the zone report and a year's
+figures imported (or, with ``dry_run=true``, checked in full and nothing kept)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Query, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
-from app.api.deps import SessionDep, StateDep, needs, write_transaction
+from app.api.deps import SessionDep, StateDep, import_transaction, needs
+from app.api.land_map import evaluation_map
 from app.api.lang import LangDep
 from app.api.store import served_zone
 from app.db.figures import import_figures
@@ -49,6 +51,28 @@ def get_evaluation_trend(session: SessionDep, state: StateDep, user: Reader) -> 
     return {"years": evaluation_trend(session, zone.id, state.settings.zone_file)}
 
 
+@router.get(
+    "/evaluation/map",
+    tags=["evaluation"],
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+def get_evaluation_map(
+    session: SessionDep,
+    state: StateDep,
+    user: Reader,
+    year: Annotated[
+        int | None, Query(ge=1900, le=2200, description="the year evaluated; default the latest")
+    ] = None,
+) -> Response:
+    """The parcels of every evaluated enterprise as GeoJSON (WGS 84) with its class, score, rank
+    and group in ``year`` (default the latest year with figures), for the web map's
+    亩均效益评价分类 layer; ``year``, ``years``, ``classes`` and ``illustrative`` at the top."""
+    zone = served_zone(session, state.settings)
+    body = evaluation_map(session, zone, state.settings.zone_file, year)
+    return Response(body, media_type="application/geo+json")
+
+
 @router.get("/zone-report", tags=["evaluation"])
 def get_zone_report(
     year: Year, session: SessionDep, state: StateDep, user: Reader, lang: LangDep
@@ -67,9 +91,11 @@ def post_figures(
     state: StateDep,
     user: FiguresImporter,
     lang: LangDep,
+    dry_run: Annotated[bool, Query(description="check everything, keep nothing")] = False,
 ) -> dict[str, Any]:
-    """Import a year's figures (managers): every row checked (row, column, what is wrong), all or
-    nothing. Returns ``{"year", "enterprises", "added", "updated"}``."""
+    """Import a year's figures (managers): every row checked (row, column, what is wrong: the
+    error's ``problems``), all or nothing. Returns ``{"year", "enterprises", "added", "updated",
+    "dry_run", "message"}``; a dry run checks and writes in a transaction rolled back."""
     name = Path(file.filename or DEFAULT_UPLOAD_NAME).name
     data = file.file.read(MAX_FIGURES_BYTES + 1)
     if len(data) > MAX_FIGURES_BYTES:
@@ -85,12 +111,14 @@ def post_figures(
         path.write_bytes(data)
         figures = read_figures(path, year)
     zone = served_zone(session, state.settings)
-    with write_transaction(session) as ws:
+    with import_transaction(session, dry_run) as ws:
         added, updated = import_figures(ws, zone.id, year, figures, user=user.name, source=name, where=name)
+    done = msg("figures.checked" if dry_run else "figures.imported", year=year, n=len(figures))
     return {
         "year": year,
         "enterprises": len(figures),
         "added": added,
         "updated": updated,
-        "message": render(msg("figures.imported", year=year, n=len(figures)), lang),
+        "dry_run": dry_run,
+        "message": render(done, lang),
     }

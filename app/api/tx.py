@@ -47,6 +47,21 @@ def write_in(session: Session) -> Iterator[Session]:
 
 
 @contextmanager
+def dry_run_in(session: Session) -> Iterator[Session]:
+    """Yield ``session`` in a write transaction that is always rolled back: a dry run does every
+    check and write of an import (constraints, audit entries) and keeps none of it."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("a dry run was begun on a session with changes made while reading")
+    session.commit()
+    try:
+        begin_write(session)
+        yield session
+        session.flush()
+    finally:
+        session.rollback()
+
+
+@contextmanager
 def write_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """Yield a session in one write transaction: committed on success, rolled back on any error."""
     with factory() as session:

@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session
 
 from app.db.audit import record
 from app.db.models import EnterpriseRow, EnterpriseYearlyRow, ParcelRow, ParkRow
-from gis.errors import InputFileError
-from gis.messages import joined, msg
-from scoring.evaluation_figures import COLUMNS, Figures
+from gis.messages import msg
+from scoring.evaluation_figures import COLUMNS, Figures, figures_rows_error
 
 #: Columns of ``enterprise_yearly`` written from :class:`Figures` (same names).
 STORED = (
@@ -108,22 +107,12 @@ def import_figures(
         ).all()
     )
     problems = [
-        msg(
-            "error.figures.cell",
-            row=i + 2,
-            column=COLUMNS["enterprise"][0],
-            problem=msg("error.figures.unknown_enterprise", name=f.enterprise),
-        )
+        (i + 2, COLUMNS["enterprise"][0], msg("error.figures.unknown_enterprise", name=f.enterprise))
         for i, f in enumerate(figures)
         if f.enterprise not in ids
     ]
     if problems:
-        raise InputFileError(
-            f"{len(problems)} enterprise(s) unknown to the zone",
-            where=where,
-            hint="register the enterprises or correct the names; nothing was written",
-            msg=msg("error.figures.bad", path=where, problems=joined(problems, "line")),
-        )
+        raise figures_rows_error(problems, where)
     existing = {
         r.enterprise_id: r
         for r in session.scalars(

@@ -7,9 +7,9 @@ import { ApiError, get } from "./api.js";
 import { initAuth, onUserChange, openLogin } from "./auth.js";
 import { initI18n, lang, onLangChange, pick, setLang, t } from "./i18n.js";
 import { esc, num, toastError, unitText } from "./ui.js";
+import { CLASS_COLORS } from "./eval_classes.js";
+import { tableImport } from "./table_import.js";
 
-/** Colours of the classes (A best … D worst; T exempt), also on the map. */
-export const CLASS_COLORS = { A: "#1a9850", B: "#91cf60", C: "#fdae61", D: "#d73027", T: "#8c8c8c" };
 const CLASSES = ["A", "B", "C", "D", "T"];
 /** Catalogue ids of the units the dashboard shows beyond those of ui.js. */
 const UNIT_KEYS = {
@@ -287,8 +287,13 @@ async function main() {
   onUserChange(() => { load().catch((err) => toastError(err)); });
   // indicator notes and supervision texts come from the API in the language asked for
   onLangChange(() => { load().catch((err) => toastError(err)); });
+  // managers import a year's figures here (checked first, then all or nothing): show that year
+  const figures = tableImport(document.getElementById("figures-import"), "figures", {
+    onImported: (a) => { state.year = a.year; load().catch((err) => toastError(err)); },
+    defaultYear: () => (state.years.length ? state.years[state.years.length - 1] + 1 : new Date().getFullYear() - 1),
+  });
   await load();
-  window.parksiteDashboard = { state: () => state, reload: load };
+  window.parksiteDashboard = { state: () => state, reload: load, figures };
   document.body.dataset.ready = "1";
 }
 

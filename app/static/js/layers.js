@@ -182,9 +182,10 @@ function swatch(color, { line = false, dash = false, border = "#333" } = {}) {
 
 /**
  * The legend: the parcel style switch (class / status / cluster) and the symbols of the layers.
- * `parcels` is the ParcelLayer; `onMode(mode)` is called when the user switches the style.
+ * `parcels` is the ParcelLayer; `onMode(mode)` is called when the user switches the style;
+ * `shownLand()` returns the land-use layers shown (land_layers.js), whose legends are added.
  */
-export function legendControl(parcels, onMode, slopeShown = () => false) {
+export function legendControl(parcels, onMode, slopeShown = () => false, shownLand = () => []) {
   const Legend = L.Control.extend({
     options: { position: "bottomright" },
     onAdd() {
@@ -210,7 +211,9 @@ export function legendControl(parcels, onMode, slopeShown = () => false) {
       const modes = ["class", "status", "cluster"].map((m) => `<div class="form-check form-check-inline">
         <input class="form-check-input" type="radio" name="parcel-style" id="style-${m}" value="${m}" ${m === mode ? "checked" : ""}>
         <label class="form-check-label" for="style-${m}">${esc(t(`style.${m}`))}</label></div>`).join("");
-      this.div.innerHTML = `<div class="legend-title">${esc(t("legend.title"))}</div>
+      // a land-use layer shown (land_layers.js) comes first: what the user switched on to see
+      const land = shownLand().map((l) => `<div class="legend-land">${l.legendHtml(swatch)}</div>`).join("");
+      this.div.innerHTML = `${land}<div class="legend-title">${esc(t("legend.title"))}</div>
         <div class="legend-modes">${modes}</div>
         <ul class="legend-list" id="legend-parcels">${items.join("")}
           <li id="legend-admitted">${swatch(ADMITTED_COLOR, { line: true, dash: true })}${esc(t("legend.admitted"))}</li>
@@ -227,6 +230,7 @@ export function legendControl(parcels, onMode, slopeShown = () => false) {
           <li>${swatch("#17becf", { line: true, dash: true })}${esc(t("water.main"))}</li>
           <li id="legend-illustrative"><span class="lg-illustrative"></span>${esc(t("legend.illustrative"))}</li>
         </ul>${slopeShown() ? slopeLegend() : ""}`;
+      shownLand().forEach((l) => { if (l.bindLegend) l.bindLegend(this.div); });
       this.div.querySelectorAll("input[name=parcel-style]").forEach((el) => {
         el.addEventListener("change", () => onMode(el.value));
       });

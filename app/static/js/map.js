@@ -5,6 +5,7 @@ import { initAuth, onUserChange, openLogin } from "./auth.js";
 import { hillshadeLayer, osmLayer, slopeLayer, tiandituLayer } from "./basemaps.js";
 import { loadAdmitted, onAdmittedChange } from "./admitted.js";
 import { loadSupervised, onSupervisedChange } from "./supervised.js";
+import { EvaluationLayer, SupervisionLayer } from "./land_layers.js";
 import { ProjectCheck } from "./check.js";
 import { ClusterEditor } from "./clusters/editor.js";
 import { initI18n, lang, onLangChange, pick, setLang, t } from "./i18n.js";
@@ -14,11 +15,12 @@ import {
 } from "./layers.js";
 import { showParcel } from "./panel.js";
 import { ParcelLayer, searchParcels, statusText } from "./parcels.js";
+import { get } from "./api.js";
 import { ProjectRegister } from "./register.js";
 import { esc, toast, toastError } from "./ui.js";
 import { loadZone, zone, zoneBounds } from "./zone.js";
 
-const PANES = { parks: 402, clusters: 404, parcels: 410, infra: 420, recommend: 430, recommendLabels: 650 };
+const PANES = { parks: 402, clusters: 404, parcels: 410, landuse: 415, infra: 420, recommend: 430, recommendLabels: 650 };
 
 function makeMap() {
   // pmIgnore: false — Leaflet-Geoman is opted in layer by layer (clusters/geoman.js), the map too
@@ -82,6 +84,29 @@ function switchTab(id) {
   if (btn) window.bootstrap.Tab.getOrCreateInstance(btn).show();
 }
 
+/** Open what the page's URL asks for: `?layer=supervision|evaluation` shows that layer
+ * (`&as_of=YYYY-MM-DD` the supervision cases of that date), `?parcel=ID` selects the parcel and
+ * centres the map on it (the supervision list links here). */
+async function openFromUrl(map, parcels, land) {
+  const q = new URLSearchParams(window.location.search);
+  const layer = Object.hasOwn(land, q.get("layer") || "") ? land[q.get("layer")] : null;
+  if (layer) {
+    if (layer === land.supervision && /^\d{4}-\d{2}-\d{2}$/.test(q.get("as_of") || "")) layer.asOf = q.get("as_of");
+    const drawn = new Promise((resolve) => map.once("landlayer:drawn", resolve));
+    layer.group.addTo(map);
+    await drawn;
+  }
+  const id = q.get("parcel");
+  if (id) {
+    try {
+      const feature = await get(`/parcels/${encodeURIComponent(id)}`);
+      parcels.select(id, { zoom: true, feature });
+    } catch (err) {
+      toastError(err);
+    }
+  }
+}
+
 async function main() {
   await initI18n();
   document.getElementById("lang-btn").addEventListener("click", () => { setLang(lang() === "zh" ? "en" : "zh").catch((err) => toastError(err)); });
@@ -136,8 +161,12 @@ async function main() {
     },
   });
 
+  // the land-use layers (issue 17): a click on one of their parcels selects it as on the parcel layer
+  const selectParcel = (id) => { if (id) parcels.select(id, { zoom: false }); };
+  const land = { evaluation: new EvaluationLayer(map, { onPick: selectParcel }), supervision: new SupervisionLayer(map, { onPick: selectParcel }) };
   const overlays = {
-    parks: parksLayer(), clusters: null, parcels: parcels.group, roads: roadsLayer(),
+    parks: parksLayer(), clusters: null, parcels: parcels.group, evaluation: land.evaluation.group,
+    supervision: land.supervision.group, roads: roadsLayer(),
     rivers: riversLayer(), substations: substationsLayer(), water: waterLayer(),
     places: placesLayer(), slope: slopeLayer(tileBounds), recommend: null,
   };
@@ -162,6 +191,7 @@ async function main() {
   onUserChange(() => { // the register and the supervision cases are read by signed-in users only
     registerChanged();
     loadSupervised().catch((err) => toastError(err));
+    Object.values(land).forEach((l) => l.reload());
   });
   onSupervisedChange(() => parcels.restyle());
   onAdmittedChange(() => {
@@ -190,8 +220,8 @@ async function main() {
   L.control.scale({ metric: true, imperial: false, position: "bottomleft", maxWidth: 150 }).addTo(map);
   coordsControl().addTo(map);
   const legend = legendControl(parcels, (mode) => { parcels.setMode(mode); legend.render(); },
-    () => map.hasLayer(overlays.slope)).addTo(map);
-  map.on("overlayadd overlayremove", () => legend.render());
+    () => map.hasLayer(overlays.slope), () => Object.values(land).filter((l) => map.hasLayer(l.group))).addTo(map);
+  map.on("overlayadd overlayremove landlayer:drawn", () => legend.render());
 
   onLangChange(() => {
     buildLayerControl();
@@ -234,7 +264,9 @@ async function main() {
   await Promise.all([registerChanged(), loadSupervised().catch((err) => toastError(err))]);
   parcels.refresh();
 
-  window.parksite = { map, parcels, clusters, check, register, overlays, basemaps, zone, ready: true };
+  await openFromUrl(map, parcels, land);
+
+  window.parksite = { map, parcels, clusters, check, register, overlays, basemaps, zone, land, ready: true };
   document.body.dataset.ready = "1";
   map.fire("parksite:ready");
 }

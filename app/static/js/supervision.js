@@ -6,6 +6,7 @@ import { hasRole, initAuth, onUserChange, openLogin } from "./auth.js";
 import { initI18n, lang, onLangChange, pick, setLang, t } from "./i18n.js";
 import { esc, num, toastError } from "./ui.js";
 import { today } from "./supervised.js";
+import { tableImport } from "./table_import.js";
 
 const STATUS_CLASS = { idle: "danger", takeback: "dark", clearance_list: "warning", clearance: "danger", review: "info" };
 
@@ -21,6 +22,13 @@ function ruleName(id) {
   return r ? pick(r) : id;
 }
 
+/** The main map centred on parcel `id`, with the 闲置/逾期地块 layer of the list's date. */
+function mapUrl(id) {
+  const root = (document.body.dataset.static || "/static").replace(/\/static$/, "");
+  const q = new URLSearchParams({ layer: "supervision", as_of: report ? report.as_of : today(), parcel: id });
+  return `${root}/?${q}`;
+}
+
 function rowHtml(c) {
   const fee = c.fee_wan == null ? "" : t("supervision.fee", { fee: num(c.fee_wan, 2) });
   const sample = illustrative.has(key(c.enterprise, c.parcel_ids))
@@ -29,7 +37,8 @@ function rowHtml(c) {
   return `<tr data-rule="${esc(c.rule)}" data-enterprise="${esc(c.enterprise)}">
     <td>${status} ${esc(ruleName(c.rule))}</td>
     <td>${esc(c.enterprise)}${sample}</td>
-    <td class="text-nowrap">${esc(c.parcel_ids.join(lang() === "zh" ? "、" : ", "))}</td>
+    <td class="text-nowrap">${c.parcel_ids.map((id) => `<a class="parcel-link" href="${esc(mapUrl(id))}" title="${
+      esc(t("landmap.show_on_map"))}"><i class="fa-solid fa-map-location-dot"></i> ${esc(id)}</a>`).join(lang() === "zh" ? "、" : ", ")}</td>
     <td class="text-nowrap">${esc(c.since)}</td>
     <td class="text-end days-overdue">${esc(num(c.days_overdue, 0))}</td>
     <td>${esc(t(`supervision.action.${c.action}`))}${esc(fee)}</td>
@@ -87,8 +96,12 @@ async function main() {
   });
   onUserChange(() => load().catch((err) => toastError(err)));
   onLangChange(() => render());
+  // managers import contracts and progress here (checked first, then all or nothing)
+  const contracts = tableImport(document.getElementById("contracts-import"), "contracts", {
+    onImported: () => load().catch((err) => toastError(err)),
+  });
   await load();
-  window.parksiteSupervision = { report: () => report, reload: load };
+  window.parksiteSupervision = { report: () => report, reload: load, contracts };
   document.body.dataset.ready = "1";
 }
 
