@@ -13,7 +13,6 @@ operations are gathered and reported together. The three tests take about a minu
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,8 +93,6 @@ def app_client(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Any]:
     ids=["api-anonymous", "api-manager", "ogc-anonymous"],
 )
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(app_client, document, role, examples):
-    t0 = time.monotonic()
     headers = auth(app_client, role) if role else None
     failures = run_document(app_client, document, EXAMPLES or examples, headers)
     assert not failures, f"{len(failures)} operation(s) failed:\n\n" + "\n\n".join(failures)
-    assert time.monotonic() - t0 < 120 or EXAMPLES, "over the CI budget: lower the examples"
