@@ -53,8 +53,18 @@ COLUMNS: tuple[Column, ...] = (
     Column("investment_wan", "已完成投资（万元）", "number"),
     Column("developed_mu", "已开发面积（亩）", "number"),
     Column("stopped", "停工日期", "date"),
-    Column("floor_area_m2", "建筑面积（平方米）", "number", aliases=("建筑面积（㎡）", "建筑面积（m²）", "建筑面积（m2）")),
-    Column("footprint_m2", "建筑基底面积（平方米）", "number", aliases=("建筑基底面积（㎡）", "建筑基底面积（m²）", "建筑基底面积（m2）")),
+    Column(
+        "floor_area_m2",
+        "建筑面积（平方米）",
+        "number",
+        aliases=("建筑面积（㎡）", "建筑面积（m²）", "建筑面积（m2）"),
+    ),
+    Column(
+        "footprint_m2",
+        "建筑基底面积（平方米）",
+        "number",
+        aliases=("建筑基底面积（㎡）", "建筑基底面积（m²）", "建筑基底面积（m2）"),
+    ),
 )
 #: The fields a row holds besides the enterprise and its parcels.
 PROGRESS_FIELDS: tuple[str, ...] = tuple(

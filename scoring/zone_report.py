@@ -53,15 +53,19 @@ from pydantic import Field
 
 from gis.errors import ConfigError
 from gis.messages import Message, msg
+from gis.units import MU_M2
 from scoring.config_base import ConfigModel, NonNeg, Slug, Source, read_yaml, validate
 from scoring.evaluation_figures import Figures
-from gis.units import MU_M2
 from scoring.supervision import Case, LandContract
 from scoring.zone import ZoneConfig, load_zone, zone_data_path
 
 MU_PER_KM2 = 1500.0
 #: The score-run measures the serviced rule reads (m), keyed by the rule's field.
-SERVICE_MEASURES: dict[str, str] = {"road_m": "road_dist_m", "water_m": "water_dist_m", "power_m": "power_dist_m"}
+SERVICE_MEASURES: dict[str, str] = {
+    "road_m": "road_dist_m",
+    "water_m": "water_dist_m",
+    "power_m": "power_dist_m",
+}
 IndicatorId = Literal[
     "development_rate",
     "supply_rate",
@@ -351,7 +355,10 @@ def _serviced(
     development = _ratio(serviced_mu, available_mu, 100)
     inputs = {"serviced_mu": round(serviced_mu, 2), "unbuildable_mu": round(unbuildable_mu, 2)}
     out = {
-        "development_rate": (development, None if development is not None else msg("zone_report.no_data.serviced")),
+        "development_rate": (
+            development,
+            None if development is not None else msg("zone_report.no_data.serviced"),
+        ),
     }
     if supply is not None and supply.contracted:  # else 已供应 would be the built land alone
         rate = _ratio(supplied_mu, serviced_mu, 100)
