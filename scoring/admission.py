@@ -58,16 +58,22 @@ id, inputs, threshold source and message ids; functions in :mod:`scoring.rules_p
   :class:`scoring.capacity.CapacityLedger`; the figure undeclared → needs_data; without a
   ledger, or with no facility in service, → review with the reason.
 
+An existing enterprise's expansion (``project.expansion_of``, :mod:`scoring.expansion`) runs the
+same rules with its :class:`scoring.expansion.Expansion`: the intensities on the enterprise after
+the expansion (zone file ``expansion.basis``), its own parcels not taken for it, the justified
+area less its existing land.
+
 JSON (:meth:`CheckResult.to_dict`): ``{"verdict", "max_justified_mu", "max_justified_basis",
 "missing_fields", "parcel_ids", "area_mu", "project", "land": {…}
-(:meth:`scoring.land.LandBasis.to_dict`), "rules": [{"rule", "status", "value", "threshold",
+(:meth:`scoring.land.LandBasis.to_dict`), "expansion": {…} or null
+(:meth:`scoring.expansion.Expansion.to_dict`), "rules": [{"rule", "status", "value", "threshold",
 "unit", "source", "message", "fields", "level"}]}``, its texts still messages: the edge renders them
 (:func:`app.i18n.render_value`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd  # type: ignore[import-untyped]
@@ -76,6 +82,7 @@ from scoring import rules_land as land_rules
 from scoring import rules_plan as plan
 from scoring import rules_site as site_rules
 from scoring.capacity import CapacityLedger
+from scoring.expansion import Expansion
 from scoring.industry import Classification, classify_industry
 from scoring.land import LandBasis, land_from_site
 from scoring.project import Project
@@ -181,7 +188,7 @@ RULES: tuple[Rule, ...] = (
         "rule.investment_intensity",
         ("project.investment_wan", "site.area_mu"),
         _INTENSITY_SOURCE,
-        ("rule.intensity.pass", "rule.intensity.fail", "rule.intensity.no_row"),
+        ("rule.intensity.pass", "rule.intensity.fail", "rule.intensity.no_row", "rule.expansion.undeclared"),
         plan.rule_investment_intensity,
     ),
     Rule(
@@ -189,7 +196,7 @@ RULES: tuple[Rule, ...] = (
         "rule.output_intensity",
         ("project.output_wan", "site.area_mu"),
         _INTENSITY_SOURCE,
-        ("rule.intensity.pass", "rule.intensity.fail", "rule.intensity.no_row"),
+        ("rule.intensity.pass", "rule.intensity.fail", "rule.intensity.no_row", "rule.expansion.undeclared"),
         plan.rule_output_intensity,
     ),
     Rule(
@@ -239,6 +246,7 @@ RULES: tuple[Rule, ...] = (
             "rule.parcel_vacant.reserved",
             "rule.parcel_vacant.fail",
             "rule.parcel_vacant.taken",
+            "rule.parcel_vacant.own",
         ),
         site_rules.rule_parcel_vacant,
     ),
@@ -284,7 +292,12 @@ RULES: tuple[Rule, ...] = (
         "rule.land_demand",
         ("project.land_mu", "site.area_mu"),
         "the project's declared land demand",
-        ("rule.land_demand.pass", "rule.land_demand.fail", "rule.land_demand.undeclared"),
+        (
+            "rule.land_demand.pass",
+            "rule.land_demand.fail",
+            "rule.land_demand.undeclared",
+            "rule.land_demand.own",
+        ),
         site_rules.rule_land_demand,
     ),
     Rule(
@@ -345,6 +358,7 @@ class CheckResult:
     justified: JustifiedArea | None
     rules: tuple[RuleResult, ...]
     land: LandBasis | None = None
+    expansion: Expansion | None = None
 
     @property
     def max_justified_mu(self) -> float | None:
@@ -378,6 +392,7 @@ class CheckResult:
             "max_justified_basis": None if self.justified is None else self.justified.basis,
             "missing_fields": self.missing_fields(),
             "land": None if self.land is None else self.land.to_dict(),
+            "expansion": None if self.expansion is None else self.expansion.to_dict(),
             "rules": [r.to_dict() for r in self.rules],
         }
 
@@ -393,15 +408,23 @@ def check_site(
     *,
     classification: Classification | None = None,
     land: LandBasis | None = None,
+    expansion: Expansion | None = None,
 ) -> CheckResult:
     """Check ``project`` on the site made of parcel ``rows`` (one cluster; areas summed).
 
     Returns a CheckResult whose rules are listed in the module docstring. ``classification``
     may be passed to avoid re-classifying the project for every site; ``land`` is the land basis
     cut from the layers (:func:`scoring.land.land_basis`), else it is taken from the rows'
-    measures (:func:`scoring.land.land_from_site`, no split)."""
+    measures (:func:`scoring.land.land_from_site`, no split). ``expansion``: the existing
+    enterprise the project expands (:func:`scoring.expansion.resolve_expansion`)."""
     return evaluate_site(
-        zone, Site.from_rows(rows), project, ledger, classification=classification, land=land
+        zone,
+        Site.from_rows(rows),
+        project,
+        ledger,
+        classification=classification,
+        land=land,
+        expansion=expansion,
     )
 
 
@@ -413,6 +436,7 @@ def evaluate_site(
     *,
     classification: Classification | None = None,
     land: LandBasis | None = None,
+    expansion: Expansion | None = None,
 ) -> CheckResult:
     """Check ``project`` on an already built :class:`Site`; see :func:`check_site`."""
     cls = classification or classify_industry(zone, project)
@@ -424,9 +448,10 @@ def evaluate_site(
         site=site,
         classification=cls,
         thresholds=thresholds_for(zone, cls),
-        justified=justified_area(zone, project, cls),
+        justified=_justified(zone, project, cls, expansion),
         ledger=ledger,
         land=land,
+        expansion=expansion,
     )
     results = [r for r in (rule.check(inputs) for rule in RULES) if r is not None]
     return CheckResult(
@@ -437,7 +462,29 @@ def evaluate_site(
         justified=inputs.justified,
         rules=tuple(results),
         land=land,
+        expansion=expansion,
     )
+
+
+def _justified(
+    zone: ZoneConfig, project: Project, cls: Classification, expansion: Expansion | None
+) -> JustifiedArea | None:
+    """Return the largest (new) area the project justifies: for an expansion on the ``total``
+    basis, what the enterprise's existing + added investment and output justify less its existing
+    land (None when one of them is unknown); otherwise :func:`justified_area`."""
+    if expansion is None or zone.expansion is None or zone.expansion.basis != "total":
+        return justified_area(zone, project, cls)
+    e = expansion
+    if e.land_mu is None or e.investment_wan is None or e.output_wan is None:
+        return None
+    total = project.model_copy(
+        update={
+            "investment_wan": project.investment_wan + e.investment_wan,
+            "output_wan": project.output_wan + e.output_wan,
+        }
+    )
+    ja = justified_area(zone, total, cls)
+    return None if ja is None else replace(ja, mu=max(0.0, ja.mu - e.land_mu))
 
 
 def check_project(
@@ -447,10 +494,11 @@ def check_project(
     ledger: CapacityLedger | None = None,
     *,
     land: LandBasis | None = None,
+    expansion: Expansion | None = None,
 ) -> CheckResult:
     """Check ``project`` on one parcel (a row of the scored parcel table) and return the result.
 
-    Money in 万元, areas in 亩. Without ``ledger`` the capacity rules are "review"; ``land`` as
-    for :func:`check_site`."""
+    Money in 万元, areas in 亩. Without ``ledger`` the capacity rules are "review"; ``land`` and
+    ``expansion`` as for :func:`check_site`."""
     rows = parcel_row.to_frame().T if isinstance(parcel_row, pd.Series) else parcel_row
-    return check_site(zone, rows, project, ledger, land=land)
+    return check_site(zone, rows, project, ledger, land=land, expansion=expansion)

@@ -34,6 +34,7 @@ class Column:
     zh: str
     kind: str  # text, parcels, number, date
     required: bool = False
+    aliases: tuple[str, ...] = ()  # other headers offices write (e.g. ㎡ for 平方米)
 
 
 #: The columns, Chinese or English header (issue 17's interface); the first six are required.
@@ -52,8 +53,18 @@ COLUMNS: tuple[Column, ...] = (
     Column("investment_wan", "已完成投资（万元）", "number"),
     Column("developed_mu", "已开发面积（亩）", "number"),
     Column("stopped", "停工日期", "date"),
-    Column("floor_area_m2", "建筑面积（平方米）", "number"),
-    Column("footprint_m2", "建筑基底面积（平方米）", "number"),
+    Column(
+        "floor_area_m2",
+        "建筑面积（平方米）",
+        "number",
+        aliases=("建筑面积（㎡）", "建筑面积（m²）", "建筑面积（m2）"),
+    ),
+    Column(
+        "footprint_m2",
+        "建筑基底面积（平方米）",
+        "number",
+        aliases=("建筑基底面积（㎡）", "建筑基底面积（m²）", "建筑基底面积（m2）"),
+    ),
 )
 #: The fields a row holds besides the enterprise and its parcels.
 PROGRESS_FIELDS: tuple[str, ...] = tuple(
@@ -81,7 +92,7 @@ def _norm(header: str) -> str:
     return re.sub(r"\s+", "", str(header)).replace("（", "(").replace("）", ")").lower()
 
 
-_BY_HEADER: dict[str, Column] = {_norm(h): c for c in COLUMNS for h in (c.zh, c.field)}
+_BY_HEADER: dict[str, Column] = {_norm(h): c for c in COLUMNS for h in (c.zh, c.field, *c.aliases)}
 
 
 @dataclass(frozen=True)

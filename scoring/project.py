@@ -18,6 +18,17 @@ File format (YAML or JSON, one mapping), money in 万元, areas in 亩::
     water_m3_per_wan: 2.0          # optional: water use, m³ per 万元 of output
     park: 双池镇园区                 # optional: the park it is planned for (id or name); only there
 
+An existing enterprise's expansion (现有企业扩建, :mod:`scoring.expansion`) is a project with
+``expansion_of`` (the enterprise's name: a row of the zone's 表2-1 or an enterprise with land in
+the zone); its ``investment_wan`` / ``output_wan`` are the *added* amounts and ``land_mu`` the new
+land; ``existing_land_mu``, ``existing_investment_wan`` and ``existing_output_wan`` give what the
+enterprise has now when the data does not (its parcels, 表2-1's 占地面积, its yearly figures)::
+
+    expansion_of: 交口县天鹏冶炼有限公司
+    existing_investment_wan: 10000  # optional: the enterprise's fixed-asset investment so far, 万元
+    existing_output_wan: 12000      # optional: its annual output now, 万元/年
+    existing_land_mu: 50            # optional: its land now, 亩
+
 A project outside the positive list is written with its own industry name (e.g. ``industry:
 煤焦化``) and is *checkable*: it classifies as ``outside`` and the check fails. A project of the
 plan's catch-all "其它国家鼓励发展的产业项目" gives ``industry:`` that name (or ``other``) and
@@ -59,6 +70,9 @@ _FIELD_UNITS: dict[str, str] = {
     "waste_treatment_pct": "%",
     "energy_tce_per_wan": "tce/万元",
     "water_m3_per_wan": "m³/万元",
+    "existing_land_mu": "亩",
+    "existing_investment_wan": "万元",
+    "existing_output_wan": "万元/年",
 }
 
 # unit written in a string → (canonical unit of the field, factor to it)
@@ -99,6 +113,9 @@ FIELD_UNIT_IDS: dict[str, str] = {
     "land_mu": "unit.mu",
     "energy_tce_per_wan": "unit.tce_per_wan",
     "water_m3_per_wan": "unit.m3_per_wan",
+    "existing_land_mu": "unit.mu",
+    "existing_investment_wan": "unit.wan",
+    "existing_output_wan": "unit.wan_per_year",
 }
 
 #: The form label of each project figure (message ids of the web form, used by ``needs_data``
@@ -117,6 +134,10 @@ FIELD_LABEL_IDS: dict[str, str] = {
     "waste_treatment_pct": "project.waste",
     "energy_tce_per_wan": "project.energy_per_wan",
     "water_m3_per_wan": "project.water_per_wan",
+    "expansion_of": "project.expansion_of",
+    "existing_land_mu": "project.existing_land",
+    "existing_investment_wan": "project.existing_investment",
+    "existing_output_wan": "project.existing_output",
 }
 
 
@@ -165,9 +186,22 @@ class Project(BaseModel):
     park: str | None = Field(
         None, description="the park the project is planned for (park id or name): it is placed only there"
     )
+    expansion_of: str | None = Field(
+        None,
+        description="the existing enterprise this project expands (现有企业扩建); amounts are then the added ones",
+    )
+    existing_land_mu: float | None = Field(None, gt=0, description="expansion: the enterprise's land now, 亩")
+    existing_investment_wan: float | None = Field(
+        None, ge=0, description="expansion: the enterprise's fixed-asset investment so far, 万元"
+    )
+    existing_output_wan: float | None = Field(
+        None, ge=0, description="expansion: its annual output now, 万元/年"
+    )
     note: str | None = None
 
-    @field_validator("name", "industry", "branch", "encouraged_description", "park", mode="before")
+    @field_validator(
+        "name", "industry", "branch", "encouraged_description", "park", "expansion_of", mode="before"
+    )
     @classmethod
     def _strip(cls, v: object) -> object:
         if isinstance(v, str):
@@ -279,7 +313,10 @@ def _format_errors(exc: ValidationError, data: dict) -> tuple[str, Message]:
         text = err["msg"].removeprefix("Value error, ")
         problem: Message = msg("error.project.invalid", detail=text)
         if kind == "extra_forbidden":
-            close = difflib.get_close_matches(loc, known, n=2, cutoff=0.5)
+            # the expansion fields (existing_*, expansion_of) are offered only for typos of them
+            own = loc.startswith(("exist", "expan"))
+            names = [k for k in known if own or not k.startswith(("existing_", "expansion_"))]
+            close = difflib.get_close_matches(loc, names, n=2, cutoff=0.5)
             text = "unknown field" + (f"; did you mean {' or '.join(close)}?" if close else "")
             yi = loc.endswith("_yi") or "亿" in loc
             if yi:

@@ -137,6 +137,8 @@ class RuleInputs:
     #: The land basis (:class:`scoring.land.LandBasis`; typed Any here, since scoring.land
     #: builds on this module) the area rules divide by.
     land: Any = None
+    #: The enterprise an expansion belongs to (:class:`scoring.expansion.Expansion`), or None.
+    expansion: Any = None
 
 
 RuleFn = Callable[[RuleInputs], "RuleResult | None"]

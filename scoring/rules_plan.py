@@ -10,6 +10,8 @@ from __future__ import annotations
 from gis.errors import SchemaError
 from gis.messages import Message, Name, joined, msg
 from scoring.citations import cite, table
+from scoring.expansion import basis_label as expansion_basis
+from scoring.expansion import new_land_mu
 from scoring.industry import Classification
 from scoring.rulebook import RuleInputs, RuleResult, Shown, Status, against, fmt, needs_data
 from scoring.zone import Admit, Cluster, Park, ZoneConfig
@@ -304,19 +306,57 @@ def intensity_formula(name: Shown, amount: float, area: float, basis: Shown) -> 
     )
 
 
+def _expansion_total(
+    x: RuleInputs, rule: str, amount: float, area: float, basis: Shown
+) -> tuple[float, float, Shown, Shown] | RuleResult:
+    """For an expansion on the ``total`` basis (:mod:`scoring.expansion`): return (existing +
+    added amount, existing + new land, the basis, a note giving the added part alone), or the
+    ``needs_data`` outcome when the existing land or amount is unknown."""
+    e, cfg = x.expansion, x.zone.expansion
+    assert cfg is not None  # the caller checks the zone's expansion basis
+    field = "existing_investment_wan" if rule == "investment_intensity" else "existing_output_wan"
+    existing = e.investment_wan if rule == "investment_intensity" else e.output_wan
+    missing = tuple(f for f, v in (("existing_land_mu", e.land_mu), (field, existing)) if v is None)
+    if missing:
+        return needs_data(
+            rule,
+            missing,
+            threshold=None,
+            unit=UNIT_WAN_PER_MU,
+            source=msg("source.expansion", source=cite(cfg.source)),
+            message="rule.expansion.undeclared",
+            params={"enterprise": e.name},
+        )
+    new_mu = new_land_mu(e, x.site, area)
+    total_area = e.land_mu + new_mu
+    added_alone: Shown = (
+        msg("rule.expansion.added_alone", amount=fmt(amount), area=fmt(new_mu), value=fmt(amount / new_mu))
+        if new_mu > 0
+        else msg("rule.expansion.no_new_land")
+    )
+    return existing + amount, total_area, expansion_basis(e, new_mu, basis), added_alone
+
+
 def _intensity(x: RuleInputs, rule: str, amount: float, threshold: float | None) -> RuleResult:
     th = x.thresholds
     area, basis = granted_area(x)
+    declared = x.land.declared_mu if x.land is not None else None
+    note: Shown = ""
+    if x.expansion is not None and x.zone.expansion is not None and x.zone.expansion.basis == "total":
+        total = _expansion_total(x, rule, amount, area, basis)
+        if isinstance(total, RuleResult):
+            return total
+        amount, area, basis, note = total
+        declared = None
     value = amount / area
     name = (
         msg("rule.investment_intensity") if rule == "investment_intensity" else msg("rule.output_intensity")
     )
     formula = intensity_formula(name, amount, area, basis)
-    declared = x.land.declared_mu if x.land is not None else None
     on_declared: Shown = (
         msg("rule.intensity.on_declared", declared=fmt(declared), value=fmt(amount / declared))
         if declared and abs(declared - area) > 0.005
-        else ""
+        else note
     )
     if th.reference:
         ref = (

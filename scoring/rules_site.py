@@ -12,6 +12,7 @@ import math
 from gis.messages import Message, Name, joined, msg
 from scoring.capacity import Service
 from scoring.citations import table
+from scoring.expansion import new_land_mu, only_own_parcels
 from scoring.project import project_park
 from scoring.rulebook import EPS, RuleInputs, RuleResult, Shown, against, fmt, needs_data
 from scoring.site import AVAILABLE_STATUSES, PARCEL_STATUS_IDS, truthy
@@ -35,6 +36,19 @@ def rule_parcel_vacant(x: RuleInputs) -> RuleResult:
     site = x.site
     members = list(zip(site.parcel_ids, site.statuses, site.enterprises))
     not_vacant = [(p, s, e) for p, s, e in members if s not in AVAILABLE_STATUSES]
+    if x.expansion is not None:  # the expanding enterprise's own land is not taken for it
+        own = [p for p, s, e in not_vacant if x.expansion.owns(p, e)]
+        not_vacant = [(p, s, e) for p, s, e in not_vacant if p not in own]
+        if own and not not_vacant and len(own) == len(members):
+            return RuleResult(
+                "parcel_vacant",
+                "pass",
+                parcel_status("existing"),
+                parcel_status("vacant"),
+                None,
+                msg("source.parcel_status"),
+                msg("rule.parcel_vacant.own", parcels=joined(own), enterprise=x.expansion.name),
+            )
     reserved = [p for p, s, _ in members if s == "reserved"]
     held = [(p, a) for p, a in zip(site.parcel_ids, site.admitted) if a]
     vacant, status_source = parcel_status("vacant"), msg("source.parcel_status")
@@ -154,6 +168,16 @@ def rule_land_demand(x: RuleInputs) -> RuleResult:
     a = x.land.net_mu if x.land is not None else x.site.area_mu
     d = x.project.land_mu
     source = msg("source.land_demand")
+    if only_own_parcels(x.expansion, x.site):
+        return RuleResult(
+            "land_demand",
+            "pass",
+            a,
+            d,
+            UNIT_MU,
+            source,
+            msg("rule.land_demand.own", enterprise=x.expansion.name),
+        )
     if d is None:
         return needs_data(
             "land_demand",
@@ -179,6 +203,8 @@ def rule_area_justified(x: RuleInputs) -> RuleResult:
     """The site is no larger than the area the project's investment and output justify; a larger
     site is review with the excess stated (never fail by itself)."""
     a = x.land.granted_mu if x.land is not None else x.site.area_mu
+    if x.expansion is not None:  # only the new land is asked for
+        a = new_land_mu(x.expansion, x.site, a)
     ja, d = x.justified, x.project.land_mu
     if ja is None:
         return RuleResult(

@@ -102,7 +102,8 @@ class SupervisionRules(ConfigModel):
 class LandContract:
     """A land contract (出让合同 / 划拨决定书) and its progress as last reported.
 
-    Dates are ``datetime.date`` (None: not yet / not agreed); money in 万元, areas in 亩.
+    Dates are ``datetime.date`` (None: not yet / not agreed); money in 万元, areas in 亩 (the
+    built floor area ``floor_area_m2`` and footprint ``footprint_m2`` in m²).
     ``committed`` holds the 标准地 indicators copied at signing
     (``investment_intensity_wan_per_mu`` is the minimum investment per 亩 the contract holds).
     """
@@ -121,6 +122,8 @@ class LandContract:
     planned_investment_wan: float | None = None
     investment_wan: float | None = None
     developed_mu: float | None = None
+    floor_area_m2: float | None = None
+    footprint_m2: float | None = None
     committed: Mapping[str, Any] = field(default_factory=dict)
     id: int | None = None
     tax_per_mu_by_year: Mapping[int, float] = field(default_factory=dict)

@@ -461,6 +461,16 @@ class ZoneData(_Model):
     )
 
 
+class ExpansionRule(ConfigModel):
+    """How an existing enterprise's expansion (技改、扩能) is checked against 表9-6
+    (:mod:`scoring.expansion`): ``total`` — the enterprise after the expansion, (existing + added
+    investment or output) ÷ (existing + new land); ``added`` — the expansion alone, like a new
+    project (added ÷ new land)."""
+
+    basis: Literal["total", "added"]
+    source: Source
+
+
 # --------------------------------------------------------------------------- the zone
 
 
@@ -481,6 +491,9 @@ class ZoneConfig(_Model):
     scoring: Scoring
     supervision: SupervisionRules | None = Field(
         None, description="供后监管 rules (idle land, clearance, 达产复核), scoring.supervision"
+    )
+    expansion: ExpansionRule | None = Field(
+        None, description="how an existing enterprise's expansion is checked (scoring.expansion)"
     )
 
     @model_validator(mode="after")

@@ -16,10 +16,22 @@ The indicators, targets and baseline are the zone's data (``data.zone_report``, 
   completed) ÷ 已供应 × 100; ``idle_rate`` 土地闲置率 = contracted parcels under an idle case
   (闲置土地: ``idle_not_started``, ``idle_takeback``, ``idle_stalled``) ÷ 已供应 × 100. Without
   any contract on record both are "no data";
-- 土地开发率 and 土地供应率 need the land that meets supply conditions, 综合容积率 / 建筑密度 /
-  工业用地综合容积率 / 工业用地建筑系数 the floor areas and footprints of every built parcel: these
-  are not in the data, so each is reported with ``value`` None and the reason (a message),
-  never estimated.
+- 已达到供地条件的土地 (serviced; TD/T 1029: 已办理征地手续, at least 三通一平): the supplied
+  parcels (built or contracted) and the other parcels whose road, water and power lie within the
+  zone file's ``serviced`` distances (the score run's ``road_dist_m``, ``water_dist_m``,
+  ``power_dist_m``), counted on their buildable part (``buildable_share``); 不可建设土地 = the
+  unbuildable part (1 − ``buildable_share``) of the parcels not supplied.
+  ``development_rate`` 土地开发率 = serviced ÷ (开发区土地总面积 − 不可建设土地) × 100;
+  ``supply_rate`` 土地供应率 = 已供应 ÷ serviced × 100 (已供应: built or contracted; it needs
+  contracts on record, like 土地建成率). Without the rule or the measures: no data;
+- 已建成城镇建设用地 for the building indicators = the built parcels (status ``existing``) and the
+  contracted ones completed (as for 土地建成率); a parcel's 建筑面积 / 建筑基底面积 (m²) are its own
+  (parcel layer fields ``floor_area_m2``, ``footprint_m2``) or, else, its share by area of what its
+  contract's progress reports. ``floor_area_ratio`` 综合容积率 = Σ 建筑面积 ÷ built land (m²);
+  ``building_density`` 建筑密度 = Σ 建筑基底面积 ÷ built land × 100; ``industrial_far`` and
+  ``industrial_coverage`` (工业用地综合容积率, 建筑系数) likewise on the built 工业用地. Only when
+  every built parcel of the area has the figure — else "no data" saying on how many 亩 of how
+  many it is reported, never a partial ratio.
 
 表6-1 progress (zone only) from the year's figures: 工业总产值 Σ output ÷ 10⁴ (亿元), 规上工业增加值
 Σ value added of 规上 ÷ 10⁴, 税收 Σ tax ÷ 10⁴, 规上企业数量, 工业用地产出强度 / 投资强度 / 税收强度
@@ -41,12 +53,19 @@ from pydantic import Field
 
 from gis.errors import ConfigError
 from gis.messages import Message, msg
+from gis.units import MU_M2
 from scoring.config_base import ConfigModel, NonNeg, Slug, Source, read_yaml, validate
 from scoring.evaluation_figures import Figures
 from scoring.supervision import Case, LandContract
 from scoring.zone import ZoneConfig, load_zone, zone_data_path
 
 MU_PER_KM2 = 1500.0
+#: The score-run measures the serviced rule reads (m), keyed by the rule's field.
+SERVICE_MEASURES: dict[str, str] = {
+    "road_m": "road_dist_m",
+    "water_m": "water_dist_m",
+    "power_m": "power_dist_m",
+}
 IndicatorId = Literal[
     "development_rate",
     "supply_rate",
@@ -70,16 +89,23 @@ ProgressId = Literal[
     "tax_intensity",
     "developed_mu",
 ]
-#: Indicators whose inputs are not in the data yet → the reason (message id).
+#: Indicators whose inputs may be missing → the reason (message id) when they are.
 NO_DATA: dict[str, str] = {
     "development_rate": "zone_report.no_data.serviced",
-    "supply_rate": "zone_report.no_data.serviced",
+    "supply_rate": "zone_report.no_data.supply",
     "built_rate": "zone_report.no_data.contracts",
     "idle_rate": "zone_report.no_data.contracts",
     "floor_area_ratio": "zone_report.no_data.buildings",
     "building_density": "zone_report.no_data.buildings",
     "industrial_far": "zone_report.no_data.buildings",
     "industrial_coverage": "zone_report.no_data.buildings",
+}
+#: The building indicators: id → (parcel column summed, built land: all or industrial, scale).
+BUILDING_INDICATORS: dict[str, tuple[str, bool, float]] = {
+    "floor_area_ratio": ("floor_area_m2", False, 1.0),
+    "building_density": ("footprint_m2", False, 100.0),
+    "industrial_far": ("floor_area_m2", True, 1.0),
+    "industrial_coverage": ("footprint_m2", True, 100.0),
 }
 
 
@@ -106,6 +132,16 @@ class ProgressItem(ConfigModel):
     source: Source
 
 
+class ServicedRule(ConfigModel):
+    """Which land 达到供地条件 besides the supplied: a parcel whose nearest road, water source or
+    main and substation are within these distances (m) of it (the score run's measures)."""
+
+    road_m: NonNeg
+    water_m: NonNeg
+    power_m: NonNeg
+    source: Source
+
+
 class ZoneReportConfig(ConfigModel):
     """The zone report's file."""
 
@@ -119,6 +155,9 @@ class ZoneReportConfig(ConfigModel):
         min_length=1, description="parcel land_use values that are 工业用地"
     )
     industrial_land_uses_source: Source
+    serviced: ServicedRule | None = Field(
+        default=None, description="已达到供地条件: distances to road, water, power (m)"
+    )
 
 
 def load_report_config(zone_file: Path | str, zone: ZoneConfig | None = None) -> ZoneReportConfig:
@@ -172,13 +211,25 @@ def _sum(figures: Sequence[Figures], field: str) -> float | None:
 
 
 @dataclass(frozen=True)
+class BuildingReport:
+    """What a contract's progress reports of its buildings: its parcels, 建筑面积 and 建筑基底面积
+    (m², None where not reported)."""
+
+    parcel_ids: tuple[str, ...]
+    floor_area_m2: float | None
+    footprint_m2: float | None
+
+
+@dataclass(frozen=True)
 class SupplyFacts:
     """What the land contracts say on the report's date: ``contracted`` parcel ids (supplied),
-    ``completed`` (their buildings completed) and ``idle`` (a case of an idle rule applies)."""
+    ``completed`` (their buildings completed), ``idle`` (a case of an idle rule applies) and
+    ``buildings`` (the floor areas and footprints the contracts report)."""
 
     contracted: frozenset[str] = frozenset()
     completed: frozenset[str] = frozenset()
     idle: frozenset[str] = frozenset()
+    buildings: tuple[BuildingReport, ...] = ()
 
 
 #: The supervision rules whose cases make land idle (闲置土地) for 土地闲置率.
@@ -197,7 +248,122 @@ def supply_facts(contracts: Sequence[LandContract], cases: Sequence[Case], as_of
         idle=frozenset(
             p for c in contracts if (c.enterprise, c.parcel_ids) in idle_contracts for p in c.parcel_ids
         ),
+        buildings=tuple(
+            BuildingReport(c.parcel_ids, c.floor_area_m2, c.footprint_m2)
+            for c in contracts
+            if c.floor_area_m2 is not None or c.footprint_m2 is not None
+        ),
     )
+
+
+def with_buildings(parcels: pd.DataFrame, supply: SupplyFacts | None) -> pd.DataFrame:
+    """Return ``parcels`` with ``floor_area_m2`` and ``footprint_m2`` (m², NaN where unknown): a
+    parcel's own figure where it has one, else its share by area (亩) of what its contract
+    reports (a contract on parcels the table lacks reports nothing)."""
+    out = parcels.copy()
+    for col in ("floor_area_m2", "footprint_m2"):
+        own = out[col] if col in out.columns else pd.Series(float("nan"), index=out.index)
+        out[col] = pd.to_numeric(own, errors="coerce").astype(float)
+    if supply is None or not supply.buildings or "parcel_id" not in out.columns:
+        return out
+    ids = out["parcel_id"].astype(str)
+    for report in supply.buildings:
+        mask = ids.isin(report.parcel_ids)
+        if mask.sum() != len(set(report.parcel_ids)):
+            continue
+        area = out.loc[mask, "area_mu"].astype(float)
+        share = area / area.sum() if area.sum() > 0 else area * 0 + 1 / len(area)
+        for col, value in (("floor_area_m2", report.floor_area_m2), ("footprint_m2", report.footprint_m2)):
+            if value is None:
+                continue
+            per_parcel = value * share
+            todo = per_parcel.index[out.loc[per_parcel.index, col].isna()]
+            out.loc[todo, col] = per_parcel[todo]
+    return out
+
+
+def _built(parcels: pd.DataFrame, supply: SupplyFacts | None) -> pd.Series:
+    """Return the mask of 已建成城镇建设用地: status existing, or contracted and completed."""
+    built = parcels["status"] == "existing"
+    if supply is not None and supply.completed and "parcel_id" in parcels.columns:
+        built = built | parcels["parcel_id"].astype(str).isin(supply.completed)
+    return built
+
+
+def _buildings(
+    parcels: pd.DataFrame, supply: SupplyFacts | None
+) -> tuple[dict[str, Any], dict[str, tuple[float | None, Message | None]]]:
+    """综合容积率, 建筑密度, 工业用地综合容积率, 工业用地建筑系数 (see the module docstring): a
+    value only when every built parcel of the area has the figure."""
+    built = _built(parcels, supply)
+    inputs: dict[str, Any] = {}
+    out: dict[str, tuple[float | None, Message | None]] = {}
+    for iid, (col, industrial_only, scale) in BUILDING_INDICATORS.items():
+        rows = parcels[built & parcels["industrial"]] if industrial_only else parcels[built]
+        land_mu = float(rows["area_mu"].sum())
+        known = rows[col].notna() if col in rows.columns else pd.Series(False, index=rows.index)
+        known_mu = float(rows.loc[known, "area_mu"].sum())
+        if land_mu <= 0:
+            out[iid] = (None, msg("zone_report.no_data.no_built"))
+        elif not known.any():
+            out[iid] = (None, msg("zone_report.no_data.buildings"))
+        elif not known.all():
+            out[iid] = (
+                None,
+                msg(
+                    "zone_report.no_data.buildings_partial",
+                    known=round(known_mu, 2),
+                    built=round(land_mu, 2),
+                ),
+            )
+        else:
+            out[iid] = (scale * float(rows[col].sum()) / (land_mu * MU_M2), None)
+        if not industrial_only:
+            inputs[f"{col.removesuffix('_m2')}_m2"] = round(float(rows.loc[known, col].sum()), 2)
+    inputs["built_with_buildings_mu"] = round(
+        float(parcels.loc[built & parcels["floor_area_m2"].notna(), "area_mu"].sum()), 2
+    )
+    return inputs, out
+
+
+def _serviced(
+    cfg: ZoneReportConfig, total_mu: float, parcels: pd.DataFrame, supply: SupplyFacts | None
+) -> tuple[dict[str, Any], dict[str, tuple[float | None, Message | None]]]:
+    """土地开发率 and 土地供应率 (see the module docstring). No serviced rule in the file, or
+    parcels without the measures (never scored) → no data."""
+    rule = cfg.serviced
+    cols = list(SERVICE_MEASURES.values())
+    if rule is None or not set(cols) <= set(parcels.columns) or parcels[cols].isna().all(axis=None):
+        return {}, {}
+    ids = parcels["parcel_id"].astype(str) if "parcel_id" in parcels.columns else None
+    supplied = parcels["status"] == "existing"
+    if supply is not None and ids is not None:
+        supplied = supplied | ids.isin(supply.contracted)
+    near = pd.Series(True, index=parcels.index)
+    for field, col in SERVICE_MEASURES.items():
+        near = near & (pd.to_numeric(parcels[col], errors="coerce") <= getattr(rule, field))
+    share = (
+        pd.to_numeric(parcels["buildable_share"], errors="coerce").fillna(1.0).clip(0, 1)
+        if "buildable_share" in parcels.columns
+        else pd.Series(1.0, index=parcels.index)
+    )
+    area = parcels["area_mu"].astype(float)
+    supplied_mu = float(area[supplied].sum())
+    serviced_mu = supplied_mu + float((area * share)[~supplied & near].sum())
+    unbuildable_mu = float((area * (1 - share))[~supplied].sum())
+    available_mu = total_mu - unbuildable_mu
+    development = _ratio(serviced_mu, available_mu, 100)
+    inputs = {"serviced_mu": round(serviced_mu, 2), "unbuildable_mu": round(unbuildable_mu, 2)}
+    out = {
+        "development_rate": (
+            development,
+            None if development is not None else msg("zone_report.no_data.serviced"),
+        ),
+    }
+    if supply is not None and supply.contracted:  # else 已供应 would be the built land alone
+        rate = _ratio(supplied_mu, serviced_mu, 100)
+        out["supply_rate"] = (rate, None if rate is not None else msg("zone_report.no_data.no_serviced"))
+    return inputs, out
 
 
 def _supply(
@@ -238,12 +404,18 @@ def _indicators(
     built_mu = float(built["area_mu"].sum())
     ind_mu = float(built[built["industrial"]]["area_mu"].sum())
     supply_inputs, computed = _supply(parcels, supply)
+    serviced_inputs, serviced = _serviced(cfg, total_mu, parcels, supply)
+    building_inputs, buildings = _buildings(parcels, supply)
+    has_buildings = building_inputs["built_with_buildings_mu"] > 0
+    computed |= serviced | buildings
     inputs = {
         "total_mu": round(total_mu, 2),
         "built_mu": round(built_mu, 2),
         "industrial_built_mu": round(ind_mu, 2),
         "enterprises_with_figures": len(figures),
         **supply_inputs,
+        **serviced_inputs,
+        **(building_inputs if has_buildings else {}),
     }
     share = _ratio(ind_mu, built_mu, 100)
     computed["industrial_share"] = (share, None if share is not None else msg("zone_report.no_data.no_built"))
@@ -325,7 +497,11 @@ def zone_report(
     park, then ``zone``), "progress": [...]}``. ``parcels`` has columns park, status, land_use,
     area_mu (亩) and enterprise; ``figures`` are the year's. Indicators without data carry
     ``value`` None and ``no_data`` (a message). ``supply`` (:func:`supply_facts`; needs a
-    ``parcel_id`` column in ``parcels``) gives 土地建成率 and 土地闲置率."""
+    ``parcel_id`` column in ``parcels``) gives 土地建成率 and 土地闲置率 and the contracts' floor
+    areas; optional columns ``road_dist_m``, ``water_dist_m``, ``power_dist_m`` (m) and
+    ``buildable_share`` give 土地开发率 and 土地供应率, ``floor_area_m2`` / ``footprint_m2`` (m²)
+    a parcel's own buildings (see the module docstring)."""
+    parcels = with_buildings(parcels, supply)
     parcels = parcels.assign(industrial=parcels["land_use"].isin(cfg.industrial_land_uses))
     located = _located(parcels)
     by_park: dict[str, list[Figures]] = defaultdict(list)

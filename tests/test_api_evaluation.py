@@ -154,3 +154,48 @@ def test_evaluation_map_colours_each_enterprise_parcels_by_class(client):
     lon, lat = shape(by_id["SC-0002"]["geometry"]).centroid.coords[0]
     assert 100 < lon < 125 and 30 < lat < 45
     assert client.get("/api/v1/evaluation/map?year=2024", headers=viewer).status_code >= 400
+
+
+def test_zone_report_land_indicators_from_scores_and_contract_progress(client):
+    """土地开发率 / 土地供应率 from the score run's distances and the contracts; the building
+    indicators from the contract progress's floor areas (a ㎡ header read too)."""
+    r = client.get("/api/v1/zone-report?year=2025", headers=auth(client, "viewer"))
+    before = next(a for a in r.json()["areas"] if a["id"] == "zone")
+    ind = {i["id"]: i for i in before["indicators"]}
+    assert ind["development_rate"]["value"] is not None  # the zone is scored: distances known
+    assert ind["floor_area_ratio"]["no_data"].startswith("暂无数据：已建成用地尚无建筑面积")
+    built_mu = before["inputs"]["built_mu"]
+
+    # SC-101 (vacant, 6400 m² = 9.6 亩, M2) contracted and completed, 12 800 m² floor area on it
+    text = (
+        "企业名称,地块编号,面积（亩）,签订日期,出让价款（万元）,约定开工日期,实际开工日期,实际竣工日期,"
+        "建筑面积（㎡）,建筑基底面积（㎡）\n"
+        "乙公司,SC-101,9.6,2022-12-01,160,2023-01-15,2023-02-01,2024-06-01,12800,6400\n"
+    )
+    r = client.post(
+        "/api/v1/land/contracts/import",
+        files={"file": ("c.csv", text.encode(), "text/csv")},
+        headers=auth(client, "manager"),
+    )
+    assert r.status_code == 200, r.text
+    contract = client.get("/api/v1/land/contracts", headers=auth(client, "viewer")).json()["contracts"][0]
+    assert (contract["floor_area_m2"], contract["footprint_m2"]) == (12800, 6400)
+
+    r = client.get("/api/v1/zone-report?year=2025&lang=en", headers=auth(client, "viewer"))
+    zone = next(a for a in r.json()["areas"] if a["id"] == "zone")
+    ind, inputs = {i["id"]: i for i in zone["indicators"]}, zone["inputs"]
+    # supplied = the built parcels + SC-101; 土地供应率 = supplied ÷ serviced
+    supplied = round(built_mu + 9.6, 2)
+    assert inputs["supplied_mu"] == supplied and inputs["serviced_mu"] >= supplied
+    assert ind["supply_rate"]["value"] == round(100 * supplied / inputs["serviced_mu"], 2)
+    assert ind["development_rate"]["value"] == round(
+        100 * inputs["serviced_mu"] / (inputs["total_mu"] - inputs["unbuildable_mu"]), 2
+    )
+    # floor areas known on SC-101 only: 9.6 of the built land → no data, saying how much
+    assert inputs["built_with_buildings_mu"] == 9.6 and inputs["floor_area_m2"] == 12800
+    far = ind["floor_area_ratio"]
+    assert far["value"] is None
+    assert far["no_data"] == (
+        f"no data: reported on only 9.6 of the {supplied:g} mu of built land; computed once all is"
+        " reported (never extrapolated from part)"
+    )

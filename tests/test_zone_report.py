@@ -84,7 +84,7 @@ def test_indicators_without_data_say_so(report):
     zone = _ind(report, "zone")
     reasons = {
         "development_rate": "zone_report.no_data.serviced",
-        "supply_rate": "zone_report.no_data.serviced",
+        "supply_rate": "zone_report.no_data.supply",
         "built_rate": "zone_report.no_data.contracts",
         "idle_rate": "zone_report.no_data.contracts",
         "floor_area_ratio": "zone_report.no_data.buildings",
@@ -154,7 +154,7 @@ def test_built_and_idle_rates_from_the_land_contracts():
     assert (p2["built_rate"]["value"], p2["idle_rate"]["value"]) == (66.67, 0)
     # zone: 100 of 130 built → 76.92 %; 20 of 130 idle → 15.38 %
     assert (zone["built_rate"]["value"], zone["idle_rate"]["value"]) == (76.92, 15.38)
-    assert zone["supply_rate"]["no_data"].id == "zone_report.no_data.serviced"  # still needs serviced land
+    assert zone["supply_rate"]["no_data"].id == "zone_report.no_data.supply"  # still needs serviced land
     # completion reported after the date does not count yet
     early = supply_facts(contracts, cases, d(2022, 8, 31))
     assert early.completed == frozenset()

@@ -433,7 +433,10 @@ class CheckRequest(_In):
     parcel_id: str | None = None
     parcel_ids: list[str] | None = Field(None, description="a site of adjacent parcels in one cluster")
     project: dict[str, Any] = Field(
-        description="project file keys: name, industry, branch, investment_wan, output_wan, land_mu, …"
+        description="project file keys: name, industry, branch, investment_wan, output_wan, land_mu, …; "
+        "an existing enterprise's expansion adds expansion_of (its name; investment_wan / output_wan "
+        "are then the added amounts, land_mu the new land) and optionally existing_land_mu, "
+        "existing_investment_wan, existing_output_wan"
     )
     lang: Lang | None = Field(None, description="zh or en (default: Accept-Language, else zh)")
     record: bool = Field(
@@ -479,6 +482,12 @@ class CheckResponse(BaseModel):
         default_factory=list, description="the fields the needs_data rules ask for, each once"
     )
     land: LandOut | None = None
+    expansion: dict[str, Any] | None = Field(
+        None,
+        description="an existing enterprise's expansion (project.expansion_of): enterprise, basis "
+        "(total | added), existing_parcel_ids, existing_land_mu (亩) and existing_land_basis, "
+        "existing_investment_wan / existing_output_wan (万元) and existing_figures_basis",
+    )
     rules: list[RuleOut]
     notes: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)

@@ -46,6 +46,7 @@ from app.db.rules import zone_rules
 from app.db.users import require
 from app.db.zone_state import admission_context, scored_table
 from app.i18n import render_value
+from app.scoring_io.expansion import expansion_in_db
 from gis.errors import NotFoundError, SchemaError
 from gis.messages import joined, msg, plain
 from scoring.admission import CheckResult, check_site
@@ -126,16 +127,28 @@ def check_on_site(
     """Return project ``data`` checked on parcels ``ids`` of the served zone (nothing stored),
     its texts in ``lang``.
 
-    Raises SchemaError for a bad project, NotFoundError for an unknown parcel, ConflictError when
-    the zone has never been scored.
+    A project with ``expansion_of`` is an existing enterprise's expansion
+    (:mod:`scoring.expansion`): the enterprise is looked up in the zone (表2-1, parcels, land
+    contracts, yearly figures) and the result's ``expansion`` says what was found.
+
+    Raises SchemaError for a bad project, NotFoundError for an unknown parcel or enterprise,
+    ConflictError when the zone has never been scored.
     """
     zone = served_zone(session, state.settings)
     cfg = zone_rules(session, zone.id).config
     project = zone_project(cfg, data)
     table, ledger, notes = admission_context(session, zone.id, cfg)
+    expansion = expansion_in_db(session, zone.id, state.settings.zone_file, cfg, project, table)
     rows = site_rows(table, ids, zone.id)
     land = site_land(session, zone, cfg, rows, project.land_mu)
-    result = check_site(cfg, pd.DataFrame(rows.drop(columns=rows.geometry.name)), project, ledger, land=land)
+    result = check_site(
+        cfg,
+        pd.DataFrame(rows.drop(columns=rows.geometry.name)),
+        project,
+        ledger,
+        land=land,
+        expansion=expansion,
+    )
     data_out = result.to_dict()
     data_out["land"]["geometry"] = land_features(land, zone.crs)
     return SiteCheck(

@@ -4,6 +4,8 @@ Commands (human-readable rich output by default, Chinese; ``--lang en`` for Engl
 for machine output)::
 
     parksite check         --zone ZONE --parcel ID --project FILE [--json] [--lang zh|en]
+                           [--expansion-of ENTERPRISE [--existing-land-mu MU]
+                            [--existing-investment-wan WAN] [--existing-output-wan WAN]]
     parksite recommend     --zone ZONE --project FILE [--top N] [--json] [--lang zh|en]
     parksite standard-land --zone ZONE --parcel ID [--json] [--lang zh|en]
     parksite plan-report   --zone ZONE --out OUT.xlsx|OUT.csv [--projects FILE] [--top N] [--lang zh|en]
@@ -35,6 +37,8 @@ from gis.messages import joined, msg
 if TYPE_CHECKING:  # pandas is loaded by the commands (with the scored parcels), not at startup
     import pandas as pd
 
+#: How the expansion is measured (zone file ``expansion.basis``) → its message id.
+_EXPANSION_BASIS = {"total": "cli.check.expansion_basis.total", "added": "cli.check.expansion_basis.added"}
 _STATUS_STYLE = {"pass": "green", "review": "yellow", "needs_data": "magenta", "fail": "red"}
 
 
@@ -139,6 +143,21 @@ def _print_check(result: Any, lang: str) -> None:
                 basis=render(result.justified.basis, lang),
             )
         )
+    if result.expansion is not None:
+        e = result.expansion
+        con.print(
+            text(
+                "cli.check.expansion",
+                lang,
+                enterprise=e.name,
+                land="—" if e.land_mu is None else fmt(e.land_mu),
+                land_basis=render(e.land_basis or "—", lang),
+                investment="—" if e.investment_wan is None else fmt(e.investment_wan),
+                output="—" if e.output_wan is None else fmt(e.output_wan),
+                figures_basis=render(e.figures_basis or "—", lang),
+                basis=text(_EXPANSION_BASIS[e.basis], lang),
+            )
+        )
     if result.land is not None:
         land = result.land
         con.print(
@@ -196,17 +215,54 @@ def check_cmd(
     zone: Path = typer.Option(None, "--zone", help="zone file (default: PARKSITE_ZONE_FILE)"),
     as_json: bool = typer.Option(False, "--json", help="print JSON"),
     lang: str = typer.Option("zh", "--lang", help=LANG_HELP),
+    expansion_of: str | None = typer.Option(
+        None,
+        "--expansion-of",
+        help="an existing enterprise (表2-1 name, or one holding land) this project expands: "
+        "the project's investment/output are the added amounts, --parcel its new land (or its own parcel)",
+    ),
+    existing_land_mu: float | None = typer.Option(
+        None,
+        "--existing-land-mu",
+        min=0,
+        help="expansion: the enterprise's land now, 亩 (else its parcels / 表2-1)",
+    ),
+    existing_investment_wan: float | None = typer.Option(
+        None,
+        "--existing-investment-wan",
+        min=0,
+        help="expansion: its fixed-asset investment so far, 万元 (else its latest yearly figures)",
+    ),
+    existing_output_wan: float | None = typer.Option(
+        None, "--existing-output-wan", min=0, help="expansion: its annual output now, 万元/年"
+    ),
 ) -> None:
-    """Check a project against one parcel: every admission rule, and the verdict."""
+    """Check a project against one parcel: every admission rule, and the verdict. With
+    --expansion-of, an existing enterprise's expansion (现有企业扩建), checked like a new project;
+    表9-6 intensities on the enterprise after it (zone file ``expansion``)."""
+    from app.scoring_io.expansion import expansion_for_cli
     from app.scoring_io.zone_state import measuring_context
     from app.settings import Settings
     from scoring.admission import check_project
     from scoring.land import land_on_context
-    from scoring.project import project_warnings
+    from scoring.project import parse_project, project_warnings
 
     lang = _check_lang(lang)
     zone_file = _zone_file(zone)
     proj, zcfg, parcels, ledger = project_and_context(project, zone_file)
+    extra = {
+        k: v
+        for k, v in (
+            ("expansion_of", expansion_of),
+            ("existing_land_mu", existing_land_mu),
+            ("existing_investment_wan", existing_investment_wan),
+            ("existing_output_wan", existing_output_wan),
+        )
+        if v is not None
+    }
+    if extra:
+        proj = parse_project(proj.model_dump(exclude_none=True) | extra, where=str(project))
+    expansion = expansion_for_cli(zone_file, zcfg, proj, parcels)
     row = find_parcel(parcels, parcel)
     land, why = None, None
     if "geometry" in row.index and row["geometry"] is not None:
@@ -216,7 +272,7 @@ def check_cmd(
             why = exc.user_message()
         else:
             land = land_on_context(ctx, zcfg, row["geometry"], proj.land_mu)
-    result = check_project(zcfg, row, proj, ledger, land=land)
+    result = check_project(zcfg, row, proj, ledger, land=land, expansion=expansion)
     if as_json:
         _echo_json(result.to_dict(), lang)
         return

@@ -91,6 +91,8 @@ def contract_facts(row: LandContractRow, tax_per_mu: Mapping[int, float] | None 
         planned_investment_wan=row.planned_investment_wan,
         investment_wan=row.investment_wan,
         developed_mu=row.developed_mu,
+        floor_area_m2=row.floor_area_m2,
+        footprint_m2=row.footprint_m2,
         committed=dict(row.committed or {}),
     )
 

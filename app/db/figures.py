@@ -154,10 +154,22 @@ def import_figures(
     return added, updated
 
 
+#: Parcel layer fields the zone report reads from a parcel's other attributes (m²).
+BUILDING_ATTRS: tuple[str, ...] = ("floor_area_m2", "footprint_m2")
+
+
+def _number_or_nan(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")
+
+
 def parcel_table(session: Session, zone_id: str) -> pd.DataFrame:
     """Return the zone's parcels as the zone report reads them: park (its code), status,
-    land_use, area_mu (亩), enterprise (the occupant's name, else the parcel's enterprise text)
-    and parcel_id."""
+    land_use, area_mu (亩), enterprise (the occupant's name, else the parcel's enterprise text),
+    parcel_id, and floor_area_m2 / footprint_m2 (m², NaN when the parcel layer's fields of those
+    names are absent or not numbers)."""
     rows = session.execute(
         select(
             ParcelRow.parcel_id,
@@ -167,6 +179,7 @@ def parcel_table(session: Session, zone_id: str) -> pd.DataFrame:
             ParcelRow.area_mu,
             EnterpriseRow.name,
             ParcelRow.enterprise,
+            ParcelRow.attrs,
         )
         .join(ParkRow, ParcelRow.park_id == ParkRow.id)
         .outerjoin(EnterpriseRow, ParcelRow.enterprise_id == EnterpriseRow.id)
@@ -174,10 +187,18 @@ def parcel_table(session: Session, zone_id: str) -> pd.DataFrame:
     ).all()
     return pd.DataFrame(
         [
-            (park, status, use, area, occupant or text, pid)
-            for pid, park, status, use, area, occupant, text in rows
+            (
+                park,
+                status,
+                use,
+                area,
+                occupant or text,
+                pid,
+                *(_number_or_nan((attrs or {}).get(k)) for k in BUILDING_ATTRS),
+            )
+            for pid, park, status, use, area, occupant, text, attrs in rows
         ],
-        columns=["park", "status", "land_use", "area_mu", "enterprise", "parcel_id"],
+        columns=["park", "status", "land_use", "area_mu", "enterprise", "parcel_id", *BUILDING_ATTRS],
     )
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from app.db.admissions import admitted_projects, replay, taken_parcels
 from app.db.layers import load_layer
-from app.db.models import ParcelScoreRow, ScoreRunRow
+from app.db.models import ParcelRow, ParcelScoreRow, ScoreRunRow
 from gis.errors import ConflictError, SchemaError
 from gis.messages import Message, msg
 from scoring.capacity import CapacityLedger
@@ -108,6 +108,27 @@ def scored_table(session: Session, zone_id: str) -> gpd.GeoDataFrame:
     table["score"] = pd.to_numeric(table["score"], errors="coerce")
     table["excluded"] = table["excluded"].astype(object).where(table["excluded"].notna(), None)
     return gpd.GeoDataFrame(table, geometry=parcels.geometry.name, crs=parcels.crs)
+
+
+#: The score-run measures the zone report's serviced rule reads (m, and the buildable share).
+SERVICE_MEASURES: tuple[str, ...] = ("road_dist_m", "water_dist_m", "power_dist_m", "buildable_share")
+
+
+def service_measures(session: Session, zone_id: str) -> pd.DataFrame:
+    """Return ``parcel_id`` and :data:`SERVICE_MEASURES` of each parcel from the newest score run
+    (distances in m; NaN where a run lacks a measure), or an empty frame when the zone has never
+    been scored."""
+    run = latest_run(session, zone_id)
+    if run is None:
+        return pd.DataFrame(columns=["parcel_id", *SERVICE_MEASURES])
+    b = ParcelScoreRow.breakdown
+    rows = session.execute(
+        select(ParcelRow.parcel_id, *(b["measures"][m].as_float() for m in SERVICE_MEASURES))
+        .join(ParcelRow, ParcelRow.id == ParcelScoreRow.parcel_id)
+        .where(ParcelScoreRow.run_id == run.id)
+    ).all()
+    table = pd.DataFrame([tuple(r) for r in rows], columns=["parcel_id", *SERVICE_MEASURES])
+    return table.astype({m: float for m in SERVICE_MEASURES})
 
 
 def capacity_ledger(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.db.contracts import supervised_contracts, supervision_rules
 from app.db.figures import enterprise_parcels, figures_by_year, figures_sources, parcel_table
+from app.db.zone_state import service_measures
 from scoring.evaluation import Evaluation, evaluate
 from scoring.evaluation_method import load_method
 from scoring.supervision import supervise
@@ -56,8 +57,10 @@ def evaluation_trend(session: Session, zone_id: str, zone_file: Path | str) -> l
 
 def zone_report_in_db(session: Session, zone_id: str, zone_file: Path | str, year: int) -> dict[str, Any]:
     """Return the zone report of ``year`` (see :func:`scoring.zone_report.zone_report`) from the
-    database's parcels, figures and land contracts (supervised as of the year's end, or today
-    for the current year: ``as_of``), with ``illustrative`` as above."""
+    database's parcels (with the newest score run's road, water and power distances and
+    buildable share, for the land that meets supply conditions), figures and land contracts
+    (supervised as of the year's end, or today for the current year: ``as_of``; their progress
+    gives floor areas), with ``illustrative`` as above."""
     zone = load_zone(zone_file)
     figures = figures_by_year(session, zone_id).get(year, [])
     as_of = min(dt.date.today(), dt.date(year, 12, 31))
@@ -68,7 +71,7 @@ def zone_report_in_db(session: Session, zone_id: str, zone_file: Path | str, yea
     report = zone_report(
         load_report_config(zone_file, zone),
         parks_of(zone),
-        parcel_table(session, zone_id),
+        parcel_table(session, zone_id).merge(service_measures(session, zone_id), on="parcel_id", how="left"),
         figures,
         year,
         supply,

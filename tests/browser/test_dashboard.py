@@ -1,5 +1,6 @@
 """The dashboard (/dashboard): on the served sample, with its illustrative yearly figures — 表6-1
-progress, the TD/T 1029 indicators (no data where the inputs are missing), the classes and their
+progress, the TD/T 1029 indicators (土地开发率 and 土地供应率 from the score run and the contracts; no
+data where the inputs are missing, e.g. floor areas), the classes and their
 trend, the D list, the ranking, the map coloured by class, and the supervision cases of the
 sample's illustrative contracts — or "not available" when /supervision answers 404 (a server
 without it, simulated by answering that one request with 404). Screenshots in zh and en."""
@@ -31,7 +32,11 @@ def test_dashboard_in_both_languages(w: Watch) -> None:
     # 水头镇园区 has no built land yet (no data); 双池镇园区 and the zone have a share
     cells = share.split("\t")
     assert cells[1] == "暂无数据" and float(cells[2]) > 0 and float(cells[3]) > 0
-    assert "暂无数据" in w.page.locator("#dash-zone tr[data-indicator='supply_rate']").inner_text()
+    # the sample is scored and has contracts: 土地开发率 and 土地供应率 for the zone; no floor areas
+    for indicator in ("development_rate", "supply_rate"):
+        cells = w.page.locator(f"#dash-zone tr[data-indicator='{indicator}']").inner_text().split("\t")
+        assert float(cells[3]) > 0, indicator
+    assert "暂无数据" in w.page.locator("#dash-zone tr[data-indicator='floor_area_ratio']").inner_text()
     # the sample's 2025: 规上 ranked 1 … 8 and 规下 1 … 9; the wastewater plant is T (公用事业)
     water = w.page.locator("#dash-ranking tr[data-enterprise='双池污水厂']").inner_text()
     assert "T" in water and "—" in water
@@ -54,12 +59,12 @@ def test_dashboard_in_both_languages(w: Watch) -> None:
     # the indicator notes come from the API in the new language: wait for the reload
     w.page.wait_for_function(
         "(t) => document.querySelector('#dash-zone').textContent.includes(t)",
-        arg="no data: needs",
+        arg="no data: no floor areas",
         timeout=60_000,
     )
     w.page.wait_for_selector("#dash-ranking tr[data-enterprise]", timeout=60_000)
     assert "Whole zone" in w.page.locator("#dash-zone").inner_text()
-    assert "no data" in w.page.locator("#dash-zone tr[data-indicator='supply_rate']").inner_text()
+    assert "no data" in w.page.locator("#dash-zone tr[data-indicator='floor_area_ratio']").inner_text()
     assert w.page.locator("#dash-supervision tr[data-case]").count() >= 1
     w.shot("41_dashboard_en")
     w.page.locator("#dash-supervision").scroll_into_view_if_needed()

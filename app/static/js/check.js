@@ -17,6 +17,8 @@ const NUMBER_FIELDS = [
   "investment_wan", "output_wan", "tax_wan", "land_mu", "water_m3_per_day", "power_kw",
   "waste_treatment_pct", "energy_tce_per_wan", "water_m3_per_wan",
 ];
+/** An existing enterprise's expansion (现有企业扩建): what it has now, sent only when ticked. */
+const EXISTING_FIELDS = ["existing_land_mu", "existing_investment_wan", "existing_output_wan"];
 
 export class ProjectCheck {
   constructor({ map, form, results, getParcel, onPick, onAdmitted }) {
@@ -33,6 +35,9 @@ export class ProjectCheck {
     this.fillIndustries();
     this.fillParks();
     form.industry.addEventListener("change", () => this.fillBranches());
+    form.is_expansion.addEventListener("change", () => {
+      form.querySelector("#expansion-fields").classList.toggle("d-none", !form.is_expansion.checked);
+    });
     form.addEventListener("submit", (ev) => { ev.preventDefault(); this.check(); });
     form.querySelector("#recommend-btn").addEventListener("click", () => this.recommend());
     form.querySelector("#clear-recommend-btn").addEventListener("click", () => this.clearHighlight());
@@ -124,6 +129,13 @@ export class ProjectCheck {
     p.online_monitoring = om === "" ? null : om === "true";
     p.encouraged_description = f.encouraged_description.value.trim() || null;
     p.park = f.project_park.value || null;
+    if (f.is_expansion.checked) {
+      p.expansion_of = f.expansion_of.value.trim() || null;
+      for (const k of EXISTING_FIELDS) {
+        const v = f[k].value.trim();
+        p[k] = v === "" ? null : Number(v);
+      }
+    }
     return p;
   }
 
@@ -204,8 +216,9 @@ export class ProjectCheck {
         <span>${esc(t("check.verdict_for", { parcel }))}</span>
         <span id="check-verdict" class="fs-5">${statusBadge(d.verdict)}</span>
       </div>
+      ${expansionBlock(d.expansion)}
       ${landBlock(d.land)}
-      ${d.max_justified_mu != null ? `<div class="small mb-2">${esc(t("check.max_justified", { mu: num(d.max_justified_mu, 2) }))}</div>` : ""}
+      ${d.max_justified_mu != null ? `<div class="small mb-2">${esc(t(d.expansion ? "check.max_justified_expansion" : "check.max_justified", { mu: num(d.max_justified_mu, 2) }))}</div>` : ""}
       ${missingBox(d.missing_fields)}
       ${this.admitBox(d)}
       <table class="table table-sm rules-table"><colgroup><col class="c-rule"><col class="c-status"><col class="c-value"><col class="c-threshold"></colgroup><thead><tr>
@@ -403,6 +416,24 @@ export class ProjectCheck {
   }
 }
 
+/** How an expansion is measured (zone file ``expansion.basis``) → its catalogue id. */
+const EXPANSION_BASIS = { total: "check.expansion_basis.total", added: "check.expansion_basis.added" };
+
+/** 现有企业扩建: the enterprise, what it has now and where that comes from, or "" when the
+ * project is not an expansion. */
+function expansionBlock(e) {
+  if (!e) return "";
+  const dash = (v) => (v == null ? "—" : num(v, 2));
+  return `<div class="small mb-2" id="check-expansion">${esc(t("check.expansion", {
+    enterprise: e.enterprise,
+    land: dash(e.existing_land_mu),
+    land_basis: e.existing_land_basis || "—",
+    investment: dash(e.existing_investment_wan),
+    output: dash(e.existing_output_wan),
+    figures_basis: e.existing_figures_basis || "—",
+  }))} <span class="text-muted">${esc(t(EXPANSION_BASIS[e.basis] || "check.expansion_basis.added"))}</span></div>`;
+}
+
 /** 需补充资料: the form fields the project must fill (their labels), or "" when none. */
 function missingBox(fields) {
   if (!fields || !fields.length) return "";
@@ -417,6 +448,8 @@ const FIELD_LABELS = {
   land_mu: "project.land", water_m3_per_day: "project.water", power_kw: "project.power",
   online_monitoring: "project.monitoring", waste_treatment_pct: "project.waste",
   energy_tce_per_wan: "project.energy_per_wan", water_m3_per_wan: "project.water_per_wan", park: "project.park",
+  expansion_of: "project.expansion_of", existing_land_mu: "project.existing_land",
+  existing_investment_wan: "project.existing_investment", existing_output_wan: "project.existing_output",
 };
 
 /** A rule value's unit: beside a short one (%, 分), under a long one (万元/亩). */
