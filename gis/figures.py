@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from shapely.geometry.base import BaseGeometry  # noqa: E402
 
 from gis.raster import Grid  # noqa: E402
@@ -397,7 +398,7 @@ def class_count_chart(
     ax.set_ylabel(ylabel)
     top = max([v for row in counts for v in row] + [1])
     ax.set_ylim(0, top * 1.25 + 0.5)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     return _to_png(fig)

@@ -209,3 +209,22 @@ def test_api_evaluation_pdf(client, tmp_path):
     assert (
         client.get("/api/v1/reports/evaluation/99999.pdf", headers=auth(client, "viewer")).status_code == 400
     )
+
+
+def test_class_count_chart_draws_one_bar_per_class_and_group():
+    import io
+
+    from PIL import Image
+
+    from gis.figures import class_count_chart
+
+    png = class_count_chart(
+        ["规上", "规下"], ["A", "B"], [[2, 0], [1, 3]], ["#1a9850", "#91cf60"], ylabel="n"
+    )
+    img = Image.open(io.BytesIO(png))
+    assert img.format == "PNG" and img.width > 400
+    # class A's green is drawn (bars of 2 and 1), as is B's (a bar of 3)
+    colours = {c for _, c in img.convert("RGB").getcolors(1 << 20)}
+    assert (0x1A, 0x98, 0x50) in colours and (0x91, 0xCF, 0x60) in colours
+    with pytest.raises(ValueError):
+        class_count_chart(["a"], ["A", "B"], [[1]], ["#000000", "#ffffff"], ylabel="n")
