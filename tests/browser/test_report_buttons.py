@@ -97,5 +97,10 @@ def test_register_review_opinion_button(w: Watch, api: httpx.Client, lang: str, 
     assert name == f"review-{pid}-{lang}.pdf"
     assert pid in text and re.sub(r"\s+", "", project["name"]) in text
     assert ("项目准入审查意见" if lang == "zh" else "Projectadmissionreviewopinion") in text
-    f.locator(row).scroll_into_view_if_needed()
+    # the button sits under the project's name, no wider than the name column was
+    width = f.evaluate(
+        "(sel) => { const t = document.querySelector(sel).closest('table'); return [t.scrollWidth, t.parentElement.clientWidth]; }",
+        row,
+    )
     w.shot(f"46_register_review_pdf_{lang}")
+    assert width[0] <= width[1] + 1, width

@@ -67,14 +67,14 @@ export class ProjectRegister {
       const revoke = canRevoke && p.status === "admitted"
         ? `<button type="button" class="btn btn-sm btn-outline-danger py-0 text-nowrap revoke-btn" data-id="${p.id}">${esc(t("register.revoke"))}</button>` : "";
       return `<tr class="register-row" data-id="${p.id}" data-status="${esc(p.status)}">
-        <td><b>${esc(p.name)}</b><div class="text-muted">${esc(p.industry ? branchName(p.industry) : "—")}${p.branch ? ` · ${esc(branchName(p.branch))}` : ""}</div></td>
+        <td><b>${esc(p.name)}</b><div class="text-muted">${esc(p.industry ? branchName(p.industry) : "—")}${p.branch ? ` · ${esc(branchName(p.branch))}` : ""}</div>${pdf ? `<div class="mt-1">${pdf}</div>` : ""}</td>
         <td>${projectStatusBadge(p.status)}</td>
         <td class="register-parcels text-nowrap">${parcels}</td>
         <td class="text-end">${esc(p.investment_wan == null ? "—" : num(p.investment_wan, 0))}</td>
         <td class="text-nowrap register-dates">${dated("register.date_saved", p.created_at, "")}${
           last ? dated("register.date_admitted", last.admitted_at, "text-success") : ""}${
           last && last.revoked_at ? dated("register.date_revoked", last.revoked_at, "text-muted") : ""}</td>
-        <td><div class="d-flex flex-column gap-1 align-items-start">${pdf}${revoke}</div></td></tr>`;
+        <td>${revoke}</td></tr>`;
     }).join("");
     this.list.innerHTML = `<table class="table table-sm register-table"><thead><tr>
       <th>${esc(t("register.name"))}</th><th>${esc(t("register.status"))}</th><th>${esc(t("register.parcels"))}</th>
