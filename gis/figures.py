@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import BoundaryNorm, ListedColormap  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 from shapely.geometry.base import BaseGeometry  # noqa: E402
 
 from gis.raster import Grid  # noqa: E402
@@ -365,4 +366,39 @@ def contribution_chart(
     ax.set_xlim(0, max([*maxima, *contributions, 1.0]) * 1.25)
     ax.legend(loc="lower right", fontsize=7)
     ax.spines[["top", "right"]].set_visible(False)
+    return _to_png(fig)
+
+
+def class_count_chart(
+    groups: Sequence[str],
+    classes: Sequence[str],
+    counts: Sequence[Sequence[int]],
+    colours: Sequence[str],
+    *,
+    ylabel: str,
+) -> bytes:
+    """Return a PNG bar chart of counts per class within each group: ``counts[g][c]`` is the
+    number in group ``groups[g]`` of class ``classes[c]`` (coloured ``colours[c]``); bars side by
+    side per group, each labelled with its count."""
+    if len(colours) != len(classes) or any(len(row) != len(classes) for row in counts):
+        raise ValueError("one colour and one count per class (in every group) are needed")
+    _style()
+    fig, ax = plt.subplots(figsize=(6.3, 2.6))
+    n = len(classes)
+    width = 0.8 / max(n, 1)
+    x = np.arange(len(groups))
+    for c, (name, colour) in enumerate(zip(classes, colours)):
+        values = [row[c] for row in counts]
+        pos = x - 0.4 + width * (c + 0.5)
+        ax.bar(pos, values, width=width * 0.92, color=colour, edgecolor="#4a5568", linewidth=0.4, label=name)
+        for xi, v in zip(pos, values):
+            ax.text(xi, v + 0.05, str(v), ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(x)
+    ax.set_xticklabels(groups)
+    ax.set_ylabel(ylabel)
+    top = max([v for row in counts for v in row] + [1])
+    ax.set_ylim(0, top * 1.25 + 0.5)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     return _to_png(fig)

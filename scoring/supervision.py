@@ -258,6 +258,18 @@ ANCHORS: dict[str, Callable[[LandContract, SupervisionRule, dt.date], dt.date | 
 }
 
 
+#: The contract's date each rule measures from (a :class:`LandContract` field), for documents
+#: that name it: the agreed start for idle land, the stop, the start, the completion, production.
+ANCHOR_FIELDS: dict[str, str] = {
+    "idle_not_started": "agreed_start",
+    "idle_takeback": "agreed_start",
+    "idle_stalled": "stopped",
+    "not_completed": "started",
+    "not_producing": "completed",
+    "under_committed": "producing",
+}
+
+
 def contract_cases(c: LandContract, rules: SupervisionRules, as_of: dt.date) -> list[Case]:
     """Return the cases of one contract on ``as_of`` (none when it is on time), in
     :data:`RULE_IDS` order, superseded rules left out."""

@@ -20,6 +20,7 @@ from scoring.admission import rule_label
 from tests.test_report_parcel import ZONE_FILE, first_page_png, needs_poppler, pages_with_images, pdf_text
 
 PROJECT = Path(__file__).resolve().parent / "data" / "projects" / "almg_ok.yaml"
+PROJECT_FILE = PROJECT
 
 
 @pytest.fixture(scope="module")
@@ -233,3 +234,49 @@ def test_api_review_opinion_of_a_check_and_of_a_saved_project(client, tmp_path):
     r = client.get(f"/api/v1/reports/projects/{bare.json()['id']}", headers=auth(client, "viewer"))
     assert r.status_code == 422 and "parcel=" in r.text
     assert client.get("/api/v1/reports/projects/99999", headers=auth(client, "viewer")).status_code == 404
+
+
+@needs_poppler
+def test_cli_review_opinion_of_a_saved_project(cli, client, fresh_db, tmp_path):
+    """``parksite report project --saved ID`` prints the register's project on its recorded site,
+    as ``GET /api/v1/reports/projects/{id}`` does (the synthetic zone: SC-0001, verdict review)."""
+    from tests.api_fixtures import auth
+    from tests.test_api_checks import PROJECT
+
+    saved = client.post(
+        "/api/v1/projects", json={"parcel_id": "SC-0001", "project": PROJECT}, headers=auth(client, "manager")
+    )
+    assert saved.status_code == 201, saved.text
+    pid = saved.json()["id"]
+    out = tmp_path / "saved.pdf"
+    res = run(cli, "--saved", pid, "--database-url", fresh_db, "--out", out, "--date", "2026-03-05")
+    assert res.exit_code == 0, res.output
+    flat = re.sub(r"\s+", "", pdf_text(out))
+    for want in ("项目准入审查意见", PROJECT["name"], "SC-0001", "审查结论：需复核", "2026-03-05", "15.00亩"):
+        assert want in flat, want
+    # the same project on other parcels, in English
+    en = tmp_path / "en.pdf"
+    res = run(
+        cli, "--saved", pid, "--parcel", "SC-0002", "--database-url", fresh_db, "--out", en, "--lang", "en"
+    )
+    assert res.exit_code == 0, res.output
+    assert "SC-0002" in pdf_text(en) and "Project admission review opinion" in pdf_text(en)
+    # a project saved without a check has no site; an unknown id; both or neither source
+    bare = client.post("/api/v1/projects", json={"project": PROJECT}, headers=auth(client, "manager"))
+    res = run(
+        cli,
+        "--saved",
+        bare.json()["id"],
+        "--database-url",
+        fresh_db,
+        "--out",
+        tmp_path / "x.pdf",
+        "--lang",
+        "en",
+    )
+    assert res.exit_code == 5 and "--parcel" in res.output
+    res = run(cli, "--saved", 99999, "--database-url", fresh_db, "--out", tmp_path / "x.pdf")
+    assert res.exit_code == 3
+    assert run(cli, "--out", tmp_path / "x.pdf").exit_code == 2
+    assert run(cli, "--saved", pid, "--project", PROJECT_FILE, "--out", tmp_path / "x.pdf").exit_code == 2
+    assert not (tmp_path / "x.pdf").exists()

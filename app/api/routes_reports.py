@@ -4,29 +4,45 @@
 ``POST /reports/review``: the 项目准入审查意见 of a project on a site, the body as ``POST /check``
 (signed in, as a check). ``GET /reports/projects/{project_id}``: the same for a saved project,
 on its recorded site (or ``parcel`` given).
+``GET /reports/evaluation/{year}.pdf``: the 亩均效益评价结果 of a year (signed in).
+``GET /reports/notices.pdf?as_of=…&enterprise=…``: the supervision notices (闲置土地 / 清退 letters)
+of the cases on a date, all or one enterprise's (signed in).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from app.api.bounds import ProjectId
-from app.api.deps import ApiState, Checker, SessionDep, StateDep, Viewer
+from app.api.deps import ApiState, Checker, SessionDep, StateDep, Viewer, needs
 from app.api.lang import LangDep, request_lang
 from app.api.models import CheckRequest, ErrorBody
-from app.api.reports import parcel_inputs_from_database, review_inputs_from_database, saved_project_site
+from app.api.reports import (
+    evaluation_inputs_from_database,
+    notice_inputs_from_database,
+    parcel_inputs_from_database,
+    review_inputs_from_database,
+    saved_project_site,
+)
 from app.api.routes_checks import site_ids
 from app.api.store import served_zone
+from app.db.models import UserRow
+from app.reports.evaluation import evaluation_report
+from app.reports.notices import notices_report
 from app.reports.parcel import parcel_report
 from app.reports.review import review_report
 from gis.errors import SchemaError
 from gis.messages import msg
 
 router = APIRouter(tags=["reports"])
+
+Reader = Annotated[UserRow, Depends(needs("read"))]
+DateParam = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="date in the header")]
 
 PDF = "application/pdf"
 
@@ -58,8 +74,6 @@ def parcel_site_report(
         str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$", description="date in the header")
     ] = None,
 ) -> Response:
-    import datetime as dt
-
     zone = served_zone(session, state.settings)
     inp = parcel_inputs_from_database(session, zone, parcel_id)
     data = parcel_report(
@@ -87,8 +101,6 @@ REVIEW_ERRORS = {
 def _review_pdf(
     session: Session, state: ApiState, data: dict[str, Any], ids: list[str], lang: str, date: str | None
 ) -> Response:
-    import datetime as dt
-
     inp = review_inputs_from_database(session, state, data, ids)
     pdf = review_report(
         inp.zone,
@@ -158,3 +170,70 @@ def saved_project_review(
             msg=msg("error.report.no_site", project=project_id),
         )
     return _review_pdf(session, state, data, ids, lang, date)
+
+
+@router.get(
+    "/reports/evaluation/{year}.pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {PDF: {}}, "description": "the evaluation (A4 PDF)"},
+        401: {"model": ErrorBody},
+        404: {"model": ErrorBody, "description": "no figures for that year"},
+    },
+    summary="亩均效益评价结果: the year's evaluation as a PDF (method, classes, map, D list)",
+)
+def evaluation_pdf(
+    year: Annotated[int, Path(ge=1900, le=2200, description="the year evaluated")],
+    session: SessionDep,
+    state: StateDep,
+    user: Reader,
+    lang: LangDep,
+    date: DateParam = None,
+) -> Response:
+    zone = served_zone(session, state.settings)
+    inp = evaluation_inputs_from_database(session, zone, state.settings.zone_file, year)
+    data = evaluation_report(
+        inp.zone,
+        inp.evaluation,
+        inp.parcels_of,
+        inp.maps,
+        lang=lang,
+        on=dt.date.fromisoformat(date) if date else None,
+        illustrative=inp.illustrative,
+    )
+    return pdf_response(data, f"evaluation-{year}-{lang}.pdf")
+
+
+@router.get(
+    "/reports/notices.pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {PDF: {}}, "description": "the letters, one page each (A4 PDF)"},
+        400: {"model": ErrorBody},
+        401: {"model": ErrorBody},
+        404: {"model": ErrorBody, "description": "no such enterprise, or no case to write"},
+    },
+    summary="闲置土地 / 清退 notices: one letter per supervision case on a date (all, or one enterprise's)",
+)
+def notices_pdf(
+    session: SessionDep,
+    state: StateDep,
+    user: Reader,
+    lang: LangDep,
+    as_of: Annotated[dt.date | None, Query(description="YYYY-MM-DD; default today")] = None,
+    enterprise: Annotated[
+        str | None, Query(max_length=200, description="only this enterprise's letters (its name)")
+    ] = None,
+) -> Response:
+    zone = served_zone(session, state.settings)
+    day = as_of or dt.date.today()
+    inp = notice_inputs_from_database(session, zone, day, enterprise or None)
+    data = notices_report(inp.zone, inp.letters, inp.maps, day, lang=lang)
+    return pdf_response(data, _notices_name(day, inp.letters if enterprise else None, lang))
+
+
+def _notices_name(day: dt.date, letters: list[Any] | None, lang: str) -> str:
+    """Return the download's name: ``notices-DATE-LANG.pdf``, with the contract id for one
+    enterprise's letters (its name is not ASCII, a header is)."""
+    tag = "" if not letters else f"-contract{letters[0].case.contract_id}"
+    return f"notices-{day.isoformat()}{tag}-{lang}.pdf"

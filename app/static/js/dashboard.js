@@ -6,6 +6,7 @@
 import { ApiError, get } from "./api.js";
 import { initAuth, onUserChange, openLogin } from "./auth.js";
 import { initI18n, lang, onLangChange, pick, setLang, t } from "./i18n.js";
+import { downloadPdf } from "./pdf_button.js";
 import { esc, num, toastError, unitText } from "./ui.js";
 import { CLASS_COLORS } from "./eval_classes.js";
 import { tableImport } from "./table_import.js";
@@ -71,6 +72,7 @@ async function loadSupervision() {
 }
 
 function renderYears() {
+  document.getElementById("dash-eval-pdf").disabled = !state.evaluation;
   const sel = document.getElementById("dash-year");
   sel.innerHTML = state.years.map((y) => `<option value="${y}" ${y === state.year ? "selected" : ""}>${y}</option>`).join("");
   sel.disabled = !state.years.length;
@@ -283,6 +285,9 @@ async function main() {
   document.getElementById("dash-year").addEventListener("change", (e) => {
     state.year = Number(e.target.value);
     load().catch((err) => toastError(err));
+  });
+  document.getElementById("dash-eval-pdf").addEventListener("click", (e) => {
+    downloadPdf(e.currentTarget, `/reports/evaluation/${state.year}.pdf`, {}, `evaluation-${state.year}.pdf`);
   });
   onUserChange(() => { load().catch((err) => toastError(err)); });
   // indicator notes and supervision texts come from the API in the language asked for

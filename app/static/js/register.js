@@ -4,6 +4,7 @@
 import { request } from "./api.js";
 import { hasRole } from "./auth.js";
 import { confirmDialog, factList } from "./confirm.js";
+import { downloadPdf } from "./pdf_button.js";
 import { onLangChange, t } from "./i18n.js";
 import { esc, num, toast, toastError } from "./ui.js";
 import { branchName } from "./zone.js";
@@ -59,10 +60,14 @@ export class ProjectRegister {
       const parcels = adm ? esc(adm.parcel_ids.join(sep))
         : last ? `<s title="${esc(t("project_status.revoked"))}">${esc(last.parcel_ids.join(sep))}</s>`
           : esc((p.checked_parcel_ids || []).join(sep) || "—");
+      const sited = adm || (p.checked_parcel_ids || []).length;
+      const pdf = sited
+        ? `<button type="button" class="btn btn-sm btn-outline-primary py-0 px-1 text-nowrap review-pdf-btn" data-id="${p.id}"
+          title="${esc(t("register.review_pdf"))}" aria-label="${esc(t("register.review_pdf"))}"><i class="fa-solid fa-file-pdf"></i> ${esc(t("register.review_pdf_short"))}</button>` : "";
       const revoke = canRevoke && p.status === "admitted"
         ? `<button type="button" class="btn btn-sm btn-outline-danger py-0 text-nowrap revoke-btn" data-id="${p.id}">${esc(t("register.revoke"))}</button>` : "";
       return `<tr class="register-row" data-id="${p.id}" data-status="${esc(p.status)}">
-        <td><b>${esc(p.name)}</b><div class="text-muted">${esc(p.industry ? branchName(p.industry) : "—")}${p.branch ? ` · ${esc(branchName(p.branch))}` : ""}</div></td>
+        <td><b>${esc(p.name)}</b><div class="text-muted">${esc(p.industry ? branchName(p.industry) : "—")}${p.branch ? ` · ${esc(branchName(p.branch))}` : ""}</div>${pdf ? `<div class="mt-1">${pdf}</div>` : ""}</td>
         <td>${projectStatusBadge(p.status)}</td>
         <td class="register-parcels text-nowrap">${parcels}</td>
         <td class="text-end">${esc(p.investment_wan == null ? "—" : num(p.investment_wan, 0))}</td>
@@ -75,6 +80,9 @@ export class ProjectRegister {
       <th>${esc(t("register.name"))}</th><th>${esc(t("register.status"))}</th><th>${esc(t("register.parcels"))}</th>
       <th class="text-end">${esc(t("register.investment"))}</th><th>${esc(t("register.dates"))}</th><th></th>
       </tr></thead><tbody>${rows}</tbody></table>`;
+    this.list.querySelectorAll(".review-pdf-btn").forEach((b) => b.addEventListener("click", () => {
+      downloadPdf(b, `/reports/projects/${encodeURIComponent(b.dataset.id)}`, {}, `review-project-${b.dataset.id}.pdf`);
+    }));
     this.list.querySelectorAll(".revoke-btn").forEach((b) => b.addEventListener("click", () => this.revoke(Number(b.dataset.id))));
   }
 

@@ -4,6 +4,7 @@
 import { get } from "./api.js";
 import { hasRole, initAuth, onUserChange, openLogin } from "./auth.js";
 import { initI18n, lang, onLangChange, pick, setLang, t } from "./i18n.js";
+import { downloadPdf } from "./pdf_button.js";
 import { esc, num, toastError } from "./ui.js";
 import { today } from "./supervised.js";
 import { tableImport } from "./table_import.js";
@@ -45,6 +46,8 @@ function rowHtml(c) {
     <td class="text-nowrap${c.next_deadline && report && c.next_deadline < report.as_of ? " text-danger fw-bold deadline-passed" : ""}">${
       esc(c.next_deadline || "—")}</td>
     <td class="small text-muted">${esc(c.source)}</td>
+    <td><button type="button" class="btn btn-sm btn-outline-primary py-0 text-nowrap notice-pdf-btn" data-enterprise="${esc(c.enterprise)}">
+      <i class="fa-solid fa-file-pdf"></i> ${esc(t("supervision.notice_pdf"))}</button></td>
   </tr>`;
 }
 
@@ -52,6 +55,10 @@ function render() {
   const body = document.getElementById("supervision-body");
   const cases = report ? report.cases : [];
   body.innerHTML = cases.map(rowHtml).join("");
+  body.querySelectorAll(".notice-pdf-btn").forEach((b) => b.addEventListener("click", () => {
+    downloadPdf(b, "/reports/notices.pdf", { as_of: report.as_of, enterprise: b.dataset.enterprise }, `notices-${report.as_of}.pdf`);
+  }));
+  document.getElementById("supervision-notices-pdf").disabled = !cases.length;
   document.getElementById("supervision-count").textContent = report ? t("supervision.count", { n: cases.length }) : "";
   document.getElementById("supervision-empty").textContent =
     report && !cases.length ? t("supervision.none", { as_of: report.as_of }) : "";
@@ -93,6 +100,9 @@ async function main() {
   document.getElementById("supervision-form").addEventListener("submit", (e) => {
     e.preventDefault();
     load().catch((err) => toastError(err));
+  });
+  document.getElementById("supervision-notices-pdf").addEventListener("click", (e) => {
+    downloadPdf(e.currentTarget, "/reports/notices.pdf", { as_of: report.as_of }, `notices-${report.as_of}.pdf`);
   });
   onUserChange(() => load().catch((err) => toastError(err)));
   onLangChange(() => render());
