@@ -165,6 +165,7 @@ def test_cache_headers_follow_the_data_version(ro_client):
 
 
 def test_an_edit_invalidates_the_tiles(client):
+    client.app.state.api.versions.ttl_s = 3600  # kept for an hour: only the edit itself can move it
     before = client.get("/api/v1/tiles/vector.json").json()["version"]
     tx, ty = slippy_tile(X0 + 150, Y0 + 150, Z)
     url = f"/api/v1/tiles/parcels/{Z}/{tx}/{ty}.mvt"

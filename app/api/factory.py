@@ -233,6 +233,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.api.recover import recover
     from app.api.throttle import LoginThrottle
     from app.api.tiles import TileCache
+    from app.db.data_version import DataVersionCache
     from app.db.engine import make_engine, session_factory
     from app.security import secret_key
 
@@ -247,6 +248,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         secret=secret_key(settings),
         require_login=login_required(settings),
         tiles=TileCache(),
+        versions=DataVersionCache(factory),  # ETags: read at most once a second, forgotten on a write
     )
 
     @asynccontextmanager

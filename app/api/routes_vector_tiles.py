@@ -14,7 +14,6 @@ from app.api.geojson import bbox_to_zone, parse_bbox
 from app.api.models import ErrorBody
 from app.api.store import served_zone
 from app.api.vector_tiles import build_tile, check_tile
-from app.db.data_version import data_version
 from app.db.tile_layers import VECTOR_LAYERS, parcel_count, parcels_in_box
 
 router = APIRouter(tags=["tiles"])
@@ -41,7 +40,7 @@ def vector_tiles_info(
     ``min_zoom`` (below it no parcel tiles are drawn) and, given ``bbox``, ``in_view``: the
     parcels whose bounding box meets it (spatial index only: cheap, an upper bound)."""
     zone = served_zone(session, state.settings)
-    version = data_version(session)
+    version = state.versions.get(session)
     in_view = None
     if bbox:
         area = bbox_to_zone(parse_bbox(bbox), zone.crs)
@@ -85,7 +84,7 @@ def get_vector_tile(
     with the current ``v`` it may be kept for good (``immutable``); otherwise it is revalidated."""
     check_tile(layer, z, x, y)
     zone = served_zone(session, state.settings)
-    version = data_version(session)
+    version = state.versions.get(session)
     tag = f'"{layer}-{z}-{x}-{y}-{version}"'
     scope = "private" if state.require_login else "public"
     cache = f"{scope}, max-age={IMMUTABLE}, immutable" if v == version else f"{scope}, no-cache"

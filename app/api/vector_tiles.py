@@ -7,7 +7,8 @@ on SpatiaLite the features in the tile's box are read and encoded in Python
 extent, so both backends serve the same features with the same attributes.
 
 Tiles are cached in the server (:class:`app.api.tiles.TileCache`) keyed by the zone's data
-version (:func:`app.db.data_version.data_version`: newest audit entry, newest score run),
+version (:func:`app.db.data_version.data_version`: newest audit entry, newest score run; kept
+a second per process, :class:`app.db.data_version.DataVersionCache`),
 and the browser may keep a tile asked with ``?v=<that version>`` for good: an edit changes the
 version, so the map asks for new URLs and never sees a stale tile.
 """
