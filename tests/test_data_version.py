@@ -109,3 +109,27 @@ def test_a_version_read_while_a_write_commits_is_not_kept(db_factory, db_engine)
     assert seen == [v0]  # not committed yet when it was read
     v1 = _now(db_factory)
     assert v1 != v0 and cache.read() == v1
+
+
+def test_memo_keeps_a_value_per_key_until_the_version_moves(db_factory):
+    clock = FakeClock()
+    cache = DataVersionCache(db_factory, clock=clock)
+    builds: list[str] = []
+
+    def build(name: str):
+        def make() -> list[str]:
+            builds.append(name)
+            return [name, _now(db_factory)]
+
+        return make
+
+    with db_factory() as s:
+        a = cache.memo(s, "a", build("a"))
+        assert cache.memo(s, "a", build("a")) is a and cache.memo(s, "b", build("b")) == ["b", a[1]]
+    assert builds == ["a", "b"]
+    with db_factory.begin() as s:  # a write here: every key is built again, once
+        _audit(s, 1)
+    with db_factory() as s:
+        a2 = cache.memo(s, "a", build("a"))
+        assert a2 is not a and a2[1] != a[1] and cache.memo(s, "a", build("a")) is a2
+    assert builds == ["a", "b", "a"]

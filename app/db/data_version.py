@@ -4,7 +4,9 @@ have changed (an import, an edit, an admission, a finished score run).
 :func:`data_version` reads it (two small queries). :class:`DataVersionCache` keeps it for about
 a second per process, for the ETags of every layer and tile request, and forgets it the moment
 this process writes to the database, so this process never answers with a tag older than its
-own writes; another process's write is seen within ``ttl_s``.
+own writes; another process's write is seen within ``ttl_s``. :meth:`DataVersionCache.memo`
+keeps any value derived from the database (the zone's rules, its admission state) until the
+version changes.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.models import AuditEntryRow, ScoreRunRow
+
+T = TypeVar("T")
 
 #: How long (s) a process keeps the data version it read.
 TTL_S = 1.0
@@ -69,6 +73,7 @@ class DataVersionCache:
         self._generation = 0
         #: how many times the version was read from the database (not from the cache)
         self.reads = 0
+        self._memo: dict[Hashable, tuple[str, Any]] = {}
         event.listen(engine, "before_cursor_execute", self._on_execute)
         event.listen(engine, "commit", self._on_commit)
         event.listen(engine, "rollback", self._on_rollback)
@@ -100,6 +105,21 @@ class DataVersionCache:
             self.reads += 1
             if self._generation == generation:  # no write began or ended while it was read
                 self._value, self._read_at = value, started
+        return value
+
+    def memo(self, session: Session, key: Hashable, build: Callable[[], T]) -> T:
+        """Return ``build()``'s value for ``key``, kept until the data version changes (at once
+        after this process's own writes, within ``ttl_s`` after another's); one value per key.
+
+        The value is shared by every thread of the process: callers must not change it."""
+        version = self.get(session)
+        with self._lock:
+            hit = self._memo.get(key)
+            if hit is not None and hit[0] == version:
+                return hit[1]
+        value = build()
+        with self._lock:
+            self._memo[key] = (version, value)
         return value
 
     def read(self) -> str:
