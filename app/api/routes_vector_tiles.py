@@ -83,7 +83,8 @@ def get_vector_tile(
     """Return the tile; its ETag names the zone's data version, so an edit invalidates it. Asked
     with the current ``v`` it may be kept for good (``immutable``); otherwise it is revalidated."""
     check_tile(layer, z, x, y)
-    zone = served_zone(session, state.settings)
+    # the served zone's id and the data version kept per process: a cached tile costs no query
+    zone_id = state.versions.memo(session, ("served_zone",), lambda: served_zone(session, state.settings).id)
     version = state.versions.get(session)
     tag = f'"{layer}-{z}-{x}-{y}-{version}"'
     scope = "private" if state.require_login else "public"
@@ -91,9 +92,9 @@ def get_vector_tile(
     headers = {"ETag": tag, "Cache-Control": cache, "Vary": "Authorization"}
     if matches(if_none_match, tag):
         return Response(status_code=304, headers=headers)
-    key = ("mvt", zone.id, version, layer, z, x, y)
+    key = ("mvt", zone_id, version, layer, z, x, y)
     data = state.tiles.get(key)
     if data is None:
-        data = build_tile(session, zone.id, layer, z, x, y)
+        data = build_tile(session, zone_id, layer, z, x, y)
         state.tiles.put(key, data)
     return Response(data, media_type=MVT, headers=headers)  # empty: no feature of the layer here
