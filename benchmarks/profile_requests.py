@@ -74,7 +74,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--password")
     p.add_argument("--repeat", type=int, default=50)
     p.add_argument("--profile", nargs="*", default=[], help="endpoints to profile (pyinstrument)")
+    p.add_argument("--endpoints", nargs="*", default=None, help="only these endpoints (default: all)")
     p.add_argument("--state-dir", default="/tmp/parksite-profile-state")
+    p.add_argument(
+        "--uncached",
+        action="store_true",
+        help="as before the per-version caches: the data version read and the zone state rebuilt on every request",
+    )
     args = p.parse_args(argv)
 
     from fastapi.testclient import TestClient
@@ -87,8 +93,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     settings = Settings(database_url=args.database_url, state_dir=Path(args.state_dir), secret_key="p" * 48)
     if args.profile:
         _inline_threadpool()
+    if args.uncached:
+        from app.db.data_version import DataVersionCache
+
+        DataVersionCache.memo = lambda self, session, key, build: build()  # type: ignore[method-assign]
     app = create_app(settings)
     app.add_middleware(Profiled)
+    if args.uncached:
+        app.state.api.versions.ttl_s = 0.0
     report: dict[str, Any] = {}
     with TestClient(app) as c:
         headers: dict[str, str] = {}
@@ -111,7 +123,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
         send = load_office.requests_of(target)
         for name, fn in send.items():
-            if name == "check" and not args.user:
+            if (name == "check" and not args.user) or (args.endpoints and name not in args.endpoints):
                 continue
             rng = random.Random(1)
             for _ in range(3):
