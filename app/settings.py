@@ -123,8 +123,9 @@ class Settings(BaseSettings):
         None,
         ge=1,
         le=64,
-        description="server worker processes of `parksite serve` (default 1; min(4, CPU count) "
-        "suits a busy office, but the login throttle then counts failures per worker)",
+        description="server worker processes of `parksite serve` (default: min(4, CPU count) on "
+        "PostGIS, 1 on SpatiaLite, whose one database file is best written by one process; the "
+        "login throttle's counts are in the database, shared by every worker)",
     )
     recover_on_start: bool = Field(
         True,

@@ -98,6 +98,30 @@ def test_a_site_of_adjacent_parcels_and_no_recording(client):
         assert list(s.scalars(select(CheckResultRow))) == []
 
 
+def test_the_zone_state_is_built_once_per_data_version_and_an_edit_is_seen_at_once(client):
+    """Checks reuse the zone's rules, scored table and capacity ledger while the data version
+    holds (app.api.zone_memo); a parcel edit in this process moves it, and the next check sees
+    the edit (the version is kept for an hour here, so only the edit can move it)."""
+    state = client.app.state.api
+    state.versions.ttl_s = 3600
+    body = {"parcel_id": "SC-0001", "project": PROJECT, "record": False}
+    first = client.post("/api/v1/check", json=body, headers=auth(client, "manager"))
+    assert rules(first.json())["parcel_vacant"]["status"] == "pass"
+    built = state.versions._memo[("admission", "jiaokou")]
+    again = client.post("/api/v1/check", json=body, headers=auth(client, "manager"))
+    assert again.json()["verdict"] == first.json()["verdict"]
+    assert state.versions._memo[("admission", "jiaokou")] is built  # not rebuilt
+    r = client.put(
+        "/api/v1/parcels/SC-0001",
+        json={"status": "existing", "enterprise": "示例企业"},
+        headers={**auth(client, "planner"), "If-Match": '"SC-0001-v1"'},
+    )
+    assert r.status_code == 200, r.text
+    after = client.post("/api/v1/check", json=body, headers=auth(client, "manager"))
+    assert rules(after.json())["parcel_vacant"]["status"] == "fail" and after.json()["verdict"] == "fail"
+    assert state.versions._memo[("admission", "jiaokou")] is not built
+
+
 def test_an_occupied_parcel_fails(client):
     r = client.post(
         "/api/v1/check",
@@ -206,6 +230,7 @@ def test_a_cluster_drawn_on_the_map_admits_what_it_says(client):
 
 
 def test_a_cluster_without_admits_makes_its_parcels_review_until_they_are_set(client):
+    client.app.state.api.versions.ttl_s = 3600  # rules kept per data version: only the edits move it
     _draw_energy_cluster(client, None)
     assert client.get("/api/v1/clusters/sc-energy").json()["properties"]["admits"] is None
     check = {"parcel_id": "SC-106", "project": ENERGY, "record": False}

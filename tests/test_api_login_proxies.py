@@ -31,7 +31,8 @@ NAME_LOCKED = "too many failed logins for this user name"
 
 @pytest.fixture
 def backend() -> str:
-    """One backend is enough: the throttle keeps no state in the database."""
+    """One backend is enough: these tests are about the address a login counts under; the
+    throttle's storage is tested on SpatiaLite and PostGIS in tests/test_api_login_throttle.py."""
     return "spatialite"
 
 

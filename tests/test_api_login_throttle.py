@@ -2,22 +2,28 @@
 
 Defaults (``Settings``): 5 failures per user name, 20 per client address, within 15 min; a
 lockout lasts 15 min (900 s). Time is a fake clock injected into the app's throttle, so nothing
-sleeps. One backend (SpatiaLite) is enough: the throttle keeps no state in the database. The
-login dialog's lockout message in Chromium is tested in ``tests/browser/test_auth.py``.
+sleeps. The counts live in the database (``login_throttle``), so every test runs on SpatiaLite
+and PostGIS, and two apps (two engines, as two worker processes have) and two real processes
+on one database are shown to enforce one limit. The login dialog's lockout message in Chromium
+is tested in ``tests/browser/test_auth.py``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import multiprocessing
 import pickle
 import threading
+import time
 
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 import app.api.auth as auth_module
-from app.api.throttle import LoginThrottle
+from app.api.throttle import PENDING_S, LoginThrottle
+from app.db.models import LoginThrottleRow
 from app.errors import LoginThrottledError, exit_code_for, http_status_for
 from app.settings import Settings
 from gis.messages import msg
@@ -53,12 +59,6 @@ class FakeClock:
 
 
 @pytest.fixture
-def backend() -> str:
-    """These tests need one backend only (overrides the SpatiaLite + PostGIS ``backend``)."""
-    return "spatialite"
-
-
-@pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
 
@@ -66,7 +66,8 @@ def clock() -> FakeClock:
 @pytest.fixture
 def throttle(client, clock) -> LoginThrottle:
     """The app's throttle, remade with the app's settings and the fake clock."""
-    t = LoginThrottle.from_settings(client.app.state.api.settings, clock=clock)
+    state = client.app.state.api
+    t = LoginThrottle.from_settings(state.settings, state.factory, clock=clock)
     client.app.state.login_throttle = t
     return t
 
@@ -250,9 +251,11 @@ def test_the_lockout_reported_is_the_longer_one(client, throttle, clock):
 # --------------------------------------------------------------------------- the throttle itself
 
 
-def test_parallel_attempts_cannot_check_more_passwords_than_the_limit():
+def test_parallel_attempts_cannot_check_more_passwords_than_the_limit(db_factory):
     clock = FakeClock()
-    t = LoginThrottle(max_failures=5, max_failures_per_address=20, window_s=900, lockout_s=900, clock=clock)
+    t = LoginThrottle(
+        db_factory, max_failures=5, max_failures_per_address=20, window_s=900, lockout_s=900, clock=clock
+    )
     start = threading.Barrier(12)
     let_through, refused = [], []
 
@@ -282,25 +285,119 @@ def test_parallel_attempts_cannot_check_more_passwords_than_the_limit():
     assert (t.failures("planner"), t.failures(address="10.0.1.1")) == (1, 1)
 
 
-def test_idle_names_and_addresses_are_forgotten():
+def test_an_attempt_whose_process_died_stops_counting_after_a_minute(db_factory):
     clock = FakeClock()
-    t = LoginThrottle(max_failures=2, max_failures_per_address=20, window_s=60, lockout_s=120, clock=clock)
+    t = LoginThrottle(
+        db_factory, max_failures=2, max_failures_per_address=20, window_s=900, lockout_s=900, clock=clock
+    )
+    t.begin("viewer", "10.0.0.1")
+    t.begin("viewer", "10.0.0.2")  # two checks "in progress", never ended (their process died)
+    with pytest.raises(LoginThrottledError) as info:
+        t.begin("viewer", "10.0.0.3")
+    assert info.value.retry_after == 1
+    clock.advance(PENDING_S)  # the places are dropped: the name may try again
+    t.failed(t.begin("viewer", "10.0.0.3"))
+    assert t.failures("viewer") == 1
+
+
+def test_idle_names_and_addresses_are_forgotten(db_factory):
+    clock = FakeClock()
+    t = LoginThrottle(
+        db_factory, max_failures=2, max_failures_per_address=20, window_s=60, lockout_s=120, clock=clock
+    )
     t.failed(t.begin("a", "10.0.0.1"))
     t.failed(t.begin("b", "10.0.0.1"))
-    t.failed(t.begin("b", "10.0.0.1"))  # b locked until 1120
-    assert len(t) == 3
-    clock.advance(61)  # a's failure is out of the window; b still locked
-    t.succeeded(t.begin("c", "10.0.0.2"))  # sweeps: a and 10.0.0.1 (failures out) go; b stays
-    assert len(t) == 3 and t.failures("a") == 0
+    t.failed(t.begin("b", "10.0.0.1"))  # b locked until 1120 (its failures dropped)
+    assert len(t) == 3  # a (1 failure), b (a lockout), 10.0.0.1 (3 failures)
+    clock.advance(61)  # a's and the address's failures are out of the window; b still locked
+    t.succeeded(t.begin("c", "10.0.0.2"))  # sweeps; c and 10.0.0.2 keep nothing after a success
+    assert len(t) == 1 and t.failures("a") == 0
     clock.advance(120)
     t.succeeded(t.begin("c", "10.0.0.2"))
-    assert len(t) == 2  # only c and 10.0.0.2, just used
+    assert len(t) == 0
+    with db_factory() as s:
+        assert s.scalar(select(func.count()).select_from(LoginThrottleRow)) == 0
+
+
+def test_a_very_long_name_is_counted_under_its_hash(db_factory):
+    t = LoginThrottle(db_factory, max_failures=2, max_failures_per_address=20, window_s=60, lockout_s=60)
+    name = "x" * 5000  # longer than any stored key: kept as "#" + SHA-256
+    t.failed(t.begin(name, "10.0.0.1"))
+    assert t.failures(name) == t.failures(name.upper()) == 1 and t.failures("x" * 4999) == 0
+    with db_factory() as s:
+        keys = set(s.scalars(select(LoginThrottleRow.key)))
+    assert keys == {"#" + hashlib.sha256(name.encode()).hexdigest(), "10.0.0.1"}
+
+
+# --------------------------------------------------------------------------- several processes
+
+
+def test_two_apps_on_one_database_enforce_one_limit(fresh_db, tmp_path, clock):
+    """Two apps (two engines and session pools, as two worker processes have): failures in
+    either count against one limit, and a lockout begun in one holds in the other."""
+    with make_client(fresh_db, tmp_path / "a") as a, make_client(fresh_db, tmp_path / "b") as b:
+        for c in (a, b):
+            state = c.app.state.api
+            c.app.state.login_throttle = LoginThrottle.from_settings(
+                state.settings, state.factory, clock=clock
+            )
+        assert a.app.state.api.engine is not b.app.state.api.engine
+        fail(a, "viewer", 3)
+        fail(b, "viewer", 1)
+        assert b.app.state.login_throttle.failures("viewer") == 4
+        fail(b, "viewer", 1)  # the 5th, in the other app
+        for c in (a, b):
+            r = login(c, "viewer", PASSWORD)
+            assert (r.status_code, r.headers["Retry-After"]) == (429, "900")
+        assert a.app.state.login_throttle.failures(address=ADDRESS) == 5  # from both apps
+        clock.advance(900)
+        assert login(a, "viewer", PASSWORD).status_code == 200
+        assert login(b, "viewer", PASSWORD).status_code == 200
+
+
+def _guess_in_process(url: str, name: str, guesses: int, start: float) -> list[str]:
+    """In a process of its own: begin ``guesses`` attempts for ``name`` on the database at
+    ``url`` from ``start`` (wall clock, s) and fail each; return what each got."""
+    from app.db.engine import make_engine, session_factory
+
+    engine = make_engine(url)
+    try:
+        t = LoginThrottle(
+            session_factory(engine), max_failures=5, max_failures_per_address=100, window_s=900, lockout_s=900
+        )
+        while time.time() < start:
+            time.sleep(0.005)
+        out = []
+        for k in range(guesses):
+            try:
+                attempt = t.begin(name, f"10.9.0.{k}")
+            except LoginThrottledError as exc:
+                out.append(f"refused {exc.retry_after}")
+                continue
+            t.failed(attempt)
+            out.append("checked")
+        return out
+    finally:
+        engine.dispose()
+
+
+def test_two_processes_guessing_at_once_get_one_allowance(fresh_db):
+    """Two real processes guess one name's password at the same moment, 6 guesses each: 5
+    are checked in all (not 5 each), the other 7 are refused."""
+    ctx = multiprocessing.get_context("spawn")
+    start = time.time() + 3.0  # both processes are up and connected by then
+    with ctx.Pool(2) as pool:
+        results = pool.starmap(_guess_in_process, [(fresh_db, "viewer", 6, start)] * 2)
+    outcomes = [o for r in results for o in r]
+    assert outcomes.count("checked") == 5 and len(outcomes) == 12
+    assert all(o in ("refused 1", "refused 900") for o in outcomes if o != "checked")
+    assert "refused 900" in outcomes  # the 5th failure locked the name out
 
 
 # --------------------------------------------------------------------------- settings, error table
 
 
-def test_limits_come_from_the_environment(monkeypatch):
+def test_limits_come_from_the_environment(monkeypatch, db_factory):
     defaults = Settings()
     assert (
         defaults.login_max_failures,
@@ -312,7 +409,7 @@ def test_limits_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("PARKSITE_LOGIN_MAX_FAILURES_PER_ADDRESS", "7")
     monkeypatch.setenv("PARKSITE_LOGIN_WINDOW_MINUTES", "2.5")
     monkeypatch.setenv("PARKSITE_LOGIN_LOCKOUT_MINUTES", "1")
-    t = LoginThrottle.from_settings(Settings())
+    t = LoginThrottle.from_settings(Settings(), db_factory)
     assert (t.max_failures, t.max_failures_per_address, t.window_s, t.lockout_s) == (3, 7, 150.0, 60.0)
     monkeypatch.setenv("PARKSITE_LOGIN_MAX_FAILURES", "0")
     with pytest.raises(ValidationError, match="login_max_failures"):
@@ -323,18 +420,14 @@ def test_limits_come_from_the_environment(monkeypatch):
         Settings()
 
 
-def test_the_app_makes_its_own_throttle_from_its_settings(fresh_db, tmp_path):
-    with (
-        make_client(fresh_db, tmp_path / "a", login_max_failures=2, login_lockout_minutes=1) as a,
-        make_client(fresh_db, tmp_path / "b") as b,
-    ):
-        ta, tb = a.app.state.login_throttle, b.app.state.login_throttle
-        assert ta is not tb and (ta.max_failures, ta.lockout_s) == (2, 60.0) and tb.max_failures == 5
+def test_the_app_makes_its_throttle_from_its_settings(fresh_db, tmp_path):
+    with make_client(fresh_db, tmp_path / "a", login_max_failures=2, login_lockout_minutes=1) as a:
+        t = a.app.state.login_throttle
+        assert (t.max_failures, t.lockout_s, t.factory) == (2, 60.0, a.app.state.api.factory)
         fail(a, "viewer", 2)
         r = login(a, "viewer", PASSWORD)
         assert (r.status_code, r.headers["Retry-After"]) == (429, "60")
         assert r.json()["message"] == "too many failed logins for this user name; try again in 1 min"
-        assert login(b, "viewer", PASSWORD).status_code == 200  # another process's counts
 
 
 def test_the_error_is_a_429_with_its_own_exit_code_and_survives_pickling():

@@ -57,6 +57,7 @@ def test_versioned_static_urls_are_immutable_others_revalidated(ro_client):
 
 @pytest.mark.parametrize("path", ["/api/v1/parks", "/api/v1/clusters", "/api/v1/layers/roads"])
 def test_static_layers_answer_304_until_an_edit(client, path):
+    client.app.state.api.versions.ttl_s = 3600  # the version kept for an hour: only the edit moves it
     first = client.get(path)
     tag = first.headers["etag"]
     assert first.status_code == 200 and tag.startswith('"L-') and first.headers["cache-control"] == "no-cache"
@@ -82,7 +83,7 @@ def test_other_reads_carry_no_layer_etag(ro_client):
     assert r.status_code == 200 and not r.headers.get("etag", "").startswith('"L-')
 
 
-def test_workers_option_is_passed_to_uvicorn(monkeypatch, tmp_path, empty_db_url):
+def test_workers_option_is_passed_to_uvicorn(monkeypatch, tmp_path, empty_db_url, backend):
     import typer
     import uvicorn
     from typer.testing import CliRunner
@@ -109,25 +110,37 @@ def test_workers_option_is_passed_to_uvicorn(monkeypatch, tmp_path, empty_db_url
         assert args == ("app.api.factory:create_app",) and kwargs["factory"] is True
         assert (kwargs["workers"], kwargs["port"], kwargs["reload"]) == (3, 8124, False)
         assert os.environ["PARKSITE_RECOVER_ON_START"] == "0"  # the workers never mark jobs again
-        # without --workers: one worker — the login throttle counts per process (opt-in for more)
+        # without --workers: min(4, CPUs) on PostGIS (the throttle's counts are in the database),
+        # one process on SpatiaLite (one database file, best written by one process)
         monkeypatch.delenv("PARKSITE_WORKERS", raising=False)
+        monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(16)))
         get_settings.cache_clear()
-        one = CliRunner().invoke(cli, ["serve", "--port", "8125"])
-        assert one.exit_code == 0, one.output
-        assert "worker processes" not in one.output and calls[-1][1].get("workers") in (None, 1)
+        default = CliRunner().invoke(cli, ["serve", "--port", "8125"])
+        assert default.exit_code == 0, default.output
+        if backend == "postgis":
+            assert "with 4 worker processes" in default.output and calls[-1][1]["workers"] == 4
+        else:
+            assert "with 1 worker process " in default.output and calls[-1][1].get("workers") in (None, 1)
+        monkeypatch.setenv("PARKSITE_WORKERS", "2")  # the environment decides when no option does
+        get_settings.cache_clear()
+        env = CliRunner().invoke(cli, ["serve", "--port", "8126"])
+        assert "with 2 worker processes" in env.output and calls[-1][1]["workers"] == 2
         bad = CliRunner().invoke(cli, ["serve", "--workers", "0"])
         assert bad.exit_code == 2 and "workers" in bad.output.lower()
     finally:
         get_settings.cache_clear()
 
 
-def test_default_workers_is_min_4_and_cpus(monkeypatch):
+def test_default_workers_is_min_4_and_cpus_on_postgis_and_1_on_spatialite(monkeypatch):
     from app.commands.serve import default_workers
 
+    pg, lite = "postgresql+psycopg://u@h:5432/db", "sqlite:///var/parksite.sqlite"
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(16)))
-    assert default_workers() == 4
+    assert (default_workers(pg), default_workers(lite)) == (4, 1)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0, 1})
+    assert (default_workers(pg), default_workers(lite)) == (2, 1)
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: {0})
-    assert default_workers() == 1
+    assert (default_workers(pg), default_workers(lite)) == (1, 1)
 
 
 def _free_port() -> int:

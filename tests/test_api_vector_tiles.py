@@ -165,6 +165,7 @@ def test_cache_headers_follow_the_data_version(ro_client):
 
 
 def test_an_edit_invalidates_the_tiles(client):
+    client.app.state.api.versions.ttl_s = 3600  # kept for an hour: only the edit itself can move it
     before = client.get("/api/v1/tiles/vector.json").json()["version"]
     tx, ty = slippy_tile(X0 + 150, Y0 + 150, Z)
     url = f"/api/v1/tiles/parcels/{Z}/{tx}/{ty}.mvt"
@@ -188,3 +189,37 @@ def test_an_edit_invalidates_the_tiles(client):
     assert second.status_code == 200 and second.headers["etag"] != first.headers["etag"]
     f = by_key(mapbox_vector_tile.decode(second.content)["parcels"]["features"], "parcel_id")["SC-0001"]
     assert f["properties"]["status"] == "reserved" and f["properties"]["version"] == 2
+
+
+def test_a_cached_tile_asks_the_database_nothing(client):
+    """The served zone and the data version are kept per process (``ApiState.versions``): a
+    tile the server has built is answered without a query; after an edit the tile is built
+    again with the new version."""
+    from sqlalchemy import event
+
+    state = client.app.state.api
+    state.versions.ttl_s = 3600  # kept for an hour here: only a write may move it
+    tx, ty = slippy_tile(X0 + 150, Y0 + 150, Z)
+    url = f"/api/v1/tiles/parcels/{Z}/{tx}/{ty}.mvt"
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    first = client.get(url)
+    event.listen(state.engine, "before_cursor_execute", count)
+    try:
+        again = client.get(url)
+        assert again.status_code == 200 and again.content == first.content
+        assert statements == []
+        r = client.put(
+            "/api/v1/parcels/SC-0001",
+            json={"status": "reserved"},
+            headers={**auth(client, "planner"), "If-Match": '"SC-0001-v1"'},
+        )
+        assert r.status_code == 200, r.text
+        statements.clear()
+        after = client.get(url)
+        assert statements and after.headers["etag"] != first.headers["etag"]
+    finally:
+        event.remove(state.engine, "before_cursor_execute", count)

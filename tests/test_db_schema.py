@@ -37,6 +37,7 @@ TABLES = {
     "admission_parcels",
     "land_contracts",  # migration 0006
     "land_contract_parcels",
+    "login_throttle",  # migration 0009
 }
 GEOMETRY_TABLES = {
     "parks": "MULTIPOLYGON",

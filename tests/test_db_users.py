@@ -185,7 +185,7 @@ def test_db_commands(empty_db_url):
         assert result.exit_code == 0, result.output
         return " ".join(result.output.split())  # rich wraps the long URL
 
-    head = "0008"  # the newest migration (app/migrations/versions)
+    head = "0009"  # the newest migration (app/migrations/versions)
     out = run("db", "current")
     assert f"revision none, newest {head}" in out and "run `parksite db upgrade`" in out
     assert f"migrated from empty to revision {head}" in run("db", "upgrade")

@@ -420,3 +420,22 @@ def test_mounts_on_the_api_application(zone_db, db_url):
     assert doc["numberMatched"] == 4 and doc["features"][1]["properties"]["enterprise"] == "天鹏冶炼"
     assert client.get("/api/v1/exports/csv").content.startswith(b"\xef\xbb\xbf")
     assert client.get("/ogc/collections/parcels/items?limit=0").status_code == 400
+
+
+def test_the_services_transformers_are_pipelines_with_the_same_results():
+    """pyproj remakes a shared transformer in every thread that uses it; one built from its
+    PROJ pipeline does so without searching the PROJ database (app.ogc.crs._transformer).
+    The pipeline gives what ``from_crs`` gives: 111° E, 37° N is x = 500 km on the central
+    meridian of EPSG:4546 (CGCS2000 / 3-degree Gauss-Kruger CM 111E)."""
+    import threading
+
+    from app.ogc.crs import _pipeline, uri_for
+
+    t = _pipeline(CRS84_URI, uri_for("EPSG:4546"))
+    assert t.definition.startswith("proj=pipeline") and t.source_crs is None  # built from the pipeline
+    direct = Transformer.from_crs("OGC:CRS84", "EPSG:4546", always_xy=True)
+    out: list[tuple[float, float]] = []
+    th = threading.Thread(target=lambda: out.append(t.transform(111.0, 37.0)))  # another thread
+    th.start()
+    th.join()
+    assert out[0] == direct.transform(111.0, 37.0) and abs(out[0][0] - 500000.0) < 1e-6

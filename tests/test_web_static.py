@@ -332,3 +332,29 @@ def test_vendor_md_lists_every_vendored_folder() -> None:
     folders = sorted(p.name for p in (STATIC_DIR / "vendor").iterdir() if p.is_dir())
     for name in folders:
         assert f"| {name} |" in text, f"vendor/{name} is not listed in VENDOR.md"
+
+
+def test_vendored_files_are_the_pinned_npm_packages() -> None:
+    """Leaflet, Leaflet-Geoman and Leaflet.VectorGrid are pinned in package.json (and
+    package-lock.json); the files served from app/static/vendor are those of node_modules
+    (``npm ci``) byte for byte (scripts/vendor_npm.py), and VENDOR.md names the same versions."""
+    import importlib.util
+    import json
+
+    root = STATIC_DIR.parents[1]
+    spec = importlib.util.spec_from_file_location("vendor_npm", root / "scripts" / "vendor_npm.py")
+    assert spec and spec.loader
+    vendor = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vendor)
+    assert vendor.differences() == []
+    pins = json.loads((root / "package.json").read_text(encoding="utf-8"))["dependencies"]
+    lock = json.loads((root / "package-lock.json").read_text(encoding="utf-8"))["packages"]
+    table = (STATIC_DIR / "vendor" / "VENDOR.md").read_text(encoding="utf-8")
+    for folder, package in (
+        ("leaflet", "leaflet"),
+        ("leaflet-geoman", "@geoman-io/leaflet-geoman-free"),
+        ("vectorgrid", "leaflet.vectorgrid"),
+    ):
+        assert package in vendor.FILES
+        assert lock[f"node_modules/{package}"]["version"] == pins[package]
+        assert f"| {folder} | {package} | {pins[package]} " in table, folder

@@ -55,23 +55,26 @@ def login(
     Refused with 429 (``LoginThrottledError``), before the password is checked, while the user
     name or the client address is locked out after too many failed logins.
     """
+    # the throttle writes in sessions of its own: it is called while ``session`` holds no
+    # connection (before the first read, after the commit or rollback), never beside it
     attempt = throttle.begin(form.username, client_address(request))
     try:
         user: UserRow | None = authenticate(session, form.username, form.password)
     except BaseException:
+        session.rollback()
         throttle.cancel(attempt)
         raise
     if user is None:
-        throttle.failed(attempt)
         session.rollback()
+        throttle.failed(attempt)
         raise NotAuthenticatedError(
             "wrong user name or password, or the account is disabled",
             where="login",
             hint="check the user name and password",
             msg=msg("error.login.failed"),
         )
-    throttle.succeeded(attempt)
     session.commit()
+    throttle.succeeded(attempt)
     token, seconds = create_token(state.secret, user.name, state.settings.token_minutes)
     return Token(access_token=token, token_type="bearer", expires_in=seconds, role=user.role)
 

@@ -53,7 +53,8 @@ def login_required(settings: Settings) -> bool:
 
 @dataclass
 class ApiState:
-    """What the routes share: settings, engine, session factory, signing key, job runner, tiles."""
+    """What the routes share: settings, engine, session factory, signing key, job runner, tiles,
+    the data version kept for a second (:class:`app.db.data_version.DataVersionCache`)."""
 
     settings: Settings
     engine: Engine
@@ -62,6 +63,7 @@ class ApiState:
     require_login: bool
     jobs: Any = None
     tiles: Any = None
+    versions: Any = None
 
 
 def api_state(request: Request) -> ApiState:

@@ -22,8 +22,8 @@ the error carries a catalogue message (:func:`error_body`)
 area_m2, geometry}`` with the offending part in WGS 84; a 422 for an outline whose repair would
 change its area (``OutlineRepairError``) has ``repair``: ``{area_m2_drawn, area_m2_repaired,
 geometry}`` with the repaired outline in WGS 84, and ``message_zh``). 401 answers carry ``WWW-Authenticate: Bearer``;
-a login refused after too many failures (429, :mod:`app.api.throttle`, whose per-process counts
-live in ``app.state.login_throttle``) carries ``Retry-After`` and has ``retry_after`` (s) and
+a login refused after too many failures (429, :mod:`app.api.throttle`, whose counts live in
+the database, shared by every worker; ``app.state.login_throttle``) carries ``Retry-After`` and has ``retry_after`` (s) and
 ``message_zh``.
 Request validation errors have the same shape (:mod:`app.api.validation`): 400
 (``InvalidParameterError``) for a path or query parameter that is malformed or out of its bounds
@@ -233,6 +233,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.api.recover import recover
     from app.api.throttle import LoginThrottle
     from app.api.tiles import TileCache
+    from app.db.data_version import DataVersionCache
     from app.db.engine import make_engine, session_factory
     from app.security import secret_key
 
@@ -247,6 +248,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         secret=secret_key(settings),
         require_login=login_required(settings),
         tiles=TileCache(),
+        versions=DataVersionCache(factory),  # ETags: read at most once a second, forgotten on a write
     )
 
     @asynccontextmanager
@@ -290,7 +292,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.api = state
-    app.state.login_throttle = LoginThrottle.from_settings(settings)  # failed logins, this process
+    app.state.login_throttle = LoginThrottle.from_settings(settings, factory)  # in the database
     app.state.trusted_proxies = TrustedProxies(settings.trusted_proxies)  # X-Forwarded-For from these
     from fastapi.exceptions import RequestValidationError
     from starlette.exceptions import HTTPException

@@ -25,7 +25,7 @@ from app.api.store import (
     parcel_properties,
 )
 from app.db.models import ClusterRow, ParcelRow, ParcelScoreRow, ZoneRow
-from app.db.rules import zone_rules
+from app.db.rules import ZoneRules, zone_rules
 from app.i18n import render, render_value
 from gis.errors import ParksiteError
 from scoring.standard_land import standard_land_sheet
@@ -44,13 +44,19 @@ def cluster_feature(session: Session, zone: ZoneRow, code: str) -> tuple[dict[st
     return feature(c.code, _geom(wkb), cluster_properties(c, park_code), zone.crs), etag(c.code, c.version)
 
 
-def standard_land(session: Session, zone: ZoneRow, row: pd.Series, lang: str) -> dict[str, Any]:
+def standard_land(
+    session: Session, zone: ZoneRow, row: pd.Series, lang: str, rules: ZoneRules | None = None
+) -> dict[str, Any]:
     """Return the 标准地 sheet of a parcel row with the zone's clusters as the database has them
-    (a cluster that admits nothing yet gets a sheet without industries, and a note saying so)."""
-    return render_value(standard_land_sheet(zone_rules(session, zone.id).config, row).to_dict(), lang)
+    (a cluster that admits nothing yet gets a sheet without industries, and a note saying so);
+    ``rules``: the zone's rules if the caller has them (else read)."""
+    rules = rules or zone_rules(session, zone.id)
+    return render_value(standard_land_sheet(rules.config, row).to_dict(), lang)
 
 
-def _sheet(session: Session, zone: ZoneRow, props: dict[str, Any], lang: str) -> dict[str, Any] | None:
+def _sheet(
+    session: Session, zone: ZoneRow, props: dict[str, Any], lang: str, rules: ZoneRules | None
+) -> dict[str, Any] | None:
     if props["status"] not in SHEET_STATUSES:
         return None
     row = pd.Series(
@@ -61,17 +67,25 @@ def _sheet(session: Session, zone: ZoneRow, props: dict[str, Any], lang: str) ->
         | {"class": props.get("class")}
     )
     try:
-        return standard_land(session, zone, row, lang)
+        return standard_land(session, zone, row, lang, rules)
     except ParksiteError as exc:  # e.g. a parcel in no cluster: say why there is no sheet
         return {"error": type(exc).__name__, "message": render(exc.user_message(), lang)}
 
 
 def parcel_feature(
-    session: Session, zone: ZoneRow, code: str, *, detail: bool = True, lang: str = "zh"
+    session: Session,
+    zone: ZoneRow,
+    code: str,
+    *,
+    detail: bool = True,
+    lang: str = "zh",
+    row: Any = None,
+    rules: ZoneRules | None = None,
 ) -> tuple[dict[str, Any], str]:
     """Return ``(Feature, ETag)`` of parcel ``code``; with ``detail`` the score breakdown,
-    reasons, measures and 标准地 sheet are included."""
-    row = find_parcel(session, zone.id, code)
+    reasons, measures and 标准地 sheet are included. ``row`` (:func:`app.api.store.find_parcel`'s)
+    and ``rules`` (the zone's): when the caller has them already (else read)."""
+    row = row if row is not None else find_parcel(session, zone.id, code)
     cfg = config_of(zone)
     props = parcel_properties(row, class_names_en(cfg))
     if detail:
@@ -95,7 +109,7 @@ def parcel_feature(
             "land_deduction": b.get("land_deduction"),
             "measures": b.get("measures") or {},
         }
-        props["standard_land"] = _sheet(session, zone, props, lang)
+        props["standard_land"] = _sheet(session, zone, props, lang, rules)
     return feature(row.parcel_id, _geom(row.wkb), jsonable(props), zone.crs), etag(row.parcel_id, row.version)
 
 

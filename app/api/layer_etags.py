@@ -2,11 +2,12 @@
 
 The parks (``/parks``), the clusters (``/clusters``) and the reference layers (``/layers/{name}``)
 change only on an import, an edit, an admission or a score run, all of which move the data
-version (:func:`app.db.data_version.data_version`). A GET of one of them gets
+version (:func:`app.db.data_version.data_version`, kept for a second per process and forgotten
+on this process's writes: ``ApiState.versions``). A GET of one of them gets
 ``ETag: "L-<hash>"`` (the data version, the path and query, the language asked for and the
 credentials sent) and ``Cache-Control: no-cache``; a request whose ``If-None-Match`` names the
-current tag is answered ``304 Not Modified`` at the cost of the version query, without reading
-or encoding the layer. When login is required, a request without credentials is never answered
+current tag is answered ``304 Not Modified`` without reading or encoding the layer (and, when
+the version was read less than a second ago, without any query and off the thread pool). When login is required, a request without credentials is never answered
 304 (the route answers it, 401)."""
 
 from __future__ import annotations
@@ -18,16 +19,10 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.etags import matches
-from app.db.data_version import data_version
 
 #: The static layers, below the API prefix: exact paths, and ``layers/`` as a prefix.
 STATIC_PATHS = ("/parks", "/clusters")
 STATIC_PREFIXES = ("/layers/",)
-
-
-def _version(state: object) -> str:
-    with state.factory() as session:  # type: ignore[attr-defined]
-        return data_version(session)
 
 
 def layer_etag(version: str, scope: Scope) -> str:
@@ -67,7 +62,8 @@ class LayerETags:
             await self.app(scope, receive, send)
             return
         state = scope["app"].state.api
-        tag = layer_etag(await run_in_threadpool(_version, state), scope)
+        versions = state.versions
+        tag = layer_etag(versions.cached() or await run_in_threadpool(versions.read), scope)
         headers = Headers(scope=scope)
         anonymous = not headers.get("authorization") and not headers.get("cookie")
         if matches(headers.get("if-none-match"), tag) and not (state.require_login and anonymous):

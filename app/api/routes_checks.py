@@ -40,11 +40,10 @@ from app.api.models import (
 )
 from app.api.scores import zone_context
 from app.api.store import served_zone
+from app.api.zone_memo import admission_state
 from app.db.models import UserRow, ZoneRow
 from app.db.records import add_project, record_check
-from app.db.rules import zone_rules
 from app.db.users import require
-from app.db.zone_state import admission_context, scored_table
 from app.i18n import render_value
 from app.scoring_io.expansion import expansion_in_db
 from gis.errors import NotFoundError, SchemaError
@@ -135,9 +134,9 @@ def check_on_site(
     ConflictError when the zone has never been scored.
     """
     zone = served_zone(session, state.settings)
-    cfg = zone_rules(session, zone.id).config
+    rules, table, ledger, notes = admission_state(state, session, zone.id)  # once per data version
+    cfg = rules.config
     project = zone_project(cfg, data)
-    table, ledger, notes = admission_context(session, zone.id, cfg)
     expansion = expansion_in_db(session, zone.id, state.settings.zone_file, cfg, project, table)
     rows = site_rows(table, ids, zone.id)
     land = site_land(session, zone, cfg, rows, project.land_mu)
@@ -235,8 +234,8 @@ def post_land(
     with the intensity formulas on the granted area when investment/output are given."""
     lang = body.lang or request_lang(request)
     zone = served_zone(session, state.settings)
-    cfg = zone_rules(session, zone.id).config
-    table = scored_table(session, zone.id)
+    rules, table, _, _ = admission_state(state, session, zone.id)  # once per data version
+    cfg = rules.config
     rows = site_rows(table, site_ids(body.parcel_id, body.parcel_ids, "check/land"), zone.id)
     land = site_land(session, zone, cfg, rows, body.land_mu)
     out = land.to_dict() | {"geometry": land_features(land, zone.crs)}
@@ -268,9 +267,9 @@ def post_recommend(
     Texts are in ``lang`` (default: ``Accept-Language``, else Chinese)."""
     lang = body.lang or request_lang(request)
     zone = served_zone(session, state.settings)
-    cfg = zone_rules(session, zone.id).config
+    rules, table, ledger, notes = admission_state(state, session, zone.id)  # once per data version
+    cfg = rules.config
     project = zone_project(cfg, body.project)
-    table, ledger, notes = admission_context(session, zone.id, cfg)
     rec = recommend(cfg, table, project, ledger=ledger, top=body.top)
     out = render_value(rec.to_dict(), lang)
     geoms = dict(zip(table["parcel_id"], table.geometry))

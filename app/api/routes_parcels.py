@@ -43,6 +43,7 @@ from app.api.store import (
     parcels_page,
     served_zone,
 )
+from app.api.zone_memo import rules_of
 from app.db.edits import EditResult, restore, update_parcel
 from app.db.geometry import RepairTolerance
 from app.db.lookups import current_version, parcel_row_id
@@ -140,7 +141,8 @@ def get_parcel(
     tag = etag(row.parcel_id, row.version)
     if matches(if_none_match, tag):
         return Response(status_code=304, headers={"ETag": tag})
-    feat, tag = parcel_feature(session, zone, parcel_id, lang=lang)
+    rules = rules_of(state, session, zone.id)  # once per data version
+    feat, tag = parcel_feature(session, zone, parcel_id, lang=lang, row=row, rules=rules)
     return JSONResponse(feat, headers={"ETag": tag}, media_type=GEOJSON)
 
 

@@ -14,7 +14,6 @@ from app.api.geojson import bbox_to_zone, parse_bbox
 from app.api.models import ErrorBody
 from app.api.store import served_zone
 from app.api.vector_tiles import build_tile, check_tile
-from app.db.data_version import data_version
 from app.db.tile_layers import VECTOR_LAYERS, parcel_count, parcels_in_box
 
 router = APIRouter(tags=["tiles"])
@@ -41,7 +40,7 @@ def vector_tiles_info(
     ``min_zoom`` (below it no parcel tiles are drawn) and, given ``bbox``, ``in_view``: the
     parcels whose bounding box meets it (spatial index only: cheap, an upper bound)."""
     zone = served_zone(session, state.settings)
-    version = data_version(session)
+    version = state.versions.get(session)
     in_view = None
     if bbox:
         area = bbox_to_zone(parse_bbox(bbox), zone.crs)
@@ -84,17 +83,18 @@ def get_vector_tile(
     """Return the tile; its ETag names the zone's data version, so an edit invalidates it. Asked
     with the current ``v`` it may be kept for good (``immutable``); otherwise it is revalidated."""
     check_tile(layer, z, x, y)
-    zone = served_zone(session, state.settings)
-    version = data_version(session)
+    # the served zone's id and the data version kept per process: a cached tile costs no query
+    zone_id = state.versions.memo(session, ("served_zone",), lambda: served_zone(session, state.settings).id)
+    version = state.versions.get(session)
     tag = f'"{layer}-{z}-{x}-{y}-{version}"'
     scope = "private" if state.require_login else "public"
     cache = f"{scope}, max-age={IMMUTABLE}, immutable" if v == version else f"{scope}, no-cache"
     headers = {"ETag": tag, "Cache-Control": cache, "Vary": "Authorization"}
     if matches(if_none_match, tag):
         return Response(status_code=304, headers=headers)
-    key = ("mvt", zone.id, version, layer, z, x, y)
+    key = ("mvt", zone_id, version, layer, z, x, y)
     data = state.tiles.get(key)
     if data is None:
-        data = build_tile(session, zone.id, layer, z, x, y)
+        data = build_tile(session, zone_id, layer, z, x, y)
         state.tiles.put(key, data)
     return Response(data, media_type=MVT, headers=headers)  # empty: no feature of the layer here

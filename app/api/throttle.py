@@ -12,79 +12,75 @@ again. A successful login clears its name's failures; the address keeps its coun
 valid account would let an address reset its count between guesses). Refused attempts are not
 counted and do not extend a lockout.
 
-Attempts in progress count too: :meth:`LoginThrottle.begin` reserves a place under the lock
-before the (slow, argon2) password check, so parallel requests cannot check more than the
-allowed number of passwords; the place becomes a failure (:meth:`~LoginThrottle.failed`) or is
-released (:meth:`~LoginThrottle.succeeded`, :meth:`~LoginThrottle.cancel`).
+Attempts in progress count too: :meth:`LoginThrottle.begin` reserves a place before the (slow,
+argon2) password check, so parallel requests cannot check more than the allowed number of
+passwords; the place becomes a failure (:meth:`~LoginThrottle.failed`) or is released
+(:meth:`~LoginThrottle.succeeded`, :meth:`~LoginThrottle.cancel`). A place whose process died
+during the check stops counting after :data:`PENDING_S` seconds.
 
-The counts live in this server process only (one instance per app, made by
-``app.api.factory.create_app`` and kept in ``app.state.login_throttle``): they are lost on a
-restart and not shared between processes. That is acceptable here because parksite runs one
-uvicorn worker per database (background jobs live in the process too, see the factory), so one
-process sees every login for its accounts; a restart gives an attacker at most one more
-allowance, and restarts are rare and visible to the operator. Were several workers ever run,
-each would allow its own ``max_failures`` — the limit would scale with the worker count, not
-disappear. The client address is the peer's, or — for a request from a proxy listed in
+The counts live in the database (table ``login_throttle``, :mod:`app.db.login_throttle`), so
+every worker process of ``parksite serve --workers N`` — and every server on the same database —
+enforces one limit: N workers do not allow N times the guesses, and a restart forgets nothing.
+Each step is one short transaction that first takes a lock per key (PostgreSQL: advisory
+locks; SQLite: ``BEGIN IMMEDIATE``), so counting and reserving are atomic across processes.
+Entries that count no more are deleted as the throttle goes (each key's on its next use, all of
+them at most once per window), so the table stays small. The login route calls the throttle
+while it holds no other connection (``app.api.auth``).
+
+The client address is the peer's, or — for a request from a proxy listed in
 ``Settings.trusted_proxies`` — the one that proxy put in ``X-Forwarded-For``
 (:mod:`app.api.proxies`; a header from anyone else is ignored, so rotating it changes nothing);
 an IPv6 client is counted by its /64 network. The per-address limit is meant to be well above
 the per-name one (``Settings`` insists it is higher): one person's typos lock their name, not
 everyone behind the same office router.
 
-Time comes from an injectable ``clock`` (seconds, monotonic; default :func:`time.monotonic`), so
-tests advance a fake clock instead of sleeping.
+Time comes from an injectable ``clock`` (seconds since the epoch; default :func:`time.time`, the
+same in every process), so tests advance a fake clock instead of sleeping.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fastapi import Request
+from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.proxies import TrustedProxies, address_key
+from app.api.tx import write_transaction
+from app.db import login_throttle as store
 from app.errors import LoginThrottledError
 from app.settings import Settings
 from gis.messages import Name, msg
 
-#: A clock: returns the current time in seconds (only differences matter).
+#: A clock: returns the current time in seconds since the epoch.
 Clock = Callable[[], float]
 
 #: Retry-After (seconds) when the limit is taken up by attempts still being checked.
 BUSY_RETRY_S = 1
+#: An attempt still "being checked" after this many seconds is dropped (its process died):
+#: a password check takes well under a second.
+PENDING_S = 60.0
 
-
-@dataclass
-class _Count:
-    """Failures (times, s) within the window, attempts in progress, and the lockout end (s)."""
-
-    failures: deque[float] = field(default_factory=deque)
-    pending: int = 0
-    locked_until: float = -math.inf
-
-    def prune(self, now: float, window_s: float) -> None:
-        while self.failures and self.failures[0] <= now - window_s:
-            self.failures.popleft()
-
-    def idle(self, now: float) -> bool:
-        return not self.failures and not self.pending and self.locked_until <= now
+USER, ADDRESS = "user", "address"
 
 
 @dataclass(frozen=True)
 class Attempt:
-    """One login attempt let through by :meth:`LoginThrottle.begin`: the keys it counts under."""
+    """One login attempt let through by :meth:`LoginThrottle.begin`: the keys it counts under
+    and the ids of the places it holds in the database."""
 
     user: str
     address: str
+    places: tuple[int, ...] = ()
 
 
 def user_key(name: str) -> str:
-    """Return the key a user name is counted under: stripped and case-folded."""
-    return name.strip().casefold()
+    """Return the key a user name is counted under: stripped and case-folded (a very long one
+    hashed, :func:`app.db.login_throttle.stored_key`)."""
+    return store.stored_key(name.strip().casefold())
 
 
 def _wait_text(seconds: int) -> tuple[str, str]:
@@ -96,7 +92,8 @@ def _wait_text(seconds: int) -> tuple[str, str]:
 
 
 class LoginThrottle:
-    """Thread-safe counts of failed logins per user name and per client address (see module doc).
+    """Counts of failed logins per user name and per client address, kept in the database of
+    ``factory`` and shared by every process using it (see module doc); safe from any thread.
 
     ``max_failures`` / ``max_failures_per_address``: failures allowed within ``window_s``
     seconds before a lockout of ``lockout_s`` seconds. ``clock`` returns seconds.
@@ -104,34 +101,43 @@ class LoginThrottle:
 
     def __init__(
         self,
+        factory: sessionmaker[Session],
         *,
         max_failures: int,
         max_failures_per_address: int,
         window_s: float,
         lockout_s: float,
-        clock: Clock = time.monotonic,
+        clock: Clock = time.time,
     ):
         if min(max_failures, max_failures_per_address) < 1 or window_s <= 0 or lockout_s <= 0:
             raise ValueError("login throttle limits must be ≥ 1 and its durations > 0")
+        self.factory = factory
         self.max_failures = max_failures
         self.max_failures_per_address = max_failures_per_address
         self.window_s = float(window_s)
         self.lockout_s = float(lockout_s)
         self.clock = clock
-        self._lock = threading.Lock()
-        self._users: dict[str, _Count] = {}
-        self._addresses: dict[str, _Count] = {}
-        self._last_sweep = clock()
+        self._last_sweep = -math.inf
 
     @classmethod
-    def from_settings(cls, settings: Settings, clock: Clock = time.monotonic) -> LoginThrottle:
-        """Return a throttle with the limits of ``settings`` (``login_*``; minutes → seconds)."""
+    def from_settings(
+        cls, settings: Settings, factory: sessionmaker[Session], clock: Clock = time.time
+    ) -> LoginThrottle:
+        """Return a throttle on ``factory``'s database with the limits of ``settings``
+        (``login_*``; minutes → seconds)."""
         return cls(
+            factory,
             max_failures=settings.login_max_failures,
             max_failures_per_address=settings.login_max_failures_per_address,
             window_s=settings.login_window_minutes * 60,
             lockout_s=settings.login_lockout_minutes * 60,
             clock=clock,
+        )
+
+    def _keys(self, attempt: Attempt) -> tuple[tuple[store.Key, int], tuple[store.Key, int]]:
+        return (
+            ((USER, attempt.user), self.max_failures),
+            ((ADDRESS, store.stored_key(attempt.address)), self.max_failures_per_address),
         )
 
     def begin(self, user_name: str, address: str) -> Attempt:
@@ -142,80 +148,72 @@ class LoginThrottle:
         let through must end with :meth:`failed`, :meth:`succeeded` or :meth:`cancel`.
         """
         attempt = Attempt(user_key(user_name), address)
-        with self._lock:
+        keys = self._keys(attempt)
+        with write_transaction(self.factory) as s:
             now = self.clock()
-            self._sweep(now)
-            user = self._users.setdefault(attempt.user, _Count())
-            addr = self._addresses.setdefault(attempt.address, _Count())
-            user_wait = self._wait(user, self.max_failures, now)
-            addr_wait = self._wait(addr, self.max_failures_per_address, now)
+            store.lock_keys(s, [k for k, _ in keys])
+            self._sweep(s, now)
+            waits = []
+            for key, limit in keys:
+                store.delete_expired(s, now, self.window_s, PENDING_S, key)
+                waits.append(self._wait(*store.key_state(s, key), limit, now))
+            user_wait, addr_wait = waits
             if user_wait or addr_wait:
                 raise self._refusal(max(user_wait, addr_wait), by_user=user_wait >= addr_wait)
-            user.pending += 1
-            addr.pending += 1
-        return attempt
+            places = tuple(store.add_entry(s, key, "pending", now) for key, _ in keys)
+        return Attempt(attempt.user, attempt.address, places)
 
     def failed(self, attempt: Attempt) -> None:
         """Count ``attempt`` as a failed login; lock out its name / address at their limit."""
-        with self._lock:
+        keys = self._keys(attempt)
+        with write_transaction(self.factory) as s:
             now = self.clock()
-            for count, limit in (
-                (self._users.setdefault(attempt.user, _Count()), self.max_failures),
-                (self._addresses.setdefault(attempt.address, _Count()), self.max_failures_per_address),
-            ):
-                count.pending = max(0, count.pending - 1)
-                count.prune(now, self.window_s)
-                count.failures.append(now)
-                if len(count.failures) >= limit:
-                    count.locked_until = now + self.lockout_s
-                    count.failures.clear()
+            store.lock_keys(s, [k for k, _ in keys])
+            store.delete_entries(s, attempt.places)
+            for key, limit in keys:
+                store.delete_expired(s, now, self.window_s, PENDING_S, key)
+                store.add_entry(s, key, "failure", now)
+                if store.count_failures(s, key, now - self.window_s) >= limit:
+                    store.delete_kind(s, key, "failure")
+                    store.delete_kind(s, key, "lockout")
+                    store.add_entry(s, key, "lockout", now + self.lockout_s)
 
     def succeeded(self, attempt: Attempt) -> None:
         """End ``attempt`` as a successful login: clear its name's failures (not the address's)."""
-        with self._lock:
-            user = self._users.setdefault(attempt.user, _Count())
-            user.failures.clear()
-            self._release(attempt)
+        (user, _), _ = self._keys(attempt)
+        with write_transaction(self.factory) as s:
+            store.lock_keys(s, [user])
+            store.delete_entries(s, attempt.places)
+            store.delete_kind(s, user, "failure")
 
     def cancel(self, attempt: Attempt) -> None:
         """End ``attempt`` without a verdict (the check itself failed): count nothing."""
-        with self._lock:
-            self._release(attempt)
+        with write_transaction(self.factory) as s:
+            store.delete_entries(s, attempt.places)
 
     def failures(self, user_name: str | None = None, address: str | None = None) -> int:
         """Return the failures now within the window for ``user_name`` or ``address`` (0 if none)."""
-        with self._lock:
-            now = self.clock()
-            table, key = (
-                (self._users, user_key(user_name))
-                if user_name is not None
-                else (self._addresses, address or "")
-            )
-            count = table.get(key)
-            if count is None:
-                return 0
-            count.prune(now, self.window_s)
-            return len(count.failures)
+        key = (
+            (USER, user_key(user_name))
+            if user_name is not None
+            else (ADDRESS, store.stored_key(address or ""))
+        )
+        with self.factory() as s:
+            return store.count_failures(s, key, self.clock() - self.window_s)
 
     def __len__(self) -> int:
-        """Return how many names and addresses are tracked (idle ones are swept away)."""
-        with self._lock:
-            return len(self._users) + len(self._addresses)
+        """Return how many names and addresses have entries stored (those that count no more
+        are deleted by the sweep, at most once per window)."""
+        with self.factory() as s:
+            return store.tracked_keys(s)
 
-    # -- under self._lock ----------------------------------------------------------------------
+    # -- inside a write transaction ------------------------------------------------------------
 
-    def _release(self, attempt: Attempt) -> None:
-        for table, key in ((self._users, attempt.user), (self._addresses, attempt.address)):
-            count = table.get(key)
-            if count is not None:
-                count.pending = max(0, count.pending - 1)
-
-    def _wait(self, count: _Count, limit: int, now: float) -> int:
-        """Return the seconds to wait before ``count`` may try again (0: it may now)."""
-        if count.locked_until > now:
-            return max(1, math.ceil(count.locked_until - now))
-        count.prune(now, self.window_s)
-        if len(count.failures) + count.pending >= limit:
+    def _wait(self, locked_until: float | None, failures: int, pending: int, limit: int, now: float) -> int:
+        """Return the seconds to wait before a key may try again (0: it may now)."""
+        if locked_until is not None and locked_until > now:
+            return max(1, math.ceil(locked_until - now))
+        if failures + pending >= limit:
             return BUSY_RETRY_S
         return 0
 
@@ -239,16 +237,13 @@ class LoginThrottle:
             "this address, an administrator can raise PARKSITE_LOGIN_MAX_FAILURES_PER_ADDRESS",
         )
 
-    def _sweep(self, now: float) -> None:
-        """Forget idle names and addresses, at most once per window (keeps memory bounded)."""
+    def _sweep(self, session: Session, now: float) -> None:
+        """Delete every key's entries that count no more, at most once per window in this
+        process (keeps the table small)."""
         if now - self._last_sweep < self.window_s:
             return
         self._last_sweep = now
-        for table in (self._users, self._addresses):
-            for key, count in list(table.items()):
-                count.prune(now, self.window_s)
-                if count.idle(now):
-                    del table[key]
+        store.delete_expired(session, now, self.window_s, PENDING_S)
 
 
 def client_address(request: Request) -> str:

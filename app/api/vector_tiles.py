@@ -7,7 +7,8 @@ on SpatiaLite the features in the tile's box are read and encoded in Python
 extent, so both backends serve the same features with the same attributes.
 
 Tiles are cached in the server (:class:`app.api.tiles.TileCache`) keyed by the zone's data
-version (:func:`app.db.data_version.data_version`: newest audit entry, newest score run),
+version (:func:`app.db.data_version.data_version`: newest audit entry, newest score run; kept
+a second per process, :class:`app.db.data_version.DataVersionCache`),
 and the browser may keep a tile asked with ``?v=<that version>`` for good: an edit changes the
 version, so the map asks for new URLs and never sees a stale tile.
 """
@@ -28,8 +29,10 @@ from app.errors import BadTileError
 from gis.messages import joined, msg
 from gis.vector_tiles import BUFFER, EXTENT, encode_tile
 
-_TO_MERCATOR = Transformer.from_crs(ZONE_SRID, 3857, always_xy=True)
-_FROM_MERCATOR = Transformer.from_crs(3857, ZONE_SRID, always_xy=True)
+#: From their PROJ pipelines: pyproj remakes a shared transformer in each thread that uses it,
+#: which from a pipeline takes under a millisecond and from CRSs about a second per thread.
+_TO_MERCATOR = Transformer.from_pipeline(Transformer.from_crs(ZONE_SRID, 3857, always_xy=True).definition)
+_FROM_MERCATOR = Transformer.from_pipeline(Transformer.from_crs(3857, ZONE_SRID, always_xy=True).definition)
 #: Python encoding holds the GIL: tiles built one at a time reach the map one after another
 #: (the first after one tile's time) instead of all together after all of them.
 _ENCODING = threading.Lock()

@@ -37,19 +37,34 @@ def sample_sources() -> ImportSources:
     return bundled()
 
 
-def default_workers() -> int:
-    """Return the number of worker processes suggested for a machine: min(4, usable CPUs).
-
-    ``parksite serve`` runs one worker unless told otherwise (``--workers``, ``PARKSITE_WORKERS``):
-    the login throttle counts failures in each process, so with N workers a name may be guessed
-    N times as often before it is locked out (app/api/throttle.py). Each worker holds its own
-    zone context (DEMs, slope, road network, built on first use) and tile cache, so more
-    workers cost memory; requests are spread over them by the kernel."""
+def cpu_workers() -> int:
+    """Return the number of worker processes a machine suits: min(4, usable CPUs)."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         cpus = os.cpu_count() or 1
     return max(1, min(4, cpus))
+
+
+def default_workers(database_url: str) -> int:
+    """Return the worker processes ``parksite serve`` runs without ``--workers`` /
+    ``PARKSITE_WORKERS``: :func:`cpu_workers` (min(4, usable CPUs)) on PostGIS, 1 on SpatiaLite.
+
+    PostGIS is the multi-user backend: every worker has its own connection pool, PostgreSQL
+    serves them all at once, and the state the workers must share — the login throttle's counts
+    (``login_throttle``), jobs, edits — is in the database. Each worker holds its own zone
+    context (DEMs, slope, road network, built on first use) and tile cache, so more workers cost
+    memory; the kernel spreads requests over them.
+
+    SpatiaLite stays at one process unless asked: the database is one file that one process at
+    a time may write (the others wait on its lock, up to the 30 s busy timeout), and its
+    write-ahead log relies on shared memory and file locks that hold only on a local file system
+    — a state directory on a network share would be corrupted by several processes. An operator
+    who knows the file is local may still ask for ``--workers N`` (the throttle's limit then
+    holds across them as on PostGIS)."""
+    from app.db.engine import backend_of
+
+    return cpu_workers() if backend_of(database_url) == "postgis" else 1
 
 
 def prepare(settings: Settings, *, out: Console = console) -> None:
@@ -145,7 +160,7 @@ def register(cli: typer.Typer) -> None:
             "--workers",
             min=1,
             max=64,
-            help=f"worker processes (default PARKSITE_WORKERS, else 1; {default_workers()} suit this machine, but the login throttle then counts per worker)",
+            help=f"worker processes (default PARKSITE_WORKERS, else {cpu_workers()} on PostGIS — min(4, CPUs) — and 1 on SpatiaLite, whose one database file is best written by one process)",
         ),
         database_url: str | None = typer.Option(
             None,
@@ -161,7 +176,11 @@ def register(cli: typer.Typer) -> None:
         updates = {k: v for k, v in (("host", host), ("port", port), ("database_url", database_url)) if v}
         if updates:
             settings = settings.model_copy(update=updates)
-        n = 1 if reload else (workers or settings.workers or 1)
+        n = (
+            1
+            if reload
+            else (workers or settings.workers or default_workers(settings.resolved_database_url()))
+        )
         prepare(settings)
         url = f"http://{settings.host}:{settings.port}/"
         console.print(

@@ -99,11 +99,22 @@ def _transformer(src: str, dst: str) -> Transformer:
     return Transformer.from_crs(service_crs(src).crs, service_crs(dst).crs, always_xy=True)
 
 
+@lru_cache(maxsize=64)
+def _pipeline(src: str, dst: str) -> Transformer:
+    """Return :func:`_transformer` rebuilt from its PROJ pipeline, for transforming coordinates
+    (not bounds: a pipeline knows no area of use). pyproj remakes a shared transformer in every
+    thread that uses it, and one made ``from_crs`` searches the PROJ database again for that
+    (about a second per new server thread, measured), one from a pipeline under a millisecond
+    (as :func:`app.api.geojson._transformer`)."""
+    chosen = _transformer(src, dst)
+    return Transformer.from_pipeline(chosen.definition) if chosen.definition else chosen
+
+
 def transform_gis(geoms: np.ndarray, src: str, dst: str) -> np.ndarray:
     """Return ``geoms`` (GIS x/y order) transformed from CRS ``src`` to ``dst`` (URIs), GIS order."""
     if src == dst:
         return geoms
-    t = _transformer(src, dst)
+    t = _pipeline(src, dst)
     return shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
 
 

@@ -67,7 +67,7 @@ from app.db.models.layout import (
 )
 from app.db.models.projects import AdmissionParcelRow, CheckResultRow, ProjectAdmissionRow, ProjectRow
 from app.db.models.runs import BatchJobRow, ParcelScoreRow, ScoreRunRow
-from app.db.models.users import AuditEntryRow, UserRow
+from app.db.models.users import AuditEntryRow, LoginThrottleRow, UserRow
 
 __all__ = [
     "CLUSTER_KINDS",
@@ -91,6 +91,7 @@ __all__ = [
     "InfrastructureFeatureRow",
     "LandContractParcelRow",
     "LandContractRow",
+    "LoginThrottleRow",
     "JSONType",
     "ParcelRow",
     "ParcelScoreRow",

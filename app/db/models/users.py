@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.models.base import ROLES, Base, JSONType, in_values, utcnow
@@ -24,6 +24,38 @@ class UserRow(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[dt.datetime | None]
+
+
+#: What a login throttle entry counts under (:class:`LoginThrottleRow`).
+THROTTLE_SCOPES = ("user", "address")
+#: What a login throttle entry is: a failed login, an attempt being checked, a lockout.
+THROTTLE_KINDS = ("failure", "pending", "lockout")
+
+
+class LoginThrottleRow(Base):
+    """One entry of the login throttle (:mod:`app.api.throttle`), shared by every server process.
+
+    ``scope`` and ``key``: a user name (stripped, case-folded) or a client address; ``kind``:
+    ``failure`` (a failed login at ``at``), ``pending`` (an attempt whose password is being
+    checked, begun at ``at``) or ``lockout`` (logins refused until ``at``). ``at`` is wall-clock
+    time in seconds since the epoch (UTC), the same on every process of the server. Entries that
+    count no more are deleted as the throttle goes (the table stays small).
+    """
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (
+        CheckConstraint(in_values("scope", THROTTLE_SCOPES), name="scope"),
+        CheckConstraint(in_values("kind", THROTTLE_KINDS), name="kind"),
+        Index("ix_login_throttle_scope_key", "scope", "key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(8), comment="user | address")
+    key: Mapped[str] = mapped_column(String(128), comment="user name (case-folded) or client address")
+    kind: Mapped[str] = mapped_column(String(8), comment="failure | pending | lockout")
+    at: Mapped[float] = mapped_column(
+        Float, index=True, comment="s since the epoch: the failure, the attempt's start, the lockout's end"
+    )
 
 
 class AuditEntryRow(Base):
