@@ -11,20 +11,31 @@ import sys
 import time
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
 
+from scoring.batch import score_zone_parcels
+from scoring.context import ZoneContext
 from scoring.distributed import ClusterStats, score_zone_parcels_distributed
-from tests.test_partitioned import (  # noqa: F401 (fixtures)
-    N_PARCELS,
-    assert_same_table,
-    one_process,
-    whole_ctx,
-    windowed_ctx,
-    zone_files,
-)
+from tests.test_partitioned import N_PARCELS, assert_same_table, build_zone_files, windowed_ctx
 
 ROOT = Path(__file__).resolve().parent.parent
 DASK = Path(sys.executable).with_name("dask")
+
+
+@pytest.fixture(scope="module")
+def zone_files(tmp_path_factory) -> dict:
+    return build_zone_files(tmp_path_factory.mktemp("scale"))
+
+
+@pytest.fixture(scope="module")
+def whole_ctx(zone_files) -> ZoneContext:
+    return ZoneContext.build(zone_files["zone"], zone_files["layers"], [zone_files["dem"]])
+
+
+@pytest.fixture(scope="module")
+def one_process(whole_ctx, zone_files) -> gpd.GeoDataFrame:
+    return score_zone_parcels(whole_ctx, zone_files["parcels"]).parcels
 
 
 def free_port() -> int:

@@ -39,10 +39,9 @@ DEM_SIZE = 1000
 N_PARCELS = 2000
 
 
-@pytest.fixture(scope="module")
-def zone_files(tmp_path_factory) -> dict:
+def build_zone_files(tmp: Path) -> dict:
+    """Write the synthetic zone's DEM into ``tmp``; return its path, layers, zone and parcels."""
     rng = np.random.default_rng(7)
-    tmp = tmp_path_factory.mktemp("scale")
     transform = Affine(CELL_M, 0, X0, 0, -CELL_M, Y0 + DEM_SIZE * CELL_M)
     dem = write_float_geotiff(
         tmp / "dem.tif", make_dem(DEM_SIZE, rng), transform, RioCRS.from_user_input(CRS)
@@ -51,6 +50,11 @@ def zone_files(tmp_path_factory) -> dict:
     zone = load_zone(ZONE_FILE)
     parcels, _ = prepare_parcels(make_parcels(N_PARCELS, DEM_SIZE, rng), zone)
     return {"dem": dem, "layers": layers, "zone": zone, "parcels": parcels}
+
+
+@pytest.fixture(scope="module")
+def zone_files(tmp_path_factory) -> dict:
+    return build_zone_files(tmp_path_factory.mktemp("scale"))
 
 
 @pytest.fixture(scope="module")
