@@ -16,6 +16,7 @@ and ``dask worker`` processes started elsewhere; see docker-compose.yml).
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Sequence
@@ -42,20 +43,26 @@ from scoring.partitioned import (
 #: ``scheduler`` value that starts a LocalCluster on this machine.
 LOCAL = "local"
 
+#: Smallest partition made to keep every worker busy (a task has a fixed cost of a few ms).
+MIN_PARTITION_SIZE = 500
+
 #: Memory limit of each LocalCluster worker (Dask pauses a worker at 80 % and restarts it at 95 %).
 DEFAULT_MEMORY_LIMIT = "2GiB"
 
 
 @dataclass
 class ClusterStats:
-    """Per partition: seconds in its worker and the worker's address; per worker: its peak
-    resident memory (MB) as last reported."""
+    """Per partition: seconds (wall and CPU) in its worker, the worker's address and the DEM
+    window's cells; per worker: its peak resident memory (MB) as last reported; the workers;
+    the seconds to start (or connect to) the cluster and send it the shared context."""
 
     partition_seconds: list[float] = field(default_factory=list)
     partition_worker: list[str] = field(default_factory=list)
     partition_cells: list[int] = field(default_factory=list)
+    partition_cpu_seconds: list[float] = field(default_factory=list)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     n_workers: int = 0
+    startup_s: float = 0.0
 
 
 def local_workers() -> int:
@@ -108,7 +115,8 @@ def score_zone_parcels_distributed(
 
     ``scheduler``: ``"local"`` for a LocalCluster of ``n_workers`` processes (default: one per
     CPU) with ``memory_limit`` each, or the address of a running scheduler. ``partition_size``
-    parcels at most per task. ``stats`` (optional) is filled with per-partition seconds and
+    parcels at most per task (fewer so that each worker gets at least two, but not under
+    ``MIN_PARTITION_SIZE``). ``stats`` (optional) is filled with per-partition seconds and
     per-worker peak memory. Raises the errors of ``score_zone_parcels``, and InputFileError
     when the scheduler cannot be reached.
     """
@@ -117,15 +125,18 @@ def score_zone_parcels_distributed(
     started = time.perf_counter()
     base = partition_base(ctx)
     parcels = checked_parcels(base, parcels)
-    parts = plan_partitions(geometry_array(parcels), base.dem_sources, partition_size)
-    total = progress_total(len(parts), sensitivity)
     stats = stats if stats is not None else ClusterStats()
-    client, cluster = _client(scheduler, n_workers, memory_limit)
     t0 = time.perf_counter()
+    client, cluster = _client(scheduler, n_workers, memory_limit)
     try:
         workers = len(client.scheduler_info(n_workers=-1)["workers"]) or 1
         stats.n_workers = workers
+        # at least two partitions per worker (so none idles), none under MIN_PARTITION_SIZE
+        size = min(partition_size, max(MIN_PARTITION_SIZE, math.ceil(len(parcels) / (2 * workers))))
+        parts = plan_partitions(geometry_array(parcels), base.dem_sources, size)
+        total = progress_total(len(parts), sensitivity)
         shared = client.scatter(base, broadcast=True, hash=False)
+        stats.startup_s = time.perf_counter() - t0
         futures = {
             client.submit(measure_partition, shared, parcels.iloc[rows], batch_size, pure=False): k
             for k, rows in enumerate(parts)
@@ -138,6 +149,7 @@ def score_zone_parcels_distributed(
             stats.partition_seconds.append(result.seconds)
             stats.partition_worker.append(worker)
             stats.partition_cells.append(result.window_cells)
+            stats.partition_cpu_seconds.append(result.cpu_seconds)
             stats.peak_rss_mb[worker] = max(stats.peak_rss_mb.get(worker, 0.0), result.peak_rss_mb)
             units += len(MEASURE_STEPS)
             if progress is not None:

@@ -81,18 +81,26 @@ def plan_partitions(
     return out
 
 
-def partition_base(ctx: ZoneContext) -> ZoneContext:
+#: Largest DEM window (cells) a partition reads by default: 50 M cells are 200 MB of float32
+#: elevations and as much slope, so a worker stays well under a 2 GB memory limit whatever the
+#: DEM's size; partitions whose window would be larger are split (:func:`plan_partitions`).
+DEFAULT_WINDOW_CELLS = 50_000_000
+
+
+def partition_base(ctx: ZoneContext, max_window_cells: int = DEFAULT_WINDOW_CELLS) -> ZoneContext:
     """Return the context partitions share: ``ctx`` without whole DEMs in memory, with windowed
     DEM sources, the exclusion zones tiled and the network destinations solved (once, here).
 
     A context built ``windowed`` keeps its sources; one whose DEMs were read whole gets sources
-    opened from its ``dem_paths`` (which must then be in the zone CRS, as read).
+    opened from its ``dem_paths`` (which must then be in the zone CRS, as read). No window may
+    exceed ``max_window_cells`` (nor the sources' own ``max_cells``).
     """
     sources = list(ctx.dem_sources)
     if not sources:
         from scoring.context import _windowed_source
 
         sources = [_windowed_source(p, ctx.crs, sys.maxsize) for p in ctx.dem_paths]
+    sources = [dataclasses.replace(s, max_cells=min(s.max_cells, max_window_cells)) for s in sources]
     ctx.exclusion_zones()
     ctx.network_targets()
     return dataclasses.replace(ctx, surfaces=[], dem_sources=sources)
@@ -103,7 +111,8 @@ class PartitionResult:
     """What measuring one partition gives back: the ``measures`` (index: positions in the
     input), their ``notes`` and ``without_dem`` positions, seconds per measuring ``steps``,
     ``seconds`` of the whole partition (window reads included), the DEM ``window_cells`` read
-    and the ``peak_rss_mb`` of the process so far (MB)."""
+    the ``peak_rss_mb`` of the process so far (MB) and the partition's ``cpu_seconds`` (CPU
+    time of the process, a fairer per-core measure than wall time on a shared machine)."""
 
     measures: pd.DataFrame
     notes: list[Note] = field(default_factory=list)
@@ -112,6 +121,7 @@ class PartitionResult:
     seconds: float = 0.0
     window_cells: int = 0
     peak_rss_mb: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 def peak_rss_mb() -> float:
@@ -126,7 +136,7 @@ def measure_partition(
     """Measure one partition of parcels (index: positions in the input) on ``base``
     (:func:`partition_base`): read each DEM's window under the partition, then measure in
     batches of at most ``batch_size``. Returns a :class:`PartitionResult`."""
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     steps: dict[str, float] = {}
     geoms = geometry_array(parcels)
     bounds = tuple(shapely.total_bounds(geoms)) if len(geoms) else None
@@ -159,6 +169,7 @@ def measure_partition(
         seconds=time.perf_counter() - t0,
         window_cells=cells,
         peak_rss_mb=peak_rss_mb(),
+        cpu_seconds=time.process_time() - cpu0,
     )
 
 
