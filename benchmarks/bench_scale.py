@@ -170,9 +170,12 @@ def main(argv: list[str] | None = None) -> dict:
         size = args.dem_size
         dem = write_dem(tmp / "dem.tif", size, rng)
         dem_s = time.perf_counter() - t
-        layers = make_layers(size, rng)
+        # the zone's layers and parcels over the parcels' square (a zone on a province's DEM; a
+        # layer must lie inside EPSG:4546's area of use, about 270 km wide, the DEM need not)
+        extent_cells = min(args.parcel_extent or size, size)
+        layers = make_layers(extent_cells, rng)
         zone = load_zone(ZONE_FILE)
-        parcels = make_parcels(args.parcels, min(args.parcel_extent or size, size), rng)
+        parcels = make_parcels(args.parcels, extent_cells, rng)
         parcels, _ = prepare_parcels(parcels, zone)
         n = len(parcels)
         build_s = time.perf_counter() - t
