@@ -25,7 +25,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import rasterio
 from affine import Affine
 from rasterio.crs import CRS
 from rasterio.windows import Window
@@ -34,11 +33,6 @@ from gis.errors import InputFileError, LimitExceededError
 from gis.messages import msg
 from gis.raster import DEFAULT_MAX_CELLS, Grid, open_geotiff, read_band, require_metric_crs
 from gis.zonal import TerrainSurface
-
-#: GDAL's block cache (bytes) while a window is read, when it is the process's first use of
-#: GDAL (a worker): GDAL's default, 5 % of the machine's RAM, would keep decompressed tiles of a
-#: large DEM beyond the window itself in memory.
-WINDOW_CACHE_BYTES: int = 64 * 1024 * 1024
 
 #: Cells of margin around the parcels' bounds (slope kernel + the steep-land cut's extra cell).
 MARGIN_CELLS: int = 3
@@ -134,9 +128,8 @@ class WindowedDem:
                     limit=f"{self.max_cells:,}",
                 ),
             )
-        with rasterio.Env(GDAL_CACHEMAX=WINDOW_CACHE_BYTES):
-            with open_geotiff(self.path, max_cells=sys.maxsize) as src:
-                values = read_band(src, 1, window=w)
-                transform = src.window_transform(w)
+        with open_geotiff(self.path, max_cells=sys.maxsize) as src:
+            values = read_band(src, 1, window=w)
+            transform = src.window_transform(w)
         grid = Grid(values=values, transform=transform, crs=self.crs, source=self.path)
         return TerrainSurface(grid, extent=self.extent)
