@@ -125,7 +125,19 @@ class PartitionResult:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, MB (Linux reports KiB, macOS bytes)."""
+    """Peak resident memory of this process since it started its program, MB.
+
+    On Linux ``VmHWM`` of /proc/self/status: ``getrusage``'s ``ru_maxrss`` would also count
+    what the process held before ``exec`` — a spawned worker's copy of its parent's memory at
+    fork time, not the worker's own. Elsewhere ``ru_maxrss`` (KiB on Linux, bytes on macOS).
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1024.0 if sys.platform != "darwin" else peak / 1024.0 / 1024.0
 
