@@ -117,6 +117,14 @@ class Settings(BaseSettings):
     vector_tiles_min_zoom: int = Field(
         14, ge=0, le=22, description="below this zoom the map shows no vector-tile parcels (zoom in)"
     )
+    dask_scheduler: str = Field(
+        "",
+        description="batch scoring jobs from the web measure their parcels on Dask distributed: "
+        "'local' (a LocalCluster of worker processes on this machine, per job) or the address of "
+        "a running scheduler, e.g. tcp://10.0.0.5:8786 (docker-compose.yml starts one with "
+        "workers; every worker must see the zone's DEM files at the same path); empty: in the "
+        "server process, as before",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int | None = Field(
@@ -151,6 +159,15 @@ class Settings(BaseSettings):
                     ) from None
             return entries
         return value
+
+    @field_validator("dask_scheduler")
+    @classmethod
+    def _dask_scheduler(cls, value: str) -> str:
+        """Empty, 'local', or a scheduler address with its protocol (tcp://, tls://)."""
+        value = value.strip()
+        if value in ("", "local") or value.startswith(("tcp://", "tls://")):
+            return value
+        raise ValueError(f"{value!r} is not 'local' or a scheduler address such as tcp://10.0.0.5:8786")
 
     @field_validator("public_reads", mode="before")
     @classmethod

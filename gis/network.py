@@ -230,36 +230,50 @@ def _from_nodes(network: RoadNetwork, snap: Snap, node_dist: np.ndarray) -> np.n
     return np.where(ok, d + snap.access_m, np.nan)
 
 
-def distance_to_road(network: RoadNetwork, snap: Snap, road_name: str) -> tuple[np.ndarray, Message | None]:
-    """Network distance (m) from snapped parcels to the road named ``road_name``.
+@dataclass(frozen=True)
+class RoadTarget:
+    """A destination road, solved once: ``node_dist`` (m) from every node to the road and
+    ``on_road`` (per edge: the edge belongs to the road)."""
 
-    Returns the distances and a note (or None). Distances are NaN with a note when no road has
-    that name (names compared case-insensitively, ignoring surrounding spaces).
-    """
+    node_dist: np.ndarray
+    on_road: np.ndarray
+
+
+@dataclass(frozen=True)
+class PointTarget:
+    """Destination points, solved once: ``node_dist`` (m) from every node to the nearest point,
+    and per snapped point its ``edge``, ``along_m`` and straight ``leg_m``; ``nearest_leg_m`` is
+    the shortest leg of all points (NaN when none joins the network)."""
+
+    node_dist: np.ndarray
+    edge: np.ndarray
+    along_m: np.ndarray
+    leg_m: np.ndarray
+    nearest_leg_m: float
+    snap: Snap
+
+
+#: A destination solved on a network: a road, points, or the note saying why it has no distances
+#: (a road name the network lacks), or None (no destination points).
+Target = RoadTarget | PointTarget | Message | None
+
+
+def road_target(network: RoadNetwork, road_name: str) -> RoadTarget | Message:
+    """Solve the road named ``road_name`` (case-insensitive, surrounding spaces ignored): one
+    Dijkstra run from all its nodes. Returns a note instead when no road has that name."""
     names = pd.Series(network.name).astype("string").str.strip().str.casefold()
     on_road = (names == road_name.strip().casefold()).fillna(False).to_numpy(dtype=bool)
     if not on_road.any():
         known = sorted({str(x) for x in network.name if x is not None})
-        return (
-            np.full(len(snap.edge), np.nan),
-            msg("note.no_road_named", road=road_name, names=known[:20]),
-        )
+        return msg("note.no_road_named", road=road_name, names=known[:20])
     sources = np.unique(np.concatenate([network.u[on_road], network.v[on_road]]))
     node_dist = dijkstra(network.graph, directed=False, indices=sources, min_only=True)
-    d = _from_nodes(network, snap, node_dist)
-    # A parcel that joins the network on the road itself is there after its access leg.
-    same = (snap.edge >= 0) & on_road[np.maximum(snap.edge, 0)]
-    d[same] = snap.access_m[same]
-    return d, None
+    return RoadTarget(node_dist=node_dist, on_road=on_road)
 
 
-def distance_to_points(network: RoadNetwork, snap: Snap, points: np.ndarray) -> tuple[np.ndarray, Snap]:
-    """Network distance (m) from snapped parcels to the nearest of ``points`` (geometries).
-
-    Each point joins the network like a parcel (nearest road point plus a straight leg); one
-    Dijkstra run from a virtual source linked to the points' edge ends gives the node distances.
-    Returns the distances and the points' own ``Snap``.
-    """
+def point_target(network: RoadNetwork, points: np.ndarray) -> PointTarget:
+    """Solve destination ``points`` (geometries): each joins the network like a parcel; one
+    Dijkstra run from a virtual source linked to the points' edge ends gives the node distances."""
     dest = snap_to_network(network, points)
     ok = dest.edge >= 0
     de, leg = dest.edge[ok], dest.access_m[ok]
@@ -274,16 +288,70 @@ def distance_to_points(network: RoadNetwork, snap: Snap, points: np.ndarray) -> 
         n + 1,
     )
     node_dist = dijkstra(graph, directed=False, indices=[n], min_only=True)[:n]
-    d = _from_nodes(network, snap, node_dist)
+    nearest = float(np.nanmin(dest.access_m)) if np.isfinite(dest.access_m).any() else float("nan")
+    return PointTarget(
+        node_dist=node_dist, edge=de, along_m=dest.along_m[ok], leg_m=leg, nearest_leg_m=nearest, snap=dest
+    )
+
+
+def network_targets(
+    network: RoadNetwork, destinations: Mapping[str, gpd.GeoDataFrame | gpd.GeoSeries | str | None]
+) -> dict[str, Target]:
+    """Solve each destination once (:func:`road_target`, :func:`point_target`; None for no
+    points), so that batches and partitions of parcels measured on the same network share the
+    shortest-path runs (:func:`measure_network` ``targets=``)."""
+    out: dict[str, Target] = {}
+    for key, dest in destinations.items():
+        if isinstance(dest, str):
+            out[key] = road_target(network, dest)
+        elif dest is None or len(dest) == 0:
+            out[key] = None
+        else:
+            out[key] = point_target(network, geometry_array(dest))
+    return out
+
+
+def road_distances(network: RoadNetwork, snap: Snap, target: RoadTarget) -> np.ndarray:
+    """Network distance (m) from snapped parcels to a solved road."""
+    d = _from_nodes(network, snap, target.node_dist)
+    # A parcel that joins the network on the road itself is there after its access leg.
+    same = (snap.edge >= 0) & target.on_road[np.maximum(snap.edge, 0)]
+    d[same] = snap.access_m[same]
+    return d
+
+
+def point_distances(network: RoadNetwork, snap: Snap, target: PointTarget) -> np.ndarray:
+    """Network distance (m) from snapped parcels to the nearest of solved destination points."""
+    d = _from_nodes(network, snap, target.node_dist)
     # Parcel and destination on the same edge: the direct way along the edge may be shorter.
     # (A loop over destination points, which are few: a county seat, a handful of gates.)
-    along = dest.along_m[ok]
-    for k in range(len(de)):
-        same = snap.edge == de[k]
+    for k in range(len(target.edge)):
+        same = snap.edge == target.edge[k]
         if same.any():
-            direct = snap.access_m[same] + np.abs(snap.along_m[same] - along[k]) + leg[k]
+            direct = snap.access_m[same] + np.abs(snap.along_m[same] - target.along_m[k]) + target.leg_m[k]
             d[same] = np.minimum(d[same], direct)
-    return d, dest
+    return d
+
+
+def distance_to_road(network: RoadNetwork, snap: Snap, road_name: str) -> tuple[np.ndarray, Message | None]:
+    """Network distance (m) from snapped parcels to the road named ``road_name``.
+
+    Returns the distances and a note (or None). Distances are NaN with a note when no road has
+    that name (names compared case-insensitively, ignoring surrounding spaces).
+    """
+    target = road_target(network, road_name)
+    if isinstance(target, Message):
+        return np.full(len(snap.edge), np.nan), target
+    return road_distances(network, snap, target), None
+
+
+def distance_to_points(network: RoadNetwork, snap: Snap, points: np.ndarray) -> tuple[np.ndarray, Snap]:
+    """Network distance (m) from snapped parcels to the nearest of ``points`` (geometries).
+
+    Returns the distances and the points' own ``Snap`` (see :func:`point_target`).
+    """
+    target = point_target(network, points)
+    return point_distances(network, snap, target), target.snap
 
 
 def standard_destinations(
@@ -314,6 +382,8 @@ def measure_network(
     parcels: gpd.GeoDataFrame | gpd.GeoSeries,
     roads: gpd.GeoDataFrame | RoadNetwork | None,
     destinations: Mapping[str, gpd.GeoDataFrame | gpd.GeoSeries | str | None],
+    *,
+    targets: Mapping[str, Target] | None = None,
 ) -> pd.DataFrame:
     """Return network distances (m) per parcel (index of ``parcels``), column ``net_dist_m_{key}``.
 
@@ -321,6 +391,8 @@ def measure_network(
     every batch of parcels). ``destinations`` maps a key (e.g. ``s224``, ``county_seat``,
     ``gate``) to a road name (str) or a layer of points. Unreachable parcels get ``inf``;
     missing roads or destinations give NaN; both add a note in ``result.attrs["notes"]``.
+    ``targets`` are the destinations already solved on ``roads`` (a network) by
+    :func:`network_targets`: given, no shortest-path run is repeated for this batch.
     Raises CRSError / MissingCRSError when CRSs differ or are not projected in metres.
     """
     layers: dict[str, gpd.GeoDataFrame | gpd.GeoSeries | None] = {
@@ -348,20 +420,23 @@ def measure_network(
     network = roads if isinstance(roads, RoadNetwork) else build_network(roads)
     geoms = geometry_array(parcels)
     snap = snap_to_network(network, geoms)
-    for key, dest in destinations.items():
+    if targets is None:
+        targets = network_targets(network, destinations)
+    for key in destinations:
         col = columns[key]
-        if isinstance(dest, str):
-            d, note = distance_to_road(network, snap, dest)
-            if note:
-                notes.append(msg("note.column_nan", column=col, note=note))
-        elif dest is None or len(dest) == 0:
+        target = targets[key]
+        if isinstance(target, Message):
+            d = np.full(len(geoms), np.nan)
+            notes.append(msg("note.column_nan", column=col, note=target))
+        elif target is None:
             d = np.full(len(geoms), np.nan)
             notes.append(msg("note.no_destination", column=col))
+        elif isinstance(target, RoadTarget):
+            d = road_distances(network, snap, target)
         else:
-            d, dest_snap = distance_to_points(network, snap, geometry_array(dest))
-            legs = dest_snap.access_m
-            if np.nanmin(legs) > 100.0:
-                notes.append(msg("note.destination_far", column=col, distance=f"{np.nanmin(legs):,.0f}"))
+            d = point_distances(network, snap, target)
+            if target.nearest_leg_m > 100.0:
+                notes.append(msg("note.destination_far", column=col, distance=f"{target.nearest_leg_m:,.0f}"))
         unreachable = int(np.isinf(d).sum())
         if unreachable:
             notes.append(msg("note.unreachable", column=col, n=unreachable))

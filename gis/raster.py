@@ -29,6 +29,7 @@ from rasterio.enums import MaskFlags, Resampling
 from rasterio.errors import CRSError as RasterioCRSError
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.warp import calculate_default_transform, reproject
+from rasterio.windows import Window
 
 from gis.errors import CRSError, InputFileError, LimitExceededError, MissingCRSError
 from gis.messages import msg
@@ -246,7 +247,8 @@ def _crs_name(crs: CRS) -> str:
     return f"EPSG:{epsg}" if epsg else repr(crs.to_string()[:60])
 
 
-def _read_band(src: rasterio.DatasetReader, band: int) -> np.ndarray:
+def read_band(src: rasterio.DatasetReader, band: int, window: Window | None = None) -> np.ndarray:
+    """Band ``band`` (or its ``window``) as float32 with NaN where there is no data."""
     if not 1 <= band <= src.count:
         raise InputFileError(
             f"band {band} does not exist ({src.count} band(s))",
@@ -260,7 +262,7 @@ def _read_band(src: rasterio.DatasetReader, band: int) -> np.ndarray:
             where=src.name,
             msg=msg("error.raster.band_type", band=band, dtype=str(dtype)),
         )
-    raw = src.read(band)
+    raw = src.read(band, window=window)
     out = raw.astype(np.float32, copy=False)  # the same array when the DEM is float32
     flags = src.mask_flag_enums[band - 1]
     if MaskFlags.all_valid in flags:
@@ -272,7 +274,7 @@ def _read_band(src: rasterio.DatasetReader, band: int) -> np.ndarray:
             return out
         invalid = raw == nodata
     else:  # an internal mask band or alpha: ask GDAL
-        invalid = src.read_masks(band) == 0
+        invalid = src.read_masks(band, window=window) == 0
     out[invalid] = np.nan
     return out
 
@@ -295,7 +297,7 @@ def read_grid(path: str | Path, *, band: int = 1, max_cells: int = DEFAULT_MAX_C
     units: use :func:`read_dem` for elevations.
     """
     with open_geotiff(path, max_cells=max_cells) as src:
-        values = _read_band(src, band)
+        values = read_band(src, band)
         values, t = _north_up(values, src.transform)
         return Grid(values=values, transform=t, crs=src.crs, source=str(path))
 

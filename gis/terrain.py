@@ -121,7 +121,7 @@ def measure_terrain_on_surfaces(
             part, surface, limits, planned_limit_pct, natural_limit_pct=natural_limit_pct
         )
 
-    values = run_on_dems(geoms, [s.dem.bounds for s in surfaces], surfaces.__getitem__, batch, columns)
+    values = run_on_dems(geoms, [s.extent for s in surfaces], surfaces.__getitem__, batch, columns)
     return without_dem_frame(values, index, columns, warn=False)
 
 

@@ -80,10 +80,17 @@ def check_limits(limits_pct: Iterable[float]) -> list[float]:
 
 
 class TerrainSurface:
-    """A DEM grid and, computed on first use, its slope in degrees on the same grid."""
+    """A DEM grid and, computed on first use, its slope in degrees on the same grid.
 
-    def __init__(self, dem: Grid):
+    ``extent`` is (left, bottom, right, top) of the whole DEM file the grid comes from: the
+    grid's own bounds, unless the grid is a window of a larger DEM
+    (:func:`gis.dem_window.WindowedDem.read`). Parcels are assigned to DEMs by their overlap
+    with ``extent``, so a window measures the same parcels the whole DEM would.
+    """
+
+    def __init__(self, dem: Grid, extent: tuple[float, float, float, float] | None = None):
         self.dem = dem
+        self.extent: tuple[float, float, float, float] = dem.bounds if extent is None else extent
 
     @cached_property
     def slope_deg(self) -> Grid:

@@ -15,7 +15,6 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -137,6 +136,36 @@ def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods()
 
 
+def checked_parcels(ctx: ZoneContext, parcels: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return ``parcels`` indexed 0 … n − 1 after checking their ids, CRS and DEM overlap.
+
+    Raises SchemaError for missing/repeated ids, MissingCRSError/CRSError for a CRS other than
+    the zone's and NoOverlapError when no parcel overlaps a DEM of ``ctx``.
+    """
+    if ID_COLUMN not in parcels.columns:
+        raise SchemaError(
+            f"the parcels lack the id column {ID_COLUMN!r}",
+            where="parcels",
+            hint="read them with read_parcels, which makes the ids",
+            msg=msg("error.pipeline.no_ids", column=ID_COLUMN),
+        )
+    ids = parcels[ID_COLUMN]
+    if ids.isna().any() or ids.duplicated().any():
+        dup = list(dict.fromkeys(ids[ids.duplicated()].tolist()))[:5]
+        raise SchemaError(
+            f"parcel ids must be unique and non-empty (repeated: {dup})",
+            where=f"parcels.{ID_COLUMN}",
+            hint="give each parcel its own id",
+            msg=msg("error.pipeline.repeated_ids", repeated=[str(d) for d in dup]),
+        )
+    check_crs(ctx, parcels)
+    parcels = parcels.reset_index(drop=True)
+    geoms = geometry_array(parcels)
+    if len(parcels) and not (dem_overlap(ctx, geoms) > 0).any():
+        raise no_overlap_error(geoms, ctx.dem_extents(), ctx.crs)
+    return parcels
+
+
 def score_zone_parcels(
     ctx: ZoneContext,
     parcels: gpd.GeoDataFrame,
@@ -172,28 +201,8 @@ def score_zone_parcels(
     ``progress(step, done, total)`` is called as batches and steps finish.
     """
     started = time.perf_counter()
-    if ID_COLUMN not in parcels.columns:
-        raise SchemaError(
-            f"the parcels lack the id column {ID_COLUMN!r}",
-            where="parcels",
-            hint="read them with read_parcels, which makes the ids",
-            msg=msg("error.pipeline.no_ids", column=ID_COLUMN),
-        )
-    ids = parcels[ID_COLUMN]
-    if ids.isna().any() or ids.duplicated().any():
-        dup = list(dict.fromkeys(ids[ids.duplicated()].tolist()))[:5]
-        raise SchemaError(
-            f"parcel ids must be unique and non-empty (repeated: {dup})",
-            where=f"parcels.{ID_COLUMN}",
-            hint="give each parcel its own id",
-            msg=msg("error.pipeline.repeated_ids", repeated=[str(d) for d in dup]),
-        )
-    check_crs(ctx, parcels)
-    parcels = parcels.reset_index(drop=True)
-    geoms = geometry_array(parcels)
+    parcels = checked_parcels(ctx, parcels)
     n = len(parcels)
-    if n and not (dem_overlap(ctx, geoms) > 0).any():
-        raise no_overlap_error(geoms, [(Path(s.source).name, s.dem.bounds) for s in ctx.surfaces], ctx.crs)
 
     batch_size = max(1, int(batch_size))
     workers = max(1, int(workers))
@@ -258,6 +267,51 @@ def score_zone_parcels(
             parts.append(m)
         steps["measure"] = time.perf_counter() - t0
     measures = pd.concat(parts) if len(parts) > 1 else parts[0]
+    return finish_run(
+        ctx,
+        parcels,
+        measures,
+        without_dem=without_dem,
+        steps=steps,
+        notes=run_notes,
+        units=units,
+        total=total,
+        started=started,
+        workers=workers,
+        sensitivity=sensitivity,
+        n_draws=n_draws,
+        seed=seed,
+        progress=progress,
+    )
+
+
+def finish_run(
+    ctx: ZoneContext,
+    parcels: gpd.GeoDataFrame,
+    measures: pd.DataFrame,
+    *,
+    without_dem: list[Any],
+    steps: dict[str, float],
+    notes: list[Note],
+    units: int,
+    total: int,
+    started: float,
+    workers: int,
+    sensitivity: bool = False,
+    n_draws: int = 1000,
+    seed: int | None = 0,
+    progress: ProgressFn | None = None,
+) -> ScoreRun:
+    """Score the ``measures`` of ``parcels`` (checked, index 0 … n − 1, measures in the same
+    order) and return the :class:`ScoreRun` of :func:`score_zone_parcels`.
+
+    ``without_dem`` are the positions of parcels no DEM covers, ``steps`` the seconds so far,
+    ``notes`` the run's notes, ``units``/``total`` the progress so far, ``started`` the run's
+    ``perf_counter`` start and ``workers`` the processes the parcels were measured in.
+    """
+    run_notes = notes
+    ids = parcels[ID_COLUMN]
+    n = len(parcels)
     if without_dem:
         shown = [str(ids.iloc[i]) for i in without_dem[:10]]
         more = msg("note.and_more", n=len(without_dem) - 10) if len(without_dem) > 10 else ""

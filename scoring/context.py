@@ -19,11 +19,12 @@ import geopandas as gpd
 from pyproj import CRS
 
 from gis.crs import crs_label, parse_crs
-from gis.errors import InputFileError
+from gis.dem_window import WindowedDem
+from gis.errors import CRSError, InputFileError
 from gis.exclusion import ExclusionZones, exclusion_zones
 from gis.layers import LayerReport, prepare_layer
 from gis.messages import Message, msg
-from gis.network import RoadNetwork, build_network
+from gis.network import RoadNetwork, Target, build_network, network_targets
 from gis.raster import DEFAULT_MAX_CELLS, open_geotiff, read_dem
 from gis.repair import GeometryKind
 from gis.zonal import TerrainSurface
@@ -69,7 +70,11 @@ class ZoneContext:
     ``exclusion`` the river control zones and park union, tiled once
     (:func:`gis.exclusion.exclusion_zones`; built on first use when None); the slope limits in
     percent come from the zone's ``scoring`` section. ``notes`` say what was missing,
-    reprojected or repaired while loading.
+    reprojected or repaired while loading. ``dem_sources`` are the DEM files read by windows
+    (:class:`gis.dem_window.WindowedDem`) when the context was built ``windowed``: then
+    ``surfaces`` stays empty and a partitioned run (:mod:`scoring.partitioned`) reads each
+    partition's window. ``targets`` are the network destinations solved once
+    (:meth:`network_targets`).
 
     The context holds no open files or locks: it can be pickled or inherited by forked worker
     processes that measure partitions of the parcels.
@@ -85,6 +90,8 @@ class ZoneContext:
     dem_paths: list[Path] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
     exclusion: ExclusionZones | None = None
+    dem_sources: list[WindowedDem] = field(default_factory=list)
+    targets: dict[str, Target] | None = None
 
     @property
     def slope_limits_pct(self) -> list[float]:
@@ -114,6 +121,7 @@ class ZoneContext:
         notes: Sequence[Note] = (),
         max_cells: int = DEFAULT_MAX_CELLS,
         check_layers: bool = True,
+        windowed: bool = False,
     ) -> ZoneContext:
         """Return the context for ``zone`` from layers in memory and DEM files.
 
@@ -122,7 +130,8 @@ class ZoneContext:
         ``check_layers`` is False, for layers that :func:`gis.layers.read_layer` already
         prepared; a missing or empty layer is noted and its measures will be NaN. DEMs are read
         into the zone CRS (reprojected when needed) and their slope computed once; no DEM at all
-        is an error.
+        is an error. With ``windowed`` no DEM is read: only their headers are checked (any size;
+        they must be in the zone CRS) and ``max_cells`` bounds each window read later.
         """
         crs = parse_crs(zone.zone.crs, where="zone.crs")
         notes = list(notes)
@@ -152,7 +161,11 @@ class ZoneContext:
             )
         paths = [Path(p) for p in dem_paths]
         surfaces = []
+        sources = []
         for p in paths:
+            if windowed:
+                sources.append(_windowed_source(p, crs, max_cells))
+                continue
             surface, note = _load_surface(p, crs, max_cells)
             surfaces.append(surface)
             notes += [note] if note else []
@@ -179,6 +192,7 @@ class ZoneContext:
             dem_paths=paths,
             notes=dedupe_notes(notes),
             exclusion=exclusion,
+            dem_sources=sources,
         )
 
     def exclusion_zones(self) -> ExclusionZones:
@@ -186,6 +200,35 @@ class ZoneContext:
         if self.exclusion is None:
             self.exclusion = exclusion_zones(self.layers.get("rivers"), self.layers.get("parks"))
         return self.exclusion
+
+    def network_targets(self) -> dict[str, Target] | None:
+        """The zone's network destinations solved once (:func:`gis.network.network_targets`;
+        solved now if the context has none), or None without a road network."""
+        if self.network is None:
+            return None
+        if self.targets is None:
+            self.targets = network_targets(self.network, self.destinations)
+        return self.targets
+
+    def dem_extents(self) -> list[tuple[str, tuple[float, float, float, float]]]:
+        """(file name, whole extent) of each DEM: of the surfaces in memory, else of the windowed sources."""
+        if self.surfaces:
+            return [(Path(s.source).name, s.extent) for s in self.surfaces]
+        return [(Path(s.path).name, s.extent) for s in self.dem_sources]
+
+
+def _windowed_source(path: Path, crs: CRS, max_cells: int) -> WindowedDem:
+    """Open the DEM at ``path`` for windowed reading; CRSError unless it is in the zone CRS."""
+    source = WindowedDem.open(path, max_cells=max_cells)
+    src_crs = CRS.from_user_input(source.crs.to_wkt())
+    if src_crs != crs:
+        raise CRSError(
+            f"the DEM is in {crs_label(src_crs)}, the zone in {crs_label(crs)}; windows are read as stored",
+            where=str(path),
+            hint=f"reproject it to {crs_label(crs)} first (parksite slope … --to-crs, or gdalwarp)",
+            msg=msg("error.raster.window_crs", crs=crs_label(src_crs), zone_crs=crs_label(crs)),
+        )
+    return source
 
 
 def _load_surface(path: Path, crs: CRS, max_cells: int) -> tuple[TerrainSurface, Note | None]:

@@ -54,7 +54,7 @@ def no_overlap_error(
 
 def dem_overlap(ctx: ZoneContext, geoms: np.ndarray) -> np.ndarray:
     """Return the area (m²) of each parcel inside each DEM's extent, shape (parcels, DEMs)."""
-    return dem_overlap_areas(geoms, [s.dem.bounds for s in ctx.surfaces])
+    return dem_overlap_areas(geoms, [extent for _, extent in ctx.dem_extents()])
 
 
 def check_crs(ctx: ZoneContext, parcels: gpd.GeoDataFrame | gpd.GeoSeries) -> None:
@@ -126,7 +126,7 @@ def measure_batch(
     parts.append(access)
     t = done("access", t)
 
-    network = measure_network(parcels, ctx.network, ctx.destinations)
+    network = measure_network(parcels, ctx.network, ctx.destinations, targets=ctx.network_targets())
     notes += network.attrs.get("notes", [])
     parts.append(network)
     t = done("network", t)

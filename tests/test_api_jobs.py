@@ -360,3 +360,40 @@ def test_analysts_run_batch_jobs_viewers_do_not_and_score_runs_need_a_manager(cl
     assert r.status_code == 202, r.text
     assert wait_done(client, r.json()["job_id"], role="analyst")["status"] == "done"
     assert client.post("/api/v1/score-runs", headers=auth(client, "analyst")).status_code == 403
+
+
+def test_a_batch_job_on_a_dask_local_cluster_gives_the_in_process_result(fresh_db, tmp_path):
+    """With the ``dask_scheduler`` setting a batch job measures on Dask distributed (here a
+    LocalCluster of two worker processes); the result table is the in-process job's."""
+    tables = {}
+    for name, settings in (("in-process", {}), ("dask", {"dask_scheduler": "local"})):
+        with make_client(fresh_db, tmp_path / name, **settings) as c:
+            job_id = upload(c, "地块.geojson", geojson_bytes(frame())).json()["job_id"]
+            status = wait_done(c, job_id, timeout=240.0)
+            assert status["status"] == "done", status
+            gpkg = c.get(status["results"]["gpkg"], headers=auth(c, "manager"))
+            path = tmp_path / f"{name}.gpkg"
+            path.write_bytes(gpkg.content)
+            tables[name] = pyogrio.read_dataframe(path)
+            if name == "dask":
+                from scoring.distributed import local_workers
+
+                assert status["counts"]["workers"] == local_workers()
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(tables["dask"].drop(columns="geometry")),
+        pd.DataFrame(tables["in-process"].drop(columns="geometry")),
+        check_exact=False,
+        rtol=1e-9,
+    )
+    assert list(tables["dask"]["parcel_id"]) == ["U-1", "U-2", "U-3"]
+
+
+def test_the_dask_scheduler_setting_is_checked():
+    from pydantic import ValidationError
+
+    from app.settings import Settings
+
+    assert Settings(dask_scheduler=" tcp://10.0.0.5:8786 ").dask_scheduler == "tcp://10.0.0.5:8786"
+    assert Settings(dask_scheduler="local").dask_scheduler == "local"
+    with pytest.raises(ValidationError, match="scheduler address"):
+        Settings(dask_scheduler="10.0.0.5:8786")

@@ -29,9 +29,12 @@ from shapely import LineString, Point, Polygon
 from app.i18n import render
 from gis.errors import CRSError
 from gis.network import (
+    PointTarget,
+    RoadTarget,
     build_network,
     distance_to_road,
     measure_network,
+    network_targets,
     snap_to_network,
     standard_destinations,
 )
@@ -228,3 +231,23 @@ def test_prebuilt_network_gives_the_same_answer_in_batches(roads, parcels):
         ]
     )
     pd.testing.assert_frame_equal(whole, parts)
+
+
+def test_destinations_solved_once_serve_every_batch(roads, parcels):
+    """network_targets solves each destination once (one Dijkstra run); batches measured with
+    those targets get exactly the distances they get when each batch solves them itself."""
+    net = build_network(roads)
+    dest = {"s224": "S224", "gate": gpd.GeoDataFrame(geometry=[Point(at(0, 0))], crs=CRS), "none": None}
+    targets = network_targets(net, dest)
+    assert isinstance(targets["s224"], RoadTarget) and isinstance(targets["gate"], PointTarget)
+    assert targets["none"] is None and targets["s224"].node_dist.shape == (net.n_nodes,)
+    whole = measure_network(parcels, net, dest)
+    shared = pd.concat(
+        [
+            measure_network(parcels.iloc[:2], net, dest, targets=targets),
+            measure_network(parcels.iloc[2:], net, dest, targets=targets),
+        ]
+    )
+    pd.testing.assert_frame_equal(whole, shared)
+    missing = network_targets(net, {"x": "no such road"})["x"]
+    assert render(missing, "en").startswith("no road named 'no such road' in the road layer")

@@ -266,3 +266,41 @@ def test_unknown_output_format_is_refused_before_any_work(cli, zone, tmp_path, n
 def test_output_folder_must_exist(cli, zone, tmp_path):
     res = run(cli, zone.parent / "layers.gpkg", "--zone", zone, "--out", tmp_path / "no" / "out.gpkg")
     assert res.exit_code == 2 and "the output folder does not exist" in res.stderr
+
+
+def test_scheduler_local_scores_on_a_dask_local_cluster_with_the_same_result(cli, zone, tmp_path):
+    """``--scheduler local``: the parcels are measured by partitions on a Dask LocalCluster
+    (``--workers 2`` worker processes), their DEM read by windows; the table is the one-process one."""
+    one, dask = tmp_path / "one.gpkg", tmp_path / "dask.gpkg"
+    res = run(cli, zone.parent / "layers.gpkg", "--zone", zone, "--out", one)
+    assert res.exit_code == 0, res.output
+    res = run(
+        cli,
+        zone.parent / "layers.gpkg",
+        "--zone",
+        zone,
+        "--out",
+        dask,
+        "--scheduler",
+        "local",
+        "--workers",
+        2,
+    )
+    assert res.exit_code == 0, res.output
+    a, b = gpd.read_file(one), gpd.read_file(dask)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(b.drop(columns="geometry")),
+        pd.DataFrame(a.drop(columns="geometry")),
+        check_exact=False,
+        rtol=1e-9,
+    )
+    assert "excluded by constraint: steep 2, river 1, outside 1" in res.stdout
+
+
+def test_an_unreachable_scheduler_is_a_one_line_error(cli, zone, tmp_path):
+    out = tmp_path / "x.gpkg"
+    res = run(
+        cli, zone.parent / "layers.gpkg", "--zone", zone, "--out", out, "--scheduler", "tcp://127.0.0.1:9"
+    )
+    assert res.exit_code != 0 and "Dask scheduler" in res.output and "tcp://127.0.0.1:9" in res.output
+    assert not out.exists()

@@ -187,10 +187,14 @@ def score_file_work(
     notes: list[Message | str],
     out_dir: Path,
     lang: str = "zh",
+    scheduler: str | None = None,
 ) -> Callable[[JobContext], dict[str, Any]]:
     """Return the work of a batch scoring job: score ``parcels`` (read and checked at upload) in
     the stored zone and write the result files into ``out_dir``: the scored table in each of
-    ``TABLE_FORMATS`` and the interactive map (``result.html``, in ``lang``, the uploader's)."""
+    ``TABLE_FORMATS`` and the interactive map (``result.html``, in ``lang``, the uploader's).
+    With ``scheduler`` (the ``dask_scheduler`` setting: ``local`` or a scheduler address) the
+    parcels are measured by spatial partitions on Dask distributed
+    (:func:`scoring.distributed.score_zone_parcels_distributed`), with the same result."""
 
     def work(ctx: JobContext) -> dict[str, Any]:
         from app.api.scores import zone_context
@@ -201,7 +205,14 @@ def score_file_work(
         with factory() as session:
             zctx = zone_context(session, zone_id)
         ctx.progress(msg("job.measuring"), 0, 1)
-        run = score_zone_parcels(zctx, parcels, progress=ctx.progress, notes=notes)
+        if scheduler:
+            from scoring.distributed import score_zone_parcels_distributed
+
+            run = score_zone_parcels_distributed(
+                zctx, parcels, scheduler=scheduler, progress=ctx.progress, notes=notes
+            )
+        else:
+            run = score_zone_parcels(zctx, parcels, progress=ctx.progress, notes=notes)
         ctx.progress(msg("job.writing"), 1, 1)
         tmp = out_dir / "partial"
         tmp.mkdir(parents=True, exist_ok=True)

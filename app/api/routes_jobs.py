@@ -205,7 +205,13 @@ def post_job(
     state.jobs.submit(
         job_id,
         score_file_work(
-            state.factory, zone.id, parcels, [replace_text(n, str(saved), shown) for n in notes], folder, lang
+            state.factory,
+            zone.id,
+            parcels,
+            [replace_text(n, str(saved), shown) for n in notes],
+            folder,
+            lang,
+            scheduler=state.settings.dask_scheduler or None,
         ),
     )
     return JSONResponse(

@@ -127,7 +127,12 @@ def _rerun_score_file(session: Any, state: Any, user: UserRow, old: BatchJobRow)
     state.jobs.submit(
         job_id,
         score_file_work(
-            state.factory, zone.id, parcels, [replace_text(n, str(saved), shown) for n in notes], folder
+            state.factory,
+            zone.id,
+            parcels,
+            [replace_text(n, str(saved), shown) for n in notes],
+            folder,
+            scheduler=state.settings.dask_scheduler or None,
         ),
     )
     return job_id

@@ -5,6 +5,7 @@
     parksite score PARCELS [--zone ZONE.yaml] [--layer NAME] [--id-field FIELD]
                    [--layers GPKG] [--dem DEM.tif …] --out OUT.gpkg|OUT.geojson|OUT.csv
                    [--sensitivity [--draws N] [--seed S]] [--batch-size N] [--map RESULT.html]
+                   [--workers N] [--scheduler local|tcp://HOST:8786]
 
 PARCELS is a GeoPackage, GeoJSON, Shapefile (plain or zipped, its text in UTF-8 or GBK:
 declared, detected or ``--encoding``) or DXF drawing (closed polylines, ids from the labels
@@ -21,6 +22,9 @@ rank stability columns ``oat_*`` and ``mc_*``. ``--map`` also writes one self-co
 interactive map (folium; no internet needed to open it): parcels by class, popups with the
 score and breakdown, a legend, the hillshade (:mod:`app.exports.result_map`). The output is written under a temporary name
 and renamed into place only on success, so a failed run leaves no file (or the old one).
+``--scheduler`` measures the parcels by spatial partitions on Dask distributed — ``local`` (a
+LocalCluster on this machine) or a running scheduler's address — each partition reading only
+its DEM window (:mod:`scoring.distributed`); the result is the same table.
 """
 
 from __future__ import annotations
@@ -128,6 +132,12 @@ def register(cli: typer.Typer) -> None:
         workers: int = typer.Option(
             1, "--workers", min=1, help="processes measuring parcel batches in parallel"
         ),
+        scheduler: str = typer.Option(
+            None,
+            "--scheduler",
+            help="measure by spatial partitions on Dask: 'local' (a LocalCluster here; --workers "
+            "sizes it) or a scheduler address tcp://HOST:8786; DEMs are read by windows",
+        ),
         crs: str = typer.Option(
             None, "--crs", help="CRS of PARCELS when the file declares none, e.g. EPSG:4525 (DXF)"
         ),
@@ -208,6 +218,7 @@ def register(cli: typer.Typer) -> None:
                     mapping=mapping,
                     dem_resolution=dem_resolution,
                     context_out=contexts,
+                    scheduler=scheduler,
                 )
                 bar.update(task, description=text("cli.score.writing", lang, name=out.name))
                 t0 = time.perf_counter()

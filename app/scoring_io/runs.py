@@ -47,6 +47,7 @@ def score_file(
     mapping: str | Path | None = None,
     dem_resolution: float | None = None,
     context_out: list[ZoneContext] | None = None,
+    scheduler: str | None = None,
 ) -> ScoreRun:
     """Read parcels from a file and score them in the zone of ``zone_file`` (layers and DEMs of
     the zone file unless ``layers_path`` / ``dem_paths`` are given). ``crs``, ``encoding``,
@@ -54,7 +55,12 @@ def score_file(
     zone CRS (tiles in EPSG:4326) are mosaicked over the parcels and reprojected at
     ``dem_resolution`` metres. The summary's seconds and steps include reading the parcels and
     loading the zone context. The context measured in is appended to ``context_out`` when given
-    (e.g. for its DEMs, to draw a hillshade)."""
+    (e.g. for its DEMs, to draw a hillshade).
+
+    With ``scheduler`` (``"local"`` or a Dask scheduler address) the parcels are measured by
+    spatial partitions on Dask distributed, each on its DEM windows
+    (:func:`scoring.distributed.score_zone_parcels_distributed`; the DEMs must be in the zone
+    CRS and are never read whole; ``workers`` > 1 sizes a LocalCluster). The table is the same."""
     started = time.perf_counter()
     zone = load_zone(zone_file)
     parcels, notes = read_parcels(
@@ -85,10 +91,29 @@ def score_file(
         zone=zone,
         dem_resolution=dem_resolution,
         dem_clip=tuple(float(v) for v in parcels.total_bounds),  # type: ignore[arg-type]
+        windowed=bool(scheduler),
     )
     context_s = time.perf_counter() - t0
     if context_out is not None:
         context_out.append(ctx)
+    if scheduler:
+        from scoring.distributed import score_zone_parcels_distributed
+
+        run = score_zone_parcels_distributed(
+            ctx,
+            parcels,
+            scheduler=scheduler,
+            n_workers=workers if workers > 1 else None,
+            batch_size=batch_size,
+            sensitivity=sensitivity,
+            n_draws=n_draws,
+            seed=seed,
+            progress=progress,
+            notes=notes + ctx.notes,
+        )
+        run.summary.steps = {"context": context_s, **run.summary.steps}
+        run.summary.seconds = time.perf_counter() - started
+        return run
     run = score_zone_parcels(
         ctx,
         parcels,

@@ -108,12 +108,14 @@ def load_zone_context(
     max_cells: int = DEFAULT_MAX_CELLS,
     dem_resolution: float | None = None,
     dem_clip: tuple[float, float, float, float] | None = None,
+    windowed: bool = False,
 ) -> ZoneContext:
     """Load a zone file's context: its layers (``data.layers``, or ``layers_path``) and DEMs
     (``data.dems``, or ``dem_paths``). DEMs outside the zone CRS (public tiles in EPSG:4326)
     are mosaicked and reprojected at ``dem_resolution`` metres over ``dem_clip`` (zone CRS
-    bounds) first (:func:`app.sources.dems.prepared_dem_paths`). See :meth:`ZoneContext.build`
-    for what is checked."""
+    bounds) first (:func:`app.sources.dems.prepared_dem_paths`). With ``windowed`` no DEM is
+    read (they must be in the zone CRS): partitions read their windows later
+    (:mod:`scoring.partitioned`). See :meth:`ZoneContext.build` for what is checked."""
     zone_file = Path(zone_file)
     zone = zone if zone is not None else load_zone(zone_file)
     gpkg = Path(layers_path) if layers_path is not None else zone_layers_path(zone_file, zone)
@@ -129,6 +131,17 @@ def load_zone_context(
         dems, parse_crs(zone.zone.crs, where="zone.crs")
     )  # a bad DEM fails before the layers are read
     layers, notes = read_zone_layers(gpkg, zone)
+    if windowed:
+        return ZoneContext.build(
+            zone,
+            layers,
+            dems,
+            zone_file=zone_file,
+            notes=notes,
+            max_cells=max_cells,
+            check_layers=False,
+            windowed=True,
+        )
     with prepared_dem_paths(dems, zone.zone.crs, resolution=dem_resolution, clip=dem_clip) as (
         ready,
         dem_notes,

@@ -1,0 +1,192 @@
+"""Scoring partitions on a Dask distributed cluster: a LocalCluster, or a running scheduler.
+
+:func:`score_zone_parcels_distributed` plans the partitions (:mod:`scoring.partitioned`),
+sends the shared context — layers, road network, solved destinations, exclusion zones and the
+DEM file headers, never whole DEMs — to every worker once (``Client.scatter(broadcast=True)``),
+submits one task per partition and, as tasks complete, calls the same ``progress`` callback
+as the one-process run. Every worker reads its partitions' DEM windows from the DEM paths
+itself, so on several machines the DEMs must lie at the same path on each (a shared volume).
+The measures come back in input order and are scored here: the table is the one of
+:func:`scoring.batch.score_zone_parcels`.
+
+``scheduler`` is ``"local"`` (start a ``LocalCluster`` of worker processes on this machine,
+closed afterwards) or a scheduler address such as ``tcp://10.0.0.5:8786`` (``dask scheduler``
+and ``dask worker`` processes started elsewhere; see docker-compose.yml).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+
+from gis.errors import InputFileError
+from gis.layers import geometry_array
+from gis.messages import msg
+from scoring.batch import DEFAULT_BATCH_SIZE, ProgressFn, ScoreRun, checked_parcels, finish_run
+from scoring.context import Note, ZoneContext
+from scoring.measure import MEASURE_STEPS
+from scoring.partitioned import (
+    DEFAULT_PARTITION_SIZE,
+    PartitionResult,
+    assemble_measures,
+    measure_partition,
+    partition_base,
+    plan_partitions,
+    progress_total,
+)
+
+#: ``scheduler`` value that starts a LocalCluster on this machine.
+LOCAL = "local"
+
+#: Smallest partition made to keep every worker busy (a task has a fixed cost of a few ms).
+MIN_PARTITION_SIZE = 500
+
+#: Memory limit of each LocalCluster worker (Dask pauses a worker at 80 % and restarts it at 95 %).
+DEFAULT_MEMORY_LIMIT = "2GiB"
+
+
+@dataclass
+class ClusterStats:
+    """Per partition: seconds (wall and CPU) in its worker, the worker's address and the DEM
+    window's cells; per worker: its peak resident memory (MB) as last reported; the workers;
+    the seconds to start (or connect to) the cluster and send it the shared context."""
+
+    partition_seconds: list[float] = field(default_factory=list)
+    partition_worker: list[str] = field(default_factory=list)
+    partition_cells: list[int] = field(default_factory=list)
+    partition_cpu_seconds: list[float] = field(default_factory=list)
+    peak_rss_mb: dict[str, float] = field(default_factory=dict)
+    n_workers: int = 0
+    startup_s: float = 0.0
+
+
+def local_workers() -> int:
+    """Worker processes of a LocalCluster: one per CPU this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _client(scheduler: str, n_workers: int | None, memory_limit: str | int):  # type: ignore[no-untyped-def]
+    """Return (client, cluster or None) for ``scheduler``; InputFileError when it cannot be reached."""
+    from distributed import Client, LocalCluster
+
+    if scheduler == LOCAL:
+        cluster = LocalCluster(
+            n_workers=n_workers or local_workers(),
+            threads_per_worker=1,
+            processes=True,
+            memory_limit=memory_limit,
+            dashboard_address=":0",  # any free port: several runs may share a machine
+        )
+        return Client(cluster), cluster
+    try:
+        return Client(scheduler, timeout="10s"), None
+    except (OSError, TimeoutError) as exc:
+        raise InputFileError(
+            f"cannot reach the Dask scheduler: {exc}",
+            where=scheduler,
+            hint="start it (dask scheduler; dask worker ADDRESS) or check the address (tcp://HOST:8786)",
+            msg=msg("error.dask.unreachable", address=scheduler),
+        ) from exc
+
+
+def score_zone_parcels_distributed(
+    ctx: ZoneContext,
+    parcels: gpd.GeoDataFrame,
+    *,
+    scheduler: str = LOCAL,
+    n_workers: int | None = None,
+    memory_limit: str | int = DEFAULT_MEMORY_LIMIT,
+    partition_size: int = DEFAULT_PARTITION_SIZE,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    sensitivity: bool = False,
+    n_draws: int = 1000,
+    seed: int | None = 0,
+    progress: ProgressFn | None = None,
+    notes: Sequence[Note] = (),
+    stats: ClusterStats | None = None,
+) -> ScoreRun:
+    """Measure ``parcels`` by partitions on a Dask cluster and score them; return the
+    :class:`ScoreRun` :func:`scoring.batch.score_zone_parcels` returns (same table and order).
+
+    ``scheduler``: ``"local"`` for a LocalCluster of ``n_workers`` processes (default: one per
+    CPU) with ``memory_limit`` each, or the address of a running scheduler. ``partition_size``
+    parcels at most per task (fewer so that each worker gets at least two, but not under
+    ``MIN_PARTITION_SIZE``). ``stats`` (optional) is filled with per-partition seconds and
+    per-worker peak memory. Raises the errors of ``score_zone_parcels``, and InputFileError
+    when the scheduler cannot be reached.
+    """
+    from distributed import as_completed
+
+    started = time.perf_counter()
+    base = partition_base(ctx)
+    parcels = checked_parcels(base, parcels)
+    stats = stats if stats is not None else ClusterStats()
+    t0 = time.perf_counter()
+    client, cluster = _client(scheduler, n_workers, memory_limit)
+    try:
+        workers = len(client.scheduler_info(n_workers=-1)["workers"]) or 1
+        stats.n_workers = workers
+        # at least two partitions per worker (so none idles), none under MIN_PARTITION_SIZE
+        size = min(partition_size, max(MIN_PARTITION_SIZE, math.ceil(len(parcels) / (2 * workers))))
+        parts = plan_partitions(geometry_array(parcels), base.dem_sources, size)
+        total = progress_total(len(parts), sensitivity)
+        shared = client.scatter(base, broadcast=True, hash=False)
+        stats.startup_s = time.perf_counter() - t0
+        futures = {
+            client.submit(measure_partition, shared, parcels.iloc[rows], batch_size, pure=False): k
+            for k, rows in enumerate(parts)
+        }
+        results: list[PartitionResult | None] = [None] * len(parts)
+        units = 0
+        for done, (future, result) in enumerate(as_completed(futures, with_results=True), start=1):
+            results[futures[future]] = result
+            worker = _who_has(client, future)
+            stats.partition_seconds.append(result.seconds)
+            stats.partition_worker.append(worker)
+            stats.partition_cells.append(result.window_cells)
+            stats.partition_cpu_seconds.append(result.cpu_seconds)
+            stats.peak_rss_mb[worker] = max(stats.peak_rss_mb.get(worker, 0.0), result.peak_rss_mb)
+            units += len(MEASURE_STEPS)
+            if progress is not None:
+                progress(
+                    msg("job.partition_measured", part=done, parts=len(parts), workers=workers), units, total
+                )
+            future.release()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    measures, run_notes, without, steps = assemble_measures(
+        [r for r in results if r is not None], len(parcels)
+    )
+    steps["measure"] = time.perf_counter() - t0
+    return finish_run(
+        base,
+        parcels,
+        measures,
+        without_dem=without,
+        steps=steps,
+        notes=list(notes) + run_notes,
+        units=units,
+        total=total,
+        started=started,
+        workers=workers,
+        sensitivity=sensitivity,
+        n_draws=n_draws,
+        seed=seed,
+        progress=progress,
+    )
+
+
+def _who_has(client, future) -> str:  # type: ignore[no-untyped-def]
+    """The address of the worker holding ``future``'s result ("?" if the scheduler does not say)."""
+    try:
+        held = client.who_has([future]).get(future.key, ())
+    except Exception:  # the scheduler may have released it: the address is only for statistics
+        return "?"
+    return held[0] if held else "?"

@@ -1,0 +1,153 @@
+"""Scoring on Dask distributed (scoring/distributed.py): a real ``dask scheduler`` and two
+``dask worker`` processes on 127.0.0.1 — the protocol separate machines speak — and a
+LocalCluster; both give the one-process table (tests/test_partitioned.py's zone)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+from scoring.batch import score_zone_parcels
+from scoring.context import ZoneContext
+from scoring.distributed import ClusterStats, score_zone_parcels_distributed
+from tests.test_partitioned import N_PARCELS, assert_same_table, build_zone_files, windowed_ctx
+
+ROOT = Path(__file__).resolve().parent.parent
+DASK = Path(sys.executable).with_name("dask")
+
+
+@pytest.fixture(scope="module")
+def zone_files(tmp_path_factory) -> dict:
+    return build_zone_files(tmp_path_factory.mktemp("scale"))
+
+
+@pytest.fixture(scope="module")
+def whole_ctx(zone_files) -> ZoneContext:
+    return ZoneContext.build(zone_files["zone"], zone_files["layers"], [zone_files["dem"]])
+
+
+@pytest.fixture(scope="module")
+def one_process(whole_ctx, zone_files) -> gpd.GeoDataFrame:
+    return score_zone_parcels(whole_ctx, zone_files["parcels"]).parcels
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_workers(address: str, n: int, timeout: float = 60.0) -> None:
+    from distributed import Client
+
+    with Client(address, timeout="20s") as client:
+        client.wait_for_workers(n, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def cluster_address():
+    """A scheduler and two workers (one thread, 1 GiB each) as separate processes on loopback."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    procs = [
+        subprocess.Popen(
+            [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        time.sleep(1.0)
+        for _ in range(2):
+            procs.append(
+                subprocess.Popen(
+                    [
+                        str(DASK),
+                        "worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--memory-limit",
+                        "1GiB",
+                        "--no-dashboard",
+                        "--host",
+                        "127.0.0.1",
+                    ],
+                    env=env,
+                    cwd=str(ROOT),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        wait_for_workers(address, 2)
+        yield address
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+def test_scheduler_and_two_worker_processes_give_the_one_process_table(
+    zone_files, one_process, cluster_address
+):
+    seen: list[tuple[int, int]] = []
+    stats = ClusterStats()
+    run = score_zone_parcels_distributed(
+        windowed_ctx(zone_files, 10**9),
+        zone_files["parcels"],
+        scheduler=cluster_address,
+        partition_size=250,
+        progress=lambda step, done, total: seen.append((done, total)),
+        stats=stats,
+    )
+    assert_same_table(run.parcels, one_process)
+    assert run.summary.workers == 2 and stats.n_workers == 2
+    # 8 partitions of 250, spread over both workers; progress rises to the end
+    assert len(stats.partition_seconds) == 8
+    assert len(set(stats.partition_worker)) == 2
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen) and seen[-1][0] == seen[-1][1]
+    assert all(0 < mb < 1024 for mb in stats.peak_rss_mb.values())
+
+
+def test_a_context_with_whole_dems_is_sent_without_them(whole_ctx, zone_files, one_process, cluster_address):
+    run = score_zone_parcels_distributed(
+        whole_ctx, zone_files["parcels"], scheduler=cluster_address, partition_size=500
+    )
+    assert_same_table(run.parcels, one_process)
+    assert len(whole_ctx.surfaces) == 1  # the caller's context is left as it was
+
+
+def test_local_cluster_gives_the_one_process_table(zone_files, one_process):
+    run = score_zone_parcels_distributed(
+        windowed_ctx(zone_files, 10**9),
+        zone_files["parcels"],
+        scheduler="local",
+        n_workers=2,
+        partition_size=700,
+    )
+    assert_same_table(run.parcels, one_process)
+    assert run.summary.n_parcels == N_PARCELS and run.summary.workers == 2
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(zone_files):
+    from gis.errors import InputFileError
+
+    with pytest.raises(InputFileError, match="Dask scheduler"):
+        score_zone_parcels_distributed(
+            windowed_ctx(zone_files, 10**9),
+            zone_files["parcels"].iloc[:10],
+            scheduler=f"tcp://127.0.0.1:{free_port()}",
+        )

@@ -1,0 +1,208 @@
+"""Windowed DEM reading (gis/dem_window.py) and the partitioned run (scoring/partitioned.py)
+against the whole-DEM, one-process run (scoring/batch.py) on a synthetic zone.
+
+The zone is the benchmark's (benchmarks/bench_scoring.py): a hilly 10 km × 10 km DEM of
+1,000 × 1,000 cells of 10 m, a lattice of roads with S224, rivers, parks, substations, water
+and gates, and 2,000 rotated rectangular parcels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from affine import Affine
+from rasterio.crs import CRS as RioCRS
+
+from benchmarks.bench_scoring import CELL_M, CRS, X0, Y0, ZONE_FILE, make_dem, make_layers, make_parcels
+from gis.dem_window import MARGIN_CELLS, WindowedDem
+from gis.errors import LimitExceededError
+from gis.raster import write_float_geotiff
+from gis.zonal import TerrainSurface
+from scoring.batch import score_zone_parcels
+from scoring.context import ZoneContext
+from scoring.measure import measure_batch
+from scoring.parcels import prepare_parcels
+from scoring.partitioned import (
+    measure_partition,
+    partition_base,
+    plan_partitions,
+    score_zone_parcels_partitioned,
+)
+from scoring.zone import load_zone
+
+DEM_SIZE = 1000
+N_PARCELS = 2000
+
+
+def build_zone_files(tmp: Path) -> dict:
+    """Write the synthetic zone's DEM into ``tmp``; return its path, layers, zone and parcels."""
+    rng = np.random.default_rng(7)
+    transform = Affine(CELL_M, 0, X0, 0, -CELL_M, Y0 + DEM_SIZE * CELL_M)
+    dem = write_float_geotiff(
+        tmp / "dem.tif", make_dem(DEM_SIZE, rng), transform, RioCRS.from_user_input(CRS)
+    )
+    layers = make_layers(DEM_SIZE, rng)
+    zone = load_zone(ZONE_FILE)
+    parcels, _ = prepare_parcels(make_parcels(N_PARCELS, DEM_SIZE, rng), zone)
+    return {"dem": dem, "layers": layers, "zone": zone, "parcels": parcels}
+
+
+@pytest.fixture(scope="module")
+def zone_files(tmp_path_factory) -> dict:
+    return build_zone_files(tmp_path_factory.mktemp("scale"))
+
+
+@pytest.fixture(scope="module")
+def whole_ctx(zone_files) -> ZoneContext:
+    return ZoneContext.build(zone_files["zone"], zone_files["layers"], [zone_files["dem"]])
+
+
+@pytest.fixture(scope="module")
+def one_process(whole_ctx, zone_files) -> gpd.GeoDataFrame:
+    return score_zone_parcels(whole_ctx, zone_files["parcels"]).parcels
+
+
+def windowed_ctx(zone_files, max_cells: int) -> ZoneContext:
+    return ZoneContext.build(
+        zone_files["zone"], zone_files["layers"], [zone_files["dem"]], windowed=True, max_cells=max_cells
+    )
+
+
+def assert_same_table(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> None:
+    """Same columns, order, values (floats to 1e-9 relative) and geometries."""
+    assert list(a.columns) == list(b.columns)
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(a.drop(columns="geometry")),
+        pd.DataFrame(b.drop(columns="geometry")),
+        check_exact=False,
+        rtol=1e-9,
+        atol=1e-9,
+    )
+    assert shapely.equals_exact(a.geometry.values, b.geometry.values, tolerance=0).all()
+
+
+# --------------------------------------------------------------------------- windows
+
+
+def test_window_is_aligned_to_the_dem_grid_with_its_margin(zone_files):
+    src = WindowedDem.open(zone_files["dem"])
+    assert (src.width, src.height) == (DEM_SIZE, DEM_SIZE)
+    # a 25 × 25 m box starting 3 m into cell (col 10, row from the top 989) …
+    box = (X0 + 103.0, Y0 + 103.0, X0 + 128.0, Y0 + 128.0)
+    w = src.window(box)
+    # columns 10 … 12 are touched (x 100 … 130); with 3 cells of margin: 7 … 15
+    assert (w.col_off, w.width) == (10 - MARGIN_CELLS, 3 + 2 * MARGIN_CELLS)
+    # rows: y 100 … 130 from the bottom are rows 987 … 989 from the top
+    assert (w.row_off, w.height) == (987 - MARGIN_CELLS, 3 + 2 * MARGIN_CELLS)
+    surface = src.read(box)
+    assert surface.dem.shape == (9, 9)
+    assert surface.dem.transform.c == X0 + 70.0 and surface.dem.transform.f == Y0 + 160.0
+    assert surface.extent == (X0, Y0, X0 + DEM_SIZE * CELL_M, Y0 + DEM_SIZE * CELL_M)
+    # at the DEM's corner the window is cut to the DEM
+    corner = src.window((X0 - 50.0, Y0 - 50.0, X0 + 5.0, Y0 + 5.0))
+    assert (corner.col_off, corner.width, corner.row_off + corner.height) == (0, 1 + MARGIN_CELLS, DEM_SIZE)
+    assert src.read((X0 - 500.0, Y0 - 500.0, X0 - 100.0, Y0 - 100.0)) is None
+
+
+def test_window_slope_and_elevations_equal_the_whole_dem(whole_ctx, zone_files):
+    whole = whole_ctx.surfaces[0]
+    src = WindowedDem.open(zone_files["dem"])
+    box = (X0 + 2003.0, Y0 + 4507.0, X0 + 2950.0, Y0 + 5120.0)
+    part = src.read(box)
+    w = src.window(box)
+    rows = slice(w.row_off, w.row_off + w.height)
+    cols = slice(w.col_off, w.col_off + w.width)
+    assert np.array_equal(part.dem.values, whole.dem.values[rows, cols])
+    # the window's outer ring has no slope; inside it the slope is the whole DEM's, bit for bit
+    inner = (slice(1, -1), slice(1, -1))
+    assert np.array_equal(part.slope_deg.values[inner], whole.slope_deg.values[rows, cols][inner])
+    assert np.isnan(part.slope_deg.values[0]).all()
+
+
+def test_partition_measures_on_windows_equal_the_whole_dem(whole_ctx, zone_files):
+    parcels = zone_files["parcels"].reset_index(drop=True)
+    base = partition_base(windowed_ctx(zone_files, 10**9))
+    parts = plan_partitions(np.asarray(parcels.geometry.values), base.dem_sources, 400)
+    rows = parts[1]
+    got = measure_partition(base, parcels.iloc[rows])
+    want = measure_batch(whole_ctx, parcels.iloc[rows])
+    pd.testing.assert_frame_equal(got.measures, want, check_exact=False, rtol=1e-9, atol=1e-9)
+    # the window is a small part of the DEM
+    assert 0 < got.window_cells < 0.35 * DEM_SIZE * DEM_SIZE
+
+
+def test_plan_partitions_cover_every_parcel_once_in_compact_runs(zone_files):
+    geoms = np.asarray(zone_files["parcels"].geometry.values)
+    src = WindowedDem.open(zone_files["dem"])
+    parts = plan_partitions(geoms, [src], 250)
+    assert len(parts) == 8 and all(len(p) == 250 for p in parts)
+    assert np.array_equal(np.sort(np.concatenate(parts)), np.arange(len(geoms)))
+    # Hilbert runs are compact: each partition's box holds far less than the zone (random
+    # chunks of 250 of 2,000 parcels would each span nearly all of it)
+    zone_area = shapely.area(shapely.box(*shapely.total_bounds(geoms)))
+    boxes = [shapely.area(shapely.box(*shapely.total_bounds(geoms[p]))) for p in parts]
+    assert max(boxes) < 0.35 * zone_area
+    # a window cap smaller than a 250-parcel window splits partitions further
+    capped = WindowedDem.open(zone_files["dem"], max_cells=40_000)
+    small = plan_partitions(geoms, [capped], 250)
+    assert len(small) > len(parts)
+    assert all(capped.window_cells(tuple(shapely.total_bounds(geoms[p]))) <= 40_000 for p in small)
+
+
+# --------------------------------------------------------------------------- whole runs
+
+
+def test_partitioned_run_equals_the_one_process_run(zone_files, one_process):
+    run = score_zone_parcels_partitioned(
+        windowed_ctx(zone_files, 10**9), zone_files["parcels"], partition_size=300
+    )
+    assert_same_table(run.parcels, one_process)
+    assert run.summary.n_parcels == N_PARCELS
+    assert sum(run.summary.by_class.values()) == N_PARCELS
+    for name, count in run.summary.by_class.items():
+        assert count == int((one_process["class"] == name).sum())
+
+
+def test_a_dem_larger_than_the_memory_cap_still_scores_through_windows(zone_files, one_process, monkeypatch):
+    cap = 120_000  # cells: an eighth of the 1,000,000-cell DEM
+    with pytest.raises(LimitExceededError):
+        ZoneContext.build(zone_files["zone"], zone_files["layers"], [zone_files["dem"]], max_cells=cap)
+    seen: list[int] = []
+    ctx = windowed_ctx(zone_files, cap)
+    assert ctx.surfaces == [] and ctx.dem_sources[0].cells > cap
+
+    real_read = WindowedDem.read
+
+    def counting_read(self: WindowedDem, bounds, margin: int = MARGIN_CELLS) -> TerrainSurface | None:
+        surface = real_read(self, bounds, margin)
+        seen.append(0 if surface is None else surface.dem.values.size)
+        return surface
+
+    monkeypatch.setattr(WindowedDem, "read", counting_read)
+    run = score_zone_parcels_partitioned(ctx, zone_files["parcels"])
+    assert_same_table(run.parcels, one_process)
+    assert len(seen) > 8 and max(seen) <= cap
+
+
+def test_a_window_over_the_cap_is_refused(zone_files):
+    src = WindowedDem.open(zone_files["dem"], max_cells=100)
+    with pytest.raises(LimitExceededError, match="window"):
+        src.read((X0 + 100.0, Y0 + 100.0, X0 + 300.0, Y0 + 300.0))
+
+
+def test_windowed_context_refuses_a_dem_in_another_crs(zone_files, tmp_path):
+    from gis.errors import CRSError
+
+    other = write_float_geotiff(
+        tmp_path / "utm.tif",
+        np.zeros((10, 10), np.float32),
+        Affine(10, 0, 500000, 0, -10, 4000000),
+        RioCRS.from_epsg(32649),
+    )
+    with pytest.raises(CRSError):
+        ZoneContext.build(zone_files["zone"], zone_files["layers"], [Path(other)], windowed=True)
