@@ -200,7 +200,7 @@ def test_figures_upload_refuses_a_bad_row_then_imports(
         # the dashboard reads its notes again in English: let it finish (the screenshots show it)
         w.page.wait_for_function(
             "() => document.getElementById('dash-main').dataset.lang === 'en'"
-            " && document.getElementById('dash-zone').textContent.includes('no data: needs')",
+            " && document.getElementById('dash-zone').textContent.includes('no data:')",
             timeout=60_000,
         )
     w.page.wait_for_selector("#figures-import form")
