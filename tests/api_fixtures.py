@@ -271,6 +271,18 @@ def fresh_db(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> It
     yield from _database(backend, tmp_path, request)
 
 
+class RunCalls(list):
+    """uvicorn.run's calls ``(args, kwargs)``; ``env`` the environment each call saw."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.env: list[dict[str, str]] = []
+
+    def __call__(self, *args: object, **kwargs: object) -> None:
+        self.append((args, kwargs))
+        self.env.append(dict(os.environ))
+
+
 def make_client(url: str, state_dir: Path, **settings: Any):
     """Return a TestClient on ``create_app`` for ``url`` (use it as a context manager)."""
     from fastapi.testclient import TestClient

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api_fixtures import PASSWORD, auth
+from tests.api_fixtures import PASSWORD, RunCalls, auth
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,8 +92,8 @@ def test_workers_option_is_passed_to_uvicorn(monkeypatch, tmp_path, empty_db_url
     from app.settings import get_settings
     from tests.api_fixtures import write_api_zone
 
-    calls: list = []
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: calls.append((a, k)))
+    calls = RunCalls()
+    monkeypatch.setattr(uvicorn, "run", calls)
     monkeypatch.setattr(serve, "sample_sources", lambda: write_api_zone(tmp_path / "sample"))
     monkeypatch.setenv("PARKSITE_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.setenv("PARKSITE_RECOVER_ON_START", "1")  # restored after the test
@@ -109,7 +109,8 @@ def test_workers_option_is_passed_to_uvicorn(monkeypatch, tmp_path, empty_db_url
         ((args, kwargs),) = calls
         assert args == ("app.api.factory:create_app",) and kwargs["factory"] is True
         assert (kwargs["workers"], kwargs["port"], kwargs["reload"]) == (3, 8124, False)
-        assert os.environ["PARKSITE_RECOVER_ON_START"] == "0"  # the workers never mark jobs again
+        assert calls.env[0]["PARKSITE_RECOVER_ON_START"] == "0"  # the workers never mark jobs again
+        assert os.environ["PARKSITE_RECOVER_ON_START"] == "1"  # set for the workers only
         # without --workers: min(4, CPUs) on PostGIS (the throttle's counts are in the database),
         # one process on SpatiaLite (one database file, best written by one process)
         monkeypatch.delenv("PARKSITE_WORKERS", raising=False)

@@ -5,6 +5,7 @@ import path, seconds instead of half a minute) and uvicorn.run is replaced by a 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ import typer
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from tests.api_fixtures import write_api_zone
+from tests.api_fixtures import RunCalls, write_api_zone
 
 
 @pytest.fixture
@@ -23,8 +24,8 @@ def serve_cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     import app.commands.serve as serve
     from app.settings import get_settings
 
-    calls: list[tuple[tuple, dict]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: calls.append((a, k)))
+    calls = RunCalls()
+    monkeypatch.setattr(uvicorn, "run", calls)
     monkeypatch.setattr(serve, "sample_sources", lambda: write_api_zone(tmp_path / "sample"))
     monkeypatch.setenv("PARKSITE_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.delenv("PARKSITE_DEV_MODE", raising=False)
@@ -121,11 +122,11 @@ def test_serve_with_reload_runs_the_app_factory(serve_cli, empty_db_url, monkeyp
         "workers": None,
         "proxy_headers": False,
     }
-    import os
-
-    assert os.environ["PARKSITE_RECOVER_ON_START"] == "0"  # done once by prepare, not by the child
-
-    assert os.environ["PARKSITE_DATABASE_URL"] == empty_db_url  # the reloader's child reads it
+    (env,) = calls.env  # what the reloader's child reads, set for the run only
+    assert env["PARKSITE_RECOVER_ON_START"] == "0"  # done once by prepare, not by the child
+    assert env["PARKSITE_DATABASE_URL"] == empty_db_url
+    assert os.environ["PARKSITE_RECOVER_ON_START"] == "1"  # this process's own, put back
+    assert os.environ["PARKSITE_DATABASE_URL"] == "sqlite:///elsewhere.sqlite"
 
 
 def test_the_app_refuses_a_database_that_is_not_migrated(empty_db_url, tmp_path):

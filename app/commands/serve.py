@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import typer
@@ -65,6 +67,24 @@ def default_workers(database_url: str) -> int:
     from app.db.engine import backend_of
 
     return cpu_workers() if backend_of(database_url) == "postgis" else 1
+
+
+@contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Set ``values`` in ``os.environ`` (and forget the cached settings) for the block, then put
+    back what was there before."""
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        get_settings.cache_clear()
 
 
 def prepare(settings: Settings, *, out: Console = console) -> None:
@@ -190,19 +210,19 @@ def register(cli: typer.Typer) -> None:
         if reload or n > 1:
             # the reloader and the workers import the app in child processes: pass the options by
             # environment; jobs were marked interrupted once above (prepare), never again by a worker
+            passed = {"PARKSITE_RECOVER_ON_START": "0"}
             if settings.database_url:
-                os.environ["PARKSITE_DATABASE_URL"] = settings.database_url
-            os.environ["PARKSITE_RECOVER_ON_START"] = "0"
-            get_settings.cache_clear()
-            uvicorn.run(
-                "app.api.factory:create_app",
-                factory=True,
-                host=settings.host,
-                port=settings.port,
-                reload=reload,
-                workers=None if reload else n,
-                proxy_headers=False,  # the app reads X-Forwarded-For from trusted proxies only
-            )
+                passed["PARKSITE_DATABASE_URL"] = settings.database_url
+            with _environment(passed):  # for the children only: this process's settings stay its own
+                uvicorn.run(
+                    "app.api.factory:create_app",
+                    factory=True,
+                    host=settings.host,
+                    port=settings.port,
+                    reload=reload,
+                    workers=None if reload else n,
+                    proxy_headers=False,  # the app reads X-Forwarded-For from trusted proxies only
+                )
         else:
             from app.api.factory import create_app
 
