@@ -10,7 +10,8 @@ The measures come back in input order and are scored here: the table is the one 
 :func:`scoring.batch.score_zone_parcels`.
 
 ``scheduler`` is ``"local"`` (start a ``LocalCluster`` of worker processes on this machine,
-closed afterwards) or a scheduler address such as ``tcp://10.0.0.5:8786`` (``dask scheduler``
+closed afterwards, whose glibc malloc thresholds are set so that they measure as fast per CPU
+as one process: :data:`WORKER_MALLOC_ENV`) or a scheduler address such as ``tcp://10.0.0.5:8786`` (``dask scheduler``
 and ``dask worker`` processes started elsewhere; see docker-compose.yml).
 """
 
@@ -49,6 +50,16 @@ MIN_PARTITION_SIZE = 500
 #: Memory limit of each LocalCluster worker (Dask pauses a worker at 80 % and restarts it at 95 %).
 DEFAULT_MEMORY_LIMIT = "2GiB"
 
+#: glibc malloc settings of the worker processes (set before they start; bytes). Dask's default
+#: (``distributed.nanny.pre-spawn-environ``) sets ``MALLOC_TRIM_THRESHOLD_=65536`` so workers
+#: give freed memory back at once; it also freezes glibc's mmap threshold at 128 KiB, so every
+#: array the measuring steps allocate over 128 KiB (windows, exactextract's cells, masks) is a
+#: fresh mmap whose pages fault in again: about 100 times the page faults of one process and
+#: 20–40 % more CPU per parcel (docs/benchmarks.md). These are the values glibc's own dynamic
+#: thresholds grow to (mmap above 32 MiB, trim above 64 MiB): the same speed as one process,
+#: at most 64 MiB more kept per worker, whose memory is bounded by its DEM window anyway.
+WORKER_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": 32 * 2**20, "MALLOC_TRIM_THRESHOLD_": 64 * 2**20}
+
 
 @dataclass
 class ClusterStats:
@@ -70,18 +81,41 @@ def local_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+#: Dask's setting of the environment its Nanny gives a worker process before starting it.
+PRE_SPAWN_ENVIRON = "distributed.nanny.pre-spawn-environ"
+
+
+def worker_environ() -> dict[str, object]:
+    """Return the environment a LocalCluster's workers start with: Dask's configured
+    ``distributed.nanny.pre-spawn-environ`` with :data:`WORKER_MALLOC_ENV` in place of its
+    malloc trim threshold. A cluster started elsewhere (``dask worker``) gets the same with
+    :data:`DASK_ENVIRON_VARIABLE` set to ``repr`` of this (docker-compose.yml)."""
+    import dask
+    import distributed  # noqa: F401  (its import loads Dask's distributed defaults)
+
+    configured = dict(dask.config.get(PRE_SPAWN_ENVIRON, default={}) or {})
+    return configured | WORKER_MALLOC_ENV
+
+
+#: The environment variable that gives ``dask worker`` processes started elsewhere the same
+#: settings (its value: ``repr`` of :func:`worker_environ`; docker-compose.yml sets it).
+DASK_ENVIRON_VARIABLE = "DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON"
+
+
 def _client(scheduler: str, n_workers: int | None, memory_limit: str | int):  # type: ignore[no-untyped-def]
     """Return (client, cluster or None) for ``scheduler``; InputFileError when it cannot be reached."""
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler == LOCAL:
-        cluster = LocalCluster(
-            n_workers=n_workers or local_workers(),
-            threads_per_worker=1,
-            processes=True,
-            memory_limit=memory_limit,
-            dashboard_address=":0",  # any free port: several runs may share a machine
-        )
+        with dask.config.set({PRE_SPAWN_ENVIRON: worker_environ()}):  # read as each Nanny is made
+            cluster = LocalCluster(
+                n_workers=n_workers or local_workers(),
+                threads_per_worker=1,
+                processes=True,
+                memory_limit=memory_limit,
+                dashboard_address=":0",  # any free port: several runs may share a machine
+            )
         return Client(cluster), cluster
     try:
         return Client(scheduler, timeout="10s"), None
