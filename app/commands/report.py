@@ -152,17 +152,22 @@ def project(
 
 
 @dataclass(frozen=True)
-class _SettingsOnly:
-    """What the API's check reads of its state: the settings (the CLI has no server state)."""
+class _CliState:
+    """What the API's check reads of its server state: the settings, and the data-version cache
+    its zone state is kept in (here one per command: the CLI runs one check)."""
 
     settings: Any
+    versions: Any
 
 
 def _saved_review_inputs(database_url: str | None, project_id: int, parcels: list[str], top: int) -> Any:
     """Return the review inputs of saved project ``project_id`` on ``parcels`` (default: its
     recorded site), checked on the database's zone state as ``GET /api/v1/reports/projects/{id}``
     does. NotFoundError for an unknown project; SchemaError when it has no site."""
+    from sqlalchemy.orm import sessionmaker
+
     from app.api.reports import review_inputs_from_database, saved_project_site
+    from app.db.data_version import DataVersionCache
     from app.settings import Settings
     from gis.errors import SchemaError
     from gis.messages import msg
@@ -177,7 +182,8 @@ def _saved_review_inputs(database_url: str | None, project_id: int, parcels: lis
                 hint="e.g. --parcel SC-0001",
                 msg=msg("error.report.no_site_cli", project=project_id),
             )
-        return review_inputs_from_database(s, _SettingsOnly(Settings()), data, ids, top=top)
+        state = _CliState(Settings(), DataVersionCache(sessionmaker(bind=s.get_bind())))
+        return review_inputs_from_database(s, state, data, ids, top=top)
 
 
 @report_app.command("evaluation")
