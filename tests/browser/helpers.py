@@ -158,6 +158,9 @@ def almg_project_on_best_parcel(api: httpx.Client, name: str) -> tuple[str, dict
 
 def check_project_on(w: Watch, pid: str, project: dict[str, Any]) -> None:
     """Find parcel ``pid`` with the search box, open 项目准入 and fill the project form."""
+    # the title of a parcel already open would satisfy the wait below at once, and the search's
+    # own selection would then switch back to the parcel tab after 项目准入 was opened
+    w.page.evaluate("() => { const t = document.querySelector('#parcel-title'); if (t) t.textContent = ''; }")
     w.page.fill("#search-input", pid)
     w.page.press("#search-input", "Enter")
     w.page.wait_for_function("(id) => document.querySelector('#parcel-title')?.textContent === id", arg=pid)
