@@ -9,6 +9,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import typer
+from typer.testing import CliRunner
 
 #: The day the sample contracts are loaded as of (they are dated relative to it).
 LOADED = dt.date(2026, 3, 1)
@@ -35,3 +37,22 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     finally:
         engine.dispose()
     return url
+
+
+def report_app() -> typer.Typer:
+    """A Typer app with the ``report`` commands only, as ``parksite`` registers them."""
+    from app.commands.report import register
+
+    app = typer.Typer()
+    register(app)
+
+    @app.callback()
+    def _root() -> None:
+        pass
+
+    return app
+
+
+def run_report(cli: typer.Typer, kind: str, *args: object):
+    """Invoke ``parksite report KIND ARGS`` on ``cli`` (wide output, so messages stay whole)."""
+    return CliRunner().invoke(cli, ["report", kind, *map(str, args)], env={"COLUMNS": "200"})

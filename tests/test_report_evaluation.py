@@ -10,27 +10,19 @@ import re
 
 import pytest
 import typer
-from typer.testing import CliRunner
 
-from app.commands.report import register
 from tests.api_fixtures import auth
+from tests.report_sample_db import report_app, run_report
 from tests.test_report_parcel import SHOTS, first_page_png, needs_poppler, pages_with_images, pdf_text
 
 
 @pytest.fixture(scope="module")
 def cli() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-
-    @app.callback()
-    def _root() -> None:
-        pass
-
-    return app
+    return report_app()
 
 
 def run(cli, *args):
-    return CliRunner().invoke(cli, ["report", "evaluation", *map(str, args)], env={"COLUMNS": "200"})
+    return run_report(cli, "evaluation", *args)
 
 
 @pytest.fixture(scope="module")

@@ -12,30 +12,21 @@ import re
 
 import pytest
 import typer
-from typer.testing import CliRunner
 
-from app.commands.report import register
 from scoring.supervision import add_years
 from tests.api_fixtures import auth
-from tests.report_sample_db import LOADED
+from tests.report_sample_db import LOADED, report_app, run_report
 from tests.test_api_land import GOOD, upload
 from tests.test_report_parcel import first_page_png, needs_poppler, pages_with_images, pdf_text
 
 
 @pytest.fixture(scope="module")
 def cli() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-
-    @app.callback()
-    def _root() -> None:
-        pass
-
-    return app
+    return report_app()
 
 
 def run(cli, *args):
-    return CliRunner().invoke(cli, ["report", "notices", *map(str, args)], env={"COLUMNS": "200"})
+    return run_report(cli, "notices", *args)
 
 
 #: The map's caption: pdftotext may read it in the middle of the facts table beside it.

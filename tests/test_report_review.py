@@ -14,9 +14,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from app.commands.report import register
 from app.i18n import text
 from scoring.admission import rule_label
+from tests.report_sample_db import report_app, run_report
 from tests.test_report_parcel import ZONE_FILE, first_page_png, needs_poppler, pages_with_images, pdf_text
 
 PROJECT = Path(__file__).resolve().parent / "data" / "projects" / "almg_ok.yaml"
@@ -25,18 +25,11 @@ PROJECT_FILE = PROJECT
 
 @pytest.fixture(scope="module")
 def cli() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-
-    @app.callback()
-    def _root() -> None:
-        pass
-
-    return app
+    return report_app()
 
 
 def run(cli, *args):
-    return CliRunner().invoke(cli, ["report", "project", *map(str, args)], env={"COLUMNS": "200"})
+    return run_report(cli, "project", *args)
 
 
 def table_rows(pdf: Path) -> list[list[str | None]]:
