@@ -270,7 +270,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            state.warmup.stop()  # before the engine goes
+            await run_in_threadpool(state.warmup.stop)  # its running step ends before the engine goes
             state.jobs.shutdown()
             engine.dispose()
 

@@ -171,7 +171,7 @@ class WarmUp:
         """Wait until the warm-up has ended (or ``timeout`` s); return whether it has."""
         return self._done.wait(timeout)
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = 15.0) -> None:
         """Let no further step start and wait up to ``timeout`` s for the one running (at shutdown,
         before the engine is disposed of)."""
         self._stop.set()
