@@ -85,6 +85,7 @@ def test_openapi_documents_every_route(ro_client):
         "/api/v1/auth/token",
         "/api/v1/me",
         "/api/v1/zone",
+        "/api/v1/health",
         "/api/v1/parks",
         "/api/v1/clusters",
         "/api/v1/clusters/{cluster_id}",

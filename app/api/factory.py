@@ -5,8 +5,9 @@ settings. The app owns an engine and session factory for ``Settings.resolved_dat
 a background job runner and a tile cache (``app.state.api``, an :class:`ApiState`). At startup
 it checks that the database answers (``app.db.probe``) and its schema is current (else: run
 ``parksite db upgrade``) and marks jobs and score runs a previous process left unfinished as
-``interrupted`` (``app.api.recover``); at shutdown it stops the job runner and
-disposes of the engine. The map's pages (``app.web.mount``) and the OGC API – Features service
+``interrupted`` (``app.api.recover``), then starts the warm-up (``app.api.warmup``: the zone's
+measuring context and admission state built in a background thread, ``Settings.warm_on_start``);
+at shutdown it stops the warm-up and the job runner and disposes of the engine. The map's pages (``app.web.mount``) and the OGC API – Features service
 with the exports (``app.ogc.mount``: ``/ogc``, ``/api/v1/exports``) are mounted when those
 packages exist. Background jobs live in the process that started them (their state in the
 database); `parksite serve --workers N` runs N such processes on one database. Responses over
@@ -218,6 +219,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_clusters,
         routes_contracts,
         routes_evaluation,
+        routes_health,
         routes_imports,
         routes_jobs,
         routes_parcels,
@@ -233,6 +235,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.api.recover import recover
     from app.api.throttle import LoginThrottle
     from app.api.tiles import TileCache
+    from app.api.warmup import WarmUp
     from app.db.data_version import DataVersionCache
     from app.db.engine import make_engine, session_factory
     from app.security import secret_key
@@ -250,6 +253,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tiles=TileCache(),
         versions=DataVersionCache(factory),  # ETags: read at most once a second, forgotten on a write
     )
+    state.warmup = WarmUp(state, enabled=settings.warm_on_start)  # app.api.warmup.STEPS
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -262,9 +266,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for line in recover(factory, settings).lines():  # jobs, score runs, inputs (by policy)
                 log.warning("%s", line)
         state.jobs = JobRunner(factory)
+        state.warmup.start()  # a background thread: requests are answered meanwhile
         try:
             yield
         finally:
+            await run_in_threadpool(state.warmup.stop)  # its running step ends before the engine goes
             state.jobs.shutdown()
             engine.dispose()
 
@@ -303,6 +309,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, unexpected_error)
     routers = (
         auth,
+        routes_health,
         routes_zone,
         routes_clusters,
         routes_cluster_topology,
