@@ -47,9 +47,12 @@ __all__ = [
 #: Bodies below this many bytes are sent as they are (gzip's header alone is 18 bytes and the
 #: gain on a few hundred bytes is lost in the packet).
 MINIMUM_SIZE = 1024
-#: A body chunk of this many bytes or more is compressed on a worker thread (measured: below it
-#: the hop costs more than it spares the event loop; docs/benchmarks.md).
-THREAD_MINIMUM_SIZE = 32 * 1024
+#: A body chunk of this many bytes or more is compressed on a worker thread. Measured on this
+#: 2-core machine (benchmarks/bench_gzip.py, docs/benchmarks.md): at 32 KiB eight bodies at once
+#: keep the event loop waiting as long on threads as inline (0.34 ms of zlib per body, 0.1 ms per
+#: hop); at 64 KiB the two are even, from 128 KiB on threads win by 5×. 64 KiB is also the chunk
+#: size of a streamed file (``FileResponse``): each full chunk of a streamed export goes to a thread.
+THREAD_MINIMUM_SIZE = 64 * 1024
 #: zlib level for responses made on each request (6: zlib's default, most of level 9's gain).
 COMPRESSLEVEL = 6
 #: What a strong ETag of a gzipped body ends with, inside its quotes.

@@ -10,8 +10,8 @@ disposes of the engine. The map's pages (``app.web.mount``) and the OGC API – 
 with the exports (``app.ogc.mount``: ``/ogc``, ``/api/v1/exports``) are mounted when those
 packages exist. Background jobs live in the process that started them (their state in the
 database); `parksite serve --workers N` runs N such processes on one database. Responses over
-1 KB are gzip-compressed when the client accepts it (PNG tiles are not), those over 32 KB on a
-worker thread, and a gzipped body's strong ETag names the encoding (:mod:`app.api.compression`;
+1 KB are gzip-compressed when the client accepts it (PNG tiles are not), those of 64 KiB or more
+on a worker thread, and a gzipped body's strong ETag names the encoding (:mod:`app.api.compression`;
 static files are compressed once and kept, :class:`app.web.pages.GzippedFiles`); the static
 layers get ETags and 304s (:mod:`app.api.layer_etags`).
 
