@@ -317,3 +317,12 @@ def client(fresh_db: str, tmp_path: Path) -> Iterator[Any]:
     """A client on a database of its own."""
     with make_client(fresh_db, tmp_path / "state") as c:
         yield c
+
+
+def version_tag(response: Any) -> str:
+    """Return a response's ETag as the route made it: without the ``-gzip`` that a gzipped body's
+    strong tag carries (:mod:`app.api.compression`), i.e. ``"<id>-v<version>"`` for a feature."""
+    from app.api.compression import SUFFIX
+
+    tag = response.headers["etag"]
+    return tag.removesuffix(SUFFIX + '"') + '"' if tag.endswith(SUFFIX + '"') else tag

@@ -11,8 +11,10 @@ at shutdown it stops the warm-up and the job runner and disposes of the engine. 
 with the exports (``app.ogc.mount``: ``/ogc``, ``/api/v1/exports``) are mounted when those
 packages exist. Background jobs live in the process that started them (their state in the
 database); `parksite serve --workers N` runs N such processes on one database. Responses over
-1 KB are gzip-compressed when the client accepts it (PNG tiles are not); the static layers get
-ETags and 304s (:mod:`app.api.layer_etags`).
+1 KB are gzip-compressed when the client accepts it (PNG tiles are not), those of 64 KiB or more
+on a worker thread, and a gzipped body's strong ETag names the encoding (:mod:`app.api.compression`;
+static files are compressed once and kept, :class:`app.web.pages.GzippedFiles`); the static
+layers get ETags and 304s (:mod:`app.api.layer_etags`).
 
 Errors: a domain error (``gis.errors.ParksiteError`` and the app's own) becomes
 ``{"error": type, "message", "where", "hint"}`` with the status of :data:`app.errors.ERROR_TABLE`;
@@ -46,7 +48,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
@@ -347,7 +348,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.api.layer_etags import LayerETags
 
     app.add_middleware(LayerETags, prefix=API_PREFIX)  # 304s for parks, clusters, layers
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)  # not PNG tiles
+    from app.api.compression import GzipResponses
+
+    app.add_middleware(GzipResponses)  # outermost: suffixed ETags are plain again for all inside
     from fastapi import Depends
 
     from app.api.deps import confidential, db_session, viewer
