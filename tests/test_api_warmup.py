@@ -96,9 +96,9 @@ def test_warm_start_builds_what_the_first_requests_need(backend, fresh_db, tmp_p
         assert health["warm"] is True and health["warm_up"]["enabled"] is True, health
         steps = health["warm_up"]["steps"]
         assert [s["name"] for s in steps] == STEPS and all(s["status"] == "done" for s in steps)
-        assert all(s["seconds"] > 0 for s in steps) and health["warm_up"]["seconds"] >= sum(
-            s["seconds"] for s in steps
-        )
+        # the total covers its steps (each figure rounded to the millisecond on its own)
+        assert all(s["seconds"] > 0 for s in steps)
+        assert health["warm_up"]["seconds"] >= sum(s["seconds"] for s in steps) - 0.0005 * (len(steps) + 1)
         assert steps[0]["built"] == {"zone": ZONE_ID} and steps[1]["built"]["zone"] == ZONE_ID
         versions = client.app.state.api.versions
         assert steps[1]["built"]["data_version"] == versions.read()
