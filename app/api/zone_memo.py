@@ -19,6 +19,12 @@ from scoring.capacity import CapacityLedger
 from scoring.context import ZoneContext
 
 
+def served_zone_id(state: ApiState, session: Session) -> str:
+    """Return the id of the zone the API serves (:func:`app.api.store.served_zone`), kept while
+    the data version holds (:func:`served`)."""
+    return served(state, session).id
+
+
 def rules_of(state: ApiState, session: Session, zone_id: str) -> ZoneRules:
     """Return :func:`app.db.rules.zone_rules` of ``zone_id``, kept while the data version holds
     (shared: do not change it)."""
@@ -45,7 +51,7 @@ def served(state: ApiState, session: Session) -> ServedZone:
     """Return what the read routes need of the served zone (:class:`app.api.store.ServedZone`:
     id, CRS, rules, the newest score run), kept while the data version holds: a request then
     reads neither the zone row nor the score runs (shared: do not change it)."""
-    return state.versions.memo(session, ("served",), lambda: served_zone_state(session, state.settings))
+    return state.versions.memo(session, ("served_zone",), lambda: served_zone_state(session, state.settings))
 
 
 def context_of(state: ApiState, session: Session, zone_id: str) -> ZoneContext:
