@@ -31,7 +31,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
 from app.api import tx
 from app.db.models import UserRow
@@ -88,16 +88,47 @@ def db_session(state: StateDep) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(db_session)]
 
 
+@dataclass(frozen=True)
+class _KnownUser:
+    """A user's columns as read (kept per data version by :func:`user_for_token`)."""
+
+    values: dict[str, Any]
+
+    def row(self) -> UserRow:
+        """Return a detached ``UserRow`` of its own for one request (as if read and its session
+        closed): a request may use it like the row it read itself, and no two share one."""
+        user = UserRow(**self.values)
+        make_transient_to_detached(user)
+        return user
+
+
+_USER_COLUMNS = tuple(c.key for c in UserRow.__table__.columns)
+
+
+def _read_user(session: Session, name: str) -> _KnownUser | None:
+    user = find_user(session, name)
+    return None if user is None else _KnownUser({k: getattr(user, k) for k in _USER_COLUMNS})
+
+
 def user_for_token(state: ApiState, token: str | None) -> UserRow | None:
     """Return the token's user, None without a token; 401 for a bad token or a disabled account.
 
-    The user is read in a session of its own, closed before this returns.
+    The user is read in a session of its own, closed before this returns, and kept while the
+    data version holds (:meth:`app.db.data_version.DataVersionCache.memo`): every change of a
+    user (added, disabled, enabled, role or password changed: :mod:`app.db.users`) adds an
+    audit entry and so moves the version, which this process sees at once after its own writes
+    and within a second after another process's. The signature and expiry of the token are
+    checked on every request.
     """
     if token is None:
         return None
     name = decode_token(state.secret, token)
     with state.factory() as session:
-        user = find_user(session, name)
+        if state.versions is None:
+            user = find_user(session, name)
+        else:
+            known = state.versions.memo(session, ("user", name), lambda: _read_user(session, name))
+            user = None if known is None else known.row()
     if user is None or user.disabled:
         raise NotAuthenticatedError(
             f"the account {name!r} no longer exists or is disabled",

@@ -369,6 +369,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(viewer)],
         export_dependencies=[Depends(confidential("exports"))],
         link_exports="exports" in settings.public_reads and not settings.require_login,
+        memo=state.versions.memo,  # the zone and its newest score run, per data version
     )
     return app
 

@@ -15,14 +15,16 @@ from sqlalchemy.orm import Session
 
 from app.api.etags import etag
 from app.api.geojson import feature, jsonable
-from app.api.scores import latest_run_id
 from app.api.store import (
+    LATEST,
+    ServedZone,
     class_names_en,
     cluster_properties,
     config_of,
     find_cluster,
     find_parcel,
     parcel_properties,
+    score_run_clause,
 )
 from app.db.models import ClusterRow, ParcelRow, ParcelScoreRow, ZoneRow
 from app.db.rules import ZoneRules, zone_rules
@@ -45,7 +47,7 @@ def cluster_feature(session: Session, zone: ZoneRow, code: str) -> tuple[dict[st
 
 
 def standard_land(
-    session: Session, zone: ZoneRow, row: pd.Series, lang: str, rules: ZoneRules | None = None
+    session: Session, zone: ZoneRow | ServedZone, row: pd.Series, lang: str, rules: ZoneRules | None = None
 ) -> dict[str, Any]:
     """Return the 标准地 sheet of a parcel row with the zone's clusters as the database has them
     (a cluster that admits nothing yet gets a sheet without industries, and a note saying so);
@@ -55,7 +57,7 @@ def standard_land(
 
 
 def _sheet(
-    session: Session, zone: ZoneRow, props: dict[str, Any], lang: str, rules: ZoneRules | None
+    session: Session, zone: ZoneRow | ServedZone, props: dict[str, Any], lang: str, rules: ZoneRules | None
 ) -> dict[str, Any] | None:
     if props["status"] not in SHEET_STATUSES:
         return None
@@ -74,7 +76,7 @@ def _sheet(
 
 def parcel_feature(
     session: Session,
-    zone: ZoneRow,
+    zone: ZoneRow | ServedZone,
     code: str,
     *,
     detail: bool = True,
@@ -83,25 +85,32 @@ def parcel_feature(
     rules: ZoneRules | None = None,
 ) -> tuple[dict[str, Any], str]:
     """Return ``(Feature, ETag)`` of parcel ``code``; with ``detail`` the score breakdown,
-    reasons, measures and 标准地 sheet are included. ``row`` (:func:`app.api.store.find_parcel`'s)
-    and ``rules`` (the zone's): when the caller has them already (else read)."""
-    row = row if row is not None else find_parcel(session, zone.id, code)
+    reasons, measures and 标准地 sheet are included. ``row`` (:func:`app.api.store.find_parcel`'s,
+    with ``detail=True`` for a detail: then the score is not read again) and ``rules`` (the
+    zone's): when the caller has them already (else read). A :class:`ServedZone` gives the
+    score run to show; for a zone row it is the newest ``done`` run."""
+    run = zone.run_id if isinstance(zone, ServedZone) else LATEST
+    row = row if row is not None else find_parcel(session, zone.id, code, run=run, detail=detail)
     cfg = config_of(zone)
-    props = parcel_properties(row, class_names_en(cfg))
+    props = parcel_properties(row, zone.names_en if isinstance(zone, ServedZone) else class_names_en(cfg))
     if detail:
-        ps = session.scalar(
-            select(ParcelScoreRow).where(
-                ParcelScoreRow.parcel_id == row.id, ParcelScoreRow.run_id == latest_run_id(zone.id)
+        if "breakdown" in row._fields:  # read with the row
+            b, reasons = row.breakdown or {}, list(row.reasons or [])
+        else:
+            ps = session.scalar(
+                select(ParcelScoreRow).where(
+                    ParcelScoreRow.parcel_id == row.id, score_run_clause(zone.id, run)
+                )
             )
-        )
-        b = (ps.breakdown if ps is not None else None) or {}
+            b = (ps.breakdown if ps is not None else None) or {}
+            reasons = list(ps.reasons or []) if ps is not None else []
         props |= {
             "updated_at": row.updated_at,
             "updated_by": row.updated_by,
             "rank": b.get("rank"),
             "eligible": b.get("eligible"),
             "weakest": b.get("weakest"),
-            "reasons": list(ps.reasons or []) if ps is not None else [],
+            "reasons": reasons,
             "reasons_en": [s.strip() for s in (b.get("reasons_en") or "").split(";") if s.strip()],
             "notes": (b.get("notes_zh") if lang == "zh" else b.get("notes")) or None,
             "breakdown": b.get("criteria") or [],

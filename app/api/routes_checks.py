@@ -38,9 +38,8 @@ from app.api.models import (
     RecommendRequest,
     RecommendResponse,
 )
-from app.api.scores import zone_context
-from app.api.store import served_zone
-from app.api.zone_memo import admission_state
+from app.api.store import ServedZone
+from app.api.zone_memo import admission_state, context_of, served
 from app.db.models import UserRow, ZoneRow
 from app.db.records import add_project, record_check
 from app.db.users import require
@@ -90,7 +89,7 @@ class SiteCheck:
     (``out``, rendered in the language asked for), its rules as stored (``stored_rules``: messages
     as JSON, shown later in any language) and the context's notes (rendered)."""
 
-    zone: ZoneRow
+    zone: ServedZone
     project: Project
     rows: pd.DataFrame
     result: CheckResult
@@ -112,12 +111,17 @@ def site_rows(table: pd.DataFrame, ids: list[str], zone_id: str) -> pd.DataFrame
 
 
 def site_land(
-    session: Session, zone: ZoneRow, cfg: ZoneConfig, rows: Any, declared_mu: float | None
+    session: Session,
+    state: ApiState,
+    zone: ServedZone,
+    cfg: ZoneConfig,
+    rows: Any,
+    declared_mu: float | None,
 ) -> LandBasis:
     """Return the land basis of the site made of ``rows`` (parcels with geometry, zone CRS),
     cut from the zone's measuring context (:func:`scoring.land.land_on_context`)."""
     site_geom = shapely.union_all(rows.geometry.to_numpy())
-    return land_on_context(zone_context(session, zone.id), cfg, site_geom, declared_mu)
+    return land_on_context(context_of(state, session, zone.id), cfg, site_geom, declared_mu)
 
 
 def check_on_site(
@@ -133,13 +137,13 @@ def check_on_site(
     Raises SchemaError for a bad project, NotFoundError for an unknown parcel or enterprise,
     ConflictError when the zone has never been scored.
     """
-    zone = served_zone(session, state.settings)
-    rules, table, ledger, notes = admission_state(state, session, zone.id)  # once per data version
+    zone = served(state, session)  # once per data version, as the rest
+    rules, table, ledger, notes = admission_state(state, session, zone.id)
     cfg = rules.config
     project = zone_project(cfg, data)
     expansion = expansion_in_db(session, zone.id, state.settings.zone_file, cfg, project, table)
     rows = site_rows(table, ids, zone.id)
-    land = site_land(session, zone, cfg, rows, project.land_mu)
+    land = site_land(session, state, zone, cfg, rows, project.land_mu)
     result = check_site(
         cfg,
         pd.DataFrame(rows.drop(columns=rows.geometry.name)),
@@ -162,7 +166,7 @@ def check_on_site(
 
 
 def save_checked(
-    ws: Session, zone: ZoneRow, project: Project, check: SiteCheck | None, user: UserRow
+    ws: Session, zone: ZoneRow | ServedZone, project: Project, check: SiteCheck | None, user: UserRow
 ) -> dict:
     """Save ``project`` to the register with its ``check`` (one check result per parcel; status
     ``reviewed``), or without one (status ``negotiating``); return ``{project_id, check_ids}``."""
@@ -233,11 +237,11 @@ def post_land(
     """Return the land basis ``/check`` would state (the form's hint shows it before a check),
     with the intensity formulas on the granted area when investment/output are given."""
     lang = body.lang or request_lang(request)
-    zone = served_zone(session, state.settings)
+    zone = served(state, session)
     rules, table, _, _ = admission_state(state, session, zone.id)  # once per data version
     cfg = rules.config
     rows = site_rows(table, site_ids(body.parcel_id, body.parcel_ids, "check/land"), zone.id)
-    land = site_land(session, zone, cfg, rows, body.land_mu)
+    land = site_land(session, state, zone, cfg, rows, body.land_mu)
     out = land.to_dict() | {"geometry": land_features(land, zone.crs)}
     formulas = {}
     for key, amount, name in (
@@ -266,7 +270,7 @@ def post_recommend(
 
     Texts are in ``lang`` (default: ``Accept-Language``, else Chinese)."""
     lang = body.lang or request_lang(request)
-    zone = served_zone(session, state.settings)
+    zone = served(state, session)
     rules, table, ledger, notes = admission_state(state, session, zone.id)  # once per data version
     cfg = rules.config
     project = zone_project(cfg, body.project)

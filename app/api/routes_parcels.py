@@ -35,15 +35,13 @@ from app.api.paging import Paging, links
 from app.api.routes_zone import GEOJSON, GeoJSONResponse
 from app.api.scores import scored_table
 from app.api.store import (
-    class_names_en,
-    config_of,
     entity_id_by_key,
     find_parcel,
     parcel_properties,
     parcels_page,
     served_zone,
 )
-from app.api.zone_memo import rules_of
+from app.api.zone_memo import rules_of, served
 from app.db.edits import EditResult, restore, update_parcel
 from app.db.geometry import RepairTolerance
 from app.db.lookups import current_version, parcel_row_id
@@ -90,7 +88,7 @@ def list_parcels(
     ] = None,
 ) -> GeoJSONResponse:
     """Return parcels ordered by parcel_id: ``limit`` (≤ 5000) from ``offset``, within ``bbox``."""
-    zone = served_zone(session, state.settings)
+    zone = served(state, session)  # once per data version
     area = bbox_to_zone(paging.bbox, zone.crs) if paging.bbox else None
     page = parcels_page(
         session,
@@ -101,8 +99,9 @@ def list_parcels(
         status=status,
         limit=paging.limit,
         offset=paging.offset,
+        run=zone.run_id,
     )
-    names_en = class_names_en(config_of(zone))
+    names_en = zone.names_en
     geoms = shapely.from_wkb(np.array([bytes(r.wkb) for r in page.rows], dtype=object))
     texts = geometry_json(geoms, zone.crs)
     feats = [feature_text(r.parcel_id, g, parcel_properties(r, names_en)) for r, g in zip(page.rows, texts)]
@@ -136,8 +135,8 @@ def get_parcel(
     lang: LangDep,
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Any:
-    zone = served_zone(session, state.settings)
-    row = find_parcel(session, zone.id, parcel_id)
+    zone = served(state, session)  # once per data version
+    row = find_parcel(session, zone.id, parcel_id, run=zone.run_id, detail=True)
     tag = etag(row.parcel_id, row.version)
     if matches(if_none_match, tag):
         return Response(status_code=304, headers={"ETag": tag})

@@ -33,6 +33,7 @@ from app.api.lang import LangDep
 from app.api.models import ErrorBody, ProjectSave, _In
 from app.api.routes_checks import check_on_site, save_checked, site_ids, zone_project
 from app.api.store import served_zone
+from app.api.zone_memo import served
 from app.db.admissions import active_admission, admission_state, admit_project, lock_zone, revoke_admission
 from app.db.models import ProjectRow, UserRow
 from app.db.projects import project_admissions, project_checks, project_in_zone, projects_page
@@ -204,7 +205,7 @@ def post_project(
     (the body's ``lang``, else the query's or ``Accept-Language``, else Chinese)."""
     lang = body.lang or lang
     if body.parcel_id is None and body.parcel_ids is None:
-        zone = served_zone(session, state.settings)
+        zone = served(state, session)
         project, check = zone_project(zone_rules(session, zone.id).config, body.project), None
     else:
         ids = site_ids(body.parcel_id, body.parcel_ids, "project")

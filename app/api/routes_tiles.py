@@ -10,9 +10,8 @@ from fastapi.responses import Response
 from app.api.bounds import TileXY, TileZ
 from app.api.deps import SessionDep, StateDep, Viewer
 from app.api.models import ErrorBody
-from app.api.scores import zone_context
-from app.api.store import served_zone
 from app.api.tiles import render_hillshade, render_slope
+from app.api.zone_memo import context_of, served
 
 router = APIRouter(tags=["tiles"])
 
@@ -36,11 +35,11 @@ def get_tile(
     user: Viewer,
 ) -> Response:
     """Return the tile; slope classes 0–2°, 2–5°, 5° – natural limit, steeper; transparent off the DEMs."""
-    zone = served_zone(session, state.settings)
+    zone = served(state, session)  # once per data version: a cached tile asks the database nothing
     key = (zone.id, zone.imported_at.isoformat(), kind, z, x, y)
     png = state.tiles.get(key)
     if png is None:
-        ctx = zone_context(session, zone.id)
+        ctx = context_of(state, session, zone.id)
         png = (
             render_hillshade(ctx.surfaces, z, x, y)
             if kind == "hillshade"

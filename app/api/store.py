@@ -10,19 +10,30 @@ narrows the candidates first (PostGIS uses its GiST index by itself).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from enum import Enum
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import shapely
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import ColumnElement, Select, bindparam, false, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from app.api.scores import geom_sha1, latest_run_id
 from app.db.layers import get_zone
-from app.db.models import ZONE_SRID, AuditEntryRow, ClusterRow, ParcelRow, ParcelScoreRow, ParkRow, ZoneRow
+from app.db.models import (
+    ZONE_SRID,
+    AuditEntryRow,
+    ClusterRow,
+    ParcelRow,
+    ParcelScoreRow,
+    ParkRow,
+    ScoreRunRow,
+    ZoneRow,
+)
 from app.db.notes import ENTITY_IDS
 from app.db.rules import stored_config
 from app.settings import Settings
@@ -59,10 +70,49 @@ def served_zone(session: Session, settings: Settings) -> ZoneRow:
     return get_zone(session, zone_id)
 
 
-def config_of(zone: ZoneRow) -> ZoneConfig:
+@dataclass(frozen=True)
+class ServedZone:
+    """What the read routes need of the served zone, without its row: kept per data version by
+    :func:`app.api.zone_memo.served` so that a request loads neither the zone row (its whole
+    stored zone file) nor the newest score run again. Shared by every thread: do not change it."""
+
+    id: str
+    #: the zone CRS, e.g. ``EPSG:4546``
+    crs: str
+    #: sha256 of the zone file's rules as imported
+    config_sha256: str
+    #: the zone file's rules as imported (:func:`config_of`)
+    config: ZoneConfig
+    #: the English name of each score class (:func:`class_names_en`)
+    names_en: dict[str, str]
+    #: id of the zone's newest score run with status ``done``; None before the first
+    run_id: int | None
+    #: when the zone was imported (UTC)
+    imported_at: dt.datetime
+
+
+def served_zone_state(session: Session, settings: Settings) -> ServedZone:
+    """Return :class:`ServedZone` of :func:`served_zone`, read now (three small queries)."""
+    zone = served_zone(session, settings)
+    cfg = stored_config(zone)
+    run = session.scalar(
+        select(func.max(ScoreRunRow.id)).where(ScoreRunRow.zone_id == zone.id, ScoreRunRow.status == "done")
+    )
+    return ServedZone(
+        id=zone.id,
+        crs=zone.crs,
+        config_sha256=zone.config_sha256,
+        config=cfg,
+        names_en=class_names_en(cfg),
+        run_id=None if run is None else int(run),
+        imported_at=zone.imported_at,
+    )
+
+
+def config_of(zone: ZoneRow | ServedZone) -> ZoneConfig:
     """Return the zone file's rules as imported (cached per rules hash). Its clusters are the
     zone file's: for admission use :func:`app.db.rules.zone_rules` (the database's clusters)."""
-    return stored_config(zone)
+    return zone.config if isinstance(zone, ServedZone) else stored_config(zone)
 
 
 def class_names_en(cfg: ZoneConfig) -> dict[str, str]:
@@ -96,9 +146,28 @@ def _spatial(stmt: Select, session: Session, model: Any, table: str, area: BaseG
     return stmt
 
 
-def _page(session: Session, stmt: Select, order: list[Any], limit: int, offset: int) -> Page:
+#: The label of the matching rows' count added to a page's rows by ``_page(counted=True)``.
+TOTAL = "total_matched"
+
+
+def _page(
+    session: Session, stmt: Select, order: list[Any], limit: int, offset: int, *, counted: bool = False
+) -> Page:
+    """Return a page of ``stmt``; ``counted``: its rows (named columns) carry the number of
+    matching rows as column :data:`TOTAL` (a window count: one statement, one scan), and the
+    count is asked apart only for a page past the end."""
+    if not counted:
+        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        rows = session.execute(stmt.order_by(*order).limit(limit).offset(offset)).all()
+        return Page(rows, int(total or 0))
+    rows = session.execute(
+        stmt.add_columns(func.count().over().label(TOTAL)).order_by(*order).limit(limit).offset(offset)
+    ).all()
+    if rows:
+        return Page(rows, int(rows[0]._mapping[TOTAL]))
+    if offset == 0:
+        return Page(rows, 0)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    rows = session.execute(stmt.order_by(*order).limit(limit).offset(offset)).all()
     return Page(rows, int(total or 0))
 
 
@@ -124,42 +193,72 @@ def clusters_page(
     )
 
 
-def parcel_select(zone_id: str) -> Select:
-    """Return the SELECT of parcel rows with their park, cluster and current score.
+class _Run(Enum):
+    LATEST = "latest"
+
+
+#: ``run`` of :func:`parcel_select`: the newest ``done`` score run, looked up by the statement.
+LATEST = _Run.LATEST
+#: A score run for :func:`parcel_select`: its id, None for none (no scores), or :data:`LATEST`.
+RunRef = int | None | Literal[_Run.LATEST]
+
+
+def score_run_clause(zone_id: str, run: RunRef) -> ColumnElement[bool]:
+    """Return the condition that a ``ParcelScoreRow`` is of score run ``run`` (see :data:`RunRef`)."""
+    if run is LATEST:
+        return ParcelScoreRow.run_id == latest_run_id(zone_id)
+    if run is None:
+        return false()
+    return ParcelScoreRow.run_id == run
+
+
+@lru_cache(maxsize=32)
+def _parcel_select(zone_id: str, run: RunRef, detail: bool, by_code: bool) -> Select:
+    # built once per zone and run: SQLAlchemy then also reuses the statement's cache key
+    cl = aliased(ClusterRow)
+    cols: list[Any] = [
+        ParcelRow.id,
+        ParcelRow.parcel_id,
+        ParkRow.code.label("park"),
+        cl.code.label("cluster"),
+        ParcelRow.status,
+        ParcelRow.enterprise,
+        ParcelRow.land_use,
+        ParcelRow.area_m2,
+        ParcelRow.area_mu,
+        ParcelRow.version,
+        ParcelRow.updated_at,
+        ParcelRow.updated_by,
+        func.ST_AsBinary(ParcelRow.geom).label("wkb"),
+        ParcelScoreRow.score,
+        ParcelScoreRow.score_class.label("class"),
+        ParcelScoreRow.excluded,
+        ParcelScoreRow.breakdown["geom_sha1"].as_string().label("geom_sha1"),
+    ]
+    if detail:
+        cols += [ParcelScoreRow.reasons, ParcelScoreRow.breakdown]
+    stmt = (
+        select(*cols)
+        .join(ParkRow, ParkRow.id == ParcelRow.park_id)
+        .outerjoin(cl, cl.id == ParcelRow.cluster_id)
+        .outerjoin(
+            ParcelScoreRow,
+            (ParcelScoreRow.parcel_id == ParcelRow.id) & score_run_clause(zone_id, run),
+        )
+        .where(ParcelRow.zone_id == zone_id)
+    )
+    return stmt.where(ParcelRow.parcel_id == bindparam("code")) if by_code else stmt
+
+
+def parcel_select(zone_id: str, run: RunRef = LATEST) -> Select:
+    """Return the SELECT of parcel rows with their park, cluster and score of run ``run``
+    (default: the newest ``done`` run, looked up by the statement).
 
     Columns: id, parcel_id, park, cluster, status, enterprise, land_use, area_m2, area_mu,
     version, updated_at, updated_by, wkb, score, class, excluded, geom_sha1 (of the scored
     geometry).
     """
-    cl = aliased(ClusterRow)
-    run = latest_run_id(zone_id)
-    return (
-        select(
-            ParcelRow.id,
-            ParcelRow.parcel_id,
-            ParkRow.code.label("park"),
-            cl.code.label("cluster"),
-            ParcelRow.status,
-            ParcelRow.enterprise,
-            ParcelRow.land_use,
-            ParcelRow.area_m2,
-            ParcelRow.area_mu,
-            ParcelRow.version,
-            ParcelRow.updated_at,
-            ParcelRow.updated_by,
-            func.ST_AsBinary(ParcelRow.geom).label("wkb"),
-            ParcelScoreRow.score,
-            ParcelScoreRow.score_class.label("class"),
-            ParcelScoreRow.excluded,
-            ParcelScoreRow.breakdown["geom_sha1"].as_string().label("geom_sha1"),
-        )
-        .join(ParkRow, ParkRow.id == ParcelRow.park_id)
-        .outerjoin(cl, cl.id == ParcelRow.cluster_id)
-        .outerjoin(
-            ParcelScoreRow, (ParcelScoreRow.parcel_id == ParcelRow.id) & (ParcelScoreRow.run_id == run)
-        )
-        .where(ParcelRow.zone_id == zone_id)
-    )
+    return _parcel_select(zone_id, run, False, False)
 
 
 def parcels_page(
@@ -172,12 +271,14 @@ def parcels_page(
     status: str | None,
     limit: int,
     offset: int,
+    run: RunRef = LATEST,
 ) -> Page:
-    """Return a page of parcel rows (see :func:`parcel_select`) ordered by parcel_id.
+    """Return a page of parcel rows (see :func:`parcel_select`, scores of ``run``) ordered by
+    parcel_id, counted in the same statement.
 
     ``park``, ``cluster`` and ``status`` are comma-separated lists of accepted values.
     """
-    stmt = parcel_select(zone_id)
+    stmt = parcel_select(zone_id, run)
     if park:
         stmt = stmt.where(ParkRow.code.in_(park.split(",")))
     if cluster:
@@ -191,6 +292,7 @@ def parcels_page(
         [ParcelRow.parcel_id, ParcelRow.id],
         limit,
         offset,
+        counted=True,
     )
 
 
@@ -263,9 +365,12 @@ def find_cluster(session: Session, zone_id: str, code: str) -> tuple[ClusterRow,
     return row[0], row[1], row[2]
 
 
-def find_parcel(session: Session, zone_id: str, code: str) -> Any:
-    """Return the :func:`parcel_select` row of parcel ``code``; NotFoundError otherwise."""
-    row = session.execute(parcel_select(zone_id).where(ParcelRow.parcel_id == code)).first()
+def find_parcel(
+    session: Session, zone_id: str, code: str, *, run: RunRef = LATEST, detail: bool = False
+) -> Any:
+    """Return the :func:`parcel_select` row of parcel ``code`` (scores of ``run``); with
+    ``detail`` also the score's ``reasons`` and whole ``breakdown``; NotFoundError otherwise."""
+    row = session.execute(_parcel_select(zone_id, run, detail, True), {"code": code}).first()
     if row is None:
         raise NotFoundError(
             f"no parcel {code!r} in zone {zone_id}",

@@ -37,13 +37,12 @@ StepStatus = Literal["pending", "running", "done", "failed", "skipped"]
 def warm_zone_context(state: ApiState) -> dict[str, Any]:
     """Build the served zone's measuring context (what checks, land bases and terrain tiles use);
     return ``{"zone": id}``."""
-    from app.api.scores import zone_context
-    from app.api.store import served_zone
+    from app.api.zone_memo import context_of, served
 
     with state.factory() as session:
-        zone = served_zone(session, state.settings)
-        zone_context(session, zone.id)
-        return {"zone": zone.id}
+        zone_id = served(state, session).id
+        context_of(state, session, zone_id)  # built, and kept for the data version as requests find it
+        return {"zone": zone_id}
 
 
 def warm_zone_memo(state: ApiState) -> dict[str, Any]:

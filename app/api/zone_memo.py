@@ -1,4 +1,4 @@
-"""The zone's rules and admission state, kept per process until the data version changes
+"""The served zone, its rules and admission state, kept per process until the data version changes
 (:meth:`app.db.data_version.DataVersionCache.memo`), so that a check, a recommendation or a
 parcel's 标准地 sheet does not read and rebuild the whole zone's scored table, capacity ledger and
 cluster rules on every request. Every write that changes them (an import, a cluster or parcel
@@ -10,17 +10,19 @@ import geopandas as gpd
 from sqlalchemy.orm import Session
 
 from app.api.deps import ApiState
-from app.api.store import served_zone
+from app.api.scores import zone_context
+from app.api.store import ServedZone, served_zone_state
 from app.db.rules import ZoneRules, zone_rules
 from app.db.zone_state import admission_context
 from gis.messages import Message
 from scoring.capacity import CapacityLedger
+from scoring.context import ZoneContext
 
 
 def served_zone_id(state: ApiState, session: Session) -> str:
     """Return the id of the zone the API serves (:func:`app.api.store.served_zone`), kept while
-    the data version holds."""
-    return state.versions.memo(session, ("served_zone",), lambda: served_zone(session, state.settings).id)
+    the data version holds (:func:`served`)."""
+    return served(state, session).id
 
 
 def rules_of(state: ApiState, session: Session, zone_id: str) -> ZoneRules:
@@ -43,3 +45,16 @@ def admission_state(
 
     rules, table, ledger, notes = state.versions.memo(session, ("admission", zone_id), build)
     return rules, table.copy(deep=False), None if ledger is None else ledger.copy(), list(notes)
+
+
+def served(state: ApiState, session: Session) -> ServedZone:
+    """Return what the read routes need of the served zone (:class:`app.api.store.ServedZone`:
+    id, CRS, rules, the newest score run), kept while the data version holds: a request then
+    reads neither the zone row nor the score runs (shared: do not change it)."""
+    return state.versions.memo(session, ("served_zone",), lambda: served_zone_state(session, state.settings))
+
+
+def context_of(state: ApiState, session: Session, zone_id: str) -> ZoneContext:
+    """Return :func:`app.api.scores.zone_context` of ``zone_id`` (the measuring context, itself
+    kept per import of the zone), found without a query while the data version holds."""
+    return state.versions.memo(session, ("context", zone_id), lambda: zone_context(session, zone_id))

@@ -36,14 +36,17 @@ from app.ogc.service import (
     script_json,
     url,
 )
-from app.ogc.source import ZoneFeatures
 
 
 def zone_context(svc: OGCService, session: Session) -> tuple[str, str, str]:
-    """Return the published zone's ``(id, name, storage CRS URI)``."""
-    zone = resolve_zone(session, svc.zone_id)
-    storage = uri_for(f"EPSG:{zone.srid}")
-    return zone.id, zone.name, storage
+    """Return the published zone's ``(id, name, storage CRS URI)`` (kept by the service's memo)."""
+
+    def read() -> tuple[str, str, str]:
+        zone = resolve_zone(session, svc.zone_id)
+        return zone.id, zone.name, uri_for(f"EPSG:{zone.srid}")
+
+    result: tuple[str, str, str] = svc.remember(session, ("zone", svc.zone_id), read)
+    return result
 
 
 def landing(svc: OGCService, request: Request, session: Session) -> Response:
@@ -134,7 +137,7 @@ def collections(svc: OGCService, request: Request, session: Session) -> Response
     zid, _, storage = zone_context(svc, session)
     base = svc.base(request)
     docs = [
-        svc.collection_doc(base, spec, ZoneFeatures(session, zid, cid), storage)
+        svc.collection_doc(base, spec, svc.features(session, zid, cid), storage)
         for cid, spec in COLLECTIONS.items()
     ]
     doc = {
@@ -155,7 +158,7 @@ def collection(svc: OGCService, request: Request, session: Session, collection_i
     P.check_known(request.query_params, P.PARAMS_PLAIN)
     fmt = negotiate(request)
     zid, _, storage = zone_context(svc, session)
-    source = ZoneFeatures(session, zid, collection_id)
+    source = svc.features(session, zid, collection_id)
     doc = svc.collection_doc(svc.base(request), source.spec, source, storage)
     if fmt == HTML:
         return svc.render(
@@ -169,7 +172,7 @@ def schema(svc: OGCService, request: Request, session: Session, collection_id: s
     P.check_known(request.query_params, P.PARAMS_PLAIN)
     require_json(request)  # a JSON Schema has no HTML page: f=html or f=AAA is a 400
     zid, _, _ = zone_context(svc, session)
-    source = ZoneFeatures(session, zid, collection_id)
+    source = svc.features(session, zid, collection_id)
     return svc.json(svc.schema_doc(svc.base(request), source.spec, svc.fields(source)), SCHEMA_TYPE)
 
 
@@ -246,7 +249,7 @@ def items(svc: OGCService, request: Request, session: Session, collection_id: st
     P.check_known(qp, P.PARAMS_ITEMS)
     fmt = negotiate(request)
     zid, _, storage = zone_context(svc, session)
-    source = ZoneFeatures(session, zid, collection_id)
+    source = svc.features(session, zid, collection_id)
     q = _ItemsQuery.parse(svc, qp, storage)
     page = source.page(area=q.area, empty=q.empty, limit=q.limit, offset=q.offset)
     features = svc.encode(page.features, q.target, storage)
@@ -299,7 +302,7 @@ def item(
     P.check_known(qp, P.PARAMS_ITEM)
     fmt = negotiate(request)
     zid, _, storage = zone_context(svc, session)
-    source = ZoneFeatures(session, zid, collection_id)
+    source = svc.features(session, zid, collection_id)
     target = P.parse_crs_param(qp, "crs", svc.crs_list(storage))
     feature = source.get(feature_id)
     doc = svc.encode([feature], target, storage)[0]

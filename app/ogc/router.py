@@ -28,7 +28,7 @@ from app.ogc import params as P
 from app.ogc import resources as R
 from app.ogc.crs import EXTRA_CRS
 from app.ogc.deps import default_session
-from app.ogc.service import CONFORMANCE, OGCService
+from app.ogc.service import CONFORMANCE, Memo, OGCService
 from gis.errors import ParksiteError
 
 __all__ = ["CONFORMANCE", "OGCService", "ogc_router"]
@@ -52,6 +52,7 @@ def ogc_router(
     static_url: str = "/static",
     exports_url: str | None = "/api/v1/exports",
     dependencies: Sequence[Any] = (),
+    memo: Memo | None = None,
 ) -> APIRouter:
     """Return the OGC API – Features router (include it with ``prefix="/ogc"``).
 
@@ -61,7 +62,9 @@ def ogc_router(
     ``max_limit`` are the declared page sizes; ``extra_crs`` the CRSs offered besides CRS84 and
     the zone's. ``static_url`` is where the vendored Leaflet/Bootstrap are served (HTML pages);
     ``exports_url`` where the exchange files are (linked from the landing page; None: no link);
-    ``dependencies`` run before every route (e.g. a sign-in check).
+    ``dependencies`` run before every route (e.g. a sign-in check); ``memo`` keeps the zone and
+    its newest score run while the data holds (:data:`app.ogc.service.Memo`; default: read per
+    request).
     """
     svc = OGCService(
         zone_id=zone_id,
@@ -70,6 +73,7 @@ def ogc_router(
         extra_crs=extra_crs,
         static_url=static_url,
         exports_url=exports_url,
+        memo=memo,
     )
     session_dep = Depends(get_session or default_session)
     router = APIRouter(include_in_schema=False, dependencies=list(dependencies))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -20,10 +20,12 @@ import numpy as np
 from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 from shapely.geometry import mapping
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 
 from app.error_shape import base_error_body
 from app.errors import http_status_for
+from app.exports.score_runs import latest_score_run
 from app.i18n import negotiate as negotiate_lang
 from app.ogc.collections import CollectionSpec, Field
 from app.ogc.crs import CRS84_URI, bounds_to_crs84, service_crs, to_output_axes, transform_gis, uri_for
@@ -49,6 +51,10 @@ REL_CONFORMANCE = "http://www.opengis.net/def/rel/ogc/1.0/conformance"
 REL_DATA = "http://www.opengis.net/def/rel/ogc/1.0/data"
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+#: ``memo(session, key, build)``: ``build()``'s value for ``key``, kept while the database's data
+#: does not change (e.g. :meth:`app.db.data_version.DataVersionCache.memo`).
+Memo = Callable[[Session, Hashable, Callable[[], Any]], Any]
 
 #: Error codes of the OGC exception document by HTTP status.
 _CODES = {400: "InvalidParameterValue", 404: "NotFound", 409: "Conflict", 413: "TooLarge", 422: "InvalidData"}
@@ -90,6 +96,7 @@ class OGCService:
         extra_crs: Sequence[str],
         static_url: str,
         exports_url: str | None,
+        memo: Memo | None = None,
     ):
         if not 1 <= default_limit <= max_limit:
             raise ValueError(f"need 1 ≤ default_limit ({default_limit}) ≤ max_limit ({max_limit})")
@@ -99,8 +106,26 @@ class OGCService:
         self.extra_crs = tuple(uri_for(c) for c in extra_crs)
         self.static_url = static_url.rstrip("/")
         self.exports_url = exports_url
+        self.memo = memo
 
     # ------------------------------------------------------------------ helpers
+
+    def remember(self, session: Session, key: Hashable, build: Callable[[], Any]) -> Any:
+        """Return ``build()``, kept by ``memo`` while the data holds when the service has one."""
+        return build() if self.memo is None else self.memo(session, ("ogc", *key), build)
+
+    def features(self, session: Session, zone_id: str, collection: str) -> ZoneFeatures:
+        """Return the collection's features of ``zone_id`` — a zone this request has resolved
+        (:func:`app.ogc.resources.zone_context`) — with the newest score run kept by ``memo``."""
+        return ZoneFeatures(
+            session,
+            zone_id,
+            collection,
+            latest_run=lambda: self.remember(
+                session, ("run", zone_id), lambda: latest_score_run(session, zone_id)
+            ),
+            zone_resolved=True,
+        )
 
     def base(self, request: Request) -> str:
         return str(request.url_for("ogc_landing")).rstrip("/")

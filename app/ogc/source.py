@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,9 +72,22 @@ def _geom(wkb: Any) -> BaseGeometry | None:
 class ZoneFeatures:
     """The features of one collection of one zone, read through a session."""
 
-    def __init__(self, session: Session, zone_id: str, collection: str):
+    def __init__(
+        self,
+        session: Session,
+        zone_id: str,
+        collection: str,
+        *,
+        latest_run: Callable[[], LatestRun | None] | None = None,
+        zone_resolved: bool = False,
+    ):
+        """``latest_run`` gives the zone's newest score run (default: read when first needed);
+        ``zone_resolved``: the caller has found the zone in the database already (else a page
+        or a feature asks again, for its NotFoundError)."""
         self.session = session
         self.zone_id = zone_id
+        self._latest_run = latest_run
+        self._zone_resolved = zone_resolved
         if collection not in COLLECTIONS:
             raise NotFoundError(
                 f"no collection {collection!r}", hint=f"collections are {', '.join(COLLECTIONS)}"
@@ -86,7 +99,7 @@ class ZoneFeatures:
 
     def _run_info(self) -> LatestRun | None:
         if self._run is False:
-            self._run = latest_score_run(self.session, self.zone_id)
+            self._run = (self._latest_run or (lambda: latest_score_run(self.session, self.zone_id)))()
         return self._run  # type: ignore[return-value]
 
     def _base(self) -> tuple[Select, Any, Any, list[str]]:
@@ -213,20 +226,31 @@ class ZoneFeatures:
         """Return the features intersecting ``area`` (storage CRS; None = all) from ``offset``.
 
         ``empty`` means the filter matches nothing (a bbox outside the storage CRS's area of use).
+        The features and their count come in one statement (a window count); the count is asked
+        apart only for a page past the end.
         """
-        get_zone(self.session, self.zone_id)
+        if not self._zone_resolved:
+            get_zone(self.session, self.zone_id)
         if empty:
             return Page([], 0)
         q, geom_col, key, cols = self._base()
         if area is not None:
             q = q.where(func.ST_Intersects(geom_col, func.ST_GeomFromWKB(shapely.to_wkb(area), ZONE_SRID)))
-        matched = self.session.scalar(select(func.count()).select_from(q.subquery())) or 0
-        rows = self.session.execute(q.order_by(key).limit(limit).offset(offset)).all()
-        return Page([self._feature(r, cols) for r in rows], int(matched))
+        rows = self.session.execute(
+            q.add_columns(func.count().over()).order_by(key).limit(limit).offset(offset)
+        ).all()
+        if rows:
+            matched = int(rows[0][-1])
+        elif offset == 0:
+            matched = 0
+        else:
+            matched = int(self.session.scalar(select(func.count()).select_from(q.subquery())) or 0)
+        return Page([self._feature(r[:-1], cols) for r in rows], matched)
 
     def get(self, feature_id: str) -> Feature:
         """Return one feature by its id; ``NotFoundError`` naming the collection otherwise."""
-        get_zone(self.session, self.zone_id)
+        if not self._zone_resolved:
+            get_zone(self.session, self.zone_id)
         q, _, key, cols = self._base()
         row = self.session.execute(q.where(key == feature_id)).first()
         if row is None:
