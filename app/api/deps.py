@@ -53,7 +53,8 @@ def login_required(settings: Settings) -> bool:
 
 @dataclass
 class ApiState:
-    """What the routes share: settings, engine, session factory, signing key, job runner, tiles,
+    """What the routes share: settings, engine, session factory, signing key, job runner, tiles
+    in memory (``tiles``) and on disk (``tile_store``: :class:`app.api.tile_store.TileStore`),
     the data version kept for a second (:class:`app.db.data_version.DataVersionCache`)."""
 
     settings: Settings
@@ -64,6 +65,7 @@ class ApiState:
     jobs: Any = None
     tiles: Any = None
     versions: Any = None
+    tile_store: Any = None
 
 
 def api_state(request: Request) -> ApiState:

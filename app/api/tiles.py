@@ -13,7 +13,8 @@ Each tile is rendered on its own EPSG:3857 grid with ``rasterio.warp.reproject``
   Jiaokou), steeper.
 
 Outside every DEM the tile is transparent. Rendered tiles are kept in an in-memory LRU cache
-(``TileCache``), keyed by the zone's import so that a re-import shows new tiles.
+(``TileCache``) and on disk, shared by every worker process (``app.api.tile_store``), keyed by
+the zone's import so that a re-import shows new tiles (``app.api.terrain_cache``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import math
 import threading
 import warnings
 from collections import OrderedDict
+from collections.abc import Hashable
 from typing import Literal
 
 import numpy as np
@@ -202,13 +204,13 @@ class TileCache:
     def __init__(self, max_tiles: int = 4096, max_bytes: int = 128 * 2**20):
         self.max_tiles = max_tiles
         self.max_bytes = max_bytes
-        self._data: OrderedDict[tuple, bytes] = OrderedDict()
+        self._data: OrderedDict[Hashable, bytes] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: tuple) -> bytes | None:
+    def get(self, key: Hashable) -> bytes | None:
         with self._lock:
             png = self._data.get(key)
             if png is None:
@@ -218,7 +220,7 @@ class TileCache:
             self.hits += 1
             return png
 
-    def put(self, key: tuple, png: bytes) -> None:
+    def put(self, key: Hashable, png: bytes) -> None:
         with self._lock:
             old = self._data.pop(key, None)
             if old is not None:
