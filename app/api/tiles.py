@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import threading
 import warnings
+import weakref
 from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Literal
@@ -122,14 +123,33 @@ def _warp(
     return out
 
 
+_MERCATOR_EXTENTS: weakref.WeakKeyDictionary[TerrainSurface, tuple[float, float, float, float]] = (
+    weakref.WeakKeyDictionary()
+)
+_EXTENTS_LOCK = threading.Lock()
+
+
+def mercator_extent(surface: TerrainSurface) -> tuple[float, float, float, float]:
+    """Return the DEM grid's bounds in web mercator metres (its edges densified), once per surface.
+
+    Transforming bounds makes GDAL/PROJ look up the coordinate operation (~0.1 s), far more
+    than rendering a tile: done once here, not for every tile and DEM as before."""
+    with _EXTENTS_LOCK:
+        hit = _MERCATOR_EXTENTS.get(surface)
+    if hit is None:
+        hit = transform_bounds(surface.dem.crs, WEB_MERCATOR, *surface.dem.bounds, densify_pts=21)
+        with _EXTENTS_LOCK:
+            _MERCATOR_EXTENTS[surface] = hit
+    return hit
+
+
 def _overlapping(
     surfaces: list[TerrainSurface], bounds: tuple[float, float, float, float]
 ) -> list[TerrainSurface]:
     out = []
     for s in surfaces:
-        left, bottom, right, top = transform_bounds(WEB_MERCATOR, s.dem.crs, *bounds, densify_pts=21)
-        b = s.dem.bounds
-        if left < b[2] and right > b[0] and bottom < b[3] and top > b[1]:
+        left, bottom, right, top = mercator_extent(s)
+        if bounds[0] < right and bounds[2] > left and bounds[1] < top and bounds[3] > bottom:
             out.append(s)
     return out
 
