@@ -289,6 +289,16 @@ def test_the_seed_renders_every_tile_of_the_extent_once(api_db, tmp_path, render
             }
             again = seed_tiles(s, ZONE_ID, store, zooms=zooms, layers=["hillshade"])
             assert (again.rendered, again.tiles) == (0, len(want)) and len(renders) == first.tiles
+            # the same seed again: its marker says it finished, the extent is not even computed
+            import app.api.terrain_cache as tc
+
+            def no_extent(*_args):  # noqa: ANN002, ANN202
+                raise AssertionError("the extent was computed again")
+
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(tc, "zone_extent", no_extent)
+                third = seed_tiles(s, ZONE_ID, store, zooms=zooms)
+            assert (third.rendered, third.tiles, third.folder) == (0, first.tiles, first.folder)
     finally:
         engine.dispose()
     # a server on this state directory answers a seeded tile, even a transparent one, from disk
@@ -397,3 +407,17 @@ def test_each_dem_extent_is_transformed_once_not_per_tile(monkeypatch):
     assert len(calls) == 1 and pngs[2] != tiles.empty_tile()
     ox, oy = tile_of(*OFF_DEM, 16)
     assert tiles.render_slope([surface], 16, ox, oy, 15.0) is tiles.empty_tile() and len(calls) == 1
+
+
+def test_the_state_directorys_own_database_keeps_its_tiles_when_the_directory_moves(tmp_path):
+    from app.api.tile_store import TileStore, database_tag
+
+    def own(state: Path) -> str:
+        return f"sqlite:///{(state / 'parksite.sqlite').resolve()}"
+
+    a = TileStore.for_settings(tmp_path / "a", own(tmp_path / "a"))
+    b = TileStore.for_settings(tmp_path / "b", own(tmp_path / "b"))  # a copy of a (browser tests)
+    assert (a.root.name, b.root.name) == ("local", "local")
+    pg = TileStore.for_settings(tmp_path / "a", "postgresql+psycopg://u:secret@h:5432/db")
+    assert pg.root.name == database_tag("postgresql+psycopg://u:other@h:5432/db") != "local"  # no password
+    assert pg.root.name != database_tag("postgresql+psycopg://u@h:5432/otherdb")

@@ -20,7 +20,7 @@ import datetime as dt
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -186,7 +186,6 @@ class SeedResult:
     rendered: int
     seconds: float
     folder: Path
-    per_zoom: dict[int, int] = field(default_factory=dict)
 
 
 def seed_tiles(
@@ -202,7 +201,10 @@ def seed_tiles(
     for ``layers`` that is not there yet; return what was done. ``progress(done, total)`` is
     called after each tile (``total``: the tiles to render).
 
-    The zone's measuring context (its DEMs and slope) is built only when a tile is missing.
+    The zone's measuring context (its DEMs and slope) is built only when a tile is missing. A
+    seed that finishes leaves a marker (``.seeded-<zooms>-<layers>`` in the import's folder, the
+    tile count in it): the same seed of the same import then returns at once (a server start
+    costs one query); a tile removed by hand since is rendered when asked.
     Raises InvalidParameterError for an unknown layer, LimitExceededError when the extent holds
     more than :data:`MAX_SEED_TILES` tiles, and the errors of the zone context.
     """
@@ -211,6 +213,12 @@ def seed_tiles(
     zooms = tuple(sorted(set(zooms)))
     zone = get_zone(session, zone_id)
     tag = import_tag(zone.imported_at)
+    folder = store.import_dir(zone.id, tag)
+    marker = folder / f".seeded-{'-'.join(map(str, zooms))}-{'-'.join(layers)}"
+    done = _seeded(marker)
+    if done is not None:  # this import was seeded whole: no extent computed, no file checked
+        store.prune(zone.id, tag)
+        return SeedResult(zone.id, zooms, layers, done, 0, time.perf_counter() - started, folder)
     addresses = tiles_covering(zone_extent(session, zone_id), zooms)
     total = len(addresses) * len(layers)
     if total > MAX_SEED_TILES:
@@ -221,9 +229,6 @@ def seed_tiles(
             hint="seed fewer zooms (deeper zooms are rendered when asked)",
             msg=msg("error.tiles.too_many", tiles=total, limit=MAX_SEED_TILES),
         )
-    per_zoom: dict[int, int] = {}
-    for z, _, _ in addresses:
-        per_zoom[z] = per_zoom.get(z, 0) + len(layers)
     rendered = 0
     with store.seeding():
         store.prune(zone.id, tag)
@@ -240,16 +245,17 @@ def seed_tiles(
                 rendered += 1
                 if progress is not None:
                     progress(rendered, len(todo))
-    return SeedResult(
-        zone_id=zone.id,
-        zooms=zooms,
-        layers=layers,
-        tiles=total,
-        rendered=rendered,
-        seconds=time.perf_counter() - started,
-        folder=store.import_dir(zone.id, tag),
-        per_zoom=per_zoom,
-    )
+        folder.mkdir(parents=True, exist_ok=True)
+        marker.write_text(f"{total}\n", encoding="ascii")
+    return SeedResult(zone.id, zooms, layers, total, rendered, time.perf_counter() - started, folder)
+
+
+def _seeded(marker: Path) -> int | None:
+    """Return the tile count a finished seed wrote into ``marker``, None without one."""
+    try:
+        return int(marker.read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        return None
 
 
 def seed_served_tiles(

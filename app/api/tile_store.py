@@ -9,7 +9,8 @@ restart, without rendering it again::
     <state_dir>/tiles/<database>/<zone>/<import>/<layer>/<z>/<x>/<y>.png
 
 ``<database>`` is a short hash of the database URL (password left out), so servers on different
-databases sharing a state directory never see each other's tiles; ``<import>`` is the zone's
+databases sharing a state directory never see each other's tiles (``local`` for the state
+directory's own SpatiaLite file, which moves with it); ``<import>`` is the zone's
 import time (UTC, ``20261207T184512123456Z``): a re-import makes a new folder, so new tiles are
 shown at once, and the folders of the zone's older imports are removed the first time a process
 meets the new one (:meth:`TileStore.prune`). The same identity keys the in-memory cache
@@ -107,8 +108,10 @@ class TileStore:
     """Tiles on disk under ``root / database_tag(url)`` (see the module docstring). Thread-safe
     and safe across processes; counts ``hits``, ``misses`` and ``writes`` of this process."""
 
-    def __init__(self, root: Path, database_url: str, *, max_zoom: int = DISK_MAX_ZOOM):
-        self.root = Path(root) / database_tag(database_url)
+    def __init__(
+        self, root: Path, database_url: str, *, max_zoom: int = DISK_MAX_ZOOM, folder: str | None = None
+    ):
+        self.root = Path(root) / (folder or database_tag(database_url))
         self.max_zoom = max_zoom
         self.hits = 0
         self.misses = 0
@@ -118,8 +121,11 @@ class TileStore:
 
     @classmethod
     def for_settings(cls, state_dir: Path, database_url: str) -> TileStore:
-        """Return the store of a server: ``<state_dir>/tiles`` for its database."""
-        return cls(Path(state_dir) / "tiles", database_url)
+        """Return the store of a server: ``<state_dir>/tiles`` for its database. The state
+        directory's own SpatiaLite file (the default database) gets the folder ``local``, so a
+        state directory copied or moved elsewhere keeps its tiles."""
+        own = f"sqlite:///{(Path(state_dir) / 'parksite.sqlite').resolve()}"
+        return cls(Path(state_dir) / "tiles", database_url, folder="local" if database_url == own else None)
 
     def import_dir(self, zone_id: str, imported: str) -> Path:
         """Return the folder of one import of a zone."""
