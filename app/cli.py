@@ -43,6 +43,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "app.commands.export",
     "app.commands.report",
     "app.commands.serve",
+    "app.commands.tiles",
 )
 
 for _name in COMMAND_MODULES:

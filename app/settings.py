@@ -135,6 +135,12 @@ class Settings(BaseSettings):
         "PostGIS, 1 on SpatiaLite, whose one database file is best written by one process; the "
         "login throttle's counts are in the database, shared by every worker)",
     )
+    seed_tiles_on_start: bool = Field(
+        True,
+        description="`parksite serve` renders the served zone's hillshade and slope tiles at zooms "
+        "12–15 into the tile store of the state directory (shared by every worker process) before "
+        "its workers start, unless they are there already (`parksite tiles seed` does it on demand)",
+    )
     recover_on_start: bool = Field(
         True,
         description="mark jobs left unfinished as interrupted when the app starts; `parksite serve` "

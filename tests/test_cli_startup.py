@@ -71,6 +71,7 @@ COMMANDS = {
     "supervise",
     "export",
     "report",
+    "tiles",
 }
 
 _MARK = "@@modules@@"

@@ -53,7 +53,8 @@ def login_required(settings: Settings) -> bool:
 
 @dataclass
 class ApiState:
-    """What the routes share: settings, engine, session factory, signing key, job runner, tiles,
+    """What the routes share: settings, engine, session factory, signing key, job runner, tiles
+    in memory (``tiles``) and on disk (``tile_store``: :class:`app.api.tile_store.TileStore`),
     the data version kept for a second (:class:`app.db.data_version.DataVersionCache`), the
     process's warm-up (:class:`app.api.warmup.WarmUp`)."""
 
@@ -66,6 +67,7 @@ class ApiState:
     tiles: Any = None
     versions: Any = None
     warmup: Any = None
+    tile_store: Any = None
 
 
 def api_state(request: Request) -> ApiState:

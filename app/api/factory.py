@@ -2,7 +2,8 @@
 
 Built by a factory — never at import time — so tests and ``parksite serve`` pass their own
 settings. The app owns an engine and session factory for ``Settings.resolved_database_url()``,
-a background job runner and a tile cache (``app.state.api``, an :class:`ApiState`). At startup
+a background job runner, a tile cache in memory and the terrain tiles on disk under the state
+directory, shared by every worker process (``app.state.api``, an :class:`ApiState`). At startup
 it checks that the database answers (``app.db.probe``) and its schema is current (else: run
 ``parksite db upgrade``) and marks jobs and score runs a previous process left unfinished as
 ``interrupted`` (``app.api.recover``), then starts the warm-up (``app.api.warmup``: the zone's
@@ -235,6 +236,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.api.proxies import TrustedProxies
     from app.api.recover import recover
     from app.api.throttle import LoginThrottle
+    from app.api.tile_store import TileStore
     from app.api.tiles import TileCache
     from app.api.warmup import WarmUp
     from app.db.data_version import DataVersionCache
@@ -243,7 +245,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     settings = settings or get_settings()
     preload_native_libraries()  # before any connection; SpatiaLite engines also do it (app.db.spatialite)
-    engine = make_engine(settings.resolved_database_url())
+    url = settings.resolved_database_url()
+    engine = make_engine(url)
     factory = session_factory(engine)
     state = ApiState(
         settings=settings,
@@ -253,6 +256,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         require_login=login_required(settings),
         tiles=TileCache(),
         versions=DataVersionCache(factory),  # ETags: read at most once a second, forgotten on a write
+        tile_store=TileStore.for_settings(settings.state_dir, url),  # shared by every worker process
     )
     state.warmup = WarmUp(state, enabled=settings.warm_on_start)  # app.api.warmup.STEPS
 

@@ -1,4 +1,5 @@
-"""``/tiles/{hillshade|slope}/{z}/{x}/{y}.png``: XYZ tiles of the zone's terrain (see ``app.api.tiles``)."""
+"""``/tiles/{hillshade|slope}/{z}/{x}/{y}.png``: XYZ tiles of the zone's terrain (rendered by
+``app.api.tiles``, kept in memory and on disk by ``app.api.terrain_cache``)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,7 @@ from fastapi.responses import Response
 from app.api.bounds import TileXY, TileZ
 from app.api.deps import SessionDep, StateDep, Viewer
 from app.api.models import ErrorBody
-from app.api.tiles import render_hillshade, render_slope
-from app.api.zone_memo import context_of, served
+from app.api.terrain_cache import terrain_tile
 
 router = APIRouter(tags=["tiles"])
 
@@ -34,16 +34,9 @@ def get_tile(
     state: StateDep,
     user: Viewer,
 ) -> Response:
-    """Return the tile; slope classes 0–2°, 2–5°, 5° – natural limit, steeper; transparent off the DEMs."""
-    zone = served(state, session)  # once per data version: a cached tile asks the database nothing
-    key = (zone.id, zone.imported_at.isoformat(), kind, z, x, y)
-    png = state.tiles.get(key)
-    if png is None:
-        ctx = context_of(state, session, zone.id)
-        png = (
-            render_hillshade(ctx.surfaces, z, x, y)
-            if kind == "hillshade"
-            else render_slope(ctx.surfaces, z, x, y, ctx.natural_limit_pct)
-        )
-        state.tiles.put(key, png)
+    """Return the tile; slope classes 0–2°, 2–5°, 5° – natural limit, steeper; transparent off the DEMs.
+
+    Read from this process's memory, else from the tiles on disk that every worker shares
+    (seeded by ``parksite tiles seed`` and at ``parksite serve``), else rendered and kept."""
+    _, png = terrain_tile(state, session, kind, z, x, y)
     return Response(png, media_type="image/png", headers={"Cache-Control": "public, max-age=3600"})

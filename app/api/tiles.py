@@ -13,7 +13,8 @@ Each tile is rendered on its own EPSG:3857 grid with ``rasterio.warp.reproject``
   Jiaokou), steeper.
 
 Outside every DEM the tile is transparent. Rendered tiles are kept in an in-memory LRU cache
-(``TileCache``), keyed by the zone's import so that a re-import shows new tiles.
+(``TileCache``) and on disk, shared by every worker process (``app.api.tile_store``), keyed by
+the zone's import so that a re-import shows new tiles (``app.api.terrain_cache``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import threading
 import warnings
 import weakref
 from collections import OrderedDict
+from collections.abc import Hashable
 from typing import Literal
 
 import numpy as np
@@ -35,7 +37,6 @@ from rasterio.warp import reproject, transform_bounds
 
 from gis.errors import NotFoundError
 from gis.messages import msg
-from gis.raster import Grid
 from gis.slope import horn_gradient
 from gis.zonal import TerrainSurface
 
@@ -122,22 +123,23 @@ def _warp(
     return out
 
 
-_MERCATOR_BOUNDS: weakref.WeakKeyDictionary[Grid, tuple[float, float, float, float]] = (
+_MERCATOR_EXTENTS: weakref.WeakKeyDictionary[TerrainSurface, tuple[float, float, float, float]] = (
     weakref.WeakKeyDictionary()
 )
-_MERCATOR_LOCK = threading.Lock()
+_EXTENTS_LOCK = threading.Lock()
 
 
-def _mercator_bounds(grid: Grid) -> tuple[float, float, float, float]:
-    """Return the grid's bounds in web mercator (m; its outline densified, 21 points an edge),
-    computed once per grid: GDAL's ``transform_bounds`` sets up its transformation anew on every
-    call (about 30 ms), which cost more than the rest of a tile."""
-    with _MERCATOR_LOCK:
-        hit = _MERCATOR_BOUNDS.get(grid)
+def mercator_extent(surface: TerrainSurface) -> tuple[float, float, float, float]:
+    """Return the DEM grid's bounds in web mercator metres (its edges densified), once per surface.
+
+    Transforming bounds makes GDAL/PROJ look up the coordinate operation (~0.1 s), far more
+    than rendering a tile: done once here, not for every tile and DEM as before."""
+    with _EXTENTS_LOCK:
+        hit = _MERCATOR_EXTENTS.get(surface)
     if hit is None:
-        hit = transform_bounds(grid.crs, WEB_MERCATOR, *grid.bounds, densify_pts=21)
-        with _MERCATOR_LOCK:
-            _MERCATOR_BOUNDS[grid] = hit
+        hit = transform_bounds(surface.dem.crs, WEB_MERCATOR, *surface.dem.bounds, densify_pts=21)
+        with _EXTENTS_LOCK:
+            _MERCATOR_EXTENTS[surface] = hit
     return hit
 
 
@@ -148,7 +150,7 @@ def _overlapping(
     that meets the bounds but no cell renders as the empty tile would (transparent)."""
     out = []
     for s in surfaces:
-        left, bottom, right, top = _mercator_bounds(s.dem)
+        left, bottom, right, top = mercator_extent(s)
         if bounds[0] < right and bounds[2] > left and bounds[1] < top and bounds[3] > bottom:
             out.append(s)
     return out
@@ -224,13 +226,13 @@ class TileCache:
     def __init__(self, max_tiles: int = 4096, max_bytes: int = 128 * 2**20):
         self.max_tiles = max_tiles
         self.max_bytes = max_bytes
-        self._data: OrderedDict[tuple, bytes] = OrderedDict()
+        self._data: OrderedDict[Hashable, bytes] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: tuple) -> bytes | None:
+    def get(self, key: Hashable) -> bytes | None:
         with self._lock:
             png = self._data.get(key)
             if png is None:
@@ -240,7 +242,7 @@ class TileCache:
             self.hits += 1
             return png
 
-    def put(self, key: tuple, png: bytes) -> None:
+    def put(self, key: Hashable, png: bytes) -> None:
         with self._lock:
             old = self._data.pop(key, None)
             if old is not None:

@@ -3,7 +3,9 @@
 Before the server starts: the settings are built (environment ``PARKSITE_*`` plus the options),
 the database is migrated to the newest schema, the bundled sample zone is imported when the
 database holds no zone (the same path as ``parksite import --sample``) and scored when it has no
-score run, jobs and score runs a previous server left unfinished are marked ``interrupted``
+score run, the served zone's hillshade and slope tiles at zooms 12–15 are rendered into the
+tile store every worker reads unless they are there (``PARKSITE_SEED_TILES_ON_START``), jobs
+and score runs a previous server left unfinished are marked ``interrupted``
 (their inputs kept or deleted by ``PARKSITE_INTERRUPTED_JOB_INPUTS``), and — in
 development mode only — a default admin is created when there are no users (said loudly).
 Outside development mode there is never a default password. Each server process then builds
@@ -24,6 +26,7 @@ from rich.console import Console
 from rich.panel import Panel
 
 from app.settings import Settings, get_settings
+from gis.errors import ParksiteError
 
 if TYPE_CHECKING:  # the database, GIS and web stacks load only when ``serve`` runs
     from app.db.importer import ImportSources
@@ -158,6 +161,8 @@ def prepare(settings: Settings, *, out: Console = console) -> None:
                     f"[green]OK[/green] score run {result.run_id}: {result.summary['n_parcels']} "
                     f"parcels ({by_class}) in {time.perf_counter() - t0:.1f} s"
                 )
+        if settings.seed_tiles_on_start:
+            seed_terrain_tiles(factory, settings, url, out=out)
         with factory.begin() as s:
             admin = ensure_dev_admin(s, settings) if settings.dev_mode else None
             users = s.scalar(select(func.count()).select_from(UserRow))
@@ -178,6 +183,28 @@ def prepare(settings: Settings, *, out: Console = console) -> None:
             )
     finally:
         engine.dispose()
+
+
+def seed_terrain_tiles(factory: Any, settings: Settings, url: str, *, out: Console = console) -> None:
+    """Render the served zone's terrain tiles (zooms 12–15) missing from the tile store that every
+    worker reads (:func:`app.api.terrain_cache.seed_tiles`); say how many and how long. A zone
+    whose tiles cannot be rendered (no DEM) is said and the server starts anyway: the map then
+    shows no terrain, as it would without the seed."""
+    from app.api.store import served_zone
+    from app.api.terrain_cache import seed_tiles
+    from app.api.tile_store import TileStore
+
+    try:
+        with factory() as s:
+            zone = served_zone(s, settings)
+            result = seed_tiles(s, zone.id, TileStore.for_settings(settings.state_dir, url))
+    except ParksiteError as exc:
+        out.print(f"[yellow]terrain tiles not seeded: {exc}[/yellow]", soft_wrap=True)
+        return
+    out.print(
+        f"[green]OK[/green] terrain tiles of zone {result.zone_id} (zooms 12–15): {result.tiles} in "
+        f"{result.folder}, {result.rendered} rendered now in {result.seconds:.1f} s"
+    )
 
 
 def register(cli: typer.Typer) -> None:
