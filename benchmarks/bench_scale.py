@@ -329,6 +329,7 @@ def main(argv: list[str] | None = None) -> dict:
             "workers_cpu_sum": round(sum(stats.worker_cpu_seconds.values()), 1),
         },
         "client_s": {k: round(v, 3) for k, v in client.items()},
+        "client_cpu_s": {k: round(v, 3) for k, v in stats.client_cpu_seconds.items()},
         "window_cells": {
             "median": int(np.median(stats.partition_cells)),
             "max": int(np.max(stats.partition_cells)),
