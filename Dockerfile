@@ -1,5 +1,6 @@
 # parksite: the web map and API on the embedded SpatiaLite database (or PostGIS via
-# PARKSITE_DATABASE_URL). Build: docker build -t parksite .  Run: docker run -p 8000:8000 parksite
+# PARKSITE_DATABASE_URL), and the Dask scheduler and workers of docker-compose.yml.
+# Build: docker build -t parksite .  Run: docker run -p 8000:8000 parksite  (docs/deployment.md)
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -9,10 +10,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PARKSITE_PORT=8000 \
     PARKSITE_STATE_DIR=/var/lib/parksite
 
-# SpatiaLite for the embedded database; CJK fonts for rendered reports; pg_dump/pg_restore/psql
-# for `parksite db backup|restore` on PostGIS.
+# The runtime Debian packages of scripts/setup.sh (tests/test_compose.py keeps the two lists
+# together): SpatiaLite for the embedded database; Pango and HarfBuzz for WeasyPrint's PDF
+# reports, with CJK fonts; pg_dump/pg_restore/psql for `parksite db backup|restore` on PostGIS.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libsqlite3-mod-spatialite fonts-noto-cjk postgresql-client \
+ && apt-get install -y --no-install-recommends libsqlite3-mod-spatialite fonts-noto-cjk \
+    libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 postgresql-client \
  && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 1000 parksite \

@@ -142,6 +142,14 @@ class Settings(BaseSettings):
         "worker restarted later never interrupts another worker's running jobs",
     )
 
+    warm_on_start: bool = Field(
+        True,
+        description="each server process builds the served zone's measuring context (DEMs, slope, "
+        "road network) and its rules and admission state in a background thread as it starts, "
+        "instead of on the first check, terrain tile or parcel (GET /api/v1/health says when it "
+        "is warm); requests are answered meanwhile. Off: built on first use",
+    )
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _proxy_list(cls, value: object) -> object:

@@ -43,7 +43,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     Path(args.state_dir).mkdir(parents=True, exist_ok=True)
     app = create_app(
-        Settings(database_url=args.database_url, state_dir=Path(args.state_dir), secret_key="e" * 48)
+        Settings(
+            database_url=args.database_url,
+            state_dir=Path(args.state_dir),
+            secret_key="e" * 48,
+            warm_on_start=False,  # per-request costs only: no build in the background
+        )
     )
     versions = app.state.api.versions
     out: dict[str, Any] = {}

@@ -49,6 +49,9 @@ from rasterio.windows import Window
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pyproj import CRS as ProjCRS  # noqa: E402
+from pyproj import Transformer  # noqa: E402
+
 from benchmarks.bench_scoring import CELL_M, CRS, X0, Y0, ZONE_FILE, make_layers, make_parcels  # noqa: E402
 from scoring.batch import score_zone_parcels  # noqa: E402
 from scoring.context import ZoneContext  # noqa: E402
@@ -57,6 +60,10 @@ from scoring.measure import measure_batch  # noqa: E402
 from scoring.parcels import prepare_parcels  # noqa: E402
 from scoring.partitioned import DEFAULT_PARTITION_SIZE  # noqa: E402
 from scoring.zone import load_zone  # noqa: E402
+
+#: A province's CRS: CGCS2000 / 6-degree Gauss-Krüger CM 111E (108–114°E, about 530 km wide at
+#: Jiaokou's latitude), for zones wider than the 3-degree zone EPSG:4546 (about 270 km).
+PROVINCE_CRS = "EPSG:4508"
 
 #: Rows of the DEM computed and written at once.
 BLOCK_ROWS = 1024
@@ -72,9 +79,39 @@ def dem_waves(rng: np.random.Generator) -> list[tuple[float, float, float, float
     return out
 
 
-def write_dem(path: Path, size: int, rng: np.random.Generator) -> Path:
-    """Write a hilly ``size`` × ``size`` DEM (10 m cells, EPSG:4546) block of rows by block of
-    rows to a tiled, deflate-compressed BigTIFF; return its path."""
+def fits(crs: str, origin: tuple[float, float], extent_m: float) -> bool:
+    """Whether the square of ``extent_m`` metres from ``origin`` lies inside ``crs``'s area of use."""
+    c = ProjCRS.from_user_input(crs)
+    aou = c.area_of_use
+    x0, y0 = origin
+    lon0, lat0, lon1, lat1 = Transformer.from_crs(c, c.geodetic_crs, always_xy=True).transform_bounds(
+        x0, y0, x0 + extent_m, y0 + extent_m
+    )
+    return (
+        aou is not None and aou.west <= lon0 and lon1 <= aou.east and aou.south <= lat0 and lat1 <= aou.north
+    )
+
+
+def frame(size: int) -> tuple[str, tuple[float, float]]:
+    """The synthetic zone's CRS and lower-left corner (metres) for a DEM of ``size`` cells: the
+    20,000-parcel benchmark's (EPSG:4546 from 500,000 E) when it fits that 3-degree zone, else a
+    province's 6-degree zone (:data:`PROVINCE_CRS`) centred on its central meridian."""
+    extent = size * CELL_M
+    if fits(CRS, (X0, Y0), extent):
+        return CRS, (X0, Y0)
+    origin = (500_000.0 - extent / 2, Y0)
+    if not fits(PROVINCE_CRS, origin, extent):
+        raise SystemExit(
+            f"a DEM of {size:,} cells ({extent / 1000:,.0f} km) does not fit one Gauss-Krüger zone"
+        )
+    return PROVINCE_CRS, origin
+
+
+def write_dem(
+    path: Path, size: int, rng: np.random.Generator, *, crs: str = CRS, origin: tuple[float, float] = (X0, Y0)
+) -> Path:
+    """Write a hilly ``size`` × ``size`` DEM (10 m cells, in ``crs`` from the lower-left ``origin``)
+    block of rows by block of rows to a tiled, deflate-compressed BigTIFF; return its path."""
     waves = dem_waves(rng)
     extent = size * CELL_M
     x = (np.arange(size, dtype=np.float32) + 0.5) * CELL_M
@@ -84,8 +121,8 @@ def write_dem(path: Path, size: int, rng: np.random.Generator) -> Path:
         height=size,
         count=1,
         dtype="float32",
-        crs=RioCRS.from_user_input(CRS),
-        transform=Affine(CELL_M, 0, X0, 0, -CELL_M, Y0 + extent),
+        crs=RioCRS.from_user_input(crs),
+        transform=Affine(CELL_M, 0, origin[0], 0, -CELL_M, origin[1] + extent),
         nodata=-9999.0,
         compress="deflate",
         predictor=3,
@@ -175,14 +212,17 @@ def main(argv: list[str] | None = None) -> dict:
         tmp = Path(tmp)
         t = time.perf_counter()
         size = args.dem_size
-        dem = write_dem(tmp / "dem.tif", size, rng)
-        dem_s = time.perf_counter() - t
-        # the zone's layers and parcels over the parcels' square (a zone on a province's DEM; a
-        # layer must lie inside EPSG:4546's area of use, about 270 km wide, the DEM need not)
         extent_cells = min(args.parcel_extent or size, size)
-        layers = make_layers(extent_cells, rng)
+        # a zone on a province's DEM: its layers lie in the parcels' square (EPSG:4546 when that
+        # square fits the 3-degree zone); a province-wide zone is computed in a 6-degree zone
+        crs, origin = frame(extent_cells)
+        dem = write_dem(tmp / "dem.tif", size, rng, crs=crs, origin=origin)
+        dem_s = time.perf_counter() - t
+        layers = make_layers(extent_cells, rng, origin=origin, crs=crs)
         zone = load_zone(ZONE_FILE)
-        parcels = make_parcels(args.parcels, extent_cells, rng)
+        if crs != zone.zone.crs:
+            zone = zone.model_copy(update={"zone": zone.zone.model_copy(update={"crs": crs})})
+        parcels = make_parcels(args.parcels, extent_cells, rng, origin=origin, crs=crs)
         parcels, _ = prepare_parcels(parcels, zone)
         n = len(parcels)
         build_s = time.perf_counter() - t

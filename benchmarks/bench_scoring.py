@@ -89,8 +89,16 @@ def wiggly(points: np.ndarray, rng: np.random.Generator, amp: float) -> shapely.
     return shapely.LineString(points + normal * noise[:, None])
 
 
-def make_layers(size: int, rng: np.random.Generator) -> dict[str, gpd.GeoDataFrame]:
-    """Roads, rivers, substations, water, places and parks over the DEM's extent."""
+def make_layers(
+    size: int,
+    rng: np.random.Generator,
+    *,
+    origin: tuple[float, float] = (X0, Y0),
+    crs: str = CRS,
+) -> dict[str, gpd.GeoDataFrame]:
+    """Roads, rivers, substations, water, places and parks over the DEM's extent (``size`` cells
+    from the lower-left ``origin``, metres in ``crs``)."""
+    x0, y0 = origin
     extent = size * CELL_M
     spacing = max(extent / 25, 500.0)  # about 25 × 25 roads on a 50 km zone
     roads, names, classes = [], [], []
@@ -101,25 +109,25 @@ def make_layers(size: int, rng: np.random.Generator) -> dict[str, gpd.GeoDataFra
             pts = np.stack(
                 [along, np.full_like(along, t)] if horizontal else [np.full_like(along, t), along], axis=1
             )
-            roads.append(wiggly(pts + [X0, Y0], rng, 25.0))
+            roads.append(wiggly(pts + [x0, y0], rng, 25.0))
             cls = "county" if k % 5 == 2 else "park"
             names.append(f"{'东西' if horizontal else '南北'}{k + 1}号路")
             classes.append(cls)
     diag = np.linspace([0, extent * 0.15], [extent, extent * 0.85], max(int(extent / 250), 3))
-    roads.append(wiggly(diag + [X0, Y0], rng, 40.0))
+    roads.append(wiggly(diag + [x0, y0], rng, 40.0))
     names.append("S224")
     classes.append("provincial")
     roads_gdf = gpd.GeoDataFrame(
         {"road_id": [f"R{i:03d}" for i in range(len(roads))], "name": names, "class": classes},
         geometry=roads,
-        crs=CRS,
+        crs=crs,
     )
 
     rivers = []
     for i in range(5):
         y = extent * (0.1 + 0.2 * i)
         pts = np.stack([along, y + 800 * np.sin(along / rng.uniform(2000, 5000) + i)], axis=1)
-        rivers.append(wiggly(pts + [X0, Y0], rng, 60.0))
+        rivers.append(wiggly(pts + [x0, y0], rng, 60.0))
     rivers_gdf = gpd.GeoDataFrame(
         {
             "river_id": [f"RV{i}" for i in range(5)],
@@ -127,11 +135,11 @@ def make_layers(size: int, rng: np.random.Generator) -> dict[str, gpd.GeoDataFra
             "control_distance_m": [30.0, 40.0, 30.0, 50.0, 30.0],
         },
         geometry=rivers,
-        crs=CRS,
+        crs=crs,
     )
 
     def points(n: int) -> np.ndarray:
-        return shapely.points(rng.uniform(X0, X0 + extent, n), rng.uniform(Y0, Y0 + extent, n))
+        return shapely.points(rng.uniform(x0, x0 + extent, n), rng.uniform(y0, y0 + extent, n))
 
     n_sub = 30
     subs = gpd.GeoDataFrame(
@@ -142,7 +150,7 @@ def make_layers(size: int, rng: np.random.Generator) -> dict[str, gpd.GeoDataFra
             "status": rng.choice(["in_service", "planned"], n_sub, p=[0.85, 0.15]),
         },
         geometry=points(n_sub),
-        crs=CRS,
+        crs=crs,
     )
     n_w, n_ww = 40, 6
     water = gpd.GeoDataFrame(
@@ -152,7 +160,7 @@ def make_layers(size: int, rng: np.random.Generator) -> dict[str, gpd.GeoDataFra
             "kind": list(rng.choice(["well", "reservoir", "main"], n_w)) + ["wastewater_plant"] * n_ww,
         },
         geometry=points(n_w + n_ww),
-        crs=CRS,
+        crs=crs,
     )
     n_gate = 20
     places = gpd.GeoDataFrame(
@@ -162,17 +170,17 @@ def make_layers(size: int, rng: np.random.Generator) -> dict[str, gpd.GeoDataFra
             "kind": ["county_seat"] + ["gate"] * n_gate,
         },
         geometry=points(1 + n_gate),
-        crs=CRS,
+        crs=crs,
     )
     q = extent / 4
     parks = gpd.GeoDataFrame(
         {"park_id": ["a", "b", "c"], "name": ["甲园区", "乙园区", "丙园区"]},
         geometry=[
-            shapely.box(X0 + 0.2 * q, Y0 + 0.2 * q, X0 + 2.2 * q, Y0 + 2.6 * q),
-            shapely.box(X0 + 2.0 * q, Y0 + 1.5 * q, X0 + 3.9 * q, Y0 + 3.8 * q),
-            shapely.box(X0 + 0.3 * q, Y0 + 2.8 * q, X0 + 1.9 * q, Y0 + 3.9 * q),
+            shapely.box(x0 + 0.2 * q, y0 + 0.2 * q, x0 + 2.2 * q, y0 + 2.6 * q),
+            shapely.box(x0 + 2.0 * q, y0 + 1.5 * q, x0 + 3.9 * q, y0 + 3.8 * q),
+            shapely.box(x0 + 0.3 * q, y0 + 2.8 * q, x0 + 1.9 * q, y0 + 3.9 * q),
         ],
-        crs=CRS,
+        crs=crs,
     )
     return {
         "parks": parks,
@@ -184,16 +192,25 @@ def make_layers(size: int, rng: np.random.Generator) -> dict[str, gpd.GeoDataFra
     }
 
 
-def make_parcels(n: int, size: int, rng: np.random.Generator) -> gpd.GeoDataFrame:
-    """``n`` rotated rectangles of 60–180 m sides on a lattice of 200 m pitch (random cells)."""
+def make_parcels(
+    n: int,
+    size: int,
+    rng: np.random.Generator,
+    *,
+    origin: tuple[float, float] = (X0, Y0),
+    crs: str = CRS,
+) -> gpd.GeoDataFrame:
+    """``n`` rotated rectangles of 60–180 m sides on a lattice of 200 m pitch (random cells) over
+    ``size`` cells from the lower-left ``origin`` (metres in ``crs``)."""
+    x0, y0 = origin
     extent = size * CELL_M
     pitch = 200.0
     cols = int((extent - 400) // pitch)
     if cols * cols < n:
         raise SystemExit(f"{n} parcels do not fit on a {size} × {size} DEM; use fewer parcels")
     cells = rng.choice(cols * cols, n, replace=False)
-    cx = X0 + 200 + (cells % cols + 0.5) * pitch
-    cy = Y0 + 200 + (cells // cols + 0.5) * pitch
+    cx = x0 + 200 + (cells % cols + 0.5) * pitch
+    cy = y0 + 200 + (cells // cols + 0.5) * pitch
     w = rng.uniform(60, 180, n)
     h = rng.uniform(60, 180, n)
     angle = rng.uniform(-0.3, 0.3, n)
@@ -204,7 +221,7 @@ def make_parcels(n: int, size: int, rng: np.random.Generator) -> gpd.GeoDataFram
     ys = cy[:, None] + local[..., 0] * s + local[..., 1] * c
     geoms = shapely.polygons(np.stack([xs, ys], axis=2))
     return gpd.GeoDataFrame(
-        {"parcel_id": [f"P{i:05d}" for i in range(n)], "status": "vacant"}, geometry=geoms, crs=CRS
+        {"parcel_id": [f"P{i:05d}" for i in range(n)], "status": "vacant"}, geometry=geoms, crs=crs
     )
 
 

@@ -16,7 +16,9 @@ endpoint              share  request
 Reports, as JSON, per endpoint the number of requests, errors (HTTP ≥ 400 or no answer), p50,
 p95 and max latency in milliseconds, and overall requests/s and the error share. Checks need a
 signed-in user: pass ``--user``/``--password`` (the development admin is ``admin``); without
-them the check is left out of the mix and reported as skipped.
+them the check is left out of the mix and reported as skipped. ``--map`` adds what a map page
+loads beside: ``map_static`` (2: one of the scripts and styles the map page links, by its
+versioned URL) and ``parcels_zone`` (1: ``GET /api/v1/parcels``, the whole zone's GeoJSON).
 
     python benchmarks/load_office.py --url http://127.0.0.1:8000 --clients 32 --seconds 20 \\
         --user admin --password … --json load.json
@@ -28,6 +30,7 @@ import argparse
 import json
 import math
 import random
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -38,6 +41,8 @@ import httpx
 
 #: The mix: endpoint → share of requests.
 MIX: dict[str, int] = {"parcels_bbox": 3, "parcel_detail": 3, "tiles": 4, "ogc_items": 1, "check": 1}
+#: Added by ``--map``: the map page's scripts and styles, and the whole zone's parcels.
+MAP_MIX: dict[str, int] = {"map_static": 2, "parcels_zone": 1}
 
 #: The project checked (the plan's 铝基新材料 branch, as in the API tests).
 PROJECT: dict[str, Any] = {
@@ -61,6 +66,7 @@ class Target:
     tiles: list[tuple[int, int, int]]
     headers: dict[str, str] = field(default_factory=dict)
     can_check: bool = False
+    static: list[str] = field(default_factory=list)  # the map page's scripts and styles
 
 
 def tiles_covering(
@@ -99,7 +105,9 @@ def discover(url: str, user: str | None = None, password: str | None = None) -> 
         ids = [str(f["id"]) for f in parcels.json()["features"]]
         if not ids:
             raise SystemExit(f"{url} serves no parcels in its zone's bbox {box}")
-        return Target(bbox, ids, tiles_covering(bbox), headers, can_check=bool(user))  # type: ignore[arg-type]
+        page = c.get("/")
+        static = sorted(set(re.findall(r'="(/static/[^"]+)"', page.text))) if page.status_code == 200 else []
+        return Target(bbox, ids, tiles_covering(bbox), headers, can_check=bool(user), static=static)  # type: ignore[arg-type]
 
 
 def _quarter(bbox: tuple[float, float, float, float], rng: random.Random) -> str:
@@ -125,6 +133,8 @@ def requests_of(t: Target) -> dict[str, Callable[[httpx.Client, random.Random], 
         "check": lambda c, r: c.post(
             "/api/v1/check", json={"parcel_id": r.choice(t.parcel_ids), "project": PROJECT}, headers=h
         ),
+        "map_static": lambda c, r: c.get(r.choice(t.static), headers=h),
+        "parcels_zone": lambda c, r: c.get("/api/v1/parcels", headers=h),
     }
 
 
@@ -136,14 +146,24 @@ def _pct(values: list[float], q: float) -> float | None:
 
 
 def run_load(
-    url: str, clients: int, seconds: float, *, target: Target | None = None, seed: int = 0
+    url: str,
+    clients: int,
+    seconds: float,
+    *,
+    target: Target | None = None,
+    seed: int = 0,
+    shares: dict[str, int] | None = None,
 ) -> dict[str, Any]:
-    """Run ``clients`` closed-loop clients against ``url`` for ``seconds``; return the report
-    (``clients``, ``seconds``, ``requests``, ``requests_per_s``, ``errors``, ``error_share``,
-    ``endpoints``: name → ``n``, ``errors``, ``p50_ms``, ``p95_ms``, ``max_ms``; ``skipped``)."""
+    """Run ``clients`` closed-loop clients against ``url`` for ``seconds`` with the mix ``shares``
+    (default :data:`MIX`); return the report (``clients``, ``seconds``, ``requests``,
+    ``requests_per_s``, ``errors``, ``error_share``, ``endpoints``: name → ``n``, ``errors``,
+    ``p50_ms``, ``p95_ms``, ``max_ms``; ``skipped``)."""
     t = target or discover(url)
     send = requests_of(t)
-    mix = {k: w for k, w in MIX.items() if k != "check" or t.can_check}
+    shares = shares or MIX
+    mix = {
+        k: w for k, w in shares.items() if (k != "check" or t.can_check) and (k != "map_static" or t.static)
+    }
     names, weights = list(mix), list(mix.values())
     times: dict[str, list[float]] = {k: [] for k in mix}
     errors: dict[str, int] = {k: 0 for k in mix}
@@ -202,7 +222,7 @@ def run_load(
             }
             for k, v in times.items()
         },
-        "skipped": [k for k in MIX if k not in mix],
+        "skipped": [k for k in shares if k not in mix],
     }
 
 
@@ -215,9 +235,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     p.add_argument("--user", help="user for the checks (none: checks skipped)")
     p.add_argument("--password")
     p.add_argument("--json", help="write the report here")
+    p.add_argument(
+        "--map", action="store_true", help="add the map page's scripts and the whole zone's parcels"
+    )
     a = p.parse_args(argv)
     target = discover(a.url, a.user, a.password)
-    report = {"runs": [run_load(a.url, n, a.seconds, target=target) for n in a.clients]}
+    shares = MIX | MAP_MIX if a.map else MIX
+    report = {"runs": [run_load(a.url, n, a.seconds, target=target, shares=shares) for n in a.clients]}
     text = json.dumps(report, ensure_ascii=False, indent=2)
     print(text)
     if a.json:

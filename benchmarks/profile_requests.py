@@ -90,7 +90,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     from app.settings import Settings
 
     Path(args.state_dir).mkdir(parents=True, exist_ok=True)
-    settings = Settings(database_url=args.database_url, state_dir=Path(args.state_dir), secret_key="p" * 48)
+    settings = Settings(
+        database_url=args.database_url,
+        state_dir=Path(args.state_dir),
+        secret_key="p" * 48,
+        warm_on_start=False,  # warmed below by requests, as before: no build in the background
+    )
     if args.profile:
         _inline_threadpool()
     if args.uncached:

@@ -2,8 +2,9 @@
 
 :func:`score_zone_parcels_distributed` plans the partitions (:mod:`scoring.partitioned`),
 sends the shared context — layers, road network, solved destinations, exclusion zones and the
-DEM file headers, never whole DEMs — to every worker once (``Client.scatter(broadcast=True)``),
-submits one task per partition and, as tasks complete, calls the same ``progress`` callback
+DEM file headers, never whole DEMs — to the cluster once, as a task of its own that every
+partition depends on (unlike scattered data, a task's result that dies with a worker is
+computed again), submits one task per partition and, as tasks complete, calls the same ``progress`` callback
 as the one-process run. Every worker reads its partitions' DEM windows from the DEM paths
 itself, so on several machines the DEMs must lie at the same path on each (a shared volume).
 Each task measures its partition and scores its parcels (with the settings resolved here,
@@ -15,6 +16,10 @@ the sensitivity analysis — are computed here: the table is the one of
 closed afterwards, whose glibc malloc thresholds are set so that they measure as fast per CPU
 as one process: :data:`WORKER_MALLOC_ENV`) or a scheduler address such as ``tcp://10.0.0.5:8786`` (``dask scheduler``
 and ``dask worker`` processes started elsewhere; see docker-compose.yml).
+
+Each partition's DEM window is capped by the workers' memory limit
+(:func:`window_cells_for_memory`): a worker restarted by Dask for using too much memory loses
+time, and a partition that does it again and again fails the run with a message saying so.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
 
-from gis.errors import InputFileError
+from gis.errors import InputFileError, LimitExceededError
 from gis.layers import geometry_array
 from gis.messages import msg
 from scoring.batch import DEFAULT_BATCH_SIZE, ProgressFn, ScoreRun, checked_parcels, finish_run
@@ -35,6 +41,7 @@ from scoring.context import Note, ZoneContext
 from scoring.measure import MEASURE_STEPS
 from scoring.partitioned import (
     DEFAULT_PARTITION_SIZE,
+    DEFAULT_WINDOW_CELLS,
     PartitionResult,
     assemble_measures,
     assemble_scores,
@@ -53,6 +60,28 @@ MIN_PARTITION_SIZE = 500
 
 #: Memory limit of each LocalCluster worker (Dask pauses a worker at 80 % and restarts it at 95 %).
 DEFAULT_MEMORY_LIMIT = "2GiB"
+
+#: Resident bytes a worker needs per DEM window cell while measuring a partition, with room for
+#: what Dask and glibc keep: measured 11 B per cell of peak growth in one process (elevations
+#: and slope as float32, masks, exactextract's cells; 32 M cells: +357 MB) and about 1.1 GB
+#: peak in a worker for windows of 47–50 M cells (docs/benchmarks.md, "A whole province").
+BYTES_PER_WINDOW_CELL = 24
+
+#: Share of a worker's memory limit its DEM window may take (Dask pauses a worker at 80 %;
+#: the shared context, the interpreter and the partition's parcels and measures need the rest).
+WINDOW_MEMORY_SHARE = 0.3
+
+
+def window_cells_for_memory(memory_limit: str | int) -> int:
+    """Return the largest DEM window (cells) a partition may read on a worker with
+    ``memory_limit`` (bytes, or a Dask size such as ``"2GiB"``): :data:`WINDOW_MEMORY_SHARE`
+    of it at :data:`BYTES_PER_WINDOW_CELL` (2 GiB → 26.8 M cells), never more than
+    :data:`scoring.partitioned.DEFAULT_WINDOW_CELLS`."""
+    from dask.utils import parse_bytes
+
+    limit = parse_bytes(memory_limit) if isinstance(memory_limit, str) else int(memory_limit)
+    return min(DEFAULT_WINDOW_CELLS, int(limit * WINDOW_MEMORY_SHARE / BYTES_PER_WINDOW_CELL))
+
 
 #: glibc malloc settings of the worker processes (set before they start; bytes). Dask's default
 #: (``distributed.nanny.pre-spawn-environ``) sets ``MALLOC_TRIM_THRESHOLD_=65536`` so workers
@@ -106,11 +135,13 @@ class ClusterStats:
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     n_workers: int = 0
     startup_s: float = 0.0
-    #: CPU seconds each worker process used from the context's arrival to the last result:
-    #: the tasks, receiving them and sending their results, and Dask's own threads.
+    #: CPU seconds each worker process used from the shared context's submission to the last
+    #: result: the tasks (the shared context's too), receiving them and sending their results,
+    #: and Dask's own threads.
     worker_cpu_seconds: dict[str, float] = field(default_factory=dict)
     #: Wall seconds of this process's own steps: ``base`` (shared context), ``check``,
-    #: ``cluster`` (start or connect), ``plan``, ``scatter``, ``submit``, ``partitions``
+    #: ``cluster`` (start or connect), ``plan``, ``scatter`` (submitting the shared context),
+    #: ``submit``, ``partitions``
     #: (waiting for them and taking their results), ``close``, ``assemble`` (results in input
     #: order) and ``finish`` (ranks, counts, the table).
     client_seconds: dict[str, float] = field(default_factory=dict)
@@ -179,6 +210,7 @@ def score_zone_parcels_distributed(
     n_workers: int | None = None,
     memory_limit: str | int = DEFAULT_MEMORY_LIMIT,
     partition_size: int = DEFAULT_PARTITION_SIZE,
+    max_window_cells: int | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     sensitivity: bool = False,
     n_draws: int = 1000,
@@ -193,9 +225,12 @@ def score_zone_parcels_distributed(
     ``scheduler``: ``"local"`` for a LocalCluster of ``n_workers`` processes (default: one per
     CPU) with ``memory_limit`` each, or the address of a running scheduler. ``partition_size``
     parcels at most per task (fewer so that each worker gets at least two, but not under
-    ``MIN_PARTITION_SIZE``). ``stats`` (optional) is filled with per-partition seconds and
-    per-worker peak memory. Raises the errors of ``score_zone_parcels``, and InputFileError
-    when the scheduler cannot be reached.
+    ``MIN_PARTITION_SIZE``), split further while a partition's DEM window exceeds
+    ``max_window_cells`` (default: :func:`window_cells_for_memory` of ``memory_limit``, which
+    should then be the workers' limit on a running cluster too). ``stats`` (optional) is filled
+    with per-partition seconds and per-worker peak memory. Raises the errors of
+    ``score_zone_parcels``, InputFileError when the scheduler cannot be reached, and
+    LimitExceededError when a partition stopped its worker again and again (out of memory).
     """
     from distributed import as_completed
 
@@ -204,7 +239,9 @@ def score_zone_parcels_distributed(
     client_cpu: dict[str, float] = {}
     clock = _Clock(client_steps, client_cpu)
     settings = resolve_settings(ctx.zone.scoring)
-    base = partition_base(ctx)
+    if max_window_cells is None:
+        max_window_cells = window_cells_for_memory(memory_limit)
+    base = partition_base(ctx, max_window_cells)
     clock.lap("base")
     parcels = checked_parcels(base, parcels)
     clock.lap("check")
@@ -220,7 +257,8 @@ def score_zone_parcels_distributed(
         parts = plan_partitions(geometry_array(parcels), base.dem_sources, size)
         total = progress_total(len(parts), sensitivity)
         clock.lap("plan")
-        shared = client.scatter(base, broadcast=True, hash=False)
+        # a task, not scattered data: if the worker holding it dies, Dask computes it again
+        shared = client.submit(_shared_context, base, pure=False)
         cpu_before = client.run(time.process_time)
         stats.startup_s = time.perf_counter() - t0
         clock.lap("scatter")
@@ -236,6 +274,8 @@ def score_zone_parcels_distributed(
         results: list[PartitionResult | None] = [None] * len(parts)
         units = 0
         for done, (future, result) in enumerate(as_completed(futures, with_results=True), start=1):
+            if isinstance(result, BaseException):
+                raise _partition_failed(result, futures[future], parts, memory_limit) from result
             results[futures[future]] = result
             worker = _who_has(client, future)
             stats.partition_seconds.append(result.seconds)
@@ -301,6 +341,31 @@ class _Clock:
         self.steps[name] = self.steps.get(name, 0.0) + now - self.last
         self.cpu[name] = self.cpu.get(name, 0.0) + now_cpu - self.last_cpu
         self.last, self.last_cpu = now, now_cpu
+
+
+def _shared_context(base: ZoneContext) -> ZoneContext:
+    """The context every partition task depends on (kept on the cluster as a task's result)."""
+    return base
+
+
+def _partition_failed(
+    exc: BaseException, k: int, parts: Sequence[np.ndarray], memory_limit: str | int
+) -> BaseException:
+    """Return the error to raise for partition ``k`` whose task ended in ``exc``: a domain error
+    as it is; a task that killed its workers (Dask's ``KilledWorker``, after its allowed
+    failures) as a :class:`LimitExceededError` naming the partition and the memory limit."""
+    from distributed import KilledWorker
+
+    if not isinstance(exc, KilledWorker):
+        return exc
+    n = len(parts[k])
+    return LimitExceededError(
+        f"partition {k + 1}/{len(parts)} ({n} parcels) stopped its Dask worker again and again, "
+        f"most likely for lack of memory (limit {memory_limit} per worker; Dask: KilledWorker)",
+        where=f"partition {k + 1}/{len(parts)}",
+        hint="lower --partition-size or give the workers more memory",
+        msg=msg("error.dask.worker_killed", part=k + 1, parts=len(parts), parcels=n, limit=str(memory_limit)),
+    )
 
 
 def _who_has(client, future) -> str:  # type: ignore[no-untyped-def]

@@ -13,12 +13,14 @@ want_test=0
 # Debian packages: SpatiaLite for the embedded database, postgresql-client for PostGIS backups
 # (below); PostGIS, gdal-bin (gdaldem is the reference the slope tests compare against) and
 # Chromium for the test suite; Pango and HarfBuzz for WeasyPrint (PDF reports, CJK text in
-# fonts-noto-cjk), poppler-utils (pdftotext, pdftoppm) for the report tests.
+# fonts-noto-cjk), poppler-utils (pdftotext, pdftoppm) for the report tests; docker-compose
+# (Debian's Compose 1.29: `docker-compose config` validates docker-compose.yml against the
+# Compose specification without a Docker daemon, tests/test_compose.py).
 debs=(libsqlite3-mod-spatialite fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0)
 if [ "$want_test" = 1 ]; then
   # PostGIS for the PostgreSQL the machine runs (15 on Debian 12).
   pg_major=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
-  debs+=("postgresql-${pg_major:-15}-postgis-3" gdal-bin chromium chromium-driver poppler-utils)
+  debs+=("postgresql-${pg_major:-15}-postgis-3" gdal-bin chromium chromium-driver poppler-utils docker-compose)
   # Node and npm for eslint (scripts/check.sh), unless a Node with npm is already installed
   # (e.g. one that bundles npm, which Debian's npm package would conflict with).
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

@@ -15,7 +15,7 @@ park has no DEM (its parcel ST-0001 has no terrain measures).
   built once per session; without the CREATEDB privilege each PostGIS database is built in a
   schema of its own (slower).
 * ``make_client(url, tmp_path, **settings)`` — a ``TestClient`` (context manager: startup and
-  shutdown run) on ``create_app``; ``auth(client, role)`` — the Authorization header of a role.
+  shutdown run) on ``create_app``, its warm-up at start off unless ``warm_on_start=True``; ``auth(client, role)`` — the Authorization header of a role.
 """
 
 from __future__ import annotations
@@ -284,12 +284,14 @@ class RunCalls(list):
 
 
 def make_client(url: str, state_dir: Path, **settings: Any):
-    """Return a TestClient on ``create_app`` for ``url`` (use it as a context manager)."""
+    """Return a TestClient on ``create_app`` for ``url`` (use it as a context manager); the
+    warm-up at start is off unless ``warm_on_start=True``."""
     from fastapi.testclient import TestClient
 
     from app.api.factory import create_app
     from app.settings import Settings
 
+    settings.setdefault("warm_on_start", False)
     s = Settings(database_url=url, state_dir=state_dir, secret_key="k" * 48, **settings)
     return TestClient(create_app(s))
 
@@ -315,3 +317,12 @@ def client(fresh_db: str, tmp_path: Path) -> Iterator[Any]:
     """A client on a database of its own."""
     with make_client(fresh_db, tmp_path / "state") as c:
         yield c
+
+
+def version_tag(response: Any) -> str:
+    """Return a response's ETag as the route made it: without the ``-gzip`` that a gzipped body's
+    strong tag carries (:mod:`app.api.compression`), i.e. ``"<id>-v<version>"`` for a feature."""
+    from app.api.compression import SUFFIX
+
+    tag = response.headers["etag"]
+    return tag.removesuffix(SUFFIX + '"') + '"' if tag.endswith(SUFFIX + '"') else tag

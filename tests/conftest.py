@@ -12,6 +12,8 @@ dropped afterwards.
 * ``empty_db_url`` — URL of a new, empty database (no tables).
 * ``db_url`` — URL of a new database migrated to the newest revision.
 * ``db_engine`` / ``db_factory`` / ``db_session`` — engine, session factory and a session on it.
+
+``PARKSITE_WARM_ON_START`` defaults to 0 here (set before any test's settings are read).
 """
 
 from __future__ import annotations
@@ -32,6 +34,11 @@ from sqlalchemy.orm import Session, sessionmaker
 pytest_plugins = ["tests.rasters", "tests.api_fixtures", "tests.report_sample_db"]
 
 POSTGIS_ENV = "PARKSITE_TEST_POSTGIS_URL"
+
+#: The app's warm-up at start (app.api.warmup) is off in the tests unless a test turns it on:
+#: some thousand in-process apps and test servers would each build a zone context in a thread
+#: (the servers started with subprocess inherit it; tests/test_api_warmup.py turns it on).
+os.environ.setdefault("PARKSITE_WARM_ON_START", "0")
 
 
 @pytest.fixture(params=["spatialite", pytest.param("postgis", marks=pytest.mark.postgis)])

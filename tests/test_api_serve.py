@@ -114,6 +114,12 @@ def test_serve_with_reload_runs_the_app_factory(serve_cli, empty_db_url, monkeyp
     assert result.exit_code == 0, result.output
     ((args, kwargs),) = calls
     assert args == ("app.api.factory:create_app",)
+    # the workers log parksite's own lines (the warm-up's) with uvicorn's handler
+    assert kwargs.pop("log_config")["loggers"]["parksite"] == {
+        "handlers": ["default"],
+        "level": "INFO",
+        "propagate": False,
+    }
     assert kwargs == {
         "factory": True,
         "host": "0.0.0.0",

@@ -17,7 +17,7 @@ import shapely
 from shapely import box
 from shapely.geometry import LineString, mapping
 
-from tests.api_fixtures import auth
+from tests.api_fixtures import auth, version_tag
 from tests.conftest import X0, Y0
 from tests.test_api_edits import etag_of, parcel_cluster, wgs84, zone_geom
 
@@ -65,7 +65,7 @@ def test_enlarging_into_the_neighbour_takes_its_land_without_overlap_or_gap(clie
     body = r.json()
     changed = {c["cluster_id"]: c for c in body["clusters"]}
     assert set(changed) == {"sc-almg", "sc-smart"}
-    assert changed["sc-almg"]["etag"] == '"sc-almg-v2"' == r.headers["etag"]
+    assert changed["sc-almg"]["etag"] == '"sc-almg-v2"' == version_tag(r)
     assert changed["sc-smart"]["etag"] == '"sc-smart-v2"'
     assert abs(changed["sc-smart"]["area_m2"] - 380 * 600) < 1
     assert abs(changed["sc-almg"]["area_mu"] - 620 * 600 / MU) < 0.01
@@ -205,7 +205,7 @@ def test_get_then_put_the_same_feature_round_trips(client):
     feat = cluster(client, "sc-almg")
     r = put_feature(client, "sc-almg", feat, ['"sc-almg-v1"'], yield_=False)
     assert r.status_code == 200, r.text
-    assert r.json()["action"] == "unchanged" and r.headers["etag"] == '"sc-almg-v1"'
+    assert r.json()["action"] == "unchanged" and version_tag(r) == '"sc-almg-v1"'
     feat["properties"]["name"] = "铝镁一区"
     feat["properties"]["area_m2"] = 1  # read-only: ignored
     feat["properties"]["colour"] = "red"  # unknown: ignored, listed
@@ -341,7 +341,7 @@ def test_merge_two_neighbours_keeps_the_area_and_moves_the_parcels(client):
     )
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["properties"]["name"] == "双池产业组团" and r.headers["etag"] == '"sc-almg-v2"'
+    assert body["properties"]["name"] == "双池产业组团" and version_tag(r) == '"sc-almg-v2"'
     assert {c["cluster_id"]: c["action"] for c in body["clusters"]} == {
         "sc-almg": "update",
         "sc-smart": "delete",

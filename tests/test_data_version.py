@@ -133,3 +133,41 @@ def test_memo_keeps_a_value_per_key_until_the_version_moves(db_factory):
         a2 = cache.memo(s, "a", build("a"))
         assert a2 is not a and a2[1] != a[1] and cache.memo(s, "a", build("a")) is a2
     assert builds == ["a", "b", "a"]
+    assert cache.builds == {"a": 2, "b": 1}
+
+
+def test_memo_builds_a_key_once_when_threads_ask_at_the_same_time(db_factory):
+    """A thread asking for a key while another builds it (a request during the warm-up) waits
+    and shares that value; another key is built meanwhile, not held up."""
+    import threading
+
+    cache = DataVersionCache(db_factory, clock=FakeClock())
+    entered, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def slow() -> object:
+        calls.append("slow")
+        entered.set()
+        assert release.wait(30)
+        return object()
+
+    got: dict[str, object] = {}
+
+    def ask(name: str) -> None:
+        with db_factory() as s:
+            got[name] = cache.memo(s, "a", slow)
+
+    first = threading.Thread(target=ask, args=("first",))
+    first.start()
+    assert entered.wait(30)
+    second = threading.Thread(target=ask, args=("second",))
+    second.start()
+    second.join(0.5)
+    assert second.is_alive()  # waiting for the first build
+    with db_factory() as s:
+        assert cache.memo(s, "b", lambda: "b") == "b"  # another key: not held up
+    release.set()
+    first.join(30)
+    second.join(30)
+    assert calls == ["slow"] and got["first"] is got["second"]
+    assert cache.builds == {"a": 1, "b": 1}

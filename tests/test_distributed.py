@@ -10,6 +10,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,7 +25,9 @@ from scoring.distributed import (
     WORKER_MALLOC_ENV,
     ClusterStats,
     _client,
+    _partition_failed,
     score_zone_parcels_distributed,
+    window_cells_for_memory,
     worker_config_environment,
     worker_environ,
 )
@@ -80,9 +84,10 @@ def compose_worker_environment() -> dict[str, str]:
     return {k: str(v) for k, v in compose["services"]["worker"]["environment"].items()}
 
 
-@pytest.fixture(scope="module")
-def cluster_address():
-    """A scheduler and two workers (one thread, 1 GiB each) as separate processes on loopback."""
+@contextmanager
+def dask_processes(n_workers: int = 2) -> Iterator[str]:
+    """Start a scheduler and ``n_workers`` workers (one thread, 1 GiB each, each under its
+    nanny) as separate processes on loopback; yield the scheduler's address."""
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
     # as deployed: docker-compose.yml's worker settings, the malloc ones through Dask's own
@@ -98,7 +103,7 @@ def cluster_address():
     ]
     try:
         time.sleep(1.0)
-        for _ in range(2):
+        for _ in range(n_workers):
             procs.append(
                 subprocess.Popen(
                     [
@@ -119,7 +124,7 @@ def cluster_address():
                     stderr=subprocess.DEVNULL,
                 )
             )
-        wait_for_workers(address, 2)
+        wait_for_workers(address, n_workers)
         yield address
     finally:
         for p in reversed(procs):
@@ -129,6 +134,13 @@ def cluster_address():
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 p.kill()
+
+
+@pytest.fixture(scope="module")
+def cluster_address() -> Iterator[str]:
+    """A scheduler and two workers as separate processes on loopback, for the module."""
+    with dask_processes(2) as address:
+        yield address
 
 
 def test_scheduler_and_two_worker_processes_give_the_one_process_table(
@@ -258,3 +270,65 @@ def test_remote_workers_get_the_malloc_settings_from_the_compose_variable(cluste
             malloc_env_of_workers(client)
             == [{"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "67108864"}] * 2
         )
+
+
+def test_workers_killed_mid_run_lose_nothing(zone_files, one_process):
+    """Every worker process is killed (SIGKILL, as the kernel's OOM killer would) once the first
+    partition is in: their nannies start new ones, the shared context — a task, not scattered
+    data — is computed again, the remaining partitions run, and the table is the one-process one."""
+    import signal
+
+    from distributed import Client
+
+    killed: list[int] = []
+
+    with dask_processes(2) as address:
+
+        def kill_workers_once(step, done: int, total: int) -> None:
+            if killed:
+                return
+            with Client(address, timeout="20s") as c:
+                pids = list(c.run(os.getpid).values())
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
+            killed.extend(pids)
+
+        run = score_zone_parcels_distributed(
+            windowed_ctx(zone_files, 10**9),
+            zone_files["parcels"],
+            scheduler=address,
+            partition_size=250,
+            progress=kill_workers_once,
+        )
+        with Client(address, timeout="20s") as c:
+            new_pids = set(c.run(os.getpid).values())
+    assert len(killed) == 2 and not new_pids & set(killed)
+    assert_same_table(run.parcels, one_process)
+
+
+@pytest.mark.parametrize(
+    ("memory_limit", "cells"),
+    [
+        ("2GiB", 26_843_545),  # 0.3 × 2 GiB ÷ 24 B per cell
+        (2**30, 13_421_772),
+        ("8GiB", 50_000_000),  # never more than the default cap
+    ],
+)
+def test_the_window_cap_follows_the_workers_memory_limit(memory_limit, cells):
+    assert window_cells_for_memory(memory_limit) == cells
+
+
+def test_a_partition_that_keeps_killing_its_worker_is_a_clear_error():
+    from distributed import KilledWorker
+
+    from app.i18n import render
+    from gis.errors import LimitExceededError, ParksiteError
+
+    parts = [list(range(300)), list(range(300, 420))]
+    err = _partition_failed(KilledWorker("measure_partition-1", "tcp://127.0.0.1:1", 3), 1, parts, "2GiB")
+    assert isinstance(err, LimitExceededError)
+    assert "partition 2/2 (120 parcels)" in str(err) and "2GiB" in str(err)
+    assert render(err.msg, "zh").startswith("第 2/2 个分区（120 个地块）多次使 Dask 工作进程停止")
+    assert render(err.msg, "en").startswith("partition 2/2 (120 parcels) stopped its Dask worker")
+    domain = ParksiteError("bad parcel")
+    assert _partition_failed(domain, 0, parts, "2GiB") is domain

@@ -54,7 +54,8 @@ def login_required(settings: Settings) -> bool:
 @dataclass
 class ApiState:
     """What the routes share: settings, engine, session factory, signing key, job runner, tiles,
-    the data version kept for a second (:class:`app.db.data_version.DataVersionCache`)."""
+    the data version kept for a second (:class:`app.db.data_version.DataVersionCache`), the
+    process's warm-up (:class:`app.api.warmup.WarmUp`)."""
 
     settings: Settings
     engine: Engine
@@ -64,6 +65,7 @@ class ApiState:
     jobs: Any = None
     tiles: Any = None
     versions: Any = None
+    warmup: Any = None
 
 
 def api_state(request: Request) -> ApiState:

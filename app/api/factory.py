@@ -5,13 +5,16 @@ settings. The app owns an engine and session factory for ``Settings.resolved_dat
 a background job runner and a tile cache (``app.state.api``, an :class:`ApiState`). At startup
 it checks that the database answers (``app.db.probe``) and its schema is current (else: run
 ``parksite db upgrade``) and marks jobs and score runs a previous process left unfinished as
-``interrupted`` (``app.api.recover``); at shutdown it stops the job runner and
-disposes of the engine. The map's pages (``app.web.mount``) and the OGC API – Features service
+``interrupted`` (``app.api.recover``), then starts the warm-up (``app.api.warmup``: the zone's
+measuring context and admission state built in a background thread, ``Settings.warm_on_start``);
+at shutdown it stops the warm-up and the job runner and disposes of the engine. The map's pages (``app.web.mount``) and the OGC API – Features service
 with the exports (``app.ogc.mount``: ``/ogc``, ``/api/v1/exports``) are mounted when those
 packages exist. Background jobs live in the process that started them (their state in the
 database); `parksite serve --workers N` runs N such processes on one database. Responses over
-1 KB are gzip-compressed when the client accepts it (PNG tiles are not); the static layers get
-ETags and 304s (:mod:`app.api.layer_etags`).
+1 KB are gzip-compressed when the client accepts it (PNG tiles are not), those of 64 KiB or more
+on a worker thread, and a gzipped body's strong ETag names the encoding (:mod:`app.api.compression`;
+static files are compressed once and kept, :class:`app.web.pages.GzippedFiles`); the static
+layers get ETags and 304s (:mod:`app.api.layer_etags`).
 
 Errors: a domain error (``gis.errors.ParksiteError`` and the app's own) becomes
 ``{"error": type, "message", "where", "hint"}`` with the status of :data:`app.errors.ERROR_TABLE`;
@@ -45,7 +48,6 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Scope
@@ -218,6 +220,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         routes_clusters,
         routes_contracts,
         routes_evaluation,
+        routes_health,
         routes_imports,
         routes_jobs,
         routes_parcels,
@@ -233,6 +236,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.api.recover import recover
     from app.api.throttle import LoginThrottle
     from app.api.tiles import TileCache
+    from app.api.warmup import WarmUp
     from app.db.data_version import DataVersionCache
     from app.db.engine import make_engine, session_factory
     from app.security import secret_key
@@ -250,6 +254,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tiles=TileCache(),
         versions=DataVersionCache(factory),  # ETags: read at most once a second, forgotten on a write
     )
+    state.warmup = WarmUp(state, enabled=settings.warm_on_start)  # app.api.warmup.STEPS
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -262,9 +267,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for line in recover(factory, settings).lines():  # jobs, score runs, inputs (by policy)
                 log.warning("%s", line)
         state.jobs = JobRunner(factory)
+        state.warmup.start()  # a background thread: requests are answered meanwhile
         try:
             yield
         finally:
+            await run_in_threadpool(state.warmup.stop)  # its running step ends before the engine goes
             state.jobs.shutdown()
             engine.dispose()
 
@@ -303,6 +310,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(Exception, unexpected_error)
     routers = (
         auth,
+        routes_health,
         routes_zone,
         routes_clusters,
         routes_cluster_topology,
@@ -340,7 +348,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.api.layer_etags import LayerETags
 
     app.add_middleware(LayerETags, prefix=API_PREFIX)  # 304s for parks, clusters, layers
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)  # not PNG tiles
+    from app.api.compression import GzipResponses
+
+    app.add_middleware(GzipResponses)  # outermost: suffixed ETags are plain again for all inside
     from fastapi import Depends
 
     from app.api.deps import confidential, db_session, viewer

@@ -568,3 +568,37 @@ class JobStatus(BaseModel):
 
 class JobList(BaseModel):
     jobs: list[JobStatus]
+
+
+# --------------------------------------------------------------------------- health
+
+
+class WarmStepInfo(BaseModel):
+    """One step of the process's warm-up (:mod:`app.api.warmup`)."""
+
+    name: str = Field(description="the step, e.g. zone_context, zone_memo")
+    status: Literal["pending", "running", "done", "failed", "skipped"]
+    seconds: float | None = Field(description="how long it ran (s); null before it ran")
+    built: dict[str, Any] | None = Field(description="what it built, e.g. the zone id and data version")
+    error: str | None = Field(description="why it failed (it is then built on first use)")
+
+
+class WarmUpInfo(BaseModel):
+    """The process's warm-up: its steps and how far it got."""
+
+    enabled: bool = Field(description="PARKSITE_WARM_ON_START")
+    state: Literal["off", "pending", "running", "done"]
+    warm: bool = Field(description="every step done")
+    seconds: float | None = Field(
+        description="time since the warm-up started, or its whole time once done (s)"
+    )
+    steps: list[WarmStepInfo]
+
+
+class HealthResponse(BaseModel):
+    """The answering server process: alive, and whether its caches are built (``warm``)."""
+
+    status: Literal["ok"] = Field(description="the process answers (the database is not asked)")
+    pid: int = Field(description="the server process (one of `parksite serve --workers N`)")
+    warm: bool = Field(description="the warm-up built the zone's context and admission state")
+    warm_up: WarmUpInfo

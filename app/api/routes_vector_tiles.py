@@ -14,6 +14,7 @@ from app.api.geojson import bbox_to_zone, parse_bbox
 from app.api.models import ErrorBody
 from app.api.store import served_zone
 from app.api.vector_tiles import build_tile, check_tile
+from app.api.zone_memo import served_zone_id
 from app.db.tile_layers import VECTOR_LAYERS, parcel_count, parcels_in_box
 
 router = APIRouter(tags=["tiles"])
@@ -84,7 +85,7 @@ def get_vector_tile(
     with the current ``v`` it may be kept for good (``immutable``); otherwise it is revalidated."""
     check_tile(layer, z, x, y)
     # the served zone's id and the data version kept per process: a cached tile costs no query
-    zone_id = state.versions.memo(session, ("served_zone",), lambda: served_zone(session, state.settings).id)
+    zone_id = served_zone_id(state, session)
     version = state.versions.get(session)
     tag = f'"{layer}-{z}-{x}-{y}-{version}"'
     scope = "private" if state.require_login else "public"

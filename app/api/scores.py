@@ -73,6 +73,7 @@ _CTX_CACHE: OrderedDict[tuple, ZoneContext] = OrderedDict()
 _CTX_LOCK = threading.Lock()
 _CTX_BUILD_LOCK = threading.Lock()  # one build at a time: concurrent first requests wait for it
 _CTX_SIZE = 2
+_CTX_BUILDS = 0  # contexts built by this process (context_builds)
 
 
 def geom_sha1(wkb: bytes | memoryview | None) -> str | None:
@@ -88,11 +89,25 @@ def _cached_context(key: tuple) -> ZoneContext | None:
         return hit
 
 
+def context_builds() -> int:
+    """Return how many zone contexts this process has built (not found in its cache) so far."""
+    return _CTX_BUILDS
+
+
+def forget_contexts() -> None:
+    """Forget every zone context this process keeps (the next use builds it again)."""
+    with _CTX_LOCK:
+        _CTX_CACHE.clear()
+
+
 def zone_context(session: Session, zone_id: str) -> ZoneContext:
     """Return the measuring context of a stored zone (cached per import of the zone).
 
+    One build at a time per process: a thread asking while another builds (a request during
+    the worker's warm-up, :mod:`app.api.warmup`) waits for that build and shares its result.
     Raises the errors of :meth:`scoring.context.ZoneContext.build` (no DEM, a bad layer).
     """
+    global _CTX_BUILDS
     zone = get_zone(session, zone_id)
     refs = rasters(session, zone_id)
     key = (zone.id, zone.config_sha256, zone.imported_at.isoformat(), tuple((r.path, r.sha256) for r in refs))
@@ -109,6 +124,7 @@ def zone_context(session: Session, zone_id: str) -> ZoneContext:
             cfg, layers, [r.path for r in refs], notes=[msg("note.zone_from_database", zone=zone_id)]
         )
         with _CTX_LOCK:
+            _CTX_BUILDS += 1
             _CTX_CACHE[key] = ctx
             while len(_CTX_CACHE) > _CTX_SIZE:
                 _CTX_CACHE.popitem(last=False)
@@ -270,6 +286,8 @@ __all__ = [
     "RunResult",
     "admission_context",
     "capacity_ledger",
+    "context_builds",
+    "forget_contexts",
     "geom_sha1",
     "latest_run",
     "latest_run_id",

@@ -10,10 +10,17 @@ import geopandas as gpd
 from sqlalchemy.orm import Session
 
 from app.api.deps import ApiState
+from app.api.store import served_zone
 from app.db.rules import ZoneRules, zone_rules
 from app.db.zone_state import admission_context
 from gis.messages import Message
 from scoring.capacity import CapacityLedger
+
+
+def served_zone_id(state: ApiState, session: Session) -> str:
+    """Return the id of the zone the API serves (:func:`app.api.store.served_zone`), kept while
+    the data version holds."""
+    return state.versions.memo(session, ("served_zone",), lambda: served_zone(session, state.settings).id)
 
 
 def rules_of(state: ApiState, session: Session, zone_id: str) -> ZoneRules:

@@ -6,7 +6,9 @@ database holds no zone (the same path as ``parksite import --sample``) and score
 score run, jobs and score runs a previous server left unfinished are marked ``interrupted``
 (their inputs kept or deleted by ``PARKSITE_INTERRUPTED_JOB_INPUTS``), and — in
 development mode only — a default admin is created when there are no users (said loudly).
-Outside development mode there is never a default password.
+Outside development mode there is never a default password. Each server process then builds
+the zone's measuring context and admission state in the background (``app.api.warmup``, unless
+``PARKSITE_WARM_ON_START=0``) and logs one line when it is warm.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
@@ -55,8 +57,8 @@ def default_workers(database_url: str) -> int:
     PostGIS is the multi-user backend: every worker has its own connection pool, PostgreSQL
     serves them all at once, and the state the workers must share — the login throttle's counts
     (``login_throttle``), jobs, edits — is in the database. Each worker holds its own zone
-    context (DEMs, slope, road network, built on first use) and tile cache, so more workers cost
-    memory; the kernel spreads requests over them.
+    context (DEMs, slope, road network, built as it starts: ``PARKSITE_WARM_ON_START``) and
+    tile cache, so more workers cost memory; the kernel spreads requests over them.
 
     SpatiaLite stays at one process unless asked: the database is one file that one process at
     a time may write (the others wait on its lock, up to the 30 s busy timeout), and its
@@ -67,6 +69,19 @@ def default_workers(database_url: str) -> int:
     from app.db.engine import backend_of
 
     return cpu_workers() if backend_of(database_url) == "postgis" else 1
+
+
+def server_log_config() -> dict[str, Any]:
+    """Return uvicorn's logging configuration with parksite's own loggers (``parksite.*``) at
+    INFO on the same handler: each worker's warm-up line and the app's warnings reach the
+    server's log (uvicorn configures logging in every worker process from this)."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["parksite"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 @contextmanager
@@ -222,6 +237,7 @@ def register(cli: typer.Typer) -> None:
                     reload=reload,
                     workers=None if reload else n,
                     proxy_headers=False,  # the app reads X-Forwarded-For from trusted proxies only
+                    log_config=server_log_config(),  # the workers' warm-up lines
                 )
         else:
             from app.api.factory import create_app
@@ -229,4 +245,10 @@ def register(cli: typer.Typer) -> None:
             # uvicorn would otherwise rewrite the client address from X-Forwarded-For of any
             # request from 127.0.0.1; the app believes that header only from PARKSITE_TRUSTED_PROXIES
             # (app.api.proxies)
-            uvicorn.run(create_app(settings), host=settings.host, port=settings.port, proxy_headers=False)
+            uvicorn.run(
+                create_app(settings),
+                host=settings.host,
+                port=settings.port,
+                proxy_headers=False,
+                log_config=server_log_config(),
+            )

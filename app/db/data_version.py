@@ -15,6 +15,7 @@ import math
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
@@ -74,6 +75,9 @@ class DataVersionCache:
         #: how many times the version was read from the database (not from the cache)
         self.reads = 0
         self._memo: dict[Hashable, tuple[str, Any]] = {}
+        self._building: dict[Hashable, threading.Lock] = {}  # one build at a time per key
+        #: how many times :meth:`memo` built each key's value (not found for the version)
+        self.builds: Counter[Hashable] = Counter()
         event.listen(engine, "before_cursor_execute", self._on_execute)
         event.listen(engine, "commit", self._on_commit)
         event.listen(engine, "rollback", self._on_rollback)
@@ -111,16 +115,32 @@ class DataVersionCache:
         """Return ``build()``'s value for ``key``, kept until the data version changes (at once
         after this process's own writes, within ``ttl_s`` after another's); one value per key.
 
-        The value is shared by every thread of the process: callers must not change it."""
+        The value is shared by every thread of the process: callers must not change it. One
+        build at a time per key: a thread asking while another builds it (a request during the
+        worker's warm-up, :mod:`app.api.warmup`) waits and takes that value if it is for the
+        version the waiting thread read."""
         version = self.get(session)
+        found, value = self._kept(key, version)
+        if found:
+            return value
+        with self._lock:
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            found, value = self._kept(key, version)
+            if found:
+                return value
+            value = build()
+            with self._lock:
+                self._memo[key] = (version, value)
+                self.builds[key] += 1
+        return value
+
+    def _kept(self, key: Hashable, version: str) -> tuple[bool, Any]:
         with self._lock:
             hit = self._memo.get(key)
-            if hit is not None and hit[0] == version:
-                return hit[1]
-        value = build()
-        with self._lock:
-            self._memo[key] = (version, value)
-        return value
+        if hit is not None and hit[0] == version:
+            return True, hit[1]
+        return False, None
 
     def read(self) -> str:
         """Return :meth:`get`, read if needed in a session of its own (for middleware that has none)."""

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import os
+import threading
 from pathlib import Path
 from typing import Final
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.staticfiles import PathLike
 from starlette.types import Scope
 
+from app.api.compression import MINIMUM_SIZE, accepts_gzip, compressible
 from app.i18n import LANGS
 from app.web.texts import catalogue_digest, web_catalog_json
 
@@ -57,15 +62,78 @@ def asset_version(static_dir: Path = STATIC_DIR) -> str:
     return h.hexdigest()[:10]
 
 
+class GzippedFiles:
+    """The gzipped bytes of files, made once per version of a file (its path, modification time
+    and size) and kept in memory, so that the map's scripts are never compressed twice. Bounded
+    by the files served: the static folder is about 3 MB, its gzipped copies well under half."""
+
+    def __init__(self, compresslevel: int = 9) -> None:
+        self.compresslevel = compresslevel  # made once per file: the best zlib does
+        self._files: dict[str, tuple[int, int, bytes]] = {}
+        self._lock = threading.Lock()
+        self.made = 0  # files compressed so far (each version of a file counts once)
+
+    def cached(self, path: str, stat: os.stat_result) -> bytes | None:
+        """Return the gzipped bytes of ``path`` as of ``stat`` if they were made, else None."""
+        with self._lock:
+            kept = self._files.get(path)
+        if kept is not None and kept[:2] == (stat.st_mtime_ns, stat.st_size):
+            return kept[2]
+        return None
+
+    def make(self, path: str, stat: os.stat_result) -> bytes | None:
+        """Return the gzipped bytes of ``path`` as of ``stat``, compressing the file (blocking:
+        call it on a worker thread); None when the file changed since ``stat`` was taken."""
+        data = Path(path).read_bytes()
+        if len(data) != stat.st_size or os.stat(path).st_mtime_ns != stat.st_mtime_ns:
+            return None  # changed meanwhile: the caller sends the file as it is now, plain
+        body = gzip.compress(data, compresslevel=self.compresslevel, mtime=0)
+        with self._lock:
+            self._files[path] = (stat.st_mtime_ns, stat.st_size, body)
+            self.made += 1
+        return body
+
+
 class VersionedStatic(StaticFiles):
     """``/static``: files asked for with the current ``?v=<asset version>`` (the pages'
     ``static()`` URLs) are cached by browsers for a year (``immutable``): a new version is a new
     URL. Others (no or an old ``v``) are revalidated (``no-cache``; the ETag and 304 are
-    Starlette's, from the file's size and time)."""
+    Starlette's, from the file's size and time). A GET that accepts gzip gets a compressible
+    file's gzipped copy from :class:`GzippedFiles` (compressed once, on a worker thread; its
+    ETag gets the gzip suffix in :class:`app.api.compression.GzipResponses`); HEAD and ranges get
+    the file as it is."""
 
     def __init__(self, *, directory: str, version: str) -> None:
         super().__init__(directory=directory)
         self.version = version
+        self.gzipped = GzippedFiles()
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        """Return the file's response (Starlette's), or its gzipped copy when the client takes it."""
+        response = await super().get_response(path, scope)
+        if (
+            not isinstance(response, FileResponse)
+            or response.status_code != 200
+            or response.stat_result is None
+        ):
+            return response
+        asked = Headers(scope=scope)
+        stat = response.stat_result
+        if (
+            scope["method"] != "GET"
+            or "range" in asked
+            or not accepts_gzip(asked.get("accept-encoding"))
+            or stat.st_size < MINIMUM_SIZE
+            or not compressible(response.media_type)
+        ):
+            return response
+        file = os.fspath(response.path)
+        body = self.gzipped.cached(file, stat) or await run_in_threadpool(self.gzipped.make, file, stat)
+        if body is None:
+            return response
+        headers = {k: v for k, v in response.headers.items() if k not in ("content-length", "accept-ranges")}
+        headers |= {"Content-Encoding": "gzip", "Vary": "Accept-Encoding"}
+        return Response(body, status_code=200, headers=headers)
 
     def file_response(
         self, full_path: PathLike, stat_result: os.stat_result, scope: Scope, status_code: int = 200
