@@ -187,6 +187,13 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--full-check", action="store_true", help="compare the whole table with one process")
     ap.add_argument("--project-nodes", type=int, default=10, help="nodes of the projected cluster")
     ap.add_argument(
+        "--project-parcels",
+        type=int,
+        default=None,
+        help="parcels of the projected run (default: --parcels); the client's per-parcel steps and "
+        "the partitions' seconds are scaled from this run",
+    )
+    ap.add_argument(
         "--parcel-extent",
         type=int,
         default=None,
@@ -296,12 +303,32 @@ def main(argv: list[str] | None = None) -> dict:
 
     part_s = np.array(stats.partition_seconds)
     part_cpu = np.array(stats.partition_cpu_seconds)
+    part_thread = np.array(stats.partition_thread_cpu_seconds)
     workers = stats.n_workers
     serial_s = seconds - run.summary.steps.get("measure", 0.0)
     cores_per_node = local_workers()
     nodes = args.project_nodes
     cluster_workers = nodes * cores_per_node
     projected = serial_s + max(part_s.sum() / cluster_workers, part_s.max())
+    # each worker's first partition against its later ones (CPU per parcel): what a worker
+    # does once, on its first task, shows as a dearer first partition
+    first_seen: set[str] = set()
+    first_cpu: list[float] = []
+    later_cpu: list[float] = []
+    for w, cpu, k in zip(stats.partition_worker, part_cpu, stats.partition_parcels):
+        (later_cpu if w in first_seen else first_cpu).append(1000 * cpu / k)
+        first_seen.add(w)
+    client = stats.client_seconds
+    # the client's work that grows with the parcels, against what a run does once
+    per_parcel_steps = ("check", "plan", "submit", "assemble", "finish")
+    client_per_parcel_s = sum(client.get(k, 0.0) for k in per_parcel_steps)
+    fixed_s = context_s + sum(client.get(k, 0.0) for k in ("base", "cluster", "scatter", "close"))
+    target = args.project_parcels or n
+    scale = target / n
+    per_parcel_wall = part_s.sum() / n
+    target_part = min(args.partition_size, target)
+    measuring = max(target * per_parcel_wall / cluster_workers, target_part * per_parcel_wall)
+    projected_target = fixed_s + client_per_parcel_s * scale + measuring
     result = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {local_workers()} CPU(s), Python {platform.python_version()}",
@@ -317,6 +344,10 @@ def main(argv: list[str] | None = None) -> dict:
         "peak_rss_mb_per_worker": {w: round(v, 1) for w, v in sorted(stats.peak_rss_mb.items())},
         "same_as_single_process": bool(same and full_same is not False),
         "partitions_parcels_per_cpu_s": round(n / part_cpu.sum(), 1),
+        "partitions_parcels_per_thread_cpu_s": round(n / part_thread.sum(), 1),
+        "workers_parcels_per_cpu_s": round(n / sum(stats.worker_cpu_seconds.values()), 1),
+        "partition_cpu_ms_per_parcel_first_on_worker": [round(float(c), 3) for c in first_cpu],
+        "partition_cpu_ms_per_parcel_later": [round(float(c), 3) for c in later_cpu],
         "cluster_startup_s": round(stats.startup_s, 2),
         "parcels_per_s_after_startup": round(n / (seconds - stats.startup_s), 1),
         "sample_parcels": len(idx),
@@ -334,10 +365,15 @@ def main(argv: list[str] | None = None) -> dict:
             "max": round(float(part_s.max()), 2),
             "sum": round(float(part_s.sum()), 1),
             "cpu_sum": round(float(part_cpu.sum()), 1),
+            "thread_cpu_sum": round(float(part_thread.sum()), 1),
+            "workers_cpu_sum": round(sum(stats.worker_cpu_seconds.values()), 1),
         },
+        "client_s": {k: round(v, 3) for k, v in client.items()},
+        "client_cpu_s": {k: round(v, 3) for k, v in stats.client_cpu_seconds.items()},
         "window_cells": {
             "median": int(np.median(stats.partition_cells)),
             "max": int(np.max(stats.partition_cells)),
+            "sum": int(np.sum(stats.partition_cells)),
         },
         "serial_s": round(serial_s, 2),
         "projection": {
@@ -346,6 +382,19 @@ def main(argv: list[str] | None = None) -> dict:
             "seconds": round(projected, 1),
             "method": "serial part (context, planning, scatter, scoring, measured here) + "
             "max(sum of measured partition seconds / (nodes × workers per node), longest partition)",
+        },
+        "projection_scaled": {
+            "parcels": target,
+            "nodes": nodes,
+            "workers_per_node": cores_per_node,
+            "fixed_s": round(fixed_s, 2),
+            "client_per_parcel_s": round(client_per_parcel_s * scale, 2),
+            "measuring_s": round(measuring, 1),
+            "seconds": round(projected_target, 1),
+            "method": "once per run (context, shared context, cluster start, scatter, close; measured) + "
+            "the client's per-parcel steps (check, plan, submit, assemble, finish) × parcels ratio + "
+            "max(parcels × measured partition seconds per parcel / workers, one partition of "
+            "--partition-size)",
         },
     }
     print(json.dumps(result, ensure_ascii=False, indent=2))

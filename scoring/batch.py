@@ -28,7 +28,14 @@ from scoring.context import Note, ZoneContext, dedupe_notes
 from scoring.measure import MEASURE_STEPS, check_crs, dem_overlap, measure_batch, no_overlap_error
 from scoring.parcels import ID_COLUMN
 from scoring.sensitivity import monte_carlo_from_inputs, oat_from_inputs
-from scoring.suitability import EXCLUDED_CLASS, EXCLUDED_CLASS_EN, prepare, result_frame
+from scoring.suitability import (
+    EXCLUDED_CLASS,
+    EXCLUDED_CLASS_EN,
+    ScoringInputs,
+    insert_ranks,
+    prepare,
+    result_frame,
+)
 
 #: Parcels measured per batch by :func:`score_zone_parcels` (bounds memory; drives the progress).
 DEFAULT_BATCH_SIZE = 20_000
@@ -61,8 +68,10 @@ class ScoreSummary:
     ``seconds``: wall time of the run; ``steps``: seconds per step (``context``, the
     ``MEASURE_STEPS``, ``scoring``, ``sensitivity``, ``write`` as they happen; with ``workers``
     > 1 the measuring steps are summed over the worker processes, which run at the same time,
-    and ``measure`` is the wall time of measuring); ``notes``: repairs, missing data and other
-    remarks; ``workers``: the processes the parcels were measured in.
+    and ``measure`` is the wall time of measuring; a partitioned run scores each partition's
+    parcels in its task, summed in ``scoring``, and ranks them here, ``ranking``); ``notes``:
+    repairs, missing data and other remarks; ``workers``: the processes the parcels were
+    measured in.
     """
 
     n_parcels: int
@@ -301,6 +310,8 @@ def finish_run(
     n_draws: int = 1000,
     seed: int | None = 0,
     progress: ProgressFn | None = None,
+    scored: pd.DataFrame | None = None,
+    excluded_by_reason: dict[str, int] | None = None,
 ) -> ScoreRun:
     """Score the ``measures`` of ``parcels`` (checked, index 0 … n − 1, measures in the same
     order) and return the :class:`ScoreRun` of :func:`score_zone_parcels`.
@@ -308,6 +319,12 @@ def finish_run(
     ``without_dem`` are the positions of parcels no DEM covers, ``steps`` the seconds so far,
     ``notes`` the run's notes, ``units``/``total`` the progress so far, ``started`` the run's
     ``perf_counter`` start and ``workers`` the processes the parcels were measured in.
+
+    ``scored`` (optional): the per-parcel result columns already computed where the parcels
+    were measured (:func:`scoring.suitability.parcel_results`, same order as ``measures``),
+    with ``excluded_by_reason`` (parcels each constraint excludes, constraint order, none
+    with 0); then only the zone-wide parts are done here: the ranks, the counts and, with
+    ``sensitivity``, the sensitivity analysis (which needs the whole table's values).
     """
     run_notes = notes
     ids = parcels[ID_COLUMN]
@@ -319,9 +336,22 @@ def finish_run(
 
     t0 = time.perf_counter()
     measures.index = pd.Index(parcels[ID_COLUMN].to_numpy(), name=ID_COLUMN)
-    inp = prepare(measures, ctx.zone.scoring)
-    result = result_frame(inp)
-    _add(steps, "scoring", time.perf_counter() - t0)
+    inp: ScoringInputs | None = None
+    if scored is None:
+        inp = prepare(measures, ctx.zone.scoring)
+        result = result_frame(inp)
+        hits = inp.constraints.hits
+        excluded_by = {
+            cid: int(hits[:, j].sum()) for j, cid in enumerate(inp.constraints.ids) if hits[:, j].any()
+        }
+        _add(steps, "scoring", time.perf_counter() - t0)
+    else:
+        if len(scored) != n:
+            raise RuntimeError(f"{len(scored)} scored rows for {n} parcels")
+        scored.index = measures.index
+        result = insert_ranks(scored)
+        excluded_by = dict(excluded_by_reason or {})
+        _add(steps, "ranking", time.perf_counter() - t0)
     units += 1
     if progress is not None:
         progress(msg("job.step.scoring"), units, total)
@@ -329,6 +359,8 @@ def finish_run(
     extra: list[pd.DataFrame] = []
     if sensitivity:
         t0 = time.perf_counter()
+        if inp is None:  # the weights' effect on the ranks needs the whole zone's values
+            inp = prepare(measures, ctx.zone.scoring)
         oat = oat_from_inputs(inp).parcels
         mc = monte_carlo_from_inputs(inp, n_draws=n_draws, seed=seed).parcels
         extra.append(oat[["min_rank", "max_rank", "max_rank_shift", "max_abs_dscore"]].add_prefix("oat_"))
@@ -352,10 +384,6 @@ def finish_run(
             progress(msg("job.step.sensitivity"), units, total)
 
     out = _assemble(parcels, measures, result, extra, run_notes)
-    hits = inp.constraints.hits
-    excluded_by = {
-        cid: int(hits[:, j].sum()) for j, cid in enumerate(inp.constraints.ids) if hits[:, j].any()
-    }
     counts = result["class"].value_counts()
     classes = [c.name for c in ctx.zone.scoring.classes] + [EXCLUDED_CLASS]
     names_en = {c.name: c.name_en for c in ctx.zone.scoring.classes} | {EXCLUDED_CLASS: EXCLUDED_CLASS_EN}

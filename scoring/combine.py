@@ -27,6 +27,13 @@ Three methods, chosen by ``scoring.method`` in the zone file:
 Every function takes the value matrix V (parcels × criteria) and either one weight vector (m,)
 or a stack of weight vectors (k × m) — each summing to 1 — so sensitivity analysis can score
 thousands of weightings in one matrix product.
+
+With one weight vector each parcel's weighted sums are added criterion by criterion, in the
+criteria's order (:func:`row_dot`), not by a BLAS matrix product: a BLAS kernel may add a
+row's terms in another order (or fused) depending on the row's position in the block it
+happens to process, so a parcel's score could differ in the last bit — and, rounded to 2
+decimals, by 0.01 — between a run that scores the whole zone at once and one that scores it
+partition by partition (:mod:`scoring.partitioned`).
 """
 
 from __future__ import annotations
@@ -37,6 +44,20 @@ import numpy as np
 
 Method = Literal["weighted_sum", "weighted_product", "owa"]
 METHODS: tuple[str, ...] = ("weighted_sum", "weighted_product", "owa")
+
+
+def row_dot(a: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Return, for (n, m) ``a`` and (m,) ``w``, the (n,) sums Σⱼ a[i, j]·w[j], added in
+    column order so each row's result depends on that row alone; for a (k, m) stack ``w`` the
+    (n, k) matrix product."""
+    if w.ndim != 1:
+        return a @ w.T
+    if a.shape[1] == 0:
+        return np.zeros(a.shape[0])
+    out = a[:, 0] * w[0]
+    for j in range(1, a.shape[1]):
+        out += a[:, j] * w[j]
+    return out
 
 
 def owa_position_weights(values: np.ndarray, order_weights: np.ndarray) -> np.ndarray:
@@ -66,28 +87,27 @@ def aggregate(
     """
     v = np.asarray(values, dtype=float)
     w = np.asarray(weights, dtype=float)
-    single = w.ndim == 1
-    w2 = np.atleast_2d(w)
+    if w.ndim not in (1, 2):
+        raise ValueError(f"weights must be (m,) or (k, m), got shape {w.shape}")
     if method == "weighted_sum":
-        s = v @ w2.T
+        s = row_dot(v, w)
     elif method == "weighted_product":
         positive = v > 0
         with np.errstate(divide="ignore"):
             logv = np.where(positive, np.log(np.where(positive, v, 1.0)), 0.0)
         # 0^w = 0 for w > 0, but 0^0 = 1: a zero value only bites where its weight is positive.
-        zeroed = (~positive).astype(float) @ (w2.T > 0).astype(float) > 0
-        s = np.where(zeroed, 0.0, np.exp(logv @ w2.T))
+        zeroed = row_dot((~positive).astype(float), (w > 0).astype(float)) > 0
+        s = np.where(zeroed, 0.0, np.exp(row_dot(logv, w)))
     elif method == "owa":
         if order_weights is None:
             raise ValueError("method 'owa' needs order_weights")
         o = owa_position_weights(v, order_weights)
-        num = (v * o) @ w2.T
-        den = o @ w2.T
+        num = row_dot(v * o, w)
+        den = row_dot(o, w)
         s = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
     else:
         raise ValueError(f"unknown method {method!r}; use one of {METHODS}")
-    s = 100.0 * s
-    return s[:, 0] if single else s
+    return 100.0 * s
 
 
 def contributions(
@@ -113,11 +133,11 @@ def contributions(
         if order_weights is None:
             raise ValueError("method 'owa' needs order_weights")
         uo = owa_position_weights(v, order_weights) * w
-        den = uo.sum(axis=1, keepdims=True)
+        den = row_dot(uo, np.ones(uo.shape[1]))[:, None]
         return np.divide(100.0 * uo * v, den, out=np.zeros_like(v), where=den > 0)
     if method == "weighted_product":
         score = aggregate(v, w, method)
         wv = v * w
-        den = wv.sum(axis=1, keepdims=True)
+        den = row_dot(wv, np.ones(wv.shape[1]))[:, None]
         return np.divide(score[:, None] * wv, den, out=np.zeros_like(v), where=den > 0)
     raise ValueError(f"unknown method {method!r}; use one of {METHODS}")

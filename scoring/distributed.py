@@ -7,7 +7,9 @@ partition depends on (unlike scattered data, a task's result that dies with a wo
 computed again), submits one task per partition and, as tasks complete, calls the same ``progress`` callback
 as the one-process run. Every worker reads its partitions' DEM windows from the DEM paths
 itself, so on several machines the DEMs must lie at the same path on each (a shared volume).
-The measures come back in input order and are scored here: the table is the one of
+Each task measures its partition and scores its parcels (with the settings resolved here,
+once); the results come back in input order and only the zone-wide parts — ranks, counts and
+the sensitivity analysis — are computed here: the table is the one of
 :func:`scoring.batch.score_zone_parcels`.
 
 ``scheduler`` is ``"local"`` (start a ``LocalCluster`` of worker processes on this machine,
@@ -42,11 +44,13 @@ from scoring.partitioned import (
     DEFAULT_WINDOW_CELLS,
     PartitionResult,
     assemble_measures,
+    assemble_scores,
     measure_partition,
     partition_base,
     plan_partitions,
     progress_total,
 )
+from scoring.suitability import resolve_settings
 
 #: ``scheduler`` value that starts a LocalCluster on this machine.
 LOCAL = "local"
@@ -90,19 +94,59 @@ def window_cells_for_memory(memory_limit: str | int) -> int:
 WORKER_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": 32 * 2**20, "MALLOC_TRIM_THRESHOLD_": 64 * 2**20}
 
 
+#: Dask settings of the LocalCluster's workers (and of its scheduler). A worker's event loop
+#: wakes every 20 ms to check its own health (``admin.tick``), every 100 ms to read its memory,
+#: every 500 ms for the dashboard's system graphs, and samples the running task's Python stack
+#: every 10 ms for the dashboard's profile. Each wake-up takes the GIL from the task: measured
+#: with a 5 s task, the event loop used 0.32–0.43 s of CPU (6–9 %) with Dask's defaults,
+#: 0.03 s with these (docs/benchmarks.md). A batch run opens no dashboard; memory read once a
+#: second still pauses or restarts a worker in time (its windows are capped at 50 M cells).
+WORKER_CONFIG: dict[str, object] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.worker.memory.monitor-interval": "1s",
+    "distributed.admin.system-monitor.interval": "5s",
+}
+
+
+def worker_config_environment() -> dict[str, str]:
+    """Return :data:`WORKER_CONFIG` as the ``DASK_…`` environment variables that give ``dask
+    worker`` processes started elsewhere the same settings (docker-compose.yml sets them)."""
+    return {
+        "DASK_" + key.upper().replace(".", "__").replace("-", "_"): str(value)
+        for key, value in WORKER_CONFIG.items()
+    }
+
+
 @dataclass
 class ClusterStats:
-    """Per partition: seconds (wall and CPU) in its worker, the worker's address and the DEM
-    window's cells; per worker: its peak resident memory (MB) as last reported; the workers;
-    the seconds to start (or connect to) the cluster and send it the shared context."""
+    """Per partition: seconds (wall, CPU of the worker process and CPU of the thread that ran
+    the task) in its worker, the worker's address, the DEM window's cells and the parcels; per
+    worker: its peak resident memory (MB) as last reported and its CPU seconds during the run;
+    the workers; the seconds to start (or connect to) the cluster and send it the shared
+    context; the client's own steps."""
 
     partition_seconds: list[float] = field(default_factory=list)
     partition_worker: list[str] = field(default_factory=list)
     partition_cells: list[int] = field(default_factory=list)
+    partition_parcels: list[int] = field(default_factory=list)
     partition_cpu_seconds: list[float] = field(default_factory=list)
+    partition_thread_cpu_seconds: list[float] = field(default_factory=list)
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     n_workers: int = 0
     startup_s: float = 0.0
+    #: CPU seconds each worker process used from the shared context's submission to the last
+    #: result: the tasks (the shared context's too), receiving them and sending their results,
+    #: and Dask's own threads.
+    worker_cpu_seconds: dict[str, float] = field(default_factory=dict)
+    #: Wall seconds of this process's own steps: ``base`` (shared context), ``check``,
+    #: ``cluster`` (start or connect), ``plan``, ``scatter`` (submitting the shared context),
+    #: ``submit``, ``partitions``
+    #: (waiting for them and taking their results), ``close``, ``assemble`` (results in input
+    #: order) and ``finish`` (ranks, counts, the table).
+    client_seconds: dict[str, float] = field(default_factory=dict)
+    #: CPU seconds of the calling thread in the same steps.
+    client_cpu_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def local_workers() -> int:
@@ -137,7 +181,8 @@ def _client(scheduler: str, n_workers: int | None, memory_limit: str | int):  # 
     from distributed import Client, LocalCluster
 
     if scheduler == LOCAL:
-        with dask.config.set({PRE_SPAWN_ENVIRON: worker_environ()}):  # read as each Nanny is made
+        # read as each Nanny is made, and handed to its worker process
+        with dask.config.set({PRE_SPAWN_ENVIRON: worker_environ(), **WORKER_CONFIG}):
             cluster = LocalCluster(
                 n_workers=n_workers or local_workers(),
                 threads_per_worker=1,
@@ -190,27 +235,42 @@ def score_zone_parcels_distributed(
     from distributed import as_completed
 
     started = time.perf_counter()
+    client_steps: dict[str, float] = {}
+    client_cpu: dict[str, float] = {}
+    clock = _Clock(client_steps, client_cpu)
+    settings = resolve_settings(ctx.zone.scoring)
     if max_window_cells is None:
         max_window_cells = window_cells_for_memory(memory_limit)
     base = partition_base(ctx, max_window_cells)
+    clock.lap("base")
     parcels = checked_parcels(base, parcels)
+    clock.lap("check")
     stats = stats if stats is not None else ClusterStats()
     t0 = time.perf_counter()
     client, cluster = _client(scheduler, n_workers, memory_limit)
     try:
         workers = len(client.scheduler_info(n_workers=-1)["workers"]) or 1
         stats.n_workers = workers
+        clock.lap("cluster")
         # at least two partitions per worker (so none idles), none under MIN_PARTITION_SIZE
         size = min(partition_size, max(MIN_PARTITION_SIZE, math.ceil(len(parcels) / (2 * workers))))
         parts = plan_partitions(geometry_array(parcels), base.dem_sources, size)
         total = progress_total(len(parts), sensitivity)
+        clock.lap("plan")
         # a task, not scattered data: if the worker holding it dies, Dask computes it again
         shared = client.submit(_shared_context, base, pure=False)
+        cpu_before = client.run(time.process_time)
         stats.startup_s = time.perf_counter() - t0
+        clock.lap("scatter")
+        # measuring reads the parcels' geometries only: their other columns stay here
+        shapes = parcels[[parcels.geometry.name]]
         futures = {
-            client.submit(measure_partition, shared, parcels.iloc[rows], batch_size, pure=False): k
+            client.submit(
+                measure_partition, shared, shapes.iloc[rows], batch_size, scoring=settings, pure=False
+            ): k
             for k, rows in enumerate(parts)
         }
+        clock.lap("submit")
         results: list[PartitionResult | None] = [None] * len(parts)
         units = 0
         for done, (future, result) in enumerate(as_completed(futures, with_results=True), start=1):
@@ -221,7 +281,9 @@ def score_zone_parcels_distributed(
             stats.partition_seconds.append(result.seconds)
             stats.partition_worker.append(worker)
             stats.partition_cells.append(result.window_cells)
+            stats.partition_parcels.append(len(result.measures))
             stats.partition_cpu_seconds.append(result.cpu_seconds)
+            stats.partition_thread_cpu_seconds.append(result.thread_cpu_seconds)
             stats.peak_rss_mb[worker] = max(stats.peak_rss_mb.get(worker, 0.0), result.peak_rss_mb)
             units += len(MEASURE_STEPS)
             if progress is not None:
@@ -229,15 +291,20 @@ def score_zone_parcels_distributed(
                     msg("job.partition_measured", part=done, parts=len(parts), workers=workers), units, total
                 )
             future.release()
+        clock.lap("partitions")
+        cpu_after = client.run(time.process_time)
+        stats.worker_cpu_seconds = {w: cpu_after[w] - cpu_before.get(w, 0.0) for w in cpu_after}
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
-    measures, run_notes, without, steps = assemble_measures(
-        [r for r in results if r is not None], len(parcels)
-    )
+    clock.lap("close")
+    done_results = [r for r in results if r is not None]
+    measures, run_notes, without, steps = assemble_measures(done_results, len(parcels))
+    scored, excluded_by = assemble_scores(done_results, len(parcels), base)
+    clock.lap("assemble")
     steps["measure"] = time.perf_counter() - t0
-    return finish_run(
+    run = finish_run(
         base,
         parcels,
         measures,
@@ -252,7 +319,28 @@ def score_zone_parcels_distributed(
         n_draws=n_draws,
         seed=seed,
         progress=progress,
+        scored=scored,
+        excluded_by_reason=excluded_by,
     )
+    clock.lap("finish")
+    stats.client_seconds = client_steps
+    stats.client_cpu_seconds = client_cpu
+    return run
+
+
+class _Clock:
+    """Wall seconds between successive :meth:`lap` calls, added to ``steps`` under each name,
+    and this thread's CPU seconds, added to ``cpu`` (less dependent on a shared machine's load)."""
+
+    def __init__(self, steps: dict[str, float], cpu: dict[str, float]) -> None:
+        self.steps, self.cpu = steps, cpu
+        self.last, self.last_cpu = time.perf_counter(), time.thread_time()
+
+    def lap(self, name: str) -> None:
+        now, now_cpu = time.perf_counter(), time.thread_time()
+        self.steps[name] = self.steps.get(name, 0.0) + now - self.last
+        self.cpu[name] = self.cpu.get(name, 0.0) + now_cpu - self.last_cpu
+        self.last, self.last_cpu = now, now_cpu
 
 
 def _shared_context(base: ZoneContext) -> ZoneContext:

@@ -9,9 +9,13 @@ ever holds a whole DEM. The network destinations and the exclusion zones are sol
 the calling process, and shared by every partition (:func:`partition_base`).
 
 The partitions are independent: :func:`score_zone_parcels_partitioned` measures them one after
-the other in this process, :mod:`scoring.distributed` on a Dask cluster. Either way the
-measures are put back in input order and scored by :func:`scoring.batch.finish_run`, so the
-table is the one :func:`scoring.batch.score_zone_parcels` returns.
+the other in this process, :mod:`scoring.distributed` on a Dask cluster. Each partition also
+scores its own parcels (:func:`scoring.suitability.parcel_results`: values, contributions,
+score, class, exclusion, reasons, notes — nothing in them is normalised over the zone) with
+settings resolved once by the caller; the caller puts measures and scores back in input order
+and does only what compares parcels across the zone in :func:`scoring.batch.finish_run` (the
+ranks, the counts, the sensitivity analysis), so the table is the one
+:func:`scoring.batch.score_zone_parcels` returns.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import pandas as pd
 import shapely
 
 from gis.dem_window import WindowedDem
+from gis.errors import ParksiteError
 from gis.layers import geometry_array
 from gis.messages import msg
 from scoring.batch import (
@@ -43,6 +48,7 @@ from scoring.batch import (
 )
 from scoring.context import Note, ZoneContext
 from scoring.measure import MEASURE_STEPS, measure_batch
+from scoring.suitability import ScoringSettings, parcel_results, prepare, resolve_settings
 
 #: Parcels per partition: one task of a cluster, one DEM window. 20,000 parcels of a county
 #: lie on a few hundred thousand DEM cells; the window, its slope and exactextract's per-cell
@@ -112,7 +118,15 @@ class PartitionResult:
     input), their ``notes`` and ``without_dem`` positions, seconds per measuring ``steps``,
     ``seconds`` of the whole partition (window reads included), the DEM ``window_cells`` read
     the ``peak_rss_mb`` of the process so far (MB) and the partition's ``cpu_seconds`` (CPU
-    time of the process, a fairer per-core measure than wall time on a shared machine)."""
+    time of the process, a fairer per-core measure than wall time on a shared machine; in a
+    Dask worker it includes the worker's own threads) and ``thread_cpu_seconds`` (CPU time of
+    the thread that measured, the partition's own work).
+
+    When the partition was scored too: ``scored``, the per-parcel result columns
+    (:func:`scoring.suitability.parcel_results`, same index as ``measures``), and
+    ``constraint_hits``, parcels each constraint excludes (every constraint, zone order).
+    ``scored`` is None when the partition was not scored, or when scoring it raised a domain
+    error — the caller then scores the whole table, which raises it as one process does."""
 
     measures: pd.DataFrame
     notes: list[Note] = field(default_factory=list)
@@ -122,6 +136,9 @@ class PartitionResult:
     window_cells: int = 0
     peak_rss_mb: float = 0.0
     cpu_seconds: float = 0.0
+    thread_cpu_seconds: float = 0.0
+    scored: pd.DataFrame | None = None
+    constraint_hits: dict[str, int] = field(default_factory=dict)
 
 
 def peak_rss_mb() -> float:
@@ -143,12 +160,17 @@ def peak_rss_mb() -> float:
 
 
 def measure_partition(
-    base: ZoneContext, parcels: gpd.GeoDataFrame, batch_size: int = DEFAULT_BATCH_SIZE
+    base: ZoneContext,
+    parcels: gpd.GeoDataFrame,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    *,
+    scoring: ScoringSettings | None = None,
 ) -> PartitionResult:
     """Measure one partition of parcels (index: positions in the input) on ``base``
     (:func:`partition_base`): read each DEM's window under the partition, then measure in
-    batches of at most ``batch_size``. Returns a :class:`PartitionResult`."""
-    t0, cpu0 = time.perf_counter(), time.process_time()
+    batches of at most ``batch_size``; with ``scoring`` (:func:`resolve_settings` of the zone,
+    resolved once by the caller) score them too. Returns a :class:`PartitionResult`."""
+    t0, cpu0, thread0 = time.perf_counter(), time.process_time(), time.thread_time()
     steps: dict[str, float] = {}
     geoms = geometry_array(parcels)
     bounds = tuple(shapely.total_bounds(geoms)) if len(geoms) else None
@@ -173,6 +195,12 @@ def measure_partition(
         m.attrs = {}
         parts.append(m)
     measures = pd.concat(parts) if len(parts) > 1 else parts[0]
+    scored: pd.DataFrame | None = None
+    hits: dict[str, int] = {}
+    if scoring is not None:
+        t1 = time.perf_counter()
+        scored, hits = score_measures(measures, base, scoring)
+        _add(steps, "scoring", time.perf_counter() - t1)
     return PartitionResult(
         measures=measures,
         notes=notes,
@@ -182,7 +210,26 @@ def measure_partition(
         window_cells=cells,
         peak_rss_mb=peak_rss_mb(),
         cpu_seconds=time.process_time() - cpu0,
+        thread_cpu_seconds=time.thread_time() - thread0,
+        scored=scored,
+        constraint_hits=hits,
     )
+
+
+def score_measures(
+    measures: pd.DataFrame, ctx: ZoneContext, settings: ScoringSettings
+) -> tuple[pd.DataFrame | None, dict[str, int]]:
+    """Return the per-parcel result columns of ``measures`` (:func:`parcel_results`, same
+    index) and the parcels each of the zone's constraints excludes; ``(None, {})`` when the
+    zone's scoring section cannot score them (a domain error, raised again by the caller's
+    whole-table scoring, as in one process)."""
+    try:
+        inp = prepare(measures, ctx.zone.scoring, settings=settings)
+        scored = parcel_results(inp)
+    except ParksiteError:
+        return None, {}
+    hits = inp.constraints.hits
+    return scored, {cid: int(hits[:, j].sum()) for j, cid in enumerate(inp.constraints.ids)}
 
 
 def progress_total(n_parts: int, sensitivity: bool) -> int:
@@ -191,14 +238,28 @@ def progress_total(n_parts: int, sensitivity: bool) -> int:
     return n_parts * len(MEASURE_STEPS) + 1 + int(sensitivity)
 
 
+def concat_in_order(frames: Sequence[pd.DataFrame], n: int) -> pd.DataFrame:
+    """Return the partitions' ``frames`` (index: positions in the input) as one frame in input
+    order (index 0 … n − 1), with the dtypes one frame of all rows would have; RuntimeError
+    unless the frames hold each position once."""
+    out = pd.concat(frames).sort_index()
+    if len(out) != n or not (out.index == np.arange(n)).all():
+        raise RuntimeError(f"partitions gave {len(out)} rows for {n} parcels")
+    for col in out.columns:
+        if out[col].dtype == object and any(isinstance(f[col].dtype, pd.StringDtype) for f in frames):
+            # pandas infers text columns as ``str``, but a partition whose values are all
+            # missing stays ``object`` and the two concatenate to ``object``: infer again over
+            # all rows, as a frame built from all of them at once does
+            out[col] = pd.Series(out[col].to_numpy(dtype=object), index=out.index)
+    return out
+
+
 def assemble_measures(
     results: Sequence[PartitionResult], n: int
 ) -> tuple[pd.DataFrame, list[Note], list[Any], dict[str, float]]:
     """Return the partitions' measures in input order (index 0 … n − 1), their notes, the
     positions without DEM (sorted) and the summed step seconds."""
-    measures = pd.concat([r.measures for r in results]).sort_index()
-    if len(measures) != n or not (measures.index == np.arange(n)).all():
-        raise RuntimeError(f"partitions gave {len(measures)} rows for {n} parcels")
+    measures = concat_in_order([r.measures for r in results], n)
     notes: list[Note] = []
     without: list[Any] = []
     steps: dict[str, float] = {}
@@ -208,6 +269,21 @@ def assemble_measures(
         for k, v in r.steps.items():
             _add(steps, k, v)
     return measures, notes, sorted(without), steps
+
+
+def assemble_scores(
+    results: Sequence[PartitionResult], n: int, ctx: ZoneContext
+) -> tuple[pd.DataFrame | None, dict[str, int] | None]:
+    """Return the partitions' per-parcel results in input order (index 0 … n − 1) and the
+    parcels each constraint excludes (zone order, only those excluding some), or
+    ``(None, None)`` if a partition was not scored (the caller then scores the whole table)."""
+    if not results or any(r.scored is None for r in results):
+        return None, None
+    scored = concat_in_order([r.scored for r in results if r.scored is not None], n)
+    totals = {
+        c.id: sum(r.constraint_hits.get(c.id, 0) for r in results) for c in ctx.zone.scoring.constraints
+    }
+    return scored, {cid: k for cid, k in totals.items() if k}
 
 
 def score_zone_parcels_partitioned(
@@ -230,6 +306,7 @@ def score_zone_parcels_partitioned(
     DEM sources' ``max_cells``). Raises the errors of ``score_zone_parcels``.
     """
     started = time.perf_counter()
+    settings = resolve_settings(ctx.zone.scoring)
     base = partition_base(ctx)
     parcels = checked_parcels(base, parcels)
     t0 = time.perf_counter()
@@ -238,7 +315,7 @@ def score_zone_parcels_partitioned(
     results = []
     units = 0
     for k, rows in enumerate(parts):
-        results.append(measure_partition(base, parcels.iloc[rows], batch_size))
+        results.append(measure_partition(base, parcels.iloc[rows], batch_size, scoring=settings))
         units += len(MEASURE_STEPS)
         if progress is not None:
             step = msg(STEP_IDS["exclusion"])
@@ -246,6 +323,7 @@ def score_zone_parcels_partitioned(
                 msg("job.batch", step=step, batch=k + 1, batches=len(parts), parcels=len(rows)), units, total
             )
     measures, run_notes, without, steps = assemble_measures(results, len(parcels))
+    scored, excluded_by = assemble_scores(results, len(parcels), base)
     steps["measure"] = time.perf_counter() - t0
     return finish_run(
         base,
@@ -262,4 +340,6 @@ def score_zone_parcels_partitioned(
         n_draws=n_draws,
         seed=seed,
         progress=progress,
+        scored=scored,
+        excluded_by_reason=excluded_by,
     )

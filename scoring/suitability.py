@@ -36,7 +36,7 @@ from scipy.stats import rankdata
 
 from gis.errors import ConfigError, NotFoundError, SchemaError
 from gis.messages import msg
-from scoring.combine import METHODS, Method, aggregate, contributions
+from scoring.combine import METHODS, Method, aggregate, contributions, row_dot
 from scoring.constraints import (
     ConstraintOutcome,
     constraint_columns,
@@ -143,6 +143,28 @@ def resolve_method(cfg: Scoring, method: str | None = None) -> tuple[Method, np.
     return "owa", np.asarray(o, dtype=float)
 
 
+@dataclass(frozen=True)
+class ScoringSettings:
+    """The resolved scoring settings: ``method``, the criterion ``weights`` ((m,), sum 1, in
+    criterion order) and the OWA ``order_weights`` (or None). Resolved once and handed to
+    every partition (:mod:`scoring.partitioned`), so all of them score with the very same
+    floats, whichever machine resolves them."""
+
+    method: Method
+    weights: np.ndarray
+    order_weights: np.ndarray | None
+
+
+def resolve_settings(
+    cfg: Scoring, method: str | None = None, weights: Mapping[str, float] | None = None
+) -> ScoringSettings:
+    """Return the :class:`ScoringSettings` of ``cfg`` (``method`` and ``weights`` override the
+    zone's); ConfigError for bad weights or method (:func:`resolve_weights`,
+    :func:`resolve_method`)."""
+    m, o = resolve_method(cfg, method)
+    return ScoringSettings(method=m, weights=resolve_weights(cfg, weights), order_weights=o)
+
+
 # --------------------------------------------------------------------------- values
 
 
@@ -173,13 +195,19 @@ def prepare(
     *,
     method: str | None = None,
     weights: Mapping[str, float] | None = None,
+    settings: ScoringSettings | None = None,
 ) -> ScoringInputs:
     """Validate the measures and settings and compute criterion values and constraints once.
+
+    ``settings`` (from :func:`resolve_settings`) replaces ``method`` and ``weights``, which
+    must then be None.
 
     Raises SchemaError for missing/non-numeric columns or a non-unique parcel index (every
     missing column is listed with the criterion or constraint needing it) and ConfigError for
     bad weights, method or constraint messages.
     """
+    if settings is not None and (method is not None or weights is not None):
+        raise ValueError("give either settings or method/weights, not both")
     if not isinstance(measures, pd.DataFrame):
         raise SchemaError(
             f"parcel measures must be a pandas DataFrame, got {type(measures).__name__}",
@@ -198,17 +226,17 @@ def prepare(
     if cfg.land_factor is not None:
         share = numeric_measure(measures, cfg.land_factor.measure, "scoring.land_factor")
         factor = np.clip(np.where(np.isnan(share), 1.0, share), 0.0, 1.0)
-    m, o = resolve_method(cfg, method)
-    w = resolve_weights(cfg, weights)
+    if settings is None:
+        settings = resolve_settings(cfg, method, weights)
     values, missing = criterion_values(measures, cfg)
     return ScoringInputs(
         index=measures.index,
         criteria=tuple(cfg.criteria),
         values=values,
         missing=missing,
-        weights=w,
-        method=m,
-        order_weights=o,
+        weights=settings.weights,
+        method=settings.method,
+        order_weights=settings.order_weights,
         constraints=evaluate_constraints(measures, cfg.constraints),
         cfg=cfg,
         land_factor=factor,
@@ -263,6 +291,24 @@ def score_parcels(
 
 def result_frame(inp: ScoringInputs) -> pd.DataFrame:
     """Return the result DataFrame of :func:`score_parcels` for prepared inputs."""
+    return insert_ranks(parcel_results(inp))
+
+
+def insert_ranks(frame: pd.DataFrame) -> pd.DataFrame:
+    """Insert the ``rank`` column (:func:`rank_scores` of ``score`` among the rows not
+    ``excluded``) after ``class_en`` into ``frame`` (columns of :func:`parcel_results`, the
+    whole zone's parcels) and return it: the result frame of :func:`score_parcels`."""
+    rank = rank_scores(frame["score"].to_numpy(), frame["excluded"].to_numpy())
+    frame.insert(frame.columns.get_loc("class_en") + 1, "rank", rank)  # type: ignore[operator]
+    return frame
+
+
+def parcel_results(inp: ScoringInputs) -> pd.DataFrame:
+    """Return the columns of :func:`result_frame` that depend only on each parcel's own
+    measures and the settings — all but ``rank``, which compares the parcels of the whole zone
+    (:func:`insert_ranks` adds it). Scoring any split of the parcels and putting the pieces
+    together gives the same columns as scoring them all at once: the score classes are fixed
+    thresholds (``min_score``), nothing is normalised over the zone."""
     cfg = inp.cfg
     n = len(inp.index)
     excluded = inp.excluded
@@ -297,14 +343,13 @@ def result_frame(inp: ScoringInputs) -> pd.DataFrame:
     )
     contrib = contributions(inp.values, inp.weights, inp.method, inp.order_weights)
     factor = np.ones(n) if inp.land_factor is None else inp.land_factor
-    unscaled = contrib.sum(axis=1)
+    unscaled = row_dot(contrib, np.ones(contrib.shape[1]))  # the same sum whatever rows are scored with it
     contrib = contrib * factor[:, None]
 
     cols: dict[str, object] = {
         "score": score,
         "class": cls,
         "class_en": cls_en,
-        "rank": rank_scores(score, excluded),
         "eligible": ~excluded & (score >= cfg.min_score),
         "excluded": excluded,
         "reasons": inp.constraints.reasons,

@@ -17,19 +17,27 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from scoring.batch import score_zone_parcels
+from scoring.batch import ScoreRun, score_zone_parcels
 from scoring.context import ZoneContext
 from scoring.distributed import (
     DASK_ENVIRON_VARIABLE,
+    WORKER_CONFIG,
     WORKER_MALLOC_ENV,
     ClusterStats,
     _client,
     _partition_failed,
     score_zone_parcels_distributed,
     window_cells_for_memory,
+    worker_config_environment,
     worker_environ,
 )
-from tests.test_partitioned import N_PARCELS, assert_same_table, build_zone_files, windowed_ctx
+from tests.test_partitioned import (
+    N_PARCELS,
+    assert_same_table,
+    assert_scored_in_partitions,
+    build_zone_files,
+    windowed_ctx,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DASK = Path(sys.executable).with_name("dask")
@@ -46,8 +54,13 @@ def whole_ctx(zone_files) -> ZoneContext:
 
 
 @pytest.fixture(scope="module")
-def one_process(whole_ctx, zone_files) -> gpd.GeoDataFrame:
-    return score_zone_parcels(whole_ctx, zone_files["parcels"]).parcels
+def one_process_run(whole_ctx, zone_files) -> ScoreRun:
+    return score_zone_parcels(whole_ctx, zone_files["parcels"])
+
+
+@pytest.fixture(scope="module")
+def one_process(one_process_run) -> gpd.GeoDataFrame:
+    return one_process_run.parcels
 
 
 def free_port() -> int:
@@ -63,14 +76,23 @@ def wait_for_workers(address: str, n: int, timeout: float = 60.0) -> None:
         client.wait_for_workers(n, timeout=timeout)
 
 
+def compose_worker_environment() -> dict[str, str]:
+    """The environment docker-compose.yml gives its ``dask worker`` processes."""
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    return {k: str(v) for k, v in compose["services"]["worker"]["environment"].items()}
+
+
 @contextmanager
 def dask_processes(n_workers: int = 2) -> Iterator[str]:
     """Start a scheduler and ``n_workers`` workers (one thread, 1 GiB each, each under its
     nanny) as separate processes on loopback; yield the scheduler's address."""
     port = free_port()
     address = f"tcp://127.0.0.1:{port}"
-    # as deployed (docker-compose.yml): the workers' malloc settings through Dask's own variable
-    env = dict(os.environ, PYTHONPATH=str(ROOT), **{DASK_ENVIRON_VARIABLE: repr(worker_environ())})
+    # as deployed: docker-compose.yml's worker settings, the malloc ones through Dask's own
+    # variable (its value checked against worker_environ() below)
+    env = {**os.environ, **compose_worker_environment(), "PYTHONPATH": str(ROOT)}
     procs = [
         subprocess.Popen(
             [str(DASK), "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
@@ -122,7 +144,7 @@ def cluster_address() -> Iterator[str]:
 
 
 def test_scheduler_and_two_worker_processes_give_the_one_process_table(
-    zone_files, one_process, cluster_address
+    zone_files, one_process, one_process_run, cluster_address
 ):
     seen: list[tuple[int, int]] = []
     stats = ClusterStats()
@@ -135,12 +157,17 @@ def test_scheduler_and_two_worker_processes_give_the_one_process_table(
         stats=stats,
     )
     assert_same_table(run.parcels, one_process)
+    assert_scored_in_partitions(run, one_process_run)
     assert run.summary.workers == 2 and stats.n_workers == 2
     # 8 partitions of 250, spread over both workers; progress rises to the end
     assert len(stats.partition_seconds) == 8
     assert len(set(stats.partition_worker)) == 2
     assert [d for d, _ in seen] == sorted(d for d, _ in seen) and seen[-1][0] == seen[-1][1]
     assert all(0 < mb < 1024 for mb in stats.peak_rss_mb.values())
+    # the task's own thread did the work; the worker process's other threads add to it
+    assert all(
+        0 < t <= c + 0.05 for t, c in zip(stats.partition_thread_cpu_seconds, stats.partition_cpu_seconds)
+    )
 
 
 def test_a_context_with_whole_dems_is_sent_without_them(whole_ctx, zone_files, one_process, cluster_address):
@@ -151,7 +178,7 @@ def test_a_context_with_whole_dems_is_sent_without_them(whole_ctx, zone_files, o
     assert len(whole_ctx.surfaces) == 1  # the caller's context is left as it was
 
 
-def test_local_cluster_gives_the_one_process_table(zone_files, one_process):
+def test_local_cluster_gives_the_one_process_table(zone_files, one_process, one_process_run):
     run = score_zone_parcels_distributed(
         windowed_ctx(zone_files, 10**9),
         zone_files["parcels"],
@@ -160,6 +187,7 @@ def test_local_cluster_gives_the_one_process_table(zone_files, one_process):
         partition_size=700,
     )
     assert_same_table(run.parcels, one_process)
+    assert_scored_in_partitions(run, one_process_run)
     assert run.summary.n_parcels == N_PARCELS and run.summary.workers == 2
 
 
@@ -193,6 +221,41 @@ def test_local_cluster_workers_start_with_the_malloc_settings():
     finally:
         client.close()
         cluster.close()
+
+
+def config_of_workers(client) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    def read(dask_worker) -> dict[str, object]:  # type: ignore[no-untyped-def]
+        import dask
+
+        return {k: dask.config.get(k) for k in WORKER_CONFIG} | {
+            "profiling": "profile" in dask_worker.periodic_callbacks
+        }
+
+    return list(client.run(read).values())
+
+
+WANTED_CONFIG = dict(WORKER_CONFIG, profiling=False)
+
+
+def test_local_cluster_workers_run_a_quiet_event_loop():
+    """No dashboard profiling and fewer wake-ups of the worker's event loop (each takes the GIL
+    from the running task: 6–9 % of its CPU with Dask's defaults, docs/benchmarks.md)."""
+    client, cluster = _client("local", 1, "1GiB")
+    try:
+        assert config_of_workers(client) == [WANTED_CONFIG]
+    finally:
+        client.close()
+        cluster.close()
+
+
+def test_remote_workers_get_the_worker_settings_from_the_compose_file(cluster_address):
+    from distributed import Client
+
+    assert {k: v for k, v in compose_worker_environment().items() if k != DASK_ENVIRON_VARIABLE} == (
+        worker_config_environment()
+    )
+    with Client(cluster_address, timeout="20s") as client:
+        assert config_of_workers(client) == [WANTED_CONFIG] * 2
 
 
 def test_remote_workers_get_the_malloc_settings_from_the_compose_variable(cluster_address):

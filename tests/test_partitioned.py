@@ -9,6 +9,7 @@ issue's size, 20,000 parcels on a 3,000 × 3,000-cell DEM (about 30 s on the 2-c
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import geopandas as gpd
@@ -21,20 +22,23 @@ from rasterio.crs import CRS as RioCRS
 
 from benchmarks.bench_scoring import CELL_M, CRS, X0, Y0, ZONE_FILE, make_dem, make_layers, make_parcels
 from gis.dem_window import MARGIN_CELLS, WindowedDem
-from gis.errors import LimitExceededError
+from gis.errors import ConfigError, LimitExceededError
 from gis.raster import write_float_geotiff
 from gis.zonal import TerrainSurface
-from scoring.batch import score_zone_parcels
+from scoring.batch import ScoreRun, score_zone_parcels
 from scoring.context import ZoneContext
 from scoring.measure import measure_batch
 from scoring.parcels import prepare_parcels
 from scoring.partitioned import (
+    concat_in_order,
     measure_partition,
     partition_base,
     plan_partitions,
     score_zone_parcels_partitioned,
 )
+from scoring.suitability import insert_ranks, parcel_results, prepare, resolve_settings, result_frame
 from scoring.zone import load_zone
+from tests.test_suitability import zone_measures
 
 DEM_SIZE = 1000
 N_PARCELS = 2000
@@ -65,8 +69,13 @@ def whole_ctx(zone_files) -> ZoneContext:
 
 
 @pytest.fixture(scope="module")
-def one_process(whole_ctx, zone_files) -> gpd.GeoDataFrame:
-    return score_zone_parcels(whole_ctx, zone_files["parcels"]).parcels
+def one_process_run(whole_ctx, zone_files) -> ScoreRun:
+    return score_zone_parcels(whole_ctx, zone_files["parcels"])
+
+
+@pytest.fixture(scope="module")
+def one_process(one_process_run) -> gpd.GeoDataFrame:
+    return one_process_run.parcels
 
 
 def windowed_ctx(zone_files, max_cells: int) -> ZoneContext:
@@ -75,8 +84,24 @@ def windowed_ctx(zone_files, max_cells: int) -> ZoneContext:
     )
 
 
+#: Result columns compared bit for bit: what planners see and what ranks and classes follow
+#: from (a score 0.01 apart, a class or a rank off by one fails).
+EXACT_COLUMNS = (
+    "score",
+    "class",
+    "class_en",
+    "rank",
+    "eligible",
+    "excluded",
+    "reasons",
+    "reasons_en",
+    "weakest",
+)
+
+
 def assert_same_table(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> None:
-    """Same columns, order, values (floats to 1e-9 relative) and geometries."""
+    """Same columns, order, dtypes, values (floats to 1e-9 relative; the scores, classes, ranks
+    and reasons exactly) and geometries."""
     assert list(a.columns) == list(b.columns)
     pd.testing.assert_frame_equal(
         pd.DataFrame(a.drop(columns="geometry")),
@@ -85,7 +110,19 @@ def assert_same_table(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> None:
         rtol=1e-9,
         atol=1e-9,
     )
+    exact = [c for c in EXACT_COLUMNS if c in a.columns]
+    pd.testing.assert_frame_equal(pd.DataFrame(a[exact]), pd.DataFrame(b[exact]), check_exact=True)
     assert shapely.equals_exact(a.geometry.values, b.geometry.values, tolerance=0).all()
+
+
+def assert_scored_in_partitions(run: ScoreRun, one: ScoreRun) -> None:
+    """The partitions scored their parcels (the run's own client only ranked them) and the
+    counts are the one-process run's."""
+    assert run.summary.steps.get("scoring", 0) > 0 and "ranking" in run.summary.steps
+    assert "ranking" not in one.summary.steps
+    assert run.summary.by_class == one.summary.by_class
+    assert run.summary.excluded_by_reason == one.summary.excluded_by_reason
+    assert run.summary.n_eligible == one.summary.n_eligible
 
 
 # --------------------------------------------------------------------------- windows
@@ -134,8 +171,33 @@ def test_partition_measures_on_windows_equal_the_whole_dem(whole_ctx, zone_files
     got = measure_partition(base, parcels.iloc[rows])
     want = measure_batch(whole_ctx, parcels.iloc[rows])
     pd.testing.assert_frame_equal(got.measures, want, check_exact=False, rtol=1e-9, atol=1e-9)
+    assert got.scored is None  # measured only
     # the window is a small part of the DEM
     assert 0 < got.window_cells < 0.35 * DEM_SIZE * DEM_SIZE
+
+
+def test_a_partition_scores_its_parcels_as_the_whole_zone_does(zone_files, one_process):
+    """Every per-parcel result column a partition computes equals the one-process table's for
+    its parcels; the rank (zone-wide) is left to the caller."""
+    parcels = zone_files["parcels"].reset_index(drop=True)
+    base = partition_base(windowed_ctx(zone_files, 10**9))
+    parts = plan_partitions(np.asarray(parcels.geometry.values), base.dem_sources, 400)
+    settings = resolve_settings(zone_files["zone"].scoring)
+    checked = 0
+    for rows in parts[:3]:
+        got = measure_partition(base, parcels.iloc[rows], scoring=settings)
+        assert got.scored is not None and "rank" not in got.scored.columns
+        want = one_process.iloc[rows]
+        assert list(got.scored.index) == list(want.index)
+        pd.testing.assert_frame_equal(
+            got.scored, pd.DataFrame(want[list(got.scored.columns)]), check_exact=False, rtol=1e-9, atol=1e-9
+        )
+        exact = [c for c in EXACT_COLUMNS if c != "rank"]
+        pd.testing.assert_frame_equal(got.scored[exact], pd.DataFrame(want[exact]), check_exact=True)
+        assert set(got.constraint_hits) == {c.id for c in zone_files["zone"].scoring.constraints}
+        assert sum(got.constraint_hits.values()) >= int(want["excluded"].sum())
+        checked += len(rows)
+    assert checked == 1200 and len(got.scored.columns) > 20
 
 
 def test_plan_partitions_cover_every_parcel_once_in_compact_runs(zone_files):
@@ -156,18 +218,68 @@ def test_plan_partitions_cover_every_parcel_once_in_compact_runs(zone_files):
     assert all(capped.window_cells(tuple(shapely.total_bounds(geoms[p]))) <= 40_000 for p in small)
 
 
+def test_pieces_put_together_have_the_dtypes_of_the_whole_frame():
+    """A partition whose parcels are all excluded has no weakest criterion at all: its column
+    is ``object`` where the zone's is text; put together, the table is the one-process one."""
+    measures = zone_measures(600).reset_index(drop=True)
+    measures.loc[:99, "slope_over_limit_share"] = 0.9  # the first partition: all excluded
+    cfg = load_zone(ZONE_FILE).scoring
+    settings = resolve_settings(cfg)
+    pieces = [
+        parcel_results(prepare(measures.iloc[a:b], cfg, settings=settings)) for a, b in ((0, 100), (100, 600))
+    ]
+    assert pieces[0]["excluded"].all() and pieces[0]["weakest"].dtype == object
+    assert pieces[1]["weakest"].dtype != object
+    whole = result_frame(prepare(measures, cfg))
+    pd.testing.assert_frame_equal(insert_ranks(concat_in_order(pieces[::-1], 600)), whole, check_exact=True)
+    with pytest.raises(RuntimeError, match="rows"):
+        concat_in_order(pieces[1:], 600)
+
+
 # --------------------------------------------------------------------------- whole runs
 
 
-def test_partitioned_run_equals_the_one_process_run(zone_files, one_process):
+def test_partitioned_run_equals_the_one_process_run(zone_files, one_process, one_process_run):
     run = score_zone_parcels_partitioned(
         windowed_ctx(zone_files, 10**9), zone_files["parcels"], partition_size=300
     )
     assert_same_table(run.parcels, one_process)
+    assert_scored_in_partitions(run, one_process_run)
     assert run.summary.n_parcels == N_PARCELS
     assert sum(run.summary.by_class.values()) == N_PARCELS
     for name, count in run.summary.by_class.items():
         assert count == int((one_process["class"] == name).sum())
+
+
+def test_partitioned_run_with_sensitivity_equals_the_one_process_run(zone_files, whole_ctx):
+    """The sensitivity analysis needs the whole zone's values: the caller computes it."""
+    parcels = zone_files["parcels"].iloc[:600]
+    one = score_zone_parcels(whole_ctx, parcels, sensitivity=True, n_draws=50)
+    run = score_zone_parcels_partitioned(
+        windowed_ctx(zone_files, 10**9), parcels, partition_size=150, sensitivity=True, n_draws=50
+    )
+    assert "mc_rank_std" in run.parcels.columns and "oat_max_rank_shift" in run.parcels.columns
+    assert_same_table(run.parcels, one.parcels)
+    assert_scored_in_partitions(run, one)
+
+
+def test_a_scoring_error_in_a_partition_is_the_one_process_error(zone_files, whole_ctx):
+    """A constraint message that cannot be formatted fails only where a parcel breaks the
+    constraint: the partitions hand the scoring back and the whole table is scored as in one
+    process, with the same error."""
+    zone = zone_files["zone"]
+    bad = [
+        c.model_copy(update={"message": "{value:d}"}) if c.id == "steep" else c
+        for c in zone.scoring.constraints
+    ]
+    bad_zone = zone.model_copy(update={"scoring": zone.scoring.model_copy(update={"constraints": bad})})
+    parcels = zone_files["parcels"].iloc[:800]
+    with pytest.raises(ConfigError) as one:
+        score_zone_parcels(dataclasses.replace(whole_ctx, zone=bad_zone), parcels)
+    windowed = dataclasses.replace(windowed_ctx(zone_files, 10**9), zone=bad_zone)
+    with pytest.raises(ConfigError) as partitioned:
+        score_zone_parcels_partitioned(windowed, parcels, partition_size=200)
+    assert str(partitioned.value) == str(one.value) and "steep" in str(one.value)
 
 
 def test_20000_parcels_partitioned_equal_the_one_process_run(tmp_path):
@@ -181,6 +293,7 @@ def test_20000_parcels_partitioned_equal_the_one_process_run(tmp_path):
     run = score_zone_parcels_partitioned(windowed_ctx(files, 10**9), files["parcels"], partition_size=5000)
     assert len(one) == 20_000 and run.summary.n_parcels == 20_000
     assert_same_table(run.parcels, one)
+    assert "ranking" in run.summary.steps  # scored in the partitions
     assert one["eligible"].any() and one["excluded"].any()  # both kinds of parcel are compared
 
 

@@ -10,8 +10,17 @@ import pandas as pd
 import pytest
 
 from gis.errors import ConfigError, NotFoundError, SchemaError
-from scoring.combine import aggregate
-from scoring.suitability import parcel_breakdown, rank_scores, score_parcels
+from scoring.combine import aggregate, contributions
+from scoring.suitability import (
+    insert_ranks,
+    parcel_breakdown,
+    parcel_results,
+    prepare,
+    rank_scores,
+    resolve_settings,
+    result_frame,
+    score_parcels,
+)
 from scoring.zone import Scoring, load_zone
 
 JIAOKOU = Path(__file__).resolve().parents[1] / "data" / "zones" / "jiaokou.yaml"
@@ -576,13 +585,12 @@ def test_rank_scores():
     assert r[:4].tolist() == [2, 1, 2, 4] and np.isnan(r[4])
 
 
-# --------------------------------------------------------------------------- speed
+# --------------------------------------------------------------------------- pieces
 
 
-def test_twenty_thousand_parcels_score_fast():
-    cfg = load_zone(JIAOKOU).scoring
+def zone_measures(n: int) -> pd.DataFrame:
+    """``n`` parcels of random measures for the jiaokou zone's criteria and constraints."""
     rng = np.random.default_rng(0)
-    n = 20_000
     m = pd.DataFrame(
         {
             "slope_mean_deg": rng.uniform(0, 20, n),
@@ -601,6 +609,55 @@ def test_twenty_thousand_parcels_score_fast():
         },
         index=pd.Index([f"SC-{i:05d}" for i in range(n)], name="parcel_id"),
     )
+    return m
+
+
+@pytest.mark.parametrize("method", ["weighted_sum", "weighted_product", "owa"])
+def test_a_parcels_score_does_not_depend_on_the_parcels_scored_with_it(method):
+    """Partitions score their own parcels (scoring/partitioned.py): every parcel's score and
+    contributions must be the same bits whichever rows are scored together."""
+    rng = np.random.default_rng(3)
+    v = rng.uniform(0, 1, (2003, 8))
+    v[rng.uniform(size=v.shape) < 0.05] = 0.0
+    w = rng.dirichlet(np.ones(8))
+    order = rng.dirichlet(np.ones(8))
+    whole = aggregate(v, w, method, order)
+    whole_c = contributions(v, w, method, order)
+    for start, stop in ((0, 1), (1, 2), (5, 1003), (17, 2003), (1000, 1777)):
+        assert np.array_equal(aggregate(v[start:stop], w, method, order), whole[start:stop])
+        assert np.array_equal(contributions(v[start:stop], w, method, order), whole_c[start:stop])
+
+
+def test_parcel_results_of_pieces_with_zone_wide_ranks_are_the_result_frame():
+    m = zone_measures(3000)
+    cfg = load_zone(JIAOKOU).scoring
+    settings = resolve_settings(cfg)
+    whole = result_frame(prepare(m, cfg))
+    pieces = [
+        parcel_results(prepare(m.iloc[a:b], cfg, settings=settings))
+        for a, b in ((0, 7), (7, 1500), (1500, 3000))
+    ]
+    for piece in pieces:
+        assert "rank" not in piece.columns
+    joined = insert_ranks(pd.concat(pieces))
+    pd.testing.assert_frame_equal(joined, whole, check_exact=True)
+    # the ranks compare the whole zone: a piece's own ranks would differ
+    assert not np.array_equal(
+        rank_scores(pieces[2]["score"].to_numpy(), pieces[2]["excluded"].to_numpy()),
+        whole["rank"].iloc[1500:].to_numpy(),
+        equal_nan=True,
+    )
+    with pytest.raises(ValueError, match="settings"):
+        prepare(m, cfg, settings=settings, method="owa")
+
+
+# --------------------------------------------------------------------------- speed
+
+
+def test_twenty_thousand_parcels_score_fast():
+    cfg = load_zone(JIAOKOU).scoring
+    n = 20_000
+    m = zone_measures(n)
     # Speed is measured in benchmarks/, not asserted here.
     r = score_parcels(m, cfg)
     assert len(r) == n and r["score"].between(0, 100).all()
