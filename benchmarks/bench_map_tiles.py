@@ -8,6 +8,7 @@ statuses in the newest score run; the scores are random, not computed, since onl
 timed). Then a fresh ``parksite serve`` is started on it and timed:
 
 * **tiles, cold**: parcel tiles at zooms 13–16 over the grid, each asked once from a fresh server
+  (once its workers report warm: ``/api/v1/health``)
   (built by PostGIS ``ST_AsMVT`` or SpatiaLite + Python encoding), then **cached**: the same
   again (the server's tile cache), and **revalidated**: with ``If-None-Match`` (304). p50/p95/max.
 * **Chromium** (Playwright, Debian's chromium): the map page opened fresh (no browser cache) and
@@ -86,6 +87,22 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_warm(url: str, deadline: float, answers: int = 8) -> None:
+    """Wait until ``answers`` health answers in a row say warm (each worker process has built the
+    zone's context and state: ``GET /api/v1/health``), so "cold" below means the tile caches are
+    empty, not that the processes are still starting."""
+    in_a_row = 0
+    while in_a_row < answers:
+        try:
+            warm = httpx.get(f"{url}/api/v1/health", timeout=5).json().get("warm") is True
+        except (httpx.HTTPError, ValueError):
+            warm = False
+        in_a_row = in_a_row + 1 if warm else 0
+        if time.monotonic() > deadline:
+            raise SystemExit("parksite serve did not get warm in time")
+        time.sleep(0.05 if warm else 0.5)
+
+
 @contextmanager
 def serve(state: Path, database_url: str | None) -> Iterator[str]:
     """Run ``parksite serve`` on ``state`` until the block ends; yield its URL once it answers."""
@@ -112,6 +129,7 @@ def serve(state: Path, database_url: str | None) -> Iterator[str]:
             if time.monotonic() > deadline:
                 raise SystemExit("parksite serve did not answer in time")
             time.sleep(0.5)
+        wait_warm(url, deadline)
         yield url
     finally:
         proc.terminate()
