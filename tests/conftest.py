@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 #: Fixture modules shared by many test modules, registered here for every test (no star imports):
 #: the API tests' zone, databases and clients, and the synthetic rasters' ``make_raster``.
-pytest_plugins = ["tests.rasters", "tests.api_fixtures", "tests.report_sample_db"]
+pytest_plugins = ["tests.rasters", "tests.api_fixtures", "tests.report_sample_db", "tests.scale_zone"]
 
 POSTGIS_ENV = "PARKSITE_TEST_POSTGIS_URL"
 

@@ -37,8 +37,8 @@ from scoring.distributed import (
     score_zone_parcels_distributed,
     worker_config_environment,
 )
+from tests.scale_zone import assert_same_table, build_zone_files, windowed_ctx
 from tests.test_distributed import free_port, wait_for_workers
-from tests.test_partitioned import assert_same_table, build_zone_files, windowed_ctx
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"

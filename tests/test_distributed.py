@@ -14,11 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import geopandas as gpd
 import pytest
 
-from scoring.batch import ScoreRun, score_zone_parcels
-from scoring.context import ZoneContext
 from scoring.distributed import (
     DASK_ENVIRON_VARIABLE,
     WORKER_CONFIG,
@@ -31,36 +28,15 @@ from scoring.distributed import (
     worker_config_environment,
     worker_environ,
 )
-from tests.test_partitioned import (
+from tests.scale_zone import (
     N_PARCELS,
     assert_same_table,
     assert_scored_in_partitions,
-    build_zone_files,
     windowed_ctx,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 DASK = Path(sys.executable).with_name("dask")
-
-
-@pytest.fixture(scope="module")
-def zone_files(tmp_path_factory) -> dict:
-    return build_zone_files(tmp_path_factory.mktemp("scale"))
-
-
-@pytest.fixture(scope="module")
-def whole_ctx(zone_files) -> ZoneContext:
-    return ZoneContext.build(zone_files["zone"], zone_files["layers"], [zone_files["dem"]])
-
-
-@pytest.fixture(scope="module")
-def one_process_run(whole_ctx, zone_files) -> ScoreRun:
-    return score_zone_parcels(whole_ctx, zone_files["parcels"])
-
-
-@pytest.fixture(scope="module")
-def one_process(one_process_run) -> gpd.GeoDataFrame:
-    return one_process_run.parcels
 
 
 def free_port() -> int:
