@@ -81,6 +81,7 @@ def area_inside(
     n_labels: int = 1,
     *,
     zone: shapely.Geometry | None = None,
+    tree: shapely.STRtree | None = None,
 ) -> np.ndarray:
     """Return the area (m²) of each parcel inside the zone made of disjoint ``pieces``.
 
@@ -88,7 +89,8 @@ def area_inside(
     (parcels × n_labels) array of areas per label; without, a 1-D array. ``zone`` (only without
     labels) is the union of the pieces: a parcel it properly contains counts whole and one it
     does not touch counts 0, both without an overlay, so only parcels across its edge are cut
-    by the tiles.
+    by the tiles. ``tree`` is an STRtree of the (prepared) ``pieces`` kept by the caller
+    (:meth:`ExclusionZones.tree`); without it one is built for this call.
     """
     n = len(parcels)
     single = labels is None
@@ -103,8 +105,10 @@ def area_inside(
             inside = shapely.contains_properly(zone, parcels)
             out[inside, 0] = shapely.area(parcels[inside])
             rows = np.flatnonzero(~inside & shapely.intersects(zone, parcels))
-        shapely.prepare(pieces)
-        pi, ti = shapely.STRtree(pieces).query(parcels[rows], predicate="intersects")
+        if tree is None:
+            shapely.prepare(pieces)
+            tree = shapely.STRtree(pieces)
+        pi, ti = tree.query(parcels[rows], predicate="intersects")
         pi = rows[pi]
         whole = shapely.contains_properly(pieces[ti], parcels[pi])
         area = np.empty(len(pi))
@@ -196,6 +200,17 @@ class ExclusionZones:
         )
         mine[id(self)] = (weakref.ref(self), copy)
         return copy
+
+    def tree(self, name: str) -> shapely.STRtree:
+        """Return the STRtree of the pieces ``name`` (``"river_pieces"``, ``"river_union"`` or
+        ``"park_union"``), built on first use and kept with these zones. Call it on this thread's
+        copy (:meth:`own`) only: at a province's scale the pieces number hundreds of thousands
+        and building their tree for every batch cost more than the batch's overlays."""
+        trees: dict[str, shapely.STRtree] = self.__dict__.setdefault("_trees", {})  # a cache, not a field
+        hit = trees.get(name)
+        if hit is None:
+            hit = trees[name] = shapely.STRtree(getattr(self, name))
+        return hit
 
 
 #: Per-thread copies of shared zones (:meth:`ExclusionZones.own`).
@@ -296,8 +311,14 @@ def measure_exclusion(
         out["river_name"] = None
         notes.append(msg("note.no_layer_columns", layer="rivers", columns=["river_share", "river_name"]))
     else:
-        per_river = area_inside(geoms, zones.river_pieces, zones.river_labels, len(zones.river_names))
-        share = _share(area_inside(geoms, zones.river_union), area)
+        per_river = area_inside(
+            geoms,
+            zones.river_pieces,
+            zones.river_labels,
+            len(zones.river_names),
+            tree=zones.tree("river_pieces"),
+        )
+        share = _share(area_inside(geoms, zones.river_union, tree=zones.tree("river_union")), area)
         best = per_river.argmax(axis=1)
         names = np.where(share > 0, zones.river_names[best], None)
         out["river_share"] = share
@@ -309,7 +330,7 @@ def measure_exclusion(
     else:
         # Parks are large: most parcels lie wholly inside (or outside) them and skip the overlay.
         # (River control zones are narrow strips; there the test would cost more than it saves.)
-        inside = area_inside(geoms, zones.park_union, zone=zones.park_zone)
+        inside = area_inside(geoms, zones.park_union, zone=zones.park_zone, tree=zones.tree("park_union"))
         out["outside_park_share"] = 1.0 - _share(inside, area)
     out.attrs["notes"] = notes
     return out
