@@ -36,10 +36,10 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from app.commands.lang import LANG_HELP, current, error_line, set_lang
+from app.commands.progress import progress_bar
 from app.errors import exit_code_for
 from app.i18n import render, text
 from gis.errors import ParksiteError
@@ -185,15 +185,7 @@ def register(cli: typer.Typer) -> None:
                 err_console.print(escape(text("cli.score.map_not_html", lang, name=result_map.name)))
                 raise typer.Exit(2)
             contexts: list = []
-            with Progress(
-                TextColumn("[progress.description]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=err_console,
-                transient=True,
-                disable=not err_console.is_terminal,
-            ) as bar:
+            with progress_bar(err_console) as bar:
                 task = bar.add_task(text("cli.score.reading", lang), total=None)
 
                 def progress(step: Message, done: int, total: int) -> None:

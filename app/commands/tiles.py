@@ -98,12 +98,11 @@ def _seed(
     database_url: str | None, zone_id: str | None, zooms: tuple[int, ...], layers: tuple[str, ...], lang: str
 ) -> SeedResult:
     """Open the database (its schema must be current), seed, and return the SeedResult."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from app.api.factory import preload_native_libraries
     from app.api.store import served_zone
     from app.api.terrain_cache import seed_tiles
     from app.api.tile_store import TileStore
+    from app.commands.progress import progress_bar
     from app.db.engine import session_factory
     from app.db.probe import open_database
     from app.db.schema import require_current
@@ -118,15 +117,7 @@ def _seed(
         store = TileStore.for_settings(settings.state_dir, url)
         with (
             session_factory(engine)() as session,
-            Progress(
-                TextColumn("[progress.description]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=err_console,
-                transient=True,
-                disable=not err_console.is_terminal,
-            ) as bar,
+            progress_bar(err_console) as bar,
         ):
             zone = zone_id or served_zone(session, settings).id
             task = bar.add_task(
