@@ -38,7 +38,7 @@ from scoring.distributed import (
     worker_config_environment,
 )
 from tests.scale_zone import assert_same_table, build_zone_files, windowed_ctx
-from tests.test_distributed import free_port, wait_for_workers
+from tests.test_distributed import free_port, stop_processes, wait_for_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -274,10 +274,4 @@ def test_the_declared_scheduler_and_workers_score_the_zone(compose, image, zone_
         assert_same_table(run.parcels, one_process)
         assert run.summary.workers == replicas
     finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs)

@@ -60,6 +60,17 @@ def compose_worker_environment() -> dict[str, str]:
     return {k: str(v) for k, v in compose["services"]["worker"]["environment"].items()}
 
 
+def stop_processes(procs: list[subprocess.Popen]) -> None:
+    """Terminate ``procs`` (workers before their scheduler), killing any still there after 20 s."""
+    for p in reversed(procs):
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 @contextmanager
 def dask_processes(n_workers: int = 2) -> Iterator[str]:
     """Start a scheduler and ``n_workers`` workers (one thread, 1 GiB each, each under its
@@ -103,13 +114,7 @@ def dask_processes(n_workers: int = 2) -> Iterator[str]:
         wait_for_workers(address, n_workers)
         yield address
     finally:
-        for p in reversed(procs):
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_processes(procs)
 
 
 @pytest.fixture(scope="module")
